@@ -1,0 +1,47 @@
+"""The one protocol every adapter implements: deliver canonical events, send text."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot.events import Event
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A text the bot sends: into a room (optionally @mentioning people) or 1:1 to `to`."""
+
+    text: str
+    room: str | None = None
+    to: str | None = None
+    mentions: tuple[str, ...] = ()
+    reply_to: str | None = None
+
+    def as_dict(self) -> dict:
+        return {
+            "room": self.room,
+            "to": self.to,
+            "text": self.text,
+            "mentions": list(self.mentions),
+            "reply_to": self.reply_to,
+        }
+
+
+EventSink = Callable[[Event], Awaitable[None]]
+
+
+class Adapter(Protocol):
+    """Source of events and sink of replies.
+
+    `run(sink)` delivers every incoming event to `sink`, in order, awaiting each, and returns
+    when the source is exhausted or stopped. `send` delivers one outgoing text; it raises on
+    failure so the outbox can retry.
+    """
+
+    paced: bool  # True when sends reach a real account and must respect its risk controls
+
+    async def run(self, sink: EventSink) -> None: ...
+
+    async def send(self, out: Outgoing) -> None: ...

@@ -1,0 +1,149 @@
+"""The `qunguan` command line: replay, report, chat, run, demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.events import EventError, parse_ts
+from bot.settings import Settings
+
+log = logging.getLogger("qunguan")
+
+
+def _at(value: str) -> datetime:
+    try:
+        return parse_ts(value if not value.isdigit() else int(value))
+    except EventError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _positive(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"应为正整数：{value}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"应为正整数：{value}")
+    return n
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "db", None):
+        overrides["database_url"] = args.db
+    if getattr(args, "config", None):
+        overrides["config"] = args.config
+    return Settings(**overrides)
+
+
+def _db_url(value: str) -> str:
+    # A bare path is a SQLite file: `--db demo.db` means sqlite:///demo.db.
+    return value if "://" in value else f"sqlite:///{value}"
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from bot.adapters.file import FileAdapter
+    from bot.app import build
+    from bot.outbox import OutboxSender
+
+    settings = _settings(args)
+    pipeline, _ = build(settings)
+    if args.replies:
+        Path(args.replies).touch()
+    adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None)
+    if not args.replies and not args.silent:
+        adapter.replies_path = Path("/dev/stdout")
+    pipeline.process(adapter.read(), silent=args.silent)
+    asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
+    if adapter.rejected:
+        print(f"{len(adapter.rejected)} 行被跳过（原因见上）。", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.app import build
+    from bot.report import member_rows, resolve_scope
+
+    settings = _settings(args)
+    _, deps = build(settings)
+    with deps.engine.connect() as conn:
+        scope = resolve_scope(conn, settings, args.at, args.room, args.window)
+        rows = member_rows(conn, scope, deps.report_extras)
+    if args.json:
+        json.dump({"at": scope.at.isoformat(), "window_days": scope.window.days, "members": rows},
+                  sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，共 {len(rows)} 位成员")
+        for r in rows:
+            print(f"{r['name'] or r['id']}\t发言 {r['messages']}\t登录 {r['login_days']} 天")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.adapters.console import ConsoleAdapter
+    from bot.app import App
+    from bot.lookup import Lookup
+
+    settings = _settings(args)
+    app = App(settings, ConsoleAdapter())
+    look = Lookup(app.deps.engine)
+    app.adapter.resolve_member = look.member_id  # type: ignore[attr-defined]
+    app.adapter.resolve_room = look.room_id  # type: ignore[attr-defined]
+    app.adapter.member_name = look.member_name  # type: ignore[attr-defined]
+    app.adapter.room_name = look.room_name  # type: ignore[attr-defined]
+    asyncio.run(app.run())
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(Path(args.dir), settings=_settings(args))
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_)
+        p.add_argument("--db", type=_db_url, help="SQLAlchemy URL 或 SQLite 文件路径"
+                       "（默认 QUNGUAN_DATABASE_URL 或 sqlite:///qunguan.db）")
+        p.add_argument("--config", type=Path, help="TOML 配置文件（默认规则、任务、等级、运营）")
+        return p
+
+    p = add("replay", "按顺序处理一个 JSONL 事件文件，像实时收到一样")
+    p.add_argument("events")
+    p.add_argument("--replies", help="把机器人的回复写到这个 JSONL 文件")
+    p.add_argument("--silent", action="store_true", help="只补历史，不产生任何回复")
+    p.set_defaults(func=cmd_replay)
+
+    p = add("report", "成员报表")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--at", type=_at, help="截至时间（ISO 8601，默认最新事件）")
+    p.add_argument("--room", help="只看这个群（群 id）")
+    p.add_argument("--window", type=_positive, help="窗口天数（默认 30）")
+    p.set_defaults(func=cmd_report)
+
+    p = add("chat", "在终端里扮演成员和机器人对话")
+    p.set_defaults(func=cmd_chat)
+
+    p = add("demo", "生成示例社群，回放并打印报表")
+    p.add_argument("--dir", default="demo-data", help="示例数据与数据库所在目录")
+    p.set_defaults(func=cmd_demo)
+
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

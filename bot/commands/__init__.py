@@ -1,0 +1,1 @@
+"""Chat commands: each feature module declares its commands; the registry joins them."""

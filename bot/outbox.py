@@ -1,0 +1,124 @@
+"""Delivering the outbox: paced, capped per room, retried with backoff, never sent twice."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import Engine, func, select, update
+
+from bot.adapters.base import Adapter, Outgoing
+from bot.store.models import Outbox
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+
+
+class OutboxSender:
+    """Sends pending outbox rows in order through an adapter.
+
+    Paced adapters (a real WeChat account) get at least `min_gap` seconds (plus jitter)
+    between sends and at most `room_hourly_cap` messages per room per hour, to stay under
+    WeChat's risk controls. A row is marked sent only after the adapter accepted it.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        adapter: Adapter,
+        *,
+        min_gap: float = 1.0,
+        jitter: float = 0.5,
+        room_hourly_cap: int = 40,
+        now: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.engine = engine
+        self.adapter = adapter
+        self.min_gap = min_gap
+        self.jitter = jitter
+        self.room_hourly_cap = room_hourly_cap
+        self.now = now
+        self.sleep = sleep
+        self._last_send = 0.0
+        self.wake = asyncio.Event()
+
+    def _due(self) -> list[Outbox]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(Outbox).where(Outbox.status == "pending", Outbox.next_at <= self.now())
+                .order_by(Outbox.id).limit(200)
+            ).all()
+        return [Outbox.model_validate(r._mapping) for r in rows]
+
+    def _room_sent_last_hour(self, room: str) -> tuple[int, int]:
+        since = int(self.now()) - 3600
+        with self.engine.connect() as conn:
+            n, oldest = conn.execute(
+                select(func.count(), func.min(Outbox.sent_at)).where(
+                    Outbox.room == room, Outbox.status == "sent", Outbox.sent_at > since)
+            ).one()
+        return n, oldest or 0
+
+    def _mark(self, row_id: int, **values) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+
+    async def drain(self) -> int:
+        """Send everything due now; returns how many were sent."""
+        sent = 0
+        paced = getattr(self.adapter, "paced", False)
+        while True:
+            rows = await asyncio.to_thread(self._due)
+            if not rows:
+                return sent
+            progressed = False
+            for row in rows:
+                if paced and row.room:
+                    n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
+                    if n >= self.room_hourly_cap:
+                        # Over the room's hourly cap: wait until the oldest send ages out.
+                        await asyncio.to_thread(self._mark, row.id, next_at=oldest + 3600)
+                        continue
+                if paced:
+                    gap = self.min_gap + random.uniform(0, self.jitter)
+                    wait = self._last_send + gap - self.now()
+                    if wait > 0:
+                        await self.sleep(wait)
+                out = Outgoing(text=row.text, room=row.room, to=row.to,
+                               mentions=tuple(m for m in row.mentions.split(",") if m),
+                               reply_to=row.reply_to)
+                try:
+                    await self.adapter.send(out)
+                except Exception as exc:
+                    attempts = row.attempts + 1
+                    backoff = min(300, 2 ** attempts)
+                    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+                    log.warning("send of outbox #%s failed (attempt %s): %s", row.id, attempts, exc)
+                    await asyncio.to_thread(self._mark, row.id, attempts=attempts, status=status,
+                                            next_at=int(self.now()) + backoff, error=str(exc)[:500])
+                    continue
+                self._last_send = self.now()
+                await asyncio.to_thread(self._mark, row.id, status="sent",
+                                        sent_at=int(self.now()), attempts=row.attempts + 1)
+                sent += 1
+                progressed = True
+            if not progressed:
+                return sent
+
+    async def run(self) -> None:
+        """Drain whenever woken, and every few seconds for retries that became due."""
+        while True:
+            try:
+                await self.drain()
+            except Exception:
+                log.exception("outbox drain failed")
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=2.0)
+            except TimeoutError:
+                pass

@@ -1,0 +1,276 @@
+"""The one path every event takes: dedupe → persist → features and commands → replies.
+
+Events are processed in batches inside one transaction each. Plain chat is buffered in
+memory and written with a few executemany calls per batch; anything that must read the
+store (a command, a check-in) first flushes the buffers, so it sees every earlier event.
+A batch commits together with its outbox rows: after a crash a re-run either sees the
+whole batch or none of it, and never sends a reply twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from bot.adapters.base import Outgoing
+from bot.events import Event, Join, Leave, Message, Visit
+from bot.settings import Settings
+from bot.store.db import upsert
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 1000
+_COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+
+
+@dataclass
+class Batch:
+    """One transaction's worth of events, with write buffers and the replies it produced."""
+
+    conn: Connection
+    settings: Settings
+    silent: bool
+    session: Session = field(init=False)
+    replies: list[Outgoing] = field(default_factory=list)
+    _events: list[dict] = field(default_factory=list)
+    _rooms: dict[str, dict] = field(default_factory=dict)
+    _members: dict[str, dict] = field(default_factory=dict)
+    _presence: dict[tuple[str, str], int] = field(default_factory=dict)
+    _counters: dict[tuple[str, str, date], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
+    )
+    flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.session = Session(bind=self.conn)
+
+    # ---- time -------------------------------------------------------------------------
+    def local(self, ts: datetime) -> datetime:
+        return ts.astimezone(self.settings.tz)
+
+    def day(self, ts: datetime) -> date:
+        return ts.astimezone(self.settings.tz).date()
+
+    # ---- buffered writes ----------------------------------------------------------------
+    def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:
+        self._counters[(member, room or NO_ROOM, day)][_COUNTERS.index(counter)] += n
+
+    def see_member(self, member: str, name: str | None, at: int) -> None:
+        row = self._members.get(member)
+        if row is None:
+            self._members[member] = {"id": member, "name": name, "name_at": at if name else 0,
+                                     "first_at": at}
+            return
+        row["first_at"] = min(row["first_at"], at)
+        if name and at >= row["name_at"]:
+            row["name"], row["name_at"] = name, at
+
+    def see_room(self, room: str, name: str | None, at: int) -> None:
+        row = self._rooms.get(room)
+        if row is None:
+            self._rooms[room] = {"id": room, "name": name, "name_at": at if name else 0,
+                                 "first_at": at}
+            return
+        row["first_at"] = min(row["first_at"], at)
+        if name and at >= row["name_at"]:
+            row["name"], row["name_at"] = name, at
+
+    def see_presence(self, room: str, member: str, at: int) -> None:
+        key = (room, member)
+        self._presence[key] = min(self._presence.get(key, at), at)
+
+    def log_event(self, row: dict) -> None:
+        self._events.append(row)
+
+    def flush(self) -> None:
+        """Write every buffered row, so reads inside this transaction see all events so far."""
+        conn = self.conn
+        if self._rooms:
+            upsert(conn, Room.__table__, list(self._rooms.values()), ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            self._rooms.clear()
+        if self._members:
+            upsert(conn, Member.__table__, list(self._members.values()), ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            self._members.clear()
+        if self._presence:
+            rows = [{"room": r, "member": m, "first_at": at, "active": True}
+                    for (r, m), at in self._presence.items()]
+            upsert(conn, Membership.__table__, rows, ["room", "member"], keep_min=["first_at"])
+            self._presence.clear()
+        if self._events:
+            conn.execute(EventLog.__table__.insert(), self._events)
+            self._events.clear()
+        if self._counters:
+            rows = [
+                {"member": m, "room": r, "day": d, **dict(zip(_COUNTERS, c, strict=True))}
+                for (m, r, d), c in self._counters.items()
+            ]
+            upsert(conn, DailyActivity.__table__, rows, ["member", "room", "day"], add=_COUNTERS)
+            self._counters.clear()
+        for hook in self.flush_hooks:
+            hook(self)
+        self.session.flush()
+
+    # ---- replies ------------------------------------------------------------------------
+    def reply(self, msg: Message, text: str, *, mention: bool = True) -> None:
+        """Answer a message where it was said: in its room @mentioning the sender, or 1:1."""
+        if msg.room:
+            mentions = (msg.sender,) if mention else ()
+            self.send(Outgoing(text=text, room=msg.room, to=msg.sender, mentions=mentions,
+                               reply_to=msg.id))
+        else:
+            self.send(Outgoing(text=text, to=msg.sender, reply_to=msg.id))
+
+    def send(self, out: Outgoing) -> None:
+        if not self.silent:
+            self.replies.append(out)
+
+
+class Feature(Protocol):
+    """What a feature plugs into the pipeline. Every hook runs inside the batch."""
+
+    def start_batch(self, batch: Batch) -> None: ...
+
+    def handle(self, batch: Batch, msg: Message) -> bool:
+        """Take an interactive message (a command, a check-in); True when it was taken."""
+        ...
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        """Every message that was not taken as a command, after it was counted."""
+        ...
+
+    def on_event(self, batch: Batch, event: Event) -> None:
+        """Every join, leave and visit, after it was recorded."""
+        ...
+
+
+def epoch(ts: datetime) -> int:
+    return int(ts.timestamp())
+
+
+class Pipeline:
+    """Turns events into stored state and replies. Synchronous: the app runs it in a thread."""
+
+    def __init__(self, engine: Engine, settings: Settings, features: Sequence[Any] = ()) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.features = list(features)
+
+    def process(self, events: Iterable[Event], *, silent: bool = False) -> list[Outgoing]:
+        """Process events in batches; returns the replies queued (already in the outbox)."""
+        out: list[Outgoing] = []
+        chunk: list[Event] = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= BATCH_SIZE:
+                out += self.process_batch(chunk, silent=silent)
+                chunk = []
+        if chunk:
+            out += self.process_batch(chunk, silent=silent)
+        return out
+
+    def process_batch(self, events: Sequence[Event], *, silent: bool = False) -> list[Outgoing]:
+        with self.engine.begin() as conn:
+            batch = Batch(conn, self.settings, silent)
+            try:
+                fresh = self._fresh(conn, events)
+                for f in self.features:
+                    f.start_batch(batch)
+                for event in fresh:
+                    self._one(batch, event)
+                batch.flush()
+                if batch.replies:
+                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
+                batch.session.close()
+            except BaseException:
+                batch.session.close()
+                for f in self.features:
+                    reset = getattr(f, "reset", None)
+                    if reset:
+                        reset()
+                raise
+        return batch.replies
+
+    @staticmethod
+    def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
+        ids = list({e.id for e in events})
+        seen: set[str] = set()
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            seen.update(conn.execute(select(EventLog.id).where(EventLog.id.in_(part))).scalars())
+        fresh = []
+        for e in events:
+            if e.id not in seen:
+                seen.add(e.id)
+                fresh.append(e)
+        return fresh
+
+    def _one(self, batch: Batch, event: Event) -> None:
+        at = epoch(event.ts)
+        day = batch.day(event.ts)
+        row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None}
+        if isinstance(event, Message):
+            row |= {"type": "message", "member": event.sender, "room": event.room or NO_ROOM,
+                    "text": event.text, "kind": None if event.kind == "text" else event.kind}
+            batch.log_event(row)
+            batch.see_member(event.sender, event.sender_name, at)
+            if event.room:
+                batch.see_room(event.room, event.room_name, at)
+                batch.see_presence(event.room, event.sender, at)
+            for f in self.features:
+                if f.handle(batch, event):
+                    return
+            batch.count(event.sender, event.room, day, "messages")
+            for f in self.features:
+                f.on_chat(batch, event)
+            return
+        if isinstance(event, Join):
+            row |= {"type": "join", "member": event.member, "room": event.room}
+            batch.log_event(row)
+            batch.see_member(event.member, event.member_name, at)
+            batch.see_room(event.room, event.room_name, at)
+            batch.flush()
+            upsert(batch.conn, Membership.__table__,
+                   [{"room": event.room, "member": event.member, "joined_at": at,
+                     "first_at": at, "left_at": None, "active": True}],
+                   ["room", "member"], replace=["joined_at", "left_at", "active"],
+                   keep_min=["first_at"])
+        elif isinstance(event, Leave):
+            row |= {"type": "leave", "member": event.member, "room": event.room}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            batch.see_room(event.room, None, at)
+            batch.flush()
+            upsert(batch.conn, Membership.__table__,
+                   [{"room": event.room, "member": event.member, "first_at": at,
+                     "left_at": at, "active": False}],
+                   ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
+        elif isinstance(event, Visit):
+            row |= {"type": "visit", "member": event.member, "text": event.source}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            batch.count(event.member, None, day, "visits")
+        for f in self.features:
+            f.on_event(batch, event)
+
+
+def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) -> None:
+    """Put replies in the outbox, in the same transaction as the events that caused them."""
+    now = epoch(ts) if ts else 0
+    conn.execute(Outbox.__table__.insert(), [
+        {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
+         "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
+         "attempts": 0, "next_at": 0}
+        for r in replies
+    ])
+

@@ -1,0 +1,1 @@
+"""The store: SQLModel tables in SQLite (default) or any SQLAlchemy database."""

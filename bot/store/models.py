@@ -1,0 +1,184 @@
+"""The tables: rooms, members, the event log, daily counters, tags, check-ins, points, outbox.
+
+Times are stored as epoch seconds (`*_at`, `ts`) so SQLite and PostgreSQL compare them the
+same way; local days (in the community's time zone) as dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+NO_ROOM = ""  # the room key of 1:1 chats and visits in per-room tables
+
+
+class Room(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=200)
+    name: str | None = None
+    name_at: int = Field(default=0, sa_type=BigInteger)
+    first_at: int = Field(default=0, sa_type=BigInteger)
+
+
+class Member(SQLModel, table=True):
+    id: str = Field(primary_key=True, max_length=200)
+    name: str | None = None
+    name_at: int = Field(default=0, sa_type=BigInteger)
+    first_at: int = Field(sa_type=BigInteger)  # first event of any kind
+    last_counted_at: int | None = Field(default=None, sa_type=BigInteger)  # anti-farming
+    points: int = 0  # cache of the ledger sum, kept in step with every PointsEntry
+
+
+class Membership(SQLModel, table=True):
+    room: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+    joined_at: int | None = Field(default=None, sa_type=BigInteger)  # join event, if seen
+    first_at: int = Field(sa_type=BigInteger)
+    left_at: int | None = Field(default=None, sa_type=BigInteger)
+    active: bool = True
+
+
+class EventLog(SQLModel, table=True):
+    """Every event seen, once: the id makes re-delivery and re-import change nothing."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    type: str = Field(max_length=10)
+    ts: int = Field(sa_type=BigInteger, index=True)
+    room: str = Field(default=NO_ROOM, max_length=200)
+    member: str = Field(max_length=200, index=True)
+    text: str | None = None
+    kind: str | None = None
+
+
+class DailyActivity(SQLModel, table=True):
+    """Per member, per room (NO_ROOM for 1:1 and visits), per local day counters."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    room: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    messages: int = 0
+    counted: int = 0  # messages that pass anti-farming: the "speaking" dimension
+    checkins: int = 0
+    commands: int = 0
+    visits: int = 0
+
+    __table_args__ = (Index("ix_daily_day_room", "day", "room"),)
+
+
+class TagGroup(SQLModel, table=True):
+    name: str = Field(primary_key=True, max_length=50)
+    exclusive: bool = False
+
+
+class TagRule(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=10)  # keyword | count
+    tag: str = Field(max_length=50)
+    args: str  # the rule in `/rule add` argument form, parsed by tagging.rules
+    active: bool = True
+    created_by: str | None = None
+    created_at: int = Field(default=0, sa_type=BigInteger)
+
+
+class KeywordHit(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200)
+    rule_id: int
+    ts: int = Field(sa_type=BigInteger)
+    message_id: str = Field(max_length=200)
+
+    __table_args__ = (
+        Index("ix_hit_member_rule", "member", "rule_id", "ts"),
+        UniqueConstraint("rule_id", "message_id"),
+    )
+
+
+class MemberTag(SQLModel, table=True):
+    """A tag a member holds, with where it came from (the `why`)."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    tag: str = Field(primary_key=True, max_length=50)
+    source: str = Field(max_length=10)  # keyword | count | manual
+    rule_id: int | None = None
+    grp: str | None = None
+    keyword: str | None = None
+    message_id: str | None = None
+    excerpt: str | None = None
+    by: str | None = None  # the manager, for manual tags
+    count: int | None = None
+    days: int | None = None
+    at: int = Field(sa_type=BigInteger)  # when the reason happened (message time / set time)
+    since: int = Field(sa_type=BigInteger)  # when the member first got the tag
+    expires_at: int | None = Field(default=None, sa_type=BigInteger)
+    lead: bool = False
+
+    __table_args__ = (Index("ix_membertag_tag", "tag"),)
+
+
+class CheckinTask(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=30, unique=True)
+    triggers: str  # comma-separated
+    points: int = 10
+    window_start: str | None = None  # "HH:MM"
+    window_end: str | None = None
+    challenge_days: int | None = None
+    room: str | None = None
+    active: bool = True
+
+
+class Checkin(SQLModel, table=True):
+    member: str = Field(primary_key=True, max_length=200)
+    task_id: int = Field(primary_key=True)
+    day: date = Field(primary_key=True)
+    room: str = Field(default=NO_ROOM, max_length=200)
+    ts: int = Field(sa_type=BigInteger)
+    made_up: bool = False
+
+
+class CheckinCards(SQLModel, table=True):
+    member: str = Field(primary_key=True, max_length=200)
+    task_id: int = Field(primary_key=True)
+    cards: int = 0
+
+
+class PointsEntry(SQLModel, table=True):
+    """The points ledger: every change of points is one row."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200)
+    ts: int = Field(sa_type=BigInteger)
+    day: date
+    delta: int
+    kind: str = Field(max_length=20)  # checkin | streak_bonus | speaking | manual | makeup
+    reason: str | None = None
+    room: str = Field(default=NO_ROOM, max_length=200)
+    ref: str | None = None  # event id
+    by: str | None = None
+
+    __table_args__ = (Index("ix_points_member_day", "member", "day"), Index("ix_points_day", "day"))
+
+
+class RoomSettings(SQLModel, table=True):
+    room: str = Field(primary_key=True, max_length=200)
+    login_threshold: int | None = None  # None: split at the median
+    speaking_threshold: int | None = None
+    window_days: int | None = None
+
+
+class Outbox(SQLModel, table=True):
+    """Every bot message, persisted before it is sent, so none is lost or sent twice."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: int = Field(sa_type=BigInteger)
+    room: str | None = None
+    to: str | None = None
+    text: str
+    mentions: str = ""  # comma-separated member ids
+    reply_to: str | None = None
+    status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
+    attempts: int = 0
+    next_at: int = Field(default=0, sa_type=BigInteger)
+    sent_at: int | None = Field(default=None, sa_type=BigInteger)
+    error: str | None = None

@@ -1,0 +1,51 @@
+"""Shared fixtures: a network guard (loopback only) and a bot harness over a real SQLite file."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+from tests.harness import Bot
+
+_real_connect = socket.socket.connect
+_real_connect_ex = socket.socket.connect_ex
+
+
+def _check(sock: socket.socket, address) -> None:
+    if sock.family == socket.AF_UNIX:
+        return
+    host = address[0] if isinstance(address, tuple) else address
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        if host == "localhost":
+            return
+        raise RuntimeError(f"test tried to reach {host!r}: only loopback is allowed") from None
+    if not ip.is_loopback:
+        raise RuntimeError(f"test tried to reach {host!r}: only loopback is allowed")
+
+
+def _guarded_connect(self, address):
+    _check(self, address)
+    return _real_connect(self, address)
+
+
+def _guarded_connect_ex(self, address):
+    _check(self, address)
+    return _real_connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def loopback_only():
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = _real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture
+def bot(tmp_path) -> Bot:
+    return Bot(tmp_path)

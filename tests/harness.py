@@ -1,0 +1,85 @@
+"""A test harness: the real pipeline on a real SQLite file, fed canonical events."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import text
+
+from bot.adapters.base import Outgoing
+from bot.app import build
+from bot.events import parse_event
+from bot.settings import Settings
+
+ROOM = "r1@chatroom"
+ADMIN = "wxid_admin"
+T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # 18:00 in Asia/Shanghai
+
+
+class Bot:
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        self.path = tmp_path / "q.db"
+        settings.setdefault("admins", ADMIN)
+        self.settings = Settings(database_url=f"sqlite:///{self.path}", **settings)
+        self.pipeline, self.deps = build(self.settings)
+        self.engine = self.pipeline.engine
+        self._ids = itertools.count(1)
+        self.clock = T0
+
+    def next_id(self, prefix: str = "m") -> str:
+        return f"{prefix}{next(self._ids)}"
+
+    def feed(self, *raw: dict, silent: bool = False) -> list[Outgoing]:
+        return self.pipeline.process([parse_event(r) for r in raw], silent=silent)
+
+    def at(self, ts: datetime | str) -> None:
+        self.clock = datetime.fromisoformat(ts) if isinstance(ts, str) else ts
+
+    def tick(self, **delta: float) -> None:
+        self.clock += timedelta(**delta)
+
+    def say(self, sender: str, text: str, *, room: str | None = ROOM, name: str | None = None,
+            mentions: list[str] | None = None, ts: datetime | str | None = None,
+            id: str | None = None) -> list[Outgoing]:
+        if ts is not None:
+            self.at(ts)
+        ev = {"type": "message", "id": id or self.next_id(), "ts": self.clock.isoformat(),
+              "sender": sender, "sender_name": name or sender, "text": text,
+              "mentions": mentions or []}
+        if room:
+            ev |= {"room": room, "room_name": "读书群" if room == ROOM else room}
+        return self.feed(ev)
+
+    def join(self, member: str, *, room: str = ROOM, name: str | None = None,
+             ts: datetime | str | None = None) -> list[Outgoing]:
+        if ts is not None:
+            self.at(ts)
+        return self.feed({"type": "join", "id": self.next_id("j"), "ts": self.clock.isoformat(),
+                          "room": room, "member": member, "member_name": name or member})
+
+    def leave(self, member: str, *, room: str = ROOM, ts: datetime | str | None = None):
+        if ts is not None:
+            self.at(ts)
+        return self.feed({"type": "leave", "id": self.next_id("l"), "ts": self.clock.isoformat(),
+                          "room": room, "member": member})
+
+    def visit(self, member: str, *, ts: datetime | str | None = None) -> list[Outgoing]:
+        if ts is not None:
+            self.at(ts)
+        return self.feed({"type": "visit", "id": self.next_id("v"), "ts": self.clock.isoformat(),
+                          "member": member, "source": "h5"})
+
+    def rows(self, sql: str, **params: Any) -> list[tuple]:
+        with self.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+
+    def scalar(self, sql: str, **params: Any) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+
+
+def texts(replies: list[Outgoing]) -> str:
+    return "\n".join(r.text for r in replies)
