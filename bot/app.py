@@ -4,19 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
+from sqlmodel import Session
 
 from bot.adapters.base import Adapter
+from bot.checkins import CheckinFeature, Checkins, seed_tasks
+from bot.commands import checkin as checkin_cmds
 from bot.commands import help as help_cmds
+from bot.commands import tiers as tiers_cmds
 from bot.commands.dispatch import CommandFeature
 from bot.commands.registry import Registry
+from bot.config import Config, load_config
 from bot.events import Event
 from bot.outbox import OutboxSender
 from bot.pipeline import Pipeline
+from bot.points import Ledger
+from bot.report import ReportExtra
 from bot.settings import Settings
+from bot.speaking import SpeakingFeature
 from bot.store.db import open_engine
+from bot.tier_report import tier_fields
+from tiers.levels import DEFAULT_LEVELS, parse_levels
 
 log = logging.getLogger(__name__)
 
@@ -27,18 +37,32 @@ class Deps:
 
     settings: Settings
     engine: Engine
+    config: Config
     registry: Registry
-    report_extras: tuple = ()
+    ledger: Ledger
+    checkins: Checkins
+    report_extras: tuple[ReportExtra, ...] = ()
+    self_ids: set[str] = field(default_factory=set)  # the bot's own account ids
 
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids
 
+    def excluded_from_ranks(self) -> set[str]:
+        return set(self.settings.admin_ids) | self.self_ids
+
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
     engine = engine or open_engine(settings.database_url)
-    registry = Registry([*help_cmds.COMMANDS])
-    deps = Deps(settings=settings, engine=engine, registry=registry)
-    features = [CommandFeature(registry, deps)]
+    config = load_config(settings.config)
+    ledger = Ledger(parse_levels(config.levels) if config.levels else DEFAULT_LEVELS)
+    checkins = Checkins(ledger)
+    with Session(engine) as session:
+        seed_tasks(session, config.checkin_tasks)
+        session.commit()
+    registry = Registry([*checkin_cmds.COMMANDS, *tiers_cmds.COMMANDS, *help_cmds.COMMANDS])
+    deps = Deps(settings=settings, engine=engine, config=config, registry=registry, ledger=ledger,
+                checkins=checkins, report_extras=(tier_fields(settings, ledger),))
+    features = [CheckinFeature(checkins), SpeakingFeature(ledger), CommandFeature(registry, deps)]
     return Pipeline(engine, settings, features), deps
 
 

@@ -139,7 +139,9 @@ class Batch:
 class Feature(Protocol):
     """What a feature plugs into the pipeline. Every hook runs inside the batch."""
 
-    def start_batch(self, batch: Batch) -> None: ...
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        """Before the batch's new events are processed (e.g. to preload state for them)."""
+        ...
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         """Take an interactive message (a command, a check-in); True when it was taken."""
@@ -185,7 +187,7 @@ class Pipeline:
             try:
                 fresh = self._fresh(conn, events)
                 for f in self.features:
-                    f.start_batch(batch)
+                    f.start_batch(batch, fresh)
                 for event in fresh:
                     self._one(batch, event)
                 batch.flush()

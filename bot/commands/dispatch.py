@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from bot.commands.registry import Ctx, Refused, Registry, UsageError
@@ -20,7 +21,7 @@ class CommandFeature:
         self.registry = registry
         self.deps = deps
 
-    def start_batch(self, batch: Batch) -> None:
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         pass
 
     def on_chat(self, batch: Batch, msg: Message) -> None:

@@ -1,0 +1,533 @@
+"""The WeChat adapter: a wechaty-puppet-service gateway, through Python Wechaty, as events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import socket
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+from typing import Any
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.adapters import wechaty_compat as wc
+from bot.adapters.base import EventSink, Outgoing
+from bot.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message
+
+log = logging.getLogger(__name__)
+
+AT_SEPARATOR = "\u2005"  # WeChat ends each "@name" with a four-per-em space
+MAX_MENTIONS = 50  # the event contract keeps at most 50 mention ids
+_SEEN_IDS = 20_000  # message ids remembered to drop a redelivery after a reconnect
+
+# The puppet events that become canonical events; everything else is connection state.
+_EVENT_NAMES = ("message", "room-join", "room-leave", "room-topic")
+_STATE_NAMES = ("login", "logout", "scan", "heartbeat", "dong", "ready", "error")
+
+
+class WechatyError(Exception):
+    """Base of the adapter's errors; messages are in Chinese, then English."""
+
+
+class WechatyConnectError(WechatyError, ConnectionError):
+    """The gateway can't be reached, refused the token, or the account did not log in."""
+
+
+class WechatySendError(WechatyError):
+    """A text could not be handed to the gateway (the outbox keeps it and retries)."""
+
+
+def _free_loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _split_endpoint(endpoint: str) -> tuple[str, int]:
+    host, sep, port = endpoint.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(
+            f"endpoint 应为 主机:端口，例如 127.0.0.1:8788 / endpoint must be host:port, got {endpoint!r}"
+        )
+    return host.strip("[]"), int(port)
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    if isinstance(exc, wc.GRPCError):
+        return exc.status.name in ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED", "UNKNOWN_NOT")
+    return isinstance(
+        exc,
+        wc.StreamTerminatedError | ConnectionError | OSError | asyncio.TimeoutError | _SessionGone,
+    )
+
+
+class _SessionGone(Exception):
+    """The session an RPC was meant for has been torn down."""
+
+
+def _describe_connect_failure(endpoint: str, exc: BaseException | None) -> str:
+    if isinstance(exc, wc.GRPCError) and exc.status.name == "UNAUTHENTICATED":
+        return (
+            f"Wechaty 服务 {endpoint} 拒绝了令牌（UNAUTHENTICATED），请检查 token。"
+            f" / The Wechaty puppet service at {endpoint} rejected the token"
+            f" (UNAUTHENTICATED): check the token. ({exc.message})"
+        )
+    detail = f"{type(exc).__name__}: {exc}" if exc is not None else "stream closed"
+    return (
+        f"无法连接 Wechaty 服务 {endpoint}（{detail}），请确认服务已启动、地址正确。"
+        f" / Cannot connect to the Wechaty puppet service at {endpoint} ({detail}):"
+        " check that it is running and the endpoint is right."
+    )
+
+
+def _ts(raw: int | float | None) -> datetime:
+    seconds = wc.timestamp_seconds(raw)
+    return datetime.fromtimestamp(seconds, UTC) if seconds else datetime.now(UTC)
+
+
+def _clip(name: str | None) -> str | None:
+    return name[:MAX_NAME] if name else None
+
+
+class _Session:
+    """One connection: a Wechaty instance and its PuppetService, always torn down whole.
+
+    Python Wechaty restarts itself 60 s after a dropped stream and its `start()` swallows
+    errors, so the adapter never calls `Wechaty.start()`: it starts the puppet itself, sees
+    the event stream end, throws the whole instance away and builds a new one.
+    """
+
+    def __init__(self, token: str, endpoint: str, plugin_port: int, push: Any) -> None:
+        options = wc.WechatyOptions(
+            # A fresh PuppetOptions every time: the dataclass default instance is shared.
+            puppet_options=wc.PuppetOptions(end_point=endpoint),
+            # The plugin web server (0.0.0.0:5000 by default) stays on loopback, on a free port.
+            host="127.0.0.1",
+            port=plugin_port,
+            # Without a scheduler of its own Wechaty opens an SQLite job store in its cache dir.
+            scheduler=AsyncIOScheduler(),
+        )
+        self.endpoint = endpoint
+        self.wechaty = wc.Wechaty(options)
+        self.puppet: wc.PuppetService = self.wechaty.puppet  # type: ignore[assignment]
+        # Set after construction: PuppetService logs the token at WARNING when given both.
+        self.puppet.options.token = token
+        self.self_id: str | None = None
+        self.logged_in = asyncio.Event()
+        self.dropped = asyncio.Event()
+        self.last_seen = time.monotonic()
+        self._push = push
+        self._task: asyncio.Task | None = None
+        # Wechaty's own event bridge is not wired: it runs each listener as a separate task
+        # (so events can overtake each other), starts the plugin manager's scheduler and
+        # signal handlers, and resolves payloads through pools shared by every instance.
+        # Plain listeners on the puppet run synchronously, in stream order.
+        for name in _EVENT_NAMES + _STATE_NAMES:
+            self.puppet.on(name, partial(self._on_puppet_event, name))
+
+    def _on_puppet_event(self, name: str, payload: Any) -> None:
+        self.last_seen = time.monotonic()
+        if name in _EVENT_NAMES:
+            self._push(name, payload)
+        elif name == "login":
+            self.self_id = payload.contact_id
+            self.logged_in.set()
+            log.info("微信已登录 / logged in as %s", payload.contact_id)
+        elif name == "logout":
+            self.logged_in.clear()
+            log.warning("微信账号已登出 / the account logged out (%s)", payload.contact_id)
+        elif name == "scan":
+            log.warning(
+                "请用微信扫码登录 / scan to log in: status=%s qrcode=%s", payload.status, payload.qrcode
+            )
+        elif name == "error":
+            log.warning("Wechaty 服务报告错误 / the puppet service reported an error: %s", payload)
+
+    async def open(self, login_timeout: float) -> None:
+        """Connect and wait for the login; raise WechatyConnectError with the reason."""
+        host, port = _split_endpoint(self.endpoint)
+        # PuppetService checks the endpoint with a blocking telnet; fail fast without it.
+        try:
+            _, writer = await asyncio.wait_for(
+                asyncio.open_connection(host, port), timeout=min(login_timeout, 5.0)
+            )
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+        except (OSError, asyncio.TimeoutError) as exc:
+            raise WechatyConnectError(_describe_connect_failure(self.endpoint, exc)) from exc
+
+        self._task = asyncio.create_task(self.puppet.start(), name=f"wechaty-stream-{self.endpoint}")
+        login = asyncio.create_task(self.logged_in.wait())
+        try:
+            await asyncio.wait({self._task, login}, timeout=login_timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            login.cancel()
+        if self.logged_in.is_set() and not self._task.done():
+            return
+        if self._task.done():
+            exc = None if self._task.cancelled() else self._task.exception()
+            raise WechatyConnectError(_describe_connect_failure(self.endpoint, exc)) from exc
+        raise WechatyConnectError(
+            f"连上了 Wechaty 服务 {self.endpoint}，但 {login_timeout:g} 秒内账号没有登录，请确认已扫码登录。"
+            f" / Connected to {self.endpoint}, but the account did not log in within"
+            f" {login_timeout:g} s: make sure it has scanned the QR code and logged in."
+        )
+
+    async def wait_dropped(self, ping_interval: float, ping_timeout: float) -> str:
+        """Return why the connection ended: the event stream closed, or a ding got no answer."""
+        assert self._task is not None
+        while True:
+            done, _ = await asyncio.wait({self._task}, timeout=ping_interval)
+            if done:
+                exc = None if self._task.cancelled() else self._task.exception()
+                return f"{type(exc).__name__}: {exc}" if exc else "event stream ended"
+            if time.monotonic() - self.last_seen < ping_interval:
+                continue
+            # A silent half-open TCP connection never ends the stream: probe it.
+            try:
+                await asyncio.wait_for(self.puppet.ding("qunguan"), timeout=ping_timeout)
+                self.last_seen = time.monotonic()
+            except Exception as exc:  # noqa: BLE001 - any failure means the link is gone
+                return f"ding failed: {type(exc).__name__}: {exc}"
+
+    async def close(self) -> None:
+        self.dropped.set()
+        self.logged_in.clear()
+        self.puppet._event_stream.remove_all_listeners()  # noqa: SLF001
+        # Not puppet.stop(): its stop() RPC stops the puppet on the server, which logs the
+        # account out for every client. Closing the channel ends the stream.
+        channel = self.puppet.channel
+        if channel is not None:
+            channel.close()
+        task = self._task
+        if task is None:
+            return
+        # grpclib can swallow a single cancel(): keep cancelling until the task is done.
+        for _ in range(50):
+            if task.done():
+                break
+            task.cancel()
+            await asyncio.wait({task}, timeout=0.1)
+        if not task.done():
+            log.warning("Wechaty 连接任务无法结束 / the Wechaty stream task did not stop")
+        elif not task.cancelled():
+            task.exception()  # retrieved, so asyncio does not log it as never retrieved
+
+
+@dataclass(frozen=True, slots=True)
+class _Raw:
+    name: str
+    payload: Any
+
+
+_STOP = _Raw("stop", None)
+
+
+class WechatyAdapter:
+    """Events from a wechaty-puppet-service gateway, replies sent back through it.
+
+    `run(sink)` connects (raising WechatyConnectError when the gateway is unreachable, refuses
+    the token, or the account does not log in within `login_timeout`), then delivers every
+    room message, 1:1 message, room join and room leave to `sink` in arrival order, and keeps
+    reconnecting with backoff (`reconnect_min`..`reconnect_max` seconds) after the connection
+    drops, until `close()`.
+    """
+
+    paced = True
+
+    def __init__(
+        self,
+        token: str,
+        endpoint: str,
+        *,
+        plugin_port: int | None = None,
+        login_timeout: float = 30.0,
+        reconnect_min: float = 0.5,
+        reconnect_max: float = 5.0,
+        send_timeout: float = 10.0,
+        rpc_timeout: float = 10.0,
+        ping_interval: float = 30.0,
+        ping_timeout: float = 10.0,
+    ) -> None:
+        if not token:
+            raise ValueError("需要 Wechaty token / a Wechaty token is required")
+        if not endpoint:
+            # Without an endpoint PuppetService asks a public discovery service for one.
+            raise ValueError("需要 Wechaty 服务地址 主机:端口 / a Wechaty endpoint host:port is required")
+        _split_endpoint(endpoint)
+        self.token = token
+        self.endpoint = endpoint
+        self.plugin_port = plugin_port
+        self.login_timeout = login_timeout
+        self.reconnect_min = reconnect_min
+        self.reconnect_max = reconnect_max
+        self.send_timeout = send_timeout
+        self.rpc_timeout = rpc_timeout
+        self.ping_interval = ping_interval
+        self.ping_timeout = ping_timeout
+
+        self.self_id: str | None = None
+        """The logged-in bot's contact id, once logged in."""
+        self.connections = 0
+        """How many times a connection has logged in (1 + reconnects)."""
+
+        self._session: _Session | None = None
+        self._ready = asyncio.Event()
+        self._queue: asyncio.Queue[_Raw] = asyncio.Queue()
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._names: dict[str, str] = {}
+        self._topics: dict[str, str] = {}
+        self._closing = False
+
+    # ---- public API ----
+
+    @property
+    def connected(self) -> bool:
+        return self._ready.is_set()
+
+    async def wait_connected(self, timeout: float | None = None) -> None:
+        """Wait until a connection is logged in; TimeoutError after `timeout` seconds."""
+        await asyncio.wait_for(self._ready.wait(), timeout)
+
+    async def run(self, sink: EventSink) -> None:
+        self._closing = False
+        session = await self._open_session()
+        self._adopt(session)
+        supervisor = asyncio.create_task(self._supervise(), name="wechaty-supervisor")
+        consumer = asyncio.create_task(self._consume(sink), name="wechaty-consumer")
+        try:
+            done, _ = await asyncio.wait({supervisor, consumer}, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+        finally:
+            for task in (supervisor, consumer):
+                task.cancel()
+            await asyncio.gather(supervisor, consumer, return_exceptions=True)
+            current, self._session = self._session, None
+            self._ready.clear()
+            if current is not None:
+                await current.close()
+
+    async def close(self) -> None:
+        """Stop `run()` after the events already received have been delivered."""
+        self._closing = True
+        self._queue.put_nowait(_STOP)
+
+    async def send(self, out: Outgoing) -> None:
+        conversation = out.room or out.to
+        if not conversation:
+            raise ValueError("Outgoing 需要 room 或 to / an Outgoing needs room or to")
+        try:
+            await asyncio.wait_for(self._ready.wait(), self.send_timeout)
+        except asyncio.TimeoutError:
+            raise WechatySendError(
+                f"微信未连接，{self.send_timeout:g} 秒内无法发送到 {conversation}"
+                f" / not connected: could not send to {conversation} within {self.send_timeout:g} s"
+            ) from None
+        session = self._session
+        assert session is not None
+        mention_ids = list(out.mentions) if out.room else []
+        try:
+            text = out.text
+            if mention_ids:
+                names = [await self._mention_name(session, out.room, m) for m in mention_ids]
+                text = "".join(f"@{name}{AT_SEPARATOR}" for name in names) + text
+            await asyncio.wait_for(
+                session.puppet.message_send_text(conversation, text, mention_ids),
+                self.send_timeout,
+            )
+        except Exception as exc:
+            # A timeout here may still have delivered the text; the outbox decides on a retry.
+            raise WechatySendError(
+                f"发送到 {conversation} 失败（{type(exc).__name__}: {exc}）"
+                f" / sending to {conversation} failed ({type(exc).__name__}: {exc})"
+            ) from exc
+
+    # ---- connection ----
+
+    def _push(self, name: str, payload: Any) -> None:
+        self._queue.put_nowait(_Raw(name, payload))
+
+    def _new_session(self) -> _Session:
+        return _Session(self.token, self.endpoint, self.plugin_port or _free_loopback_port(), self._push)
+
+    async def _open_session(self) -> _Session:
+        session = self._new_session()
+        try:
+            await session.open(self.login_timeout)
+        except BaseException:
+            await session.close()
+            raise
+        return session
+
+    def _adopt(self, session: _Session) -> None:
+        if self.self_id is not None and session.self_id != self.self_id:
+            log.warning("登录的账号变了 / logged in as %s, was %s", session.self_id, self.self_id)
+        self.self_id = session.self_id
+        self._names.clear()
+        self._topics.clear()
+        self._session = session
+        self.connections += 1
+        self._ready.set()
+
+    async def _supervise(self) -> None:
+        while True:
+            session = self._session
+            assert session is not None
+            reason = await session.wait_dropped(self.ping_interval, self.ping_timeout)
+            self._ready.clear()
+            self._session = None
+            await session.close()
+            if self._closing:
+                return
+            log.warning("微信连接断开（%s），正在重连 / connection lost (%s), reconnecting", reason, reason)
+            delay = self.reconnect_min
+            while True:
+                await asyncio.sleep(delay)
+                try:
+                    session = await self._open_session()
+                    break
+                except WechatyConnectError as exc:
+                    delay = min(delay * 2, self.reconnect_max)
+                    log.warning("重连失败，%.1f 秒后再试 / reconnect failed, retrying in %.1f s: %s", delay, delay, exc)
+            self._adopt(session)
+            log.info("已重连 / reconnected (connection %d)", self.connections)
+
+    # ---- events ----
+
+    async def _consume(self, sink: EventSink) -> None:
+        while True:
+            raw = await self._queue.get()
+            if raw is _STOP:
+                return
+            for event in await self._resolve_with_retry(raw):
+                try:
+                    await sink(event)
+                except Exception:
+                    log.exception("处理事件出错 / the sink failed on %s", event)
+
+    async def _resolve_with_retry(self, raw: _Raw) -> list[Event]:
+        for _ in range(3):
+            await self._ready.wait()
+            session = self._session
+            if session is None:
+                continue
+            try:
+                return await asyncio.wait_for(self._resolve(session, raw), self.rpc_timeout)
+            except Exception as exc:
+                if not _is_connection_error(exc):
+                    log.warning("无法解析事件，已丢弃 / dropped a %s event: %r (%s)", raw.name, raw.payload, exc)
+                    return []
+                # Let the supervisor notice the drop, then resolve through the new connection.
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(session.dropped.wait(), self.ping_timeout)
+        log.warning("重连后仍无法解析事件，已丢弃 / dropped a %s event after retries: %r", raw.name, raw.payload)
+        return []
+
+    async def _resolve(self, session: _Session, raw: _Raw) -> list[Event]:
+        if session.dropped.is_set():
+            raise _SessionGone
+        payload = raw.payload
+        if raw.name == "message":
+            event = await self._message(session, payload.message_id)
+            return [event] if event is not None else []
+        if raw.name == "room-join":
+            return await self._joins(session, payload)
+        if raw.name == "room-leave":
+            return self._leaves(session, payload)
+        if raw.name == "room-topic":
+            if payload.room_id and payload.new_topic is not None:
+                self._topics[payload.room_id] = payload.new_topic
+            return []
+        return []
+
+    async def _message(self, session: _Session, message_id: str) -> Message | None:
+        if message_id in self._seen:
+            return None
+        # The raw payload, not PuppetService.message_payload(): see wechaty_compat.MESSAGE_KINDS.
+        payload = await session.puppet.puppet_stub.message_payload(id=message_id)
+        self._remember(message_id)
+        talker = payload.from_id
+        if not talker or talker == session.self_id:
+            return None  # the bot's own messages come back as events too
+        room = payload.room_id or None
+        if room is None and payload.to_id and payload.to_id != session.self_id:
+            return None  # a 1:1 message not addressed to the bot
+        kind = wc.message_kind(payload.type)
+        return Message(
+            id=message_id,
+            ts=_ts(payload.timestamp),
+            sender=talker,
+            sender_name=await self._contact_name(session, talker),
+            text=(payload.text or "")[:MAX_TEXT] if kind == "text" else "",
+            room=room,
+            room_name=await self._room_topic(session, room) if room else None,
+            mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],
+            kind=kind,
+        )
+
+    async def _joins(self, session: _Session, payload: Any) -> list[Event]:
+        room = payload.room_id
+        if not room:
+            return []
+        stamp = payload.timestamp or time.time_ns()
+        room_name = await self._room_topic(session, room)
+        events: list[Event] = []
+        for member in payload.invited_ids or []:
+            if member == session.self_id:
+                continue  # the bot itself was added to a room
+            events.append(
+                Join(
+                    id=f"join:{room}:{member}:{stamp}",
+                    ts=_ts(payload.timestamp),
+                    room=room,
+                    member=member,
+                    member_name=await self._contact_name(session, member),
+                    room_name=room_name,
+                    inviter=payload.inviter_id or None,
+                )
+            )
+        return events
+
+    def _leaves(self, session: _Session, payload: Any) -> list[Event]:
+        room = payload.room_id
+        if not room:
+            return []
+        stamp = payload.timestamp or time.time_ns()
+        return [
+            Leave(id=f"leave:{room}:{member}:{stamp}", ts=_ts(payload.timestamp), room=room, member=member)
+            for member in payload.removed_ids or []
+            if member != session.self_id
+        ]
+
+    def _remember(self, message_id: str) -> None:
+        self._seen[message_id] = None
+        if len(self._seen) > _SEEN_IDS:
+            self._seen.popitem(last=False)
+
+    async def _contact_name(self, session: _Session, contact_id: str) -> str | None:
+        if contact_id not in self._names:
+            payload = await session.puppet.puppet_stub.contact_payload(id=contact_id)
+            self._names[contact_id] = payload.name or ""
+        return _clip(self._names[contact_id])
+
+    async def _room_topic(self, session: _Session, room_id: str) -> str | None:
+        if room_id not in self._topics:
+            payload = await session.puppet.puppet_stub.room_payload(id=room_id)
+            self._topics[room_id] = payload.topic or ""
+        return _clip(self._topics[room_id])
+
+    async def _mention_name(self, session: _Session, room_id: str | None, contact_id: str) -> str:
+        """The name WeChat shows for an @: the member's group nickname, else their name."""
+        if room_id:
+            with contextlib.suppress(wc.GRPCError):
+                member = await session.puppet.puppet_stub.room_member_payload(id=room_id, member_id=contact_id)
+                if member.room_alias or member.name:
+                    return member.room_alias or member.name
+        return await self._contact_name(session, contact_id) or contact_id

@@ -1,0 +1,184 @@
+"""Check-ins: the feature that answers trigger words, and the store side of tasks and streaks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, time
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from bot.config import TaskSpec
+from bot.events import Event, Message
+from bot.pipeline import Batch, epoch
+from bot.points import Award, Ledger
+from bot.store.models import Checkin, CheckinCards
+from bot.store.models import CheckinTask as TaskRow
+from tiers import checkin as rules
+from tiers.checkin import MAX_CARDS, CheckinTask
+
+DEFAULT_TASK = TaskSpec(name="打卡", triggers=("打卡", "签到"), points=10)
+
+
+def parse_window(spec: str | None) -> tuple[time, time] | None:
+    """「05:00-09:00」 (or with –/～/~) to a window; ValueError with a Chinese message."""
+    if not spec:
+        return None
+    for sep in ("-", "–", "—", "~", "～", "至"):
+        if sep in spec:
+            a, b = spec.split(sep, 1)
+            break
+    else:
+        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00")
+    try:
+        return time.fromisoformat(a.strip().zfill(5)), time.fromisoformat(b.strip().zfill(5))
+    except ValueError:
+        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00（24 小时制）") from None
+
+
+def to_task(row: TaskRow) -> CheckinTask:
+    window = None
+    if row.window_start and row.window_end:
+        window = (time.fromisoformat(row.window_start), time.fromisoformat(row.window_end))
+    return CheckinTask(id=row.id, name=row.name, triggers=tuple(row.triggers.split(",")),
+                       points=row.points, window=window, challenge_days=row.challenge_days,
+                       room=row.room, active=row.active)
+
+
+def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
+    """The default 打卡 task, plus the config's tasks, each created once by name."""
+    existing = set(session.exec(select(TaskRow.name)).scalars())
+    for spec in [DEFAULT_TASK, *specs]:
+        if spec.name in existing:
+            continue
+        window = parse_window(spec.window)
+        session.add(TaskRow(name=spec.name, triggers=",".join(spec.triggers), points=spec.points,
+                            window_start=window[0].strftime("%H:%M") if window else None,
+                            window_end=window[1].strftime("%H:%M") if window else None,
+                            challenge_days=spec.challenge_days))
+        existing.add(spec.name)
+
+
+def load_tasks(conn: Connection) -> list[CheckinTask]:
+    rows = conn.execute(select(TaskRow).order_by(TaskRow.id)).all()
+    return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
+
+
+def checkin_days(conn: Connection, member: str, task_id: int) -> frozenset[date]:
+    q = select(Checkin.day).where(Checkin.member == member, Checkin.task_id == task_id)
+    return frozenset(conn.execute(q).scalars())
+
+
+def cards_of(conn: Connection, member: str, task_id: int) -> int:
+    q = select(CheckinCards.cards).where(CheckinCards.member == member,
+                                         CheckinCards.task_id == task_id)
+    return conn.execute(q).scalar() or 0
+
+
+def set_cards(session: Session, member: str, task_id: int, cards: int) -> None:
+    row = session.get(CheckinCards, (member, task_id))
+    if row is None:
+        session.add(CheckinCards(member=member, task_id=task_id, cards=cards))
+    else:
+        row.cards = cards
+
+
+def streak_of(conn: Connection, member: str, task_id: int, today: date) -> int:
+    return rules.streak_at(checkin_days(conn, member, task_id), today)
+
+
+class Checkins:
+    """Check-in and make-up for one member and task, inside a batch."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self.tasks: list[CheckinTask] = []
+
+    to_task = staticmethod(to_task)
+
+    def reload(self, conn: Connection) -> None:
+        """Re-read the tasks: at every batch, and right after a command changed them."""
+        self.tasks = load_tasks(conn)
+
+    def default_task(self, room: str | None) -> CheckinTask | None:
+        return rules.match_task(DEFAULT_TASK.triggers[0], self.tasks, room) or next(
+            (t for t in self.tasks if t.active), None)
+
+    def check_in(self, batch: Batch, msg: Message, task: CheckinTask) -> str:
+        """Check in and say how it went; counts a check-in only when it was accepted."""
+        conn, session = batch.conn, batch.session
+        local = batch.local(msg.ts)
+        today = local.date()
+        days = checkin_days(conn, msg.sender, task.id)
+        cards = cards_of(conn, msg.sender, task.id)
+        out = rules.check_in(task, days, today, local.time(), cards)
+        batch.count(msg.sender, msg.room, today, "checkins" if out.accepted else "commands")
+        if out.reason == "already":
+            return f"今天已经打过「{task.name}」啦，已连续 {out.streak} 天，明天再来～"
+        if out.reason == "window":
+            return (f"「{task.name}」的打卡时间是 {rules.window_text(task)}，"
+                    f"现在是 {local:%H:%M}，这次不算哦。")
+        session.add(Checkin(member=msg.sender, task_id=task.id, day=today,
+                            room=msg.room or "", ts=epoch(msg.ts)))
+        if out.card_earned:
+            set_cards(session, msg.sender, task.id, min(MAX_CARDS, cards + 1))
+        session.flush()
+        at = epoch(msg.ts)
+        awards = [Award(msg.sender, out.points, "checkin", at, today, msg.room,
+                        reason=f"{task.name} 第 {out.streak} 天", ref=msg.id)]
+        if out.bonus:
+            awards.append(Award(msg.sender, out.bonus, "streak_bonus", at, today, msg.room,
+                                reason=f"连续 {out.streak} 天奖励", ref=msg.id))
+        _, total = self.ledger.award(batch, awards)[msg.sender]
+        lines = [f"「{task.name}」成功！已连续 {out.streak} 天，+{out.total} 积分（共 {total} 分）"]
+        if out.bonus:
+            lines.append(f"连续 {out.streak} 天，额外奖励 {out.bonus} 分！")
+        if out.card_earned:
+            lines.append(f"获得 1 张补签卡（现有 {min(MAX_CARDS, cards + 1)} 张）。")
+        if out.challenge_done:
+            lines.append(f"🏆 {task.challenge_days} 天挑战完成，太厉害了！")
+        return "\n".join(lines)
+
+    def make_up(self, batch: Batch, msg: Message, task: CheckinTask) -> str:
+        conn, session = batch.conn, batch.session
+        today = batch.day(msg.ts)
+        days = checkin_days(conn, msg.sender, task.id)
+        cards = cards_of(conn, msg.sender, task.id)
+        out = rules.make_up(days, today, cards)
+        if out.reason == "nothing_to_fill":
+            return f"昨天的「{task.name}」已经打过了，不需要补签。"
+        if out.reason == "no_card":
+            return ("你还没有补签卡哦。连续打卡每满 7 天送 1 张（最多 3 张）。")
+        assert out.filled is not None
+        session.add(Checkin(member=msg.sender, task_id=task.id, day=out.filled,
+                            room=msg.room or "", ts=epoch(msg.ts), made_up=True))
+        set_cards(session, msg.sender, task.id, cards - 1)
+        session.flush()
+        return (f"已用 1 张补签卡补上 {out.filled:%m-%d} 的「{task.name}」，"
+                f"现在连续 {out.streak_after} 天，还剩 {cards - 1} 张补签卡。")
+
+
+class CheckinFeature:
+    """Takes messages that are exactly a task's trigger word (打卡, 签到, 早起打卡, ...)."""
+
+    def __init__(self, checkins: Checkins) -> None:
+        self.checkins = checkins
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        self.checkins.reload(batch.conn)
+
+    def handle(self, batch: Batch, msg: Message) -> bool:
+        task = rules.match_task(msg.text, self.checkins.tasks, msg.room)
+        if task is None:
+            return False
+        batch.flush()
+        batch.reply(msg, self.checkins.check_in(batch, msg, task))
+        return True
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        pass
+
+    def on_event(self, batch: Batch, event: Event) -> None:
+        pass
+
