@@ -76,6 +76,9 @@ class App:
         self.sender = OutboxSender(self.pipeline.engine, adapter)
 
     async def handle(self, event: Event) -> None:
+        self_id = getattr(self.adapter, "self_id", None)
+        if self_id:
+            self.deps.self_ids.add(self_id)
         try:
             replies = await asyncio.to_thread(self.pipeline.process_batch, [event])
         except Exception:
@@ -88,13 +91,21 @@ class App:
             else:
                 await self.sender.drain()
 
-    async def run(self) -> None:
+    async def run(self, *, schedule: bool = False) -> None:
+        """Process events until the adapter stops; with `schedule`, run the daily jobs too."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
+        scheduler = None
+        if schedule:
+            from bot.scheduler import start_scheduler
+
+            scheduler = start_scheduler(self)
         try:
             await self.sender.drain()  # whatever a previous run queued and did not send
             await self.adapter.run(self.handle)
             await self.sender.drain()
         finally:
+            if scheduler:
+                scheduler.shutdown(wait=False)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)

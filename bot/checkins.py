@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
+from bot.adapters.base import Outgoing
 from bot.config import TaskSpec
 from bot.events import Event, Message
 from bot.pipeline import Batch, epoch
@@ -106,7 +107,14 @@ class Checkins:
             (t for t in self.tasks if t.active), None)
 
     def check_in(self, batch: Batch, msg: Message, task: CheckinTask) -> str:
-        """Check in and say how it went; counts a check-in only when it was accepted."""
+        """Check in and answer; counts a check-in only when it was accepted. A level reached
+        is announced right after the answer."""
+        later: list[Outgoing] = []
+        batch.reply(msg, self._check_in(batch, msg, task, later))
+        for out in later:
+            batch.send(out)
+
+    def _check_in(self, batch: Batch, msg: Message, task: CheckinTask, later: list[Outgoing]) -> str:
         conn, session = batch.conn, batch.session
         local = batch.local(msg.ts)
         today = local.date()
@@ -130,7 +138,7 @@ class Checkins:
         if out.bonus:
             awards.append(Award(msg.sender, out.bonus, "streak_bonus", at, today, msg.room,
                                 reason=f"连续 {out.streak} 天奖励", ref=msg.id))
-        _, total = self.ledger.award(batch, awards)[msg.sender]
+        _, total = self.ledger.award(batch, awards, later)[msg.sender]
         lines = [f"「{task.name}」成功！已连续 {out.streak} 天，+{out.total} 积分（共 {total} 分）"]
         if out.bonus:
             lines.append(f"连续 {out.streak} 天，额外奖励 {out.bonus} 分！")
@@ -173,7 +181,7 @@ class CheckinFeature:
         if task is None:
             return False
         batch.flush()
-        batch.reply(msg, self.checkins.check_in(batch, msg, task))
+        self.checkins.check_in(batch, msg, task)
         return True
 
     def on_chat(self, batch: Batch, msg: Message) -> None:

@@ -103,6 +103,41 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+NO_TOKEN = """\
+qunguan run 需要一个 Wechaty puppet-service 的 token 和服务地址：
+  export WECHATY_PUPPET_SERVICE_TOKEN=你的token
+  export WECHATY_PUPPET_SERVICE_ENDPOINT=127.0.0.1:8788   # 主机:端口
+没有微信账号也能试：scripts/demo 回放示例社群，qunguan chat 在终端里扮演成员对话。"""
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import os
+
+    token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "").strip()
+    endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "").strip()
+    if not token or not endpoint:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+    try:
+        from bot.adapters.wechaty import WechatyAdapter, WechatyConnectError
+    except ImportError as exc:
+        print(f"没有安装 wechaty：pip install -e '.[wechaty]'（{exc}）", file=sys.stderr)
+        return 2
+    from bot.app import App
+
+    settings = _settings(args)
+    adapter = WechatyAdapter(token, endpoint)
+    app = App(settings, adapter)
+    try:
+        asyncio.run(app.run(schedule=True))
+    except WechatyConnectError as exc:
+        print(f"连接失败：{exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
@@ -136,6 +171,9 @@ def main(argv: list[str] | None = None) -> int:
 
     p = add("chat", "在终端里扮演成员和机器人对话")
     p.set_defaults(func=cmd_chat)
+
+    p = add("run", "连接微信（Wechaty puppet service）运行机器人")
+    p.set_defaults(func=cmd_run)
 
     p = add("demo", "生成示例社群，回放并打印报表")
     p.add_argument("--dir", default="demo-data", help="示例数据与数据库所在目录")

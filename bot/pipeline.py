@@ -51,7 +51,9 @@ class Batch:
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.session = Session(bind=self.conn)
+        # The session rides on the batch transaction: it must never commit it or open its own
+        # savepoints, since commands wrap themselves in savepoints of the connection.
+        self.session = Session(bind=self.conn, join_transaction_mode="rollback_only")
 
     # ---- time -------------------------------------------------------------------------
     def local(self, ts: datetime) -> datetime:

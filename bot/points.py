@@ -40,11 +40,13 @@ class Ledger:
             out.update(conn.execute(select(Member.id, Member.points).where(Member.id.in_(part))).all())
         return out
 
-    def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, tuple[int, int]]:
+    def award(self, batch: Batch, awards: Sequence[Award],
+              later: list[Outgoing] | None = None) -> dict[str, tuple[int, int]]:
         """Write ledger rows and move totals; returns member → (points before, after).
 
         Members must already be stored (the batch flushes them first). A level reached is
-        announced in the room of the member's last award there (or 1:1 if none)."""
+        announced in the room of the member's last award there (or 1:1 if none); pass
+        `later` to collect the announcements and send them after your own reply."""
         awards = [a for a in awards if a.delta]
         if not awards:
             return {}
@@ -73,8 +75,10 @@ class Ledger:
                 top = crossed[-1]
                 text = f"🎉 恭喜升到 Lv{top.n}「{top.name}」！继续加油～"
                 room = where[m]
-                if room:
-                    batch.send(Outgoing(text=text, room=room, to=m, mentions=(m,)))
+                out = (Outgoing(text=text, room=room, to=m, mentions=(m,)) if room
+                       else Outgoing(text=text, to=m))
+                if later is None:
+                    batch.send(out)
                 else:
-                    batch.send(Outgoing(text=text, to=m))
+                    later.append(out)
         return result

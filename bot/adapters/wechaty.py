@@ -7,6 +7,7 @@ import contextlib
 import logging
 import socket
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -57,17 +58,16 @@ def _split_endpoint(endpoint: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _is_connection_error(exc: BaseException) -> bool:
-    if isinstance(exc, wc.GRPCError):
-        return exc.status.name in ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED", "UNKNOWN_NOT")
-    return isinstance(
-        exc,
-        wc.StreamTerminatedError | ConnectionError | OSError | asyncio.TimeoutError | _SessionGone,
-    )
-
-
 class _SessionGone(Exception):
     """The session an RPC was meant for has been torn down."""
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    """True when retrying through a new connection may help (as opposed to a bad payload id)."""
+    if isinstance(exc, wc.GRPCError):
+        return exc.status.name in ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED")
+    # TimeoutError is an OSError; so are ConnectionRefusedError and ConnectionResetError.
+    return isinstance(exc, wc.StreamTerminatedError | OSError | _SessionGone | wc.WechatyPuppetError)
 
 
 def _describe_connect_failure(endpoint: str, exc: BaseException | None) -> str:
@@ -113,7 +113,10 @@ class _Session:
             scheduler=AsyncIOScheduler(),
         )
         self.endpoint = endpoint
-        self.wechaty = wc.Wechaty(options)
+        with warnings.catch_warnings():
+            # Every pyee AsyncIOEventEmitter() warns that it moved to pyee.asyncio.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.wechaty = wc.Wechaty(options)
         self.puppet: wc.PuppetService = self.wechaty.puppet  # type: ignore[assignment]
         # Set after construction: PuppetService logs the token at WARNING when given both.
         self.puppet.options.token = token
@@ -284,6 +287,7 @@ class WechatyAdapter:
         self._names: dict[str, str] = {}
         self._topics: dict[str, str] = {}
         self._closing = False
+        self._running = False
 
     # ---- public API ----
 
@@ -296,7 +300,16 @@ class WechatyAdapter:
         await asyncio.wait_for(self._ready.wait(), timeout)
 
     async def run(self, sink: EventSink) -> None:
+        if self._running:
+            raise RuntimeError("WechatyAdapter.run() is already running")
         self._closing = False
+        self._running = True
+        try:
+            await self._run(sink)
+        finally:
+            self._running = False
+
+    async def _run(self, sink: EventSink) -> None:
         session = await self._open_session()
         self._adopt(session)
         supervisor = asyncio.create_task(self._supervise(), name="wechaty-supervisor")
@@ -323,6 +336,9 @@ class WechatyAdapter:
         conversation = out.room or out.to
         if not conversation:
             raise ValueError("Outgoing 需要 room 或 to / an Outgoing needs room or to")
+        if not self._running:
+            # Nothing would ever reconnect: fail now rather than after send_timeout.
+            raise WechatySendError(f"微信适配器未运行，无法发送到 {conversation} / the adapter is not running")
         try:
             await asyncio.wait_for(self._ready.wait(), self.send_timeout)
         except asyncio.TimeoutError:

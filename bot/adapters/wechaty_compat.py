@@ -25,6 +25,7 @@ with warnings.catch_warnings():
 
     from grpclib.exceptions import GRPCError, StreamTerminatedError
     from wechaty import Wechaty, WechatyOptions
+    from wechaty_puppet import WechatyPuppetError
     from wechaty_puppet_service import PuppetService
 
 
@@ -55,6 +56,7 @@ __all__ = [
     "StreamTerminatedError",
     "Wechaty",
     "WechatyOptions",
+    "WechatyPuppetError",
     "message_kind",
     "timestamp_seconds",
     "wechaty_puppet",

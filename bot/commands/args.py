@@ -10,11 +10,13 @@ from bot.store.models import Member, Membership
 
 def resolve_member(ctx: Ctx, token: str, *, mention_index: int = 0) -> tuple[str, str]:
     """(id, name) of the member a manager meant: an @mention, an id or an exact name."""
-    mentions = [m for m in ctx.msg.mentions]
+    mentions = list(ctx.msg.mentions)
     if token.startswith("@") and len(mentions) > mention_index:
         mid = mentions[mention_index]
-        name = ctx.batch.conn.execute(select(Member.name).where(Member.id == mid)).scalar()
-        return mid, name or mid
+        row = ctx.batch.conn.execute(select(Member.name).where(Member.id == mid)).first()
+        if row is None:
+            raise UsageError(f"还没有 {token} 的任何记录，等对方在群里说过话再试。", show_usage=False)
+        return mid, row[0] or mid
     name = token.lstrip("@")
     if not name:
         raise UsageError("请 @ 一位成员，或写出成员的昵称。")

@@ -26,8 +26,8 @@ def _task(ctx: Ctx, args: list[str]) -> CheckinTask:
     raise UsageError(f"没有叫「{name}」的打卡任务。现有：{names or '无'}")
 
 
-def checkin(ctx: Ctx, args: list[str]) -> str:
-    return ctx.deps.checkins.check_in(ctx.batch, ctx.msg, _task(ctx, args))
+def checkin(ctx: Ctx, args: list[str]) -> None:
+    ctx.deps.checkins.check_in(ctx.batch, ctx.msg, _task(ctx, args))
 
 
 def makeup(ctx: Ctx, args: list[str]) -> str:

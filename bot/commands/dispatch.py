@@ -49,7 +49,7 @@ class CommandFeature:
         except UsageError as exc:
             savepoint.rollback()
             batch.session.expunge_all()
-            ctx.reply(f"{exc}\n用法：{cmd.usage}")
+            ctx.reply(f"{exc}\n用法：{cmd.usage}" if exc.show_usage else str(exc))
             return True
         except Refused as exc:
             savepoint.rollback()

@@ -15,7 +15,12 @@ if TYPE_CHECKING:
 
 
 class UsageError(Exception):
-    """Bad input to a command; the text says what was wrong. The usage line is appended."""
+    """Bad input to a command; the text says what was wrong. The usage line is appended
+    unless the text already shows the right form (`show_usage=False`)."""
+
+    def __init__(self, text: str, *, show_usage: bool = True) -> None:
+        super().__init__(text)
+        self.show_usage = show_usage
 
 
 class Refused(Exception):

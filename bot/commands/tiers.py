@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from sqlalchemy import case, func, select
 
+from bot.adapters.base import Outgoing
 from bot.commands.args import non_negative_int, positive_int, resolve_member
 from bot.commands.registry import Command, Ctx, UsageError
 from bot.member_types import scope_for, type_members
@@ -133,11 +134,14 @@ def points_(ctx: Ctx, args: list[str]) -> str:
     if delta == 0 or abs(delta) > 100_000:
         raise UsageError("分数应为非零整数，且绝对值不超过 100000。")
     reason = " ".join(args[2:])[:100]
-    at = ctx.msg.ts
+    later: list[Outgoing] = []
     (before, after) = ctx.deps.ledger.award(ctx.batch, [Award(
-        member, delta, "manual", int(at.timestamp()), ctx.today, ctx.msg.room,
-        reason=reason, ref=ctx.msg.id, by=ctx.msg.sender)])[member]
-    return f"已为 {name} {'加' if delta > 0 else '扣'} {abs(delta)} 分（{reason}），{before} → {after} 分。"
+        member, delta, "manual", int(ctx.msg.ts.timestamp()), ctx.today, ctx.msg.room,
+        reason=reason, ref=ctx.msg.id, by=ctx.msg.sender)], later)[member]
+    ctx.reply(f"已为 {name} {'加' if delta > 0 else '扣'} {abs(delta)} 分（{reason}），{before} → {after} 分。")
+    for out in later:
+        ctx.batch.send(out)
+    return None
 
 
 THRESHOLD_USAGE = "/threshold login=天数 speaking=条数 [window=天数] · /threshold median · /threshold"

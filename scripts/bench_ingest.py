@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Ingest benchmark: 200k Chinese chat messages replayed silently into a fresh SQLite file.
+
+Prints messages/s of the real replay path (JSONL parse, pipeline, batched writes) next to
+the rate of bare `jieba.lcut` over the same texts in the same run, first with the example
+config's rules and then with 500 keyword rules loaded.
+
+    .venv/bin/python scripts/bench_ingest.py [--messages 200000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import jieba  # noqa: E402
+
+from bot.adapters.file import FileAdapter  # noqa: E402
+from bot.app import build  # noqa: E402
+from bot.demo import EXAMPLE_CONFIG  # noqa: E402
+from bot.sample import generate_messages, write_jsonl  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+
+
+def rule_words(n: int, seed: int = 5) -> list[str]:
+    """Common 2–4 character words from jieba's own dictionary, as managers would pick."""
+    dict_path = Path(jieba.__file__).with_name("dict.txt")
+    words = []
+    with open(dict_path, encoding="utf-8") as fh:
+        for line in fh:
+            word, freq, *_ = line.split()
+            if 2 <= len(word) <= 4 and int(freq) >= 2000:
+                words.append(word)
+    random.Random(seed).shuffle(words)
+    return words[:n]
+
+
+def write_rules_config(path: Path, n_rules: int) -> None:
+    words = rule_words(n_rules * 3)
+    lines = [EXAMPLE_CONFIG.read_text(encoding="utf-8")]
+    rng = random.Random(9)
+    for i in range(n_rules):
+        kws = ",".join(words[i * 3 : i * 3 + rng.randint(2, 3)])
+        mode = " mode=substring" if i % 5 == 0 else ""
+        lines.append(f'[[tag_rules]]\nrule = "keyword 标签{i} {kws}{mode}"\n')
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def replay(events: Path, db: Path, config: Path) -> tuple[float, int]:
+    settings = Settings(database_url=f"sqlite:///{db}", config=config)
+    pipeline, _ = build(settings)
+    from bot.tags import Tagging  # noqa: F401  (the tokenizer is warm: loaded by build)
+
+    started = time.perf_counter()
+    adapter = FileAdapter(events)
+    pipeline.process(adapter.read(), silent=True)
+    took = time.perf_counter() - started
+    with pipeline.engine.connect() as conn:
+        n = conn.exec_driver_sql("SELECT count(*) FROM eventlog").scalar()
+    return took, n
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--messages", type=int, default=200_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="qunguan-bench-"))
+    events = work / "events.jsonl"
+    t = time.perf_counter()
+    write_jsonl(generate_messages(args.messages, seed=1), events)
+    print(f"generated {args.messages} messages in {time.perf_counter() - t:.1f}s ({events})")
+    texts = [json.loads(line)["text"] for line in events.open(encoding="utf-8")]
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    t = time.perf_counter()
+    for text in texts:
+        jieba.lcut(text)
+    jieba_rate = len(texts) / (time.perf_counter() - t)
+    print(f"bare jieba.lcut:              {jieba_rate:>9,.0f} messages/s")
+
+    many = work / "rules500.toml"
+    write_rules_config(many, 500)
+    results = {}
+    for label, config in (("example rules (3)", EXAMPLE_CONFIG), ("500 keyword rules", many)):
+        took, n = replay(events, work / f"{label[:3]}.db", config)
+        assert n == len(texts), (n, len(texts))
+        rate = n / took
+        results[label] = rate
+        print(f"replay, {label:<18} {rate:>9,.0f} messages/s  ({took:.1f}s, "
+              f"{rate / jieba_rate:.0%} of bare jieba)")
+    base, loaded = results.values()
+    print(f"slowdown with 500 rules: {1 - loaded / base:.1%}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""The whole bot (App: adapter, pipeline, store, outbox) against a real puppet-service peer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+from sqlalchemy import text
+
+from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter
+from bot.app import App
+from bot.settings import Settings
+
+pytestmark = pytest.mark.e2e
+
+ROOM = "r1@chatroom"
+ADMIN, ALICE, BOB, CAROL = "wxid_admin", "wxid_alice", "wxid_bob", "wxid_carol"
+
+
+@pytest.fixture
+async def world(peer):
+    await peer.contact(ADMIN, "群主")
+    await peer.contact(ALICE, "Alice")
+    await peer.contact(BOB, "Bob")
+    await peer.contact(CAROL, "小卡")
+    await peer.room(ROOM, "读书群", [ADMIN, ALICE, CAROL])
+    return peer
+
+
+class RunningBot:
+    def __init__(self, app: App, task: asyncio.Task, wait_until) -> None:
+        self.app = app
+        self.adapter: WechatyAdapter = app.adapter  # type: ignore[assignment]
+        self.task = task
+        self.wait_until = wait_until
+
+    def rows(self, sql: str, **params) -> list[tuple]:
+        with self.app.pipeline.engine.connect() as conn:
+            return [tuple(r) for r in conn.execute(text(sql), params)]
+
+    async def wait_rows(self, sql: str, predicate, timeout: float = 5.0, **params) -> list[tuple]:
+        return await self.wait_until(lambda: (rows := self.rows(sql, **params)) and predicate(rows) and rows,
+                                     timeout, f"rows of {sql!r}")
+
+
+@pytest.fixture
+async def running_bot(world, tmp_path, monkeypatch, wait_until):
+    monkeypatch.setenv("QUNGUAN_ADMINS", ADMIN)
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'qunguan.db'}")
+    adapter = WechatyAdapter(world.token, world.endpoint, login_timeout=10, reconnect_min=0.2, reconnect_max=1.0)
+    app = App(settings, adapter)
+    # The outbox's pacing (1-1.5 s between sends) has its own tests; keep this suite quick.
+    app.sender.min_gap, app.sender.jitter = 0.05, 0.0
+    task = asyncio.create_task(app.run())
+    ready = asyncio.create_task(adapter.wait_connected())
+    done, _ = await asyncio.wait({task, ready}, timeout=15, return_when=asyncio.FIRST_COMPLETED)
+    if ready not in done:
+        ready.cancel()
+        if task in done:
+            task.result()
+        raise AssertionError("the bot did not log in within 15 s")
+    yield RunningBot(app, task, wait_until)
+    await adapter.close()
+    try:
+        await asyncio.wait_for(task, 10)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def reply_in_room(room: str, member: str, contains: str):
+    return lambda m: m["roomId"] == room and m["mentionIdList"] == [member] and contains in m["text"]
+
+
+def reply_direct(member: str, contains: str):
+    return lambda m: m["roomId"] is None and m["listenerId"] == member and contains in m["text"]
+
+
+async def test_checkin_in_a_group_is_answered_with_a_mention(world, running_bot):
+    await world.say(ALICE, ROOM, "打卡")
+
+    reply = await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"), what="the check-in reply")
+    assert reply["text"].startswith(f"@Alice{AT_SEPARATOR}「打卡」成功")
+    assert "连续 1 天" in reply["text"]
+    assert running_bot.rows("select member, room from checkin") == [(ALICE, ROOM)]
+
+
+async def test_second_checkin_the_same_day_is_not_counted_twice(world, running_bot):
+    await world.say(ALICE, ROOM, "打卡")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"))
+    await world.say(ALICE, ROOM, "打卡")
+
+    again = await world.wait_sent(reply_in_room(ROOM, ALICE, "今天已经打过"), what="the repeat reply")
+    assert "已连续 1 天" in again["text"]
+    assert running_bot.rows("select count(*) from checkin") == [(1,)]
+    assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(10,)]
+    assert len(world.sent) == 2
+
+
+async def test_my_level_in_a_group_and_one_to_one(world, running_bot):
+    await world.say(ALICE, ROOM, "打卡")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"))
+
+    await world.say(ALICE, ROOM, "我的等级")
+    in_room = await world.wait_sent(reply_in_room(ROOM, ALICE, "Lv1"), what="我的等级 in the group")
+    assert "10 积分" in in_room["text"]
+
+    await world.say(ALICE, "bot", "我的等级")
+    direct = await world.wait_sent(reply_direct(ALICE, "Lv1"), what="我的等级 1:1")
+    assert "10 积分" in direct["text"]
+    assert direct["mentionIdList"] == []
+
+
+async def test_manager_commands_for_admins_only(world, running_bot):
+    await world.say(ALICE, ROOM, "打卡")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"))
+
+    await world.say(ALICE, ROOM, "类型分布")
+    refused = await world.wait_sent(reply_in_room(ROOM, ALICE, "只有管理员"), what="the refusal")
+    assert "本群成员类型" not in refused["text"]
+
+    await world.say(ADMIN, ROOM, "类型分布")
+    await world.wait_sent(reply_in_room(ROOM, ADMIN, "本群成员类型"), what="类型分布 for the admin")
+
+    # A manager command whose argument is an @mention that came over the wire.
+    await world.say(ADMIN, ROOM, f"调积分 @Alice{AT_SEPARATOR}+20 活动奖励", mentions=(ALICE,))
+    await world.wait_sent(reply_in_room(ROOM, ADMIN, "加 20 分"), what="调积分 for the admin")
+    assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(30,)]
+
+    await world.say(CAROL, ROOM, f"调积分 @Alice{AT_SEPARATOR}+99 自己加", mentions=(ALICE,))
+    await world.wait_sent(reply_in_room(ROOM, CAROL, "只有管理员"), what="the second refusal")
+    assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(30,)]
+
+
+async def test_join_and_leave_reach_the_store(world, running_bot):
+    await world.add(ROOM, [BOB], by=ALICE)
+    joined = await running_bot.wait_rows(
+        "select active, joined_at, left_at from membership where room = :r and member = :m",
+        lambda rows: rows[0][0], r=ROOM, m=BOB,
+    )
+    assert joined[0][1] is not None and joined[0][2] is None
+    assert running_bot.rows("select name from member where id = :m", m=BOB) == [("Bob",)]
+
+    await world.remove(ROOM, [BOB], by=ALICE)
+    left = await running_bot.wait_rows(
+        "select active, left_at from membership where room = :r and member = :m",
+        lambda rows: not rows[0][0], r=ROOM, m=BOB,
+    )
+    assert left[0][1] is not None
+    assert running_bot.rows("select count(*) from eventlog") == [(2,)]
+
+
+async def test_the_bot_keeps_working_after_the_server_restarts(world, running_bot, wait_until):
+    await world.say(CAROL, ROOM, "打卡")
+    await world.wait_sent(reply_in_room(ROOM, CAROL, "成功"))
+
+    await world.kill()
+    await wait_until(lambda: not running_bot.adapter.connected, 5, "the bot to notice the drop")
+    await world.start()  # same port, same contacts and rooms
+    await wait_until(lambda: running_bot.adapter.connections == 2, 10, "the reconnect")
+
+    await world.say(ALICE, ROOM, "打卡")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"), what="the reply after the reconnect")
+    await world.say(ALICE, "bot", "我的等级")
+    await world.wait_sent(reply_direct(ALICE, "Lv1"))
+
+    # Every reply went out once: none lost in the outage, none sent again after it.
+    texts = [m["text"] for m in world.sent]
+    assert len(texts) == 3, texts
+    assert texts[0].startswith(f"@小卡{AT_SEPARATOR}「打卡」成功")
+    assert texts[1].startswith(f"@Alice{AT_SEPARATOR}「打卡」成功")
+    assert texts[2].startswith("Lv1")
+    # The peer sees a text before the outbox has marked it sent.
+    await running_bot.wait_rows("select status, count(*) from outbox group by status",
+                                lambda rows: rows == [("sent", 3)])
+    assert running_bot.rows("select member from checkin order by member") == [(ALICE,), (CAROL,)]

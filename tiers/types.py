@@ -1,0 +1,243 @@
+"""Member types from two dimensions, login days × speaking, over a rolling window."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from enum import StrEnum
+
+
+class MemberType(StrEnum):
+    CORE = "core"
+    LURKER = "lurker"
+    BURST = "burst"
+    DORMANT = "dormant"
+    NEW = "new"
+
+
+TYPE_LABELS: dict[MemberType, str] = {
+    MemberType.CORE: "核心成员",
+    MemberType.LURKER: "潜水成员",
+    MemberType.BURST: "间歇活跃",
+    MemberType.DORMANT: "沉默成员",
+    MemberType.NEW: "新成员",
+}
+
+# Short forms managers type in commands (「查看 潜水」); the full labels are accepted too.
+TYPE_SHORT: dict[MemberType, str] = {
+    MemberType.CORE: "核心",
+    MemberType.LURKER: "潜水",
+    MemberType.BURST: "间歇",
+    MemberType.DORMANT: "沉默",
+    MemberType.NEW: "新",
+}
+
+_WORDS: dict[str, MemberType] = {
+    **{t.value: t for t in MemberType},
+    **{label: t for t, label in TYPE_LABELS.items()},
+    **{short: t for t, short in TYPE_SHORT.items()},
+}
+
+SOURCE_MEDIAN = "median"
+SOURCE_ABSOLUTE = "absolute"
+_SOURCE_WORDS = {SOURCE_MEDIAN: "中位数", SOURCE_ABSOLUTE: "阈值"}
+
+
+def parse_type(word: str) -> MemberType:
+    """The member type a manager named, in English, as a full Chinese label or a short form."""
+    key = word.strip()
+    found = _WORDS.get(key) or _WORDS.get(key.lower())
+    if found is None:
+        valid = "、".join(TYPE_SHORT.values())
+        english = "/".join(t.value for t in MemberType)
+        raise ValueError(f"不认识的成员类型「{key}」，可以用：{valid}（或 {english}）")
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    member: str
+    login_days: int
+    speaking: int
+    joined_on: date | None  # local date of the join event, or of the member's first event
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    login_days: float
+    speaking: float
+    source: str  # "median" or "absolute"
+
+
+def _median(sorted_values: Sequence[int]) -> float:
+    n = len(sorted_values)
+    if n == 0:
+        return 0.0
+    mid = n // 2
+    if n % 2:
+        return float(sorted_values[mid])
+    return (sorted_values[mid - 1] + sorted_values[mid]) / 2
+
+
+def median_thresholds(activities: Iterable[Activity]) -> Thresholds:
+    """Medians of login days and of speaking over the members present in the scope.
+
+    Members with neither a login day nor a message are left out: a big group full of
+    long-gone accounts would otherwise drag both medians to 0 and make every faint sign
+    of life count as "high". With nobody present both medians are 0, and since HIGH also
+    needs a value above 0, nobody is high.
+    """
+    logins: list[int] = []
+    speaking: list[int] = []
+    for a in activities:
+        if a.login_days > 0 or a.speaking > 0:
+            logins.append(a.login_days)
+            speaking.append(a.speaking)
+    logins.sort()
+    speaking.sort()
+    return Thresholds(_median(logins), _median(speaking), SOURCE_MEDIAN)
+
+
+def _number(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
+
+
+@dataclass(frozen=True, slots=True)
+class Typing:
+    type: MemberType
+    login_days: int
+    speaking: int
+    login_threshold: float
+    speaking_threshold: float
+    window_days: int
+    source: str
+    new_days: int = 7  # only read by explain() for NEW members
+
+    def explain(self) -> str:
+        """Short Chinese reason for the type, with both numbers, both thresholds and the window."""
+        label = TYPE_LABELS[self.type]
+        if self.type is MemberType.NEW:
+            return f"{label}：入群不足{self.new_days}天，暂不分类"
+        word = _SOURCE_WORDS.get(self.source, "阈值")
+        login = _side(self.login_days, self.login_threshold, word)
+        speaking = _side(self.speaking, self.speaking_threshold, word)
+        return (
+            f"{label}：近{self.window_days}天登录{self.login_days}天（{login}），"
+            f"发言{self.speaking}条（{speaking}）"
+        )
+
+    def as_detail(self) -> dict[str, float | int]:
+        return {
+            "login_days": self.login_days,
+            "speaking": self.speaking,
+            "login_threshold": self.login_threshold,
+            "speaking_threshold": self.speaking_threshold,
+            "window_days": self.window_days,
+        }
+
+
+def _side(value: int, threshold: float, word: str) -> str:
+    if value >= threshold and value > 0:
+        return f"≥{word}{_number(threshold)}，高"
+    if value >= threshold:
+        # Threshold 0 and value 0: say why a value that "reaches" the threshold is still low.
+        return f"{word}{_number(threshold)}，为0算低"
+    return f"<{word}{_number(threshold)}，低"
+
+
+_BY_HIGHS: dict[tuple[bool, bool], MemberType] = {
+    (True, True): MemberType.CORE,
+    (True, False): MemberType.LURKER,
+    (False, True): MemberType.BURST,
+    (False, False): MemberType.DORMANT,
+}
+
+
+def classify(
+    activity: Activity,
+    thresholds: Thresholds,
+    *,
+    today: date,
+    window_days: int,
+    new_days: int = 7,
+) -> Typing:
+    """Type one member: NEW if joined less than new_days ago, else by the two dimensions.
+
+    A value is HIGH when it reaches the threshold AND is above 0, so a threshold of 0
+    (an empty scope, or an absolute threshold of 0) never makes an absent member core.
+    """
+    if activity.joined_on is not None and (today - activity.joined_on).days < new_days:
+        kind = MemberType.NEW
+    else:
+        high_login = activity.login_days >= thresholds.login_days and activity.login_days > 0
+        high_speaking = activity.speaking >= thresholds.speaking and activity.speaking > 0
+        kind = _BY_HIGHS[high_login, high_speaking]
+    return Typing(
+        kind,
+        activity.login_days,
+        activity.speaking,
+        thresholds.login_days,
+        thresholds.speaking,
+        window_days,
+        thresholds.source,
+        new_days,
+    )
+
+
+def classify_all(
+    activities: Sequence[Activity],
+    *,
+    today: date,
+    window_days: int,
+    absolute: Thresholds | None = None,
+    new_days: int = 7,
+) -> dict[str, Typing]:
+    """Type every member of a scope, keyed by member; a member listed twice keeps the last.
+
+    Median thresholds are taken over the present members that are NOT new: newcomers
+    have had less than new_days of the window to log in or speak, so counting them would
+    pull both medians down and flatter everybody else.
+
+    Typing values carry no member, so members with equal numbers share one instance:
+    building the frozen values is most of the cost, and a real community has far fewer
+    distinct (login days, speaking) pairs than members.
+    """
+    # (today - joined_on).days < new_days  ⇔  joined_on > today - new_days
+    new_after = today - timedelta(days=new_days)
+    if absolute is not None:
+        thresholds = absolute
+    else:
+        thresholds = median_thresholds(
+            a for a in activities if a.joined_on is None or a.joined_on <= new_after
+        )
+    login_t = thresholds.login_days
+    speaking_t = thresholds.speaking
+    source = thresholds.source
+    shared: dict[tuple[bool, int, int], Typing] = {}
+    result: dict[str, Typing] = {}
+    for a in activities:
+        is_new = a.joined_on is not None and a.joined_on > new_after
+        key = (is_new, a.login_days, a.speaking)
+        typing = shared.get(key)
+        if typing is None:
+            if is_new:
+                kind = MemberType.NEW
+            else:
+                high_login = a.login_days >= login_t and a.login_days > 0
+                high_speaking = a.speaking >= speaking_t and a.speaking > 0
+                kind = _BY_HIGHS[high_login, high_speaking]
+            typing = Typing(
+                kind, a.login_days, a.speaking, login_t, speaking_t, window_days, source, new_days
+            )
+            shared[key] = typing
+        result[a.member] = typing
+    return result
+
+
+def distribution(typings: Iterable[Typing]) -> dict[MemberType, int]:
+    """How many members of each type; every type is present (0 when none), in enum order."""
+    counts = dict.fromkeys(MemberType, 0)
+    for t in typings:
+        counts[t.type] += 1
+    return counts
