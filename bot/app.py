@@ -13,6 +13,7 @@ from bot.adapters.base import Adapter
 from bot.checkins import CheckinFeature, Checkins, seed_tasks
 from bot.commands import checkin as checkin_cmds
 from bot.commands import help as help_cmds
+from bot.commands import tags as tag_cmds
 from bot.commands import tiers as tiers_cmds
 from bot.commands.dispatch import CommandFeature
 from bot.commands.registry import Registry
@@ -25,6 +26,8 @@ from bot.report import ReportExtra
 from bot.settings import Settings
 from bot.speaking import SpeakingFeature
 from bot.store.db import open_engine
+from bot.tags import Tagging, TaggingFeature, seed_rules, tag_fields
+from tagging.matcher import get_tokenizer
 from bot.tier_report import tier_fields
 from tiers.levels import DEFAULT_LEVELS, parse_levels
 
@@ -41,6 +44,7 @@ class Deps:
     registry: Registry
     ledger: Ledger
     checkins: Checkins
+    tagging: Tagging
     report_extras: tuple[ReportExtra, ...] = ()
     self_ids: set[str] = field(default_factory=set)  # the bot's own account ids
 
@@ -56,13 +60,20 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     config = load_config(settings.config)
     ledger = Ledger(parse_levels(config.levels) if config.levels else DEFAULT_LEVELS)
     checkins = Checkins(ledger)
+    tagging = Tagging(get_tokenizer())
     with Session(engine) as session:
         seed_tasks(session, config.checkin_tasks)
+        seed_rules(session.connection(), config.tag_rules, config.tag_groups)
         session.commit()
-    registry = Registry([*checkin_cmds.COMMANDS, *tiers_cmds.COMMANDS, *help_cmds.COMMANDS])
+    with engine.connect() as conn:
+        tagging.current(conn)  # loads jieba and adds rule words once, before any message
+    registry = Registry([*checkin_cmds.COMMANDS, *tiers_cmds.COMMANDS, *tag_cmds.COMMANDS,
+                         *help_cmds.COMMANDS])
     deps = Deps(settings=settings, engine=engine, config=config, registry=registry, ledger=ledger,
-                checkins=checkins, report_extras=(tier_fields(settings, ledger),))
-    features = [CheckinFeature(checkins), SpeakingFeature(ledger), CommandFeature(registry, deps)]
+                checkins=checkins, tagging=tagging,
+                report_extras=(tier_fields(settings, ledger), tag_fields(tagging, settings.tz)))
+    features = [CheckinFeature(checkins), SpeakingFeature(ledger), TaggingFeature(tagging),
+                CommandFeature(registry, deps)]
     return Pipeline(engine, settings, features), deps
 
 

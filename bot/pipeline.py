@@ -226,14 +226,17 @@ class Pipeline:
         if isinstance(event, Message):
             row |= {"type": "message", "member": event.sender, "room": event.room or NO_ROOM,
                     "text": event.text, "kind": None if event.kind == "text" else event.kind}
-            batch.log_event(row)
             batch.see_member(event.sender, event.sender_name, at)
             if event.room:
                 batch.see_room(event.room, event.room_name, at)
                 batch.see_presence(event.room, event.sender, at)
             for f in self.features:
                 if f.handle(batch, event):
+                    # Commands and check-ins are talk to the bot, not chat: rule previews
+                    # and history scans skip them.
+                    batch.log_event(row | {"kind": "command"})
                     return
+            batch.log_event(row)
             batch.count(event.sender, event.room, day, "messages")
             for f in self.features:
                 f.on_chat(batch, event)

@@ -1,0 +1,294 @@
+"""Tags in the store: applying rule hits and count rules, manual tags, expiry, provenance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.events import Event, Message
+from bot.pipeline import Batch, epoch
+from bot.store.db import upsert
+from bot.store.models import DailyActivity, KeywordHit, MemberTag, TagGroup, TagRule
+from tagging.decide import HeldTag, exclusive_displaced, hits_reached
+from tagging.matcher import KeywordMatcher, Tokenizer
+from tagging.reasons import Provenance, excerpt, format_reason, format_tag_line
+from tagging.rules import CountRule, KeywordRule, Rule, format_rule_args, parse_rule_args
+
+DAY = 86400
+
+
+def rule_from_row(row: TagRule) -> Rule:
+    return parse_rule_args(json.loads(row.args), rule_id=row.id or 0)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    stamp: tuple
+    rules: dict[int, Rule]
+    matcher: KeywordMatcher
+    count_rules: tuple[CountRule, ...]
+    exclusive: frozenset[str]
+    tag_groups: dict[str, str]  # tag → group, from rules
+
+
+def _stamp(conn: Connection) -> tuple:
+    rules = conn.execute(select(func.count(), func.max(TagRule.id), func.sum(
+        TagRule.active.cast(TagRule.id.type)))).one()
+    groups = conn.execute(select(func.count(), func.sum(
+        TagGroup.exclusive.cast(TagRule.id.type)))).one()
+    return (*rules, *groups)
+
+
+def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Provenance:
+    rule = rules.get(row.rule_id) if row.rule_id is not None else None
+    return Provenance(source=row.source, rule_id=row.rule_id, keyword=row.keyword,
+                      message_id=row.message_id, at=datetime.fromtimestamp(row.at, tz),
+                      excerpt=row.excerpt, by=row.by, count=row.count, days=row.days,
+                      threshold=rule.threshold if isinstance(rule, CountRule) else None)
+
+
+def held_now(at: int):
+    """Condition for tags held at epoch `at`: given by then and not expired."""
+    return (MemberTag.since <= at) & or_(MemberTag.expires_at.is_(None), MemberTag.expires_at > at)
+
+
+class Tagging:
+    """The rule set (rebuilt only when rules change) and the writes that tags need."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.ruleset: RuleSet | None = None
+
+    def current(self, conn: Connection) -> RuleSet:
+        stamp = _stamp(conn)
+        if self.ruleset is None or self.ruleset.stamp != stamp:
+            rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
+            rules = {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
+            keyword = [r for r in rules.values() if isinstance(r, KeywordRule)]
+            count = tuple(r for r in rules.values() if isinstance(r, CountRule))
+            exclusive = frozenset(conn.execute(select(TagGroup.name).where(TagGroup.exclusive)).scalars())
+            groups = {r.tag: r.group for r in rules.values() if r.group}
+            self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
+                                   exclusive, groups)
+        return self.ruleset
+
+    def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
+        """A matcher for one unsaved rule (its words join the shared dictionary)."""
+        return KeywordMatcher([rule], self.tokenizer)
+
+    # ---- writing tags ----------------------------------------------------------------
+    def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
+        rows = conn.execute(select(MemberTag).where(MemberTag.member == member, held_now(at))).all()
+        return [MemberTag.model_validate(r._mapping) for r in rows]
+
+    def apply(self, conn: Connection, rs: RuleSet, row: MemberTag) -> bool:
+        """Give a member a tag (or refresh its reason). Returns False when it was not applied:
+        a rule never overrides a manual tag, nor displaces one from an exclusive group."""
+        held = self.held(conn, row.member, row.at)
+        current = next((h for h in held if h.tag == row.tag), None)
+        group = row.grp or rs.tag_groups.get(row.tag)
+        decision = exclusive_displaced(
+            [HeldTag(h.tag, "manual" if h.source == "manual" else "rule", h.rule_id, h.grp,
+                     datetime.fromtimestamp(h.since)) for h in held],
+            row.tag, group, rs.exclusive, source="manual" if row.source == "manual" else "rule")
+        if not decision.apply:
+            return False
+        if decision.remove:
+            conn.execute(delete(MemberTag).where(MemberTag.member == row.member,
+                                                 MemberTag.tag.in_(decision.remove)))
+        values = row.model_dump()
+        values["grp"] = group
+        if current is not None:
+            values["since"] = current.since
+        upsert(conn, MemberTag.__table__, [values], ["member", "tag"],
+               replace=[k for k in values if k not in ("member", "tag")])
+        return True
+
+    def remove(self, conn: Connection, member: str, tag: str, *, only_source: str | None = None,
+               rule_id: int | None = None) -> int:
+        q = delete(MemberTag).where(MemberTag.member == member, MemberTag.tag == tag)
+        if only_source:
+            q = q.where(MemberTag.source == only_source)
+        if rule_id is not None:
+            q = q.where(MemberTag.rule_id == rule_id)
+        return conn.execute(q).rowcount
+
+    # ---- rules over time ---------------------------------------------------------------
+    def evaluate_counts(self, conn: Connection, rs: RuleSet, members: Sequence[str], at: int,
+                        tz: ZoneInfo) -> None:
+        """Apply or drop every count rule's tag for these members as of epoch `at`.
+
+        Runs at every batch for the members who spoke, so it touches only what changes:
+        new holders get the tag, holders below the threshold lose it, and the others have
+        their count refreshed in one statement."""
+        if not rs.count_rules or not members:
+            return
+        today = datetime.fromtimestamp(at, tz).date()
+        for rule in rs.count_rules:
+            start = today - timedelta(days=rule.days - 1)
+            totals: dict[str, int] = {}
+            holders: set[str] = set()
+            for i in range(0, len(members), 900):
+                part = list(members[i : i + 900])
+                q = select(DailyActivity.member, func.sum(DailyActivity.messages)).where(
+                    DailyActivity.member.in_(part), DailyActivity.day >= start,
+                    DailyActivity.day <= today).group_by(DailyActivity.member)
+                totals.update({m: n or 0 for m, n in conn.execute(q)})
+                holders.update(conn.execute(select(MemberTag.member).where(
+                    MemberTag.tag == rule.tag, MemberTag.rule_id == rule.id,
+                    MemberTag.member.in_(part))).scalars())
+            refresh = []
+            for m in members:
+                n = totals.get(m, 0)
+                if n >= rule.threshold:
+                    if m in holders:
+                        refresh.append({"m": m, "n": n, "at": at})
+                    else:
+                        self.apply(conn, rs, MemberTag(
+                            member=m, tag=rule.tag, source="count", rule_id=rule.id, count=n,
+                            days=rule.days, at=at, since=at))
+                elif m in holders:
+                    self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
+            if refresh:
+                conn.execute(
+                    update(MemberTag.__table__).where(
+                        MemberTag.__table__.c.member == bindparam("m"),
+                        MemberTag.__table__.c.tag == rule.tag,
+                        MemberTag.__table__.c.rule_id == rule.id)
+                    .values(count=bindparam("n"), at=bindparam("at")), refresh)
+
+    def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
+        """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
+        conn.execute(delete(MemberTag).where(MemberTag.expires_at.is_not(None),
+                                             MemberTag.expires_at <= at))
+        rs = self.current(conn)
+        if not rs.count_rules:
+            return
+        longest = max(r.days for r in rs.count_rules)
+        since = datetime.fromtimestamp(at, tz).date() - timedelta(days=longest)
+        active = set(conn.execute(select(DailyActivity.member).where(
+            DailyActivity.day >= since, DailyActivity.messages > 0).distinct()).scalars())
+        holders = set(conn.execute(select(MemberTag.member).where(
+            MemberTag.source == "count")).scalars())
+        self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
+
+
+class TaggingFeature:
+    """Matches every chat message against the keyword rules; writes hits and tags at flush."""
+
+    def __init__(self, tagging: Tagging) -> None:
+        self.tagging = tagging
+        self._hits: list[tuple[Message, list]] = []
+        self._talkers: dict[str, int] = {}
+        self._rs: RuleSet | None = None
+
+    def reset(self) -> None:
+        self._hits.clear()
+        self._talkers.clear()
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        self._rs = self.tagging.current(batch.conn)
+        self._hits.clear()
+        self._talkers.clear()
+        batch.flush_hooks.append(self._flush)
+
+    def handle(self, batch: Batch, msg: Message) -> bool:
+        return False
+
+    def on_event(self, batch: Batch, event: Event) -> None:
+        pass
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        rs = self._rs
+        assert rs is not None
+        at = epoch(msg.ts)
+        if rs.count_rules:
+            self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
+        if msg.kind != "text" or not msg.text:
+            return
+        hits = rs.matcher.match(msg.text, msg.room)
+        if hits:
+            self._hits.append((msg, hits))
+
+    def _flush(self, batch: Batch) -> None:
+        rs = self.tagging.current(batch.conn)  # a command in this batch may have changed rules
+        self._rs = rs
+        conn, tz = batch.conn, batch.settings.tz
+        if self._hits:
+            rows = [{"member": m.sender, "rule_id": h.rule_id, "ts": epoch(m.ts), "message_id": m.id}
+                    for m, hits in self._hits for h in hits]
+            upsert(conn, KeywordHit.__table__, rows, ["rule_id", "message_id"])
+            latest: dict[tuple[str, int], tuple[Message, str]] = {}
+            for m, hits in self._hits:
+                for h in hits:
+                    latest[(m.sender, h.rule_id)] = (m, h.keyword)
+            self._hits.clear()
+            for (member, rule_id), (m, keyword) in latest.items():
+                rule = rs.rules.get(rule_id)
+                if not isinstance(rule, KeywordRule):
+                    continue
+                at = epoch(m.ts)
+                if rule.hits > 1:
+                    times = conn.execute(select(KeywordHit.ts).where(
+                        KeywordHit.member == member, KeywordHit.rule_id == rule_id,
+                        KeywordHit.ts > at - rule.days * DAY, KeywordHit.ts <= at)).scalars()
+                    if not hits_reached([datetime.fromtimestamp(t) for t in times],
+                                        datetime.fromtimestamp(at), rule):
+                        continue
+                self.tagging.apply(conn, rs, MemberTag(
+                    member=member, tag=rule.tag, source="keyword", rule_id=rule_id,
+                    keyword=keyword, message_id=m.id, excerpt=excerpt(m.text), at=at, since=at,
+                    expires_at=at + rule.expire_days * DAY if rule.expire_days else None,
+                    lead=rule.lead, grp=rule.group))
+        if self._talkers:
+            members = sorted(self._talkers)
+            at = max(self._talkers.values())
+            self._talkers.clear()
+            self.tagging.evaluate_counts(conn, rs, members, at, tz)
+
+
+def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:
+    return format_tag_line(row.tag, provenance_of(row, tz, rules))
+
+
+def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[str, bool]]) -> None:
+    """Config rules and groups, each added once: a rule deleted in chat stays deleted."""
+    for name, exclusive in groups:
+        upsert(conn, TagGroup.__table__, [{"name": name, "exclusive": exclusive}], ["name"],
+               replace=["exclusive"])
+    known = set(conn.execute(select(TagRule.args)).scalars())
+    for spec in rules:
+        rule = parse_rule_args(spec.split())
+        args = json.dumps(format_rule_args(rule), ensure_ascii=False)
+        if args in known:
+            continue
+        conn.execute(TagRule.__table__.insert().values(
+            kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag, args=args,
+            active=True, created_by="config", created_at=0))
+        known.add(args)
+        if rule.group:
+            upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])
+
+
+def tag_fields(tagging: Tagging, tz: ZoneInfo):
+    """The report's `tags` field: each tag held at the report's time, with its reason."""
+    def extra(conn: Connection, scope, ids: list[str]) -> dict[str, dict]:
+        at = int(scope.at.timestamp())
+        rules = tagging.current(conn).rules
+        out: dict[str, dict] = {m: {"tags": []} for m in ids}
+        rows = conn.execute(select(MemberTag).where(held_now(at)).order_by(MemberTag.since)).all()
+        for r in rows:
+            row = MemberTag.model_validate(r._mapping)
+            if row.member in out:
+                out[row.member]["tags"].append(
+                    {"name": row.tag, "reason": format_reason(provenance_of(row, tz, rules)),
+                     "source": row.source})
+        return out
+
+    return extra
