@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, time
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -61,6 +61,47 @@ def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
         existing.add(spec.name)
 
 
+def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Sequence[str] | None,
+             window: str | None, points: int, challenge_days: int | None,
+             room: str | None) -> CheckinTask:
+    """A new check-in task; ValueError (Chinese) when the name or a trigger is taken or a
+    value is out of range."""
+    name = name.strip()
+    if not name or len(name) > 20 or "=" in name or "," in name:
+        raise ValueError("任务名称应为 1–20 个字，且不含「=」和逗号。")
+    if conn.execute(select(TaskRow.id).where(TaskRow.name == name)).first():
+        raise ValueError(f"已经有叫「{name}」的任务了，换个名字吧。")
+    words = [t.strip() for t in (triggers or [name]) if t.strip()]
+    if not words or any(len(t) > 20 for t in words):
+        raise ValueError("触发词应为 1–20 个字。")
+    taken = {w for t in load_tasks(conn) if t.active for w in t.triggers}
+    clash = [t for t in words if t in taken]
+    if clash:
+        raise ValueError(f"触发词「{'、'.join(clash)}」已被其他任务使用了。")
+    span = parse_window(window)
+    if not 0 < points <= 1000:
+        raise ValueError("每次打卡的积分应在 1–1000 之间。")
+    if challenge_days is not None and not 0 < challenge_days <= 365:
+        raise ValueError("挑战天数应在 1–365 之间。")
+    result = conn.execute(TaskRow.__table__.insert().values(
+        name=name, triggers=",".join(words), points=points, active=True,
+        window_start=span[0].strftime("%H:%M") if span else None,
+        window_end=span[1].strftime("%H:%M") if span else None,
+        challenge_days=challenge_days, room=room))
+    checkins.reload(conn)
+    task_id = result.inserted_primary_key[0]
+    return next(t for t in checkins.tasks if t.id == task_id)
+
+
+def disable_task(conn: Connection, checkins: Checkins, name: str) -> None:
+    found = conn.execute(select(TaskRow.id).where(TaskRow.name == name, TaskRow.active)).first()
+    if found is None:
+        raise LookupError(f"没有开启中的任务「{name}」。发 /task list 查看。")
+    conn.execute(update(TaskRow.__table__).where(TaskRow.__table__.c.id == found[0])
+                 .values(active=False))
+    checkins.reload(conn)
+
+
 def load_tasks(conn: Connection) -> list[CheckinTask]:
     rows = conn.execute(select(TaskRow).order_by(TaskRow.id)).all()
     return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
@@ -95,8 +136,6 @@ class Checkins:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.tasks: list[CheckinTask] = []
-
-    to_task = staticmethod(to_task)
 
     def reload(self, conn: Connection) -> None:
         """Re-read the tasks: at every batch, and right after a command changed them."""

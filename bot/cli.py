@@ -146,6 +146,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,15 @@ from bot.store.models import DailyActivity, KeywordHit, MemberTag, TagGroup, Tag
 from tagging.decide import HeldTag, exclusive_displaced, hits_reached
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, excerpt, format_reason, format_tag_line
-from tagging.rules import CountRule, KeywordRule, Rule, format_rule_args, parse_rule_args
+from tagging.rules import (
+    CountRule,
+    KeywordRule,
+    Rule,
+    Scope,
+    format_rule_args,
+    parse_rule_args,
+    validate_group,
+)
 
 DAY = 86400
 
@@ -64,8 +72,14 @@ class Tagging:
     def __init__(self, tokenizer: Tokenizer) -> None:
         self.tokenizer = tokenizer
         self.ruleset: RuleSet | None = None
+        self.changed = False  # set by commands that change rules or groups
 
-    def current(self, conn: Connection) -> RuleSet:
+    def current(self, conn: Connection, *, recheck: bool = True) -> RuleSet:
+        """The rule set; re-read when the stored rules changed (checked once per batch,
+        and whenever a command in this process changed them)."""
+        if self.ruleset is not None and not recheck and not self.changed:
+            return self.ruleset
+        self.changed = False
         stamp = _stamp(conn)
         if self.ruleset is None or self.ruleset.stamp != stamp:
             rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
@@ -217,7 +231,7 @@ class TaggingFeature:
             self._hits.append((msg, hits))
 
     def _flush(self, batch: Batch) -> None:
-        rs = self.tagging.current(batch.conn)  # a command in this batch may have changed rules
+        rs = self.tagging.current(batch.conn, recheck=False)  # unless a command changed rules
         self._rs = rs
         conn, tz = batch.conn, batch.settings.tz
         if self._hits:
@@ -255,6 +269,43 @@ class TaggingFeature:
 
 def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:
     return format_tag_line(row.tag, provenance_of(row, tz, rules))
+
+
+def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str, at: int,
+             resolve_room=None) -> Rule:
+    """Store a rule given in `/rule add` form; raises RuleSyntaxError / ValueError (Chinese).
+
+    `resolve_room(name) -> id` turns the room names a manager typed into room ids."""
+    rule = parse_rule_args(args)
+    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms" and resolve_room:
+        rule = replace(rule, scope=Scope("rooms", tuple(resolve_room(r) for r in rule.scope.rooms)))
+    result = conn.execute(TagRule.__table__.insert().values(
+        kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag,
+        args=json.dumps(format_rule_args(rule), ensure_ascii=False), active=True,
+        created_by=by, created_at=at))
+    if rule.group:
+        upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])
+    tagging.changed = True
+    return replace(rule, id=result.inserted_primary_key[0])
+
+
+def delete_rule(conn: Connection, tagging: Tagging, rule_id: int) -> tuple[str, int]:
+    """Disable a rule and take back the tags it gave (manual tags stay). Returns the rule's
+    tag and how many tags were removed; LookupError (Chinese) if there is no such rule."""
+    row = conn.execute(select(TagRule.tag).where(TagRule.id == rule_id, TagRule.active)).first()
+    if row is None:
+        raise LookupError(f"没有编号为 {rule_id} 的规则。发 /rules 查看现有规则。")
+    conn.execute(update(TagRule.__table__).where(TagRule.__table__.c.id == rule_id).values(active=False))
+    removed = conn.execute(delete(MemberTag).where(
+        MemberTag.rule_id == rule_id, MemberTag.source != "manual")).rowcount
+    tagging.changed = True
+    return row[0], removed
+
+
+def set_group(conn: Connection, tagging: Tagging, name: str, exclusive: bool) -> None:
+    upsert(conn, TagGroup.__table__, [{"name": validate_group(name), "exclusive": exclusive}],
+           ["name"], replace=["exclusive"])
+    tagging.changed = True
 
 
 def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[str, bool]]) -> None:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 
 from bot.commands.args import positive_int, resolve_member
 from bot.commands.registry import Command, Ctx, UsageError
-from bot.store.models import DailyActivity, EventLog, Member, MemberTag, Room, TagGroup, TagRule
-from bot.tags import format_tag, held_now
+from bot.store.models import DailyActivity, EventLog, Member, MemberTag, Room
+from bot.tags import add_rule, delete_rule, format_tag, held_now, set_group
 from tagging.decide import hits_reached
 from tagging.rules import (
     BOTH_USAGE,
@@ -19,9 +19,7 @@ from tagging.rules import (
     KeywordRule,
     RuleSyntaxError,
     Scope,
-    format_rule_args,
     parse_rule_args,
-    validate_group,
     validate_tag,
 )
 
@@ -30,21 +28,24 @@ PREVIEW_MAX_MESSAGES = 200_000
 RULE_USAGE = "/rule add|preview <规则>（见 /rules）· /rule del 编号"
 
 
+def _room_id(ctx: Ctx):
+    def resolve(name: str) -> str:
+        found = ctx.batch.conn.execute(select(Room.id).where(
+            (Room.id == name) | (Room.name == name))).scalars().all()
+        if len(found) != 1:
+            raise UsageError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
+        return found[0]
+    return resolve
+
+
 def _parse(ctx: Ctx, args: list[str]) -> KeywordRule | CountRule:
     try:
         rule = parse_rule_args(args)
     except RuleSyntaxError as exc:
         raise UsageError(str(exc), show_usage=False) from None
     if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms":
-        # Managers name groups as they see them; rules keep room ids.
-        ids = []
-        for name in rule.scope.rooms:
-            found = ctx.batch.conn.execute(select(Room.id).where(
-                (Room.id == name) | (Room.name == name))).scalars().all()
-            if len(found) != 1:
-                raise UsageError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
-            ids.append(found[0])
-        rule = KeywordRule(**{**rule.__dict__, "scope": Scope("rooms", tuple(ids))})
+        resolve = _room_id(ctx)
+        rule = replace(rule, scope=Scope("rooms", tuple(resolve(r) for r in rule.scope.rooms)))
     return rule
 
 
@@ -53,41 +54,25 @@ def rule(ctx: Ctx, args: list[str]) -> str:
         raise UsageError("请写出要做什么：add（添加）、preview（预览）或 del（删除）。")
     sub, rest = args[0].lower(), args[1:]
     if sub in ("add", "添加"):
-        return _add(ctx, rest)
+        try:
+            saved = add_rule(ctx.batch.conn, ctx.deps.tagging, rest, by=ctx.msg.sender,
+                             at=int(ctx.msg.ts.timestamp()), resolve_room=_room_id(ctx))
+        except RuleSyntaxError as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        return f"已添加规则：{saved.describe()}\n之后的新消息会按它自动打标签。"
     if sub in ("preview", "预览"):
         return _preview(ctx, _parse(ctx, rest))
     if sub in ("del", "delete", "删除"):
-        return _delete(ctx, rest)
+        if len(rest) != 1:
+            raise UsageError("请写出一个规则编号，例如 /rule del 3（编号见 /rules）。")
+        rule_id = positive_int(rest[0].lstrip("#"), "规则编号")
+        try:
+            tag_name, removed = delete_rule(ctx.batch.conn, ctx.deps.tagging, rule_id)
+        except LookupError as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        return (f"已删除规则 #{rule_id}（{tag_name}），并撤下了它自动打的 {removed} 个标签；"
+                "手动标签不受影响。")
     raise UsageError(f"不认识「{args[0]}」，可以用 add、preview 或 del。")
-
-
-def _add(ctx: Ctx, rest: list[str]) -> str:
-    parsed = _parse(ctx, rest)
-    session = ctx.batch.session
-    row = TagRule(kind="count" if isinstance(parsed, CountRule) else "keyword", tag=parsed.tag,
-                  args=json.dumps(format_rule_args(parsed), ensure_ascii=False),
-                  created_by=ctx.msg.sender, created_at=int(ctx.msg.ts.timestamp()))
-    session.add(row)
-    if parsed.group and session.get(TagGroup, parsed.group) is None:
-        session.add(TagGroup(name=parsed.group, exclusive=False))
-    session.flush()
-    saved = parse_rule_args(format_rule_args(parsed), rule_id=row.id)
-    return f"已添加规则：{saved.describe()}\n之后的新消息会按它自动打标签。"
-
-
-def _delete(ctx: Ctx, rest: list[str]) -> str:
-    if len(rest) != 1:
-        raise UsageError("请写出一个规则编号，例如 /rule del 3（编号见 /rules）。")
-    rule_id = positive_int(rest[0].lstrip("#"), "规则编号")
-    session = ctx.batch.session
-    row = session.get(TagRule, rule_id)
-    if row is None or not row.active:
-        raise UsageError(f"没有编号为 {rule_id} 的规则。发 /rules 查看现有规则。", show_usage=False)
-    row.active = False
-    session.flush()
-    removed = ctx.batch.conn.execute(delete(MemberTag).where(
-        MemberTag.rule_id == rule_id, MemberTag.source != "manual")).rowcount
-    return f"已删除规则 #{rule_id}（{row.tag}），并撤下了它自动打的 {removed} 个标签；手动标签不受影响。"
 
 
 def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
@@ -208,19 +193,14 @@ def tagged(ctx: Ctx, args: list[str]) -> str:
 def group(ctx: Ctx, args: list[str]) -> str:
     if len(args) != 2 or args[1].lower() not in ("exclusive", "互斥", "normal", "普通"):
         raise UsageError("请写出组名和 exclusive（互斥）或 normal（普通）。")
+    exclusive = args[1].lower() in ("exclusive", "互斥")
     try:
-        name = validate_group(args[0])
+        set_group(ctx.batch.conn, ctx.deps.tagging, args[0], exclusive)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    exclusive = args[1].lower() in ("exclusive", "互斥")
-    session = ctx.batch.session
-    row = session.get(TagGroup, name) or TagGroup(name=name)
-    row.exclusive = exclusive
-    session.add(row)
-    session.flush()
     if exclusive:
-        return f"标签组「{name}」设为互斥：每位成员最多保留其中一个标签，新的替换旧的。"
-    return f"标签组「{name}」设为普通：成员可以同时有其中多个标签。"
+        return f"标签组「{args[0]}」设为互斥：每位成员最多保留其中一个标签，新的替换旧的。"
+    return f"标签组「{args[0]}」设为普通：成员可以同时有其中多个标签。"
 
 
 COMMANDS = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Engine, Table, create_engine, event
+from sqlalchemy import Engine, Table, case, create_engine, event
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel
 
@@ -39,6 +39,9 @@ def open_engine(url: str) -> Engine:
     return engine
 
 
+_UPSERTS: dict[tuple, Any] = {}
+
+
 def upsert(
     conn: Connection,
     table: Table,
@@ -52,12 +55,23 @@ def upsert(
 ) -> None:
     """INSERT many rows; on a key conflict add to `add` columns, overwrite `replace` columns,
     overwrite the columns of `replace_if_newer` when its stamp column is not older, and keep
-    the smaller value of `keep_min` columns. Works on SQLite and PostgreSQL."""
+    the smaller value of `keep_min` columns. Works on SQLite and PostgreSQL.
+
+    Statements are built once per shape and reused: building one costs more than running it."""
     if not rows:
         return
-    from sqlalchemy import case
+    newer = (replace_if_newer[0], tuple(replace_if_newer[1])) if replace_if_newer else None
+    shape = (conn.dialect.name, table.name, tuple(keys), tuple(add), tuple(replace), newer,
+             tuple(keep_min))
+    stmt = _UPSERTS.get(shape)
+    if stmt is None:
+        stmt = _UPSERTS[shape] = _build_upsert(conn.dialect.name, table, *shape[2:])
+    conn.execute(stmt, list(rows))
 
-    if conn.dialect.name == "postgresql":
+
+def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: tuple,
+                  newer: tuple | None, keep_min: tuple):
+    if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
@@ -70,12 +84,11 @@ def upsert(
         set_[c] = ex[c]
     for c in keep_min:
         set_[c] = case((ex[c] < table.c[c], ex[c]), else_=table.c[c])
-    if replace_if_newer:
-        stamp, cols = replace_if_newer
-        newer = ex[stamp] >= table.c[stamp]
+    if newer:
+        stamp, cols = newer
+        is_newer = ex[stamp] >= table.c[stamp]
         for c in [*cols, stamp]:
-            set_[c] = case((newer, ex[c]), else_=table.c[c])
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_) if set_ else (
-        stmt.on_conflict_do_nothing(index_elements=list(keys))
-    )
-    conn.execute(stmt, list(rows))
+            set_[c] = case((is_newer, ex[c]), else_=table.c[c])
+    if set_:
+        return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
+    return stmt.on_conflict_do_nothing(index_elements=list(keys))
