@@ -136,10 +136,14 @@ class Checkins:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.tasks: list[CheckinTask] = []
+        self.words: frozenset[str] = frozenset()
 
     def reload(self, conn: Connection) -> None:
         """Re-read the tasks: at every batch, and right after a command changed them."""
         self.tasks = load_tasks(conn)
+        # Most messages are chat: a set lookup rules them out before any matching.
+        self.words = frozenset(w.strip().casefold() for t in self.tasks if t.active
+                               for w in t.triggers)
 
     def default_task(self, room: str | None) -> CheckinTask | None:
         return rules.match_task(DEFAULT_TASK.triggers[0], self.tasks, room) or next(
@@ -216,6 +220,8 @@ class CheckinFeature:
         self.checkins.reload(batch.conn)
 
     def handle(self, batch: Batch, msg: Message) -> bool:
+        if msg.text.strip().casefold() not in self.checkins.words:
+            return False
         task = rules.match_task(msg.text, self.checkins.tasks, msg.room)
         if task is None:
             return False

@@ -23,12 +23,13 @@ from sqlmodel import Session
 from bot.adapters.base import Outgoing
 from bot.events import Event, Join, Leave, Message, Visit
 from bot.settings import Settings
-from bot.store.db import upsert
+from bot.store.db import bulk, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 1000
+_INSERT_EVENT = EventLog.__table__.insert()
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 
 
@@ -110,7 +111,7 @@ class Batch:
             upsert(conn, Membership.__table__, rows, ["room", "member"], keep_min=["first_at"])
             self._presence.clear()
         if self._events:
-            conn.execute(EventLog.__table__.insert(), self._events)
+            bulk(conn, _INSERT_EVENT, self._events)
             self._events.clear()
         if self._counters:
             rows = [

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.adapters.base import Outgoing
 from bot.pipeline import Batch
+from bot.store.db import bulk
 from bot.store.models import NO_ROOM, Member, PointsEntry
 from tiers.levels import DEFAULT_LEVELS, Level, levels_crossed
 
@@ -27,6 +28,11 @@ class Award:
     reason: str | None = None
     ref: str | None = None
     by: str | None = None
+
+
+_INSERT = PointsEntry.__table__.insert()
+_ADD_POINTS = (update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
+               .values(points=Member.__table__.c.points + bindparam("d")))
 
 
 class Ledger:
@@ -53,7 +59,7 @@ class Ledger:
         conn = batch.conn
         members = sorted({a.member for a in awards})
         before = self.points_of(conn, members)
-        conn.execute(PointsEntry.__table__.insert(), [
+        bulk(conn, _INSERT, [
             {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,
              "reason": a.reason, "room": a.room or NO_ROOM, "ref": a.ref, "by": a.by}
             for a in awards
@@ -63,11 +69,7 @@ class Ledger:
         for a in awards:
             delta[a.member] = delta.get(a.member, 0) + a.delta
             where[a.member] = a.room
-        conn.execute(
-            update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
-            .values(points=Member.__table__.c.points + bindparam("d")),
-            [{"mid": m, "d": d} for m, d in delta.items()],
-        )
+        bulk(conn, _ADD_POINTS, [{"mid": m, "d": d} for m, d in delta.items()])
         result = {m: (before.get(m, 0), before.get(m, 0) + delta[m]) for m in members}
         for m, (old, new) in result.items():
             crossed = levels_crossed(old, new, self.levels)

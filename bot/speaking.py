@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -11,27 +10,38 @@ from sqlalchemy import bindparam, func, select, update
 from bot.events import Event, Message
 from bot.pipeline import Batch, epoch
 from bot.points import Award, Ledger
+from bot.store.db import bulk
 from bot.store.models import DailyActivity, Member
 from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS, counts_as_speaking
+
+_CAP = SPEAKING_DAILY_CAP // SPEAKING_POINTS  # counted messages a day that still pay
+_SET_LAST = (update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
+             .values(last_counted_at=bindparam("at")))
 
 
 class SpeakingFeature:
     """Counts a message as speaking when it passes anti-farming, and pays speaking points.
 
-    The member's last counted time is cached across batches (this process is the only
-    writer of its store's members); it is preloaded per batch and written back at flush.
+    Chat is the hot path of a bulk import, so what it needs is kept in memory across
+    batches (this process is the only writer of its store's speaking state): each member's
+    last counted time, and how many counted messages they have today. Only after a
+    restart in the middle of a day does the day's count have to be read back.
     """
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._last: dict[str, int | None] = {}
+        self._today: dict[str, tuple[date, int]] = {}
         self._dirty: set[str] = set()
-        self._new: dict[tuple[str, date], list] = {}
+        self._pay: dict[tuple[str, date], list] = {}  # → [points, ts, room, message id]
+        self._unknown: dict[tuple[str, date], list] = {}  # today's count not yet known
 
     def reset(self) -> None:
         self._last.clear()
+        self._today.clear()
         self._dirty.clear()
-        self._new.clear()
+        self._pay.clear()
+        self._unknown.clear()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         unknown = list({e.sender for e in events if isinstance(e, Message)} - self._last.keys())
@@ -42,7 +52,6 @@ class SpeakingFeature:
             self._last.update(dict(rows))
         for m in unknown:
             self._last.setdefault(m, None)
-        self._new.clear()
         batch.flush_hooks.append(self._flush)
 
     def handle(self, batch: Batch, msg: Message) -> bool:
@@ -54,47 +63,56 @@ class SpeakingFeature:
     def on_chat(self, batch: Batch, msg: Message) -> None:
         if msg.kind != "text":
             return
-        last = self._last.get(msg.sender)
+        member = msg.sender
+        last = self._last.get(member)
         last_dt = datetime.fromtimestamp(last, UTC) if last is not None else None
         if not counts_as_speaking(msg.text, msg.ts, last_dt):
             return
         at = epoch(msg.ts)
-        self._last[msg.sender] = at
-        self._dirty.add(msg.sender)
-        day = batch.day(msg.ts)
-        batch.count(msg.sender, msg.room, day, "counted")
-        entry = self._new.setdefault((msg.sender, day), [0, at, msg.room, msg.id])
-        entry[0] += 1
-        entry[1:] = [at, msg.room, msg.id]
+        local = batch.local(msg.ts)
+        day = local.date()
+        midnight = at - (local.hour * 3600 + local.minute * 60 + local.second)
+        self._last[member] = at
+        self._dirty.add(member)
+        batch.count(member, msg.room, day, "counted")
+        known = self._today.get(member)
+        if known is not None and known[0] == day:
+            n = known[1] + 1
+        elif last is None or last < midnight:
+            n = 1  # nothing counted earlier today
+        else:
+            entry = self._unknown.setdefault((member, day), [0, at, msg.room, msg.id])
+            entry[0] += 1
+            entry[1:] = [at, msg.room, msg.id]
+            self._today.pop(member, None)
+            return
+        self._today[member] = (day, n)
+        if n <= _CAP:
+            entry = self._pay.setdefault((member, day), [0, at, msg.room, msg.id])
+            entry[0] += SPEAKING_POINTS
+            entry[1:] = [at, msg.room, msg.id]
 
     def _flush(self, batch: Batch) -> None:
         conn = batch.conn
         if self._dirty:
-            conn.execute(
-                update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
-                .values(last_counted_at=bindparam("at")),
-                [{"mid": m, "at": self._last[m]} for m in self._dirty],
-            )
+            bulk(conn, _SET_LAST, [{"mid": m, "at": self._last[m]} for m in self._dirty])
             self._dirty.clear()
-        if not self._new:
+        if self._unknown:
+            # Counters are flushed already: the stored total includes these messages.
+            d = DailyActivity
+            for (m, day), (n, at, room, ref) in self._unknown.items():
+                total = conn.execute(select(func.sum(d.counted)).where(
+                    d.member == m, d.day == day)).scalar() or 0
+                self._today[m] = (day, total)
+                paid = min(_CAP, total) - min(_CAP, total - n)
+                if paid > 0:
+                    entry = self._pay.setdefault((m, day), [0, at, room, ref])
+                    entry[0] += paid * SPEAKING_POINTS
+            self._unknown.clear()
+        if not self._pay:
             return
-        # Counters are already flushed, so the stored total includes this batch's messages.
-        d = DailyActivity
-        totals: dict[tuple[str, date], int] = defaultdict(int)
-        members = sorted({m for m, _ in self._new})
-        days = sorted({day for _, day in self._new})
-        for i in range(0, len(members), 900):
-            q = select(d.member, d.day, func.sum(d.counted)).where(
-                d.member.in_(members[i : i + 900]), d.day.in_(days)).group_by(d.member, d.day)
-            for m, day, n in conn.execute(q):
-                totals[(m, day)] = n or 0
-        awards = []
-        for (m, day), (n, at, room, ref) in self._new.items():
-            after = totals[(m, day)]
-            cap = SPEAKING_DAILY_CAP // SPEAKING_POINTS
-            paid = min(cap, after) - min(cap, after - n)
-            if paid > 0:
-                awards.append(Award(m, paid * SPEAKING_POINTS, "speaking", at, day, room,
-                                    reason=f"发言 {paid} 条", ref=ref))
-        self._new.clear()
+        awards = [Award(m, points, "speaking", at, day, room,
+                        reason=f"发言 {points // SPEAKING_POINTS} 条", ref=ref)
+                  for (m, day), (points, at, room, ref) in self._pay.items()]
+        self._pay.clear()
         self.ledger.award(batch, awards)

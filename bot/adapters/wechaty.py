@@ -40,7 +40,19 @@ class WechatyConnectError(WechatyError, ConnectionError):
 
 
 class WechatySendError(WechatyError):
-    """A text could not be handed to the gateway (the outbox keeps it and retries)."""
+    """A text was not sent: the outbox keeps it and may retry."""
+
+    maybe_delivered = False
+
+
+class WechatySendUncertain(WechatySendError):
+    """The connection died while the gateway had the request: the text may have gone out.
+
+    WeChat has no idempotent send and a crashed gateway forgets what it sent, so nothing
+    here can tell; a retry may send the text twice.
+    """
+
+    maybe_delivered = True
 
 
 def _free_loopback_port() -> int:
@@ -333,37 +345,59 @@ class WechatyAdapter:
         self._queue.put_nowait(_STOP)
 
     async def send(self, out: Outgoing) -> None:
+        """Hand one text to the gateway; an @mention needs `out.room`.
+
+        Raises WechatySendError when the text was certainly not sent (not connected within
+        `send_timeout`, or the gateway refused it), and its subclass WechatySendUncertain
+        (`maybe_delivered = True`) when the connection died while the gateway had the request:
+        WeChat may have delivered it, so retrying it may send it twice.
+        """
         conversation = out.room or out.to
         if not conversation:
             raise ValueError("Outgoing 需要 room 或 to / an Outgoing needs room or to")
         if not self._running:
             # Nothing would ever reconnect: fail now rather than after send_timeout.
             raise WechatySendError(f"微信适配器未运行，无法发送到 {conversation} / the adapter is not running")
-        try:
-            await asyncio.wait_for(self._ready.wait(), self.send_timeout)
-        except asyncio.TimeoutError:
-            raise WechatySendError(
-                f"微信未连接，{self.send_timeout:g} 秒内无法发送到 {conversation}"
-                f" / not connected: could not send to {conversation} within {self.send_timeout:g} s"
-            ) from None
-        session = self._session
-        assert session is not None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.send_timeout
+        while True:
+            try:
+                await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
+            except asyncio.TimeoutError:
+                raise WechatySendError(
+                    f"微信未连接，{self.send_timeout:g} 秒内无法发送到 {conversation}"
+                    f" / not connected: could not send to {conversation} within {self.send_timeout:g} s"
+                ) from None
+            session = self._session
+            if session is not None and not session.dropped.is_set():
+                break
+            await asyncio.sleep(0.01)  # the supervisor is swapping sessions
+
+        def failed(exc: BaseException, cls: type[WechatySendError] = WechatySendError) -> WechatySendError:
+            return cls(
+                f"发送到 {conversation} 失败（{type(exc).__name__}: {exc}）"
+                f" / sending to {conversation} failed ({type(exc).__name__}: {exc})"
+            )
+
         mention_ids = list(out.mentions) if out.room else []
+        text = out.text
         try:
-            text = out.text
             if mention_ids:
                 names = [await self._mention_name(session, out.room, m) for m in mention_ids]
                 text = "".join(f"@{name}{AT_SEPARATOR}" for name in names) + text
+        except Exception as exc:
+            raise failed(exc) from exc  # nothing was sent yet
+        try:
             await asyncio.wait_for(
                 session.puppet.message_send_text(conversation, text, mention_ids),
-                self.send_timeout,
+                max(0.1, deadline - loop.time()),
             )
+        except (wc.GRPCError, ConnectionRefusedError, wc.WechatyPuppetError) as exc:
+            # The gateway answered with an error, or was never reached: not sent.
+            raise failed(exc) from exc
         except Exception as exc:
-            # A timeout here may still have delivered the text; the outbox decides on a retry.
-            raise WechatySendError(
-                f"发送到 {conversation} 失败（{type(exc).__name__}: {exc}）"
-                f" / sending to {conversation} failed ({type(exc).__name__}: {exc})"
-            ) from exc
+            # The connection died or timed out with the request out: maybe delivered.
+            raise failed(exc, WechatySendUncertain) from exc
 
     # ---- connection ----
 

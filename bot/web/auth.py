@@ -1,0 +1,83 @@
+"""Who may use the console and the API: signed session cookies, CSRF tokens, bearer tokens.
+
+Secrets are compared in constant time (on SHA-256 digests, so not even their length leaks).
+A session cookie is `payload.signature` with an HMAC-SHA256 signature; the CSRF token of
+a session is derived from it, so forms need no server-side state.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import secrets
+from dataclasses import dataclass
+
+SESSION_COOKIE = "qg_session"
+LOGIN_COOKIE = "qg_login"  # a nonce that ties the login form's CSRF token to this browser
+SESSION_TTL = 12 * 3600
+
+
+def same_secret(given: str, expected: str) -> bool:
+    """True when `expected` is set and `given` equals it; constant time."""
+    if not expected:
+        return False
+    a = hashlib.sha256(given.encode("utf-8", "surrogatepass")).digest()
+    b = hashlib.sha256(expected.encode("utf-8", "surrogatepass")).digest()
+    return hmac.compare_digest(a, b)
+
+
+def bearer_token(header: str | None) -> str | None:
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+@dataclass(frozen=True)
+class Session:
+    nonce: str
+    expires: int
+    csrf: str
+
+
+class Signer:
+    """Signs session cookies and derives CSRF tokens with one process-wide secret."""
+
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def _sign(self, purpose: str, data: bytes) -> str:
+        mac = hmac.new(self._secret, purpose.encode() + b"\0" + data, hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(mac).rstrip(b"=").decode()
+
+    def issue(self, now: int) -> str:
+        payload = json.dumps({"n": secrets.token_urlsafe(16), "e": now + SESSION_TTL},
+                             separators=(",", ":")).encode()
+        body = base64.urlsafe_b64encode(payload).rstrip(b"=").decode()
+        return f"{body}.{self._sign('session', body.encode())}"
+
+    def verify(self, cookie: str | None, now: int) -> Session | None:
+        if not cookie or cookie.count(".") != 1 or len(cookie) > 512:
+            return None
+        body, sig = cookie.split(".")
+        if not hmac.compare_digest(sig.encode(), self._sign("session", body.encode()).encode()):
+            return None
+        try:
+            data = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+            nonce, expires = str(data["n"]), int(data["e"])
+        except (ValueError, KeyError, TypeError):
+            return None
+        if expires <= now:
+            return None
+        return Session(nonce, expires, self._sign("csrf", nonce.encode()))
+
+    def login_csrf(self, nonce: str) -> str:
+        return self._sign("login", nonce.encode())
+
+    @staticmethod
+    def check_csrf(given: str | None, expected: str) -> bool:
+        return bool(given) and hmac.compare_digest(str(given).encode(), expected.encode())
