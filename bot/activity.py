@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from bot.store.models import NO_ROOM, DailyActivity, EventLog
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership
 
 
 @dataclass(frozen=True)
@@ -32,33 +32,33 @@ class Counts:
 
 
 def counts_by_member(conn: Connection, window: Window, room: str | None = None) -> dict[str, Counts]:
-    """Per member counters in the window. For one room, presence without a room (visits,
-    1:1 chats with the bot) still counts as a login day: it is the member showing up."""
+    """Per member counters in the window.
+
+    For one room: the room's current members, with messages and speaking of that room;
+    their presence without a room (visits, 1:1 chats with the bot) still counts as a login
+    day, since it is the member showing up. Each member's rows are read through the
+    primary key (member, room, day), so a room costs what its members did, not what the
+    whole community did."""
     d = DailyActivity
+    in_window = (d.day >= window.start, d.day <= window.end)
+    if room is None:
+        q = select(d.member, func.count(func.distinct(d.day)), func.sum(d.messages),
+                   func.sum(d.counted), func.sum(d.checkins), func.sum(d.visits)
+                   ).where(*in_window).group_by(d.member)
+        return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
+                for m, days, msgs, spk, chk, vis in conn.execute(q)}
+    members = select(Membership.member).where(Membership.room == room, Membership.active)
+    here = d.room == room
     q = select(
         d.member,
         func.count(func.distinct(d.day)),
-        func.sum(d.messages),
-        func.sum(d.counted),
-        func.sum(d.checkins),
+        func.sum(case((here, d.messages), else_=0)),
+        func.sum(case((here, d.counted), else_=0)),
+        func.sum(case((here, d.checkins), else_=0)),
         func.sum(d.visits),
-    ).where(d.day >= window.start, d.day <= window.end)
-    if room is not None:
-        q = q.where(d.room.in_([room, NO_ROOM]))
-    q = q.group_by(d.member)
-    out: dict[str, Counts] = {}
-    if room is None:
-        for m, days, msgs, spk, chk, vis in conn.execute(q):
-            out[m] = Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
-        return out
-    # Messages and speaking are the room's own; login days include room-less presence.
-    room_q = select(d.member, func.sum(d.messages), func.sum(d.counted), func.sum(d.checkins)).where(
-        d.day >= window.start, d.day <= window.end, d.room == room).group_by(d.member)
-    in_room = {m: (a or 0, b or 0, c or 0) for m, a, b, c in conn.execute(room_q)}
-    for m, days, _msgs, _spk, _chk, vis in conn.execute(q):
-        msgs, spk, chk = in_room.get(m, (0, 0, 0))
-        out[m] = Counts(days, msgs, spk, chk, vis or 0)
-    return out
+    ).where(d.member.in_(members), d.room.in_([room, NO_ROOM]), *in_window).group_by(d.member)
+    return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
+            for m, days, msgs, spk, chk, vis in conn.execute(q)}
 
 
 def latest_event_ts(conn: Connection) -> int | None:

@@ -6,12 +6,14 @@ import asyncio
 import logging
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter
 from bot.checkins import CheckinFeature, Checkins, seed_tasks
 from bot.commands import checkin as checkin_cmds
+from bot.commands import followup as followup_cmds
 from bot.commands import help as help_cmds
 from bot.commands import tags as tag_cmds
 from bot.commands import tiers as tiers_cmds
@@ -19,6 +21,7 @@ from bot.commands.dispatch import CommandFeature
 from bot.commands.registry import Registry
 from bot.config import Config, load_config
 from bot.events import Event
+from bot.followup import seed_operators
 from bot.outbox import OutboxSender
 from bot.pipeline import Pipeline
 from bot.points import Ledger
@@ -26,6 +29,7 @@ from bot.report import ReportExtra
 from bot.settings import Settings
 from bot.speaking import SpeakingFeature
 from bot.store.db import open_engine
+from bot.store.models import RoomOperator
 from bot.tags import Tagging, TaggingFeature, seed_rules, tag_fields
 from tagging.matcher import get_tokenizer
 from bot.tier_report import tier_fields
@@ -51,6 +55,10 @@ class Deps:
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids
 
+    def is_operator(self, conn: Connection, member: str) -> bool:
+        return conn.execute(select(RoomOperator.member).where(
+            RoomOperator.member == member).limit(1)).first() is not None
+
     def excluded_from_ranks(self) -> set[str]:
         return set(self.settings.admin_ids) | self.self_ids
 
@@ -60,15 +68,18 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     config = load_config(settings.config)
     ledger = Ledger(parse_levels(config.levels) if config.levels else DEFAULT_LEVELS)
     checkins = Checkins(ledger)
+    # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
     tagging = Tagging(get_tokenizer())
     with Session(engine) as session:
         seed_tasks(session, config.checkin_tasks)
         seed_rules(session.connection(), config.tag_rules, config.tag_groups)
+        seed_operators(session.connection(), config.operators)
         session.commit()
     with engine.connect() as conn:
         tagging.current(conn)  # loads jieba and adds rule words once, before any message
     registry = Registry([*checkin_cmds.COMMANDS, *tiers_cmds.COMMANDS, *tag_cmds.COMMANDS,
-                         *help_cmds.COMMANDS])
+                         *followup_cmds.COMMANDS, *help_cmds.COMMANDS])
     deps = Deps(settings=settings, engine=engine, config=config, registry=registry, ledger=ledger,
                 checkins=checkins, tagging=tagging,
                 report_extras=(tier_fields(settings, ledger), tag_fields(tagging, settings.tz)))

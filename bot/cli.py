@@ -103,6 +103,39 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_followup(args: argparse.Namespace) -> int:
+    from bot.app import build
+    from bot.followup import build_items, operator_rooms
+    from bot.store.models import Room
+    from sqlalchemy import select
+
+    settings = _settings(args)
+    _, deps = build(settings)
+    with deps.engine.connect() as conn:  # read-only: nothing is stored or sent
+        at = args.at.astimezone(settings.tz) if args.at else datetime.now(settings.tz)
+        if args.operator:
+            rooms = operator_rooms(conn, sorted(settings.admin_ids)).get(args.operator)
+            if not rooms:
+                print(f"{args.operator} 不是任何群的运营。", file=sys.stderr)
+                return 2
+        else:
+            rooms = list(conn.execute(select(Room.id).order_by(Room.name, Room.id)).scalars())
+        items = build_items(conn, deps, at, rooms)
+    out = {"at": at.isoformat(), "items": [
+        {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,
+         "room": i.room, "room_name": i.room_name, "reason": i.reason, "action": i.action,
+         "also": list(i.also)} for i in items]}
+    if args.json:
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        from tiers.followup import render
+
+        for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
+            print(text)
+    return 0
+
+
 NO_TOKEN = """\
 qunguan run 需要一个 Wechaty puppet-service 的 token 和服务地址：
   export WECHATY_PUPPET_SERVICE_TOKEN=你的token
@@ -146,7 +179,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("jieba").setLevel(logging.WARNING)  # its dictionary-loading chatter
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -169,6 +201,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--room", help="只看这个群（群 id）")
     p.add_argument("--window", type=_positive, help="窗口天数（默认 30）")
     p.set_defaults(func=cmd_report)
+
+    p = add("followup", "某一时刻的跟进清单（只读）")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--at", type=_at, help="时间（ISO 8601，默认现在）")
+    p.add_argument("--operator", help="只看这位运营负责的群")
+    p.set_defaults(func=cmd_followup)
 
     p = add("chat", "在终端里扮演成员和机器人对话")
     p.set_defaults(func=cmd_chat)

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from bot.app import build
+from bot.followup import current_lists
 from bot.events import parse_event
 from bot.report import member_rows, resolve_scope
 from bot.sample import generate_community, write_jsonl
 from bot.settings import Settings
+from tiers.followup import render
 
 EXAMPLE_CONFIG = Path(__file__).with_name("example_config.toml")
 
@@ -73,6 +76,14 @@ def run_demo(folder: Path, *, settings: Settings) -> int:
     print("\n等级：" + "，".join(f"{k} {v} 人" for k, v in sorted(levels.items())))
     top = sorted(rows, key=lambda r: -r["points"])[:5]
     print("积分前五：" + "，".join(f"{r['name']} {r['points']} 分（连续打卡 {r['streak']} 天）" for r in top))
+    with deps.engine.begin() as conn:
+        lists = current_lists(conn, deps, scope.at.replace(hour=9, minute=0) + timedelta(days=1))
+    first = lists[0] if lists else None
+    if first:
+        rooms = sorted({i.room_name for i in first.items})
+        print(f"\n运营 {first.operator_name} 明早 09:00 会收到的跟进清单：")
+        for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）"):
+            print(text)
     print(f"\n管理员（示例）：{', '.join(hosts)}")
     print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "
           f"--config {settings.config}")

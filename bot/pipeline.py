@@ -134,6 +134,9 @@ class Batch:
         else:
             self.send(Outgoing(text=text, to=msg.sender, reply_to=msg.id))
 
+    def dm(self, member: str, text: str, *, reply_to: str | None = None) -> None:
+        self.send(Outgoing(text=text, to=member, reply_to=reply_to))
+
     def send(self, out: Outgoing) -> None:
         if not self.silent:
             self.replies.append(out)

@@ -37,6 +37,33 @@ async def daily_tags(now: datetime | None = None) -> None:
     log.info("daily tag maintenance done for %s", at.isoformat())
 
 
+async def daily_followup(now: datetime | None = None) -> None:
+    """DM each operator today's follow-up list (once per local day, whatever happens)."""
+    from bot.followup import send_daily
+    from bot.pipeline import enqueue
+
+    app = RUNNING["app"]
+    at = (now or datetime.now(app.settings.tz)).astimezone(app.settings.tz)
+
+    def work() -> int:
+        with app.deps.engine.begin() as conn:
+            out = send_daily(conn, app.deps, at)
+            if out:
+                enqueue(conn, out, at)
+            return len(out)
+
+    sent = await asyncio.to_thread(work)
+    wake = getattr(getattr(app, "sender", None), "wake", None)
+    if wake is not None:
+        wake.set()
+    log.info("daily follow-up lists queued %s messages for %s", sent, at.isoformat())
+
+
+def followup_trigger(settings: Any) -> CronTrigger:
+    hour, _, minute = settings.followup_time.partition(":")
+    return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=settings.tz)
+
+
 def start_scheduler(app: Any) -> AsyncIOScheduler:
     """Start the scheduler with the daily jobs; must run inside the event loop.
 
@@ -52,10 +79,15 @@ def start_scheduler(app: Any) -> AsyncIOScheduler:
     )
     RUNNING["app"] = app
     scheduler.start(paused=True)
-    jobs = {"daily_tags": (daily_tags, CronTrigger(hour=3, minute=5, timezone=tz))}
-    jobs.update(getattr(app, "scheduled_jobs", lambda: {})())
+    jobs = {
+        "daily_tags": (daily_tags, CronTrigger(hour=3, minute=5, timezone=tz)),
+        "daily_followup": (daily_followup, followup_trigger(app.settings)),
+    }
     for job_id, (func, trigger) in jobs.items():
-        if scheduler.get_job(job_id) is None:
+        job = scheduler.get_job(job_id)
+        if job is None:
             scheduler.add_job(func, trigger, id=job_id)
+        elif str(job.trigger) != str(trigger):  # the configured time changed
+            scheduler.reschedule_job(job_id, trigger=trigger)
     scheduler.resume()
     return scheduler

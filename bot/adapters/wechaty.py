@@ -11,6 +11,7 @@ import warnings
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -65,7 +66,8 @@ def _split_endpoint(endpoint: str) -> tuple[str, int]:
     host, sep, port = endpoint.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(
-            f"endpoint 应为 主机:端口，例如 127.0.0.1:8788 / endpoint must be host:port, got {endpoint!r}"
+            f"endpoint 应为 主机:端口，例如 127.0.0.1:8788"
+            f" / endpoint must be host:port, got {endpoint!r}"
         )
     return host.strip("[]"), int(port)
 
@@ -79,7 +81,9 @@ def _is_connection_error(exc: BaseException) -> bool:
     if isinstance(exc, wc.GRPCError):
         return exc.status.name in ("UNAVAILABLE", "CANCELLED", "DEADLINE_EXCEEDED")
     # TimeoutError is an OSError; so are ConnectionRefusedError and ConnectionResetError.
-    return isinstance(exc, wc.StreamTerminatedError | OSError | _SessionGone | wc.WechatyPuppetError)
+    return isinstance(
+        exc, wc.StreamTerminatedError | OSError | _SessionGone | wc.WechatyPuppetError
+    )
 
 
 def _describe_connect_failure(endpoint: str, exc: BaseException | None) -> str:
@@ -97,7 +101,7 @@ def _describe_connect_failure(endpoint: str, exc: BaseException | None) -> str:
     )
 
 
-def _ts(raw: int | float | None) -> datetime:
+def _ts(raw: float | None) -> datetime:
     seconds = wc.timestamp_seconds(raw)
     return datetime.fromtimestamp(seconds, UTC) if seconds else datetime.now(UTC)
 
@@ -138,6 +142,7 @@ class _Session:
         self.last_seen = time.monotonic()
         self._push = push
         self._task: asyncio.Task | None = None
+        self.on_login_change: Callable[[bool], None] | None = None  # set once adopted
         # Wechaty's own event bridge is not wired: it runs each listener as a separate task
         # (so events can overtake each other), starts the plugin manager's scheduler and
         # signal handlers, and resolves payloads through pools shared by every instance.
@@ -152,13 +157,20 @@ class _Session:
         elif name == "login":
             self.self_id = payload.contact_id
             self.logged_in.set()
+            if self.on_login_change:
+                self.on_login_change(True)
             log.info("微信已登录 / logged in as %s", payload.contact_id)
         elif name == "logout":
+            # Sends wait (up to send_timeout) until the account logs in again.
             self.logged_in.clear()
+            if self.on_login_change:
+                self.on_login_change(False)
             log.warning("微信账号已登出 / the account logged out (%s)", payload.contact_id)
         elif name == "scan":
             log.warning(
-                "请用微信扫码登录 / scan to log in: status=%s qrcode=%s", payload.status, payload.qrcode
+                "请用微信扫码登录 / scan to log in: status=%s qrcode=%s",
+                payload.status,
+                payload.qrcode,
             )
         elif name == "error":
             log.warning("Wechaty 服务报告错误 / the puppet service reported an error: %s", payload)
@@ -174,13 +186,17 @@ class _Session:
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             raise WechatyConnectError(_describe_connect_failure(self.endpoint, exc)) from exc
 
-        self._task = asyncio.create_task(self.puppet.start(), name=f"wechaty-stream-{self.endpoint}")
+        self._task = asyncio.create_task(
+            self.puppet.start(), name=f"wechaty-stream-{self.endpoint}"
+        )
         login = asyncio.create_task(self.logged_in.wait())
         try:
-            await asyncio.wait({self._task, login}, timeout=login_timeout, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait(
+                {self._task, login}, timeout=login_timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
             login.cancel()
         if self.logged_in.is_set() and not self._task.done():
@@ -189,7 +205,8 @@ class _Session:
             exc = None if self._task.cancelled() else self._task.exception()
             raise WechatyConnectError(_describe_connect_failure(self.endpoint, exc)) from exc
         raise WechatyConnectError(
-            f"连上了 Wechaty 服务 {self.endpoint}，但 {login_timeout:g} 秒内账号没有登录，请确认已扫码登录。"
+            f"连上了 Wechaty 服务 {self.endpoint}，"
+            f"但 {login_timeout:g} 秒内账号没有登录，请确认已扫码登录。"
             f" / Connected to {self.endpoint}, but the account did not log in within"
             f" {login_timeout:g} s: make sure it has scanned the QR code and logged in."
         )
@@ -212,9 +229,10 @@ class _Session:
                 return f"ding failed: {type(exc).__name__}: {exc}"
 
     async def close(self) -> None:
+        self.on_login_change = None
         self.dropped.set()
         self.logged_in.clear()
-        self.puppet._event_stream.remove_all_listeners()  # noqa: SLF001
+        self.puppet._event_stream.remove_all_listeners()
         # Not puppet.stop(): its stop() RPC stops the puppet on the server, which logs the
         # account out for every client. Closing the channel ends the stream.
         channel = self.puppet.channel
@@ -274,7 +292,9 @@ class WechatyAdapter:
             raise ValueError("需要 Wechaty token / a Wechaty token is required")
         if not endpoint:
             # Without an endpoint PuppetService asks a public discovery service for one.
-            raise ValueError("需要 Wechaty 服务地址 主机:端口 / a Wechaty endpoint host:port is required")
+            raise ValueError(
+                "需要 Wechaty 服务地址 主机:端口 / a Wechaty endpoint host:port is required"
+            )
         _split_endpoint(endpoint)
         self.token = token
         self.endpoint = endpoint
@@ -327,7 +347,9 @@ class WechatyAdapter:
         supervisor = asyncio.create_task(self._supervise(), name="wechaty-supervisor")
         consumer = asyncio.create_task(self._consume(sink), name="wechaty-consumer")
         try:
-            done, _ = await asyncio.wait({supervisor, consumer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(
+                {supervisor, consumer}, return_when=asyncio.FIRST_COMPLETED
+            )
             for task in done:
                 task.result()
         finally:
@@ -357,23 +379,28 @@ class WechatyAdapter:
             raise ValueError("Outgoing 需要 room 或 to / an Outgoing needs room or to")
         if not self._running:
             # Nothing would ever reconnect: fail now rather than after send_timeout.
-            raise WechatySendError(f"微信适配器未运行，无法发送到 {conversation} / the adapter is not running")
+            raise WechatySendError(
+                f"微信适配器未运行，无法发送到 {conversation} / the adapter is not running"
+            )
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.send_timeout
         while True:
             try:
                 await asyncio.wait_for(self._ready.wait(), max(0.0, deadline - loop.time()))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 raise WechatySendError(
                     f"微信未连接，{self.send_timeout:g} 秒内无法发送到 {conversation}"
-                    f" / not connected: could not send to {conversation} within {self.send_timeout:g} s"
+                    f" / not connected: could not send to {conversation}"
+                    f" within {self.send_timeout:g} s"
                 ) from None
             session = self._session
             if session is not None and not session.dropped.is_set():
                 break
             await asyncio.sleep(0.01)  # the supervisor is swapping sessions
 
-        def failed(exc: BaseException, cls: type[WechatySendError] = WechatySendError) -> WechatySendError:
+        def failed(
+            exc: BaseException, cls: type[WechatySendError] = WechatySendError
+        ) -> WechatySendError:
             return cls(
                 f"发送到 {conversation} 失败（{type(exc).__name__}: {exc}）"
                 f" / sending to {conversation} failed ({type(exc).__name__}: {exc})"
@@ -405,7 +432,9 @@ class WechatyAdapter:
         self._queue.put_nowait(_Raw(name, payload))
 
     def _new_session(self) -> _Session:
-        return _Session(self.token, self.endpoint, self.plugin_port or _free_loopback_port(), self._push)
+        return _Session(
+            self.token, self.endpoint, self.plugin_port or _free_loopback_port(), self._push
+        )
 
     async def _open_session(self) -> _Session:
         session = self._new_session()
@@ -424,6 +453,9 @@ class WechatyAdapter:
         self._topics.clear()
         self._session = session
         self.connections += 1
+        session.on_login_change = lambda logged_in: (
+            self._ready.set() if logged_in else self._ready.clear()
+        )
         self._ready.set()
 
     async def _supervise(self) -> None:
@@ -436,7 +468,9 @@ class WechatyAdapter:
             await session.close()
             if self._closing:
                 return
-            log.warning("微信连接断开（%s），正在重连 / connection lost (%s), reconnecting", reason, reason)
+            log.warning(
+                "微信连接断开（%s），正在重连 / connection lost (%s), reconnecting", reason, reason
+            )
             delay = self.reconnect_min
             while True:
                 await asyncio.sleep(delay)
@@ -445,7 +479,12 @@ class WechatyAdapter:
                     break
                 except WechatyConnectError as exc:
                     delay = min(delay * 2, self.reconnect_max)
-                    log.warning("重连失败，%.1f 秒后再试 / reconnect failed, retrying in %.1f s: %s", delay, delay, exc)
+                    log.warning(
+                        "重连失败，%.1f 秒后再试 / reconnect failed, retrying in %.1f s: %s",
+                        delay,
+                        delay,
+                        exc,
+                    )
             self._adopt(session)
             log.info("已重连 / reconnected (connection %d)", self.connections)
 
@@ -470,14 +509,23 @@ class WechatyAdapter:
                 continue
             try:
                 return await asyncio.wait_for(self._resolve(session, raw), self.rpc_timeout)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - classified below; one event must not stop the bot
                 if not _is_connection_error(exc):
-                    log.warning("无法解析事件，已丢弃 / dropped a %s event: %r (%s)", raw.name, raw.payload, exc)
+                    log.warning(
+                        "无法解析事件，已丢弃 / dropped a %s event: %r (%s)",
+                        raw.name,
+                        raw.payload,
+                        exc,
+                    )
                     return []
                 # Let the supervisor notice the drop, then resolve through the new connection.
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(session.dropped.wait(), self.ping_timeout)
-        log.warning("重连后仍无法解析事件，已丢弃 / dropped a %s event after retries: %r", raw.name, raw.payload)
+        log.warning(
+            "重连后仍无法解析事件，已丢弃 / dropped a %s event after retries: %r",
+            raw.name,
+            raw.payload,
+        )
         return []
 
     async def _resolve(self, session: _Session, raw: _Raw) -> list[Event]:
@@ -551,7 +599,12 @@ class WechatyAdapter:
             return []
         stamp = payload.timestamp or time.time_ns()
         return [
-            Leave(id=f"leave:{room}:{member}:{stamp}", ts=_ts(payload.timestamp), room=room, member=member)
+            Leave(
+                id=f"leave:{room}:{member}:{stamp}",
+                ts=_ts(payload.timestamp),
+                room=room,
+                member=member,
+            )
             for member in payload.removed_ids or []
             if member != session.self_id
         ]
@@ -577,7 +630,9 @@ class WechatyAdapter:
         """The name WeChat shows for an @: the member's group nickname, else their name."""
         if room_id:
             with contextlib.suppress(wc.GRPCError):
-                member = await session.puppet.puppet_stub.room_member_payload(id=room_id, member_id=contact_id)
+                member = await session.puppet.puppet_stub.room_member_payload(
+                    id=room_id, member_id=contact_id
+                )
                 if member.room_alias or member.name:
                     return member.room_alias or member.name
         return await self._contact_name(session, contact_id) or contact_id

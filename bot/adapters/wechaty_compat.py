@@ -49,8 +49,8 @@ def _route_wechaty_logs() -> None:
 _route_wechaty_logs()
 
 __all__ = [
-    "GRPCError",
     "MESSAGE_KINDS",
+    "GRPCError",
     "PuppetOptions",
     "PuppetService",
     "StreamTerminatedError",
@@ -91,7 +91,7 @@ def message_kind(raw_type: int) -> str:
     return MESSAGE_KINDS.get(int(raw_type), "unknown")
 
 
-def timestamp_seconds(raw: int | float | None) -> float | None:
+def timestamp_seconds(raw: float | None) -> float | None:
     """Puppet timestamps come in seconds or milliseconds depending on the puppet; seconds out."""
     if not raw:
         return None

@@ -6,13 +6,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from bot.commands.registry import Ctx, Refused, Registry, UsageError
+from bot.commands.registry import Ctx, Refused, Registry, UsageError, may_run
 from bot.events import Event, Message
 from bot.pipeline import Batch
 
 log = logging.getLogger(__name__)
 
 REFUSAL = "抱歉，这个命令只有管理员可以用。发送「帮助」看看你能用的命令。"
+OPERATORS_ONLY = "抱歉，这个命令只有运营可以用。发送「帮助」看看你能用的命令。"
 FAILURE = "抱歉，处理这条命令时出错了，已记录下来，请稍后再试。"
 
 
@@ -37,10 +38,11 @@ class CommandFeature:
         batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
         batch.flush()
         is_admin = self.deps.is_admin(msg.sender)
-        ctx = Ctx(batch, msg, self.deps, is_admin)
+        is_operator = self.deps.is_operator(batch.conn, msg.sender)
+        ctx = Ctx(batch, msg, self.deps, is_admin, is_operator)
         cmd = inv.command
-        if cmd.admin and not is_admin:
-            ctx.reply(REFUSAL)
+        if not may_run(cmd, is_admin, is_operator):
+            ctx.reply(REFUSAL if cmd.admin else OPERATORS_ONLY)
             return True
         savepoint = batch.conn.begin_nested()
         try:

@@ -6,12 +6,14 @@ from bot.commands.registry import Command, Ctx
 
 
 def help_(ctx: Ctx, args: list[str]) -> str:
-    cmds = ctx.deps.registry.visible_to(ctx.is_admin)
-    lines = ["你可以用这些命令："] + [f"· {c.help_line()}" for c in cmds if not c.admin]
-    admin = [c for c in cmds if c.admin]
-    if admin:
-        lines.append("管理员命令：")
-        lines += [f"· {c.help_line()}" for c in admin]
+    cmds = ctx.deps.registry.visible_to(ctx.is_admin, ctx.is_operator)
+    lines = ["你可以用这些命令："]
+    lines += [f"· {c.help_line()}" for c in cmds if not c.admin and not c.operator]
+    for title, group in (("运营命令：", [c for c in cmds if c.operator]),
+                         ("管理员命令：", [c for c in cmds if c.admin])):
+        if group:
+            lines.append(title)
+            lines += [f"· {c.help_line()}" for c in group]
     return "\n".join(lines)
 
 

@@ -35,6 +35,7 @@ class Ctx:
     msg: Message
     deps: Any  # bot.app.Deps: the services, built once at start-up
     is_admin: bool
+    is_operator: bool = False
 
     @property
     def now(self) -> datetime:
@@ -59,6 +60,7 @@ class Command:
     summary: str
     handler: Handler
     admin: bool = False
+    operator: bool = False  # operators may use it too (admins always may)
 
     def help_line(self) -> str:
         return f"{self.usage} — {self.summary}"
@@ -102,5 +104,13 @@ class Registry:
             return None
         return Invocation(cmd, word, parts[1:])
 
-    def visible_to(self, is_admin: bool) -> list[Command]:
-        return [c for c in self.commands if is_admin or not c.admin]
+    def visible_to(self, is_admin: bool, is_operator: bool = False) -> list[Command]:
+        return [c for c in self.commands if may_run(c, is_admin, is_operator)]
+
+
+def may_run(cmd: Command, is_admin: bool, is_operator: bool) -> bool:
+    if cmd.admin:
+        return is_admin
+    if cmd.operator:
+        return is_admin or is_operator
+    return True

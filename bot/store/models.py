@@ -182,3 +182,64 @@ class Outbox(SQLModel, table=True):
     next_at: int = Field(default=0, sa_type=BigInteger)
     sent_at: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
+
+
+class RoomOperator(SQLModel, table=True):
+    room: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+
+
+class FollowUpList(SQLModel, table=True):
+    """A follow-up list as it was sent to an operator: `/done` numbers refer to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator: str = Field(max_length=200, index=True)
+    at: int = Field(sa_type=BigInteger)
+    day: date
+    scheduled: bool = False
+
+    __table_args__ = (Index("ix_followuplist_daily", "operator", "day", "scheduled"),)
+
+
+class FollowUpItem(SQLModel, table=True):
+    list_id: int = Field(primary_key=True)
+    n: int = Field(primary_key=True)
+    kind: str = Field(max_length=20)
+    member: str = Field(max_length=200)
+    room: str = Field(max_length=200)
+    reason: str
+    action: str
+
+
+class FollowUpRecord(SQLModel, table=True):
+    """One follow-up done: who did it, when, for which item, with an optional note."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    operator: str = Field(max_length=200)
+    member: str = Field(max_length=200, index=True)
+    kind: str = Field(max_length=20)
+    room: str = Field(max_length=200)
+    list_id: int
+    n: int
+    at: int = Field(sa_type=BigInteger)
+    note: str | None = None
+
+    __table_args__ = (UniqueConstraint("list_id", "n"),)
+
+
+class ScheduledList(SQLModel, table=True):
+    """At most one scheduled list per operator per day, whatever the scheduler does."""
+
+    operator: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    list_id: int
+
+
+class MemberSnapshot(SQLModel, table=True):
+    """Type and level at the last scheduled list, to see what changed since."""
+
+    room: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+    type: str | None = None
+    level: int = 1
+    at: int = Field(sa_type=BigInteger)

@@ -75,6 +75,22 @@ class Signer:
             return None
         return Session(nonce, expires, self._sign("csrf", nonce.encode()))
 
+    def seal(self, purpose: str, text: str) -> str:
+        """`text` signed for `purpose` (e.g. a one-time notice carried in a cookie)."""
+        body = base64.urlsafe_b64encode(text.encode()).rstrip(b"=").decode()
+        return f"{body}.{self._sign(purpose, body.encode())}"
+
+    def unseal(self, purpose: str, value: str | None) -> str | None:
+        if not value or value.count(".") != 1 or len(value) > 4096:
+            return None
+        body, sig = value.split(".")
+        if not hmac.compare_digest(sig.encode(), self._sign(purpose, body.encode()).encode()):
+            return None
+        try:
+            return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)).decode()
+        except ValueError:
+            return None
+
     def login_csrf(self, nonce: str) -> str:
         return self._sign("login", nonce.encode())
 

@@ -16,6 +16,12 @@ class Markup(str):
 
     __slots__ = ()
 
+    def __add__(self, other: object) -> Markup:
+        return Markup(str.__add__(self, esc(other)))
+
+    def __radd__(self, other: object) -> Markup:
+        return Markup(str.__add__(esc(other), self))
+
 
 def esc(value: object) -> Markup:
     """`value` as HTML text; Markup passes through, None is empty."""

@@ -1,0 +1,356 @@
+"""Reads for the console and the API: a scope's members typed and counted, the details shown
+for a page of them, one member, the overview. Business rules stay where they live (typing in
+tiers.types, levels in tiers.levels, tag reasons in bot.tags/tagging.reasons); this module
+only fetches what they need, bounded by the scope's members so a room page stays fast in a
+large store.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
+
+from bot.activity import Counts, counts_by_member
+from bot.checkins import DEFAULT_TASK
+from bot.member_types import Scope, scope_for
+from bot.report import resolve_scope
+from bot.settings import Settings
+from bot.store.models import (
+    Checkin,
+    CheckinTask,
+    DailyActivity,
+    Member,
+    Membership,
+    MemberTag,
+    PointsEntry,
+    Room,
+)
+from bot.tags import held_now, provenance_of
+from tagging.reasons import format_reason
+from tagging.rules import Rule
+from tiers.checkin import streak_at
+from tiers.levels import Level, level_for
+from tiers.types import Activity, MemberType, Typing, classify_all
+
+CHUNK = 900  # SQLite's default limit on bound parameters is 999
+
+
+def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def as_of(conn: Connection, settings: Settings) -> datetime:
+    """The console's "now": the latest event's time, as `qunguan report` uses, so a replayed
+    community shows as it was; the wall clock only when the store is empty."""
+    return resolve_scope(conn, settings, None, None, None).at
+
+
+# ---- a scope's members ------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class MemberLine:
+    """One member of a scope with the numbers lists filter and sort on."""
+
+    id: str
+    name: str | None
+    typing: Typing
+    messages: int
+    points: int
+    level: Level
+
+    @property
+    def label(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True)
+class ScopeView:
+    at: datetime
+    scope: Scope
+    lines: list[MemberLine]
+
+    def thresholds(self) -> tuple[float, float, str] | None:
+        t = next((x.typing for x in self.lines if x.typing.type is not MemberType.NEW), None)
+        if t is None:
+            t = next((x.typing for x in self.lines), None)
+        return (t.login_threshold, t.speaking_threshold, t.source) if t else None
+
+
+def typed_members(conn: Connection, at: datetime, scope: Scope
+                  ) -> tuple[dict[str, Typing], dict[str, Counts]]:
+    """`bot.member_types.type_members` plus the counts it typed from.
+
+    Same members, counts and rule (tiers.types.classify_all) as type_members, which reads
+    the counts itself and keeps only the typing: lists need the message counts too, and
+    reading them twice would double the cost of a page. tests/web/test_data.py checks
+    both agree.
+    """
+    tz = at.tzinfo
+    at_epoch = int(at.timestamp())
+    if scope.room is None:
+        rows = conn.execute(select(Member.id, Member.first_at).where(Member.first_at <= at_epoch))
+        joined = {m: first for m, first in rows}
+        counts = counts_by_member(conn, scope.window, None)
+    else:
+        q = select(Membership.member, Membership.joined_at, Membership.first_at).where(
+            Membership.room == scope.room, Membership.active, Membership.first_at <= at_epoch)
+        joined = {m: j or f for m, j, f in conn.execute(q)}
+        counts = counts_by_member(conn, scope.window, scope.room)
+    activities = []
+    for m, first in joined.items():
+        c = counts.get(m)
+        activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0,
+                                   datetime.fromtimestamp(first, tz).date()))
+    typed = classify_all(activities, today=at.date(), window_days=scope.window.days,
+                         absolute=scope.thresholds)
+    return typed, counts
+
+
+class ScopeCache:
+    """Keeps scopes that were slow to compute (all members of a big store) for a while.
+
+    A room of a few hundred members is computed afresh on every request; typing the whole
+    store takes seconds at 100k members, so the overview and the unfiltered member list
+    reuse that result for `ttl` seconds (types move over days, not minutes)."""
+
+    def __init__(self, ttl: float = 120.0, slow: float = 0.5) -> None:
+        self.ttl, self.slow = ttl, slow
+        self._items: dict[tuple, tuple[float, ScopeView]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> ScopeView | None:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit and time.monotonic() - hit[0] < self.ttl:
+                return hit[1]
+        return None
+
+    def put(self, key: tuple, view: ScopeView, took: float) -> None:
+        if took >= self.slow:
+            with self._lock:
+                self._items[key] = (time.monotonic(), view)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at: datetime,
+               room: str | None, cache: ScopeCache | None = None) -> ScopeView:
+    key = (room, at.date(), at.hour)
+    if cache is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    started = time.perf_counter()
+    scope = scope_for(conn, at, room, settings.window_days)
+    typed, counts = typed_members(conn, at, scope)
+    names: dict[str, tuple[str | None, int]] = {}
+    if room is None:
+        for m, n, p in conn.execute(select(Member.id, Member.name, Member.points)):
+            names[m] = (n, p)
+    else:
+        for part in chunks(list(typed)):
+            for m, n, p in conn.execute(select(Member.id, Member.name, Member.points)
+                                        .where(Member.id.in_(part))):
+                names[m] = (n, p)
+    lines = []
+    for m, t in typed.items():
+        name, points = names.get(m, (None, 0))
+        c = counts.get(m)
+        lines.append(MemberLine(m, name, t, c.messages if c else 0, points or 0,
+                                level_for(points or 0, levels)))
+    view = ScopeView(at, scope, lines)
+    if cache is not None:
+        cache.put(key, view, time.perf_counter() - started)
+    return view
+
+
+# ---- details for the members shown --------------------------------------------------------
+
+def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = defaultdict(list)
+    for part in chunks(list(members)):
+        q = select(Membership.member, Membership.room).where(
+            Membership.member.in_(part), Membership.active).order_by(Membership.room)
+        for m, r in conn.execute(q):
+            out[m].append(r)
+    return out
+
+
+def room_names(conn: Connection) -> dict[str, str]:
+    return {r: n or r for r, n in conn.execute(select(Room.id, Room.name))}
+
+
+@dataclass(frozen=True)
+class TagView:
+    name: str
+    reason: str
+    source: str
+    lead: bool
+    since: int
+
+
+def tags_of(conn: Connection, members: Sequence[str], at: datetime,
+            rules: dict[int, Rule]) -> dict[str, list[TagView]]:
+    tz = at.tzinfo
+    out: dict[str, list[TagView]] = defaultdict(list)
+    epoch = int(at.timestamp())
+    for part in chunks(list(members)):
+        q = select(MemberTag).where(MemberTag.member.in_(part), held_now(epoch)).order_by(
+            MemberTag.since)
+        for r in conn.execute(q):
+            row = MemberTag.model_validate(r._mapping)
+            out[row.member].append(TagView(row.tag, format_reason(provenance_of(row, tz, rules)),
+                                           row.source, row.lead, row.since))
+    return out
+
+
+def holders_of(conn: Connection, tag: str, at: datetime) -> set[str]:
+    q = select(MemberTag.member).where(MemberTag.tag == tag, held_now(int(at.timestamp())))
+    return set(conn.execute(q).scalars())
+
+
+def tag_names(conn: Connection) -> list[str]:
+    return sorted(conn.execute(select(MemberTag.tag).distinct()).scalars())
+
+
+def default_task_id(conn: Connection) -> int | None:
+    return conn.execute(select(CheckinTask.id).where(CheckinTask.name == DEFAULT_TASK.name)).scalar()
+
+
+def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
+    """The streak of the default 打卡 task, as the report shows it."""
+    task_id = default_task_id(conn)
+    if task_id is None:
+        return {}
+    days: dict[str, set[date]] = defaultdict(set)
+    for part in chunks(list(members)):
+        q = select(Checkin.member, Checkin.day).where(
+            Checkin.member.in_(part), Checkin.task_id == task_id, Checkin.day <= today)
+        for m, d in conn.execute(q):
+            days[m].add(d)
+    return {m: streak_at(ds, today) for m, ds in days.items()}
+
+
+def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
+                 rules: dict[int, Rule]) -> list[dict]:
+    """Rows in the shape of `qunguan report --json` (bot.report.member_rows), plus speaking."""
+    ids = [x.id for x in lines]
+    rooms = rooms_of(conn, ids)
+    tags = tags_of(conn, ids, at, rules)
+    streaks = streaks_of(conn, ids, at.date())
+    return [{
+        "id": x.id,
+        "name": x.name,
+        "rooms": rooms.get(x.id, []),
+        "messages": x.messages,
+        "speaking": x.typing.speaking,
+        "login_days": x.typing.login_days,
+        "type": x.typing.type.value,
+        "type_detail": x.typing.as_detail(),
+        "type_explain": x.typing.explain(),
+        "level": x.level.n,
+        "level_name": x.level.name,
+        "points": x.points,
+        "streak": streaks.get(x.id, 0),
+        "tags": [{"name": t.name, "reason": t.reason, "source": t.source}
+                 for t in tags.get(x.id, [])],
+    } for x in lines]
+
+
+# ---- one member -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LedgerLine:
+    ts: int
+    delta: int
+    kind: str
+    reason: str | None
+    room: str
+    by: str | None
+
+
+def member_row(conn: Connection, member: str) -> Member | None:
+    row = conn.execute(select(Member).where(Member.id == member)).first()
+    return Member.model_validate(row._mapping) if row else None
+
+
+def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLine]:
+    q = select(PointsEntry.ts, PointsEntry.delta, PointsEntry.kind, PointsEntry.reason,
+               PointsEntry.room, PointsEntry.by).where(PointsEntry.member == member).order_by(
+        PointsEntry.ts.desc(), PointsEntry.id.desc()).limit(limit)
+    return [LedgerLine(*r) for r in conn.execute(q)]
+
+
+def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
+    """Days checked in (any task) since `since`: day → made up with a card."""
+    out: dict[date, bool] = {}
+    q = select(Checkin.day, Checkin.made_up).where(Checkin.member == member, Checkin.day >= since)
+    for d, made_up in conn.execute(q):
+        out[d] = out.get(d, True) and bool(made_up)
+    return out
+
+
+# ---- overview -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RoomCount:
+    id: str
+    name: str
+    members: int
+
+
+def room_counts(conn: Connection) -> list[RoomCount]:
+    names = room_names(conn)
+    q = select(Membership.room, func.count()).where(Membership.active).group_by(Membership.room)
+    counts = dict(conn.execute(q).all())
+    rooms = [RoomCount(r, names.get(r, r), counts.get(r, 0)) for r in names]
+    return sorted(rooms, key=lambda r: (-r.members, r.name))
+
+
+def checkins_on(conn: Connection, day: date) -> tuple[int, int]:
+    """Check-ins on a local day from the daily counters: (check-ins, members)."""
+    d = DailyActivity
+    q = select(func.coalesce(func.sum(d.checkins), 0),
+               func.count(func.distinct(case((d.checkins > 0, d.member))))).where(d.day == day)
+    total, members = conn.execute(q).one()
+    return int(total or 0), int(members or 0)
+
+
+def week_start(at: datetime) -> datetime:
+    monday = at.date() - timedelta(days=at.weekday())
+    return datetime(monday.year, monday.month, monday.day, tzinfo=at.tzinfo)
+
+
+def new_tags_since(conn: Connection, since: datetime, at: datetime) -> list[tuple[str, int]]:
+    """Tags first given since `since` and still held: (tag, members), most first."""
+    q = select(MemberTag.tag, func.count()).where(
+        MemberTag.since >= int(since.timestamp()), held_now(int(at.timestamp()))).group_by(
+        MemberTag.tag)
+    return sorted(conn.execute(q).all(), key=lambda r: (-r[1], r[0]))
+
+
+def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int, Rule],
+                limit: int = 20) -> tuple[int, list[tuple[str, str | None, TagView]]]:
+    """Leads (tags from lead rules) first given since `since`: total and the latest few."""
+    where = (MemberTag.lead, MemberTag.since >= int(since.timestamp()),
+             held_now(int(at.timestamp())))
+    total = conn.execute(select(func.count()).select_from(MemberTag).where(*where)).scalar() or 0
+    q = select(MemberTag, Member.name).join(Member, Member.id == MemberTag.member).where(
+        *where).order_by(MemberTag.since.desc()).limit(limit)
+    out = []
+    for r in conn.execute(q):
+        row = MemberTag.model_validate(r._mapping)
+        reason = format_reason(provenance_of(row, at.tzinfo, rules))
+        out.append((row.member, r._mapping["name"],
+                    TagView(row.tag, reason, row.source, row.lead, row.since)))
+    return int(total), out

@@ -1,0 +1,145 @@
+"""The member list's query string: filters, sorting and pages, checked with Chinese reasons.
+
+Shared by the members page, its CSV export and `GET /api/members`, so all three accept and
+refuse exactly the same input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from bot.web.data import MemberLine
+from tiers.levels import Level
+from tiers.types import MemberType, parse_type
+
+
+class BadRequest(Exception):
+    """Input the client must fix; the message says what, in Chinese."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+MEMBER_PARAMS = ("room", "type", "tag", "level", "q", "sort", "order", "page", "per_page")
+SORTS: dict[str, str] = {"login_days": "登录天数", "speaking": "发言", "messages": "消息",
+                         "points": "积分", "name": "名字", "type": "类型"}
+TYPE_ORDER = {t: i for i, t in enumerate(MemberType)}
+PER_PAGE, MAX_PER_PAGE = 50, 200
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    room: str | None = None
+    type: MemberType | None = None
+    tag: str | None = None
+    level: int | None = None
+    q: str = ""
+    sort: str = "login_days"
+    desc: bool = True
+    page: int = 1
+    per_page: int = PER_PAGE
+
+    def params(self, **changes: object) -> dict[str, object]:
+        """The query string that gives this query back (defaults left out)."""
+        q = replace(self, **changes) if changes else self
+        out: dict[str, object] = {"room": q.room, "type": q.type.value if q.type else None,
+                                  "tag": q.tag, "level": q.level, "q": q.q}
+        if q.sort != "login_days" or not q.desc:
+            out |= {"sort": q.sort, "order": "desc" if q.desc else "asc"}
+        if q.per_page != PER_PAGE:
+            out["per_page"] = q.per_page
+        if q.page != 1:
+            out["page"] = q.page
+        return out
+
+
+def check_params(params: Mapping[str, str], allowed: Sequence[str]) -> None:
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise BadRequest(f"不认识的参数：{'、'.join(unknown)}。可用的有：{'、'.join(allowed)}")
+
+
+def _int(value: str, what: str, low: int, high: int | None = None) -> int:
+    try:
+        n = int(value.strip())
+    except ValueError:
+        raise BadRequest(f"{what}应为整数，收到「{value[:20]}」") from None
+    if n < low or (high is not None and n > high):
+        bound = f"{low} 到 {high}" if high is not None else f"不小于 {low}"
+        raise BadRequest(f"{what}应在 {bound} 之间，收到 {n}")
+    return n
+
+
+def parse_level(value: str, levels: Sequence[Level]) -> int:
+    v = value.strip()
+    key = v[2:] if v.lower().startswith("lv") else v
+    for lv in levels:
+        if key == str(lv.n) or v == lv.name:
+            return lv.n
+    names = "、".join(f"{lv.n}（{lv.name}）" for lv in levels)
+    raise BadRequest(f"不认识的等级「{v[:20]}」，可以用：{names}")
+
+
+def parse_member_query(params: Mapping[str, str], levels: Sequence[Level],
+                       known_rooms: Mapping[str, str]) -> MemberQuery:
+    check_params(params, MEMBER_PARAMS)
+    values = {k: v for k, v in params.items() if v.strip()}
+    room = values.get("room")
+    if room is not None and room not in known_rooms:
+        raise BadRequest(f"没有这个群：{room[:60]}", 404)
+    kind = None
+    if "type" in values:
+        try:
+            kind = parse_type(values["type"])
+        except ValueError as exc:
+            raise BadRequest(str(exc)) from None
+    tag = values.get("tag")
+    if tag is not None and len(tag) > 50:
+        raise BadRequest("标签名太长（上限 50 字）")
+    level = parse_level(values["level"], levels) if "level" in values else None
+    q = values.get("q", "").strip()
+    if len(q) > 50:
+        raise BadRequest("搜索词太长（上限 50 字）")
+    sort = values.get("sort", "login_days")
+    if sort not in SORTS:
+        raise BadRequest(f"不认识的排序「{sort[:20]}」，可以用：{'、'.join(SORTS)}")
+    order = values.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("order 应为 asc 或 desc")
+    page = _int(values["page"], "页码", 1) if "page" in values else 1
+    per_page = _int(values["per_page"], "每页条数", 1, MAX_PER_PAGE) if "per_page" in values \
+        else PER_PAGE
+    return MemberQuery(room, kind, tag, level, q, sort, order == "desc", page, per_page)
+
+
+def select_lines(lines: Sequence[MemberLine], query: MemberQuery,
+                 tag_holders: set[str] | None) -> list[MemberLine]:
+    """Filter and sort; `tag_holders` are the members holding `query.tag` (None: no tag filter)."""
+    needle = query.q.casefold()
+    out = [x for x in lines
+           if (query.type is None or x.typing.type is query.type)
+           and (query.level is None or x.level.n == query.level)
+           and (tag_holders is None or x.id in tag_holders)
+           and (not needle or needle in (x.name or "").casefold() or needle in x.id.casefold())]
+    keys = {
+        "login_days": lambda x: (x.typing.login_days, x.typing.speaking),
+        "speaking": lambda x: (x.typing.speaking, x.typing.login_days),
+        "messages": lambda x: (x.messages, x.typing.login_days),
+        "points": lambda x: (x.points, 0),
+        "name": lambda x: ((x.name or x.id).casefold(), 0),
+        "type": lambda x: (TYPE_ORDER[x.typing.type], 0),
+    }
+    key = keys[query.sort]
+    out.sort(key=lambda x: x.id)  # a stable tie-break, so pages never overlap
+    out.sort(key=key, reverse=query.desc)
+    return out
+
+
+def page_of(lines: Sequence[MemberLine], query: MemberQuery) -> tuple[list[MemberLine], int]:
+    pages = max(1, -(-len(lines) // query.per_page))
+    if query.page > pages:
+        raise BadRequest(f"页码 {query.page} 超出范围：共 {pages} 页")
+    start = (query.page - 1) * query.per_page
+    return list(lines[start : start + query.per_page]), pages
