@@ -109,8 +109,8 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
             "私聊问候，了解近况"))
     if f.joined_at is not None and not f.spoke_since_join and (
             NEW_SILENT_AFTER <= now - f.joined_at <= NEW_SILENT_WITHIN):
-        hours = int((now - f.joined_at).total_seconds() // 3600)
-        out.append(Reason("new_silent", f"入群 {hours // 24} 天还没发过言",
+        days = (now.date() - f.joined_at.date()).days
+        out.append(Reason("new_silent", f"入群 {days} 天还没发过言",
                           "发条欢迎，@TA 介绍一下自己，帮 TA 破冰"))
     if f.broken_streak is not None:
         task, length = f.broken_streak

@@ -6,6 +6,7 @@ import json
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot import followup
 from bot.events import EventError, parse_event
 from bot.web.app import CONSOLE, Console, json_response
 from bot.web.data import holders_of, member_dicts, room_names, scope_view
@@ -71,25 +72,11 @@ async def get_members(request: web.Request) -> web.Response:
     return json_response(await console.read(_members, console, dict(request.query)))
 
 
-def followup_service():
-    """bot.followup (issue 5), or None while it is not there yet."""
-    try:
-        from bot import followup
-    except ImportError:
-        return None
-    if not hasattr(followup, "current_lists") or not hasattr(followup, "mark_done"):
-        return None
-    return followup
-
-
 def followup_lists(conn: Connection, console: Console):
     """Today's list of every operator. Writes: a list not issued yet today is issued now, so
     its numbers can be marked done; run it in a write transaction."""
-    service = followup_service()
-    if service is None:
-        raise BadRequest("跟进清单功能尚未上线", 501)
     at = console.now(conn)
-    return at, service.current_lists(conn, console.deps, at)
+    return at, followup.current_lists(conn, console.deps, at)
 
 
 def _followup(conn: Connection, console: Console, operator: str | None) -> dict:

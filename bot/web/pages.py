@@ -19,10 +19,13 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot import checkins as checkin_service
+from bot import followup as followup_service
+from bot import tags as tag_service
 from bot.checkins import load_tasks
 from bot.member_types import scope_for
 from bot.web import chart
-from bot.web.api import followup_lists, followup_service
+from bot.web.api import followup_lists
 from bot.web.app import CONSOLE, SESSION, Console, html_response, read_form
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL, Signer, same_secret
 from bot.web.data import (
@@ -61,6 +64,7 @@ from bot.web.render import (
     url,
 )
 from tiers.checkin import window_text
+from tiers.followup import KIND_TITLES
 from tiers.levels import progress
 from tiers.types import TYPE_LABELS, MemberType, distribution
 
@@ -443,16 +447,11 @@ async def member_page(request: web.Request) -> web.Response:
 # ---- follow-up ------------------------------------------------------------------------------
 
 def _followup(conn: Connection, console: Console, csrf: str) -> tuple[str, Markup]:
-    if followup_service() is None:
-        return "今日跟进", flash("跟进清单功能尚未上线。")
-    from tiers.followup import KIND_TITLES
-
-    service = followup_service()
     at, lists = followup_lists(conn, console)
     parts = [fmt('<p class="muted">{} 的跟进清单。</p>', at.strftime("%Y-%m-%d"))]
     for ol in lists:
         rows = []
-        finished = service.done_numbers(conn, ol.list_id) if ol.list_id is not None else set()
+        finished = followup_service.done_numbers(conn, ol.list_id) if ol.list_id is not None else set()
         for it in ol.items:
             if it.n in finished:
                 rows.append((it.n, KIND_TITLES.get(it.kind, it.kind), member_link(it.member, it.member_name),
@@ -484,9 +483,6 @@ async def followup_page(request: web.Request) -> web.Response:
 async def followup_done(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
     form = await request.post()
-    service = followup_service()
-    if service is None:
-        raise BadRequest("跟进清单功能尚未上线", 501)
     operator = str(form.get("operator", "")).strip()
     raw_n = str(form.get("n", "")).strip()
     note = str(form.get("note", "")).strip()[:200] or None
@@ -494,7 +490,7 @@ async def followup_done(request: web.Request) -> web.Response:
         raise BadRequest("请选择要完成的事项")
 
     def done(conn: Connection) -> str:
-        return service.mark_done(conn, operator, [int(raw_n)], note, console.now(conn))
+        return followup_service.mark_done(conn, operator, [int(raw_n)], note, console.now(conn))
     try:
         summary = await console.write(done)
     except ValueError as exc:
@@ -529,8 +525,6 @@ async def rules_page(request: web.Request) -> web.Response:
 
 
 async def rules_add(request: web.Request) -> web.Response:
-    from bot import tags as tag_service
-
     console = request.app[CONSOLE]
     form = await request.post()
     text = str(form.get("rule", "")).strip()
@@ -540,8 +534,14 @@ async def rules_add(request: web.Request) -> web.Response:
         raise BadRequest("规则太长（上限 500 字）")
 
     def add(conn: Connection):
+        def resolve_room(name: str) -> str:
+            # Managers name groups as they see them; rules keep room ids.
+            found = [r for r, n in room_names(conn).items() if name in (r, n)]
+            if len(found) != 1:
+                raise ValueError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
+            return found[0]
         return tag_service.add_rule(conn, console.deps.tagging, text.split(), by=WEB_ACTOR,
-                                    at=int(console.now(conn).timestamp()))
+                                    at=int(console.now(conn).timestamp()), resolve_room=resolve_room)
     try:
         rule = await console.write(add)
     except ValueError as exc:  # RuleSyntaxError is a ValueError
@@ -550,17 +550,15 @@ async def rules_add(request: web.Request) -> web.Response:
 
 
 async def rules_delete(request: web.Request) -> web.Response:
-    from bot import tags as tag_service
-
     console = request.app[CONSOLE]
     rule_id = int(request.match_info["rule_id"])
     try:
-        removed = await console.write(lambda conn: tag_service.delete_rule(
+        tag, removed = await console.write(lambda conn: tag_service.delete_rule(
             conn, console.deps.tagging, rule_id))
-    except LookupError:
-        return redirect_with(request, "/rules", f"没有编号为 {rule_id} 的规则。", error=True)
-    return redirect_with(request, "/rules",
-                         f"已删除规则 #{rule_id}，撤下了它自动打的 {removed} 个标签。")
+    except LookupError as exc:
+        return redirect_with(request, "/rules", str(exc), error=True)
+    return redirect_with(request, "/rules", f"已删除规则 #{rule_id}（{tag}），并撤下了它自动打的 "
+                                            f"{removed} 个标签；手动标签不受影响。")
 
 
 # ---- check-in tasks -------------------------------------------------------------------------
@@ -606,8 +604,6 @@ def _positive(value: str, what: str) -> int:
 
 
 async def tasks_add(request: web.Request) -> web.Response:
-    from bot import checkins as checkin_service
-
     console = request.app[CONSOLE]
     form = await request.post()
     draft = {k: str(form.get(k, "")).strip() for k in
@@ -631,16 +627,14 @@ async def tasks_add(request: web.Request) -> web.Response:
 
 
 async def tasks_disable(request: web.Request) -> web.Response:
-    from bot import checkins as checkin_service
-
     console = request.app[CONSOLE]
     form = await request.post()
     name = str(form.get("name", "")).strip()
     try:
         await console.write(lambda conn: checkin_service.disable_task(
             conn, console.deps.checkins, name))
-    except LookupError:
-        return redirect_with(request, "/tasks", f"没有开启中的任务「{name}」。", error=True)
+    except LookupError as exc:
+        return redirect_with(request, "/tasks", str(exc), error=True)
     return redirect_with(request, "/tasks", f"已停用打卡任务「{name}」。")
 
 
