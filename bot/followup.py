@@ -111,8 +111,9 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
 
     broken = _broken_streaks(conn, today)
 
-    points = dict(conn.execute(select(Member.id, Member.points)).all())
-    member_names = dict(conn.execute(select(Member.id, Member.name)).all())
+    member_rows = conn.exec_driver_sql("SELECT id, name, points FROM member").all()
+    points = {m: p for m, _, p in member_rows}
+    member_names = {m: n for m, n, _ in member_rows}
     snap: dict[tuple[str, str], tuple[str | None, int]] = {
         (r, m): (t, lv) for r, m, t, lv in conn.execute(
             select(MemberSnapshot.room, MemberSnapshot.member, MemberSnapshot.type,
@@ -185,17 +186,25 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
         candidates = [m for m, ds in days.items() if ds == {before}]
         if not candidates:
             continue
-        history: dict[str, set[date]] = defaultdict(set)
-        for i in range(0, len(candidates), 900):
-            q = select(Checkin.member, Checkin.day).where(
-                Checkin.task_id == task_id, Checkin.member.in_(candidates[i : i + 900]),
-                Checkin.day >= today - timedelta(days=400), Checkin.day <= before)
-            for m, day in conn.execute(q):
-                history[m].add(_as_date(day))
-        for m in candidates:
-            length = streak_at(history[m], before)
-            if length >= rules.STREAK_MIN and m not in out:
-                out[m] = (task_name, length)
+        # Look back a week first; only streaks that fill it need a longer look.
+        lookback = 7
+        while candidates:
+            history: dict[str, set[date]] = defaultdict(set)
+            since = before - timedelta(days=lookback - 1)
+            for i in range(0, len(candidates), 900):
+                q = select(Checkin.member, Checkin.day).where(
+                    Checkin.task_id == task_id, Checkin.member.in_(candidates[i : i + 900]),
+                    Checkin.day >= since, Checkin.day <= before)
+                for m, day in conn.execute(q):
+                    history[m].add(_as_date(day))
+            longer = []
+            for m in candidates:
+                length = streak_at(history[m], before)
+                if length >= lookback and lookback < 3650:
+                    longer.append(m)
+                elif length >= rules.STREAK_MIN and m not in out:
+                    out[m] = (task_name, length)
+            candidates, lookback = longer, lookback * 8
     return out
 
 

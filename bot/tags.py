@@ -257,7 +257,8 @@ class TaggingFeature:
                         continue
                 self.tagging.apply(conn, rs, MemberTag(
                     member=member, tag=rule.tag, source="keyword", rule_id=rule_id,
-                    keyword=keyword, message_id=m.id, excerpt=excerpt(m.text), at=at, since=at,
+                    keyword=keyword, message_id=m.id, excerpt=excerpt(m.text, around=keyword), at=at,
+                    since=at,
                     expires_at=at + rule.expire_days * DAY if rule.expire_days else None,
                     lead=rule.lead, grp=rule.group))
         if self._talkers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
@@ -10,8 +11,14 @@ from bot import followup
 from bot.events import EventError, parse_event
 from bot.web.app import CONSOLE, Console, json_response
 from bot.web.data import holders_of, member_dicts, room_names, scope_view
-from bot.web.filters import BadRequest, MemberQuery, check_params, page_of, parse_member_query, \
-    select_lines
+from bot.web.filters import (
+    BadRequest,
+    MemberQuery,
+    check_params,
+    page_of,
+    parse_member_query,
+    select_lines,
+)
 
 MAX_EVENTS = 1000
 

@@ -51,7 +51,8 @@ def quadrant_svg(lines: Sequence[MemberLine], window_days: int,
     """The chart. Speaking is drawn on a square-root scale: a few very talkative members would
     otherwise squeeze everybody else onto the bottom line."""
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
-    top_speaking = max([x.typing.speaking for x in lines] + [thresholds[1] if thresholds else 0, 4])
+    # A little headroom, so the most talkative member's dot is not cut by the frame.
+    top_speaking = 1.05 * max([x.typing.speaking for x in lines] + [thresholds[1] if thresholds else 0, 4])
 
     def sx(days: float) -> float:
         return LEFT + plot_w * min(days, window_days) / max(window_days, 1)
@@ -106,11 +107,12 @@ def quadrant_svg(lines: Sequence[MemberLine], window_days: int,
         cy = sy(t.speaking) + jy * 6
         dots.append(fmt(
             '<a href="/members/{}"><circle class="dot type-{}" cx="{}" cy="{}" r="4.5" '
-            'fill="{}" fill-opacity="0.75" stroke="#fff" stroke-width="0.8" data-member="{}">'
+            'fill="{}" data-member="{}">'
             '<title>{}：登录 {} 天，发言 {} 条（{}）</title></circle></a>',
             quote(x.id, safe=""), t.type.value, f"{cx:.1f}", f"{cy:.1f}",
             TYPE_COLORS[t.type], x.id, x.label, t.login_days, t.speaking, TYPE_LABELS[t.type]))
-    parts.append(fmt('<g class="dots">{}</g>', join(dots)))
+    parts.append(fmt('<g class="dots" fill-opacity="0.75" stroke="#fff" stroke-width="0.8">{}</g>',
+                     join(dots)))
     return fmt('<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {0} {1}" '
                'width="{0}" height="{1}" role="img" aria-label="成员象限图">{2}</svg>',
                WIDTH, HEIGHT, join(parts))

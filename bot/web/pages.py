@@ -48,8 +48,15 @@ from bot.web.data import (
     typed_members,
     week_start,
 )
-from bot.web.filters import SORTS, BadRequest, MemberQuery, check_params, page_of, \
-    parse_member_query, select_lines
+from bot.web.filters import (
+    SORTS,
+    BadRequest,
+    MemberQuery,
+    check_params,
+    page_of,
+    parse_member_query,
+    select_lines,
+)
 from bot.web.render import (
     Markup,
     csrf_field,
@@ -343,7 +350,7 @@ def _csv_cell(value: object) -> object:
 
 
 def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
-    query, at, lines, _, names = _select(conn, console, params)
+    _, at, lines, _, names = _select(conn, console, params)
     rows = member_dicts(conn, lines, at, console.deps.tagging.current(conn).rules)
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable

@@ -152,4 +152,7 @@ button { cursor:pointer; }
 .login { max-width:360px; background:#fff; border:1px solid var(--line); padding:24px; }
 .login input { width:100%; margin:8px 0; }
 .inline { display:inline; }
+form.done { display:flex; gap:6px; }
+form.done input { width:140px; }
+td.nowrap, th { white-space:nowrap; }
 """
