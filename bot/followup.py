@@ -11,9 +11,9 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from bot.adapters.base import Outgoing
-from bot.member_types import scope_for, type_members
 from bot.store.db import bulk, upsert
 from bot.store.models import (
+    NO_ROOM,
     Checkin,
     CheckinTask,
     DailyActivity,
@@ -31,7 +31,8 @@ from bot.store.models import (
 from tiers import followup as rules
 from tiers.checkin import streak_at
 from tiers.followup import Item, Lead, MemberFacts
-from tiers.levels import level_for, progress
+from tiers.levels import progress
+from tiers.types import Activity, classify_all
 
 DAY = 86400
 
@@ -74,7 +75,10 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 
 def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) -> list[MemberFacts]:
-    """Facts for every current member of these rooms as of `at` (local), in room order."""
+    """Facts for every current member of these rooms as of `at` (local), in room order.
+
+    Member types here are community-wide (all rooms, median split): the list is about the
+    member, and one pass over the daily counters gives both the type and the churn signs."""
     tz = at.tzinfo
     now = int(at.timestamp())
     today = at.date()
@@ -82,25 +86,37 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
     names = dict(conn.execute(select(Room.id, Room.name).where(Room.id.in_(list(rooms)))).all())
 
     members_by_room: dict[str, list[tuple[str, int | None]]] = {}
-    all_members: set[str] = set()
     for room in rooms:
         q = select(Membership.member, Membership.joined_at).where(
             Membership.room == room, Membership.active, Membership.first_at <= now)
-        rows = conn.execute(q).all()
-        members_by_room[room] = [(m, j) for m, j in rows if m not in deps.self_ids]
-        all_members.update(m for m, _ in rows)
+        members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in deps.self_ids]
 
-    # Presence days recently and before, and the last day each member spoke.
+    # One pass over the counters: the type's two numbers over the window, presence days
+    # recently and before, and the last day each member spoke.
+    window = deps.settings.window_days
     d = DailyActivity
     recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
     base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
+    window_from = today - timedelta(days=window - 1)
+    first = min(base_from, window_from)
     q = select(
         d.member,
+        func.count(func.distinct(case((d.day >= window_from, d.day)))),
+        func.sum(case((d.day >= window_from, d.counted), else_=0)),
         func.count(func.distinct(case((d.day >= recent_from, d.day)))),
-        func.count(func.distinct(case((d.day < recent_from, d.day)))),
+        func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
         func.max(case((d.messages > 0, d.day))),
-    ).where(d.day >= base_from, d.day <= today).group_by(d.member)
-    activity = {m: (r, b, last) for m, r, b, last in conn.execute(q)}
+    ).where(d.day >= first, d.day <= today).group_by(d.member)
+    activity = {row[0]: row[1:] for row in conn.execute(q)}
+
+    member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
+    points = {m: p for m, _, p, _ in member_rows}
+    member_names = {m: n for m, n, _, _ in member_rows}
+    first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows}
+    everyone = {m for ms in members_by_room.values() for m, _ in ms}
+    typed = classify_all(
+        [Activity(m, *activity.get(m, (0, 0))[:2], first_day.get(m)) for m in everyone],
+        today=today, window_days=window)
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -110,14 +126,9 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
         leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz)))
 
     broken = _broken_streaks(conn, today)
-
-    member_rows = conn.exec_driver_sql("SELECT id, name, points FROM member").all()
-    points = {m: p for m, _, p in member_rows}
-    member_names = {m: n for m, n, _ in member_rows}
-    snap: dict[tuple[str, str], tuple[str | None, int]] = {
-        (r, m): (t, lv) for r, m, t, lv in conn.execute(
-            select(MemberSnapshot.room, MemberSnapshot.member, MemberSnapshot.type,
-                   MemberSnapshot.level).where(MemberSnapshot.room.in_(list(rooms))))}
+    snap = {m: (t, lv) for m, t, lv in conn.execute(
+        select(MemberSnapshot.member, MemberSnapshot.type, MemberSnapshot.level).where(
+            MemberSnapshot.room == NO_ROOM))}
     last_done = dict(conn.execute(select(FollowUpRecord.member, func.max(FollowUpRecord.at))
                                   .group_by(FollowUpRecord.member)).all())
     done_kinds: dict[str, set[str]] = defaultdict(set)
@@ -129,14 +140,13 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
     facts: list[MemberFacts] = []
     levels = deps.ledger.levels
     for room in rooms:
-        typed = type_members(conn, at, scope_for(conn, at, room, deps.settings.window_days))
         joined = [(m, j) for m, j in members_by_room[room] if j is not None
                   and now - rules.NEW_SILENT_WITHIN.total_seconds() <= j <= now]
         spoke = _spoke_since_join(conn, room, joined, tz)
         for m, j in members_by_room[room]:
-            recent, before, last_spoke = activity.get(m, (0, 0, None))
+            _, _, recent, before, last_spoke = activity.get(m, (0, 0, 0, 0, None))
             p = progress(points.get(m) or 0, levels)
-            prev_type, prev_level = snap.get((room, m), (None, None))
+            prev_type, prev_level = snap.get(m, (None, None))
             t = typed.get(m)
             done_at = last_done.get(m)
             facts.append(MemberFacts(
@@ -242,37 +252,38 @@ def issue(conn: Connection, deps, operator: str, rooms: Sequence[str], at: datet
     return list_id, items, rules.render(items, title=title(at, room_names(conn, rooms)))
 
 
-def snapshot(conn: Connection, deps, at: datetime, rooms: Sequence[str]) -> None:
+def snapshot(conn: Connection, deps, at: datetime, members: Sequence[MemberFacts]) -> None:
     """Remember each member's type and level, so the next list can say what changed."""
     now = int(at.timestamp())
-    points = dict(conn.execute(select(Member.id, Member.points)).all())
-    rows = []
-    for room in rooms:
-        typed = type_members(conn, at, scope_for(conn, at, room, deps.settings.window_days))
-        for m, t in typed.items():
-            rows.append({"room": room, "member": m, "type": t.type.value,
-                         "level": level_for(points.get(m) or 0, deps.ledger.levels).n, "at": now})
-    upsert(conn, MemberSnapshot.__table__, rows, ["room", "member"],
+    rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
+                       "at": now} for f in members}
+    upsert(conn, MemberSnapshot.__table__, list(rows.values()), ["room", "member"],
            replace=["type", "level", "at"])
 
 
 def send_daily(conn: Connection, deps, at: datetime) -> list[Outgoing]:
     """The scheduled run: each operator's list, once per local day, as DMs. Returns the
     messages queued; an operator who already got today's list is skipped."""
-    out: list[Outgoing] = []
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
     already = set(conn.execute(select(ScheduledList.operator).where(
         ScheduledList.day == at.date())).scalars())
-    for operator, rooms in assigned.items():
-        if operator in already or not rooms:
-            continue
-        list_id, _items, messages = issue(conn, deps, operator, rooms, at, scheduled=True)
+    todo = {op: rooms for op, rooms in assigned.items() if op not in already and rooms}
+    if not todo:
+        return []
+    all_rooms = list(dict.fromkeys(r for rooms in todo.values() for r in rooms))
+    facts = collect_facts(conn, deps, at, all_rooms)  # once, shared by every operator
+    by_room: dict[str, list[MemberFacts]] = defaultdict(list)
+    for f in facts:
+        by_room[f.room].append(f)
+    out: list[Outgoing] = []
+    for operator, rooms in todo.items():
+        items = rules.build_list([f for r in rooms for f in by_room[r]], at)
+        list_id = store_list(conn, operator, at, items, scheduled=True)
         conn.execute(ScheduledList.__table__.insert().values(
             operator=operator, day=at.date(), list_id=list_id))
+        messages = rules.render(items, title=title(at, room_names(conn, rooms)))
         out += [Outgoing(text=m, to=operator) for m in messages]
-    all_rooms = sorted({r for rooms in assigned.values() for r in rooms})
-    if out:
-        snapshot(conn, deps, at, all_rooms)
+    snapshot(conn, deps, at, facts)
     return out
 
 

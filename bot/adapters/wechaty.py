@@ -56,6 +56,19 @@ class WechatySendUncertain(WechatySendError):
     maybe_delivered = True
 
 
+async def _first_of(*events: asyncio.Event, timeout: float | None = None) -> bool:
+    """Wait until any of `events` is set; False on timeout."""
+    if any(e.is_set() for e in events):
+        return True
+    waiters = [asyncio.ensure_future(e.wait()) for e in events]
+    try:
+        done, _ = await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
+    return bool(done)
+
+
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -318,7 +331,7 @@ class WechatyAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._names: dict[str, str] = {}
         self._topics: dict[str, str] = {}
-        self._closing = False
+        self._closing = asyncio.Event()
         self._running = False
 
     # ---- public API ----
@@ -334,7 +347,7 @@ class WechatyAdapter:
     async def run(self, sink: EventSink) -> None:
         if self._running:
             raise RuntimeError("WechatyAdapter.run() is already running")
-        self._closing = False
+        self._closing.clear()
         self._running = True
         try:
             await self._run(sink)
@@ -362,8 +375,9 @@ class WechatyAdapter:
                 await current.close()
 
     async def close(self) -> None:
-        """Stop `run()` after the events already received have been delivered."""
-        self._closing = True
+        """Stop `run()` after the events already received have been delivered (those that
+        can't be resolved because the connection is down are dropped)."""
+        self._closing.set()
         self._queue.put_nowait(_STOP)
 
     async def send(self, out: Outgoing) -> None:
@@ -466,7 +480,7 @@ class WechatyAdapter:
             self._ready.clear()
             self._session = None
             await session.close()
-            if self._closing:
+            if self._closing.is_set():
                 return
             log.warning(
                 "微信连接断开（%s），正在重连 / connection lost (%s), reconnecting", reason, reason
@@ -503,7 +517,8 @@ class WechatyAdapter:
 
     async def _resolve_with_retry(self, raw: _Raw) -> list[Event]:
         for _ in range(3):
-            await self._ready.wait()
+            if not await _first_of(self._ready, self._closing) or not self._ready.is_set():
+                break  # closing while disconnected: nothing can resolve it any more
             session = self._session
             if session is None:
                 continue
@@ -519,8 +534,7 @@ class WechatyAdapter:
                     )
                     return []
                 # Let the supervisor notice the drop, then resolve through the new connection.
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(session.dropped.wait(), self.ping_timeout)
+                await _first_of(session.dropped, self._closing, timeout=self.ping_timeout)
         log.warning(
             "重连后仍无法解析事件，已丢弃 / dropped a %s event after retries: %r",
             raw.name,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from bot import followup
 from bot.events import EventError, parse_event
 from bot.web.app import CONSOLE, Console, json_response
-from bot.web.data import holders_of, member_dicts, room_names, scope_view
+from bot.web.data import active_rules, holders_of, member_dicts, room_names, scope_view
 from bot.web.filters import (
     BadRequest,
     MemberQuery,
@@ -68,7 +68,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     holders = holders_of(conn, query.tag, at) if query.tag else None
     lines = select_lines(view.lines, query, holders)
     shown, pages = page_of(lines, query)
-    rules = deps.tagging.current(conn).rules
+    rules = active_rules(conn)
     return {"at": at.isoformat(), "window_days": view.scope.window.days, "room": query.room,
             "total": len(lines), "page": query.page, "per_page": query.per_page, "pages": pages,
             "members": member_dicts(conn, shown, at, rules)}

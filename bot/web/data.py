@@ -31,8 +31,9 @@ from bot.store.models import (
     MemberTag,
     PointsEntry,
     Room,
+    TagRule,
 )
-from bot.tags import held_now, provenance_of
+from bot.tags import held_now, provenance_of, rule_from_row
 from tagging.reasons import format_reason
 from tagging.rules import Rule
 from tiers.checkin import streak_at
@@ -119,9 +120,10 @@ class ScopeCache:
 
     A room of a few hundred members is computed afresh on every request; typing the whole
     store takes seconds at 100k members, so the overview and the unfiltered member list
-    reuse that result for `ttl` seconds (types move over days, not minutes)."""
+    reuse that result for `ttl` seconds and within the hour (types move over days, not
+    minutes)."""
 
-    def __init__(self, ttl: float = 120.0, slow: float = 0.5) -> None:
+    def __init__(self, ttl: float = 600.0, slow: float = 0.5) -> None:
         self.ttl, self.slow = ttl, slow
         self._items: dict[tuple, tuple[float, ScopeView]] = {}
         self._lock = threading.Lock()
@@ -217,6 +219,13 @@ def tags_of(conn: Connection, members: Sequence[str], at: datetime,
 def holders_of(conn: Connection, tag: str, at: datetime) -> set[str]:
     q = select(MemberTag.member).where(MemberTag.tag == tag, held_now(int(at.timestamp())))
     return set(conn.execute(q).scalars())
+
+
+def active_rules(conn: Connection) -> dict[int, Rule]:
+    """The active tag rules, read without touching the pipeline's shared `Tagging` state
+    (its cached rule set and change flag belong to the batch thread)."""
+    rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
+    return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
 
 
 def tag_names(conn: Connection) -> list[str]:

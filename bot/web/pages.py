@@ -30,6 +30,7 @@ from bot.web.app import CONSOLE, SESSION, Console, html_response, read_form
 from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL, Signer, same_secret
 from bot.web.data import (
     MemberLine,
+    active_rules,
     checkin_days_of,
     checkins_on,
     holders_of,
@@ -81,6 +82,7 @@ KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": 
                "makeup": "补签"}
 SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
 WEB_ACTOR = "网页控制台"
+LEDGER_ROWS = 50
 
 Builder = Callable[..., tuple[str, Markup]]
 
@@ -202,7 +204,7 @@ def _overview(conn: Connection, console: Console, csrf: str) -> tuple[str, Marku
     dist = distribution(x.typing for x in view.lines)
     checkins, checkers = checkins_on(conn, at.date())
     since = week_start(at)
-    rules = deps.tagging.current(conn).rules
+    rules = active_rules(conn)
     new_tags = new_tags_since(conn, since, at)
     lead_total, leads = leads_since(conn, since, at, rules)
     cards = join(fmt('<div class="card"><div class="n">{}</div><div class="muted">{}</div></div>',
@@ -210,8 +212,10 @@ def _overview(conn: Connection, console: Console, csrf: str) -> tuple[str, Marku
         (len(view.lines), "成员"), (len(rooms), "群"),
         (f"{checkins} 次", f"今日打卡（{checkers} 人）"),
         (sum(n for _, n in new_tags), "本周新标签"), (lead_total, "本周新线索")])
-    body = [fmt('<p class="muted">数据截至 {}，成员类型按近 {} 天计算。</p><div class="cards">{}</div>',
-                at.strftime("%Y-%m-%d %H:%M"), view.scope.window.days, cards)]
+    typed_at = "" if view.at == at else f"（{view.at:%H:%M} 的结果，每小时更新）"
+    body = [fmt('<p class="muted">数据截至 {}；成员类型按近 {} 天计算{}。</p>'
+                '<div class="cards">{}</div>', at.strftime("%Y-%m-%d %H:%M"),
+                view.scope.window.days, typed_at, cards)]
     body.append(fmt("<h2>各群成员</h2>{}", table(
         ["群", "成员数", ""],
         [(room_link(r.id, r.name), r.members,
@@ -287,7 +291,7 @@ def _members(conn: Connection, console: Console, csrf: str,
     shown, pages = page_of(lines, query)
     ids = [x.id for x in shown]
     rooms = rooms_of(conn, ids)
-    tags = tags_of(conn, ids, at, deps.tagging.current(conn).rules)
+    tags = tags_of(conn, ids, at, active_rules(conn))
     streaks = streaks_of(conn, ids, at.date())
     tag_choices = [("", "全部标签"), *[(t, t) for t in tag_names(conn)]]
     if query.tag and (query.tag, query.tag) not in tag_choices:
@@ -351,7 +355,7 @@ def _csv_cell(value: object) -> object:
 
 def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
     _, at, lines, _, names = _select(conn, console, params)
-    rows = member_dicts(conn, lines, at, console.deps.tagging.current(conn).rules)
+    rows = member_dicts(conn, lines, at, active_rules(conn))
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
@@ -423,8 +427,8 @@ def _member(conn: Connection, console: Console, csrf: str, member: str) -> tuple
         where = room_link(scope_room, names.get(scope_room)) if scope_room else "全部群"
         if typing:
             type_rows.append((where, type_badge(typing.type), typing.explain()))
-    tags = tags_of(conn, [member], at, deps.tagging.current(conn).rules).get(member, [])
-    ledger = ledger_of(conn, member)
+    tags = tags_of(conn, [member], at, active_rules(conn)).get(member, [])
+    ledger = ledger_of(conn, member, LEDGER_ROWS)
     months = [today.replace(day=1)]
     for _ in range(2):  # the month and the two before it
         months.insert(0, (months[0] - timedelta(days=1)).replace(day=1))
@@ -436,12 +440,12 @@ def _member(conn: Connection, console: Console, csrf: str, member: str) -> tuple
             ["标签", "来源", "原因"],
             [(fmt('<span class="tag">{}</span>', t.name), SOURCE_LABELS.get(t.source, t.source),
               t.reason) for t in tags], empty="还没有标签")),
-        fmt("<h2>积分明细</h2>{}", table(
+        fmt("<h2>打卡日历</h2>{}", join(_calendar(m, days, today) for m in months)),
+        fmt("<h2>积分明细（最近 {} 条）</h2>{}", LEDGER_ROWS, table(
             ["时间", "变动", "类型", "原因", "群"],
             [(local(e.ts, at), f"{e.delta:+d}", KIND_LABELS.get(e.kind, e.kind), e.reason or "",
               names.get(e.room, e.room) if e.room else "私聊") for e in ledger],
             empty="还没有积分记录")),
-        fmt("<h2>打卡日历</h2>{}", join(_calendar(m, days, today) for m in months)),
     ])
     return row.name or member, body
 
@@ -510,11 +514,11 @@ async def followup_done(request: web.Request) -> web.Response:
 def _rules(conn: Connection, console: Console, csrf: str, draft: str = "") -> tuple[str, Markup]:
     from tagging.rules import BOTH_USAGE
 
-    rs = console.deps.tagging.current(conn)
+    rules = active_rules(conn)
     rows = [(rid, rule.describe(), fmt(
         '<form method="post" action="/rules/{}/delete" class="inline">{}'
         '<button type="submit">删除</button></form>', rid, csrf_field(csrf)))
-        for rid, rule in rs.rules.items()]
+        for rid, rule in rules.items()]
     body = join([
         table(["编号", "规则", ""], rows, cls="rules", empty="还没有标签规则"),
         fmt('<h2>添加规则</h2><form method="post" action="/rules" class="filters">{}'
