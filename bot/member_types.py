@@ -9,8 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.activity import Window, counts_by_member
-from bot.store.models import Member, Membership, RoomSettings
+from bot.store.models import RoomSettings
 from tiers.types import SOURCE_ABSOLUTE, Activity, Thresholds, Typing, classify_all
+
+NEW_DAYS = 7  # members who joined less than this many days ago are 新成员
 
 
 @dataclass(frozen=True)
@@ -44,16 +46,18 @@ def type_members(conn: Connection, at: datetime, scope: Scope) -> dict[str, Typi
     at_epoch = int(at.timestamp())
     counts = counts_by_member(conn, scope.window, scope.room)
     if scope.room is None:
-        rows = conn.execute(select(Member.id, Member.first_at).where(Member.first_at <= at_epoch))
-        joined = {m: first for m, first in rows}
+        rows = conn.exec_driver_sql("SELECT id, first_at FROM member WHERE first_at <= ?",
+                                    (at_epoch,))
     else:
-        q = select(Membership.member, Membership.joined_at, Membership.first_at).where(
-            Membership.room == scope.room, Membership.active, Membership.first_at <= at_epoch)
-        joined = {m: j or f for m, j, f in conn.execute(q)}
+        rows = conn.exec_driver_sql(
+            "SELECT member, coalesce(joined_at, first_at) FROM membership "
+            "WHERE room = ? AND active AND first_at <= ?", (scope.room, at_epoch))
+    # Only a recent join can make a member new: older ones need no date at all.
+    recent = at_epoch - (NEW_DAYS + 1) * 86400
     activities = []
-    for m, first in joined.items():
+    for m, first in rows:
         c = counts.get(m)
-        activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0,
-                                   datetime.fromtimestamp(first, tz).date()))
+        joined = datetime.fromtimestamp(first, tz).date() if first >= recent else None
+        activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0, joined))
     return classify_all(activities, today=at.date(), window_days=scope.window.days,
-                        absolute=scope.thresholds)
+                        absolute=scope.thresholds, new_days=NEW_DAYS)

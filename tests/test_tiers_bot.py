@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from tests.harness import ADMIN, ROOM, Bot, texts
@@ -233,3 +235,22 @@ def test_help_shows_only_what_this_person_may_use(bot: Bot):
     admin = texts(bot.say(ADMIN, "/help"))
     assert "打卡" in member and "/task" not in member and "管理员命令" not in member
     assert "管理员命令" in admin and "/task" in admin
+
+
+def test_speaking_cap_holds_across_a_restart_mid_day(tmp_path):
+    first = Bot(tmp_path)
+    first.at("2026-11-01T08:00:00+08:00")
+    for _ in range(15):
+        first.tick(seconds=61)
+        first.say("a", "上午聊聊这本书")
+    again = Bot(tmp_path)  # a new process: nothing in memory about today
+    again.at(first.clock)
+    again._ids = itertools.count(100)  # new event ids, as a live source would give
+    for _ in range(15):
+        again.tick(seconds=61)
+        again.say("a", "下午继续聊聊")
+    assert again.scalar("SELECT counted FROM dailyactivity WHERE member='a'") == 30
+    assert again.scalar("SELECT sum(delta) FROM pointsentry WHERE kind='speaking'") == 20
+    again.tick(seconds=30)
+    again.say("a", "太快了不算")  # the last counted time survived the restart too
+    assert again.scalar("SELECT counted FROM dailyactivity WHERE member='a'") == 30

@@ -1,0 +1,129 @@
+"""A real headless Chromium (Debian's `chromium`, driven by playwright) uses the console:
+logs in, opens a room's quadrant chart, filters the member table, marks a follow-up item
+done, and saves screenshots. No script ever runs from a nickname (no dialog opens)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.web import create_app
+from tests.harness import ROOM
+from tests.web.conftest import HOSTILE, TOKEN
+
+BROWSER_SKIP = "BROWSER TEST DID NOT RUN"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--disable-dev-shm-usage"]
+
+
+def chromium_path() -> str | None:
+    for candidate in (os.environ.get("QUNGUAN_CHROMIUM"), shutil.which("chromium"),
+                      "/usr/bin/chromium"):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture
+async def browser():
+    path = chromium_path()
+    if path is None:
+        pytest.skip(f"{BROWSER_SKIP}: no chromium found (scripts/test installs Debian's "
+                    "`chromium` with apt-get; or set QUNGUAN_CHROMIUM)")
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        pytest.skip(f"{BROWSER_SKIP}: the playwright package is not installed (test extra)")
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            await b.close()
+
+
+@pytest.fixture
+def screenshots(tmp_path: Path) -> Path:
+    """Where screenshots go: QUNGUAN_SCREENSHOTS if set (to look at them), else a temp dir."""
+    folder = Path(os.environ.get("QUNGUAN_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+async def test_a_manager_works_through_the_console(browser, community, screenshots):
+    server = TestServer(create_app(community.pipeline, community.deps), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("/")).rstrip("/")
+    dialogs: list[str] = []
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_default_timeout(15_000)
+    try:
+        # Log in: any page sends us to the login form first.
+        await page.goto(f"{base}/")
+        assert "/login" in page.url
+        await page.fill('input[name="password"]', TOKEN)
+        await page.click('button[type="submit"]')
+        await page.wait_for_url(f"{base}/")
+        assert await page.locator("h1").inner_text() == "概览"
+
+        # The room's quadrant chart: one dot per member, threshold lines, named tooltips.
+        await page.click(f'a[href="/rooms/{quote(ROOM, safe="")}"]')
+        await page.wait_for_selector("svg.chart")
+        assert await page.locator("svg.chart circle.dot").count() == 19
+        assert await page.locator("svg.chart line.threshold-login").count() == 1
+        assert await page.locator("svg.chart line.threshold-speaking").count() == 1
+        alice = page.locator('circle[data-member="wxid_alice"]')
+        await alice.hover()
+        assert (await alice.locator("title").text_content()).startswith("Alice 爱丽丝：登录 21 天")
+        evil = page.locator('circle[data-member="wxid_evil"] title')
+        assert (await evil.text_content()).startswith(HOSTILE)  # text, not markup
+        chart = screenshots / "room-chart.png"
+        await page.screenshot(path=str(chart), full_page=True)
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+        # The member table: filter by type, then search.
+        await page.click('nav a[href="/members"]')
+        await page.select_option('select[name="type"]', "burst")
+        await page.click('form.filters button[type="submit"]')
+        await page.wait_for_url("**/members?*type=burst*")
+        rows = page.locator("table.members tbody tr")
+        assert await rows.count() == 1
+        assert "Carol 卡罗" in await rows.first.inner_text()
+        await page.select_option('select[name="type"]', "")
+        await page.fill('input[name="q"]', "onerror")
+        await page.click('form.filters button[type="submit"]')
+        await page.wait_for_url("**q=onerror*")
+        assert await rows.count() == 1
+        assert HOSTILE in await rows.first.inner_text()  # shown as the literal nickname
+        await page.screenshot(path=str(screenshots / "members.png"), full_page=True)
+
+        # Today's follow-up: mark the first item done with a note.
+        await page.click('nav a[href="/followup"]')
+        first = page.locator("form.done").first
+        n = await first.locator('input[name="n"]').get_attribute("value")
+        await first.locator('input[name="note"]').fill("已电话沟通")
+        await first.locator('button[type="submit"]').click()
+        await page.wait_for_selector(".notice")
+        assert f"已记录第 {n} 项的跟进（备注：已电话沟通）" in await page.locator(".notice").inner_text()
+        assert await page.locator(".done-mark").count() == 1
+        await page.screenshot(path=str(screenshots / "followup.png"), full_page=True)
+        assert community.scalar("SELECT note FROM followuprecord") == "已电话沟通"
+
+        # The hostile member's own page, then log out.
+        await page.goto(f"{base}/members/wxid_evil")
+        assert await page.locator("h1").inner_text() == HOSTILE
+        await page.click("form.logout button")
+        await page.wait_for_url("**/login")
+        await page.goto(f"{base}/members")
+        assert "/login" in page.url
+        assert dialogs == [], "a script from chat ran in the console"
+    finally:
+        await page.close()
+        await server.close()

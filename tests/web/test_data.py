@@ -1,0 +1,32 @@
+"""The console's reads agree with the services they stand in for (typing, the report)."""
+
+from __future__ import annotations
+
+from bot.member_types import scope_for, type_members
+from bot.report import member_rows, resolve_scope
+from bot.web.data import as_of, member_dicts, scope_view, typed_members
+from tests.harness import ROOM
+
+
+def test_typed_members_is_type_members(community):
+    with community.engine.connect() as conn:
+        at = as_of(conn, community.settings)
+        for room in (ROOM, "r2@chatroom", None):
+            scope = scope_for(conn, at, room, community.settings.window_days)
+            typed, _ = typed_members(conn, at, scope)
+            assert typed == type_members(conn, at, scope)
+
+
+def test_member_dicts_match_the_report(community):
+    deps = community.deps
+    with community.engine.connect() as conn:
+        scope = resolve_scope(conn, community.settings, None, None, None)
+        report = {r["id"]: r for r in member_rows(conn, scope, deps.report_extras)}
+        view = scope_view(conn, community.settings, deps.ledger.levels, scope.at, None)
+        ours = {r["id"]: r for r in member_dicts(conn, view.lines, scope.at,
+                                                 deps.tagging.current(conn).rules)}
+    assert ours.keys() == report.keys()
+    for member, row in report.items():
+        mine = ours[member]
+        for key in row:
+            assert mine[key] == row[key], (member, key)
