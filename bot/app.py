@@ -113,19 +113,27 @@ class App:
             else:
                 await self.sender.drain()
 
-    async def run(self, *, schedule: bool = False) -> None:
-        """Process events until the adapter stops; with `schedule`, run the daily jobs too."""
+    async def run(self, *, schedule: bool = False, web: bool = False) -> None:
+        """Process events until the adapter stops; with `schedule`, run the daily jobs too,
+        with `web`, serve the console and the event API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
-        scheduler = None
+        scheduler = runner = None
         if schedule:
             from bot.scheduler import start_scheduler
 
             scheduler = start_scheduler(self)
+        if web:
+            from bot.web import address, start_server
+
+            runner = await start_server(self.pipeline, self.deps)
+            log.info("web console at %s", address(runner))
         try:
             await self.sender.drain()  # whatever a previous run queued and did not send
             await self.adapter.run(self.handle)
             await self.sender.drain()
         finally:
+            if runner:
+                await runner.cleanup()
             if scheduler:
                 scheduler.shutdown(wait=False)
             if sender:

@@ -162,7 +162,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     adapter = WechatyAdapter(token, endpoint)
     app = App(settings, adapter)
     try:
-        asyncio.run(app.run(schedule=True))
+        asyncio.run(app.run(schedule=True, web=True))
     except WechatyConnectError as exc:
         print(f"连接失败：{exc}", file=sys.stderr)
         return 1
@@ -171,10 +171,34 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from bot.app import build
+
+    settings = _settings(args)
+    pipeline, deps = build(settings)
+    try:
+        asyncio.run(serve_forever(pipeline, deps, host=args.host, port=args.port))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+async def serve_forever(pipeline, deps, *, host: str = "127.0.0.1", port: int | None = None,
+                        note: str = "") -> None:
+    from bot.web import address, start_server
+
+    runner = await start_server(pipeline, deps, host=host, port=port)
+    print(f"群管控制台：{address(runner)}{note}（Ctrl-C 退出）", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from bot.demo import run_demo
 
-    return run_demo(Path(args.dir), settings=_settings(args))
+    return run_demo(Path(args.dir), settings=_settings(args), serve=args.serve, port=args.port)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,8 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     p = add("run", "连接微信（Wechaty puppet service）运行机器人")
     p.set_defaults(func=cmd_run)
 
+    p = add("serve", "只启动网页控制台和事件接口（不连微信）")
+    p.add_argument("--port", type=_positive, help="端口（默认 QUNGUAN_WEB_PORT 或 8080）")
+    p.add_argument("--host", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
+
     p = add("demo", "生成示例社群，回放并打印报表")
     p.add_argument("--dir", default="demo-data", help="示例数据与数据库所在目录")
+    p.add_argument("--serve", action="store_true", help="最后启动网页控制台，直到 Ctrl-C")
+    p.add_argument("--port", type=_positive, help="控制台端口（默认 QUNGUAN_WEB_PORT 或 8080）")
     p.set_defaults(func=cmd_demo)
 
     args = parser.parse_args(argv)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from collections import Counter
 from datetime import timedelta
@@ -28,7 +29,8 @@ def _hosts(events: list[dict]) -> list[str]:
     return sorted({c.most_common(1)[0][0] for c in per_room.values()})
 
 
-def run_demo(folder: Path, *, settings: Settings) -> int:
+def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
+             port: int | None = None) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     events = generate_community()
     events_path = folder / "events.jsonl"
@@ -37,10 +39,12 @@ def run_demo(folder: Path, *, settings: Settings) -> int:
     for suffix in ("", "-wal", "-shm"):
         Path(f"{db}{suffix}").unlink(missing_ok=True)
     hosts = _hosts(events)
+    password = settings.web_password or secrets.token_urlsafe(9)
     settings = settings.model_copy(update={
         "database_url": f"sqlite:///{db}",
         "admins": ",".join(hosts),
         "config": settings.config or EXAMPLE_CONFIG,
+        "web_password": password,
     })
     pipeline, deps = build(settings)
     started = time.perf_counter()
@@ -87,4 +91,13 @@ def run_demo(folder: Path, *, settings: Settings) -> int:
     print(f"\n管理员（示例）：{', '.join(hosts)}")
     print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "
           f"--config {settings.config}")
+    if serve:
+        import asyncio
+
+        from bot.cli import serve_forever
+
+        try:
+            asyncio.run(serve_forever(pipeline, deps, port=port, note=f"  登录密码：{password}"))
+        except KeyboardInterrupt:
+            pass
     return 0

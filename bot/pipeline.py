@@ -10,6 +10,7 @@ whole batch or none of it, and never sends a reply twice.
 from __future__ import annotations
 
 import logging
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -173,6 +174,8 @@ class Pipeline:
         self.engine = engine
         self.settings = settings
         self.features = list(features)
+        # Features keep per-batch state: the chat adapter and the web API take turns.
+        self._lock = threading.Lock()
 
     def process(self, events: Iterable[Event], *, silent: bool = False) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox)."""
@@ -188,7 +191,7 @@ class Pipeline:
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False) -> list[Outgoing]:
-        with self.engine.begin() as conn:
+        with self._lock, self.engine.begin() as conn:
             batch = Batch(conn, self.settings, silent)
             try:
                 fresh = self._fresh(conn, events)

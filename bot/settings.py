@@ -37,6 +37,13 @@ class Settings(BaseSettings):
     api_token: str = ""
     """Bearer token of the event API; empty disables the API."""
 
+    web_password: str = ""
+    """Password of the web console. Empty: the API token logs in too; neither set: no login."""
+
+    web_secret: str = ""
+    """Secret that signs console session cookies; empty: a random one per process (a restart
+    logs everyone out)."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

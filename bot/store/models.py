@@ -38,6 +38,8 @@ class Membership(SQLModel, table=True):
     left_at: int | None = Field(default=None, sa_type=BigInteger)
     active: bool = True
 
+    __table_args__ = (Index("ix_membership_member", "member"),)
+
 
 class EventLog(SQLModel, table=True):
     """Every event seen, once: the id makes re-delivery and re-import change nothing."""
