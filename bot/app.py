@@ -31,8 +31,8 @@ from bot.speaking import SpeakingFeature
 from bot.store.db import open_engine
 from bot.store.models import RoomOperator
 from bot.tags import Tagging, TaggingFeature, seed_rules, tag_fields
-from tagging.matcher import get_tokenizer
 from bot.tier_report import tier_fields
+from tagging.matcher import get_tokenizer
 from tiers.levels import DEFAULT_LEVELS, parse_levels
 
 log = logging.getLogger(__name__)

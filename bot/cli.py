@@ -104,10 +104,11 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_followup(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
     from bot.app import build
     from bot.followup import build_items, operator_rooms
     from bot.store.models import Room
-    from sqlalchemy import select
 
     settings = _settings(args)
     _, deps = build(settings)

@@ -10,8 +10,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.app import build
-from bot.followup import current_lists
 from bot.events import parse_event
+from bot.followup import current_lists
 from bot.report import member_rows, resolve_scope
 from bot.sample import generate_community, write_jsonl
 from bot.settings import Settings
@@ -51,8 +51,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     replies = pipeline.process(parse_event(e) for e in events)
     took = time.perf_counter() - started
     with open(folder / "replies.jsonl", "w", encoding="utf-8") as fh:
-        for r in replies:
-            fh.write(json.dumps(r.as_dict(), ensure_ascii=False) + "\n")
+        fh.writelines(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in replies)
 
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)

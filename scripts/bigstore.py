@@ -1,77 +1,97 @@
-"""Build a large store fast, for benchmarks: members, rooms, memberships and 90 days of
-daily counters written straight into the tables (what the pipeline would have produced).
+"""A large store for benchmarks, written straight into the tables (what the pipeline would
+have produced): 100k members with 90 days of daily counters, check-ins, points and tags, one
+room of `room_size` members and the rest in rooms of about 2000.
 
-    from scripts.bigstore import build_store
-    engine, settings = build_store(path, members=100_000, rooms=50, days=90)
+    from bigstore import BENCH_ROOM, build_store
+    build_store(path, members=100_000, room_size=500)
 """
 
 from __future__ import annotations
 
 import random
-import sys
+import sqlite3
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bot.app import build
+from bot.settings import Settings
 
-from bot.settings import Settings  # noqa: E402
-from bot.store.db import bulk, open_engine  # noqa: E402
-from bot.store.models import (  # noqa: E402
-    Checkin,
-    DailyActivity,
-    Member,
-    Membership,
-    MemberTag,
-    Room,
-)
-
-END = date(2026, 11, 20)
+TZ = ZoneInfo("Asia/Shanghai")
+LAST_DAY = date(2026, 11, 20)
+DAYS = 90
+BENCH_ROOM = "bench@chatroom"
+TOKEN = "bench-token"
 
 
-def build_store(path: Path, *, members: int = 100_000, rooms: int = 50, days: int = 90,
-                seed: int = 1) -> tuple:
-    """A store with `members` members spread over `rooms` rooms; each member has a
-    persona-like daily presence (some daily, most occasional) over `days` days."""
-    settings = Settings(database_url=f"sqlite:///{path}")
-    engine = open_engine(settings.database_url)
+def _epoch(day: date, hour: int = 20) -> int:
+    return int(datetime(day.year, day.month, day.day, hour, tzinfo=TZ).timestamp())
+
+
+def build_store(path: Path, members: int, room_size: int, seed: int = 7) -> None:
+    """Fill a fresh SQLite file with `members` members, their memberships and counters."""
     rng = random.Random(seed)
-    start = END - timedelta(days=days - 1)
-    t0 = int(datetime(2026, 1, 1).timestamp())
-    with engine.begin() as conn:
-        bulk(conn, Room.__table__.insert(), [
-            {"id": f"r{r}@chatroom", "name": f"群{r}", "name_at": t0, "first_at": t0}
-            for r in range(rooms)])
-        member_rows, ships, counters, checkins, tags = [], [], [], [], []
-        for i in range(members):
-            mid = f"wxid_{i:06d}"
-            room = f"r{i % rooms}@chatroom"
-            member_rows.append({"id": mid, "name": f"成员{i}", "name_at": t0, "first_at": t0,
-                                "points": rng.randint(0, 1200)})
-            ships.append({"room": room, "member": mid, "first_at": t0, "joined_at": t0,
-                          "active": True})
-            p = rng.choice((0.9, 0.5, 0.2, 0.05, 0.02))
-            talk = rng.random() < 0.6
-            for d in range(days):
-                if rng.random() < p:
-                    day = start + timedelta(days=d)
-                    n = rng.randint(1, 12) if talk else 0
-                    counters.append({"member": mid, "room": room, "day": day, "messages": n,
-                                     "counted": n // 2, "checkins": 1, "commands": 0,
-                                     "visits": 0})
-                    checkins.append({"member": mid, "task_id": 1, "day": day, "room": room,
-                                     "ts": t0, "made_up": False})
-            if i % 50 == 0:
-                tags.append({"member": mid, "tag": "意向", "source": "keyword", "rule_id": 1,
-                             "keyword": "价格", "excerpt": "价格多少", "at": t0, "since": t0,
-                             "lead": True})
-            if len(counters) > 200_000:
-                bulk(conn, DailyActivity.__table__.insert(), counters)
-                bulk(conn, Checkin.__table__.insert(), checkins)
-                counters, checkins = [], []
-        bulk(conn, Member.__table__.insert(), member_rows)
-        bulk(conn, Membership.__table__.insert(), ships)
-        bulk(conn, DailyActivity.__table__.insert(), counters)
-        bulk(conn, Checkin.__table__.insert(), checkins)
-        bulk(conn, MemberTag.__table__.insert(), tags)
-    return engine, settings
+    settings = Settings(database_url=f"sqlite:///{path}")
+    build(settings)  # creates the tables and seeds the default check-in task
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=OFF")
+    first = _epoch(LAST_DAY - timedelta(days=120))
+    days = [(LAST_DAY - timedelta(days=i)).isoformat() for i in range(DAYS)]
+    other_rooms = max(1, (members - room_size) // 2000)
+    rooms = [(BENCH_ROOM, "压测读书群", first, first)] + [
+        (f"r{i}@chatroom", f"社群{i}", first, first) for i in range(other_rooms)]
+    db.executemany("INSERT INTO room (id, name, name_at, first_at) VALUES (?,?,?,?)", rooms)
+    task_id = db.execute("SELECT id FROM checkintask WHERE name='打卡'").fetchone()[0]
+    member_rows, memberships, activity, checkins, points, tags = [], [], [], [], [], []
+
+    def flush() -> None:
+        db.executemany("INSERT INTO member (id, name, name_at, first_at, points) "
+                       "VALUES (?,?,?,?,?)", member_rows)
+        db.executemany("INSERT INTO membership (room, member, joined_at, first_at, active) "
+                       "VALUES (?,?,?,?,1)", memberships)
+        db.executemany("INSERT INTO dailyactivity (member, room, day, messages, counted, checkins,"
+                       " commands, visits) VALUES (?,?,?,?,?,?,0,?)", activity)
+        db.executemany("INSERT INTO checkin (member, task_id, day, room, ts, made_up) "
+                       "VALUES (?,?,?,?,?,0)", checkins)
+        db.executemany("INSERT INTO pointsentry (member, ts, day, delta, kind, reason, room) "
+                       "VALUES (?,?,?,?,?,?,?)", points)
+        db.executemany("INSERT INTO membertag (member, tag, source, keyword, excerpt, at, since,"
+                       " lead, message_id, rule_id) VALUES (?,?,?,?,?,?,?,?,?,NULL)", tags)
+        for rows in (member_rows, memberships, activity, checkins, points, tags):
+            rows.clear()
+
+    for i in range(members):
+        mid = f"wxid_{i:06d}"
+        in_bench = i < room_size
+        room = BENCH_ROOM if in_bench else f"r{(i - room_size) % other_rooms}@chatroom"
+        activity_rate = rng.choice((0.0, 0.02, 0.05, 0.1, 0.2, 0.4, 0.7))
+        score = 0
+        active_days = rng.sample(range(DAYS), int(DAYS * activity_rate))
+        for d in active_days:
+            day = days[d]
+            msgs = rng.randint(1, 12)
+            checked = in_bench and rng.random() < 0.6
+            activity.append((mid, room, day, msgs, max(0, msgs - rng.randint(0, 3)),
+                             1 if checked else 0, 0))
+            if rng.random() < 0.5:
+                activity.append((mid, "", day, 0, 0, 0, rng.randint(1, 3)))
+            if checked:
+                checkins.append((mid, task_id, day, room, _epoch(date.fromisoformat(day), 8)))
+                points.append((mid, _epoch(date.fromisoformat(day), 8), day, 10, "checkin",
+                               f"打卡 第 {d} 天", room))
+                score += 10
+        member_rows.append((mid, f"成员{i}", first, first, score))
+        memberships.append((room, mid, first, first))
+        if rng.random() < 0.1:
+            tags.append((mid, "意向", "keyword", "多少钱", "这个课多少钱呀", first, first, 1,
+                         f"m{i}"))
+        if len(activity) > 50_000:
+            flush()
+    flush()
+    db.execute("INSERT INTO eventlog (id, type, ts, room, member, text, kind) "
+               "VALUES ('bench-last', 'visit', ?, '', 'wxid_000000', 'h5', NULL)",
+               (_epoch(LAST_DAY, 21),))
+    db.commit()
+    db.execute("ANALYZE")
+    db.close()

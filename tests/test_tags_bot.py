@@ -8,11 +8,15 @@ from datetime import datetime
 import pytest
 
 from bot.scheduler import RUNNING, daily_tags
-from tests.harness import ADMIN, ROOM, Bot, texts
+from tests.harness import ADMIN, Bot, texts
 
 
 def tags_of(bot: Bot, member: str) -> list[tuple]:
     return bot.rows("SELECT tag, source FROM membertag WHERE member=:m ORDER BY tag", m=member)
+
+
+def epoch(iso: str) -> int:
+    return int(datetime.fromisoformat(iso).timestamp())
 
 
 def admin(bot: Bot, text: str, **kw) -> str:
@@ -103,10 +107,10 @@ def test_count_rule_removed_by_the_daily_job_without_new_messages(tagged: Bot):
     tagged.say("a", "二", name="Alice", ts="2026-11-20T10:05:00+08:00")
     assert tags_of(tagged, "a") == [("活跃", "count")]
     with tagged.engine.begin() as conn:
-        tagged.deps.tagging.daily(conn, int(datetime.fromisoformat("2026-11-22T03:00:00+08:00").timestamp()), tagged.settings.tz)
+        tagged.deps.tagging.daily(conn, epoch("2026-11-22T03:00:00+08:00"), tagged.settings.tz)
     assert tags_of(tagged, "a") == [("活跃", "count")]  # Nov 20 is still inside 3 days
     with tagged.engine.begin() as conn:
-        tagged.deps.tagging.daily(conn, int(datetime.fromisoformat("2026-11-23T03:00:00+08:00").timestamp()), tagged.settings.tz)
+        tagged.deps.tagging.daily(conn, epoch("2026-11-23T03:00:00+08:00"), tagged.settings.tz)
     assert tags_of(tagged, "a") == []
 
 

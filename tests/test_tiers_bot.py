@@ -57,7 +57,7 @@ def test_streak_breaks_on_a_missed_day_and_cards_come_every_7_days(bot: Bot):
 
 
 def test_cards_are_capped_at_three(bot: Bot):
-    for day in range(0, 28):
+    for day in range(28):
         bot.say("a", "打卡", ts=f"2026-10-{1 + day:02d}T08:00:00+08:00")
     assert bot.scalar("SELECT cards FROM checkincards WHERE member='a'") == 3
 

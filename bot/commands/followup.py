@@ -86,5 +86,6 @@ COMMANDS = [
             "设置本群的运营，每天私信收到跟进清单", operator, admin=True),
     Command("operators", ("运营",), "/operators", "查看各群的运营", operators, admin=True),
     Command("report", ("跟进清单",), "/report（跟进清单）", "现在就看今天的跟进清单", report, operator=True),
-    Command("done", ("已跟进",), "已跟进 编号… [备注]（/done 3 5 已私聊）", "标记清单上的项目已跟进", done, operator=True),
+    Command("done", ("已跟进",), "已跟进 编号… [备注]（/done 3 5 已私聊）", "标记清单上的项目已跟进", done,
+            operator=True),
 ]

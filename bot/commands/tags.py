@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 
 from bot.commands.args import positive_int, resolve_member
 from bot.commands.registry import Command, Ctx, UsageError

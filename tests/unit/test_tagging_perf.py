@@ -1,16 +1,12 @@
-"""KeywordMatcher at scale: agrees with a brute-force matcher on a generated chat corpus, and its speed.
+"""KeywordMatcher at scale: agrees with a brute-force matcher on a generated chat corpus.
 
-The speed comparison only runs on request, because timings on a shared machine are noisy:
-
-    QG_BENCH=1 .venv/bin/python -m pytest tests/unit/test_tagging_perf.py -s -k bench
+Speed is measured by scripts/bench_ingest.py (500 rules against bare jieba), not here.
 """
 
 from __future__ import annotations
 
-import os
 import random
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import jieba  # type: ignore[import-untyped]
 import pytest
@@ -395,59 +391,3 @@ def test_does_not_tokenize_when_every_rule_is_substring(monkeypatch: pytest.Monk
     assert calls == []
 
 
-def _rates(runs: dict[str, Callable[[str], object]], texts: Sequence[str]) -> dict[str, float]:
-    """Messages per second for each run over `texts`.
-
-    Runs take turns on chunks of 250 messages and each chunk keeps its best of seven
-    times, so a burst of load from another process skews no run more than the others.
-    """
-    chunks = [texts[i : i + 250] for i in range(0, len(texts), 250)]
-    best = {name: [float("inf")] * len(chunks) for name in runs}
-    for _ in range(7):
-        for index, chunk in enumerate(chunks):
-            for name, run in runs.items():
-                started = time.perf_counter()
-                for text in chunk:
-                    run(text)
-                best[name][index] = min(best[name][index], time.perf_counter() - started)
-    return {name: len(texts) / sum(times) for name, times in best.items()}
-
-
-@pytest.mark.skipif(not os.environ.get("QG_BENCH"), reason="timing run; set QG_BENCH=1")
-def test_bench_matcher_against_bare_jieba() -> None:
-    texts = chat_corpus(20_000)
-    jieba.initialize()
-    many_rules = keyword_rules(500)
-    few = KeywordMatcher(keyword_rules(5), Tokenizer())
-    many = KeywordMatcher(many_rules, Tokenizer())
-    rates = _rates(
-        {
-            "bare jieba.lcut": jieba.lcut,
-            "matcher, 5 rules": lambda text: few.match(text, "r1"),
-            "matcher, 500 rules": lambda text: many.match(text, "r1"),
-        },
-        texts,
-    )
-    # The worst case: only the messages that contain a word-mode keyword, which the
-    # matcher must tokenize on top of its sliding pass.
-    word_keys = {normalize(k) for rule in many_rules if rule.mode == "word" for k in rule.keywords}
-    tokenized = [text for text in texts if any(k in normalize(text) for k in word_keys)]
-    worst = _rates(
-        {
-            "bare jieba.lcut": jieba.lcut,
-            "matcher, 500 rules": lambda text: many.match(text, "r1"),
-        },
-        tokenized,
-    )
-    hits = sum(len(many.match(text, "r1")) for text in texts)
-    bare = rates["bare jieba.lcut"]
-    print(f"\n{len(texts)} messages, {hits} hits with 500 rules")
-    for name, rate in rates.items():
-        print(f"  {name:20} {rate:9,.0f} msg/s  {bare / rate - 1:+6.1%} time per message")
-    print(f"only the {len(tokenized)} messages with a word-mode keyword (500 rules):")
-    for name, rate in worst.items():
-        change = worst["bare jieba.lcut"] / rate - 1
-        print(f"  {name:20} {rate:9,.0f} msg/s  {change:+6.1%} time per message")
-    assert bare / rates["matcher, 500 rules"] < 1.15
-    # Here the sliding pass and the hits come on top of jieba: allow a little more.
-    assert worst["bare jieba.lcut"] / worst["matcher, 500 rules"] < 1.2

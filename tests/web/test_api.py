@@ -42,7 +42,7 @@ async def test_a_batch_is_idempotent_by_event_id(anon, community):
     batch = [visit(i, f"wxid_f{i % 12:02d}") for i in range(1000)]
     first = await post(anon, batch)
     assert (await first.json())["stored"] == 1000
-    again = await post(anon, batch[:10] + [visit(5000)] + [visit(5000)])
+    again = await post(anon, [*batch[:10], visit(5000), visit(5000)])
     assert await again.json() == {"received": 12, "stored": 1, "duplicates": 11, "rejected": []}
     assert count_events(community) == 1001
 

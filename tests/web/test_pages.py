@@ -25,7 +25,7 @@ def text_of(html: str) -> str:
 
 # ---- login ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", PAGES + ["/export/members.csv"])
+@pytest.mark.parametrize("path", [*PAGES, "/export/members.csv"])
 async def test_pages_redirect_to_login_without_a_session(anon, path):
     resp = await anon.get(path, allow_redirects=False)
     assert resp.status == 303
