@@ -8,12 +8,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.events import Event, Message
 from bot.pipeline import Batch, epoch
-from bot.store.db import upsert
+from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, KeywordHit, MemberTag, TagGroup, TagRule
 from tagging.decide import HeldTag, exclusive_displaced, hits_reached
 from tagging.matcher import KeywordMatcher, Tokenizer
@@ -43,6 +43,7 @@ class RuleSet:
     count_rules: tuple[CountRule, ...]
     exclusive: frozenset[str]
     tag_groups: dict[str, str]  # tag → group, from rules
+    counted_hits: frozenset[int]  # keyword rules that need several hits
 
 
 def _stamp(conn: Connection) -> tuple:
@@ -89,7 +90,7 @@ class Tagging:
             exclusive = frozenset(conn.execute(select(TagGroup.name).where(TagGroup.exclusive)).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
             self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
-                                   exclusive, groups)
+                                   exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1))
         return self.ruleset
 
     def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
@@ -193,6 +194,28 @@ class Tagging:
         self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
 
 
+_KEYWORD_UPSERTS: dict[str, object] = {}
+
+
+def _keyword_upsert(dialect: str):
+    """Give or refresh a rule tag, unless the member holds it by hand; a refreshed tag keeps
+    its `since` unless it had expired."""
+    if dialect not in _KEYWORD_UPSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = MemberTag.__table__
+        stmt = insert(table)
+        ex, t = stmt.excluded, table.c
+        stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
+        set_ = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
+        set_["since"] = case((stale, ex.since), else_=t.since)
+        _KEYWORD_UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["member", "tag"], set_=set_, where=t.source != "manual")
+    return _KEYWORD_UPSERTS[dialect]
+
+
 class TaggingFeature:
     """Matches every chat message against the keyword rules; writes hits and tags at flush."""
 
@@ -235,14 +258,17 @@ class TaggingFeature:
         self._rs = rs
         conn, tz = batch.conn, batch.settings.tz
         if self._hits:
+            # Hits are kept only where a rule counts them (hits=N within days=D); a one-hit
+            # rule's tag already records the message that triggered it.
             rows = [{"member": m.sender, "rule_id": h.rule_id, "ts": epoch(m.ts), "message_id": m.id}
-                    for m, hits in self._hits for h in hits]
+                    for m, hits in self._hits for h in hits if h.rule_id in rs.counted_hits]
             upsert(conn, KeywordHit.__table__, rows, ["rule_id", "message_id"])
             latest: dict[tuple[str, int], tuple[Message, str]] = {}
             for m, hits in self._hits:
                 for h in hits:
                     latest[(m.sender, h.rule_id)] = (m, h.keyword)
             self._hits.clear()
+            simple: list[dict] = []
             for (member, rule_id), (m, keyword) in latest.items():
                 rule = rs.rules.get(rule_id)
                 if not isinstance(rule, KeywordRule):
@@ -255,12 +281,21 @@ class TaggingFeature:
                     if not hits_reached([datetime.fromtimestamp(t) for t in times],
                                         datetime.fromtimestamp(at), rule):
                         continue
-                self.tagging.apply(conn, rs, MemberTag(
-                    member=member, tag=rule.tag, source="keyword", rule_id=rule_id,
-                    keyword=keyword, message_id=m.id, excerpt=excerpt(m.text, around=keyword), at=at,
-                    since=at,
-                    expires_at=at + rule.expire_days * DAY if rule.expire_days else None,
-                    lead=rule.lead, grp=rule.group))
+                # Plain dicts: building a model object per hit costs more than storing it.
+                row = {
+                    "member": member, "tag": rule.tag, "source": "keyword", "rule_id": rule_id,
+                    "grp": rule.group or rs.tag_groups.get(rule.tag), "keyword": keyword,
+                    "message_id": m.id, "excerpt": excerpt(m.text, around=keyword), "by": None,
+                    "count": None, "days": None, "at": at, "since": at,
+                    "expires_at": at + rule.expire_days * DAY if rule.expire_days else None,
+                    "lead": rule.lead,
+                }
+                if row["grp"] in rs.exclusive:
+                    self.tagging.apply(conn, rs, MemberTag(**row))  # needs the member's other tags
+                else:
+                    simple.append(row)
+            # Most hits need no look at other tags: one statement gives or refreshes them all.
+            bulk(conn, _keyword_upsert(conn.dialect.name), simple)
         if self._talkers:
             members = sorted(self._talkers)
             at = max(self._talkers.values())

@@ -9,9 +9,9 @@ import socket
 import time
 import warnings
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -238,7 +238,7 @@ class _Session:
             try:
                 await asyncio.wait_for(self.puppet.ding("qunguan"), timeout=ping_timeout)
                 self.last_seen = time.monotonic()
-            except Exception as exc:  # noqa: BLE001 - any failure means the link is gone
+            except Exception as exc:  # any failure means the link is gone
                 return f"ding failed: {type(exc).__name__}: {exc}"
 
     async def close(self) -> None:
@@ -524,7 +524,7 @@ class WechatyAdapter:
                 continue
             try:
                 return await asyncio.wait_for(self._resolve(session, raw), self.rpc_timeout)
-            except Exception as exc:  # noqa: BLE001 - classified below; one event must not stop the bot
+            except Exception as exc:  # classified below: one bad event must not stop the bot
                 if not _is_connection_error(exc):
                     log.warning(
                         "无法解析事件，已丢弃 / dropped a %s event: %r (%s)",

@@ -90,8 +90,14 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]):
             date_at.add(i)
         if n in shape:
             continue
+        if column is None:  # a literal of the statement itself (e.g. 'manual' in a WHERE)
+            bind = compiled.binds.get(n)
+            if bind is None or bind.callable is not None:
+                return None
+            defaults[n] = _sqlite_value(bind.effective_value)
+            continue
         default = getattr(column, "default", None)
-        if column is None or (default is not None and not default.is_scalar):
+        if default is not None and not default.is_scalar:
             return None  # a computed default: leave it to SQLAlchemy
         defaults[n] = _sqlite_value(default.arg) if default is not None else None
     getter = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
