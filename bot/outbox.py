@@ -46,6 +46,7 @@ class OutboxSender:
         self.sleep = sleep
         self._last_send = 0.0
         self.wake = asyncio.Event()
+        self._draining = asyncio.Lock()  # two drains at once could send one row twice
 
     def _due(self) -> list[Outbox]:
         with self.engine.connect() as conn:
@@ -70,6 +71,10 @@ class OutboxSender:
 
     async def drain(self) -> int:
         """Send everything due now; returns how many were sent."""
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         sent = 0
         paced = getattr(self.adapter, "paced", False)
         while True:
@@ -95,6 +100,13 @@ class OutboxSender:
                 try:
                     await self.adapter.send(out)
                 except Exception as exc:
+                    if getattr(exc, "maybe_delivered", False):
+                        # The connection died while the send was in flight: it may have gone
+                        # out. Sending it again risks a double message, which is worse.
+                        log.warning("outbox #%s may have been delivered; not retried: %s", row.id, exc)
+                        await asyncio.to_thread(self._mark, row.id, status="unknown",
+                                                attempts=row.attempts + 1, error=str(exc)[:500])
+                        continue
                     attempts = row.attempts + 1
                     backoff = min(300, 2 ** attempts)
                     status = "failed" if attempts >= MAX_ATTEMPTS else "pending"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, case, delete, func, or_, select, update
@@ -136,31 +136,35 @@ class Tagging:
 
     # ---- rules over time ---------------------------------------------------------------
     def evaluate_counts(self, conn: Connection, rs: RuleSet, members: Sequence[str], at: int,
-                        tz: ZoneInfo) -> None:
+                        tz: ZoneInfo, totals: dict[int, dict[str, int]] | None = None) -> None:
         """Apply or drop every count rule's tag for these members as of epoch `at`.
 
-        Runs at every batch for the members who spoke, so it touches only what changes:
-        new holders get the tag, holders below the threshold lose it, and the others have
-        their count refreshed in one statement."""
+        `totals` (rule id → member → messages in the rule's window) may come from the
+        caller; otherwise they are read from the daily counters. Only what changes is
+        written: new holders get the tag, holders below the threshold lose it, and the
+        others have their count refreshed in one statement."""
         if not rs.count_rules or not members:
             return
         today = datetime.fromtimestamp(at, tz).date()
         for rule in rs.count_rules:
-            start = today - timedelta(days=rule.days - 1)
-            totals: dict[str, int] = {}
+            counted = totals.get(rule.id, {}) if totals is not None else None
+            found: dict[str, int] = {}
             holders: set[str] = set()
             for i in range(0, len(members), 900):
                 part = list(members[i : i + 900])
-                q = select(DailyActivity.member, func.sum(DailyActivity.messages)).where(
-                    DailyActivity.member.in_(part), DailyActivity.day >= start,
-                    DailyActivity.day <= today).group_by(DailyActivity.member)
-                totals.update({m: n or 0 for m, n in conn.execute(q)})
+                if counted is None:
+                    start = today - timedelta(days=rule.days - 1)
+                    q = select(DailyActivity.member, func.sum(DailyActivity.messages)).where(
+                        DailyActivity.member.in_(part), DailyActivity.day >= start,
+                        DailyActivity.day <= today).group_by(DailyActivity.member)
+                    found.update({m: n or 0 for m, n in conn.execute(q)})
                 holders.update(conn.execute(select(MemberTag.member).where(
-                    MemberTag.tag == rule.tag, MemberTag.rule_id == rule.id,
-                    MemberTag.member.in_(part))).scalars())
+                    MemberTag.member.in_(part), MemberTag.tag == rule.tag,
+                    MemberTag.rule_id == rule.id)).scalars())
+            counts = counted if counted is not None else found
             refresh = []
             for m in members:
-                n = totals.get(m, 0)
+                n = counts.get(m, 0)
                 if n >= rule.threshold:
                     if m in holders:
                         refresh.append({"m": m, "n": n, "at": at})
@@ -171,11 +175,10 @@ class Tagging:
                 elif m in holders:
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
             if refresh:
-                conn.execute(
-                    update(MemberTag.__table__).where(
-                        MemberTag.__table__.c.member == bindparam("m"),
-                        MemberTag.__table__.c.tag == rule.tag,
-                        MemberTag.__table__.c.rule_id == rule.id)
+                bulk(conn, update(MemberTag.__table__).where(
+                    MemberTag.__table__.c.member == bindparam("m"),
+                    MemberTag.__table__.c.tag == rule.tag,
+                    MemberTag.__table__.c.rule_id == rule.id)
                     .values(count=bindparam("n"), at=bindparam("at")), refresh)
 
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
@@ -217,23 +220,47 @@ def _keyword_upsert(dialect: str):
 
 
 class TaggingFeature:
-    """Matches every chat message against the keyword rules; writes hits and tags at flush."""
+    """Matches every chat message against the keyword rules, and keeps each talker's recent
+    messages per day in memory so count rules cost no query per batch; writes at flush."""
 
     def __init__(self, tagging: Tagging) -> None:
         self.tagging = tagging
         self._hits: list[tuple[Message, list]] = []
         self._talkers: dict[str, int] = {}
+        self._recent: dict[str, dict[date, int]] = {}  # member → local day → messages
         self._rs: RuleSet | None = None
 
     def reset(self) -> None:
         self._hits.clear()
         self._talkers.clear()
+        self._recent.clear()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
-        self._rs = self.tagging.current(batch.conn)
+        rs = self.tagging.current(batch.conn)
+        if rs is not self._rs:
+            self._recent.clear()  # new rules may look further back than what is cached
+        self._rs = rs
         self._hits.clear()
         self._talkers.clear()
         batch.flush_hooks.append(self._flush)
+        if rs.count_rules:
+            self._preload(batch, rs, events)
+
+    def _preload(self, batch: Batch, rs: RuleSet, events: Sequence[Event]) -> None:
+        """Read the recent days of talkers this process has not seen yet (once each)."""
+        unknown = sorted({e.sender for e in events if isinstance(e, Message)} - self._recent.keys())
+        if not unknown:
+            return
+        longest = max(r.days for r in rs.count_rules)
+        since = batch.day(min(e.ts for e in events)) - timedelta(days=longest)
+        d = DailyActivity
+        for m in unknown:
+            self._recent[m] = {}
+        for i in range(0, len(unknown), 900):
+            q = select(d.member, d.day, func.sum(d.messages)).where(
+                d.member.in_(unknown[i : i + 900]), d.day >= since).group_by(d.member, d.day)
+            for m, day, n in batch.conn.execute(q):
+                self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         return False
@@ -244,17 +271,36 @@ class TaggingFeature:
     def on_chat(self, batch: Batch, msg: Message) -> None:
         rs = self._rs
         assert rs is not None
-        at = epoch(msg.ts)
         if rs.count_rules:
+            at = epoch(msg.ts)
             self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
+            days = self._recent.setdefault(msg.sender, {})
+            day = batch.day(msg.ts)
+            days[day] = days.get(day, 0) + 1
         if msg.kind != "text" or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
         if hits:
             self._hits.append((msg, hits))
 
+    def _window_totals(self, rs: RuleSet, members: Sequence[str], today: date) -> dict[int, dict[str, int]]:
+        longest = max(r.days for r in rs.count_rules)
+        oldest = today - timedelta(days=longest)
+        totals: dict[int, dict[str, int]] = {r.id: {} for r in rs.count_rules}
+        for m in members:
+            days = self._recent.get(m, {})
+            for day in [d for d in days if d <= oldest]:
+                del days[day]  # out of every window from now on
+            for rule in rs.count_rules:
+                start = today - timedelta(days=rule.days - 1)
+                totals[rule.id][m] = sum(n for d, n in days.items() if start <= d <= today)
+        return totals
+
     def _flush(self, batch: Batch) -> None:
         rs = self.tagging.current(batch.conn, recheck=False)  # unless a command changed rules
+        rules_changed = rs is not self._rs
+        if rules_changed:
+            self._recent.clear()
         self._rs = rs
         conn, tz = batch.conn, batch.settings.tz
         if self._hits:
@@ -296,11 +342,13 @@ class TaggingFeature:
                     simple.append(row)
             # Most hits need no look at other tags: one statement gives or refreshes them all.
             bulk(conn, _keyword_upsert(conn.dialect.name), simple)
-        if self._talkers:
+        if self._talkers and rs.count_rules:
             members = sorted(self._talkers)
             at = max(self._talkers.values())
             self._talkers.clear()
-            self.tagging.evaluate_counts(conn, rs, members, at, tz)
+            today = datetime.fromtimestamp(at, tz).date()
+            totals = None if rules_changed else self._window_totals(rs, members, today)
+            self.tagging.evaluate_counts(conn, rs, members, at, tz, totals)
 
 
 def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:

@@ -131,3 +131,23 @@ def test_replies_jsonl_shape(tmp_path):
     asyncio.run(adapter.send(Outgoing("好的", room="r1@chatroom", to="a", mentions=("a",), reply_to="m1")))
     assert json.loads(out.read_text(encoding="utf-8")) == {
         "room": "r1@chatroom", "to": "a", "text": "好的", "mentions": ["a"], "reply_to": "m1"}
+
+
+async def test_a_send_that_may_have_gone_out_is_not_repeated(tmp_path):
+    class Uncertain(ConnectionError):
+        maybe_delivered = True
+
+    class DyingAdapter(MemoryAdapter):
+        async def send(self, out):
+            raise Uncertain("connection lost while the gateway had the request")
+
+    app = App(settings(tmp_path), DyingAdapter())
+    await app.handle(parse_event({"type": "message", "id": "m1", "ts": 1793498400, "sender": "a",
+                                  "text": "帮助"}))
+    with app.deps.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT status FROM outbox").all() == [("unknown",)]
+    fresh = MemoryAdapter()
+    later = App(settings(tmp_path), fresh)
+    later.sender.now = lambda: datetime.now(UTC).timestamp() + 3600
+    await later.sender.drain()
+    assert fresh.sent == []

@@ -182,7 +182,7 @@ class Outbox(SQLModel, table=True):
     text: str
     mentions: str = ""  # comma-separated member ids
     reply_to: str | None = None
-    status: str = Field(default="pending", max_length=10, index=True)  # pending | sent | failed
+    status: str = Field(default="pending", max_length=10, index=True)  # pending|sent|failed|unknown
     attempts: int = 0
     next_at: int = Field(default=0, sa_type=BigInteger)
     sent_at: int | None = Field(default=None, sa_type=BigInteger)
