@@ -29,9 +29,46 @@ from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membershi
 
 log = logging.getLogger(__name__)
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 5000
 _INSERT_EVENT = EventLog.__table__.insert()
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+
+
+@dataclass
+class Known:
+    """What this process has stored about names and first appearances, so a batch writes
+    a member, room or membership only when something about it changed. Cleared when a
+    batch fails, since its writes were rolled back."""
+
+    members: dict[str, tuple[str | None, int, int]] = field(default_factory=dict)
+    rooms: dict[str, tuple[str | None, int, int]] = field(default_factory=dict)
+    presence: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.members.clear()
+        self.rooms.clear()
+        self.presence.clear()
+
+    @staticmethod
+    def changed(known: dict, rows: Iterable[dict]) -> list[dict]:
+        out = []
+        for r in rows:
+            k = known.get(r["id"])
+            if (k is None or r["first_at"] < k[2]
+                    or (r["name"] is not None and r["name"] != k[0] and r["name_at"] >= k[1])):
+                out.append(r)
+        return out
+
+    @staticmethod
+    def note(known: dict, rows: Iterable[dict]) -> None:
+        for r in rows:
+            k = known.get(r["id"])
+            if k is None:
+                known[r["id"]] = (r["name"], r["name_at"], r["first_at"])
+                continue
+            name, name_at = (r["name"], r["name_at"]) if (
+                r["name"] is not None and r["name_at"] >= k[1]) else k[:2]
+            known[r["id"]] = (name, name_at, min(k[2], r["first_at"]))
 
 
 @dataclass
@@ -41,6 +78,7 @@ class Batch:
     conn: Connection
     settings: Settings
     silent: bool
+    known: Known = field(default_factory=Known)
     session: Session = field(init=False)
     replies: list[Outgoing] = field(default_factory=list)
     _events: list[dict] = field(default_factory=list)
@@ -98,18 +136,27 @@ class Batch:
     def flush(self) -> None:
         """Write every buffered row, so reads inside this transaction see all events so far."""
         conn = self.conn
+        known = self.known
         if self._rooms:
-            upsert(conn, Room.__table__, list(self._rooms.values()), ["id"],
+            rows = known.changed(known.rooms, self._rooms.values())
+            upsert(conn, Room.__table__, rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.rooms, rows)
             self._rooms.clear()
         if self._members:
-            upsert(conn, Member.__table__, list(self._members.values()), ["id"],
+            rows = known.changed(known.members, self._members.values())
+            upsert(conn, Member.__table__, rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.members, rows)
             self._members.clear()
         if self._presence:
+            seen = known.presence
             rows = [{"room": r, "member": m, "first_at": at, "active": True}
-                    for (r, m), at in self._presence.items()]
+                    for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, Membership.__table__, rows, ["room", "member"], keep_min=["first_at"])
+            for row in rows:
+                key = (row["room"], row["member"])
+                seen[key] = min(seen.get(key, row["first_at"]), row["first_at"])
             self._presence.clear()
         if self._events:
             bulk(conn, _INSERT_EVENT, self._events)
@@ -174,6 +221,7 @@ class Pipeline:
         self.engine = engine
         self.settings = settings
         self.features = list(features)
+        self.known = Known()
         # Features keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()
 
@@ -191,8 +239,12 @@ class Pipeline:
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False) -> list[Outgoing]:
+        return self.ingest(events, silent=silent)[1]
+
+    def ingest(self, events: Sequence[Event], *, silent: bool = False) -> tuple[int, list[Outgoing]]:
+        """One batch in one transaction; returns how many events were new, and the replies."""
         with self._lock, self.engine.begin() as conn:
-            batch = Batch(conn, self.settings, silent)
+            batch = Batch(conn, self.settings, silent, self.known)
             try:
                 fresh = self._fresh(conn, events)
                 for f in self.features:
@@ -203,14 +255,16 @@ class Pipeline:
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
                 batch.session.close()
+                stored = len(fresh)
             except BaseException:
                 batch.session.close()
+                self.known.clear()
                 for f in self.features:
                     reset = getattr(f, "reset", None)
                     if reset:
                         reset()
                 raise
-        return batch.replies
+        return stored, batch.replies
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:

@@ -48,7 +48,7 @@ class EventLog(SQLModel, table=True):
     type: str = Field(max_length=10)
     ts: int = Field(sa_type=BigInteger, index=True)
     room: str = Field(default=NO_ROOM, max_length=200)
-    member: str = Field(max_length=200, index=True)
+    member: str = Field(max_length=200)
     text: str | None = None
     kind: str | None = None
 

@@ -12,7 +12,6 @@ import asyncio
 import json
 import logging
 import secrets
-import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,15 +21,13 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 
 from aiohttp import web
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.app import Deps
 from bot.events import Event
 from bot.pipeline import Pipeline
-from bot.store.models import EventLog
 from bot.web.auth import SESSION_COOKIE, Session, Signer, bearer_token, same_secret
-from bot.web.data import CHUNK, ScopeCache, as_of
+from bot.web.data import ScopeCache, as_of
 from bot.web.filters import BadRequest
 from bot.web.render import STYLESHEET, esc, fmt, page
 
@@ -56,7 +53,6 @@ class Console:
     cache: ScopeCache = field(default_factory=ScopeCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
-    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def settings(self):
@@ -86,19 +82,8 @@ class Console:
     async def ingest(self, events: list[Event]) -> tuple[int, int]:
         """Events through the real pipeline, silently; returns (stored, duplicates)."""
         def call() -> tuple[int, int]:
-            # The pipeline's features keep per-batch state: one batch at a time.
-            with self.ingest_lock:
-                ids = list({e.id for e in events})
-                seen: set[str] = set()
-                with self.deps.engine.connect() as conn:
-                    for i in range(0, len(ids), CHUNK):
-                        part = ids[i : i + CHUNK]
-                        seen.update(conn.execute(
-                            select(EventLog.id).where(EventLog.id.in_(part))).scalars())
-                if events:
-                    self.pipeline.process_batch(events, silent=True)
-                stored = len(ids) - len(seen)
-                return stored, len(events) - stored
+            stored, _ = self.pipeline.ingest(events, silent=True) if events else (0, [])
+            return stored, len(events) - stored
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
 
