@@ -32,7 +32,9 @@ PEER_START_TIMEOUT = 30.0
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "e2e: runs against the node wechaty peer (needs node and e2e/node_modules)")
+    config.addinivalue_line(
+        "markers", "e2e: runs against the node wechaty peer (needs node and e2e/node_modules)"
+    )
 
 
 def free_port() -> int:
@@ -64,7 +66,9 @@ def _ensure_node_modules() -> None:
     npm = shutil.which("npm")
     if npm is None:
         pytest.fail("e2e/node_modules is missing and npm is not installed: run `npm ci` in e2e/")
-    subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR, check=True, capture_output=True)
+    subprocess.run(
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR, check=True, capture_output=True
+    )
 
 
 class PeerError(RuntimeError):
@@ -84,7 +88,8 @@ class Peer:
         self.log_file = log_file
         self.extra_args = extra_args
         self.sent: list[dict] = []
-        """Every message the bot sent, as the peer saw it (id, roomId, listenerId, text, mentionIdList)."""
+        """Every message the bot sent, as the peer saw it: id, roomId, listenerId, text,
+        mentionIdList; kept across restarts of the peer."""
         self.ready_seconds: list[float] = []
         """Wall time from spawning node to the server accepting connections, per start."""
         self._proc: asyncio.subprocess.Process | None = None
@@ -100,10 +105,19 @@ class Peer:
         log = self.log_file.open("ab")
         try:
             self._proc = await asyncio.create_subprocess_exec(
-                "node", str(PEER_SCRIPT),
-                "--port", str(self.port), "--token", self.token,
-                "--bot-id", self.bot_id, "--bot-name", self.bot_name,
-                "--state", str(self.state_file), *self.extra_args,
+                "node",
+                str(PEER_SCRIPT),
+                "--port",
+                str(self.port),
+                "--token",
+                self.token,
+                "--bot-id",
+                self.bot_id,
+                "--bot-name",
+                self.bot_name,
+                "--state",
+                str(self.state_file),
+                *self.extra_args,
                 cwd=E2E_DIR,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -116,7 +130,7 @@ class Peer:
         self._reader = asyncio.create_task(self._read(self._proc))
         try:
             await asyncio.wait_for(asyncio.shield(self._ready), PEER_START_TIMEOUT)
-        except (asyncio.TimeoutError, EOFError) as exc:
+        except (TimeoutError, EOFError) as exc:
             await self.kill()
             raise RuntimeError(f"the e2e peer did not start; its log:\n{self.log_tail()}") from exc
         self.ready_seconds.append(time.monotonic() - started)
@@ -161,9 +175,19 @@ class Peer:
     async def room(self, room_id: str, topic: str, members: list[str]) -> str:
         return (await self.call("room", id=room_id, topic=topic, members=members))["id"]
 
-    async def say(self, talker: str, to: str, text: str = "", *, mentions: tuple[str, ...] = (), kind: str = "text") -> str:
+    async def say(
+        self,
+        talker: str,
+        to: str,
+        text: str = "",
+        *,
+        mentions: tuple[str, ...] = (),
+        kind: str = "text",
+    ) -> str:
         """`talker` says `text` to a room or 1:1 (to="bot"); returns the message id."""
-        result = await self.call("say", **{"from": talker}, to=to, text=text, mentions=list(mentions), kind=kind)
+        result = await self.call(
+            "say", **{"from": talker}, to=to, text=text, mentions=list(mentions), kind=kind
+        )
         return result["messageId"]
 
     async def redeliver(self, message_id: str) -> None:
@@ -175,8 +199,12 @@ class Peer:
     async def remove(self, room: str, members: list[str], by: str) -> None:
         await self.call("remove", room=room, members=members, by=by)
 
-    async def wait_sent(self, predicate: Callable[[dict], bool], timeout: float = 5.0, what: str = "a sent message") -> dict:
-        return await until(lambda: next((m for m in self.sent if predicate(m)), None), timeout, what)
+    async def wait_sent(
+        self, predicate: Callable[[dict], bool], timeout: float = 5.0, what: str = "a sent message"
+    ) -> dict:
+        return await until(
+            lambda: next((m for m in self.sent if predicate(m)), None), timeout, what
+        )
 
     # ---- lifecycle ----
 
@@ -190,6 +218,11 @@ class Peer:
         await proc.wait()
         await self._stop_reader()
 
+    def freeze(self, frozen: bool = True) -> None:
+        """SIGSTOP/SIGCONT: the server hangs with its connections open, as behind a dead link."""
+        assert self._proc is not None and self._proc.returncode is None
+        os.killpg(self._proc.pid, signal.SIGSTOP if frozen else signal.SIGCONT)
+
     async def stop(self) -> None:
         proc = self._proc
         if proc is None or proc.returncode is not None:
@@ -199,7 +232,7 @@ class Peer:
         proc.stdin.close()  # the peer shuts its server down when stdin closes
         try:
             await asyncio.wait_for(proc.wait(), 5)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             await self.kill()
         await self._stop_reader()
 
@@ -222,7 +255,9 @@ async def make_peer(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
 
     async def make(*extra_args: str) -> Peer:
         n = len(peers)
-        p = Peer(free_port(), tmp_path / f"peer{n}-state.json", tmp_path / f"peer{n}.log", *extra_args)
+        p = Peer(
+            free_port(), tmp_path / f"peer{n}-state.json", tmp_path / f"peer{n}.log", *extra_args
+        )
         peers.append(p)
         await p.start()
         return p
@@ -244,22 +279,36 @@ class RunningAdapter:
         self.adapter = adapter
         self.events: list[Any] = []
         self.task: asyncio.Task | None = None
+        self.gate = asyncio.Event()
+        """Cleared, the sink blocks: a slow bot, with events piling up behind it."""
+        self.gate.set()
+        self.held: Any = None
+        """The event the sink is blocked on."""
 
     async def sink(self, event: Any) -> None:
+        self.held = event
+        await self.gate.wait()
+        self.held = None
         self.events.append(event)
 
     async def start(self, timeout: float = 15.0) -> None:
         self.task = asyncio.create_task(self.adapter.run(self.sink))
         ready = asyncio.create_task(self.adapter.wait_connected())
-        done, _ = await asyncio.wait({self.task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(
+            {self.task, ready}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+        )
         if ready not in done:
             ready.cancel()
             if self.task in done:
                 self.task.result()  # raises the adapter's error
             raise AssertionError(f"the adapter did not log in within {timeout:g} s")
 
-    async def wait_event(self, predicate: Callable[[Any], bool], timeout: float = 5.0, what: str = "an event") -> Any:
-        return await until(lambda: next((e for e in self.events if predicate(e)), None), timeout, what)
+    async def wait_event(
+        self, predicate: Callable[[Any], bool], timeout: float = 5.0, what: str = "an event"
+    ) -> Any:
+        return await until(
+            lambda: next((e for e in self.events if predicate(e)), None), timeout, what
+        )
 
     async def stop(self) -> None:
         if self.task is None:
@@ -267,7 +316,7 @@ class RunningAdapter:
         await self.adapter.close()
         try:
             await asyncio.wait_for(asyncio.shield(self.task), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self.task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.task

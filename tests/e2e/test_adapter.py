@@ -10,7 +10,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.adapters.base import Outgoing
-from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter, WechatyConnectError, WechatySendError
+from bot.adapters.wechaty import (
+    AT_SEPARATOR,
+    WechatyAdapter,
+    WechatyConnectError,
+    WechatySendError,
+    WechatySendUncertain,
+)
 from bot.events import MAX_TEXT, Join, Leave, Message
 
 pytestmark = pytest.mark.e2e
@@ -78,7 +84,9 @@ async def test_a_redelivered_message_reaches_the_sink_once(world, start_adapter)
     assert [e.text for e in bot.events] == ["打卡", "marker"]
 
 
-async def test_send_to_room_mentions_the_member_and_own_message_is_not_an_event(world, start_adapter):
+async def test_send_to_room_mentions_the_member_and_own_message_is_not_an_event(
+    world, start_adapter
+):
     bot = await start_adapter(world)
 
     await bot.adapter.send(Outgoing(room=ROOM, mentions=(ALICE,), text="打卡成功，连续 1 天"))
@@ -101,7 +109,11 @@ async def test_direct_messages_both_ways(world, start_adapter):
     message_id = await world.say(BOB, "bot", "我的等级")
     event = await bot.wait_event(is_message("我的等级"))
     assert (event.id, event.room, event.room_name, event.sender, event.sender_name) == (
-        message_id, None, None, BOB, "Bob",
+        message_id,
+        None,
+        None,
+        BOB,
+        "Bob",
     )
 
     await bot.adapter.send(Outgoing(to=BOB, text="你的等级：新手"))
@@ -115,7 +127,11 @@ async def test_join_and_leave(world, start_adapter):
     await world.add(ROOM, [BOB], by=ALICE)
     join = await bot.wait_event(lambda e: isinstance(e, Join), what="Bob joining")
     assert (join.room, join.room_name, join.member, join.member_name, join.inviter) == (
-        ROOM, "读书群", BOB, "Bob", ALICE,
+        ROOM,
+        "读书群",
+        BOB,
+        "Bob",
+        ALICE,
     )
 
     await world.remove(ROOM, [BOB], by=ALICE)
@@ -155,7 +171,7 @@ async def test_unreachable_endpoint_is_a_clear_error():
         endpoint = f"127.0.0.1:{s.getsockname()[1]}"
     adapter = WechatyAdapter("any-token", endpoint, login_timeout=10)
     started = time.monotonic()
-    with pytest.raises(WechatyConnectError, match="无法连接.*Cannot connect"):
+    with pytest.raises(WechatyConnectError, match=r"无法连接.*Cannot connect"):
         await adapter.run(lambda e: asyncio.sleep(0))
     assert time.monotonic() - started < 5
 
@@ -164,7 +180,7 @@ async def test_no_login_times_out_with_a_clear_error(make_peer):
     waiting = await make_peer("--no-login")
     adapter = WechatyAdapter(waiting.token, waiting.endpoint, login_timeout=1.0)
     started = time.monotonic()
-    with pytest.raises(WechatyConnectError, match="没有登录.*did not log in"):
+    with pytest.raises(WechatyConnectError, match=r"没有登录.*did not log in"):
         await adapter.run(lambda e: asyncio.sleep(0))
     assert 0.9 < time.monotonic() - started < 5
 
@@ -214,10 +230,28 @@ async def test_reconnects_after_the_server_restarts(world, start_adapter, wait_u
     assert [e.text for e in bot.events] == ["before", "after", "marker"]  # nothing lost or repeated
     assert [m["text"] for m in world.sent] == [f"@Alice{AT_SEPARATOR}reconnected"]
     assert reconnect_seconds < 8, reconnect_seconds
-    print(f"\nreconnect after restart: {reconnect_seconds:.2f} s (peer ready in {world.ready_seconds[-1]:.2f} s)")
 
 
-async def test_send_during_an_outage_goes_out_once_after_the_reconnect(world, start_adapter, wait_until):
+async def test_a_silent_dead_connection_is_found_by_the_ding_probe(
+    world, start_adapter, wait_until
+):
+    # A hung server keeps its TCP connections open, so the event stream never ends.
+    bot = await start_adapter(
+        world, ping_interval=0.3, ping_timeout=0.5, login_timeout=2.0, reconnect_max=0.5
+    )
+    world.freeze()
+    try:
+        await wait_until(lambda: not bot.adapter.connected, 5, "the probe to find the dead link")
+    finally:
+        world.freeze(False)
+    await wait_until(lambda: bot.adapter.connections >= 2, 10, "the reconnect")
+    await world.say(ALICE, ROOM, "after the freeze")
+    await bot.wait_event(is_message("after the freeze"))
+
+
+async def test_send_during_an_outage_goes_out_once_after_the_reconnect(
+    world, start_adapter, wait_until
+):
     bot = await start_adapter(world, reconnect_min=0.2, reconnect_max=1.0, send_timeout=15.0)
     await world.kill()
     await wait_until(lambda: not bot.adapter.connected, 5, "the adapter to notice the drop")
@@ -236,5 +270,47 @@ async def test_send_fails_clearly_while_the_server_is_down(world, start_adapter,
     bot = await start_adapter(world, reconnect_min=0.2, reconnect_max=0.5, send_timeout=0.5)
     await world.kill()
     await wait_until(lambda: not bot.adapter.connected, 5, "the adapter to notice the drop")
-    with pytest.raises(WechatySendError, match="未连接.*not connected"):
+    with pytest.raises(WechatySendError, match=r"未连接.*not connected") as info:
         await bot.adapter.send(Outgoing(room=ROOM, text="lost"))
+    assert not info.value.maybe_delivered  # certainly not sent: safe to retry
+
+
+async def test_sends_wait_while_the_account_is_logged_out(world, start_adapter, wait_until):
+    bot = await start_adapter(world, send_timeout=0.5)
+    await world.call("logout")
+    await wait_until(lambda: not bot.adapter.connected, 5, "the adapter to see the logout")
+    with pytest.raises(WechatySendError, match=r"未连接.*not connected") as info:
+        await bot.adapter.send(Outgoing(to=ALICE, text="while logged out"))
+    assert not info.value.maybe_delivered
+
+    await world.call("login")
+    await wait_until(lambda: bot.adapter.connected, 5, "the adapter to see the login")
+    await bot.adapter.send(Outgoing(to=ALICE, text="back"))
+    await world.wait_sent(lambda m: m["text"] == "back")
+    assert [m["text"] for m in world.sent] == ["back"]
+    assert bot.adapter.connections == 1  # the same connection throughout
+
+
+async def test_a_send_cut_off_by_a_crash_is_reported_as_maybe_delivered(
+    world, start_adapter, wait_until
+):
+    bot = await start_adapter(world, send_timeout=15.0)
+    await world.call("send_delay", ms=10_000)  # delivered at once, answered 10 s later
+    bot.gate.clear()  # a slow sink: the echo of the send below waits in the adapter's queue
+    await world.say(ALICE, ROOM, "slow")
+    await wait_until(lambda: bot.held is not None, 5, "the sink to hold the first event")
+
+    sending = asyncio.create_task(bot.adapter.send(Outgoing(room=ROOM, text="in flight")))
+    await world.wait_sent(lambda m: m["text"] == "in flight")
+    await world.kill()
+
+    with pytest.raises(WechatySendUncertain) as info:
+        await asyncio.wait_for(sending, 5)
+    assert info.value.maybe_delivered  # it did go out: a blind retry would send it twice
+
+    # The queued echo can't be resolved with the server gone; close() must not wait for it.
+    bot.gate.set()
+    await bot.wait_event(is_message("slow"))
+    started = time.monotonic()
+    await bot.stop()
+    assert time.monotonic() - started < 2

@@ -40,15 +40,20 @@ class RunningBot:
             return [tuple(r) for r in conn.execute(text(sql), params)]
 
     async def wait_rows(self, sql: str, predicate, timeout: float = 5.0, **params) -> list[tuple]:
-        return await self.wait_until(lambda: (rows := self.rows(sql, **params)) and predicate(rows) and rows,
-                                     timeout, f"rows of {sql!r}")
+        return await self.wait_until(
+            lambda: (rows := self.rows(sql, **params)) and predicate(rows) and rows,
+            timeout,
+            f"rows of {sql!r}",
+        )
 
 
 @pytest.fixture
 async def running_bot(world, tmp_path, monkeypatch, wait_until):
     monkeypatch.setenv("QUNGUAN_ADMINS", ADMIN)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'qunguan.db'}")
-    adapter = WechatyAdapter(world.token, world.endpoint, login_timeout=10, reconnect_min=0.2, reconnect_max=1.0)
+    adapter = WechatyAdapter(
+        world.token, world.endpoint, login_timeout=10, reconnect_min=0.2, reconnect_max=1.0
+    )
     app = App(settings, adapter)
     # The outbox's pacing (1-1.5 s between sends) has its own tests; keep this suite quick.
     app.sender.min_gap, app.sender.jitter = 0.05, 0.0
@@ -72,7 +77,9 @@ async def running_bot(world, tmp_path, monkeypatch, wait_until):
 
 
 def reply_in_room(room: str, member: str, contains: str):
-    return lambda m: m["roomId"] == room and m["mentionIdList"] == [member] and contains in m["text"]
+    return lambda m: (
+        m["roomId"] == room and m["mentionIdList"] == [member] and contains in m["text"]
+    )
 
 
 def reply_direct(member: str, contains: str):
@@ -93,7 +100,9 @@ async def test_second_checkin_the_same_day_is_not_counted_twice(world, running_b
     await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"))
     await world.say(ALICE, ROOM, "打卡")
 
-    again = await world.wait_sent(reply_in_room(ROOM, ALICE, "今天已经打过"), what="the repeat reply")
+    again = await world.wait_sent(
+        reply_in_room(ROOM, ALICE, "今天已经打过"), what="the repeat reply"
+    )
     assert "已连续 1 天" in again["text"]
     assert running_bot.rows("select count(*) from checkin") == [(1,)]
     assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(10,)]
@@ -139,7 +148,9 @@ async def test_join_and_leave_reach_the_store(world, running_bot):
     await world.add(ROOM, [BOB], by=ALICE)
     joined = await running_bot.wait_rows(
         "select active, joined_at, left_at from membership where room = :r and member = :m",
-        lambda rows: rows[0][0], r=ROOM, m=BOB,
+        lambda rows: rows[0][0],
+        r=ROOM,
+        m=BOB,
     )
     assert joined[0][1] is not None and joined[0][2] is None
     assert running_bot.rows("select name from member where id = :m", m=BOB) == [("Bob",)]
@@ -147,7 +158,9 @@ async def test_join_and_leave_reach_the_store(world, running_bot):
     await world.remove(ROOM, [BOB], by=ALICE)
     left = await running_bot.wait_rows(
         "select active, left_at from membership where room = :r and member = :m",
-        lambda rows: not rows[0][0], r=ROOM, m=BOB,
+        lambda rows: not rows[0][0],
+        r=ROOM,
+        m=BOB,
     )
     assert left[0][1] is not None
     assert running_bot.rows("select count(*) from eventlog") == [(2,)]
@@ -156,6 +169,9 @@ async def test_join_and_leave_reach_the_store(world, running_bot):
 async def test_the_bot_keeps_working_after_the_server_restarts(world, running_bot, wait_until):
     await world.say(CAROL, ROOM, "打卡")
     await world.wait_sent(reply_in_room(ROOM, CAROL, "成功"))
+    # Crash only once the reply is acknowledged: a crash while the gateway holds a send
+    # leaves it maybe-delivered (see test_adapter's maybe_delivered test).
+    await running_bot.wait_rows("select status from outbox", lambda rows: rows == [("sent",)])
 
     await world.kill()
     await wait_until(lambda: not running_bot.adapter.connected, 5, "the bot to notice the drop")
@@ -174,6 +190,28 @@ async def test_the_bot_keeps_working_after_the_server_restarts(world, running_bo
     assert texts[1].startswith(f"@Alice{AT_SEPARATOR}「打卡」成功")
     assert texts[2].startswith("Lv1")
     # The peer sees a text before the outbox has marked it sent.
-    await running_bot.wait_rows("select status, count(*) from outbox group by status",
-                                lambda rows: rows == [("sent", 3)])
+    await running_bot.wait_rows(
+        "select status, count(*) from outbox group by status", lambda rows: rows == [("sent", 3)]
+    )
     assert running_bot.rows("select member from checkin order by member") == [(ALICE,), (CAROL,)]
+
+
+async def test_a_burst_of_checkins_loses_nothing(world, running_bot, caplog):
+    # Replies are marked sent (outbox) while later messages are processed (pipeline): two
+    # writers on one SQLite file. 30 replies stay under the outbox's 40 per room per hour.
+    members = [f"wxid_m{i:02d}" for i in range(15)]
+    for m in members:
+        await world.contact(m, f"成员{m[-2:]}")
+    await world.add(ROOM, members, by=ADMIN)
+    for m in members:
+        await world.say(m, ROOM, "打卡")
+        await world.say(m, ROOM, "我的等级")
+
+    await running_bot.wait_until(lambda: len(world.sent) >= 30, 20, "30 replies")
+    await running_bot.wait_rows("select status, count(*) from outbox group by status",
+                                lambda rows: rows == [("sent", 30)])
+    assert "processing event" not in caplog.text  # App.handle logs every event it drops
+    assert running_bot.rows("select count(*) from checkin") == [(15,)]
+    for m in members:
+        replies = [s for s in world.sent if s["mentionIdList"] == [m]]
+        assert len(replies) == 2 and "「打卡」成功" in replies[0]["text"], (m, replies)
