@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -72,7 +72,6 @@ class _Field:
     required: bool = True
     limit: int = MAX_NAME
     kind: str = "str"  # str | ts | list
-    defaults: dict = field(default_factory=dict)
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {

@@ -107,24 +107,10 @@ class Batch:
         self._counters[(member, room or NO_ROOM, day)][_COUNTERS.index(counter)] += n
 
     def see_member(self, member: str, name: str | None, at: int) -> None:
-        row = self._members.get(member)
-        if row is None:
-            self._members[member] = {"id": member, "name": name, "name_at": at if name else 0,
-                                     "first_at": at}
-            return
-        row["first_at"] = min(row["first_at"], at)
-        if name and at >= row["name_at"]:
-            row["name"], row["name_at"] = name, at
+        _see(self._members, member, name, at)
 
     def see_room(self, room: str, name: str | None, at: int) -> None:
-        row = self._rooms.get(room)
-        if row is None:
-            self._rooms[room] = {"id": room, "name": name, "name_at": at if name else 0,
-                                 "first_at": at}
-            return
-        row["first_at"] = min(row["first_at"], at)
-        if name and at >= row["name_at"]:
-            row["name"], row["name_at"] = name, at
+        _see(self._rooms, room, name, at)
 
     def see_presence(self, room: str, member: str, at: int) -> None:
         key = (room, member)
@@ -188,6 +174,17 @@ class Batch:
     def send(self, out: Outgoing) -> None:
         if not self.silent:
             self.replies.append(out)
+
+
+def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
+    """Buffer a member or room: its first appearance, and its name as of the latest event."""
+    row = rows.get(key)
+    if row is None:
+        rows[key] = {"id": key, "name": name, "name_at": at if name else 0, "first_at": at}
+        return
+    row["first_at"] = min(row["first_at"], at)
+    if name and at >= row["name_at"]:
+        row["name"], row["name_at"] = name, at
 
 
 class Feature(Protocol):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,7 +35,7 @@ def resolve_scope(conn: Connection, settings: Settings, at: datetime | None, roo
     return ReportScope(at, Window.ending(at.date(), days), room)
 
 
-def member_rows(conn: Connection, scope: ReportScope, extras: list[ReportExtra] = ()) -> list[dict]:
+def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExtra] = ()) -> list[dict]:
     counts = counts_by_member(conn, scope.window, scope.room)
     at_epoch = int(scope.at.timestamp())
     rooms: dict[str, list[str]] = {}

@@ -1,4 +1,5 @@
-"""tiers/ stays pure: no I/O-side imports and no reading of the clock."""
+"""tagging/ and tiers/ stay pure: no I/O-side imports, no reading of the clock, and each
+module starts with a one-line docstring saying what it owns."""
 
 from __future__ import annotations
 
@@ -7,18 +8,24 @@ from pathlib import Path
 
 import pytest
 
-TIERS = Path(__file__).resolve().parents[2] / "tiers"
+ROOT = Path(__file__).resolve().parents[2]
 FORBIDDEN = {"bot", "sqlmodel", "sqlalchemy", "asyncio", "aiohttp", "wechaty", "time"}
 CLOCK = {"now", "today", "utcnow", "time_ns", "monotonic", "perf_counter", "localtime"}
-MODULES = sorted(TIERS.glob("*.py"))
+MODULES = sorted([*ROOT.glob("tagging/*.py"), *ROOT.glob("tiers/*.py")])
 
 
 def test_the_modules_are_there() -> None:
-    names = {p.stem for p in MODULES}
-    assert {"types", "checkin", "levels", "antifarm", "ranking"} <= names
+    names = {f"{p.parent.name}.{p.stem}" for p in MODULES}
+    assert {"tagging.rules", "tagging.matcher", "tagging.decide", "tagging.reasons",
+            "tiers.types", "tiers.checkin", "tiers.levels", "tiers.antifarm", "tiers.ranking",
+            "tiers.followup"} <= names
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+def _ids(path: Path) -> str:
+    return f"{path.parent.name}/{path.name}"
+
+
+@pytest.mark.parametrize("path", MODULES, ids=_ids)
 def test_no_forbidden_imports(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     imported: set[str] = set()
@@ -30,7 +37,7 @@ def test_no_forbidden_imports(path: Path) -> None:
     assert not imported & FORBIDDEN
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODULES, ids=_ids)
 def test_no_clock_reads(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     calls = {
@@ -41,7 +48,7 @@ def test_no_clock_reads(path: Path) -> None:
     assert not calls & CLOCK
 
 
-@pytest.mark.parametrize("path", MODULES, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", MODULES, ids=_ids)
 def test_module_starts_with_a_one_line_docstring(path: Path) -> None:
     doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
     assert doc
