@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -11,6 +12,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
 from bot.adapters.base import Outgoing
+from bot.member_types import NEW_DAYS
 from bot.store.db import bulk, upsert
 from bot.store.models import (
     NO_ROOM,
@@ -31,7 +33,7 @@ from bot.store.models import (
 from tiers import followup as rules
 from tiers.checkin import streak_at
 from tiers.followup import Item, Lead, MemberFacts
-from tiers.levels import progress
+from tiers.levels import Progress, progress
 from tiers.types import Activity, classify_all
 
 DAY = 86400
@@ -92,31 +94,22 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
         members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in deps.self_ids]
 
     # One pass over the counters: the type's two numbers over the window, presence days
-    # recently and before, and the last day each member spoke.
+    # recently and before, and the last day each member spoke. It is the slowest read, so
+    # it runs on its own connection while the rest is gathered here.
     window = deps.settings.window_days
-    d = DailyActivity
-    recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
-    base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
-    window_from = today - timedelta(days=window - 1)
-    first = min(base_from, window_from)
-    q = select(
-        d.member,
-        func.count(func.distinct(case((d.day >= window_from, d.day)))),
-        func.sum(case((d.day >= window_from, d.counted), else_=0)),
-        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
-        func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
-        func.max(case((d.messages > 0, d.day))),
-    ).where(d.day >= first, d.day <= today).group_by(d.member)
-    activity = {row[0]: row[1:] for row in conn.execute(q)}
-
+    pending = _in_background(conn, _activity_query(today, window))
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
+    activity = {row[0]: tuple(row[1:]) for row in pending()}
     points = {m: p for m, _, p, _ in member_rows}
     member_names = {m: n for m, n, _, _ in member_rows}
-    first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows}
+    # Only a recent first appearance can make a member new: older ones need no date.
+    recent = now - (NEW_DAYS + 1) * DAY
+    first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows
+                 if f >= recent}
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
     typed = classify_all(
         [Activity(m, *activity.get(m, (0, 0))[:2], first_day.get(m)) for m in everyone],
-        today=today, window_days=window)
+        today=today, window_days=window, new_days=NEW_DAYS)
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -139,32 +132,82 @@ def collect_facts(conn: Connection, deps, at: datetime, rooms: Sequence[str]) ->
 
     facts: list[MemberFacts] = []
     levels = deps.ledger.levels
+    ladder: dict[int, Progress] = {}
+    dates: dict[object, date] = {}
+    new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
+    nothing: frozenset[str] = frozenset()
     for room in rooms:
-        joined = [(m, j) for m, j in members_by_room[room] if j is not None
-                  and now - rules.NEW_SILENT_WITHIN.total_seconds() <= j <= now]
+        joined = [(m, j) for m, j in members_by_room[room] if j is not None and new_from <= j <= now]
         spoke = _spoke_since_join(conn, room, joined, tz)
+        room_name = names.get(room) or room
         for m, j in members_by_room[room]:
-            _, _, recent, before, last_spoke = activity.get(m, (0, 0, 0, 0, None))
-            p = progress(points.get(m) or 0, levels)
-            prev_type, prev_level = snap.get(m, (None, None))
+            _, _, recent, before, last_spoke = activity.get(m, _QUIET)
+            score = points.get(m) or 0
+            p = ladder.get(score)
+            if p is None:  # members share few distinct scores: compute each once
+                p = ladder[score] = progress(score, levels)
+            prev_type, prev_level = snap.get(m, _NO_SNAPSHOT)
             t = typed.get(m)
             done_at = last_done.get(m)
+            if last_spoke is not None and last_spoke not in dates:
+                dates[last_spoke] = _as_date(last_spoke)
+            new_join = j is not None and j >= new_from  # only a recent join can be "new"
             facts.append(MemberFacts(
-                member=m, name=member_names.get(m) or m, room=room,
-                room_name=names.get(room) or room,
-                joined_at=datetime.fromtimestamp(j, tz) if j else None,
-                spoke_since_join=m in spoke or j is None,
+                member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
+                joined_at=datetime.fromtimestamp(j, tz) if new_join else None,
+                spoke_since_join=not new_join or m in spoke,
                 type=t.type.value if t else None, previous_type=prev_type,
                 active_days_recent=recent, active_days_before=before,
-                silent_days=(today - _as_date(last_spoke)).days if last_spoke else None,
-                leads=tuple(leads.get(m, ())), broken_streak=broken.get(m),
+                silent_days=(today - dates[last_spoke]).days if last_spoke else None,
+                leads=tuple(leads[m]) if m in leads else (), broken_streak=broken.get(m),
                 level=p.level.n, level_name=p.level.name, previous_level=prev_level,
                 next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
                 level_ratio=p.ratio,
                 last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
-                done_recently=frozenset(done_kinds.get(m, ())),
+                done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
             ))
     return facts
+
+
+def _activity_query(today: date, window: int):
+    d = DailyActivity
+    recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
+    base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
+    window_from = today - timedelta(days=window - 1)
+    return select(
+        d.member,
+        func.count(func.distinct(case((d.day >= window_from, d.day)))),
+        func.sum(case((d.day >= window_from, d.counted), else_=0)),
+        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
+        func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
+        func.max(case((d.messages > 0, d.day))),
+    ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
+
+
+def _in_background(conn: Connection, query) -> Callable[[], list]:
+    """Start a read on a connection of its own (SQLite works without the GIL) and return a
+    function that waits for its rows. Other databases read inline."""
+    if conn.dialect.name != "sqlite":
+        rows = conn.execute(query).all()
+        return lambda: rows
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    engine = conn.engine
+
+    def read() -> list:
+        raw = engine.raw_connection()
+        try:
+            return raw.cursor().execute(sql).fetchall()
+        finally:
+            raw.close()
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(read)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+_QUIET = (0, 0, 0, 0, None)
+_NO_SNAPSHOT = (None, None)
 
 
 def _as_date(value) -> date:

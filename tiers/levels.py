@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import re
-from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,9 +66,14 @@ def parse_levels(spec: str) -> tuple[Level, ...]:
 
 def _index(points: int, levels: Sequence[Level]) -> int:
     # Points below the first threshold (a negative balance after a correction) still
-    # sit on the first level rather than on none.
-    i = bisect_right([level.min_points for level in levels], points) - 1
-    return max(i, 0)
+    # sit on the first level rather than on none. Ladders are short: a scan beats bisect's
+    # list building when this runs for every member of a community.
+    i = 0
+    for j, level in enumerate(levels):
+        if points < level.min_points:
+            break
+        i = j
+    return i
 
 
 def level_for(points: int, levels: Sequence[Level] = DEFAULT_LEVELS) -> Level:
