@@ -25,7 +25,8 @@ MISFIRE_GRACE_S = 6 * 3600  # a run missed while the bot was down still runs, on
 
 
 async def daily_tags(now: datetime | None = None) -> None:
-    """Drop expired tags and re-evaluate count rules as their windows slide."""
+    """Drop expired tags and re-evaluate count rules as their windows slide (just after
+    local midnight, when a day leaves every window)."""
     app = RUNNING["app"]
     at = now or datetime.now(app.settings.tz)
 
@@ -80,7 +81,7 @@ def start_scheduler(app: Any) -> AsyncIOScheduler:
     RUNNING["app"] = app
     scheduler.start(paused=True)
     jobs = {
-        "daily_tags": (daily_tags, CronTrigger(hour=3, minute=5, timezone=tz)),
+        "daily_tags": (daily_tags, CronTrigger(hour=0, minute=5, timezone=tz)),
         "daily_followup": (daily_followup, followup_trigger(app.settings)),
     }
     for job_id, (func, trigger) in jobs.items():

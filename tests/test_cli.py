@@ -149,3 +149,12 @@ def test_report_window_and_room(tmp_path):
 def test_bad_cli_arguments(tmp_path, args, why):
     res = run(*args, "--db", str(tmp_path / "q.db"))
     assert res.returncode == 2 and why in res.stderr
+
+
+def test_run_without_a_token_says_what_to_set(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("WECHATY_")}
+    res = subprocess.run([*QUNGUAN, "run", "--db", str(tmp_path / "q.db")], capture_output=True,
+                         text=True, timeout=60, env=env, check=False)
+    assert res.returncode == 2
+    assert "WECHATY_PUPPET_SERVICE_TOKEN" in res.stderr and "scripts/demo" in res.stderr
+    assert "qunguan chat" in res.stderr
