@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import jieba  # type: ignore[import-untyped]
 import pytest
@@ -162,16 +162,8 @@ def test_scopes(tokenizer: Tokenizer, room: str | None, rule_ids: list[int]) -> 
 
 
 @pytest.fixture
-def lcut_calls(tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    calls: list[str] = []
-    real_lcut = tokenizer.lcut
-
-    def counting_lcut(text: str) -> list[str]:
-        calls.append(text)
-        return real_lcut(text)
-
-    monkeypatch.setattr(tokenizer, "lcut", counting_lcut)
-    yield calls
+def lcut_calls(tokenizer: Tokenizer, count_lcut: Callable[[Tokenizer], list[str]]) -> list[str]:
+    return count_lcut(tokenizer)
 
 
 def test_tokenizes_once_and_only_when_a_word_keyword_occurs(

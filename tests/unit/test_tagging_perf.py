@@ -6,7 +6,7 @@ Speed is measured by scripts/bench_ingest.py (500 rules against bare jieba), not
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import jieba  # type: ignore[import-untyped]
 import pytest
@@ -350,25 +350,13 @@ def test_single_characters_and_ascii_agree_with_brute_force() -> None:
     assert hit_count > len(corpus) // 2
 
 
-def _count_lcut_calls(tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    calls: list[str] = []
-    real_lcut = tokenizer.lcut
-
-    def counting_lcut(text: str) -> list[str]:
-        calls.append(text)
-        return real_lcut(text)
-
-    monkeypatch.setattr(tokenizer, "lcut", counting_lcut)
-    return calls
-
-
 def test_tokenizes_at_most_once_per_message_with_500_rules(
-    monkeypatch: pytest.MonkeyPatch,
+    count_lcut: Callable[[Tokenizer], list[str]],
 ) -> None:
     rules = keyword_rules(500)
     tokenizer = get_tokenizer()
     matcher = KeywordMatcher(rules, tokenizer)
-    calls = _count_lcut_calls(tokenizer, monkeypatch)
+    calls = count_lcut(tokenizer)
     corpus = chat_corpus(300)
     for text in corpus:
         matcher.match(text, "r1")
@@ -379,14 +367,16 @@ def test_tokenizes_at_most_once_per_message_with_500_rules(
     assert 0 < len(calls) < len(corpus)
 
 
-def test_does_not_tokenize_when_every_rule_is_substring(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_does_not_tokenize_when_every_rule_is_substring(
+    count_lcut: Callable[[Tokenizer], list[str]],
+) -> None:
     tokenizer = get_tokenizer()
     rules = [
         KeywordRule(id=rule.id, tag=rule.tag, keywords=rule.keywords, mode="substring")
         for rule in keyword_rules(50)
     ]
     matcher = KeywordMatcher(rules, tokenizer)
-    calls = _count_lcut_calls(tokenizer, monkeypatch)
+    calls = count_lcut(tokenizer)
     assert any(matcher.match(text, None) for text in chat_corpus(200))
     assert calls == []
 
