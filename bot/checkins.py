@@ -12,7 +12,7 @@ from sqlmodel import Session
 from bot.adapters.base import Outgoing
 from bot.config import TaskSpec
 from bot.events import Event, Message
-from bot.pipeline import Batch, epoch
+from bot.pipeline import Batch, Feature, epoch
 from bot.points import Award, Ledger
 from bot.store.models import Checkin, CheckinCards
 from bot.store.models import CheckinTask as TaskRow
@@ -210,7 +210,7 @@ class Checkins:
                 f"现在连续 {out.streak_after} 天，还剩 {cards - 1} 张补签卡。")
 
 
-class CheckinFeature:
+class CheckinFeature(Feature):
     """Takes messages that are exactly a task's trigger word (打卡, 签到, 早起打卡, ...)."""
 
     def __init__(self, checkins: Checkins) -> None:
@@ -228,10 +228,4 @@ class CheckinFeature:
         batch.flush()
         self.checkins.check_in(batch, msg, task)
         return True
-
-    def on_chat(self, batch: Batch, msg: Message) -> None:
-        pass
-
-    def on_event(self, batch: Batch, event: Event) -> None:
-        pass
 

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
@@ -187,24 +186,25 @@ def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
         row["name"], row["name_at"] = name, at
 
 
-class Feature(Protocol):
-    """What a feature plugs into the pipeline. Every hook runs inside the batch."""
+class Feature:
+    """What a feature plugs into the pipeline; every hook runs inside the batch. The
+    defaults do nothing, so a feature overrides only the hooks it needs."""
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         """Before the batch's new events are processed (e.g. to preload state for them)."""
-        ...
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         """Take an interactive message (a command, a check-in); True when it was taken."""
-        ...
+        return False
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
         """Every message that was not taken as a command, after it was counted."""
-        ...
 
     def on_event(self, batch: Batch, event: Event) -> None:
         """Every join, leave and visit, after it was recorded."""
-        ...
+
+    def reset(self) -> None:
+        """Forget what is cached in memory: the batch that filled it was rolled back."""
 
 
 def epoch(ts: datetime) -> int:
@@ -214,7 +214,7 @@ def epoch(ts: datetime) -> int:
 class Pipeline:
     """Turns events into stored state and replies. Synchronous: the app runs it in a thread."""
 
-    def __init__(self, engine: Engine, settings: Settings, features: Sequence[Any] = ()) -> None:
+    def __init__(self, engine: Engine, settings: Settings, features: Sequence[Feature] = ()) -> None:
         self.engine = engine
         self.settings = settings
         self.features = list(features)
@@ -257,9 +257,7 @@ class Pipeline:
                 batch.session.close()
                 self.known.clear()
                 for f in self.features:
-                    reset = getattr(f, "reset", None)
-                    if reset:
-                        reset()
+                    f.reset()
                 raise
         return stored, batch.replies
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import bindparam, func, select, update
 
 from bot.events import Event, Message
-from bot.pipeline import Batch, epoch
+from bot.pipeline import Batch, Feature, epoch
 from bot.points import Award, Ledger
 from bot.store.db import bulk
 from bot.store.models import DailyActivity, Member
@@ -19,7 +19,7 @@ _SET_LAST = (update(Member.__table__).where(Member.__table__.c.id == bindparam("
              .values(last_counted_at=bindparam("at")))
 
 
-class SpeakingFeature:
+class SpeakingFeature(Feature):
     """Counts a message as speaking when it passes anti-farming, and pays speaking points.
 
     Chat is the hot path of a bulk import, so what it needs is kept in memory across
@@ -53,12 +53,6 @@ class SpeakingFeature:
         for m in unknown:
             self._last.setdefault(m, None)
         batch.flush_hooks.append(self._flush)
-
-    def handle(self, batch: Batch, msg: Message) -> bool:
-        return False
-
-    def on_event(self, batch: Batch, event: Event) -> None:
-        pass
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
         if msg.kind != "text":

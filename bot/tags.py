@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, case, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.events import Event, Message
-from bot.pipeline import Batch, epoch
+from bot.pipeline import Batch, Feature, epoch
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, KeywordHit, MemberTag, TagGroup, TagRule
 from tagging.decide import HeldTag, exclusive_displaced, hits_reached
@@ -219,7 +219,7 @@ def _keyword_upsert(dialect: str):
     return _KEYWORD_UPSERTS[dialect]
 
 
-class TaggingFeature:
+class TaggingFeature(Feature):
     """Matches every chat message against the keyword rules, and keeps each talker's recent
     messages per day in memory so count rules cost no query per batch; writes at flush."""
 
@@ -261,12 +261,6 @@ class TaggingFeature:
                 d.member.in_(unknown[i : i + 900]), d.day >= since).group_by(d.member, d.day)
             for m, day, n in batch.conn.execute(q):
                 self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
-
-    def handle(self, batch: Batch, msg: Message) -> bool:
-        return False
-
-    def on_event(self, batch: Batch, event: Event) -> None:
-        pass
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
         rs = self._rs

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from typing import Any
 
 from bot.commands.registry import Ctx, Refused, Registry, UsageError, may_run
-from bot.events import Event, Message
-from bot.pipeline import Batch
+from bot.events import Message
+from bot.pipeline import Batch, Feature
 
 log = logging.getLogger(__name__)
 
@@ -17,19 +16,10 @@ OPERATORS_ONLY = "抱歉，这个命令只有运营可以用。发送「帮助�
 FAILURE = "抱歉，处理这条命令时出错了，已记录下来，请稍后再试。"
 
 
-class CommandFeature:
+class CommandFeature(Feature):
     def __init__(self, registry: Registry, deps: Any) -> None:
         self.registry = registry
         self.deps = deps
-
-    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
-        pass
-
-    def on_chat(self, batch: Batch, msg: Message) -> None:
-        pass
-
-    def on_event(self, batch: Batch, event: Event) -> None:
-        pass
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         inv = self.registry.parse(msg)
