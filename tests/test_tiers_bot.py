@@ -254,3 +254,16 @@ def test_speaking_cap_holds_across_a_restart_mid_day(tmp_path):
     again.tick(seconds=30)
     again.say("a", "太快了不算")  # the last counted time survived the restart too
     assert again.scalar("SELECT counted FROM dailyactivity WHERE member='a'") == 30
+
+
+def test_english_checkin_forms_and_a_named_task(bot: Bot):
+    bot.say(ADMIN, "/task add 早读 triggers=早读打卡", ts="2026-11-01T08:00:00+08:00")  # this group only
+    bot.say(ADMIN, "/task add 夜读 triggers=夜读打卡", room=None, ts="2026-11-01T08:00:00+08:00")  # everywhere
+    assert "没有叫「早读」" in texts(bot.say("a", "/checkin 早读", room=None))
+    [reply] = bot.say("a", "/checkin", ts="2026-11-01T09:00:00+08:00")
+    assert "「打卡」成功" in reply.text
+    [reply] = bot.say("a", "/CHECKIN 夜读", room=None, ts="2026-11-01T21:00:00+08:00")
+    assert "「夜读」成功" in reply.text and reply.room is None
+    [reply] = bot.say("a", "/checkin 不存在", ts="2026-11-01T21:05:00+08:00")
+    assert "没有叫「不存在」的打卡任务" in reply.text and "夜读" in reply.text
+    assert checkin_days(bot, "a") == ["2026-11-01", "2026-11-01"]
