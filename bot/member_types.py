@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from bot.activity import Window, counts_by_member
+from bot.activity import Counts, Window, counts_by_member
 from bot.store.models import RoomSettings
 from tiers.types import SOURCE_ABSOLUTE, Activity, Thresholds, Typing, classify_all
 
@@ -42,6 +42,12 @@ def scope_for(conn: Connection, at: datetime, room: str | None, default_window: 
 def type_members(conn: Connection, at: datetime, scope: Scope) -> dict[str, Typing]:
     """Every member of the scope as of `at` (local), typed. Members of a room are its
     current members; for all rooms, every member seen by then."""
+    return typed_with_counts(conn, at, scope)[0]
+
+
+def typed_with_counts(conn: Connection, at: datetime, scope: Scope
+                      ) -> tuple[dict[str, Typing], dict[str, Counts]]:
+    """`type_members` plus the counters it typed from, for lists that show both."""
     tz = at.tzinfo
     at_epoch = int(at.timestamp())
     counts = counts_by_member(conn, scope.window, scope.room)
@@ -59,5 +65,6 @@ def type_members(conn: Connection, at: datetime, scope: Scope) -> dict[str, Typi
         c = counts.get(m)
         joined = datetime.fromtimestamp(first, tz).date() if first >= recent else None
         activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0, joined))
-    return classify_all(activities, today=at.date(), window_days=scope.window.days,
-                        absolute=scope.thresholds, new_days=NEW_DAYS)
+    typed = classify_all(activities, today=at.date(), window_days=scope.window.days,
+                         absolute=scope.thresholds, new_days=NEW_DAYS)
+    return typed, counts

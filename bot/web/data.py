@@ -17,9 +17,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from bot.activity import Counts, counts_by_member
 from bot.checkins import DEFAULT_TASK
-from bot.member_types import Scope, scope_for
+from bot.member_types import Scope, scope_for, typed_with_counts
 from bot.report import resolve_scope
 from bot.settings import Settings
 from bot.store.models import (
@@ -38,7 +37,7 @@ from tagging.reasons import format_reason
 from tagging.rules import Rule
 from tiers.checkin import streak_at
 from tiers.levels import Level, level_for
-from tiers.types import Activity, MemberType, Typing, classify_all
+from tiers.types import MemberType, Typing
 
 CHUNK = 900  # SQLite's default limit on bound parameters is 999
 
@@ -85,36 +84,6 @@ class ScopeView:
         return (t.login_threshold, t.speaking_threshold, t.source) if t else None
 
 
-def typed_members(conn: Connection, at: datetime, scope: Scope
-                  ) -> tuple[dict[str, Typing], dict[str, Counts]]:
-    """`bot.member_types.type_members` plus the counts it typed from.
-
-    Same members, counts and rule (tiers.types.classify_all) as type_members, which reads
-    the counts itself and keeps only the typing: lists need the message counts too, and
-    reading them twice would double the cost of a page. tests/web/test_data.py checks
-    both agree.
-    """
-    tz = at.tzinfo
-    at_epoch = int(at.timestamp())
-    if scope.room is None:
-        rows = conn.execute(select(Member.id, Member.first_at).where(Member.first_at <= at_epoch))
-        joined = {m: first for m, first in rows}
-        counts = counts_by_member(conn, scope.window, None)
-    else:
-        q = select(Membership.member, Membership.joined_at, Membership.first_at).where(
-            Membership.room == scope.room, Membership.active, Membership.first_at <= at_epoch)
-        joined = {m: j or f for m, j, f in conn.execute(q)}
-        counts = counts_by_member(conn, scope.window, scope.room)
-    activities = []
-    for m, first in joined.items():
-        c = counts.get(m)
-        activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0,
-                                   datetime.fromtimestamp(first, tz).date()))
-    typed = classify_all(activities, today=at.date(), window_days=scope.window.days,
-                         absolute=scope.thresholds)
-    return typed, counts
-
-
 class ScopeCache:
     """Keeps scopes that were slow to compute (all members of a big store) for a while.
 
@@ -154,7 +123,7 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
             return hit
     started = time.perf_counter()
     scope = scope_for(conn, at, room, settings.window_days)
-    typed, counts = typed_members(conn, at, scope)
+    typed, counts = typed_with_counts(conn, at, scope)
     names: dict[str, tuple[str | None, int]] = {}
     if room is None:
         for m, n, p in conn.execute(select(Member.id, Member.name, Member.points)):

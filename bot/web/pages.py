@@ -23,7 +23,7 @@ from bot import checkins as checkin_service
 from bot import followup as followup_service
 from bot import tags as tag_service
 from bot.checkins import load_tasks
-from bot.member_types import scope_for
+from bot.member_types import scope_for, type_members
 from bot.web import chart
 from bot.web.api import followup_lists
 from bot.web.app import CONSOLE, SESSION, Console, html_response, read_form
@@ -46,7 +46,6 @@ from bot.web.data import (
     streaks_of,
     tag_names,
     tags_of,
-    typed_members,
     week_start,
 )
 from bot.web.filters import (
@@ -423,7 +422,7 @@ def _member(conn: Connection, console: Console, csrf: str, member: str) -> tuple
     type_rows = []
     for scope_room in rooms or [None]:
         scope = scope_for(conn, at, scope_room, deps.settings.window_days)
-        typing = typed_members(conn, at, scope)[0].get(member)
+        typing = type_members(conn, at, scope).get(member)
         where = room_link(scope_room, names.get(scope_room)) if scope_room else "全部群"
         if typing:
             type_rows.append((where, type_badge(typing.type), typing.explain()))

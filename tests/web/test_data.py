@@ -1,20 +1,9 @@
-"""The console's reads agree with the services they stand in for (typing, the report)."""
+"""The console's reads agree with the services they stand in for (the report)."""
 
 from __future__ import annotations
 
-from bot.member_types import scope_for, type_members
 from bot.report import member_rows, resolve_scope
-from bot.web.data import as_of, member_dicts, scope_view, typed_members
-from tests.harness import ROOM
-
-
-def test_typed_members_is_type_members(community):
-    with community.engine.connect() as conn:
-        at = as_of(conn, community.settings)
-        for room in (ROOM, "r2@chatroom", None):
-            scope = scope_for(conn, at, room, community.settings.window_days)
-            typed, _ = typed_members(conn, at, scope)
-            assert typed == type_members(conn, at, scope)
+from bot.web.data import member_dicts, scope_view
 
 
 def test_member_dicts_match_the_report(community):
