@@ -19,7 +19,7 @@ from bot.commands import tags as tag_cmds
 from bot.commands import tiers as tiers_cmds
 from bot.commands.dispatch import CommandFeature
 from bot.commands.registry import Registry
-from bot.config import Config, load_config
+from bot.config import load_config
 from bot.events import Event
 from bot.followup import seed_operators
 from bot.outbox import OutboxSender
@@ -44,7 +44,6 @@ class Deps:
 
     settings: Settings
     engine: Engine
-    config: Config
     registry: Registry
     ledger: Ledger
     checkins: Checkins
@@ -80,7 +79,7 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
         tagging.current(conn)  # loads jieba and adds rule words once, before any message
     registry = Registry([*checkin_cmds.COMMANDS, *tiers_cmds.COMMANDS, *tag_cmds.COMMANDS,
                          *followup_cmds.COMMANDS, *help_cmds.COMMANDS])
-    deps = Deps(settings=settings, engine=engine, config=config, registry=registry, ledger=ledger,
+    deps = Deps(settings=settings, engine=engine, registry=registry, ledger=ledger,
                 checkins=checkins, tagging=tagging,
                 report_extras=(tier_fields(settings, ledger), tag_fields(tagging, settings.tz)))
     features = [CheckinFeature(checkins), SpeakingFeature(ledger), TaggingFeature(tagging),

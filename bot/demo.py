@@ -16,6 +16,7 @@ from bot.report import member_rows, resolve_scope
 from bot.sample import generate_community, write_jsonl
 from bot.settings import Settings
 from tiers.followup import render
+from tiers.types import TYPE_LABELS
 
 EXAMPLE_CONFIG = Path(__file__).with_name("example_config.toml")
 
@@ -61,9 +62,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"
           f"机器人回复 {len(replies)} 条（{folder / 'replies.jsonl'}）\n")
     types = Counter(r["type"] for r in rows)
-    labels = {"core": "核心成员", "lurker": "潜水成员", "burst": "间歇活跃", "dormant": "沉默成员",
-              "new": "新成员"}
-    print("成员类型：" + "，".join(f"{labels[k]} {types.get(k, 0)}" for k in labels))
+    print("成员类型：" + "，".join(f"{label} {types.get(k.value, 0)}" for k, label in TYPE_LABELS.items()))
     for kind in ("core", "lurker", "burst", "dormant"):
         example = next((r for r in rows if r["type"] == kind), None)
         if example:

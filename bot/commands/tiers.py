@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import case, func, select
 
 from bot.adapters.base import Outgoing
+from bot.checkins import cards_of, streak_of
 from bot.commands.args import non_negative_int, positive_int, resolve_member
 from bot.commands.registry import Command, Ctx, UsageError
 from bot.member_types import scope_for, type_members
@@ -16,7 +17,7 @@ from bot.store.models import Member, Membership, PointsEntry, RoomSettings
 from tiers.checkin import MAX_CARDS
 from tiers.levels import progress, progress_bar
 from tiers.ranking import rank
-from tiers.types import TYPE_LABELS, MemberType, parse_type
+from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
 
 def _typing(ctx: Ctx, member: str):
@@ -35,8 +36,6 @@ def me(ctx: Ctx, args: list[str]) -> str:
         lines.append("已是最高等级，了不起！")
     task = deps.checkins.default_task(ctx.msg.room)
     if task:
-        from bot.checkins import cards_of, streak_of
-
         streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)
         cards = cards_of(conn, ctx.msg.sender, task.id)
         lines.append(f"「{task.name}」连续 {streak} 天 · 补签卡 {cards}/{MAX_CARDS} 张")
@@ -85,9 +84,7 @@ def tiers_(ctx: Ctx, args: list[str]) -> str:
     conn = ctx.batch.conn
     scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
     typed = type_members(conn, ctx.now, scope)
-    counts = dict.fromkeys(MemberType, 0)
-    for t in typed.values():
-        counts[t.type] += 1
+    counts = distribution(typed.values())
     where = "本群" if ctx.msg.room else "全部群"
     any_typed = next((t for t in typed.values() if t.type != MemberType.NEW), None)
     how = "按中位数划分"
