@@ -6,12 +6,26 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
 
-from bot.events import EventError, parse_ts
-from bot.settings import Settings
+from sqlalchemy import select
+
+from bot.adapters.console import ConsoleAdapter
+from bot.adapters.file import FileAdapter
+from bot.core.directory import Lookup
+from bot.core.events import EventError, parse_ts
+from bot.core.outbox import OutboxSender
+from bot.core.report import member_rows, resolve_scope
+from bot.core.settings import Settings
+from bot.demo.run import run_demo
+from bot.features.followup.service import build_items, operator_rooms
+from bot.store.models import Room
+from bot.web.app import serve_forever
+from bot.wiring import App, build, report_fields
+from tiers.followup import render
 
 log = logging.getLogger("qunguan")
 
@@ -48,9 +62,6 @@ def _db_url(value: str) -> str:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from bot.adapters.file import FileAdapter
-    from bot.app import build
-    from bot.outbox import OutboxSender
 
     settings = _settings(args)
     pipeline, _ = build(settings)
@@ -68,14 +79,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.app import build
-    from bot.report import member_rows, resolve_scope
 
     settings = _settings(args)
     _, deps = build(settings)
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, args.at, args.room, args.window)
-        rows = member_rows(conn, scope, deps.report_extras)
+        rows = member_rows(conn, scope, report_fields(deps))
     if args.json:
         json.dump({"at": scope.at.isoformat(), "window_days": scope.window.days, "members": rows},
                   sys.stdout, ensure_ascii=False, indent=1)
@@ -88,9 +97,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from bot.adapters.console import ConsoleAdapter
-    from bot.app import App
-    from bot.lookup import Lookup
 
     settings = _settings(args)
     app = App(settings, ConsoleAdapter())
@@ -104,11 +110,6 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_followup(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from bot.app import build
-    from bot.followup import build_items, operator_rooms
-    from bot.store.models import Room
 
     settings = _settings(args)
     _, deps = build(settings)
@@ -130,8 +131,6 @@ def cmd_followup(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        from tiers.followup import render
-
         for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
             print(text)
     return 0
@@ -145,19 +144,17 @@ qunguan run 需要一个 Wechaty puppet-service 的 token 和服务地址：
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import os
-
     token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "").strip()
     endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "").strip()
     if not token or not endpoint:
         print(NO_TOKEN, file=sys.stderr)
         return 2
     try:
+        # wechaty is an optional extra: only `run` needs it.
         from bot.adapters.wechaty import WechatyAdapter, WechatyConnectError
     except ImportError as exc:
         print(f"没有安装 wechaty：pip install -e '.[wechaty]'（{exc}）", file=sys.stderr)
         return 2
-    from bot.app import App
 
     settings = _settings(args)
     adapter = WechatyAdapter(token, endpoint)
@@ -173,7 +170,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from bot.app import build
 
     settings = _settings(args)
     pipeline, deps = build(settings)
@@ -184,21 +180,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def serve_forever(pipeline, deps, *, host: str = "127.0.0.1", port: int | None = None,
-                        note: str = "") -> None:
-    from bot.web import address, start_server
-
-    runner = await start_server(pipeline, deps, host=host, port=port)
-    print(f"群管控制台：{address(runner)}{note}（Ctrl-C 退出）", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await runner.cleanup()
-
-
 def cmd_demo(args: argparse.Namespace) -> int:
-    from bot.demo import run_demo
-
     return run_demo(Path(args.dir), settings=_settings(args), serve=args.serve, port=args.port)
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 import jieba
 
 from bot.adapters.file import FileAdapter
-from bot.app import build
-from bot.demo import EXAMPLE_CONFIG
-from bot.sample import generate_messages, write_jsonl
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.demo.run import EXAMPLE_CONFIG
+from bot.demo.sample import generate_messages, write_jsonl
+from bot.wiring import build
 
 
 def rule_words(n: int, *, common: bool, seed: int = 5) -> list[str]:

@@ -16,11 +16,11 @@ from pathlib import Path
 
 from bigstore import BENCH_ROOM, build_store
 
-from bot.app import build
-from bot.followup import build_items, operator_rooms
-from bot.member_types import scope_for, type_members
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.features.followup.service import build_items, operator_rooms
+from bot.features.member_types.service import scope_for, type_members
 from bot.store.db import open_engine
+from bot.wiring import build
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:

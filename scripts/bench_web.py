@@ -28,9 +28,9 @@ from pathlib import Path
 import aiohttp
 from bigstore import BENCH_ROOM, DAYS, TZ, build_store
 
-from bot.app import build
-from bot.settings import Settings
+from bot.core.settings import Settings
 from bot.web import start_server
+from bot.wiring import build
 
 TOKEN = "bench-token"
 

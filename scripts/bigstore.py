@@ -14,8 +14,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot.app import build
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.wiring import build
 
 TZ = ZoneInfo("Asia/Shanghai")
 LAST_DAY = date(2026, 11, 20)

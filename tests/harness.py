@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import text
 
 from bot.adapters.base import Outgoing
-from bot.app import build
-from bot.events import parse_event
-from bot.settings import Settings
+from bot.core.events import parse_event
+from bot.core.settings import Settings
+from bot.wiring import build
 
 ROOM = "r1@chatroom"
 ADMIN = "wxid_admin"

@@ -10,10 +10,10 @@ from pathlib import Path
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.adapters.memory import MemoryAdapter
-from bot.app import App
-from bot.events import parse_event
-from bot.outbox import OutboxSender
-from bot.settings import Settings
+from bot.core.events import parse_event
+from bot.core.outbox import OutboxSender
+from bot.core.settings import Settings
+from bot.wiring import App
 
 
 def settings(tmp_path: Path) -> Settings:
@@ -43,7 +43,7 @@ async def test_console_resolves_names_to_stored_ids(tmp_path):
     app.pipeline.process([parse_event({"type": "message", "id": "m1", "ts": 1793498400,
                                        "room": "r9@chatroom", "room_name": "读书群",
                                        "sender": "wxid_a", "sender_name": "Alice", "text": "hi"})])
-    from bot.lookup import Lookup
+    from bot.core.directory import Lookup
 
     look = Lookup(app.deps.engine)
     console = ConsoleAdapter(resolve_member=look.member_id, resolve_room=look.room_id)

@@ -90,7 +90,7 @@ def test_silent_replay_sends_nothing(tmp_path):
 
 
 def test_kill_mid_run_and_rerun_gives_the_clean_counts(tmp_path):
-    from bot.sample import generate_messages, write_jsonl
+    from bot.demo.sample import generate_messages, write_jsonl
 
     events = tmp_path / "big.jsonl"
     write_jsonl(generate_messages(60_000, seed=3, members=300, rooms=4), events)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.events import MAX_TEXT, EventError, Join, Message, Visit, event_to_dict, parse_event
+from bot.core.events import MAX_TEXT, EventError, Join, Message, Visit, event_to_dict, parse_event
 
 CONTRACT = [
     ('{"type":"message","id":"m1","ts":"2026-11-01T08:00:00+08:00","room":"r1@chatroom",'

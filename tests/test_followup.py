@@ -11,9 +11,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.adapters.memory import MemoryAdapter
-from bot.app import App
-from bot.followup import build_items, operator_rooms, send_daily
-from bot.scheduler import RUNNING, daily_followup, followup_trigger
+from bot.core.scheduler import JobContext
+from bot.features.followup.jobs import daily_followup, followup_trigger
+from bot.features.followup.service import build_items, operator_rooms, send_daily
+from bot.wiring import App
 from tests.harness import ADMIN, ROOM, Bot, texts
 
 OP = "wxid_op"
@@ -177,16 +178,13 @@ def test_scheduled_run_fires_at_nine_shanghai_once_per_day(bot: Bot):
     assert fire == datetime.fromisoformat("2026-11-20T09:00:00+08:00")
     bot.join("newbie", ts="2026-11-15T10:00:00+08:00")
 
-    class Running:
-        settings, deps = bot.settings, bot.deps
-
-    RUNNING["app"] = Running
-    asyncio.run(daily_followup(fire))
-    asyncio.run(daily_followup(fire + timedelta(minutes=5)))  # a misfire re-run: nothing new
+    ctx = JobContext(bot.deps, frozenset())
+    daily_followup(ctx, fire)
+    daily_followup(ctx, fire + timedelta(minutes=5))  # a misfire re-run: nothing new
     sent = bot.rows("SELECT \"to\", text FROM outbox WHERE \"to\" = :op", op=OP)
     assert len(sent) == 1 and "newbie" in sent[0][1]
     assert bot.scalar("SELECT count(*) FROM scheduledlist") == 1
-    asyncio.run(daily_followup(fire + timedelta(days=1)))
+    daily_followup(ctx, fire + timedelta(days=1))
     assert bot.scalar("SELECT count(*) FROM scheduledlist") == 2
 
 
@@ -195,15 +193,13 @@ def test_scheduler_runs_a_missed_list_once_after_a_restart(tmp_path):
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-    from bot.scheduler import start_scheduler
-
     bot = Bot(tmp_path)
     bot.join(OP, ts="2026-09-01T10:00:00+08:00")
     bot.say(ADMIN, "/operator @x", mentions=[OP])
     tz = bot.settings.tz
 
     async def first_run():
-        scheduler = start_scheduler(App(bot.settings, MemoryAdapter(), engine=bot.engine))
+        scheduler = App(bot.settings, MemoryAdapter(), engine=bot.engine).schedule()
         job = scheduler.get_job("daily_followup")
         assert (job.next_run_time.hour, job.next_run_time.minute) == (9, 0)
         scheduler.shutdown(wait=False)
@@ -216,7 +212,7 @@ def test_scheduler_runs_a_missed_list_once_after_a_restart(tmp_path):
         paused.shutdown(wait=False)
 
     async def back_up():
-        scheduler = start_scheduler(App(bot.settings, MemoryAdapter(), engine=bot.engine))
+        scheduler = App(bot.settings, MemoryAdapter(), engine=bot.engine).schedule()
         for _ in range(200):
             if bot.scalar("SELECT count(*) FROM scheduledlist"):
                 break

@@ -67,7 +67,7 @@ def test_private_messages_and_visits_have_no_room(bot: Bot):
 
 
 def test_a_failing_batch_leaves_nothing_behind(bot: Bot, monkeypatch):
-    from bot import pipeline
+    from bot.core import pipeline
 
     bot.say("a", "先来一条", ts="2026-11-01T10:00:00+08:00")
 

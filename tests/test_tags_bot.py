@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime
 
 import pytest
 
-from bot.scheduler import RUNNING, daily_tags
+from bot.core.scheduler import JobContext
+from bot.features.tags.jobs import daily_tags
+from bot.wiring import report_fields
 from tests.harness import ADMIN, Bot, texts
 
 
@@ -78,11 +79,7 @@ def test_expiry_drops_the_tag_after_days_without_a_hit(tagged: Bot, tmp_path):
     assert "还没有标签" in admin(tagged, "/tags Alice", ts="2026-11-25T11:00:00+08:00")
     assert tags_of(tagged, "a") == [("售后", "keyword")]  # still stored until the daily job
 
-    class App:  # the scheduler's job finds the running app's services here
-        settings, deps = tagged.settings, tagged.deps
-
-    RUNNING["app"] = App
-    asyncio.run(daily_tags(datetime.fromisoformat("2026-11-26T03:05:00+08:00")))
+    daily_tags(JobContext(tagged.deps, frozenset()), datetime.fromisoformat("2026-11-26T03:05:00+08:00"))
     assert tags_of(tagged, "a") == []
 
 
@@ -201,13 +198,13 @@ def test_non_admin_is_politely_refused(tagged: Bot):
 
 
 def test_report_json_lists_tags_with_reasons(tagged: Bot):
-    from bot.report import member_rows, resolve_scope
+    from bot.core.report import member_rows, resolve_scope
 
     admin(tagged, "/rule add keyword 意向 多少钱")
     tagged.say("a", "这个课多少钱呀", name="Alice", ts="2026-11-20T10:02:00+08:00")
     with tagged.engine.connect() as conn:
         scope = resolve_scope(conn, tagged.settings, None, None, None)
-        rows = {r["id"]: r for r in member_rows(conn, scope, tagged.deps.report_extras)}
+        rows = {r["id"]: r for r in member_rows(conn, scope, report_fields(tagged.deps))}
     assert rows["a"]["tags"] == [{"name": "意向", "source": "keyword",
                                   "reason": "规则#1 关键词「多少钱」 11-20 10:02 「这个课多少钱呀」"}]
     assert rows["b"]["tags"] == []

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from bot.events import Event
+from bot.core.events import Event
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +41,7 @@ class Adapter(Protocol):
     """
 
     paced: bool  # True when sends reach a real account and must respect its risk controls
+    self_id: str | None  # the account the bot speaks as, once logged in (None: no account)
 
     async def run(self, sink: EventSink) -> None: ...
 

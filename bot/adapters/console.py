@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.adapters.base import EventSink, Outgoing
-from bot.events import MAX_TEXT, Message
+from bot.core.events import MAX_TEXT, Message
 
 HELP = """\
 在这里你可以扮演任何成员说话，看机器人怎么回复。
@@ -23,6 +23,7 @@ HELP = """\
 
 class ConsoleAdapter:
     paced = False
+    self_id: str | None = None
 
     def __init__(
         self,

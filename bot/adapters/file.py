@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapters.base import EventSink, Outgoing
-from bot.events import MAX_TEXT, Event, EventError, parse_event
+from bot.core.events import MAX_TEXT, Event, EventError, parse_event
 
 MAX_LINE = MAX_TEXT * 4 + 4096  # bytes-ish; longer lines are rejected before json.loads
 
@@ -28,6 +28,7 @@ class FileAdapter:
     errors: TextIO = field(default_factory=lambda: sys.stderr)
     rejected: list[Rejected] = field(default_factory=list)
     paced: bool = False
+    self_id: str | None = None
 
     def read(self) -> Iterator[Event]:
         """Every valid event in file order; bad lines are reported with their number."""

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from bot.adapters.base import EventSink, Outgoing
-from bot.events import Event
+from bot.core.events import Event
 
 
 class MemoryAdapter:
     paced = False
+    self_id: str | None = None
 
     def __init__(self, events: list[Event] | None = None, *, fail_sends: int = 0) -> None:
         self.events = list(events or [])

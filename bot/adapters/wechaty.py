@@ -19,7 +19,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters import wechaty_compat as wc
 from bot.adapters.base import EventSink, Outgoing
-from bot.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message
+from bot.core.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,8 @@ import json
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot import followup
-from bot.events import EventError, parse_event
+from bot.core.events import EventError, parse_event
+from bot.features.followup import service as followup
 from bot.web.app import CONSOLE, Console, json_response
 from bot.web.data import active_rules, holders_of, member_dicts, room_names, scope_view
 from bot.web.filters import (

@@ -23,9 +23,9 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.app import Deps
-from bot.events import Event
-from bot.pipeline import Pipeline
+from bot.core.events import Event
+from bot.core.pipeline import Pipeline
+from bot.deps import Deps
 from bot.web.auth import SESSION_COOKIE, Session, Signer, bearer_token, same_secret
 from bot.web.data import ScopeCache, as_of
 from bot.web.filters import BadRequest
@@ -215,7 +215,7 @@ async def healthz(request: web.Request) -> web.Response:
 
 def create_app(pipeline: Pipeline, deps: Deps, *,
                clock: Callable[[Connection], datetime] | None = None) -> web.Application:
-    """The console and API over the pipeline and services built by `bot.app.build`.
+    """The console and API over the pipeline and services built by `bot.wiring.build`.
 
     `clock` gives the console's "now" from a connection; by default the latest event's time
     (as `qunguan report` does), so a replayed community shows as it was."""
@@ -260,6 +260,18 @@ async def start_server(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1
         raise
     log.info("web console on %s", ", ".join(f"http://{a[0]}:{a[1]}/" for a in runner.addresses))
     return runner
+
+
+async def serve_forever(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1",
+                        port: int | None = None, note: str = "") -> None:
+    """Serve the console until cancelled (Ctrl-C), printing its address for the person at the
+    terminal."""
+    runner = await start_server(pipeline, deps, host=host, port=port)
+    print(f"群管控制台：{address(runner)}{note}（Ctrl-C 退出）", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
 
 
 def address(runner: web.AppRunner) -> str:

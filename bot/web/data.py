@@ -1,6 +1,6 @@
 """Reads for the console and the API: a scope's members typed and counted, the details shown
 for a page of them, one member, the overview. Business rules stay where they live (typing in
-tiers.types, levels in tiers.levels, tag reasons in bot.tags/tagging.reasons); this module
+tiers.types, levels in tiers.levels, tag reasons in bot.features.tags.service/tagging.reasons); this module
 only fetches what they need, bounded by the scope's members so a room page stays fast in a
 large store.
 """
@@ -17,10 +17,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 
-from bot.checkins import DEFAULT_TASK
-from bot.member_types import Scope, scope_for, typed_with_counts
-from bot.report import resolve_scope
-from bot.settings import Settings
+from bot.core.report import resolve_scope
+from bot.core.settings import Settings
+from bot.features.checkins.service import DEFAULT_TASK
+from bot.features.member_types.service import Scope, scope_for, typed_with_counts
+from bot.features.tags.service import held_now, provenance_of, rule_from_row
 from bot.store.models import (
     Checkin,
     CheckinTask,
@@ -32,7 +33,6 @@ from bot.store.models import (
     Room,
     TagRule,
 )
-from bot.tags import held_now, provenance_of, rule_from_row
 from tagging.reasons import format_reason
 from tagging.rules import Rule
 from tiers.checkin import streak_at
@@ -221,7 +221,7 @@ def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[st
 
 def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
                  rules: dict[int, Rule]) -> list[dict]:
-    """Rows in the shape of `qunguan report --json` (bot.report.member_rows), plus speaking."""
+    """Rows in the shape of `qunguan report --json` (bot.core.report.member_rows), plus speaking."""
     ids = [x.id for x in lines]
     rooms = rooms_of(conn, ids)
     tags = tags_of(conn, ids, at, rules)

@@ -19,11 +19,11 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot import checkins as checkin_service
-from bot import followup as followup_service
-from bot import tags as tag_service
-from bot.checkins import load_tasks
-from bot.member_types import scope_for, type_members
+from bot.features.checkins import service as checkin_service
+from bot.features.checkins.service import load_tasks
+from bot.features.followup import service as followup_service
+from bot.features.member_types.service import scope_for, type_members
+from bot.features.tags import service as tag_service
 from bot.web import chart
 from bot.web.api import followup_lists
 from bot.web.app import CONSOLE, SESSION, Console, html_response, read_form

@@ -17,7 +17,7 @@ from bot.adapters.wechaty import (
     WechatySendError,
     WechatySendUncertain,
 )
-from bot.events import MAX_TEXT, Join, Leave, Message
+from bot.core.events import MAX_TEXT, Join, Leave, Message
 
 pytestmark = pytest.mark.e2e
 

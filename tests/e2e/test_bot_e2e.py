@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import text
 
 from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter
-from bot.app import App
-from bot.settings import Settings
+from bot.core.settings import Settings
+from bot.wiring import App
 
 pytestmark = pytest.mark.e2e
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.events import parse_event, parse_ts
-from bot.sample import (
+from bot.core.events import parse_event, parse_ts
+from bot.demo.sample import (
     ODD_NICKNAMES,
     PRICE_QUESTIONS,
     generate_community,

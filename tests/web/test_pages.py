@@ -63,7 +63,7 @@ async def test_login_form_needs_its_csrf_token(anon):
 
 
 async def test_login_with_the_console_password(tmp_path):
-    from bot.settings import Settings
+    from bot.core.settings import Settings
     from tests.harness import Bot
 
     if "web_password" not in Settings.model_fields:

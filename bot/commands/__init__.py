@@ -1,1 +1,0 @@
-"""Chat commands: each feature module declares its commands; the registry joins them."""

@@ -1,0 +1,1 @@
+"""The core: events, the pipeline, the outbox, settings, commands and the scheduler."""

@@ -1,0 +1,162 @@
+"""Chat commands: declarations, the registry that parses chat text, and the hook that runs them."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from bot.core.directory import resolve_member
+from bot.core.errors import Refused, UsageError
+from bot.core.events import Message
+from bot.core.pipeline import Batch, Hook
+from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+REFUSAL = "抱歉，这个命令只有管理员可以用。发送「帮助」看看你能用的命令。"
+OPERATORS_ONLY = "抱歉，这个命令只有运营可以用。发送「帮助」看看你能用的命令。"
+FAILURE = "抱歉，处理这条命令时出错了，已记录下来，请稍后再试。"
+
+
+@dataclass(frozen=True)
+class Ctx:
+    """What a handler gets besides its arguments."""
+
+    batch: Batch
+    msg: Message
+    deps: Deps
+    registry: Registry
+    is_admin: bool
+    is_operator: bool = False
+
+    @property
+    def now(self) -> datetime:
+        return self.batch.local(self.msg.ts)
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def reply(self, text: str, *, mention: bool = True) -> None:
+        self.batch.reply(self.msg, text, mention=mention)
+
+    def member(self, token: str, *, mention_index: int = 0) -> tuple[str, str]:
+        """(id, name) of the member a manager named: an @mention, an id or an exact name."""
+        return resolve_member(self.batch.conn, token, mentions=self.msg.mentions,
+                              room=self.msg.room, mention_index=mention_index)
+
+
+Handler = Callable[[Ctx, list[str]], str | None]
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # the /english form, without the slash
+    aliases: tuple[str, ...]  # Chinese forms
+    usage: str  # one Chinese usage line
+    summary: str
+    handler: Handler
+    admin: bool = False
+    operator: bool = False  # operators may use it too (admins always may)
+
+    def help_line(self) -> str:
+        return f"{self.usage} — {self.summary}"
+
+
+@dataclass(frozen=True)
+class Invocation:
+    command: Command
+    word: str
+    args: list[str] = field(default_factory=list)
+
+
+# A leading @mention of the bot ("@群管 打卡"); WeChat ends a mention with U+2005.
+_LEADING_MENTION = re.compile(r"^@[^\s\u2005]+[\s\u2005]+")
+
+
+class Registry:
+    def __init__(self, commands: Iterable[Command]) -> None:
+        self.commands: list[Command] = []
+        self._by_word: dict[str, Command] = {}
+        for cmd in commands:
+            for word in ("/" + cmd.name, *cmd.aliases):
+                key = word.lower()
+                if key in self._by_word:
+                    raise ValueError(f"command word {word!r} declared twice")
+                self._by_word[key] = cmd
+            self.commands.append(cmd)
+
+    def parse(self, msg: Message) -> Invocation | None:
+        text = msg.text.strip()
+        if not text:
+            return None
+        if msg.mentions and text.startswith("@"):
+            text = _LEADING_MENTION.sub("", text, count=1)
+        parts = text.split()
+        if not parts:
+            return None
+        word = parts[0]
+        cmd = self._by_word.get(word.lower())
+        if cmd is None:
+            return None
+        return Invocation(cmd, word, parts[1:])
+
+    def visible_to(self, is_admin: bool, is_operator: bool = False) -> list[Command]:
+        return [c for c in self.commands if may_run(c, is_admin, is_operator)]
+
+
+def may_run(cmd: Command, is_admin: bool, is_operator: bool) -> bool:
+    if cmd.admin:
+        return is_admin
+    if cmd.operator:
+        return is_admin or is_operator
+    return True
+
+
+class CommandHook(Hook):
+    """Runs chat commands: permission check, a savepoint per command, usage and error replies."""
+
+    def __init__(self, registry: Registry, deps: Deps) -> None:
+        self.registry = registry
+        self.deps = deps
+
+    def handle(self, batch: Batch, msg: Message) -> bool:
+        inv = self.registry.parse(msg)
+        if inv is None:
+            return False
+        batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
+        batch.flush()
+        is_admin = self.deps.is_admin(msg.sender)
+        is_operator = self.deps.is_operator(batch.conn, msg.sender)
+        ctx = Ctx(batch, msg, self.deps, self.registry, is_admin, is_operator)
+        cmd = inv.command
+        if not may_run(cmd, is_admin, is_operator):
+            ctx.reply(REFUSAL if cmd.admin else OPERATORS_ONLY)
+            return True
+        savepoint = batch.conn.begin_nested()
+        try:
+            text = cmd.handler(ctx, inv.args)
+            batch.session.flush()
+        except UsageError as exc:
+            savepoint.rollback()
+            batch.session.expunge_all()
+            ctx.reply(f"{exc}\n用法：{cmd.usage}" if exc.show_usage else str(exc))
+            return True
+        except Refused as exc:
+            savepoint.rollback()
+            batch.session.expunge_all()
+            ctx.reply(str(exc) or REFUSAL)
+            return True
+        except Exception:
+            log.exception("command %s failed on message %s", cmd.name, msg.id)
+            savepoint.rollback()
+            batch.session.expunge_all()
+            ctx.reply(FAILURE)
+            return True
+        savepoint.commit()
+        if text:
+            ctx.reply(text)
+        return True

@@ -1,0 +1,110 @@
+"""Who and where: finding members and rooms by @mention, name or id, and their display names."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, or_, select
+from sqlalchemy.engine import Connection
+
+from bot.core.errors import UsageError
+from bot.store.models import Member, Membership, Room
+
+
+def room_names(conn: Connection, rooms: Iterable[str] | None = None) -> dict[str, str]:
+    """Room id → name (the id where a room has no name yet); every room when `rooms` is None."""
+    q = select(Room.id, Room.name)
+    if rooms is not None:
+        q = q.where(Room.id.in_(list(rooms)))
+    return {r: n or r for r, n in conn.execute(q)}
+
+
+def member_names(conn: Connection, members: Iterable[str] | None = None) -> dict[str, str]:
+    """Member id → name (the id where a member has no name yet); everyone when `members` is None."""
+    out: dict[str, str] = {}
+    if members is None:
+        return {m: n or m for m, n in conn.execute(select(Member.id, Member.name))}
+    ids = list(dict.fromkeys(members))
+    for i in range(0, len(ids), 900):
+        part = ids[i : i + 900]
+        out.update({m: n or m for m, n in conn.execute(
+            select(Member.id, Member.name).where(Member.id.in_(part)))})
+    return out
+
+
+def find_room(conn: Connection, value: str) -> str | None:
+    """The id of the one room whose id or name is `value`; None when none or several match."""
+    rows = conn.execute(select(Room.id).where(or_(Room.id == value, Room.name == value))
+                        .limit(2)).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def room_id_or_error(conn: Connection, value: str) -> str:
+    """Like `find_room`, for a manager's command: a clear error when it is not one room."""
+    rows = conn.execute(select(Room.id).where(or_(Room.id == value, Room.name == value))
+                        .limit(2)).scalars().all()
+    if len(rows) != 1:
+        raise UsageError(f"找不到群「{value}」" if not rows else f"有多个群叫「{value}」，请用群 id。")
+    return rows[0]
+
+
+def find_member(conn: Connection, value: str) -> str | None:
+    """The id of the one member whose id or name is `value`; None when none or several match."""
+    rows = conn.execute(select(Member.id).where(or_(Member.id == value, Member.name == value))
+                        .limit(2)).scalars().all()
+    return rows[0] if len(rows) == 1 else None
+
+
+class Lookup:
+    """The directory over an engine, for callers without a connection of their own."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def member_id(self, name: str) -> str:
+        with self.engine.connect() as conn:
+            return find_member(conn, name) or name
+
+    def room_id(self, name: str) -> str:
+        with self.engine.connect() as conn:
+            return find_room(conn, name) or name
+
+    def member_name(self, ident: str) -> str:
+        with self.engine.connect() as conn:
+            return member_names(conn, [ident]).get(ident, ident)
+
+    def room_name(self, ident: str) -> str:
+        with self.engine.connect() as conn:
+            return room_names(conn, [ident]).get(ident, ident)
+
+
+def resolve_member(conn: Connection, token: str, *, mentions: tuple[str, ...] = (),
+                   room: str | None = None, mention_index: int = 0) -> tuple[str, str]:
+    """(id, name) of the member a manager meant: an @mention, an id or an exact name."""
+    if token.startswith("@") and len(mentions) > mention_index:
+        mid = mentions[mention_index]
+        row = conn.execute(select(Member.name).where(Member.id == mid)).first()
+        if row is None:
+            raise UsageError(f"还没有 {token} 的任何记录，等对方在群里说过话再试。", show_usage=False)
+        return mid, row[0] or mid
+    name = token.lstrip("@")
+    if not name:
+        raise UsageError("请 @ 一位成员，或写出成员的昵称。")
+    q = select(Member.id, Member.name).where(or_(Member.id == name, Member.name == name))
+    if room:  # in a group, prefer the group's own members
+        in_room = q.join(Membership, Membership.member == Member.id).where(
+            Membership.room == room, Membership.active)
+        rows = conn.execute(in_room.limit(6)).all()
+        if not rows:
+            rows = conn.execute(q.limit(6)).all()
+    else:
+        rows = conn.execute(q.limit(6)).all()
+    if not rows:
+        raise UsageError(f"找不到成员「{name}」。请 @ 对方，或写出完整昵称。")
+    exact_id = [r for r in rows if r[0] == name]
+    if exact_id:
+        return exact_id[0][0], exact_id[0][1] or name
+    if len(rows) > 1:
+        listing = "、".join(f"{n}（{i}）" for i, n in rows[:5])
+        raise UsageError(f"有 {len(rows)} 位成员都叫「{name}」：{listing}。请 @ 对方，或改用 id。")
+    return rows[0][0], rows[0][1] or name

@@ -1,0 +1,343 @@
+"""The one path every event takes: dedupe → persist → features and commands → replies.
+
+Events are processed in batches inside one transaction each. Plain chat is buffered in
+memory and written with a few executemany calls per batch; anything that must read the
+store (a command, a check-in) first flushes the buffers, so it sees every earlier event.
+A batch commits together with its outbox rows: after a crash a re-run either sees the
+whole batch or none of it, and never sends a reply twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+from sqlmodel import Session
+
+from bot.adapters.base import Outgoing
+from bot.core.events import Event, Join, Leave, Message, Visit
+from bot.core.settings import Settings
+from bot.store.db import bulk, upsert
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 5000
+_INSERT_EVENT = EventLog.__table__.insert()
+_COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+
+
+@dataclass
+class Known:
+    """What this process has stored about names and first appearances, so a batch writes
+    a member, room or membership only when something about it changed. Cleared when a
+    batch fails, since its writes were rolled back."""
+
+    members: dict[str, tuple[str | None, int, int]] = field(default_factory=dict)
+    rooms: dict[str, tuple[str | None, int, int]] = field(default_factory=dict)
+    presence: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def clear(self) -> None:
+        self.members.clear()
+        self.rooms.clear()
+        self.presence.clear()
+
+    @staticmethod
+    def changed(known: dict, rows: Iterable[dict]) -> list[dict]:
+        out = []
+        for r in rows:
+            k = known.get(r["id"])
+            if (k is None or r["first_at"] < k[2]
+                    or (r["name"] is not None and r["name"] != k[0] and r["name_at"] >= k[1])):
+                out.append(r)
+        return out
+
+    @staticmethod
+    def note(known: dict, rows: Iterable[dict]) -> None:
+        for r in rows:
+            k = known.get(r["id"])
+            if k is None:
+                known[r["id"]] = (r["name"], r["name_at"], r["first_at"])
+                continue
+            name, name_at = (r["name"], r["name_at"]) if (
+                r["name"] is not None and r["name_at"] >= k[1]) else k[:2]
+            known[r["id"]] = (name, name_at, min(k[2], r["first_at"]))
+
+
+@dataclass
+class Batch:
+    """One transaction's worth of events, with write buffers and the replies it produced."""
+
+    conn: Connection
+    settings: Settings
+    silent: bool
+    known: Known = field(default_factory=Known)
+    bot_ids: frozenset[str] = frozenset()  # the bot's own accounts: never ranked or listed
+    session: Session = field(init=False)
+    replies: list[Outgoing] = field(default_factory=list)
+    _events: list[dict] = field(default_factory=list)
+    _rooms: dict[str, dict] = field(default_factory=dict)
+    _members: dict[str, dict] = field(default_factory=dict)
+    _presence: dict[tuple[str, str], int] = field(default_factory=dict)
+    _counters: dict[tuple[str, str, date], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
+    )
+    flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The session rides on the batch transaction: it must never commit it or open its own
+        # savepoints, since commands wrap themselves in savepoints of the connection.
+        self.session = Session(bind=self.conn, join_transaction_mode="rollback_only")
+
+    # ---- time -------------------------------------------------------------------------
+    def local(self, ts: datetime) -> datetime:
+        return ts.astimezone(self.settings.tz)
+
+    def day(self, ts: datetime) -> date:
+        return ts.astimezone(self.settings.tz).date()
+
+    # ---- buffered writes ----------------------------------------------------------------
+    def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:
+        self._counters[(member, room or NO_ROOM, day)][_COUNTERS.index(counter)] += n
+
+    def see_member(self, member: str, name: str | None, at: int) -> None:
+        _see(self._members, member, name, at)
+
+    def see_room(self, room: str, name: str | None, at: int) -> None:
+        _see(self._rooms, room, name, at)
+
+    def see_presence(self, room: str, member: str, at: int) -> None:
+        key = (room, member)
+        self._presence[key] = min(self._presence.get(key, at), at)
+
+    def log_event(self, row: dict) -> None:
+        self._events.append(row)
+
+    def flush(self) -> None:
+        """Write every buffered row, so reads inside this transaction see all events so far."""
+        conn = self.conn
+        known = self.known
+        if self._rooms:
+            rows = known.changed(known.rooms, self._rooms.values())
+            upsert(conn, Room.__table__, rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.rooms, rows)
+            self._rooms.clear()
+        if self._members:
+            rows = known.changed(known.members, self._members.values())
+            upsert(conn, Member.__table__, rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.members, rows)
+            self._members.clear()
+        if self._presence:
+            seen = known.presence
+            rows = [{"room": r, "member": m, "first_at": at, "active": True}
+                    for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
+            upsert(conn, Membership.__table__, rows, ["room", "member"], keep_min=["first_at"])
+            for row in rows:
+                key = (row["room"], row["member"])
+                seen[key] = min(seen.get(key, row["first_at"]), row["first_at"])
+            self._presence.clear()
+        if self._events:
+            bulk(conn, _INSERT_EVENT, self._events)
+            self._events.clear()
+        if self._counters:
+            rows = [
+                {"member": m, "room": r, "day": d, **dict(zip(_COUNTERS, c, strict=True))}
+                for (m, r, d), c in self._counters.items()
+            ]
+            upsert(conn, DailyActivity.__table__, rows, ["member", "room", "day"], add=_COUNTERS)
+            self._counters.clear()
+        for hook in self.flush_hooks:
+            hook(self)
+        self.session.flush()
+
+    # ---- replies ------------------------------------------------------------------------
+    def reply(self, msg: Message, text: str, *, mention: bool = True) -> None:
+        """Answer a message where it was said: in its room @mentioning the sender, or 1:1."""
+        if msg.room:
+            mentions = (msg.sender,) if mention else ()
+            self.send(Outgoing(text=text, room=msg.room, to=msg.sender, mentions=mentions,
+                               reply_to=msg.id))
+        else:
+            self.send(Outgoing(text=text, to=msg.sender, reply_to=msg.id))
+
+    def dm(self, member: str, text: str, *, reply_to: str | None = None) -> None:
+        self.send(Outgoing(text=text, to=member, reply_to=reply_to))
+
+    def send(self, out: Outgoing) -> None:
+        if not self.silent:
+            self.replies.append(out)
+
+
+def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
+    """Buffer a member or room: its first appearance, and its name as of the latest event."""
+    row = rows.get(key)
+    if row is None:
+        rows[key] = {"id": key, "name": name, "name_at": at if name else 0, "first_at": at}
+        return
+    row["first_at"] = min(row["first_at"], at)
+    if name and at >= row["name_at"]:
+        row["name"], row["name_at"] = name, at
+
+
+class Hook:
+    """What a feature plugs into the pipeline; every method runs inside the batch. The
+    defaults do nothing, so a feature overrides only what it needs."""
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        """Before the batch's new events are processed (e.g. to preload state for them)."""
+
+    def handle(self, batch: Batch, msg: Message) -> bool:
+        """Take an interactive message (a command, a check-in); True when it was taken."""
+        return False
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        """Every message that was not taken as a command, after it was counted."""
+
+    def on_event(self, batch: Batch, event: Event) -> None:
+        """Every join, leave and visit, after it was recorded."""
+
+    def reset(self) -> None:
+        """Forget what is cached in memory: the batch that filled it was rolled back."""
+
+
+def epoch(ts: datetime) -> int:
+    return int(ts.timestamp())
+
+
+class Pipeline:
+    """Turns events into stored state and replies. Synchronous: the app runs it in a thread."""
+
+    def __init__(self, engine: Engine, settings: Settings, hooks: Sequence[Hook] = ()) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.hooks = list(hooks)
+        self.known = Known()
+        # Hooks keep per-batch state: the chat adapter and the web API take turns.
+        self._lock = threading.Lock()
+
+    def process(self, events: Iterable[Event], *, silent: bool = False) -> list[Outgoing]:
+        """Process events in batches; returns the replies queued (already in the outbox)."""
+        out: list[Outgoing] = []
+        chunk: list[Event] = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= BATCH_SIZE:
+                out += self.process_batch(chunk, silent=silent)
+                chunk = []
+        if chunk:
+            out += self.process_batch(chunk, silent=silent)
+        return out
+
+    def process_batch(self, events: Sequence[Event], *, silent: bool = False,
+                      bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
+        return self.ingest(events, silent=silent, bot_ids=bot_ids)[1]
+
+    def ingest(self, events: Sequence[Event], *, silent: bool = False,
+               bot_ids: frozenset[str] = frozenset()) -> tuple[int, list[Outgoing]]:
+        """One batch in one transaction; returns how many events were new, and the replies.
+        `bot_ids` are the accounts the bot itself speaks as (known once logged in)."""
+        with self._lock, self.engine.begin() as conn:
+            batch = Batch(conn, self.settings, silent, self.known, bot_ids)
+            try:
+                fresh = self._fresh(conn, events)
+                for f in self.hooks:
+                    f.start_batch(batch, fresh)
+                for event in fresh:
+                    self._one(batch, event)
+                batch.flush()
+                if batch.replies:
+                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
+                batch.session.close()
+                stored = len(fresh)
+            except BaseException:
+                batch.session.close()
+                self.known.clear()
+                for f in self.hooks:
+                    f.reset()
+                raise
+        return stored, batch.replies
+
+    @staticmethod
+    def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
+        ids = list({e.id for e in events})
+        seen: set[str] = set()
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            seen.update(conn.execute(select(EventLog.id).where(EventLog.id.in_(part))).scalars())
+        fresh = []
+        for e in events:
+            if e.id not in seen:
+                seen.add(e.id)
+                fresh.append(e)
+        return fresh
+
+    def _one(self, batch: Batch, event: Event) -> None:
+        at = epoch(event.ts)
+        day = batch.day(event.ts)
+        row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None}
+        if isinstance(event, Message):
+            row |= {"type": "message", "member": event.sender, "room": event.room or NO_ROOM,
+                    "text": event.text, "kind": None if event.kind == "text" else event.kind}
+            batch.see_member(event.sender, event.sender_name, at)
+            if event.room:
+                batch.see_room(event.room, event.room_name, at)
+                batch.see_presence(event.room, event.sender, at)
+            for f in self.hooks:
+                if f.handle(batch, event):
+                    # Commands and check-ins are talk to the bot, not chat: rule previews
+                    # and history scans skip them.
+                    batch.log_event(row | {"kind": "command"})
+                    return
+            batch.log_event(row)
+            batch.count(event.sender, event.room, day, "messages")
+            for f in self.hooks:
+                f.on_chat(batch, event)
+            return
+        if isinstance(event, Join):
+            row |= {"type": "join", "member": event.member, "room": event.room}
+            batch.log_event(row)
+            batch.see_member(event.member, event.member_name, at)
+            batch.see_room(event.room, event.room_name, at)
+            batch.flush()
+            upsert(batch.conn, Membership.__table__,
+                   [{"room": event.room, "member": event.member, "joined_at": at,
+                     "first_at": at, "left_at": None, "active": True}],
+                   ["room", "member"], replace=["joined_at", "left_at", "active"],
+                   keep_min=["first_at"])
+        elif isinstance(event, Leave):
+            row |= {"type": "leave", "member": event.member, "room": event.room}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            batch.see_room(event.room, None, at)
+            batch.flush()
+            upsert(batch.conn, Membership.__table__,
+                   [{"room": event.room, "member": event.member, "first_at": at,
+                     "left_at": at, "active": False}],
+                   ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
+        elif isinstance(event, Visit):
+            row |= {"type": "visit", "member": event.member, "text": event.source}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            batch.count(event.member, None, day, "visits")
+        for f in self.hooks:
+            f.on_event(batch, event)
+
+
+def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) -> None:
+    """Put replies in the outbox, in the same transaction as the events that caused them."""
+    now = epoch(ts) if ts else 0
+    conn.execute(Outbox.__table__.insert(), [
+        {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
+         "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
+         "attempts": 0, "next_at": 0}
+        for r in replies
+    ])
+

@@ -1,0 +1,92 @@
+"""Daily jobs on APScheduler's AsyncIOScheduler, in the community's time zone, with their
+schedule kept in the same database so it survives restarts.
+
+Each feature declares its jobs (`Job`): plain functions of the services and an explicit
+"now", run in a worker thread. Jobs in a persistent store are referenced by name, not by
+closure, so the store only holds `run_job` and the job's id; `run_job` finds the job and
+the running services in `RUNNING`. Tests call a job's function directly with a "now"
+instead of waiting for the clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.settings import Settings
+from bot.deps import Deps
+
+log = logging.getLogger(__name__)
+
+MISFIRE_GRACE_S = 6 * 3600  # a run missed while the bot was down still runs, once, within 6 h
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """What a running job may use."""
+
+    deps: Deps
+    bot_ids: frozenset[str]  # the bot's own accounts, never listed
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    work: Callable[[JobContext, datetime], str]  # runs in a thread; returns a line for the log
+    trigger: Callable[[Settings], CronTrigger]
+
+
+@dataclass
+class Running:
+    deps: Deps
+    jobs: dict[str, Job]
+    bot_ids: Callable[[], frozenset[str]]
+    wake: Callable[[], None]  # wakes the outbox sender after a job queued messages
+
+
+RUNNING: dict[str, Running] = {}
+
+
+async def run_job(job_id: str, now: datetime | None = None) -> None:
+    """The one function the job store references: runs the feature's job by id."""
+    running = RUNNING["app"]
+    job = running.jobs[job_id]
+    at = (now or datetime.now(running.deps.settings.tz)).astimezone(running.deps.settings.tz)
+    ctx = JobContext(running.deps, running.bot_ids())
+    note = await asyncio.to_thread(job.work, ctx, at)
+    running.wake()
+    log.info("job %s at %s: %s", job_id, at.isoformat(), note)
+
+
+def start_scheduler(deps: Deps, jobs: Sequence[Job], *, bot_ids: Callable[[], frozenset[str]],
+                    wake: Callable[[], None]) -> AsyncIOScheduler:
+    """Start the scheduler with the features' jobs; must run inside the event loop.
+
+    It starts paused so the stored schedule is loaded first: a job that already exists
+    keeps its stored next run time, so a run missed while the bot was down fires once on
+    resume (within the grace period) instead of being pushed to tomorrow by a re-add.
+    """
+    tz = deps.settings.tz
+    scheduler = AsyncIOScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=deps.engine, tablename="scheduled_jobs")},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
+        timezone=tz,
+    )
+    RUNNING["app"] = Running(deps, {j.id: j for j in jobs}, bot_ids, wake)
+    scheduler.start(paused=True)
+    for job in jobs:
+        trigger = job.trigger(deps.settings)
+        stored = scheduler.get_job(job.id)
+        if stored is None:
+            scheduler.add_job(run_job, trigger, args=[job.id], id=job.id)
+        elif str(stored.trigger) != str(trigger):  # the configured time changed
+            scheduler.reschedule_job(job.id, trigger=trigger)
+    scheduler.resume()
+    return scheduler

@@ -1,0 +1,1 @@
+"""The demo: a generated sample community, replayed, reported and served."""

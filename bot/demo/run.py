@@ -1,0 +1,99 @@
+"""`qunguan demo`: a sample community replayed through the real pipeline, then the report."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+from bot.core.events import parse_event
+from bot.core.report import member_rows, resolve_scope
+from bot.core.settings import Settings
+from bot.demo.sample import generate_community, write_jsonl
+from bot.features.followup.service import current_lists
+from bot.web.app import serve_forever
+from bot.wiring import build, report_fields
+from tiers.followup import render
+from tiers.types import TYPE_LABELS
+
+EXAMPLE_CONFIG = Path(__file__).parents[1] / "example_config.toml"
+
+
+def _hosts(events: list[dict]) -> list[str]:
+    """The most talkative member of each room plays its manager in the demo."""
+    per_room: dict[str, Counter] = {}
+    for e in events:
+        if e["type"] == "message" and e.get("room"):
+            per_room.setdefault(e["room"], Counter())[e["sender"]] += 1
+    return sorted({c.most_common(1)[0][0] for c in per_room.values()})
+
+
+def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
+             port: int | None = None) -> int:
+    folder.mkdir(parents=True, exist_ok=True)
+    events = generate_community()
+    events_path = folder / "events.jsonl"
+    write_jsonl(events, events_path)
+    db = folder / "qunguan.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    hosts = _hosts(events)
+    password = settings.web_password or secrets.token_urlsafe(9)
+    settings = settings.model_copy(update={
+        "database_url": f"sqlite:///{db}",
+        "admins": ",".join(hosts),
+        "config": settings.config or EXAMPLE_CONFIG,
+        "web_password": password,
+    })
+    pipeline, deps = build(settings)
+    started = time.perf_counter()
+    replies = pipeline.process(parse_event(e) for e in events)
+    took = time.perf_counter() - started
+    with open(folder / "replies.jsonl", "w", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in replies)
+
+    with deps.engine.connect() as conn:
+        scope = resolve_scope(conn, settings, None, None, None)
+        rows = member_rows(conn, scope, report_fields(deps))
+    print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
+          f"数据库 {db}")
+    print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"
+          f"机器人回复 {len(replies)} 条（{folder / 'replies.jsonl'}）\n")
+    types = Counter(r["type"] for r in rows)
+    print("成员类型：" + "，".join(f"{label} {types.get(k.value, 0)}" for k, label in TYPE_LABELS.items()))
+    for kind in ("core", "lurker", "burst", "dormant"):
+        example = next((r for r in rows if r["type"] == kind), None)
+        if example:
+            print(f"  例：{example['name']} — {example['type_explain']}")
+    tags = Counter(t["name"] for r in rows for t in r.get("tags", []))
+    if tags:
+        print("\n标签：" + "，".join(f"{k} {v} 人" for k, v in tags.most_common()))
+        for name in list(tags)[:3]:
+            r = next(r for r in rows if any(t["name"] == name for t in r.get("tags", [])))
+            reason = next(t["reason"] for t in r["tags"] if t["name"] == name)
+            print(f"  例：{r['name']} — {name} ← {reason}")
+    levels = Counter(f"Lv{r['level']} {r['level_name']}" for r in rows)
+    print("\n等级：" + "，".join(f"{k} {v} 人" for k, v in sorted(levels.items())))
+    top = sorted(rows, key=lambda r: -r["points"])[:5]
+    print("积分前五：" + "，".join(f"{r['name']} {r['points']} 分（连续打卡 {r['streak']} 天）" for r in top))
+    with deps.engine.begin() as conn:
+        lists = current_lists(conn, deps, scope.at.replace(hour=9, minute=0) + timedelta(days=1))
+    first = lists[0] if lists else None
+    if first:
+        rooms = sorted({i.room_name for i in first.items})
+        print(f"\n运营 {first.operator_name} 明早 09:00 会收到的跟进清单：")
+        for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）"):
+            print(text)
+    print(f"\n管理员（示例）：{', '.join(hosts)}")
+    print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "
+          f"--config {settings.config}")
+    if serve:
+        try:
+            asyncio.run(serve_forever(pipeline, deps, port=port, note=f"  登录密码：{password}"))
+        except KeyboardInterrupt:
+            pass
+    return 0

@@ -1,0 +1,30 @@
+"""The services a command, page or job may use: one typed object, built once at start-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, select
+from sqlalchemy.engine import Connection
+
+from bot.core.settings import Settings
+from bot.features.checkins.service import Checkins
+from bot.features.points.service import Ledger
+from bot.features.tags.service import Tagging
+from bot.store.models import RoomOperator
+
+
+@dataclass(frozen=True)
+class Deps:
+    settings: Settings
+    engine: Engine
+    ledger: Ledger
+    checkins: Checkins
+    tagging: Tagging
+
+    def is_admin(self, member: str) -> bool:
+        return member in self.settings.admin_ids
+
+    def is_operator(self, conn: Connection, member: str) -> bool:
+        return conn.execute(select(RoomOperator.member).where(
+            RoomOperator.member == member).limit(1)).first() is not None

@@ -1,0 +1,1 @@
+"""Feature packages: each owns its service, pipeline hook, commands, pages and report fields."""

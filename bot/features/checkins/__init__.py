@@ -1,0 +1,1 @@
+"""Check-ins (打卡): tasks, streaks, make-up cards."""

@@ -1,0 +1,27 @@
+"""The check-in feature, as the wiring sees it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.core.config import Config
+from bot.core.feature import Feature
+from bot.features.checkins.commands import COMMANDS
+from bot.features.checkins.hook import CheckinHook
+from bot.features.checkins.report import streak_field
+from bot.features.checkins.service import seed_tasks
+
+
+def _seed(session: Session, config: Config) -> None:
+    seed_tasks(session, config.checkin_tasks)
+
+
+FEATURE = Feature(
+    name="checkins",
+    commands=tuple(COMMANDS),
+    hooks=lambda deps: [CheckinHook(deps.checkins)],
+    report=streak_field,
+    seed=_seed,
+)
+
+

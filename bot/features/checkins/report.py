@@ -1,0 +1,18 @@
+"""The report's check-in field: each member's streak of the default 打卡 task."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from bot.core.report import ReportExtra, ReportScope
+from bot.deps import Deps
+from bot.features.checkins.service import default_task_id, streaks
+
+
+def streak_field(deps: Deps) -> ReportExtra:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+        task_id = default_task_id(conn)
+        found = streaks(conn, task_id, None, scope.at.date()) if task_id is not None else {}
+        return {m: {"streak": found.get(m, 0)} for m in ids}
+
+    return extra

@@ -1,0 +1,1 @@
+"""Follow-up: operators, the daily list, and what was followed up."""

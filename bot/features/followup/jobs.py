@@ -1,0 +1,29 @@
+"""The follow-up's daily job: each operator's list, DM'd once per local day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.pipeline import enqueue
+from bot.core.scheduler import Job, JobContext
+from bot.core.settings import Settings
+from bot.features.followup.service import send_daily
+
+
+def daily_followup(ctx: JobContext, at: datetime) -> str:
+    """DM each operator today's follow-up list (once per local day, whatever happens)."""
+    with ctx.deps.engine.begin() as conn:
+        out = send_daily(conn, ctx.deps, at, ctx.bot_ids)
+        if out:
+            enqueue(conn, out, at)
+    return f"follow-up lists queued {len(out)} messages"
+
+
+def followup_trigger(settings: Settings) -> CronTrigger:
+    hour, _, minute = settings.followup_time.partition(":")
+    return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=settings.tz)
+
+
+DAILY_FOLLOWUP = Job("daily_followup", daily_followup, followup_trigger)

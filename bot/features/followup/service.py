@@ -1,0 +1,398 @@
+"""Follow-up lists in the store: operators, gathering facts, issuing lists, marking done."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection
+
+from bot.adapters.base import Outgoing
+from bot.core.directory import member_names, room_names
+from bot.deps import Deps
+from bot.features.member_types.service import NEW_DAYS
+from bot.store.db import bulk, upsert
+from bot.store.models import (
+    NO_ROOM,
+    Checkin,
+    CheckinTask,
+    DailyActivity,
+    FollowUpItem,
+    FollowUpList,
+    FollowUpRecord,
+    Membership,
+    MemberSnapshot,
+    MemberTag,
+    Room,
+    RoomOperator,
+    ScheduledList,
+)
+from tiers import followup as rules
+from tiers.checkin import streak_at
+from tiers.followup import Item, Lead, MemberFacts
+from tiers.levels import Progress, progress
+from tiers.types import Activity, classify_all
+
+DAY = 86400
+
+
+@dataclass(frozen=True)
+class OperatorList:
+    operator: str
+    operator_name: str
+    list_id: int | None
+    items: list[Item]
+
+
+# ---- operators ------------------------------------------------------------------------------
+def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[str]]:
+    """Operator → their rooms. Rooms without an operator fall back to the admins."""
+    rooms = list(conn.execute(select(Room.id).order_by(Room.name, Room.id)).scalars())
+    assigned: dict[str, list[str]] = defaultdict(list)
+    covered = set()
+    for room, member in conn.execute(select(RoomOperator.room, RoomOperator.member)):
+        assigned[member].append(room)
+        covered.add(room)
+    orphans = [r for r in rooms if r not in covered]
+    for admin in sorted(admins):
+        if orphans:
+            assigned[admin].extend(orphans)
+    order = {r: i for i, r in enumerate(rooms)}
+    return {m: sorted(set(rs), key=lambda r: order.get(r, 0)) for m, rs in assigned.items()}
+
+
+def seed_operators(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    upsert(conn, RoomOperator.__table__, [{"room": r, "member": m} for r, m in pairs],
+           ["room", "member"])
+
+
+# ---- facts ----------------------------------------------------------------------------------
+def _previous_list_at(conn: Connection, at: int) -> int:
+    last = conn.execute(select(func.max(FollowUpList.at)).where(
+        FollowUpList.scheduled, FollowUpList.at < at)).scalar()
+    return last if last is not None else at - DAY
+
+
+def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
+                  bot_ids: frozenset[str] = frozenset()) -> list[MemberFacts]:
+    """Facts for every current member of these rooms as of `at` (local), in room order.
+
+    Member types here are community-wide (all rooms, median split): the list is about the
+    member, and one pass over the daily counters gives both the type and the churn signs."""
+    tz = at.tzinfo
+    now = int(at.timestamp())
+    today = at.date()
+    since_prev = _previous_list_at(conn, now)
+    names = room_names(conn, rooms)
+
+    members_by_room: dict[str, list[tuple[str, int | None]]] = {}
+    for room in rooms:
+        q = select(Membership.member, Membership.joined_at).where(
+            Membership.room == room, Membership.active, Membership.first_at <= now)
+        members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in bot_ids]
+
+    # One pass over the counters: the type's two numbers over the window, presence days
+    # recently and before, and the last day each member spoke. It is the slowest read, so
+    # it runs on its own connection while the rest is gathered here.
+    window = deps.settings.window_days
+    pending = _in_background(conn, _activity_query(today, window))
+    member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
+    activity = {row[0]: tuple(row[1:]) for row in pending()}
+    points = {m: p for m, _, p, _ in member_rows}
+    member_names = {m: n for m, n, _, _ in member_rows}
+    # Only a recent first appearance can make a member new: older ones need no date.
+    recent = now - (NEW_DAYS + 1) * DAY
+    first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows
+                 if f >= recent}
+    everyone = {m for ms in members_by_room.values() for m, _ in ms}
+    typed = classify_all(
+        [Activity(m, *activity.get(m, (0, 0))[:2], first_day.get(m)) for m in everyone],
+        today=today, window_days=window, new_days=NEW_DAYS)
+
+    # Leads given since the previous list.
+    leads: dict[str, list[Lead]] = defaultdict(list)
+    q = select(MemberTag).where(MemberTag.lead, MemberTag.since > since_prev,
+                                MemberTag.since <= now)
+    for r in conn.execute(q):
+        leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz)))
+
+    broken = _broken_streaks(conn, today)
+    snap = {m: (t, lv) for m, t, lv in conn.execute(
+        select(MemberSnapshot.member, MemberSnapshot.type, MemberSnapshot.level).where(
+            MemberSnapshot.room == NO_ROOM))}
+    last_done = dict(conn.execute(select(FollowUpRecord.member, func.max(FollowUpRecord.at))
+                                  .group_by(FollowUpRecord.member)).all())
+    done_kinds: dict[str, set[str]] = defaultdict(set)
+    q = select(FollowUpRecord.member, FollowUpRecord.kind).where(
+        FollowUpRecord.at > now - rules.SUPPRESS_DAYS * DAY)
+    for m, kind in conn.execute(q):
+        done_kinds[m].add(kind)
+
+    facts: list[MemberFacts] = []
+    levels = deps.ledger.levels
+    ladder: dict[int, Progress] = {}
+    dates: dict[object, date] = {}
+    new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
+    nothing: frozenset[str] = frozenset()
+    for room in rooms:
+        joined = [(m, j) for m, j in members_by_room[room] if j is not None and new_from <= j <= now]
+        spoke = _spoke_since_join(conn, room, joined, tz)
+        room_name = names.get(room) or room
+        for m, j in members_by_room[room]:
+            _, _, recent, before, last_spoke = activity.get(m, _QUIET)
+            score = points.get(m) or 0
+            p = ladder.get(score)
+            if p is None:  # members share few distinct scores: compute each once
+                p = ladder[score] = progress(score, levels)
+            prev_type, prev_level = snap.get(m, _NO_SNAPSHOT)
+            t = typed.get(m)
+            done_at = last_done.get(m)
+            if last_spoke is not None and last_spoke not in dates:
+                dates[last_spoke] = _as_date(last_spoke)
+            new_join = j is not None and j >= new_from  # only a recent join can be "new"
+            facts.append(MemberFacts(
+                member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
+                joined_at=datetime.fromtimestamp(j, tz) if new_join else None,
+                spoke_since_join=not new_join or m in spoke,
+                type=t.type.value if t else None, previous_type=prev_type,
+                active_days_recent=recent, active_days_before=before,
+                silent_days=(today - dates[last_spoke]).days if last_spoke else None,
+                leads=tuple(leads[m]) if m in leads else (), broken_streak=broken.get(m),
+                level=p.level.n, level_name=p.level.name, previous_level=prev_level,
+                next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
+                level_ratio=p.ratio,
+                last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
+                done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
+            ))
+    return facts
+
+
+def _activity_query(today: date, window: int):
+    d = DailyActivity
+    recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
+    base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
+    window_from = today - timedelta(days=window - 1)
+    return select(
+        d.member,
+        func.count(func.distinct(case((d.day >= window_from, d.day)))),
+        func.sum(case((d.day >= window_from, d.counted), else_=0)),
+        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
+        func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
+        func.max(case((d.messages > 0, d.day))),
+    ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
+
+
+def _in_background(conn: Connection, query) -> Callable[[], list]:
+    """Start a read on a connection of its own (SQLite works without the GIL) and return a
+    function that waits for its rows. Other databases read inline."""
+    if conn.dialect.name != "sqlite":
+        rows = conn.execute(query).all()
+        return lambda: rows
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    engine = conn.engine
+
+    def read() -> list:
+        raw = engine.raw_connection()
+        try:
+            return raw.cursor().execute(sql).fetchall()
+        finally:
+            raw.close()
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(read)
+    pool.shutdown(wait=False)
+    return future.result
+
+
+_QUIET = (0, 0, 0, 0, None)
+_NO_SNAPSHOT = (None, None)
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz) -> set[str]:
+    if not joined:
+        return set()
+    first_day = {m: datetime.fromtimestamp(j, tz).date() for m, j in joined}
+    d = DailyActivity
+    q = select(d.member, d.day).where(d.room == room, d.messages > 0,
+                                      d.member.in_(list(first_day)),
+                                      d.day >= min(first_day.values()))
+    return {m for m, day in conn.execute(q) if _as_date(day) >= first_day[m]}
+
+
+def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]:
+    """Members whose streak of STREAK_MIN+ days ended the day before yesterday."""
+    yesterday, before = today - timedelta(days=1), today - timedelta(days=2)
+    out: dict[str, tuple[str, int]] = {}
+    tasks = dict(conn.execute(select(CheckinTask.id, CheckinTask.name)).all())
+    for task_id, task_name in tasks.items():
+        q = select(Checkin.member, Checkin.day).where(
+            Checkin.task_id == task_id, Checkin.day.in_([yesterday, before]))
+        days: dict[str, set[date]] = defaultdict(set)
+        for m, day in conn.execute(q):
+            days[m].add(_as_date(day))
+        candidates = [m for m, ds in days.items() if ds == {before}]
+        if not candidates:
+            continue
+        # Look back a week first; only streaks that fill it need a longer look.
+        lookback = 7
+        while candidates:
+            history: dict[str, set[date]] = defaultdict(set)
+            since = before - timedelta(days=lookback - 1)
+            for i in range(0, len(candidates), 900):
+                q = select(Checkin.member, Checkin.day).where(
+                    Checkin.task_id == task_id, Checkin.member.in_(candidates[i : i + 900]),
+                    Checkin.day >= since, Checkin.day <= before)
+                for m, day in conn.execute(q):
+                    history[m].add(_as_date(day))
+            longer = []
+            for m in candidates:
+                length = streak_at(history[m], before)
+                if length >= lookback and lookback < 3650:
+                    longer.append(m)
+                elif length >= rules.STREAK_MIN and m not in out:
+                    out[m] = (task_name, length)
+            candidates, lookback = longer, lookback * 8
+    return out
+
+
+# ---- lists ----------------------------------------------------------------------------------
+def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
+                bot_ids: frozenset[str] = frozenset()) -> list[Item]:
+    return rules.build_list(collect_facts(conn, deps, at, rooms, bot_ids), at)
+
+
+def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[Item], *,
+               scheduled: bool) -> int:
+    result = conn.execute(FollowUpList.__table__.insert().values(
+        operator=operator, at=int(at.timestamp()), day=at.date(), scheduled=scheduled))
+    list_id = result.inserted_primary_key[0]
+    bulk(conn, FollowUpItem.__table__.insert(), [
+        {"list_id": list_id, "n": i.n, "kind": i.kind, "member": i.member, "room": i.room,
+         "reason": i.reason, "action": i.action} for i in items])
+    return list_id
+
+
+def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
+    names = room_names(conn, rooms)
+    return [names.get(r, r) for r in rooms]
+
+
+def title(at: datetime, room_names: Sequence[str]) -> str:
+    shown = "、".join(room_names[:3]) + (" 等" if len(room_names) > 3 else "")
+    return f"📋 {at:%m-%d} 跟进清单（{shown}）"
+
+
+def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
+          scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> tuple[int, list[Item], list[str]]:
+    """Build, store and render one operator's list; returns (list id, items, messages)."""
+    items = build_items(conn, deps, at, rooms, bot_ids)
+    list_id = store_list(conn, operator, at, items, scheduled=scheduled)
+    return list_id, items, rules.render(items, title=title(at, _names_in_order(conn, rooms)))
+
+
+def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
+    """Remember each member's type and level, so the next list can say what changed."""
+    now = int(at.timestamp())
+    rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
+                       "at": now} for f in members}
+    upsert(conn, MemberSnapshot.__table__, list(rows.values()), ["room", "member"],
+           replace=["type", "level", "at"])
+
+
+def send_daily(conn: Connection, deps: Deps, at: datetime,
+               bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
+    """The scheduled run: each operator's list, once per local day, as DMs. Returns the
+    messages queued; an operator who already got today's list is skipped."""
+    assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
+    already = set(conn.execute(select(ScheduledList.operator).where(
+        ScheduledList.day == at.date())).scalars())
+    todo = {op: rooms for op, rooms in assigned.items() if op not in already and rooms}
+    if not todo:
+        return []
+    all_rooms = list(dict.fromkeys(r for rooms in todo.values() for r in rooms))
+    facts = collect_facts(conn, deps, at, all_rooms, bot_ids)  # once, shared by every operator
+    by_room: dict[str, list[MemberFacts]] = defaultdict(list)
+    for f in facts:
+        by_room[f.room].append(f)
+    out: list[Outgoing] = []
+    for operator, rooms in todo.items():
+        items = rules.build_list([f for r in rooms for f in by_room[r]], at)
+        list_id = store_list(conn, operator, at, items, scheduled=True)
+        conn.execute(ScheduledList.__table__.insert().values(
+            operator=operator, day=at.date(), list_id=list_id))
+        messages = rules.render(items, title=title(at, _names_in_order(conn, rooms)))
+        out += [Outgoing(text=m, to=operator) for m in messages]
+    snapshot(conn, at, facts)
+    return out
+
+
+def latest_list(conn: Connection, operator: str) -> FollowUpList | None:
+    row = conn.execute(select(FollowUpList).where(FollowUpList.operator == operator)
+                       .order_by(FollowUpList.id.desc()).limit(1)).first()
+    return FollowUpList.model_validate(row._mapping) if row else None
+
+
+def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str | None,
+              at: datetime) -> str:
+    """Record follow-ups for items of the operator's latest list. ValueError (Chinese) when
+    nothing can be recorded; numbers not on the list or done before are reported."""
+    latest = latest_list(conn, operator)
+    if latest is None:
+        raise ValueError("你还没有跟进清单。发 /report 看看今天的清单。")
+    items = {r.n: r for r in conn.execute(select(FollowUpItem).where(
+        FollowUpItem.list_id == latest.id))}
+    done = set(conn.execute(select(FollowUpRecord.n).where(
+        FollowUpRecord.list_id == latest.id)).scalars())
+    check = rules.check_done(numbers, items, done)
+    if not check.valid:
+        parts = []
+        if check.unknown:
+            top = f"1–{max(items)}" if items else "（清单是空的）"
+            parts.append(f"清单上没有第 {'、'.join(map(str, check.unknown))} 项（编号 {top}）")
+        if check.repeated:
+            parts.append(f"第 {'、'.join(map(str, check.repeated))} 项已经标记过了")
+        raise ValueError("；".join(parts) + "。没有记录任何内容。")
+    bulk(conn, FollowUpRecord.__table__.insert(), [
+        {"operator": operator, "member": items[n].member, "kind": items[n].kind,
+         "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
+         "note": note} for n in check.valid])
+    text = f"已记录第 {'、'.join(map(str, check.valid))} 项的跟进" + (f"（备注：{note}）" if note else "")
+    extra = []
+    if check.unknown:
+        extra.append(f"清单上没有第 {'、'.join(map(str, check.unknown))} 项")
+    if check.repeated:
+        extra.append(f"第 {'、'.join(map(str, check.repeated))} 项之前已标记")
+    return text + ("；" + "；".join(extra) if extra else "") + "。14 天内不会再因同样的原因提醒。"
+
+
+def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorList]:
+    """Each operator's list for today: the one already issued today, else a fresh one
+    (stored, so its numbers can be marked done)."""
+    out = []
+    names = member_names(conn)
+    for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
+        latest = latest_list(conn, operator)
+        if latest is not None and _as_date(latest.day) == at.date():
+            rows = conn.execute(select(FollowUpItem).where(FollowUpItem.list_id == latest.id)
+                                .order_by(FollowUpItem.n)).all()
+            room_name = room_names(conn, rooms)
+            items = [Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
+                          room_name.get(r.room, r.room), r.reason, r.action) for r in rows]
+            list_id = latest.id
+        else:
+            list_id, items, _ = issue(conn, deps, operator, rooms, at, scheduled=False)
+        out.append(OperatorList(operator, names.get(operator) or operator, list_id, items))
+    return out
+
+
+def done_numbers(conn: Connection, list_id: int) -> set[int]:
+    return set(conn.execute(select(FollowUpRecord.n).where(FollowUpRecord.list_id == list_id)).scalars())
+

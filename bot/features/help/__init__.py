@@ -1,0 +1,1 @@
+"""帮助: the command list, generated from the registry."""

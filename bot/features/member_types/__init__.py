@@ -1,0 +1,1 @@
+"""Member types: login days × speaking into core, lurker, burst and dormant."""

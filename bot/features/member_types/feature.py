@@ -1,0 +1,9 @@
+"""The member-types feature, as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.member_types.commands import COMMANDS
+from bot.features.member_types.report import type_fields
+
+FEATURE = Feature(name="member_types", commands=tuple(COMMANDS), report=type_fields)

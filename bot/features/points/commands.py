@@ -1,0 +1,109 @@
+"""我的等级 and 排行 for members; /points for managers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import case, func, select
+
+from bot.core.commands import Command, Ctx
+from bot.core.errors import UsageError
+from bot.features.checkins.service import cards_of, streak_of
+from bot.features.member_types.service import scope_for, type_members
+from bot.features.points.announce import announce_level_ups
+from bot.features.points.service import Award
+from bot.store.models import Member, Membership, PointsEntry
+from tiers.checkin import MAX_CARDS
+from tiers.levels import progress, progress_bar
+from tiers.ranking import rank
+
+
+def _typing(ctx: Ctx, member: str):
+    scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
+    return type_members(ctx.batch.conn, ctx.now, scope).get(member)
+
+
+
+def me(ctx: Ctx, args: list[str]) -> str:
+    conn, deps = ctx.batch.conn, ctx.deps
+    points = conn.execute(select(Member.points).where(Member.id == ctx.msg.sender)).scalar() or 0
+    p = progress(points, deps.ledger.levels)
+    lines = [f"Lv{p.level.n}「{p.level.name}」 · {points} 积分"]
+    if p.next:
+        lines.append(f"{progress_bar(p.ratio)} 距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分")
+    else:
+        lines.append("已是最高等级，了不起！")
+    task = deps.checkins.default_task(ctx.msg.room)
+    if task:
+        streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)
+        cards = cards_of(conn, ctx.msg.sender, task.id)
+        lines.append(f"「{task.name}」连续 {streak} 天 · 补签卡 {cards}/{MAX_CARDS} 张")
+    typing = _typing(ctx, ctx.msg.sender)
+    if typing:
+        lines.append(typing.explain())
+    return "\n".join(lines)
+
+
+_PERIODS = {"today": "今日", "今日": "今日", "今天": "今日", "week": "本周", "本周": "本周",
+            "周": "本周", "month": "本月", "本月": "本月", "月": "本月", "all": "总", "总": "总",
+            "全部": "总"}
+
+
+def rank_(ctx: Ctx, args: list[str]) -> str:
+    period = _PERIODS.get(args[0].lower() if args else "all")
+    if period is None:
+        raise UsageError(f"不认识「{args[0]}」，可以用：今日、本周、本月、总（today/week/month/all）。")
+    conn, today = ctx.batch.conn, ctx.today
+    start = {"今日": today, "本周": today - timedelta(days=today.weekday()),
+             "本月": today.replace(day=1), "总": None}[period]
+    q = select(PointsEntry.member, func.sum(PointsEntry.delta)).group_by(PointsEntry.member)
+    if start is not None:
+        q = q.where(PointsEntry.day >= start, PointsEntry.day <= today)
+    if ctx.msg.room:
+        q = q.join(Membership, (Membership.member == PointsEntry.member)
+                   & (Membership.room == ctx.msg.room)).where(Membership.active)
+    else:
+        # Everyone except members who left every group they were in.
+        left = select(Membership.member).group_by(Membership.member).having(
+            func.max(case((Membership.active, 1), else_=0)) == 0)
+        q = q.where(PointsEntry.member.not_in(left))
+    excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids
+    totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
+    names = dict(conn.execute(select(Member.id, Member.name).where(Member.id.in_(list(totals)))).all())
+    board = rank(totals, {m: n or m for m, n in names.items()}, limit=10)
+    where = "本群" if ctx.msg.room else "全部"
+    if not board:
+        return f"{where}{period}积分榜还是空的，快来打卡吧！"
+    lines = [f"🏆 {where}{period}积分榜"]
+    lines += [f"{e.rank}. {e.name} {e.points} 分" for e in board]
+    return "\n".join(lines)
+
+
+def points_(ctx: Ctx, args: list[str]) -> str:
+    if len(args) < 3:
+        raise UsageError("请写出成员、分数和原因。")
+    member, name = ctx.member(args[0])
+    raw = args[1].replace("＋", "+").replace("－", "-")
+    try:
+        delta = int(raw)
+    except ValueError:
+        raise UsageError(f"分数应为整数，例如 +20 或 -5，你写的是「{args[1]}」。") from None
+    if delta == 0 or abs(delta) > 100_000:
+        raise UsageError("分数应为非零整数，且绝对值不超过 100000。")
+    reason = " ".join(args[2:])[:100]
+    change = ctx.deps.ledger.award(ctx.batch, [Award(
+        member, delta, "manual", int(ctx.msg.ts.timestamp()), ctx.today, ctx.msg.room,
+        reason=reason, ref=ctx.msg.id, by=ctx.msg.sender)])[member]
+    ctx.reply(f"已为 {name} {'加' if delta > 0 else '扣'} {abs(delta)} 分（{reason}），"
+              f"{change.before} → {change.after} 分。")
+    announce_level_ups(ctx.batch, [change])
+    return None
+
+
+COMMANDS = [
+    Command("me", ("我的等级",), "我的等级（/me）", "看等级、积分、连续打卡和成员类型", me),
+    Command("rank", ("排行",), "排行 [今日|本周|本月|总]（/rank [today|week|month|all]）",
+            "积分排行榜", rank_),
+    Command("points", ("调积分",), "/points @成员 +20 原因（调积分 @成员 -5 原因）",
+            "手动加减积分，记入流水", points_, admin=True),
+]

@@ -1,0 +1,84 @@
+"""The points ledger: every change is a row, and the member's cached total moves with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+
+from bot.core.pipeline import Batch
+from bot.store.db import bulk
+from bot.store.models import NO_ROOM, Member, PointsEntry
+from tiers.levels import DEFAULT_LEVELS, Level, levels_crossed
+
+
+@dataclass(frozen=True)
+class Award:
+    member: str
+    delta: int
+    kind: str  # checkin | streak_bonus | speaking | manual | makeup
+    ts: int
+    day: date
+    room: str | None = None
+    reason: str | None = None
+    ref: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True)
+class PointsChange:
+    """One member's points before and after an award, and the levels reached on the way."""
+
+    member: str
+    before: int
+    after: int
+    reached: tuple[Level, ...]  # levels crossed upwards, lowest first
+    room: str | None  # where the last award of the batch happened (None: 1:1)
+
+
+_INSERT = PointsEntry.__table__.insert()
+_ADD_POINTS = (update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
+               .values(points=Member.__table__.c.points + bindparam("d")))
+
+
+class Ledger:
+    def __init__(self, levels: Sequence[Level] = DEFAULT_LEVELS) -> None:
+        self.levels = tuple(levels)
+
+    def points_of(self, conn: Connection, members: Sequence[str]) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for i in range(0, len(members), 900):
+            part = list(members[i : i + 900])
+            out.update(conn.execute(select(Member.id, Member.points).where(Member.id.in_(part))).all())
+        return out
+
+    def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, PointsChange]:
+        """Write ledger rows and move totals; returns each member's change.
+
+        Members must already be stored (the batch flushes them first)."""
+        awards = [a for a in awards if a.delta]
+        if not awards:
+            return {}
+        conn = batch.conn
+        members = sorted({a.member for a in awards})
+        before = self.points_of(conn, members)
+        bulk(conn, _INSERT, [
+            {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,
+             "reason": a.reason, "room": a.room or NO_ROOM, "ref": a.ref, "by": a.by}
+            for a in awards
+        ])
+        delta: dict[str, int] = {}
+        where: dict[str, str | None] = {}
+        for a in awards:
+            delta[a.member] = delta.get(a.member, 0) + a.delta
+            where[a.member] = a.room
+        bulk(conn, _ADD_POINTS, [{"mid": m, "d": d} for m, d in delta.items()])
+        out = {}
+        for m in members:
+            old = before.get(m, 0)
+            new = old + delta[m]
+            out[m] = PointsChange(m, old, new, tuple(levels_crossed(old, new, self.levels)), where[m])
+        return out

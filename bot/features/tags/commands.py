@@ -1,0 +1,217 @@
+"""Manager commands for tags: rules, previews, manual tags, why a member has a tag."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.core.commands import Command, Ctx
+from bot.core.errors import UsageError
+from bot.core.numbers import positive_int
+from bot.features.tags.service import add_rule, delete_rule, format_tag, held_now, set_group
+from bot.store.models import DailyActivity, EventLog, Member, MemberTag, Room
+from tagging.decide import hits_reached
+from tagging.rules import (
+    BOTH_USAGE,
+    CountRule,
+    KeywordRule,
+    RuleSyntaxError,
+    Scope,
+    parse_rule_args,
+    validate_tag,
+)
+
+PREVIEW_DAYS = 90  # history a preview reads; older messages are not looked at
+PREVIEW_MAX_MESSAGES = 200_000
+RULE_USAGE = "/rule add|preview <规则>（见 /rules）· /rule del 编号"
+
+
+def _room_id(ctx: Ctx):
+    def resolve(name: str) -> str:
+        found = ctx.batch.conn.execute(select(Room.id).where(
+            (Room.id == name) | (Room.name == name))).scalars().all()
+        if len(found) != 1:
+            raise UsageError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
+        return found[0]
+    return resolve
+
+
+def _parse(ctx: Ctx, args: list[str]) -> KeywordRule | CountRule:
+    try:
+        rule = parse_rule_args(args)
+    except RuleSyntaxError as exc:
+        raise UsageError(str(exc), show_usage=False) from None
+    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms":
+        resolve = _room_id(ctx)
+        rule = replace(rule, scope=Scope("rooms", tuple(resolve(r) for r in rule.scope.rooms)))
+    return rule
+
+
+def rule(ctx: Ctx, args: list[str]) -> str:
+    if not args:
+        raise UsageError("请写出要做什么：add（添加）、preview（预览）或 del（删除）。")
+    sub, rest = args[0].lower(), args[1:]
+    if sub in ("add", "添加"):
+        try:
+            saved = add_rule(ctx.batch.conn, ctx.deps.tagging, rest, by=ctx.msg.sender,
+                             at=int(ctx.msg.ts.timestamp()), resolve_room=_room_id(ctx))
+        except RuleSyntaxError as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        return f"已添加规则：{saved.describe()}\n之后的新消息会按它自动打标签。"
+    if sub in ("preview", "预览"):
+        return _preview(ctx, _parse(ctx, rest))
+    if sub in ("del", "delete", "删除"):
+        if len(rest) != 1:
+            raise UsageError("请写出一个规则编号，例如 /rule del 3（编号见 /rules）。")
+        rule_id = positive_int(rest[0].lstrip("#"), "规则编号")
+        try:
+            tag_name, removed = delete_rule(ctx.batch.conn, ctx.deps.tagging, rule_id)
+        except LookupError as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        return (f"已删除规则 #{rule_id}（{tag_name}），并撤下了它自动打的 {removed} 个标签；"
+                "手动标签不受影响。")
+    raise UsageError(f"不认识「{args[0]}」，可以用 add、preview 或 del。")
+
+
+def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
+    conn = ctx.batch.conn
+    now = ctx.msg.ts
+    at = int(now.timestamp())
+    who: dict[str, str] = {}
+    if isinstance(parsed, CountRule):
+        start = ctx.today - timedelta(days=parsed.days - 1)
+        q = select(DailyActivity.member).where(
+            DailyActivity.day >= start, DailyActivity.day <= ctx.today).group_by(
+            DailyActivity.member).having(func.sum(DailyActivity.messages) >= parsed.threshold)
+        for m in conn.execute(q).scalars():
+            who[m] = ""
+        basis = f"按近 {parsed.days} 天的发言数"
+    else:
+        matcher = ctx.deps.tagging.preview_matcher(parsed)
+        hits: dict[str, list[int]] = defaultdict(list)
+        first: dict[str, str] = {}
+        since = at - PREVIEW_DAYS * 86400
+        rows = conn.execute(select(EventLog.member, EventLog.room, EventLog.ts, EventLog.text).where(
+            EventLog.type == "message", EventLog.kind.is_(None), EventLog.ts > since,
+            EventLog.ts <= at).order_by(EventLog.ts.desc()).limit(PREVIEW_MAX_MESSAGES))
+        for member, room, ts, text in rows:
+            if matcher.match(text, room or None):
+                hits[member].append(ts)
+                first.setdefault(member, text)
+        for m, times in hits.items():
+            dts = [datetime.fromtimestamp(t) for t in times]
+            if any(hits_reached(dts, datetime.fromtimestamp(t), parsed) for t in times) and (
+                    not parsed.expire_days or max(times) > at - parsed.expire_days * 86400):
+                who[m] = first[m]
+        basis = f"按近 {PREVIEW_DAYS} 天的聊天记录"
+    if not who:
+        return f"预览：{basis}，没有成员会得到「{parsed.tag}」。规则还没保存。"
+    names = dict(conn.execute(select(Member.id, Member.name).where(Member.id.in_(list(who)[:900]))).all())
+    already = set(conn.execute(select(MemberTag.member).where(
+        MemberTag.tag == parsed.tag, held_now(at))).scalars())
+    shown = sorted(who, key=lambda m: names.get(m) or m)[:10]
+    lines = [f"预览：{basis}，{len(who)} 人会得到「{parsed.tag}」（其中 {len(already & who.keys())} 人已有）："]
+    for m in shown:
+        quote = f"：「{who[m][:20]}」" if who[m] else ""
+        lines.append(f"· {names.get(m) or m}{quote}")
+    if len(who) > 10:
+        lines.append(f"……还有 {len(who) - 10} 人")
+    lines.append("规则还没保存，确认后用 /rule add 加上同样的参数。")
+    return "\n".join(lines)
+
+
+def rules_(ctx: Ctx, args: list[str]) -> str:
+    rs = ctx.deps.tagging.current(ctx.batch.conn)
+    if not rs.rules:
+        return "还没有标签规则。例如：/rule add keyword 意向 多少钱,价格 lead=yes"
+    lines = ["标签规则："] + [r.describe() for r in rs.rules.values()]
+    if rs.exclusive:
+        lines.append("互斥组：" + "、".join(sorted(rs.exclusive)))
+    return "\n".join(lines)
+
+
+def _tag_arg(value: str) -> str:
+    try:
+        return validate_tag(value)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def tag(ctx: Ctx, args: list[str]) -> str:
+    if len(args) != 2:
+        raise UsageError("请写出成员和一个标签。")
+    member, name = ctx.member(args[0])
+    tag_name = _tag_arg(args[1])
+    at = int(ctx.msg.ts.timestamp())
+    by = ctx.batch.conn.execute(select(Member.name).where(Member.id == ctx.msg.sender)).scalar()
+    rs = ctx.deps.tagging.current(ctx.batch.conn)
+    ctx.deps.tagging.apply(ctx.batch.conn, rs, MemberTag(member=member, tag=tag_name, source="manual",
+                                                    by=by or ctx.msg.sender, at=at, since=at))
+    return f"已给 {name} 打上「{tag_name}」。"
+
+
+def untag(ctx: Ctx, args: list[str]) -> str:
+    if len(args) != 2:
+        raise UsageError("请写出成员和要去掉的标签。")
+    member, name = ctx.member(args[0])
+    tag_name = _tag_arg(args[1])
+    if not ctx.deps.tagging.remove(ctx.batch.conn, member, tag_name):
+        raise UsageError(f"{name} 没有「{tag_name}」这个标签。", show_usage=False)
+    return f"已去掉 {name} 的「{tag_name}」。规则之后再命中时仍可能重新打上。"
+
+
+def tags_(ctx: Ctx, args: list[str]) -> str:
+    if len(args) != 1:
+        raise UsageError("请写出一位成员。")
+    member, name = ctx.member(args[0])
+    at = int(ctx.msg.ts.timestamp())
+    rows = ctx.deps.tagging.held(ctx.batch.conn, member, at)
+    if not rows:
+        return f"{name} 还没有标签。"
+    tz, rules = ctx.deps.settings.tz, ctx.deps.tagging.current(ctx.batch.conn).rules
+    lines = [format_tag(r, tz, rules) for r in sorted(rows, key=lambda r: r.since)]
+    return "\n".join([f"{name} 的标签：", *lines])
+
+
+def tagged(ctx: Ctx, args: list[str]) -> str:
+    if len(args) != 1:
+        raise UsageError("请写出一个标签。")
+    tag_name = _tag_arg(args[0])
+    at = int(ctx.msg.ts.timestamp())
+    q = select(Member.id, Member.name).join(MemberTag, MemberTag.member == Member.id).where(
+        MemberTag.tag == tag_name, held_now(at)).order_by(Member.name)
+    rows = ctx.batch.conn.execute(q).all()
+    if not rows:
+        return f"目前没有成员有「{tag_name}」。"
+    names = [n or m for m, n in rows]
+    more = f"……共 {len(names)} 人" if len(names) > 30 else ""
+    return f"有「{tag_name}」的成员（{len(names)} 人）：" + "、".join(names[:30]) + more
+
+
+def group(ctx: Ctx, args: list[str]) -> str:
+    if len(args) != 2 or args[1].lower() not in ("exclusive", "互斥", "normal", "普通"):
+        raise UsageError("请写出组名和 exclusive（互斥）或 normal（普通）。")
+    exclusive = args[1].lower() in ("exclusive", "互斥")
+    try:
+        set_group(ctx.batch.conn, ctx.deps.tagging, args[0], exclusive)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if exclusive:
+        return f"标签组「{args[0]}」设为互斥：每位成员最多保留其中一个标签，新的替换旧的。"
+    return f"标签组「{args[0]}」设为普通：成员可以同时有其中多个标签。"
+
+
+COMMANDS = [
+    Command("rule", ("规则",), BOTH_USAGE.replace("\n或：", " · ") + " · /rule preview <同 add> · /rule del 编号",
+            "添加、预览、删除标签规则", rule, admin=True),
+    Command("rules", ("规则列表",), "/rules（规则列表）", "查看标签规则", rules_, admin=True),
+    Command("tag", ("打标签",), "/tag @成员 标签（打标签 @成员 标签）", "手动打标签", tag, admin=True),
+    Command("untag", ("去标签",), "/untag @成员 标签（去标签 @成员 标签）", "去掉标签", untag, admin=True),
+    Command("tags", ("查标签",), "/tags @成员（查标签 @成员）", "看成员的标签和来由", tags_, admin=True),
+    Command("tagged", ("标签成员",), "/tagged 标签（标签成员 标签）", "列出有某个标签的成员", tagged, admin=True),
+    Command("group", ("标签组",), "/group 组名 exclusive|normal（标签组 组名 互斥）",
+            "设置标签组是否互斥", group, admin=True),
+]

@@ -1,0 +1,27 @@
+"""The tags feature, as the wiring sees it."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from bot.core.config import Config
+from bot.core.feature import Feature
+from bot.features.tags.commands import COMMANDS
+from bot.features.tags.hook import TaggingHook
+from bot.features.tags.jobs import DAILY_TAGS
+from bot.features.tags.report import tag_fields
+from bot.features.tags.service import seed_rules
+
+
+def _seed(session: Session, config: Config) -> None:
+    seed_rules(session.connection(), config.tag_rules, config.tag_groups)
+
+
+FEATURE = Feature(
+    name="tags",
+    commands=tuple(COMMANDS),
+    hooks=lambda deps: [TaggingHook(deps.tagging)],
+    report=tag_fields,
+    seed=_seed,
+    jobs=(DAILY_TAGS,),
+)

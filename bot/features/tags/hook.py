@@ -1,0 +1,166 @@
+"""The tagging hook: keyword rules on every chat message, count rules as members talk."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, select
+
+from bot.core.events import Event, Message
+from bot.core.pipeline import Batch, Hook, epoch
+from bot.features.tags.service import DAY, RuleSet, Tagging
+from bot.store.db import bulk, upsert
+from bot.store.models import DailyActivity, KeywordHit, MemberTag
+from tagging.decide import hits_reached
+from tagging.reasons import excerpt
+from tagging.rules import KeywordRule
+
+_KEYWORD_UPSERTS: dict[str, object] = {}
+
+
+def _keyword_upsert(dialect: str):
+    """Give or refresh a rule tag, unless the member holds it by hand; a refreshed tag keeps
+    its `since` unless it had expired."""
+    if dialect not in _KEYWORD_UPSERTS:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        table = MemberTag.__table__
+        stmt = insert(table)
+        ex, t = stmt.excluded, table.c
+        stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
+        set_ = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
+        set_["since"] = case((stale, ex.since), else_=t.since)
+        _KEYWORD_UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["member", "tag"], set_=set_, where=t.source != "manual")
+    return _KEYWORD_UPSERTS[dialect]
+
+
+class TaggingHook(Hook):
+    """Matches every chat message against the keyword rules, and keeps each talker's recent
+    messages per day in memory so count rules cost no query per batch; writes at flush."""
+
+    def __init__(self, tagging: Tagging) -> None:
+        self.tagging = tagging
+        self._hits: list[tuple[Message, list]] = []
+        self._talkers: dict[str, int] = {}
+        self._recent: dict[str, dict[date, int]] = {}  # member → local day → messages
+        self._rs: RuleSet | None = None
+
+    def reset(self) -> None:
+        self._hits.clear()
+        self._talkers.clear()
+        self._recent.clear()
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        rs = self.tagging.current(batch.conn)
+        if rs is not self._rs:
+            self._recent.clear()  # new rules may look further back than what is cached
+        self._rs = rs
+        self._hits.clear()
+        self._talkers.clear()
+        batch.flush_hooks.append(self._flush)
+        if rs.count_rules:
+            self._preload(batch, rs, events)
+
+    def _preload(self, batch: Batch, rs: RuleSet, events: Sequence[Event]) -> None:
+        """Read the recent days of talkers this process has not seen yet (once each)."""
+        unknown = sorted({e.sender for e in events if isinstance(e, Message)} - self._recent.keys())
+        if not unknown:
+            return
+        longest = max(r.days for r in rs.count_rules)
+        since = batch.day(min(e.ts for e in events)) - timedelta(days=longest)
+        d = DailyActivity
+        for m in unknown:
+            self._recent[m] = {}
+        for i in range(0, len(unknown), 900):
+            q = select(d.member, d.day, func.sum(d.messages)).where(
+                d.member.in_(unknown[i : i + 900]), d.day >= since).group_by(d.member, d.day)
+            for m, day, n in batch.conn.execute(q):
+                self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        rs = self._rs
+        assert rs is not None
+        if rs.count_rules:
+            at = epoch(msg.ts)
+            self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
+            days = self._recent.setdefault(msg.sender, {})
+            day = batch.day(msg.ts)
+            days[day] = days.get(day, 0) + 1
+        if msg.kind != "text" or not msg.text:
+            return
+        hits = rs.matcher.match(msg.text, msg.room)
+        if hits:
+            self._hits.append((msg, hits))
+
+    def _window_totals(self, rs: RuleSet, members: Sequence[str], today: date) -> dict[int, dict[str, int]]:
+        longest = max(r.days for r in rs.count_rules)
+        oldest = today - timedelta(days=longest)
+        totals: dict[int, dict[str, int]] = {r.id: {} for r in rs.count_rules}
+        for m in members:
+            days = self._recent.get(m, {})
+            for day in [d for d in days if d <= oldest]:
+                del days[day]  # out of every window from now on
+            for rule in rs.count_rules:
+                start = today - timedelta(days=rule.days - 1)
+                totals[rule.id][m] = sum(n for d, n in days.items() if start <= d <= today)
+        return totals
+
+    def _flush(self, batch: Batch) -> None:
+        rs = self.tagging.current(batch.conn, recheck=False)  # unless a command changed rules
+        rules_changed = rs is not self._rs
+        if rules_changed:
+            self._recent.clear()
+        self._rs = rs
+        conn, tz = batch.conn, batch.settings.tz
+        if self._hits:
+            # Hits are kept only where a rule counts them (hits=N within days=D); a one-hit
+            # rule's tag already records the message that triggered it.
+            rows = [{"member": m.sender, "rule_id": h.rule_id, "ts": epoch(m.ts), "message_id": m.id}
+                    for m, hits in self._hits for h in hits if h.rule_id in rs.counted_hits]
+            upsert(conn, KeywordHit.__table__, rows, ["rule_id", "message_id"])
+            latest: dict[tuple[str, int], tuple[Message, str]] = {}
+            for m, hits in self._hits:
+                for h in hits:
+                    latest[(m.sender, h.rule_id)] = (m, h.keyword)
+            self._hits.clear()
+            simple: list[dict] = []
+            for (member, rule_id), (m, keyword) in latest.items():
+                rule = rs.rules.get(rule_id)
+                if not isinstance(rule, KeywordRule):
+                    continue
+                at = epoch(m.ts)
+                if rule.hits > 1:
+                    times = conn.execute(select(KeywordHit.ts).where(
+                        KeywordHit.member == member, KeywordHit.rule_id == rule_id,
+                        KeywordHit.ts > at - rule.days * DAY, KeywordHit.ts <= at)).scalars()
+                    if not hits_reached([datetime.fromtimestamp(t) for t in times],
+                                        datetime.fromtimestamp(at), rule):
+                        continue
+                # Plain dicts: building a model object per hit costs more than storing it.
+                row = {
+                    "member": member, "tag": rule.tag, "source": "keyword", "rule_id": rule_id,
+                    "grp": rule.group or rs.tag_groups.get(rule.tag), "keyword": keyword,
+                    "message_id": m.id, "excerpt": excerpt(m.text, around=keyword), "by": None,
+                    "count": None, "days": None, "at": at, "since": at,
+                    "expires_at": at + rule.expire_days * DAY if rule.expire_days else None,
+                    "lead": rule.lead,
+                }
+                if row["grp"] in rs.exclusive:
+                    self.tagging.apply(conn, rs, MemberTag(**row))  # needs the member's other tags
+                else:
+                    simple.append(row)
+            # Most hits need no look at other tags: one statement gives or refreshes them all.
+            bulk(conn, _keyword_upsert(conn.dialect.name), simple)
+        if self._talkers and rs.count_rules:
+            members = sorted(self._talkers)
+            at = max(self._talkers.values())
+            self._talkers.clear()
+            today = datetime.fromtimestamp(at, tz).date()
+            totals = None if rules_changed else self._window_totals(rs, members, today)
+            self.tagging.evaluate_counts(conn, rs, members, at, tz, totals)
+
+

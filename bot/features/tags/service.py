@@ -1,0 +1,255 @@
+"""Tags in the store: applying rule hits and count rules, manual tags, expiry, provenance."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy.engine import Connection
+
+from bot.store.db import bulk, upsert
+from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule
+from tagging.decide import HeldTag, exclusive_displaced
+from tagging.matcher import KeywordMatcher, Tokenizer
+from tagging.reasons import Provenance, format_tag_line
+from tagging.rules import (
+    CountRule,
+    KeywordRule,
+    Rule,
+    Scope,
+    format_rule_args,
+    parse_rule_args,
+    validate_group,
+)
+
+DAY = 86400
+
+
+def rule_from_row(row: TagRule) -> Rule:
+    return parse_rule_args(json.loads(row.args), rule_id=row.id or 0)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    stamp: tuple
+    rules: dict[int, Rule]
+    matcher: KeywordMatcher
+    count_rules: tuple[CountRule, ...]
+    exclusive: frozenset[str]
+    tag_groups: dict[str, str]  # tag → group, from rules
+    counted_hits: frozenset[int]  # keyword rules that need several hits
+
+
+def _stamp(conn: Connection) -> tuple:
+    rules = conn.execute(select(func.count(), func.max(TagRule.id), func.sum(
+        TagRule.active.cast(TagRule.id.type)))).one()
+    groups = conn.execute(select(func.count(), func.sum(
+        TagGroup.exclusive.cast(TagRule.id.type)))).one()
+    return (*rules, *groups)
+
+
+def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Provenance:
+    rule = rules.get(row.rule_id) if row.rule_id is not None else None
+    return Provenance(source=row.source, rule_id=row.rule_id, keyword=row.keyword,
+                      message_id=row.message_id, at=datetime.fromtimestamp(row.at, tz),
+                      excerpt=row.excerpt, by=row.by, count=row.count, days=row.days,
+                      threshold=rule.threshold if isinstance(rule, CountRule) else None)
+
+
+def held_now(at: int):
+    """Condition for tags held at epoch `at`: given by then and not expired."""
+    return (MemberTag.since <= at) & or_(MemberTag.expires_at.is_(None), MemberTag.expires_at > at)
+
+
+class Tagging:
+    """The rule set (rebuilt only when rules change) and the writes that tags need."""
+
+    def __init__(self, tokenizer: Tokenizer) -> None:
+        self.tokenizer = tokenizer
+        self.ruleset: RuleSet | None = None
+        self.changed = False  # set by commands that change rules or groups
+
+    def current(self, conn: Connection, *, recheck: bool = True) -> RuleSet:
+        """The rule set; re-read when the stored rules changed (checked once per batch,
+        and whenever a command in this process changed them)."""
+        if self.ruleset is not None and not recheck and not self.changed:
+            return self.ruleset
+        self.changed = False
+        stamp = _stamp(conn)
+        if self.ruleset is None or self.ruleset.stamp != stamp:
+            rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
+            rules = {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
+            keyword = [r for r in rules.values() if isinstance(r, KeywordRule)]
+            count = tuple(r for r in rules.values() if isinstance(r, CountRule))
+            exclusive = frozenset(conn.execute(select(TagGroup.name).where(TagGroup.exclusive)).scalars())
+            groups = {r.tag: r.group for r in rules.values() if r.group}
+            self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
+                                   exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1))
+        return self.ruleset
+
+    def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
+        """A matcher for one unsaved rule (its words join the shared dictionary)."""
+        return KeywordMatcher([rule], self.tokenizer)
+
+    # ---- writing tags ----------------------------------------------------------------
+    def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
+        rows = conn.execute(select(MemberTag).where(MemberTag.member == member, held_now(at))).all()
+        return [MemberTag.model_validate(r._mapping) for r in rows]
+
+    def apply(self, conn: Connection, rs: RuleSet, row: MemberTag) -> bool:
+        """Give a member a tag (or refresh its reason). Returns False when it was not applied:
+        a rule never overrides a manual tag, nor displaces one from an exclusive group."""
+        held = self.held(conn, row.member, row.at)
+        current = next((h for h in held if h.tag == row.tag), None)
+        group = row.grp or rs.tag_groups.get(row.tag)
+        decision = exclusive_displaced(
+            [HeldTag(h.tag, "manual" if h.source == "manual" else "rule", h.rule_id, h.grp,
+                     datetime.fromtimestamp(h.since)) for h in held],
+            row.tag, group, rs.exclusive, source="manual" if row.source == "manual" else "rule")
+        if not decision.apply:
+            return False
+        if decision.remove:
+            conn.execute(delete(MemberTag).where(MemberTag.member == row.member,
+                                                 MemberTag.tag.in_(decision.remove)))
+        values = row.model_dump()
+        values["grp"] = group
+        if current is not None:
+            values["since"] = current.since
+        upsert(conn, MemberTag.__table__, [values], ["member", "tag"],
+               replace=[k for k in values if k not in ("member", "tag")])
+        return True
+
+    def remove(self, conn: Connection, member: str, tag: str, *, only_source: str | None = None,
+               rule_id: int | None = None) -> int:
+        q = delete(MemberTag).where(MemberTag.member == member, MemberTag.tag == tag)
+        if only_source:
+            q = q.where(MemberTag.source == only_source)
+        if rule_id is not None:
+            q = q.where(MemberTag.rule_id == rule_id)
+        return conn.execute(q).rowcount
+
+    # ---- rules over time ---------------------------------------------------------------
+    def evaluate_counts(self, conn: Connection, rs: RuleSet, members: Sequence[str], at: int,
+                        tz: ZoneInfo, totals: dict[int, dict[str, int]] | None = None) -> None:
+        """Apply or drop every count rule's tag for these members as of epoch `at`.
+
+        `totals` (rule id → member → messages in the rule's window) may come from the
+        caller; otherwise they are read from the daily counters. Only what changes is
+        written: new holders get the tag, holders below the threshold lose it, and the
+        others have their count refreshed in one statement."""
+        if not rs.count_rules or not members:
+            return
+        today = datetime.fromtimestamp(at, tz).date()
+        for rule in rs.count_rules:
+            counted = totals.get(rule.id, {}) if totals is not None else None
+            found: dict[str, int] = {}
+            holders: set[str] = set()
+            for i in range(0, len(members), 900):
+                part = list(members[i : i + 900])
+                if counted is None:
+                    start = today - timedelta(days=rule.days - 1)
+                    q = select(DailyActivity.member, func.sum(DailyActivity.messages)).where(
+                        DailyActivity.member.in_(part), DailyActivity.day >= start,
+                        DailyActivity.day <= today).group_by(DailyActivity.member)
+                    found.update({m: n or 0 for m, n in conn.execute(q)})
+                holders.update(conn.execute(select(MemberTag.member).where(
+                    MemberTag.member.in_(part), MemberTag.tag == rule.tag,
+                    MemberTag.rule_id == rule.id)).scalars())
+            counts = counted if counted is not None else found
+            refresh = []
+            for m in members:
+                n = counts.get(m, 0)
+                if n >= rule.threshold:
+                    if m in holders:
+                        refresh.append({"m": m, "n": n, "at": at})
+                    else:
+                        self.apply(conn, rs, MemberTag(
+                            member=m, tag=rule.tag, source="count", rule_id=rule.id, count=n,
+                            days=rule.days, at=at, since=at))
+                elif m in holders:
+                    self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
+            if refresh:
+                bulk(conn, update(MemberTag.__table__).where(
+                    MemberTag.__table__.c.member == bindparam("m"),
+                    MemberTag.__table__.c.tag == rule.tag,
+                    MemberTag.__table__.c.rule_id == rule.id)
+                    .values(count=bindparam("n"), at=bindparam("at")), refresh)
+
+    def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
+        """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
+        conn.execute(delete(MemberTag).where(MemberTag.expires_at.is_not(None),
+                                             MemberTag.expires_at <= at))
+        rs = self.current(conn)
+        if not rs.count_rules:
+            return
+        longest = max(r.days for r in rs.count_rules)
+        since = datetime.fromtimestamp(at, tz).date() - timedelta(days=longest)
+        active = set(conn.execute(select(DailyActivity.member).where(
+            DailyActivity.day >= since, DailyActivity.messages > 0).distinct()).scalars())
+        holders = set(conn.execute(select(MemberTag.member).where(
+            MemberTag.source == "count")).scalars())
+        self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
+
+
+def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:
+    return format_tag_line(row.tag, provenance_of(row, tz, rules))
+
+
+def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str, at: int,
+             resolve_room=None) -> Rule:
+    """Store a rule given in `/rule add` form; raises RuleSyntaxError / ValueError (Chinese).
+
+    `resolve_room(name) -> id` turns the room names a manager typed into room ids."""
+    rule = parse_rule_args(args)
+    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms" and resolve_room:
+        rule = replace(rule, scope=Scope("rooms", tuple(resolve_room(r) for r in rule.scope.rooms)))
+    result = conn.execute(TagRule.__table__.insert().values(
+        kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag,
+        args=json.dumps(format_rule_args(rule), ensure_ascii=False), active=True,
+        created_by=by, created_at=at))
+    if rule.group:
+        upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])
+    tagging.changed = True
+    return replace(rule, id=result.inserted_primary_key[0])
+
+
+def delete_rule(conn: Connection, tagging: Tagging, rule_id: int) -> tuple[str, int]:
+    """Disable a rule and take back the tags it gave (manual tags stay). Returns the rule's
+    tag and how many tags were removed; LookupError (Chinese) if there is no such rule."""
+    row = conn.execute(select(TagRule.tag).where(TagRule.id == rule_id, TagRule.active)).first()
+    if row is None:
+        raise LookupError(f"没有编号为 {rule_id} 的规则。发 /rules 查看现有规则。")
+    conn.execute(update(TagRule.__table__).where(TagRule.__table__.c.id == rule_id).values(active=False))
+    removed = conn.execute(delete(MemberTag).where(
+        MemberTag.rule_id == rule_id, MemberTag.source != "manual")).rowcount
+    tagging.changed = True
+    return row[0], removed
+
+
+def set_group(conn: Connection, tagging: Tagging, name: str, exclusive: bool) -> None:
+    upsert(conn, TagGroup.__table__, [{"name": validate_group(name), "exclusive": exclusive}],
+           ["name"], replace=["exclusive"])
+    tagging.changed = True
+
+
+def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[str, bool]]) -> None:
+    """Config rules and groups, each added once: a rule deleted in chat stays deleted."""
+    for name, exclusive in groups:
+        upsert(conn, TagGroup.__table__, [{"name": name, "exclusive": exclusive}], ["name"],
+               replace=["exclusive"])
+    known = set(conn.execute(select(TagRule.args)).scalars())
+    for spec in rules:
+        rule = parse_rule_args(spec.split())
+        args = json.dumps(format_rule_args(rule), ensure_ascii=False)
+        if args in known:
+            continue
+        conn.execute(TagRule.__table__.insert().values(
+            kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag, args=args,
+            active=True, created_by="config", created_at=0))
+        known.add(args)
+        if rule.group:
+            upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])

@@ -1,0 +1,124 @@
+"""Wiring: the features, the services built once from them, and one bot process on an adapter."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from bot.adapters.base import Adapter
+from bot.core.commands import CommandHook, Registry
+from bot.core.config import load_config
+from bot.core.events import Event
+from bot.core.feature import Feature
+from bot.core.outbox import OutboxSender
+from bot.core.pipeline import Hook, Pipeline
+from bot.core.report import ReportExtra
+from bot.core.scheduler import start_scheduler
+from bot.core.settings import Settings
+from bot.deps import Deps
+from bot.features.checkins.feature import FEATURE as CHECKINS
+from bot.features.checkins.service import Checkins
+from bot.features.followup.feature import FEATURE as FOLLOWUP
+from bot.features.help.feature import FEATURE as HELP
+from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
+from bot.features.points.feature import FEATURE as POINTS
+from bot.features.points.service import Ledger
+from bot.features.tags.feature import FEATURE as TAGS
+from bot.features.tags.service import Tagging
+from bot.store.db import open_engine
+from bot.web.app import address, start_server
+from tagging.matcher import get_tokenizer
+from tiers.levels import DEFAULT_LEVELS, parse_levels
+
+log = logging.getLogger(__name__)
+
+# Order matters twice: hooks take a message in this order (a check-in before a command),
+# and report fields and `/help` follow it.
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, HELP)
+
+
+def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
+    """The store, the services and the pipeline with every feature's hooks, seeded once."""
+    engine = engine or open_engine(settings.database_url)
+    config = load_config(settings.config)
+    ledger = Ledger(parse_levels(config.levels) if config.levels else DEFAULT_LEVELS)
+    # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
+                tagging=Tagging(get_tokenizer()))
+    with Session(engine) as session:
+        for feature in FEATURES:
+            if feature.seed:
+                feature.seed(session, config)
+        session.commit()
+    with engine.connect() as conn:
+        deps.tagging.current(conn)  # loads jieba and adds rule words once, before any message
+    registry = Registry(cmd for f in FEATURES for cmd in f.commands)
+    hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]
+    hooks.append(CommandHook(registry, deps))
+    return Pipeline(engine, settings, hooks), deps
+
+
+def report_fields(deps: Deps) -> list[ReportExtra]:
+    """Every feature's fields of `qunguan report`, in feature order."""
+    return [f.report(deps) for f in FEATURES if f.report]
+
+
+class App:
+    """One bot process: events in through the adapter, replies out through the outbox."""
+
+    def __init__(self, settings: Settings, adapter: Adapter, *, engine: Engine | None = None) -> None:
+        self.settings = settings
+        self.adapter = adapter
+        self.pipeline, self.deps = build(settings, engine)
+        self.sender = OutboxSender(self.pipeline.engine, adapter)
+
+    def bot_ids(self) -> frozenset[str]:
+        """The account the adapter is logged in as (none before the login)."""
+        return frozenset({self.adapter.self_id}) if self.adapter.self_id else frozenset()
+
+    async def handle(self, event: Event) -> None:
+        try:
+            replies = await asyncio.to_thread(self.pipeline.process_batch, [event],
+                                              bot_ids=self.bot_ids())
+        except Exception:
+            # One bad event must not stop the bot; it is not marked seen, so a redelivery retries.
+            log.exception("processing event %s failed", event.id)
+            return
+        if replies:
+            if self.adapter.paced:
+                self.sender.wake.set()
+            else:
+                await self.sender.drain()
+
+    def schedule(self) -> AsyncIOScheduler:
+        """Start every feature's daily jobs (inside the event loop)."""
+        return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
+                               bot_ids=self.bot_ids, wake=self.sender.wake.set)
+
+    async def run(self, *, schedule: bool = False, web: bool = False) -> None:
+        """Process events until the adapter stops; with `schedule`, run the daily jobs too,
+        with `web`, serve the console and the event API in the same process."""
+        sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
+        scheduler = runner = None
+        if schedule:
+            scheduler = self.schedule()
+        if web:
+            runner = await start_server(self.pipeline, self.deps)
+            log.info("web console at %s", address(runner))
+        try:
+            await self.sender.drain()  # whatever a previous run queued and did not send
+            await self.adapter.run(self.handle)
+            await self.sender.drain()
+        finally:
+            if runner:
+                await runner.cleanup()
+            if scheduler:
+                scheduler.shutdown(wait=False)
+            if sender:
+                sender.cancel()
+                await asyncio.gather(sender, return_exceptions=True)
