@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
@@ -121,7 +122,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 print(f"{args.operator} 不是任何群的运营。", file=sys.stderr)
                 return 2
         else:
-            rooms = list(conn.execute(select(Room.id).order_by(Room.name, Room.id)).scalars())
+            rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
         items = build_items(conn, deps, at, rooms)
     out = {"at": at.isoformat(), "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,

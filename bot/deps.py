@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.settings import Settings
 from bot.features.checkins.service import Checkins
@@ -26,5 +27,5 @@ class Deps:
         return member in self.settings.admin_ids
 
     def is_operator(self, conn: Connection, member: str) -> bool:
-        return conn.execute(select(RoomOperator.member).where(
-            RoomOperator.member == member).limit(1)).first() is not None
+        return conn.execute(select(col(RoomOperator.member)).where(
+            col(RoomOperator.member) == member).limit(1)).first() is not None

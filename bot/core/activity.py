@@ -7,6 +7,7 @@ from datetime import date, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership
 
@@ -47,7 +48,7 @@ def counts_by_member(conn: Connection, window: Window, room: str | None = None) 
                    ).where(*in_window).group_by(d.member)
         return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
                 for m, days, msgs, spk, chk, vis in conn.execute(q)}
-    members = select(Membership.member).where(Membership.room == room, Membership.active)
+    members = select(col(Membership.member)).where(col(Membership.room) == room, col(Membership.active))
     here = d.room == room
     q = select(
         d.member,
@@ -62,4 +63,4 @@ def counts_by_member(conn: Connection, window: Window, room: str | None = None) 
 
 
 def latest_event_ts(conn: Connection) -> int | None:
-    return conn.execute(select(func.max(EventLog.ts))).scalar()
+    return conn.execute(select(func.max(col(EventLog.ts)))).scalar()

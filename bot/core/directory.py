@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.errors import UsageError
 from bot.store.models import Member, Membership, Room
@@ -13,9 +14,9 @@ from bot.store.models import Member, Membership, Room
 
 def room_names(conn: Connection, rooms: Iterable[str] | None = None) -> dict[str, str]:
     """Room id → name (the id where a room has no name yet); every room when `rooms` is None."""
-    q = select(Room.id, Room.name)
+    q = select(col(Room.id), col(Room.name))
     if rooms is not None:
-        q = q.where(Room.id.in_(list(rooms)))
+        q = q.where(col(Room.id).in_(list(rooms)))
     return {r: n or r for r, n in conn.execute(q)}
 
 
@@ -23,25 +24,25 @@ def member_names(conn: Connection, members: Iterable[str] | None = None) -> dict
     """Member id → name (the id where a member has no name yet); everyone when `members` is None."""
     out: dict[str, str] = {}
     if members is None:
-        return {m: n or m for m, n in conn.execute(select(Member.id, Member.name))}
+        return {m: n or m for m, n in conn.execute(select(col(Member.id), col(Member.name)))}
     ids = list(dict.fromkeys(members))
     for i in range(0, len(ids), 900):
         part = ids[i : i + 900]
         out.update({m: n or m for m, n in conn.execute(
-            select(Member.id, Member.name).where(Member.id.in_(part)))})
+            select(col(Member.id), col(Member.name)).where(col(Member.id).in_(part)))})
     return out
 
 
 def find_room(conn: Connection, value: str) -> str | None:
     """The id of the one room whose id or name is `value`; None when none or several match."""
-    rows = conn.execute(select(Room.id).where(or_(Room.id == value, Room.name == value))
+    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
                         .limit(2)).scalars().all()
     return rows[0] if len(rows) == 1 else None
 
 
 def room_id_or_error(conn: Connection, value: str) -> str:
     """Like `find_room`, for a manager's command: a clear error when it is not one room."""
-    rows = conn.execute(select(Room.id).where(or_(Room.id == value, Room.name == value))
+    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
                         .limit(2)).scalars().all()
     if len(rows) != 1:
         raise UsageError(f"找不到群「{value}」" if not rows else f"有多个群叫「{value}」，请用群 id。")
@@ -50,7 +51,7 @@ def room_id_or_error(conn: Connection, value: str) -> str:
 
 def find_member(conn: Connection, value: str) -> str | None:
     """The id of the one member whose id or name is `value`; None when none or several match."""
-    rows = conn.execute(select(Member.id).where(or_(Member.id == value, Member.name == value))
+    rows = conn.execute(select(col(Member.id)).where(or_(col(Member.id) == value, col(Member.name) == value))
                         .limit(2)).scalars().all()
     return rows[0] if len(rows) == 1 else None
 
@@ -83,17 +84,17 @@ def resolve_member(conn: Connection, token: str, *, mentions: tuple[str, ...] = 
     """(id, name) of the member a manager meant: an @mention, an id or an exact name."""
     if token.startswith("@") and len(mentions) > mention_index:
         mid = mentions[mention_index]
-        row = conn.execute(select(Member.name).where(Member.id == mid)).first()
+        row = conn.execute(select(col(Member.name)).where(col(Member.id) == mid)).first()
         if row is None:
             raise UsageError(f"还没有 {token} 的任何记录，等对方在群里说过话再试。", show_usage=False)
         return mid, row[0] or mid
     name = token.lstrip("@")
     if not name:
         raise UsageError("请 @ 一位成员，或写出成员的昵称。")
-    q = select(Member.id, Member.name).where(or_(Member.id == name, Member.name == name))
+    q = select(col(Member.id), col(Member.name)).where(or_(col(Member.id) == name, col(Member.name) == name))
     if room:  # in a group, prefer the group's own members
-        in_room = q.join(Membership, Membership.member == Member.id).where(
-            Membership.room == room, Membership.active)
+        in_room = q.join(Membership, col(Membership.member) == col(Member.id)).where(
+            col(Membership.room) == room, col(Membership.active))
         rows = conn.execute(in_room.limit(6)).all()
         if not rows:
             rows = conn.execute(q.limit(6)).all()

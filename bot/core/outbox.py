@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Engine, func, select, update
+from sqlmodel import col
 
 from bot.adapters.base import Adapter, Outgoing
 from bot.store.models import Outbox
@@ -51,8 +52,8 @@ class OutboxSender:
     def _due(self) -> list[Outbox]:
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(Outbox).where(Outbox.status == "pending", Outbox.next_at <= self.now())
-                .order_by(Outbox.id).limit(200)
+                select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now())
+                .order_by(col(Outbox.id)).limit(200)
             ).all()
         return [Outbox.model_validate(r._mapping) for r in rows]
 
@@ -60,14 +61,14 @@ class OutboxSender:
         since = int(self.now()) - 3600
         with self.engine.connect() as conn:
             n, oldest = conn.execute(
-                select(func.count(), func.min(Outbox.sent_at)).where(
-                    Outbox.room == room, Outbox.status == "sent", Outbox.sent_at > since)
+                select(func.count(), func.min(col(Outbox.sent_at))).where(
+                    col(Outbox.room) == room, col(Outbox.status) == "sent", col(Outbox.sent_at) > since)
             ).one()
         return n, oldest or 0
 
     def _mark(self, row_id: int, **values) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(Outbox).where(Outbox.id == row_id).values(**values))
+            conn.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
 
     async def drain(self) -> int:
         """Send everything due now; returns how many were sent."""

@@ -18,18 +18,18 @@ from datetime import date, datetime
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
 from bot.core.events import Event, Join, Leave, Message, Visit
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
-from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room, table_of
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
-_INSERT_EVENT = EventLog.__table__.insert()
+_INSERT_EVENT = table_of(EventLog).insert()
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 
 
@@ -125,13 +125,13 @@ class Batch:
         known = self.known
         if self._rooms:
             rows = known.changed(known.rooms, self._rooms.values())
-            upsert(conn, Room.__table__, rows, ["id"],
+            upsert(conn, table_of(Room), rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
             known.note(known.rooms, rows)
             self._rooms.clear()
         if self._members:
             rows = known.changed(known.members, self._members.values())
-            upsert(conn, Member.__table__, rows, ["id"],
+            upsert(conn, table_of(Member), rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
             known.note(known.members, rows)
             self._members.clear()
@@ -139,7 +139,7 @@ class Batch:
             seen = known.presence
             rows = [{"room": r, "member": m, "first_at": at, "active": True}
                     for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
-            upsert(conn, Membership.__table__, rows, ["room", "member"], keep_min=["first_at"])
+            upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
                 key = (row["room"], row["member"])
                 seen[key] = min(seen.get(key, row["first_at"]), row["first_at"])
@@ -152,7 +152,7 @@ class Batch:
                 {"member": m, "room": r, "day": d, **dict(zip(_COUNTERS, c, strict=True))}
                 for (m, r, d), c in self._counters.items()
             ]
-            upsert(conn, DailyActivity.__table__, rows, ["member", "room", "day"], add=_COUNTERS)
+            upsert(conn, table_of(DailyActivity), rows, ["member", "room", "day"], add=_COUNTERS)
             self._counters.clear()
         for hook in self.flush_hooks:
             hook(self)
@@ -271,7 +271,7 @@ class Pipeline:
         seen: set[str] = set()
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
-            seen.update(conn.execute(select(EventLog.id).where(EventLog.id.in_(part))).scalars())
+            seen.update(conn.execute(select(col(EventLog.id)).where(col(EventLog.id).in_(part))).scalars())
         fresh = []
         for e in events:
             if e.id not in seen:
@@ -307,7 +307,7 @@ class Pipeline:
             batch.see_member(event.member, event.member_name, at)
             batch.see_room(event.room, event.room_name, at)
             batch.flush()
-            upsert(batch.conn, Membership.__table__,
+            upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "joined_at": at,
                      "first_at": at, "left_at": None, "active": True}],
                    ["room", "member"], replace=["joined_at", "left_at", "active"],
@@ -318,7 +318,7 @@ class Pipeline:
             batch.see_member(event.member, None, at)
             batch.see_room(event.room, None, at)
             batch.flush()
-            upsert(batch.conn, Membership.__table__,
+            upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "first_at": at,
                      "left_at": at, "active": False}],
                    ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
@@ -334,7 +334,7 @@ class Pipeline:
 def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) -> None:
     """Put replies in the outbox, in the same transaction as the events that caused them."""
     now = epoch(ts) if ts else 0
-    conn.execute(Outbox.__table__.insert(), [
+    conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
          "attempts": 0, "next_at": 0}

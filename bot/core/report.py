@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.activity import Window, counts_by_member, latest_event_ts
 from bot.core.settings import Settings
@@ -39,12 +40,12 @@ def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExt
     counts = counts_by_member(conn, scope.window, scope.room)
     at_epoch = int(scope.at.timestamp())
     rooms: dict[str, list[str]] = {}
-    q = select(Membership.member, Membership.room).where(Membership.active,
-                                                         Membership.first_at <= at_epoch)
-    for m, r in conn.execute(q.order_by(Membership.room)):
+    q = select(col(Membership.member), col(Membership.room)).where(col(Membership.active),
+                                                         col(Membership.first_at) <= at_epoch)
+    for m, r in conn.execute(q.order_by(col(Membership.room))):
         rooms.setdefault(m, []).append(r)
     members = conn.execute(
-        select(Member.id, Member.name).where(Member.first_at <= at_epoch).order_by(Member.id)
+        select(col(Member.id), col(Member.name)).where(col(Member.first_at) <= at_epoch).order_by(col(Member.id))
     ).all()
     if scope.room is not None:
         members = [(m, n) for m, n in members if scope.room in rooms.get(m, ()) or m in counts]

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 NO_ROOM = ""  # the room key of 1:1 chats and visits in per-room tables
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table of a model, typed (SQLModel sets `__table__` without declaring it)."""
+    table = model.__table__  # type: ignore[attr-defined]
+    assert isinstance(table, Table)
+    return table
 
 
 class Room(SQLModel, table=True):

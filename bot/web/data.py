@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.report import resolve_scope
 from bot.core.settings import Settings
@@ -126,12 +127,12 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
     typed, counts = typed_with_counts(conn, at, scope)
     names: dict[str, tuple[str | None, int]] = {}
     if room is None:
-        for m, n, p in conn.execute(select(Member.id, Member.name, Member.points)):
+        for m, n, p in conn.execute(select(col(Member.id), col(Member.name), col(Member.points))):
             names[m] = (n, p)
     else:
         for part in chunks(list(typed)):
-            for m, n, p in conn.execute(select(Member.id, Member.name, Member.points)
-                                        .where(Member.id.in_(part))):
+            for m, n, p in conn.execute(select(col(Member.id), col(Member.name), col(Member.points))
+                                        .where(col(Member.id).in_(part))):
                 names[m] = (n, p)
     lines = []
     for m, t in typed.items():
@@ -150,15 +151,15 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
 def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
     out: dict[str, list[str]] = defaultdict(list)
     for part in chunks(list(members)):
-        q = select(Membership.member, Membership.room).where(
-            Membership.member.in_(part), Membership.active).order_by(Membership.room)
+        q = select(col(Membership.member), col(Membership.room)).where(
+            col(Membership.member).in_(part), col(Membership.active)).order_by(col(Membership.room))
         for m, r in conn.execute(q):
             out[m].append(r)
     return out
 
 
 def room_names(conn: Connection) -> dict[str, str]:
-    return {r: n or r for r, n in conn.execute(select(Room.id, Room.name))}
+    return {r: n or r for r, n in conn.execute(select(col(Room.id), col(Room.name)))}
 
 
 @dataclass(frozen=True)
@@ -176,8 +177,8 @@ def tags_of(conn: Connection, members: Sequence[str], at: datetime,
     out: dict[str, list[TagView]] = defaultdict(list)
     epoch = int(at.timestamp())
     for part in chunks(list(members)):
-        q = select(MemberTag).where(MemberTag.member.in_(part), held_now(epoch)).order_by(
-            MemberTag.since)
+        q = select(MemberTag).where(col(MemberTag.member).in_(part), held_now(epoch)).order_by(
+            col(MemberTag.since))
         for r in conn.execute(q):
             row = MemberTag.model_validate(r._mapping)
             out[row.member].append(TagView(row.tag, format_reason(provenance_of(row, tz, rules)),
@@ -186,23 +187,23 @@ def tags_of(conn: Connection, members: Sequence[str], at: datetime,
 
 
 def holders_of(conn: Connection, tag: str, at: datetime) -> set[str]:
-    q = select(MemberTag.member).where(MemberTag.tag == tag, held_now(int(at.timestamp())))
+    q = select(col(MemberTag.member)).where(col(MemberTag.tag) == tag, held_now(int(at.timestamp())))
     return set(conn.execute(q).scalars())
 
 
 def active_rules(conn: Connection) -> dict[int, Rule]:
     """The active tag rules, read without touching the pipeline's shared `Tagging` state
     (its cached rule set and change flag belong to the batch thread)."""
-    rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
+    rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
     return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
 
 
 def tag_names(conn: Connection) -> list[str]:
-    return sorted(conn.execute(select(MemberTag.tag).distinct()).scalars())
+    return sorted(conn.execute(select(col(MemberTag.tag)).distinct()).scalars())
 
 
 def default_task_id(conn: Connection) -> int | None:
-    return conn.execute(select(CheckinTask.id).where(CheckinTask.name == DEFAULT_TASK.name)).scalar()
+    return conn.execute(select(col(CheckinTask.id)).where(col(CheckinTask.name) == DEFAULT_TASK.name)).scalar()
 
 
 def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
@@ -212,8 +213,8 @@ def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[st
         return {}
     days: dict[str, set[date]] = defaultdict(set)
     for part in chunks(list(members)):
-        q = select(Checkin.member, Checkin.day).where(
-            Checkin.member.in_(part), Checkin.task_id == task_id, Checkin.day <= today)
+        q = select(col(Checkin.member), col(Checkin.day)).where(
+            col(Checkin.member).in_(part), col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
         for m, d in conn.execute(q):
             days[m].add(d)
     return {m: streak_at(ds, today) for m, ds in days.items()}
@@ -258,21 +259,21 @@ class LedgerLine:
 
 
 def member_row(conn: Connection, member: str) -> Member | None:
-    row = conn.execute(select(Member).where(Member.id == member)).first()
+    row = conn.execute(select(Member).where(col(Member.id) == member)).first()
     return Member.model_validate(row._mapping) if row else None
 
 
 def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLine]:
-    q = select(PointsEntry.ts, PointsEntry.delta, PointsEntry.kind, PointsEntry.reason,
-               PointsEntry.room, PointsEntry.by).where(PointsEntry.member == member).order_by(
-        PointsEntry.ts.desc(), PointsEntry.id.desc()).limit(limit)
+    q = select(col(PointsEntry.ts), col(PointsEntry.delta), col(PointsEntry.kind), col(PointsEntry.reason),
+               col(PointsEntry.room), col(PointsEntry.by)).where(col(PointsEntry.member) == member).order_by(
+        col(PointsEntry.ts).desc(), col(PointsEntry.id).desc()).limit(limit)
     return [LedgerLine(*r) for r in conn.execute(q)]
 
 
 def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
     """Days checked in (any task) since `since`: day → made up with a card."""
     out: dict[date, bool] = {}
-    q = select(Checkin.day, Checkin.made_up).where(Checkin.member == member, Checkin.day >= since)
+    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member, col(Checkin.day) >= since)
     for d, made_up in conn.execute(q):
         out[d] = out.get(d, True) and bool(made_up)
     return out
@@ -289,7 +290,7 @@ class RoomCount:
 
 def room_counts(conn: Connection) -> list[RoomCount]:
     names = room_names(conn)
-    q = select(Membership.room, func.count()).where(Membership.active).group_by(Membership.room)
+    q = select(col(Membership.room), func.count()).where(col(Membership.active)).group_by(col(Membership.room))
     counts = dict(conn.execute(q).all())
     rooms = [RoomCount(r, names.get(r, r), counts.get(r, 0)) for r in names]
     return sorted(rooms, key=lambda r: (-r.members, r.name))
@@ -311,20 +312,20 @@ def week_start(at: datetime) -> datetime:
 
 def new_tags_since(conn: Connection, since: datetime, at: datetime) -> list[tuple[str, int]]:
     """Tags first given since `since` and still held: (tag, members), most first."""
-    q = select(MemberTag.tag, func.count()).where(
-        MemberTag.since >= int(since.timestamp()), held_now(int(at.timestamp()))).group_by(
-        MemberTag.tag)
+    q = select(col(MemberTag.tag), func.count()).where(
+        col(MemberTag.since) >= int(since.timestamp()), held_now(int(at.timestamp()))).group_by(
+        col(MemberTag.tag))
     return sorted(conn.execute(q).all(), key=lambda r: (-r[1], r[0]))
 
 
 def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int, Rule],
                 limit: int = 20) -> tuple[int, list[tuple[str, str | None, TagView]]]:
     """Leads (tags from lead rules) first given since `since`: total and the latest few."""
-    where = (MemberTag.lead, MemberTag.since >= int(since.timestamp()),
+    where = (col(MemberTag.lead), col(MemberTag.since) >= int(since.timestamp()),
              held_now(int(at.timestamp())))
     total = conn.execute(select(func.count()).select_from(MemberTag).where(*where)).scalar() or 0
-    q = select(MemberTag, Member.name).join(Member, Member.id == MemberTag.member).where(
-        *where).order_by(MemberTag.since.desc()).limit(limit)
+    q = select(MemberTag, col(Member.name)).join(Member, col(Member.id) == col(MemberTag.member)).where(
+        *where).order_by(col(MemberTag.since).desc()).limit(limit)
     out = []
     for r in conn.execute(q):
         row = MemberTag.model_validate(r._mapping)

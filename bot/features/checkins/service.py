@@ -9,13 +9,13 @@ from datetime import date, datetime, time
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.core.config import TaskSpec
 from bot.core.events import Message
 from bot.core.pipeline import Batch, epoch
 from bot.features.points.service import Award, Ledger, PointsChange
-from bot.store.models import Checkin, CheckinCards
+from bot.store.models import Checkin, CheckinCards, table_of
 from bot.store.models import CheckinTask as TaskRow
 from tiers import checkin as rules
 from tiers.checkin import MAX_CARDS, CheckinTask
@@ -50,7 +50,7 @@ def to_task(row: TaskRow) -> CheckinTask:
 
 def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
     """The default 打卡 task, plus the config's tasks, each created once by name."""
-    existing = set(session.exec(select(TaskRow.name)).scalars())
+    existing = set(session.exec(select(col(TaskRow.name))).scalars())
     for spec in [DEFAULT_TASK, *specs]:
         if spec.name in existing:
             continue
@@ -70,7 +70,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
     name = name.strip()
     if not name or len(name) > 20 or "=" in name or "," in name:
         raise ValueError("任务名称应为 1–20 个字，且不含「=」和逗号。")
-    if conn.execute(select(TaskRow.id).where(TaskRow.name == name)).first():
+    if conn.execute(select(col(TaskRow.id)).where(col(TaskRow.name) == name)).first():
         raise ValueError(f"已经有叫「{name}」的任务了，换个名字吧。")
     words = [t.strip() for t in (triggers or [name]) if t.strip()]
     if not words or any(len(t) > 20 for t in words):
@@ -84,7 +84,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
         raise ValueError("每次打卡的积分应在 1–1000 之间。")
     if challenge_days is not None and not 0 < challenge_days <= 365:
         raise ValueError("挑战天数应在 1–365 之间。")
-    result = conn.execute(TaskRow.__table__.insert().values(
+    result = conn.execute(table_of(TaskRow).insert().values(
         name=name, triggers=",".join(words), points=points, active=True,
         window_start=span[0].strftime("%H:%M") if span else None,
         window_end=span[1].strftime("%H:%M") if span else None,
@@ -95,27 +95,27 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
 
 
 def disable_task(conn: Connection, checkins: Checkins, name: str) -> None:
-    found = conn.execute(select(TaskRow.id).where(TaskRow.name == name, TaskRow.active)).first()
+    found = conn.execute(select(col(TaskRow.id)).where(col(TaskRow.name) == name, col(TaskRow.active))).first()
     if found is None:
         raise LookupError(f"没有开启中的任务「{name}」。发 /task list 查看。")
-    conn.execute(update(TaskRow.__table__).where(TaskRow.__table__.c.id == found[0])
+    conn.execute(update(table_of(TaskRow)).where(table_of(TaskRow).c.id == found[0])
                  .values(active=False))
     checkins.reload(conn)
 
 
 def load_tasks(conn: Connection) -> list[CheckinTask]:
-    rows = conn.execute(select(TaskRow).order_by(TaskRow.id)).all()
+    rows = conn.execute(select(TaskRow).order_by(col(TaskRow.id))).all()
     return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
 
 
 def checkin_days(conn: Connection, member: str, task_id: int) -> frozenset[date]:
-    q = select(Checkin.day).where(Checkin.member == member, Checkin.task_id == task_id)
+    q = select(col(Checkin.day)).where(col(Checkin.member) == member, col(Checkin.task_id) == task_id)
     return frozenset(conn.execute(q).scalars())
 
 
 def cards_of(conn: Connection, member: str, task_id: int) -> int:
-    q = select(CheckinCards.cards).where(CheckinCards.member == member,
-                                         CheckinCards.task_id == task_id)
+    q = select(col(CheckinCards.cards)).where(col(CheckinCards.member) == member,
+                                         col(CheckinCards.task_id) == task_id)
     return conn.execute(q).scalar() or 0
 
 
@@ -129,21 +129,21 @@ def set_cards(session: Session, member: str, task_id: int, cards: int) -> None:
 
 def default_task_id(conn: Connection) -> int | None:
     """The id of the default 打卡 task, whose streak the report and the console show."""
-    return conn.execute(select(TaskRow.id).where(TaskRow.name == DEFAULT_TASK.name)).scalar()
+    return conn.execute(select(col(TaskRow.id)).where(col(TaskRow.name) == DEFAULT_TASK.name)).scalar()
 
 
 def streaks(conn: Connection, task_id: int, members: Sequence[str] | None, today: date) -> dict[str, int]:
     """Each member's current streak of a task as of `today` (everyone's when `members` is
     None); members with no streak are left out."""
     days: dict[str, set[date]] = defaultdict(set)
-    q = select(Checkin.member, Checkin.day).where(Checkin.task_id == task_id, Checkin.day <= today)
+    q = select(col(Checkin.member), col(Checkin.day)).where(col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
     if members is None:
         parts: list[list[str] | None] = [None]
     else:
         ids = list(members)
         parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
     for part in parts:
-        for m, d in conn.execute(q if part is None else q.where(Checkin.member.in_(part))):
+        for m, d in conn.execute(q if part is None else q.where(col(Checkin.member).in_(part))):
             days[m].add(d)
     out = {m: rules.streak_at(ds, today) for m, ds in days.items()}
     return {m: n for m, n in out.items() if n}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select
+from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import Refused, UsageError
 from bot.features.followup.service import issue, mark_done, operator_rooms
 from bot.store.db import upsert
-from bot.store.models import Member, RoomOperator
+from bot.store.models import Member, RoomOperator, table_of
 
 
 def operator(ctx: Ctx, args: list[str]) -> str:
@@ -25,24 +26,24 @@ def operator(ctx: Ctx, args: list[str]) -> str:
     member, name = ctx.member(args[0])
     conn = ctx.batch.conn
     if remove:
-        n = conn.execute(delete(RoomOperator).where(RoomOperator.room == room,
-                                                    RoomOperator.member == member)).rowcount
+        n = conn.execute(delete(RoomOperator).where(col(RoomOperator.room) == room,
+                                                    col(RoomOperator.member) == member)).rowcount
         if not n:
             raise UsageError(f"{name} 不是本群的运营。", show_usage=False)
         return f"已移除本群运营 {name}。"
-    upsert(conn, RoomOperator.__table__, [{"room": room, "member": member}], ["room", "member"])
+    upsert(conn, table_of(RoomOperator), [{"room": room, "member": member}], ["room", "member"])
     return f"{name} 现在是本群的运营，每天 {ctx.deps.settings.followup_time} 会私信收到跟进清单。"
 
 
 def operators(ctx: Ctx, args: list[str]) -> str:
     conn = ctx.batch.conn
     assigned = operator_rooms(conn, sorted(ctx.deps.settings.admin_ids))
-    names = dict(conn.execute(select(Member.id, Member.name)).all())
+    names = dict(conn.execute(select(col(Member.id), col(Member.name))).all())
     rooms = [ctx.msg.room] if ctx.msg.room else sorted({r for rs in assigned.values() for r in rs})
     lines = []
     for room in rooms:
         ops = [names.get(m) or m for m, rs in assigned.items() if room in rs]
-        explicit = set(conn.execute(select(RoomOperator.member).where(RoomOperator.room == room)).scalars())
+        explicit = set(conn.execute(select(col(RoomOperator.member)).where(col(RoomOperator.room) == room)).scalars())
         how = "" if explicit else "（未设置运营，由管理员负责）"
         lines.append(f"{'本群' if ctx.msg.room else room}运营：{'、'.join(ops) or '无'}{how}")
     return "\n".join(lines) or "还没有群。"

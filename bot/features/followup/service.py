@@ -10,6 +10,7 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.adapters.base import Outgoing
 from bot.core.directory import member_names, room_names
@@ -30,6 +31,7 @@ from bot.store.models import (
     Room,
     RoomOperator,
     ScheduledList,
+    table_of,
 )
 from tiers import followup as rules
 from tiers.checkin import streak_at
@@ -51,10 +53,10 @@ class OperatorList:
 # ---- operators ------------------------------------------------------------------------------
 def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[str]]:
     """Operator → their rooms. Rooms without an operator fall back to the admins."""
-    rooms = list(conn.execute(select(Room.id).order_by(Room.name, Room.id)).scalars())
+    rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
     assigned: dict[str, list[str]] = defaultdict(list)
     covered = set()
-    for room, member in conn.execute(select(RoomOperator.room, RoomOperator.member)):
+    for room, member in conn.execute(select(col(RoomOperator.room), col(RoomOperator.member))):
         assigned[member].append(room)
         covered.add(room)
     orphans = [r for r in rooms if r not in covered]
@@ -66,14 +68,14 @@ def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[st
 
 
 def seed_operators(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
-    upsert(conn, RoomOperator.__table__, [{"room": r, "member": m} for r, m in pairs],
+    upsert(conn, table_of(RoomOperator), [{"room": r, "member": m} for r, m in pairs],
            ["room", "member"])
 
 
 # ---- facts ----------------------------------------------------------------------------------
 def _previous_list_at(conn: Connection, at: int) -> int:
-    last = conn.execute(select(func.max(FollowUpList.at)).where(
-        FollowUpList.scheduled, FollowUpList.at < at)).scalar()
+    last = conn.execute(select(func.max(col(FollowUpList.at))).where(
+        col(FollowUpList.scheduled), col(FollowUpList.at) < at)).scalar()
     return last if last is not None else at - DAY
 
 
@@ -91,8 +93,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
     members_by_room: dict[str, list[tuple[str, int | None]]] = {}
     for room in rooms:
-        q = select(Membership.member, Membership.joined_at).where(
-            Membership.room == room, Membership.active, Membership.first_at <= now)
+        q = select(col(Membership.member), col(Membership.joined_at)).where(
+            col(Membership.room) == room, col(Membership.active), col(Membership.first_at) <= now)
         members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in bot_ids]
 
     # One pass over the counters: the type's two numbers over the window, presence days
@@ -115,20 +117,20 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
-    q = select(MemberTag).where(MemberTag.lead, MemberTag.since > since_prev,
-                                MemberTag.since <= now)
+    q = select(MemberTag).where(col(MemberTag.lead), col(MemberTag.since) > since_prev,
+                                col(MemberTag.since) <= now)
     for r in conn.execute(q):
         leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz)))
 
     broken = _broken_streaks(conn, today)
     snap = {m: (t, lv) for m, t, lv in conn.execute(
-        select(MemberSnapshot.member, MemberSnapshot.type, MemberSnapshot.level).where(
-            MemberSnapshot.room == NO_ROOM))}
-    last_done = dict(conn.execute(select(FollowUpRecord.member, func.max(FollowUpRecord.at))
-                                  .group_by(FollowUpRecord.member)).all())
+        select(col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level)).where(
+            col(MemberSnapshot.room) == NO_ROOM))}
+    last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
+                                  .group_by(col(FollowUpRecord.member))).all())
     done_kinds: dict[str, set[str]] = defaultdict(set)
-    q = select(FollowUpRecord.member, FollowUpRecord.kind).where(
-        FollowUpRecord.at > now - rules.SUPPRESS_DAYS * DAY)
+    q = select(col(FollowUpRecord.member), col(FollowUpRecord.kind)).where(
+        col(FollowUpRecord.at) > now - rules.SUPPRESS_DAYS * DAY)
     for m, kind in conn.execute(q):
         done_kinds[m].add(kind)
 
@@ -231,10 +233,10 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
     """Members whose streak of STREAK_MIN+ days ended the day before yesterday."""
     yesterday, before = today - timedelta(days=1), today - timedelta(days=2)
     out: dict[str, tuple[str, int]] = {}
-    tasks = dict(conn.execute(select(CheckinTask.id, CheckinTask.name)).all())
+    tasks = dict(conn.execute(select(col(CheckinTask.id), col(CheckinTask.name))).all())
     for task_id, task_name in tasks.items():
-        q = select(Checkin.member, Checkin.day).where(
-            Checkin.task_id == task_id, Checkin.day.in_([yesterday, before]))
+        q = select(col(Checkin.member), col(Checkin.day)).where(
+            col(Checkin.task_id) == task_id, col(Checkin.day).in_([yesterday, before]))
         days: dict[str, set[date]] = defaultdict(set)
         for m, day in conn.execute(q):
             days[m].add(_as_date(day))
@@ -247,9 +249,9 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
             history: dict[str, set[date]] = defaultdict(set)
             since = before - timedelta(days=lookback - 1)
             for i in range(0, len(candidates), 900):
-                q = select(Checkin.member, Checkin.day).where(
-                    Checkin.task_id == task_id, Checkin.member.in_(candidates[i : i + 900]),
-                    Checkin.day >= since, Checkin.day <= before)
+                q = select(col(Checkin.member), col(Checkin.day)).where(
+                    col(Checkin.task_id) == task_id, col(Checkin.member).in_(candidates[i : i + 900]),
+                    col(Checkin.day) >= since, col(Checkin.day) <= before)
                 for m, day in conn.execute(q):
                     history[m].add(_as_date(day))
             longer = []
@@ -271,10 +273,10 @@ def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str]
 
 def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[Item], *,
                scheduled: bool) -> int:
-    result = conn.execute(FollowUpList.__table__.insert().values(
+    result = conn.execute(table_of(FollowUpList).insert().values(
         operator=operator, at=int(at.timestamp()), day=at.date(), scheduled=scheduled))
     list_id = result.inserted_primary_key[0]
-    bulk(conn, FollowUpItem.__table__.insert(), [
+    bulk(conn, table_of(FollowUpItem).insert(), [
         {"list_id": list_id, "n": i.n, "kind": i.kind, "member": i.member, "room": i.room,
          "reason": i.reason, "action": i.action} for i in items])
     return list_id
@@ -303,7 +305,7 @@ def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> 
     now = int(at.timestamp())
     rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
                        "at": now} for f in members}
-    upsert(conn, MemberSnapshot.__table__, list(rows.values()), ["room", "member"],
+    upsert(conn, table_of(MemberSnapshot), list(rows.values()), ["room", "member"],
            replace=["type", "level", "at"])
 
 
@@ -312,8 +314,8 @@ def send_daily(conn: Connection, deps: Deps, at: datetime,
     """The scheduled run: each operator's list, once per local day, as DMs. Returns the
     messages queued; an operator who already got today's list is skipped."""
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
-    already = set(conn.execute(select(ScheduledList.operator).where(
-        ScheduledList.day == at.date())).scalars())
+    already = set(conn.execute(select(col(ScheduledList.operator)).where(
+        col(ScheduledList.day) == at.date())).scalars())
     todo = {op: rooms for op, rooms in assigned.items() if op not in already and rooms}
     if not todo:
         return []
@@ -326,7 +328,7 @@ def send_daily(conn: Connection, deps: Deps, at: datetime,
     for operator, rooms in todo.items():
         items = rules.build_list([f for r in rooms for f in by_room[r]], at)
         list_id = store_list(conn, operator, at, items, scheduled=True)
-        conn.execute(ScheduledList.__table__.insert().values(
+        conn.execute(table_of(ScheduledList).insert().values(
             operator=operator, day=at.date(), list_id=list_id))
         messages = rules.render(items, title=title(at, _names_in_order(conn, rooms)))
         out += [Outgoing(text=m, to=operator) for m in messages]
@@ -335,8 +337,8 @@ def send_daily(conn: Connection, deps: Deps, at: datetime,
 
 
 def latest_list(conn: Connection, operator: str) -> FollowUpList | None:
-    row = conn.execute(select(FollowUpList).where(FollowUpList.operator == operator)
-                       .order_by(FollowUpList.id.desc()).limit(1)).first()
+    row = conn.execute(select(FollowUpList).where(col(FollowUpList.operator) == operator)
+                       .order_by(col(FollowUpList.id).desc()).limit(1)).first()
     return FollowUpList.model_validate(row._mapping) if row else None
 
 
@@ -348,9 +350,9 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
     if latest is None:
         raise ValueError("你还没有跟进清单。发 /report 看看今天的清单。")
     items = {r.n: r for r in conn.execute(select(FollowUpItem).where(
-        FollowUpItem.list_id == latest.id))}
-    done = set(conn.execute(select(FollowUpRecord.n).where(
-        FollowUpRecord.list_id == latest.id)).scalars())
+        col(FollowUpItem.list_id) == latest.id))}
+    done = set(conn.execute(select(col(FollowUpRecord.n)).where(
+        col(FollowUpRecord.list_id) == latest.id)).scalars())
     check = rules.check_done(numbers, items, done)
     if not check.valid:
         parts = []
@@ -360,7 +362,7 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
         if check.repeated:
             parts.append(f"第 {'、'.join(map(str, check.repeated))} 项已经标记过了")
         raise ValueError("；".join(parts) + "。没有记录任何内容。")
-    bulk(conn, FollowUpRecord.__table__.insert(), [
+    bulk(conn, table_of(FollowUpRecord).insert(), [
         {"operator": operator, "member": items[n].member, "kind": items[n].kind,
          "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
          "note": note} for n in check.valid])
@@ -381,8 +383,8 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
     for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
         latest = latest_list(conn, operator)
         if latest is not None and _as_date(latest.day) == at.date():
-            rows = conn.execute(select(FollowUpItem).where(FollowUpItem.list_id == latest.id)
-                                .order_by(FollowUpItem.n)).all()
+            rows = conn.execute(select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id)
+                                .order_by(col(FollowUpItem.n))).all()
             room_name = room_names(conn, rooms)
             items = [Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
                           room_name.get(r.room, r.room), r.reason, r.action) for r in rows]
@@ -394,5 +396,5 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
 
 
 def done_numbers(conn: Connection, list_id: int) -> set[int]:
-    return set(conn.execute(select(FollowUpRecord.n).where(FollowUpRecord.list_id == list_id)).scalars())
+    return set(conn.execute(select(col(FollowUpRecord.n)).where(col(FollowUpRecord.list_id) == list_id)).scalars())
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
@@ -41,8 +42,8 @@ def who(ctx: Ctx, args: list[str]) -> str:
     members = [(m, t) for m, t in type_members(conn, ctx.now, scope).items() if t.type == kind]
     if not members:
         return f"目前没有{TYPE_LABELS[kind]}。"
-    names = dict(conn.execute(select(Member.id, Member.name).where(
-        Member.id.in_([m for m, _ in members]))).all())
+    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(
+        col(Member.id).in_([m for m, _ in members]))).all())
     members.sort(key=lambda mt: (-mt[1].login_days, -mt[1].speaking, names.get(mt[0]) or mt[0]))
     lines = [f"{TYPE_LABELS[kind]}共 {len(members)} 人："]
     lines += [f"· {names.get(m) or m}：登录 {t.login_days} 天，发言 {t.speaking} 条" for m, t in members[:20]]

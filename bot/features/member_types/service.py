@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import select, text
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.activity import Counts, Window, counts_by_member
 from bot.store.models import RoomSettings
@@ -25,7 +26,7 @@ class Scope:
 def room_settings(conn: Connection, room: str | None) -> RoomSettings | None:
     if room is None:
         return None
-    row = conn.execute(select(RoomSettings).where(RoomSettings.room == room)).first()
+    row = conn.execute(select(RoomSettings).where(col(RoomSettings.room) == room)).first()
     return RoomSettings.model_validate(row._mapping) if row else None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import case, func, select
+from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
@@ -26,7 +27,7 @@ def _typing(ctx: Ctx, member: str):
 
 def me(ctx: Ctx, args: list[str]) -> str:
     conn, deps = ctx.batch.conn, ctx.deps
-    points = conn.execute(select(Member.points).where(Member.id == ctx.msg.sender)).scalar() or 0
+    points = conn.execute(select(col(Member.points)).where(col(Member.id) == ctx.msg.sender)).scalar() or 0
     p = progress(points, deps.ledger.levels)
     lines = [f"Lv{p.level.n}「{p.level.name}」 · {points} 积分"]
     if p.next:
@@ -56,20 +57,20 @@ def rank_(ctx: Ctx, args: list[str]) -> str:
     conn, today = ctx.batch.conn, ctx.today
     start = {"今日": today, "本周": today - timedelta(days=today.weekday()),
              "本月": today.replace(day=1), "总": None}[period]
-    q = select(PointsEntry.member, func.sum(PointsEntry.delta)).group_by(PointsEntry.member)
+    q = select(col(PointsEntry.member), func.sum(col(PointsEntry.delta))).group_by(col(PointsEntry.member))
     if start is not None:
-        q = q.where(PointsEntry.day >= start, PointsEntry.day <= today)
+        q = q.where(col(PointsEntry.day) >= start, col(PointsEntry.day) <= today)
     if ctx.msg.room:
-        q = q.join(Membership, (Membership.member == PointsEntry.member)
-                   & (Membership.room == ctx.msg.room)).where(Membership.active)
+        q = q.join(Membership, (col(Membership.member) == col(PointsEntry.member))
+                   & (col(Membership.room) == ctx.msg.room)).where(col(Membership.active))
     else:
         # Everyone except members who left every group they were in.
-        left = select(Membership.member).group_by(Membership.member).having(
-            func.max(case((Membership.active, 1), else_=0)) == 0)
-        q = q.where(PointsEntry.member.not_in(left))
+        left = select(col(Membership.member)).group_by(col(Membership.member)).having(
+            func.max(case((col(Membership.active), 1), else_=0)) == 0)
+        q = q.where(col(PointsEntry.member).not_in(left))
     excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids
     totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
-    names = dict(conn.execute(select(Member.id, Member.name).where(Member.id.in_(list(totals)))).all())
+    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(totals)))).all())
     board = rank(totals, {m: n or m for m, n in names.items()}, limit=10)
     where = "本群" if ctx.msg.room else "全部"
     if not board:

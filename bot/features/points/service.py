@@ -8,10 +8,11 @@ from datetime import date
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.pipeline import Batch
 from bot.store.db import bulk
-from bot.store.models import NO_ROOM, Member, PointsEntry
+from bot.store.models import NO_ROOM, Member, PointsEntry, table_of
 from tiers.levels import DEFAULT_LEVELS, Level, levels_crossed
 
 
@@ -39,9 +40,9 @@ class PointsChange:
     room: str | None  # where the last award of the batch happened (None: 1:1)
 
 
-_INSERT = PointsEntry.__table__.insert()
-_ADD_POINTS = (update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
-               .values(points=Member.__table__.c.points + bindparam("d")))
+_INSERT = table_of(PointsEntry).insert()
+_ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
+               .values(points=table_of(Member).c.points + bindparam("d")))
 
 
 class Ledger:
@@ -52,7 +53,7 @@ class Ledger:
         out: dict[str, int] = {}
         for i in range(0, len(members), 900):
             part = list(members[i : i + 900])
-            out.update(conn.execute(select(Member.id, Member.points).where(Member.id.in_(part))).all())
+            out.update(conn.execute(select(col(Member.id), col(Member.points)).where(col(Member.id).in_(part))).all())
         return out
 
     def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, PointsChange]:

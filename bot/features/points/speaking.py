@@ -6,17 +6,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 from sqlalchemy import bindparam, func, select, update
+from sqlmodel import col
 
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
 from bot.store.db import bulk
-from bot.store.models import DailyActivity, Member
+from bot.store.models import DailyActivity, Member, table_of
 from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS, counts_as_speaking
 
 _CAP = SPEAKING_DAILY_CAP // SPEAKING_POINTS  # counted messages a day that still pay
-_SET_LAST = (update(Member.__table__).where(Member.__table__.c.id == bindparam("mid"))
+_SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
              .values(last_counted_at=bindparam("at")))
 
 
@@ -49,7 +50,7 @@ class SpeakingHook(Hook):
         for i in range(0, len(unknown), 900):
             part = unknown[i : i + 900]
             rows = batch.conn.execute(
-                select(Member.id, Member.last_counted_at).where(Member.id.in_(part))).all()
+                select(col(Member.id), col(Member.last_counted_at)).where(col(Member.id).in_(part))).all()
             self._last.update(dict(rows))
         for m in unknown:
             self._last.setdefault(m, None)

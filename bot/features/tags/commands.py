@@ -7,8 +7,10 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
+from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
+from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.numbers import positive_int
 from bot.features.tags.service import add_rule, delete_rule, format_tag, held_now, set_group
@@ -31,8 +33,8 @@ RULE_USAGE = "/rule add|preview <规则>（见 /rules）· /rule del 编号"
 
 def _room_id(ctx: Ctx):
     def resolve(name: str) -> str:
-        found = ctx.batch.conn.execute(select(Room.id).where(
-            (Room.id == name) | (Room.name == name))).scalars().all()
+        found = ctx.batch.conn.execute(select(col(Room.id)).where(
+            (col(Room.id) == name) | (col(Room.name) == name))).scalars().all()
         if len(found) != 1:
             raise UsageError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
         return found[0]
@@ -83,9 +85,9 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
     who: dict[str, str] = {}
     if isinstance(parsed, CountRule):
         start = ctx.today - timedelta(days=parsed.days - 1)
-        q = select(DailyActivity.member).where(
-            DailyActivity.day >= start, DailyActivity.day <= ctx.today).group_by(
-            DailyActivity.member).having(func.sum(DailyActivity.messages) >= parsed.threshold)
+        q = select(col(DailyActivity.member)).where(
+            col(DailyActivity.day) >= start, col(DailyActivity.day) <= ctx.today).group_by(
+            col(DailyActivity.member)).having(func.sum(col(DailyActivity.messages)) >= parsed.threshold)
         for m in conn.execute(q).scalars():
             who[m] = ""
         basis = f"按近 {parsed.days} 天的发言数"
@@ -94,9 +96,10 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
         hits: dict[str, list[int]] = defaultdict(list)
         first: dict[str, str] = {}
         since = at - PREVIEW_DAYS * 86400
-        rows = conn.execute(select(EventLog.member, EventLog.room, EventLog.ts, EventLog.text).where(
-            EventLog.type == "message", EventLog.kind.is_(None), EventLog.ts > since,
-            EventLog.ts <= at).order_by(EventLog.ts.desc()).limit(PREVIEW_MAX_MESSAGES))
+        rows = conn.execute(select(
+            col(EventLog.member), col(EventLog.room), col(EventLog.ts), col(EventLog.text)).where(
+            col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) > since,
+            col(EventLog.ts) <= at).order_by(col(EventLog.ts).desc()).limit(PREVIEW_MAX_MESSAGES))
         for member, room, ts, text in rows:
             if matcher.match(text, room or None):
                 hits[member].append(ts)
@@ -109,9 +112,9 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
         basis = f"按近 {PREVIEW_DAYS} 天的聊天记录"
     if not who:
         return f"预览：{basis}，没有成员会得到「{parsed.tag}」。规则还没保存。"
-    names = dict(conn.execute(select(Member.id, Member.name).where(Member.id.in_(list(who)[:900]))).all())
-    already = set(conn.execute(select(MemberTag.member).where(
-        MemberTag.tag == parsed.tag, held_now(at))).scalars())
+    names = member_names(conn, list(who)[:900])
+    already = set(conn.execute(select(col(MemberTag.member)).where(
+        col(MemberTag.tag) == parsed.tag, held_now(at))).scalars())
     shown = sorted(who, key=lambda m: names.get(m) or m)[:10]
     lines = [f"预览：{basis}，{len(who)} 人会得到「{parsed.tag}」（其中 {len(already & who.keys())} 人已有）："]
     for m in shown:
@@ -146,7 +149,7 @@ def tag(ctx: Ctx, args: list[str]) -> str:
     member, name = ctx.member(args[0])
     tag_name = _tag_arg(args[1])
     at = int(ctx.msg.ts.timestamp())
-    by = ctx.batch.conn.execute(select(Member.name).where(Member.id == ctx.msg.sender)).scalar()
+    by = ctx.batch.conn.execute(select(col(Member.name)).where(col(Member.id) == ctx.msg.sender)).scalar()
     rs = ctx.deps.tagging.current(ctx.batch.conn)
     ctx.deps.tagging.apply(ctx.batch.conn, rs, MemberTag(member=member, tag=tag_name, source="manual",
                                                     by=by or ctx.msg.sender, at=at, since=at))
@@ -181,8 +184,8 @@ def tagged(ctx: Ctx, args: list[str]) -> str:
         raise UsageError("请写出一个标签。")
     tag_name = _tag_arg(args[0])
     at = int(ctx.msg.ts.timestamp())
-    q = select(Member.id, Member.name).join(MemberTag, MemberTag.member == Member.id).where(
-        MemberTag.tag == tag_name, held_now(at)).order_by(Member.name)
+    q = select(col(Member.id), col(Member.name)).join(MemberTag, col(MemberTag.member) == col(Member.id)).where(
+        col(MemberTag.tag) == tag_name, held_now(at)).order_by(col(Member.name))
     rows = ctx.batch.conn.execute(q).all()
     if not rows:
         return f"目前没有成员有「{tag_name}」。"

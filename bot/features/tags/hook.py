@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
+from sqlmodel import col
 
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
-from bot.store.models import DailyActivity, KeywordHit, MemberTag
+from bot.store.models import DailyActivity, KeywordHit, MemberTag, table_of
 from tagging.decide import hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
@@ -27,7 +28,7 @@ def _keyword_upsert(dialect: str):
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
-        table = MemberTag.__table__
+        table = table_of(MemberTag)
         stmt = insert(table)
         ex, t = stmt.excluded, table.c
         stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
@@ -121,7 +122,7 @@ class TaggingHook(Hook):
             # rule's tag already records the message that triggered it.
             rows = [{"member": m.sender, "rule_id": h.rule_id, "ts": epoch(m.ts), "message_id": m.id}
                     for m, hits in self._hits for h in hits if h.rule_id in rs.counted_hits]
-            upsert(conn, KeywordHit.__table__, rows, ["rule_id", "message_id"])
+            upsert(conn, table_of(KeywordHit), rows, ["rule_id", "message_id"])
             latest: dict[tuple[str, int], tuple[Message, str]] = {}
             for m, hits in self._hits:
                 for h in hits:
@@ -134,9 +135,9 @@ class TaggingHook(Hook):
                     continue
                 at = epoch(m.ts)
                 if rule.hits > 1:
-                    times = conn.execute(select(KeywordHit.ts).where(
-                        KeywordHit.member == member, KeywordHit.rule_id == rule_id,
-                        KeywordHit.ts > at - rule.days * DAY, KeywordHit.ts <= at)).scalars()
+                    times = conn.execute(select(col(KeywordHit.ts)).where(
+                        col(KeywordHit.member) == member, col(KeywordHit.rule_id) == rule_id,
+                        col(KeywordHit.ts) > at - rule.days * DAY, col(KeywordHit.ts) <= at)).scalars()
                     if not hits_reached([datetime.fromtimestamp(t) for t in times],
                                         datetime.fromtimestamp(at), rule):
                         continue

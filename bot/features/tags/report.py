@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
@@ -19,7 +20,7 @@ def tag_fields(deps: Deps) -> ReportExtra:
         at = int(scope.at.timestamp())
         rules = tagging.current(conn).rules
         out: dict[str, dict] = {m: {"tags": []} for m in ids}
-        rows = conn.execute(select(MemberTag).where(held_now(at)).order_by(MemberTag.since)).all()
+        rows = conn.execute(select(MemberTag).where(held_now(at)).order_by(col(MemberTag.since))).all()
         for r in rows:
             row = MemberTag.model_validate(r._mapping)
             if row.member in out:

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlmodel import col
 
 from bot.store.db import bulk, upsert
-from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule
+from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
 from tagging.decide import HeldTag, exclusive_displaced
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
@@ -45,10 +46,10 @@ class RuleSet:
 
 
 def _stamp(conn: Connection) -> tuple:
-    rules = conn.execute(select(func.count(), func.max(TagRule.id), func.sum(
-        TagRule.active.cast(TagRule.id.type)))).one()
+    rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
+        col(TagRule.active).cast(col(TagRule.id).type)))).one()
     groups = conn.execute(select(func.count(), func.sum(
-        TagGroup.exclusive.cast(TagRule.id.type)))).one()
+        col(TagGroup.exclusive).cast(col(TagRule.id).type)))).one()
     return (*rules, *groups)
 
 
@@ -62,7 +63,7 @@ def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Prove
 
 def held_now(at: int):
     """Condition for tags held at epoch `at`: given by then and not expired."""
-    return (MemberTag.since <= at) & or_(MemberTag.expires_at.is_(None), MemberTag.expires_at > at)
+    return (col(MemberTag.since) <= at) & or_(col(MemberTag.expires_at).is_(None), col(MemberTag.expires_at) > at)
 
 
 class Tagging:
@@ -81,11 +82,11 @@ class Tagging:
         self.changed = False
         stamp = _stamp(conn)
         if self.ruleset is None or self.ruleset.stamp != stamp:
-            rows = conn.execute(select(TagRule).where(TagRule.active).order_by(TagRule.id)).all()
+            rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
             rules = {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
             keyword = [r for r in rules.values() if isinstance(r, KeywordRule)]
             count = tuple(r for r in rules.values() if isinstance(r, CountRule))
-            exclusive = frozenset(conn.execute(select(TagGroup.name).where(TagGroup.exclusive)).scalars())
+            exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
             self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
                                    exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1))
@@ -97,7 +98,7 @@ class Tagging:
 
     # ---- writing tags ----------------------------------------------------------------
     def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
-        rows = conn.execute(select(MemberTag).where(MemberTag.member == member, held_now(at))).all()
+        rows = conn.execute(select(MemberTag).where(col(MemberTag.member) == member, held_now(at))).all()
         return [MemberTag.model_validate(r._mapping) for r in rows]
 
     def apply(self, conn: Connection, rs: RuleSet, row: MemberTag) -> bool:
@@ -113,23 +114,23 @@ class Tagging:
         if not decision.apply:
             return False
         if decision.remove:
-            conn.execute(delete(MemberTag).where(MemberTag.member == row.member,
-                                                 MemberTag.tag.in_(decision.remove)))
+            conn.execute(delete(MemberTag).where(col(MemberTag.member) == row.member,
+                                                 col(MemberTag.tag).in_(decision.remove)))
         values = row.model_dump()
         values["grp"] = group
         if current is not None:
             values["since"] = current.since
-        upsert(conn, MemberTag.__table__, [values], ["member", "tag"],
+        upsert(conn, table_of(MemberTag), [values], ["member", "tag"],
                replace=[k for k in values if k not in ("member", "tag")])
         return True
 
     def remove(self, conn: Connection, member: str, tag: str, *, only_source: str | None = None,
                rule_id: int | None = None) -> int:
-        q = delete(MemberTag).where(MemberTag.member == member, MemberTag.tag == tag)
+        q = delete(MemberTag).where(col(MemberTag.member) == member, col(MemberTag.tag) == tag)
         if only_source:
-            q = q.where(MemberTag.source == only_source)
+            q = q.where(col(MemberTag.source) == only_source)
         if rule_id is not None:
-            q = q.where(MemberTag.rule_id == rule_id)
+            q = q.where(col(MemberTag.rule_id) == rule_id)
         return conn.execute(q).rowcount
 
     # ---- rules over time ---------------------------------------------------------------
@@ -152,13 +153,13 @@ class Tagging:
                 part = list(members[i : i + 900])
                 if counted is None:
                     start = today - timedelta(days=rule.days - 1)
-                    q = select(DailyActivity.member, func.sum(DailyActivity.messages)).where(
-                        DailyActivity.member.in_(part), DailyActivity.day >= start,
-                        DailyActivity.day <= today).group_by(DailyActivity.member)
+                    q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
+                        col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
+                        col(DailyActivity.day) <= today).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
-                holders.update(conn.execute(select(MemberTag.member).where(
-                    MemberTag.member.in_(part), MemberTag.tag == rule.tag,
-                    MemberTag.rule_id == rule.id)).scalars())
+                holders.update(conn.execute(select(col(MemberTag.member)).where(
+                    col(MemberTag.member).in_(part), col(MemberTag.tag) == rule.tag,
+                    col(MemberTag.rule_id) == rule.id)).scalars())
             counts = counted if counted is not None else found
             refresh = []
             for m in members:
@@ -173,25 +174,25 @@ class Tagging:
                 elif m in holders:
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
             if refresh:
-                bulk(conn, update(MemberTag.__table__).where(
-                    MemberTag.__table__.c.member == bindparam("m"),
-                    MemberTag.__table__.c.tag == rule.tag,
-                    MemberTag.__table__.c.rule_id == rule.id)
+                bulk(conn, update(table_of(MemberTag)).where(
+                    table_of(MemberTag).c.member == bindparam("m"),
+                    table_of(MemberTag).c.tag == rule.tag,
+                    table_of(MemberTag).c.rule_id == rule.id)
                     .values(count=bindparam("n"), at=bindparam("at")), refresh)
 
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
         """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
-        conn.execute(delete(MemberTag).where(MemberTag.expires_at.is_not(None),
-                                             MemberTag.expires_at <= at))
+        conn.execute(delete(MemberTag).where(col(MemberTag.expires_at).is_not(None),
+                                             col(MemberTag.expires_at) <= at))
         rs = self.current(conn)
         if not rs.count_rules:
             return
         longest = max(r.days for r in rs.count_rules)
         since = datetime.fromtimestamp(at, tz).date() - timedelta(days=longest)
-        active = set(conn.execute(select(DailyActivity.member).where(
-            DailyActivity.day >= since, DailyActivity.messages > 0).distinct()).scalars())
-        holders = set(conn.execute(select(MemberTag.member).where(
-            MemberTag.source == "count")).scalars())
+        active = set(conn.execute(select(col(DailyActivity.member)).where(
+            col(DailyActivity.day) >= since, col(DailyActivity.messages) > 0).distinct()).scalars())
+        holders = set(conn.execute(select(col(MemberTag.member)).where(
+            col(MemberTag.source) == "count")).scalars())
         self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
 
 
@@ -207,12 +208,12 @@ def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str
     rule = parse_rule_args(args)
     if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms" and resolve_room:
         rule = replace(rule, scope=Scope("rooms", tuple(resolve_room(r) for r in rule.scope.rooms)))
-    result = conn.execute(TagRule.__table__.insert().values(
+    result = conn.execute(table_of(TagRule).insert().values(
         kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag,
         args=json.dumps(format_rule_args(rule), ensure_ascii=False), active=True,
         created_by=by, created_at=at))
     if rule.group:
-        upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])
+        upsert(conn, table_of(TagGroup), [{"name": rule.group, "exclusive": False}], ["name"])
     tagging.changed = True
     return replace(rule, id=result.inserted_primary_key[0])
 
@@ -220,18 +221,18 @@ def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str
 def delete_rule(conn: Connection, tagging: Tagging, rule_id: int) -> tuple[str, int]:
     """Disable a rule and take back the tags it gave (manual tags stay). Returns the rule's
     tag and how many tags were removed; LookupError (Chinese) if there is no such rule."""
-    row = conn.execute(select(TagRule.tag).where(TagRule.id == rule_id, TagRule.active)).first()
+    row = conn.execute(select(col(TagRule.tag)).where(col(TagRule.id) == rule_id, col(TagRule.active))).first()
     if row is None:
         raise LookupError(f"没有编号为 {rule_id} 的规则。发 /rules 查看现有规则。")
-    conn.execute(update(TagRule.__table__).where(TagRule.__table__.c.id == rule_id).values(active=False))
+    conn.execute(update(table_of(TagRule)).where(table_of(TagRule).c.id == rule_id).values(active=False))
     removed = conn.execute(delete(MemberTag).where(
-        MemberTag.rule_id == rule_id, MemberTag.source != "manual")).rowcount
+        col(MemberTag.rule_id) == rule_id, col(MemberTag.source) != "manual")).rowcount
     tagging.changed = True
     return row[0], removed
 
 
 def set_group(conn: Connection, tagging: Tagging, name: str, exclusive: bool) -> None:
-    upsert(conn, TagGroup.__table__, [{"name": validate_group(name), "exclusive": exclusive}],
+    upsert(conn, table_of(TagGroup), [{"name": validate_group(name), "exclusive": exclusive}],
            ["name"], replace=["exclusive"])
     tagging.changed = True
 
@@ -239,17 +240,17 @@ def set_group(conn: Connection, tagging: Tagging, name: str, exclusive: bool) ->
 def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[str, bool]]) -> None:
     """Config rules and groups, each added once: a rule deleted in chat stays deleted."""
     for name, exclusive in groups:
-        upsert(conn, TagGroup.__table__, [{"name": name, "exclusive": exclusive}], ["name"],
+        upsert(conn, table_of(TagGroup), [{"name": name, "exclusive": exclusive}], ["name"],
                replace=["exclusive"])
-    known = set(conn.execute(select(TagRule.args)).scalars())
+    known = set(conn.execute(select(col(TagRule.args))).scalars())
     for spec in rules:
         rule = parse_rule_args(spec.split())
         args = json.dumps(format_rule_args(rule), ensure_ascii=False)
         if args in known:
             continue
-        conn.execute(TagRule.__table__.insert().values(
+        conn.execute(table_of(TagRule).insert().values(
             kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag, args=args,
             active=True, created_by="config", created_at=0))
         known.add(args)
         if rule.group:
-            upsert(conn, TagGroup.__table__, [{"name": rule.group, "exclusive": False}], ["name"])
+            upsert(conn, table_of(TagGroup), [{"name": rule.group, "exclusive": False}], ["name"])
