@@ -1,0 +1,1 @@
+"""Pure building blocks every chat command shares: errors and the option parser."""
