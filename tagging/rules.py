@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias
 
@@ -42,7 +42,6 @@ _WORD_TOKEN = re.compile(WORD_TOKEN_CHARS + "+")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
 _UNITS = frozenset("条天次个")
 _FULLWIDTH = str.maketrans("０１２３４５６７８９－", "0123456789-")
-_EQUALS = re.compile("[=＝]")
 
 _KIND_ALIASES = {
     "keyword": "keyword",
@@ -51,7 +50,7 @@ _KIND_ALIASES = {
     "count": "count",
     "计数": "count",
 }
-_OPTION_ALIASES = {
+RULE_KEYS: Mapping[str, str] = {  # option key aliases → canonical key, for the option parser
     "mode": "mode",
     "模式": "mode",
     "hits": "hits",
@@ -78,7 +77,7 @@ _MODE_ALIASES = {
     "包含": "substring",
     "子串": "substring",
 }
-_FLAGS = frozenset({"lead", "线索"})
+RULE_FLAGS: Mapping[str, str] = {"lead": "lead", "线索": "lead"}  # a bare 线索 reads as lead=yes
 _YES = frozenset({"yes", "y", "true", "1", "on", "是", "要"})
 _NO = frozenset({"no", "n", "false", "0", "off", "否", "不"})
 _PRIVATE = frozenset({"private", "私聊"})
@@ -311,13 +310,19 @@ def _clip(text: str, limit: int = 8) -> str:
 # --- the /rule add grammar ---------------------------------------------------------------
 
 
-def parse_rule_args(args: Sequence[str], *, rule_id: int = 0) -> KeywordRule | CountRule:
-    """Parse the tokens after `/rule add` (or `/rule preview`) into a rule.
-
-    `["keyword", "意向", "多少钱,价格", "hits=2", "days=7", "lead=yes"]` or
-    `["count", "活跃", "20", "7"]`. Raises RuleSyntaxError saying what was wrong.
-    """
-    tokens = [token.strip() for token in args if token.strip()]
+def parse_rule(
+    words: Sequence[str],
+    options: Mapping[str, str],
+    flags: Collection[str] = (),
+    *,
+    rule_id: int = 0,
+) -> KeywordRule | CountRule:
+    """A rule from the words and options after `/rule add` (or `/rule preview`), as the
+    chat-option parser split them: `words` are the plain words in order (`["keyword", "意向",
+    "多少钱,价格"]` or `["count", "活跃", "20", "7"]`), `options` the `key=value` options
+    under their canonical keys (see RULE_KEYS), `flags` the bare flags (see RULE_FLAGS).
+    Raises RuleSyntaxError saying what was wrong."""
+    tokens = [word.strip() for word in words if word.strip()]
     if not tokens:
         raise RuleSyntaxError("缺少规则类型：keyword（关键词）或 count（计数）。", BOTH_USAGE)
     kind = _KIND_ALIASES.get(tokens[0].lower())
@@ -326,9 +331,16 @@ def parse_rule_args(args: Sequence[str], *, rule_id: int = 0) -> KeywordRule | C
             f"不认识的规则类型「{_clip(tokens[0])}」：只能是 keyword（关键词）或 count（计数）。",
             BOTH_USAGE,
         )
+    given = dict(options)
+    if "lead" in flags:
+        if "lead" in given:
+            raise _keyword_error("选项 lead 写了两次，只保留一个。")
+        given["lead"] = "yes"
     if kind == "keyword":
-        return _parse_keyword_rule(tokens[1:], rule_id)
-    return _parse_count_rule(tokens[1:], rule_id)
+        _check_options(given, _KEYWORD_OPTIONS, _keyword_error)
+        return _parse_keyword_rule(tokens[1:], given, rule_id)
+    _check_options(given, _COUNT_OPTIONS, _count_error)
+    return _parse_count_rule(tokens[1:], given, rule_id)
 
 
 def _keyword_error(problem: str) -> RuleSyntaxError:
@@ -339,30 +351,21 @@ def _count_error(problem: str) -> RuleSyntaxError:
     return RuleSyntaxError(problem, COUNT_USAGE, COUNT_EXAMPLE)
 
 
-def _split_option(token: str) -> tuple[str, str] | None:
-    """`hits=2` → ("hits", "2"); None without an equals sign (ASCII or full-width)."""
-    found = _EQUALS.search(token)
-    if found is None:
-        return None
-    return token[: found.start()].strip(), token[found.end() :].strip()
-
-
-def _looks_like_option(token: str) -> bool:
-    option = _split_option(token)
-    return option is not None and option[0].lower() in _OPTION_ALIASES
-
-
-def _parse_keyword_rule(rest: list[str], rule_id: int) -> KeywordRule:
-    if not rest or _looks_like_option(rest[0]):
+def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) -> KeywordRule:
+    if not rest:
         raise _keyword_error("缺少标签名和关键词：先写标签，再写关键词。")
     try:
         tag = validate_tag(rest[0])
     except ValueError as exc:
         raise _keyword_error(str(exc)) from None
-    if len(rest) < 2 or _looks_like_option(rest[1]):
+    if len(rest) < 2:
         raise _keyword_error("缺少关键词：在标签后面写关键词，多个用逗号隔开，例如 多少钱,价格。")
+    if len(rest) > 2:
+        raise _keyword_error(
+            f"看不懂「{_clip(rest[2])}」：多个关键词要用逗号连起来（如 多少钱,价格），"
+            "选项要写成 名称=值（如 hits=2）。"
+        )
     keywords = _parse_keywords(rest[1])
-    options = _parse_options(rest[2:], _KEYWORD_OPTIONS, _keyword_error)
 
     mode = "word"
     if "mode" in options:
@@ -410,15 +413,14 @@ def _parse_keyword_rule(rest: list[str], rule_id: int) -> KeywordRule:
     )
 
 
-def _parse_count_rule(rest: list[str], rule_id: int) -> CountRule:
-    if not rest or _looks_like_option(rest[0]):
+def _parse_count_rule(rest: list[str], options: dict[str, str], rule_id: int) -> CountRule:
+    if not rest:
         raise _count_error("缺少标签名、条数和天数。")
     try:
         tag = validate_tag(rest[0])
     except ValueError as exc:
         raise _count_error(str(exc)) from None
-    positional = [token for token in rest[1:] if _split_option(token) is None]
-    option_tokens = [token for token in rest[1:] if _split_option(token) is not None]
+    positional = rest[1:]
     if not positional:
         raise _count_error("缺少条数和天数：例如 20 7 表示近7天发言满20条。")
     if len(positional) < 2:
@@ -427,7 +429,6 @@ def _parse_count_rule(rest: list[str], rule_id: int) -> CountRule:
         raise _count_error(f"多了「{_clip(positional[2])}」：计数规则只要 标签 条数 天数 三项。")
     threshold = _int_value(positional[0], "条数", 1, MAX_THRESHOLD, _count_error)
     days = _int_value(positional[1], "天数", 1, MAX_DAYS, _count_error)
-    options = _parse_options(option_tokens, _COUNT_OPTIONS, _count_error)
     return CountRule(
         id=rule_id,
         tag=tag,
@@ -468,32 +469,14 @@ def _check_keyword(word: str) -> None:
         )
 
 
-def _parse_options(
-    tokens: Sequence[str],
-    allowed: Sequence[str],
-    error: _ErrorFactory,
-) -> dict[str, str]:
-    options: dict[str, str] = {}
+def _check_options(options: Mapping[str, str], allowed: Sequence[str], error: _ErrorFactory) -> None:
+    """Options the parser accepted for rules in general, checked against this kind of rule."""
     names = "、".join(allowed)
-    for token in tokens:
-        option = _split_option(token)
-        if option is None and token.lower() in _FLAGS and "lead" in allowed:
-            option = ("lead", "yes")  # a bare `lead` (线索) reads as lead=yes
-        if option is None:
-            raise error(
-                f"看不懂「{_clip(token)}」：多个关键词要用逗号连起来（如 多少钱,价格），"
-                "选项要写成 名称=值（如 hits=2）。"
-            )
-        key_text, value = option
-        key = _OPTION_ALIASES.get(key_text.lower())
-        if key is None or key not in allowed:
-            raise error(f"不认识的选项「{_clip(key_text)}」，可用的选项：{names}。")
-        if key in options:
-            raise error(f"选项 {key} 写了两次，只保留一个。")
-        if not value:
+    for key, value in options.items():
+        if key not in allowed:
+            raise error(f"不认识的选项「{_clip(key)}」，可用的选项：{names}。")
+        if not value.strip():
             raise error(f"选项 {key} 后面缺少值，例如 {key}={_OPTION_EXAMPLES[key]}。")
-        options[key] = value
-    return options
 
 
 _OPTION_EXAMPLES = {
@@ -539,7 +522,7 @@ def _int_value(text: str, what: str, minimum: int, maximum: int, error: _ErrorFa
     return value
 
 
-def _parse_group(options: dict[str, str], error: _ErrorFactory) -> str | None:
+def _parse_group(options: Mapping[str, str], error: _ErrorFactory) -> str | None:
     if "group" not in options:
         return None
     try:
@@ -574,16 +557,17 @@ def _parse_scope(value: str) -> Scope:
 
 
 def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
-    """The `/rule add` tokens that rebuild `rule`: `parse_rule_args(format_rule_args(r))`.
+    """The `/rule add` words that rebuild `rule` when joined with spaces and parsed again
+    (a value with spaces or quotes comes back in 「」).
 
     Options at their defaults are left out, so the result reads like what a manager types.
     """
     if isinstance(rule, CountRule):
-        tokens = ["count", rule.tag, str(rule.threshold), str(rule.days)]
+        tokens = ["count", _quoted(rule.tag), str(rule.threshold), str(rule.days)]
         if rule.group is not None:
-            tokens.append(f"group={rule.group}")
+            tokens.append(f"group={_quoted(rule.group)}")
         return tokens
-    tokens = ["keyword", rule.tag, ",".join(rule.keywords)]
+    tokens = ["keyword", _quoted(rule.tag), ",".join(rule.keywords)]
     if rule.mode != "word":
         tokens.append(f"mode={rule.mode}")
     if rule.hits != 1:
@@ -595,9 +579,16 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
     if rule.lead:
         tokens.append("lead=yes")
     if rule.group is not None:
-        tokens.append(f"group={rule.group}")
+        tokens.append(f"group={_quoted(rule.group)}")
     if rule.scope.kind == "private":
         tokens.append("rooms=private")
     elif rule.scope.kind == "rooms":
-        tokens.append("rooms=" + ",".join(rule.scope.rooms))
+        tokens.append("rooms=" + _quoted(",".join(rule.scope.rooms)))
     return tokens
+
+
+def _quoted(value: str) -> str:
+    """`value` as one word for the option parser: in 「」 when it holds a space or a quote."""
+    if any(ch.isspace() or ch in "\"“”＂「」『』" for ch in value):
+        return f"「{value}」"
+    return value

@@ -87,9 +87,9 @@ def test_manual_points_are_ledger_rows_with_reason_and_manager(bot: Bot):
 
 
 @pytest.mark.parametrize("args, why", [
-    ("/points a 十分 奖励", "分数应为整数"),
-    ("/points a +5", "请写出成员、分数和原因"),
-    ("/points a 0 无", "非零整数"),
+    ("/points a 十分 奖励", "分数应为 -100000 到 100000 之间的整数，你写的是「十分」"),
+    ("/points a +5", "请写出一位成员、分数和原因"),
+    ("/points a 0 无", "分数不能是 0"),
     ("/points nobody +5 奖励", "找不到成员"),
 ])
 def test_bad_point_adjustments_change_nothing(bot: Bot, args, why):
@@ -138,7 +138,7 @@ def test_checkin_task_with_window_and_challenge(bot: Bot):
 def test_task_commands_and_bad_input(bot: Bot):
     assert "已经有叫「打卡」的任务" in texts(bot.say(ADMIN, "/task add 打卡"))
     assert "应写成 05:00-09:00" in texts(bot.say(ADMIN, "/task add 夜读 window=晚上"))
-    assert "积分应为正整数" in texts(bot.say(ADMIN, "/task add 夜读 points=-3"))
+    assert "积分应为 1 到 1000 之间的整数，你写的是「-3」" in texts(bot.say(ADMIN, "/task add 夜读 points=-3"))
     assert "触发词「签到」已被" in texts(bot.say(ADMIN, "/task add 夜读 triggers=签到"))
     assert bot.scalar("SELECT count(*) FROM checkintask") == 1
     bot.say(ADMIN, "任务 添加 夜读 时间=21:00-23:59")
@@ -203,10 +203,10 @@ def test_four_types_with_median_and_absolute_thresholds(bot: Bot):
 
 
 @pytest.mark.parametrize("args, why", [
-    ("/threshold login=-1 speaking=3", "不能小于 0"),
+    ("/threshold login=-1 speaking=3", "登录天数阈值应为不小于 0 的整数"),
     ("/threshold login=3", "要一起设置"),
-    ("/threshold window=0", "正整数"),
-    ("/threshold foo=1", "看不懂"),
+    ("/threshold window=0", "窗口天数应为 1 到 365 之间的整数"),
+    ("/threshold foo=1", "不认识的选项「foo」"),
     ("/who 大佬", "不认识的成员类型"),
 ])
 def test_bad_manager_input(bot: Bot, args, why):

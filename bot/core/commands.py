@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from bot.core.directory import resolve_member
 from bot.core.errors import Refused, UsageError
 from bot.core.events import Message
+from bot.core.options import MemberRef, Options, parse
 from bot.core.pipeline import Batch, Hook
 from bot.deps import Deps
 
@@ -43,17 +44,19 @@ class Ctx:
     def reply(self, text: str, *, mention: bool = True) -> None:
         self.batch.reply(self.msg, text, mention=mention)
 
-    def member(self, token: str, *, mention_index: int = 0) -> tuple[str, str]:
+    def member(self, ref: MemberRef) -> tuple[str, str]:
         """(id, name) of the member a manager named: an @mention, an id or an exact name."""
-        return resolve_member(self.batch.conn, token, mentions=self.msg.mentions,
-                              room=self.msg.room, mention_index=mention_index)
+        return resolve_member(self.batch.conn, ref, room=self.msg.room)
 
 
-Handler = Callable[[Ctx, list[str]], str | None]
+Handler = Callable[[Ctx, Options], str | None]
 
 
 @dataclass(frozen=True)
 class Command:
+    """A chat command: its words, who may run it, and how its arguments are read (by the one
+    option parser, `bot.core.options.parse`, with these keys, flags and member arguments)."""
+
     name: str  # the /english form, without the slash
     aliases: tuple[str, ...]  # Chinese forms
     usage: str  # one Chinese usage line
@@ -61,20 +64,39 @@ class Command:
     handler: Handler
     admin: bool = False
     operator: bool = False  # operators may use it too (admins always may)
+    keys: Mapping[str, str] | None = None  # option key aliases → canonical key; None: no options
+    flags: Mapping[str, str] | None = None  # bare flag words → canonical flag
+    member_args: int = 0  # how many members the arguments start with
 
     def help_line(self) -> str:
         return f"{self.usage} — {self.summary}"
+
+    def options(self, text: str, mentions: Sequence[str]) -> Options:
+        return parse(text, mentions=mentions, keys=self.keys, flags=self.flags,
+                     member_args=self.member_args)
 
 
 @dataclass(frozen=True)
 class Invocation:
     command: Command
     word: str
-    args: list[str] = field(default_factory=list)
+    text: str = ""  # the arguments as typed (U+2005 kept: it ends a WeChat mention's name)
+    mentions: tuple[str, ...] = ()  # the mentions among the arguments, in order
 
 
 # A leading @mention of the bot ("@群管 打卡"); WeChat ends a mention with U+2005.
 _LEADING_MENTION = re.compile(r"^@[^\s\u2005]+[\s\u2005]+")
+_WORD = re.compile(r"\S+")
+
+
+def member_arg(opts: Options, words: Sequence[str]) -> MemberRef:
+    """The member a command names: its first @mention, else `words` read as one nickname
+    (so "/operator del 张 三" names 张 三 even without quotes)."""
+    if opts.members:
+        return opts.members[0]
+    if not words:
+        raise UsageError("请 @ 一位成员，或写出成员的昵称。")
+    return MemberRef("name", " ".join(words))
 
 
 class Registry:
@@ -90,19 +112,20 @@ class Registry:
             self.commands.append(cmd)
 
     def parse(self, msg: Message) -> Invocation | None:
-        text = msg.text.strip()
-        if not text:
+        text = msg.text.lstrip()
+        mentions = msg.mentions
+        if mentions and text.startswith("@"):
+            stripped = _LEADING_MENTION.sub("", text, count=1)
+            if stripped != text:  # the bot was mentioned first: its id is not an argument
+                text, mentions = stripped, mentions[1:]
+        found = _WORD.match(text)
+        if found is None:
             return None
-        if msg.mentions and text.startswith("@"):
-            text = _LEADING_MENTION.sub("", text, count=1)
-        parts = text.split()
-        if not parts:
-            return None
-        word = parts[0]
+        word = found.group()
         cmd = self._by_word.get(word.lower())
         if cmd is None:
             return None
-        return Invocation(cmd, word, parts[1:])
+        return Invocation(cmd, word, text[found.end():].lstrip(" \t\u3000").rstrip(), mentions)
 
     def visible_to(self, is_admin: bool, is_operator: bool = False) -> list[Command]:
         return [c for c in self.commands if may_run(c, is_admin, is_operator)]
@@ -138,7 +161,7 @@ class CommandHook(Hook):
             return True
         savepoint = batch.conn.begin_nested()
         try:
-            text = cmd.handler(ctx, inv.args)
+            text = cmd.handler(ctx, cmd.options(inv.text, inv.mentions))
             batch.session.flush()
         except UsageError as exc:
             savepoint.rollback()

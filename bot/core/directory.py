@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import Engine, or_, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 from sqlmodel import col
 
 from bot.core.errors import UsageError
+from bot.core.options import MemberRef, shown
 from bot.store.models import Member, Membership, Room
 
 
@@ -79,33 +80,32 @@ class Lookup:
             return room_names(conn, [ident]).get(ident, ident)
 
 
-def resolve_member(conn: Connection, token: str, *, mentions: tuple[str, ...] = (),
-                   room: str | None = None, mention_index: int = 0) -> tuple[str, str]:
-    """(id, name) of the member a manager meant: an @mention, an id or an exact name."""
-    if token.startswith("@") and len(mentions) > mention_index:
-        mid = mentions[mention_index]
-        row = conn.execute(select(col(Member.name)).where(col(Member.id) == mid)).first()
+def resolve_member(conn: Connection, ref: MemberRef, *, room: str | None = None) -> tuple[str, str]:
+    """(id, name) of the member a manager meant: an @mention (its wxid), an id or an exact
+    name, preferring members of `room`."""
+    if ref.wxid is not None:
+        row = conn.execute(select(col(Member.name)).where(col(Member.id) == ref.wxid)).first()
         if row is None:
-            raise UsageError(f"还没有 {token} 的任何记录，等对方在群里说过话再试。", show_usage=False)
-        return mid, row[0] or mid
-    name = token.lstrip("@")
+            raise UsageError(f"还没有 @{shown(ref.text)} 的任何记录，等对方在群里说过话再试。",
+                             show_usage=False)
+        return ref.wxid, row[0] or ref.wxid
+    name = ref.text
     if not name:
         raise UsageError("请 @ 一位成员，或写出成员的昵称。")
     q = select(col(Member.id), col(Member.name)).where(or_(col(Member.id) == name, col(Member.name) == name))
+    rows: Sequence[Row[tuple[str, str | None]]] = []
     if room:  # in a group, prefer the group's own members
         in_room = q.join(Membership, col(Membership.member) == col(Member.id)).where(
             col(Membership.room) == room, col(Membership.active))
         rows = conn.execute(in_room.limit(6)).all()
-        if not rows:
-            rows = conn.execute(q.limit(6)).all()
-    else:
+    if not rows:
         rows = conn.execute(q.limit(6)).all()
     if not rows:
-        raise UsageError(f"找不到成员「{name}」。请 @ 对方，或写出完整昵称。")
+        raise UsageError(f"找不到成员「{shown(name)}」。请 @ 对方，或写出完整昵称（有空格的昵称请加引号）。")
     exact_id = [r for r in rows if r[0] == name]
     if exact_id:
         return exact_id[0][0], exact_id[0][1] or name
     if len(rows) > 1:
         listing = "、".join(f"{n}（{i}）" for i, n in rows[:5])
-        raise UsageError(f"有 {len(rows)} 位成员都叫「{name}」：{listing}。请 @ 对方，或改用 id。")
+        raise UsageError(f"有 {len(rows)} 位成员都叫「{shown(name)}」：{listing}。请 @ 对方，或改用 id。")
     return rows[0][0], rows[0][1] or name

@@ -19,6 +19,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core.errors import UsageError
 from bot.features.checkins import service as checkin_service
 from bot.features.checkins.service import load_tasks
 from bot.features.followup import service as followup_service
@@ -544,17 +545,13 @@ async def rules_add(request: web.Request) -> web.Response:
         raise BadRequest("规则太长（上限 500 字）")
 
     def add(conn: Connection):
-        def resolve_room(name: str) -> str:
-            # Managers name groups as they see them; rules keep room ids.
-            found = [r for r, n in room_names(conn).items() if name in (r, n)]
-            if len(found) != 1:
-                raise ValueError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
-            return found[0]
-        return tag_service.add_rule(conn, console.deps.tagging, text.split(), by=WEB_ACTOR,
-                                    at=int(console.now(conn).timestamp()), resolve_room=resolve_room)
+        # Managers name groups as they see them; rules keep room ids.
+        rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
+        return tag_service.add_rule(conn, console.deps.tagging, rule, by=WEB_ACTOR,
+                                    at=int(console.now(conn).timestamp()))
     try:
         rule = await console.write(add)
-    except ValueError as exc:  # RuleSyntaxError is a ValueError
+    except UsageError as exc:
         return await show(request, "rules", _rules, text, status=400, notice=str(exc), error=True)
     return redirect_with(request, "/rules", f"已添加规则：{rule.describe()}")
 

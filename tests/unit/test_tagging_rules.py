@@ -9,9 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.core.errors import UsageError
+from bot.features.tags.service import parse_rule_text
 from tagging.rules import (
     KEYWORD_USAGE,
     MAX_NAME_LEN,
+    RULE_FLAGS,
     WORD_TOKEN_CHARS,
     CountRule,
     KeywordRule,
@@ -20,7 +23,7 @@ from tagging.rules import (
     can_be_token,
     display_len,
     format_rule_args,
-    parse_rule_args,
+    parse_rule,
     validate_group,
     validate_tag,
 )
@@ -324,6 +327,11 @@ def test_parse_rule_args(args: list[str], rule: KeywordRule | CountRule) -> None
     assert parse_rule_args(args, rule_id=9) == rule
 
 
+def parse_rule_args(args: list[str], *, rule_id: int = 0) -> KeywordRule | CountRule:
+    """The words as a manager types them, through the chat-option parser and `parse_rule`."""
+    return parse_rule_text(" ".join(f"「{a}」" if " " in a else a for a in args), rule_id=rule_id)
+
+
 def test_parse_rule_args_defaults_to_an_unsaved_rule() -> None:
     rule = parse_rule_args(["keyword", "意向", "价格"])
     assert rule == KeywordRule(id=0, tag="意向", keywords=("价格",))
@@ -345,7 +353,7 @@ _BAD_ARGS = [
     (["keyword", "意向", "多少钱", "价格"], "多个关键词要用逗号连起来"),
     (["keyword", "意向", "一" * 21], "太长了（21个字）"),
     (["keyword", "意向", ",".join(f"词{i}" for i in range(31))], "关键词最多30个，你写了31个"),
-    (["keyword", "意向", "a=b", "mode=substring"], "不能含等号"),
+    (["keyword", "意向", "「a=b」", "mode=substring"], "不能含等号"),
     (["keyword", "意向", "多少钱？"], "整词模式认不出来"),
     (["keyword", "意向", "价格", "mode=regex"], "不认识的匹配模式「regex」"),
     (["keyword", "意向", "价格", "hits=0"], "不能是 0"),
@@ -358,9 +366,6 @@ _BAD_ARGS = [
     (["keyword", "意向", "价格", "expire=0"], "expire（失效天数）要写正整数"),
     (["keyword", "意向", "价格", "expire=-1"], "不能是 -1"),
     (["keyword", "意向", "价格", "lead=maybe"], "lead 只能是 yes 或 no"),
-    (["keyword", "意向", "价格", "color=red"], "不认识的选项「color」"),
-    (["keyword", "意向", "价格", "hits=2", "hits=3"], "选项 hits 写了两次"),
-    (["keyword", "意向", "价格", "hits="], "选项 hits 后面缺少值"),
     (["keyword", "意向", "价格", "group=a b"], "组名"),
     (["keyword", "意向", "价格", "rooms=r1,,r2"], "rooms 里有空的群名"),
     (["keyword", "意向", "价格", "rooms=r1,private"], "不能和群名混写"),
@@ -368,7 +373,7 @@ _BAD_ARGS = [
     (["keyword", "<script>", "价格"], "标签名不能含 < > 这些符号"),
     (["keyword", "🔥" * 50, "价格"], "标签名最多12个字"),
     (["keyword", "意向", "价格", "rooms=a＝b"], "含有等号或控制字符"),
-    (["count", "活跃", "20", "7", "lead"], "多了「lead」"),
+    (["count", "活跃", "20", "7", "lead"], "不认识的选项「lead」，可用的选项：group"),
     (["count"], "缺少标签名、条数和天数"),
     (["count", "活跃"], "缺少条数和天数"),
     (["count", "活跃", "20"], "缺少天数"),
@@ -384,25 +389,42 @@ _BAD_ARGS = [
 
 @pytest.mark.parametrize(("args", "says"), _BAD_ARGS)
 def test_parse_rule_args_says_what_was_wrong(args: list[str], says: str) -> None:
+    words = [a.strip("「」") for a in args if ("=" not in a or a.startswith("「")) and a not in RULE_FLAGS]
+    options = dict(a.split("=", 1) for a in args if "=" in a and not a.startswith("「"))
     with pytest.raises(RuleSyntaxError) as caught:
-        parse_rule_args(args)
+        parse_rule(words, options, {RULE_FLAGS[a] for a in args if a in RULE_FLAGS})
     error = caught.value
     assert says in error.problem
     # The reply carries the problem and the right form together.
     assert str(error).startswith(error.problem)
     assert "用法：/rule add" in str(error)
+    with pytest.raises(UsageError, match=re.escape(says)):  # the same through the chat parser
+        parse_rule_args(args)
+
+
+# Mistakes the chat-option parser catches before a rule is read: one wording for every command.
+@pytest.mark.parametrize(("args", "says"), [
+    (["keyword", "意向", "价格", "color=red"], "不认识的选项「color」，可用的选项：mode/模式"),
+    (["keyword", "意向", "价格", "hits=2", "hits=3"], "选项「hits」写了两次"),
+    (["keyword", "意向", "价格", "hits=2", "次数=3"], "是同一个选项"),
+    (["keyword", "意向", "价格", "hits="], "选项「hits」后面缺少值"),
+    (["keyword", "意向", "a=b", "mode=substring"], "不认识的选项「a」"),
+])
+def test_option_mistakes_are_caught_by_the_shared_parser(args: list[str], says: str) -> None:
+    with pytest.raises(UsageError, match=re.escape(says)):
+        parse_rule_args(args)
 
 
 def test_keyword_errors_show_the_keyword_usage_and_an_example() -> None:
     with pytest.raises(RuleSyntaxError) as caught:
-        parse_rule_args(["keyword", "意向", "价格", "hits=0"])
+        parse_rule(["keyword", "意向", "价格"], {"hits": "0"})
     assert caught.value.usage == KEYWORD_USAGE
     assert "例如：/rule add keyword 意向 多少钱,价格" in str(caught.value)
 
 
 def test_count_errors_show_the_count_usage() -> None:
     with pytest.raises(RuleSyntaxError) as caught:
-        parse_rule_args(["count", "活跃", "0", "7"])
+        parse_rule(["count", "活跃", "0", "7"], {})
     assert "用法：/rule add count 标签 条数 天数" in str(caught.value)
     assert "keyword" not in caught.value.usage
 

@@ -5,26 +5,26 @@ from __future__ import annotations
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.events import Message
-from bot.core.numbers import positive_int
+from bot.core.options import Options, shown
 from bot.core.pipeline import Batch
 from bot.features.checkins.service import CheckinResult, add_task, disable_task, load_tasks
 from bot.features.points.announce import announce_level_ups
 from tiers.checkin import CheckinTask, window_text
 
 
-def _task(ctx: Ctx, args: list[str]) -> CheckinTask:
+def _task(ctx: Ctx, opts: Options) -> CheckinTask:
     svc = ctx.deps.checkins
-    if not args:
+    name = opts.rest_text()
+    if not name:
         task = svc.default_task(ctx.msg.room)
         if task is None:
             raise UsageError("现在没有开启的打卡任务，请联系管理员。")
         return task
-    name = " ".join(args)
     for t in svc.tasks:
         if t.name == name and t.active and (t.room is None or t.room == ctx.msg.room):
             return t
     names = "、".join(t.name for t in svc.tasks if t.active and t.room in (None, ctx.msg.room))
-    raise UsageError(f"没有叫「{name}」的打卡任务。现有：{names or '无'}")
+    raise UsageError(f"没有叫「{shown(name)}」的打卡任务。现有：{names or '无'}")
 
 
 def checkin_text(result: CheckinResult) -> str:
@@ -53,12 +53,12 @@ def answer_checkin(batch: Batch, msg: Message, result: CheckinResult) -> None:
         announce_level_ups(batch, [result.points])
 
 
-def checkin(ctx: Ctx, args: list[str]) -> None:
-    answer_checkin(ctx.batch, ctx.msg, ctx.deps.checkins.check_in(ctx.batch, ctx.msg, _task(ctx, args)))
+def checkin(ctx: Ctx, opts: Options) -> None:
+    answer_checkin(ctx.batch, ctx.msg, ctx.deps.checkins.check_in(ctx.batch, ctx.msg, _task(ctx, opts)))
 
 
-def makeup(ctx: Ctx, args: list[str]) -> str:
-    result = ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, args))
+def makeup(ctx: Ctx, opts: Options) -> str:
+    result = ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts))
     task, out = result.task, result.outcome
     if out.reason == "nothing_to_fill":
         return f"昨天的「{task.name}」已经打过了，不需要补签。"
@@ -70,7 +70,7 @@ def makeup(ctx: Ctx, args: list[str]) -> str:
 
 TASK_USAGE = ("/task add 名称 [triggers=词1,词2] [window=05:00-09:00] [points=10] [days=21]"
               " · /task list · /task off 名称")
-_TASK_KEYS = {"triggers": "triggers", "触发词": "triggers", "window": "window", "时间": "window",
+TASK_KEYS = {"triggers": "triggers", "触发词": "triggers", "window": "window", "时间": "window",
               "points": "points", "积分": "points", "days": "days", "天数": "days"}
 
 
@@ -79,11 +79,13 @@ def _describe(t: CheckinTask) -> str:
     return f"发「{'/'.join(t.triggers)}」，{window_text(t)}，每次 {t.points} 分{extra}"
 
 
-def task(ctx: Ctx, args: list[str]) -> str:
-    if not args:
+def task(ctx: Ctx, opts: Options) -> str:
+    if not opts.positional:
         raise UsageError("请写出要做什么：add（添加）、list（列表）或 off（停用）。")
-    sub, rest = args[0].lower(), args[1:]
+    sub, rest = opts.positional[0].lower(), opts.positional[1:]
     conn, svc = ctx.batch.conn, ctx.deps.checkins
+    if sub not in ("add", "添加") and opts.named:
+        raise UsageError(f"选项只用于 /task add，{sub} 不需要「{'、'.join(opts.named)}」。")
     if sub in ("list", "列表"):
         lines = ["打卡任务："]
         for t in load_tasks(conn):
@@ -99,20 +101,17 @@ def task(ctx: Ctx, args: list[str]) -> str:
             raise UsageError(str(exc), show_usage=False) from None
         return f"已停用打卡任务「{name}」。"
     if sub not in ("add", "添加"):
-        raise UsageError(f"不认识「{args[0]}」，可以用 add、list 或 off。")
+        raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、list 或 off。")
     if not rest:
         raise UsageError("请写出任务名称，例如 /task add 早起打卡 window=05:00-09:00")
-    opts: dict[str, str] = {}
-    for item in rest[1:]:
-        key, eq, value = item.partition("=")
-        if not eq or key.lower() not in _TASK_KEYS or not value:
-            raise UsageError(f"看不懂「{item}」，选项应写成 键=值，例如 points=15。")
-        opts[_TASK_KEYS[key.lower()]] = value
-    triggers = opts["triggers"].replace("，", ",").split(",") if "triggers" in opts else None
+    if len(rest) > 1:
+        raise UsageError(f"任务名称只能有一个，多了「{shown(rest[1])}」；名称里有空格请加引号。")
+    named = opts.named
+    triggers = named["triggers"].replace("，", ",").split(",") if "triggers" in named else None
     try:
-        t = add_task(conn, svc, name=rest[0], triggers=triggers, window=opts.get("window"),
-                     points=positive_int(opts.get("points", "10"), "积分"),
-                     challenge_days=positive_int(opts["days"], "挑战天数") if "days" in opts else None,
+        t = add_task(conn, svc, name=rest[0], triggers=triggers, window=named.get("window"),
+                     points=opts.int_option("points", "积分", 1, 1000, 10),
+                     challenge_days=opts.int_option("days", "挑战天数", 1, 365),
                      room=ctx.msg.room)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
@@ -123,5 +122,6 @@ def task(ctx: Ctx, args: list[str]) -> str:
 COMMANDS = [
     Command("checkin", ("打卡", "签到"), "打卡 或 签到（/checkin [任务名]）", "今日打卡，攒积分和连续天数", checkin),
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
-    Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True),
+    Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
+            keys=TASK_KEYS),
 ]

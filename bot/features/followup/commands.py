@@ -5,25 +5,26 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlmodel import col
 
-from bot.core.commands import Command, Ctx
+from bot.core.commands import Command, Ctx, member_arg
+from bot.core.directory import member_names
 from bot.core.errors import Refused, UsageError
+from bot.core.options import Options
 from bot.features.followup.service import issue, mark_done, operator_rooms
 from bot.store.db import upsert
-from bot.store.models import Member, RoomOperator, table_of
+from bot.store.models import RoomOperator, table_of
 
 
-def operator(ctx: Ctx, args: list[str]) -> str:
+def operator(ctx: Ctx, opts: Options) -> str:
     room = ctx.msg.room
     if not room:
         raise UsageError("请在群里设置，运营是按群设置的。")
-    if not args:
-        raise UsageError("请 @ 一位成员。")
-    remove = args[0].lower() in ("del", "remove", "删除")
+    words = list(opts.positional)
+    remove = bool(words) and words[0].lower() in ("del", "remove", "删除")
     if remove:
-        args = args[1:]
-        if not args:
+        words = words[1:]
+        if not words and not opts.members:
             raise UsageError("请 @ 要移除的运营。")
-    member, name = ctx.member(args[0])
+    member, name = ctx.member(member_arg(opts, words))
     conn = ctx.batch.conn
     if remove:
         n = conn.execute(delete(RoomOperator).where(col(RoomOperator.room) == room,
@@ -35,14 +36,14 @@ def operator(ctx: Ctx, args: list[str]) -> str:
     return f"{name} 现在是本群的运营，每天 {ctx.deps.settings.followup_time} 会私信收到跟进清单。"
 
 
-def operators(ctx: Ctx, args: list[str]) -> str:
+def operators(ctx: Ctx, opts: Options) -> str:
     conn = ctx.batch.conn
     assigned = operator_rooms(conn, sorted(ctx.deps.settings.admin_ids))
-    names = dict(conn.execute(select(col(Member.id), col(Member.name))).all())
+    names = member_names(conn)
     rooms = [ctx.msg.room] if ctx.msg.room else sorted({r for rs in assigned.values() for r in rs})
     lines = []
     for room in rooms:
-        ops = [names.get(m) or m for m, rs in assigned.items() if room in rs]
+        ops = [names.get(m, m) for m, rs in assigned.items() if room in rs]
         explicit = set(conn.execute(select(col(RoomOperator.member)).where(col(RoomOperator.room) == room)).scalars())
         how = "" if explicit else "（未设置运营，由管理员负责）"
         lines.append(f"{'本群' if ctx.msg.room else room}运营：{'、'.join(ops) or '无'}{how}")
@@ -57,7 +58,7 @@ def _my_rooms(ctx: Ctx) -> list[str]:
     return rooms
 
 
-def report(ctx: Ctx, args: list[str]) -> None:
+def report(ctx: Ctx, opts: Options) -> None:
     rooms = _my_rooms(ctx)
     _, _, messages = issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now, scheduled=False)
     # The list names members: it goes to the operator privately, even if asked in a group.
@@ -67,10 +68,10 @@ def report(ctx: Ctx, args: list[str]) -> None:
         ctx.reply("跟进清单已私信发给你。")
 
 
-def done(ctx: Ctx, args: list[str]) -> str:
+def done(ctx: Ctx, opts: Options) -> str:
     _my_rooms(ctx)
     numbers: list[int] = []
-    rest = list(args)
+    rest = list(opts.positional)
     while rest and rest[0].replace("，", ",").strip(",").replace(",", "").isdigit():
         numbers += [int(x) for x in rest.pop(0).replace("，", ",").split(",") if x]
     if not numbers:

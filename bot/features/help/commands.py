@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from bot.core.commands import Command, Ctx
+from bot.core.options import Options
 
 
-def help_(ctx: Ctx, args: list[str]) -> str:
+def help_(ctx: Ctx, opts: Options) -> str:
     cmds = ctx.registry.visible_to(ctx.is_admin, ctx.is_operator)
     lines = ["你可以用这些命令："]
     lines += [f"· {c.help_line()}" for c in cmds if not c.admin and not c.operator]

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlmodel import col
-
 from bot.core.commands import Command, Ctx
+from bot.core.directory import member_names
 from bot.core.errors import UsageError
-from bot.core.numbers import non_negative_int, positive_int
+from bot.core.options import Options, int_between, non_negative_int, shown
 from bot.features.member_types.service import scope_for, type_members
-from bot.store.models import Member, RoomSettings
+from bot.store.models import RoomSettings
 from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
 
-def tiers_(ctx: Ctx, args: list[str]) -> str:
+def tiers_(ctx: Ctx, opts: Options) -> str:
     conn = ctx.batch.conn
     scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
     typed = type_members(conn, ctx.now, scope)
@@ -30,11 +28,11 @@ def tiers_(ctx: Ctx, args: list[str]) -> str:
     return "\n".join(lines)
 
 
-def who(ctx: Ctx, args: list[str]) -> str:
-    if not args:
-        raise UsageError("请写出类型，例如 /who 潜水")
+def who(ctx: Ctx, opts: Options) -> str:
+    if len(opts.positional) != 1:
+        raise UsageError("请写出一个类型，例如 /who 潜水")
     try:
-        kind = parse_type(args[0])
+        kind = parse_type(opts.positional[0])
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     conn = ctx.batch.conn
@@ -42,9 +40,8 @@ def who(ctx: Ctx, args: list[str]) -> str:
     members = [(m, t) for m, t in type_members(conn, ctx.now, scope).items() if t.type == kind]
     if not members:
         return f"目前没有{TYPE_LABELS[kind]}。"
-    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(
-        col(Member.id).in_([m for m, _ in members]))).all())
-    members.sort(key=lambda mt: (-mt[1].login_days, -mt[1].speaking, names.get(mt[0]) or mt[0]))
+    names = member_names(conn, [m for m, _ in members])
+    members.sort(key=lambda mt: (-mt[1].login_days, -mt[1].speaking, names.get(mt[0], mt[0])))
     lines = [f"{TYPE_LABELS[kind]}共 {len(members)} 人："]
     lines += [f"· {names.get(m) or m}：登录 {t.login_days} 天，发言 {t.speaking} 条" for m, t in members[:20]]
     if len(members) > 20:
@@ -55,34 +52,32 @@ def who(ctx: Ctx, args: list[str]) -> str:
 THRESHOLD_USAGE = "/threshold login=天数 speaking=条数 [window=天数] · /threshold median · /threshold"
 
 
-def threshold(ctx: Ctx, args: list[str]) -> str:
+THRESHOLD_KEYS = {"login": "login", "登录": "login", "speaking": "speaking", "发言": "speaking",
+                  "window": "window", "窗口": "window"}
+THRESHOLD_FLAGS = {"median": "median", "中位数": "median"}
+
+
+def threshold(ctx: Ctx, opts: Options) -> str:
     room = ctx.msg.room
     if not room:
         raise UsageError("请在群里设置，阈值是按群设置的。")
     session = ctx.batch.session
     rs = session.get(RoomSettings, room) or RoomSettings(room=room)
-    if not args:
+    if opts.positional:
+        raise UsageError(f"看不懂「{shown(opts.positional[0])}」。")
+    if not opts.named and not opts.flags:
         scope = scope_for(ctx.batch.conn, ctx.now, room, ctx.deps.settings.window_days)
         how = (f"登录 ≥{rs.login_threshold} 天、发言 ≥{rs.speaking_threshold} 条为高"
                if scope.thresholds else "按中位数划分")
         return f"本群：{how}，窗口 {scope.window.days} 天。"
     values: dict[str, int] = {}
-    median = False
-    for item in args:
-        key, eq, value = item.partition("=")
-        key = key.lower()
-        if key in ("median", "中位数") and not eq:
-            median = True
-        elif key in ("login", "登录") and eq:
-            values["login"] = non_negative_int(value, "登录天数阈值")
-        elif key in ("speaking", "发言") and eq:
-            values["speaking"] = non_negative_int(value, "发言条数阈值")
-        elif key in ("window", "窗口") and eq:
-            values["window"] = positive_int(value, "窗口天数")
-            if values["window"] > 365:
-                raise UsageError("窗口最多 365 天。")
-        else:
-            raise UsageError(f"看不懂「{item}」。")
+    median = "median" in opts.flags
+    if "login" in opts.named:
+        values["login"] = non_negative_int(opts.named["login"], "登录天数阈值")
+    if "speaking" in opts.named:
+        values["speaking"] = non_negative_int(opts.named["speaking"], "发言条数阈值")
+    if "window" in opts.named:
+        values["window"] = int_between(opts.named["window"], "窗口天数", 1, 365)
     if median and ("login" in values or "speaking" in values):
         raise UsageError("median 不能和 login/speaking 一起用。")
     if ("login" in values) != ("speaking" in values):
@@ -103,5 +98,6 @@ def threshold(ctx: Ctx, args: list[str]) -> str:
 COMMANDS = [
     Command("tiers", ("类型分布",), "类型分布（/tiers）", "本群四类成员各有多少人", tiers_, admin=True),
     Command("who", ("查看",), "/who 类型（查看 潜水）", "列出某一类成员", who, admin=True),
-    Command("threshold", ("阈值",), THRESHOLD_USAGE, "设置本群分类阈值和窗口", threshold, admin=True),
+    Command("threshold", ("阈值",), THRESHOLD_USAGE, "设置本群分类阈值和窗口", threshold, admin=True,
+            keys=THRESHOLD_KEYS, flags=THRESHOLD_FLAGS),
 ]

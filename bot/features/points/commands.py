@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
+from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
 from bot.features.member_types.service import scope_for, type_members
 from bot.features.points.announce import announce_level_ups
@@ -25,7 +26,7 @@ def _typing(ctx: Ctx, member: str):
 
 
 
-def me(ctx: Ctx, args: list[str]) -> str:
+def me(ctx: Ctx, opts: Options) -> str:
     conn, deps = ctx.batch.conn, ctx.deps
     points = conn.execute(select(col(Member.points)).where(col(Member.id) == ctx.msg.sender)).scalar() or 0
     p = progress(points, deps.ledger.levels)
@@ -50,10 +51,11 @@ _PERIODS = {"today": "今日", "今日": "今日", "今天": "今日", "week": "
             "全部": "总"}
 
 
-def rank_(ctx: Ctx, args: list[str]) -> str:
-    period = _PERIODS.get(args[0].lower() if args else "all")
-    if period is None:
-        raise UsageError(f"不认识「{args[0]}」，可以用：今日、本周、本月、总（today/week/month/all）。")
+def rank_(ctx: Ctx, opts: Options) -> str:
+    words = opts.positional
+    period = _PERIODS.get(words[0].lower() if words else "all")
+    if period is None or len(words) > 1:
+        raise UsageError(f"不认识「{shown(opts.rest_text())}」，可以用：今日、本周、本月、总（today/week/month/all）。")
     conn, today = ctx.batch.conn, ctx.today
     start = {"今日": today, "本周": today - timedelta(days=today.weekday()),
              "本月": today.replace(day=1), "总": None}[period]
@@ -80,18 +82,14 @@ def rank_(ctx: Ctx, args: list[str]) -> str:
     return "\n".join(lines)
 
 
-def points_(ctx: Ctx, args: list[str]) -> str:
-    if len(args) < 3:
-        raise UsageError("请写出成员、分数和原因。")
-    member, name = ctx.member(args[0])
-    raw = args[1].replace("＋", "+").replace("－", "-")
-    try:
-        delta = int(raw)
-    except ValueError:
-        raise UsageError(f"分数应为整数，例如 +20 或 -5，你写的是「{args[1]}」。") from None
-    if delta == 0 or abs(delta) > 100_000:
-        raise UsageError("分数应为非零整数，且绝对值不超过 100000。")
-    reason = " ".join(args[2:])[:100]
+def points_(ctx: Ctx, opts: Options) -> str | None:
+    if len(opts.members) != 1 or len(opts.positional) < 2:
+        raise UsageError("请写出一位成员、分数和原因。")
+    member, name = ctx.member(opts.member())
+    delta = int_between(opts.positional[0], "分数", -100_000, 100_000)
+    if delta == 0:
+        raise UsageError("分数不能是 0，例如 +20 或 -5。")
+    reason = opts.rest_text(1)[:100]
     change = ctx.deps.ledger.award(ctx.batch, [Award(
         member, delta, "manual", int(ctx.msg.ts.timestamp()), ctx.today, ctx.msg.room,
         reason=reason, ref=ctx.msg.id, by=ctx.msg.sender)])[member]
@@ -106,5 +104,5 @@ COMMANDS = [
     Command("rank", ("排行",), "排行 [今日|本周|本月|总]（/rank [today|week|month|all]）",
             "积分排行榜", rank_),
     Command("points", ("调积分",), "/points @成员 +20 原因（调积分 @成员 -5 原因）",
-            "手动加减积分，记入流水", points_, admin=True),
+            "手动加减积分，记入流水", points_, admin=True, member_args=1),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -12,73 +11,50 @@ from sqlmodel import col
 from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
-from bot.core.numbers import positive_int
-from bot.features.tags.service import add_rule, delete_rule, format_tag, held_now, set_group
-from bot.store.models import DailyActivity, EventLog, Member, MemberTag, Room
-from tagging.decide import hits_reached
-from tagging.rules import (
-    BOTH_USAGE,
-    CountRule,
-    KeywordRule,
-    RuleSyntaxError,
-    Scope,
-    parse_rule_args,
-    validate_tag,
+from bot.core.options import Options, positive_int, shown
+from bot.features.tags.service import (
+    add_rule,
+    delete_rule,
+    format_tag,
+    held_now,
+    rule_from_options,
+    set_group,
+    with_room_ids,
 )
+from bot.store.models import DailyActivity, EventLog, Member, MemberTag
+from tagging.decide import hits_reached
+from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, Rule, validate_tag
 
 PREVIEW_DAYS = 90  # history a preview reads; older messages are not looked at
 PREVIEW_MAX_MESSAGES = 200_000
 RULE_USAGE = "/rule add|preview <规则>（见 /rules）· /rule del 编号"
 
 
-def _room_id(ctx: Ctx):
-    def resolve(name: str) -> str:
-        found = ctx.batch.conn.execute(select(col(Room.id)).where(
-            (col(Room.id) == name) | (col(Room.name) == name))).scalars().all()
-        if len(found) != 1:
-            raise UsageError(f"找不到群「{name}」" if not found else f"有多个群叫「{name}」，请用群 id。")
-        return found[0]
-    return resolve
-
-
-def _parse(ctx: Ctx, args: list[str]) -> KeywordRule | CountRule:
-    try:
-        rule = parse_rule_args(args)
-    except RuleSyntaxError as exc:
-        raise UsageError(str(exc), show_usage=False) from None
-    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms":
-        resolve = _room_id(ctx)
-        rule = replace(rule, scope=Scope("rooms", tuple(resolve(r) for r in rule.scope.rooms)))
-    return rule
-
-
-def rule(ctx: Ctx, args: list[str]) -> str:
-    if not args:
+def rule(ctx: Ctx, opts: Options) -> str:
+    if not opts.positional:
         raise UsageError("请写出要做什么：add（添加）、preview（预览）或 del（删除）。")
-    sub, rest = args[0].lower(), args[1:]
+    sub, rest = opts.positional[0].lower(), opts.positional[1:]
+    conn = ctx.batch.conn
     if sub in ("add", "添加"):
-        try:
-            saved = add_rule(ctx.batch.conn, ctx.deps.tagging, rest, by=ctx.msg.sender,
-                             at=int(ctx.msg.ts.timestamp()), resolve_room=_room_id(ctx))
-        except RuleSyntaxError as exc:
-            raise UsageError(str(exc), show_usage=False) from None
+        parsed = with_room_ids(conn, rule_from_options(opts, skip=1))
+        saved = add_rule(conn, ctx.deps.tagging, parsed, by=ctx.msg.sender, at=int(ctx.msg.ts.timestamp()))
         return f"已添加规则：{saved.describe()}\n之后的新消息会按它自动打标签。"
     if sub in ("preview", "预览"):
-        return _preview(ctx, _parse(ctx, rest))
+        return _preview(ctx, with_room_ids(conn, rule_from_options(opts, skip=1)))
     if sub in ("del", "delete", "删除"):
-        if len(rest) != 1:
+        if len(rest) != 1 or opts.named or opts.flags:
             raise UsageError("请写出一个规则编号，例如 /rule del 3（编号见 /rules）。")
         rule_id = positive_int(rest[0].lstrip("#"), "规则编号")
         try:
-            tag_name, removed = delete_rule(ctx.batch.conn, ctx.deps.tagging, rule_id)
+            tag_name, removed = delete_rule(conn, ctx.deps.tagging, rule_id)
         except LookupError as exc:
             raise UsageError(str(exc), show_usage=False) from None
         return (f"已删除规则 #{rule_id}（{tag_name}），并撤下了它自动打的 {removed} 个标签；"
                 "手动标签不受影响。")
-    raise UsageError(f"不认识「{args[0]}」，可以用 add、preview 或 del。")
+    raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、preview 或 del。")
 
 
-def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
+def _preview(ctx: Ctx, parsed: Rule) -> str:
     conn = ctx.batch.conn
     now = ctx.msg.ts
     at = int(now.timestamp())
@@ -126,7 +102,7 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
     return "\n".join(lines)
 
 
-def rules_(ctx: Ctx, args: list[str]) -> str:
+def rules_(ctx: Ctx, opts: Options) -> str:
     rs = ctx.deps.tagging.current(ctx.batch.conn)
     if not rs.rules:
         return "还没有标签规则。例如：/rule add keyword 意向 多少钱,价格 lead=yes"
@@ -143,11 +119,15 @@ def _tag_arg(value: str) -> str:
         raise UsageError(str(exc)) from None
 
 
-def tag(ctx: Ctx, args: list[str]) -> str:
-    if len(args) != 2:
-        raise UsageError("请写出成员和一个标签。")
-    member, name = ctx.member(args[0])
-    tag_name = _tag_arg(args[1])
+def _member_and_tag(ctx: Ctx, opts: Options, missing: str) -> tuple[str, str, str]:
+    if len(opts.members) != 1 or len(opts.positional) != 1:
+        raise UsageError(missing)
+    member, name = ctx.member(opts.member())
+    return member, name, _tag_arg(opts.positional[0])
+
+
+def tag(ctx: Ctx, opts: Options) -> str:
+    member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和一个标签。")
     at = int(ctx.msg.ts.timestamp())
     by = ctx.batch.conn.execute(select(col(Member.name)).where(col(Member.id) == ctx.msg.sender)).scalar()
     rs = ctx.deps.tagging.current(ctx.batch.conn)
@@ -156,20 +136,17 @@ def tag(ctx: Ctx, args: list[str]) -> str:
     return f"已给 {name} 打上「{tag_name}」。"
 
 
-def untag(ctx: Ctx, args: list[str]) -> str:
-    if len(args) != 2:
-        raise UsageError("请写出成员和要去掉的标签。")
-    member, name = ctx.member(args[0])
-    tag_name = _tag_arg(args[1])
+def untag(ctx: Ctx, opts: Options) -> str:
+    member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和要去掉的标签。")
     if not ctx.deps.tagging.remove(ctx.batch.conn, member, tag_name):
         raise UsageError(f"{name} 没有「{tag_name}」这个标签。", show_usage=False)
     return f"已去掉 {name} 的「{tag_name}」。规则之后再命中时仍可能重新打上。"
 
 
-def tags_(ctx: Ctx, args: list[str]) -> str:
-    if len(args) != 1:
+def tags_(ctx: Ctx, opts: Options) -> str:
+    if len(opts.members) != 1 or opts.positional:
         raise UsageError("请写出一位成员。")
-    member, name = ctx.member(args[0])
+    member, name = ctx.member(opts.member())
     at = int(ctx.msg.ts.timestamp())
     rows = ctx.deps.tagging.held(ctx.batch.conn, member, at)
     if not rows:
@@ -179,10 +156,10 @@ def tags_(ctx: Ctx, args: list[str]) -> str:
     return "\n".join([f"{name} 的标签：", *lines])
 
 
-def tagged(ctx: Ctx, args: list[str]) -> str:
-    if len(args) != 1:
+def tagged(ctx: Ctx, opts: Options) -> str:
+    if len(opts.positional) != 1:
         raise UsageError("请写出一个标签。")
-    tag_name = _tag_arg(args[0])
+    tag_name = _tag_arg(opts.positional[0])
     at = int(ctx.msg.ts.timestamp())
     q = select(col(Member.id), col(Member.name)).join(MemberTag, col(MemberTag.member) == col(Member.id)).where(
         col(MemberTag.tag) == tag_name, held_now(at)).order_by(col(Member.name))
@@ -194,7 +171,8 @@ def tagged(ctx: Ctx, args: list[str]) -> str:
     return f"有「{tag_name}」的成员（{len(names)} 人）：" + "、".join(names[:30]) + more
 
 
-def group(ctx: Ctx, args: list[str]) -> str:
+def group(ctx: Ctx, opts: Options) -> str:
+    args = opts.positional
     if len(args) != 2 or args[1].lower() not in ("exclusive", "互斥", "normal", "普通"):
         raise UsageError("请写出组名和 exclusive（互斥）或 normal（普通）。")
     exclusive = args[1].lower() in ("exclusive", "互斥")
@@ -209,11 +187,14 @@ def group(ctx: Ctx, args: list[str]) -> str:
 
 COMMANDS = [
     Command("rule", ("规则",), BOTH_USAGE.replace("\n或：", " · ") + " · /rule preview <同 add> · /rule del 编号",
-            "添加、预览、删除标签规则", rule, admin=True),
+            "添加、预览、删除标签规则", rule, admin=True, keys=RULE_KEYS, flags=RULE_FLAGS),
     Command("rules", ("规则列表",), "/rules（规则列表）", "查看标签规则", rules_, admin=True),
-    Command("tag", ("打标签",), "/tag @成员 标签（打标签 @成员 标签）", "手动打标签", tag, admin=True),
-    Command("untag", ("去标签",), "/untag @成员 标签（去标签 @成员 标签）", "去掉标签", untag, admin=True),
-    Command("tags", ("查标签",), "/tags @成员（查标签 @成员）", "看成员的标签和来由", tags_, admin=True),
+    Command("tag", ("打标签",), "/tag @成员 标签（打标签 @成员 标签）", "手动打标签", tag, admin=True,
+            member_args=1),
+    Command("untag", ("去标签",), "/untag @成员 标签（去标签 @成员 标签）", "去掉标签", untag, admin=True,
+            member_args=1),
+    Command("tags", ("查标签",), "/tags @成员（查标签 @成员）", "看成员的标签和来由", tags_, admin=True,
+            member_args=1),
     Command("tagged", ("标签成员",), "/tagged 标签（标签成员 标签）", "列出有某个标签的成员", tagged, admin=True),
     Command("group", ("标签组",), "/group 组名 exclusive|normal（标签组 组名 互斥）",
             "设置标签组是否互斥", group, admin=True),

@@ -12,26 +12,52 @@ from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.config import ConfigError
+from bot.core.directory import room_id_or_error
+from bot.core.errors import UsageError
+from bot.core.options import Options, parse
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
 from tagging.decide import HeldTag, exclusive_displaced
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
+    RULE_FLAGS,
+    RULE_KEYS,
     CountRule,
     KeywordRule,
     Rule,
+    RuleSyntaxError,
     Scope,
     format_rule_args,
-    parse_rule_args,
+    parse_rule,
     validate_group,
 )
 
 DAY = 86400
 
 
+def parse_rule_text(text: str, *, mentions: tuple[str, ...] = (), rule_id: int = 0) -> Rule:
+    """A rule written as after `/rule add` (chat, the console, the config file, the store),
+    read by the one option parser; UsageError (Chinese) saying what was wrong."""
+    return rule_from_options(parse(text, mentions=mentions, keys=RULE_KEYS, flags=RULE_FLAGS),
+                             rule_id=rule_id)
+
+
+def rule_from_options(opts: Options, *, skip: int = 0, rule_id: int = 0) -> Rule:
+    """The rule in parsed `/rule add` arguments (after `skip` leading words, e.g. "add")."""
+    if opts.members:
+        raise UsageError("规则里不能 @ 成员；关键词里的 @ 请加引号。", show_usage=False)
+    try:
+        return parse_rule(opts.positional[skip:], opts.named, opts.flags, rule_id=rule_id)
+    except RuleSyntaxError as exc:
+        raise UsageError(str(exc), show_usage=False) from None
+
+
 def rule_from_row(row: TagRule) -> Rule:
-    return parse_rule_args(json.loads(row.args), rule_id=row.id or 0)
+    # Stored as the list of words `format_rule_args` gives (0.1.0 stored the words as typed,
+    # which never held a space).
+    return parse_rule_text(" ".join(json.loads(row.args)), rule_id=row.id or 0)
 
 
 @dataclass(frozen=True)
@@ -200,14 +226,17 @@ def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:
     return format_tag_line(row.tag, provenance_of(row, tz, rules))
 
 
-def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str, at: int,
-             resolve_room=None) -> Rule:
-    """Store a rule given in `/rule add` form; raises RuleSyntaxError / ValueError (Chinese).
+def with_room_ids(conn: Connection, rule: Rule) -> Rule:
+    """The rule with the room names a manager typed in `rooms=` turned into room ids;
+    UsageError when a name is not exactly one room."""
+    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms":
+        ids = tuple(room_id_or_error(conn, r) for r in rule.scope.rooms)
+        return replace(rule, scope=Scope("rooms", ids))
+    return rule
 
-    `resolve_room(name) -> id` turns the room names a manager typed into room ids."""
-    rule = parse_rule_args(args)
-    if isinstance(rule, KeywordRule) and rule.scope.kind == "rooms" and resolve_room:
-        rule = replace(rule, scope=Scope("rooms", tuple(resolve_room(r) for r in rule.scope.rooms)))
+
+def add_rule(conn: Connection, tagging: Tagging, rule: Rule, *, by: str, at: int) -> Rule:
+    """Store a parsed rule (its rooms as ids: `with_room_ids`); returns it with its id."""
     result = conn.execute(table_of(TagRule).insert().values(
         kind="count" if isinstance(rule, CountRule) else "keyword", tag=rule.tag,
         args=json.dumps(format_rule_args(rule), ensure_ascii=False), active=True,
@@ -244,7 +273,10 @@ def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[st
                replace=["exclusive"])
     known = set(conn.execute(select(col(TagRule.args))).scalars())
     for spec in rules:
-        rule = parse_rule_args(spec.split())
+        try:
+            rule = parse_rule_text(spec)
+        except UsageError as exc:
+            raise ConfigError(f"配置文件里的规则「{spec}」有误：{exc}") from None
         args = json.dumps(format_rule_args(rule), ensure_ascii=False)
         if args in known:
             continue
