@@ -1,4 +1,4 @@
-"""The `qunguan` command line: replay, report, chat, run, demo."""
+"""The `qunguan` command line: replay, report, chat, run, demo, db."""
 
 from __future__ import annotations
 
@@ -185,6 +185,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(Path(args.dir), settings=_settings(args), serve=args.serve, port=args.port)
 
 
+def cmd_db(args: argparse.Namespace) -> int:
+    from sqlalchemy.engine import make_url
+
+    from bot.store import migrate
+    from bot.store.db import make_engine
+
+    url = _settings(args).database_url
+    path = make_url(url).database if url.startswith("sqlite") else None
+    if args.action == "current" and path and path != ":memory:" and not Path(path).exists():
+        print(f"没有这个数据库文件：{path}", file=sys.stderr)  # and `current` must not create it
+        return 2
+    named = {None: "空库（还没有表）", migrate.RELEASE_0_1_0: "0.1.0 版的库（没有版本表）"}
+    engine = make_engine(url)
+    head = migrate.head()
+    try:
+        if args.action == "upgrade":
+            done = migrate.upgrade(engine)
+            if done.changed:
+                print(f"已升级：{named.get(done.before, done.before)} → {done.after}")
+            else:
+                print(f"已是最新版本 {head}，无需升级。")
+            return 0
+        rev = migrate.current(engine)
+        if rev == head:
+            print(f"{rev}（最新）")
+            return 0
+        if rev is None and migrate.is_release_0_1_0(engine):
+            rev = migrate.RELEASE_0_1_0
+        print(f"{named.get(rev, rev)}，最新版本 {head}：运行 qunguan db upgrade 升级（qunguan 启动时也会自动升级）")
+        return 0
+    except migrate.StoreError as exc:
+        print(f"无法升级这个数据库：{exc}", file=sys.stderr)
+        return 1
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
@@ -232,6 +269,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serve", action="store_true", help="最后启动网页控制台，直到 Ctrl-C")
     p.add_argument("--port", type=_positive, help="控制台端口（默认 QUNGUAN_WEB_PORT 或 8080）")
     p.set_defaults(func=cmd_demo)
+
+    p = add("db", "数据库结构版本：查看（current）或升级（upgrade）")
+    p.add_argument("action", choices=["current", "upgrade"])
+    p.set_defaults(func=cmd_db)
 
     args = parser.parse_args(argv)
     return args.func(args)

@@ -1,4 +1,4 @@
-"""Opening the database: engine, SQLite pragmas, table creation, dialect-neutral upserts."""
+"""Opening the database: engine, SQLite pragmas, schema up to date, dialect-neutral upserts."""
 
 from __future__ import annotations
 
@@ -9,13 +9,21 @@ from typing import Any
 
 from sqlalchemy import Date, Engine, Table, case, create_engine, event
 from sqlalchemy.engine import Connection
-from sqlmodel import SQLModel
 
 from bot.store import models  # noqa: F401  (registers the tables)
+from bot.store.migrate import upgrade
 
 
 def open_engine(url: str) -> Engine:
-    """An engine for `url`; SQLite gets WAL, a busy timeout and foreign-key-free speed pragmas."""
+    """An engine for `url` on a store brought up to the newest schema (created if empty)."""
+    engine = make_engine(url)
+    upgrade(engine)
+    return engine
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, schema left as it is; SQLite gets WAL, a busy timeout and
+    foreign-key-free speed pragmas."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
@@ -44,7 +52,6 @@ def open_engine(url: str) -> Engine:
 
     else:
         engine = create_engine(url, pool_pre_ping=True)
-    SQLModel.metadata.create_all(engine)
     return engine
 
 

@@ -1,0 +1,284 @@
+"""Schema migrations: a 0.1.0 store upgraded in place, fresh stores, two processes at once, `qunguan db`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, SQLModel
+
+from bot.cli import main
+from bot.store import migrate
+from bot.store.db import make_engine, open_engine
+from bot.store.models import Outbox
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parent.parent
+PG_URL = os.environ.get("QUNGUAN_TEST_PG_URL")
+BIG = 4_102_444_800  # 2100-01-01: past 2**31, so it needs the BIGINT columns
+
+needs_pg = pytest.mark.skipif(not PG_URL, reason="QUNGUAN_TEST_PG_URL is not set: no PostgreSQL server to test on")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=needs_pg)])
+def url(request, tmp_path) -> Iterator[str]:
+    """A URL to an empty database: a new SQLite file, or a new schema on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'q.db'}"
+        return
+    assert PG_URL
+    schema = f"qunguan_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    try:
+        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def build_0_1_0(url: str) -> None:
+    """A store as release 0.1.0 left it: its DDL (frozen in tests/fixtures) and some rows in
+    most tables, written with plain SQL as 0.1.0 wrote them, through an engine of no release."""
+    engine = create_engine(url)
+    sqlite = engine.dialect.name == "sqlite"
+    fixture = FIXTURES / ("store_0_1_0.sql" if sqlite else "store_0_1_0.postgresql.sql")
+    ddl = "\n".join(line for line in fixture.read_text().splitlines() if not line.startswith("--"))
+    with engine.begin() as conn:
+        if sqlite:
+            conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+        for statement in filter(str.strip, ddl.split(";")):
+            conn.exec_driver_sql(statement)
+        for sql in [
+            "INSERT INTO room (id, name, name_at, first_at) VALUES ('r1@chatroom', '读书群', 1793498400, 1793498400)",
+            "INSERT INTO member (id, name, name_at, first_at, last_counted_at, points) VALUES"
+            " ('wxid_a', 'Alice', 1793498400, 1793498400, 1793498490, 25),"
+            " ('wxid_b', 'Bob', 1793498500, 1793498500, NULL, 0)",
+            "INSERT INTO membership (room, member, joined_at, first_at, left_at, active) VALUES"
+            " ('r1@chatroom', 'wxid_a', NULL, 1793498400, NULL, TRUE),"
+            " ('r1@chatroom', 'wxid_b', 1793498500, 1793498500, 1793584900, FALSE)",
+            "INSERT INTO eventlog (id, type, ts, room, member, text, kind) VALUES"
+            " ('m1', 'message', 1793498400, 'r1@chatroom', 'wxid_a', '打卡', 'checkin'),"
+            " ('v1', 'visit', 1793498600, '', 'wxid_a', NULL, NULL)",
+            "INSERT INTO dailyactivity (member, room, day, messages, counted, checkins, commands, visits) VALUES"
+            " ('wxid_a', 'r1@chatroom', '2026-11-01', 12, 9, 1, 2, 0),"
+            " ('wxid_a', '', '2026-11-01', 0, 0, 0, 0, 1)",
+            "INSERT INTO taggroup (name, \"exclusive\") VALUES ('阶段', TRUE)",
+            "INSERT INTO tagrule (kind, tag, args, active, created_by, created_at) VALUES"
+            " ('keyword', '价格敏感', '价格敏感 多少钱,贵', TRUE, 'wxid_admin', 1793498000)",
+            "INSERT INTO membertag (member, tag, source, rule_id, grp, keyword, message_id, excerpt, \"by\", count,"
+            " days, at, since, expires_at, lead) VALUES ('wxid_a', '价格敏感', 'keyword', 1, NULL, '多少钱', 'm1',"
+            f" '这个多少钱', NULL, NULL, NULL, 1793498400, 1793498400, {BIG}, TRUE)",
+            "INSERT INTO checkintask (name, triggers, points, window_start, window_end, challenge_days, room, active)"
+            " VALUES ('读书', '打卡,读书打卡', 10, '06:00', '23:00', 21, NULL, TRUE)",
+            "INSERT INTO checkin (member, task_id, day, room, ts, made_up) VALUES"
+            " ('wxid_a', 1, '2026-11-01', 'r1@chatroom', 1793498400, FALSE)",
+            "INSERT INTO pointsentry (member, ts, day, delta, kind, reason, room, ref, \"by\") VALUES"
+            " ('wxid_a', 1793498400, '2026-11-01', 10, 'checkin', '读书打卡', 'r1@chatroom', 'm1', NULL),"
+            " ('wxid_a', 1793498450, '2026-11-01', 15, 'manual', '分享', 'r1@chatroom', NULL, 'wxid_admin')",
+            "INSERT INTO outbox (created_at, room, \"to\", text, mentions, reply_to, status, attempts, next_at,"
+            " sent_at, error) VALUES (1793498400, 'r1@chatroom', NULL, '打卡成功 +10', 'wxid_a', 'm1', 'sent', 1,"
+            f" 0, 1793498401, NULL), ({BIG}, NULL, 'wxid_admin', '跟进清单', '', NULL, 'pending', 0, {BIG}, NULL,"
+            " NULL)",
+            "INSERT INTO followuplist (operator, at, day, scheduled) VALUES ('wxid_admin', 1793498400, '2026-11-01',"
+            " TRUE)",
+            "INSERT INTO scheduledlist (operator, day, list_id) VALUES ('wxid_admin', '2026-11-01', 1)",
+        ]:
+            conn.execute(text(sql))
+    engine.dispose()
+
+
+def rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of every 0.1.0 table, in a stable order."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        out = {t: sorted(tuple(map(str, r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
+               for t in sorted(migrate.TABLES_0_1_0)}
+    engine.dispose()
+    return out
+
+
+def schema_differences(engine: Engine) -> list:
+    with engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
+
+
+def tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(inspect(conn).get_table_names())
+
+
+def test_a_0_1_0_store_is_upgraded_in_place_keeping_every_row(url):
+    build_0_1_0(url)
+    before = rows(url)
+    assert sum(map(len, before.values())) >= 18 and all(before[t] for t in ("member", "outbox", "dailyactivity"))
+
+    engine = open_engine(url)
+    assert migrate.current(engine) == migrate.head()
+    assert rows(url) == before
+    assert schema_differences(engine) == []
+    # The store goes on working: autoincrement ids continue after 0.1.0's rows.
+    with Session(engine) as session:
+        row = Outbox(created_at=BIG, to="wxid_a", text="欢迎回来")
+        session.add(row)
+        session.commit()
+        assert row.id == 3
+    engine.dispose()
+
+
+def test_a_fresh_store_is_created_through_the_migrations(url):
+    engine = open_engine(url)
+    assert tables(engine) == set(SQLModel.metadata.tables) | {"alembic_version"}
+    assert migrate.current(engine) == migrate.head()
+    assert migrate.upgrade(engine) == migrate.Upgrade(migrate.head(), migrate.head())  # nothing left to do
+    engine.dispose()
+
+
+def test_models_and_migrations_agree():
+    """A column or index added to the models without a migration fails here."""
+    engine = open_engine("sqlite://")
+    assert schema_differences(engine) == []
+    engine.dispose()
+
+
+def test_the_0_1_0_fixture_is_release_0_1_0s_table_list():
+    assert tables_in_fixture(FIXTURES / "store_0_1_0.sql") == migrate.TABLES_0_1_0
+    assert tables_in_fixture(FIXTURES / "store_0_1_0.postgresql.sql") == migrate.TABLES_0_1_0
+
+
+def tables_in_fixture(path: Path) -> set[str]:
+    return {line.split()[2] for line in path.read_text().splitlines() if line.startswith("CREATE TABLE")}
+
+
+def test_revisions_are_numbered_files_in_one_line():
+    """bot.store.migrate reads the head from the file names; alembic must agree."""
+    config = Config()
+    config.set_main_option("script_location", str(migrate.MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    chain = [s for s in reversed(list(scripts.walk_revisions()))]
+    assert [s.revision for s in chain] == list(migrate.revisions())
+    assert [s.down_revision for s in chain] == [None, *migrate.revisions()[:-1]]
+    assert all(Path(s.path).name.startswith(f"{s.revision}_") for s in chain)
+    assert scripts.get_heads() == [migrate.head()]
+
+
+def test_in_memory_sqlite_is_migrated():
+    engine = open_engine("sqlite://")
+    assert migrate.current(engine) == migrate.head()
+    assert tables(engine) == set(SQLModel.metadata.tables) | {"alembic_version"}
+    engine.dispose()
+
+
+def test_a_store_from_a_newer_release_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    open_engine(url).dispose()
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(migrate.StoreError, match="9999"):
+        migrate.upgrade(engine)
+    engine.dispose()
+
+
+def test_a_database_with_only_some_of_the_tables_is_left_alone(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE member (id VARCHAR(200) PRIMARY KEY)")
+    with pytest.raises(migrate.StoreError, match="missing: checkin"):
+        migrate.upgrade(engine)
+    assert tables(engine) == {"member"}
+    engine.dispose()
+
+
+def test_a_migration_that_fails_changes_nothing(url):
+    """The whole upgrade is one transaction: on SQLite too, through the engine's BEGIN IMMEDIATE."""
+    engine = make_engine(url)
+    with engine.begin() as conn:  # an unrelated table holding an index name 0001 creates after most of its tables
+        conn.exec_driver_sql("CREATE TABLE notes (day DATE)")
+        conn.exec_driver_sql("CREATE INDEX ix_points_member_day ON notes (day)")
+    with pytest.raises(Exception, match="ix_points_member_day"):
+        migrate.upgrade(engine)
+    assert tables(engine) == {"notes"}
+    engine.dispose()
+
+
+# Each child imports first, then waits for the same instant, so the two open_engine calls race.
+CHILD = """
+import logging, sys, time
+logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+from bot.store.db import open_engine
+time.sleep(max(0.0, float(sys.argv[2]) - time.time()))
+open_engine(sys.argv[1]).dispose()
+"""
+
+
+@pytest.mark.parametrize("old", [False, True], ids=["fresh", "0.1.0"])
+def test_two_processes_starting_at_once_migrate_once(url, old):
+    if old:
+        build_0_1_0(url)
+    before = rows(url) if old else None
+    start = f"{time.time() + 3:.3f}"
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, url, start], cwd=ROOT, text=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    for p, (_, err) in zip(procs, outs, strict=True):
+        assert p.returncode == 0, err
+        assert "Traceback" not in err and "ERROR" not in err, err
+    # Exactly one of them migrated; the other waited for it and found nothing to do.
+    assert sum("store upgraded from" in err for _, err in outs) == 1, outs
+    engine = make_engine(url)
+    assert migrate.current(engine) == migrate.head()
+    assert schema_differences(engine) == []
+    engine.dispose()
+    if old:
+        assert rows(url) == before
+
+
+def test_qunguan_db_current_and_upgrade_on_a_0_1_0_store(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    build_0_1_0(f"sqlite:///{db}")
+    before = rows(f"sqlite:///{db}")
+
+    assert main(["db", "current", "--db", str(db)]) == 0
+    out = capsys.readouterr().out
+    assert "0.1.0 版的库（没有版本表）" in out and "qunguan db upgrade" in out
+    assert rows(f"sqlite:///{db}") == before  # looking changes nothing
+
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.strip() == f"已升级：0.1.0 版的库（没有版本表） → {migrate.head()}"
+    assert rows(f"sqlite:///{db}") == before
+
+    assert main(["db", "current", "--db", str(db)]) == 0
+    assert capsys.readouterr().out.strip() == f"{migrate.head()}（最新）"
+    assert main(["db", "upgrade", "--db", str(db)]) == 0
+    assert "无需升级" in capsys.readouterr().out
+
+
+def test_qunguan_db_current_does_not_create_a_missing_file(tmp_path, capsys):
+    db = tmp_path / "typo.db"
+    assert main(["db", "current", "--db", str(db)]) == 2
+    assert "没有这个数据库文件" in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_qunguan_db_current_on_an_empty_database(tmp_path, capsys):
+    db = tmp_path / "empty.db"
+    db.touch()
+    assert main(["db", "current", "--db", str(db)]) == 0
+    assert "空库" in capsys.readouterr().out
