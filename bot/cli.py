@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 from sqlmodel import col
 
 from bot.adapters.console import ConsoleAdapter
@@ -23,6 +24,8 @@ from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
+from bot.store import migrate
+from bot.store.db import make_engine
 from bot.store.models import Room
 from bot.web.app import serve_forever
 from bot.wiring import App, build, report_fields
@@ -186,11 +189,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    from sqlalchemy.engine import make_url
-
-    from bot.store import migrate
-    from bot.store.db import make_engine
-
     url = _settings(args).database_url
     path = make_url(url).database if url.startswith("sqlite") else None
     if args.action == "current" and path and path != ":memory:" and not Path(path).exists():
