@@ -146,7 +146,7 @@ class _Session:
             # Every pyee AsyncIOEventEmitter() warns that it moved to pyee.asyncio.
             warnings.simplefilter("ignore", DeprecationWarning)
             self.wechaty = wc.Wechaty(options)
-        self.puppet: wc.PuppetService = self.wechaty.puppet  # type: ignore[assignment]
+        self.puppet: wc.PuppetService = self.wechaty.puppet
         # Set after construction: PuppetService logs the token at WARNING when given both.
         self.puppet.options.token = token
         self.self_id: str | None = None
@@ -215,8 +215,8 @@ class _Session:
         if self.logged_in.is_set() and not self._task.done():
             return
         if self._task.done():
-            exc = None if self._task.cancelled() else self._task.exception()
-            raise WechatyConnectError(_describe_connect_failure(self.endpoint, exc)) from exc
+            failure = None if self._task.cancelled() else self._task.exception()
+            raise WechatyConnectError(_describe_connect_failure(self.endpoint, failure)) from failure
         raise WechatyConnectError(
             f"连上了 Wechaty 服务 {self.endpoint}，"
             f"但 {login_timeout:g} 秒内账号没有登录，请确认已扫码登录。"

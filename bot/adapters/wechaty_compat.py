@@ -21,7 +21,7 @@ with warnings.catch_warnings():
     # WechatyOptions ("mutable default"); an identity hash lets wechaty import. The default
     # instance is then shared, so callers always pass their own PuppetOptions.
     if getattr(PuppetOptions, "__hash__", None) is None:
-        PuppetOptions.__hash__ = object.__hash__  # type: ignore[method-assign,assignment]
+        PuppetOptions.__hash__ = object.__hash__
 
     from grpclib.exceptions import GRPCError, StreamTerminatedError
     from wechaty import Wechaty, WechatyOptions

@@ -9,7 +9,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership, table_of
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def counts_by_member(conn: Connection, window: Window, room: str | None = None) 
     day, since it is the member showing up. Each member's rows are read through the
     primary key (member, room, day), so a room costs what its members did, not what the
     whole community did."""
-    d = DailyActivity
+    d = table_of(DailyActivity).c
     in_window = (d.day >= window.start, d.day <= window.end)
     if room is None:
         q = select(d.member, func.count(func.distinct(d.day)), func.sum(d.messages),

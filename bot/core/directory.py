@@ -93,7 +93,7 @@ def resolve_member(conn: Connection, ref: MemberRef, *, room: str | None = None)
     if not name:
         raise UsageError("请 @ 一位成员，或写出成员的昵称。")
     q = select(col(Member.id), col(Member.name)).where(or_(col(Member.id) == name, col(Member.name) == name))
-    rows: Sequence[Row[tuple[str, str | None]]] = []
+    rows: Sequence[Row[str, str | None]] = []
     if room:  # in a group, prefer the group's own members
         in_room = q.join(Membership, col(Membership.member) == col(Member.id)).where(
             col(Membership.room) == room, col(Membership.active))

@@ -66,7 +66,7 @@ class OutboxSender:
             ).one()
         return n, oldest or 0
 
-    def _mark(self, row_id: int, **values) -> None:
+    def _mark(self, row_id: int | None, **values) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
 

@@ -44,9 +44,9 @@ def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExt
                                                          col(Membership.first_at) <= at_epoch)
     for m, r in conn.execute(q.order_by(col(Membership.room))):
         rooms.setdefault(m, []).append(r)
-    members = conn.execute(
+    members: list[tuple[str, str | None]] = [(r[0], r[1]) for r in conn.execute(
         select(col(Member.id), col(Member.name)).where(col(Member.first_at) <= at_epoch).order_by(col(Member.id))
-    ).all()
+    )]
     if scope.room is not None:
         members = [(m, n) for m, n in members if scope.room in rooms.get(m, ()) or m in counts]
     ids = [m for m, _ in members]

@@ -135,6 +135,7 @@ def _patient(conn: Connection) -> Iterator[None]:
         return
     # Straight to the driver: through SQLAlchemy the PRAGMA would begin a transaction.
     raw = conn.connection.driver_connection
+    assert raw is not None, "a connection in use has a driver connection"
     (was,) = raw.execute("PRAGMA busy_timeout").fetchone()
     raw.execute(f"PRAGMA busy_timeout={SQLITE_LOCK_WAIT_MS}")
     try:

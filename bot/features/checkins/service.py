@@ -43,6 +43,7 @@ def to_task(row: TaskRow) -> CheckinTask:
     window = None
     if row.window_start and row.window_end:
         window = (time.fromisoformat(row.window_start), time.fromisoformat(row.window_end))
+    assert row.id is not None, "a stored task has an id"
     return CheckinTask(id=row.id, name=row.name, triggers=tuple(row.triggers.split(",")),
                        points=row.points, window=window, challenge_days=row.challenge_days,
                        room=row.room, active=row.active)
@@ -50,7 +51,7 @@ def to_task(row: TaskRow) -> CheckinTask:
 
 def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
     """The default 打卡 task, plus the config's tasks, each created once by name."""
-    existing = set(session.exec(select(col(TaskRow.name))).scalars())
+    existing = set(session.connection().execute(select(col(TaskRow.name))).scalars())
     for spec in [DEFAULT_TASK, *specs]:
         if spec.name in existing:
             continue
@@ -90,7 +91,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
         window_end=span[1].strftime("%H:%M") if span else None,
         challenge_days=challenge_days, room=room))
     checkins.reload(conn)
-    task_id = result.inserted_primary_key[0]
+    task_id = result.inserted_primary_key[0]  # type: ignore[index]  # always set after an insert
     return next(t for t in checkins.tasks if t.id == task_id)
 
 

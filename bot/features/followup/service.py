@@ -7,8 +7,9 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -103,7 +104,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     window = deps.settings.window_days
     pending = _in_background(conn, _activity_query(today, window))
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
-    activity = {row[0]: tuple(row[1:]) for row in pending()}
+    # member → (login days, speaking, active days recently, active days before, last day spoken)
+    activity: dict[str, tuple[int, int, int, int, Any]] = {
+        row[0]: (row[1], row[2] or 0, row[3], row[4], row[5]) for row in pending()}
     points = {m: p for m, _, p, _ in member_rows}
     member_names = {m: n for m, n, _, _ in member_rows}
     # Only a recent first appearance can make a member new: older ones need no date.
@@ -112,14 +115,14 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                  if f >= recent}
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
     typed = classify_all(
-        [Activity(m, *activity.get(m, (0, 0))[:2], first_day.get(m)) for m in everyone],
+        [Activity(m, *activity.get(m, _QUIET)[:2], first_day.get(m)) for m in everyone],
         today=today, window_days=window, new_days=NEW_DAYS)
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
-    q = select(MemberTag).where(col(MemberTag.lead), col(MemberTag.since) > since_prev,
-                                col(MemberTag.since) <= now)
-    for r in conn.execute(q):
+    lead_rows = select(MemberTag).where(col(MemberTag.lead), col(MemberTag.since) > since_prev,
+                                        col(MemberTag.since) <= now)
+    for r in conn.execute(lead_rows):
         leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz)))
 
     broken = _broken_streaks(conn, today)
@@ -129,9 +132,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
                                   .group_by(col(FollowUpRecord.member))).all())
     done_kinds: dict[str, set[str]] = defaultdict(set)
-    q = select(col(FollowUpRecord.member), col(FollowUpRecord.kind)).where(
+    done_rows = select(col(FollowUpRecord.member), col(FollowUpRecord.kind)).where(
         col(FollowUpRecord.at) > now - rules.SUPPRESS_DAYS * DAY)
-    for m, kind in conn.execute(q):
+    for m, kind in conn.execute(done_rows):
         done_kinds[m].add(kind)
 
     facts: list[MemberFacts] = []
@@ -158,7 +161,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             facts.append(MemberFacts(
                 member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
-                joined_at=datetime.fromtimestamp(j, tz) if new_join else None,
+                joined_at=datetime.fromtimestamp(j, tz) if j is not None and new_join else None,
                 spoke_since_join=not new_join or m in spoke,
                 type=t.type.value if t else None, previous_type=prev_type,
                 active_days_recent=recent, active_days_before=before,
@@ -174,7 +177,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
 
 def _activity_query(today: date, window: int):
-    d = DailyActivity
+    d = table_of(DailyActivity).c
     recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
     base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
     window_from = today - timedelta(days=window - 1)
@@ -188,7 +191,7 @@ def _activity_query(today: date, window: int):
     ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
 
 
-def _in_background(conn: Connection, query) -> Callable[[], list]:
+def _in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:
     """Start a read on a connection of its own (SQLite works without the GIL) and return a
     function that waits for its rows. Other databases read inline."""
     if conn.dialect.name != "sqlite":
@@ -222,7 +225,7 @@ def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]]
     if not joined:
         return set()
     first_day = {m: datetime.fromtimestamp(j, tz).date() for m, j in joined}
-    d = DailyActivity
+    d = table_of(DailyActivity).c
     q = select(d.member, d.day).where(d.room == room, d.messages > 0,
                                       d.member.in_(list(first_day)),
                                       d.day >= min(first_day.values()))
@@ -275,7 +278,7 @@ def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[It
                scheduled: bool) -> int:
     result = conn.execute(table_of(FollowUpList).insert().values(
         operator=operator, at=int(at.timestamp()), day=at.date(), scheduled=scheduled))
-    list_id = result.inserted_primary_key[0]
+    list_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # always set after an insert
     bulk(conn, table_of(FollowUpItem).insert(), [
         {"list_id": list_id, "n": i.n, "kind": i.kind, "member": i.member, "room": i.room,
          "reason": i.reason, "action": i.action} for i in items])

@@ -1,0 +1,148 @@
+"""The layout holds: no import cycles, no imports hidden in functions, one package per
+feature that the wiring finds, and every feature's pieces in its own folder."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.core.feature import Feature
+from bot.wiring import FEATURES
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGES = ("bot", "tagging", "tiers")
+# The one import that stays inside a function: wechaty is an optional extra, and only
+# `qunguan run` needs it.
+LAZY_ALLOWED = {("bot.cli", "bot.adapters.wechaty")}
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+MODULES = {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
+
+
+def _imported(node: ast.Import | ast.ImportFrom, here: str) -> Iterator[str]:
+    """Our own modules an import statement loads (the module, and a submodule imported by name)."""
+    if isinstance(node, ast.Import):
+        names = [a.name for a in node.names]
+    else:
+        base = node.module or ""
+        if node.level:
+            parent = here.split(".")[: -node.level]
+            base = ".".join([*parent, base] if base else parent)
+        names = [base] + [f"{base}.{a.name}" for a in node.names]
+    for name in names:
+        if name.split(".")[0] in PACKAGES and name in MODULES:
+            yield name
+
+
+def _top_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    """Imports that run when the module is imported (module body, including if/try blocks)."""
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            yield node
+        elif isinstance(node, ast.If | ast.Try):
+            stack += [*node.body, *node.orelse, *getattr(node, "handlers", []), *getattr(node, "finalbody", [])]
+        elif isinstance(node, ast.ExceptHandler):
+            stack += node.body
+
+
+def import_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        graph[name] = {m for node in _top_level_imports(tree) for m in _imported(node, name)} - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_the_cycle_finder_finds_a_cycle() -> None:
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_no_import_cycles() -> None:
+    graph = import_graph()
+    assert len(graph) > 50  # the walk found the packages
+    assert cycles(graph) == []
+
+
+def test_no_imports_inside_functions() -> None:
+    hidden = []
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for fn in ast.walk(tree):
+            if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.Import | ast.ImportFrom):
+                    hidden += [(name, m) for m in _imported(node, name) if (name, m) not in LAZY_ALLOWED]
+    assert hidden == []
+
+
+def test_pure_packages_and_the_web_do_not_reach_into_the_wiring() -> None:
+    graph = import_graph()
+    for name, deps in graph.items():
+        if name.startswith(("tagging", "tiers")):
+            assert not {d for d in deps if d.startswith("bot")}, name
+        if name.startswith(("bot.core", "bot.web", "bot.features", "bot.store", "bot.adapters")):
+            assert "bot.wiring" not in deps, name
+
+
+@pytest.mark.parametrize("feature", FEATURES, ids=lambda f: f.name)
+def test_each_feature_lives_in_its_own_package(feature: Feature) -> None:
+    folder = ROOT / "bot" / "features" / feature.name
+    assert (folder / "feature.py").is_file()
+    for cmd in feature.commands:
+        assert cmd.handler.__module__.startswith(f"bot.features.{feature.name}."), cmd.name
+    for job in feature.jobs:
+        assert job.work.__module__.startswith(f"bot.features.{feature.name}."), job.id
+
+
+def test_every_feature_package_is_wired() -> None:
+    on_disk = {p.parent.name for p in (ROOT / "bot" / "features").glob("*/feature.py")}
+    assert on_disk == {f.name for f in FEATURES}
