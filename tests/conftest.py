@@ -7,6 +7,7 @@ import socket
 
 import pytest
 
+from tests import pg
 from tests.harness import Bot
 
 _real_connect = socket.socket.connect
@@ -49,3 +50,26 @@ def loopback_only():
 @pytest.fixture
 def bot(tmp_path) -> Bot:
     return Bot(tmp_path)
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------
+_PG_UNAVAILABLE: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """The URL of a throwaway PostgreSQL server started for this test run (tests/pg.py), or of
+    the server in QUNGUAN_TEST_PG_URL; tests that need it are skipped, loudly, without one."""
+    try:
+        server = pg.start()
+    except pg.Unavailable as exc:
+        _PG_UNAVAILABLE.append(str(exc))
+        pytest.skip(f"!!! PostgreSQL unavailable, test SKIPPED: {exc}")
+    yield server.url
+    server.stop()
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _PG_UNAVAILABLE:
+        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True)
+        terminalreporter.write_line(f"!!! {_PG_UNAVAILABLE[0]}", red=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
@@ -26,25 +25,21 @@ from bot.store.models import Outbox
 
 FIXTURES = Path(__file__).parent / "fixtures"
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("QUNGUAN_TEST_PG_URL")
 BIG = 4_102_444_800  # 2100-01-01: past 2**31, so it needs the BIGINT columns
 
-needs_pg = pytest.mark.skipif(not PG_URL, reason="QUNGUAN_TEST_PG_URL is not set: no PostgreSQL server to test on")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=needs_pg)])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def url(request, tmp_path) -> Iterator[str]:
     """A URL to an empty database: a new SQLite file, or a new schema on the test PostgreSQL server."""
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'q.db'}"
         return
-    assert PG_URL
+    pg_url = request.getfixturevalue("pg_url")
     schema = f"qunguan_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
+    admin = create_engine(pg_url)
     with admin.begin() as conn:
         conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
     try:
-        yield make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
             hide_password=False)
     finally:
         with admin.begin() as conn:
