@@ -18,7 +18,7 @@ from sqlmodel import col
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.core.directory import Lookup
-from bot.core.events import EventError, parse_ts
+from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -71,7 +71,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     pipeline, _ = build(settings)
     if args.replies:
         Path(args.replies).touch()
-    adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None)
+    adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None,
+                          not_after=latest_ts(slack_hours=settings.future_slack_hours))
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     pipeline.process(adapter.read(), silent=args.silent)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import math
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_TEXT = 5000  # characters; longer texts are rejected at the contract boundary
@@ -109,36 +111,127 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
     ),
 }
 
-# Epoch seconds outside 2000..2100 are almost surely milliseconds or garbage.
-_EPOCH_MIN, _EPOCH_MAX = 946_684_800, 4_102_444_800
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # how far past the wall clock an event's ts may be
+MAX_DEPTH = 8  # JSON nesting: an event is an object of lists of objects at most
+MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected while reading
+
+# Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
+# line-separator characters.
+_BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of"))
 
 
-def parse_ts(value: Any) -> datetime:
-    """ISO 8601 with an offset, or epoch seconds, to an aware UTC datetime."""
+def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:
+    """The latest ts an event may carry when it arrives at `now` (default: the wall clock)."""
+    return (now or datetime.now(UTC)) + timedelta(hours=slack_hours)
+
+
+def _limit(not_after: datetime | None) -> datetime:
+    return not_after if not_after is not None else datetime.now(UTC) + FUTURE_SLACK
+
+
+def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
+    """ISO 8601 with an offset, or epoch seconds, to an aware UTC datetime between 2000-01-01
+    and `not_after` (default: one day after the wall clock)."""
+    latest = _limit(not_after)
+    hint = f"应在 2000-01-01 与 {latest:%Y-%m-%d} 之间"
     if isinstance(value, bool):
         raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or not _EPOCH_MIN <= value <= _EPOCH_MAX:
-            raise EventError(f"ts 时间戳 {value} 超出范围（应为秒，不是毫秒）")
+        # Compared before anything else: an integer of thousands of digits must not be
+        # converted or printed.
+        if not (isinstance(value, int) or math.isfinite(value)) or not (
+                TS_MIN.timestamp() <= value <= latest.timestamp()):
+            raise EventError(f"ts 时间戳超出范围（应为秒，不是毫秒；{hint}）")
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
+        shown = _shown(value)
+        if len(value) > 64:
+            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00")
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
-            raise EventError(f"ts「{value[:40]}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
+            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
         if dt.tzinfo is None:
-            raise EventError(f"ts「{value[:40]}」缺少时区，例如 2026-11-01T08:00:00+08:00")
-        return dt.astimezone(UTC)
+            raise EventError(f"ts「{shown}」缺少时区，例如 2026-11-01T08:00:00+08:00")
+        try:
+            utc = dt.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise EventError(f"ts「{shown}」超出范围（{hint}）") from None
+        if not TS_MIN <= utc <= latest:
+            raise EventError(f"ts「{shown}」超出范围（{hint}）")
+        return utc
     raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
 
 
-def parse_event(raw: Any) -> Event:
-    """Validate one raw JSON object against the contract in DESIGN.md."""
+def _shown(value: str) -> str:
+    """A value as it may be quoted in a reason: short, and printable whatever it holds."""
+    return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_text(name: str, value: Any, limit: int, is_id: bool) -> str:
+    if not isinstance(value, str):
+        raise EventError(f"字段 {name} 应为字符串")
+    if len(value) > limit:
+        raise EventError(f"字段 {name} 太长（{len(value)} 字，上限 {limit}）")
+    if "\x00" in value:
+        raise EventError(f"字段 {name} 含有空字符（\\u0000）")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError(f"字段 {name} 含有不成对的代理字符（如 \\ud800），不是合法的 Unicode") from None
+    if is_id:
+        if not value.strip():
+            raise EventError(f"字段 {name} 不能为空")
+        if not value.isprintable() and any(unicodedata.category(c) in _BAD_ID for c in value):
+            raise EventError(f"字段 {name} 含有控制字符或零宽字符")
+    return value
+
+
+def _is_id(f: _Field) -> bool:
+    return f.name in _ID_NAMES or f.limit == MAX_ID
+
+
+def _value(etype: str, f: _Field, value: Any, not_after: datetime | None) -> Any:
+    if f.kind == "ts":
+        return parse_ts(value, not_after)
+    if f.kind == "list":
+        if not isinstance(value, list):
+            raise EventError(f"字段 {f.name} 应为字符串列表")
+        if len(value) > 50:
+            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
+        items = []
+        for v in value:
+            if not isinstance(v, str) or not v:
+                raise EventError(f"字段 {f.name} 应为字符串列表")
+            items.append(_check_text(f.name, v, MAX_ID, True))
+        return tuple(items)
+    return _check_text(f.name, value, f.limit, _is_id(f))
+
+
+def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
+    """Validate one raw JSON object against the contract in DESIGN.md.
+
+    Total: whatever `raw` is, the only exception is EventError, with a reason a person can act
+    on. `not_after` is the latest acceptable ts (default one day after the wall clock)."""
+    try:
+        return _parse(raw, not_after)
+    except EventError:
+        raise
+    except (RecursionError, MemoryError):
+        raise EventError("事件嵌套太深或太大") from None
+    except Exception as exc:  # a field kind that forgot a check: still only a rejection
+        raise EventError(f"事件无法解析（{type(exc).__name__}）") from None
+
+
+def _parse(raw: Any, not_after: datetime | None) -> Event:
     if not isinstance(raw, dict):
         raise EventError("事件应为 JSON 对象")
     etype = raw.get("type")
-    if etype not in _FIELDS:
-        raise EventError(f"未知的事件类型 {etype!r}，应为 message、join、leave 或 visit")
+    if not isinstance(etype, str) or etype not in _FIELDS:
+        shown = repr(_shown(etype)) if isinstance(etype, str) else type(etype).__name__
+        raise EventError(f"未知的事件类型 {shown}，应为 {'、'.join(_FIELDS)}")
     values: dict[str, Any] = {}
     for f in _FIELDS[etype]:
         value = raw.get(f.name)
@@ -146,21 +239,66 @@ def parse_event(raw: Any) -> Event:
             if f.required:
                 raise EventError(f"{etype} 事件缺少字段 {f.name}")
             continue
-        if f.kind == "ts":
-            values[f.name] = parse_ts(value)
-        elif f.kind == "list":
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                raise EventError(f"字段 {f.name} 应为字符串列表")
-            values[f.name] = tuple(value[:50])
-        else:
-            if not isinstance(value, str):
-                raise EventError(f"字段 {f.name} 应为字符串")
-            if len(value) > f.limit:
-                raise EventError(f"字段 {f.name} 太长（{len(value)} 字，上限 {f.limit}）")
-            if f.name in ("id", "sender", "member", "room") and not value.strip():
-                raise EventError(f"字段 {f.name} 不能为空")
-            values[f.name] = value
+        values[f.name] = _value(etype, f, value, not_after)
     return _TYPES[etype](**values)
+
+
+def load_json(data: str | bytes, limit: int = MAX_LINE) -> Any:
+    """One JSON document (a JSONL line or a request body) with its size and nesting capped;
+    raises only EventError."""
+    if len(data) > limit:
+        raise EventError(f"太长（{len(data)} 字节，上限 {limit}）")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"不是合法的 UTF-8（第 {exc.start + 1} 字节）") from None
+    data = data.removeprefix("\ufeff")
+    depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise EventError(f"JSON 嵌套太深（{depth} 层，上限 {MAX_DEPTH}）")
+    try:
+        return json.loads(data, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列）") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer past Python's digit limit
+        raise EventError(f"JSON 格式错误：{_shown(str(exc))}") from None
+
+
+def _int(digits: str) -> int | float:
+    # An integer of thousands of digits is no valid value of any field: it becomes an infinity
+    # that the field rejects, instead of failing the whole document (and a batch's other events).
+    if len(digits) <= 40:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
+
+
+def _depth(text: str) -> int:
+    """The deepest bracket nesting outside strings (before parsing, so json never recurses
+    deeply)."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return 0  # cannot be too deep: the common case, checked at C speed
+    deepest = level = 0
+    in_str = escaped = False
+    for c in text:
+        if in_str:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "[{":
+            level += 1
+            if level > deepest:
+                deepest = level
+                if deepest > MAX_DEPTH:
+                    return deepest
+        elif c in "]}":
+            level -= 1
+    return deepest
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     """Secret that signs console session cookies; empty: a random one per process (a restart
     logs everyone out)."""
 
+    future_slack_hours: float = 24
+    """How far past the wall clock an incoming event's time may be (clock skew); later events
+    are rejected, so one far-future event cannot move "now" for everyone."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.events import EventError, parse_event
+from bot.core.events import EventError, latest_ts, load_json, parse_event
 from bot.features.followup import service as followup
-from bot.web.app import CONSOLE, Console, json_response
+from bot.web.app import CONSOLE, MAX_BODY, Console, json_response
 from bot.web.data import active_rules, holders_of, member_dicts, room_names, scope_view
 from bot.web.filters import (
     BadRequest,
@@ -25,13 +23,9 @@ MAX_EVENTS = 1000
 
 def _decode(body: bytes):
     try:
-        return json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise BadRequest("请求体应为 UTF-8 编码的 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
-    except RecursionError:
-        raise BadRequest("JSON 嵌套太深") from None
+        return load_json(body, limit=MAX_BODY)
+    except EventError as exc:
+        raise BadRequest(f"请求体有误：{exc}") from None
 
 
 async def post_events(request: web.Request) -> web.Response:
@@ -50,9 +44,10 @@ async def post_events(request: web.Request) -> web.Response:
     else:
         raise BadRequest("请求体应为一个事件对象，或事件对象的数组")
     events, rejected = [], []
+    not_after = latest_ts(slack_hours=console.settings.future_slack_hours)
     for i, raw in enumerate(items):
         try:
-            events.append(parse_event(raw))
+            events.append(parse_event(raw, not_after=not_after))
         except EventError as exc:
             rejected.append({"index": i, "reason": str(exc)})
     stored, duplicates = await console.ingest(events)

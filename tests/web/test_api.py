@@ -64,6 +64,39 @@ async def test_invalid_events_are_listed_and_the_valid_ones_stored(anon, communi
     assert count_events(community) == 3
 
 
+async def test_hostile_events_never_cost_the_good_ones_of_a_batch(anon, community):
+    hostile = [{"type": [], "id": "api-h1"}, {"type": {}}, visit(11) | {"ts": 123456789123},
+               visit(12) | {"ts": "0001-01-01T00:00:00+08:00"},
+               visit(13) | {"ts": "9999-12-31T23:59:59-08:00"},
+               visit(14) | {"member": "wxid_\u200b"}, visit(15) | {"source": "a\x00"},
+               {"type": "message", "id": "api-h8", "ts": T0.timestamp(), "sender": "a",
+                "text": "a\ud800"}]
+    batch = [visit(1), *hostile, visit(2)]
+    body = json.dumps(batch).replace("123456789123", "9" * 5000)  # past Python's digit limit
+    resp = await post(anon, body)
+    assert resp.status == 400
+    data = await resp.json()
+    assert data["stored"] == 2
+    assert [r["index"] for r in data["rejected"]] == list(range(1, len(hostile) + 1))
+    assert all(r["reason"] for r in data["rejected"])
+    assert count_events(community) == 2
+
+
+async def test_a_far_future_event_is_refused_and_now_stays_put(anon, community):
+    before = (await (await anon.get("/api/members", headers=auth(TOKEN))).json())["at"]
+    resp = await post(anon, visit(1) | {"ts": "9999-12-31T00:00:00+00:00"})
+    assert resp.status == 400 and "超出范围" in (await resp.json())["rejected"][0]["reason"]
+    # even one stored before events were range-checked does not move "now"
+    with community.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO eventlog (id, type, ts, room, member) "
+                             "VALUES ('old-future', 'visit', 253402214400, '', 'wxid_bob')")
+    members = await anon.get("/api/members", headers=auth(TOKEN))
+    assert members.status == 200
+    assert (await members.json())["at"] == before
+    page = await anon.get("/api/members", params={"room": ROOM}, headers=auth(TOKEN))
+    assert page.status == 200 and (await page.json())["total"] > 0
+
+
 async def test_messages_from_the_api_are_processed_silently(anon, community):
     msg = {"type": "message", "id": "api-m1", "ts": T0.timestamp() + 30, "room": ROOM,
            "sender": "wxid_carol", "sender_name": "Carol 卡罗", "text": "打卡"}
