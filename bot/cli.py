@@ -17,6 +17,7 @@ from sqlmodel import col
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
+from bot.core import outbox
 from bot.core.directory import Lookup
 from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.outbox import OutboxSender
@@ -25,7 +26,7 @@ from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
 from bot.store import migrate
-from bot.store.db import make_engine
+from bot.store.db import make_engine, open_engine
 from bot.store.models import Room
 from bot.web.app import serve_forever
 from bot.wiring import App, build, report_fields
@@ -76,7 +77,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     pipeline.process(adapter.read(), silent=args.silent)
-    asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
+    if not args.silent:
+        # A silent run queued nothing, so it sends nothing: other processes' pending rows are
+        # theirs to send.
+        asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
     if adapter.rejected:
         print(f"{len(adapter.rejected)} 行被跳过（原因见上）。", file=sys.stderr)
         return 1
@@ -139,6 +143,47 @@ def cmd_followup(args: argparse.Namespace) -> int:
         for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
             print(text)
     return 0
+
+
+STATUS_NAMES = {"unknown": "不确定是否已发出", "failed": "发送失败", "pending": "待发送",
+                "sending": "发送中", "sent": "已发送", "dropped": "已放弃"}
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    engine = open_engine(_settings(args).database_url)
+    try:
+        if args.resend is not None or args.drop is not None:
+            row_id = args.resend if args.resend is not None else args.drop
+            try:
+                with engine.begin() as conn:
+                    if args.resend is not None:
+                        outbox.resend(conn, row_id)
+                    else:
+                        outbox.drop(conn, row_id)
+            except outbox.NotHandled:
+                print(f"没有待处理的消息 #{row_id}（只有「不确定」或「失败」的消息可以重发或放弃）。",
+                      file=sys.stderr)
+                return 2
+            print(f"#{row_id} 已重新排队，机器人运行时会发出。" if args.resend is not None
+                  else f"#{row_id} 已放弃，不再发送。")
+            return 0
+        with engine.connect() as conn:
+            rows = outbox.attention(conn, args.status)
+            by_status = outbox.counts(conn)
+        summary = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(by_status.items()))
+        print(f"发件箱：{summary or '空'}")
+        if not rows:
+            print("没有需要处理的消息。")
+            return 0
+        for r in rows:
+            where = r.room or r.to or ""
+            text = r.text.replace("\n", " ")
+            print(f"#{r.id}\t{STATUS_NAMES[r.status]}\t{where}\t{text[:60]}"
+                  + (f"\t（{r.error[:80]}）" if r.error else ""))
+        print("处理：qunguan outbox --resend ID（重发）或 --drop ID（放弃）")
+        return 0
+    finally:
+        engine.dispose()
 
 
 NO_TOKEN = """\
@@ -268,6 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--serve", action="store_true", help="最后启动网页控制台，直到 Ctrl-C")
     p.add_argument("--port", type=_positive, help="控制台端口（默认 QUNGUAN_WEB_PORT 或 8080）")
     p.set_defaults(func=cmd_demo)
+
+    p = add("outbox", "发件箱里需要人处理的消息：不确定是否已发出的、发送失败的")
+    p.add_argument("--status", choices=["unknown", "failed"], help="只看这一种")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--resend", type=_positive, metavar="ID", help="重新发送这条消息")
+    group.add_argument("--drop", type=_positive, metavar="ID", help="放弃这条消息")
+    p.set_defaults(func=cmd_outbox)
 
     p = add("db", "数据库结构版本：查看（current）或升级（upgrade）")
     p.add_argument("action", choices=["current", "upgrade"])

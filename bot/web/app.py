@@ -82,7 +82,8 @@ class Console:
     async def ingest(self, events: list[Event]) -> tuple[int, int]:
         """Events through the real pipeline, silently; returns (stored, duplicates)."""
         def call() -> tuple[int, int]:
-            stored, _ = self.pipeline.ingest(events, silent=True) if events else (0, [])
+            stored, _ = (self.pipeline.ingest(events, silent=True, commands=False) if events
+                         else (0, []))
             return stored, len(events) - stored
         return await asyncio.get_running_loop().run_in_executor(self.executor, call)
 
