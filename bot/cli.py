@@ -11,6 +11,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlmodel import col
@@ -18,6 +19,7 @@ from sqlmodel import col
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.core import outbox
+from bot.core.config import ConfigError
 from bot.core.directory import Lookup
 from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.outbox import OutboxSender
@@ -28,7 +30,7 @@ from bot.features.followup.service import build_items, operator_rooms
 from bot.store import migrate
 from bot.store.db import make_engine, open_engine
 from bot.store.models import Room
-from bot.web.app import serve_forever
+from bot.web.app import PortInUse, serve_forever
 from bot.wiring import App, build, report_fields
 from tiers.followup import render
 
@@ -326,7 +328,37 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_db)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(settings_problem(exc), file=sys.stderr)
+        return 2
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except migrate.StoreError as exc:
+        print(f"无法使用这个数据库：{exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`qunguan report --json | head`): stop quietly. Python would
+        # try to flush stdout again at exit and print a traceback; point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
+    except KeyboardInterrupt:
+        return 130
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """Which QUNGUAN_* setting (or option) is wrong and what it should be, one line each."""
+    lines = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err.get("loc", ())) or "?"
+        lines.append(f"设置 QUNGUAN_{name.upper()} 有误：{err.get('msg', '')}（当前值 {err.get('input')!r}）")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -9,13 +9,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, Outgoing
+from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
-from bot.core.config import load_config
-from bot.core.events import Event
+from bot.core.config import ConfigError, load_config
+from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
 from bot.core.outbox import OutboxSender
-from bot.core.pipeline import Hook, Pipeline
+from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.report import ReportExtra
 from bot.core.scheduler import start_scheduler
 from bot.core.settings import Settings
@@ -53,7 +54,10 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     with Session(engine) as session:
         for feature in FEATURES:
             if feature.seed:
-                feature.seed(session, config)
+                try:
+                    feature.seed(session, config)
+                except ValueError as exc:  # a value the feature refuses (a window, a rule...)
+                    raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
         deps.tagging.current(conn)  # loads jieba and adds rule words once, before any message
@@ -76,6 +80,7 @@ class App:
         self.adapter = adapter
         self.pipeline, self.deps = build(settings, engine)
         self.sender = OutboxSender(self.pipeline.engine, adapter)
+        self.alerts = AlertHandler()
 
     def bot_ids(self) -> frozenset[str]:
         """The account the adapter is logged in as (none before the login)."""
@@ -83,17 +88,47 @@ class App:
 
     async def handle(self, event: Event) -> None:
         try:
+            event = validate(event, not_after=latest_ts(slack_hours=self.settings.future_slack_hours))
+        except EventError as exc:
+            log.warning("event %r rejected: %s", event.id[:80], exc)
+            refused = getattr(self.adapter, "refused", None)
+            if refused:
+                refused(str(exc))
+            return
+        try:
             replies = await asyncio.to_thread(self.pipeline.process_batch, [event],
                                               bot_ids=self.bot_ids())
         except Exception:
             # One bad event must not stop the bot; it is not marked seen, so a redelivery retries.
             log.exception("processing event %s failed", event.id)
-            return
-        if replies:
+            replies = []
+        alerted = await asyncio.to_thread(self.queue_alerts)
+        if replies or alerted:
             if self.adapter.paced:
                 self.sender.wake.set()
             else:
                 await self.sender.drain()
+
+    def queue_alerts(self) -> int:
+        """DM the admins the error lines noted since the last call (their own transaction)."""
+        lines = self.alerts.take()
+        admins = sorted(self.settings.admin_ids)
+        if not lines or not admins:
+            return 0
+        out = [Outgoing(text=line, to=admin) for line in lines for admin in admins]
+        try:
+            with self.pipeline.engine.begin() as conn:
+                enqueue(conn, out, None, self.pipeline.origin)
+        except Exception:
+            log.warning("could not queue error alerts for the admins", exc_info=False)
+            return 0
+        return len(out)
+
+    async def _alert_loop(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            if await asyncio.to_thread(self.queue_alerts):
+                self.sender.wake.set()
 
     def schedule(self) -> AsyncIOScheduler:
         """Start every feature's daily jobs (inside the event loop)."""
@@ -104,6 +139,8 @@ class App:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too,
         with `web`, serve the console and the event API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
+        alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
+        logging.getLogger().addHandler(self.alerts)
         scheduler = runner = None
         if schedule:
             scheduler = self.schedule()
@@ -115,6 +152,10 @@ class App:
             await self.adapter.run(self.handle)
             await self.sender.drain()
         finally:
+            logging.getLogger().removeHandler(self.alerts)
+            if alerting:
+                alerting.cancel()
+                await asyncio.gather(alerting, return_exceptions=True)
             if runner:
                 await runner.cleanup()
             if scheduler:

@@ -3,9 +3,8 @@ caps lives only in one process's memory."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text

@@ -112,6 +112,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
 }
 
 TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
 FUTURE_SLACK = timedelta(days=1)  # how far past the wall clock an event's ts may be
 MAX_DEPTH = 8  # JSON nesting: an event is an object of lists of objects at most
 MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected while reading
@@ -127,14 +128,11 @@ def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:
     return (now or datetime.now(UTC)) + timedelta(hours=slack_hours)
 
 
-def _limit(not_after: datetime | None) -> datetime:
-    return not_after if not_after is not None else datetime.now(UTC) + FUTURE_SLACK
-
-
 def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
     """ISO 8601 with an offset, or epoch seconds, to an aware UTC datetime between 2000-01-01
-    and `not_after` (default: one day after the wall clock)."""
-    latest = _limit(not_after)
+    and `not_after` (default 2100-01-01: a time a person typed, e.g. `report --at`; events get
+    the wall clock's limit from parse_event)."""
+    latest = not_after if not_after is not None else TS_MAX
     hint = f"应在 2000-01-01 与 {latest:%Y-%m-%d} 之间"
     if isinstance(value, bool):
         raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
@@ -193,7 +191,7 @@ def _is_id(f: _Field) -> bool:
     return f.name in _ID_NAMES or f.limit == MAX_ID
 
 
-def _value(etype: str, f: _Field, value: Any, not_after: datetime | None) -> Any:
+def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
     if f.kind == "ts":
         return parse_ts(value, not_after)
     if f.kind == "list":
@@ -216,7 +214,7 @@ def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
     Total: whatever `raw` is, the only exception is EventError, with a reason a person can act
     on. `not_after` is the latest acceptable ts (default one day after the wall clock)."""
     try:
-        return _parse(raw, not_after)
+        return _parse(raw, not_after if not_after is not None else datetime.now(UTC) + FUTURE_SLACK)
     except EventError:
         raise
     except (RecursionError, MemoryError):
@@ -225,7 +223,7 @@ def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
         raise EventError(f"事件无法解析（{type(exc).__name__}）") from None
 
 
-def _parse(raw: Any, not_after: datetime | None) -> Event:
+def _parse(raw: Any, not_after: datetime) -> Event:
     if not isinstance(raw, dict):
         raise EventError("事件应为 JSON 对象")
     etype = raw.get("type")
@@ -299,6 +297,11 @@ def _depth(text: str) -> int:
         elif c in "]}":
             level -= 1
     return deepest
+
+
+def validate(event: Event, *, not_after: datetime | None = None) -> Event:
+    """An event an adapter built, through the same checks as a raw one (EventError if bad)."""
+    return parse_event(event_to_dict(event), not_after=not_after)
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:

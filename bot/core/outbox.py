@@ -248,13 +248,14 @@ def attention(conn: Connection, status: str | None = None, limit: int = 500) -> 
                                col(Outbox.attempts), col(Outbox.error))
                         .where(col(Outbox.status).in_(statuses)).order_by(col(Outbox.id))
                         .limit(limit)).all()
-    return [OutboxRow(*r) for r in rows]
+    return [OutboxRow(int(i), st, c, room, to, text, a, err)
+            for i, st, c, room, to, text, a, err in rows]
 
 
 def counts(conn: Connection) -> dict[str, int]:
     """How many rows are in each status."""
-    return dict(conn.execute(select(col(Outbox.status), func.count())  # type: ignore[arg-type]
-                             .group_by(col(Outbox.status))).all())
+    rows = conn.execute(select(col(Outbox.status), func.count()).group_by(col(Outbox.status))).all()
+    return {status: n for status, n in rows}
 
 
 class NotHandled(ValueError):

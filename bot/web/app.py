@@ -9,6 +9,7 @@ with a plain 500, never the traceback.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import secrets
@@ -212,6 +213,18 @@ async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
 
 
+class PortInUse(OSError):
+    """The console's port is taken; the message says which and how to pick another."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(errno.EADDRINUSE, f"端口 {host}:{port} 已被占用（可能另一个群管或其他程序在用）："
+                         f"用 --port 换一个端口，或设置环境变量 QUNGUAN_WEB_PORT")
+        self.host, self.port = host, port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
 # ---- the app -----------------------------------------------------------------------------
 
 def create_app(pipeline: Pipeline, deps: Deps, *,
@@ -253,9 +266,15 @@ async def start_server(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1
     app = create_app(pipeline, deps)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    site = web.TCPSite(runner, host, deps.settings.web_port if port is None else port)
+    port = deps.settings.web_port if port is None else port
+    site = web.TCPSite(runner, host, port)
     try:
         await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from None
+        raise
     except BaseException:
         await runner.cleanup()
         raise
