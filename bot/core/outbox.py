@@ -248,7 +248,7 @@ def attention(conn: Connection, status: str | None = None, limit: int = 500) -> 
                                col(Outbox.attempts), col(Outbox.error))
                         .where(col(Outbox.status).in_(statuses)).order_by(col(Outbox.id))
                         .limit(limit)).all()
-    return [OutboxRow(int(i), st, c, room, to, text, a, err)
+    return [OutboxRow(i or 0, st, c, room, to, text, a, err)
             for i, st, c, room, to, text, a, err in rows]
 
 
