@@ -29,6 +29,11 @@ from tagging.rules import (
 
 DAY = 86400
 
+# Built once: every rule's refresh runs the same compiled statement.
+_REFRESH_COUNT = (update(table_of(MemberTag)).where(
+    table_of(MemberTag).c.member == bindparam("m"), table_of(MemberTag).c.tag == bindparam("t"),
+    table_of(MemberTag).c.rule_id == bindparam("rid")).values(count=bindparam("n"), at=bindparam("at")))
+
 
 def rule_from_row(row: TagRule) -> Rule:
     return parse_rule_args(json.loads(row.args), rule_id=row.id or 0)
@@ -166,7 +171,7 @@ class Tagging:
                 n = counts.get(m, 0)
                 if n >= rule.threshold:
                     if m in holders:
-                        refresh.append({"m": m, "n": n, "at": at})
+                        refresh.append({"m": m, "t": rule.tag, "rid": rule.id, "n": n, "at": at})
                     else:
                         self.apply(conn, rs, MemberTag(
                             member=m, tag=rule.tag, source="count", rule_id=rule.id, count=n,
@@ -174,11 +179,7 @@ class Tagging:
                 elif m in holders:
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
             if refresh:
-                bulk(conn, update(table_of(MemberTag)).where(
-                    table_of(MemberTag).c.member == bindparam("m"),
-                    table_of(MemberTag).c.tag == rule.tag,
-                    table_of(MemberTag).c.rule_id == rule.id)
-                    .values(count=bindparam("n"), at=bindparam("at")), refresh)
+                bulk(conn, _REFRESH_COUNT, refresh)
 
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
         """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
