@@ -98,8 +98,9 @@ class Tagging:
         return self.ruleset
 
     def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
-        """A matcher for one unsaved rule (its words join the shared dictionary)."""
-        return KeywordMatcher([rule], self.tokenizer)
+        """A matcher for one unsaved rule. Its words go into a copy of the dictionary, so
+        the preview cuts text as the rule would once added, and the live matcher is untouched."""
+        return KeywordMatcher([rule], self.tokenizer.fork())
 
     # ---- writing tags ----------------------------------------------------------------
     def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
