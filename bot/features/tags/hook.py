@@ -48,7 +48,9 @@ class TaggingHook(Hook):
         self._hits: list[tuple[Message, list]] = []
         self._talkers: dict[str, int] = {}
         self._recent: dict[str, dict[date, int]] = {}  # member → local day → messages
-        self._rs: RuleSet | None = None
+        self._rs: RuleSet | None = None  # the rules the pending hits and talkers were seen with
+        self._senders: list[str] = []  # who speaks in this batch
+        self._first: datetime | None = None  # the earliest event of this batch
 
     def reset(self) -> None:
         self._hits.clear()
@@ -62,35 +64,57 @@ class TaggingHook(Hook):
         self._rs = rs
         self._hits.clear()
         self._talkers.clear()
+        self._senders = sorted({e.sender for e in events if isinstance(e, Message)})
+        self._first = min((e.ts for e in events), default=None)
         batch.flush_hooks.append(self._flush)
         if rs.count_rules:
-            self._preload(batch, rs, events)
+            self._preload(batch, rs)
 
-    def _preload(self, batch: Batch, rs: RuleSet, events: Sequence[Event]) -> None:
-        """Read the recent days of talkers this process has not seen yet (once each)."""
-        unknown = sorted({e.sender for e in events if isinstance(e, Message)} - self._recent.keys())
-        if not unknown:
+    def _rules(self, batch: Batch) -> tuple[RuleSet, bool]:
+        """The rules for the message at hand, and whether the count of messages in the
+        store already includes it.
+
+        A command earlier in this batch may have changed the rules: then what was seen so
+        far is written under the old rules, and every message from here on is matched and
+        counted with the new ones, exactly as if the batch had ended at the command."""
+        rs = self.tagging.current(batch.conn, recheck=False)
+        if rs is self._rs:
+            return rs, False
+        batch.flush()  # pending hits and counts under the old rules; counters stored
+        rs = self.tagging.current(batch.conn, recheck=False)
+        self._rs = rs
+        self._recent.clear()  # new count rules may look further back than what is cached
+        if rs.count_rules:
+            self._preload(batch, rs)  # the flush stored this message's count too
+        return rs, True
+
+    def _preload(self, batch: Batch, rs: RuleSet) -> None:
+        """Read the recent days of this batch's talkers that this process has not seen yet
+        (once each)."""
+        unknown = [m for m in self._senders if m not in self._recent]
+        if not unknown or self._first is None:
             return
         longest = max(r.days for r in rs.count_rules)
-        since = batch.day(min(e.ts for e in events)) - timedelta(days=longest)
+        since = batch.day(self._first) - timedelta(days=longest)
         d = DailyActivity
         for m in unknown:
             self._recent[m] = {}
         for i in range(0, len(unknown), 900):
-            q = select(d.member, d.day, func.sum(d.messages)).where(
-                d.member.in_(unknown[i : i + 900]), d.day >= since).group_by(d.member, d.day)
+            q = select(col(d.member), col(d.day), func.sum(col(d.messages))).where(
+                col(d.member).in_(unknown[i : i + 900]), col(d.day) >= since).group_by(
+                col(d.member), col(d.day))
             for m, day, n in batch.conn.execute(q):
                 self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
-        rs = self._rs
-        assert rs is not None
+        rs, stored = self._rules(batch)
         if rs.count_rules:
             at = epoch(msg.ts)
             self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
             days = self._recent.setdefault(msg.sender, {})
             day = batch.day(msg.ts)
-            days[day] = days.get(day, 0) + 1
+            if not stored:
+                days[day] = days.get(day, 0) + 1
         if msg.kind != "text" or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
@@ -111,11 +135,11 @@ class TaggingHook(Hook):
         return totals
 
     def _flush(self, batch: Batch) -> None:
-        rs = self.tagging.current(batch.conn, recheck=False)  # unless a command changed rules
-        rules_changed = rs is not self._rs
-        if rules_changed:
-            self._recent.clear()
-        self._rs = rs
+        # What is pending was seen with self._rs; a rule changed since applies from the next
+        # message on (see _rules), so it must not judge these.
+        rs = self._rs
+        if rs is None:
+            return
         conn, tz = batch.conn, batch.settings.tz
         if self._hits:
             # Hits are kept only where a rule counts them (hits=N within days=D); a one-hit
@@ -161,7 +185,7 @@ class TaggingHook(Hook):
             at = max(self._talkers.values())
             self._talkers.clear()
             today = datetime.fromtimestamp(at, tz).date()
-            totals = None if rules_changed else self._window_totals(rs, members, today)
-            self.tagging.evaluate_counts(conn, rs, members, at, tz, totals)
+            self.tagging.evaluate_counts(conn, rs, members, at, tz,
+                                         self._window_totals(rs, members, today))
 
 
