@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -15,7 +15,7 @@ from bot.core.errors import UsageError
 from bot.core.numbers import positive_int
 from bot.features.tags.service import add_rule, delete_rule, format_tag, held_now, set_group
 from bot.store.models import DailyActivity, EventLog, Member, MemberTag, Room
-from tagging.decide import hits_reached
+from tagging.decide import count_rule_holds, count_window, hits_reached
 from tagging.rules import (
     BOTH_USAGE,
     CountRule,
@@ -84,12 +84,13 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
     at = int(now.timestamp())
     who: dict[str, str] = {}
     if isinstance(parsed, CountRule):
-        start = ctx.today - timedelta(days=parsed.days - 1)
-        q = select(col(DailyActivity.member)).where(
-            col(DailyActivity.day) >= start, col(DailyActivity.day) <= ctx.today).group_by(
-            col(DailyActivity.member)).having(func.sum(col(DailyActivity.messages)) >= parsed.threshold)
-        for m in conn.execute(q).scalars():
-            who[m] = ""
+        start, end = count_window(ctx.today, parsed.days)
+        q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
+            col(DailyActivity.day) >= start, col(DailyActivity.day) <= end).group_by(
+            col(DailyActivity.member))
+        for m, n in conn.execute(q):
+            if count_rule_holds(n or 0, parsed):
+                who[m] = ""
         basis = f"按近 {parsed.days} 天的发言数"
     else:
         matcher = ctx.deps.tagging.preview_matcher(parsed)

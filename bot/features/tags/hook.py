@@ -13,7 +13,7 @@ from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, KeywordHit, MemberTag, table_of
-from tagging.decide import hits_reached
+from tagging.decide import count_window, hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
@@ -125,13 +125,13 @@ class TaggingHook(Hook):
         longest = max(r.days for r in rs.count_rules)
         oldest = today - timedelta(days=longest)
         totals: dict[int, dict[str, int]] = {r.id: {} for r in rs.count_rules}
+        windows = [(r.id, *count_window(today, r.days)) for r in rs.count_rules]
         for m in members:
             days = self._recent.get(m, {})
             for day in [d for d in days if d <= oldest]:
                 del days[day]  # out of every window from now on
-            for rule in rs.count_rules:
-                start = today - timedelta(days=rule.days - 1)
-                totals[rule.id][m] = sum(n for d, n in days.items() if start <= d <= today)
+            for rule_id, start, end in windows:
+                totals[rule_id][m] = sum(n for d, n in days.items() if start <= d <= end)
         return totals
 
     def _flush(self, batch: Batch) -> None:

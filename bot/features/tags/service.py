@@ -14,7 +14,7 @@ from sqlmodel import col
 
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
-from tagging.decide import HeldTag, exclusive_displaced
+from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
@@ -158,10 +158,10 @@ class Tagging:
             for i in range(0, len(members), 900):
                 part = list(members[i : i + 900])
                 if counted is None:
-                    start = today - timedelta(days=rule.days - 1)
+                    start, end = count_window(today, rule.days)
                     q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
                         col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
-                        col(DailyActivity.day) <= today).group_by(col(DailyActivity.member))
+                        col(DailyActivity.day) <= end).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
                 holders.update(conn.execute(select(col(MemberTag.member)).where(
                     col(MemberTag.member).in_(part), col(MemberTag.tag) == rule.tag,
@@ -170,7 +170,7 @@ class Tagging:
             refresh = []
             for m in members:
                 n = counts.get(m, 0)
-                if n >= rule.threshold:
+                if count_rule_holds(n, rule):
                     if m in holders:
                         refresh.append({"m": m, "t": rule.tag, "rid": rule.id, "n": n, "at": at})
                     else:
