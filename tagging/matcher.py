@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import jieba  # type: ignore[import-untyped]
+import jieba
 
 from tagging.rules import KeywordRule, can_be_token
 

@@ -80,7 +80,7 @@ def rank_(ctx: Ctx, args: list[str]) -> str:
     return "\n".join(lines)
 
 
-def points_(ctx: Ctx, args: list[str]) -> str:
+def points_(ctx: Ctx, args: list[str]) -> str | None:
     if len(args) < 3:
         raise UsageError("请写出成员、分数和原因。")
     member, name = ctx.member(args[0])

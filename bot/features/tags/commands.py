@@ -102,7 +102,7 @@ def _preview(ctx: Ctx, parsed: KeywordRule | CountRule) -> str:
             col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) > since,
             col(EventLog.ts) <= at).order_by(col(EventLog.ts).desc()).limit(PREVIEW_MAX_MESSAGES))
         for member, room, ts, text in rows:
-            if matcher.match(text, room or None):
+            if member is not None and text and matcher.match(text, room or None):
                 hits[member].append(ts)
                 first.setdefault(member, text)
         for m, times in hits.items():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import col
@@ -17,22 +18,22 @@ from tagging.decide import count_window, hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
-_KEYWORD_UPSERTS: dict[str, object] = {}
+_KEYWORD_UPSERTS: dict[str, Any] = {}
 
 
-def _keyword_upsert(dialect: str):
+def _keyword_upsert(dialect: str) -> Any:
     """Give or refresh a rule tag, unless the member holds it by hand; a refreshed tag keeps
     its `since` unless it had expired."""
     if dialect not in _KEYWORD_UPSERTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
         table = table_of(MemberTag)
-        stmt = insert(table)
+        # The two dialects' Insert classes share the upsert API but not a base class that has it.
+        stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
         ex, t = stmt.excluded, table.c
         stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
-        set_ = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
+        set_: dict[str, Any] = {
+            c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
         set_["since"] = case((stale, ex.since), else_=t.since)
         _KEYWORD_UPSERTS[dialect] = stmt.on_conflict_do_update(
             index_elements=["member", "tag"], set_=set_, where=t.source != "manual")
@@ -166,7 +167,7 @@ class TaggingHook(Hook):
                                         datetime.fromtimestamp(at), rule):
                         continue
                 # Plain dicts: building a model object per hit costs more than storing it.
-                row = {
+                row: dict[str, Any] = {
                     "member": member, "tag": rule.tag, "source": "keyword", "rule_id": rule_id,
                     "grp": rule.group or rs.tag_groups.get(rule.tag), "keyword": keyword,
                     "message_id": m.id, "excerpt": excerpt(m.text, around=keyword), "by": None,

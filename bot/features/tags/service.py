@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -52,9 +52,9 @@ class RuleSet:
 
 def _stamp(conn: Connection) -> tuple:
     rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
-        col(TagRule.active).cast(col(TagRule.id).type)))).one()
+        cast(col(TagRule.active), Integer)))).one()
     groups = conn.execute(select(func.count(), func.sum(
-        col(TagGroup.exclusive).cast(col(TagRule.id).type)))).one()
+        cast(col(TagGroup.exclusive), Integer)))).one()
     return (*rules, *groups)
 
 
@@ -217,7 +217,9 @@ def add_rule(conn: Connection, tagging: Tagging, args: Sequence[str], *, by: str
     if rule.group:
         upsert(conn, table_of(TagGroup), [{"name": rule.group, "exclusive": False}], ["name"])
     tagging.changed = True
-    return replace(rule, id=result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT always has one
+    return replace(rule, id=key[0])
 
 
 def delete_rule(conn: Connection, tagging: Tagging, rule_id: int) -> tuple[str, int]:
