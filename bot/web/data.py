@@ -18,25 +18,22 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.directory import room_names
 from bot.core.report import resolve_scope
 from bot.core.settings import Settings
-from bot.features.checkins.service import DEFAULT_TASK
+from bot.features.checkins.service import default_task_id, streaks
 from bot.features.member_types.service import Scope, scope_for, typed_with_counts
 from bot.features.tags.service import held_now, provenance_of, rule_from_row
 from bot.store.models import (
-    Checkin,
-    CheckinTask,
     DailyActivity,
     Member,
     Membership,
     MemberTag,
     PointsEntry,
-    Room,
     TagRule,
 )
 from tagging.reasons import format_reason
 from tagging.rules import Rule
-from tiers.checkin import streak_at
 from tiers.levels import Level, level_for
 from tiers.types import MemberType, Typing
 
@@ -158,10 +155,6 @@ def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
-def room_names(conn: Connection) -> dict[str, str]:
-    return {r: n or r for r, n in conn.execute(select(col(Room.id), col(Room.name)))}
-
-
 @dataclass(frozen=True)
 class TagView:
     name: str
@@ -202,22 +195,10 @@ def tag_names(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(col(MemberTag.tag)).distinct()).scalars())
 
 
-def default_task_id(conn: Connection) -> int | None:
-    return conn.execute(select(col(CheckinTask.id)).where(col(CheckinTask.name) == DEFAULT_TASK.name)).scalar()
-
-
 def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
-    """The streak of the default 打卡 task, as the report shows it."""
+    """The streak of the default 打卡 task, as the report shows it (the check-ins service's)."""
     task_id = default_task_id(conn)
-    if task_id is None:
-        return {}
-    days: dict[str, set[date]] = defaultdict(set)
-    for part in chunks(list(members)):
-        q = select(col(Checkin.member), col(Checkin.day)).where(
-            col(Checkin.member).in_(part), col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
-        for m, d in conn.execute(q):
-            days[m].add(d)
-    return {m: streak_at(ds, today) for m, ds in days.items()}
+    return streaks(conn, task_id, members, today) if task_id is not None else {}
 
 
 def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
@@ -268,15 +249,6 @@ def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLin
                col(PointsEntry.room), col(PointsEntry.by)).where(col(PointsEntry.member) == member).order_by(
         col(PointsEntry.ts).desc(), col(PointsEntry.id).desc()).limit(limit)
     return [LedgerLine(*r) for r in conn.execute(q)]
-
-
-def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
-    """Days checked in (any task) since `since`: day → made up with a card."""
-    out: dict[date, bool] = {}
-    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member, col(Checkin.day) >= since)
-    for d, made_up in conn.execute(q):
-        out[d] = out.get(d, True) and bool(made_up)
-    return out
 
 
 # ---- overview -----------------------------------------------------------------------------
