@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
@@ -43,6 +44,13 @@ CHUNK = 900  # SQLite's default limit on bound parameters is 999
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def zone_of(at: datetime) -> ZoneInfo:
+    """The community's zone of a console "now" (always built from Settings.tz)."""
+    if not isinstance(at.tzinfo, ZoneInfo):
+        raise ValueError(f"expected a time in the community's zone, got {at!r}")
+    return at.tzinfo
 
 
 def as_of(conn: Connection, settings: Settings) -> datetime:
@@ -166,7 +174,7 @@ class TagView:
 
 def tags_of(conn: Connection, members: Sequence[str], at: datetime,
             rules: dict[int, Rule]) -> dict[str, list[TagView]]:
-    tz = at.tzinfo
+    tz = zone_of(at)
     out: dict[str, list[TagView]] = defaultdict(list)
     epoch = int(at.timestamp())
     for part in chunks(list(members)):
@@ -271,8 +279,8 @@ def room_counts(conn: Connection) -> list[RoomCount]:
 def checkins_on(conn: Connection, day: date) -> tuple[int, int]:
     """Check-ins on a local day from the daily counters: (check-ins, members)."""
     d = DailyActivity
-    q = select(func.coalesce(func.sum(d.checkins), 0),
-               func.count(func.distinct(case((d.checkins > 0, d.member))))).where(d.day == day)
+    q = select(func.coalesce(func.sum(col(d.checkins)), 0),
+               func.count(func.distinct(case((col(d.checkins) > 0, col(d.member)))))).where(col(d.day) == day)
     total, members = conn.execute(q).one()
     return int(total or 0), int(members or 0)
 
@@ -301,7 +309,7 @@ def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int
     out = []
     for r in conn.execute(q):
         row = MemberTag.model_validate(r._mapping)
-        reason = format_reason(provenance_of(row, at.tzinfo, rules))
+        reason = format_reason(provenance_of(row, zone_of(at), rules))
         out.append((row.member, r._mapping["name"],
                     TagView(row.tag, reason, row.source, row.lead, row.since)))
     return int(total), out

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.web.data import MemberLine
 from bot.web.shell import BadRequest, check_params
@@ -33,7 +34,7 @@ class MemberQuery:
     page: int = 1
     per_page: int = PER_PAGE
 
-    def params(self, **changes: object) -> dict[str, object]:
+    def params(self, **changes: Any) -> dict[str, object]:
         """The query string that gives this query back (defaults left out)."""
         q = replace(self, **changes) if changes else self
         out: dict[str, object] = {"room": q.room, "type": q.type.value if q.type else None,

@@ -158,7 +158,7 @@ def redirect_with(request: web.Request, location: str, notice: str, *,
     return resp
 
 
-async def read_form(request: web.Request) -> MultiDictProxy[str | web.FileField]:
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
     """The posted form, after checking its type and size."""
     if request.content_type not in FORM_TYPES:
         raise BadRequest("表单的 Content-Type 应为 application/x-www-form-urlencoded", 415)

@@ -144,7 +144,8 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
     if p.next:
         level += f"，距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分"
     typings: list[tuple[str | None, Typing]] = []
-    for scope_room in rooms or [None]:
+    scopes: list[str | None] = [*rooms] or [None]  # no room: typed among all members
+    for scope_room in scopes:
         scope = scope_for(conn, at, scope_room, deps.settings.window_days)
         typing = type_members(conn, at, scope).get(member)
         if typing:
