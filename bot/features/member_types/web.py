@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
@@ -42,14 +43,15 @@ class Tick:
 
 @dataclass(frozen=True, slots=True)
 class Dot:
+    """One member's dot, every attribute ready to print: a room draws hundreds of them."""
+
     member: str
-    name: str
-    kind: MemberType
+    href: str  # the member's page
+    kind: str  # the type's value, for the CSS class
     color: str
     cx: str
     cy: str
-    login_days: int
-    speaking: int
+    title: str  # the tooltip (plain text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,8 +132,9 @@ def quadrant_chart(lines: Sequence[MemberLine], window_days: int,
         jx, jy = _jitter(x.id)
         cx = sx(t.login_days) + jx * PLOT_W / max(window_days, 1) * 0.6
         cy = sy(t.speaking) + jy * 6
-        dots.append(Dot(x.id, x.label, t.type, TYPE_COLORS[t.type], f"{cx:.1f}", f"{cy:.1f}",
-                        t.login_days, t.speaking))
+        dots.append(Dot(x.id, f"/members/{quote(x.id, safe='')}", t.type.value, TYPE_COLORS[t.type],
+                        f"{cx:.1f}", f"{cy:.1f}", f"{x.label}：登录 {t.login_days} 天，发言 {t.speaking} 条"
+                        f"（{TYPE_LABELS[t.type]}）"))
     return Chart(window_days,
                  [Tick(f"{sx(d):.1f}", d) for d in _ticks(window_days, 6)],
                  [Tick(f"{sy(s):.1f}", s) for s in _ticks(top_speaking, 6)],
