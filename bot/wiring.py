@@ -26,6 +26,7 @@ from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
+from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.tags.feature import FEATURE as TAGS
@@ -39,7 +40,7 @@ log = logging.getLogger(__name__)
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, HELP)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, HELP, OUTBOX)
 
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:

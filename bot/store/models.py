@@ -205,6 +205,15 @@ class Outbox(SQLModel, table=True):
     lease_until: int | None = Field(default=None, sa_type=BigInteger)  # claim ends: then unknown
 
 
+class WebSession(SQLModel, table=True):
+    """A console login. Logging out deletes it, so its cookie stops working at once; a session
+    idle for longer than the configured time is refused too."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    created_at: int = Field(sa_type=BigInteger)
+    seen_at: int = Field(sa_type=BigInteger)
+
+
 class WriterEpoch(SQLModel, table=True):
     """How many ingest batches the store has committed. Each batch bumps it first (which also
     serializes batches across processes); a process whose last bump is not the one before

@@ -22,7 +22,7 @@ from bot.core.events import Event
 from bot.core.pipeline import Pipeline
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.web.auth import Session, Signer
+from bot.web.auth import Session, Signer, Throttle
 from bot.web.data import ScopeCache, as_of
 
 T = TypeVar("T")
@@ -52,6 +52,7 @@ class Console:
     cache: ScopeCache = field(default_factory=ScopeCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
+    throttle: Throttle = field(default_factory=Throttle)
 
     @property
     def settings(self) -> Settings:

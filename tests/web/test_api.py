@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.harness import ROOM, T0
-from tests.web.conftest import HOSTILE, HOSTILE_ID, TOKEN, auth
+from tests.web.conftest import HOSTILE, HOSTILE_ID, TOKEN, auth, csrf_of
 
 
 def visit(i: int, member: str = "wxid_bob", **extra) -> dict:
@@ -82,18 +82,18 @@ async def test_hostile_events_never_cost_the_good_ones_of_a_batch(anon, communit
     assert count_events(community) == 2
 
 
-async def test_a_far_future_event_is_refused_and_now_stays_put(anon, community):
-    before = (await (await anon.get("/api/members", headers=auth(TOKEN))).json())["at"]
-    resp = await post(anon, visit(1) | {"ts": "9999-12-31T00:00:00+00:00"})
+async def test_a_far_future_event_is_refused_and_now_stays_put(client, community):
+    before = (await (await client.get("/api/members")).json())["at"]
+    resp = await post(client, visit(1) | {"ts": "9999-12-31T00:00:00+00:00"})
     assert resp.status == 400 and "超出范围" in (await resp.json())["rejected"][0]["reason"]
     # even one stored before events were range-checked does not move "now"
     with community.engine.begin() as conn:
         conn.exec_driver_sql("INSERT INTO eventlog (id, type, ts, room, member) "
                              "VALUES ('old-future', 'visit', 253402214400, '', 'wxid_bob')")
-    members = await anon.get("/api/members", headers=auth(TOKEN))
+    members = await client.get("/api/members")
     assert members.status == 200
     assert (await members.json())["at"] == before
-    page = await anon.get("/api/members", params={"room": ROOM}, headers=auth(TOKEN))
+    page = await client.get("/api/members", params={"room": ROOM})
     assert page.status == 200 and (await page.json())["total"] > 0
 
 
@@ -172,9 +172,8 @@ async def test_an_empty_batch_is_fine(anon):
 
 # ---- members ------------------------------------------------------------------------------
 
-async def test_members_api_returns_report_rows(anon, community):
-    resp = await anon.get("/api/members", params={"room": ROOM, "per_page": "200"},
-                          headers=auth())
+async def test_members_api_returns_report_rows(client, community):
+    resp = await client.get("/api/members", params={"room": ROOM, "per_page": "200"})
     assert resp.status == 200
     data = await resp.json()
     assert data["total"] == len(data["members"]) > 15
@@ -188,9 +187,9 @@ async def test_members_api_returns_report_rows(anon, community):
     assert alice["type"] == "core" and alice["streak"] == 21 and alice["rooms"] == [ROOM, "r2@chatroom"]
 
 
-async def test_members_api_filters_and_pages(anon):
+async def test_members_api_filters_and_pages(client):
     async def get(**params):
-        resp = await anon.get("/api/members", params=params, headers=auth())
+        resp = await client.get("/api/members", params=params)
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
@@ -225,10 +224,22 @@ async def test_members_api_filters_and_pages(anon):
     ({"sort": "password"}, 400, "排序"),
     ({"room": "nowhere@chatroom"}, 404, "没有这个群"),
 ])
-async def test_members_api_bad_filters(anon, params, status, reason):
-    resp = await anon.get("/api/members", params=params, headers=auth())
+async def test_members_api_bad_filters(client, params, status, reason):
+    resp = await client.get("/api/members", params=params)
     assert resp.status == status
     assert reason in (await resp.json())["error"]
+
+
+async def test_the_api_token_may_only_post_events(anon):
+    for path in ("/api/members", "/api/followup"):
+        resp = await anon.get(path, headers=auth())
+        assert resp.status == 403 and "只能用来推送事件" in (await resp.json())["error"]
+    # nor log in to the console
+    resp = await anon.get("/login")
+    form = csrf_of(await resp.text())
+    resp = await anon.post("/login", data={"password": TOKEN, "csrf": form}, allow_redirects=False)
+    assert resp.status == 401
+    assert (await anon.get("/rules", allow_redirects=False)).status == 303
 
 
 async def test_members_api_needs_a_token_or_session(anon):
@@ -245,8 +256,8 @@ async def test_the_logged_in_console_may_read_the_api(client):
 
 # ---- follow-up ----------------------------------------------------------------------------
 
-async def test_followup_api_lists_today_per_operator(anon):
-    resp = await anon.get("/api/followup", headers=auth())
+async def test_followup_api_lists_today_per_operator(client):
+    resp = await client.get("/api/followup")
     assert resp.status == 200, await resp.text()
     data = await resp.json()
     assert data["at"].startswith("2026-11-02")
@@ -257,7 +268,7 @@ async def test_followup_api_lists_today_per_operator(anon):
     assert {"n", "kind", "member", "member_name", "room", "room_name", "reason",
             "action"} <= items[0].keys()
     assert any(i["member"] == HOSTILE_ID and i["member_name"] == HOSTILE for i in items)
-    resp = await anon.get("/api/followup", params={"operator": "nobody"}, headers=auth())
+    resp = await client.get("/api/followup", params={"operator": "nobody"})
     assert (await resp.json())["operators"] == []
-    resp = await anon.get("/api/followup", params={"day": "x"}, headers=auth())
+    resp = await client.get("/api/followup", params={"day": "x"})
     assert resp.status == 400

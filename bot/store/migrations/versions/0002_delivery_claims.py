@@ -1,4 +1,5 @@
-"""Outbox claims (origin, claimed_by, lease_until) and the writer epoch of ingest batches.
+"""Outbox claims (origin, claimed_by, lease_until), the writer epoch of ingest batches, and the
+console's server-side sessions.
 
 Revision ID: 0002
 Revises: 0001
@@ -26,11 +27,19 @@ def upgrade() -> None:
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    op.create_table(
+        "websession",
+        sa.Column("nonce", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.BigInteger(), nullable=False),
+        sa.Column("seen_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("nonce"),
+    )
     # An older release could leave no row mid-send (it marked rows sent after sending), so
     # nothing needs converting.
 
 
 def downgrade() -> None:
+    op.drop_table("websession")
     op.drop_table("writerepoch")
     with op.batch_alter_table("outbox") as batch:
         batch.drop_column("lease_until")
