@@ -6,7 +6,7 @@ import asyncio
 import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter, Outgoing
@@ -38,6 +38,8 @@ from tiers.levels import DEFAULT_LEVELS, parse_levels
 
 log = logging.getLogger(__name__)
 
+SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("qunguad")
+
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, HELP, OUTBOX)
@@ -53,6 +55,10 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()))
     with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # Several processes starting at once on one store would each seed the defaults:
+            # one at a time (SQLite's BEGIN IMMEDIATE already serializes them).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK})
         for feature in FEATURES:
             if feature.seed:
                 try:
