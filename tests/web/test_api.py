@@ -95,6 +95,10 @@ async def test_a_far_future_event_is_refused_and_now_stays_put(client, community
     assert (await members.json())["at"] == before
     page = await client.get("/api/members", params={"room": ROOM})
     assert page.status == 200 and (await page.json())["total"] > 0
+    for path in ("/", "/members", "/members/wxid_alice", "/members/wxid_bob", f"/rooms/{ROOM}"):
+        resp = await client.get(path)
+        assert resp.status == 200, path
+    assert "Alice" in await (await client.get("/members")).text()
 
 
 async def test_messages_from_the_api_are_processed_silently(anon, community):
