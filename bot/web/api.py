@@ -7,7 +7,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.events import EventError, latest_ts, load_json, parse_event
-from bot.web.data import active_rules, member_dicts
+from bot.web.data import member_dicts
 from bot.web.filters import page_of
 from bot.web.pages.members import select_members
 from bot.web.shell import CONSOLE, MAX_BODY, BadRequest, Console, json_response
@@ -55,7 +55,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
             "total": len(s.lines), "page": query.page, "per_page": query.per_page, "pages": pages,
-            "members": member_dicts(conn, shown, s.at, active_rules(conn))}
+            "members": member_dicts(conn, s.view, shown, console.report)}
 
 
 async def get_members(request: web.Request) -> web.Response:

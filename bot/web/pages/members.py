@@ -11,21 +11,20 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.directory import room_names
+from bot.core.activity import Window
+from bot.core.directory import room_names, rooms_of
+from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
 from bot.features.member_types.service import scope_for, type_members
 from bot.web.data import (
     MemberLine,
-    active_rules,
+    ScopeView,
     holders_of,
     ledger_of,
     member_dicts,
     member_row,
-    rooms_of,
     scope_view,
-    streaks_of,
     tag_names,
-    tags_of,
 )
 from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
@@ -47,6 +46,7 @@ class Selection:
     lines: list[MemberLine]
     window_days: int
     names: dict[str, str]  # room id → name
+    view: ScopeView  # the whole scope, typed
 
 
 def select_members(conn: Connection, console: Console, params: dict[str, str]) -> Selection:
@@ -57,7 +57,7 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     at = console.now(conn)
     view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
     holders = holders_of(conn, query.tag, at) if query.tag else None
-    return Selection(query, at, select_lines(view.lines, query, holders), view.scope.window.days, names)
+    return Selection(query, at, select_lines(view.lines, query, holders), view.scope.window.days, names, view)
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -66,7 +66,6 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     s = select_members(conn, console, params)
     query = s.query
     shown, pages = page_of(s.lines, query)
-    ids = [x.id for x in shown]
     tag_choices = [("", "全部标签"), *[(t, t) for t in tag_names(conn)]]
     if query.tag and (query.tag, query.tag) not in tag_choices:
         tag_choices.append((query.tag, query.tag))
@@ -81,8 +80,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
         "query": query, "at": s.at, "window_days": s.window_days, "total": len(s.lines),
         "where": s.names.get(query.room, query.room) if query.room else "全部群",
         "shown": shown, "pages": pages, "names": s.names,
-        "rooms": rooms_of(conn, ids), "tags": tags_of(conn, ids, s.at, active_rules(conn)),
-        "streaks": streaks_of(conn, ids, s.at.date()),
+        "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report)},
         "heads": {k: head(k) for k in ("name", "type", "login_days", "speaking", "points")},
         "room_choices": [("", "全部群"), *sorted(s.names.items(), key=lambda x: x[1])],
         "type_choices": [("", "全部类型"), *[(k.value, TYPE_LABELS[k]) for k in MemberType]],
@@ -111,7 +109,7 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for r in member_dicts(conn, s.lines, s.at, active_rules(conn)):
+    for r in member_dicts(conn, s.view, s.lines, console.report):
         writer.writerow([_csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
@@ -150,10 +148,14 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
         typing = type_members(conn, at, scope).get(member)
         if typing:
             typings.append((scope_room, typing))
+    # The report's row for this member, typed as in the member's first room.
+    report = member_rows(conn, ReportScope(at, Window.ending(today, deps.settings.window_days), None,
+                                           typed=dict([(member, typings[0][1])] if typings else [])),
+                         console.report, [member])[0]
     return {
         "title": row.name or member, "member": member, "row": row, "at": at, "names": names,
-        "rooms": rooms, "level": level, "streak": streaks_of(conn, [member], today).get(member, 0),
-        "typings": typings, "tags": tags_of(conn, [member], at, active_rules(conn)).get(member, []),
+        "rooms": rooms, "level": level, "streak": report["streak"],
+        "typings": typings, "tags": report["tags"],
         "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
         "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
         "checkin_calendar": calendar_months(conn, member, today),
