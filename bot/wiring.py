@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, text
@@ -119,7 +120,7 @@ class App:
         out = [Outgoing(text=line, to=admin) for line in lines for admin in admins]
         try:
             with self.pipeline.engine.begin() as conn:
-                enqueue(conn, out, None, self.pipeline.origin)
+                enqueue(conn, out, datetime.now(UTC), self.pipeline.origin)
         except Exception:
             log.warning("could not queue error alerts for the admins", exc_info=False)
             return 0
