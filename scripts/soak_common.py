@@ -18,11 +18,12 @@ from typing import Any
 
 from sqlalchemy import create_engine, text
 
+from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.run import EXAMPLE_CONFIG
 from bot.demo.sample import generate_community, write_jsonl
-from bot.wiring import build, report_fields
+from bot.wiring import FEATURES, build
 
 ROOT = Path(__file__).resolve().parents[1]
 QUNGUAN = [sys.executable, "-m", "bot.cli"]
@@ -106,7 +107,7 @@ def snapshot(url: str, admins: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, s, None, None, None)
-        out["report"] = {r["id"]: r for r in member_rows(conn, scope, report_fields(deps))}
+        out["report"] = {r["id"]: r for r in member_rows(conn, scope, report_fields(FEATURES, deps))}
     deps.engine.dispose()
     engine = create_engine(url)
     with engine.connect() as conn:
