@@ -14,9 +14,12 @@ from bot.core.events import (
     EventError,
     Join,
     Message,
+    Unreadable,
     Visit,
+    depth_of,
     event_to_dict,
     latest_ts,
+    load_batch,
     load_json,
     parse_event,
 )
@@ -137,6 +140,16 @@ def test_huge_integers_become_a_rejected_value_not_a_failed_document():
     assert load_json('{"ts": ' + "9" * 5000 + "}") == {"ts": float("inf")}
     with pytest.raises(EventError, match="超出范围"):
         parse_event(load_json('{"type":"visit","id":"v","member":"a","ts":-' + "9" * 5000 + "}"))
+
+
+def test_a_batch_too_deep_for_the_parser_is_split_into_its_elements():
+    body = '[{"type": "visit"}, ' + "[" * 5000 + "]" * 5000 + ', "a,]\\"", {"x": 1}]'
+    first, deep, text, last = load_batch(body, 1 << 20)
+    assert first == {"type": "visit"} and text == 'a,]"' and last == {"x": 1}
+    assert isinstance(deep, Unreadable) and "嵌套太深" in deep.reason
+    assert depth_of({"a": [{"b": [1]}]}) == 4 and depth_of(5) == 0
+    with pytest.raises(EventError, match="请求体应为"):
+        load_batch("42", 100)
 
 
 def test_json_with_a_bom_and_deep_text_in_strings_loads():

@@ -241,9 +241,54 @@ def _parse(raw: Any, not_after: datetime) -> Event:
     return _TYPES[etype](**values)
 
 
-def load_json(data: str | bytes, limit: int = MAX_LINE) -> Any:
-    """One JSON document (a JSONL line or a request body) with its size and nesting capped;
+def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEPTH) -> Any:
+    """One JSON document (a JSONL line, a request body) with its size and nesting capped;
     raises only EventError."""
+    text = _text(data, limit)
+    try:
+        value = json.loads(text, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列）") from None
+    except RecursionError:
+        raise EventError(f"JSON 嵌套太深（上限 {max_depth} 层）") from None
+    except ValueError as exc:
+        raise EventError(f"JSON 格式错误：{_shown(str(exc))}") from None
+    if text.count("[") + text.count("{") > max_depth and depth_of(value) > max_depth:
+        raise EventError(f"JSON 嵌套太深（上限 {max_depth} 层）")
+    return value
+
+
+def load_batch(data: str | bytes, limit: int) -> list[Any] | dict:
+    """A request body of one event or an array of events. Each element's nesting is the
+    caller's to check (depth_of), so one hostile element does not cost the others; an array
+    too deep for the JSON parser is split into its elements first."""
+    text = _text(data, limit)
+    try:
+        value = load_json(text, limit, max_depth=1 << 30)
+    except EventError as exc:
+        if "嵌套" not in str(exc) or not text.lstrip().startswith("["):
+            raise
+        value = [_element(part) for part in _split_array(text)]
+    if not isinstance(value, list | dict):
+        raise EventError("请求体应为一个事件对象，或事件对象的数组")
+    return value
+
+
+class Unreadable:
+    """An element of a batch that could not be read: it is rejected with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _element(part: str) -> Any:
+    try:
+        return load_json(part, len(part) + 1)
+    except EventError as exc:
+        return Unreadable(str(exc))
+
+
+def _text(data: str | bytes, limit: int) -> str:
     if len(data) > limit:
         raise EventError(f"太长（{len(data)} 字节，上限 {limit}）")
     if isinstance(data, bytes):
@@ -251,16 +296,21 @@ def load_json(data: str | bytes, limit: int = MAX_LINE) -> Any:
             data = data.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise EventError(f"不是合法的 UTF-8（第 {exc.start + 1} 字节）") from None
-    data = data.removeprefix("\ufeff")
-    depth = _depth(data)
-    if depth > MAX_DEPTH:
-        raise EventError(f"JSON 嵌套太深（{depth} 层，上限 {MAX_DEPTH}）")
-    try:
-        return json.loads(data, parse_int=_int)
-    except json.JSONDecodeError as exc:
-        raise EventError(f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列）") from None
-    except (ValueError, RecursionError) as exc:  # e.g. an integer past Python's digit limit
-        raise EventError(f"JSON 格式错误：{_shown(str(exc))}") from None
+    return data.removeprefix("\ufeff")
+
+
+def depth_of(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed value (a scalar: 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in v if isinstance(x, list | dict))
+    return deepest
 
 
 def _int(digits: str) -> int | float:
@@ -271,14 +321,15 @@ def _int(digits: str) -> int | float:
     return -math.inf if digits.startswith("-") else math.inf
 
 
-def _depth(text: str) -> int:
-    """The deepest bracket nesting outside strings (before parsing, so json never recurses
-    deeply)."""
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0  # cannot be too deep: the common case, checked at C speed
-    deepest = level = 0
+def _split_array(text: str) -> list[str]:
+    """The elements of a top-level JSON array as texts, found by scanning brackets outside
+    strings (slow, and only used when the array nests too deeply for the parser)."""
+    parts: list[str] = []
+    level = 0
     in_str = escaped = False
-    for c in text:
+    start = text.index("[") + 1
+    for i in range(start, len(text)):
+        c = text[i]
         if in_str:
             if escaped:
                 escaped = False
@@ -290,13 +341,16 @@ def _depth(text: str) -> int:
             in_str = True
         elif c in "[{":
             level += 1
-            if level > deepest:
-                deepest = level
-                if deepest > MAX_DEPTH:
-                    return deepest
         elif c in "]}":
+            if level == 0:  # the array's own end
+                if text[start:i].strip():
+                    parts.append(text[start:i])
+                return parts
             level -= 1
-    return deepest
+        elif c == "," and level == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    raise EventError("JSON 格式错误：数组没有结束")
 
 
 def validate(event: Event, *, not_after: datetime | None = None) -> Event:

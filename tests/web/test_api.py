@@ -82,6 +82,21 @@ async def test_hostile_events_never_cost_the_good_ones_of_a_batch(anon, communit
     assert count_events(community) == 2
 
 
+async def test_an_event_nested_a_thousand_deep_costs_no_other_event(anon, community):
+    deep = "[" * 1000 + "]" * 1000
+    deep_obj = '{"a":' * 1000 + "1" + "}" * 1000
+    body = "[" + ",".join([json.dumps(visit(1)), deep, json.dumps(visit(2)), deep_obj,
+                           json.dumps(visit(3) | {"source": {"x": [[[[[[[[[1]]]]]]]]]}}),
+                           json.dumps(visit(4))]) + "]"
+    resp = await post(anon, body)
+    assert resp.status == 400
+    data = await resp.json()
+    assert data["stored"] == 3
+    assert [(r["index"], "嵌套太深" in r["reason"]) for r in data["rejected"]] == [
+        (1, True), (3, True), (4, True)]
+    assert count_events(community) == 3
+
+
 async def test_a_far_future_event_is_refused_and_now_stays_put(client, community):
     before = (await (await client.get("/api/members")).json())["at"]
     resp = await post(client, visit(1) | {"ts": "9999-12-31T00:00:00+00:00"})
@@ -151,7 +166,9 @@ async def test_api_is_off_without_a_token(tmp_path):
 async def test_bad_bodies_get_a_clear_4xx(anon, community, body, content_type, status, reason):
     resp = await post(anon, body, headers={"Content-Type": content_type})
     assert resp.status == status
-    assert reason in (await resp.json())["error"]
+    data = await resp.json()
+    # a body that is an array says why per element (one hostile element costs no other)
+    assert reason in (data.get("error") or data["rejected"][0]["reason"])
     assert count_events(community) == 0
 
 
