@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
+import sqlite3
 import sys
 import tempfile
 import time
@@ -34,6 +34,17 @@ from soak_common import (
     stamp,
     write_events,
 )
+
+
+def stored(db: Path) -> int:
+    """Events the crash store holds so far (read beside the running replay: WAL allows it)."""
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM eventlog").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created yet, or locked for a moment
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -65,32 +76,30 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"[{stamp()}] clean replay: {clean_time:.1f} s", flush=True)
 
-    # A restart costs the start-up (imports, jieba, the store) before any event: measured on an
-    # empty file. Kill moments fall in the start-up or shortly after it, so that the kills are
-    # spread over the whole stream and each run gets a little further.
-    empty = folder / "empty.jsonl"
-    empty.write_text("")
-    t = time.perf_counter()
-    replay(empty, f"sqlite:///{folder / 'empty.db'}", folder / "empty-replies.jsonl", admins).communicate()
-    startup = time.perf_counter() - t
-    work = max(0.5, clean_time - startup)
-    print(f"[{stamp()}] start-up {startup:.1f} s, work {work:.1f} s", flush=True)
-
+    # Each kill aims at a point of the stream: the k-th of n waits until about k/(n+1) of the
+    # events are stored (plus a random delay), and the last tenth of the kills wait for all of
+    # them, to land while the replies are being sent. So the kills spread over the whole
+    # replay, the replies included, however long each restart spends skipping what is done.
+    total = len({e["id"] for e in events})
     rng = random.Random(args.seed)
+    targets = sorted(min(1.0, rng.uniform(0.0, 1.1)) for _ in range(args.kills))
     kills = runs = 0
     t = time.perf_counter()
     while True:
         runs += 1
         proc = replay(path, f"sqlite:///{crash_db}", crash_replies, admins)
         if kills < args.kills:
-            try:
-                proc.wait(timeout=startup * 0.8 + rng.uniform(0, 2.5 * work / args.kills))
-            except subprocess.TimeoutExpired:
+            goal = int(targets[kills] * total)
+            while proc.poll() is None and stored(crash_db) < goal:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0, 1.0 if goal >= total else 0.3))
+            if proc.poll() is None:
                 proc.kill()  # SIGKILL
                 proc.wait()
                 kills += 1
                 if kills % 10 == 0:
-                    print(f"[{stamp()}] {kills} kills", flush=True)
+                    print(f"[{stamp()}] {kills} kills, {stored(crash_db)} of {total} events stored",
+                          flush=True)
                 continue
         _, err = proc.communicate()
         if proc.returncode != 0:
