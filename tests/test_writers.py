@@ -38,13 +38,18 @@ def stream() -> list[dict]:
     return events
 
 
-def snapshot(engine) -> dict[str, list]:
+def snapshot(engine, *, ledger_rows: bool = False) -> dict[str, list]:
+    """The store's numbers; the ledger as sums per member, day and kind (one award per batch:
+    writers that cut the stream differently write the same sums in different rows), or with
+    `ledger_rows` row by row, with the message each award names."""
     with engine.connect() as conn:
         return {
             "activity": conn.execute(text(
                 "SELECT member, room, day, messages, counted, checkins, commands, visits "
                 "FROM dailyactivity ORDER BY member, room, day")).all(),
             "ledger": conn.execute(text(
+                "SELECT member, day, kind, delta, ts, room, ref, reason FROM pointsentry "
+                "ORDER BY member, day, kind, ts, ref") if ledger_rows else text(
                 "SELECT member, day, kind, sum(delta) FROM pointsentry "
                 "GROUP BY member, day, kind ORDER BY member, day, kind")).all(),
             "members": conn.execute(text(
@@ -93,3 +98,20 @@ def test_two_alternating_writers_give_the_numbers_of_one(store, batch):
     for n, chunk in enumerate(chunks):
         (first if n % 2 == 0 else second).process(chunk)
     assert snapshot(first.engine) == expected
+
+
+@pytest.mark.parametrize("batch", [1, 7, 40])
+def test_a_writer_restarted_after_every_batch_gives_the_numbers_of_one(store, batch):
+    """As after a crash: a new process knows nothing of today's counts and reads them back,
+    paying the same points for the same messages (the ledger rows name the same message)."""
+    events = [parse_event(e) for e in stream()]
+    chunks = [events[i:i + batch] for i in range(0, len(events), batch)]
+    single, _ = build(Settings(database_url=store("one"), admins="wxid_admin"))
+    for chunk in chunks:
+        single.process(chunk)
+    restarted = Settings(database_url=store("restarted"), admins="wxid_admin")
+    for chunk in chunks:
+        pipeline, _ = build(restarted)
+        pipeline.process(chunk)
+        pipeline.engine.dispose()
+    assert snapshot(build(restarted)[0].engine, ledger_rows=True) == snapshot(single.engine, ledger_rows=True)

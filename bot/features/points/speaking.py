@@ -77,9 +77,13 @@ class SpeakingHook(Hook):
         elif last is None or last < midnight:
             earned = 0  # nothing counted earlier today
         else:
-            entry = self._unknown.setdefault((member, day), [0, at, msg.room, msg.id])
-            entry[0] += 1
-            entry[1:] = [at, msg.room, msg.id]
+            # This batch's counted messages of a day whose earlier count is in the store: which
+            # of them pay is known at flush. Each is kept (up to the most a day can pay), so
+            # the award carries the last paid message, as it does when the count is known.
+            seen = self._unknown.setdefault((member, day), [0, []])
+            seen[0] += 1
+            if len(seen[1]) < _MOST_PAID:
+                seen[1].append((at, msg.room, msg.id))
             self._today.pop(member, None)
             return
         points = speaking_points(earned)
@@ -98,14 +102,18 @@ class SpeakingHook(Hook):
         if self._unknown:
             # Counters are flushed already: the stored total includes these messages.
             d = DailyActivity
-            for (m, day), (n, at, room, ref) in self._unknown.items():
+            for (m, day), (n, messages) in self._unknown.items():
                 total = conn.execute(select(func.sum(col(d.counted))).where(
                     col(d.member) == m, col(d.day) == day)).scalar() or 0
                 (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
                 self._today[m] = (day, after)
                 if after > before:
+                    # Paid are this batch's first messages, up to the cap: the award is the
+                    # last of them.
+                    at, room, ref = messages[paid_after - paid_before - 1]
                     entry = self._pay.setdefault((m, day), [0, at, room, ref, 0])
                     entry[0] += after - before
+                    entry[1:4] = [at, room, ref]
                     entry[4] += paid_after - paid_before
             self._unknown.clear()
         if not self._pay:
@@ -127,3 +135,6 @@ def _earned(counted: int) -> tuple[int, int]:
         earned += points
         paid += 1
     return earned, paid
+
+
+_MOST_PAID = _earned(1 << 16)[1]  # the most counted messages one day can pay
