@@ -35,14 +35,16 @@ from soak_common import (
     write_events,
 )
 
+SENT = "outbox WHERE status = 'sent'"
 
-def stored(db: Path) -> int:
-    """Events the crash store holds so far (read beside the running replay: WAL allows it)."""
+
+def count(db: Path, rows: str) -> int:
+    """Rows of the crash store so far (read beside the running replay: WAL allows it)."""
     if not db.exists():
         return 0
     try:
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1) as conn:
-            return conn.execute("SELECT count(*) FROM eventlog").fetchone()[0]
+            return conn.execute(f"SELECT count(*) FROM {rows}").fetchone()[0]
     except sqlite3.Error:
         return 0  # not created yet, or locked for a moment
 
@@ -76,30 +78,40 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(f"[{stamp()}] clean replay: {clean_time:.1f} s", flush=True)
 
-    # Each kill aims at a point of the stream: the k-th of n waits until about k/(n+1) of the
-    # events are stored (plus a random delay), and the last tenth of the kills wait for all of
-    # them, to land while the replies are being sent. So the kills spread over the whole
-    # replay, the replies included, however long each restart spends skipping what is done.
+    # Each kill aims at a point of the replay: nine in ten at a share of the events stored
+    # (then a random delay), one in ten at a share of the replies sent (then a few ms, to land
+    # between a claim and its outcome). So the kills spread over the whole replay, the sending
+    # of replies included, however long each restart spends skipping what is done.
     total = len({e["id"] for e in events})
+    replies = sum(1 for line in open(clean_replies, encoding="utf-8") if line.strip())
     rng = random.Random(args.seed)
-    targets = sorted(min(1.0, rng.uniform(0.0, 1.1)) for _ in range(args.kills))
-    kills = runs = 0
+    targets = sorted(rng.uniform(0.0, 1.0) if rng.random() < 0.9 else 1.0 + rng.uniform(0.0, 1.0)
+                     for _ in range(args.kills))
+    kills = runs = in_sending = 0
     t = time.perf_counter()
     while True:
         runs += 1
         proc = replay(path, f"sqlite:///{crash_db}", crash_replies, admins)
         if kills < args.kills:
-            goal = int(targets[kills] * total)
-            while proc.poll() is None and stored(crash_db) < goal:
-                time.sleep(0.05)
-            time.sleep(rng.uniform(0, 1.0 if goal >= total else 0.3))
+            target = targets[kills]
+            if target < 1.0:
+                goal = int(target * total)
+                while proc.poll() is None and count(crash_db, "eventlog") < goal:
+                    time.sleep(0.05)
+                time.sleep(rng.uniform(0, 0.3))
+            else:
+                goal = int((target - 1.0) * replies)
+                while proc.poll() is None and count(crash_db, SENT) < goal:
+                    time.sleep(0.01)
+                time.sleep(rng.uniform(0, 0.01))
             if proc.poll() is None:
                 proc.kill()  # SIGKILL
                 proc.wait()
                 kills += 1
+                in_sending += target >= 1.0
                 if kills % 10 == 0:
-                    print(f"[{stamp()}] {kills} kills, {stored(crash_db)} of {total} events stored",
-                          flush=True)
+                    print(f"[{stamp()}] {kills} kills, {count(crash_db, 'eventlog')} of {total} events "
+                          f"stored, {count(crash_db, SENT)} replies sent", flush=True)
                 continue
         _, err = proc.communicate()
         if proc.returncode != 0:
@@ -113,7 +125,8 @@ def main(argv: list[str] | None = None) -> int:
     found = mismatches(clean, crashed)
     sent = delivery(read_replies(clean_replies), read_replies(crash_replies), crashed["unknown"])
     total = sum(found.values())
-    print(f"kills: {kills} in {runs} runs ({crash_time:.0f} s); members: {len(clean['report'])}; "
+    print(f"kills: {kills} in {runs} runs ({crash_time:.0f} s; {in_sending} aimed at sending replies); "
+          f"members: {len(clean['report'])}; "
           f"tag rows: {sum(len(r.get('tags', [])) for r in clean['report'].values())}; "
           f"ledger rows: {sum(clean['ledger'].values())}")
     print("mismatches: " + ", ".join(f"{k} {v}" for k, v in found.items()) + f" — total {total}")
