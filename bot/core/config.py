@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from tiers.grades import GradeSettings, parse_grade_settings
+from tiers.lifecycle import StageRules, parse_stage_rules
+from tiers.rfm import RfmSettings, parse_rfm_settings
 
 
 class ConfigError(ValueError):
@@ -27,6 +31,17 @@ class Config:
     checkin_tasks: tuple[TaskSpec, ...] = ()
     levels: str | None = None
     operators: tuple[tuple[str, str], ...] = ()  # (room id, member id)
+    rfm: RfmSettings = field(default_factory=RfmSettings)
+    lifecycle: StageRules = field(default_factory=StageRules)
+    grades: GradeSettings = field(default_factory=GradeSettings)
+    benefits: dict[str, object] = field(default_factory=dict)  # level → benefits, read with the levels
+
+
+def _table(data: dict, name: str) -> dict:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ValueError(f"[{name}] 应为一个表")
+    return value
 
 
 def load_config(path: Path | None) -> Config:
@@ -38,6 +53,13 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"找不到配置文件 {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {path} 不是合法的 TOML：{exc}") from None
+    try:  # these parsers word their errors in Chinese already
+        rfm = parse_rfm_settings(_table(data, "rfm"))
+        lifecycle = parse_stage_rules(_table(data, "lifecycle"))
+        grades = parse_grade_settings(_table(data, "grades"))
+        benefits = _table(data, "benefits")
+    except ValueError as exc:
+        raise ConfigError(f"配置文件 {path} 有误：{exc}") from None
     try:
         return Config(
             tag_rules=tuple(str(r["rule"]) for r in data.get("tag_rules", [])),
@@ -51,6 +73,7 @@ def load_config(path: Path | None) -> Config:
             ),
             levels=data.get("levels"),
             operators=tuple((str(o["room"]), str(o["member"])) for o in data.get("operators", [])),
+            rfm=rfm, lifecycle=lifecycle, grades=grades, benefits=benefits,
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ConfigError(f"配置文件 {path} 有误：{exc!r}") from None

@@ -17,6 +17,8 @@ from bot.adapters.base import Outgoing
 from bot.core.directory import member_names, room_names
 from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS
+from bot.features.segments.service import assess
+from bot.features.shop import service as shop
 from bot.store.db import bulk, upsert
 from bot.store.models import (
     NO_ROOM,
@@ -32,11 +34,14 @@ from bot.store.models import (
     Room,
     RoomOperator,
     ScheduledList,
+    StageChange,
     table_of,
 )
 from tiers import followup as rules
+from tiers import lifecycle
 from tiers.checkin import streak_at
 from tiers.followup import Item, Lead, MemberFacts
+from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
 from tiers.types import Activity, classify_all
 
@@ -129,6 +134,12 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     snap = {m: (t, lv) for m, t, lv in conn.execute(
         select(col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level)).where(
             col(MemberSnapshot.room) == NO_ROOM))}
+    previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
+                                                    .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
+    playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
+                      type_window=window)
+    cadence = deps.playbook.grades.cadence
+    redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
                                   .group_by(col(FollowUpRecord.member))).all())
     done_kinds: dict[str, set[str]] = defaultdict(set)
@@ -159,6 +170,13 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             if last_spoke is not None and last_spoke not in dates:
                 dates[last_spoke] = _as_date(last_spoke)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
+            grade = playbook.grades[m].grade
+            stage = playbook.stages[m]
+            was = previous_stage.get(m)
+            change = None
+            if was is not None and lifecycle.is_alarming(lifecycle.Stage(was), stage.stage):
+                change = StageChangeFact(lifecycle.STAGE_LABELS[lifecycle.Stage(was)], stage.label,
+                                         stage.reason, lifecycle.STAGE_ACTIONS[stage.stage])
             facts.append(MemberFacts(
                 member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
                 joined_at=datetime.fromtimestamp(j, tz) if j is not None and new_join else None,
@@ -171,6 +189,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                 next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
                 level_ratio=p.ratio,
                 last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
+                grade=grade, grade_cadence=cadence.get(grade), stage=stage.stage.value,
+                stage_change=change,
+                redemptions=tuple(redemptions[m]) if m in redemptions else (),
                 done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
             ))
     return facts
@@ -304,12 +325,18 @@ def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at:
 
 
 def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
-    """Remember each member's type and level, so the next list can say what changed."""
+    """Remember each member's type, level and stage, so the next list can say what changed;
+    stage transitions are kept for the lifecycle funnel."""
     now = int(at.timestamp())
     rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
-                       "at": now} for f in members}
+                       "at": now, "stage": f.stage} for f in members}
+    before = dict(conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage)).where(
+        col(MemberSnapshot.room) == NO_ROOM)).all())
+    bulk(conn, table_of(StageChange).insert(), [
+        {"member": m, "at": now, "before": before.get(m), "after": r["stage"]}
+        for m, r in rows.items() if r["stage"] is not None and before.get(m) != r["stage"]])
     upsert(conn, table_of(MemberSnapshot), list(rows.values()), ["room", "member"],
-           replace=["type", "level", "at"])
+           replace=["type", "level", "at", "stage"])
 
 
 def send_daily(conn: Connection, deps: Deps, at: datetime,
@@ -369,6 +396,9 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
         {"operator": operator, "member": items[n].member, "kind": items[n].kind,
          "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
          "note": note} for n in check.valid])
+    for n in check.valid:  # a redemption item done: what was redeemed by the list was handed over
+        if items[n].kind == "redemption":
+            shop.fulfil(conn, items[n].member, latest.at, int(at.timestamp()), operator)
     text = f"已记录第 {'、'.join(map(str, check.valid))} 项的跟进" + (f"（备注：{note}）" if note else "")
     extra = []
     if check.unknown:

@@ -1,0 +1,251 @@
+"""RFM segments, lifecycle stages and ABCD grades of the members of a scope, from the store."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import case, func, null, select, text
+from sqlalchemy.engine import Connection
+
+from bot.features.member_types.service import scope_for, type_members
+from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
+from bot.store.models import DailyActivity, GradePin, Membership, MemberTag, PointsEntry, TagRule, table_of
+from tiers import grades as grading
+from tiers import lifecycle, rfm
+from tiers.grades import GradeFacts, GradeSettings, Grading
+from tiers.levels import Level, level_for
+from tiers.lifecycle import StageFacts, StageResult, StageRules
+from tiers.rfm import RfmInput, RfmScore, RfmSettings
+
+RECENCY_LOOKBACK = 365  # days searched back for the last activity; older counts as none
+
+
+@dataclass(frozen=True)
+class Playbook:
+    """The operators' models as configured: RFM, lifecycle thresholds, grade criteria."""
+
+    rfm: RfmSettings = field(default_factory=RfmSettings)
+    lifecycle: StageRules = field(default_factory=StageRules)
+    grades: GradeSettings = field(default_factory=GradeSettings)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """Every member of a scope: segment, stage and grade, and the order figures behind them."""
+
+    rfm: dict[str, RfmScore]
+    stages: dict[str, StageResult]
+    grades: dict[str, Grading]
+    orders: dict[str, OrderStats]
+    monetary_is_points: bool
+
+
+def _as_date(value: object) -> date | None:
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
+    """The members of the scope as of `at`: a room's current members, or everyone seen."""
+    now = int(at.timestamp())
+    if room is None:
+        return list(conn.execute(text("SELECT id FROM member WHERE first_at <= :at"), {"at": now}).scalars())
+    m = table_of(Membership).c
+    return list(conn.execute(select(m.member).where(m.room == room, m.active, m.first_at <= now)).scalars())
+
+
+@dataclass(frozen=True)
+class _Activity:
+    last_counting: date | None  # the last day of activity that counts for R
+    last_any: date | None
+    window_days: int
+    recent: int
+    previous: int
+    before: int
+
+
+def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules
+              ) -> dict[str, _Activity]:
+    d = table_of(DailyActivity).c
+    window_from = today - timedelta(days=settings.window_days - 1)
+    recent_from = today - timedelta(days=rules.recent_days - 1)
+    previous_from = recent_from - timedelta(days=rules.recent_days)
+    before_from = recent_from - timedelta(days=rules.decline_base_days)
+    counts = []
+    if "message" in settings.recency_from:
+        counts.append(d.counted > 0)
+    if "checkin" in settings.recency_from:
+        counts.append(d.checkins > 0)
+    if "visit" in settings.recency_from:
+        counts.append(d.visits > 0)
+    counting = func.max(case((_any(counts), d.day))) if counts else null()
+    q = select(
+        d.member,
+        counting,
+        func.max(d.day),
+        func.count(func.distinct(case((d.day >= window_from, d.day)))),
+        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
+        func.count(func.distinct(case(((d.day >= previous_from) & (d.day < recent_from), d.day)))),
+        func.count(func.distinct(case(((d.day >= before_from) & (d.day < recent_from), d.day)))),
+    ).where(d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day <= today).group_by(d.member)
+    return {m: _Activity(_as_date(last_c), _as_date(last), w, r, p, b)
+            for m, last_c, last, w, r, p, b in conn.execute(q)}
+
+
+def _any(conditions: list):
+    out = conditions[0]
+    for c in conditions[1:]:
+        out = out | c
+    return out
+
+
+def _memberships(conn: Connection) -> dict[str, tuple[int, bool]]:
+    """member → (first time in any group, still in some group)."""
+    m = table_of(Membership).c
+    q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
+    return {mid: (first, bool(active)) for mid, first, active in conn.execute(q)}
+
+
+def _points_earned(conn: Connection, start: date, end: date) -> dict[str, int]:
+    p = table_of(PointsEntry).c
+    q = select(p.member, func.sum(p.delta)).where(p.day >= start, p.day <= end, p.delta > 0).group_by(p.member)
+    return {m: int(s or 0) for m, s in conn.execute(q)}
+
+
+def pins(conn: Connection) -> dict[str, tuple[str, str]]:
+    g = table_of(GradePin).c
+    return {m: (grade, reason or "") for m, grade, reason in conn.execute(select(g.member, g.grade, g.reason))}
+
+
+def _tags(conn: Connection, tags: Sequence[str], now: int) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = defaultdict(set)
+    if not tags:
+        return out
+    t = table_of(MemberTag).c
+    q = select(t.member, t.tag).where(t.tag.in_(list(tags)), t.since <= now,
+                                      (t.expires_at.is_(None)) | (t.expires_at > now))
+    for m, tag in conn.execute(q):
+        out[m].add(tag)
+    return out
+
+
+def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
+           levels: Sequence[Level], *, window_days: int | None = None,
+           type_window: int = 30, members: Sequence[str] | None = None) -> Assessment:
+    """Segment, stage and grade every member of the scope as of `at` (local).
+
+    The numbers are the member's own, community-wide (orders and points belong to the
+    member, not to a room); a room's RFM scores and median cuts rank its members against
+    each other."""
+    settings = playbook.rfm
+    if window_days:
+        settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
+    rules = playbook.lifecycle
+    today = at.date()
+    tz = at.tzinfo
+    ids = list(members) if members is not None else population(conn, at, room)
+    window_from = today - timedelta(days=settings.window_days - 1)
+    activity = _activity(conn, today, settings, rules)
+    orders = order_stats(conn, window_from, today)
+    use_points = not has_orders(conn)
+    earned = _points_earned(conn, window_from, today) if use_points else {}
+    memberships = _memberships(conn)
+    points: dict[str, int] = dict(conn.exec_driver_sql("SELECT id, points FROM member").all())
+
+    none = _Activity(None, None, 0, 0, 0, 0)
+    no_orders = OrderStats()
+    inputs: list[RfmInput] = []
+    stage_facts: list[StageFacts] = []
+    first_dates: dict[int, date] = {}
+    for m in ids:
+        a = activity.get(m, none)
+        o = orders.get(m, no_orders)
+        last_counting = a.last_counting
+        if "order" in settings.recency_from and o.last_order is not None and (
+                last_counting is None or o.last_order > last_counting):
+            last_counting = o.last_order
+        frequency = a.window_days if settings.frequency == "days" else o.window_orders
+        monetary = float(earned.get(m, 0)) if use_points else o.window_amount
+        inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
+                               frequency, monetary))
+        ms = memberships.get(m)
+        first_seen = None
+        if ms is not None:
+            first = ms[0]
+            first_seen = first_dates.get(first)
+            if first_seen is None:
+                first_seen = first_dates[first] = datetime.fromtimestamp(first, tz).date()
+        last_any = a.last_any
+        if o.last_order is not None and (last_any is None or o.last_order > last_any):
+            last_any = o.last_order
+        stage_facts.append(StageFacts(
+            m, in_group=ms is not None, left_all=ms is not None and not ms[1], first_seen=first_seen,
+            last_active=last_any, active_recent=a.recent, active_previous=a.previous,
+            active_before=a.before, orders=o.orders, first_order=o.first_order))
+
+    scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points)
+    stages = {f.member: lifecycle.stage_of(f, today, rules) for f in stage_facts}
+    grades = _grades(conn, at, ids, playbook.grades, levels, orders, points, type_window)
+    return Assessment(scores, stages, grades, orders, use_points)
+
+
+def _grades(conn: Connection, at: datetime, ids: Sequence[str], settings: GradeSettings,
+            levels: Sequence[Level], orders: dict[str, OrderStats], points: dict[str, int],
+            type_window: int) -> dict[str, Grading]:
+    kinds = {c.kind for c in settings.criteria}
+    today = at.date()
+    tags = _tags(conn, settings.tags(), int(at.timestamp()))
+    typed = {}
+    if "type" in kinds:
+        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
+    referrals = referral_counts(conn) if "referral" in kinds else {}
+    pinned = pins(conn)
+    level_of: dict[int, int] = {}
+    shared: dict[tuple, Grading] = {}
+    out: dict[str, Grading] = {}
+    no_tags: frozenset[str] = frozenset()
+    for m in ids:
+        p = points.get(m) or 0
+        lv = level_of.get(p)
+        if lv is None:
+            lv = level_of[p] = level_for(p, levels).n
+        t = typed.get(m)
+        o = orders.get(m)
+        facts = GradeFacts(m, frozenset(tags[m]) if m in tags else no_tags, t.type.value if t else None,
+                           lv, o.last_order if o else None, referrals.get(m, 0), pinned.get(m))
+        # Members with the same facts share a grading: most share one of a few.
+        key = (facts.tags, facts.type, lv, facts.last_order, facts.referrals, facts.pinned)
+        g = shared.get(key)
+        if g is None:
+            g = shared[key] = grading.grade_of(facts, settings.criteria, today)
+        out[m] = g
+    return out
+
+
+def pin_grade(conn: Connection, member: str, grade: str, reason: str | None, by: str, at: int) -> None:
+    t = table_of(GradePin)
+    conn.execute(t.delete().where(t.c.member == member))
+    conn.execute(t.insert().values(member=member, grade=grade, reason=reason, by=by, at=at))
+
+
+def unpin_grade(conn: Connection, member: str) -> bool:
+    t = table_of(GradePin)
+    return conn.execute(t.delete().where(t.c.member == member)).rowcount > 0
+
+
+def pinned_count(conn: Connection) -> int:
+    return conn.execute(select(func.count()).select_from(table_of(GradePin))).scalar() or 0
+
+
+def check_criteria_tags(conn: Connection, tags: Sequence[str]) -> list[str]:
+    """The tags grade criteria name that no rule gives and no member holds."""
+    if not tags:
+        return []
+    r, t = table_of(TagRule).c, table_of(MemberTag).c
+    known = set(conn.execute(select(r.tag).where(r.tag.in_(list(tags)), r.active)).scalars())
+    known |= set(conn.execute(select(t.tag).where(t.tag.in_(list(tags)))).scalars())
+    return [tag for tag in dict.fromkeys(tags) if tag not in known]
