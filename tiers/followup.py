@@ -18,11 +18,12 @@ SUPPRESS_DAYS = 14  # an item marked done stays away this long for the same reas
 MAX_MESSAGE = 1500
 
 # Most urgent first: a member appears once, under the most urgent reason.
-KINDS = ("redemption", "lead", "churn_risk", "stage_change", "new_silent", "streak_broken",
+KINDS = ("redemption", "lead", "stage_change", "churn_risk", "new_silent", "streak_broken",
          "type_change", "grade_overdue", "level_up", "near_level")
 # Kinds that are a task to finish rather than a reason to reach out: marking one done closes
 # the task, so the 14-day suppression does not apply to the next one.
 TASK_KINDS = frozenset({"redemption"})
+_URGENCY = {k: i for i, k in enumerate(KINDS)}
 KIND_TITLES = {
     "redemption": "兑换待发放",
     "lead": "意向线索",
@@ -172,6 +173,7 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         n, name, needed = f.next_level
         out.append(Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」",
                           "鼓励 TA 再打几次卡"))
+    out.sort(key=lambda r: _URGENCY[r.kind])
     return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
 
 

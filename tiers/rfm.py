@@ -178,9 +178,10 @@ def _recentness(days: int | None) -> float:
     return _NEVER if days is None else -float(days)
 
 
-def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN,
-              monetary_is_points: bool = False) -> dict[str, RfmScore]:
-    """Score every member of a scope against each other.
+def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN, monetary_is_points: bool = False,
+              unranked: frozenset[str] = frozenset()) -> dict[str, RfmScore]:
+    """Score every member of a scope against each other; members in `unranked` (the
+    community's managers) are scored against the rest without moving anyone's scores.
 
     Scores are quintiles of the scope (5 = most recent, most frequent, highest value). A
     dimension is high at `cut` = CUT_MEDIAN when it reaches the median of the members
@@ -191,10 +192,11 @@ def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN,
     """
     if cut and not 1 <= cut <= 5:
         raise ValueError("cut 应为 0（中位数）或 1–5 的分数")
-    rs = sorted(_recentness(i.recency_days) for i in inputs)
-    fs = sorted(float(i.frequency) for i in inputs)
-    ms = sorted(i.monetary for i in inputs)
-    present = [i for i in inputs if i.recency_days is not None or i.frequency > 0 or i.monetary > 0]
+    ranked = [i for i in inputs if i.member not in unranked] if unranked else inputs
+    rs = sorted(_recentness(i.recency_days) for i in ranked)
+    fs = sorted(float(i.frequency) for i in ranked)
+    ms = sorted(i.monetary for i in ranked)
+    present = [i for i in ranked if i.recency_days is not None or i.frequency > 0 or i.monetary > 0]
     r_med = _median(sorted(_recentness(i.recency_days) for i in present))
     f_med = _median(sorted(float(i.frequency) for i in present))
     m_med = _median(sorted(i.monetary for i in present))

@@ -137,7 +137,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
     playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
-                      type_window=window)
+                      type_window=window, unranked=deps.settings.admin_ids | bot_ids)
     cadence = deps.playbook.grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))

@@ -13,7 +13,8 @@ from tiers.rfm import SEGMENT_STRATEGIES
 def playbook_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
         found = assess(conn, scope.at, scope.room, deps.playbook, deps.ledger.levels,
-                       type_window=deps.settings.window_days, members=ids)
+                       type_window=deps.settings.window_days, members=ids,
+                       unranked=deps.settings.admin_ids)
         window = deps.playbook.rfm.window_days
         out = {}
         for m in ids:

@@ -135,12 +135,14 @@ def _tags(conn: Connection, tags: Sequence[str], now: int) -> dict[str, set[str]
 
 def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            levels: Sequence[Level], *, window_days: int | None = None,
-           type_window: int = 30, members: Sequence[str] | None = None) -> Assessment:
+           type_window: int = 30, members: Sequence[str] | None = None,
+           unranked: frozenset[str] = frozenset()) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
     member, not to a room); a room's RFM scores and median cuts rank its members against
-    each other."""
+    each other. Members in `unranked` (the managers, whose commands count as presence) are
+    scored against the others without moving anyone's quintiles or medians."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -187,7 +189,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
             last_active=last_any, active_recent=a.recent, active_previous=a.previous,
             active_before=a.before, orders=o.orders, first_order=o.first_order))
 
-    scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points)
+    scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
     stages = {f.member: lifecycle.stage_of(f, today, rules) for f in stage_facts}
     grades = _grades(conn, at, ids, playbook.grades, levels, orders, points, type_window)
     return Assessment(scores, stages, grades, orders, use_points)
