@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, time, timedelta
 
@@ -112,17 +112,6 @@ def streak_at(days: Collection[date], today: date) -> int:
     if today in days:
         return _run_back(days, today)
     return _run_back(days, today - _ONE_DAY)
-
-
-def best_streak(days: Iterable[date]) -> int:
-    """The longest run of consecutive days ever."""
-    best = run = 0
-    previous: date | None = None
-    for day in sorted(set(days)):
-        run = run + 1 if previous is not None and day - previous == _ONE_DAY else 1
-        best = max(best, run)
-        previous = day
-    return best
 
 
 @dataclass(frozen=True, slots=True)
