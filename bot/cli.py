@@ -28,7 +28,7 @@ from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Room
 from bot.web.app import serve_forever
-from bot.wiring import App, build, report_fields
+from bot.wiring import FEATURES, App, build, report_fields
 from tiers.followup import render
 
 log = logging.getLogger("qunguan")
@@ -178,7 +178,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pipeline, deps = build(settings)
     try:
-        asyncio.run(serve_forever(pipeline, deps, host=args.host, port=args.port))
+        asyncio.run(serve_forever(pipeline, deps, FEATURES, host=args.host, port=args.port))
     except KeyboardInterrupt:
         pass
     return 0

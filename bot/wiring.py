@@ -121,7 +121,7 @@ class App:
         if schedule:
             scheduler = self.schedule()
         if web:
-            runner = await start_server(self.pipeline, self.deps)
+            runner = await start_server(self.pipeline, self.deps, FEATURES)
             log.info("web console at %s", address(runner))
         try:
             await self.sender.drain()  # whatever a previous run queued and did not send

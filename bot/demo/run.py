@@ -16,7 +16,7 @@ from bot.core.settings import Settings
 from bot.demo.sample import generate_community, write_jsonl
 from bot.features.followup.service import current_lists
 from bot.web.app import serve_forever
-from bot.wiring import build, report_fields
+from bot.wiring import FEATURES, build, report_fields
 from tiers.followup import render
 from tiers.grades import GRADES
 from tiers.lifecycle import STAGE_LABELS
@@ -94,7 +94,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     print("\n等级：" + "，".join(f"{k} {v} 人" for k, v in sorted(levels.items())))
     top = sorted(rows, key=lambda r: -r["points"])[:5]
     print("积分前五：" + "，".join(f"{r['name']} {r['points']} 分（连续打卡 {r['streak']} 天）" for r in top))
-    with deps.engine.begin() as conn:
+    with deps.engine.connect() as conn:  # a read: the list as it would be issued
         lists = current_lists(conn, deps, scope.at.replace(hour=9, minute=0) + timedelta(days=1))
     first = lists[0] if lists else None
     if first:
@@ -107,7 +107,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
           f"--config {settings.config}")
     if serve:
         try:
-            asyncio.run(serve_forever(pipeline, deps, port=port, note=f"  登录密码：{password}"))
+            asyncio.run(serve_forever(pipeline, deps, FEATURES, port=port, note=f"  登录密码：{password}"))
         except KeyboardInterrupt:
             pass
     return 0

@@ -13,30 +13,28 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.directory import room_names
 from bot.core.report import resolve_scope
 from bot.core.settings import Settings
-from bot.features.checkins.service import DEFAULT_TASK
+from bot.features.checkins.service import default_task_id, streaks
 from bot.features.member_types.service import Scope, scope_for, typed_with_counts
 from bot.features.tags.service import held_now, provenance_of, rule_from_row
 from bot.store.models import (
-    Checkin,
-    CheckinTask,
     DailyActivity,
     Member,
     Membership,
     MemberTag,
     PointsEntry,
-    Room,
     TagRule,
 )
 from tagging.reasons import format_reason
 from tagging.rules import Rule
-from tiers.checkin import streak_at
 from tiers.levels import Level, level_for
 from tiers.types import MemberType, Typing
 
@@ -46,6 +44,13 @@ CHUNK = 900  # SQLite's default limit on bound parameters is 999
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def zone_of(at: datetime) -> ZoneInfo:
+    """The community's zone of a console "now" (always built from Settings.tz)."""
+    if not isinstance(at.tzinfo, ZoneInfo):
+        raise ValueError(f"expected a time in the community's zone, got {at!r}")
+    return at.tzinfo
 
 
 def as_of(conn: Connection, settings: Settings) -> datetime:
@@ -158,10 +163,6 @@ def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
     return out
 
 
-def room_names(conn: Connection) -> dict[str, str]:
-    return {r: n or r for r, n in conn.execute(select(col(Room.id), col(Room.name)))}
-
-
 @dataclass(frozen=True)
 class TagView:
     name: str
@@ -173,7 +174,7 @@ class TagView:
 
 def tags_of(conn: Connection, members: Sequence[str], at: datetime,
             rules: dict[int, Rule]) -> dict[str, list[TagView]]:
-    tz = at.tzinfo
+    tz = zone_of(at)
     out: dict[str, list[TagView]] = defaultdict(list)
     epoch = int(at.timestamp())
     for part in chunks(list(members)):
@@ -202,22 +203,10 @@ def tag_names(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(col(MemberTag.tag)).distinct()).scalars())
 
 
-def default_task_id(conn: Connection) -> int | None:
-    return conn.execute(select(col(CheckinTask.id)).where(col(CheckinTask.name) == DEFAULT_TASK.name)).scalar()
-
-
 def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
-    """The streak of the default 打卡 task, as the report shows it."""
+    """The streak of the default 打卡 task, as the report shows it (the check-ins service's)."""
     task_id = default_task_id(conn)
-    if task_id is None:
-        return {}
-    days: dict[str, set[date]] = defaultdict(set)
-    for part in chunks(list(members)):
-        q = select(col(Checkin.member), col(Checkin.day)).where(
-            col(Checkin.member).in_(part), col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
-        for m, d in conn.execute(q):
-            days[m].add(d)
-    return {m: streak_at(ds, today) for m, ds in days.items()}
+    return streaks(conn, task_id, members, today) if task_id is not None else {}
 
 
 def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
@@ -270,15 +259,6 @@ def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLin
     return [LedgerLine(*r) for r in conn.execute(q)]
 
 
-def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
-    """Days checked in (any task) since `since`: day → made up with a card."""
-    out: dict[date, bool] = {}
-    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member, col(Checkin.day) >= since)
-    for d, made_up in conn.execute(q):
-        out[d] = out.get(d, True) and bool(made_up)
-    return out
-
-
 # ---- overview -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -299,8 +279,8 @@ def room_counts(conn: Connection) -> list[RoomCount]:
 def checkins_on(conn: Connection, day: date) -> tuple[int, int]:
     """Check-ins on a local day from the daily counters: (check-ins, members)."""
     d = DailyActivity
-    q = select(func.coalesce(func.sum(d.checkins), 0),
-               func.count(func.distinct(case((d.checkins > 0, d.member))))).where(d.day == day)
+    q = select(func.coalesce(func.sum(col(d.checkins)), 0),
+               func.count(func.distinct(case((col(d.checkins) > 0, col(d.member)))))).where(col(d.day) == day)
     total, members = conn.execute(q).one()
     return int(total or 0), int(members or 0)
 
@@ -329,7 +309,7 @@ def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int
     out = []
     for r in conn.execute(q):
         row = MemberTag.model_validate(r._mapping)
-        reason = format_reason(provenance_of(row, at.tzinfo, rules))
+        reason = format_reason(provenance_of(row, zone_of(at), rules))
         out.append((row.member, r._mapping["name"],
                     TagView(row.tag, reason, row.source, row.lead, row.since)))
     return int(total), out

@@ -408,23 +408,51 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
     return text + ("；" + "；".join(extra) if extra else "") + "。14 天内不会再因同样的原因提醒。"
 
 
+def _issued_today(conn: Connection, operator: str, at: datetime) -> FollowUpList | None:
+    latest = latest_list(conn, operator)
+    return latest if latest is not None and _as_date(latest.day) == at.date() else None
+
+
 def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorList]:
-    """Each operator's list for today: the one already issued today, else a fresh one
-    (stored, so its numbers can be marked done)."""
+    """Each operator's list for today, read only: the one issued today (by the scheduler or
+    `issue_today`), else a preview of what would be issued now (`list_id` None), stored
+    nowhere. Its numbers can be marked done only once it is issued."""
     out = []
     names = member_names(conn)
-    for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
-        latest = latest_list(conn, operator)
-        if latest is not None and _as_date(latest.day) == at.date():
+    previews: dict[str, list[Item]] = {}
+    assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
+    issued = {op: _issued_today(conn, op, at) for op in assigned}
+    pending = {op: rooms for op, rooms in assigned.items() if issued[op] is None}
+    if pending:  # facts once for every operator still without a list, as send_daily does
+        rooms_needed = list(dict.fromkeys(r for rooms in pending.values() for r in rooms))
+        by_room: dict[str, list[MemberFacts]] = defaultdict(list)
+        for f in collect_facts(conn, deps, at, rooms_needed):
+            by_room[f.room].append(f)
+        previews = {op: rules.build_list([f for r in rooms for f in by_room[r]], at)
+                    for op, rooms in pending.items()}
+    for operator, rooms in assigned.items():
+        latest = issued[operator]
+        if latest is not None:
             rows = conn.execute(select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id)
                                 .order_by(col(FollowUpItem.n))).all()
             room_name = room_names(conn, rooms)
             items = [Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
                           room_name.get(r.room, r.room), r.reason, r.action) for r in rows]
-            list_id = latest.id
+            out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items))
         else:
-            list_id, items, _ = issue(conn, deps, operator, rooms, at, scheduled=False)
-        out.append(OperatorList(operator, names.get(operator) or operator, list_id, items))
+            out.append(OperatorList(operator, names.get(operator) or operator, None,
+                                    previews[operator]))
+    return out
+
+
+def issue_today(conn: Connection, deps: Deps, at: datetime) -> list[int]:
+    """Issue today's list now for every operator without one today (a manager asked for it:
+    not the scheduled run, so no DMs and no snapshot); returns the new list ids."""
+    out = []
+    for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
+        if _issued_today(conn, operator, at) is None:
+            list_id, _, _ = issue(conn, deps, operator, rooms, at, scheduled=False)
+            out.append(list_id)
     return out
 
 
