@@ -4,11 +4,12 @@ Features add their own endpoints (`GET /api/followup`: bot/features/followup/web
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.events import EventError, parse_event
+from bot.core.events import Event, EventError, parse_event
 from bot.web.data import active_rules, member_dicts
 from bot.web.filters import page_of
 from bot.web.pages.members import select_members
@@ -43,13 +44,18 @@ async def post_events(request: web.Request) -> web.Response:
         items = [data]
     else:
         raise BadRequest("请求体应为一个事件对象，或事件对象的数组")
-    events, rejected = [], []
+    events: list[Event] = []
+    rejected: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
     for i, raw in enumerate(items):
         try:
             events.append(parse_event(raw))
+            index.setdefault(events[-1].id, i)
         except EventError as exc:
             rejected.append({"index": i, "reason": str(exc)})
-    stored, duplicates = await console.ingest(events)
+    stored, duplicates, refused = await console.ingest(events)
+    rejected += [{"index": index[eid], "reason": reason} for eid, reason in refused]
+    rejected.sort(key=lambda r: int(r["index"]))
     return json_response({"received": len(items), "stored": stored, "duplicates": duplicates,
                           "rejected": rejected}, 400 if rejected else 200)
 
@@ -60,7 +66,8 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
             "total": len(s.lines), "page": query.page, "per_page": query.per_page, "pages": pages,
-            "members": member_dicts(conn, shown, s.at, active_rules(conn))}
+            "members": member_dicts(conn, shown, s.at, active_rules(conn), s.playbook,
+                                    console.deps.playbook.rfm.window_days)}
 
 
 async def get_members(request: web.Request) -> web.Response:

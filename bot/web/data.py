@@ -24,6 +24,8 @@ from bot.core.report import resolve_scope
 from bot.core.settings import Settings
 from bot.features.checkins.service import default_task_id, streaks
 from bot.features.member_types.service import Scope, scope_for, typed_with_counts
+from bot.features.segments.report import playbook_row
+from bot.features.segments.service import Assessment
 from bot.features.tags.service import held_now, provenance_of, rule_from_row
 from bot.store.models import (
     DailyActivity,
@@ -210,13 +212,13 @@ def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[st
 
 
 def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
-                 rules: dict[int, Rule]) -> list[dict]:
+                 rules: dict[int, Rule], playbook: Assessment, rfm_window: int) -> list[dict]:
     """Rows in the shape of `qunguan report --json` (bot.core.report.member_rows), plus speaking."""
     ids = [x.id for x in lines]
     rooms = rooms_of(conn, ids)
     tags = tags_of(conn, ids, at, rules)
     streaks = streaks_of(conn, ids, at.date())
-    return [{
+    return [playbook_row(playbook, x.id, rfm_window) | {
         "id": x.id,
         "name": x.name,
         "rooms": rooms.get(x.id, []),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
+from bot.features.segments import web
 from bot.features.segments.commands import COMMANDS
 from bot.features.segments.hook import OrdersHook
 from bot.features.segments.report import playbook_fields
@@ -12,4 +13,6 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [OrdersHook()],
     report=playbook_fields,
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
 )

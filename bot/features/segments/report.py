@@ -6,32 +6,39 @@ from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
-from bot.features.segments.service import assess
+from bot.features.segments.service import Assessment, assess
 from tiers.rfm import SEGMENT_STRATEGIES
+
+
+def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
+    """One member's playbook fields, as the report and the console's member rows give them."""
+    score, stage, grade = found.rfm[member], found.stages[member], found.grades[member]
+    o = found.orders.get(member)
+    return {
+        "rfm": score.as_report(),
+        "segment": score.label,
+        "segment_strategy": SEGMENT_STRATEGIES[score.segment],
+        "rfm_explain": score.explain(),
+        "stage": stage.label,
+        "stage_reason": stage.reason,
+        "grade": grade.grade,
+        "grade_reason": grade.reason,
+        "orders": {"window_days": window_days, "count": o.window_orders if o else 0,
+                   "amount": o.window_amount if o else 0.0, "total": o.orders if o else 0},
+    }
+
+
+def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
+                 members: list[str] | None = None) -> Assessment:
+    """The playbook models of a scope as the report, the console and the API show them."""
+    return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+                  members=members, unranked=deps.settings.admin_ids)
 
 
 def playbook_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
-        found = assess(conn, scope.at, scope.room, deps.playbook, deps.ledger.levels,
-                       type_window=deps.settings.window_days, members=ids,
-                       unranked=deps.settings.admin_ids)
+        found = assess_scope(conn, deps, scope.at, scope.room, ids)
         window = deps.playbook.rfm.window_days
-        out = {}
-        for m in ids:
-            score, stage, grade = found.rfm[m], found.stages[m], found.grades[m]
-            o = found.orders.get(m)
-            out[m] = {
-                "rfm": score.as_report(),
-                "segment": score.label,
-                "segment_strategy": SEGMENT_STRATEGIES[score.segment],
-                "rfm_explain": score.explain(),
-                "stage": stage.label,
-                "stage_reason": stage.reason,
-                "grade": grade.grade,
-                "grade_reason": grade.reason,
-                "orders": {"window_days": window, "count": o.window_orders if o else 0,
-                           "amount": o.window_amount if o else 0.0, "total": o.orders if o else 0},
-            }
-        return out
+        return {m: playbook_row(found, m, window) for m in ids}
 
     return extra

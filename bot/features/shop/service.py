@@ -159,3 +159,10 @@ def redemptions(conn: Connection, *, member: str | None = None, limit: int = 200
     if member is not None:
         q = q.where(col(Redemption.member) == member)
     return [Redemption.model_validate(r._mapping) for r in conn.execute(q)]
+
+
+def fulfil_one(conn: Connection, redemption_id: int, at: int, by: str) -> bool:
+    """Mark one pending redemption handed over; False when it is not pending."""
+    return conn.execute(_redemptions.update().where(
+        _redemptions.c.id == redemption_id, _redemptions.c.status == "pending"
+    ).values(status="fulfilled", done_at=at, done_by=by)).rowcount == 1
