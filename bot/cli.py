@@ -19,6 +19,7 @@ from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.core.directory import Lookup
 from bot.core.events import EventError, parse_ts
+from bot.core.feature import report_fields
 from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -28,7 +29,7 @@ from bot.store import migrate
 from bot.store.db import make_engine
 from bot.store.models import Room
 from bot.web.app import serve_forever
-from bot.wiring import FEATURES, App, build, report_fields
+from bot.wiring import FEATURES, App, build
 from tiers.followup import render
 
 log = logging.getLogger("qunguan")
@@ -88,7 +89,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _, deps = build(settings)
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, args.at, args.room, args.window)
-        rows = member_rows(conn, scope, report_fields(deps))
+        rows = member_rows(conn, scope, report_fields(FEATURES, deps))
     if args.json:
         json.dump({"at": scope.at.isoformat(), "window_days": scope.window.days, "members": rows},
                   sys.stdout, ensure_ascii=False, indent=1)

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 import pytest
 
 from bot.core.events import EventError, parse_event
+from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
-from bot.features.followup.service import build_items, send_daily
-from bot.wiring import report_fields
+from bot.features.followup.service import build_items, issue_daily
+from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, Bot, texts
 
 AT = datetime.fromisoformat("2026-11-20T21:00:00+08:00")
@@ -38,7 +39,7 @@ def speak_on(bot: Bot, member: str, stamps: list[str]) -> None:
 def report(bot: Bot, room: str | None = None) -> dict[str, dict]:
     with bot.engine.connect() as conn:
         scope = resolve_scope(conn, bot.settings, AT, room, None)
-        return {r["id"]: r for r in member_rows(conn, scope, report_fields(bot.deps))}
+        return {r["id"]: r for r in member_rows(conn, scope, report_fields(FEATURES, bot.deps))}
 
 
 # ---- orders -------------------------------------------------------------------------------
@@ -195,7 +196,7 @@ def test_a_transition_becomes_a_follow_up_item(bot: Bot):
     bot.join("slipping", name="slipping", ts="2026-09-01T10:00:00+08:00")
     speak_on(bot, "slipping", days("2026-09-02T20:00:00+08:00", 33, step=2))  # until Nov 5
     with bot.engine.begin() as conn:
-        send_daily(conn, bot.deps, datetime.fromisoformat("2026-11-01T09:00:00+08:00"))
+        issue_daily(conn, bot.deps, datetime.fromisoformat("2026-11-01T09:00:00+08:00"))
     assert bot.scalar("SELECT stage FROM membersnapshot WHERE member = 'slipping'") == "mature"
     with bot.engine.connect() as conn:
         got = {i.member: i for i in build_items(conn, bot.deps, AT, [ROOM])}
@@ -204,7 +205,7 @@ def test_a_transition_becomes_a_follow_up_item(bot: Bot):
     assert item.action.startswith("私聊问候")
     assert "growing" not in got or got["growing"].kind != "stage_change"  # growing → growing: nothing
     with bot.engine.begin() as conn:
-        send_daily(conn, bot.deps, AT + timedelta(hours=12))
+        issue_daily(conn, bot.deps, AT + timedelta(hours=12))
     assert bot.rows("SELECT before, after FROM stagechange WHERE member = 'slipping' ORDER BY id") == [
         (None, "mature"), ("mature", "declining")]
 

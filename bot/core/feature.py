@@ -30,3 +30,8 @@ class Feature:
     # (templates/<name>/*.html), which the console's jinja2 loader searches after its own.
     routes: Callable[[web.UrlDispatcher], None] | None = None
     templates: Path | None = None
+
+
+def report_fields(features: Sequence[Feature], deps: Deps) -> list[ReportExtra]:
+    """The features' fields of `qunguan report` (and of the console's member rows), in order."""
+    return [f.report(deps) for f in features if f.report]

@@ -11,12 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.events import parse_event
+from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.sample import generate_community, write_jsonl
 from bot.features.followup.service import current_lists
 from bot.web.app import serve_forever
-from bot.wiring import FEATURES, build, report_fields
+from bot.wiring import FEATURES, build
 from tiers.followup import render
 from tiers.grades import GRADES
 from tiers.lifecycle import STAGE_LABELS
@@ -61,7 +62,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
 
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
-        rows = member_rows(conn, scope, report_fields(deps))
+        rows = member_rows(conn, scope, report_fields(FEATURES, deps))
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
           f"数据库 {db}")
     print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"

@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.events import Event, EventError, parse_event
-from bot.web.data import active_rules, member_dicts
+from bot.web.data import member_dicts
 from bot.web.filters import page_of
 from bot.web.pages.members import select_members
 from bot.web.shell import CONSOLE, BadRequest, Console, json_response
@@ -66,8 +66,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
             "total": len(s.lines), "page": query.page, "per_page": query.per_page, "pages": pages,
-            "members": member_dicts(conn, shown, s.at, active_rules(conn), s.playbook,
-                                    console.deps.playbook.rfm.window_days)}
+            "members": member_dicts(conn, s.view, shown, console.report)}
 
 
 async def get_members(request: web.Request) -> web.Response:

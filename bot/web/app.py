@@ -23,7 +23,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.feature import Feature
+from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
 from bot.web import api, login, templating
@@ -155,7 +155,7 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
     app = web.Application(middlewares=[errors_middleware, auth_middleware],
                           client_max_size=MAX_BODY)
-    app[CONSOLE] = Console(pipeline, deps, signer, clock=clock)
+    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
     templating.setup(app, features)
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -20,20 +19,16 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import room_names
-from bot.core.report import resolve_scope
+from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.features.checkins.service import default_task_id, streaks
 from bot.features.member_types.service import Scope, scope_for, typed_with_counts
-from bot.features.segments.report import playbook_row
-from bot.features.segments.service import Assessment
-from bot.features.tags.service import held_now, provenance_of, rule_from_row
+from bot.features.tags.service import held_now, provenance_of
 from bot.store.models import (
     DailyActivity,
     Member,
     Membership,
     MemberTag,
     PointsEntry,
-    TagRule,
 )
 from tagging.reasons import format_reason
 from tagging.rules import Rule
@@ -84,6 +79,7 @@ class ScopeView:
     at: datetime
     scope: Scope
     lines: list[MemberLine]
+    typed: Mapping[str, Typing]  # the same typing, by member, for the report rows
 
     def thresholds(self) -> tuple[float, float, str] | None:
         t = next((x.typing for x in self.lines if x.typing.type is not MemberType.NEW), None)
@@ -147,23 +143,13 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         c = counts.get(m)
         lines.append(MemberLine(m, name, t, c.messages if c else 0, points or 0,
                                 level_for(points or 0, levels)))
-    view = ScopeView(at, scope, lines)
+    view = ScopeView(at, scope, lines, typed)
     if cache is not None:
         cache.put(key, view, time.perf_counter() - started)
     return view
 
 
 # ---- details for the members shown --------------------------------------------------------
-
-def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for part in chunks(list(members)):
-        q = select(col(Membership.member), col(Membership.room)).where(
-            col(Membership.member).in_(part), col(Membership.active)).order_by(col(Membership.room))
-        for m, r in conn.execute(q):
-            out[m].append(r)
-    return out
-
 
 @dataclass(frozen=True)
 class TagView:
@@ -174,67 +160,25 @@ class TagView:
     since: int
 
 
-def tags_of(conn: Connection, members: Sequence[str], at: datetime,
-            rules: dict[int, Rule]) -> dict[str, list[TagView]]:
-    tz = zone_of(at)
-    out: dict[str, list[TagView]] = defaultdict(list)
-    epoch = int(at.timestamp())
-    for part in chunks(list(members)):
-        q = select(MemberTag).where(col(MemberTag.member).in_(part), held_now(epoch)).order_by(
-            col(MemberTag.since))
-        for r in conn.execute(q):
-            row = MemberTag.model_validate(r._mapping)
-            out[row.member].append(TagView(row.tag, format_reason(provenance_of(row, tz, rules)),
-                                           row.source, row.lead, row.since))
-    return out
-
-
 def holders_of(conn: Connection, tag: str, at: datetime) -> set[str]:
     q = select(col(MemberTag.member)).where(col(MemberTag.tag) == tag, held_now(int(at.timestamp())))
     return set(conn.execute(q).scalars())
-
-
-def active_rules(conn: Connection) -> dict[int, Rule]:
-    """The active tag rules, read without touching the pipeline's shared `Tagging` state
-    (its cached rule set and change flag belong to the batch thread)."""
-    rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
-    return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
 
 
 def tag_names(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(col(MemberTag.tag)).distinct()).scalars())
 
 
-def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
-    """The streak of the default 打卡 task, as the report shows it (the check-ins service's)."""
-    task_id = default_task_id(conn)
-    return streaks(conn, task_id, members, today) if task_id is not None else {}
-
-
-def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
-                 rules: dict[int, Rule], playbook: Assessment, rfm_window: int) -> list[dict]:
-    """Rows in the shape of `qunguan report --json` (bot.core.report.member_rows), plus speaking."""
-    ids = [x.id for x in lines]
-    rooms = rooms_of(conn, ids)
-    tags = tags_of(conn, ids, at, rules)
-    streaks = streaks_of(conn, ids, at.date())
-    return [playbook_row(playbook, x.id, rfm_window) | {
-        "id": x.id,
-        "name": x.name,
-        "rooms": rooms.get(x.id, []),
-        "messages": x.messages,
-        "speaking": x.typing.speaking,
-        "login_days": x.typing.login_days,
-        "type": x.typing.type.value,
-        "type_detail": x.typing.as_detail(),
-        "type_explain": x.typing.explain(),
-        "level": x.level.n,
-        "level_name": x.level.name,
-        "points": x.points,
-        "streak": streaks.get(x.id, 0),
-        "tags": [{"name": t.name, "reason": t.reason, "source": t.source}
-                 for t in tags.get(x.id, [])],
-    } for x in lines]
+def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
+                 report: Sequence[ReportExtra]) -> list[dict]:
+    """The rows of `qunguan report --json` (`bot.core.report.member_rows` with the features'
+    fields) for the lines shown, from the view's typing, plus speaking."""
+    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed)
+    by_id = {x.id: x for x in lines}
+    rows = member_rows(conn, scope, report, list(by_id))
+    for row in rows:
+        row["speaking"] = by_id[row["id"]].typing.speaking
+    return rows
 
 
 # ---- one member -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.events import Event
 from bot.core.pipeline import Pipeline
+from bot.core.report import ReportExtra
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.web.auth import Session, Signer
@@ -49,6 +50,7 @@ class Console:
     pipeline: Pipeline
     deps: Deps
     signer: Signer
+    report: Sequence[ReportExtra] = ()  # the features' report fields, for member rows
     cache: ScopeCache = field(default_factory=ScopeCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from bot.features.followup.service import send_daily
+from bot.features.followup.service import issue_daily
 from tests.harness import ADMIN, T0
 from tests.web.conftest import HOSTILE, auth
 
@@ -51,8 +51,8 @@ async def test_lifecycle_funnel_and_this_weeks_transitions(client, community):
     html = text_of(await (await client.get("/lifecycle")).text())
     assert "成熟" in html and "本周还没有阶段变化" in html
     with community.engine.begin() as conn:  # everyone had just joined: 新
-        send_daily(conn, community.deps, datetime.fromisoformat("2026-10-16T09:00:00+08:00"))
-        send_daily(conn, community.deps, T0 - timedelta(hours=1))  # this week (Monday)
+        issue_daily(conn, community.deps, datetime.fromisoformat("2026-10-16T09:00:00+08:00"))
+        issue_daily(conn, community.deps, T0 - timedelta(hours=1))  # this week (Monday)
     changed = community.scalar("SELECT count(*) FROM stagechange WHERE before = 'new' AND after = 'growing'")
     assert changed > 5
     html = await (await client.get("/lifecycle")).text()

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.features.followup import service as followup
 from bot.features.followup.service import OperatorList
+from bot.features.followup.texts import done_text
 from bot.web.shell import (
     CONSOLE,
     BadRequest,
@@ -89,13 +90,10 @@ async def followup_done(request: web.Request) -> web.Response:
     if not operator or not raw_n.isdigit():
         raise BadRequest("请选择要完成的事项")
 
-    def done(conn: Connection) -> str:
-        return followup.mark_done(conn, operator, [int(raw_n)], note, console.now(conn))
-    try:
-        summary = await console.write(done)
-    except ValueError as exc:
-        return redirect_with(request, "/followup", str(exc), error=True)
-    return redirect_with(request, "/followup", summary)
+    def done(conn: Connection) -> tuple[bool, str]:
+        return done_text(followup.mark_done(conn, operator, [int(raw_n)], note, console.now(conn)), note)
+    recorded, summary = await console.write(done)
+    return redirect_with(request, "/followup", summary, error=not recorded)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

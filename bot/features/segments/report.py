@@ -6,7 +6,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
-from bot.features.segments.service import Assessment, assess
+from bot.features.segments.service import Assessment, assess, population
 from tiers.rfm import SEGMENT_STRATEGIES
 
 
@@ -37,7 +37,9 @@ def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
 
 def playbook_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
-        found = assess_scope(conn, deps, scope.at, scope.room, ids)
+        # Ranked against the whole scope, whatever page of members is asked for.
+        everyone = population(conn, scope.at, scope.room)
+        found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
         window = deps.playbook.rfm.window_days
         return {m: playbook_row(found, m, window) for m in ids}
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.errors import UsageError
 from bot.features.tags import service as tag_service
-from bot.web.data import active_rules
+from bot.features.tags.service import active_rules
 from bot.web.shell import (
     CONSOLE,
     WEB_ACTOR,

@@ -11,25 +11,24 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.directory import room_names
+from bot.core.activity import Window
+from bot.core.directory import room_names, rooms_of
+from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
 from bot.features.member_types.service import scope_for, type_members
 from bot.features.segments.orders import orders_of, yuan
-from bot.features.segments.report import assess_scope, playbook_row
+from bot.features.segments.report import assess_scope
 from bot.features.segments.service import Assessment
 from bot.features.shop.service import redemptions
 from bot.web.data import (
     MemberLine,
-    active_rules,
+    ScopeView,
     holders_of,
     ledger_of,
     member_dicts,
     member_row,
-    rooms_of,
     scope_view,
-    streaks_of,
     tag_names,
-    tags_of,
 )
 from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
@@ -45,7 +44,7 @@ REDEMPTION_STATUS = {"pending": "待发放", "fulfilled": "已发放", "refunded
 SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
 LEDGER_ROWS = 50
 CSV_COLUMNS = ["微信ID", "昵称", "所在群", "类型", "类型说明", "登录天数", "发言", "消息", "积分",
-               "等级", "连续打卡", "标签", "RFM 分层", "生命周期", "客户等级"]
+               "等级", "连续打卡", "RFM 分层", "生命周期", "客户等级", "标签"]
 
 
 @dataclass(frozen=True)
@@ -55,7 +54,8 @@ class Selection:
     lines: list[MemberLine]
     window_days: int
     names: dict[str, str]  # room id → name
-    playbook: Assessment
+    view: ScopeView  # the whole scope, typed
+    playbook: Assessment  # the whole scope's segments, stages and grades
 
 
 def select_members(conn: Connection, console: Console, params: dict[str, str]) -> Selection:
@@ -68,7 +68,7 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     holders = holders_of(conn, query.tag, at) if query.tag else None
     found = assess_scope(conn, deps, at, query.room)
     return Selection(query, at, select_lines(view.lines, query, holders, found), view.scope.window.days, names,
-                     found)
+                     view, found)
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -77,7 +77,6 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     s = select_members(conn, console, params)
     query = s.query
     shown, pages = page_of(s.lines, query)
-    ids = [x.id for x in shown]
     tag_choices = [("", "全部标签"), *[(t, t) for t in tag_names(conn)]]
     if query.tag and (query.tag, query.tag) not in tag_choices:
         tag_choices.append((query.tag, query.tag))
@@ -92,9 +91,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
         "query": query, "at": s.at, "window_days": s.window_days, "total": len(s.lines),
         "where": s.names.get(query.room, query.room) if query.room else "全部群",
         "shown": shown, "pages": pages, "names": s.names,
-        "rooms": rooms_of(conn, ids), "tags": tags_of(conn, ids, s.at, active_rules(conn)),
-        "streaks": streaks_of(conn, ids, s.at.date()),
-        "playbook": s.playbook,
+        "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report)},
         "grade_choices": [("", "全部客户等级"), *[(g, f"{g} 级") for g in GRADES]],
         "segment_choices": [("", "全部 RFM 分层"), *[(k.value, v) for k, v in SEGMENT_LABELS.items()]],
         "stage_choices": [("", "全部生命周期"), *[(k.value, v) for k, v in STAGE_LABELS.items()]],
@@ -126,14 +123,13 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    window = console.deps.playbook.rfm.window_days
-    for r in member_dicts(conn, s.lines, s.at, active_rules(conn), s.playbook, window):
+    for r in member_dicts(conn, s.view, s.lines, console.report):
         writer.writerow([_csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
             r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
-            r["streak"], "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]),
-            r["segment"], r["stage"], r["grade"])])
+            r["streak"], r["segment"], r["stage"], r["grade"],
+            "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]))])
     return out.getvalue()
 
 
@@ -167,15 +163,17 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
         typing = type_members(conn, at, scope).get(member)
         if typing:
             typings.append((scope_room, typing))
-    found = assess_scope(conn, deps, at, None)
-    playbook = playbook_row(found, member, deps.playbook.rfm.window_days) if member in found.rfm else None
+    # The report's row for this member, typed as in the member's first room.
+    report = member_rows(conn, ReportScope(at, Window.ending(today, deps.settings.window_days), None,
+                                           typed=dict([(member, typings[0][1])] if typings else [])),
+                         console.report, [member])[0]
     return {
-        "playbook": playbook, "orders": orders_of(conn, member), "yuan": yuan,
+        "playbook": report, "orders": orders_of(conn, member), "yuan": yuan,
         "benefits": benefits_upto(p.level.n, deps.ledger.benefits),
         "redemptions": redemptions(conn, member=member, limit=20), "redemption_status": REDEMPTION_STATUS,
         "title": row.name or member, "member": member, "row": row, "at": at, "names": names,
-        "rooms": rooms, "level": level, "streak": streaks_of(conn, [member], today).get(member, 0),
-        "typings": typings, "tags": tags_of(conn, [member], at, active_rules(conn)).get(member, []),
+        "rooms": rooms, "level": level, "streak": report["streak"],
+        "typings": typings, "tags": report["tags"],
         "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
         "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
         "checkin_calendar": calendar_months(conn, member, today),

@@ -7,8 +7,8 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.features.tags.service import active_rules
 from bot.web.data import (
-    active_rules,
     checkins_on,
     leads_since,
     new_tags_since,
