@@ -11,13 +11,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlmodel import col
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
-from bot.core.directory import Lookup
+from bot.core.directory import Lookup, all_rooms
 from bot.core.events import EventError, parse_ts
 from bot.core.feature import report_fields
 from bot.core.outbox import OutboxSender
@@ -27,7 +25,6 @@ from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
 from bot.store import migrate
 from bot.store.db import make_engine
-from bot.store.models import Room
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, App, build
 from tiers.followup import render
@@ -126,7 +123,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 print(f"{args.operator} 不是任何群的运营。", file=sys.stderr)
                 return 2
         else:
-            rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+            rooms = all_rooms(conn)
         items = build_items(conn, deps, at, rooms)
     out = {"at": at.isoformat(), "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,

@@ -59,17 +59,26 @@ def _chunks(ids: list[str], size: int = 900) -> list[list[str] | None]:
     return [ids[i : i + size] for i in range(0, len(ids), size)]
 
 
+def all_rooms(conn: Connection) -> list[str]:
+    """Every room's id, by name."""
+    return list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+
+
+def _rooms_called(conn: Connection, value: str) -> Sequence[str]:
+    """Up to two rooms whose id or name is `value`."""
+    return conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
+                        .limit(2)).scalars().all()
+
+
 def find_room(conn: Connection, value: str) -> str | None:
     """The id of the one room whose id or name is `value`; None when none or several match."""
-    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
-                        .limit(2)).scalars().all()
+    rows = _rooms_called(conn, value)
     return rows[0] if len(rows) == 1 else None
 
 
 def room_id_or_error(conn: Connection, value: str) -> str:
     """Like `find_room`, for a manager's command: a clear error when it is not one room."""
-    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
-                        .limit(2)).scalars().all()
+    rows = _rooms_called(conn, value)
     if len(rows) != 1:
         raise UsageError(f"找不到群「{value}」" if not rows else f"有多个群叫「{value}」，请用群 id。")
     return rows[0]

@@ -81,7 +81,6 @@ Event = Message | Join | Leave | Visit | Order
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
                            "order": Order}
-_TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -224,20 +223,3 @@ def parse_event(raw: Any) -> Event:
     if check is not None:
         check(values)
     return _TYPES[etype](**values)
-
-
-def event_to_dict(event: Event) -> dict[str, Any]:
-    """The JSONL form of an event (ts as ISO 8601 in UTC)."""
-    out: dict[str, Any] = {"type": _TYPE_NAMES[type(event)]}
-    for name in event.__dataclass_fields__:
-        value = getattr(event, name)
-        if value is None or (name == "kind" and value == "text") or (name == "mentions" and not value):
-            continue
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, Decimal):
-            value = float(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        out[name] = value
-    return out

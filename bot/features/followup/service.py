@@ -13,7 +13,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.directory import member_names, room_names
+from bot.core.directory import all_rooms, member_names, room_names
 from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS
 from bot.features.segments.service import assess
@@ -30,7 +30,6 @@ from bot.store.models import (
     Membership,
     MemberSnapshot,
     MemberTag,
-    Room,
     RoomOperator,
     ScheduledList,
     StageChange,
@@ -58,7 +57,7 @@ class OperatorList:
 # ---- operators ------------------------------------------------------------------------------
 def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[str]]:
     """Operator → their rooms. Rooms without an operator fall back to the admins."""
-    rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+    rooms = all_rooms(conn)
     assigned: dict[str, list[str]] = defaultdict(list)
     covered = set()
     for room, member in conn.execute(select(col(RoomOperator.room), col(RoomOperator.member))):
