@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -18,7 +17,7 @@ from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS
 from bot.features.segments.service import assess
 from bot.features.shop import service as shop
-from bot.store.db import bulk, upsert
+from bot.store.db import bulk, read_in_background, upsert
 from bot.store.models import (
     NO_ROOM,
     Checkin,
@@ -105,7 +104,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # recently and before, and the last day each member spoke. It is the slowest read, so
     # it runs on its own connection while the rest is gathered here.
     window = deps.settings.window_days
-    pending = _in_background(conn, _activity_query(today, window))
+    pending = read_in_background(conn, _activity_query(today, window))
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
     # member → (login days, speaking, active days recently, active days before, last day spoken)
     activity: dict[str, tuple[int, int, int, int, Any]] = {
@@ -208,28 +207,6 @@ def _activity_query(today: date, window: int):
         func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
         func.max(case((d.messages > 0, d.day))),
     ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
-
-
-def _in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:
-    """Start a read on a connection of its own (SQLite works without the GIL) and return a
-    function that waits for its rows. Other databases read inline."""
-    if conn.dialect.name != "sqlite":
-        rows = conn.execute(query).all()
-        return lambda: rows
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    engine = conn.engine
-
-    def read() -> list:
-        raw = engine.raw_connection()
-        try:
-            return raw.cursor().execute(sql).fetchall()
-        finally:
-            raw.close()
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(read)
-    pool.shutdown(wait=False)
-    return future.result
 
 
 _QUIET = (0, 0, 0, 0, None)

@@ -18,7 +18,7 @@ LIST_LIMIT = 20
 def _assess(ctx: Ctx) -> Assessment:
     return assess(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.playbook, ctx.deps.ledger.levels,
                   type_window=ctx.deps.settings.window_days,
-                  unranked=ctx.deps.settings.admin_ids | ctx.batch.bot_ids)
+                  unranked=ctx.deps.settings.admin_ids | ctx.batch.bot_ids, background=False)
 
 
 def _where(ctx: Ctx) -> str:

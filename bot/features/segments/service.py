@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import NEW_DAYS
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
+from bot.store.db import read_in_background
 from bot.store.models import DailyActivity, GradePin, Membership, MemberTag, PointsEntry, TagRule, table_of
 from tiers import grades as grading
 from tiers import lifecycle, rfm
@@ -19,6 +21,8 @@ from tiers.grades import GradeFacts, GradeSettings, Grading
 from tiers.levels import Level, level_for
 from tiers.lifecycle import StageFacts, StageResult, StageRules
 from tiers.rfm import RfmInput, RfmScore, RfmSettings
+from tiers.types import Activity as TypeActivity
+from tiers.types import Typing, classify_all
 
 RECENCY_LOOKBACK = 365  # days searched back for the last activity; older counts as none
 
@@ -66,15 +70,20 @@ class _Activity:
     recent: int
     previous: int
     before: int
+    login_days: int  # the member type's two numbers, over the type window
+    speaking: int
 
 
-def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules
-              ) -> dict[str, _Activity]:
+def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
+              background: bool) -> Callable[[], dict[str, _Activity]]:
+    """Per member activity figures, read in the background (see `read_in_background`) when
+    allowed; returns a function that waits for them."""
     d = table_of(DailyActivity).c
     window_from = today - timedelta(days=settings.window_days - 1)
     recent_from = today - timedelta(days=rules.recent_days - 1)
     previous_from = recent_from - timedelta(days=rules.recent_days)
     before_from = recent_from - timedelta(days=rules.decline_base_days)
+    type_from = today - timedelta(days=type_window - 1)
     counts = []
     if "message" in settings.recency_from:
         counts.append(d.counted > 0)
@@ -91,9 +100,29 @@ def _activity(conn: Connection, today: date, settings: RfmSettings, rules: Stage
         func.count(func.distinct(case((d.day >= recent_from, d.day)))),
         func.count(func.distinct(case(((d.day >= previous_from) & (d.day < recent_from), d.day)))),
         func.count(func.distinct(case(((d.day >= before_from) & (d.day < recent_from), d.day)))),
+        func.count(func.distinct(case((d.day >= type_from, d.day)))),
+        func.sum(case((d.day >= type_from, d.counted), else_=0)),
     ).where(d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day <= today).group_by(d.member)
-    return {m: _Activity(_as_date(last_c), _as_date(last), w, r, p, b)
-            for m, last_c, last, w, r, p, b in conn.execute(q)}
+    if background:
+        rows = read_in_background(conn, q)
+    else:
+        fetched = conn.execute(q).all()
+
+        def rows() -> Sequence[Any]:
+            return fetched
+
+    def collect() -> dict[str, _Activity]:
+        dates: dict[object, date | None] = {None: None}
+        out = {}
+        for m, last_c, last, w, r, p, b, login, speaking in rows():
+            if last_c not in dates:
+                dates[last_c] = _as_date(last_c)
+            if last not in dates:
+                dates[last] = _as_date(last)
+            out[m] = _Activity(dates[last_c], dates[last], w, r, p, b, login, speaking or 0)
+        return out
+
+    return collect
 
 
 def _any(conditions: list):
@@ -136,13 +165,15 @@ def _tags(conn: Connection, tags: Sequence[str], now: int) -> dict[str, set[str]
 def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            levels: Sequence[Level], *, window_days: int | None = None,
            type_window: int = 30, members: Sequence[str] | None = None,
-           unranked: frozenset[str] = frozenset()) -> Assessment:
+           unranked: frozenset[str] = frozenset(), background: bool = True) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
     member, not to a room); a room's RFM scores and median cuts rank its members against
     each other. Members in `unranked` (the managers, whose commands count as presence) are
-    scored against the others without moving anyone's quintiles or medians."""
+    scored against the others without moving anyone's quintiles or medians. `background`
+    reads the daily counters on a connection of its own, alongside the other reads: only
+    for callers that need nothing uncommitted (not a chat command inside its batch)."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -151,14 +182,20 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     tz = at.tzinfo
     ids = list(members) if members is not None else population(conn, at, room)
     window_from = today - timedelta(days=settings.window_days - 1)
-    activity = _activity(conn, today, settings, rules)
+    pending = _activity(conn, today, settings, rules, type_window, background)
     orders = order_stats(conn, window_from, today)
     use_points = not has_orders(conn)
     earned = _points_earned(conn, window_from, today) if use_points else {}
     memberships = _memberships(conn)
-    points: dict[str, int] = dict(conn.exec_driver_sql("SELECT id, points FROM member").all())
+    member_rows = conn.exec_driver_sql("SELECT id, points, first_at FROM member").all()
+    points: dict[str, int] = {m: p for m, p, _ in member_rows}
+    needs_type = any(c.kind == "type" for c in playbook.grades.criteria)
+    grade_facts = _grade_facts(conn, at, playbook.grades)
+    activity = pending()
+    typed = _types(member_rows, activity, at, type_window) if needs_type else {}
+    grades = _grades(ids, playbook.grades, levels, orders, points, typed, grade_facts, today)
 
-    none = _Activity(None, None, 0, 0, 0, 0)
+    none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
     no_orders = OrderStats()
     inputs: list[RfmInput] = []
     stage_facts: list[StageFacts] = []
@@ -190,22 +227,58 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
             active_before=a.before, orders=o.orders, first_order=o.first_order))
 
     scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
-    stages = {f.member: lifecycle.stage_of(f, today, rules) for f in stage_facts}
-    grades = _grades(conn, at, ids, playbook.grades, levels, orders, points, type_window)
+    stages = _stages(stage_facts, today, rules)
     return Assessment(scores, stages, grades, orders, use_points)
 
 
-def _grades(conn: Connection, at: datetime, ids: Sequence[str], settings: GradeSettings,
-            levels: Sequence[Level], orders: dict[str, OrderStats], points: dict[str, int],
-            type_window: int) -> dict[str, Grading]:
+def _stages(facts: list[StageFacts], today: date, rules: StageRules) -> dict[str, StageResult]:
+    """Members with the same numbers share one result: most members share one of a few."""
+    shared: dict[tuple, StageResult] = {}
+    out: dict[str, StageResult] = {}
+    for f in facts:
+        key = (f.in_group, f.left_all, f.first_seen, f.last_active, f.active_recent, f.active_previous,
+               f.active_before, f.orders, f.first_order)
+        result = shared.get(key)
+        if result is None:
+            result = shared[key] = lifecycle.stage_of(f, today, rules)
+        out[f.member] = result
+    return out
+
+
+def _types(member_rows: Sequence[Any], activity: dict[str, _Activity], at: datetime,
+           type_window: int) -> dict[str, Typing]:
+    """Community-wide member types (what `type_members` gives for all rooms), from the same
+    read of the daily counters."""
+    now = int(at.timestamp())
+    recent = now - (NEW_DAYS + 1) * 86400  # only a recent first appearance can make a member new
+    none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
+    activities = []
+    for m, _, first in member_rows:
+        if first > now:
+            continue
+        a = activity.get(m, none)
+        joined = datetime.fromtimestamp(first, at.tzinfo).date() if first >= recent else None
+        activities.append(TypeActivity(m, a.login_days, a.speaking, joined))
+    return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS)
+
+
+@dataclass(frozen=True)
+class _GradeReads:
+    tags: dict[str, set[str]]
+    referrals: dict[str, int]
+    pinned: dict[str, tuple[str, str]]
+
+
+def _grade_facts(conn: Connection, at: datetime, settings: GradeSettings) -> _GradeReads:
     kinds = {c.kind for c in settings.criteria}
-    today = at.date()
-    tags = _tags(conn, settings.tags(), int(at.timestamp()))
-    typed = {}
-    if "type" in kinds:
-        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
-    referrals = referral_counts(conn) if "referral" in kinds else {}
-    pinned = pins(conn)
+    return _GradeReads(_tags(conn, settings.tags(), int(at.timestamp())),
+                       referral_counts(conn) if "referral" in kinds else {}, pins(conn))
+
+
+def _grades(ids: Sequence[str], settings: GradeSettings, levels: Sequence[Level],
+            orders: dict[str, OrderStats], points: dict[str, int], typed: dict[str, Typing],
+            reads: _GradeReads, today: date) -> dict[str, Grading]:
+    tags, referrals, pinned = reads.tags, reads.referrals, reads.pinned
     level_of: dict[int, int] = {}
     shared: dict[tuple, Grading] = {}
     out: dict[str, Grading] = {}
