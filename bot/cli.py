@@ -72,10 +72,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
     adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None)
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
-    pipeline.process(adapter.read(), silent=args.silent)
+    refused: list[tuple[str, str]] = []
+    pipeline.process(adapter.read(), silent=args.silent, refused=refused)
     asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
-    if adapter.rejected:
-        print(f"{len(adapter.rejected)} 行被跳过（原因见上）。", file=sys.stderr)
+    for event_id, reason in refused:
+        print(f"{args.events}: 事件 {event_id} 未记录：{reason}", file=sys.stderr)
+    if adapter.rejected or refused:
+        print(f"{len(adapter.rejected) + len(refused)} 行被跳过（原因见上）。", file=sys.stderr)
         return 1
     return 0
 

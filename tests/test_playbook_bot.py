@@ -185,7 +185,9 @@ def test_every_stage_on_purpose_with_its_reason(bot: Bot):
     for m, (stage, reason) in STAGES.items():
         assert rows[m]["stage"] == stage and reason in rows[m]["stage_reason"], (m, rows[m]["stage_reason"])
     room = report(bot, ROOM)
-    assert room["mature"]["stage"] == "成熟" and "left" not in room
+    assert "left" not in room and "potential" not in room  # not (or never) in the room
+    for m in STAGES.keys() - {"left", "potential"}:  # a stage is the member's own, in any scope
+        assert (room[m]["stage"], room[m]["stage_reason"]) == (rows[m]["stage"], rows[m]["stage_reason"])
     out = texts(bot.say(ADMIN, "/stages", room=None, ts=AT.isoformat()))
     assert "流失：2 人" in out and "潜在：" in out
     assert "· declining：" in texts(bot.say(ADMIN, "/who 衰退", ts=AT.isoformat()))
@@ -245,6 +247,8 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     order(bot, "c", 10, "2026-11-05T10:00:00+08:00")  # C
     rows = report(bot)
     assert {m: rows[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
+    room = report(bot, ROOM)
+    assert {m: room[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     assert rows["a"]["grade_reason"] == "满足 4 项：有标签「意向」、核心成员、90 天内有订单、推荐 ≥ 1 人，A 级"
     assert "未满足任何评级条件" in rows["d"]["grade_reason"]
     assert "已把 pinned 设为 A 级（老客户）" in texts(bot.say(ADMIN, "/grade pinned A 老客户", ts=AT.isoformat()))
