@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.features.member_types.service import NEW_DAYS
+from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
 from bot.store.db import read_in_background
 from bot.store.models import DailyActivity, GradePin, Membership, MemberTag, PointsEntry, TagRule, table_of
@@ -75,7 +75,7 @@ class _Activity:
 
 
 def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
-              background: bool) -> Callable[[], dict[str, _Activity]]:
+              background: bool, room: str | None = None) -> Callable[[], dict[str, _Activity]]:
     """Per member activity figures, read in the background (see `read_in_background`) when
     allowed; returns a function that waits for them."""
     d = table_of(DailyActivity).c
@@ -103,6 +103,9 @@ def _activity(conn: Connection, today: date, settings: RfmSettings, rules: Stage
         func.count(func.distinct(case((d.day >= type_from, d.day)))),
         func.sum(case((d.day >= type_from, d.counted), else_=0)),
     ).where(d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day <= today).group_by(d.member)
+    if room is not None:  # a room's members only, each read through the primary key
+        m = table_of(Membership).c
+        q = q.where(d.member.in_(select(m.member).where(m.room == room, m.active)))
     if background:
         rows = read_in_background(conn, q)
     else:
@@ -182,7 +185,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     tz = at.tzinfo
     ids = list(members) if members is not None else population(conn, at, room)
     window_from = today - timedelta(days=settings.window_days - 1)
-    pending = _activity(conn, today, settings, rules, type_window, background)
+    pending = _activity(conn, today, settings, rules, type_window, background, room)
     orders = order_stats(conn, window_from, today)
     use_points = not has_orders(conn)
     earned = _points_earned(conn, window_from, today) if use_points else {}
@@ -192,7 +195,11 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     needs_type = any(c.kind == "type" for c in playbook.grades.criteria)
     grade_facts = _grade_facts(conn, at, playbook.grades)
     activity = pending()
-    typed = _types(member_rows, activity, at, type_window) if needs_type else {}
+    typed: dict[str, Typing] = {}
+    if needs_type and room is None:
+        typed = _types(member_rows, activity, at, type_window)
+    elif needs_type:  # types are community-wide: a room's read of the counters does not give them
+        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
     grades = _grades(ids, playbook.grades, levels, orders, points, typed, grade_facts, today)
 
     none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
