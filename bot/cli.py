@@ -97,7 +97,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，共 {len(rows)} 位成员")
         for r in rows:
-            print(f"{r['name'] or r['id']}\t发言 {r['messages']}\t登录 {r['login_days']} 天")
+            print(f"{r['name'] or r['id']}\t发言 {r['messages']}\t登录 {r['login_days']} 天"
+                  f"\t{r['segment']}\t{r['stage']}\t{r['grade']} 级")
     return 0
 
 
