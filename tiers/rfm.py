@@ -136,7 +136,8 @@ class RfmScore:
 
     def explain(self) -> str:
         """Short Chinese reason: the three numbers with their scores and sides."""
-        recent = "从无活跃记录" if self.recency_days is None else f"{self.recency_days} 天前活跃"
+        recent = ("从无活跃记录" if self.recency_days is None else "今天活跃" if self.recency_days == 0
+                  else f"{self.recency_days} 天前活跃")
         money = f"{_number(self.monetary)} 积分" if self.monetary_is_points else f"消费 {_number(self.monetary)} 元"
         return (f"{self.label}：R{self.r}（{recent}，{_hl(self.r_high)}）· "
                 f"F{self.f}（{self.frequency}，{_hl(self.f_high)}）· "
