@@ -3,9 +3,13 @@ through the real pipeline, the report and the chat commands."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bot.core.events import EventError, parse_event
 from bot.core.feature import report_fields
@@ -113,6 +117,32 @@ def test_every_segment_on_purpose_with_its_numbers(bot: Bot):
     assert rows["value"]["rfm"]["recency_days"] == 0 and rows["value"]["rfm"]["frequency"] == 20
     assert rows["keep"]["segment_strategy"].startswith("贡献高、来得勤")
     assert all({"rfm", "segment", "stage", "stage_reason", "grade", "grade_reason"} <= set(r) for r in rows.values())
+
+
+@pytest.fixture
+def pg_bot(pg_url, tmp_path) -> Iterator[Bot]:
+    schema = f"qunguan_playbook_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    bot = Bot(tmp_path, database_url=url)
+    try:
+        yield bot
+    finally:
+        bot.engine.dispose()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+        admin.dispose()
+
+
+def test_segments_and_stages_on_postgresql(pg_bot: Bot):
+    segment_community(pg_bot)
+    rows = report(pg_bot)
+    assert {m: rows[m]["segment"] for m in SEGMENTS} == SEGMENTS
+    assert rows["value"]["stage"] == "成长" and rows["retain"]["stage"] == "流失"
+    assert rows["value"]["orders"] == {"window_days": 90, "count": 1, "amount": 300.0, "total": 1}
 
 
 def test_segments_in_a_room_rank_its_members_against_each_other(bot: Bot):
