@@ -311,3 +311,15 @@ def test_benefits_in_me_and_in_the_level_up(graded: Bot):
     assert "恭喜升到 Lv3「茁壮」！解锁权益：「新手礼包」、「每月一次 1 对 1 答疑」、「专属资料包」" in out
     me = texts(bot.say("m", "我的等级", ts="2026-11-02T11:00:00+08:00"))
     assert "你的权益：新手礼包、每月一次 1 对 1 答疑、专属资料包" in me
+
+
+def test_recency_is_looked_for_beyond_the_longest_window(bot: Bot):
+    bot.join("old", ts="2026-03-01T10:00:00+08:00")
+    speak_on(bot, "old", ["2026-05-04T20:00:00+08:00"])  # 200 days before AT
+    bot.join("fresh", ts="2026-03-01T10:00:00+08:00")
+    speak_on(bot, "fresh", ["2026-11-19T20:00:00+08:00"])
+    bot.visit("old", ts="2026-04-01T10:00:00+08:00")
+    rows = report(bot)
+    assert rows["old"]["rfm"]["recency_days"] == 200 and rows["old"]["rfm"]["frequency"] == 0
+    assert rows["old"]["stage"] == "流失" and rows["old"]["stage_reason"] == "已 200 天没有活跃（≥30 天）"
+    assert rows["fresh"]["rfm"]["recency_days"] == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -77,13 +77,17 @@ class _Activity:
 def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
               background: bool, room: str | None = None) -> Callable[[], dict[str, _Activity]]:
     """Per member activity figures, read in the background (see `read_in_background`) when
-    allowed; returns a function that waits for them."""
+    allowed; returns a function that waits for them.
+
+    The counts need the days of the longest window only; the last active days are looked
+    for further back (RECENCY_LOOKBACK) by a second, cheaper read without counts."""
     d = table_of(DailyActivity).c
     window_from = today - timedelta(days=settings.window_days - 1)
     recent_from = today - timedelta(days=rules.recent_days - 1)
     previous_from = recent_from - timedelta(days=rules.recent_days)
     before_from = recent_from - timedelta(days=rules.decline_base_days)
     type_from = today - timedelta(days=type_window - 1)
+    span_from = min(window_from, previous_from, before_from, type_from)
     counts = []
     if "message" in settings.recency_from:
         counts.append(d.counted > 0)
@@ -102,17 +106,15 @@ def _activity(conn: Connection, today: date, settings: RfmSettings, rules: Stage
         func.count(func.distinct(case(((d.day >= before_from) & (d.day < recent_from), d.day)))),
         func.count(func.distinct(case((d.day >= type_from, d.day)))),
         func.sum(case((d.day >= type_from, d.counted), else_=0)),
-    ).where(d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day <= today).group_by(d.member)
+    ).where(d.day >= span_from, d.day <= today).group_by(d.member)
+    older = select(d.member, counting, func.max(d.day)).where(
+        d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day < span_from).group_by(d.member)
     if room is not None:  # a room's members only, each read through the primary key
         m = table_of(Membership).c
-        q = q.where(d.member.in_(select(m.member).where(m.room == room, m.active)))
-    if background:
-        rows = read_in_background(conn, q)
-    else:
-        fetched = conn.execute(q).all()
-
-        def rows() -> Sequence[Any]:
-            return fetched
+        in_room = d.member.in_(select(m.member).where(m.room == room, m.active))
+        q, older = q.where(in_room), older.where(in_room)
+    read = _reader(conn, background)
+    rows, older_rows = read(q), read(older)
 
     def collect() -> dict[str, _Activity]:
         dates: dict[object, date | None] = {None: None}
@@ -123,9 +125,24 @@ def _activity(conn: Connection, today: date, settings: RfmSettings, rules: Stage
             if last not in dates:
                 dates[last] = _as_date(last)
             out[m] = _Activity(dates[last_c], dates[last], w, r, p, b, login, speaking or 0)
+        for m, last_c, last in older_rows():
+            a = out.get(m)
+            if a is None:
+                out[m] = _Activity(_as_date(last_c), _as_date(last), 0, 0, 0, 0, 0, 0)
+            elif a.last_counting is None and last_c is not None:
+                out[m] = replace(a, last_counting=_as_date(last_c))
         return out
 
     return collect
+
+
+def _reader(conn: Connection, background: bool) -> Callable[[Any], Callable[[], Sequence[Any]]]:
+    def read(query: Any) -> Callable[[], Sequence[Any]]:
+        if background:
+            return read_in_background(conn, query)
+        fetched = conn.execute(query).all()
+        return lambda: fetched
+    return read
 
 
 def _any(conditions: list):
@@ -204,52 +221,40 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
 
     none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
     no_orders = OrderStats()
+    by_orders = "order" in settings.recency_from
+    by_days = settings.frequency == "days"
     inputs: list[RfmInput] = []
-    stage_facts: list[StageFacts] = []
+    stages: dict[str, StageResult] = {}
+    # Members with the same numbers share one stage: most members share one of a few.
+    shared: dict[tuple, StageResult] = {}
     first_dates: dict[int, date] = {}
     for m in ids:
         a = activity.get(m, none)
         o = orders.get(m, no_orders)
         last_counting = a.last_counting
-        if "order" in settings.recency_from and o.last_order is not None and (
-                last_counting is None or o.last_order > last_counting):
+        if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
             last_counting = o.last_order
-        frequency = a.window_days if settings.frequency == "days" else o.window_orders
         monetary = float(earned.get(m, 0)) if use_points else o.window_amount
         inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
-                               frequency, monetary))
+                               a.window_days if by_days else o.window_orders, monetary))
         ms = memberships.get(m)
         first_seen = None
         if ms is not None:
-            first = ms[0]
-            first_seen = first_dates.get(first)
+            first_seen = first_dates.get(ms[0])
             if first_seen is None:
-                first_seen = first_dates[first] = datetime.fromtimestamp(first, tz).date()
+                first_seen = first_dates[ms[0]] = datetime.fromtimestamp(ms[0], tz).date()
         last_any = a.last_any
         if o.last_order is not None and (last_any is None or o.last_order > last_any):
             last_any = o.last_order
-        stage_facts.append(StageFacts(
-            m, in_group=ms is not None, left_all=ms is not None and not ms[1], first_seen=first_seen,
-            last_active=last_any, active_recent=a.recent, active_previous=a.previous,
-            active_before=a.before, orders=o.orders, first_order=o.first_order))
+        key = (ms is not None, ms is not None and not ms[1], first_seen, last_any, a.recent, a.previous,
+               a.before, o.orders, o.first_order)
+        stage = shared.get(key)
+        if stage is None:
+            stage = shared[key] = lifecycle.stage_of(StageFacts(m, *key), today, rules)
+        stages[m] = stage
 
     scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
-    stages = _stages(stage_facts, today, rules)
     return Assessment(scores, stages, grades, orders, use_points)
-
-
-def _stages(facts: list[StageFacts], today: date, rules: StageRules) -> dict[str, StageResult]:
-    """Members with the same numbers share one result: most members share one of a few."""
-    shared: dict[tuple, StageResult] = {}
-    out: dict[str, StageResult] = {}
-    for f in facts:
-        key = (f.in_group, f.left_all, f.first_seen, f.last_active, f.active_recent, f.active_previous,
-               f.active_before, f.orders, f.first_order)
-        result = shared.get(key)
-        if result is None:
-            result = shared[key] = lifecycle.stage_of(f, today, rules)
-        out[f.member] = result
-    return out
 
 
 def _types(member_rows: Sequence[Any], activity: dict[str, _Activity], at: datetime,
