@@ -104,12 +104,19 @@ def build_0_1_0(url: str) -> None:
     engine.dispose()
 
 
+_WIDTHS: dict[str, int] = {}
+
+
 def rows(url: str) -> dict[str, list[tuple]]:
-    """Every row of every 0.1.0 table, in a stable order."""
+    """Every row of every 0.1.0 table, in a stable order (0.1.0's columns: later releases add
+    columns at the end)."""
     engine = create_engine(url)
     with engine.connect() as conn:
-        out = {t: sorted(tuple(map(str, r)) for r in conn.execute(text(f'SELECT * FROM "{t}"')))
-               for t in sorted(migrate.TABLES_0_1_0)}
+        out = {}
+        for t in sorted(migrate.TABLES_0_1_0):
+            result = conn.execute(text(f'SELECT * FROM "{t}"'))
+            width = _WIDTHS.setdefault(t, len(result.keys()))
+            out[t] = sorted(tuple(map(str, r))[:width] for r in result)
     engine.dispose()
     return out
 

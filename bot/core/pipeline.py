@@ -22,14 +22,26 @@ from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
 from bot.core.events import Event, Join, Leave, Message, Order, Visit
+from bot.core.outbox import worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
-from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room, table_of
+from bot.store.models import (
+    NO_ROOM,
+    DailyActivity,
+    EventLog,
+    Member,
+    Membership,
+    Outbox,
+    Room,
+    WriterEpoch,
+    table_of,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 _INSERT_EVENT = table_of(EventLog).insert()
+_EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 
 
@@ -79,6 +91,9 @@ class Batch:
     silent: bool
     known: Known = field(default_factory=Known)
     bot_ids: frozenset[str] = frozenset()  # the bot's own accounts: never ranked or listed
+    # False for events pushed through the event API: a message there is never a chat command,
+    # whoever it claims to be from (commands arrive only through a chat adapter).
+    commands: bool = True
     session: Session = field(init=False)
     replies: list[Outgoing] = field(default_factory=list)
     # Events a hook refused against the store (a refund of an unknown order): (id, reason).
@@ -230,6 +245,8 @@ class Pipeline:
         self.known = Known()
         # Hooks keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()
+        self.origin = worker_id()  # marks the outbox rows this process queues
+        self._epoch: int | None = None  # the writer epoch this process last committed
 
     def process(self, events: Iterable[Event], *, silent: bool = False,
                 refused: list[tuple[str, str]] | None = None) -> list[Outgoing]:
@@ -251,14 +268,16 @@ class Pipeline:
         return self.ingest(events, silent=silent, bot_ids=bot_ids)[1]
 
     def ingest(self, events: Sequence[Event], *, silent: bool = False,
-               bot_ids: frozenset[str] = frozenset(),
+               bot_ids: frozenset[str] = frozenset(), commands: bool = True,
                refused: list[tuple[str, str]] | None = None) -> tuple[int, list[Outgoing]]:
         """One batch in one transaction; returns how many events were new and stored, and the
-        replies. `bot_ids` are the accounts the bot itself speaks as (known once logged in).
-        Events a hook refused are not stored: they are logged and added to `refused`."""
+        replies. `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
+        `commands` False (the event API) no message is taken as a chat command. Events a hook
+        refused are not stored: they are logged and added to `refused`."""
         with self._lock, self.engine.begin() as conn:
-            batch = Batch(conn, self.settings, silent, self.known, bot_ids)
+            batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:
+                self._take_turn(conn)
                 fresh = self._fresh(conn, events)
                 for f in self.hooks:
                     f.start_batch(batch, fresh)
@@ -266,11 +285,12 @@ class Pipeline:
                     self._one(batch, event)
                 batch.flush()
                 if batch.replies:
-                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
+                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
                 batch.session.close()
                 stored = len(fresh) - len(batch.refused)
             except BaseException:
                 batch.session.close()
+                self._epoch = None
                 self.known.clear()
                 for f in self.hooks:
                     f.reset()
@@ -280,6 +300,20 @@ class Pipeline:
         if refused is not None:
             refused += batch.refused
         return stored, batch.replies
+
+    def _take_turn(self, conn: Connection) -> None:
+        """Bump the store's writer epoch first thing in the batch. The bump write-locks its row
+        until commit, so batches of several processes on one store run one after another; and
+        when the epoch moved since this process's last batch, another writer was here, so what
+        the hooks keep in memory (last counted times, today's counts, names) is forgotten and
+        read back from the store."""
+        upsert(conn, _EPOCH, [{"name": "ingest", "n": 1}], ["name"], add=["n"])
+        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar_one()
+        if self._epoch is None or n - 1 != self._epoch:
+            self.known.clear()
+            for f in self.hooks:
+                f.reset()
+        self._epoch = n
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
@@ -360,13 +394,14 @@ class Pipeline:
             f.on_event(batch, event)
 
 
-def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) -> None:
+def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
+            origin: str | None = None) -> None:
     """Put replies in the outbox, in the same transaction as the events that caused them."""
     now = epoch(ts) if ts else 0
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0}
+         "attempts": 0, "next_at": 0, "origin": origin}
         for r in replies
     ])
 

@@ -42,7 +42,7 @@ async def test_member_list_filters_by_grade_segment_and_stage(client, community)
     assert (await client.get("/members?stage=衰退期x")).status == 400
     html = text_of(await (await client.get("/members?stage=new")).text())
     assert "新人小王" in html
-    api = await client.get("/api/members?grade=A", headers=auth())
+    api = await client.get("/api/members?grade=A")  # the logged-in session
     data = await api.json()
     assert [m["id"] for m in data["members"]] == ["wxid_dave"] and data["members"][0]["grade_reason"].endswith("老学员")
 
