@@ -72,6 +72,7 @@ def active_rules(conn: Connection) -> dict[int, Rule]:
                         .order_by(col(TagRule.id))).all()
     out: dict[int, Rule] = {}
     for rule_id, args in rows:
+        assert rule_id is not None, "a stored rule has an id"
         try:
             out[rule_id] = parse_rule_text(" ".join(json.loads(args)), rule_id=rule_id)
         except (UsageError, ValueError) as exc:
