@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from bot.adapters.memory import MemoryAdapter
+from bot.cli import main
 from bot.core import outbox
 from bot.core.events import parse_event
 from bot.core.outbox import LEASE, OutboxSender, expire_claims
@@ -103,7 +104,13 @@ async def test_a_claim_left_by_a_killed_process_becomes_unknown_at_once(tmp_path
     assert app.adapter.sent == []
 
 
-async def test_failed_rows_stay_until_a_person_resends_or_drops_them(tmp_path):
+def outbox_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(["outbox", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+async def test_failed_rows_stay_until_a_person_resends_or_drops_them(tmp_path, capsys):
     adapter = MemoryAdapter(fail_sends=100)
     app = App(settings(tmp_path), adapter)
     queue_help(app, 2)
@@ -116,19 +123,19 @@ async def test_failed_rows_stay_until_a_person_resends_or_drops_them(tmp_path):
     await sender.drain()
     assert statuses(app) == ["failed", "failed"]  # nothing dropped by itself
 
-    res = run("outbox", "--db", str(tmp_path / "q.db"))
-    assert res.returncode == 0, res.stderr
-    assert "发送失败 2" in res.stdout and "#1\t发送失败" in res.stdout and "simulated" in res.stdout
-    assert run("outbox", "--db", str(tmp_path / "q.db"), "--resend", "1").returncode == 0
-    assert run("outbox", "--db", str(tmp_path / "q.db"), "--drop", "2").returncode == 0
-    again = run("outbox", "--db", str(tmp_path / "q.db"), "--drop", "2")
-    assert again.returncode == 2 and "没有待处理的消息 #2" in again.stderr
+    db = str(tmp_path / "q.db")
+    code, out, err = outbox_cli(capsys, "--db", db)
+    assert code == 0, err
+    assert "发送失败 2" in out and "#1\t发送失败" in out and "simulated" in out
+    assert outbox_cli(capsys, "--db", db, "--resend", "1")[0] == 0
+    assert outbox_cli(capsys, "--db", db, "--drop", "2")[0] == 0
+    code, _, err = outbox_cli(capsys, "--db", db, "--drop", "2")
+    assert code == 2 and "没有待处理的消息 #2" in err
     assert statuses(app) == ["pending", "dropped"]
     adapter.fail_sends = 0
     assert await sender.drain() == 1
     assert statuses(app) == ["sent", "dropped"]
-    listed = run("outbox", "--db", str(tmp_path / "q.db"), "--status", "unknown")
-    assert "没有需要处理的消息" in listed.stdout
+    assert "没有需要处理的消息" in outbox_cli(capsys, "--db", db, "--status", "unknown")[1]
 
 
 def test_a_silent_replay_leaves_other_processes_rows_alone(tmp_path):

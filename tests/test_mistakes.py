@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.adapters.memory import MemoryAdapter
+from bot.cli import main
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook
 from bot.core.settings import Settings
@@ -33,13 +34,13 @@ from tests.test_cli import QUNGUAN, run, write
     ('[[tag_groups]]\nname = "阶段"\nexclusive = "yes"', "tag_groups[1].exclusive", "true 或 false"),
     ("levels = ", "不是合法的 TOML", ""),
 ])
-def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, toml, key, expected):
+def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, capsys, toml, key, expected):
     config = tmp_path / "bad.toml"
     config.write_text(toml, encoding="utf-8")
-    res = run("report", "--db", str(tmp_path / "q.db"), "--config", str(config))
-    assert res.returncode == 2, res.stderr
-    assert "Traceback" not in res.stderr
-    assert str(config) in res.stderr and key in res.stderr and expected in res.stderr, res.stderr
+    assert main(["report", "--db", str(tmp_path / "q.db"), "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert str(config) in err and key in err and expected in err, err
 
 
 def test_a_bad_setting_in_the_environment_says_which(tmp_path):

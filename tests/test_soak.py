@@ -16,7 +16,7 @@ def script(name: str, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_a_replay_killed_ten_times_matches_a_clean_one(tmp_path):
-    res = script("soak_crash.py", "--events", "5000", "--kills", "10", "--seed", "3", "--dir", str(tmp_path))
+    res = script("soak_crash.py", "--events", "3000", "--kills", "10", "--seed", "3", "--dir", str(tmp_path))
     assert res.returncode == 0, res.stdout + res.stderr
     assert "kills: 10 in" in res.stdout
     assert "— total 0" in res.stdout and "report tag rows 0" in res.stdout
@@ -24,7 +24,7 @@ def test_a_replay_killed_ten_times_matches_a_clean_one(tmp_path):
 
 
 def test_two_replays_on_one_store_match_one(tmp_path, pg_url):
-    res = script("soak_writers.py", "--events", "3000", "--seed", "4", "--dir", str(tmp_path), "--pg", pg_url)
+    res = script("soak_writers.py", "--events", "1500", "--seed", "4", "--dir", str(tmp_path), "--pg", pg_url)
     assert res.returncode == 0, res.stdout + res.stderr
     for store in ("sqlite", "postgresql"):
         assert f"{store}: mismatches:" in res.stdout and "— total 0" in res.stdout
