@@ -11,8 +11,10 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.core.events import parse_event
+from bot.core.feature import report_fields
+from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.wiring import build
+from bot.wiring import FEATURES, build
 
 T0 = datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 09:00 in Shanghai
 
@@ -115,3 +117,22 @@ def test_a_writer_restarted_after_every_batch_gives_the_numbers_of_one(store, ba
         pipeline.process(chunk)
         pipeline.engine.dispose()
     assert snapshot(build(restarted)[0].engine, ledger_rows=True) == snapshot(single.engine, ledger_rows=True)
+
+
+def test_a_members_tags_come_in_one_order_whatever_the_store(store):
+    """Two tags given at the same moment: the report lists them by name on every store, not in
+    the order the rows happen to lie (which on PostgreSQL changes when a row is rewritten, as
+    another writer's update does: the soak on PostgreSQL found 12 members listed differently)."""
+    url = store("order")
+    pipeline, deps = build(Settings(database_url=url, admins="wxid_admin"))
+    pipeline.process([parse_event(e) for e in stream()[:3]])
+    with deps.engine.begin() as conn:
+        for tag in ("甲", "乙"):  # stored out of name order
+            conn.execute(text("INSERT INTO membertag (member, tag, source, at, since, lead) "
+                              "VALUES ('wxid_a', :t, 'manual', 1, 1, false)"), {"t": tag})
+        conn.execute(text("UPDATE membertag SET \"by\" = 'wxid_admin' WHERE tag = '乙'"))
+    with deps.engine.connect() as conn:
+        scope = resolve_scope(conn, deps.settings, None, None, None)
+        rows = member_rows(conn, scope, report_fields(FEATURES, deps))
+    tags = next(r for r in rows if r["id"] == "wxid_a")["tags"]
+    assert [t["name"] for t in tags] == sorted(["甲", "乙"])

@@ -24,7 +24,8 @@ def tag_fields(deps: Deps) -> ReportExtra:
         out: dict[str, dict] = {m: {"tags": []} for m in ids}
         for i in range(0, len(ids), 900):
             q = select(MemberTag).where(col(MemberTag.member).in_(ids[i : i + 900]), held_now(at))
-            for r in conn.execute(q.order_by(col(MemberTag.since))):
+            # Ties broken by name: PostgreSQL returns equal `since`s in no fixed order.
+            for r in conn.execute(q.order_by(col(MemberTag.since), col(MemberTag.tag))):
                 row = MemberTag.model_validate(r._mapping)
                 out[row.member]["tags"].append(
                     {"name": row.tag, "reason": format_reason(provenance_of(row, tz, rules)),
