@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine
@@ -27,6 +28,7 @@ from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
 from bot.store.db import open_engine
@@ -38,7 +40,8 @@ log = logging.getLogger(__name__)
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, HELP)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, ROSTERS, HELP)
+TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
@@ -90,20 +93,48 @@ class App:
             log.exception("processing event %s failed", event.id)
             return
         if replies:
-            if self.adapter.paced:
-                self.sender.wake.set()
-            else:
-                await self.sender.drain()
+            await self._deliver()
+
+    async def _deliver(self) -> None:
+        if self.adapter.paced:
+            self.sender.wake.set()
+        else:
+            await self.sender.drain()
+
+    async def tick(self, now: datetime | None = None) -> None:
+        """Let time act once (at `now`, else the wall clock): due welcomes and summaries."""
+        try:
+            replies = await asyncio.to_thread(
+                self.pipeline.tick, now or datetime.now(self.settings.tz), bot_ids=self.bot_ids())
+        except Exception:
+            log.exception("tick failed")
+            return
+        if replies:
+            await self._deliver()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            await self.tick()
 
     def schedule(self) -> AsyncIOScheduler:
         """Start every feature's daily jobs (inside the event loop)."""
+        loop = asyncio.get_running_loop()
+        request = getattr(self.adapter, "request_rosters", None)
+
+        def refresh_rosters() -> None:  # called from a job's worker thread
+            if request is not None:
+                loop.call_soon_threadsafe(request)
+
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
-                               bot_ids=self.bot_ids, wake=self.sender.wake.set)
+                               bot_ids=self.bot_ids, wake=self.sender.wake.set,
+                               refresh_rosters=refresh_rosters)
 
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too,
         with `web`, serve the console and the event API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
+        ticker = asyncio.create_task(self._tick_forever())
         scheduler = runner = None
         if schedule:
             scheduler = self.schedule()
@@ -119,6 +150,8 @@ class App:
                 await runner.cleanup()
             if scheduler:
                 scheduler.shutdown(wait=False)
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)

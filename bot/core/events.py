@@ -1,4 +1,4 @@
-"""The four canonical events (message, join, leave, visit) and their JSON form."""
+"""The canonical events (message, join, leave, visit, roster) and their JSON form."""
 
 from __future__ import annotations
 
@@ -60,9 +60,28 @@ class Visit:
     source: str | None = None
 
 
-Event = Message | Join | Leave | Visit
+@dataclass(frozen=True, slots=True)
+class RosterMember:
+    id: str
+    name: str | None = None
+    room_alias: str | None = None  # the member's group nickname (群昵称)
 
-_TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit}
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """At `ts` these are the room's members (the whole list, not a change)."""
+
+    id: str
+    ts: datetime
+    room: str
+    members: tuple[RosterMember, ...]
+    room_name: str | None = None
+
+
+Event = Message | Join | Leave | Visit | Roster
+
+_TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
+                           "roster": Roster}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -71,7 +90,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list
+    kind: str = "str"  # str | ts | list | members
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -107,7 +126,16 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("member", limit=MAX_ID),
         _Field("source", required=False, limit=50),
     ),
+    "roster": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("room", limit=MAX_ID),
+        _Field("members", kind="members"),
+        _Field("room_name", required=False),
+    ),
 }
+
+MAX_ROSTER = 10_000  # WeChat groups hold at most 500; a longer list is a mistake upstream
 
 # Epoch seconds outside 2000..2100 are almost surely milliseconds or garbage.
 _EPOCH_MIN, _EPOCH_MAX = 946_684_800, 4_102_444_800
@@ -138,7 +166,7 @@ def parse_event(raw: Any) -> Event:
         raise EventError("事件应为 JSON 对象")
     etype = raw.get("type")
     if etype not in _FIELDS:
-        raise EventError(f"未知的事件类型 {etype!r}，应为 message、join、leave 或 visit")
+        raise EventError(f"未知的事件类型 {etype!r}，应为 {'、'.join(_FIELDS)} 之一")
     values: dict[str, Any] = {}
     for f in _FIELDS[etype]:
         value = raw.get(f.name)
@@ -152,6 +180,8 @@ def parse_event(raw: Any) -> Event:
             if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
                 raise EventError(f"字段 {f.name} 应为字符串列表")
             values[f.name] = tuple(value[:50])
+        elif f.kind == "members":
+            values[f.name] = _roster_members(value)
         else:
             if not isinstance(value, str):
                 raise EventError(f"字段 {f.name} 应为字符串")
@@ -161,6 +191,39 @@ def parse_event(raw: Any) -> Event:
                 raise EventError(f"字段 {f.name} 不能为空")
             values[f.name] = value
     return _TYPES[etype](**values)
+
+
+def _roster_members(value: Any) -> tuple[RosterMember, ...]:
+    """A roster's member list: objects with an id and optional name and group alias. An id
+    listed twice is one member (its last non-empty name and alias win); an empty list is
+    refused, since a room always holds at least the bot and a missing list must never read
+    as "everyone left"."""
+    if not isinstance(value, list):
+        raise EventError("字段 members 应为成员列表，例如 [{\"id\": \"wxid_a\", \"name\": \"Alice\"}]")
+    if not value:
+        raise EventError("roster 的 members 不能为空（群里至少有机器人自己；有人退群请发 leave 事件）")
+    if len(value) > MAX_ROSTER:
+        raise EventError(f"roster 成员太多（{len(value)} 人，上限 {MAX_ROSTER}）")
+    found: dict[str, RosterMember] = {}
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise EventError(f"members 第 {i} 项应为对象，例如 {{\"id\": \"wxid_a\"}}")
+        mid = item.get("id")
+        if not isinstance(mid, str) or not mid.strip():
+            raise EventError(f"members 第 {i} 项缺少 id")
+        if len(mid) > MAX_ID:
+            raise EventError(f"members 第 {i} 项的 id 太长（{len(mid)} 字，上限 {MAX_ID}）")
+        texts: dict[str, str | None] = {}
+        for key in ("name", "room_alias"):
+            v = item.get(key)
+            if v is not None and not isinstance(v, str):
+                raise EventError(f"members 第 {i} 项的 {key} 应为字符串")
+            texts[key] = v[:MAX_NAME] if v else None
+        before = found.get(mid)
+        found[mid] = RosterMember(
+            mid, texts["name"] or (before.name if before else None),
+            texts["room_alias"] or (before.room_alias if before else None))
+    return tuple(found.values())
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -173,6 +236,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         if isinstance(value, datetime):
             value = value.isoformat()
         elif isinstance(value, tuple):
-            value = list(value)
+            value = [{k: getattr(v, k) for k in v.__dataclass_fields__ if getattr(v, k) is not None}
+                     if isinstance(v, RosterMember) else v for v in value]
         out[name] = value
     return out

@@ -18,6 +18,15 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 
+# Reply priority: answers to a member's message (a command, a check-in, a 1:1 question) go
+# before bulk and scheduled messages (follow-up lists, level-up notes, summaries, welcomes),
+# so a 1:1 `/me` never waits behind a room's queue. Rows are sent by (priority, id).
+REPLY, BULK = 0, 1
+
+
+def priority_of(out: Outgoing) -> int:
+    return REPLY if out.reply_to is not None else BULK
+
 
 class OutboxSender:
     """Sends pending outbox rows in order through an adapter.
@@ -53,7 +62,7 @@ class OutboxSender:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now())
-                .order_by(col(Outbox.id)).limit(200)
+                .order_by(col(Outbox.priority), col(Outbox.id)).limit(200)
             ).all()
         return [Outbox.model_validate(r._mapping) for r in rows]
 
@@ -120,6 +129,10 @@ class OutboxSender:
                                         sent_at=int(self.now()), attempts=row.attempts + 1)
                 sent += 1
                 progressed = True
+                if self.wake.is_set():
+                    # Something was queued meanwhile: fetch again, so a reply goes next.
+                    self.wake.clear()
+                    break
             if not progressed:
                 return sent
 

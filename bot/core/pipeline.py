@@ -9,6 +9,7 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -21,7 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
-from bot.core.events import Event, Join, Leave, Message, Visit
+from bot.core.events import Event, Join, Leave, Message, Roster, Visit, event_to_dict
+from bot.core.outbox import priority_of
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room, table_of
@@ -202,7 +204,12 @@ class Hook:
         """Every message that was not taken as a command, after it was counted."""
 
     def on_event(self, batch: Batch, event: Event) -> None:
-        """Every join, leave and visit, after it was recorded."""
+        """Every join, leave, visit and roster, after it was recorded."""
+
+    def on_tick(self, batch: Batch, now: datetime) -> None:
+        """Time has reached `now`: after every batch (at its last event's time) and, live,
+        every second or so (at the wall clock). For what waits on time: a burst of joins
+        welcomed together, a day's check-in summary at the window's end."""
 
     def reset(self) -> None:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
@@ -252,6 +259,9 @@ class Pipeline:
                     f.start_batch(batch, fresh)
                 for event in fresh:
                     self._one(batch, event)
+                if fresh:
+                    for f in self.hooks:
+                        f.on_tick(batch, max(e.ts for e in fresh))
                 batch.flush()
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
@@ -264,6 +274,25 @@ class Pipeline:
                     f.reset()
                 raise
         return stored, batch.replies
+
+    def tick(self, now: datetime, *, bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
+        """Let the hooks act on time alone (no event): returns the replies queued."""
+        with self._lock, self.engine.begin() as conn:
+            batch = Batch(conn, self.settings, False, self.known, bot_ids)
+            try:
+                for f in self.hooks:
+                    f.on_tick(batch, now)
+                batch.flush()
+                if batch.replies:
+                    enqueue(conn, batch.replies, now)
+                batch.session.close()
+            except BaseException:
+                batch.session.close()
+                self.known.clear()
+                for f in self.hooks:
+                    f.reset()
+                raise
+        return batch.replies
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
@@ -322,6 +351,12 @@ class Pipeline:
                    [{"room": event.room, "member": event.member, "first_at": at,
                      "left_at": at, "active": False}],
                    ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
+        elif isinstance(event, Roster):
+            # The list itself is kept in the log: the rosters feature applies it.
+            row |= {"type": "roster", "member": "", "room": event.room,
+                    "text": json.dumps(event_to_dict(event)["members"], ensure_ascii=False)}
+            batch.log_event(row)
+            batch.see_room(event.room, event.room_name, at)
         elif isinstance(event, Visit):
             row |= {"type": "visit", "member": event.member, "text": event.source}
             batch.log_event(row)
@@ -337,7 +372,7 @@ def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) 
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0}
+         "attempts": 0, "next_at": 0, "priority": priority_of(r)}
         for r in replies
     ])
 
