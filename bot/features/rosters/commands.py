@@ -47,7 +47,7 @@ def welcome(ctx: Ctx, opts: Options) -> str:
             text = _text_after_word(ctx.msg.text)
             if not text:
                 raise UsageError(f"请写出欢迎语，可用 {{name}}（新人昵称）和 {{tasks}}（打卡任务），例如：\n"
-                                 f"/welcome set {DEFAULT_TEXT}")
+                                 f"/welcome set {DEFAULT_TEXT}", show_usage=False)
             s = save_setting(conn, room, by=ctx.msg.sender, at=at, text=text, enabled=True)
             return _show(ctx, s, "已更新。")
         if len(opts.positional) > 1:
