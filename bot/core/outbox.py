@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from sqlalchemy import Engine, func, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.adapters.base import Adapter, Outgoing
@@ -24,8 +25,18 @@ MAX_ATTEMPTS = 8
 REPLY, BULK = 0, 1
 
 
+ROOM_HOURLY_CAP = 40  # messages a paced account sends into one room per hour, at most
+
+
 def priority_of(out: Outgoing) -> int:
     return REPLY if out.reply_to is not None else BULK
+
+
+def room_messages_since(conn: Connection, room: str, since: int) -> int:
+    """The room's messages queued or sent since `since` (epoch), against its hourly cap."""
+    return conn.execute(select(func.count()).where(
+        col(Outbox.room) == room, col(Outbox.created_at) > since,
+        col(Outbox.status).in_(("pending", "sent")))).scalar() or 0
 
 
 class OutboxSender:
@@ -43,7 +54,7 @@ class OutboxSender:
         *,
         min_gap: float = 1.0,
         jitter: float = 0.5,
-        room_hourly_cap: int = 40,
+        room_hourly_cap: int = ROOM_HOURLY_CAP,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:

@@ -171,6 +171,10 @@ class Checkin(SQLModel, table=True):
     ts: int = Field(sa_type=BigInteger)
     made_up: bool = False
     note: str | None = None  # what the member wrote after the trigger word (心得)
+    quiet: bool = False  # answered in the day's summary instead of a reply of its own
+
+    # The day's check-ins of a task in a room: counted for `reply=auto` and the summary.
+    __table_args__ = (Index("ix_checkin_task_day", "task_id", "day", "room"),)
 
 
 class CheckinCards(SQLModel, table=True):
@@ -219,6 +223,9 @@ class Outbox(SQLModel, table=True):
     sent_at: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
     priority: int = 1  # REPLY (0) before BULK (1): see bot.core.outbox
+
+    # A room's messages of the last hour, for its hourly cap.
+    __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
 
 
 class RoomWelcome(SQLModel, table=True):

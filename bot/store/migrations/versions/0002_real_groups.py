@@ -24,12 +24,15 @@ def upgrade() -> None:
         t.add_column(sa.Column("pre_existing", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("checkin") as t:
         t.add_column(sa.Column("note", sa.String(), nullable=True))
+        t.add_column(sa.Column("quiet", sa.Boolean(), nullable=False, server_default=sa.false()))
+    op.create_index("ix_checkin_task_day", "checkin", ["task_id", "day", "room"])
     with op.batch_alter_table("checkintask") as t:
         t.add_column(sa.Column("min_note", sa.Integer(), nullable=True))
         t.add_column(sa.Column("reply", sa.String(length=10), nullable=False, server_default="auto"))
     with op.batch_alter_table("outbox") as t:
         # Rows queued before the upgrade have no way to tell; they go out as bulk.
         t.add_column(sa.Column("priority", sa.Integer(), nullable=False, server_default="1"))
+    op.create_index("ix_outbox_room_created", "outbox", ["room", "created_at"])
     op.create_table(
         "checkinreply",
         sa.Column("task_id", sa.Integer(), nullable=False),
@@ -67,12 +70,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("pendingwelcome", "roomwelcome", "checkinsummary", "checkinreply"):
         op.drop_table(table)
+    op.drop_index("ix_outbox_room_created", "outbox")
     with op.batch_alter_table("outbox") as t:
         t.drop_column("priority")
     with op.batch_alter_table("checkintask") as t:
         t.drop_column("reply")
         t.drop_column("min_note")
+    op.drop_index("ix_checkin_task_day", "checkin")
     with op.batch_alter_table("checkin") as t:
+        t.drop_column("quiet")
         t.drop_column("note")
     with op.batch_alter_table("membership") as t:
         t.drop_column("pre_existing")
