@@ -175,7 +175,10 @@ def task(ctx: Ctx, opts: Options) -> str:
 
 
 COMMANDS = [
-    Command("checkin", ("打卡", "签到"), "打卡 或 签到（/checkin [任务名]）", "今日打卡，攒积分和连续天数", checkin),
+    # No Chinese command words: 打卡 and every task's trigger are read by the check-in hook,
+    # as members write them; what it does not take (「打卡 怎么弄？」) is chat, not a bad command.
+    Command("checkin", (), "打卡 或 签到（/checkin [任务名]），可带心得：打卡 今天读了20页",
+            "今日打卡，攒积分和连续天数", checkin),
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
     Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
             keys=TASK_KEYS),
