@@ -28,17 +28,6 @@ def hits_reached(hit_times: Sequence[datetime], now: datetime, rule: KeywordRule
     return sum(1 for t in hit_times if start < t <= now) >= rule.hits
 
 
-def expired(last_hit: datetime, now: datetime, expire_days: int | None) -> bool:
-    """True when `expire_days` full days (×24h) have passed since the last hit.
-
-    None never expires. The boundary matches `hits_reached`: a hit exactly N×24h old is
-    outside an N-day window, and a tag whose last hit is exactly N×24h old has expired.
-    """
-    if expire_days is None:
-        return False
-    return now - last_hit >= timedelta(days=expire_days)
-
-
 def count_window(today: date, days: int) -> tuple[date, date]:
     """First and last local day (both included) a count rule of `days` days sums over.
 

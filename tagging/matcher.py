@@ -73,6 +73,22 @@ class Tokenizer:
                 # leaves segmentation as it was except around the keywords themselves.
                 self._jieba.total = total
 
+    def fork(self) -> Tokenizer:
+        """A copy with this dictionary as it is now, which later `add_words` on either side
+        do not reach: a rule preview cuts text as its rule would, and leaves no trace here.
+
+        Copies the word table (about 0.5M entries, some 10 ms), not the file: no reload."""
+        twin = Tokenizer()
+        with self._lock:
+            self._jieba.check_initialized()
+            source, target = self._jieba, twin._jieba
+            target.FREQ = dict(source.FREQ)
+            target.total = source.total
+            target.user_word_tag_tab = dict(source.user_word_tag_tab)
+            target.initialized = True
+            twin._added = set(self._added)
+        return twin
+
     @property
     def added(self) -> frozenset[str]:
         """Every word passed to `add_words` so far (including the skipped ones)."""

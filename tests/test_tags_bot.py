@@ -6,9 +6,11 @@ from datetime import datetime
 
 import pytest
 
+from bot import wiring
 from bot.core.scheduler import JobContext
 from bot.features.tags.jobs import daily_tags
 from bot.wiring import report_fields
+from tagging.matcher import Tokenizer
 from tests.harness import ADMIN, Bot, texts
 
 
@@ -220,3 +222,29 @@ def test_config_seeds_rules_once(tmp_path):
     again = Bot(tmp_path, config=cfg)  # a restart: the deleted rule stays deleted
     assert again.scalar("SELECT count(*) FROM tagrule WHERE active") == 0
     assert again.scalar("SELECT exclusive FROM taggroup WHERE name='阶段'") == 1
+
+
+def test_preview_leaves_no_trace_in_the_live_dictionary(tmp_path, monkeypatch):
+    # A dictionary of its own: other tests' rules have added words to the shared one.
+    own = Tokenizer()
+    monkeypatch.setattr(wiring, "get_tokenizer", lambda: own)
+    tagged = Bot(tmp_path)
+    admin(tagged, "/rule add keyword 问价 多少")
+    tokenizer = tagged.deps.tagging.tokenizer
+    with tagged.engine.connect() as conn:
+        live = tagged.deps.tagging.current(conn).matcher
+    before = (tokenizer.lcut("这个多少钱"), tokenizer.lcut("还差多少钱包邮"), tokenizer.added)
+    assert [h.keyword for h in live.match("这个多少钱", None)] == ["多少"]
+
+    tagged.say("a", "还差多少钱包邮", name="Alice", ts="2026-11-20T10:00:00+08:00")
+    reply = admin(tagged, "/rule preview keyword 意向 多少钱", ts="2026-11-20T11:00:00+08:00")
+    assert "1 人会得到「意向」" in reply  # the preview itself sees its new word
+
+    assert (tokenizer.lcut("这个多少钱"), tokenizer.lcut("还差多少钱包邮"), tokenizer.added) == before
+    assert [h.keyword for h in live.match("这个多少钱", None)] == ["多少"]
+    tagged.say("b", "这个多少钱", name="Bob", ts="2026-11-20T12:00:00+08:00")
+    assert tags_of(tagged, "b") == [("问价", "keyword")]
+    # Adding the previewed rule for real still works as it would have without the preview.
+    admin(tagged, "/rule add keyword 意向 多少钱", ts="2026-11-20T13:00:00+08:00")
+    tagged.say("c", "还差多少钱包邮", name="Carol", ts="2026-11-20T14:00:00+08:00")
+    assert tags_of(tagged, "c") == [("意向", "keyword")]

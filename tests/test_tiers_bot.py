@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 from tests.harness import ADMIN, ROOM, Bot, texts
+from tiers import antifarm
 
 
 def checkin_days(bot: Bot, member: str) -> list[str]:
@@ -254,6 +255,29 @@ def test_speaking_cap_holds_across_a_restart_mid_day(tmp_path):
     again.tick(seconds=30)
     again.say("a", "太快了不算")  # the last counted time survived the restart too
     assert again.scalar("SELECT counted FROM dailyactivity WHERE member='a'") == 30
+
+
+@pytest.mark.parametrize("restart_after", [None, 3])
+def test_speaking_points_are_what_tiers_antifarm_says(tmp_path, monkeypatch, restart_after):
+    # 3 points a message under a cap of 20: 3×6, then the 2 left, then nothing.
+    monkeypatch.setattr(antifarm, "SPEAKING_POINTS", 3)
+    bot = Bot(tmp_path)
+    bot.at("2026-11-01T08:00:00+08:00")
+    for i in range(9):
+        if i == restart_after:
+            clock, bot = bot.clock, Bot(tmp_path)  # nothing in memory about today
+            bot.at(clock)
+            bot._ids = itertools.count(100)
+        bot.tick(seconds=61)
+        bot.say("a", "聊聊这本书")
+    expected, earned = [], 0
+    for _ in range(9):
+        expected.append(antifarm.speaking_points(earned))
+        earned += expected[-1]
+    assert expected == [3, 3, 3, 3, 3, 3, 2, 0, 0]
+    assert bot.scalar("SELECT sum(delta) FROM pointsentry WHERE kind='speaking'") == 20
+    assert bot.scalar("SELECT points FROM member WHERE id='a'") == 20
+    assert bot.rows("SELECT delta, reason FROM pointsentry ORDER BY id DESC LIMIT 1") == [(2, "发言 1 条")]
 
 
 def test_english_checkin_forms_and_a_named_task(bot: Bot):

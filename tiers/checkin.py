@@ -232,17 +232,6 @@ def streak_at(days: Collection[date], today: date) -> int:
     return _run_back(days, today - _ONE_DAY)
 
 
-def best_streak(days: Iterable[date]) -> int:
-    """The longest run of consecutive days ever."""
-    best = run = 0
-    previous: date | None = None
-    for day in sorted(set(days)):
-        run = run + 1 if previous is not None and day - previous == _ONE_DAY else 1
-        best = max(best, run)
-        previous = day
-    return best
-
-
 @dataclass(frozen=True, slots=True)
 class CheckinOutcome:
     accepted: bool

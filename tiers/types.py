@@ -201,7 +201,8 @@ def classify_all(
 
     Typing values carry no member, so members with equal numbers share one instance:
     building the frozen values is most of the cost, and a real community has far fewer
-    distinct (login days, speaking) pairs than members.
+    distinct (login days, speaking) pairs than members. Each distinct one is typed by
+    `classify`, so both give the same answer by construction.
     """
     # (today - joined_on).days < new_days  ⇔  joined_on > today - new_days
     new_after = today - timedelta(days=new_days)
@@ -211,9 +212,6 @@ def classify_all(
         thresholds = median_thresholds(
             a for a in activities if a.joined_on is None or a.joined_on <= new_after
         )
-    login_t = thresholds.login_days
-    speaking_t = thresholds.speaking
-    source = thresholds.source
     shared: dict[tuple[bool, int, int], Typing] = {}
     result: dict[str, Typing] = {}
     for a in activities:
@@ -221,14 +219,8 @@ def classify_all(
         key = (is_new, a.login_days, a.speaking)
         typing = shared.get(key)
         if typing is None:
-            if is_new:
-                kind = MemberType.NEW
-            else:
-                high_login = a.login_days >= login_t and a.login_days > 0
-                high_speaking = a.speaking >= speaking_t and a.speaking > 0
-                kind = _BY_HIGHS[high_login, high_speaking]
-            typing = Typing(
-                kind, a.login_days, a.speaking, login_t, speaking_t, window_days, source, new_days
+            typing = classify(
+                a, thresholds, today=today, window_days=window_days, new_days=new_days
             )
             shared[key] = typing
         result[a.member] = typing

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,13 +47,30 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises on an unknown zone name
+        try:
+            _zone(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            # ZoneInfoNotFoundError is a KeyError, which pydantic would not turn into a
+            # ValidationError naming the field.
+            raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
-    @cached_property
+    # Plain properties over caches keyed by the field's value, not cached_property: a
+    # cached value lives in the instance and `model_copy(update=...)` would carry it over.
+    @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
+        return _zone(self.timezone)
 
-    @cached_property
+    @property
     def admin_ids(self) -> frozenset[str]:
-        return frozenset(a.strip() for a in self.admins.split(",") if a.strip())
+        return _admin_ids(self.admins)
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@lru_cache(maxsize=64)
+def _admin_ids(admins: str) -> frozenset[str]:
+    return frozenset(a.strip() for a in admins.split(",") if a.strip())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date
 from operator import itemgetter
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Table, case, create_engine, event
 from sqlalchemy.engine import Connection
@@ -56,7 +57,13 @@ def make_engine(url: str) -> Engine:
 
 
 _UPSERTS: dict[tuple, Any] = {}
-_COMPILED: dict[tuple, tuple | None] = {}
+# Plans per statement object, then per (dialect, row shape). Keyed by the object itself,
+# held weakly: a statement built per call takes its plans with it when it is freed, and a
+# later statement at the same address can never find them (a plan bakes in the
+# statement's literals, e.g. a rule's tag in a WHERE). Statements are immutable, so an
+# object's plan stays right as long as the object lives.
+_Plan = tuple[str, Callable[[Mapping[str, Any]], tuple], dict[str, Any], frozenset[int]]
+_COMPILED: WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], _Plan | None]] = WeakKeyDictionary()
 
 
 def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
@@ -71,10 +78,13 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
         return
     dialect = conn.dialect
     shape = tuple(rows[0])
-    key = (dialect.name, id(stmt), shape)
-    if key not in _COMPILED:
-        _COMPILED[key] = _plan(dialect, stmt, shape)
-    plan = _COMPILED[key]
+    plans = _COMPILED.get(stmt)
+    if plans is None:
+        plans = _COMPILED[stmt] = {}
+    key = (dialect.name, shape)
+    if key not in plans:
+        plans[key] = _plan(dialect, stmt, shape)
+    plan = plans[key]
     if plan is None:
         conn.execute(stmt, list(rows))
         return
@@ -88,7 +98,7 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
     conn.exec_driver_sql(sql, params)
 
 
-def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]):
+def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]) -> _Plan | None:
     if dialect.name != "sqlite":
         return None
     compiled = stmt.compile(dialect=dialect, column_keys=list(shape))
@@ -97,7 +107,7 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]):
         return None
     table = getattr(stmt, "table", None)
     defaults: dict[str, Any] = {}
-    date_at = set()
+    date_at: set[int] = set()
     for i, n in enumerate(names):
         column = table.c.get(n) if table is not None else None
         if column is not None and isinstance(column.type, Date):
@@ -114,7 +124,15 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]):
         if default is not None and not default.is_scalar:
             return None  # a computed default: leave it to SQLAlchemy
         defaults[n] = _sqlite_value(default.arg) if default is not None else None
-    getter = itemgetter(*names) if len(names) > 1 else (lambda row, n=names[0]: (row[n],))
+    getter: Callable[[Mapping[str, Any]], tuple]
+    if len(names) > 1:
+        getter = itemgetter(*names)
+    else:
+        only = names[0]
+
+        def getter(row: Mapping[str, Any]) -> tuple:
+            return (row[only],)
+
     return str(compiled), getter, defaults, frozenset(date_at)
 
 
@@ -150,12 +168,11 @@ def upsert(
 
 
 def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: tuple,
-                  newer: tuple | None, keep_min: tuple):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    stmt = insert(table)
+                  newer: tuple | None, keep_min: tuple) -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # The two dialects' Insert classes share the upsert API but not a base class that has it.
+    stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
     ex = stmt.excluded
     set_: dict[str, Any] = {}
     for c in add:

@@ -13,7 +13,6 @@ from tagging.decide import (
     count_rule_holds,
     count_window,
     exclusive_displaced,
-    expired,
     hit_window_start,
     hits_reached,
 )
@@ -67,33 +66,6 @@ def test_hits_reached_works_across_time_zones() -> None:
     # Aware datetimes compare as instants, whatever offset the store gave them back in.
     utc_hit = (NOW - timedelta(hours=23)).astimezone(UTC)
     assert hits_reached([utc_hit], NOW, _rule(1, 1))
-
-
-# --- expiry ------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("age", "expire_days", "is_expired"),
-    [
-        (timedelta(0), 30, False),
-        (30 * DAY - SECOND, 30, False),
-        (30 * DAY, 30, True),  # exactly N days without a new hit: gone
-        (31 * DAY, 30, True),
-        (DAY, 1, True),
-        (DAY - SECOND, 1, False),
-        (3650 * DAY, None, False),  # no expiry set: never
-        (-DAY, 1, False),  # a hit "from the future" (replay out of order) keeps the tag
-    ],
-)
-def test_expired(age: timedelta, expire_days: int | None, is_expired: bool) -> None:
-    assert expired(NOW - age, NOW, expire_days) is is_expired
-
-
-def test_expiry_and_window_agree_on_the_boundary() -> None:
-    # A hit that just left a 30-day window is also a tag that just expired after 30 days.
-    last_hit = NOW - 30 * DAY
-    assert not hits_reached([last_hit], NOW, _rule(1, 30))
-    assert expired(last_hit, NOW, 30)
 
 
 # --- count rules -------------------------------------------------------------------------

@@ -188,6 +188,19 @@ def test_tokenizer_is_lazy_and_shared() -> None:
     assert get_tokenizer() is get_tokenizer()
 
 
+def test_a_fork_cuts_with_the_dictionary_so_far_and_keeps_its_own_words() -> None:
+    own = Tokenizer()
+    own.add_words(["多少"])
+    fork = own.fork()
+    assert fork.lcut("这个多少钱") == own.lcut("这个多少钱") == ["这个", "多少", "钱"]
+    fork.add_words(["多少钱"])
+    assert fork.lcut("这个多少钱") == ["这个", "多少钱"]
+    assert own.lcut("这个多少钱") == ["这个", "多少", "钱"]
+    assert own.added == {"多少"} and fork.added == {"多少", "多少钱"}
+    own.add_words(["钱包"])
+    assert "钱包" not in fork.added
+
+
 def test_tokenizer_cuts_like_jieba_lcut() -> None:
     own = Tokenizer()
     for text in [

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from tests.checkin_lines import LINES, TRIGGERS
 from tiers.checkin import (
     CheckinTask,
-    best_streak,
     check_in,
     checkin_day,
     in_window,
@@ -155,24 +154,6 @@ def test_streak_at(offsets: tuple[int, ...], streak: int) -> None:
     assert streak_at(list(ago(*offsets)), TODAY) == streak  # any collection
 
 
-@pytest.mark.parametrize(
-    ("offsets", "best"),
-    [
-        ((), 0),
-        ((5,), 1),
-        ((0, 1, 2, 10, 11, 12, 13), 4),
-        ((0, 2, 4, 6), 1),
-        ((30, 31, 32), 3),
-    ],
-)
-def test_best_streak(offsets: tuple[int, ...], best: int) -> None:
-    assert best_streak(ago(*offsets)) == best
-
-
-def test_best_streak_ignores_duplicates() -> None:
-    assert best_streak([TODAY, TODAY, TODAY - timedelta(1)]) == 2
-
-
 day_sets = st.frozensets(st.integers(0, 40), max_size=30).map(lambda s: ago(*s))
 
 
@@ -192,7 +173,7 @@ def _reference_streak(days: frozenset[date], today: date) -> int:
 def test_streak_properties(days: frozenset[date]) -> None:
     streak = streak_at(days, TODAY)
     assert streak == _reference_streak(days, TODAY)
-    assert 0 <= streak <= best_streak(days) <= len(days)
+    assert 0 <= streak <= len(days)
     # checking in today extends the streak that ended yesterday by exactly one
     if TODAY not in days:
         alive = streak if TODAY - timedelta(1) in days else 0

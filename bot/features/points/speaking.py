@@ -14,9 +14,8 @@ from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
 from bot.store.db import bulk
 from bot.store.models import DailyActivity, Member, table_of
-from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS, counts_as_speaking
+from tiers.antifarm import counts_as_speaking, speaking_points
 
-_CAP = SPEAKING_DAILY_CAP // SPEAKING_POINTS  # counted messages a day that still pay
 _SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
              .values(last_counted_at=bindparam("at")))
 
@@ -33,9 +32,10 @@ class SpeakingHook(Hook):
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._last: dict[str, int | None] = {}
-        self._today: dict[str, tuple[date, int]] = {}
+        self._today: dict[str, tuple[date, int]] = {}  # member → (local day, points earned)
         self._dirty: set[str] = set()
-        self._pay: dict[tuple[str, date], list] = {}  # → [points, ts, room, message id]
+        # (member, day) → [points, ts, room, message id, messages paid]
+        self._pay: dict[tuple[str, date], list] = {}
         self._unknown: dict[tuple[str, date], list] = {}  # today's count not yet known
 
     def reset(self) -> None:
@@ -73,20 +73,22 @@ class SpeakingHook(Hook):
         batch.count(member, msg.room, day, "counted")
         known = self._today.get(member)
         if known is not None and known[0] == day:
-            n = known[1] + 1
+            earned = known[1]
         elif last is None or last < midnight:
-            n = 1  # nothing counted earlier today
+            earned = 0  # nothing counted earlier today
         else:
             entry = self._unknown.setdefault((member, day), [0, at, msg.room, msg.id])
             entry[0] += 1
             entry[1:] = [at, msg.room, msg.id]
             self._today.pop(member, None)
             return
-        self._today[member] = (day, n)
-        if n <= _CAP:
-            entry = self._pay.setdefault((member, day), [0, at, msg.room, msg.id])
-            entry[0] += SPEAKING_POINTS
-            entry[1:] = [at, msg.room, msg.id]
+        points = speaking_points(earned)
+        self._today[member] = (day, earned + points)
+        if points:
+            entry = self._pay.setdefault((member, day), [0, at, msg.room, msg.id, 0])
+            entry[0] += points
+            entry[1:4] = [at, msg.room, msg.id]
+            entry[4] += 1
 
     def _flush(self, batch: Batch) -> None:
         conn = batch.conn
@@ -97,18 +99,31 @@ class SpeakingHook(Hook):
             # Counters are flushed already: the stored total includes these messages.
             d = DailyActivity
             for (m, day), (n, at, room, ref) in self._unknown.items():
-                total = conn.execute(select(func.sum(d.counted)).where(
-                    d.member == m, d.day == day)).scalar() or 0
-                self._today[m] = (day, total)
-                paid = min(_CAP, total) - min(_CAP, total - n)
-                if paid > 0:
-                    entry = self._pay.setdefault((m, day), [0, at, room, ref])
-                    entry[0] += paid * SPEAKING_POINTS
+                total = conn.execute(select(func.sum(col(d.counted))).where(
+                    col(d.member) == m, col(d.day) == day)).scalar() or 0
+                (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
+                self._today[m] = (day, after)
+                if after > before:
+                    entry = self._pay.setdefault((m, day), [0, at, room, ref, 0])
+                    entry[0] += after - before
+                    entry[4] += paid_after - paid_before
             self._unknown.clear()
         if not self._pay:
             return
-        awards = [Award(m, points, "speaking", at, day, room,
-                        reason=f"发言 {points // SPEAKING_POINTS} 条", ref=ref)
-                  for (m, day), (points, at, room, ref) in self._pay.items()]
+        awards = [Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref)
+                  for (m, day), (points, at, room, ref, count) in self._pay.items()]
         self._pay.clear()
         announce_level_ups(batch, self.ledger.award(batch, awards).values())
+
+
+def _earned(counted: int) -> tuple[int, int]:
+    """Speaking points paid for a day's first `counted` counted messages, and how many of
+    them were paid."""
+    earned = paid = 0
+    for _ in range(counted):
+        points = speaking_points(earned)
+        if not points:
+            break  # the daily cap is reached: no later message pays
+        earned += points
+        paid += 1
+    return earned, paid

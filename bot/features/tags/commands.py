@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlmodel import col
@@ -22,7 +22,7 @@ from bot.features.tags.service import (
     with_room_ids,
 )
 from bot.store.models import DailyActivity, EventLog, Member, MemberTag
-from tagging.decide import hits_reached
+from tagging.decide import count_rule_holds, count_window, hits_reached
 from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, Rule, validate_tag
 
 PREVIEW_DAYS = 90  # history a preview reads; older messages are not looked at
@@ -60,12 +60,13 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
     at = int(now.timestamp())
     who: dict[str, str] = {}
     if isinstance(parsed, CountRule):
-        start = ctx.today - timedelta(days=parsed.days - 1)
-        q = select(col(DailyActivity.member)).where(
-            col(DailyActivity.day) >= start, col(DailyActivity.day) <= ctx.today).group_by(
-            col(DailyActivity.member)).having(func.sum(col(DailyActivity.messages)) >= parsed.threshold)
-        for m in conn.execute(q).scalars():
-            who[m] = ""
+        start, end = count_window(ctx.today, parsed.days)
+        q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
+            col(DailyActivity.day) >= start, col(DailyActivity.day) <= end).group_by(
+            col(DailyActivity.member))
+        for m, n in conn.execute(q):
+            if count_rule_holds(n or 0, parsed):
+                who[m] = ""
         basis = f"按近 {parsed.days} 天的发言数"
     else:
         matcher = ctx.deps.tagging.preview_matcher(parsed)
@@ -77,7 +78,7 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
             col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) > since,
             col(EventLog.ts) <= at).order_by(col(EventLog.ts).desc()).limit(PREVIEW_MAX_MESSAGES))
         for member, room, ts, text in rows:
-            if matcher.match(text, room or None):
+            if member is not None and text and matcher.match(text, room or None):
                 hits[member].append(ts)
                 first.setdefault(member, text)
         for m, times in hits.items():
@@ -91,9 +92,9 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
     names = member_names(conn, list(who)[:900])
     already = set(conn.execute(select(col(MemberTag.member)).where(
         col(MemberTag.tag) == parsed.tag, held_now(at))).scalars())
-    shown = sorted(who, key=lambda m: names.get(m) or m)[:10]
+    listed = sorted(who, key=lambda m: names.get(m) or m)[:10]
     lines = [f"预览：{basis}，{len(who)} 人会得到「{parsed.tag}」（其中 {len(already & who.keys())} 人已有）："]
-    for m in shown:
+    for m in listed:
         quote = f"：「{who[m][:20]}」" if who[m] else ""
         lines.append(f"· {names.get(m) or m}{quote}")
     if len(who) > 10:

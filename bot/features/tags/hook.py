@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlmodel import col
@@ -13,26 +14,26 @@ from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, KeywordHit, MemberTag, table_of
-from tagging.decide import hits_reached
+from tagging.decide import count_window, hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
-_KEYWORD_UPSERTS: dict[str, object] = {}
+_KEYWORD_UPSERTS: dict[str, Any] = {}
 
 
-def _keyword_upsert(dialect: str):
+def _keyword_upsert(dialect: str) -> Any:
     """Give or refresh a rule tag, unless the member holds it by hand; a refreshed tag keeps
     its `since` unless it had expired."""
     if dialect not in _KEYWORD_UPSERTS:
-        if dialect == "postgresql":
-            from sqlalchemy.dialects.postgresql import insert
-        else:
-            from sqlalchemy.dialects.sqlite import insert
+        from sqlalchemy.dialects import postgresql, sqlite
+
         table = table_of(MemberTag)
-        stmt = insert(table)
+        # The two dialects' Insert classes share the upsert API but not a base class that has it.
+        stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
         ex, t = stmt.excluded, table.c
         stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
-        set_ = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
+        set_: dict[str, Any] = {
+            c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
         set_["since"] = case((stale, ex.since), else_=t.since)
         _KEYWORD_UPSERTS[dialect] = stmt.on_conflict_do_update(
             index_elements=["member", "tag"], set_=set_, where=t.source != "manual")
@@ -48,7 +49,9 @@ class TaggingHook(Hook):
         self._hits: list[tuple[Message, list]] = []
         self._talkers: dict[str, int] = {}
         self._recent: dict[str, dict[date, int]] = {}  # member → local day → messages
-        self._rs: RuleSet | None = None
+        self._rs: RuleSet | None = None  # the rules the pending hits and talkers were seen with
+        self._senders: list[str] = []  # who speaks in this batch
+        self._first: datetime | None = None  # the earliest event of this batch
 
     def reset(self) -> None:
         self._hits.clear()
@@ -62,35 +65,57 @@ class TaggingHook(Hook):
         self._rs = rs
         self._hits.clear()
         self._talkers.clear()
+        self._senders = sorted({e.sender for e in events if isinstance(e, Message)})
+        self._first = min((e.ts for e in events), default=None)
         batch.flush_hooks.append(self._flush)
         if rs.count_rules:
-            self._preload(batch, rs, events)
+            self._preload(batch, rs)
 
-    def _preload(self, batch: Batch, rs: RuleSet, events: Sequence[Event]) -> None:
-        """Read the recent days of talkers this process has not seen yet (once each)."""
-        unknown = sorted({e.sender for e in events if isinstance(e, Message)} - self._recent.keys())
-        if not unknown:
+    def _rules(self, batch: Batch) -> tuple[RuleSet, bool]:
+        """The rules for the message at hand, and whether the count of messages in the
+        store already includes it.
+
+        A command earlier in this batch may have changed the rules: then what was seen so
+        far is written under the old rules, and every message from here on is matched and
+        counted with the new ones, exactly as if the batch had ended at the command."""
+        rs = self.tagging.current(batch.conn, recheck=False)
+        if rs is self._rs:
+            return rs, False
+        batch.flush()  # pending hits and counts under the old rules; counters stored
+        rs = self.tagging.current(batch.conn, recheck=False)
+        self._rs = rs
+        self._recent.clear()  # new count rules may look further back than what is cached
+        if rs.count_rules:
+            self._preload(batch, rs)  # the flush stored this message's count too
+        return rs, True
+
+    def _preload(self, batch: Batch, rs: RuleSet) -> None:
+        """Read the recent days of this batch's talkers that this process has not seen yet
+        (once each)."""
+        unknown = [m for m in self._senders if m not in self._recent]
+        if not unknown or self._first is None:
             return
         longest = max(r.days for r in rs.count_rules)
-        since = batch.day(min(e.ts for e in events)) - timedelta(days=longest)
+        since = batch.day(self._first) - timedelta(days=longest)
         d = DailyActivity
         for m in unknown:
             self._recent[m] = {}
         for i in range(0, len(unknown), 900):
-            q = select(d.member, d.day, func.sum(d.messages)).where(
-                d.member.in_(unknown[i : i + 900]), d.day >= since).group_by(d.member, d.day)
+            q = select(col(d.member), col(d.day), func.sum(col(d.messages))).where(
+                col(d.member).in_(unknown[i : i + 900]), col(d.day) >= since).group_by(
+                col(d.member), col(d.day))
             for m, day, n in batch.conn.execute(q):
                 self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
-        rs = self._rs
-        assert rs is not None
+        rs, stored = self._rules(batch)
         if rs.count_rules:
             at = epoch(msg.ts)
             self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
             days = self._recent.setdefault(msg.sender, {})
             day = batch.day(msg.ts)
-            days[day] = days.get(day, 0) + 1
+            if not stored:
+                days[day] = days.get(day, 0) + 1
         if msg.kind != "text" or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
@@ -101,21 +126,21 @@ class TaggingHook(Hook):
         longest = max(r.days for r in rs.count_rules)
         oldest = today - timedelta(days=longest)
         totals: dict[int, dict[str, int]] = {r.id: {} for r in rs.count_rules}
+        windows = [(r.id, *count_window(today, r.days)) for r in rs.count_rules]
         for m in members:
             days = self._recent.get(m, {})
             for day in [d for d in days if d <= oldest]:
                 del days[day]  # out of every window from now on
-            for rule in rs.count_rules:
-                start = today - timedelta(days=rule.days - 1)
-                totals[rule.id][m] = sum(n for d, n in days.items() if start <= d <= today)
+            for rule_id, start, end in windows:
+                totals[rule_id][m] = sum(n for d, n in days.items() if start <= d <= end)
         return totals
 
     def _flush(self, batch: Batch) -> None:
-        rs = self.tagging.current(batch.conn, recheck=False)  # unless a command changed rules
-        rules_changed = rs is not self._rs
-        if rules_changed:
-            self._recent.clear()
-        self._rs = rs
+        # What is pending was seen with self._rs; a rule changed since applies from the next
+        # message on (see _rules), so it must not judge these.
+        rs = self._rs
+        if rs is None:
+            return
         conn, tz = batch.conn, batch.settings.tz
         if self._hits:
             # Hits are kept only where a rule counts them (hits=N within days=D); a one-hit
@@ -142,7 +167,7 @@ class TaggingHook(Hook):
                                         datetime.fromtimestamp(at), rule):
                         continue
                 # Plain dicts: building a model object per hit costs more than storing it.
-                row = {
+                row: dict[str, Any] = {
                     "member": member, "tag": rule.tag, "source": "keyword", "rule_id": rule_id,
                     "grp": rule.group or rs.tag_groups.get(rule.tag), "keyword": keyword,
                     "message_id": m.id, "excerpt": excerpt(m.text, around=keyword), "by": None,
@@ -161,7 +186,7 @@ class TaggingHook(Hook):
             at = max(self._talkers.values())
             self._talkers.clear()
             today = datetime.fromtimestamp(at, tz).date()
-            totals = None if rules_changed else self._window_totals(rs, members, today)
-            self.tagging.evaluate_counts(conn, rs, members, at, tz, totals)
+            self.tagging.evaluate_counts(conn, rs, members, at, tz,
+                                         self._window_totals(rs, members, today))
 
 

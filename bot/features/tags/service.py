@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import Integer, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -18,7 +18,7 @@ from bot.core.errors import UsageError
 from bot.core.options import Options, parse
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
-from tagging.decide import HeldTag, exclusive_displaced
+from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
@@ -35,6 +35,11 @@ from tagging.rules import (
 )
 
 DAY = 86400
+
+# Built once: every rule's refresh runs the same compiled statement.
+_REFRESH_COUNT = (update(table_of(MemberTag)).where(
+    table_of(MemberTag).c.member == bindparam("m"), table_of(MemberTag).c.tag == bindparam("t"),
+    table_of(MemberTag).c.rule_id == bindparam("rid")).values(count=bindparam("n"), at=bindparam("at")))
 
 
 def parse_rule_text(text: str, *, mentions: tuple[str, ...] = (), rule_id: int = 0) -> Rule:
@@ -73,9 +78,9 @@ class RuleSet:
 
 def _stamp(conn: Connection) -> tuple:
     rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
-        col(TagRule.active).cast(col(TagRule.id).type)))).one()
+        cast(col(TagRule.active), Integer)))).one()
     groups = conn.execute(select(func.count(), func.sum(
-        col(TagGroup.exclusive).cast(col(TagRule.id).type)))).one()
+        cast(col(TagGroup.exclusive), Integer)))).one()
     return (*rules, *groups)
 
 
@@ -119,8 +124,9 @@ class Tagging:
         return self.ruleset
 
     def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
-        """A matcher for one unsaved rule (its words join the shared dictionary)."""
-        return KeywordMatcher([rule], self.tokenizer)
+        """A matcher for one unsaved rule. Its words go into a copy of the dictionary, so
+        the preview cuts text as the rule would once added, and the live matcher is untouched."""
+        return KeywordMatcher([rule], self.tokenizer.fork())
 
     # ---- writing tags ----------------------------------------------------------------
     def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
@@ -178,10 +184,10 @@ class Tagging:
             for i in range(0, len(members), 900):
                 part = list(members[i : i + 900])
                 if counted is None:
-                    start = today - timedelta(days=rule.days - 1)
+                    start, end = count_window(today, rule.days)
                     q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
                         col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
-                        col(DailyActivity.day) <= today).group_by(col(DailyActivity.member))
+                        col(DailyActivity.day) <= end).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
                 holders.update(conn.execute(select(col(MemberTag.member)).where(
                     col(MemberTag.member).in_(part), col(MemberTag.tag) == rule.tag,
@@ -190,9 +196,9 @@ class Tagging:
             refresh = []
             for m in members:
                 n = counts.get(m, 0)
-                if n >= rule.threshold:
+                if count_rule_holds(n, rule):
                     if m in holders:
-                        refresh.append({"m": m, "n": n, "at": at})
+                        refresh.append({"m": m, "t": rule.tag, "rid": rule.id, "n": n, "at": at})
                     else:
                         self.apply(conn, rs, MemberTag(
                             member=m, tag=rule.tag, source="count", rule_id=rule.id, count=n,
@@ -200,11 +206,7 @@ class Tagging:
                 elif m in holders:
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
             if refresh:
-                bulk(conn, update(table_of(MemberTag)).where(
-                    table_of(MemberTag).c.member == bindparam("m"),
-                    table_of(MemberTag).c.tag == rule.tag,
-                    table_of(MemberTag).c.rule_id == rule.id)
-                    .values(count=bindparam("n"), at=bindparam("at")), refresh)
+                bulk(conn, _REFRESH_COUNT, refresh)
 
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
         """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
@@ -244,7 +246,9 @@ def add_rule(conn: Connection, tagging: Tagging, rule: Rule, *, by: str, at: int
     if rule.group:
         upsert(conn, table_of(TagGroup), [{"name": rule.group, "exclusive": False}], ["name"])
     tagging.changed = True
-    return replace(rule, id=result.inserted_primary_key[0])
+    key = result.inserted_primary_key
+    assert key is not None  # a single-row INSERT always has one
+    return replace(rule, id=key[0])
 
 
 def delete_rule(conn: Connection, tagging: Tagging, rule_id: int) -> tuple[str, int]:
