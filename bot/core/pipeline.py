@@ -91,6 +91,9 @@ class Batch:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+    # Messages of this batch that passed anti-farming (the speaking dimension): count rules
+    # count exactly these, so a burst of stickers tags nobody 活跃.
+    speaking: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # The session rides on the batch transaction: it must never commit it or open its own
