@@ -10,10 +10,18 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.activity import Counts, Window, counts_by_member
+from bot.core.settings import Settings
 from bot.store.models import RoomSettings
-from tiers.types import SOURCE_ABSOLUTE, Activity, Thresholds, Typing, classify_all
+from tiers.types import SOURCE_ABSOLUTE, Activity, Floor, Thresholds, Typing, classify_all
 
 NEW_DAYS = 7  # members who joined less than this many days ago are 新成员
+
+
+DEFAULT_FLOOR = Floor(3, 5)  # the defaults of Settings.type_floor_login / type_floor_speaking
+
+
+def type_floor(settings: Settings) -> Floor:
+    return Floor(settings.type_floor_login, settings.type_floor_speaking)
 
 
 @dataclass(frozen=True)
@@ -21,6 +29,7 @@ class Scope:
     room: str | None
     window: Window
     thresholds: Thresholds | None  # None: split at the median
+    floor: Floor = DEFAULT_FLOOR  # the least the median split calls "high"
 
 
 def room_settings(conn: Connection, room: str | None) -> RoomSettings | None:
@@ -31,13 +40,13 @@ def room_settings(conn: Connection, room: str | None) -> RoomSettings | None:
 
 
 def scope_for(conn: Connection, at: datetime, room: str | None, default_window: int,
-              window_days: int | None = None) -> Scope:
+              window_days: int | None = None, *, floor: Floor = DEFAULT_FLOOR) -> Scope:
     rs = room_settings(conn, room)
     days = window_days or (rs.window_days if rs and rs.window_days else default_window)
     absolute = None
     if rs and rs.login_threshold is not None and rs.speaking_threshold is not None:
         absolute = Thresholds(rs.login_threshold, rs.speaking_threshold, SOURCE_ABSOLUTE)
-    return Scope(room, Window.ending(at.date(), days), absolute)
+    return Scope(room, Window.ending(at.date(), days), absolute, floor)
 
 
 def type_members(conn: Connection, at: datetime, scope: Scope) -> dict[str, Typing]:
@@ -73,5 +82,5 @@ def typed_with_counts(conn: Connection, at: datetime, scope: Scope
         joined = datetime.fromtimestamp(first, tz).date() if first is not None and first >= recent else None
         activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0, joined))
     typed = classify_all(activities, today=at.date(), window_days=scope.window.days,
-                         absolute=scope.thresholds, new_days=NEW_DAYS)
+                         absolute=scope.thresholds, new_days=NEW_DAYS, floor=scope.floor)
     return typed, counts

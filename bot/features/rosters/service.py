@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.events import Roster
@@ -81,3 +82,10 @@ def apply_roster(batch: Batch, roster: Roster) -> RosterResult:
     conn.execute(update(table_of(Room)).where(table_of(Room).c.id == room).values(roster_at=at))
     batch.known.presence.clear()  # memberships changed behind the presence cache
     return RosterResult(room, tuple(str(a["member"]) for a in added), tuple(returned), tuple(gone))
+
+
+def there_before_the_bot(conn: Connection) -> set[str]:
+    """Members some roster listed with no join seen: they were there before the bot, so
+    their first appearance is no arrival (never 新成员)."""
+    return set(conn.execute(select(col(Membership.member)).where(
+        col(Membership.pre_existing), col(Membership.joined_at).is_(None)).distinct()).scalars())
