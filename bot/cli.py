@@ -11,14 +11,13 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
-from sqlmodel import col
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
-from bot.core.directory import Lookup
+from bot.core.directory import Lookup, all_rooms
 from bot.core.events import EventError, parse_ts
+from bot.core.feature import report_fields
 from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -26,9 +25,8 @@ from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
 from bot.store import migrate
 from bot.store.db import make_engine
-from bot.store.models import Room
 from bot.web.app import serve_forever
-from bot.wiring import App, build, report_fields
+from bot.wiring import FEATURES, App, build
 from tiers.followup import render
 
 log = logging.getLogger("qunguan")
@@ -88,7 +86,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     _, deps = build(settings)
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, args.at, args.room, args.window)
-        rows = member_rows(conn, scope, report_fields(deps))
+        rows = member_rows(conn, scope, report_fields(FEATURES, deps))
     if args.json:
         json.dump({"at": scope.at.isoformat(), "window_days": scope.window.days, "members": rows},
                   sys.stdout, ensure_ascii=False, indent=1)
@@ -125,7 +123,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 print(f"{args.operator} 不是任何群的运营。", file=sys.stderr)
                 return 2
         else:
-            rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+            rooms = all_rooms(conn)
         items = build_items(conn, deps, at, rooms)
     out = {"at": at.isoformat(), "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,
@@ -178,7 +176,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pipeline, deps = build(settings)
     try:
-        asyncio.run(serve_forever(pipeline, deps, host=args.host, port=args.port))
+        asyncio.run(serve_forever(pipeline, deps, FEATURES, host=args.host, port=args.port))
     except KeyboardInterrupt:
         pass
     return 0

@@ -17,7 +17,6 @@ from bot.core.events import Event
 from bot.core.feature import Feature
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline
-from bot.core.report import ReportExtra
 from bot.core.scheduler import start_scheduler
 from bot.core.settings import Settings
 from bot.deps import Deps
@@ -64,11 +63,6 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]
     hooks.append(CommandHook(registry, deps))
     return Pipeline(engine, settings, hooks), deps
-
-
-def report_fields(deps: Deps) -> list[ReportExtra]:
-    """Every feature's fields of `qunguan report`, in feature order."""
-    return [f.report(deps) for f in FEATURES if f.report]
 
 
 class App:
@@ -139,7 +133,7 @@ class App:
         if schedule:
             scheduler = self.schedule()
         if web:
-            runner = await start_server(self.pipeline, self.deps)
+            runner = await start_server(self.pipeline, self.deps, FEATURES)
             log.info("web console at %s", address(runner))
         try:
             await self.sender.drain()  # whatever a previous run queued and did not send

@@ -29,8 +29,8 @@ import aiohttp
 from bigstore import BENCH_ROOM, DAYS, TZ, build_store
 
 from bot.core.settings import Settings
-from bot.web import start_server
-from bot.wiring import build
+from bot.web.app import start_server
+from bot.wiring import FEATURES, build
 
 TOKEN = "bench-token"
 
@@ -44,7 +44,7 @@ def summary(times: list[float]) -> tuple[float, float]:
 async def run(path: Path, requests: int, batches: int) -> None:
     settings = Settings(database_url=f"sqlite:///{path}", api_token=TOKEN)
     pipeline, deps = build(settings)
-    runner = await start_server(pipeline, deps, host="127.0.0.1", port=0)
+    runner = await start_server(pipeline, deps, FEATURES, host="127.0.0.1", port=0)
     port = runner.addresses[0][1]
     base = f"http://127.0.0.1:{port}"
     try:

@@ -13,7 +13,7 @@ import pytest
 from bot.adapters.memory import MemoryAdapter
 from bot.core.scheduler import JobContext
 from bot.features.followup.jobs import daily_followup, followup_trigger
-from bot.features.followup.service import build_items, operator_rooms, send_daily
+from bot.features.followup.service import build_items, issue_daily, operator_rooms
 from bot.wiring import App
 from tests.harness import ADMIN, ROOM, Bot, texts
 
@@ -32,7 +32,7 @@ def kinds(bot: Bot, at: datetime = MORNING) -> dict[str, str]:
 
 def daily(bot: Bot, at: datetime = MORNING):
     with bot.engine.begin() as conn:
-        return send_daily(conn, bot.deps, at)
+        return issue_daily(conn, bot.deps, at)
 
 
 @pytest.fixture

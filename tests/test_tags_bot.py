@@ -7,9 +7,10 @@ from datetime import datetime
 import pytest
 
 from bot import wiring
+from bot.core.feature import report_fields
 from bot.core.scheduler import JobContext
 from bot.features.tags.jobs import daily_tags
-from bot.wiring import report_fields
+from bot.wiring import FEATURES
 from tagging.matcher import Tokenizer
 from tests.harness import ADMIN, Bot, texts
 
@@ -226,7 +227,7 @@ def test_report_json_lists_tags_with_reasons(tagged: Bot):
     tagged.say("a", "这个课多少钱呀", name="Alice", ts="2026-11-20T10:02:00+08:00")
     with tagged.engine.connect() as conn:
         scope = resolve_scope(conn, tagged.settings, None, None, None)
-        rows = {r["id"]: r for r in member_rows(conn, scope, report_fields(tagged.deps))}
+        rows = {r["id"]: r for r in member_rows(conn, scope, report_fields(FEATURES, tagged.deps))}
     assert rows["a"]["tags"] == [{"name": "意向", "source": "keyword",
                                   "reason": "规则#1 关键词「多少钱」 11-20 10:02 「这个课多少钱呀」"}]
     assert rows["b"]["tags"] == []

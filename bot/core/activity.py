@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -32,23 +33,36 @@ class Counts:
     visits: int
 
 
-def counts_by_member(conn: Connection, window: Window, room: str | None = None) -> dict[str, Counts]:
-    """Per member counters in the window.
+def counts_by_member(conn: Connection, window: Window, room: str | None = None,
+                     members: Sequence[str] | None = None) -> dict[str, Counts]:
+    """Per member counters in the window (of `members` only, when given).
 
     For one room: the room's current members, with messages and speaking of that room;
     their presence without a room (visits, 1:1 chats with the bot) still counts as a login
     day, since it is the member showing up. Each member's rows are read through the
     primary key (member, room, day), so a room costs what its members did, not what the
     whole community did."""
+    if members is not None:
+        out: dict[str, Counts] = {}
+        ids = list(members)
+        for i in range(0, len(ids), 900):
+            out.update(_counts(conn, window, room, ids[i : i + 900]))
+        return out
+    return _counts(conn, window, room, None)
+
+
+def _counts(conn: Connection, window: Window, room: str | None, ids: list[str] | None) -> dict[str, Counts]:
     d = table_of(DailyActivity).c
     in_window = (d.day >= window.start, d.day <= window.end)
     if room is None:
         q = select(d.member, func.count(func.distinct(d.day)), func.sum(d.messages),
                    func.sum(d.counted), func.sum(d.checkins), func.sum(d.visits)
                    ).where(*in_window).group_by(d.member)
+        if ids is not None:
+            q = q.where(d.member.in_(ids))
         return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
                 for m, days, msgs, spk, chk, vis in conn.execute(q)}
-    members = select(col(Membership.member)).where(col(Membership.room) == room, col(Membership.active))
+    in_room = select(col(Membership.member)).where(col(Membership.room) == room, col(Membership.active))
     here = d.room == room
     q = select(
         d.member,
@@ -57,7 +71,9 @@ def counts_by_member(conn: Connection, window: Window, room: str | None = None) 
         func.sum(case((here, d.counted), else_=0)),
         func.sum(case((here, d.checkins), else_=0)),
         func.sum(d.visits),
-    ).where(d.member.in_(members), d.room.in_([room, NO_ROOM]), *in_window).group_by(d.member)
+    ).where(d.member.in_(in_room), d.room.in_([room, NO_ROOM]), *in_window).group_by(d.member)
+    if ids is not None:
+        q = q.where(d.member.in_(ids))
     return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
             for m, days, msgs, spk, chk, vis in conn.execute(q)}
 

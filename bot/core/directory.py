@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Literal, overload
 
 from sqlalchemy import Engine, or_, select
 from sqlalchemy.engine import Connection, Row
@@ -21,30 +22,63 @@ def room_names(conn: Connection, rooms: Iterable[str] | None = None) -> dict[str
     return {r: n or r for r, n in conn.execute(q)}
 
 
-def member_names(conn: Connection, members: Iterable[str] | None = None) -> dict[str, str]:
-    """Member id → name (the id where a member has no name yet); everyone when `members` is None."""
-    out: dict[str, str] = {}
-    if members is None:
-        return {m: n or m for m, n in conn.execute(select(col(Member.id), col(Member.name)))}
-    ids = list(dict.fromkeys(members))
-    for i in range(0, len(ids), 900):
-        part = ids[i : i + 900]
-        out.update({m: n or m for m, n in conn.execute(
-            select(col(Member.id), col(Member.name)).where(col(Member.id).in_(part)))})
+@overload
+def member_names(conn: Connection, members: Iterable[str] | None = None) -> dict[str, str]: ...
+@overload
+def member_names(conn: Connection, members: Iterable[str] | None, *, raw: Literal[True]) -> dict[str, str | None]: ...
+def member_names(conn: Connection, members: Iterable[str] | None = None, *,
+                 raw: bool = False) -> dict[str, str] | dict[str, str | None]:
+    """Member id → name (the id where a member has no name yet, or None with `raw`);
+    everyone when `members` is None."""
+    q = select(col(Member.id), col(Member.name))
+    parts = [None] if members is None else _chunks(list(dict.fromkeys(members)))
+    out: dict[str, str | None] = {}
+    for part in parts:
+        for m, n in conn.execute(q if part is None else q.where(col(Member.id).in_(part))):
+            out[m] = n if raw else n or m
     return out
+
+
+def rooms_of(conn: Connection, members: Sequence[str] | None, *, at: int | None = None) -> dict[str, list[str]]:
+    """The rooms each member is in now (first seen there by epoch `at`, when given), by room
+    id; everyone's when `members` is None."""
+    q = select(col(Membership.member), col(Membership.room)).where(col(Membership.active))
+    if at is not None:
+        q = q.where(col(Membership.first_at) <= at)
+    rooms: dict[str, list[str]] = {}
+    for part in [None] if members is None else _chunks(list(members)):
+        rows = conn.execute((q if part is None else q.where(col(Membership.member).in_(part)))
+                            .order_by(col(Membership.room)))
+        for m, r in rows:
+            rooms.setdefault(m, []).append(r)
+    return rooms
+
+
+def _chunks(ids: list[str], size: int = 900) -> list[list[str] | None]:
+    """Lists short enough for one IN (...) (SQLite binds at most 999 parameters)."""
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def all_rooms(conn: Connection) -> list[str]:
+    """Every room's id, by name."""
+    return list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+
+
+def _rooms_called(conn: Connection, value: str) -> Sequence[str]:
+    """Up to two rooms whose id or name is `value`."""
+    return conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
+                        .limit(2)).scalars().all()
 
 
 def find_room(conn: Connection, value: str) -> str | None:
     """The id of the one room whose id or name is `value`; None when none or several match."""
-    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
-                        .limit(2)).scalars().all()
+    rows = _rooms_called(conn, value)
     return rows[0] if len(rows) == 1 else None
 
 
 def room_id_or_error(conn: Connection, value: str) -> str:
     """Like `find_room`, for a manager's command: a clear error when it is not one room."""
-    rows = conn.execute(select(col(Room.id)).where(or_(col(Room.id) == value, col(Room.name) == value))
-                        .limit(2)).scalars().all()
+    rows = _rooms_called(conn, value)
     if len(rows) != 1:
         raise UsageError(f"找不到群「{value}」" if not rows else f"有多个群叫「{value}」，请用群 id。")
     return rows[0]

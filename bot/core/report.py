@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,9 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.activity import Window, counts_by_member, latest_event_ts
+from bot.core.activity import Counts, Window, counts_by_member, latest_event_ts
+from bot.core.directory import member_names, rooms_of
 from bot.core.settings import Settings
-from bot.store.models import Member, Membership
+from bot.store.models import Member
+from tiers.types import Typing
 
 
 @dataclass(frozen=True)
@@ -20,6 +22,10 @@ class ReportScope:
     at: datetime  # local time the report is "as of"
     window: Window
     room: str | None
+    # The scope's members already typed and counted, when the caller holds them (the console
+    # caches a big store's typing); None: computed from the store.
+    typed: Mapping[str, Typing] | None = None
+    counts: Mapping[str, Counts] | None = None
 
 
 # Later features add fields: each extra gets the scope and the member ids, returns id → fields.
@@ -36,21 +42,28 @@ def resolve_scope(conn: Connection, settings: Settings, at: datetime | None, roo
     return ReportScope(at, Window.ending(at.date(), days), room)
 
 
-def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExtra] = ()) -> list[dict]:
-    counts = counts_by_member(conn, scope.window, scope.room)
+def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExtra] = (),
+                ids: Sequence[str] | None = None) -> list[dict]:
+    """One row per member of the scope (ordered by id), or per member in `ids` (in that
+    order): the core numbers, then each feature's fields. The console asks for a page of
+    ids at a time, with the scope's typing and counters it already holds."""
     at_epoch = int(scope.at.timestamp())
-    rooms: dict[str, list[str]] = {}
-    q = select(col(Membership.member), col(Membership.room)).where(col(Membership.active),
-                                                         col(Membership.first_at) <= at_epoch)
-    for m, r in conn.execute(q.order_by(col(Membership.room))):
-        rooms.setdefault(m, []).append(r)
-    members: list[tuple[str, str | None]] = [(r[0], r[1]) for r in conn.execute(
-        select(col(Member.id), col(Member.name)).where(col(Member.first_at) <= at_epoch).order_by(col(Member.id))
-    )]
-    if scope.room is not None:
-        members = [(m, n) for m, n in members if scope.room in rooms.get(m, ()) or m in counts]
-    ids = [m for m, _ in members]
-    extra_fields: list[dict[str, dict]] = [extra(conn, scope, ids) for extra in extras]
+    if ids is None:
+        counts = scope.counts if scope.counts is not None else counts_by_member(conn, scope.window, scope.room)
+        rooms = rooms_of(conn, None, at=at_epoch)
+        members: list[tuple[str, str | None]] = [(r[0], r[1]) for r in conn.execute(
+            select(col(Member.id), col(Member.name)).where(col(Member.first_at) <= at_epoch)
+            .order_by(col(Member.id)))]
+        if scope.room is not None:
+            members = [(m, n) for m, n in members if scope.room in rooms.get(m, ()) or m in counts]
+    else:
+        counts = scope.counts if scope.counts is not None else counts_by_member(
+            conn, scope.window, scope.room, members=ids)
+        rooms = rooms_of(conn, ids, at=at_epoch)
+        names = member_names(conn, ids, raw=True)
+        members = [(m, names.get(m)) for m in ids]
+    wanted = [m for m, _ in members]
+    extra_fields: list[dict[str, dict]] = [extra(conn, scope, wanted) for extra in extras]
     out = []
     for mid, name in members:
         c = counts.get(mid)

@@ -11,12 +11,13 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.core.events import parse_event
+from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.sample import generate_community, write_jsonl
 from bot.features.followup.service import current_lists
 from bot.web.app import serve_forever
-from bot.wiring import build, report_fields
+from bot.wiring import FEATURES, build
 from tiers.followup import render
 from tiers.types import TYPE_LABELS
 
@@ -58,7 +59,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
 
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
-        rows = member_rows(conn, scope, report_fields(deps))
+        rows = member_rows(conn, scope, report_fields(FEATURES, deps))
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
           f"数据库 {db}")
     print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"
@@ -80,7 +81,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     print("\n等级：" + "，".join(f"{k} {v} 人" for k, v in sorted(levels.items())))
     top = sorted(rows, key=lambda r: -r["points"])[:5]
     print("积分前五：" + "，".join(f"{r['name']} {r['points']} 分（连续打卡 {r['streak']} 天）" for r in top))
-    with deps.engine.begin() as conn:
+    with deps.engine.connect() as conn:  # a read: the list as it would be issued
         lists = current_lists(conn, deps, scope.at.replace(hour=9, minute=0) + timedelta(days=1))
     first = lists[0] if lists else None
     if first:
@@ -93,7 +94,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
           f"--config {settings.config}")
     if serve:
         try:
-            asyncio.run(serve_forever(pipeline, deps, port=port, note=f"  登录密码：{password}"))
+            asyncio.run(serve_forever(pipeline, deps, FEATURES, port=port, note=f"  登录密码：{password}"))
         except KeyboardInterrupt:
             pass
     return 0

@@ -1,4 +1,5 @@
-"""The JSON API: events in (logins from outside systems above all), members and follow-up out."""
+"""The JSON API of the shell: events in (logins from outside systems above all), members out.
+Features add their own endpoints (`GET /api/followup`: bot/features/followup/web.py)."""
 
 from __future__ import annotations
 
@@ -8,17 +9,10 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.events import EventError, parse_event
-from bot.features.followup import service as followup
-from bot.web.app import CONSOLE, Console, json_response
-from bot.web.data import active_rules, holders_of, member_dicts, room_names, scope_view
-from bot.web.filters import (
-    BadRequest,
-    MemberQuery,
-    check_params,
-    page_of,
-    parse_member_query,
-    select_lines,
-)
+from bot.web.data import member_dicts
+from bot.web.filters import page_of
+from bot.web.pages.members import select_members
+from bot.web.shell import CONSOLE, BadRequest, Console, json_response
 
 MAX_EVENTS = 1000
 
@@ -61,17 +55,12 @@ async def post_events(request: web.Request) -> web.Response:
 
 
 def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict:
-    deps = console.deps
-    query: MemberQuery = parse_member_query(params, deps.ledger.levels, room_names(conn))
-    at = console.now(conn)
-    view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
-    holders = holders_of(conn, query.tag, at) if query.tag else None
-    lines = select_lines(view.lines, query, holders)
-    shown, pages = page_of(lines, query)
-    rules = active_rules(conn)
-    return {"at": at.isoformat(), "window_days": view.scope.window.days, "room": query.room,
-            "total": len(lines), "page": query.page, "per_page": query.per_page, "pages": pages,
-            "members": member_dicts(conn, shown, at, rules)}
+    s = select_members(conn, console, params)
+    query = s.query
+    shown, pages = page_of(s.lines, query)
+    return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
+            "total": len(s.lines), "page": query.page, "per_page": query.per_page, "pages": pages,
+            "members": member_dicts(conn, s.view, shown, console.report)}
 
 
 async def get_members(request: web.Request) -> web.Response:
@@ -79,34 +68,6 @@ async def get_members(request: web.Request) -> web.Response:
     return json_response(await console.read(_members, console, dict(request.query)))
 
 
-def followup_lists(conn: Connection, console: Console):
-    """Today's list of every operator. Writes: a list not issued yet today is issued now, so
-    its numbers can be marked done; run it in a write transaction."""
-    at = console.now(conn)
-    return at, followup.current_lists(conn, console.deps, at)
-
-
-def _followup(conn: Connection, console: Console, operator: str | None) -> dict:
-    at, lists = followup_lists(conn, console)
-    out = []
-    for ol in lists:
-        if operator and ol.operator != operator:
-            continue
-        out.append({"operator": ol.operator, "operator_name": ol.operator_name, "items": [
-            {"n": it.n, "kind": it.kind, "member": it.member, "member_name": it.member_name,
-             "room": it.room, "room_name": it.room_name, "reason": it.reason,
-             "action": it.action} for it in ol.items]})
-    return {"at": at.isoformat(), "operators": out}
-
-
-async def get_followup(request: web.Request) -> web.Response:
-    console = request.app[CONSOLE]
-    check_params(request.query, ("operator",))
-    operator = request.query.get("operator") or None
-    return json_response(await console.write(_followup, console, operator))
-
-
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/api/events", post_events)
     router.add_get("/api/members", get_members)
-    router.add_get("/api/followup", get_followup)

@@ -1,4 +1,5 @@
-"""The aiohttp application: typed state, login and CSRF middleware, error handling, start-up.
+"""The aiohttp application: middlewares (errors, login, CSRF), security headers, the thread
+pool, the templates and static files, the shell's routes and every feature's, and start-up.
 
 Handlers never touch SQLite on the event loop: reads and writes run in a small thread pool
 owned by the app (created and shut down in `cleanup_ctx`). Every error a client can cause
@@ -9,114 +10,55 @@ with a plain 500, never the traceback.
 from __future__ import annotations
 
 import asyncio
-import json
+import gc
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from pathlib import Path
 from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.events import Event
+from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
-from bot.web.auth import SESSION_COOKIE, Session, Signer, bearer_token, same_secret
-from bot.web.data import ScopeCache, as_of
-from bot.web.filters import BadRequest
-from bot.web.render import STYLESHEET, esc, fmt, page
+from bot.web import api, login, templating
+from bot.web.auth import SESSION_COOKIE, Signer, bearer_token, same_secret
+from bot.web.pages import members, overview
+from bot.web.shell import (
+    CONSOLE,
+    MAX_BODY,
+    SESSION,
+    BadRequest,
+    Console,
+    error_page,
+    form_text,
+    is_api,
+    json_response,
+    read_form,
+)
 
 log = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-MAX_BODY = 20 * 1024 * 1024  # a batch of 1000 events with long Chinese texts fits
-MAX_FORM = 64 * 1024
-PUBLIC_PATHS = frozenset({"/login", "/static/app.css", "/healthz"})
-FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+STATIC = Path(__file__).parent / "static"
+STYLESHEET = "/static/app.css"
+PUBLIC_PATHS = frozenset({"/login", STYLESHEET, "/healthz"})
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass
-class Console:
-    """What every handler needs, built once per app."""
-
-    pipeline: Pipeline
-    deps: Deps
-    signer: Signer
-    cache: ScopeCache = field(default_factory=ScopeCache)
-    executor: ThreadPoolExecutor | None = None
-    clock: Callable[[Connection], datetime] | None = None
-
-    @property
-    def settings(self):
-        return self.deps.settings
-
-    @property
-    def password(self) -> str:
-        return getattr(self.settings, "web_password", "") or ""
-
-    def now(self, conn: Connection) -> datetime:
-        return self.clock(conn) if self.clock else as_of(conn, self.settings)
-
-    async def read(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` in the pool on a read connection."""
-        def call() -> T:
-            with self.deps.engine.connect() as conn:
-                return fn(conn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
-
-    async def write(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run `fn(conn, *args)` in the pool inside one transaction."""
-        def call() -> T:
-            with self.deps.engine.begin() as conn:
-                return fn(conn, *args)
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
-
-    async def ingest(self, events: list[Event]) -> tuple[int, int]:
-        """Events through the real pipeline, silently; returns (stored, duplicates)."""
-        def call() -> tuple[int, int]:
-            stored, _ = self.pipeline.ingest(events, silent=True) if events else (0, [])
-            return stored, len(events) - stored
-        return await asyncio.get_running_loop().run_in_executor(self.executor, call)
-
-
-CONSOLE = web.AppKey("console", Console)
-SESSION = web.RequestKey("session", Session)
-
-
-# ---- responses -----------------------------------------------------------------------------
-
-def is_api(request: web.Request) -> bool:
-    return request.path.startswith("/api/")
-
-
-def json_response(data: Any, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
-                        content_type="application/json", charset="utf-8")
-
-
-def html_response(body: str, status: int = 200, **kwargs: Any) -> web.Response:
-    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8",
-                        **kwargs)
-
-
-def error_response(request: web.Request, status: int, message: str) -> web.Response:
+async def error_response(request: web.Request, status: int, message: str) -> web.Response:
     if is_api(request):
         resp = json_response({"error": message}, status)
         if status == 401:
             resp.headers["WWW-Authenticate"] = 'Bearer realm="qunguan"'
         return resp
-    session = request.get(SESSION)
-    body = fmt('<p class="error">{}</p><p><a href="/">返回概览</a></p>', message)
-    return html_response(page(f"出错了（{status}）", body,
-                              csrf=session.csrf if session else None), status)
+    return await error_page(request, status, message)
 
 
 _AIOHTTP_REASONS = {
@@ -127,16 +69,16 @@ _AIOHTTP_REASONS = {
 
 
 @web.middleware
-async def errors_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except BadRequest as exc:
-        return error_response(request, exc.status, str(exc))
+        return await error_response(request, exc.status, str(exc))
     except web.HTTPException as exc:
         if exc.status < 400:
             raise
         reason = _AIOHTTP_REASONS.get(exc.status, exc.reason)
-        resp = error_response(request, exc.status, reason)
+        resp = await error_response(request, exc.status, reason)
         if "Allow" in exc.headers:
             resp.headers["Allow"] = exc.headers["Allow"]
         return resp
@@ -144,11 +86,11 @@ async def errors_middleware(request: web.Request, handler) -> web.StreamResponse
         raise
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
-        return error_response(request, 500, "服务器内部错误，已记录日志。")
+        return await error_response(request, 500, "服务器内部错误，已记录日志。")
 
 
 @web.middleware
-async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Pages need a session (else a redirect to the login page); the API a bearer token,
     or a session for reading; every form POST a valid CSRF token."""
     console = request.app[CONSOLE]
@@ -174,22 +116,10 @@ async def auth_middleware(request: web.Request, handler) -> web.StreamResponse:
         raise BadRequest("未登录或登录已过期，请重新登录", 401)
     request[SESSION] = session
     if request.method == "POST":
-        await read_form(request)
-        form = await request.post()
-        if not Signer.check_csrf(form.get("csrf"), session.csrf):  # type: ignore[arg-type]
+        form = await read_form(request)
+        if not Signer.check_csrf(form_text(form, "csrf"), session.csrf):
             raise BadRequest("表单已失效（CSRF 校验失败），请刷新页面后重试", 403)
     return await handler(request)
-
-
-async def read_form(request: web.Request):
-    """The posted form, after checking its type and size."""
-    if request.content_type not in FORM_TYPES:
-        raise BadRequest("表单的 Content-Type 应为 application/x-www-form-urlencoded", 415)
-    if request.content_length is None:
-        raise BadRequest("请求缺少 Content-Length", 411)
-    if request.content_length > MAX_FORM:
-        raise BadRequest(f"表单太大（上限 {MAX_FORM // 1024} KiB）", 413)
-    return await request.post()
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -198,13 +128,13 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     h.setdefault("X-Frame-Options", "DENY")
     h.setdefault("Referrer-Policy", "no-referrer")
     h.setdefault("Content-Security-Policy", CSP)
-    if request.path != "/static/app.css":
+    if request.path != STYLESHEET:
         h.setdefault("Cache-Control", "no-store")
 
 
-async def stylesheet(request: web.Request) -> web.Response:
-    return web.Response(text=STYLESHEET, content_type="text/css", charset="utf-8",
-                        headers={"Cache-Control": "max-age=3600"})
+async def stylesheet(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC / "app.css", headers={"Cache-Control": "max-age=3600",
+                                                         "Content-Type": "text/css; charset=utf-8"})
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -213,26 +143,31 @@ async def healthz(request: web.Request) -> web.Response:
 
 # ---- the app -----------------------------------------------------------------------------
 
-def create_app(pipeline: Pipeline, deps: Deps, *,
+def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
                clock: Callable[[Connection], datetime] | None = None) -> web.Application:
-    """The console and API over the pipeline and services built by `bot.wiring.build`.
+    """The console and API over the pipeline and services built by `bot.wiring.build`, with
+    the routes and templates of `features` (the wiring's FEATURES).
 
     `clock` gives the console's "now" from a connection; by default the latest event's time
     (as `qunguan report` does), so a replayed community shows as it was."""
-    from bot.web import api, pages
-
     secret = getattr(deps.settings, "web_secret", "") or ""
     # Without a configured secret each process signs with its own: a restart logs everyone out.
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
     app = web.Application(middlewares=[errors_middleware, auth_middleware],
                           client_max_size=MAX_BODY)
-    app[CONSOLE] = Console(pipeline, deps, signer, clock=clock)
+    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
+    templating.setup(app, features)
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)
-    app.router.add_get("/static/app.css", stylesheet)
+    app.router.add_get(STYLESHEET, stylesheet)
     app.router.add_get("/healthz", healthz)
+    login.add_routes(app.router)
+    app.router.add_get("/", overview.overview)
+    members.add_routes(app.router)
     api.add_routes(app.router)
-    pages.add_routes(app.router)
+    for feature in features:
+        if feature.routes:
+            feature.routes(app.router)
     return app
 
 
@@ -245,13 +180,19 @@ async def _thread_pool(app: web.Application) -> AsyncIterator[None]:
     console.cache.clear()
 
 
-async def start_server(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1",
-                       port: int | None = None) -> web.AppRunner:
+async def start_server(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
+                       host: str = "127.0.0.1", port: int | None = None) -> web.AppRunner:
     """Start the console on host:port (default: settings.web_port); returns the started runner:
     `runner.addresses` has the bound address, `await runner.cleanup()` stops it."""
-    app = create_app(pipeline, deps)
+    app = create_app(pipeline, deps, features)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
+    # What start-up built (jieba's dictionary, SQLAlchemy's metadata, the templates) lives as
+    # long as the process. Freezing it keeps the full collections that a page's many small
+    # objects trigger from rescanning all of it: without this, one room page in twenty took
+    # 50+ ms instead of 12 (scripts/bench_web.py).
+    gc.collect()
+    gc.freeze()
     site = web.TCPSite(runner, host, deps.settings.web_port if port is None else port)
     try:
         await site.start()
@@ -262,11 +203,11 @@ async def start_server(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1
     return runner
 
 
-async def serve_forever(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.1",
-                        port: int | None = None, note: str = "") -> None:
+async def serve_forever(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
+                        host: str = "127.0.0.1", port: int | None = None, note: str = "") -> None:
     """Serve the console until cancelled (Ctrl-C), printing its address for the person at the
     terminal."""
-    runner = await start_server(pipeline, deps, host=host, port=port)
+    runner = await start_server(pipeline, deps, features, host=host, port=port)
     print(f"群管控制台：{address(runner)}{note}（Ctrl-C 退出）", flush=True)
     try:
         await asyncio.Event().wait()
@@ -277,6 +218,3 @@ async def serve_forever(pipeline: Pipeline, deps: Deps, *, host: str = "127.0.0.
 def address(runner: web.AppRunner) -> str:
     host, port = runner.addresses[0][:2]
     return f"http://{host}:{port}/"
-
-
-__all__ = ["CONSOLE", "SESSION", "Console", "address", "create_app", "esc", "start_server"]

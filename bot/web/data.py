@@ -9,34 +9,29 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.report import resolve_scope
+from bot.core.directory import room_names
+from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.features.checkins.service import DEFAULT_TASK
-from bot.features.member_types.service import Scope, scope_for, typed_with_counts
-from bot.features.tags.service import held_now, provenance_of, rule_from_row
+from bot.features.member_types.service import Scope, scope_for, type_floor, typed_with_counts
+from bot.features.tags.service import held_now, provenance_of
 from bot.store.models import (
-    Checkin,
-    CheckinTask,
     DailyActivity,
     Member,
     Membership,
     MemberTag,
     PointsEntry,
-    Room,
-    TagRule,
 )
 from tagging.reasons import format_reason
 from tagging.rules import Rule
-from tiers.checkin import streak_at
 from tiers.levels import Level, level_for
 from tiers.types import MemberType, Typing
 
@@ -46,6 +41,13 @@ CHUNK = 900  # SQLite's default limit on bound parameters is 999
 def chunks(items: Sequence[str], size: int = CHUNK) -> Iterable[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
+
+
+def zone_of(at: datetime) -> ZoneInfo:
+    """The community's zone of a console "now" (always built from Settings.tz)."""
+    if not isinstance(at.tzinfo, ZoneInfo):
+        raise ValueError(f"expected a time in the community's zone, got {at!r}")
+    return at.tzinfo
 
 
 def as_of(conn: Connection, settings: Settings) -> datetime:
@@ -77,6 +79,7 @@ class ScopeView:
     at: datetime
     scope: Scope
     lines: list[MemberLine]
+    typed: Mapping[str, Typing]  # the same typing, by member, for the report rows
 
     def thresholds(self) -> tuple[float, float, str] | None:
         t = next((x.typing for x in self.lines if x.typing.type is not MemberType.NEW), None)
@@ -123,7 +126,7 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         if hit is not None:
             return hit
     started = time.perf_counter()
-    scope = scope_for(conn, at, room, settings.window_days)
+    scope = scope_for(conn, at, room, settings.window_days, floor=type_floor(settings))
     typed, counts = typed_with_counts(conn, at, scope)
     names: dict[str, tuple[str | None, int]] = {}
     if room is None:
@@ -140,27 +143,13 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         c = counts.get(m)
         lines.append(MemberLine(m, name, t, c.messages if c else 0, points or 0,
                                 level_for(points or 0, levels)))
-    view = ScopeView(at, scope, lines)
+    view = ScopeView(at, scope, lines, typed)
     if cache is not None:
         cache.put(key, view, time.perf_counter() - started)
     return view
 
 
 # ---- details for the members shown --------------------------------------------------------
-
-def rooms_of(conn: Connection, members: Sequence[str]) -> dict[str, list[str]]:
-    out: dict[str, list[str]] = defaultdict(list)
-    for part in chunks(list(members)):
-        q = select(col(Membership.member), col(Membership.room)).where(
-            col(Membership.member).in_(part), col(Membership.active)).order_by(col(Membership.room))
-        for m, r in conn.execute(q):
-            out[m].append(r)
-    return out
-
-
-def room_names(conn: Connection) -> dict[str, str]:
-    return {r: n or r for r, n in conn.execute(select(col(Room.id), col(Room.name)))}
-
 
 @dataclass(frozen=True)
 class TagView:
@@ -171,79 +160,25 @@ class TagView:
     since: int
 
 
-def tags_of(conn: Connection, members: Sequence[str], at: datetime,
-            rules: dict[int, Rule]) -> dict[str, list[TagView]]:
-    tz = at.tzinfo
-    out: dict[str, list[TagView]] = defaultdict(list)
-    epoch = int(at.timestamp())
-    for part in chunks(list(members)):
-        q = select(MemberTag).where(col(MemberTag.member).in_(part), held_now(epoch)).order_by(
-            col(MemberTag.since))
-        for r in conn.execute(q):
-            row = MemberTag.model_validate(r._mapping)
-            out[row.member].append(TagView(row.tag, format_reason(provenance_of(row, tz, rules)),
-                                           row.source, row.lead, row.since))
-    return out
-
-
 def holders_of(conn: Connection, tag: str, at: datetime) -> set[str]:
     q = select(col(MemberTag.member)).where(col(MemberTag.tag) == tag, held_now(int(at.timestamp())))
     return set(conn.execute(q).scalars())
-
-
-def active_rules(conn: Connection) -> dict[int, Rule]:
-    """The active tag rules, read without touching the pipeline's shared `Tagging` state
-    (its cached rule set and change flag belong to the batch thread)."""
-    rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
-    return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
 
 
 def tag_names(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(col(MemberTag.tag)).distinct()).scalars())
 
 
-def default_task_id(conn: Connection) -> int | None:
-    return conn.execute(select(col(CheckinTask.id)).where(col(CheckinTask.name) == DEFAULT_TASK.name)).scalar()
-
-
-def streaks_of(conn: Connection, members: Sequence[str], today: date) -> dict[str, int]:
-    """The streak of the default 打卡 task, as the report shows it."""
-    task_id = default_task_id(conn)
-    if task_id is None:
-        return {}
-    days: dict[str, set[date]] = defaultdict(set)
-    for part in chunks(list(members)):
-        q = select(col(Checkin.member), col(Checkin.day)).where(
-            col(Checkin.member).in_(part), col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
-        for m, d in conn.execute(q):
-            days[m].add(d)
-    return {m: streak_at(ds, today) for m, ds in days.items()}
-
-
-def member_dicts(conn: Connection, lines: Sequence[MemberLine], at: datetime,
-                 rules: dict[int, Rule]) -> list[dict]:
-    """Rows in the shape of `qunguan report --json` (bot.core.report.member_rows), plus speaking."""
-    ids = [x.id for x in lines]
-    rooms = rooms_of(conn, ids)
-    tags = tags_of(conn, ids, at, rules)
-    streaks = streaks_of(conn, ids, at.date())
-    return [{
-        "id": x.id,
-        "name": x.name,
-        "rooms": rooms.get(x.id, []),
-        "messages": x.messages,
-        "speaking": x.typing.speaking,
-        "login_days": x.typing.login_days,
-        "type": x.typing.type.value,
-        "type_detail": x.typing.as_detail(),
-        "type_explain": x.typing.explain(),
-        "level": x.level.n,
-        "level_name": x.level.name,
-        "points": x.points,
-        "streak": streaks.get(x.id, 0),
-        "tags": [{"name": t.name, "reason": t.reason, "source": t.source}
-                 for t in tags.get(x.id, [])],
-    } for x in lines]
+def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
+                 report: Sequence[ReportExtra]) -> list[dict]:
+    """The rows of `qunguan report --json` (`bot.core.report.member_rows` with the features'
+    fields) for the lines shown, from the view's typing, plus speaking."""
+    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed)
+    by_id = {x.id: x for x in lines}
+    rows = member_rows(conn, scope, report, list(by_id))
+    for row in rows:
+        row["speaking"] = by_id[row["id"]].typing.speaking
+    return rows
 
 
 # ---- one member -------------------------------------------------------------------------
@@ -270,15 +205,6 @@ def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLin
     return [LedgerLine(*r) for r in conn.execute(q)]
 
 
-def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
-    """Days checked in (any task) since `since`: day → made up with a card."""
-    out: dict[date, bool] = {}
-    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member, col(Checkin.day) >= since)
-    for d, made_up in conn.execute(q):
-        out[d] = out.get(d, True) and bool(made_up)
-    return out
-
-
 # ---- overview -----------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -299,8 +225,8 @@ def room_counts(conn: Connection) -> list[RoomCount]:
 def checkins_on(conn: Connection, day: date) -> tuple[int, int]:
     """Check-ins on a local day from the daily counters: (check-ins, members)."""
     d = DailyActivity
-    q = select(func.coalesce(func.sum(d.checkins), 0),
-               func.count(func.distinct(case((d.checkins > 0, d.member))))).where(d.day == day)
+    q = select(func.coalesce(func.sum(col(d.checkins)), 0),
+               func.count(func.distinct(case((col(d.checkins) > 0, col(d.member)))))).where(col(d.day) == day)
     total, members = conn.execute(q).one()
     return int(total or 0), int(members or 0)
 
@@ -329,7 +255,7 @@ def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int
     out = []
     for r in conn.execute(q):
         row = MemberTag.model_validate(r._mapping)
-        reason = format_reason(provenance_of(row, at.tzinfo, rules))
+        reason = format_reason(provenance_of(row, zone_of(at), rules))
         out.append((row.member, r._mapping["name"],
                     TagView(row.tag, reason, row.source, row.lead, row.since)))
     return int(total), out

@@ -8,19 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 from bot.web.data import MemberLine
+from bot.web.shell import BadRequest, check_params
 from tiers.levels import Level
 from tiers.types import MemberType, parse_type
-
-
-class BadRequest(Exception):
-    """Input the client must fix; the message says what, in Chinese."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
-
 
 MEMBER_PARAMS = ("room", "type", "tag", "level", "q", "sort", "order", "page", "per_page")
 SORTS: dict[str, str] = {"login_days": "登录天数", "speaking": "发言", "messages": "消息",
@@ -41,7 +34,7 @@ class MemberQuery:
     page: int = 1
     per_page: int = PER_PAGE
 
-    def params(self, **changes: object) -> dict[str, object]:
+    def params(self, **changes: Any) -> dict[str, object]:
         """The query string that gives this query back (defaults left out)."""
         q = replace(self, **changes) if changes else self
         out: dict[str, object] = {"room": q.room, "type": q.type.value if q.type else None,
@@ -53,12 +46,6 @@ class MemberQuery:
         if q.page != 1:
             out["page"] = q.page
         return out
-
-
-def check_params(params: Mapping[str, str], allowed: Sequence[str]) -> None:
-    unknown = sorted(set(params) - set(allowed))
-    if unknown:
-        raise BadRequest(f"不认识的参数：{'、'.join(unknown)}。可用的有：{'、'.join(allowed)}")
 
 
 def _int(value: str, what: str, low: int, high: int | None = None) -> int:

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import create_app
+from bot.web.app import create_app
+from bot.wiring import FEATURES
 from tests.harness import ADMIN, T0, Bot
 
 TOKEN = "test-token-令牌"
@@ -89,7 +90,7 @@ def community(community_template: Path, tmp_path: Path) -> Bot:
 
 @pytest.fixture
 async def anon(community: Bot) -> AsyncIterator[TestClient]:
-    client = TestClient(TestServer(create_app(community.pipeline, community.deps)))
+    client = TestClient(TestServer(create_app(community.pipeline, community.deps, FEATURES)))
     await client.start_server()
     try:
         yield client

@@ -91,11 +91,12 @@ async def test_a_session_cookie_does_not_post_events(client, community):
 async def test_api_is_off_without_a_token(tmp_path):
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.web import create_app
+    from bot.web.app import create_app
+    from bot.wiring import FEATURES
     from tests.harness import Bot
 
     bot = Bot(tmp_path)  # no api_token
-    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps))) as c:
+    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps, FEATURES))) as c:
         resp = await post(c, visit(1), token="anything")
         assert resp.status == 401
         assert "QUNGUAN_API_TOKEN" in (await resp.json())["error"]

@@ -1,6 +1,6 @@
 """A real headless Chromium (Debian's `chromium`, driven by playwright) uses the console:
-logs in, opens a room's quadrant chart, filters the member table, marks a follow-up item
-done, and saves screenshots. No script ever runs from a nickname (no dialog opens)."""
+logs in, opens a room's quadrant chart, filters the member table, issues today's follow-up
+list and marks an item done, and saves screenshots. No script ever runs from a nickname (no dialog opens)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from urllib.parse import quote
 import pytest
 from aiohttp.test_utils import TestServer
 
-from bot.web import create_app
+from bot.web.app import create_app
+from bot.wiring import FEATURES
 from tests.harness import ROOM
 from tests.web.conftest import HOSTILE, TOKEN
 
@@ -57,7 +58,7 @@ def screenshots(tmp_path: Path) -> Path:
 
 
 async def test_a_manager_works_through_the_console(browser, community, screenshots):
-    server = TestServer(create_app(community.pipeline, community.deps), host="127.0.0.1")
+    server = TestServer(create_app(community.pipeline, community.deps, FEATURES), host="127.0.0.1")
     await server.start_server()
     base = str(server.make_url("/")).rstrip("/")
     dialogs: list[str] = []
@@ -106,10 +107,14 @@ async def test_a_manager_works_through_the_console(browser, community, screensho
 
         # Today's follow-up: mark the first item done with a note.
         await page.click('nav a[href="/followup"]')
+        assert await page.locator("form.done").count() == 0  # a preview until issued
+        await page.click('form[action="/followup/issue"] button[type="submit"]')
+        await page.wait_for_selector("form.done")
         first = page.locator("form.done").first
         n = await first.locator('input[name="n"]').get_attribute("value")
         await first.locator('input[name="note"]').fill("已电话沟通")
         await first.locator('button[type="submit"]').click()
+        await page.wait_for_selector(".done-mark")
         await page.wait_for_selector(".notice")
         assert f"已记录第 {n} 项的跟进（备注：已电话沟通）" in await page.locator(".notice").inner_text()
         assert await page.locator(".done-mark").count() == 1

@@ -10,7 +10,8 @@ from urllib.parse import quote
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web import create_app
+from bot.web.app import create_app
+from bot.wiring import FEATURES
 from tests.harness import ROOM
 from tests.web.conftest import HOSTILE_ID, TOKEN, csrf_of, log_in
 
@@ -69,7 +70,7 @@ async def test_login_with_the_console_password(tmp_path):
     if "web_password" not in Settings.model_fields:
         pytest.skip("Settings.web_password is not there yet")
     bot = Bot(tmp_path, web_password="管理员密码", api_token="")
-    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps))) as c:
+    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps, FEATURES))) as c:
         await log_in(c, "管理员密码")
 
 
@@ -77,7 +78,7 @@ async def test_no_password_configured_means_no_login(tmp_path):
     from tests.harness import Bot
 
     bot = Bot(tmp_path)
-    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps))) as c:
+    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps, FEATURES))) as c:
         resp = await c.get("/login")
         assert "QUNGUAN_WEB_PASSWORD" in await resp.text()
         resp = await c.post("/login", data={"password": "", "csrf": "x"})
@@ -208,6 +209,11 @@ async def test_member_page_shows_tags_ledger_calendar_and_type(client):
 
 async def test_followup_done_with_a_note(client, community):
     html = await (await client.get("/followup")).text()
+    assert "预览" in html and 'action="/followup/done"' not in html  # nothing issued yet
+    resp = await client.post("/followup/issue", data={"csrf": client.csrf})
+    assert resp.status == 200 and resp.url.path == "/followup"
+    html = await resp.text()
+    assert "已生成 1 份今日跟进清单" in html
     forms = re.findall(r'name="operator" value="([^"]+)"><input type="hidden" name="n" '
                        r'value="(\d+)"', html)
     assert forms, "the admin has items to follow up"
@@ -285,7 +291,7 @@ async def test_unexpected_errors_show_no_stack_trace(community):
     def broken_clock(conn):
         raise RuntimeError("secret internals /work/main/bot")
 
-    app = create_app(community.pipeline, community.deps, clock=broken_clock)
+    app = create_app(community.pipeline, community.deps, FEATURES, clock=broken_clock)
     async with TestClient(TestServer(app)) as c:
         await log_in(c)
         for path in ("/members", "/api/members"):

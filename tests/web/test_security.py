@@ -8,8 +8,12 @@ import re
 from datetime import timedelta
 from urllib.parse import quote
 
+import aiohttp_jinja2
+from markupsafe import Markup
+
+from bot.web.app import create_app
 from bot.web.auth import Signer, bearer_token, same_secret
-from bot.web.render import Markup, esc, fmt
+from bot.wiring import FEATURES
 from tests.harness import ROOM, T0
 from tests.web.conftest import HOSTILE, HOSTILE_ID
 
@@ -63,13 +67,24 @@ async def test_hostile_room_name_and_ids_are_escaped(client, community):
         assert "&lt;script&gt;alert(2)&lt;/script&gt;" in html, path
 
 
-def test_render_escapes_everything_but_markup():
-    assert esc(HOSTILE) == ESCAPED
-    assert esc('"\'') == "&quot;&#x27;"
-    assert fmt("<b>{}</b>", HOSTILE) == f"<b>{ESCAPED}</b>"
-    assert fmt("{}", Markup("<i>ok</i>")) == "<i>ok</i>"
+def test_templates_escape_everything_but_markup(community):
+    env = aiohttp_jinja2.get_env(create_app(community.pipeline, community.deps, FEATURES))
+
+    def render(source: str, value: object) -> str:
+        return env.from_string(source).render(v=value)
+
+    assert render("{{ v }}", HOSTILE) == ESCAPED
+    assert render("{{ v }}", '"\'') == "&#34;&#39;"
+    assert render("<b>{{ v }}</b>", HOSTILE) == f"<b>{ESCAPED}</b>"
+    assert render("{{ v }}", Markup("<i>ok</i>")) == "<i>ok</i>"
     assert Markup("<p>") + HOSTILE == f"<p>{ESCAPED}"
     assert HOSTILE + Markup("<p>") == f"{ESCAPED}<p>"
+    # Every template of the shell and the features is autoescaped, the SVG chart included.
+    names = env.list_templates()
+    assert "base.html" in names and "member_types/chart.svg" in names
+    assert all(env.autoescape(n) if callable(env.autoescape) else env.autoescape for n in names)
+    assert env.get_template("macros.html").module.member_link(HOSTILE_ID, HOSTILE) == (
+        f'<a href="/members/{HOSTILE_ID}">{ESCAPED}</a>')
 
 
 def test_secrets_and_sessions():

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.core.config import Config
 from bot.core.feature import Feature
+from bot.features.checkins import web
 from bot.features.checkins.commands import COMMANDS
 from bot.features.checkins.hook import CheckinHook
 from bot.features.checkins.report import streak_field
@@ -22,6 +23,8 @@ FEATURE = Feature(
     hooks=lambda deps: [CheckinHook(deps)],
     report=streak_field,
     seed=_seed,
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
 )
 
 

@@ -12,7 +12,7 @@ from bot.features.checkins.service import default_task_id, streaks
 def streak_field(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
         task_id = default_task_id(conn)
-        found = streaks(conn, task_id, None, scope.at.date()) if task_id is not None else {}
+        found = streaks(conn, task_id, ids, scope.at.date()) if task_id is not None else {}
         return {m: {"streak": found.get(m, 0)} for m in ids}
 
     return extra

@@ -10,6 +10,7 @@ from bot.core.directory import member_names
 from bot.core.errors import Refused, UsageError
 from bot.core.options import Options
 from bot.features.followup.service import issue, mark_done, operator_rooms
+from bot.features.followup.texts import done_text, list_messages
 from bot.store.db import upsert
 from bot.store.models import RoomOperator, table_of
 
@@ -60,7 +61,7 @@ def _my_rooms(ctx: Ctx) -> list[str]:
 
 def report(ctx: Ctx, opts: Options) -> None:
     rooms = _my_rooms(ctx)
-    _, _, messages = issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now, scheduled=False)
+    messages = list_messages(issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now, scheduled=False))
     # The list names members: it goes to the operator privately, even if asked in a group.
     for text in messages:
         ctx.batch.dm(ctx.msg.sender, text, reply_to=ctx.msg.id)
@@ -77,10 +78,10 @@ def done(ctx: Ctx, opts: Options) -> str:
     if not numbers:
         raise UsageError("请写出清单上的编号，例如 已跟进 3 5 已私聊。")
     note = " ".join(rest)[:200] or None
-    try:
-        return mark_done(ctx.batch.conn, ctx.msg.sender, numbers, note, ctx.now)
-    except ValueError as exc:
-        raise UsageError(str(exc), show_usage=False) from None
+    recorded, text = done_text(mark_done(ctx.batch.conn, ctx.msg.sender, numbers, note, ctx.now), note)
+    if not recorded:
+        raise UsageError(text, show_usage=False)
+    return text
 
 
 COMMANDS = [

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.core.config import Config
 from bot.core.feature import Feature
+from bot.features.followup import web
 from bot.features.followup.commands import COMMANDS
 from bot.features.followup.jobs import DAILY_FOLLOWUP
 from bot.features.followup.service import seed_operators
@@ -15,4 +16,5 @@ def _seed(session: Session, config: Config) -> None:
     seed_operators(session.connection(), config.operators)
 
 
-FEATURE = Feature(name="followup", commands=tuple(COMMANDS), seed=_seed, jobs=(DAILY_FOLLOWUP,))
+FEATURE = Feature(name="followup", commands=tuple(COMMANDS), seed=_seed, jobs=(DAILY_FOLLOWUP,),
+                  routes=web.add_routes, templates=web.TEMPLATES)

@@ -6,16 +6,19 @@ from datetime import datetime
 
 from apscheduler.triggers.cron import CronTrigger
 
+from bot.adapters.base import Outgoing
 from bot.core.pipeline import enqueue
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
-from bot.features.followup.service import send_daily
+from bot.features.followup.service import issue_daily
+from bot.features.followup.texts import list_messages
 
 
 def daily_followup(ctx: JobContext, at: datetime) -> str:
     """DM each operator today's follow-up list (once per local day, whatever happens)."""
     with ctx.deps.engine.begin() as conn:
-        out = send_daily(conn, ctx.deps, at, ctx.bot_ids)
+        issued = issue_daily(conn, ctx.deps, at, ctx.bot_ids)
+        out = [Outgoing(text=text, to=i.operator) for i in issued for text in list_messages(i)]
         if out:
             enqueue(conn, out, at)
     return f"follow-up lists queued {len(out)} messages"

@@ -13,8 +13,7 @@ from sqlalchemy import Select, case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.adapters.base import Outgoing
-from bot.core.directory import member_names, room_names
+from bot.core.directory import all_rooms, member_names, room_names
 from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.rosters.service import there_before_the_bot
@@ -30,7 +29,6 @@ from bot.store.models import (
     Membership,
     MemberSnapshot,
     MemberTag,
-    Room,
     RoomOperator,
     ScheduledList,
     table_of,
@@ -55,7 +53,7 @@ class OperatorList:
 # ---- operators ------------------------------------------------------------------------------
 def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[str]]:
     """Operator → their rooms. Rooms without an operator fall back to the admins."""
-    rooms = list(conn.execute(select(col(Room.id)).order_by(col(Room.name), col(Room.id))).scalars())
+    rooms = all_rooms(conn)
     assigned: dict[str, list[str]] = defaultdict(list)
     covered = set()
     for room, member in conn.execute(select(col(RoomOperator.room), col(RoomOperator.member))):
@@ -287,22 +285,28 @@ def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[It
     return list_id
 
 
+@dataclass(frozen=True)
+class IssuedList:
+    """A list as issued to an operator: its id (for `/done`), items and the rooms it covers."""
+
+    operator: str
+    list_id: int
+    at: datetime
+    items: list[Item]
+    room_names: list[str]  # in the operator's order
+
+
 def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
     names = room_names(conn, rooms)
     return [names.get(r, r) for r in rooms]
 
 
-def title(at: datetime, room_names: Sequence[str]) -> str:
-    shown = "、".join(room_names[:3]) + (" 等" if len(room_names) > 3 else "")
-    return f"📋 {at:%m-%d} 跟进清单（{shown}）"
-
-
 def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
-          scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> tuple[int, list[Item], list[str]]:
-    """Build, store and render one operator's list; returns (list id, items, messages)."""
+          scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> IssuedList:
+    """Build and store one operator's list."""
     items = build_items(conn, deps, at, rooms, bot_ids)
     list_id = store_list(conn, operator, at, items, scheduled=scheduled)
-    return list_id, items, rules.render(items, title=title(at, _names_in_order(conn, rooms)))
+    return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms))
 
 
 def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
@@ -314,10 +318,10 @@ def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> 
            replace=["type", "level", "at"])
 
 
-def send_daily(conn: Connection, deps: Deps, at: datetime,
-               bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
-    """The scheduled run: each operator's list, once per local day, as DMs. Returns the
-    messages queued; an operator who already got today's list is skipped."""
+def issue_daily(conn: Connection, deps: Deps, at: datetime,
+                bot_ids: frozenset[str] = frozenset()) -> list[IssuedList]:
+    """The scheduled run: each operator's list, once per local day (an operator who already
+    got today's scheduled list is skipped), and the snapshot the next run compares with."""
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
     already = set(conn.execute(select(col(ScheduledList.operator)).where(
         col(ScheduledList.day) == at.date())).scalars())
@@ -329,14 +333,13 @@ def send_daily(conn: Connection, deps: Deps, at: datetime,
     by_room: dict[str, list[MemberFacts]] = defaultdict(list)
     for f in facts:
         by_room[f.room].append(f)
-    out: list[Outgoing] = []
+    out: list[IssuedList] = []
     for operator, rooms in todo.items():
         items = rules.build_list([f for r in rooms for f in by_room[r]], at)
         list_id = store_list(conn, operator, at, items, scheduled=True)
         conn.execute(table_of(ScheduledList).insert().values(
             operator=operator, day=at.date(), list_id=list_id))
-        messages = rules.render(items, title=title(at, _names_in_order(conn, rooms)))
-        out += [Outgoing(text=m, to=operator) for m in messages]
+        out.append(IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms)))
     snapshot(conn, at, facts)
     return out
 
@@ -347,56 +350,78 @@ def latest_list(conn: Connection, operator: str) -> FollowUpList | None:
     return FollowUpList.model_validate(row._mapping) if row else None
 
 
+@dataclass(frozen=True)
+class DoneResult:
+    """What a `/done` recorded (`check.valid`) and what it could not (`unknown`, `repeated`)."""
+
+    check: rules.DoneCheck
+    list_size: int  # items on the list the numbers refer to (0: no list yet)
+    has_list: bool
+
+
 def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str | None,
-              at: datetime) -> str:
-    """Record follow-ups for items of the operator's latest list. ValueError (Chinese) when
-    nothing can be recorded; numbers not on the list or done before are reported."""
+              at: datetime) -> DoneResult:
+    """Record follow-ups for items of the operator's latest list; records nothing when no
+    number is valid."""
     latest = latest_list(conn, operator)
     if latest is None:
-        raise ValueError("你还没有跟进清单。发 /report 看看今天的清单。")
+        return DoneResult(rules.check_done(numbers, (), ()), 0, False)
     items = {r.n: r for r in conn.execute(select(FollowUpItem).where(
         col(FollowUpItem.list_id) == latest.id))}
     done = set(conn.execute(select(col(FollowUpRecord.n)).where(
         col(FollowUpRecord.list_id) == latest.id)).scalars())
     check = rules.check_done(numbers, items, done)
-    if not check.valid:
-        parts = []
-        if check.unknown:
-            top = f"1–{max(items)}" if items else "（清单是空的）"
-            parts.append(f"清单上没有第 {'、'.join(map(str, check.unknown))} 项（编号 {top}）")
-        if check.repeated:
-            parts.append(f"第 {'、'.join(map(str, check.repeated))} 项已经标记过了")
-        raise ValueError("；".join(parts) + "。没有记录任何内容。")
     bulk(conn, table_of(FollowUpRecord).insert(), [
         {"operator": operator, "member": items[n].member, "kind": items[n].kind,
          "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
          "note": note} for n in check.valid])
-    text = f"已记录第 {'、'.join(map(str, check.valid))} 项的跟进" + (f"（备注：{note}）" if note else "")
-    extra = []
-    if check.unknown:
-        extra.append(f"清单上没有第 {'、'.join(map(str, check.unknown))} 项")
-    if check.repeated:
-        extra.append(f"第 {'、'.join(map(str, check.repeated))} 项之前已标记")
-    return text + ("；" + "；".join(extra) if extra else "") + "。14 天内不会再因同样的原因提醒。"
+    return DoneResult(check, max(items, default=0), True)
+
+
+def _issued_today(conn: Connection, operator: str, at: datetime) -> FollowUpList | None:
+    latest = latest_list(conn, operator)
+    return latest if latest is not None and _as_date(latest.day) == at.date() else None
 
 
 def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorList]:
-    """Each operator's list for today: the one already issued today, else a fresh one
-    (stored, so its numbers can be marked done)."""
+    """Each operator's list for today, read only: the one issued today (by the scheduler or
+    `issue_today`), else a preview of what would be issued now (`list_id` None), stored
+    nowhere. Its numbers can be marked done only once it is issued."""
     out = []
     names = member_names(conn)
-    for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
-        latest = latest_list(conn, operator)
-        if latest is not None and _as_date(latest.day) == at.date():
+    previews: dict[str, list[Item]] = {}
+    assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
+    issued = {op: _issued_today(conn, op, at) for op in assigned}
+    pending = {op: rooms for op, rooms in assigned.items() if issued[op] is None}
+    if pending:  # facts once for every operator still without a list, as send_daily does
+        rooms_needed = list(dict.fromkeys(r for rooms in pending.values() for r in rooms))
+        by_room: dict[str, list[MemberFacts]] = defaultdict(list)
+        for f in collect_facts(conn, deps, at, rooms_needed):
+            by_room[f.room].append(f)
+        previews = {op: rules.build_list([f for r in rooms for f in by_room[r]], at)
+                    for op, rooms in pending.items()}
+    for operator, rooms in assigned.items():
+        latest = issued[operator]
+        if latest is not None:
             rows = conn.execute(select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id)
                                 .order_by(col(FollowUpItem.n))).all()
             room_name = room_names(conn, rooms)
             items = [Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
                           room_name.get(r.room, r.room), r.reason, r.action) for r in rows]
-            list_id = latest.id
+            out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items))
         else:
-            list_id, items, _ = issue(conn, deps, operator, rooms, at, scheduled=False)
-        out.append(OperatorList(operator, names.get(operator) or operator, list_id, items))
+            out.append(OperatorList(operator, names.get(operator) or operator, None,
+                                    previews[operator]))
+    return out
+
+
+def issue_today(conn: Connection, deps: Deps, at: datetime) -> list[int]:
+    """Issue today's list now for every operator without one today (a manager asked for it:
+    not the scheduled run, so no DMs and no snapshot); returns the new list ids."""
+    out = []
+    for operator, rooms in operator_rooms(conn, sorted(deps.settings.admin_ids)).items():
+        if _issued_today(conn, operator, at) is None:
+            out.append(issue(conn, deps, operator, rooms, at, scheduled=False).list_id)
     return out
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
+from bot.features.member_types import web
 from bot.features.member_types.commands import COMMANDS
 from bot.features.member_types.report import type_fields
 
-FEATURE = Feature(name="member_types", commands=tuple(COMMANDS), report=type_fields)
+FEATURE = Feature(name="member_types", commands=tuple(COMMANDS), report=type_fields,
+                  routes=web.add_routes, templates=web.TEMPLATES)

@@ -11,9 +11,11 @@ from bot.features.member_types.service import scope_for, type_floor, type_member
 
 def type_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
-        ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days,
-                       floor=type_floor(deps.settings))
-        typed = type_members(conn, scope.at, ts)
+        typed = scope.typed
+        if typed is None:
+            ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days,
+                           floor=type_floor(deps.settings))
+            typed = type_members(conn, scope.at, ts)
         out = {}
         for m in ids:
             t = typed.get(m)

@@ -6,6 +6,7 @@ from sqlmodel import Session
 
 from bot.core.config import Config
 from bot.core.feature import Feature
+from bot.features.tags import web
 from bot.features.tags.commands import COMMANDS
 from bot.features.tags.hook import TaggingHook
 from bot.features.tags.jobs import DAILY_TAGS
@@ -24,4 +25,6 @@ FEATURE = Feature(
     report=tag_fields,
     seed=_seed,
     jobs=(DAILY_TAGS,),
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
 )

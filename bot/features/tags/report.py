@@ -8,22 +8,24 @@ from sqlmodel import col
 
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
-from bot.features.tags.service import held_now, provenance_of
+from bot.features.tags.service import active_rules, held_now, provenance_of
 from bot.store.models import MemberTag
 from tagging.reasons import format_reason
 
 
 def tag_fields(deps: Deps) -> ReportExtra:
-    tagging, tz = deps.tagging, deps.settings.tz
+    tz = deps.settings.tz
 
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
         at = int(scope.at.timestamp())
-        rules = tagging.current(conn).rules
+        # Read here, not from the pipeline's cached rule set: the console calls this from
+        # its own threads.
+        rules = active_rules(conn)
         out: dict[str, dict] = {m: {"tags": []} for m in ids}
-        rows = conn.execute(select(MemberTag).where(held_now(at)).order_by(col(MemberTag.since))).all()
-        for r in rows:
-            row = MemberTag.model_validate(r._mapping)
-            if row.member in out:
+        for i in range(0, len(ids), 900):
+            q = select(MemberTag).where(col(MemberTag.member).in_(ids[i : i + 900]), held_now(at))
+            for r in conn.execute(q.order_by(col(MemberTag.since))):
+                row = MemberTag.model_validate(r._mapping)
                 out[row.member]["tags"].append(
                     {"name": row.tag, "reason": format_reason(provenance_of(row, tz, rules)),
                      "source": row.source})

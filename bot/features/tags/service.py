@@ -84,6 +84,13 @@ def _stamp(conn: Connection) -> tuple:
     return (*rules, *groups)
 
 
+def active_rules(conn: Connection) -> dict[int, Rule]:
+    """The active tag rules, read without touching the pipeline's shared `Tagging` state
+    (its cached rule set and change flag belong to the batch thread)."""
+    rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
+    return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
+
+
 def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Provenance:
     rule = rules.get(row.rule_id) if row.rule_id is not None else None
     return Provenance(source=row.source, rule_id=row.rule_id, keyword=row.keyword,

@@ -1,0 +1,127 @@
+"""The check-in tasks page of the console (list, add, disable), and the check-in calendar
+the member page shows (`calendar_months` + the "checkins/calendar.html" macro)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from bot.core.directory import room_names
+from bot.features.checkins import service as checkin_service
+from bot.features.checkins.service import load_tasks
+from bot.store.models import Checkin
+from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with
+from tiers.checkin import CheckinTask, window_text
+
+TEMPLATES = Path(__file__).parent / "templates"
+FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room")
+CALENDAR_MONTHS = 3
+
+
+# ---- the member page's calendar ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+    weeks: list[list[date]]  # Monday first; days of other months are there, to be left blank
+
+
+def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
+    """Days checked in (any task) since `since`: day → made up with a card."""
+    out: dict[date, bool] = {}
+    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member,
+                                                             col(Checkin.day) >= since)
+    for d, made_up in conn.execute(q):
+        out[d] = out.get(d, True) and bool(made_up)
+    return out
+
+
+def calendar_months(conn: Connection, member: str, today: date) -> dict[str, Any]:
+    """The context of the calendar macro: this month and the two before, and the days."""
+    firsts = [today.replace(day=1)]
+    for _ in range(CALENDAR_MONTHS - 1):
+        firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
+    weeks = calendar.Calendar(firstweekday=0)
+    months = [Month(m.year, m.month, weeks.monthdatescalendar(m.year, m.month)) for m in firsts]
+    return {"months": months, "days": checkin_days_of(conn, member, firsts[0]), "today": today}
+
+
+# ---- tasks ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TaskLine:
+    task: CheckinTask
+    window: str
+    room: str  # the room's name, or 所有群
+
+
+def _tasks(conn: Connection, draft: dict[str, str] | None = None) -> dict[str, Any]:
+    names = room_names(conn)
+    lines = [TaskLine(t, window_text(t), names.get(t.room, t.room) if t.room else "所有群")
+             for t in load_tasks(conn)]
+    rooms = [("", "所有群"), *sorted(names.items(), key=lambda x: x[1])]
+    return {"tasks": lines, "rooms": rooms, "draft": draft or {"points": "10"}}
+
+
+async def tasks_page(request: web.Request) -> web.Response:
+    check_params(request.query, ())
+    context = await request.app[CONSOLE].read(_tasks)
+    return await page(request, "checkins/tasks.html", context, nav="tasks")
+
+
+def _positive(value: str, what: str) -> int:
+    if not value.isdigit() or int(value) < 1 or int(value) > 100_000:
+        raise ValueError(f"{what}应为 1 到 100000 的整数，收到「{value[:20]}」")
+    return int(value)
+
+
+def _add(conn: Connection, console: Console, draft: dict[str, str]) -> CheckinTask:
+    if draft["room"] and draft["room"] not in room_names(conn, [draft["room"]]):
+        raise ValueError("没有这个群")
+    triggers = [t.strip() for t in draft["triggers"].replace("，", ",").split(",") if t.strip()]
+    return checkin_service.add_task(
+        conn, console.deps.checkins, name=draft["name"], triggers=triggers or None,
+        window=draft["window"] or None, points=_positive(draft["points"] or "10", "积分"),
+        challenge_days=_positive(draft["challenge_days"], "挑战天数") if draft["challenge_days"] else None,
+        room=draft["room"] or None)
+
+
+async def tasks_add(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    draft = {k: form_text(form, k) for k in FIELDS}
+    try:
+        task = await console.write(_add, console, draft)
+    except ValueError as exc:
+        context = await console.read(_tasks, draft)
+        return await page(request, "checkins/tasks.html", context, nav="tasks", status=400,
+                          notice=str(exc), error=True)
+    return redirect_with(request, "/tasks", f"已添加打卡任务「{task.name}」。")
+
+
+async def tasks_disable(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    name = form_text(await request.post(), "name")
+
+    def disable(conn: Connection) -> None:
+        checkin_service.disable_task(conn, console.deps.checkins, name)
+    try:
+        await console.write(disable)
+    except LookupError as exc:
+        return redirect_with(request, "/tasks", str(exc), error=True)
+    return redirect_with(request, "/tasks", f"已停用打卡任务「{name}」。")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/tasks", tasks_page)
+    router.add_post("/tasks", tasks_add)
+    router.add_post("/tasks/disable", tasks_disable)

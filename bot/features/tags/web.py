@@ -1,0 +1,80 @@
+"""The tag-rules page of the console: the active rules, adding one, deleting one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.engine import Connection
+
+from bot.core.errors import UsageError
+from bot.features.tags import service as tag_service
+from bot.features.tags.service import active_rules
+from bot.web.shell import (
+    CONSOLE,
+    WEB_ACTOR,
+    BadRequest,
+    Console,
+    check_params,
+    form_text,
+    page,
+    redirect_with,
+)
+from tagging.rules import BOTH_USAGE, Rule
+
+TEMPLATES = Path(__file__).parent / "templates"
+MAX_RULE = 500
+
+
+def _rules(conn: Connection, draft: str = "") -> dict[str, Any]:
+    return {"rules": active_rules(conn), "draft": draft, "usage": BOTH_USAGE}
+
+
+async def rules_page(request: web.Request) -> web.Response:
+    check_params(request.query, ())
+    context = await request.app[CONSOLE].read(_rules)
+    return await page(request, "tags/rules.html", context, nav="rules")
+
+
+def _add(conn: Connection, console: Console, text: str) -> Rule:
+    # Managers name groups as they see them; rules keep room ids.
+    rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
+    return tag_service.add_rule(conn, console.deps.tagging, rule, by=WEB_ACTOR,
+                                at=int(console.now(conn).timestamp()))
+
+
+async def rules_add(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    text = form_text(await request.post(), "rule")
+    if not text:
+        raise BadRequest("请写出规则，例如 keyword 意向 多少钱,价格 lead=yes")
+    if len(text) > MAX_RULE:
+        raise BadRequest(f"规则太长（上限 {MAX_RULE} 字）")
+    try:
+        rule = await console.write(_add, console, text)
+    except UsageError as exc:
+        context = await console.read(_rules, text)
+        return await page(request, "tags/rules.html", context, nav="rules", status=400,
+                          notice=str(exc), error=True)
+    return redirect_with(request, "/rules", f"已添加规则：{rule.describe()}")
+
+
+async def rules_delete(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    rule_id = int(request.match_info["rule_id"])
+
+    def delete(conn: Connection) -> tuple[str, int]:
+        return tag_service.delete_rule(conn, console.deps.tagging, rule_id)
+    try:
+        tag, removed = await console.write(delete)
+    except LookupError as exc:
+        return redirect_with(request, "/rules", str(exc), error=True)
+    return redirect_with(request, "/rules", f"已删除规则 #{rule_id}（{tag}），并撤下了它自动打的 "
+                                            f"{removed} 个标签；手动标签不受影响。")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/rules", rules_page)
+    router.add_post("/rules", rules_add)
+    router.add_post(r"/rules/{rule_id:\d{1,9}}/delete", rules_delete)

@@ -1,0 +1,176 @@
+"""The member list (filters, sorting, pages), its CSV export, and one member's page."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.engine import Connection
+
+from bot.core.activity import Window
+from bot.core.directory import room_names, rooms_of
+from bot.core.report import ReportScope, member_rows
+from bot.features.checkins.web import calendar_months
+from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.web.data import (
+    MemberLine,
+    ScopeView,
+    holders_of,
+    ledger_of,
+    member_dicts,
+    member_row,
+    scope_view,
+    tag_names,
+)
+from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
+from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
+from tiers.levels import progress
+from tiers.types import TYPE_LABELS, MemberType, Typing
+
+KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": "发言", "manual": "手动",
+               "makeup": "补签"}
+SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
+LEDGER_ROWS = 50
+CSV_COLUMNS = ["微信ID", "昵称", "所在群", "类型", "类型说明", "登录天数", "发言", "消息", "积分",
+               "等级", "连续打卡", "标签"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    query: MemberQuery
+    at: datetime
+    lines: list[MemberLine]
+    window_days: int
+    names: dict[str, str]  # room id → name
+    view: ScopeView  # the whole scope, typed
+
+
+def select_members(conn: Connection, console: Console, params: dict[str, str]) -> Selection:
+    """The members a query string asks for, filtered and sorted (the page, CSV and API)."""
+    deps = console.deps
+    names = room_names(conn)
+    query = parse_member_query(params, deps.ledger.levels, names)
+    at = console.now(conn)
+    view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
+    holders = holders_of(conn, query.tag, at) if query.tag else None
+    return Selection(query, at, select_lines(view.lines, query, holders), view.scope.window.days, names, view)
+
+
+# ---- the list -------------------------------------------------------------------------------
+
+def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
+    s = select_members(conn, console, params)
+    query = s.query
+    shown, pages = page_of(s.lines, query)
+    tag_choices = [("", "全部标签"), *[(t, t) for t in tag_names(conn)]]
+    if query.tag and (query.tag, query.tag) not in tag_choices:
+        tag_choices.append((query.tag, query.tag))
+
+    def head(key: str) -> dict[str, Any]:
+        desc = not (query.sort == key and query.desc)
+        return {"href": query.params(sort=key, desc=desc if key != "name" or query.sort == key else False,
+                                     page=1),
+                "arrow": ("↓" if query.desc else "↑") if query.sort == key else ""}
+
+    return {
+        "query": query, "at": s.at, "window_days": s.window_days, "total": len(s.lines),
+        "where": s.names.get(query.room, query.room) if query.room else "全部群",
+        "shown": shown, "pages": pages, "names": s.names,
+        "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report)},
+        "heads": {k: head(k) for k in ("name", "type", "login_days", "speaking", "points")},
+        "room_choices": [("", "全部群"), *sorted(s.names.items(), key=lambda x: x[1])],
+        "type_choices": [("", "全部类型"), *[(k.value, TYPE_LABELS[k]) for k in MemberType]],
+        "tag_choices": tag_choices,
+        "level_choices": [("", "全部等级"),
+                          *[(str(lv.n), f"Lv{lv.n} {lv.name}") for lv in console.deps.ledger.levels]],
+    }
+
+
+async def members_page(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    context = await console.read(_members, console, dict(request.query))
+    return await page(request, "members.html", context, nav="members")
+
+
+def _csv_cell(value: object) -> object:
+    # Spreadsheets run a cell starting with = + - @ as a formula: nicknames are attacker-controlled.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
+    s = select_members(conn, console, params)
+    out = io.StringIO()
+    out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for r in member_dicts(conn, s.view, s.lines, console.report):
+        writer.writerow([_csv_cell(v) for v in (
+            r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
+            TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
+            r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
+            r["streak"], "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]))])
+    return out.getvalue()
+
+
+async def members_csv(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    params = {k: v for k, v in request.query.items() if k not in ("page", "per_page")}
+    text = await console.read(_members_csv, console, params)
+    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": 'attachment; filename="members.csv"'})
+
+
+# ---- one member -----------------------------------------------------------------------------
+
+def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
+    deps = console.deps
+    row = member_row(conn, member)
+    if row is None:
+        raise BadRequest("没有这位成员", 404)
+    at = console.now(conn)
+    today = at.date()
+    names = room_names(conn)
+    rooms = rooms_of(conn, [member]).get(member, [])
+    p = progress(row.points, deps.ledger.levels)
+    level = f"Lv{p.level.n}「{p.level.name}」"
+    if p.next:
+        level += f"，距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分"
+    typings: list[tuple[str | None, Typing]] = []
+    scopes: list[str | None] = [*rooms] or [None]  # no room: typed among all members
+    for scope_room in scopes:
+        scope = scope_for(conn, at, scope_room, deps.settings.window_days,
+                          floor=type_floor(deps.settings))
+        typing = type_members(conn, at, scope).get(member)
+        if typing:
+            typings.append((scope_room, typing))
+    # The report's row for this member, typed as in the member's first room.
+    report = member_rows(conn, ReportScope(at, Window.ending(today, deps.settings.window_days), None,
+                                           typed=dict([(member, typings[0][1])] if typings else [])),
+                         console.report, [member])[0]
+    return {
+        "title": row.name or member, "member": member, "row": row, "at": at, "names": names,
+        "rooms": rooms, "level": level, "streak": report["streak"],
+        "typings": typings, "tags": report["tags"],
+        "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
+        "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
+        "checkin_calendar": calendar_months(conn, member, today),
+    }
+
+
+async def member_page(request: web.Request) -> web.Response:
+    check_params(request.query, ())
+    console = request.app[CONSOLE]
+    context = await console.read(_member, console, request.match_info["member"])
+    return await page(request, "member.html", context, nav="members")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/members", members_page)
+    router.add_get("/export/members.csv", members_csv)
+    router.add_get(r"/members/{member:.+}", member_page)

@@ -1,0 +1,183 @@
+"""What every console handler shares: the `Console` state and its app keys, reads and writes in
+the thread pool, responses (pages through the jinja2 layout, JSON, redirects with a one-time
+notice) and the client-error type. Feature web modules import this, never `bot.web.app`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+import aiohttp_jinja2
+from aiohttp import web
+from multidict import MultiDictProxy
+from sqlalchemy.engine import Connection
+
+from bot.core.events import Event
+from bot.core.pipeline import Pipeline
+from bot.core.report import ReportExtra
+from bot.core.settings import Settings
+from bot.deps import Deps
+from bot.web.auth import Session, Signer
+from bot.web.data import ScopeCache, as_of
+
+T = TypeVar("T")
+
+MAX_BODY = 20 * 1024 * 1024  # a batch of 1000 events with long Chinese texts fits
+MAX_FORM = 64 * 1024
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+FLASH_COOKIE = "qg_flash"
+WEB_ACTOR = "网页控制台"  # who changed a rule or task, as the audit fields record it
+
+
+class BadRequest(Exception):
+    """Input the client must fix; the message says what, in Chinese."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Console:
+    """What every handler needs, built once per app."""
+
+    pipeline: Pipeline
+    deps: Deps
+    signer: Signer
+    report: Sequence[ReportExtra] = ()  # the features' report fields, for member rows
+    cache: ScopeCache = field(default_factory=ScopeCache)
+    executor: ThreadPoolExecutor | None = None
+    clock: Callable[[Connection], datetime] | None = None
+
+    @property
+    def settings(self) -> Settings:
+        return self.deps.settings
+
+    @property
+    def password(self) -> str:
+        return getattr(self.settings, "web_password", "") or ""
+
+    def now(self, conn: Connection) -> datetime:
+        return self.clock(conn) if self.clock else as_of(conn, self.settings)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(*args)` in the app's pool (CPU work such as rendering a big page)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, fn, *args)
+
+    async def read(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` in the pool on a read connection."""
+        def call() -> T:
+            with self.deps.engine.connect() as conn:
+                return fn(conn, *args)
+        return await self.run(call)
+
+    async def write(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run `fn(conn, *args)` in the pool inside one transaction."""
+        def call() -> T:
+            with self.deps.engine.begin() as conn:
+                return fn(conn, *args)
+        return await self.run(call)
+
+    async def ingest(self, events: list[Event]) -> tuple[int, int]:
+        """Events through the real pipeline, silently; returns (stored, duplicates)."""
+        def call() -> tuple[int, int]:
+            stored, _ = self.pipeline.ingest(events, silent=True) if events else (0, [])
+            return stored, len(events) - stored
+        return await self.run(call)
+
+
+CONSOLE = web.AppKey("console", Console)
+SESSION = web.RequestKey("session", Session)
+
+
+# ---- responses -----------------------------------------------------------------------------
+
+def is_api(request: web.Request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_response(data: Any, status: int = 200) -> web.Response:
+    return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
+                        content_type="application/json", charset="utf-8")
+
+
+def html_response(body: str, status: int = 200) -> web.Response:
+    return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
+
+
+def cookie_kwargs() -> dict[str, Any]:
+    return {"httponly": True, "samesite": "Lax", "path": "/"}
+
+
+async def render(request: web.Request, template: str, context: Mapping[str, Any], *,
+                 status: int = 200) -> web.Response:
+    """A template rendered in the pool (a room's chart is hundreds of elements), as HTML.
+    The layout learns the session's CSRF token from the request, if logged in."""
+    console = request.app[CONSOLE]
+    session = request.get(SESSION)
+    env = aiohttp_jinja2.get_env(request.app)
+    ctx = {"csrf": session.csrf if session else None, **context}
+    body = await console.run(env.get_template(template).render, ctx)
+    return html_response(body, status)
+
+
+async def page(request: web.Request, template: str, context: Mapping[str, Any], *, nav: str,
+               status: int = 200, notice: str | None = None, error: bool = False) -> web.Response:
+    """A logged-in page: the template in the layout with `nav` marked, and a one-time notice
+    (given, or carried over a redirect in a signed cookie)."""
+    console = request.app[CONSOLE]
+    carried = console.signer.unseal("flash", request.cookies.get(FLASH_COOKIE))
+    if notice is None and carried:
+        error, notice = carried[0] == "E", carried[1:]
+    resp = await render(request, template, {**context, "nav": nav, "notice": notice,
+                                            "notice_error": error}, status=status)
+    if FLASH_COOKIE in request.cookies:
+        resp.del_cookie(FLASH_COOKIE, path="/")
+    return resp
+
+
+async def error_page(request: web.Request, status: int, message: str) -> web.Response:
+    return await render(request, "error.html", {"status": status, "message": message}, status=status)
+
+
+def see_other(location: str) -> web.Response:
+    return web.Response(status=303, headers={"Location": location})
+
+
+def redirect_with(request: web.Request, location: str, notice: str, *,
+                  error: bool = False) -> web.Response:
+    """A redirect after a POST, with a notice shown once on the next page."""
+    console = request.app[CONSOLE]
+    resp = see_other(location)
+    resp.set_cookie(FLASH_COOKIE, console.signer.seal("flash", ("E" if error else "N") + notice),
+                    max_age=60, **cookie_kwargs())
+    return resp
+
+
+async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | bytearray | web.FileField]:
+    """The posted form, after checking its type and size."""
+    if request.content_type not in FORM_TYPES:
+        raise BadRequest("表单的 Content-Type 应为 application/x-www-form-urlencoded", 415)
+    if request.content_length is None:
+        raise BadRequest("请求缺少 Content-Length", 411)
+    if request.content_length > MAX_FORM:
+        raise BadRequest(f"表单太大（上限 {MAX_FORM // 1024} KiB）", 413)
+    return await request.post()
+
+
+def form_text(form: Mapping[str, object], key: str) -> str:
+    """A text field of a posted form, stripped ('' when missing or a file)."""
+    value = form.get(key, "")
+    return value.strip() if isinstance(value, str) else ""
+
+
+def check_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        raise BadRequest(f"不认识的参数：{'、'.join(unknown)}。可用的有：{'、'.join(allowed)}")
