@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from bot.core.events import EventError, Roster, event_to_dict, parse_event
+from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
-from bot.wiring import report_fields
+from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, Bot, texts
 
 SILENT = [f"wxid_s{i}" for i in range(1, 7)]
@@ -18,7 +19,7 @@ SILENT = [f"wxid_s{i}" for i in range(1, 7)]
 def report(bot: Bot, room: str | None = None) -> dict[str, dict]:
     with bot.engine.connect() as conn:
         scope = resolve_scope(conn, bot.settings, bot.clock, room, None)
-        return {r["id"]: r for r in member_rows(conn, scope, report_fields(bot.deps))}
+        return {r["id"]: r for r in member_rows(conn, scope, report_fields(FEATURES, bot.deps))}
 
 
 def active(bot: Bot, room: str = ROOM) -> set[str]:
