@@ -115,6 +115,12 @@ class OutboxSender:
                     wait = self._last_send + gap - self.now()
                     if wait > 0:
                         await self.sleep(wait)
+                if self.wake.is_set() and row.priority != REPLY:
+                    # Something was queued while waiting our turn: if it is a reply, it goes
+                    # now and this row at the next turn.
+                    self.wake.clear()
+                    progressed = True
+                    break
                 out = Outgoing(text=row.text, room=row.room, to=row.to,
                                mentions=tuple(m for m in row.mentions.split(",") if m),
                                reply_to=row.reply_to)
