@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
+from bot.features.rosters import web
 from bot.features.rosters.commands import COMMANDS
 from bot.features.rosters.hook import RosterHook
 from bot.features.rosters.jobs import ROSTER_REFRESH
@@ -12,4 +13,6 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [RosterHook(deps)],
     jobs=(ROSTER_REFRESH,),
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
 )
