@@ -23,7 +23,8 @@ class Bot:
     def __init__(self, tmp_path: Path, **settings: Any) -> None:
         self.path = tmp_path / "q.db"
         settings.setdefault("admins", ADMIN)
-        self.settings = Settings(database_url=f"sqlite:///{self.path}", **settings)
+        settings.setdefault("database_url", f"sqlite:///{self.path}")
+        self.settings = Settings(**settings)
         self.pipeline, self.deps = build(self.settings)
         self.engine = self.pipeline.engine
         self._ids = itertools.count(1)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from bot.core.events import EventError, Roster, event_to_dict, parse_event
 from bot.core.feature import report_fields
@@ -133,3 +136,38 @@ def test_design_example_roundtrips():
     event = parse_event(json.loads(line))
     again = parse_event(event_to_dict(event))
     assert again == event
+
+
+@pytest.fixture
+def pg_bot(pg_url, tmp_path):
+    """The harness on a fresh schema of the test PostgreSQL server."""
+    schema = f"qunguan_rosters_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+        hide_password=False)
+    bot = Bot(tmp_path, database_url=url)
+    yield bot
+    bot.engine.dispose()
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+def test_rosters_welcomes_and_summaries_on_postgresql(pg_bot):
+    bot = pg_bot
+    bot.roster(["wxid_alice", *SILENT], ts="2026-11-02T09:00:00+08:00")
+    bot.roster(["wxid_alice", *SILENT[:5]], ts="2026-11-02T15:00:00+08:00")
+    assert active(bot) == {"wxid_alice", *SILENT[:5]}
+    bot.say("wxid_alice", "今天读完了第三章，收获很大", ts="2026-11-02T16:00:00+08:00")
+    rows = report(bot, ROOM)
+    assert {rows[m]["type"] for m in SILENT[:5]} == {"dormant"} and "new" not in {r["type"] for r in rows.values()}
+    bot.join("wxid_bob", name="Bob", ts="2026-11-02T17:00:00+08:00")
+    [welcome] = bot.time_passes("2026-11-02T17:00:05+08:00")
+    assert welcome.mentions == ("wxid_bob",)
+    bot.say(ADMIN, "/task reply 打卡 summary", ts="2026-11-02T18:00:00+08:00")
+    assert bot.say("wxid_alice", "打卡 今天读了20页", ts="2026-11-02T19:00:00+08:00") == []
+    [summary] = bot.time_passes("2026-11-02T22:00:00+08:00")
+    assert summary.text == "「打卡」今日已打卡 1 人 🎉"
+    assert bot.rows("SELECT note, quiet FROM checkin") == [("今天读了20页", True)]
