@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import pickle
 import subprocess
 import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine, create_engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
@@ -300,3 +306,42 @@ def test_qunguan_db_current_on_an_empty_database(tmp_path, capsys):
     db.touch()
     assert main(["db", "current", "--db", str(db)]) == 0
     assert "空库" in capsys.readouterr().out
+
+
+def test_a_0_1_0_schedule_points_at_the_new_scheduler_and_keeps_its_next_run(url):
+    """0.1.0 stored its jobs as `bot.scheduler:daily_*` references; after the upgrade the
+    bot starts its scheduler on the same store and the missed run is still due."""
+    build_0_1_0(url)
+    engine = create_engine(url)
+    due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=10)
+
+    async def as_0_1_0_left_it() -> None:
+        store = SQLAlchemyJobStore(engine=engine, tablename="scheduled_jobs")
+        scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC)
+        scheduler.start(paused=True)
+        for job_id in ("daily_tags", "daily_followup"):
+            scheduler.add_job(print, CronTrigger(hour=9), id=job_id, next_run_time=due)
+        scheduler.shutdown(wait=False)
+    asyncio.run(as_0_1_0_left_it())
+    with engine.begin() as conn:  # the references 0.1.0 wrote (its bot.scheduler module is gone)
+        for job_id, blob in conn.execute(text("SELECT id, job_state FROM scheduled_jobs")).all():
+            state = pickle.loads(blob) | {"func": f"bot.scheduler:{job_id}", "args": ()}
+            conn.execute(text("UPDATE scheduled_jobs SET job_state = :s WHERE id = :i"),
+                         {"s": pickle.dumps(state), "i": job_id})
+    engine.dispose()
+
+    upgraded = open_engine(url)
+    assert migrate.current(upgraded) == migrate.head()
+
+    async def the_bot_starts() -> dict[str, tuple[str, tuple, datetime]]:
+        # paused: the job must not fire while we look at it
+        store = SQLAlchemyJobStore(engine=upgraded, tablename="scheduled_jobs")
+        scheduler = AsyncIOScheduler(jobstores={"default": store}, timezone=UTC)
+        scheduler.start(paused=True)
+        jobs = {j.id: (j.func_ref, j.args, j.next_run_time) for j in scheduler.get_jobs()}
+        scheduler.shutdown(wait=False)
+        return jobs
+    jobs = asyncio.run(the_bot_starts())
+    assert jobs == {job_id: ("bot.core.scheduler:run_job", (job_id,), due)
+                    for job_id in ("daily_tags", "daily_followup")}
+    upgraded.dispose()

@@ -82,7 +82,6 @@ Event = Message | Join | Leave | Visit | Roster
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
                            "roster": Roster}
-_TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -225,18 +224,3 @@ def _roster_members(value: Any) -> tuple[RosterMember, ...]:
             texts["room_alias"] or (before.room_alias if before else None))
     return tuple(found.values())
 
-
-def event_to_dict(event: Event) -> dict[str, Any]:
-    """The JSONL form of an event (ts as ISO 8601 in UTC)."""
-    out: dict[str, Any] = {"type": _TYPE_NAMES[type(event)]}
-    for name in event.__dataclass_fields__:
-        value = getattr(event, name)
-        if value is None or (name == "kind" and value == "text") or (name == "mentions" and not value):
-            continue
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        elif isinstance(value, tuple):
-            value = [{k: getattr(v, k) for k in v.__dataclass_fields__ if getattr(v, k) is not None}
-                     if isinstance(v, RosterMember) else v for v in value]
-        out[name] = value
-    return out

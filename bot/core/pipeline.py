@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
-from bot.core.events import Event, Join, Leave, Message, Roster, Visit, event_to_dict
+from bot.core.events import Event, Join, Leave, Message, Roster, Visit
 from bot.core.outbox import priority_of
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
@@ -357,7 +357,9 @@ class Pipeline:
         elif isinstance(event, Roster):
             # The list itself is kept in the log: the rosters feature applies it.
             row |= {"type": "roster", "member": "", "room": event.room,
-                    "text": json.dumps(event_to_dict(event)["members"], ensure_ascii=False)}
+                    "text": json.dumps([{k: v for k, v in (("id", m.id), ("name", m.name),
+                                                            ("room_alias", m.room_alias)) if v}
+                                        for m in event.members], ensure_ascii=False)}
             batch.log_event(row)
             batch.see_room(event.room, event.room_name, at)
         elif isinstance(event, Visit):

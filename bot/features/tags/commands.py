@@ -27,7 +27,6 @@ from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, Rule, va
 
 PREVIEW_DAYS = 90  # history a preview reads; older messages are not looked at
 PREVIEW_MAX_MESSAGES = 200_000
-RULE_USAGE = "/rule add|preview <规则>（见 /rules）· /rule del 编号"
 
 
 def rule(ctx: Ctx, opts: Options) -> str:
