@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.core.config import TaskSpec
@@ -362,11 +363,17 @@ def due_summaries(conn: Connection, checkins: Checkins, ledger: Ledger, now: dat
 
 
 def upsert_summary(conn: Connection, task_id: int, room: str, day: date, at: int) -> bool:
+    """Mark a day's summary sent; False when it already was (by this or another process)."""
     if conn.execute(select(col(CheckinSummary.sent_at)).where(
             col(CheckinSummary.task_id) == task_id, col(CheckinSummary.room) == room,
             col(CheckinSummary.day) == day)).first():
         return False
-    conn.execute(table_of(CheckinSummary).insert().values(task_id=task_id, room=room, day=day, sent_at=at))
+    try:
+        with conn.begin_nested():
+            conn.execute(table_of(CheckinSummary).insert().values(task_id=task_id, room=room, day=day,
+                                                                  sent_at=at))
+    except IntegrityError:
+        return False
     return True
 
 

@@ -127,9 +127,9 @@ def due_welcomes(conn: Connection, now: datetime) -> list[Welcome]:
                 conn.execute(delete(PendingWelcome).where(
                     col(PendingWelcome.room) == room, col(PendingWelcome.joined_at) <= at - STALE))
             continue
-        conn.execute(delete(PendingWelcome).where(col(PendingWelcome.room) == room))
-        if not fresh:
-            continue
+        taken = conn.execute(delete(PendingWelcome).where(col(PendingWelcome.room) == room)).rowcount
+        if not fresh or not taken:
+            continue  # (none taken: another bot process sharing the store welcomed them)
         upsert(conn, table_of(RoomWelcome), [{"room": room, "enabled": True, "at": at, "last_sent_at": at}],
                ["room"], replace=["last_sent_at"])
         out.append(Welcome(room, tuple(m for m, _ in fresh)))
