@@ -28,6 +28,10 @@ class CheckinHook(Hook):
         self.checkins.reload(batch.conn)
 
     def handle(self, batch: Batch, msg: Message) -> bool:
+        # Most messages are chat: a substring test rules them out before any parsing.
+        said = msg.text.casefold()
+        if not any(w in said for w in self.checkins.words):
+            return False
         found = rules.recognise(msg.text, self.checkins.triggers)
         if found is None:
             return False
