@@ -115,25 +115,23 @@ def recognise(text: str, triggers: Iterable[str]) -> Recognised | None:
             rest = said[at + len(trigger):]
             while rest.casefold().startswith(word):  # 「打卡打卡打卡」
                 rest = rest[len(trigger):]
-            note = _note(rest)
-            return None if note is False or note is True else Recognised(trigger, note)
+            is_checkin, note = _note(rest)
+            return Recognised(trigger, note) if is_checkin else None
     return None
 
 
-def _note(rest: str) -> str | bool | None:
-    """The note after the trigger; None for a bare check-in; False when this is not a check-in."""
-    if not rest or _ONLY_MARKS.fullmatch(rest):
-        return False if any(c in _QUESTION for c in rest) else None
-    if rest[0] in _PARTICLES and _ONLY_MARKS.fullmatch(rest[1:]):
-        return False if any(c in _QUESTION for c in rest) else None
+def _note(rest: str) -> tuple[bool, str | None]:
+    """Whether what follows the trigger makes a check-in, and the note it carries."""
+    if not rest or _ONLY_MARKS.fullmatch(rest) or (rest[0] in _PARTICLES and _ONLY_MARKS.fullmatch(rest[1:])):
+        return not any(c in _QUESTION for c in rest), None  # 「打卡！」 yes, 「打卡了吗？」 no
     if _SEPARATOR.match(rest[0]):
         note = rest.lstrip(_SEPARATORS_STRIPPED).strip()
         if note and note[-1] in _QUESTION and note_length(note) <= SHORT_QUESTION:
-            return False  # 「打卡 怎么弄？」 asks about checking in
-        return note[:MAX_NOTE] or None
+            return False, None  # 「打卡 怎么弄？」 asks about checking in
+        return True, note[:MAX_NOTE] or None
     if _STARTS_WITH_DAY.match(rest):
-        return rest.strip()[:MAX_NOTE]
-    return False
+        return True, rest.strip()[:MAX_NOTE]
+    return False, None  # 「打卡群在哪里」: the trigger runs on into a word
 
 
 _SEPARATORS_STRIPPED = " \t\n\u3000\u2005:：,，.。!！~～-—_|、;；】]」』)）>》/"

@@ -385,3 +385,18 @@ def test_a_homework_task_wants_a_long_enough_note() -> None:
     assert check_in(homework, frozenset(), TODAY, time(12), 0, note="读了").reason == "note"
     assert check_in(homework, frozenset(), TODAY, time(12), 0, note=None).reason == "note"
     assert check_in(homework, frozenset(), TODAY, time(12), 0, note="今天读完第三章，学到了课题分离").accepted
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300)
+def test_recognise_never_fails_and_needs_a_trigger(text: str) -> None:
+    found = recognise(text, TRIGGERS)
+    if found is None:
+        return
+    assert found.trigger.casefold() in text.casefold()
+    assert found.note is None or 0 < len(found.note) <= 500
+
+
+@given(st.sampled_from(["我", "你", "他们", "记得", "不想"]), st.sampled_from(TRIGGERS), st.text(max_size=30))
+def test_a_trigger_after_a_word_is_never_a_check_in(word: str, trigger: str, rest: str) -> None:
+    assert recognise(word + trigger + rest, TRIGGERS) is None
