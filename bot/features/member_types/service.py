@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,6 +12,7 @@ from sqlmodel import col
 
 from bot.core.activity import Counts, Window, counts_by_member
 from bot.core.settings import Settings
+from bot.features.rosters.service import there_before_the_bot
 from bot.store.models import RoomSettings
 from tiers.types import SOURCE_ABSOLUTE, Activity, Floor, Thresholds, Typing, classify_all
 
@@ -64,11 +66,11 @@ def typed_with_counts(conn: Connection, at: datetime, scope: Scope
     # Plain SQL text: 100k rows come back several times faster than through ORM columns.
     # When each member arrived: their join, else their first appearance; none for members
     # a roster listed before any join was seen (they were there before the bot).
+    rows: Iterable[tuple[str, int | None]]
     if scope.room is None:
-        rows = conn.execute(text(
-            "SELECT id, CASE WHEN EXISTS (SELECT 1 FROM membership s WHERE s.member = member.id "
-            "AND s.pre_existing AND s.joined_at IS NULL) THEN NULL ELSE first_at END "
-            "FROM member WHERE first_at <= :at"), {"at": at_epoch})
+        before_bot = there_before_the_bot(conn)
+        found = conn.execute(text("SELECT id, first_at FROM member WHERE first_at <= :at"), {"at": at_epoch})
+        rows = ((m, None if m in before_bot else first) for m, first in found)
     else:
         rows = conn.execute(text(
             "SELECT member, CASE WHEN joined_at IS NOT NULL THEN joined_at WHEN pre_existing THEN NULL "
