@@ -11,12 +11,15 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
+from bot.core import outbox
+from bot.core.config import ConfigError
 from bot.core.directory import Lookup, all_rooms
-from bot.core.events import EventError, parse_ts
+from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.feature import report_fields
 from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
@@ -24,8 +27,8 @@ from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
 from bot.store import migrate
-from bot.store.db import make_engine
-from bot.web.app import serve_forever
+from bot.store.db import make_engine, open_engine
+from bot.web.app import PortInUse, serve_forever
 from bot.wiring import FEATURES, App, build
 from tiers.followup import render
 
@@ -69,11 +72,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     pipeline, _ = build(settings)
     if args.replies:
         Path(args.replies).touch()
-    adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None)
+    adapter = FileAdapter(Path(args.events), Path(args.replies) if args.replies else None,
+                          not_after=latest_ts(slack_hours=settings.future_slack_hours))
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     pipeline.process(adapter.read(), silent=args.silent)
-    asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
+    if not args.silent:
+        # A silent run queued nothing, so it sends nothing: other processes' pending rows are
+        # theirs to send.
+        asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
     if adapter.rejected:
         print(f"{len(adapter.rejected)} 行被跳过（原因见上）。", file=sys.stderr)
         return 1
@@ -136,6 +143,47 @@ def cmd_followup(args: argparse.Namespace) -> int:
         for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
             print(text)
     return 0
+
+
+STATUS_NAMES = {"unknown": "不确定是否已发出", "failed": "发送失败", "pending": "待发送",
+                "sending": "发送中", "sent": "已发送", "dropped": "已放弃"}
+
+
+def cmd_outbox(args: argparse.Namespace) -> int:
+    engine = open_engine(_settings(args).database_url)
+    try:
+        if args.resend is not None or args.drop is not None:
+            row_id = args.resend if args.resend is not None else args.drop
+            try:
+                with engine.begin() as conn:
+                    if args.resend is not None:
+                        outbox.resend(conn, row_id)
+                    else:
+                        outbox.drop(conn, row_id)
+            except outbox.NotHandled:
+                print(f"没有待处理的消息 #{row_id}（只有「不确定」或「失败」的消息可以重发或放弃）。",
+                      file=sys.stderr)
+                return 2
+            print(f"#{row_id} 已重新排队，机器人运行时会发出。" if args.resend is not None
+                  else f"#{row_id} 已放弃，不再发送。")
+            return 0
+        with engine.connect() as conn:
+            rows = outbox.attention(conn, args.status)
+            by_status = outbox.counts(conn)
+        summary = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(by_status.items()))
+        print(f"发件箱：{summary or '空'}")
+        if not rows:
+            print("没有需要处理的消息。")
+            return 0
+        for r in rows:
+            where = r.room or r.to or ""
+            text = r.text.replace("\n", " ")
+            print(f"#{r.id}\t{STATUS_NAMES[r.status]}\t{where}\t{text[:60]}"
+                  + (f"\t（{r.error[:80]}）" if r.error else ""))
+        print("处理：qunguan outbox --resend ID（重发）或 --drop ID（放弃）")
+        return 0
+    finally:
+        engine.dispose()
 
 
 NO_TOKEN = """\
@@ -266,12 +314,49 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--port", type=_positive, help="控制台端口（默认 QUNGUAN_WEB_PORT 或 8080）")
     p.set_defaults(func=cmd_demo)
 
+    p = add("outbox", "发件箱里需要人处理的消息：不确定是否已发出的、发送失败的")
+    p.add_argument("--status", choices=["unknown", "failed"], help="只看这一种")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--resend", type=_positive, metavar="ID", help="重新发送这条消息")
+    group.add_argument("--drop", type=_positive, metavar="ID", help="放弃这条消息")
+    p.set_defaults(func=cmd_outbox)
+
     p = add("db", "数据库结构版本：查看（current）或升级（upgrade）")
     p.add_argument("action", choices=["current", "upgrade"])
     p.set_defaults(func=cmd_db)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except ValidationError as exc:
+        print(settings_problem(exc), file=sys.stderr)
+        return 2
+    except PortInUse as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except migrate.StoreError as exc:
+        print(f"无法使用这个数据库：{exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`qunguan report --json | head`): stop quietly. Python would
+        # try to flush stdout again at exit and print a traceback; point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a process ended by SIGPIPE
+    except KeyboardInterrupt:
+        return 130
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """Which QUNGUAN_* setting (or option) is wrong and what it should be, one line each."""
+    lines = []
+    for err in exc.errors():
+        name = "_".join(str(p) for p in err.get("loc", ())) or "?"
+        lines.append(f"设置 QUNGUAN_{name.upper()} 有误：{err.get('msg', '')}（当前值 {err.get('input')!r}）")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

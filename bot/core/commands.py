@@ -147,6 +147,8 @@ class CommandHook(Hook):
         self.deps = deps
 
     def handle(self, batch: Batch, msg: Message) -> bool:
+        if not batch.commands:
+            return False  # pushed through the event API: chat, never a command
         inv = self.registry.parse(msg)
         if inv is None:
             return False

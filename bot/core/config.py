@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tiers.levels import parse_levels
+
+log = logging.getLogger(__name__)
+
+KNOWN_KEYS = ("tag_rules", "tag_groups", "checkin_tasks", "levels", "operators")
+
 
 class ConfigError(ValueError):
-    pass
+    """A config file a person has to fix: the message names the file, the key and what is expected."""
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,38 @@ class Config:
     operators: tuple[tuple[str, str], ...] = ()  # (room id, member id)
 
 
+class _Reader:
+    """Typed access to the parsed TOML, each failure naming the file and the key."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, expected: str) -> ConfigError:
+        return ConfigError(f"配置文件 {self.path} 的 {key} 有误：{expected}")
+
+    def tables(self, data: dict, key: str, example: str) -> list[dict]:
+        value = data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
+            raise self.fail(key, f"应为表数组，每项写成 [[{key}]]，例如\n[[{key}]]\n{example}")
+        return value
+
+    def text(self, table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+        value = table.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{where}.{key}", "应为非空的字符串（用英文双引号括起来）")
+        return value
+
+    def integer(self, table: dict, key: str, where: str, default: int | None, low: int) -> int | None:
+        value = table.get(key, default)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise self.fail(f"{where}.{key}", f"应为不小于 {low} 的整数")
+        return value
+
+
 def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
@@ -36,21 +75,46 @@ def load_config(path: Path | None) -> Config:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件 {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"读不了配置文件 {path}：{exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"配置文件 {path} 不是合法的 TOML：{exc}") from None
-    try:
-        return Config(
-            tag_rules=tuple(str(r["rule"]) for r in data.get("tag_rules", [])),
-            tag_groups=tuple((str(g["name"]), bool(g.get("exclusive", False)))
-                             for g in data.get("tag_groups", [])),
-            checkin_tasks=tuple(
-                TaskSpec(name=str(t["name"]), triggers=tuple(t.get("triggers", [t["name"]])),
-                         points=int(t.get("points", 10)), window=t.get("window"),
-                         challenge_days=t.get("challenge_days"))
-                for t in data.get("checkin_tasks", [])
-            ),
-            levels=data.get("levels"),
-            operators=tuple((str(o["room"]), str(o["member"])) for o in data.get("operators", [])),
-        )
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ConfigError(f"配置文件 {path} 有误：{exc!r}") from None
+    r = _Reader(Path(path))
+    for key in data:
+        if key not in KNOWN_KEYS:
+            log.warning("config %s: unknown key %r ignored (known: %s)", path, key, ", ".join(KNOWN_KEYS))
+
+    levels = data.get("levels")
+    if levels is not None:
+        if not isinstance(levels, str):
+            raise r.fail("levels", '应为字符串，例如 levels = "新芽:0,青苗:50,茁壮:150"')
+        try:
+            parse_levels(levels)
+        except ValueError as exc:
+            raise r.fail("levels", str(exc)) from None
+
+    rules = tuple(str(r.text(t, "rule", f"tag_rules[{i}]"))
+                  for i, t in enumerate(r.tables(data, "tag_rules", 'rule = "keyword 意向 多少钱,价格"'), 1))
+    groups = []
+    for i, g in enumerate(r.tables(data, "tag_groups", 'name = "客户阶段"\nexclusive = true'), 1):
+        exclusive = g.get("exclusive", False)
+        if not isinstance(exclusive, bool):
+            raise r.fail(f"tag_groups[{i}].exclusive", "应为 true 或 false")
+        groups.append((str(r.text(g, "name", f"tag_groups[{i}]")), exclusive))
+    tasks = []
+    for i, t in enumerate(r.tables(data, "checkin_tasks", 'name = "早起打卡"\ntriggers = ["早起打卡", "早起"]'), 1):
+        where = f"checkin_tasks[{i}]"
+        name = str(r.text(t, "name", where))
+        triggers = t.get("triggers", [name])
+        if (not isinstance(triggers, list) or not triggers
+                or not all(isinstance(x, str) and x.strip() for x in triggers)):
+            raise r.fail(f"{where}.triggers", '应为非空的字符串列表，例如 ["早起打卡", "早起"]')
+        tasks.append(TaskSpec(
+            name=name, triggers=tuple(triggers),
+            points=int(r.integer(t, "points", where, 10, 0) or 0),
+            window=r.text(t, "window", where, required=False),
+            challenge_days=r.integer(t, "challenge_days", where, None, 1)))
+    operators = tuple((str(r.text(o, "room", f"operators[{i}]")), str(r.text(o, "member", f"operators[{i}]")))
+                      for i, o in enumerate(r.tables(data, "operators", 'room = "r1@chatroom"\nmember = "wxid_a"'), 1))
+    return Config(tag_rules=rules, tag_groups=tuple(groups), checkin_tasks=tuple(tasks), levels=levels,
+                  operators=operators)

@@ -1,10 +1,12 @@
-"""The canonical events (message, join, leave, visit, roster) and their JSON form."""
+"""The four canonical events (message, join, leave, visit) and their JSON form."""
 
 from __future__ import annotations
 
+import json
 import math
+import unicodedata
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 MAX_TEXT = 5000  # characters; longer texts are rejected at the contract boundary
@@ -82,6 +84,7 @@ Event = Message | Join | Leave | Visit | Roster
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
                            "roster": Roster}
+_TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
 @dataclass(frozen=True)
@@ -136,60 +139,103 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
 
 MAX_ROSTER = 10_000  # WeChat groups hold at most 500; a longer list is a mistake upstream
 
-# Epoch seconds outside 2000..2100 are almost surely milliseconds or garbage.
-_EPOCH_MIN, _EPOCH_MAX = 946_684_800, 4_102_444_800
+TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
+TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)  # how far past the wall clock an event's ts may be
+MAX_DEPTH = 8  # JSON nesting: an event is an object of lists of objects at most
+MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected while reading
+
+# Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
+# line-separator characters.
+_BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of"))
 
 
-def parse_ts(value: Any) -> datetime:
-    """ISO 8601 with an offset, or epoch seconds, to an aware UTC datetime."""
+def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:
+    """The latest ts an event may carry when it arrives at `now` (default: the wall clock)."""
+    return (now or datetime.now(UTC)) + timedelta(hours=slack_hours)
+
+
+def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
+    """ISO 8601 with an offset, or epoch seconds, to an aware UTC datetime between 2000-01-01
+    and `not_after` (default 2100-01-01: a time a person typed, e.g. `report --at`; events get
+    the wall clock's limit from parse_event)."""
+    latest = not_after if not_after is not None else TS_MAX
+    hint = f"应在 2000-01-01 与 {latest:%Y-%m-%d} 之间"
     if isinstance(value, bool):
         raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
     if isinstance(value, int | float):
-        if not math.isfinite(value) or not _EPOCH_MIN <= value <= _EPOCH_MAX:
-            raise EventError(f"ts 时间戳 {value} 超出范围（应为秒，不是毫秒）")
+        # Compared before anything else: an integer of thousands of digits must not be
+        # converted or printed.
+        if not (isinstance(value, int) or math.isfinite(value)) or not (
+                TS_MIN.timestamp() <= value <= latest.timestamp()):
+            raise EventError(f"ts 时间戳超出范围（应为秒，不是毫秒；{hint}）")
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
+        shown = _shown(value)
+        if len(value) > 64:
+            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00")
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
-            raise EventError(f"ts「{value[:40]}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
+            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
         if dt.tzinfo is None:
-            raise EventError(f"ts「{value[:40]}」缺少时区，例如 2026-11-01T08:00:00+08:00")
-        return dt.astimezone(UTC)
+            raise EventError(f"ts「{shown}」缺少时区，例如 2026-11-01T08:00:00+08:00")
+        try:
+            utc = dt.astimezone(UTC)
+        except (OverflowError, ValueError):
+            raise EventError(f"ts「{shown}」超出范围（{hint}）") from None
+        if not TS_MIN <= utc <= latest:
+            raise EventError(f"ts「{shown}」超出范围（{hint}）")
+        return utc
     raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
 
 
-def parse_event(raw: Any) -> Event:
-    """Validate one raw JSON object against the contract in DESIGN.md."""
-    if not isinstance(raw, dict):
-        raise EventError("事件应为 JSON 对象")
-    etype = raw.get("type")
-    if etype not in _FIELDS:
-        raise EventError(f"未知的事件类型 {etype!r}，应为 {'、'.join(_FIELDS)} 之一")
-    values: dict[str, Any] = {}
-    for f in _FIELDS[etype]:
-        value = raw.get(f.name)
-        if value is None:
-            if f.required:
-                raise EventError(f"{etype} 事件缺少字段 {f.name}")
-            continue
-        if f.kind == "ts":
-            values[f.name] = parse_ts(value)
-        elif f.kind == "list":
-            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+def _shown(value: str) -> str:
+    """A value as it may be quoted in a reason: short, and printable whatever it holds."""
+    return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _check_text(name: str, value: Any, limit: int, is_id: bool) -> str:
+    if not isinstance(value, str):
+        raise EventError(f"字段 {name} 应为字符串")
+    if len(value) > limit:
+        raise EventError(f"字段 {name} 太长（{len(value)} 字，上限 {limit}）")
+    if "\x00" in value:
+        raise EventError(f"字段 {name} 含有空字符（\\u0000）")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise EventError(f"字段 {name} 含有不成对的代理字符（如 \\ud800），不是合法的 Unicode") from None
+    if is_id:
+        if not value.strip():
+            raise EventError(f"字段 {name} 不能为空")
+        if not value.isprintable() and any(unicodedata.category(c) in _BAD_ID for c in value):
+            raise EventError(f"字段 {name} 含有控制字符或零宽字符")
+    return value
+
+
+def _is_id(f: _Field) -> bool:
+    return f.name in _ID_NAMES or f.limit == MAX_ID
+
+
+def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
+    if f.kind == "ts":
+        return parse_ts(value, not_after)
+    if f.kind == "list":
+        if not isinstance(value, list):
+            raise EventError(f"字段 {f.name} 应为字符串列表")
+        if len(value) > 50:
+            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
+        items = []
+        for v in value:
+            if not isinstance(v, str) or not v:
                 raise EventError(f"字段 {f.name} 应为字符串列表")
-            values[f.name] = tuple(value[:50])
-        elif f.kind == "members":
-            values[f.name] = _roster_members(value)
-        else:
-            if not isinstance(value, str):
-                raise EventError(f"字段 {f.name} 应为字符串")
-            if len(value) > f.limit:
-                raise EventError(f"字段 {f.name} 太长（{len(value)} 字，上限 {f.limit}）")
-            if f.name in ("id", "sender", "member", "room") and not value.strip():
-                raise EventError(f"字段 {f.name} 不能为空")
-            values[f.name] = value
-    return _TYPES[etype](**values)
+            items.append(_check_text(f.name, v, MAX_ID, True))
+        return tuple(items)
+    if f.kind == "members":
+        return _roster_members(value)
+    return _check_text(f.name, value, f.limit, _is_id(f))
 
 
 def _roster_members(value: Any) -> tuple[RosterMember, ...]:
@@ -208,19 +254,181 @@ def _roster_members(value: Any) -> tuple[RosterMember, ...]:
         if not isinstance(item, dict):
             raise EventError(f"members 第 {i} 项应为对象，例如 {{\"id\": \"wxid_a\"}}")
         mid = item.get("id")
-        if not isinstance(mid, str) or not mid.strip():
+        if mid is None or (isinstance(mid, str) and not mid.strip()):
             raise EventError(f"members 第 {i} 项缺少 id")
-        if len(mid) > MAX_ID:
-            raise EventError(f"members 第 {i} 项的 id 太长（{len(mid)} 字，上限 {MAX_ID}）")
+        mid = _check_text(f"members 第 {i} 项的 id", mid, MAX_ID, True)
         texts: dict[str, str | None] = {}
         for key in ("name", "room_alias"):
             v = item.get(key)
-            if v is not None and not isinstance(v, str):
-                raise EventError(f"members 第 {i} 项的 {key} 应为字符串")
-            texts[key] = v[:MAX_NAME] if v else None
+            texts[key] = _check_text(f"members 第 {i} 项的 {key}", v, MAX_NAME, False) if v else None
         before = found.get(mid)
         found[mid] = RosterMember(
             mid, texts["name"] or (before.name if before else None),
             texts["room_alias"] or (before.room_alias if before else None))
     return tuple(found.values())
 
+
+def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
+    """Validate one raw JSON object against the contract in DESIGN.md.
+
+    Total: whatever `raw` is, the only exception is EventError, with a reason a person can act
+    on. `not_after` is the latest acceptable ts (default one day after the wall clock)."""
+    try:
+        return _parse(raw, not_after if not_after is not None else datetime.now(UTC) + FUTURE_SLACK)
+    except EventError:
+        raise
+    except (RecursionError, MemoryError):
+        raise EventError("事件嵌套太深或太大") from None
+    except Exception as exc:  # a field kind that forgot a check: still only a rejection
+        raise EventError(f"事件无法解析（{type(exc).__name__}）") from None
+
+
+def _parse(raw: Any, not_after: datetime) -> Event:
+    if not isinstance(raw, dict):
+        raise EventError("事件应为 JSON 对象")
+    etype = raw.get("type")
+    if not isinstance(etype, str) or etype not in _FIELDS:
+        shown = repr(_shown(etype)) if isinstance(etype, str) else type(etype).__name__
+        raise EventError(f"未知的事件类型 {shown}，应为 {'、'.join(_FIELDS)}")
+    values: dict[str, Any] = {}
+    for f in _FIELDS[etype]:
+        value = raw.get(f.name)
+        if value is None:
+            if f.required:
+                raise EventError(f"{etype} 事件缺少字段 {f.name}")
+            continue
+        values[f.name] = _value(etype, f, value, not_after)
+    return _TYPES[etype](**values)
+
+
+def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEPTH) -> Any:
+    """One JSON document (a JSONL line, a request body) with its size and nesting capped;
+    raises only EventError."""
+    text = _text(data, limit)
+    try:
+        value = json.loads(text, parse_int=_int)
+    except json.JSONDecodeError as exc:
+        raise EventError(f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列）") from None
+    except RecursionError:
+        raise EventError(f"JSON 嵌套太深（上限 {max_depth} 层）") from None
+    except ValueError as exc:
+        raise EventError(f"JSON 格式错误：{_shown(str(exc))}") from None
+    if text.count("[") + text.count("{") > max_depth and depth_of(value) > max_depth:
+        raise EventError(f"JSON 嵌套太深（上限 {max_depth} 层）")
+    return value
+
+
+def load_batch(data: str | bytes, limit: int) -> list[Any] | dict:
+    """A request body of one event or an array of events. Each element's nesting is the
+    caller's to check (depth_of), so one hostile element does not cost the others; an array
+    too deep for the JSON parser is split into its elements first."""
+    text = _text(data, limit)
+    try:
+        value = load_json(text, limit, max_depth=1 << 30)
+    except EventError as exc:
+        if "嵌套" not in str(exc) or not text.lstrip().startswith("["):
+            raise
+        value = [_element(part) for part in _split_array(text)]
+    if not isinstance(value, list | dict):
+        raise EventError("请求体应为一个事件对象，或事件对象的数组")
+    return value
+
+
+class Unreadable:
+    """An element of a batch that could not be read: it is rejected with this reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _element(part: str) -> Any:
+    try:
+        return load_json(part, len(part) + 1)
+    except EventError as exc:
+        return Unreadable(str(exc))
+
+
+def _text(data: str | bytes, limit: int) -> str:
+    if len(data) > limit:
+        raise EventError(f"太长（{len(data)} 字节，上限 {limit}）")
+    if isinstance(data, bytes):
+        try:
+            data = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise EventError(f"不是合法的 UTF-8（第 {exc.start + 1} 字节）") from None
+    return data.removeprefix("\ufeff")
+
+
+def depth_of(value: Any) -> int:
+    """How deeply lists and objects nest in a parsed value (a scalar: 0), without recursion."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        v, d = stack.pop()
+        if isinstance(v, dict):
+            v = list(v.values())
+        if isinstance(v, list):
+            deepest = max(deepest, d)
+            stack.extend((x, d + 1) for x in v if isinstance(x, list | dict))
+    return deepest
+
+
+def _int(digits: str) -> int | float:
+    # An integer of thousands of digits is no valid value of any field: it becomes an infinity
+    # that the field rejects, instead of failing the whole document (and a batch's other events).
+    if len(digits) <= 40:
+        return int(digits)
+    return -math.inf if digits.startswith("-") else math.inf
+
+
+def _split_array(text: str) -> list[str]:
+    """The elements of a top-level JSON array as texts, found by scanning brackets outside
+    strings (slow, and only used when the array nests too deeply for the parser)."""
+    parts: list[str] = []
+    level = 0
+    in_str = escaped = False
+    start = text.index("[") + 1
+    for i in range(start, len(text)):
+        c = text[i]
+        if in_str:
+            if escaped:
+                escaped = False
+            elif c == "\\":
+                escaped = True
+            elif c == '"':
+                in_str = False
+        elif c == '"':
+            in_str = True
+        elif c in "[{":
+            level += 1
+        elif c in "]}":
+            if level == 0:  # the array's own end
+                if text[start:i].strip():
+                    parts.append(text[start:i])
+                return parts
+            level -= 1
+        elif c == "," and level == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    raise EventError("JSON 格式错误：数组没有结束")
+
+
+def validate(event: Event, *, not_after: datetime | None = None) -> Event:
+    """An event an adapter built, through the same checks as a raw one (EventError if bad)."""
+    return parse_event(event_to_dict(event), not_after=not_after)
+
+
+def event_to_dict(event: Event) -> dict[str, Any]:
+    """The JSONL form of an event (ts as ISO 8601 in UTC)."""
+    out: dict[str, Any] = {"type": _TYPE_NAMES[type(event)]}
+    for name in event.__dataclass_fields__:
+        value = getattr(event, name)
+        if value is None or (name == "kind" and value == "text") or (name == "mentions" and not value):
+            continue
+        if isinstance(value, datetime):
+            value = value.isoformat()
+        elif isinstance(value, tuple):
+            value = [{k: getattr(v, k) for k in v.__dataclass_fields__ if getattr(v, k) is not None}
+                     if isinstance(v, RosterMember) else v for v in value]
+        out[name] = value
+    return out

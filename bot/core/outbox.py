@@ -1,12 +1,24 @@
-"""Delivering the outbox: paced, capped per room, retried with backoff, never sent twice."""
+"""Delivering the outbox: claimed before sending, paced, capped per room, retried with backoff.
+
+Delivery is at most once and nothing is dropped silently. A process claims a row (status
+`sending`, its id, a lease) and commits that before the send; only then does it send. A row
+left `sending` by a process that died, or whose send may or may not have gone out (a lost
+connection, a cancelled wait for the ack), becomes `unknown` and is never re-sent by itself.
+A row that keeps failing becomes `failed`. Both wait for a person: resend or drop
+(`qunguan outbox`, the console's outbox page).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, select, update
 from sqlalchemy.engine import Connection
@@ -18,13 +30,55 @@ from bot.store.models import Outbox
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+LEASE = 120  # seconds a claim lasts: far longer than any one send
+NEEDS_ATTENTION = ("unknown", "failed")
+DIED = "发送中断（进程退出或等待确认时被取消），可能已经发出"
+
+
+def worker_id() -> str:
+    """This process, as it signs its claims: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()[:30]}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def _alive(claimer: str | None, host: str) -> bool:
+    """False only when `claimer` was a process of this host that no longer runs."""
+    if not claimer:
+        return False
+    parts = claimer.split("/")
+    if len(parts) != 3 or parts[0] != host or not parts[1].isdigit():
+        return True  # another host's process: only its lease can tell
+    try:
+        os.kill(int(parts[1]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def expire_claims(engine: Engine, now: int, me: str = "") -> int:
+    """Rows left `sending` by a process that died or whose lease ran out become unknown;
+    returns how many."""
+    host = socket.gethostname()[:30]
+    with engine.begin() as conn:
+        rows = conn.execute(select(col(Outbox.id), col(Outbox.claimed_by), col(Outbox.lease_until))
+                            .where(col(Outbox.status) == "sending")).all()
+        stale = [i for i, by, until in rows
+                 if by != me and ((until or 0) < now or not _alive(by, host))]
+        if stale:
+            conn.execute(update(Outbox).where(col(Outbox.id).in_(stale),
+                                              col(Outbox.status) == "sending")
+                         .values(status="unknown", error=DIED))
+    if stale:
+        log.warning("outbox rows %s were being sent by a process that stopped: marked unknown",
+                    stale)
+    return len(stale)
+
 
 # Reply priority: answers to a member's message (a command, a check-in, a 1:1 question) go
 # before bulk and scheduled messages (follow-up lists, level-up notes, summaries, welcomes),
 # so a 1:1 `/me` never waits behind a room's queue. Rows are sent by (priority, id).
 REPLY, BULK = 0, 1
-
-
 ROOM_HOURLY_CAP = 40  # messages a paced account sends into one room per hour, at most
 
 
@@ -36,7 +90,7 @@ def room_messages_since(conn: Connection, room: str, since: int) -> int:
     """The room's messages queued or sent since `since` (epoch), against its hourly cap."""
     return conn.execute(select(func.count()).where(
         col(Outbox.room) == room, col(Outbox.created_at) > since,
-        col(Outbox.status).in_(("pending", "sent")))).scalar() or 0
+        col(Outbox.status).in_(("pending", "sending", "sent")))).scalar() or 0
 
 
 class OutboxSender:
@@ -44,7 +98,8 @@ class OutboxSender:
 
     Paced adapters (a real WeChat account) get at least `min_gap` seconds (plus jitter)
     between sends and at most `room_hourly_cap` messages per room per hour, to stay under
-    WeChat's risk controls. A row is marked sent only after the adapter accepted it.
+    WeChat's risk controls. Every row is claimed (committed) before its send, so several
+    processes can drain one store and none sends a row another has.
     """
 
     def __init__(
@@ -57,6 +112,7 @@ class OutboxSender:
         room_hourly_cap: int = ROOM_HOURLY_CAP,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        worker: str | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
@@ -65,9 +121,10 @@ class OutboxSender:
         self.room_hourly_cap = room_hourly_cap
         self.now = now
         self.sleep = sleep
+        self.worker = worker or worker_id()
         self._last_send = 0.0
         self.wake = asyncio.Event()
-        self._draining = asyncio.Lock()  # two drains at once could send one row twice
+        self._draining = asyncio.Lock()
 
     def _due(self) -> list[Outbox]:
         with self.engine.connect() as conn:
@@ -86,13 +143,32 @@ class OutboxSender:
             ).one()
         return n, oldest or 0
 
-    def _mark(self, row_id: int | None, **values) -> None:
+    def _defer(self, row_id: int | None, next_at: int) -> None:
         with self.engine.begin() as conn:
-            conn.execute(update(Outbox).where(col(Outbox.id) == row_id).values(**values))
+            conn.execute(update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
+                         .values(next_at=next_at))
+
+    def _claim(self, row_id: int | None) -> bool:
+        """Take the row for this process; False when another process has it (or had it)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(
+                update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
+                .values(status="sending", claimed_by=self.worker,
+                        lease_until=int(self.now()) + LEASE))
+        return done.rowcount == 1
+
+    def _finish(self, row_id: int | None, **values) -> None:
+        """Record the outcome of this process's send (even if its lease ran out meanwhile and
+        another process marked the row unknown: the outcome is better knowledge)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(Outbox).where(col(Outbox.id) == row_id,
+                                              col(Outbox.claimed_by) == self.worker)
+                         .values(lease_until=None, **values))
 
     async def drain(self) -> int:
         """Send everything due now; returns how many were sent."""
         async with self._draining:
+            await asyncio.to_thread(expire_claims, self.engine, int(self.now()), self.worker)
             return await self._drain()
 
     async def _drain(self) -> int:
@@ -108,7 +184,7 @@ class OutboxSender:
                     n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
                     if n >= self.room_hourly_cap:
                         # Over the room's hourly cap: wait until the oldest send ages out.
-                        await asyncio.to_thread(self._mark, row.id, next_at=oldest + 3600)
+                        await asyncio.to_thread(self._defer, row.id, oldest + 3600)
                         continue
                 if paced:
                     gap = self.min_gap + random.uniform(0, self.jitter)
@@ -121,37 +197,48 @@ class OutboxSender:
                     self.wake.clear()
                     progressed = True
                     break
-                out = Outgoing(text=row.text, room=row.room, to=row.to,
-                               mentions=tuple(m for m in row.mentions.split(",") if m),
-                               reply_to=row.reply_to)
-                try:
-                    await self.adapter.send(out)
-                except Exception as exc:
-                    if getattr(exc, "maybe_delivered", False):
-                        # The connection died while the send was in flight: it may have gone
-                        # out. Sending it again risks a double message, which is worse.
-                        log.warning("outbox #%s may have been delivered; not retried: %s", row.id, exc)
-                        await asyncio.to_thread(self._mark, row.id, status="unknown",
-                                                attempts=row.attempts + 1, error=str(exc)[:500])
-                        continue
-                    attempts = row.attempts + 1
-                    backoff = min(300, 2 ** attempts)
-                    status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
-                    log.warning("send of outbox #%s failed (attempt %s): %s", row.id, attempts, exc)
-                    await asyncio.to_thread(self._mark, row.id, attempts=attempts, status=status,
-                                            next_at=int(self.now()) + backoff, error=str(exc)[:500])
-                    continue
-                self._last_send = self.now()
-                await asyncio.to_thread(self._mark, row.id, status="sent",
-                                        sent_at=int(self.now()), attempts=row.attempts + 1)
-                sent += 1
+                if not await asyncio.to_thread(self._claim, row.id):
+                    continue  # another process took it
                 progressed = True
+                if await self._send(row):
+                    sent += 1
                 if self.wake.is_set():
                     # Something was queued meanwhile: fetch again, so a reply goes next.
                     self.wake.clear()
                     break
             if not progressed:
                 return sent
+
+    async def _send(self, row: Outbox) -> bool:
+        out = Outgoing(text=row.text, room=row.room, to=row.to,
+                       mentions=tuple(m for m in row.mentions.split(",") if m),
+                       reply_to=row.reply_to)
+        attempts = row.attempts + 1
+        try:
+            await self.adapter.send(out)
+        except asyncio.CancelledError:
+            # Cancelled while waiting for the ack: it may have gone out. Recorded here, at
+            # once (a cancelled task cannot await), so it is never sent again by itself.
+            self._finish(row.id, status="unknown", attempts=attempts, error=DIED)
+            raise
+        except Exception as exc:
+            if getattr(exc, "maybe_delivered", False):
+                # The connection died while the send was in flight: it may have gone out.
+                # Sending it again risks a double message, which is worse.
+                log.warning("outbox #%s may have been delivered; not retried: %s", row.id, exc)
+                await asyncio.to_thread(self._finish, row.id, status="unknown",
+                                        attempts=attempts, error=str(exc)[:500])
+                return False
+            backoff = min(300, 2 ** attempts)
+            status = "failed" if attempts >= MAX_ATTEMPTS else "pending"
+            log.warning("send of outbox #%s failed (attempt %s): %s", row.id, attempts, exc)
+            await asyncio.to_thread(self._finish, row.id, attempts=attempts, status=status,
+                                    next_at=int(self.now()) + backoff, error=str(exc)[:500])
+            return False
+        self._last_send = self.now()
+        await asyncio.to_thread(self._finish, row.id, status="sent", sent_at=int(self.now()),
+                                attempts=attempts, error=None)
+        return True
 
     async def run(self) -> None:
         """Drain whenever woken, and every few seconds for retries that became due."""
@@ -165,3 +252,61 @@ class OutboxSender:
                 await asyncio.wait_for(self.wake.wait(), timeout=2.0)
             except TimeoutError:
                 pass
+
+
+# ---- rows that wait for a person -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutboxRow:
+    id: int
+    status: str
+    created_at: int
+    room: str | None
+    to: str | None
+    text: str
+    attempts: int
+    error: str | None
+
+
+def attention(conn: Connection, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
+    """Rows that may not have reached anyone (unknown) or did not (failed), oldest first."""
+    statuses = (status,) if status else NEEDS_ATTENTION
+    rows = conn.execute(select(col(Outbox.id), col(Outbox.status), col(Outbox.created_at),
+                               col(Outbox.room), col(Outbox.to), col(Outbox.text),
+                               col(Outbox.attempts), col(Outbox.error))
+                        .where(col(Outbox.status).in_(statuses)).order_by(col(Outbox.id))
+                        .limit(limit)).all()
+    return [OutboxRow(i or 0, st, c, room, to, text, a, err)
+            for i, st, c, room, to, text, a, err in rows]
+
+
+def counts(conn: Connection) -> dict[str, int]:
+    """How many rows are in each status."""
+    rows = conn.execute(select(col(Outbox.status), func.count()).group_by(col(Outbox.status))).all()
+    return {status: n for status, n in rows}
+
+
+class NotHandled(ValueError):
+    """The row does not exist or is not one that waits for a person."""
+
+
+def resend(conn: Connection, row_id: int) -> None:
+    """Queue an unknown or failed row again (the person decided it did not arrive)."""
+    _handle(conn, row_id, status="pending", attempts=0, next_at=0, error=None, claimed_by=None,
+            lease_until=None)
+
+
+def drop(conn: Connection, row_id: int) -> None:
+    """Give up on an unknown or failed row (it arrived, or is no longer worth sending)."""
+    _handle(conn, row_id, status="dropped", lease_until=None)
+
+
+def _handle(conn: Connection, row_id: int, **values) -> None:
+    done = conn.execute(update(Outbox).where(
+        col(Outbox.id) == row_id, col(Outbox.status).in_(NEEDS_ATTENTION)).values(**values))
+    if done.rowcount != 1:
+        raise NotHandled(row_id)
+
+
+__all__ = ["LEASE", "NEEDS_ATTENTION", "NotHandled", "OutboxRow", "OutboxSender", "attention",
+           "counts", "drop", "expire_claims", "resend", "worker_id"]

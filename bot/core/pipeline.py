@@ -23,15 +23,26 @@ from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
 from bot.core.events import Event, Join, Leave, Message, Roster, Visit
-from bot.core.outbox import priority_of
+from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
-from bot.store.models import NO_ROOM, DailyActivity, EventLog, Member, Membership, Outbox, Room, table_of
+from bot.store.models import (
+    NO_ROOM,
+    DailyActivity,
+    EventLog,
+    Member,
+    Membership,
+    Outbox,
+    Room,
+    WriterEpoch,
+    table_of,
+)
 
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
 _INSERT_EVENT = table_of(EventLog).insert()
+_EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 
 
@@ -81,6 +92,9 @@ class Batch:
     silent: bool
     known: Known = field(default_factory=Known)
     bot_ids: frozenset[str] = frozenset()  # the bot's own accounts: never ranked or listed
+    # False for events pushed through the event API: a message there is never a chat command,
+    # whoever it claims to be from (commands arrive only through a chat adapter).
+    commands: bool = True
     session: Session = field(init=False)
     replies: list[Outgoing] = field(default_factory=list)
     _events: list[dict] = field(default_factory=list)
@@ -232,6 +246,8 @@ class Pipeline:
         self.known = Known()
         # Hooks keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()
+        self.origin = worker_id()  # marks the outbox rows this process queues
+        self._epoch: int | None = None  # the writer epoch this process last committed
 
     def process(self, events: Iterable[Event], *, silent: bool = False) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox)."""
@@ -251,12 +267,14 @@ class Pipeline:
         return self.ingest(events, silent=silent, bot_ids=bot_ids)[1]
 
     def ingest(self, events: Sequence[Event], *, silent: bool = False,
-               bot_ids: frozenset[str] = frozenset()) -> tuple[int, list[Outgoing]]:
+               bot_ids: frozenset[str] = frozenset(), commands: bool = True) -> tuple[int, list[Outgoing]]:
         """One batch in one transaction; returns how many events were new, and the replies.
-        `bot_ids` are the accounts the bot itself speaks as (known once logged in)."""
+        `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
+        `commands` False (the event API) no message is taken as a chat command."""
         with self._lock, self.engine.begin() as conn:
-            batch = Batch(conn, self.settings, silent, self.known, bot_ids)
+            batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:
+                self._take_turn(conn)
                 fresh = self._fresh(conn, events)
                 for f in self.hooks:
                     f.start_batch(batch, fresh)
@@ -267,35 +285,62 @@ class Pipeline:
                         f.on_tick(batch, max(e.ts for e in fresh))
                 batch.flush()
                 if batch.replies:
-                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None)
+                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
                 batch.session.close()
                 stored = len(fresh)
             except BaseException:
                 batch.session.close()
+                self._epoch = None
                 self.known.clear()
                 for f in self.hooks:
                     f.reset()
                 raise
         return stored, batch.replies
 
+    def _take_turn(self, conn: Connection) -> None:
+        """Bump the store's writer epoch first thing in the batch. The bump write-locks its row
+        until commit, so batches of several processes on one store run one after another; and
+        when the epoch moved since this process's last batch, another writer was here, so what
+        the hooks keep in memory (last counted times, today's counts, names) is forgotten and
+        read back from the store."""
+        upsert(conn, _EPOCH, [{"name": "ingest", "n": 1}], ["name"], add=["n"])
+        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar_one()
+        if self._epoch is None or n - 1 != self._epoch:
+            self.known.clear()
+            for f in self.hooks:
+                f.reset()
+        self._epoch = n
+
     def tick(self, now: datetime, *, bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
         """Let the hooks act on time alone (no event): returns the replies queued."""
         with self._lock, self.engine.begin() as conn:
             batch = Batch(conn, self.settings, False, self.known, bot_ids)
             try:
+                self._check_turn(conn)
                 for f in self.hooks:
                     f.on_tick(batch, now)
                 batch.flush()
                 if batch.replies:
-                    enqueue(conn, batch.replies, now)
+                    enqueue(conn, batch.replies, now, self.origin)
                 batch.session.close()
             except BaseException:
                 batch.session.close()
+                self._epoch = None
                 self.known.clear()
                 for f in self.hooks:
                     f.reset()
                 raise
         return batch.replies
+
+    def _check_turn(self, conn: Connection) -> None:
+        """Like _take_turn without the bump (a tick writes little and often): forget what the
+        hooks keep in memory when another writer was here since this process's last batch."""
+        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar()
+        if n is not None and n != self._epoch:
+            self.known.clear()
+            for f in self.hooks:
+                f.reset()
+            self._epoch = n
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
@@ -371,13 +416,14 @@ class Pipeline:
             f.on_event(batch, event)
 
 
-def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None) -> None:
+def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
+            origin: str | None = None) -> None:
     """Put replies in the outbox, in the same transaction as the events that caused them."""
     now = epoch(ts) if ts else 0
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0, "priority": priority_of(r)}
+         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r)}
         for r in replies
     ])
 

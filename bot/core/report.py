@@ -35,8 +35,12 @@ ReportExtra = Callable[[Connection, ReportScope, list[str]], dict[str, dict]]
 def resolve_scope(conn: Connection, settings: Settings, at: datetime | None, room: str | None,
                   window_days: int | None) -> ReportScope:
     if at is None:
-        latest = latest_event_ts(conn)
-        at = datetime.fromtimestamp(latest, settings.tz) if latest else datetime.now(settings.tz)
+        # The latest event's time, so a replayed community shows as it was, but never past
+        # the wall clock: one far-future event (stored before events were range-checked)
+        # must not empty every window.
+        now = datetime.now(settings.tz)
+        latest = latest_event_ts(conn, int(now.timestamp()))
+        at = min(datetime.fromtimestamp(latest, settings.tz), now) if latest else now
     at = at.astimezone(settings.tz)
     days = window_days or settings.window_days
     return ReportScope(at, Window.ending(at.date(), days), room)

@@ -41,14 +41,22 @@ class Settings(BaseSettings):
     """Port of the web console (127.0.0.1)."""
 
     api_token: str = ""
-    """Bearer token of the event API; empty disables the API."""
+    """Bearer token of the event API: it may post events (POST /api/events) and nothing else;
+    empty disables the API."""
 
     web_password: str = ""
-    """Password of the web console. Empty: the API token logs in too; neither set: no login."""
+    """Password of the web console; empty: nobody can log in (the API token never does)."""
 
     web_secret: str = ""
     """Secret that signs console session cookies; empty: a random one per process (a restart
     logs everyone out)."""
+
+    web_idle_minutes: float = 120
+    """A console session unused for this long is logged out."""
+
+    future_slack_hours: float = 24
+    """How far past the wall clock an incoming event's time may be (clock skew); later events
+    are rejected, so one far-future event cannot move "now" for everyone."""
 
     @field_validator("timezone")
     @classmethod

@@ -208,7 +208,12 @@ class RoomSettings(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """Every bot message, persisted before it is sent, so none is lost or sent twice."""
+    """Every bot message, persisted before it is sent: at most once, nothing silently dropped.
+
+    pending → sending (claimed by one process, committed before the send) → sent; a send that
+    fails goes back to pending with a backoff, then to failed; a claim whose process died or
+    whose send may or may not have gone out becomes unknown. failed and unknown rows wait for
+    a person: resend (back to pending) or drop (dropped)."""
 
     id: int | None = Field(default=None, primary_key=True)
     created_at: int = Field(sa_type=BigInteger)
@@ -217,15 +222,37 @@ class Outbox(SQLModel, table=True):
     text: str
     mentions: str = ""  # comma-separated member ids
     reply_to: str | None = None
-    status: str = Field(default="pending", max_length=10, index=True)  # pending|sent|failed|unknown
+    # pending | sending | sent | failed | unknown | dropped
+    status: str = Field(default="pending", max_length=10, index=True)
     attempts: int = 0
     next_at: int = Field(default=0, sa_type=BigInteger)
     sent_at: int | None = Field(default=None, sa_type=BigInteger)
     error: str | None = None
+    origin: str | None = Field(default=None, max_length=64)  # the run that queued it
+    claimed_by: str | None = Field(default=None, max_length=64)  # the process sending it
+    lease_until: int | None = Field(default=None, sa_type=BigInteger)  # claim ends: then unknown
     priority: int = 1  # REPLY (0) before BULK (1): see bot.core.outbox
 
     # A room's messages of the last hour, for its hourly cap.
     __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
+
+
+class WebSession(SQLModel, table=True):
+    """A console login. Logging out deletes it, so its cookie stops working at once; a session
+    idle for longer than the configured time is refused too."""
+
+    nonce: str = Field(primary_key=True, max_length=64)
+    created_at: int = Field(sa_type=BigInteger)
+    seen_at: int = Field(sa_type=BigInteger)
+
+
+class WriterEpoch(SQLModel, table=True):
+    """How many ingest batches the store has committed. Each batch bumps it first (which also
+    serializes batches across processes); a process whose last bump is not the one before
+    knows another writer was here and forgets what it keeps in memory."""
+
+    name: str = Field(primary_key=True, max_length=20)
+    n: int = Field(default=0, sa_type=BigInteger)
 
 
 class RoomWelcome(SQLModel, table=True):

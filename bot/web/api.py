@@ -3,29 +3,44 @@ Features add their own endpoints (`GET /api/followup`: bot/features/followup/web
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
+from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.events import EventError, parse_event
+from bot.core.events import (
+    MAX_DEPTH,
+    Event,
+    EventError,
+    Unreadable,
+    depth_of,
+    latest_ts,
+    load_batch,
+    parse_event,
+)
 from bot.web.data import member_dicts
 from bot.web.filters import page_of
 from bot.web.pages.members import select_members
-from bot.web.shell import CONSOLE, BadRequest, Console, json_response
+from bot.web.shell import CONSOLE, MAX_BODY, BadRequest, Console, json_response
 
 MAX_EVENTS = 1000
 
 
 def _decode(body: bytes):
     try:
-        return json.loads(body.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        raise BadRequest("请求体应为 UTF-8 编码的 JSON") from None
-    except json.JSONDecodeError as exc:
-        raise BadRequest(f"JSON 格式错误（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}") from None
-    except RecursionError:
-        raise BadRequest("JSON 嵌套太深") from None
+        return load_batch(body, limit=MAX_BODY)
+    except EventError as exc:
+        raise BadRequest(f"请求体有误：{exc}") from None
+
+
+def _event(raw: Any, not_after: datetime) -> Event:
+    """One element of a batch; EventError when it is unreadable, too deep or not an event."""
+    if isinstance(raw, Unreadable):
+        raise EventError(raw.reason)
+    if depth_of(raw) > MAX_DEPTH:
+        raise EventError(f"JSON 嵌套太深（上限 {MAX_DEPTH} 层）")
+    return parse_event(raw, not_after=not_after)
 
 
 async def post_events(request: web.Request) -> web.Response:
@@ -35,18 +50,14 @@ async def post_events(request: web.Request) -> web.Response:
     if request.content_type != "application/json":
         raise BadRequest("Content-Type 应为 application/json", 415)
     data = _decode(await request.read())
-    if isinstance(data, list):
-        if len(data) > MAX_EVENTS:
-            raise BadRequest(f"一次最多 {MAX_EVENTS} 个事件，收到 {len(data)} 个，请分批发送", 413)
-        items = data
-    elif isinstance(data, dict):
-        items = [data]
-    else:
-        raise BadRequest("请求体应为一个事件对象，或事件对象的数组")
+    items = data if isinstance(data, list) else [data]
+    if len(items) > MAX_EVENTS:
+        raise BadRequest(f"一次最多 {MAX_EVENTS} 个事件，收到 {len(items)} 个，请分批发送", 413)
     events, rejected = [], []
+    not_after = latest_ts(slack_hours=console.settings.future_slack_hours)
     for i, raw in enumerate(items):
         try:
-            events.append(parse_event(raw))
+            events.append(_event(raw, not_after))
         except EventError as exc:
             rejected.append({"index": i, "reason": str(exc)})
     stored, duplicates = await console.ingest(events)

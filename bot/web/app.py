@@ -10,6 +10,7 @@ with a plain 500, never the traceback.
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import secrets
@@ -27,7 +28,17 @@ from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
 from bot.web import api, login, templating
-from bot.web.auth import SESSION_COOKIE, Signer, bearer_token, same_secret
+from bot.web.auth import (
+    SESSION_COOKIE,
+    TOUCH_EVERY,
+    Session,
+    Signer,
+    bearer_token,
+    close_session,
+    same_secret,
+    session_seen,
+    touch_session,
+)
 from bot.web.pages import members, overview
 from bot.web.shell import (
     CONSOLE,
@@ -47,6 +58,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "/static/app.css"
 PUBLIC_PATHS = frozenset({"/login", STYLESHEET, "/healthz"})
+EVENTS_PATH = "/api/events"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -89,15 +101,33 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await error_response(request, 500, "服务器内部错误，已记录日志。")
 
 
+async def live_session(request: web.Request) -> Session | None:
+    """The request's console session: a validly signed cookie whose session was not logged
+    out and has not been idle too long (then it is ended)."""
+    console = request.app[CONSOLE]
+    now = int(time.time())
+    session = console.signer.verify(request.cookies.get(SESSION_COOKIE), now)
+    if session is None:
+        return None
+    seen = await console.read(session_seen, session.nonce)
+    if seen is None:
+        return None  # logged out
+    if now - seen > console.settings.web_idle_minutes * 60:
+        await console.write(close_session, session.nonce)
+        return None
+    if now - seen >= TOUCH_EVERY:
+        await console.write(touch_session, session.nonce, now)
+    return session
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Pages need a session (else a redirect to the login page); the API a bearer token,
-    or a session for reading; every form POST a valid CSRF token."""
+    """Pages need a session (else a redirect to the login page). The API token may only post
+    events; reading the API takes a session. Every form POST needs a valid CSRF token."""
     console = request.app[CONSOLE]
     path = request.path
-    if path in PUBLIC_PATHS:
+    if path in (STYLESHEET, "/healthz"):
         return await handler(request)
-    session = console.signer.verify(request.cookies.get(SESSION_COOKIE), int(time.time()))
     if is_api(request):
         token = bearer_token(request.headers.get("Authorization"))
         if token is not None:
@@ -105,16 +135,24 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 raise BadRequest("事件接口未开启：请设置 QUNGUAN_API_TOKEN", 401)
             if not same_secret(token, console.settings.api_token):
                 raise BadRequest("令牌无效", 401)
+            if not (path == EVENTS_PATH and request.method == "POST"):
+                raise BadRequest(f"API 令牌只能用来推送事件（POST {EVENTS_PATH}）；"
+                                 "读取数据请登录控制台", 403)
             return await handler(request)
+        session = await live_session(request)
         if session is not None and request.method == "GET":
             request[SESSION] = session
             return await handler(request)
         raise BadRequest("需要 Authorization: Bearer <令牌>（或登录后的会话）", 401)
+    session = await live_session(request)
+    if session is not None:
+        request[SESSION] = session
+    if path in PUBLIC_PATHS:
+        return await handler(request)
     if session is None:
         if request.method in ("GET", "HEAD"):
             raise web.HTTPSeeOther(f"/login?next={quote(request.path_qs, safe='')}")
         raise BadRequest("未登录或登录已过期，请重新登录", 401)
-    request[SESSION] = session
     if request.method == "POST":
         form = await read_form(request)
         if not Signer.check_csrf(form_text(form, "csrf"), session.csrf):
@@ -139,6 +177,18 @@ async def stylesheet(request: web.Request) -> web.FileResponse:
 
 async def healthz(request: web.Request) -> web.Response:
     return web.Response(text="ok")
+
+
+class PortInUse(OSError):
+    """The console's port is taken; the message says which and how to pick another."""
+
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(errno.EADDRINUSE, f"端口 {host}:{port} 已被占用（可能另一个群管或其他程序在用）："
+                         f"用 --port 换一个端口，或设置环境变量 QUNGUAN_WEB_PORT")
+        self.host, self.port = host, port
+
+    def __str__(self) -> str:
+        return str(self.strerror)
 
 
 # ---- the app -----------------------------------------------------------------------------
@@ -193,9 +243,15 @@ async def start_server(pipeline: Pipeline, deps: Deps, features: Sequence[Featur
     # 50+ ms instead of 12 (scripts/bench_web.py).
     gc.collect()
     gc.freeze()
-    site = web.TCPSite(runner, host, deps.settings.web_port if port is None else port)
+    port = deps.settings.web_port if port is None else port
+    site = web.TCPSite(runner, host, port)
     try:
         await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        if exc.errno == errno.EADDRINUSE:
+            raise PortInUse(host, port) from None
+        raise
     except BaseException:
         await runner.cleanup()
         raise

@@ -18,6 +18,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.activity import Counts
 from bot.core.directory import room_names
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -80,6 +81,7 @@ class ScopeView:
     scope: Scope
     lines: list[MemberLine]
     typed: Mapping[str, Typing]  # the same typing, by member, for the report rows
+    counts: Mapping[str, Counts]  # and the counters it was typed from
 
     def thresholds(self) -> tuple[float, float, str] | None:
         t = next((x.typing for x in self.lines if x.typing.type is not MemberType.NEW), None)
@@ -143,7 +145,7 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         c = counts.get(m)
         lines.append(MemberLine(m, name, t, c.messages if c else 0, points or 0,
                                 level_for(points or 0, levels)))
-    view = ScopeView(at, scope, lines, typed)
+    view = ScopeView(at, scope, lines, typed, counts)
     if cache is not None:
         cache.put(key, view, time.perf_counter() - started)
     return view
@@ -173,7 +175,7 @@ def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
                  report: Sequence[ReportExtra]) -> list[dict]:
     """The rows of `qunguan report --json` (`bot.core.report.member_rows` with the features'
     fields) for the lines shown, from the view's typing, plus speaking."""
-    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed)
+    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed, counts=view.counts)
     by_id = {x.id: x for x in lines}
     rows = member_rows(conn, scope, report, list(by_id))
     for row in rows:

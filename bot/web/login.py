@@ -1,42 +1,81 @@
-"""Logging in and out of the console: the login form, its CSRF nonce, the session cookie."""
+"""Logging in and out of the console: the login form, its CSRF nonce, password throttling, the
+session cookie and the server-side session it names."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import secrets
 import time
+import unicodedata
 
 from aiohttp import web
 
-from bot.web.auth import LOGIN_COOKIE, SESSION_COOKIE, SESSION_TTL, Signer, same_secret
-from bot.web.shell import CONSOLE, BadRequest, Console, cookie_kwargs, form_text, read_form, render, see_other
+from bot.web.auth import (
+    LOGIN_COOKIE,
+    SESSION_COOKIE,
+    SESSION_TTL,
+    Signer,
+    close_session,
+    new_nonce,
+    open_session,
+    same_secret,
+)
+from bot.web.shell import (
+    CONSOLE,
+    SESSION,
+    BadRequest,
+    Console,
+    cookie_kwargs,
+    form_text,
+    read_form,
+    render,
+    see_other,
+)
+
+log = logging.getLogger(__name__)
 
 LOGIN_FAIL_DELAY = 0.5  # seconds; slows down password guessing
+MAX_NEXT = 2000
 
 
 def safe_next(value: str | None) -> str:
-    """Where to go after logging in: a path on this site, never another host."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return "/"
+    """Where to go after logging in: a local path only. One leading `/` and never a second
+    one or a backslash after it (`//host`, `/\\host`), no scheme, and no control, format or
+    whitespace character anywhere: browsers drop a tab or newline, so `/\\t/evil.example`
+    would become `//evil.example`."""
+    if (not value or len(value) > MAX_NEXT or not value.startswith("/")
+            or value[1:2] in ("/", "\\") or "\\" in value):
+        return "/"
+    if any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in value):
+        return "/"
+    return value
+
+
+def client_of(request: web.Request) -> str:
+    return request.remote or "?"
 
 
 def _login_page(request: web.Request, console: Console, nonce: str, next_: str,
                 message: str | None, status: int = 200):
-    configured = bool(console.password or console.settings.api_token)
     return render(request, "login.html", {
-        "configured": configured, "login_csrf": console.signer.login_csrf(nonce),
+        "configured": bool(console.password), "login_csrf": console.signer.login_csrf(nonce),
         "next": next_, "message": message}, status=status)
 
 
 async def login_form(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
-    if console.signer.verify(request.cookies.get(SESSION_COOKIE), int(time.time())):
+    if request.get(SESSION):
         raise web.HTTPSeeOther(safe_next(request.query.get("next")))
     nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(16)
     resp = await _login_page(request, console, nonce, safe_next(request.query.get("next")), None)
     resp.set_cookie(LOGIN_COOKIE, nonce, max_age=3600, **cookie_kwargs())
     return resp
+
+
+def _too_many(wait: float) -> str:
+    return f"密码错误次数太多，请 {math.ceil(wait)} 秒后再试。"
 
 
 async def login(request: web.Request) -> web.Response:
@@ -45,20 +84,36 @@ async def login(request: web.Request) -> web.Response:
     nonce = request.cookies.get(LOGIN_COOKIE)
     if not nonce or not Signer.check_csrf(form_text(form, "csrf"), console.signer.login_csrf(nonce)):
         raise BadRequest("登录表单已失效（CSRF 校验失败），请刷新登录页后重试", 403)
-    password = form_text(form, "password")
     next_ = safe_next(form_text(form, "next") or "/")
-    ok = same_secret(password, console.password) | same_secret(password, console.settings.api_token)
-    if not ok:
+    client = client_of(request)
+    wait = console.throttle.wait(client)
+    if wait > 0:
+        log.warning("console login from %s refused: locked out for %.0f s more", client, wait)
+        return await _login_page(request, console, nonce, next_, _too_many(wait), status=429)
+    # Only the console password logs in: the API token is for pushing events, nothing else.
+    if not same_secret(form_text(form, "password"), console.password):
+        wait = console.throttle.failed(client)
+        log.warning("console login from %s: wrong password", client)
         await asyncio.sleep(LOGIN_FAIL_DELAY)
-        return await _login_page(request, console, nonce, next_, "密码或令牌不对。", status=401)
+        message = _too_many(wait) if wait > 0 else "密码不对。"
+        return await _login_page(request, console, nonce, next_, message, status=429 if wait else 401)
+    console.throttle.succeeded(client)
+    now = int(time.time())
+    session = new_nonce()
+    await console.write(open_session, session, now)
+    log.info("console login from %s", client)
     resp = see_other(next_)
-    resp.set_cookie(SESSION_COOKIE, console.signer.issue(int(time.time())), max_age=SESSION_TTL,
+    resp.set_cookie(SESSION_COOKIE, console.signer.issue(now, session), max_age=SESSION_TTL,
                     **cookie_kwargs())
     resp.del_cookie(LOGIN_COOKIE, path="/")
     return resp
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Ends the session on the server too: the old cookie no longer works anywhere."""
+    session = request.get(SESSION)
+    if session is not None:
+        await request.app[CONSOLE].write(close_session, session.nonce)
     resp = see_other("/login")
     resp.del_cookie(SESSION_COOKIE, path="/")
     return resp

@@ -23,7 +23,7 @@ from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.web.auth import Session, Signer
+from bot.web.auth import Session, Signer, Throttle
 from bot.web.data import ScopeCache, as_of
 
 T = TypeVar("T")
@@ -54,6 +54,7 @@ class Console:
     cache: ScopeCache = field(default_factory=ScopeCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
+    throttle: Throttle = field(default_factory=Throttle)
 
     @property
     def settings(self) -> Settings:
@@ -87,7 +88,9 @@ class Console:
     async def ingest(self, events: list[Event]) -> tuple[int, int]:
         """Events through the real pipeline, silently; returns (stored, duplicates)."""
         def call() -> tuple[int, int]:
-            stored, _ = self.pipeline.ingest(events, silent=True) if events else (0, [])
+            # commands=False: a message pushed through the API is never a chat command.
+            stored, _ = (self.pipeline.ingest(events, silent=True, commands=False) if events
+                         else (0, []))
             return stored, len(events) - stored
         return await self.run(call)
 

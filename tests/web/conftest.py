@@ -16,7 +16,8 @@ from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, T0, Bot
 
-TOKEN = "test-token-令牌"
+TOKEN = "test-token-令牌"  # the event API's token: it posts events, nothing else
+PASSWORD = "console-密码"
 HOSTILE = "<img src=x onerror=alert(1)>"
 HOSTILE_ID = "wxid_evil"
 HOSTILE_TEXT = '这个课多少钱<script>alert("msg")</script>'
@@ -74,7 +75,7 @@ def _community(bot: Bot) -> None:
 def community_template(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("community")
     (folder / "config.toml").write_text(CONFIG, encoding="utf-8")
-    bot = Bot(folder, api_token=TOKEN, config=folder / "config.toml")
+    bot = Bot(folder, api_token=TOKEN, web_password=PASSWORD, config=folder / "config.toml")
     _community(bot)
     bot.engine.dispose()
     return folder
@@ -85,7 +86,7 @@ def community(community_template: Path, tmp_path: Path) -> Bot:
     """A fresh copy of the community for each test, so tests can write."""
     shutil.copy(community_template / "q.db", tmp_path / "q.db")
     shutil.copy(community_template / "config.toml", tmp_path / "config.toml")
-    return Bot(tmp_path, api_token=TOKEN, config=tmp_path / "config.toml")
+    return Bot(tmp_path, api_token=TOKEN, web_password=PASSWORD, config=tmp_path / "config.toml")
 
 
 @pytest.fixture
@@ -104,7 +105,7 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-async def log_in(client: TestClient, password: str = TOKEN) -> str:
+async def log_in(client: TestClient, password: str = PASSWORD) -> str:
     """Log in through the login form; returns the session's CSRF token."""
     resp = await client.get("/login")
     form_token = csrf_of(await resp.text())

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from tests.harness import ROOM, T0
-from tests.web.conftest import HOSTILE, HOSTILE_ID, TOKEN, auth
+from tests.web.conftest import HOSTILE, HOSTILE_ID, TOKEN, auth, csrf_of
 
 
 def visit(i: int, member: str = "wxid_bob", **extra) -> dict:
@@ -64,6 +64,58 @@ async def test_invalid_events_are_listed_and_the_valid_ones_stored(anon, communi
     assert count_events(community) == 3
 
 
+async def test_hostile_events_never_cost_the_good_ones_of_a_batch(anon, community):
+    hostile = [{"type": [], "id": "api-h1"}, {"type": {}}, visit(11) | {"ts": 123456789123},
+               visit(12) | {"ts": "0001-01-01T00:00:00+08:00"},
+               visit(13) | {"ts": "9999-12-31T23:59:59-08:00"},
+               visit(14) | {"member": "wxid_\u200b"}, visit(15) | {"source": "a\x00"},
+               {"type": "message", "id": "api-h8", "ts": T0.timestamp(), "sender": "a",
+                "text": "a\ud800"}]
+    batch = [visit(1), *hostile, visit(2)]
+    body = json.dumps(batch).replace("123456789123", "9" * 5000)  # past Python's digit limit
+    resp = await post(anon, body)
+    assert resp.status == 400
+    data = await resp.json()
+    assert data["stored"] == 2
+    assert [r["index"] for r in data["rejected"]] == list(range(1, len(hostile) + 1))
+    assert all(r["reason"] for r in data["rejected"])
+    assert count_events(community) == 2
+
+
+async def test_an_event_nested_a_thousand_deep_costs_no_other_event(anon, community):
+    deep = "[" * 1000 + "]" * 1000
+    deep_obj = '{"a":' * 1000 + "1" + "}" * 1000
+    body = "[" + ",".join([json.dumps(visit(1)), deep, json.dumps(visit(2)), deep_obj,
+                           json.dumps(visit(3) | {"source": {"x": [[[[[[[[[1]]]]]]]]]}}),
+                           json.dumps(visit(4))]) + "]"
+    resp = await post(anon, body)
+    assert resp.status == 400
+    data = await resp.json()
+    assert data["stored"] == 3
+    assert [(r["index"], "嵌套太深" in r["reason"]) for r in data["rejected"]] == [
+        (1, True), (3, True), (4, True)]
+    assert count_events(community) == 3
+
+
+async def test_a_far_future_event_is_refused_and_now_stays_put(client, community):
+    before = (await (await client.get("/api/members")).json())["at"]
+    resp = await post(client, visit(1) | {"ts": "9999-12-31T00:00:00+00:00"})
+    assert resp.status == 400 and "超出范围" in (await resp.json())["rejected"][0]["reason"]
+    # even one stored before events were range-checked does not move "now"
+    with community.engine.begin() as conn:
+        conn.exec_driver_sql("INSERT INTO eventlog (id, type, ts, room, member) "
+                             "VALUES ('old-future', 'visit', 253402214400, '', 'wxid_bob')")
+    members = await client.get("/api/members")
+    assert members.status == 200
+    assert (await members.json())["at"] == before
+    page = await client.get("/api/members", params={"room": ROOM})
+    assert page.status == 200 and (await page.json())["total"] > 0
+    for path in ("/", "/members", "/members/wxid_alice", "/members/wxid_bob", f"/rooms/{ROOM}"):
+        resp = await client.get(path)
+        assert resp.status == 200, path
+    assert "Alice" in await (await client.get("/members")).text()
+
+
 async def test_messages_from_the_api_are_processed_silently(anon, community):
     msg = {"type": "message", "id": "api-m1", "ts": T0.timestamp() + 30, "room": ROOM,
            "sender": "wxid_carol", "sender_name": "Carol 卡罗", "text": "打卡"}
@@ -114,7 +166,9 @@ async def test_api_is_off_without_a_token(tmp_path):
 async def test_bad_bodies_get_a_clear_4xx(anon, community, body, content_type, status, reason):
     resp = await post(anon, body, headers={"Content-Type": content_type})
     assert resp.status == status
-    assert reason in (await resp.json())["error"]
+    data = await resp.json()
+    # a body that is an array says why per element (one hostile element costs no other)
+    assert reason in (data.get("error") or data["rejected"][0]["reason"])
     assert count_events(community) == 0
 
 
@@ -139,9 +193,8 @@ async def test_an_empty_batch_is_fine(anon):
 
 # ---- members ------------------------------------------------------------------------------
 
-async def test_members_api_returns_report_rows(anon, community):
-    resp = await anon.get("/api/members", params={"room": ROOM, "per_page": "200"},
-                          headers=auth())
+async def test_members_api_returns_report_rows(client, community):
+    resp = await client.get("/api/members", params={"room": ROOM, "per_page": "200"})
     assert resp.status == 200
     data = await resp.json()
     assert data["total"] == len(data["members"]) > 15
@@ -155,9 +208,9 @@ async def test_members_api_returns_report_rows(anon, community):
     assert alice["type"] == "core" and alice["streak"] == 21 and alice["rooms"] == [ROOM, "r2@chatroom"]
 
 
-async def test_members_api_filters_and_pages(anon):
+async def test_members_api_filters_and_pages(client):
     async def get(**params):
-        resp = await anon.get("/api/members", params=params, headers=auth())
+        resp = await client.get("/api/members", params=params)
         assert resp.status == 200, await resp.text()
         return await resp.json()
 
@@ -192,10 +245,22 @@ async def test_members_api_filters_and_pages(anon):
     ({"sort": "password"}, 400, "排序"),
     ({"room": "nowhere@chatroom"}, 404, "没有这个群"),
 ])
-async def test_members_api_bad_filters(anon, params, status, reason):
-    resp = await anon.get("/api/members", params=params, headers=auth())
+async def test_members_api_bad_filters(client, params, status, reason):
+    resp = await client.get("/api/members", params=params)
     assert resp.status == status
     assert reason in (await resp.json())["error"]
+
+
+async def test_the_api_token_may_only_post_events(anon):
+    for path in ("/api/members", "/api/followup"):
+        resp = await anon.get(path, headers=auth())
+        assert resp.status == 403 and "只能用来推送事件" in (await resp.json())["error"]
+    # nor log in to the console
+    resp = await anon.get("/login")
+    form = csrf_of(await resp.text())
+    resp = await anon.post("/login", data={"password": TOKEN, "csrf": form}, allow_redirects=False)
+    assert resp.status == 401
+    assert (await anon.get("/rules", allow_redirects=False)).status == 303
 
 
 async def test_members_api_needs_a_token_or_session(anon):
@@ -212,8 +277,8 @@ async def test_the_logged_in_console_may_read_the_api(client):
 
 # ---- follow-up ----------------------------------------------------------------------------
 
-async def test_followup_api_lists_today_per_operator(anon):
-    resp = await anon.get("/api/followup", headers=auth())
+async def test_followup_api_lists_today_per_operator(client):
+    resp = await client.get("/api/followup")
     assert resp.status == 200, await resp.text()
     data = await resp.json()
     assert data["at"].startswith("2026-11-02")
@@ -224,7 +289,7 @@ async def test_followup_api_lists_today_per_operator(anon):
     assert {"n", "kind", "member", "member_name", "room", "room_name", "reason",
             "action"} <= items[0].keys()
     assert any(i["member"] == HOSTILE_ID and i["member_name"] == HOSTILE for i in items)
-    resp = await anon.get("/api/followup", params={"operator": "nobody"}, headers=auth())
+    resp = await client.get("/api/followup", params={"operator": "nobody"})
     assert (await resp.json())["operators"] == []
-    resp = await anon.get("/api/followup", params={"day": "x"}, headers=auth())
+    resp = await client.get("/api/followup", params={"day": "x"})
     assert resp.status == 400

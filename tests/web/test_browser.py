@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ROOM
-from tests.web.conftest import HOSTILE, TOKEN
+from tests.web.conftest import HOSTILE, PASSWORD
 
 BROWSER_SKIP = "BROWSER TEST DID NOT RUN"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -69,7 +69,7 @@ async def test_a_manager_works_through_the_console(browser, community, screensho
         # Log in: any page sends us to the login form first.
         await page.goto(f"{base}/")
         assert "/login" in page.url
-        await page.fill('input[name="password"]', TOKEN)
+        await page.fill('input[name="password"]', PASSWORD)
         await page.click('button[type="submit"]')
         await page.wait_for_url(f"{base}/")
         assert await page.locator("h1").inner_text() == "概览"

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ROOM
-from tests.web.conftest import HOSTILE_ID, TOKEN, csrf_of, log_in
+from tests.web.conftest import HOSTILE_ID, PASSWORD, csrf_of, log_in
 
 PAGES = ["/", f"/rooms/{quote(ROOM)}", "/members", f"/members/{HOSTILE_ID}", "/followup",
          "/rules", "/tasks"]
@@ -37,7 +37,7 @@ async def test_login_returns_to_the_page_asked_for(anon):
     resp = await anon.get("/members?type=core")
     assert resp.url.path == "/login"
     token = csrf_of(await resp.text())
-    resp = await anon.post("/login", data={"password": TOKEN, "csrf": token,
+    resp = await anon.post("/login", data={"password": PASSWORD, "csrf": token,
                                            "next": "/members?type=core"})
     assert resp.status == 200 and resp.url.path == "/members"
     assert "核心成员" in await resp.text()
@@ -48,16 +48,16 @@ async def test_login_refuses_a_wrong_password_and_an_open_redirect(anon):
     token = csrf_of(await resp.text())
     resp = await anon.post("/login", data={"password": "guess", "csrf": token})
     assert resp.status == 401
-    assert "密码或令牌不对" in await resp.text()
+    assert "密码不对" in await resp.text()
     assert (await anon.get("/", allow_redirects=False)).status == 303
-    resp = await anon.post("/login", data={"password": TOKEN, "csrf": token,
+    resp = await anon.post("/login", data={"password": PASSWORD, "csrf": token,
                                            "next": "//evil.example/"}, allow_redirects=False)
     assert resp.status == 303 and resp.headers["Location"] == "/"
 
 
 async def test_login_form_needs_its_csrf_token(anon):
     await anon.get("/login")
-    resp = await anon.post("/login", data={"password": TOKEN, "csrf": "forged"})
+    resp = await anon.post("/login", data={"password": PASSWORD, "csrf": "forged"})
     assert resp.status == 403
     assert "CSRF" in await resp.text()
     assert (await anon.get("/", allow_redirects=False)).status == 303

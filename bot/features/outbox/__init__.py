@@ -1,0 +1,1 @@
+"""The outbox page: bot messages that may not have arrived (unknown) or did not (failed)."""

@@ -1,0 +1,117 @@
+"""People's mistakes get a line that says what to fix, never a traceback; the bot's own
+unexpected errors are logged and told to the admins once an hour per kind."""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import subprocess
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.adapters.memory import MemoryAdapter
+from bot.core.events import Event, Message
+from bot.core.pipeline import Batch, Hook
+from bot.core.settings import Settings
+from bot.wiring import App
+from tests.test_cli import QUNGUAN, run, write
+
+
+@pytest.mark.parametrize(("toml", "key", "expected"), [
+    ('levels = "新芽:10,青苗:5"', "levels", "积分应为0"),
+    ('levels = "新芽=0"', "levels", "名称:积分"),
+    ("levels = 5", "levels", "应为字符串"),
+    ('[[checkin_tasks]]\nname = "早起"\npoints = "很多"', "checkin_tasks[1].points", "整数"),
+    ('[[checkin_tasks]]\nname = "早起"\ntriggers = "早起"', "checkin_tasks[1].triggers", "字符串列表"),
+    ('[[checkin_tasks]]\nname = "早起"\nwindow = "九点"', "checkins", "05:00-09:00"),
+    ('tag_rules = "keyword 意向 多少钱"', "tag_rules", "表数组"),
+    ("[[tag_rules]]\nrule = 3", "tag_rules[1].rule", "字符串"),
+    ('[[tag_rules]]\nrule = "keyword"', "keyword", ""),
+    ('[[operators]]\nroom = "r1"', "operators[1].member", "字符串"),
+    ('[[tag_groups]]\nname = "阶段"\nexclusive = "yes"', "tag_groups[1].exclusive", "true 或 false"),
+    ("levels = ", "不是合法的 TOML", ""),
+])
+def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, toml, key, expected):
+    config = tmp_path / "bad.toml"
+    config.write_text(toml, encoding="utf-8")
+    res = run("report", "--db", str(tmp_path / "q.db"), "--config", str(config))
+    assert res.returncode == 2, res.stderr
+    assert "Traceback" not in res.stderr
+    assert str(config) in res.stderr and key in res.stderr and expected in res.stderr, res.stderr
+
+
+def test_a_bad_setting_in_the_environment_says_which(tmp_path):
+    res = run("report", "--db", str(tmp_path / "q.db"), env={"QUNGUAN_TIMEZONE": "Mars/Olympus"})
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "QUNGUAN_TIMEZONE" in res.stderr and "Mars/Olympus" in res.stderr
+    res = run("report", "--db", str(tmp_path / "q.db"), env={"QUNGUAN_WINDOW_DAYS": "月"})
+    assert res.returncode == 2 and "QUNGUAN_WINDOW_DAYS" in res.stderr
+
+
+def test_a_port_in_use_says_which_and_how_to_pick_another(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        res = run("serve", "--db", str(tmp_path / "q.db"), "--port", str(port))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert f"127.0.0.1:{port} 已被占用" in res.stderr and "--port" in res.stderr
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path):
+    events = write(tmp_path / "e.jsonl", [
+        {"type": "visit", "id": f"v{i}", "ts": 1793498400 + i, "member": f"wxid_{i:05d}"}
+        for i in range(3000)])
+    assert run("replay", str(events), "--db", str(tmp_path / "q.db"), "--silent").returncode == 0
+    proc = subprocess.Popen([*QUNGUAN, "report", "--json", "--db", str(tmp_path / "q.db")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(100)  # `| head -c 100`
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+def test_invalid_input_in_chat_gets_a_line_saying_so(tmp_path):
+    res = subprocess.run([*QUNGUAN, "chat", "--db", str(tmp_path / "q.db")],
+                         input=b"\xff\xfe\xfd\n/as alice@\xe8\xaf\xbb\n a\x00b \n\xe5\xb8\xae\xe5\x8a\xa9\n/quit\n",
+                         capture_output=True, timeout=120)
+    out, err = res.stdout.decode(), res.stderr.decode()
+    assert res.returncode == 0, err
+    assert "Traceback" not in err
+    assert out.count("不是合法的 UTF-8") == 1
+    assert "这条消息没有发出：字段 text 含有空字符" in out
+    assert "你可以用这些命令" in out  # 帮助 still answered
+
+
+class Boom(Hook):
+    """A feature with a bug: it fails on every chat message."""
+
+    def on_chat(self, batch: Batch, msg: Message) -> None:
+        raise RuntimeError("a bug")
+
+
+async def test_unexpected_errors_are_logged_and_told_to_the_admins_once_an_hour(tmp_path, caplog):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", admins="wxid_admin,wxid_boss")
+    t0 = datetime(2026, 11, 2, 1, tzinfo=UTC)
+    events: list[Event] = [Message(id=f"m{i}", ts=t0 + timedelta(minutes=i), sender="wxid_a",
+                                   text="大家好，今天天气不错") for i in range(3)]
+    adapter = MemoryAdapter(events)
+    app = App(settings, adapter)
+    app.pipeline.hooks.append(Boom())
+    clock = [1000.0]
+    app.alerts.clock = lambda: clock[0]
+    with caplog.at_level(logging.ERROR):
+        await app.run()
+        assert [r.to for r in adapter.sent] == ["wxid_admin", "wxid_boss"]
+        assert adapter.sent[0].text == ("群管处理消息时出错（RuntimeError），详情已写入日志；"
+                                        "同类错误一小时内只提醒一次。")
+        clock[0] += 3601
+        adapter.events = [Message(id="m9", ts=t0 + timedelta(hours=2), sender="wxid_a", text="还有人吗在不在")]
+        await app.run()
+    assert len(adapter.sent) == 4
+    assert sum("RuntimeError: a bug" in (r.exc_text or "") for r in caplog.records) == 4
+    assert json.dumps([o.text for o in adapter.sent], ensure_ascii=False).count("\\n") == 0
