@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from tests.harness import ROOM, T0, texts
-from tests.web.conftest import HOSTILE
+from tests.web.conftest import HOSTILE, auth
 
 
 def join(community, member: str, name: str, ts):
@@ -63,3 +64,16 @@ async def test_a_task_with_a_note_and_a_reply_mode(client, community):
     html = await resp.text()
     assert "已添加打卡任务「读书作业」" in html and "≥15 字" in html and "只发每日汇总" in html
     assert community.rows("SELECT min_note, reply FROM checkintask WHERE name='读书作业'") == [(15, "summary")]
+
+
+async def test_rosters_through_the_event_api(anon, community):
+    roster = {"type": "roster", "id": "api-ro1", "ts": (T0 + timedelta(minutes=2)).isoformat(), "room": ROOM,
+              "members": [{"id": "wxid_alice"}, {"id": "wxid_silent_api", "name": "API 潜水员"}]}
+    bad = {**roster, "id": "api-ro2", "members": []}
+    resp = await anon.post("/api/events", data=json.dumps([roster, bad, roster]),
+                           headers={"Content-Type": "application/json", **auth()})
+    body = await resp.json()
+    assert body["stored"] == 1 and body["duplicates"] == 1
+    assert [r["index"] for r in body["rejected"]] == [1] and "不能为空" in body["rejected"][0]["reason"]
+    assert community.rows("SELECT member, pre_existing FROM membership WHERE member = 'wxid_silent_api'") == [
+        ("wxid_silent_api", True)]
