@@ -563,11 +563,11 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
     Options at their defaults are left out, so the result reads like what a manager types.
     """
     if isinstance(rule, CountRule):
-        tokens = ["count", _quoted(rule.tag), str(rule.threshold), str(rule.days)]
+        tokens = ["count", as_word(rule.tag), str(rule.threshold), str(rule.days)]
         if rule.group is not None:
-            tokens.append(f"group={_quoted(rule.group)}")
+            tokens.append(f"group={as_word(rule.group)}")
         return tokens
-    tokens = ["keyword", _quoted(rule.tag), ",".join(rule.keywords)]
+    tokens = ["keyword", as_word(rule.tag), ",".join(rule.keywords)]
     if rule.mode != "word":
         tokens.append(f"mode={rule.mode}")
     if rule.hits != 1:
@@ -579,16 +579,20 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
     if rule.lead:
         tokens.append("lead=yes")
     if rule.group is not None:
-        tokens.append(f"group={_quoted(rule.group)}")
+        tokens.append(f"group={as_word(rule.group)}")
     if rule.scope.kind == "private":
         tokens.append("rooms=private")
     elif rule.scope.kind == "rooms":
-        tokens.append("rooms=" + _quoted(",".join(rule.scope.rooms)))
+        tokens.append("rooms=" + as_word(",".join(rule.scope.rooms)))
     return tokens
 
 
-def _quoted(value: str) -> str:
-    """`value` as one word for the option parser: in 「」 when it holds a space or a quote."""
-    if any(ch.isspace() or ch in "\"“”＂「」『』" for ch in value):
-        return f"「{value}」"
-    return value
+def as_word(value: str) -> str:
+    """`value` as one plain word for the option parser: quoted when it holds a space, a quote
+    or an equals sign, starts with @, or is a flag word (线索)."""
+    special = (any(ch.isspace() or ch in "\"“”＂「」『』=＝" for ch in value)
+               or value.startswith("@") or value.casefold() in RULE_FLAGS)
+    if not special:
+        return value
+    opening, closing = ("「", "」") if "」" not in value else ("『", "』")
+    return f"{opening}{value}{closing}"

@@ -20,6 +20,7 @@ from tagging.rules import (
     KeywordRule,
     RuleSyntaxError,
     Scope,
+    as_word,
     can_be_token,
     display_len,
     format_rule_args,
@@ -519,7 +520,8 @@ def test_parse_then_format_then_parse_is_stable(
     fullwidth: bool,
 ) -> None:
     number = str(hits).translate(str.maketrans("0123456789", "０１２３４５６７８９"))
-    args = [kind, tag, separator.join(words), f"{hits_key}={number if fullwidth else hits}"]
+    # A tag that reads as a flag or an option (线索, a=b) is quoted, as a manager must.
+    args = [kind, as_word(tag), separator.join(words), f"{hits_key}={number if fullwidth else hits}"]
     rule = parse_rule_args(args, rule_id=1)
     assert isinstance(rule, KeywordRule)
     assert rule.keywords == words
