@@ -13,6 +13,8 @@ from sqlalchemy.engine import make_url
 from bot.core.events import EventError, Roster, RosterMember, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
+from bot.core.scheduler import JobContext
+from bot.features.rosters.jobs import ROSTER_REFRESH
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, Bot, texts
 
@@ -171,3 +173,11 @@ def test_rosters_welcomes_and_summaries_on_postgresql(pg_bot):
     [summary] = bot.time_passes("2026-11-02T22:00:00+08:00")
     assert summary.text == "「打卡」今日已打卡 1 人 🎉"
     assert bot.rows("SELECT note, quiet FROM checkin") == [("今天读了20页", True)]
+
+
+def test_the_roster_job_asks_the_adapter_every_6_hours(bot):
+    asked = []
+    note = ROSTER_REFRESH.work(JobContext(bot.deps, frozenset(), lambda: asked.append(1)), bot.clock)
+    assert asked == [1] and "rosters" in note
+    trigger = ROSTER_REFRESH.trigger(bot.settings)
+    assert trigger.interval.total_seconds() == 6 * 3600  # type: ignore[attr-defined]
