@@ -131,3 +131,18 @@ def test_a_room_near_its_hourly_cap_folds_confirmations_into_the_summary(bot: Bo
 def test_a_1to1_check_in_is_always_answered(bot: Bot, text: str):
     bot.say(ADMIN, "/task reply 打卡 summary", room=None, ts="2026-11-02T08:00:00+08:00")
     assert "成功" in texts(bot.say("wxid_a", text, room=None))
+
+
+def test_a_long_replay_sends_each_days_summary_on_its_day(bot: Bot):
+    """Three days in one batch: time moves with the events, so each summary goes out at 22:00
+    of its own day ("今日"), and names only that day's level-ups."""
+    bot.say(ADMIN, "/task reply 打卡 summary", ts="2026-11-01T08:00:00+08:00")
+    events = []
+    for d in (1, 2, 3):
+        for i in range(12):
+            events.append({"type": "message", "id": f"c{d}-{i}", "ts": f"2026-11-{d:02d}T08:{i:02d}:00+08:00",
+                           "room": ROOM, "sender": f"wxid_m{i:02d}", "sender_name": f"成员{i}", "text": "打卡"})
+        events.append({"type": "message", "id": f"chat{d}", "ts": f"2026-11-{d:02d}T23:00:00+08:00",
+                       "room": ROOM, "sender": "wxid_x", "text": "晚安，大家明天见"})
+    summaries = [o.text for o in bot.feed(*events) if "已打卡" in o.text]
+    assert summaries == ["「打卡」今日已打卡 12 人 🎉"] * 3

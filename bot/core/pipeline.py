@@ -278,7 +278,16 @@ class Pipeline:
                 fresh = self._fresh(conn, events)
                 for f in self.hooks:
                     f.start_batch(batch, fresh)
+                hour = None
                 for event in fresh:
+                    # Time moves with the events: at each new hour of a long replay, what waits
+                    # on time (a summary due at 22:00) acts then, not at the end of the batch.
+                    at_hour = epoch(event.ts) // 3600
+                    if hour is not None and at_hour != hour:
+                        batch.flush()
+                        for f in self.hooks:
+                            f.on_tick(batch, event.ts)
+                    hour = at_hour
                     self._one(batch, event)
                 if fresh:
                     for f in self.hooks:

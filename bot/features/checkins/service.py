@@ -382,13 +382,23 @@ def day_summary(conn: Connection, task: CheckinTask, room: str, day: date, ledge
     members = list(conn.execute(select(col(Checkin.member)).where(
         col(Checkin.task_id) == task.id, col(Checkin.day) == day, col(Checkin.room) == room)).scalars())
     long_streaks = sum(1 for n in streaks(conn, task.id, members, day).values() if n >= LONG_STREAK)
+    # Levels at the start and the end of the day, from today's total and the ledger rows
+    # since: right whenever the summary goes out (a replay may send it days later).
     points = ledger.points_of(conn, members)
-    gained = dict(conn.execute(select(col(PointsEntry.member), func.sum(col(PointsEntry.delta))).where(
-        col(PointsEntry.member).in_(members), col(PointsEntry.day) >= day).group_by(col(PointsEntry.member))).all())
+    that_day: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for i in range(0, len(members), 900):
+        part = members[i : i + 900]
+        q = select(col(PointsEntry.member), col(PointsEntry.day) == day, func.sum(col(PointsEntry.delta))).where(
+            col(PointsEntry.member).in_(part), col(PointsEntry.day) >= day).group_by(
+            col(PointsEntry.member), col(PointsEntry.day) == day)
+        for m, is_day, n in conn.execute(q):
+            (that_day if is_day else after)[m] = int(n or 0)
     names = member_names(conn, members)
     ups = []
     for m in members:
-        now_level = level_for(points.get(m, 0), ledger.levels)
-        if now_level.n > level_for(points.get(m, 0) - int(gained.get(m) or 0), ledger.levels).n:
-            ups.append((names.get(m, m), now_level.n, now_level.name))
+        end = points.get(m, 0) - after.get(m, 0)
+        reached = level_for(end, ledger.levels)
+        if reached.n > level_for(end - that_day.get(m, 0), ledger.levels).n:
+            ups.append((names.get(m, m), reached.n, reached.name))
     return DaySummary(task, room, day, len(members), long_streaks, tuple(sorted(ups)), sent_on)
