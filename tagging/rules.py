@@ -567,7 +567,7 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
         if rule.group is not None:
             tokens.append(f"group={as_word(rule.group)}")
         return tokens
-    tokens = ["keyword", as_word(rule.tag), ",".join(rule.keywords)]
+    tokens = ["keyword", as_word(rule.tag), as_word(",".join(rule.keywords))]
     if rule.mode != "word":
         tokens.append(f"mode={rule.mode}")
     if rule.hits != 1:
@@ -589,10 +589,13 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
 
 def as_word(value: str) -> str:
     """`value` as one plain word for the option parser: quoted when it holds a space, a quote
-    or an equals sign, starts with @, or is a flag word (线索)."""
+    or an equals sign, starts with @, or is a flag word (线索); in the first kind of quotes
+    whose closing mark it does not contain."""
     special = (any(ch.isspace() or ch in "\"“”＂「」『』=＝" for ch in value)
                or value.startswith("@") or value.casefold() in RULE_FLAGS)
     if not special:
         return value
-    opening, closing = ("「", "」") if "」" not in value else ("『", "』")
-    return f"{opening}{value}{closing}"
+    for opening, closers in (("「", "」"), ("『", "』"), ("＂", "＂"), ('"', '"“”')):
+        if not any(c in value for c in closers):
+            return f"{opening}{value}{closers[0]}"
+    raise ValueError(f"「{_clip(value)}」里各种引号都有，写不成一个词")

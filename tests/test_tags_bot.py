@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import pytest
+from sqlalchemy import text
 
 from bot import wiring
 from bot.core.feature import report_fields
@@ -269,3 +271,17 @@ def test_preview_leaves_no_trace_in_the_live_dictionary(tmp_path, monkeypatch):
     admin(tagged, "/rule add keyword 意向 多少钱", ts="2026-11-20T13:00:00+08:00")
     tagged.say("c", "还差多少钱包邮", name="Carol", ts="2026-11-20T14:00:00+08:00")
     assert tags_of(tagged, "c") == [("意向", "keyword")]
+
+
+def test_a_stored_rule_that_no_longer_reads_is_skipped_not_fatal(tagged: Bot, caplog):
+    """0.1.0 split rules on spaces only: a substring keyword starting with a quote was
+    stored as typed, and today's parser reads a lone quote as unclosed."""
+    admin(tagged, "/rule add keyword 意向 价格")
+    words = ["keyword", "引号", '"价格', "mode=substring"]
+    with tagged.engine.begin() as conn:
+        conn.execute(text("INSERT INTO tagrule (kind, tag, args, active, created_at) "
+                          "VALUES ('keyword', '引号', :args, true, 0)"), {"args": json.dumps(words)})
+    tagged.say("b", "这个价格能便宜点吗", name="Bob", ts="2026-11-20T10:00:00+08:00")
+    assert "does not read any more" in caplog.text
+    assert ("意向", "keyword") in tags_of(tagged, "b")  # the other rules still work
+    assert "引号" not in admin(tagged, "/rules")

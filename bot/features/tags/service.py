@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -34,6 +35,8 @@ from tagging.rules import (
     validate_group,
 )
 
+log = logging.getLogger(__name__)
+
 DAY = 86400
 
 # Built once: every rule's refresh runs the same compiled statement.
@@ -59,10 +62,22 @@ def rule_from_options(opts: Options, *, skip: int = 0, rule_id: int = 0) -> Rule
         raise UsageError(str(exc), show_usage=False) from None
 
 
-def rule_from_row(row: TagRule) -> Rule:
-    # Stored as the list of words `format_rule_args` gives (0.1.0 stored the words as typed,
-    # which never held a space).
-    return parse_rule_text(" ".join(json.loads(row.args)), rule_id=row.id or 0)
+def active_rules(conn: Connection) -> dict[int, Rule]:
+    """The active rules as stored (read here, not from the pipeline's cached rule set, by
+    the console's threads too): each is the list of words `format_rule_args` gave (0.1.0
+    stored the words as typed, which never held a space). A rule that no longer reads (a
+    0.1.0 word with a stray quote) is left out and logged, so one bad row never stops the
+    bot; `/rules` and the console list only the rules that read."""
+    rows = conn.execute(select(col(TagRule.id), col(TagRule.args)).where(col(TagRule.active))
+                        .order_by(col(TagRule.id))).all()
+    out: dict[int, Rule] = {}
+    for rule_id, args in rows:
+        assert rule_id is not None, "a stored rule has an id"
+        try:
+            out[rule_id] = parse_rule_text(" ".join(json.loads(args)), rule_id=rule_id)
+        except (UsageError, ValueError) as exc:
+            log.error("tag rule #%s does not read any more and is skipped: %s (%s)", rule_id, args, exc)
+    return out
 
 
 @dataclass(frozen=True)
@@ -82,13 +97,6 @@ def _stamp(conn: Connection) -> tuple:
     groups = conn.execute(select(func.count(), func.sum(
         cast(col(TagGroup.exclusive), Integer)))).one()
     return (*rules, *groups)
-
-
-def active_rules(conn: Connection) -> dict[int, Rule]:
-    """The active tag rules, read without touching the pipeline's shared `Tagging` state
-    (its cached rule set and change flag belong to the batch thread)."""
-    rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
-    return {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
 
 
 def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Provenance:
@@ -120,8 +128,7 @@ class Tagging:
         self.changed = False
         stamp = _stamp(conn)
         if self.ruleset is None or self.ruleset.stamp != stamp:
-            rows = conn.execute(select(TagRule).where(col(TagRule.active)).order_by(col(TagRule.id))).all()
-            rules = {r.id: rule_from_row(TagRule.model_validate(r._mapping)) for r in rows}
+            rules = active_rules(conn)
             keyword = [r for r in rules.values() if isinstance(r, KeywordRule)]
             count = tuple(r for r in rules.values() if isinstance(r, CountRule))
             exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
