@@ -76,13 +76,16 @@ def cmd_replay(args: argparse.Namespace) -> int:
                           not_after=latest_ts(slack_hours=settings.future_slack_hours))
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
-    pipeline.process(adapter.read(), silent=args.silent)
+    refused: list[tuple[str, str]] = []
+    pipeline.process(adapter.read(), silent=args.silent, refused=refused)
     if not args.silent:
         # A silent run queued nothing, so it sends nothing: other processes' pending rows are
         # theirs to send.
         asyncio.run(OutboxSender(pipeline.engine, adapter).drain())
-    if adapter.rejected:
-        print(f"{len(adapter.rejected)} 行被跳过（原因见上）。", file=sys.stderr)
+    for event_id, reason in refused:
+        print(f"{args.events}: 事件 {event_id} 未记录：{reason}", file=sys.stderr)
+    if adapter.rejected or refused:
+        print(f"{len(adapter.rejected) + len(refused)} 行被跳过（原因见上）。", file=sys.stderr)
         return 1
     return 0
 
@@ -101,7 +104,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，共 {len(rows)} 位成员")
         for r in rows:
-            print(f"{r['name'] or r['id']}\t发言 {r['messages']}\t登录 {r['login_days']} 天")
+            print(f"{r['name'] or r['id']}\t发言 {r['messages']}\t登录 {r['login_days']} 天"
+                  f"\t{r['segment']}\t{r['stage']}\t{r['grade']} 级")
     return 0
 
 

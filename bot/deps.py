@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
@@ -11,6 +11,7 @@ from sqlmodel import col
 from bot.core.settings import Settings
 from bot.features.checkins.service import Checkins
 from bot.features.points.service import Ledger
+from bot.features.segments.service import Playbook
 from bot.features.tags.service import Tagging
 from bot.store.models import RoomOperator
 
@@ -22,6 +23,7 @@ class Deps:
     ledger: Ledger
     checkins: Checkins
     tagging: Tagging
+    playbook: Playbook = field(default_factory=Playbook)
 
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids

@@ -30,12 +30,15 @@ from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.rosters.feature import FEATURE as ROSTERS
+from bot.features.segments.feature import FEATURE as SEGMENTS
+from bot.features.segments.service import Playbook, check_criteria_tags
+from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
 from tagging.matcher import get_tokenizer
-from tiers.levels import DEFAULT_LEVELS, parse_levels
+from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
@@ -51,11 +54,17 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     """The store, the services and the pipeline with every feature's hooks, seeded once."""
     engine = engine or open_engine(settings.database_url)
     config = load_config(settings.config)
-    ledger = Ledger(parse_levels(config.levels) if config.levels else DEFAULT_LEVELS)
+    levels = parse_levels(config.levels) if config.levels else DEFAULT_LEVELS
+    try:
+        benefits = parse_benefits(config.benefits, levels)
+    except ValueError as exc:
+        raise ConfigError(f"配置文件 {settings.config} 有误：{exc}") from None
+    ledger = Ledger(levels, benefits)
     # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
-                tagging=Tagging(get_tokenizer()))
+                tagging=Tagging(get_tokenizer()),
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:
@@ -69,6 +78,10 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
                     raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
+        unknown = check_criteria_tags(conn, config.grades.tags())
+        if unknown:
+            raise ConfigError(f"配置文件 {settings.config} 有误：[grades] 评级条件里的标签"
+                              f"「{'」「'.join(unknown)}」不存在：先用规则或 /tag 打上这个标签，或改正标签名")
         deps.tagging.current(conn)  # loads jieba and adds rule words once, before any message
     registry = Registry(cmd for f in FEATURES for cmd in f.commands)
     hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""Scoring benchmark on a store of 100k members with 90 days of daily counters: typing
-every member (all rooms, and room by room) and building every operator's follow-up list.
+"""Scoring benchmark on a store of 100k members with 90 days of daily counters and orders:
+typing every member (all rooms, and room by room), the playbook models (RFM segments,
+lifecycle stages, ABCD grades; target together at most 3 s) and every operator's follow-up
+list.
 
     .venv/bin/python scripts/bench_scoring.py [--members 100000]
 """
@@ -19,6 +21,7 @@ from bigstore import BENCH_ROOM, build_store
 from bot.core.settings import Settings
 from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.service import scope_for, type_members
+from bot.features.segments.service import assess
 from bot.store.db import open_engine
 from bot.wiring import build
 
@@ -54,6 +57,12 @@ def main() -> None:
         print(f"type all {len(typed):,} members (all rooms, 30-day window): {took:.2f}s")
         took, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, BENCH_ROOM, 30)))
         print(f"type one room of {len(typed)} members: {took * 1000:.0f} ms")
+        n_orders = conn.exec_driver_sql("SELECT count(*) FROM purchase").scalar()
+        took, found = timed(lambda: assess(conn, at, None, deps.playbook, deps.ledger.levels))
+        print(f"RFM segments + lifecycle stages + grades of all {len(found.rfm):,} members "
+              f"({n_orders:,} orders, 90-day RFM window): {took:.2f}s (target ≤ 3 s)")
+        took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.playbook, deps.ledger.levels))
+        print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
         took, items = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
         print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s")

@@ -1,5 +1,5 @@
 """A large store for benchmarks, written straight into the tables (what the pipeline would
-have produced): 100k members with 90 days of daily counters, check-ins, points and tags, one
+have produced): 100k members with 90 days of daily counters, check-ins, points, tags and orders, one
 room of `room_size` members and the rest in rooms of about 2000.
 
     from bigstore import BENCH_ROOM, build_store
@@ -43,7 +43,7 @@ def build_store(path: Path, members: int, room_size: int, seed: int = 7) -> None
         (f"r{i}@chatroom", f"社群{i}", first, first) for i in range(other_rooms)]
     db.executemany("INSERT INTO room (id, name, name_at, first_at) VALUES (?,?,?,?)", rooms)
     task_id = db.execute("SELECT id FROM checkintask WHERE name='打卡'").fetchone()[0]
-    member_rows, memberships, activity, checkins, points, tags = [], [], [], [], [], []
+    member_rows, memberships, activity, checkins, points, tags, orders = [], [], [], [], [], [], []
 
     def flush() -> None:
         db.executemany("INSERT INTO member (id, name, name_at, first_at, points) "
@@ -58,7 +58,9 @@ def build_store(path: Path, members: int, room_size: int, seed: int = 7) -> None
                        "VALUES (?,?,?,?,?,?,?)", points)
         db.executemany("INSERT INTO membertag (member, tag, source, keyword, excerpt, at, since,"
                        " lead, message_id, rule_id) VALUES (?,?,?,?,?,?,?,?,?,NULL)", tags)
-        for rows in (member_rows, memberships, activity, checkins, points, tags):
+        db.executemany("INSERT INTO purchase (id, member, ts, day, amount_fen, item, room, refund_of) "
+                       "VALUES (?,?,?,?,?,?,?,NULL)", orders)
+        for rows in (member_rows, memberships, activity, checkins, points, tags, orders):
             rows.clear()
 
     for i in range(members):
@@ -83,6 +85,11 @@ def build_store(path: Path, members: int, room_size: int, seed: int = 7) -> None
                 score += 10
         member_rows.append((mid, f"成员{i}", first, first, score))
         memberships.append((room, mid, first, first))
+        if active_days and rng.random() < 0.3:  # about a quarter of the active members buy, some again
+            for _ in range(rng.choice((1, 1, 1, 2, 3))):
+                day = days[rng.choice(active_days)]
+                orders.append((f"o{len(orders)}-{i}", mid, _epoch(date.fromisoformat(day), 21), day,
+                               rng.choice((9900, 19900, 36500, 49900)), "21天训练营", room))
         if rng.random() < 0.1:
             tags.append((mid, "意向", "keyword", "多少钱", "这个课多少钱呀", first, first, 1,
                          f"m{i}"))

@@ -26,7 +26,7 @@ class Bot:
     def __init__(self, tmp_path: Path, **settings: Any) -> None:
         self.path = tmp_path / "q.db"
         settings.setdefault("admins", ADMIN)
-        settings.setdefault("database_url", f"sqlite:///{self.path}")
+        settings.setdefault("database_url", f"sqlite:///{self.path}")  # or PostgreSQL, given
         self.settings = Settings(**settings)
         self.pipeline, self.deps = build(self.settings)
         self.engine = self.pipeline.engine

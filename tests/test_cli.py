@@ -176,3 +176,19 @@ def test_run_without_a_token_says_what_to_set(tmp_path):
     assert res.returncode == 2
     assert "WECHATY_PUPPET_SERVICE_TOKEN" in res.stderr and "scripts/demo" in res.stderr
     assert "qunguan chat" in res.stderr
+
+
+def test_replayed_orders_and_a_refund_of_an_unknown_order(tmp_path):
+    events = write(tmp_path / "o.jsonl", [
+        msg(1),
+        {"type": "order", "id": "o1", "ts": 1793498500, "member": "wxid_a", "amount": 199, "item": "训练营"},
+        {"type": "order", "id": "o2", "ts": 1793498600, "member": "wxid_a", "amount": -199, "refund_of": "o9"},
+        {"type": "order", "id": "o3", "ts": 1793498700, "member": "wxid_a", "amount": -9},
+    ])
+    res = run("replay", str(events), "--db", str(tmp_path / "q.db"), "--silent")
+    assert res.returncode == 1
+    assert "o.jsonl:4: 已跳过：" in res.stderr and "必须是退款" in res.stderr
+    assert "事件 o2 未记录：退款 o2 对应的订单 o9 不存在" in res.stderr and "2 行被跳过" in res.stderr
+    [alice] = report(tmp_path / "q.db")["members"]
+    assert alice["orders"]["count"] == 1 and alice["orders"]["amount"] == 199.0
+    assert alice["segment"] and alice["stage"] and alice["grade"] in "ABCD"

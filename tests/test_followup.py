@@ -77,7 +77,7 @@ def test_churn_risk_when_activity_halves(bot: Bot):
     assert "steady" not in got or got["steady"].kind != "churn_risk"
 
 
-def test_core_member_silent_for_a_week_and_key_overdue(bot: Bot):
+def test_core_member_silent_for_a_week_and_grade_overdue(bot: Bot):
     for m in ("star", "quiet"):
         bot.join(m, ts="2026-09-01T10:00:00+08:00")
     start = datetime.fromisoformat("2026-10-25T20:00:00+08:00")
@@ -86,7 +86,7 @@ def test_core_member_silent_for_a_week_and_key_overdue(bot: Bot):
         bot.visit("quiet", ts=(start + timedelta(days=day)).isoformat())
     got = {i.member: i for i in items(bot)}
     assert got["star"].kind == "churn_risk" and "核心成员已 8 天没发言" in got["star"].reason  # since Nov 12
-    assert "核心成员回访" in got["star"].also  # one line per member, the rest mentioned
+    assert "分级回访" in got["star"].also  # one line per member, the rest mentioned
     star_items = [i for i in items(bot) if i.member == "star"]
     assert len(star_items) == 1
 
@@ -147,13 +147,16 @@ def test_suppression_lasts_14_days(bot: Bot):
     start = datetime.fromisoformat("2026-10-01T08:00:00+08:00")
     for day in range(50):
         bot.say("core1", f"每天都来聊{day}", ts=(start + timedelta(days=day)).isoformat())
+    bot.say(ADMIN, "/grade core1 A 老学员", ts="2026-10-02T08:00:00+08:00")  # A: every 14 days
     at = datetime.fromisoformat("2026-10-30T09:00:00+08:00")
-    assert kinds(bot, at)["core1"] == "key_overdue"
+    got = {i.member: i for i in items(bot, at)}
+    assert got["core1"].kind == "grade_overdue"
+    assert got["core1"].reason == "A 级客户（每 14 天回访一次），从未跟进"
     bot.say(OP, "/report", room=None, ts=at.isoformat())
     bot.say(OP, "/done 1 聊过了", room=None, ts=at.isoformat())
     assert "core1" not in kinds(bot, at)
     assert "core1" not in kinds(bot, at + timedelta(days=13))
-    assert kinds(bot, at + timedelta(days=14))["core1"] == "key_overdue"
+    assert kinds(bot, at + timedelta(days=14))["core1"] == "grade_overdue"
 
 
 def test_long_lists_are_split_into_1500_character_messages(bot: Bot):

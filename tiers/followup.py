@@ -14,22 +14,32 @@ CHURN_MIN_BASE = 4  # presence on fewer days than this before is too little to l
 SILENT_DAYS = 7
 STREAK_MIN = 3
 NEAR_LEVEL = 0.9
-KEY_OVERDUE_DAYS = 14
 SUPPRESS_DAYS = 14  # an item marked done stays away this long for the same reason
 MAX_MESSAGE = 1500
 
 # Most urgent first: a member appears once, under the most urgent reason.
-KINDS = ("lead", "churn_risk", "new_silent", "streak_broken", "type_change", "key_overdue",
-         "level_up", "near_level")
+KINDS = ("redemption", "lead", "stage_change", "churn_risk", "new_silent", "streak_broken",
+         "type_change", "grade_overdue", "level_up", "near_level")
+# Kinds that are a task to finish rather than a reason to reach out: marking one done closes
+# the task, so the 14-day suppression does not apply to the next one.
+TASK_KINDS = frozenset({"redemption"})
+_URGENCY = {k: i for i, k in enumerate(KINDS)}
 KIND_TITLES = {
+    "redemption": "兑换待发放",
     "lead": "意向线索",
     "churn_risk": "流失预警",
     "new_silent": "新人破冰",
     "streak_broken": "断签提醒",
     "type_change": "类型变化",
-    "key_overdue": "核心成员回访",
+    "stage_change": "阶段变化",
+    "grade_overdue": "分级回访",
     "level_up": "升级祝贺",
     "near_level": "即将升级",
+}
+GRADE_ACTIONS = {
+    "A": "私聊主动沟通（至少每两周一次），感谢并邀请 TA 推荐朋友",
+    "B": "私聊问候，了解需求，推荐合适的内容",
+    "C": "找个话题私聊一次，保持联系",
 }
 TYPE_WORDS = {"core": "核心成员", "lurker": "潜水成员", "burst": "间歇活跃", "dormant": "沉默成员",
               "new": "新成员"}
@@ -41,6 +51,22 @@ class Lead:
     keyword: str | None
     excerpt: str | None
     at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRedemption:
+    id: int
+    item: str
+    price: int
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StageChange:
+    before: str  # Chinese labels, with the new stage's action
+    after: str
+    reason: str
+    action: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +92,11 @@ class MemberFacts:
     next_level: tuple[int, str, int] | None = None  # (n, name, points still needed)
     level_ratio: float = 0.0
     last_followed_up: datetime | None = None
+    grade: str | None = None  # A–D
+    grade_cadence: int | None = None  # days between follow-ups for that grade (None: none)
+    stage: str | None = None  # lifecycle stage now (remembered for the next list)
+    stage_change: StageChange | None = None  # an alarming lifecycle transition since the last list
+    redemptions: tuple[PendingRedemption, ...] = ()  # points-shop redemptions not yet fulfilled
     done_recently: frozenset[str] = frozenset()  # kinds marked done within SUPPRESS_DAYS
 
 
@@ -92,6 +123,11 @@ class Item:
 def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     """Every reason this member needs attention, most urgent first, minus recently done."""
     out: list[Reason] = []
+    if f.redemptions:
+        what = "、".join(f"「{r.item}」" for r in f.redemptions)
+        first = min(r.at for r in f.redemptions)
+        out.append(Reason("redemption", f"{first:%m-%d %H:%M} 起用积分兑换了 {what}，待发放",
+                          "把兑换的东西发给 TA，发完回复已跟进"))
     for lead in f.leads:
         said = f"说「{lead.excerpt}」" if lead.excerpt else f"关键词「{lead.keyword}」"
         out.append(Reason("lead", f"{lead.at:%m-%d %H:%M} {said}，新标记「{lead.tag}」",
@@ -107,6 +143,9 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
             f"近{CHURN_DAYS}天活跃 {f.active_days_recent} 天，之前{CHURN_BASE_DAYS}天活跃 "
             f"{f.active_days_before} 天（日均不到一半）",
             "私聊问候，了解近况"))
+    if f.stage_change is not None:
+        c = f.stage_change
+        out.append(Reason("stage_change", f"{c.before} → {c.after}：{c.reason}", c.action))
     if f.joined_at is not None and not f.spoke_since_join and (
             NEW_SILENT_AFTER <= now - f.joined_at <= NEW_SILENT_WITHIN):
         days = (now.date() - f.joined_at.date()).days
@@ -121,18 +160,21 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("type_change",
                           f"{TYPE_WORDS[f.previous_type]} → {TYPE_WORDS[f.type]}",
                           "看看变化原因，对症跟进"))
-    if f.type == "core" and (f.last_followed_up is None
-                             or now - f.last_followed_up >= timedelta(days=KEY_OVERDUE_DAYS)):
+    if f.grade is not None and f.grade_cadence and (
+            f.last_followed_up is None
+            or now - f.last_followed_up >= timedelta(days=f.grade_cadence)):
         ago = ("从未跟进" if f.last_followed_up is None
                else f"上次跟进在 {(now - f.last_followed_up).days} 天前")
-        out.append(Reason("key_overdue", f"核心成员，{ago}", "私聊感谢，邀请 TA 推荐朋友"))
+        out.append(Reason("grade_overdue", f"{f.grade} 级客户（每 {f.grade_cadence} 天回访一次），{ago}",
+                          GRADE_ACTIONS.get(f.grade, "私聊主动沟通")))
     if f.previous_level is not None and f.level > f.previous_level:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
         n, name, needed = f.next_level
         out.append(Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」",
                           "鼓励 TA 再打几次卡"))
-    return [r for r in out if r.kind not in f.done_recently]
+    out.sort(key=lambda r: _URGENCY[r.kind])
+    return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
 
 
 def build_list(facts: Iterable[MemberFacts], now: datetime) -> list[Item]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 
@@ -125,3 +125,29 @@ def progress_bar(ratio: float, width: int = 10) -> str:
     # The epsilon keeps 0.3 * 10 == 2.9999… from losing a block.
     filled = min(width, math.floor(ratio * width + 1e-9))
     return "▓" * filled + "░" * (width - filled)
+
+
+Benefits = dict[int, tuple[str, ...]]  # level number → the benefits (权益) that level brings
+
+
+def parse_benefits(raw: Mapping[str, object], levels: Sequence[Level]) -> Benefits:
+    """The [benefits] table of the config: keys are level names, numbers or "Lv3", values
+    lists of benefits, e.g. `茁壮 = ["每月一次 1 对 1 答疑", "专属资料包"]`."""
+    by_name = {level.name: level.n for level in levels}
+    out: Benefits = {}
+    for key, value in raw.items():
+        k = key.strip()
+        digits = k[2:] if k.lower().startswith("lv") else k
+        n = by_name.get(k) or (int(digits) if digits.isascii() and digits.isdigit() else None)
+        if n is None or not 1 <= n <= len(levels):
+            names = "、".join(f"Lv{lv.n} {lv.name}" for lv in levels)
+            raise ValueError(f"[benefits] 没有等级「{k}」，现有等级：{names}")
+        if not isinstance(value, list) or not all(isinstance(b, str) and b.strip() for b in value):
+            raise ValueError(f"[benefits] 「{k}」的权益应为非空字符串列表")
+        out[n] = tuple(b.strip() for b in value)
+    return out
+
+
+def benefits_upto(level: int, benefits: Benefits) -> list[str]:
+    """Every benefit a member at `level` enjoys: their level's and all below, lowest first."""
+    return [b for n in sorted(benefits) if n <= level for b in benefits[n]]

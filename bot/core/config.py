@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import logging
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from tiers.levels import parse_levels
+from tiers.grades import GradeSettings, parse_grade_settings
+from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
+from tiers.lifecycle import StageRules, parse_stage_rules
+from tiers.rfm import RfmSettings, parse_rfm_settings
 
 log = logging.getLogger(__name__)
 
-KNOWN_KEYS = ("tag_rules", "tag_groups", "checkin_tasks", "levels", "operators")
+KNOWN_KEYS = ("tag_rules", "tag_groups", "checkin_tasks", "levels", "operators", "rfm", "lifecycle", "grades",
+              "benefits")
 
 
 class ConfigError(ValueError):
@@ -34,6 +38,10 @@ class Config:
     checkin_tasks: tuple[TaskSpec, ...] = ()
     levels: str | None = None
     operators: tuple[tuple[str, str], ...] = ()  # (room id, member id)
+    rfm: RfmSettings = field(default_factory=RfmSettings)
+    lifecycle: StageRules = field(default_factory=StageRules)
+    grades: GradeSettings = field(default_factory=GradeSettings)
+    benefits: dict[str, object] = field(default_factory=dict)  # level → benefits (tiers.levels.parse_benefits)
 
 
 class _Reader:
@@ -116,5 +124,22 @@ def load_config(path: Path | None) -> Config:
             challenge_days=r.integer(t, "challenge_days", where, None, 1)))
     operators = tuple((str(r.text(o, "room", f"operators[{i}]")), str(r.text(o, "member", f"operators[{i}]")))
                       for i, o in enumerate(r.tables(data, "operators", 'room = "r1@chatroom"\nmember = "wxid_a"'), 1))
+    playbook: dict[str, object] = {}
+    for key, parse in (("rfm", parse_rfm_settings), ("lifecycle", parse_stage_rules), ("grades", parse_grade_settings)):
+        table = data.get(key, {})
+        if not isinstance(table, dict):
+            raise r.fail(key, f"应为一个表，写成 [{key}]")
+        try:  # these parsers word their errors in Chinese already
+            playbook[key] = parse(table)
+        except ValueError as exc:
+            raise r.fail(key, str(exc)) from None
+    benefits = data.get("benefits", {})
+    if not isinstance(benefits, dict):
+        raise r.fail("benefits", '应为一个表，写成 [benefits]，例如 "茁壮" = ["专属资料包"]')
+    try:
+        parse_benefits(benefits, parse_levels(levels) if levels else DEFAULT_LEVELS)
+    except ValueError as exc:
+        raise r.fail("benefits", str(exc)) from None
     return Config(tag_rules=rules, tag_groups=tuple(groups), checkin_tasks=tuple(tasks), levels=levels,
-                  operators=operators)
+                  operators=operators, rfm=playbook["rfm"], lifecycle=playbook["lifecycle"],  # type: ignore[arg-type]
+                  grades=playbook["grades"], benefits=benefits)  # type: ignore[arg-type]

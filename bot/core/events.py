@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import math
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 MAX_TEXT = 5000  # characters; longer texts are rejected at the contract boundary
@@ -63,6 +65,20 @@ class Visit:
 
 
 @dataclass(frozen=True, slots=True)
+class Order:
+    """A purchase, renewal or sign-up pushed by a shop or a form; a refund is an order with a
+    negative amount and `refund_of`, the id of the order it refunds."""
+
+    id: str
+    ts: datetime
+    member: str
+    amount: Decimal  # yuan, two decimals at most
+    item: str | None = None
+    room: str | None = None
+    refund_of: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RosterMember:
     id: str
     name: str | None = None
@@ -80,10 +96,10 @@ class Roster:
     room_name: str | None = None
 
 
-Event = Message | Join | Leave | Visit | Roster
+Event = Message | Join | Leave | Visit | Order | Roster
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
-                           "roster": Roster}
+                           "order": Order, "roster": Roster}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -92,7 +108,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list | members
+    kind: str = "str"  # str | ts | list | amount | members
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -128,6 +144,15 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("member", limit=MAX_ID),
         _Field("source", required=False, limit=50),
     ),
+    "order": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("member", limit=MAX_ID),
+        _Field("amount", kind="amount"),
+        _Field("item", required=False),
+        _Field("room", required=False, limit=MAX_ID),
+        _Field("refund_of", required=False, limit=MAX_ID),
+    ),
     "roster": (
         _Field("id", limit=MAX_ID),
         _Field("ts", kind="ts"),
@@ -136,6 +161,21 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("room_name", required=False),
     ),
 }
+MAX_AMOUNT = Decimal(10_000_000)  # yuan; more is a unit mix-up (fen sent as yuan), not an order
+
+
+def _check_order(values: dict[str, Any]) -> None:
+    amount, refund_of = values["amount"], values.get("refund_of")
+    if amount < 0 and refund_of is None:
+        raise EventError("order 的金额为负数时必须是退款：请写 refund_of（被退款订单的 id）")
+    if refund_of is not None and amount >= 0:
+        raise EventError("退款（有 refund_of 的 order）的金额应为负数，例如 -199")
+    if refund_of is not None and refund_of == values["id"]:
+        raise EventError("refund_of 不能是这笔退款自己的 id")
+
+
+# Checks across fields, after each field passed on its own.
+_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"order": _check_order}
 
 MAX_ROSTER = 10_000  # WeChat groups hold at most 500; a longer list is a mistake upstream
 
@@ -191,6 +231,25 @@ def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
     raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
 
 
+def parse_amount(value: Any) -> Decimal:
+    """Yuan as a JSON number or a decimal string, to an exact Decimal with two places."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise EventError("amount 应为金额数字（元），例如 199 或 19.9")
+    if isinstance(value, str) and len(value) > 40:
+        raise EventError("amount 太长，不是金额数字（元）")
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise EventError(f"amount「{_shown(str(value))}」不是金额数字（元）") from None
+    if not amount.is_finite():
+        raise EventError("amount 应为有限的金额数字（元）")
+    if abs(amount) > MAX_AMOUNT:
+        raise EventError(f"amount {_shown(str(value))} 太大（上限 {MAX_AMOUNT} 元；单位是元，不是分）")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise EventError(f"amount {_shown(str(value))} 最多两位小数（单位是元）")
+    return amount.quantize(Decimal("0.01"))
+
+
 def _shown(value: str) -> str:
     """A value as it may be quoted in a reason: short, and printable whatever it holds."""
     return value[:40].encode("utf-8", "backslashreplace").decode("utf-8")
@@ -222,6 +281,8 @@ def _is_id(f: _Field) -> bool:
 def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
     if f.kind == "ts":
         return parse_ts(value, not_after)
+    if f.kind == "amount":
+        return parse_amount(value)
     if f.kind == "list":
         if not isinstance(value, list):
             raise EventError(f"字段 {f.name} 应为字符串列表")
@@ -298,6 +359,9 @@ def _parse(raw: Any, not_after: datetime) -> Event:
                 raise EventError(f"{etype} 事件缺少字段 {f.name}")
             continue
         values[f.name] = _value(etype, f, value, not_after)
+    check = _CHECKS.get(etype)
+    if check is not None:
+        check(values)
     return _TYPES[etype](**values)
 
 
@@ -427,6 +491,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             continue
         if isinstance(value, datetime):
             value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)  # exact: a float could add digits
         elif isinstance(value, tuple):
             value = [{k: getattr(v, k) for k in v.__dataclass_fields__ if getattr(v, k) is not None}
                      if isinstance(v, RosterMember) else v for v in value]

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
-from bot.core.events import Event, Join, Leave, Message, Roster, Visit
+from bot.core.events import Event, Join, Leave, Message, Order, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
@@ -97,6 +97,8 @@ class Batch:
     commands: bool = True
     session: Session = field(init=False)
     replies: list[Outgoing] = field(default_factory=list)
+    # Events a hook refused against the store (a refund of an unknown order): (id, reason).
+    refused: list[tuple[str, str]] = field(default_factory=list)
     _events: list[dict] = field(default_factory=list)
     _rooms: dict[str, dict] = field(default_factory=dict)
     _members: dict[str, dict] = field(default_factory=dict)
@@ -221,7 +223,13 @@ class Hook:
         """Every message that was not taken as a command, after it was counted."""
 
     def on_event(self, batch: Batch, event: Event) -> None:
-        """Every join, leave, visit and roster, after it was recorded."""
+        """Every join, leave, visit, order and roster, after it was recorded."""
+
+    def refuse(self, batch: Batch, event: Event) -> str | None:
+        """A reason (Chinese) to refuse a non-message event that contradicts the store, such
+        as a refund of an unknown order; None to accept it. A refused event is not recorded,
+        so it can be sent again once it makes sense."""
+        return None
 
     def on_tick(self, batch: Batch, now: datetime) -> None:
         """Time has reached `now`: after every batch (at its last event's time) and, live,
@@ -249,17 +257,19 @@ class Pipeline:
         self.origin = worker_id()  # marks the outbox rows this process queues
         self._epoch: int | None = None  # the writer epoch this process last committed
 
-    def process(self, events: Iterable[Event], *, silent: bool = False) -> list[Outgoing]:
-        """Process events in batches; returns the replies queued (already in the outbox)."""
+    def process(self, events: Iterable[Event], *, silent: bool = False,
+                refused: list[tuple[str, str]] | None = None) -> list[Outgoing]:
+        """Process events in batches; returns the replies queued (already in the outbox).
+        Events the store refuses are logged, and added to `refused` as (id, reason)."""
         out: list[Outgoing] = []
         chunk: list[Event] = []
         for event in events:
             chunk.append(event)
             if len(chunk) >= BATCH_SIZE:
-                out += self.process_batch(chunk, silent=silent)
+                out += self.ingest(chunk, silent=silent, refused=refused)[1]
                 chunk = []
         if chunk:
-            out += self.process_batch(chunk, silent=silent)
+            out += self.ingest(chunk, silent=silent, refused=refused)[1]
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False,
@@ -267,10 +277,12 @@ class Pipeline:
         return self.ingest(events, silent=silent, bot_ids=bot_ids)[1]
 
     def ingest(self, events: Sequence[Event], *, silent: bool = False,
-               bot_ids: frozenset[str] = frozenset(), commands: bool = True) -> tuple[int, list[Outgoing]]:
-        """One batch in one transaction; returns how many events were new, and the replies.
-        `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
-        `commands` False (the event API) no message is taken as a chat command."""
+               bot_ids: frozenset[str] = frozenset(), commands: bool = True,
+               refused: list[tuple[str, str]] | None = None) -> tuple[int, list[Outgoing]]:
+        """One batch in one transaction; returns how many events were new and stored, and the
+        replies. `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
+        `commands` False (the event API) no message is taken as a chat command. Events a hook
+        refused are not stored: they are logged and added to `refused`."""
         with self._lock, self.engine.begin() as conn:
             batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:
@@ -296,7 +308,7 @@ class Pipeline:
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
                 batch.session.close()
-                stored = len(fresh)
+                stored = len(fresh) - len(batch.refused)
             except BaseException:
                 batch.session.close()
                 self._epoch = None
@@ -304,6 +316,10 @@ class Pipeline:
                 for f in self.hooks:
                     f.reset()
                 raise
+        for event_id, reason in batch.refused:
+            log.warning("event %s refused: %s", event_id, reason)
+        if refused is not None:
+            refused += batch.refused
         return stored, batch.replies
 
     def _take_turn(self, conn: Connection) -> None:
@@ -358,7 +374,7 @@ class Pipeline:
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
             seen.update(conn.execute(select(col(EventLog.id)).where(col(EventLog.id).in_(part))).scalars())
-        fresh = []
+        fresh: list[Event] = []
         for e in events:
             if e.id not in seen:
                 seen.add(e.id)
@@ -387,6 +403,11 @@ class Pipeline:
             for f in self.hooks:
                 f.on_chat(batch, event)
             return
+        for f in self.hooks:
+            reason = f.refuse(batch, event)
+            if reason is not None:
+                batch.refused.append((event.id, reason))
+                return
         if isinstance(event, Join):
             row |= {"type": "join", "member": event.member, "room": event.room}
             batch.log_event(row)
@@ -421,6 +442,14 @@ class Pipeline:
             batch.log_event(row)
             batch.see_member(event.member, None, at)
             batch.count(event.member, None, day, "visits")
+        elif isinstance(event, Order):
+            row |= {"type": "order", "member": event.member, "room": event.room or NO_ROOM,
+                    "text": event.item}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            if event.room:
+                batch.see_room(event.room, None, at)
+            batch.flush()  # the order's hook writes the member's purchase row at once
         for f in self.hooks:
             f.on_event(batch, event)
 

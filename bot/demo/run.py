@@ -19,6 +19,9 @@ from bot.features.followup.service import current_lists
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, build
 from tiers.followup import render
+from tiers.grades import GRADES
+from tiers.lifecycle import STAGE_LABELS
+from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS
 
 EXAMPLE_CONFIG = Path(__file__).parents[1] / "example_config.toml"
@@ -77,6 +80,17 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
             r = next(r for r in rows if any(t["name"] == name for t in r.get("tags", [])))
             reason = next(t["reason"] for t in r["tags"] if t["name"] == name)
             print(f"  例：{r['name']} — {name} ← {reason}")
+    segments = Counter(r["segment"] for r in rows)
+    buyers = [r for r in rows if r["orders"]["total"]]
+    print(f"\nRFM 分层（近 {deps.playbook.rfm.window_days} 天，{len(buyers)} 人下过单）："
+          + "，".join(f"{label} {segments.get(label, 0)}" for label in SEGMENT_LABELS.values()))
+    example = next((r for r in rows if r["segment"] == SEGMENT_LABELS[next(iter(SEGMENT_LABELS))]), None)
+    if example:
+        print(f"  例：{example['name']} — {example['rfm_explain']}")
+    stages = Counter(r["stage"] for r in rows)
+    print("生命周期：" + "，".join(f"{label} {stages.get(label, 0)}" for label in STAGE_LABELS.values()))
+    grades = Counter(r["grade"] for r in rows)
+    print("客户分级：" + "，".join(f"{g} 级 {grades.get(g, 0)}" for g in GRADES))
     levels = Counter(f"Lv{r['level']} {r['level_name']}" for r in rows)
     print("\n等级：" + "，".join(f"{k} {v} 人" for k, v in sorted(levels.items())))
     top = sorted(rows, key=lambda r: -r["points"])[:5]

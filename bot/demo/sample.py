@@ -380,8 +380,8 @@ class _Community:
         return next((room for room in order if m.in_room(room, at)), None)
 
     def events(self) -> list[dict[str, Any]]:
-        counters = {"message": 0, "join": 0, "leave": 0, "visit": 0}
-        prefixes = {"message": "m", "join": "j", "leave": "l", "visit": "v"}
+        counters = {"message": 0, "join": 0, "leave": 0, "visit": 0, "order": 0}
+        prefixes = {"message": "m", "join": "j", "leave": "l", "visit": "v", "order": "o"}
         out = []
         for at, _, etype, fields in sorted(self._events, key=lambda e: (e[0], e[1])):
             counters[etype] += 1
@@ -410,7 +410,61 @@ def generate_community(*, seed: int = 7, start: date = date(2026, 10, 25), days:
     _announcements(community)
     for m in community.members:
         _live_month(community, m)
+    _orders(community, random.Random(seed + 1))
+    _prospects(community, random.Random(seed + 2))
     return community.events()
+
+
+COURSES = (("21天阅读训练营", 199), ("读书会年卡", 365), ("写作入门课", 99), ("1对1读书规划", 499))
+
+
+def _orders(c: _Community, rng: random.Random) -> None:
+    """Purchases from the shop: core members buy most and some buy again, lurkers and
+    newcomers now and then; some members who went quiet bought before the month began, and
+    one order is refunded. Drawn from their own generator, so the chat stays as it was."""
+    chance = {"core": 0.55, "lurker": 0.2, "newcomer": 0.15, "burst": 0.1, "dormant": 0.0, "silent": 0.0}
+    refunded = False
+    n = 0
+    for m in c.members:
+        joined = min(m.joined.values()) if m.joined else None
+        if joined is None:
+            continue
+        if m.persona == "dormant" and rng.random() < 0.08:  # bought long ago, silent since
+            at = c.at(c.start - timedelta(days=rng.randint(40, 80)))
+            item, price = rng.choice(COURSES)
+            n += 1
+            c._emit(at, "order", {"id": f"o{n}", "member": m.id, "amount": price, "item": item})
+            continue
+        if rng.random() >= chance[m.persona]:
+            continue
+        for _ in range(2 if m.persona == "core" and rng.random() < 0.35 else 1):
+            first = max(0, (joined.date() - c.start).days)
+            if first >= c.days:
+                break
+            at = c.at(c.day(rng.randrange(first, c.days)))
+            if at < joined:
+                at = joined + timedelta(hours=2)
+            item, price = rng.choice(COURSES)
+            n += 1
+            c._emit(at, "order", {"id": f"o{n}", "member": m.id, "amount": price, "item": item,
+                                  "room": m.rooms[0].id})
+            if not refunded and m.persona == "lurker":
+                refunded = True
+                n += 1
+                c._emit(at + timedelta(minutes=10), "order", {
+                    "id": f"o{n}", "member": m.id, "amount": -price, "item": item,
+                    "refund_of": f"o{n - 1}"})
+
+
+def _prospects(c: _Community, rng: random.Random) -> None:
+    """People who only visit the course site or write to the bot 1:1, never in a group."""
+    taken = {m.id for m in c.members}
+    for _ in range(6):
+        wxid = _wxid(rng, taken)
+        for i in sorted(rng.sample(range(c.days), min(3, c.days))):
+            c._emit(c.at(c.day(i)), "visit", {"member": wxid, "source": "h5"})
+        c._emit(c.at(c.day(rng.randrange(c.days))), "message",
+                {"sender": wxid, "sender_name": nickname(rng), "text": rng.choice(DM_TEXTS)})
 
 
 def _cast(c: _Community, count: int) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Date, Engine, Table, case, create_engine, event
+from sqlalchemy import Date, Engine, Select, Table, case, create_engine, event
 from sqlalchemy.engine import Connection
 
 from bot.store import models  # noqa: F401  (registers the tables)
@@ -189,3 +190,26 @@ def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: 
     if set_:
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:
+    """Start a read on a connection of its own (SQLite works without the GIL) and return a
+    function that waits for its rows. Other databases read inline. The read sees what is
+    committed: callers inside a write transaction must not need their own uncommitted rows."""
+    if conn.dialect.name != "sqlite":
+        rows = conn.execute(query).all()
+        return lambda: rows
+    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    engine = conn.engine
+
+    def read() -> list:
+        raw = engine.raw_connection()
+        try:
+            return raw.cursor().execute(sql).fetchall()
+        finally:
+            raw.close()
+
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(read)
+    pool.shutdown(wait=False)
+    return future.result

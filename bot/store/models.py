@@ -326,10 +326,86 @@ class ScheduledList(SQLModel, table=True):
 
 
 class MemberSnapshot(SQLModel, table=True):
-    """Type and level at the last scheduled list, to see what changed since."""
+    """Type, level and lifecycle stage at the last scheduled list, to see what changed since."""
 
     room: str = Field(primary_key=True, max_length=200)
     member: str = Field(primary_key=True, max_length=200)
     type: str | None = None
     level: int = 1
     at: int = Field(sa_type=BigInteger)
+    stage: str | None = Field(default=None, max_length=20)
+
+
+class Purchase(SQLModel, table=True):
+    """An `order` event: a purchase, renewal or sign-up; a refund is a negative amount with
+    `refund_of`. Amounts in fen (1/100 yuan), so sums are exact."""
+
+    id: str = Field(primary_key=True, max_length=200)  # the event id
+    member: str = Field(max_length=200)
+    ts: int = Field(sa_type=BigInteger)
+    day: date
+    amount_fen: int = Field(sa_type=BigInteger)
+    item: str | None = Field(default=None, max_length=200)
+    room: str = Field(default=NO_ROOM, max_length=200)
+    refund_of: str | None = Field(default=None, max_length=200)
+
+    __table_args__ = (Index("ix_purchase_member_day", "member", "day"), Index("ix_purchase_day", "day"),
+                      Index("ix_purchase_refund_of", "refund_of"))
+
+
+class Referral(SQLModel, table=True):
+    """Who brought whom into a room (a join event with an inviter)."""
+
+    room: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+    inviter: str = Field(max_length=200, index=True)
+    ts: int = Field(sa_type=BigInteger)
+
+
+class GradePin(SQLModel, table=True):
+    """A grade a manager set by hand; it wins over the criteria until unpinned."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    grade: str = Field(max_length=1)
+    reason: str | None = None
+    by: str | None = Field(default=None, max_length=200)
+    at: int = Field(sa_type=BigInteger)
+
+
+class StageChange(SQLModel, table=True):
+    """A lifecycle transition seen when a daily list was made."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200)
+    at: int = Field(sa_type=BigInteger, index=True)
+    before: str | None = Field(default=None, max_length=20)
+    after: str = Field(max_length=20)
+
+
+class ShopItem(SQLModel, table=True):
+    """Something members can redeem points for; stock None means unlimited."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=30, unique=True)
+    price: int
+    stock: int | None = None
+    active: bool = True
+    created_by: str | None = Field(default=None, max_length=200)
+    created_at: int = Field(default=0, sa_type=BigInteger)
+
+
+class Redemption(SQLModel, table=True):
+    """Points spent on a shop item: pending until an operator hands it over; refunded
+    redemptions gave the points (and the stock) back."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200, index=True)
+    item_id: int
+    item: str = Field(max_length=30)
+    price: int
+    ts: int = Field(sa_type=BigInteger)
+    room: str = Field(default=NO_ROOM, max_length=200)
+    ref: str | None = Field(default=None, max_length=200)  # the message that redeemed
+    status: str = Field(default="pending", max_length=10, index=True)  # pending|fulfilled|refunded
+    done_at: int | None = Field(default=None, sa_type=BigInteger)
+    done_by: str | None = Field(default=None, max_length=200)

@@ -53,14 +53,19 @@ async def post_events(request: web.Request) -> web.Response:
     items = data if isinstance(data, list) else [data]
     if len(items) > MAX_EVENTS:
         raise BadRequest(f"一次最多 {MAX_EVENTS} 个事件，收到 {len(items)} 个，请分批发送", 413)
-    events, rejected = [], []
+    events: list[Event] = []
+    rejected: list[dict[str, Any]] = []
+    index: dict[str, int] = {}
     not_after = latest_ts(slack_hours=console.settings.future_slack_hours)
     for i, raw in enumerate(items):
         try:
             events.append(_event(raw, not_after))
+            index.setdefault(events[-1].id, i)
         except EventError as exc:
             rejected.append({"index": i, "reason": str(exc)})
-    stored, duplicates = await console.ingest(events)
+    stored, duplicates, refused = await console.ingest(events)
+    rejected += [{"index": index[eid], "reason": reason} for eid, reason in refused]
+    rejected.sort(key=lambda r: int(r["index"]))
     return json_response({"received": len(items), "stored": stored, "duplicates": duplicates,
                           "rejected": rejected}, 400 if rejected else 200)
 

@@ -10,12 +10,17 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.features.segments.service import Assessment
 from bot.web.data import MemberLine
 from bot.web.shell import BadRequest, check_params
+from tiers.grades import GRADES
 from tiers.levels import Level
+from tiers.lifecycle import Stage, find_stage
+from tiers.rfm import Segment, find_segment
 from tiers.types import MemberType, parse_type
 
-MEMBER_PARAMS = ("room", "type", "tag", "level", "q", "sort", "order", "page", "per_page")
+MEMBER_PARAMS = ("room", "type", "tag", "level", "grade", "segment", "stage", "q", "sort", "order", "page",
+                 "per_page")
 SORTS: dict[str, str] = {"login_days": "登录天数", "speaking": "发言", "messages": "消息",
                          "points": "积分", "name": "名字", "type": "类型"}
 TYPE_ORDER = {t: i for i, t in enumerate(MemberType)}
@@ -28,6 +33,9 @@ class MemberQuery:
     type: MemberType | None = None
     tag: str | None = None
     level: int | None = None
+    grade: str | None = None
+    segment: Segment | None = None
+    stage: Stage | None = None
     q: str = ""
     sort: str = "login_days"
     desc: bool = True
@@ -38,7 +46,9 @@ class MemberQuery:
         """The query string that gives this query back (defaults left out)."""
         q = replace(self, **changes) if changes else self
         out: dict[str, object] = {"room": q.room, "type": q.type.value if q.type else None,
-                                  "tag": q.tag, "level": q.level, "q": q.q}
+                                  "tag": q.tag, "level": q.level, "grade": q.grade,
+                                  "segment": q.segment.value if q.segment else None,
+                                  "stage": q.stage.value if q.stage else None, "q": q.q}
         if q.sort != "login_days" or not q.desc:
             out |= {"sort": q.sort, "order": "desc" if q.desc else "asc"}
         if q.per_page != PER_PAGE:
@@ -86,6 +96,15 @@ def parse_member_query(params: Mapping[str, str], levels: Sequence[Level],
     if tag is not None and len(tag) > 50:
         raise BadRequest("标签名太长（上限 50 字）")
     level = parse_level(values["level"], levels) if "level" in values else None
+    grade = values.get("grade", "").strip().upper() or None
+    if grade is not None and grade not in GRADES:
+        raise BadRequest(f"不认识的客户等级「{grade[:10]}」，可以用：A、B、C、D")
+    segment = find_segment(values["segment"]) if "segment" in values else None
+    if "segment" in values and segment is None:
+        raise BadRequest(f"不认识的 RFM 分层「{values['segment'][:20]}」")
+    stage = find_stage(values["stage"]) if "stage" in values else None
+    if "stage" in values and stage is None:
+        raise BadRequest(f"不认识的生命周期阶段「{values['stage'][:20]}」")
     q = values.get("q", "").strip()
     if len(q) > 50:
         raise BadRequest("搜索词太长（上限 50 字）")
@@ -98,16 +117,20 @@ def parse_member_query(params: Mapping[str, str], levels: Sequence[Level],
     page = _int(values["page"], "页码", 1) if "page" in values else 1
     per_page = _int(values["per_page"], "每页条数", 1, MAX_PER_PAGE) if "per_page" in values \
         else PER_PAGE
-    return MemberQuery(room, kind, tag, level, q, sort, order == "desc", page, per_page)
+    return MemberQuery(room, kind, tag, level, grade, segment, stage, q, sort, order == "desc", page, per_page)
 
 
 def select_lines(lines: Sequence[MemberLine], query: MemberQuery,
-                 tag_holders: set[str] | None) -> list[MemberLine]:
+                 tag_holders: set[str] | None, playbook: Assessment) -> list[MemberLine]:
     """Filter and sort; `tag_holders` are the members holding `query.tag` (None: no tag filter)."""
     needle = query.q.casefold()
+    grades, scores, stages = playbook.grades, playbook.rfm, playbook.stages
     out = [x for x in lines
            if (query.type is None or x.typing.type is query.type)
            and (query.level is None or x.level.n == query.level)
+           and (query.grade is None or (x.id in grades and grades[x.id].grade == query.grade))
+           and (query.segment is None or (x.id in scores and scores[x.id].segment is query.segment))
+           and (query.stage is None or (x.id in stages and stages[x.id].stage is query.stage))
            and (tag_holders is None or x.id in tag_holders)
            and (not needle or needle in (x.name or "").casefold() or needle in x.id.casefold())]
     keys = {

@@ -85,13 +85,16 @@ class Console:
                 return fn(conn, *args)
         return await self.run(call)
 
-    async def ingest(self, events: list[Event]) -> tuple[int, int]:
-        """Events through the real pipeline, silently; returns (stored, duplicates)."""
-        def call() -> tuple[int, int]:
+    async def ingest(self, events: list[Event]) -> tuple[int, int, list[tuple[str, str]]]:
+        """Events through the real pipeline, silently; returns (stored, duplicates, refused),
+        refused being the (id, reason) of events the store contradicts (a refund of an
+        unknown order)."""
+        def call() -> tuple[int, int, list[tuple[str, str]]]:
+            refused: list[tuple[str, str]] = []
             # commands=False: a message pushed through the API is never a chat command.
-            stored, _ = (self.pipeline.ingest(events, silent=True, commands=False) if events
+            stored, _ = (self.pipeline.ingest(events, silent=True, commands=False, refused=refused) if events
                          else (0, []))
-            return stored, len(events) - stored
+            return stored, len(events) - stored - len(refused), refused
         return await self.run(call)
 
 

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -17,7 +16,9 @@ from bot.core.directory import all_rooms, member_names, room_names
 from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.rosters.service import there_before_the_bot
-from bot.store.db import bulk, upsert
+from bot.features.segments.service import assess
+from bot.features.shop import service as shop
+from bot.store.db import bulk, read_in_background, upsert
 from bot.store.models import (
     NO_ROOM,
     Checkin,
@@ -31,11 +32,14 @@ from bot.store.models import (
     MemberTag,
     RoomOperator,
     ScheduledList,
+    StageChange,
     table_of,
 )
 from tiers import followup as rules
+from tiers import lifecycle
 from tiers.checkin import streak_at
 from tiers.followup import Item, Lead, MemberFacts
+from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
 from tiers.types import Activity, classify_all
 
@@ -101,7 +105,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # recently and before, and the last day each member spoke. It is the slowest read, so
     # it runs on its own connection while the rest is gathered here.
     window = deps.settings.window_days
-    pending = _in_background(conn, _activity_query(today, window))
+    pending = read_in_background(conn, _activity_query(today, window))
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
     # member → (login days, speaking, active days recently, active days before, last day spoken)
     activity: dict[str, tuple[int, int, int, int, Any]] = {
@@ -129,6 +133,12 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     snap = {m: (t, lv) for m, t, lv in conn.execute(
         select(col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level)).where(
             col(MemberSnapshot.room) == NO_ROOM))}
+    previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
+                                                    .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
+    playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
+                      type_window=window, unranked=deps.settings.admin_ids | bot_ids)
+    cadence = deps.playbook.grades.cadence
+    redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
                                   .group_by(col(FollowUpRecord.member))).all())
     done_kinds: dict[str, set[str]] = defaultdict(set)
@@ -159,6 +169,13 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             if last_spoke is not None and last_spoke not in dates:
                 dates[last_spoke] = _as_date(last_spoke)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
+            grade = playbook.grades[m].grade
+            stage = playbook.stages[m]
+            was = previous_stage.get(m)
+            change = None
+            if was is not None and lifecycle.is_alarming(lifecycle.Stage(was), stage.stage):
+                change = StageChangeFact(lifecycle.STAGE_LABELS[lifecycle.Stage(was)], stage.label,
+                                         stage.reason, lifecycle.STAGE_ACTIONS[stage.stage])
             facts.append(MemberFacts(
                 member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
                 joined_at=datetime.fromtimestamp(j, tz) if j is not None and new_join else None,
@@ -171,6 +188,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                 next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
                 level_ratio=p.ratio,
                 last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
+                grade=grade, grade_cadence=cadence.get(grade), stage=stage.stage.value,
+                stage_change=change,
+                redemptions=tuple(redemptions[m]) if m in redemptions else (),
                 done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
             ))
     return facts
@@ -189,28 +209,6 @@ def _activity_query(today: date, window: int):
         func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
         func.max(case((d.messages > 0, d.day))),
     ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
-
-
-def _in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:
-    """Start a read on a connection of its own (SQLite works without the GIL) and return a
-    function that waits for its rows. Other databases read inline."""
-    if conn.dialect.name != "sqlite":
-        rows = conn.execute(query).all()
-        return lambda: rows
-    sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    engine = conn.engine
-
-    def read() -> list:
-        raw = engine.raw_connection()
-        try:
-            return raw.cursor().execute(sql).fetchall()
-        finally:
-            raw.close()
-
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(read)
-    pool.shutdown(wait=False)
-    return future.result
 
 
 _QUIET = (0, 0, 0, 0, None)
@@ -310,12 +308,18 @@ def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at:
 
 
 def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
-    """Remember each member's type and level, so the next list can say what changed."""
+    """Remember each member's type, level and stage, so the next list can say what changed;
+    stage transitions are kept for the lifecycle funnel."""
     now = int(at.timestamp())
     rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
-                       "at": now} for f in members}
+                       "at": now, "stage": f.stage} for f in members}
+    before = dict(conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage)).where(
+        col(MemberSnapshot.room) == NO_ROOM)).all())
+    bulk(conn, table_of(StageChange).insert(), [
+        {"member": m, "at": now, "before": before.get(m), "after": r["stage"]}
+        for m, r in rows.items() if r["stage"] is not None and before.get(m) != r["stage"]])
     upsert(conn, table_of(MemberSnapshot), list(rows.values()), ["room", "member"],
-           replace=["type", "level", "at"])
+           replace=["type", "level", "at", "stage"])
 
 
 def issue_daily(conn: Connection, deps: Deps, at: datetime,
@@ -375,6 +379,9 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
         {"operator": operator, "member": items[n].member, "kind": items[n].kind,
          "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
          "note": note} for n in check.valid])
+    for n in check.valid:  # a redemption item done: what was redeemed by the list was handed over
+        if items[n].kind == "redemption":
+            shop.fulfil(conn, items[n].member, latest.at, int(at.timestamp()), operator)
     return DoneResult(check, max(items, default=0), True)
 
 

@@ -7,6 +7,7 @@ from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, non_negative_int, shown
 from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.segments.commands import unknown_word, who_playbook
 from bot.store.models import RoomSettings
 from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
@@ -31,11 +32,14 @@ def tiers_(ctx: Ctx, opts: Options) -> str:
 
 def who(ctx: Ctx, opts: Options) -> str:
     if len(opts.positional) != 1:
-        raise UsageError("请写出一个类型，例如 /who 潜水")
+        raise UsageError("请写出一个类型，例如 /who 潜水、/who 重要挽留客户、/who 衰退、/who A")
     try:
         kind = parse_type(opts.positional[0])
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError:
+        listing = who_playbook(ctx, opts.positional[0])
+        if listing is None:
+            raise UsageError(unknown_word(opts.positional[0])) from None
+        return listing
     conn = ctx.batch.conn
     scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
                       floor=type_floor(ctx.deps.settings))
@@ -100,7 +104,8 @@ def threshold(ctx: Ctx, opts: Options) -> str:
 
 COMMANDS = [
     Command("tiers", ("类型分布",), "类型分布（/tiers）", "本群四类成员各有多少人", tiers_, admin=True),
-    Command("who", ("查看",), "/who 类型（查看 潜水）", "列出某一类成员", who, admin=True),
+    Command("who", ("查看",), "/who 类型|分层|阶段|等级（查看 潜水、查看 重要挽留客户、查看 衰退、查看 A）",
+            "列出某一类成员", who, admin=True),
     Command("threshold", ("阈值",), THRESHOLD_USAGE, "设置本群分类阈值和窗口", threshold, admin=True,
             keys=THRESHOLD_KEYS, flags=THRESHOLD_FLAGS),
 ]

@@ -16,7 +16,7 @@ from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award
 from bot.store.models import Member, Membership, PointsEntry
 from tiers.checkin import MAX_CARDS
-from tiers.levels import progress, progress_bar
+from tiers.levels import benefits_upto, progress, progress_bar
 from tiers.ranking import rank
 
 
@@ -36,6 +36,11 @@ def me(ctx: Ctx, opts: Options) -> str:
         lines.append(f"{progress_bar(p.ratio)} 距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分")
     else:
         lines.append("已是最高等级，了不起！")
+    perks = benefits_upto(p.level.n, deps.ledger.benefits)
+    if perks:
+        lines.append(f"你的权益：{'、'.join(perks)}")
+    if p.next and deps.ledger.benefits.get(p.next.n):
+        lines.append(f"升到 Lv{p.next.n} 可解锁：{'、'.join(deps.ledger.benefits[p.next.n])}")
     task = deps.checkins.default_task(ctx.msg.room)
     if task:
         streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)

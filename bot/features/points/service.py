@@ -13,7 +13,7 @@ from sqlmodel import col
 from bot.core.pipeline import Batch
 from bot.store.db import bulk
 from bot.store.models import NO_ROOM, Member, PointsEntry, table_of
-from tiers.levels import DEFAULT_LEVELS, Level, levels_crossed
+from tiers.levels import DEFAULT_LEVELS, Benefits, Level, levels_crossed
 
 
 @dataclass(frozen=True)
@@ -38,16 +38,38 @@ class PointsChange:
     after: int
     reached: tuple[Level, ...]  # levels crossed upwards, lowest first
     room: str | None  # where the last award of the batch happened (None: 1:1)
+    unlocked: tuple[str, ...] = ()  # benefits (权益) of the levels reached
 
 
 _INSERT = table_of(PointsEntry).insert()
 _ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
                .values(points=table_of(Member).c.points + bindparam("d")))
+_m = table_of(Member).c
+# Spending takes the points only where they are there: the check and the change are one
+# statement, so two spends at once (two processes on PostgreSQL) cannot both pass it.
+_SPEND = (update(table_of(Member)).where(_m.id == bindparam("mid"), _m.points >= bindparam("cost"))
+          .values(points=_m.points - bindparam("cost")))
 
 
 class Ledger:
-    def __init__(self, levels: Sequence[Level] = DEFAULT_LEVELS) -> None:
+    def __init__(self, levels: Sequence[Level] = DEFAULT_LEVELS, benefits: Benefits | None = None) -> None:
         self.levels = tuple(levels)
+        self.benefits: Benefits = dict(benefits or {})
+
+    def spend(self, conn: Connection, member: str, cost: int, *, kind: str, ts: int, day: date,
+              room: str | None = None, reason: str | None = None, ref: str | None = None,
+              by: str | None = None) -> PointsChange | None:
+        """Take `cost` points (> 0) from a member, never below zero: None when the member has
+        too few, and then nothing was written."""
+        if cost <= 0:
+            raise ValueError("cost must be positive")
+        result = conn.execute(_SPEND, {"mid": member, "cost": cost})
+        if result.rowcount != 1:
+            return None
+        conn.execute(_INSERT, {"member": member, "ts": ts, "day": day, "delta": -cost, "kind": kind,
+                               "reason": reason, "room": room or NO_ROOM, "ref": ref, "by": by})
+        after = self.points_of(conn, [member]).get(member, 0)
+        return PointsChange(member, after + cost, after, (), room)
 
     def points_of(self, conn: Connection, members: Sequence[str]) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -81,5 +103,7 @@ class Ledger:
         for m in members:
             old = before.get(m, 0)
             new = old + delta[m]
-            out[m] = PointsChange(m, old, new, tuple(levels_crossed(old, new, self.levels)), where[m])
+            reached = tuple(levels_crossed(old, new, self.levels))
+            unlocked = tuple(b for lv in reached for b in self.benefits.get(lv.n, ()))
+            out[m] = PointsChange(m, old, new, reached, where[m], unlocked)
         return out

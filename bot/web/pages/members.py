@@ -16,6 +16,10 @@ from bot.core.directory import room_names, rooms_of
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
 from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.segments.orders import orders_of, yuan
+from bot.features.segments.report import assess_scope
+from bot.features.segments.service import Assessment
+from bot.features.shop.service import redemptions
 from bot.web.data import (
     MemberLine,
     ScopeView,
@@ -28,15 +32,19 @@ from bot.web.data import (
 )
 from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
-from tiers.levels import progress
+from tiers.grades import GRADES
+from tiers.levels import benefits_upto, progress
+from tiers.lifecycle import STAGE_LABELS
+from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS, MemberType, Typing
 
 KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": "发言", "manual": "手动",
-               "makeup": "补签"}
+               "makeup": "补签", "redeem": "兑换", "refund": "退回兑换"}
+REDEMPTION_STATUS = {"pending": "待发放", "fulfilled": "已发放", "refunded": "已退回"}
 SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
 LEDGER_ROWS = 50
 CSV_COLUMNS = ["微信ID", "昵称", "所在群", "类型", "类型说明", "登录天数", "发言", "消息", "积分",
-               "等级", "连续打卡", "标签"]
+               "等级", "连续打卡", "RFM 分层", "生命周期", "客户等级", "标签"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,7 @@ class Selection:
     window_days: int
     names: dict[str, str]  # room id → name
     view: ScopeView  # the whole scope, typed
+    playbook: Assessment  # the whole scope's segments, stages and grades
 
 
 def select_members(conn: Connection, console: Console, params: dict[str, str]) -> Selection:
@@ -57,7 +66,9 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     at = console.now(conn)
     view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
     holders = holders_of(conn, query.tag, at) if query.tag else None
-    return Selection(query, at, select_lines(view.lines, query, holders), view.scope.window.days, names, view)
+    found = assess_scope(conn, deps, at, query.room)
+    return Selection(query, at, select_lines(view.lines, query, holders, found), view.scope.window.days, names,
+                     view, found)
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -81,6 +92,9 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
         "where": s.names.get(query.room, query.room) if query.room else "全部群",
         "shown": shown, "pages": pages, "names": s.names,
         "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report)},
+        "grade_choices": [("", "全部客户等级"), *[(g, f"{g} 级") for g in GRADES]],
+        "segment_choices": [("", "全部 RFM 分层"), *[(k.value, v) for k, v in SEGMENT_LABELS.items()]],
+        "stage_choices": [("", "全部生命周期"), *[(k.value, v) for k, v in STAGE_LABELS.items()]],
         "heads": {k: head(k) for k in ("name", "type", "login_days", "speaking", "points")},
         "room_choices": [("", "全部群"), *sorted(s.names.items(), key=lambda x: x[1])],
         "type_choices": [("", "全部类型"), *[(k.value, TYPE_LABELS[k]) for k in MemberType]],
@@ -114,7 +128,8 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
             r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
-            r["streak"], "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]))])
+            r["streak"], r["segment"], r["stage"], r["grade"],
+            "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]))])
     return out.getvalue()
 
 
@@ -154,6 +169,9 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
                                            typed=dict([(member, typings[0][1])] if typings else [])),
                          console.report, [member])[0]
     return {
+        "playbook": report, "orders": orders_of(conn, member), "yuan": yuan,
+        "benefits": benefits_upto(p.level.n, deps.ledger.benefits),
+        "redemptions": redemptions(conn, member=member, limit=20), "redemption_status": REDEMPTION_STATUS,
         "title": row.name or member, "member": member, "row": row, "at": at, "names": names,
         "rooms": rooms, "level": level, "streak": report["streak"],
         "typings": typings, "tags": report["tags"],

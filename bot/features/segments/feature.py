@@ -1,0 +1,18 @@
+"""The playbook feature (orders, RFM segments, lifecycle stages, ABCD grades), as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.segments import web
+from bot.features.segments.commands import COMMANDS
+from bot.features.segments.hook import OrdersHook
+from bot.features.segments.report import playbook_fields
+
+FEATURE = Feature(
+    name="segments",
+    commands=tuple(COMMANDS),
+    hooks=lambda deps: [OrdersHook()],
+    report=playbook_fields,
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
+)

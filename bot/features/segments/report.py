@@ -1,0 +1,46 @@
+"""The report's playbook fields: RFM and segment, lifecycle stage, grade, orders — each with its reason."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Connection
+
+from bot.core.report import ReportExtra, ReportScope
+from bot.deps import Deps
+from bot.features.segments.service import Assessment, assess, population
+from tiers.rfm import SEGMENT_STRATEGIES
+
+
+def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
+    """One member's playbook fields, as the report and the console's member rows give them."""
+    score, stage, grade = found.rfm[member], found.stages[member], found.grades[member]
+    o = found.orders.get(member)
+    return {
+        "rfm": score.as_report(),
+        "segment": score.label,
+        "segment_strategy": SEGMENT_STRATEGIES[score.segment],
+        "rfm_explain": score.explain(),
+        "stage": stage.label,
+        "stage_reason": stage.reason,
+        "grade": grade.grade,
+        "grade_reason": grade.reason,
+        "orders": {"window_days": window_days, "count": o.window_orders if o else 0,
+                   "amount": o.window_amount if o else 0.0, "total": o.orders if o else 0},
+    }
+
+
+def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
+                 members: list[str] | None = None) -> Assessment:
+    """The playbook models of a scope as the report, the console and the API show them."""
+    return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+                  members=members, unranked=deps.settings.admin_ids)
+
+
+def playbook_fields(deps: Deps) -> ReportExtra:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+        # Ranked against the whole scope, whatever page of members is asked for.
+        everyone = population(conn, scope.at, scope.room)
+        found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
+        window = deps.playbook.rfm.window_days
+        return {m: playbook_row(found, m, window) for m in ids}
+
+    return extra

@@ -1,0 +1,121 @@
+"""The console's playbook pages: the RFM grid (eight segments, click through to members) and
+the lifecycle funnel (members per stage, transitions this week)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from bot.core.directory import room_names
+from bot.features.segments.report import assess_scope
+from bot.store.models import StageChange, table_of
+from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
+from tiers import lifecycle, rfm
+from tiers.lifecycle import STAGE_ACTIONS, STAGE_LABELS, Stage
+from tiers.rfm import SEGMENT_LABELS, SEGMENT_STRATEGIES, Segment
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+# The grid: rows M high / low, columns (R, F) high-high, high-low, low-high, low-low.
+GRID = (
+    (Segment.IMPORTANT_VALUE, Segment.IMPORTANT_DEVELOP, Segment.IMPORTANT_KEEP, Segment.IMPORTANT_RETAIN),
+    (Segment.GENERAL_VALUE, Segment.GENERAL_DEVELOP, Segment.GENERAL_KEEP, Segment.GENERAL_RETAIN),
+)
+
+
+@dataclass(frozen=True)
+class Cell:
+    segment: str  # the value, for the members filter
+    label: str
+    count: int
+    share: float
+    strategy: str
+
+
+@dataclass(frozen=True)
+class Step:
+    stage: str
+    label: str
+    count: int
+    width: int  # percent of the biggest stage
+    action: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    before: str
+    after: str
+    count: int
+
+
+def _room(conn: Connection, params: dict[str, str]) -> tuple[str | None, dict[str, str]]:
+    check_params(params, ("room",))
+    names = room_names(conn)
+    room = params.get("room") or None
+    if room is not None and room not in names:
+        raise BadRequest(f"没有这个群：{room[:60]}", 404)
+    return room, names
+
+
+def _rfm(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
+    room, names = _room(conn, params)
+    at = console.now(conn)
+    found = assess_scope(conn, console.deps, at, room)
+    counts = rfm.distribution(found.rfm.values())
+    total = max(1, len(found.rfm))
+    grid = [[Cell(s.value, SEGMENT_LABELS[s], counts[s], counts[s] / total, SEGMENT_STRATEGIES[s]) for s in row]
+            for row in GRID]
+    return {"title": "RFM 分层", "at": at, "room": room, "names": names, "grid": grid, "total": len(found.rfm),
+            "window_days": console.deps.playbook.rfm.window_days, "by_points": found.monetary_is_points,
+            "room_choices": [("", "全部群"), *sorted(names.items(), key=lambda x: x[1])]}
+
+
+def week_start(at: datetime) -> datetime:
+    return datetime.combine(at.date() - timedelta(days=at.weekday()), time(), tzinfo=at.tzinfo)
+
+
+def transitions_since(conn: Connection, since: datetime, members: set[str] | None) -> list[Transition]:
+    t = table_of(StageChange).c
+    rows = conn.execute(select(t.member, t.before, t.after).where(t.at >= int(since.timestamp()),
+                                                                   t.before.is_not(None)))
+    counted = Counter((b, a) for m, b, a in rows if members is None or m in members)
+    return [Transition(STAGE_LABELS[Stage(b)], STAGE_LABELS[Stage(a)], n)
+            for (b, a), n in sorted(counted.items(), key=lambda x: -x[1])]
+
+
+def _lifecycle(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
+    room, names = _room(conn, params)
+    at = console.now(conn)
+    found = assess_scope(conn, console.deps, at, room)
+    counts = lifecycle.distribution(found.stages.values())
+    top = max(1, *counts.values())
+    steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s]) for s, n in counts.items()]
+    since = week_start(at)
+    return {"title": "生命周期", "at": at, "room": room, "names": names, "steps": steps,
+            "total": len(found.stages), "since": since,
+            "transitions": transitions_since(conn, since, set(found.stages) if room else None),
+            "room_choices": [("", "全部群"), *sorted(names.items(), key=lambda x: x[1])]}
+
+
+async def rfm_page(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    context = await console.read(_rfm, console, dict(request.query))
+    return await page(request, "segments/rfm.html", context, nav="rfm")
+
+
+async def lifecycle_page(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    context = await console.read(_lifecycle, console, dict(request.query))
+    return await page(request, "segments/lifecycle.html", context, nav="lifecycle")
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_get("/rfm", rfm_page)
+    router.add_get("/lifecycle", lifecycle_page)
