@@ -57,6 +57,7 @@ class RecordingAdapter:
 
 async def run(bulk: int, replies: int, seed: int, replies_first: bool) -> list[float]:
     rng = random.Random(seed)
+    random.seed(seed)  # the sender's pacing jitter: the same figures on every run
     with tempfile.TemporaryDirectory() as tmp:
         engine = open_engine(f"sqlite:///{Path(tmp) / 'q.db'}")
         clock = Clock()
