@@ -29,6 +29,7 @@ from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
 from bot.features.shop.feature import FEATURE as SHOP
@@ -45,7 +46,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, HELP, OUTBOX)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
@@ -119,10 +121,29 @@ class App:
             replies = []
         alerted = await asyncio.to_thread(self.queue_alerts)
         if replies or alerted:
-            if self.adapter.paced:
-                self.sender.wake.set()
-            else:
-                await self.sender.drain()
+            await self._deliver()
+
+    async def _deliver(self) -> None:
+        if self.adapter.paced:
+            self.sender.wake.set()
+        else:
+            await self.sender.drain()
+
+    async def tick(self, now: datetime | None = None) -> None:
+        """Let time act once (at `now`, else the wall clock): due welcomes and summaries."""
+        try:
+            replies = await asyncio.to_thread(
+                self.pipeline.tick, now or datetime.now(self.settings.tz), bot_ids=self.bot_ids())
+        except Exception:
+            log.exception("tick failed")
+            return
+        if replies:
+            await self._deliver()
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            await self.tick()
 
     def queue_alerts(self) -> int:
         """DM the admins the error lines noted since the last call (their own transaction)."""
@@ -147,14 +168,23 @@ class App:
 
     def schedule(self) -> AsyncIOScheduler:
         """Start every feature's daily jobs (inside the event loop)."""
+        loop = asyncio.get_running_loop()
+        request = getattr(self.adapter, "request_rosters", None)
+
+        def refresh_rosters() -> None:  # called from a job's worker thread
+            if request is not None:
+                loop.call_soon_threadsafe(request)
+
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
-                               bot_ids=self.bot_ids, wake=self.sender.wake.set)
+                               bot_ids=self.bot_ids, wake=self.sender.wake.set,
+                               refresh_rosters=refresh_rosters)
 
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too,
         with `web`, serve the console and the event API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
         alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
+        ticker = asyncio.create_task(self._tick_forever())
         logging.getLogger().addHandler(self.alerts)
         scheduler = runner = None
         if schedule:
@@ -168,6 +198,8 @@ class App:
             await self.sender.drain()
         finally:
             logging.getLogger().removeHandler(self.alerts)
+            ticker.cancel()
+            await asyncio.gather(ticker, return_exceptions=True)
             if alerting:
                 alerting.cancel()
                 await asyncio.gather(alerting, return_exceptions=True)

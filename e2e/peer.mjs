@@ -9,7 +9,11 @@
  * stdout -> one reply per request: {"req": 1, "ok": true, "result": {...}}
  *           and notifications:     {"event": "ready", ...} | {"event": "sent", "message": {...}}
  *
- * Ops: contact {id?, name} | room {id?, topic, members} (the bot is always a member)
+ * Ops: contact {id?, name} | room {id?, topic, members, withBot?} (the bot is a member unless
+ *      withBot is false; add it later with add {members: ["bot"]}); members who never speak
+ *      are simply members that no `say` names
+ *      quit {room, member} (leaves without any event, as WeChat does for a member who quits)
+ *      alias {room, member, alias} (the member's group nickname, served with room members)
  *      say {from, to, text?, mentions?, kind?} (to: a room id, a contact id or "bot")
  *      redeliver {messageId} (emit the message event again)
  *      add {room, members, by} | remove {room, members, by} | topic {room, topic, by}
@@ -64,7 +68,16 @@ PUPPET.log.level(process.env.WECHATY_LOG)
  */
 let sendDelayMs = 0 // set by the send_delay op: hold the reply to a send, as a slow gateway would
 
+const roomAliases = new Map() // `${roomId}\n${contactId}` -> group nickname (set by the alias op)
+
 class PuppetMockWithIds extends PuppetMock {
+  // PuppetMock serves a member's name but never a group alias; serve the ones the test set.
+  async roomMemberRawPayload (roomId, contactId) {
+    const payload = await super.roomMemberRawPayload(roomId, contactId)
+    const roomAlias = roomAliases.get(`${roomId}\n${contactId}`)
+    return roomAlias ? { ...payload, roomAlias } : payload
+  }
+
   async messageSendText (conversationId, text, mentionIdList = []) {
     if (!this.isLoggedIn) {
       throw new Error('not logged in')
@@ -183,8 +196,9 @@ const ops = {
     return { id: contact.id, name }
   },
 
-  room: ({ id, topic, members = [] }) => {
-    const memberIdList = [bot.id, ...members.filter(m => m !== bot.id)]
+  room: ({ id, topic, members = [], withBot = true }) => {
+    const others = members.filter(m => m !== bot.id && m !== 'bot')
+    const memberIdList = withBot ? [bot.id, ...others] : others
     for (const m of memberIdList) contactOf(m) // fail early on an unknown member
     const room = mocker.RoomMock.create({
       id: id || randomUUID().slice(0, 12) + '@chatroom',
@@ -233,6 +247,20 @@ const ops = {
   remove: ({ room, members, by }) => {
     roomOf(room).remove(...members.map(contactOf)).by(contactOf(by ?? members[0]))
     saveState()
+    return {}
+  },
+
+  quit: ({ room, member }) => {
+    const list = roomOf(room).payload.memberIdList
+    const index = list.indexOf(contactOf(member).id)
+    if (index < 0) throw new Error(member + ' is not in ' + room)
+    list.splice(index, 1)
+    saveState()
+    return {}
+  },
+
+  alias: ({ room, member, alias }) => {
+    roomAliases.set(`${roomOf(room).id}\n${contactOf(member).id}`, alias)
     return {}
   },
 

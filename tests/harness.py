@@ -76,9 +76,23 @@ class Bot:
         return self.feed({"type": "visit", "id": self.next_id("v"), "ts": self.clock.isoformat(),
                           "member": member, "source": "h5"})
 
+    def roster(self, members: list[str | dict], *, room: str = ROOM, ts: datetime | str | None = None,
+               id: str | None = None) -> list[Outgoing]:
+        """A roster of `room` now: member ids (named after themselves) or member objects."""
+        if ts is not None:
+            self.at(ts)
+        listed = [{"id": m, "name": m} if isinstance(m, str) else m for m in members]
+        return self.feed({"type": "roster", "id": id or self.next_id("ro"), "ts": self.clock.isoformat(),
+                          "room": room, "room_name": "读书群" if room == ROOM else room, "members": listed})
+
     def rows(self, sql: str, **params: Any) -> list[tuple]:
         with self.engine.connect() as conn:
             return [tuple(r) for r in conn.execute(text(sql), params)]
+
+    def time_passes(self, ts: datetime | str) -> list[Outgoing]:
+        """Time reaches `ts` with no event (as the live bot's clock does): due welcomes and summaries."""
+        self.at(ts)
+        return self.pipeline.tick(self.clock)
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:

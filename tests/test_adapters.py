@@ -7,11 +7,13 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.adapters.base import Outgoing
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.adapters.memory import MemoryAdapter
 from bot.core.events import parse_event
 from bot.core.outbox import OutboxSender
+from bot.core.pipeline import enqueue
 from bot.core.settings import Settings
 from bot.wiring import App
 
@@ -151,3 +153,30 @@ async def test_a_send_that_may_have_gone_out_is_not_repeated(tmp_path):
     later.sender.now = lambda: datetime.now(UTC).timestamp() + 3600
     await later.sender.drain()
     assert fresh.sent == []
+
+
+async def test_a_reply_goes_before_the_queue_of_bulk_messages(tmp_path):
+    """A 1:1 `/me` queued while 30 room messages wait goes out at the next send, not after them."""
+    s = settings(tmp_path)
+    adapter = MemoryAdapter()
+    adapter.paced = True
+    app = App(s, adapter)
+    with app.deps.engine.begin() as conn:
+        enqueue(conn, [Outgoing(text=f"通知 {i}", room=f"r{i % 3}@chatroom") for i in range(30)],
+                datetime.fromtimestamp(1793498400, UTC))
+    clock = [1000.0]
+    queued_reply = []
+
+    async def fake_sleep(seconds: float) -> None:
+        clock[0] += seconds
+        if len(adapter.sent) == 5 and not queued_reply:  # a member asks while the queue drains
+            queued_reply.append(app.pipeline.process([parse_event(
+                {"type": "message", "id": "me1", "ts": 1793498500, "sender": "wxid_a", "text": "我的等级"})]))
+            sender.wake.set()
+
+    sender = OutboxSender(app.deps.engine, adapter, now=lambda: clock[0], sleep=fake_sleep)
+    assert await sender.drain() == 31
+    order = [o.text for o in adapter.sent]
+    assert order[5].startswith("Lv1") and order[:5] == [f"通知 {i}" for i in range(5)]
+    with app.deps.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT priority FROM outbox WHERE reply_to = 'me1'").scalar() == 0

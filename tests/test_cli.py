@@ -58,6 +58,24 @@ def test_bad_lines_are_reported_and_the_rest_processed(tmp_path):
     assert alice["messages"] == 2
 
 
+def test_rosters_in_a_replay_and_a_bad_roster_line(tmp_path):
+    roster = {"type": "roster", "id": "ro1", "ts": 1793498000, "room": "r1@chatroom", "room_name": "读书群",
+              "members": [{"id": "wxid_a", "name": "Alice"}, {"id": "wxid_b"}, {"id": "wxid_c", "name": "Carol"}]}
+    events = write(tmp_path / "e.jsonl", [
+        roster,
+        {**roster, "id": "ro2", "members": []},
+        {**roster, "id": "ro3", "members": [{"name": "no id"}]},
+        msg(1),
+    ])
+    res = run("replay", str(events), "--db", str(tmp_path / "q.db"), "--silent")
+    assert res.returncode == 1
+    assert "e.jsonl:2: 已跳过：" in res.stderr and "不能为空" in res.stderr
+    assert "e.jsonl:3: 已跳过：" in res.stderr and "第 1 项缺少 id" in res.stderr
+    rows = {r["id"]: r for r in report(tmp_path / "q.db")["members"]}
+    assert set(rows) == {"wxid_a", "wxid_b", "wxid_c"}
+    assert (rows["wxid_b"]["type"], rows["wxid_c"]["type"]) == ("dormant", "dormant")
+
+
 def test_replay_twice_gives_the_same_counts(tmp_path):
     events = write(tmp_path / "e.jsonl", [msg(i) for i in range(50)] + [
         {"type": "visit", "id": "v1", "ts": 1793498400 + 86400, "member": "wxid_a"}])

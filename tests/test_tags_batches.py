@@ -91,10 +91,10 @@ def test_a_deleted_count_rule_stops_counting(bot: Bot, split: bool):
 @BATCHES
 def test_a_count_rule_added_again_mid_batch_sees_every_message(bot: Bot, split: bool):
     bot.say(ADMIN, "/rule add count 活跃 3 7", ts="2026-11-20T09:00:00+08:00")
-    replay(bot, [line("a", "一", 0),
+    replay(bot, [line("a", "第一条", 0),
                  line(ADMIN, "/rule add count 话痨 4 7", 1),
-                 line("a", "二", 2),
-                 line("a", "三", 3),
-                 line("a", "四", 4)], split)
+                 line("a", "第二条", 2),
+                 line("a", "第三条", 3),
+                 line("a", "第四条", 4)], split)
     assert tags_of(bot, "a") == [("活跃", "count"), ("话痨", "count")]
     assert dict(bot.rows("SELECT tag, count FROM membertag WHERE member='a'")) == {"活跃": 4, "话痨": 4}

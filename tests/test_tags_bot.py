@@ -95,7 +95,10 @@ def test_count_rule_adds_and_removes(tagged: Bot):
         tagged.tick(minutes=2)
         tagged.say("a", f"第{i}条", name="Alice")
     assert tags_of(tagged, "a") == []
-    tagged.say("a", "第五条", name="Alice")
+    tagged.say("a", "第五条", name="Alice")  # the same minute as the last: not speaking
+    assert tags_of(tagged, "a") == []
+    tagged.tick(minutes=2)
+    tagged.say("a", "第六条", name="Alice")
     assert tags_of(tagged, "a") == [("活跃", "count")]
     assert "活跃 ← 规则#1 近7天发言5条（≥5）" in admin(tagged, "/tags Alice")
     # A week later one message is not enough: the tag goes as soon as she speaks again.
@@ -105,8 +108,8 @@ def test_count_rule_adds_and_removes(tagged: Bot):
 
 def test_count_rule_removed_by_the_daily_job_without_new_messages(tagged: Bot):
     admin(tagged, "/rule add count 活跃 2 3")
-    tagged.say("a", "一", name="Alice", ts="2026-11-20T10:00:00+08:00")
-    tagged.say("a", "二", name="Alice", ts="2026-11-20T10:05:00+08:00")
+    tagged.say("a", "一起读", name="Alice", ts="2026-11-20T10:00:00+08:00")
+    tagged.say("a", "二刷了", name="Alice", ts="2026-11-20T10:05:00+08:00")
     assert tags_of(tagged, "a") == [("活跃", "count")]
     with tagged.engine.begin() as conn:
         tagged.deps.tagging.daily(conn, epoch("2026-11-22T03:00:00+08:00"), tagged.settings.tz)
@@ -114,6 +117,23 @@ def test_count_rule_removed_by_the_daily_job_without_new_messages(tagged: Bot):
     with tagged.engine.begin() as conn:
         tagged.deps.tagging.daily(conn, epoch("2026-11-23T03:00:00+08:00"), tagged.settings.tz)
     assert tags_of(tagged, "a") == []
+
+
+def test_count_rules_count_speaking_not_sticker_bursts_or_commands(tagged: Bot):
+    admin(tagged, "/rule add count 活跃 5 7")
+    tagged.at("2026-11-20T10:00:00+08:00")
+    for _ in range(21):  # 21 「[旺柴]」 in one minute
+        tagged.say("b", "[旺柴]", name="Bob")
+        tagged.tick(seconds=2)
+    for _ in range(6):  # commands are talk to the bot, not speaking
+        tagged.tick(minutes=2)
+        tagged.say("b", "我的等级", name="Bob")
+    assert tags_of(tagged, "b") == []
+    for i in range(4):  # with the greeting, five messages that say something
+        tagged.tick(minutes=2)
+        tagged.say("b", f"第{i}章读完了", name="Bob")
+    assert tags_of(tagged, "b") == [("活跃", "count")]
+    assert "活跃 ← 规则#1 近7天发言5条（≥5）" in admin(tagged, "/tags Bob")
 
 
 def test_manual_tags_survive_rules_and_expiry(tagged: Bot):

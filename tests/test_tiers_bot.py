@@ -195,7 +195,8 @@ def test_four_types_with_median_and_absolute_thresholds(bot: Bot):
     who = texts(bot.say(ADMIN, "/who 潜水"))
     assert "lurk" in who and "mid" in who
     [me] = bot.say("lurk", "我的等级")
-    assert "潜水成员：近30天登录20天" in me.text
+    assert "最近 30 天来了 20 天，发言 0 条" in me.text
+    assert "潜水" not in me.text and "中位数" not in me.text  # members never see internal labels
     # Absolute thresholds: 15 days and 15 messages.
     assert "已更新本群分类" in texts(bot.say(ADMIN, "/threshold login=15 speaking=15 window=30"))
     reply = texts(bot.say(ADMIN, "/tiers"))

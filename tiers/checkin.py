@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import re
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 MAX_CARDS = 3  # make-up cards a member can hold at once
 CARD_EVERY = 7  # a card is earned on every CARD_EVERY-th consecutive day
@@ -25,6 +26,8 @@ class CheckinTask:
     challenge_days: int | None = None  # a 21-day challenge is done on the 21st consecutive day
     room: str | None = None  # None: the task works in every room and in 1:1 chats
     active: bool = True
+    min_note: int | None = None  # 作业打卡: the note must have at least this many characters
+    reply: str = "auto"  # each | summary | auto: how accepted check-ins are answered
 
 
 def _norm(text: str) -> str:
@@ -60,14 +63,127 @@ def match_task(text: str, tasks: Sequence[CheckinTask], room: str | None) -> Che
     return best
 
 
+# ---- recognising a check-in in what members write ------------------------------------
+
+# What may come before the trigger word: a hashtag, a day count (Day3, D3, 第3天, 第三天),
+# 今天/今日, brackets, emoji, spaces and punctuation, in any order.
+_DAY_COUNT = r"(?:day\s*\d{1,4}|d\d{1,4}|第\s*[0-9一二三四五六七八九十百零两]{1,6}\s*[天日])"
+_PUNCT = (r"\s!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u206f\u3000-\u303f\ufe10-\ufe6f"
+          r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65")
+_EMOJI = r"\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe00-\ufe0f\U0001f000-\U0001faff"
+_LEAD = re.compile(rf"(?:{_DAY_COUNT}|今天|今日|[#＃{_PUNCT}{_EMOJI}])*", re.IGNORECASE)
+_SEPARATOR = re.compile(rf"[{_PUNCT}{_EMOJI}]")
+_ONLY_MARKS = re.compile(rf"[{_PUNCT}{_EMOJI}]*")
+_STARTS_WITH_DAY = re.compile(_DAY_COUNT, re.IGNORECASE)
+# A particle right after the trigger still makes a bare check-in: 「打卡啦！」, 「打卡了～」.
+_PARTICLES = frozenset("了啦咯喽哦呀啊✌")
+_QUESTION = frozenset("?？吗么嘛")
+MAX_NOTE = 500
+SHORT_QUESTION = 8  # a note this short ending in a question mark is a question, not a note
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    trigger: str  # as the task declares it
+    note: str | None  # what the member wrote after it (心得), None when nothing
+
+
+def recognise(text: str, triggers: Iterable[str]) -> Recognised | None:
+    """Whether a message is a check-in, and its note.
+
+    A check-in is a trigger word at the start of the message, after at most a hashtag, a
+    day count (Day3, 第3天), 今天/今日, brackets, emoji, spaces and punctuation; what follows
+    the trigger must be nothing, punctuation, a particle (「打卡啦！」), or a separator
+    (space, colon, comma, a closing bracket...) or a day count and then the note. So
+    「打卡 今天读了20页」, 「#打卡 第3天：…」, 「Day3打卡：…」, 「打卡！」 and 「今天打卡」 are
+    check-ins, while 「我今天忘了打卡了」 (the trigger is not at the start), 「打卡了吗？」 (a
+    question), 「打卡群在哪」 and 「打卡成功没」 (the trigger runs on into a word) are chat.
+    The longest trigger wins, so 「早起打卡」 is not read as 「早起」 + note.
+    """
+    said = text.strip()
+    if not said:
+        return None
+    start = _LEAD.match(said)
+    ordered = sorted({t.strip() for t in triggers if t.strip()}, key=len, reverse=True)
+    # A trigger may itself start with a mark (/checkin, #打卡): try it where the message starts too.
+    for at in dict.fromkeys((0, start.end() if start else 0)):
+        folded = said[at:].casefold()
+        for trigger in ordered:
+            word = trigger.casefold()
+            if not folded.startswith(word):
+                continue
+            rest = said[at + len(trigger):]
+            while rest.casefold().startswith(word):  # 「打卡打卡打卡」
+                rest = rest[len(trigger):]
+            is_checkin, note = _note(rest)
+            return Recognised(trigger, note) if is_checkin else None
+    return None
+
+
+def _note(rest: str) -> tuple[bool, str | None]:
+    """Whether what follows the trigger makes a check-in, and the note it carries."""
+    if not rest or _ONLY_MARKS.fullmatch(rest) or (rest[0] in _PARTICLES and _ONLY_MARKS.fullmatch(rest[1:])):
+        return not any(c in _QUESTION for c in rest), None  # 「打卡！」 yes, 「打卡了吗？」 no
+    if _SEPARATOR.match(rest[0]):
+        note = rest.lstrip(_SEPARATORS_STRIPPED).strip()
+        if note and note[-1] in _QUESTION and note_length(note) <= SHORT_QUESTION:
+            return False, None  # 「打卡 怎么弄？」 asks about checking in
+        return True, note[:MAX_NOTE] or None
+    if _STARTS_WITH_DAY.match(rest):
+        return True, rest.strip()[:MAX_NOTE]
+    return False, None  # 「打卡群在哪里」: the trigger runs on into a word
+
+
+_SEPARATORS_STRIPPED = " \t\n\u3000\u2005:：,，.。!！~～-—_|、;；】]」』)）>》/"
+
+
+def note_length(note: str | None) -> int:
+    """Characters of a note that say something: letters, digits and CJK, not spaces or marks."""
+    if not note:
+        return 0
+    return len(_ONLY_MARKS_ANYWHERE.sub("", note))
+
+
+_ONLY_MARKS_ANYWHERE = re.compile(rf"[{_PUNCT}{_EMOJI}]+")
+
+
+# ---- days and windows ------------------------------------------------------------------
+
+
+def checkin_day(task: CheckinTask, local: datetime) -> date:
+    """The day a check-in at this local time counts for: its own date, except in the small
+    hours of a window that crosses midnight (22:00–02:00), which belong to the night that
+    started the evening before: 23:00 on the 1st and 01:00 on the 2nd are both the 1st."""
+    if task.window is not None:
+        start, end = task.window
+        if start > end and local.time() < end:
+            return local.date() - _ONE_DAY
+    return local.date()
+
+
+def window_end(task: CheckinTask, day: date) -> datetime | None:
+    """When the window of `day`'s check-ins closes (naive local time; None without a window)."""
+    if task.window is None or task.window[0] == task.window[1]:
+        return None
+    start, end = task.window
+    return datetime.combine(day + _ONE_DAY if start > end else day, end)
+
+
+def match_task_by_name(name: str, tasks: Sequence[CheckinTask], room: str | None) -> CheckinTask | None:
+    """The active task of this room (or of every room) called exactly `name`."""
+    said = _norm(name)
+    found = [t for t in tasks if t.active and t.room in (None, room) and _norm(t.name) == said]
+    return min(found, key=lambda t: (0 if t.room is not None else 1, t.id)) if found else None
+
+
 def in_window(task: CheckinTask, local_time: time) -> bool:
     """Whether a check-in at this local time is inside the task's window.
 
     The start is inclusive and the end exclusive: for 05:00–09:00, 05:00:00 counts and
     09:00:00 does not, so back-to-back windows (05:00–09:00, 09:00–12:00) never overlap.
     A window whose start is after its end wraps past midnight: 22:00–02:00 accepts
-    23:30 and 01:59 and the check-in counts for the local day it happens on. Start equal
-    to end means the whole day.
+    23:30 and 01:59, and the check-in counts for the night it belongs to (checkin_day).
+    Start equal to end means the whole day.
     """
     if task.window is None:
         return True
@@ -122,7 +238,7 @@ class CheckinOutcome:
     bonus: int  # STREAK_BONUS on every 7th consecutive day, else 0
     card_earned: bool
     challenge_done: bool
-    reason: str | None  # None when accepted; "already" or "window"
+    reason: str | None  # None when accepted; "already", "window" or "note"
 
     @property
     def total(self) -> int:
@@ -135,17 +251,22 @@ def check_in(
     today: date,
     local_time: time,
     cards: int,
+    note: str | None = None,
 ) -> CheckinOutcome:
     """One check-in for `task` at `today`/`local_time`, given the days already checked in.
 
     "already" is tested before the window, so a member who checked in this morning and
-    tries again at night is told about their streak, not about the window. Whether the
+    tries again at night is told about their streak, not about the window. `today` is the
+    day the check-in counts for (checkin_day). A task with `min_note` refuses a check-in
+    whose note is shorter ("note"), so the member can send it again with one. Whether the
     task is active is match_task's concern: an inactive task never gets here.
     """
     if today in days:
         return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "already")
     if not in_window(task, local_time):
         return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "window")
+    if task.min_note and note_length(note) < task.min_note:
+        return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "note")
     streak = 1 + _run_back(days, today - _ONE_DAY)
     milestone = streak % CARD_EVERY == 0
     return CheckinOutcome(

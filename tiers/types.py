@@ -68,6 +68,25 @@ class Thresholds:
     login_days: float
     speaking: float
     source: str  # "median" or "absolute"
+    # Which side's bar is the floor rather than the median (quiet data: a median of 1).
+    floored: tuple[bool, bool] = (False, False)
+
+
+@dataclass(frozen=True, slots=True)
+class Floor:
+    """The least a median split may call "high": in a quiet group the median can be 1 login
+    day or 2 messages, and 2 messages must not make anyone 核心成员."""
+
+    login_days: int = 0
+    speaking: int = 0
+
+
+def floored(median: Thresholds, floor: Floor) -> Thresholds:
+    """The median thresholds raised to the floor where the floor is higher."""
+    login = floor.login_days > median.login_days
+    speaking = floor.speaking > median.speaking
+    return Thresholds(floor.login_days if login else median.login_days,
+                      floor.speaking if speaking else median.speaking, median.source, (login, speaking))
 
 
 def _median(sorted_values: Sequence[int]) -> float:
@@ -113,6 +132,13 @@ class Typing:
     window_days: int
     source: str
     new_days: int = 7  # only read by explain() for NEW members
+    floored: tuple[bool, bool] = (False, False)  # the bar is the floor, not the median
+
+    def for_member(self) -> str:
+        """What a member reads about their own activity: plain numbers and a friendly word,
+        never the internal label or a median."""
+        seen = f"最近 {self.window_days} 天来了 {self.login_days} 天，发言 {self.speaking} 条"
+        return f"{seen}。{_MEMBER_WORDS[self.type]}"
 
     def explain(self) -> str:
         """Short Chinese reason for the type, with both numbers, both thresholds and the window."""
@@ -120,8 +146,8 @@ class Typing:
         if self.type is MemberType.NEW:
             return f"{label}：入群不足{self.new_days}天，暂不分类"
         word = _SOURCE_WORDS.get(self.source, "阈值")
-        login = _side(self.login_days, self.login_threshold, word)
-        speaking = _side(self.speaking, self.speaking_threshold, word)
+        login = _side(self.login_days, self.login_threshold, "下限" if self.floored[0] else word)
+        speaking = _side(self.speaking, self.speaking_threshold, "下限" if self.floored[1] else word)
         return (
             f"{label}：近{self.window_days}天登录{self.login_days}天（{login}），"
             f"发言{self.speaking}条（{speaking}）"
@@ -135,6 +161,15 @@ class Typing:
             "speaking_threshold": self.speaking_threshold,
             "window_days": self.window_days,
         }
+
+
+_MEMBER_WORDS: dict[MemberType, str] = {
+    MemberType.CORE: "谢谢你一直这么活跃 💪",
+    MemberType.LURKER: "常来看看真好，也欢迎多聊两句～",
+    MemberType.BURST: "聊得很投入！有空常来看看～",
+    MemberType.DORMANT: "好久不见，常回来看看呀～",
+    MemberType.NEW: "欢迎新朋友，先随便逛逛～",
+}
 
 
 def _side(value: int, threshold: float, word: str) -> str:
@@ -182,6 +217,7 @@ def classify(
         window_days,
         thresholds.source,
         new_days,
+        thresholds.floored,
     )
 
 
@@ -192,12 +228,14 @@ def classify_all(
     window_days: int,
     absolute: Thresholds | None = None,
     new_days: int = 7,
+    floor: Floor = Floor(),
 ) -> dict[str, Typing]:
     """Type every member of a scope, keyed by member; a member listed twice keeps the last.
 
     Median thresholds are taken over the present members that are NOT new: newcomers
     have had less than new_days of the window to log in or speak, so counting them would
-    pull both medians down and flatter everybody else.
+    pull both medians down and flatter everybody else. A median below the `floor` is
+    raised to it (absolute thresholds, set by a manager, are taken as they are).
 
     Typing values carry no member, so members with equal numbers share one instance:
     building the frozen values is most of the cost, and a real community has far fewer
@@ -209,8 +247,11 @@ def classify_all(
     if absolute is not None:
         thresholds = absolute
     else:
-        thresholds = median_thresholds(
-            a for a in activities if a.joined_on is None or a.joined_on <= new_after
+        thresholds = floored(
+            median_thresholds(
+                a for a in activities if a.joined_on is None or a.joined_on <= new_after
+            ),
+            floor,
         )
     shared: dict[tuple[bool, int, int], Typing] = {}
     result: dict[str, Typing] = {}

@@ -19,13 +19,16 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters import wechaty_compat as wc
 from bot.adapters.base import EventSink, Outgoing
-from bot.core.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message
+from bot.core.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message, Roster, RosterMember
 
 log = logging.getLogger(__name__)
 
 AT_SEPARATOR = "\u2005"  # WeChat ends each "@name" with a four-per-em space
 MAX_MENTIONS = 50  # the event contract keeps at most 50 mention ids
 _SEEN_IDS = 20_000  # message ids remembered to drop a redelivery after a reconnect
+# Member payloads fetched at once for a roster: Wechaty's own Room.member_list() asks for
+# every member at the same time, which real puppet services rate-limit.
+ROSTER_CONCURRENCY = 8
 
 # The puppet events that become canonical events; everything else is connection state.
 _EVENT_NAMES = ("message", "room-join", "room-leave", "room-topic")
@@ -331,6 +334,7 @@ class WechatyAdapter:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._names: dict[str, str] = {}
         self._topics: dict[str, str] = {}
+        self._room_members: dict[tuple[str, str], tuple[str, str]] = {}  # → (name, group alias)
         self._closing = asyncio.Event()
         self._running = False
 
@@ -373,6 +377,13 @@ class WechatyAdapter:
             self._ready.clear()
             if current is not None:
                 await current.close()
+
+    def request_rosters(self, room: str | None = None) -> None:
+        """Emit a roster of `room` (of every room when None) after the events already queued.
+        Done by itself at every login, when the bot is added to a room and when a room's
+        topic changes; the 6-hourly roster job asks for it too, to catch the leaves WeChat
+        never announces."""
+        self._queue.put_nowait(_Raw("roster", room))
 
     async def close(self) -> None:
         """Stop `run()` after the events already received have been delivered (those that
@@ -465,12 +476,14 @@ class WechatyAdapter:
         self.self_id = session.self_id
         self._names.clear()
         self._topics.clear()
+        self._room_members.clear()
         self._session = session
         self.connections += 1
         session.on_login_change = lambda logged_in: (
             self._ready.set() if logged_in else self._ready.clear()
         )
         self._ready.set()
+        self.request_rosters()  # who is in each room right now, as of this login
 
     async def _supervise(self) -> None:
         while True:
@@ -556,8 +569,45 @@ class WechatyAdapter:
         if raw.name == "room-topic":
             if payload.room_id and payload.new_topic is not None:
                 self._topics[payload.room_id] = payload.new_topic
+                self.request_rosters(payload.room_id)
             return []
+        if raw.name == "roster":
+            if payload is None:
+                for room in (await session.puppet.puppet_stub.room_list()).ids:
+                    if room:
+                        self.request_rosters(room)  # one room at a time, each within rpc_timeout
+                return []
+            roster = await self._roster(session, payload)
+            return [roster] if roster is not None else []
         return []
+
+    async def _roster(self, session: _Session, room: str) -> Roster | None:
+        """The room's members now: ids in one call, then each member's name and group alias
+        (once per connection) with bounded concurrency."""
+        stub = session.puppet.puppet_stub
+        ids = [m for m in (await stub.room_member_list(id=room)).member_ids if m and m != session.self_id]
+        if not ids:
+            log.info("群 %s 里只有机器人自己，不发名单 / room %s has no members but the bot", room, room)
+            return None
+        limit = asyncio.Semaphore(ROSTER_CONCURRENCY)
+
+        async def fetch(member: str) -> None:
+            async with limit:
+                p = await stub.room_member_payload(id=room, member_id=member)
+            self._room_members[(room, member)] = (p.name or "", p.room_alias or "")
+            if p.name:
+                self._names[member] = p.name
+
+        await asyncio.gather(*(fetch(m) for m in ids if (room, m) not in self._room_members))
+        now = datetime.now(UTC)
+        return Roster(
+            id=f"roster:{room}:{time.time_ns()}",
+            ts=now,
+            room=room,
+            room_name=await self._room_topic(session, room),
+            members=tuple(RosterMember(m, _clip(self._room_members[(room, m)][0]),
+                                       _clip(self._room_members[(room, m)][1])) for m in ids),
+        )
 
     async def _message(self, session: _Session, message_id: str) -> Message | None:
         if message_id in self._seen:
@@ -593,7 +643,8 @@ class WechatyAdapter:
         events: list[Event] = []
         for member in payload.invited_ids or []:
             if member == session.self_id:
-                continue  # the bot itself was added to a room
+                self.request_rosters(room)  # the bot was added: everyone already there
+                continue
             events.append(
                 Join(
                     id=f"join:{room}:{member}:{stamp}",

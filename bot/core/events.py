@@ -78,10 +78,28 @@ class Order:
     refund_of: str | None = None
 
 
-Event = Message | Join | Leave | Visit | Order
+@dataclass(frozen=True, slots=True)
+class RosterMember:
+    id: str
+    name: str | None = None
+    room_alias: str | None = None  # the member's group nickname (群昵称)
+
+
+@dataclass(frozen=True, slots=True)
+class Roster:
+    """At `ts` these are the room's members (the whole list, not a change)."""
+
+    id: str
+    ts: datetime
+    room: str
+    members: tuple[RosterMember, ...]
+    room_name: str | None = None
+
+
+Event = Message | Join | Leave | Visit | Order | Roster
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
-                           "order": Order}
+                           "order": Order, "roster": Roster}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -90,7 +108,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list | amount
+    kind: str = "str"  # str | ts | list | amount | members
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -135,6 +153,13 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("room", required=False, limit=MAX_ID),
         _Field("refund_of", required=False, limit=MAX_ID),
     ),
+    "roster": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("room", limit=MAX_ID),
+        _Field("members", kind="members"),
+        _Field("room_name", required=False),
+    ),
 }
 MAX_AMOUNT = Decimal(10_000_000)  # yuan; more is a unit mix-up (fen sent as yuan), not an order
 
@@ -151,6 +176,8 @@ def _check_order(values: dict[str, Any]) -> None:
 
 # Checks across fields, after each field passed on its own.
 _CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {"order": _check_order}
+
+MAX_ROSTER = 10_000  # WeChat groups hold at most 500; a longer list is a mistake upstream
 
 TS_MIN = datetime(2000, 1, 1, tzinfo=UTC)
 TS_MAX = datetime(2100, 1, 1, tzinfo=UTC)
@@ -267,7 +294,39 @@ def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
                 raise EventError(f"字段 {f.name} 应为字符串列表")
             items.append(_check_text(f.name, v, MAX_ID, True))
         return tuple(items)
+    if f.kind == "members":
+        return _roster_members(value)
     return _check_text(f.name, value, f.limit, _is_id(f))
+
+
+def _roster_members(value: Any) -> tuple[RosterMember, ...]:
+    """A roster's member list: objects with an id and optional name and group alias. An id
+    listed twice is one member (its last non-empty name and alias win); an empty list is
+    refused, since a room always holds at least the bot and a missing list must never read
+    as "everyone left"."""
+    if not isinstance(value, list):
+        raise EventError("字段 members 应为成员列表，例如 [{\"id\": \"wxid_a\", \"name\": \"Alice\"}]")
+    if not value:
+        raise EventError("roster 的 members 不能为空（群里至少有机器人自己；有人退群请发 leave 事件）")
+    if len(value) > MAX_ROSTER:
+        raise EventError(f"roster 成员太多（{len(value)} 人，上限 {MAX_ROSTER}）")
+    found: dict[str, RosterMember] = {}
+    for i, item in enumerate(value, 1):
+        if not isinstance(item, dict):
+            raise EventError(f"members 第 {i} 项应为对象，例如 {{\"id\": \"wxid_a\"}}")
+        mid = item.get("id")
+        if mid is None or (isinstance(mid, str) and not mid.strip()):
+            raise EventError(f"members 第 {i} 项缺少 id")
+        mid = _check_text(f"members 第 {i} 项的 id", mid, MAX_ID, True)
+        texts: dict[str, str | None] = {}
+        for key in ("name", "room_alias"):
+            v = item.get(key)
+            texts[key] = _check_text(f"members 第 {i} 项的 {key}", v, MAX_NAME, False) if v else None
+        before = found.get(mid)
+        found[mid] = RosterMember(
+            mid, texts["name"] or (before.name if before else None),
+            texts["room_alias"] or (before.room_alias if before else None))
+    return tuple(found.values())
 
 
 def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
@@ -435,6 +494,7 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         elif isinstance(value, Decimal):
             value = str(value)  # exact: a float could add digits
         elif isinstance(value, tuple):
-            value = list(value)
+            value = [{k: getattr(v, k) for k in v.__dataclass_fields__ if getattr(v, k) is not None}
+                     if isinstance(v, RosterMember) else v for v in value]
         out[name] = value
     return out

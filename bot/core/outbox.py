@@ -75,6 +75,24 @@ def expire_claims(engine: Engine, now: int, me: str = "") -> int:
     return len(stale)
 
 
+# Reply priority: answers to a member's message (a command, a check-in, a 1:1 question) go
+# before bulk and scheduled messages (follow-up lists, level-up notes, summaries, welcomes),
+# so a 1:1 `/me` never waits behind a room's queue. Rows are sent by (priority, id).
+REPLY, BULK = 0, 1
+ROOM_HOURLY_CAP = 40  # messages a paced account sends into one room per hour, at most
+
+
+def priority_of(out: Outgoing) -> int:
+    return REPLY if out.reply_to is not None else BULK
+
+
+def room_messages_since(conn: Connection, room: str, since: int) -> int:
+    """The room's messages queued or sent since `since` (epoch), against its hourly cap."""
+    return conn.execute(select(func.count()).where(
+        col(Outbox.room) == room, col(Outbox.created_at) > since,
+        col(Outbox.status).in_(("pending", "sending", "sent")))).scalar() or 0
+
+
 class OutboxSender:
     """Sends pending outbox rows in order through an adapter.
 
@@ -91,7 +109,7 @@ class OutboxSender:
         *,
         min_gap: float = 1.0,
         jitter: float = 0.5,
-        room_hourly_cap: int = 40,
+        room_hourly_cap: int = ROOM_HOURLY_CAP,
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         worker: str | None = None,
@@ -112,7 +130,7 @@ class OutboxSender:
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now())
-                .order_by(col(Outbox.id)).limit(200)
+                .order_by(col(Outbox.priority), col(Outbox.id)).limit(200)
             ).all()
         return [Outbox.model_validate(r._mapping) for r in rows]
 
@@ -173,11 +191,21 @@ class OutboxSender:
                     wait = self._last_send + gap - self.now()
                     if wait > 0:
                         await self.sleep(wait)
+                if self.wake.is_set() and row.priority != REPLY:
+                    # Something was queued while waiting our turn: if it is a reply, it goes
+                    # now and this row at the next turn.
+                    self.wake.clear()
+                    progressed = True
+                    break
                 if not await asyncio.to_thread(self._claim, row.id):
                     continue  # another process took it
                 progressed = True
                 if await self._send(row):
                     sent += 1
+                if self.wake.is_set():
+                    # Something was queued meanwhile: fetch again, so a reply goes next.
+                    self.wake.clear()
+                    break
             if not progressed:
                 return sent
 

@@ -9,6 +9,7 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from collections import defaultdict
@@ -21,8 +22,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
-from bot.core.events import Event, Join, Leave, Message, Order, Visit
-from bot.core.outbox import worker_id
+from bot.core.events import Event, Join, Leave, Message, Order, Roster, Visit
+from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
 from bot.store.models import (
@@ -106,6 +107,9 @@ class Batch:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+    # Messages of this batch that passed anti-farming (the speaking dimension): count rules
+    # count exactly these, so a burst of stickers tags nobody 活跃.
+    speaking: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
         # The session rides on the batch transaction: it must never commit it or open its own
@@ -219,13 +223,18 @@ class Hook:
         """Every message that was not taken as a command, after it was counted."""
 
     def on_event(self, batch: Batch, event: Event) -> None:
-        """Every join, leave, visit and order, after it was recorded."""
+        """Every join, leave, visit, order and roster, after it was recorded."""
 
     def refuse(self, batch: Batch, event: Event) -> str | None:
         """A reason (Chinese) to refuse a non-message event that contradicts the store, such
         as a refund of an unknown order; None to accept it. A refused event is not recorded,
         so it can be sent again once it makes sense."""
         return None
+
+    def on_tick(self, batch: Batch, now: datetime) -> None:
+        """Time has reached `now`: after every batch (at its last event's time) and, live,
+        every second or so (at the wall clock). For what waits on time: a burst of joins
+        welcomed together, a day's check-in summary at the window's end."""
 
     def reset(self) -> None:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
@@ -281,8 +290,20 @@ class Pipeline:
                 fresh = self._fresh(conn, events)
                 for f in self.hooks:
                     f.start_batch(batch, fresh)
+                hour = None
                 for event in fresh:
+                    # Time moves with the events: at each new hour of a long replay, what waits
+                    # on time (a summary due at 22:00) acts then, not at the end of the batch.
+                    at_hour = epoch(event.ts) // 3600
+                    if hour is not None and at_hour != hour:
+                        batch.flush()
+                        for f in self.hooks:
+                            f.on_tick(batch, event.ts)
+                    hour = at_hour
                     self._one(batch, event)
+                if fresh:
+                    for f in self.hooks:
+                        f.on_tick(batch, max(e.ts for e in fresh))
                 batch.flush()
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
@@ -314,6 +335,37 @@ class Pipeline:
             for f in self.hooks:
                 f.reset()
         self._epoch = n
+
+    def tick(self, now: datetime, *, bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
+        """Let the hooks act on time alone (no event): returns the replies queued."""
+        with self._lock, self.engine.begin() as conn:
+            batch = Batch(conn, self.settings, False, self.known, bot_ids)
+            try:
+                self._check_turn(conn)
+                for f in self.hooks:
+                    f.on_tick(batch, now)
+                batch.flush()
+                if batch.replies:
+                    enqueue(conn, batch.replies, now, self.origin)
+                batch.session.close()
+            except BaseException:
+                batch.session.close()
+                self._epoch = None
+                self.known.clear()
+                for f in self.hooks:
+                    f.reset()
+                raise
+        return batch.replies
+
+    def _check_turn(self, conn: Connection) -> None:
+        """Like _take_turn without the bump (a tick writes little and often): forget what the
+        hooks keep in memory when another writer was here since this process's last batch."""
+        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar()
+        if n is not None and n != self._epoch:
+            self.known.clear()
+            for f in self.hooks:
+                f.reset()
+            self._epoch = n
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
@@ -377,6 +429,14 @@ class Pipeline:
                    [{"room": event.room, "member": event.member, "first_at": at,
                      "left_at": at, "active": False}],
                    ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
+        elif isinstance(event, Roster):
+            # The list itself is kept in the log: the rosters feature applies it.
+            row |= {"type": "roster", "member": "", "room": event.room,
+                    "text": json.dumps([{k: v for k, v in (("id", m.id), ("name", m.name),
+                                                            ("room_alias", m.room_alias)) if v}
+                                        for m in event.members], ensure_ascii=False)}
+            batch.log_event(row)
+            batch.see_room(event.room, event.room_name, at)
         elif isinstance(event, Visit):
             row |= {"type": "visit", "member": event.member, "text": event.source}
             batch.log_event(row)
@@ -401,7 +461,7 @@ def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0, "origin": origin}
+         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r)}
         for r in replies
     ])
 

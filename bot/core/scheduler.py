@@ -18,7 +18,7 @@ from datetime import datetime
 
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.base import BaseTrigger
 
 from bot.core.settings import Settings
 from bot.deps import Deps
@@ -34,13 +34,15 @@ class JobContext:
 
     deps: Deps
     bot_ids: frozenset[str]  # the bot's own accounts, never listed
+    # Asks the chat adapter for fresh rosters of every room (a no-op for adapters without them).
+    refresh_rosters: Callable[[], None] = lambda: None
 
 
 @dataclass(frozen=True)
 class Job:
     id: str
     work: Callable[[JobContext, datetime], str]  # runs in a thread; returns a line for the log
-    trigger: Callable[[Settings], CronTrigger]
+    trigger: Callable[[Settings], BaseTrigger]
 
 
 @dataclass
@@ -49,6 +51,7 @@ class Running:
     jobs: dict[str, Job]
     bot_ids: Callable[[], frozenset[str]]
     wake: Callable[[], None]  # wakes the outbox sender after a job queued messages
+    refresh_rosters: Callable[[], None] = lambda: None
 
 
 RUNNING: dict[str, Running] = {}
@@ -59,14 +62,15 @@ async def run_job(job_id: str, now: datetime | None = None) -> None:
     running = RUNNING["app"]
     job = running.jobs[job_id]
     at = (now or datetime.now(running.deps.settings.tz)).astimezone(running.deps.settings.tz)
-    ctx = JobContext(running.deps, running.bot_ids())
+    ctx = JobContext(running.deps, running.bot_ids(), running.refresh_rosters)
     note = await asyncio.to_thread(job.work, ctx, at)
     running.wake()
     log.info("job %s at %s: %s", job_id, at.isoformat(), note)
 
 
 def start_scheduler(deps: Deps, jobs: Sequence[Job], *, bot_ids: Callable[[], frozenset[str]],
-                    wake: Callable[[], None]) -> AsyncIOScheduler:
+                    wake: Callable[[], None],
+                    refresh_rosters: Callable[[], None] = lambda: None) -> AsyncIOScheduler:
     """Start the scheduler with the features' jobs; must run inside the event loop.
 
     It starts paused so the stored schedule is loaded first: a job that already exists
@@ -79,7 +83,7 @@ def start_scheduler(deps: Deps, jobs: Sequence[Job], *, bot_ids: Callable[[], fr
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
         timezone=tz,
     )
-    RUNNING["app"] = Running(deps, {j.id: j for j in jobs}, bot_ids, wake)
+    RUNNING["app"] = Running(deps, {j.id: j for j in jobs}, bot_ids, wake, refresh_rosters)
     scheduler.start(paused=True)
     for job in jobs:
         trigger = job.trigger(deps.settings)

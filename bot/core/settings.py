@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     followup_time: str = "09:00"
     """Local time at which each operator gets the daily follow-up list."""
 
+    type_floor_login: int = 3
+    """A median split calls login days "high" only from this many days on (quiet groups)."""
+
+    type_floor_speaking: int = 5
+    """A median split calls speaking "high" only from this many counted messages on."""
+
     web_port: int = 8080
     """Port of the web console (127.0.0.1)."""
 

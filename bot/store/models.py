@@ -26,6 +26,7 @@ class Room(SQLModel, table=True):
     name: str | None = None
     name_at: int = Field(default=0, sa_type=BigInteger)
     first_at: int = Field(default=0, sa_type=BigInteger)
+    roster_at: int | None = Field(default=None, sa_type=BigInteger)  # ts of the latest roster applied
 
 
 class Member(SQLModel, table=True):
@@ -44,6 +45,9 @@ class Membership(SQLModel, table=True):
     first_at: int = Field(sa_type=BigInteger)
     left_at: int | None = Field(default=None, sa_type=BigInteger)
     active: bool = True
+    room_alias: str | None = None  # the member's group nickname (群昵称), from rosters
+    # Listed in a roster with no join seen: there before the bot, so never a newcomer.
+    pre_existing: bool = False
 
     __table_args__ = (Index("ix_membership_member", "member"),)
 
@@ -138,6 +142,25 @@ class CheckinTask(SQLModel, table=True):
     challenge_days: int | None = None
     room: str | None = None
     active: bool = True
+    min_note: int | None = None  # 作业打卡: the note (心得) must have at least this many characters
+    reply: str = Field(default="auto", max_length=10)  # each | summary | auto (rooms may override)
+
+
+class CheckinReply(SQLModel, table=True):
+    """A room's own choice of how a task's check-ins are answered (each | summary | auto)."""
+
+    task_id: int = Field(primary_key=True)
+    room: str = Field(primary_key=True, max_length=200)
+    reply: str = Field(max_length=10)
+
+
+class CheckinSummary(SQLModel, table=True):
+    """A day's check-in summary sent in a room, so it goes out once."""
+
+    task_id: int = Field(primary_key=True)
+    room: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    sent_at: int = Field(sa_type=BigInteger)
 
 
 class Checkin(SQLModel, table=True):
@@ -147,6 +170,11 @@ class Checkin(SQLModel, table=True):
     room: str = Field(default=NO_ROOM, max_length=200)
     ts: int = Field(sa_type=BigInteger)
     made_up: bool = False
+    note: str | None = None  # what the member wrote after the trigger word (心得)
+    quiet: bool = False  # answered in the day's summary instead of a reply of its own
+
+    # The day's check-ins of a task in a room: counted for `reply=auto` and the summary.
+    __table_args__ = (Index("ix_checkin_task_day", "task_id", "day", "room"),)
 
 
 class CheckinCards(SQLModel, table=True):
@@ -203,6 +231,10 @@ class Outbox(SQLModel, table=True):
     origin: str | None = Field(default=None, max_length=64)  # the run that queued it
     claimed_by: str | None = Field(default=None, max_length=64)  # the process sending it
     lease_until: int | None = Field(default=None, sa_type=BigInteger)  # claim ends: then unknown
+    priority: int = 1  # REPLY (0) before BULK (1): see bot.core.outbox
+
+    # A room's messages of the last hour, for its hourly cap.
+    __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
 
 
 class WebSession(SQLModel, table=True):
@@ -221,6 +253,25 @@ class WriterEpoch(SQLModel, table=True):
 
     name: str = Field(primary_key=True, max_length=20)
     n: int = Field(default=0, sa_type=BigInteger)
+
+
+class RoomWelcome(SQLModel, table=True):
+    """A room's welcome for newcomers; no row means on, with the default text."""
+
+    room: str = Field(primary_key=True, max_length=200)
+    enabled: bool = True
+    text: str | None = None  # None: the default text
+    by: str | None = Field(default=None, max_length=200)
+    at: int = Field(default=0, sa_type=BigInteger)
+    last_sent_at: int | None = Field(default=None, sa_type=BigInteger)
+
+
+class PendingWelcome(SQLModel, table=True):
+    """A join not welcomed yet: joins of a burst wait here to share one welcome."""
+
+    room: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+    joined_at: int = Field(sa_type=BigInteger)
 
 
 class RoomOperator(SQLModel, table=True):

@@ -22,7 +22,7 @@ from bot.core.activity import Counts
 from bot.core.directory import room_names
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.features.member_types.service import Scope, scope_for, typed_with_counts
+from bot.features.member_types.service import Scope, scope_for, type_floor, typed_with_counts
 from bot.features.tags.service import held_now, provenance_of
 from bot.store.models import (
     DailyActivity,
@@ -128,7 +128,7 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         if hit is not None:
             return hit
     started = time.perf_counter()
-    scope = scope_for(conn, at, room, settings.window_days)
+    scope = scope_for(conn, at, room, settings.window_days, floor=type_floor(settings))
     typed, counts = typed_with_counts(conn, at, scope)
     names: dict[str, tuple[str | None, int]] = {}
     if room is None:

@@ -278,6 +278,9 @@ class RunningAdapter:
     def __init__(self, adapter: Any) -> None:
         self.adapter = adapter
         self.events: list[Any] = []
+        """Messages, joins and leaves, in arrival order."""
+        self.rosters: list[Any] = []
+        """Rosters, kept apart: the adapter sends one per room at every login."""
         self.task: asyncio.Task | None = None
         self.gate = asyncio.Event()
         """Cleared, the sink blocks: a slow bot, with events piling up behind it."""
@@ -289,7 +292,7 @@ class RunningAdapter:
         self.held = event
         await self.gate.wait()
         self.held = None
-        self.events.append(event)
+        (self.rosters if type(event).__name__ == "Roster" else self.events).append(event)
 
     async def start(self, timeout: float = 15.0) -> None:
         self.task = asyncio.create_task(self.adapter.run(self.sink))

@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.checkin_lines import LINES, TRIGGERS
 from tiers.checkin import (
     CheckinTask,
     check_in,
+    checkin_day,
     in_window,
     make_up,
     match_task,
+    note_length,
+    recognise,
     streak_at,
+    window_end,
     window_text,
 )
 
@@ -331,3 +336,67 @@ def test_make_up_never_shortens_a_streak(days: frozenset[date], cards: int) -> N
     if outcome.accepted:
         assert outcome.streak_after == streak_at(days | {TODAY - timedelta(1)}, TODAY)
         assert outcome.streak_after > streak_at(days, TODAY)
+
+
+# --- recognising check-ins as members write them ------------------------------------------
+
+
+
+def test_the_table_is_big_enough() -> None:
+    assert len(LINES) >= 30 and sum(1 for _, t, _ in LINES if t is None) >= 10
+
+
+@pytest.mark.parametrize(("line", "trigger", "note"), LINES)
+def test_recognise(line: str, trigger: str | None, note: str | None) -> None:
+    found = recognise(line, TRIGGERS)
+    assert (found.trigger, found.note) == (trigger, note) if trigger else found is None
+
+
+def test_a_trigger_that_starts_with_a_mark() -> None:
+    found = recognise("/checkin 早睡", ("/checkin",))
+    assert found is not None and found.note == "早睡"
+
+
+def test_note_length_counts_what_says_something() -> None:
+    assert note_length("  读了 20 页！！😊") == 5
+    assert note_length(None) == 0
+
+
+@pytest.mark.parametrize(("at", "day"), [
+    ("2026-11-01 23:00", "2026-11-01"),
+    ("2026-11-02 01:00", "2026-11-01"),  # the same night as 23:00 the evening before
+    ("2026-11-02 01:59", "2026-11-01"),
+    ("2026-11-02 02:00", "2026-11-02"),  # outside the window: its own date
+    ("2026-11-02 23:30", "2026-11-02"),  # the next night
+])
+def test_an_overnight_window_belongs_to_the_day_it_starts(at: str, day: str) -> None:
+    assert checkin_day(NIGHT, datetime.fromisoformat(at)) == date.fromisoformat(day)
+    assert checkin_day(ANYTIME, datetime.fromisoformat(at)) == datetime.fromisoformat(at).date()
+
+
+def test_window_end() -> None:
+    assert window_end(NIGHT, date(2026, 11, 1)) == datetime(2026, 11, 2, 2, 0)
+    assert window_end(MORNING, date(2026, 11, 1)) == datetime(2026, 11, 1, 9, 0)
+    assert window_end(ANYTIME, date(2026, 11, 1)) is None
+
+
+def test_a_homework_task_wants_a_long_enough_note() -> None:
+    homework = CheckinTask(7, "作业", ("交作业",), min_note=10)
+    assert check_in(homework, frozenset(), TODAY, time(12), 0, note="读了").reason == "note"
+    assert check_in(homework, frozenset(), TODAY, time(12), 0, note=None).reason == "note"
+    assert check_in(homework, frozenset(), TODAY, time(12), 0, note="今天读完第三章，学到了课题分离").accepted
+
+
+@given(st.text(max_size=200))
+@settings(max_examples=300)
+def test_recognise_never_fails_and_needs_a_trigger(text: str) -> None:
+    found = recognise(text, TRIGGERS)
+    if found is None:
+        return
+    assert found.trigger.casefold() in text.casefold()
+    assert found.note is None or 0 < len(found.note) <= 500
+
+
+@given(st.sampled_from(["我", "你", "他们", "记得", "不想"]), st.sampled_from(TRIGGERS), st.text(max_size=30))
+def test_a_trigger_after_a_word_is_never_a_check_in(word: str, trigger: str, rest: str) -> None:
+    assert recognise(word + trigger + rest, TRIGGERS) is None

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from bot.adapters.base import Outgoing
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.events import Message
 from bot.core.options import Options, shown
 from bot.core.pipeline import Batch
-from bot.features.checkins.service import CheckinResult, add_task, disable_task, load_tasks
+from bot.features.checkins.service import (
+    LONG_STREAK,
+    CheckinResult,
+    DaySummary,
+    add_task,
+    disable_task,
+    load_tasks,
+    set_reply_mode,
+)
 from bot.features.points.announce import announce_level_ups
 from tiers.checkin import CheckinTask, window_text
 
@@ -35,8 +44,13 @@ def checkin_text(result: CheckinResult) -> str:
     if out.reason == "window":
         return (f"「{task.name}」的打卡时间是 {window_text(task)}，"
                 f"现在是 {result.local:%H:%M}，这次不算哦。")
+    if out.reason == "note":
+        return (f"「{task.name}」要写上心得才算哦（至少 {task.min_note} 个字），例如："
+                f"{task.triggers[0]} 今天读了第三章，最受启发的是……")
     total = result.points.after if result.points else 0
     lines = [f"「{task.name}」成功！已连续 {out.streak} 天，+{out.total} 积分（共 {total} 分）"]
+    if result.note:
+        lines.append("心得已记下 ✍️")
     if out.bonus:
         lines.append(f"连续 {out.streak} 天，额外奖励 {out.bonus} 分！")
     if out.card_earned:
@@ -47,10 +61,27 @@ def checkin_text(result: CheckinResult) -> str:
 
 
 def answer_checkin(batch: Batch, msg: Message, result: CheckinResult) -> None:
-    """Reply to the member, then congratulate a level reached."""
+    """Reply to the member, then congratulate a level reached; a check-in answered in the
+    day's summary gets neither (the summary names who levelled up)."""
+    if result.quiet:
+        return
     batch.reply(msg, checkin_text(result))
     if result.points:
         announce_level_ups(batch, [result.points])
+
+
+def summary_text(s: DaySummary) -> Outgoing:
+    """「打卡」今日已打卡 46 人，连续 7 天以上 12 人 🎉, and who levelled up."""
+    when = "今日" if s.sent_on == s.day else f"{s.day.month}月{s.day.day}日"
+    text = f"「{s.task.name}」{when}已打卡 {s.members} 人"
+    if s.long_streaks:
+        text += f"，连续 {LONG_STREAK} 天以上 {s.long_streaks} 人"
+    text += " 🎉"
+    if s.level_ups:
+        text += "\n升级：" + "、".join(f"{name}（Lv{n}「{label}」）" for name, n, label in s.level_ups[:20])
+        if len(s.level_ups) > 20:
+            text += f" 等 {len(s.level_ups)} 人"
+    return Outgoing(text=text, room=s.room)
 
 
 def checkin(ctx: Ctx, opts: Options) -> None:
@@ -68,15 +99,28 @@ def makeup(ctx: Ctx, opts: Options) -> str:
             f"现在连续 {out.streak_after} 天，还剩 {result.cards} 张补签卡。")
 
 
-TASK_USAGE = ("/task add 名称 [triggers=词1,词2] [window=05:00-09:00] [points=10] [days=21]"
-              " · /task list · /task off 名称")
+TASK_USAGE = ("/task add 名称 [triggers=词1,词2] [window=05:00-09:00] [points=10] [days=21] [note=字数]"
+              " [reply=each|summary|auto] · /task list · /task off 名称 · /task reply 名称 each|summary|auto")
 TASK_KEYS = {"triggers": "triggers", "触发词": "triggers", "window": "window", "时间": "window",
-              "points": "points", "积分": "points", "days": "days", "天数": "days"}
+              "points": "points", "积分": "points", "days": "days", "天数": "days",
+              "note": "note", "心得": "note", "reply": "reply", "回复": "reply"}
+_MODE_WORDS = {"each": "each", "每条": "each", "summary": "summary", "汇总": "summary", "auto": "auto",
+               "自动": "auto"}
+_MODE_TEXT = {"each": "每条都回复", "summary": "只发每日汇总", "auto": "每天前 20 条逐条回复，之后发汇总"}
 
 
 def _describe(t: CheckinTask) -> str:
     extra = f"，{t.challenge_days} 天挑战" if t.challenge_days else ""
-    return f"发「{'/'.join(t.triggers)}」，{window_text(t)}，每次 {t.points} 分{extra}"
+    note = f"，需写心得 ≥{t.min_note} 字" if t.min_note else ""
+    return (f"发「{'/'.join(t.triggers)}」，{window_text(t)}，每次 {t.points} 分{extra}{note}，"
+            f"{_MODE_TEXT.get(t.reply, t.reply)}")
+
+
+def _mode(word: str) -> str:
+    mode = _MODE_WORDS.get(word.lower())
+    if mode is None:
+        raise UsageError(f"回复方式「{shown(word)}」应为 each（每条都回）、summary（只发汇总）或 auto（自动）。")
+    return mode
 
 
 def task(ctx: Ctx, opts: Options) -> str:
@@ -100,8 +144,18 @@ def task(ctx: Ctx, opts: Options) -> str:
         except LookupError as exc:
             raise UsageError(str(exc), show_usage=False) from None
         return f"已停用打卡任务「{name}」。"
+    if sub in ("reply", "回复"):
+        if len(rest) != 2:
+            raise UsageError("请写出任务名称和回复方式，例如 /task reply 打卡 summary")
+        mode = _mode(rest[1])
+        try:
+            t = set_reply_mode(conn, svc, rest[0], mode, ctx.msg.room)
+        except (LookupError, ValueError) as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        where = "本群" if ctx.msg.room else "所有群（各群自己设置的除外）"
+        return f"「{t.name}」在{where}：{_MODE_TEXT[mode]}。"
     if sub not in ("add", "添加"):
-        raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、list 或 off。")
+        raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、list、off 或 reply。")
     if not rest:
         raise UsageError("请写出任务名称，例如 /task add 早起打卡 window=05:00-09:00")
     if len(rest) > 1:
@@ -112,7 +166,8 @@ def task(ctx: Ctx, opts: Options) -> str:
         t = add_task(conn, svc, name=rest[0], triggers=triggers, window=named.get("window"),
                      points=opts.int_option("points", "积分", 1, 1000, 10),
                      challenge_days=opts.int_option("days", "挑战天数", 1, 365),
-                     room=ctx.msg.room)
+                     room=ctx.msg.room, min_note=opts.int_option("note", "心得字数", 1, 500),
+                     reply=_mode(named["reply"]) if "reply" in named else "auto")
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     where = "本群" if ctx.msg.room else "所有群"
@@ -120,7 +175,10 @@ def task(ctx: Ctx, opts: Options) -> str:
 
 
 COMMANDS = [
-    Command("checkin", ("打卡", "签到"), "打卡 或 签到（/checkin [任务名]）", "今日打卡，攒积分和连续天数", checkin),
+    # No Chinese command words: 打卡 and every task's trigger are read by the check-in hook,
+    # as members write them; what it does not take (「打卡 怎么弄？」) is chat, not a bad command.
+    Command("checkin", (), "打卡 或 签到（/checkin [任务名]），可带心得：打卡 今天读了20页",
+            "今日打卡，攒积分和连续天数", checkin),
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
     Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
             keys=TASK_KEYS),

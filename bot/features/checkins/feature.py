@@ -20,7 +20,7 @@ def _seed(session: Session, config: Config) -> None:
 FEATURE = Feature(
     name="checkins",
     commands=tuple(COMMANDS),
-    hooks=lambda deps: [CheckinHook(deps.checkins)],
+    hooks=lambda deps: [CheckinHook(deps)],
     report=streak_field,
     seed=_seed,
     routes=web.add_routes,

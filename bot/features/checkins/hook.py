@@ -1,31 +1,53 @@
-"""The check-in hook: messages that are a task's trigger word become check-ins."""
+"""The check-in hook: messages that start with a task's trigger word become check-ins; the
+day's summaries go out when their window closes."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook
-from bot.features.checkins.commands import answer_checkin
-from bot.features.checkins.service import Checkins
+from bot.deps import Deps
+from bot.features.checkins.commands import answer_checkin, summary_text
+from bot.features.checkins.service import due_summaries
 from tiers import checkin as rules
 
 
 class CheckinHook(Hook):
-    """Takes messages that are exactly a task's trigger word (打卡, 签到, 早起打卡, ...)."""
+    """Takes check-ins as members write them (「打卡 今天读了20页」, 「Day3打卡：…」, 「打卡！」)."""
 
-    def __init__(self, checkins: Checkins) -> None:
-        self.checkins = checkins
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+        self.checkins = deps.checkins
+
+    def reset(self) -> None:
+        self.checkins.forget()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         self.checkins.reload(batch.conn)
 
     def handle(self, batch: Batch, msg: Message) -> bool:
-        if msg.text.strip().casefold() not in self.checkins.words:
+        # Most messages are chat: a substring test rules them out before any parsing.
+        said = msg.text.casefold()
+        if not any(w in said for w in self.checkins.words):
             return False
-        task = rules.match_task(msg.text, self.checkins.tasks, msg.room)
+        found = rules.recognise(msg.text, self.checkins.triggers)
+        if found is None:
+            return False
+        tasks = self.checkins.tasks
+        task = rules.match_task(found.trigger, tasks, msg.room)
         if task is None:
             return False
+        note = found.note
+        # 「打卡 早起打卡」: the old way of naming a task after the word, not a note.
+        named = rules.match_task_by_name(note, tasks, msg.room) if note else None
+        if named is not None:
+            task, note = named, None
         batch.flush()
-        answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task))
+        answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note))
         return True
+
+    def on_tick(self, batch: Batch, now: datetime) -> None:
+        for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, batch.local(now)):
+            batch.send(summary_text(summary))

@@ -5,20 +5,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
 from bot.core.config import TaskSpec
+from bot.core.directory import member_names
 from bot.core.events import Message
+from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
 from bot.features.points.service import Award, Ledger, PointsChange
-from bot.store.models import Checkin, CheckinCards, table_of
+from bot.store.db import upsert
+from bot.store.models import Checkin, CheckinCards, CheckinReply, CheckinSummary, PointsEntry, table_of
 from bot.store.models import CheckinTask as TaskRow
 from tiers import checkin as rules
 from tiers.checkin import MAX_CARDS, CheckinTask
+from tiers.levels import level_for
 
 DEFAULT_TASK = TaskSpec(name="打卡", triggers=("打卡", "签到"), points=10)
 
@@ -46,7 +51,7 @@ def to_task(row: TaskRow) -> CheckinTask:
     assert row.id is not None, "a stored task has an id"
     return CheckinTask(id=row.id, name=row.name, triggers=tuple(row.triggers.split(",")),
                        points=row.points, window=window, challenge_days=row.challenge_days,
-                       room=row.room, active=row.active)
+                       room=row.room, active=row.active, min_note=row.min_note, reply=row.reply)
 
 
 def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
@@ -63,9 +68,15 @@ def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
         existing.add(spec.name)
 
 
+REPLY_MODES = ("each", "summary", "auto")
+ROOM_HEADROOM = 10  # of a room's hourly cap, kept for answers to commands
+AUTO_EACH = 20  # reply=auto: check-ins of a day answered one by one before the summary takes over
+SUMMARY_AT = time(22, 0)  # a day's summary of a task without a window
+
+
 def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Sequence[str] | None,
              window: str | None, points: int, challenge_days: int | None,
-             room: str | None) -> CheckinTask:
+             room: str | None, min_note: int | None = None, reply: str = "auto") -> CheckinTask:
     """A new check-in task; ValueError (Chinese) when the name or a trigger is taken or a
     value is out of range."""
     name = name.strip()
@@ -85,11 +96,13 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
         raise ValueError("每次打卡的积分应在 1–1000 之间。")
     if challenge_days is not None and not 0 < challenge_days <= 365:
         raise ValueError("挑战天数应在 1–365 之间。")
+    if reply not in REPLY_MODES:
+        raise ValueError(f"回复方式「{reply}」应为 each（每条都回）、summary（只发每日汇总）或 auto。")
     result = conn.execute(table_of(TaskRow).insert().values(
         name=name, triggers=",".join(words), points=points, active=True,
         window_start=span[0].strftime("%H:%M") if span else None,
         window_end=span[1].strftime("%H:%M") if span else None,
-        challenge_days=challenge_days, room=room))
+        challenge_days=challenge_days, room=room, min_note=min_note, reply=reply))
     checkins.reload(conn)
     task_id = result.inserted_primary_key[0]  # type: ignore[index]  # always set after an insert
     return next(t for t in checkins.tasks if t.id == task_id)
@@ -102,6 +115,29 @@ def disable_task(conn: Connection, checkins: Checkins, name: str) -> None:
     conn.execute(update(table_of(TaskRow)).where(table_of(TaskRow).c.id == found[0])
                  .values(active=False))
     checkins.reload(conn)
+
+
+def set_reply_mode(conn: Connection, checkins: Checkins, name: str, mode: str,
+                   room: str | None) -> CheckinTask:
+    """How a task's check-ins are answered: in one room (its own choice), or everywhere."""
+    if mode not in REPLY_MODES:
+        raise ValueError(f"回复方式「{mode}」应为 each（每条都回）、summary（只发每日汇总）或 auto。")
+    task = next((t for t in checkins.tasks if t.name == name and t.active), None)
+    if task is None:
+        raise LookupError(f"没有开启中的任务「{name}」。发 /task list 查看。")
+    if room is None:
+        conn.execute(update(table_of(TaskRow)).where(table_of(TaskRow).c.id == task.id).values(reply=mode))
+    else:
+        upsert(conn, table_of(CheckinReply), [{"task_id": task.id, "room": room, "reply": mode}],
+               ["task_id", "room"], replace=["reply"])
+    checkins.reload(conn)
+    return task
+
+
+def reply_mode(conn: Connection, task: CheckinTask, room: str) -> str:
+    own = conn.execute(select(col(CheckinReply.reply)).where(
+        col(CheckinReply.task_id) == task.id, col(CheckinReply.room) == room)).scalar()
+    return own or task.reply
 
 
 def load_tasks(conn: Connection) -> list[CheckinTask]:
@@ -163,6 +199,24 @@ class CheckinResult:
     local: datetime  # when, in the community's time zone
     cards: int  # make-up cards held after it
     points: PointsChange | None  # None when the check-in was not accepted
+    note: str | None = None
+    quiet: bool = False  # accepted, and answered in the day's summary instead of a reply
+
+
+@dataclass(frozen=True)
+class DaySummary:
+    """A day's check-ins of a task in a room, for the one summary that replaces a reply storm."""
+
+    task: CheckinTask
+    room: str
+    day: date
+    members: int  # who checked in
+    long_streaks: int  # of them, on a streak of LONG_STREAK days or more
+    level_ups: tuple[tuple[str, int, str], ...]  # (name, level, level name) reached that day
+    sent_on: date  # the local day it goes out (the next one after an overnight window)
+
+
+LONG_STREAK = 7
 
 
 @dataclass(frozen=True)
@@ -179,6 +233,29 @@ class Checkins:
         self.ledger = ledger
         self.tasks: list[CheckinTask] = []
         self.words: frozenset[str] = frozenset()
+        self.triggers: tuple[str, ...] = ()
+        # (task, room, day) with check-ins waiting for the day's summary; None: not read yet.
+        self._summaries: set[tuple[int, str, date]] | None = None
+
+    @property
+    def summaries_due(self) -> set[tuple[int, str, date]]:
+        assert self._summaries is not None, "read with waiting_summaries() first"
+        return self._summaries
+
+    def waiting_summaries(self, conn: Connection, today: date) -> set[tuple[int, str, date]]:
+        """The summaries still to send, read from the store once per process (and after a
+        rolled-back batch), then kept as check-ins are folded into them."""
+        if self._summaries is None:
+            sent = select(col(CheckinSummary.task_id)).where(
+                col(CheckinSummary.task_id) == col(Checkin.task_id), col(CheckinSummary.room) == col(Checkin.room),
+                col(CheckinSummary.day) == col(Checkin.day)).exists()
+            rows = conn.execute(select(col(Checkin.task_id), col(Checkin.room), col(Checkin.day)).where(
+                col(Checkin.quiet), col(Checkin.day) >= today - timedelta(days=3), ~sent).distinct())
+            self._summaries = {(t, r, d) for t, r, d in rows}
+        return self._summaries
+
+    def forget(self) -> None:
+        self._summaries = None
 
     def reload(self, conn: Connection) -> None:
         """Re-read the tasks: at every batch, and right after a command changed them."""
@@ -186,40 +263,65 @@ class Checkins:
         # Most messages are chat: a set lookup rules them out before any matching.
         self.words = frozenset(w.strip().casefold() for t in self.tasks if t.active
                                for w in t.triggers)
+        self.triggers = tuple(sorted({w.strip() for t in self.tasks if t.active for w in t.triggers}))
 
     def default_task(self, room: str | None) -> CheckinTask | None:
         return rules.match_task(DEFAULT_TASK.triggers[0], self.tasks, room) or next(
             (t for t in self.tasks if t.active), None)
 
-    def check_in(self, batch: Batch, msg: Message, task: CheckinTask) -> CheckinResult:
-        """Check in; counts a check-in only when it was accepted, and pays its points."""
+    def check_in(self, batch: Batch, msg: Message, task: CheckinTask,
+                 note: str | None = None) -> CheckinResult:
+        """Check in (with the member's note); counts a check-in only when it was accepted,
+        pays its points, and says whether it is answered by itself or in the day's summary."""
         conn, session = batch.conn, batch.session
         local = batch.local(msg.ts)
-        today = local.date()
+        today = rules.checkin_day(task, local)
         days = checkin_days(conn, msg.sender, task.id)
         cards = cards_of(conn, msg.sender, task.id)
-        out = rules.check_in(task, days, today, local.time(), cards)
-        batch.count(msg.sender, msg.room, today, "checkins" if out.accepted else "commands")
+        out = rules.check_in(task, days, today, local.time(), cards, note=note)
+        batch.count(msg.sender, msg.room, local.date(), "checkins" if out.accepted else "commands")
         if not out.accepted:
-            return CheckinResult(task, out, local, cards, None)
-        session.add(Checkin(member=msg.sender, task_id=task.id, day=today,
-                            room=msg.room or "", ts=epoch(msg.ts)))
+            return CheckinResult(task, out, local, cards, None, note)
+        at = epoch(msg.ts)
+        quiet = bool(msg.room) and self._quiet(conn, task, msg.room or "", today, at)
+        session.add(Checkin(member=msg.sender, task_id=task.id, day=today, room=msg.room or "",
+                            ts=at, note=note, quiet=quiet))
         if out.card_earned:
             cards = min(MAX_CARDS, cards + 1)
             set_cards(session, msg.sender, task.id, cards)
         session.flush()
-        at = epoch(msg.ts)
-        awards = [Award(msg.sender, out.points, "checkin", at, today, msg.room,
+        awards = [Award(msg.sender, out.points, "checkin", at, local.date(), msg.room,
                         reason=f"{task.name} 第 {out.streak} 天", ref=msg.id)]
         if out.bonus:
-            awards.append(Award(msg.sender, out.bonus, "streak_bonus", at, today, msg.room,
+            awards.append(Award(msg.sender, out.bonus, "streak_bonus", at, local.date(), msg.room,
                                 reason=f"连续 {out.streak} 天奖励", ref=msg.id))
         change = self.ledger.award(batch, awards)[msg.sender]
-        return CheckinResult(task, out, local, cards, change)
+        if quiet:
+            self.waiting_summaries(conn, today).add((task.id, msg.room or "", today))
+        return CheckinResult(task, out, local, cards, change, note, quiet)
+
+    def _quiet(self, conn: Connection, task: CheckinTask, room: str, day: date, at: int) -> bool:
+        """Whether this accepted check-in waits for the day's summary instead of a reply:
+        always with reply=summary; with auto after the day's first AUTO_EACH; and in every
+        mode when the room has nearly used up its hourly cap of messages, since a
+        confirmation an hour late helps nobody. Once the day's summary is out, replies resume."""
+        if conn.execute(select(col(CheckinSummary.sent_at)).where(
+                col(CheckinSummary.task_id) == task.id, col(CheckinSummary.room) == room,
+                col(CheckinSummary.day) == day)).first():
+            return False
+        mode = reply_mode(conn, task, room)
+        if mode == "summary":
+            return True
+        if mode == "auto":
+            done = conn.execute(select(func.count()).where(
+                col(Checkin.task_id) == task.id, col(Checkin.day) == day, col(Checkin.room) == room)).scalar()
+            if (done or 0) >= AUTO_EACH:
+                return True
+        return room_messages_since(conn, room, at - 3600) >= ROOM_HOURLY_CAP - ROOM_HEADROOM
 
     def make_up(self, batch: Batch, msg: Message, task: CheckinTask) -> MakeUpResult:
         conn, session = batch.conn, batch.session
-        today = batch.day(msg.ts)
+        today = rules.checkin_day(task, batch.local(msg.ts))
         days = checkin_days(conn, msg.sender, task.id)
         cards = cards_of(conn, msg.sender, task.id)
         out = rules.make_up(days, today, cards)
@@ -230,3 +332,73 @@ class Checkins:
         set_cards(session, msg.sender, task.id, cards - 1)
         session.flush()
         return MakeUpResult(task, out, cards - 1)
+
+
+def summary_due_at(task: CheckinTask, day: date, tz: tzinfo) -> datetime:
+    """When a day's summary goes out: at the end of the task's window, else at 22:00."""
+    end = rules.window_end(task, day) or datetime.combine(day, SUMMARY_AT)
+    return end.replace(tzinfo=tz)
+
+
+def due_summaries(conn: Connection, checkins: Checkins, ledger: Ledger, now: datetime) -> list[DaySummary]:
+    """The summaries due at `now` (local), each marked sent so it goes out once."""
+    waiting = checkins.waiting_summaries(conn, now.date())
+    if not waiting:
+        return []
+    tasks = {t.id: t for t in load_tasks(conn)}
+    out = []
+    for key in sorted(waiting):
+        task_id, room, day = key
+        task = tasks.get(task_id)
+        if task is not None and now < summary_due_at(task, day, now.tzinfo or UTC):
+            continue
+        waiting.discard(key)
+        if task is None:
+            continue
+        inserted = upsert_summary(conn, task_id, room, day, epoch(now))
+        if not inserted:
+            continue
+        out.append(day_summary(conn, task, room, day, ledger, now.date()))
+    return out
+
+
+def upsert_summary(conn: Connection, task_id: int, room: str, day: date, at: int) -> bool:
+    """Mark a day's summary sent; False when it already was (by this or another process)."""
+    if conn.execute(select(col(CheckinSummary.sent_at)).where(
+            col(CheckinSummary.task_id) == task_id, col(CheckinSummary.room) == room,
+            col(CheckinSummary.day) == day)).first():
+        return False
+    try:
+        with conn.begin_nested():
+            conn.execute(table_of(CheckinSummary).insert().values(task_id=task_id, room=room, day=day,
+                                                                  sent_at=at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def day_summary(conn: Connection, task: CheckinTask, room: str, day: date, ledger: Ledger,
+                sent_on: date) -> DaySummary:
+    members = list(conn.execute(select(col(Checkin.member)).where(
+        col(Checkin.task_id) == task.id, col(Checkin.day) == day, col(Checkin.room) == room)).scalars())
+    long_streaks = sum(1 for n in streaks(conn, task.id, members, day).values() if n >= LONG_STREAK)
+    # Levels at the start and the end of the day, from today's total and the ledger rows
+    # since: right whenever the summary goes out (a replay may send it days later).
+    points = ledger.points_of(conn, members)
+    that_day: dict[str, int] = {}
+    after: dict[str, int] = {}
+    for i in range(0, len(members), 900):
+        part = members[i : i + 900]
+        q = select(col(PointsEntry.member), col(PointsEntry.day) == day, func.sum(col(PointsEntry.delta))).where(
+            col(PointsEntry.member).in_(part), col(PointsEntry.day) >= day).group_by(
+            col(PointsEntry.member), col(PointsEntry.day) == day)
+        for m, is_day, n in conn.execute(q):
+            (that_day if is_day else after)[m] = int(n or 0)
+    names = member_names(conn, members)
+    ups = []
+    for m in members:
+        end = points.get(m, 0) - after.get(m, 0)
+        reached = level_for(end, ledger.levels)
+        if reached.n > level_for(end - that_day.get(m, 0), ledger.levels).n:
+            ups.append((names.get(m, m), reached.n, reached.name))
+    return DaySummary(task, room, day, len(members), long_streaks, tuple(sorted(ups)), sent_on)

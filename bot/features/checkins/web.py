@@ -22,8 +22,10 @@ from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redir
 from tiers.checkin import CheckinTask, window_text
 
 TEMPLATES = Path(__file__).parent / "templates"
-FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room")
+FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room", "min_note", "reply")
+REPLY_LABELS = {"auto": "自动（每天前 20 条逐条回复，之后汇总）", "each": "每条都回复", "summary": "只发每日汇总"}
 CALENDAR_MONTHS = 3
+NOTES_SHOWN = 30  # the member page lists this many latest notes under the calendar
 
 
 # ---- the member page's calendar ------------------------------------------------------------
@@ -35,24 +37,46 @@ class Month:
     weeks: list[list[date]]  # Monday first; days of other months are there, to be left blank
 
 
-def checkin_days_of(conn: Connection, member: str, since: date) -> dict[date, bool]:
-    """Days checked in (any task) since `since`: day → made up with a card."""
-    out: dict[date, bool] = {}
-    q = select(col(Checkin.day), col(Checkin.made_up)).where(col(Checkin.member) == member,
-                                                             col(Checkin.day) >= since)
-    for d, made_up in conn.execute(q):
-        out[d] = out.get(d, True) and bool(made_up)
-    return out
+@dataclass(frozen=True)
+class CheckinDay:
+    made_up: bool  # every check-in of the day was made up with a card
+    notes: tuple[str, ...]  # the notes (心得) written that day, as 「任务：心得」
+
+
+@dataclass(frozen=True)
+class Note:
+    day: date
+    task: str
+    text: str
+
+
+def checkin_days_of(conn: Connection, member: str, since: date) -> tuple[dict[date, CheckinDay], list[Note]]:
+    """Days checked in (any task) since `since`, with their notes; and the notes, newest first."""
+    tasks = {t.id: t.name for t in load_tasks(conn)}
+    made_up: dict[date, bool] = {}
+    notes: list[Note] = []
+    q = select(col(Checkin.day), col(Checkin.made_up), col(Checkin.task_id), col(Checkin.note)).where(
+        col(Checkin.member) == member, col(Checkin.day) >= since).order_by(col(Checkin.day).desc(), col(Checkin.ts))
+    for d, was_made_up, task_id, note in conn.execute(q):
+        made_up[d] = made_up.get(d, True) and bool(was_made_up)
+        if note:
+            notes.append(Note(d, tasks.get(task_id, "打卡"), note))
+    by_day: dict[date, list[str]] = {}
+    for n in notes:
+        by_day.setdefault(n.day, []).append(f"{n.task}：{n.text}")
+    return {d: CheckinDay(m, tuple(by_day.get(d, ()))) for d, m in made_up.items()}, notes
 
 
 def calendar_months(conn: Connection, member: str, today: date) -> dict[str, Any]:
-    """The context of the calendar macro: this month and the two before, and the days."""
+    """The context of the calendar macro: this month and the two before, the days checked
+    in (with their notes on hover), and the latest notes."""
     firsts = [today.replace(day=1)]
     for _ in range(CALENDAR_MONTHS - 1):
         firsts.insert(0, (firsts[0] - timedelta(days=1)).replace(day=1))
     weeks = calendar.Calendar(firstweekday=0)
     months = [Month(m.year, m.month, weeks.monthdatescalendar(m.year, m.month)) for m in firsts]
-    return {"months": months, "days": checkin_days_of(conn, member, firsts[0]), "today": today}
+    days, notes = checkin_days_of(conn, member, firsts[0])
+    return {"months": months, "days": days, "today": today, "notes": notes[:NOTES_SHOWN]}
 
 
 # ---- tasks ----------------------------------------------------------------------------------
@@ -69,7 +93,8 @@ def _tasks(conn: Connection, draft: dict[str, str] | None = None) -> dict[str, A
     lines = [TaskLine(t, window_text(t), names.get(t.room, t.room) if t.room else "所有群")
              for t in load_tasks(conn)]
     rooms = [("", "所有群"), *sorted(names.items(), key=lambda x: x[1])]
-    return {"tasks": lines, "rooms": rooms, "draft": draft or {"points": "10"}}
+    return {"tasks": lines, "rooms": rooms, "draft": draft or {"points": "10", "reply": "auto"},
+            "replies": list(REPLY_LABELS.items()), "reply_labels": REPLY_LABELS}
 
 
 async def tasks_page(request: web.Request) -> web.Response:
@@ -92,7 +117,9 @@ def _add(conn: Connection, console: Console, draft: dict[str, str]) -> CheckinTa
         conn, console.deps.checkins, name=draft["name"], triggers=triggers or None,
         window=draft["window"] or None, points=_positive(draft["points"] or "10", "积分"),
         challenge_days=_positive(draft["challenge_days"], "挑战天数") if draft["challenge_days"] else None,
-        room=draft["room"] or None)
+        room=draft["room"] or None,
+        min_note=_positive(draft["min_note"], "心得字数") if draft["min_note"] else None,
+        reply=draft["reply"] or "auto")
 
 
 async def tasks_add(request: web.Request) -> web.Response:

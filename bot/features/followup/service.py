@@ -14,7 +14,8 @@ from sqlmodel import col
 
 from bot.core.directory import all_rooms, member_names, room_names
 from bot.deps import Deps
-from bot.features.member_types.service import NEW_DAYS
+from bot.features.member_types.service import NEW_DAYS, type_floor
+from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.service import assess
 from bot.features.shop import service as shop
 from bot.store.db import bulk, read_in_background, upsert
@@ -113,12 +114,13 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     member_names = {m: n for m, n, _, _ in member_rows}
     # Only a recent first appearance can make a member new: older ones need no date.
     recent = now - (NEW_DAYS + 1) * DAY
+    before_bot = there_before_the_bot(conn)
     first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows
-                 if f >= recent}
+                 if f >= recent and m not in before_bot}
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
     typed = classify_all(
         [Activity(m, *activity.get(m, _QUIET)[:2], first_day.get(m)) for m in everyone],
-        today=today, window_days=window, new_days=NEW_DAYS)
+        today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)

@@ -6,7 +6,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, non_negative_int, shown
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.commands import unknown_word, who_playbook
 from bot.store.models import RoomSettings
 from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
@@ -14,7 +14,8 @@ from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
 def tiers_(ctx: Ctx, opts: Options) -> str:
     conn = ctx.batch.conn
-    scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
+    scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
+                      floor=type_floor(ctx.deps.settings))
     typed = type_members(conn, ctx.now, scope)
     counts = distribution(typed.values())
     where = "本群" if ctx.msg.room else "全部群"
@@ -40,7 +41,8 @@ def who(ctx: Ctx, opts: Options) -> str:
             raise UsageError(unknown_word(opts.positional[0])) from None
         return listing
     conn = ctx.batch.conn
-    scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
+    scope = scope_for(conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
+                      floor=type_floor(ctx.deps.settings))
     members = [(m, t) for m, t in type_members(conn, ctx.now, scope).items() if t.type == kind]
     if not members:
         return f"目前没有{TYPE_LABELS[kind]}。"
@@ -70,7 +72,8 @@ def threshold(ctx: Ctx, opts: Options) -> str:
     if opts.positional:
         raise UsageError(f"看不懂「{shown(opts.positional[0])}」。")
     if not opts.named and not opts.flags:
-        scope = scope_for(ctx.batch.conn, ctx.now, room, ctx.deps.settings.window_days)
+        scope = scope_for(ctx.batch.conn, ctx.now, room, ctx.deps.settings.window_days,
+                          floor=type_floor(ctx.deps.settings))
         how = (f"登录 ≥{rs.login_threshold} 天、发言 ≥{rs.speaking_threshold} 条为高"
                if scope.thresholds else "按中位数划分")
         return f"本群：{how}，窗口 {scope.window.days} 天。"

@@ -6,14 +6,15 @@ from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_members
 
 
 def type_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
         typed = scope.typed
         if typed is None:
-            ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days)
+            ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days,
+                           floor=type_floor(deps.settings))
             typed = type_members(conn, scope.at, ts)
         out = {}
         for m in ids:

@@ -11,7 +11,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award
 from bot.store.models import Member, Membership, PointsEntry
@@ -21,7 +21,8 @@ from tiers.ranking import rank
 
 
 def _typing(ctx: Ctx, member: str):
-    scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days)
+    scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
+                      floor=type_floor(ctx.deps.settings))
     return type_members(ctx.batch.conn, ctx.now, scope).get(member)
 
 
@@ -47,7 +48,9 @@ def me(ctx: Ctx, opts: Options) -> str:
         lines.append(f"「{task.name}」连续 {streak} 天 · 补签卡 {cards}/{MAX_CARDS} 张")
     typing = _typing(ctx, ctx.msg.sender)
     if typing:
-        lines.append(typing.explain())
+        lines.append(typing.for_member())
+        if ctx.is_admin:  # managers see the type and its thresholds; members never do
+            lines.append(f"（管理员可见）{typing.explain()}")
     return "\n".join(lines)
 
 

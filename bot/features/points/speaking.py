@@ -71,6 +71,7 @@ class SpeakingHook(Hook):
         self._last[member] = at
         self._dirty.add(member)
         batch.count(member, msg.room, day, "counted")
+        batch.speaking.add(msg.id)
         known = self._today.get(member)
         if known is not None and known[0] == day:
             earned = known[1]

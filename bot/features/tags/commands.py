@@ -60,7 +60,7 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
     who: dict[str, str] = {}
     if isinstance(parsed, CountRule):
         start, end = count_window(ctx.today, parsed.days)
-        q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
+        q = select(col(DailyActivity.member), func.sum(col(DailyActivity.counted))).where(
             col(DailyActivity.day) >= start, col(DailyActivity.day) <= end).group_by(
             col(DailyActivity.member))
         for m, n in conn.execute(q):

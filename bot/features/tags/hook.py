@@ -48,7 +48,7 @@ class TaggingHook(Hook):
         self.tagging = tagging
         self._hits: list[tuple[Message, list]] = []
         self._talkers: dict[str, int] = {}
-        self._recent: dict[str, dict[date, int]] = {}  # member → local day → messages
+        self._recent: dict[str, dict[date, int]] = {}  # member → local day → counted messages
         self._rs: RuleSet | None = None  # the rules the pending hits and talkers were seen with
         self._senders: list[str] = []  # who speaks in this batch
         self._first: datetime | None = None  # the earliest event of this batch
@@ -101,7 +101,7 @@ class TaggingHook(Hook):
         for m in unknown:
             self._recent[m] = {}
         for i in range(0, len(unknown), 900):
-            q = select(col(d.member), col(d.day), func.sum(col(d.messages))).where(
+            q = select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
                 col(d.member).in_(unknown[i : i + 900]), col(d.day) >= since).group_by(
                 col(d.member), col(d.day))
             for m, day, n in batch.conn.execute(q):
@@ -114,7 +114,7 @@ class TaggingHook(Hook):
             self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
             days = self._recent.setdefault(msg.sender, {})
             day = batch.day(msg.ts)
-            if not stored:
+            if not stored and msg.id in batch.speaking:  # what counts as speaking, nothing else
                 days[day] = days.get(day, 0) + 1
         if msg.kind != "text" or not msg.text:
             return

@@ -184,7 +184,8 @@ class Tagging:
                         tz: ZoneInfo, totals: dict[int, dict[str, int]] | None = None) -> None:
         """Apply or drop every count rule's tag for these members as of epoch `at`.
 
-        `totals` (rule id → member → messages in the rule's window) may come from the
+        `totals` (rule id → member → counted messages, as for speaking, in the rule's window)
+        may come from the
         caller; otherwise they are read from the daily counters. Only what changes is
         written: new holders get the tag, holders below the threshold lose it, and the
         others have their count refreshed in one statement."""
@@ -199,7 +200,7 @@ class Tagging:
                 part = list(members[i : i + 900])
                 if counted is None:
                     start, end = count_window(today, rule.days)
-                    q = select(col(DailyActivity.member), func.sum(col(DailyActivity.messages))).where(
+                    q = select(col(DailyActivity.member), func.sum(col(DailyActivity.counted))).where(
                         col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
                         col(DailyActivity.day) <= end).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
@@ -232,7 +233,7 @@ class Tagging:
         longest = max(r.days for r in rs.count_rules)
         since = datetime.fromtimestamp(at, tz).date() - timedelta(days=longest)
         active = set(conn.execute(select(col(DailyActivity.member)).where(
-            col(DailyActivity.day) >= since, col(DailyActivity.messages) > 0).distinct()).scalars())
+            col(DailyActivity.day) >= since, col(DailyActivity.counted) > 0).distinct()).scalars())
         holders = set(conn.execute(select(col(MemberTag.member)).where(
             col(MemberTag.source) == "count")).scalars())
         self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)

@@ -15,7 +15,7 @@ from bot.core.activity import Window
 from bot.core.directory import room_names, rooms_of
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
 from bot.features.segments.service import Assessment
@@ -159,7 +159,8 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
     typings: list[tuple[str | None, Typing]] = []
     scopes: list[str | None] = [*rooms] or [None]  # no room: typed among all members
     for scope_room in scopes:
-        scope = scope_for(conn, at, scope_room, deps.settings.window_days)
+        scope = scope_for(conn, at, scope_room, deps.settings.window_days,
+                          floor=type_floor(deps.settings))
         typing = type_members(conn, at, scope).get(member)
         if typing:
             typings.append((scope_room, typing))
