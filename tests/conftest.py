@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import uuid
 
 import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 from tests import pg
 from tests.harness import Bot
@@ -73,3 +76,33 @@ def pytest_terminal_summary(terminalreporter):
     if _PG_UNAVAILABLE:
         terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True)
         terminalreporter.write_line(f"!!! {_PG_UNAVAILABLE[0]}", red=True)
+
+
+@pytest.fixture
+def pg_schemas(pg_url):
+    """A function giving the URL of a fresh, empty schema on the test PostgreSQL server
+    (`name` only labels it); every schema made is dropped after the test."""
+    admin = create_engine(pg_url)
+    made: list[str] = []
+
+    def make(name: str = "qunguan") -> str:
+        schema = f"{name}_{uuid.uuid4().hex[:10]}"
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
+        made.append(schema)
+        return make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
+            hide_password=False)
+
+    yield make
+    with admin.begin() as conn:
+        for schema in made:
+            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """An empty store's URL: a new SQLite file, or a new schema on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'q.db'}"
+    return request.getfixturevalue("pg_schemas")()

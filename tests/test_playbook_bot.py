@@ -3,13 +3,10 @@ through the real pipeline, the report and the chat commands."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from bot.core.events import EventError, parse_event
 from bot.core.feature import report_fields
@@ -120,21 +117,10 @@ def test_every_segment_on_purpose_with_its_numbers(bot: Bot):
 
 
 @pytest.fixture
-def pg_bot(pg_url, tmp_path) -> Iterator[Bot]:
-    schema = f"qunguan_playbook_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
-    bot = Bot(tmp_path, database_url=url)
-    try:
-        yield bot
-    finally:
-        bot.engine.dispose()
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+def pg_bot(pg_schemas, tmp_path) -> Iterator[Bot]:
+    bot = Bot(tmp_path, database_url=pg_schemas("playbook"))
+    yield bot
+    bot.engine.dispose()
 
 
 def test_segments_and_stages_on_postgresql(pg_bot: Bot):

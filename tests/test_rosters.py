@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 
 from bot.core.events import EventError, Roster, RosterMember, parse_event
 from bot.core.feature import report_fields
@@ -141,20 +138,11 @@ def test_design_example_parses():
 
 
 @pytest.fixture
-def pg_bot(pg_url, tmp_path):
+def pg_bot(pg_schemas, tmp_path):
     """The harness on a fresh schema of the test PostgreSQL server."""
-    schema = f"qunguan_rosters_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    url = make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-        hide_password=False)
-    bot = Bot(tmp_path, database_url=url)
+    bot = Bot(tmp_path, database_url=pg_schemas("rosters"))
     yield bot
     bot.engine.dispose()
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
 
 
 def test_rosters_welcomes_and_summaries_on_postgresql(pg_bot):

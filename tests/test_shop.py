@@ -4,13 +4,10 @@ refunds; two redemptions at once never take points or stock below zero."""
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from bot.core.events import parse_event
 from bot.core.settings import Settings
@@ -79,23 +76,9 @@ def test_a_redemption_is_an_item_to_fulfil_and_a_refund_returns_points_and_stock
     assert bot.scalar("SELECT sum(delta) FROM pointsentry WHERE member = 'm'") == 60
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request, tmp_path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'q.db'}"
-        return
-    pg_url = request.getfixturevalue("pg_url")
-    schema = f"qunguan_shop_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(pg_url)
-    with admin.begin() as conn:
-        conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-    try:
-        yield make_url(pg_url).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-        admin.dispose()
+@pytest.fixture
+def url(db_url: str) -> str:
+    return db_url
 
 
 def say(pipeline, sender: str, text_: str, mid: str, ts: str = "2026-11-02T10:00:00+08:00"):

@@ -3,12 +3,10 @@ caps lives only in one process's memory."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from bot.core.events import parse_event
 from bot.core.feature import report_fields
@@ -64,24 +62,8 @@ def snapshot(engine, *, ledger_rows: bool = False) -> dict[str, list]:
 def store(request, tmp_path):
     """A function giving the URL of a fresh, empty store per name."""
     if request.param == "sqlite":
-        yield lambda name: f"sqlite:///{tmp_path / f'{name}.db'}"
-        return
-    base = request.getfixturevalue("pg_url")
-    admin = create_engine(base)
-    made: list[str] = []
-
-    def make(name: str) -> str:
-        schema = f"writers_{name}_{uuid.uuid4().hex[:10]}"
-        with admin.begin() as conn:
-            conn.exec_driver_sql(f'CREATE SCHEMA "{schema}"')
-        made.append(schema)
-        return make_url(base).update_query_dict({"options": f"-csearch_path={schema}"}).render_as_string(
-            hide_password=False)
-    yield make
-    with admin.begin() as conn:
-        for schema in made:
-            conn.exec_driver_sql(f'DROP SCHEMA "{schema}" CASCADE')
-    admin.dispose()
+        return lambda name: f"sqlite:///{tmp_path / f'{name}.db'}"
+    return request.getfixturevalue("pg_schemas")
 
 
 @pytest.mark.parametrize("batch", [1, 7])
