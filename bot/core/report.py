@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.activity import Counts, Window, counts_by_member, latest_event_ts
+from bot.core.cache import SlowCache
 from bot.core.directory import member_names, rooms_of
 from bot.core.settings import Settings
 from bot.store.models import Member
@@ -26,6 +27,7 @@ class ReportScope:
     # caches a big store's typing); None: computed from the store.
     typed: Mapping[str, Typing] | None = None
     counts: Mapping[str, Counts] | None = None
+    cache: SlowCache | None = None  # the caller's cache of slow results (the console's), if any
 
 
 # Later features add fields: each extra gets the scope and the member ids, returns id → fields.

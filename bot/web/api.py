@@ -76,7 +76,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
             "total": len(s.lines), "page": query.page, "per_page": query.per_page, "pages": pages,
-            "members": member_dicts(conn, s.view, shown, console.report)}
+            "members": member_dicts(conn, s.view, shown, console.report, console.cache)}
 
 
 async def get_members(request: web.Request) -> web.Response:

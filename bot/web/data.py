@@ -7,8 +7,6 @@ large store.
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -19,6 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.activity import Counts
+from bot.core.cache import SlowCache
 from bot.core.directory import room_names
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -90,44 +89,11 @@ class ScopeView:
         return (t.login_threshold, t.speaking_threshold, t.source) if t else None
 
 
-class ScopeCache:
-    """Keeps scopes that were slow to compute (all members of a big store) for a while.
-
-    A room of a few hundred members is computed afresh on every request; typing the whole
-    store takes seconds at 100k members, so the overview and the unfiltered member list
-    reuse that result for `ttl` seconds and within the hour (types move over days, not
-    minutes)."""
-
-    def __init__(self, ttl: float = 600.0, slow: float = 0.5) -> None:
-        self.ttl, self.slow = ttl, slow
-        self._items: dict[tuple, tuple[float, ScopeView]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple) -> ScopeView | None:
-        with self._lock:
-            hit = self._items.get(key)
-            if hit and time.monotonic() - hit[0] < self.ttl:
-                return hit[1]
-        return None
-
-    def put(self, key: tuple, view: ScopeView, took: float) -> None:
-        if took >= self.slow:
-            with self._lock:
-                self._items[key] = (time.monotonic(), view)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
 def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at: datetime,
-               room: str | None, cache: ScopeCache | None = None) -> ScopeView:
-    key = (room, at.date(), at.hour)
+               room: str | None, cache: SlowCache | None = None) -> ScopeView:
     if cache is not None:
-        hit = cache.get(key)
-        if hit is not None:
-            return hit
-    started = time.perf_counter()
+        return cache.get_or_compute(("scope", room, at.date(), at.hour),
+                                    lambda: scope_view(conn, settings, levels, at, room))
     scope = scope_for(conn, at, room, settings.window_days, floor=type_floor(settings))
     typed, counts = typed_with_counts(conn, at, scope)
     names: dict[str, tuple[str | None, int]] = {}
@@ -145,10 +111,7 @@ def scope_view(conn: Connection, settings: Settings, levels: Sequence[Level], at
         c = counts.get(m)
         lines.append(MemberLine(m, name, t, c.messages if c else 0, points or 0,
                                 level_for(points or 0, levels)))
-    view = ScopeView(at, scope, lines, typed, counts)
-    if cache is not None:
-        cache.put(key, view, time.perf_counter() - started)
-    return view
+    return ScopeView(at, scope, lines, typed, counts)
 
 
 # ---- details for the members shown --------------------------------------------------------
@@ -172,10 +135,11 @@ def tag_names(conn: Connection) -> list[str]:
 
 
 def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
-                 report: Sequence[ReportExtra]) -> list[dict]:
+                 report: Sequence[ReportExtra], cache: SlowCache | None = None) -> list[dict]:
     """The rows of `qunguan report --json` (`bot.core.report.member_rows` with the features'
     fields) for the lines shown, from the view's typing, plus speaking."""
-    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed, counts=view.counts)
+    scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed, counts=view.counts,
+                        cache=cache)
     by_id = {x.id: x for x in lines}
     rows = member_rows(conn, scope, report, list(by_id))
     for row in rows:

@@ -18,13 +18,14 @@ from aiohttp import web
 from multidict import MultiDictProxy
 from sqlalchemy.engine import Connection
 
+from bot.core.cache import SlowCache
 from bot.core.events import Event
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.web.auth import Session, Signer, Throttle
-from bot.web.data import ScopeCache, as_of
+from bot.web.data import as_of
 
 T = TypeVar("T")
 
@@ -51,7 +52,7 @@ class Console:
     deps: Deps
     signer: Signer
     report: Sequence[ReportExtra] = ()  # the features' report fields, for member rows
-    cache: ScopeCache = field(default_factory=ScopeCache)
+    cache: SlowCache = field(default_factory=SlowCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
     throttle: Throttle = field(default_factory=Throttle)

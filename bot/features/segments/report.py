@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from bot.core.cache import SlowCache
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
 from bot.features.segments.service import Assessment, assess, population
@@ -29,17 +30,24 @@ def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
 
 
 def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
-                 members: list[str] | None = None) -> Assessment:
-    """The playbook models of a scope as the report, the console and the API show them."""
-    return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
-                  members=members, unranked=deps.settings.admin_ids)
+                 members: list[str] | None = None, cache: SlowCache | None = None) -> Assessment:
+    """The playbook models of a scope as the report, the console and the API show them
+    (a whole scope's from `cache` when it holds them)."""
+    def compute() -> Assessment:
+        return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+                      members=members, unranked=deps.settings.admin_ids)
+    if cache is None or members is not None:
+        return compute()
+    return cache.get_or_compute(("playbook", room, at.date(), at.hour), compute)
 
 
 def playbook_fields(deps: Deps) -> ReportExtra:
     def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
         # Ranked against the whole scope, whatever page of members is asked for.
-        everyone = population(conn, scope.at, scope.room)
-        found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
+        found = assess_scope(conn, deps, scope.at, scope.room, cache=scope.cache)
+        if not set(ids) <= found.rfm.keys():  # asked for members outside the scope
+            everyone = population(conn, scope.at, scope.room)
+            found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
         window = deps.playbook.rfm.window_days
         return {m: playbook_row(found, m, window) for m in ids}
 

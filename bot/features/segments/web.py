@@ -67,7 +67,7 @@ def _room(conn: Connection, params: dict[str, str]) -> tuple[str | None, dict[st
 def _rfm(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
     room, names = _room(conn, params)
     at = console.now(conn)
-    found = assess_scope(conn, console.deps, at, room)
+    found = assess_scope(conn, console.deps, at, room, cache=console.cache)
     counts = rfm.distribution(found.rfm.values())
     total = max(1, len(found.rfm))
     grid = [[Cell(s.value, SEGMENT_LABELS[s], counts[s], counts[s] / total, SEGMENT_STRATEGIES[s]) for s in row]
@@ -93,7 +93,7 @@ def transitions_since(conn: Connection, since: datetime, members: set[str] | Non
 def _lifecycle(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
     room, names = _room(conn, params)
     at = console.now(conn)
-    found = assess_scope(conn, console.deps, at, room)
+    found = assess_scope(conn, console.deps, at, room, cache=console.cache)
     counts = lifecycle.distribution(found.stages.values())
     top = max(1, *counts.values())
     steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s]) for s, n in counts.items()]

@@ -66,7 +66,7 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     at = console.now(conn)
     view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
     holders = holders_of(conn, query.tag, at) if query.tag else None
-    found = assess_scope(conn, deps, at, query.room)
+    found = assess_scope(conn, deps, at, query.room, cache=console.cache)
     return Selection(query, at, select_lines(view.lines, query, holders, found), view.scope.window.days, names,
                      view, found)
 
@@ -91,7 +91,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
         "query": query, "at": s.at, "window_days": s.window_days, "total": len(s.lines),
         "where": s.names.get(query.room, query.room) if query.room else "全部群",
         "shown": shown, "pages": pages, "names": s.names,
-        "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report)},
+        "rows": {r["id"]: r for r in member_dicts(conn, s.view, shown, console.report, console.cache)},
         "grade_choices": [("", "全部客户等级"), *[(g, f"{g} 级") for g in GRADES]],
         "segment_choices": [("", "全部 RFM 分层"), *[(k.value, v) for k, v in SEGMENT_LABELS.items()]],
         "stage_choices": [("", "全部生命周期"), *[(k.value, v) for k, v in STAGE_LABELS.items()]],
@@ -123,7 +123,7 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
-    for r in member_dicts(conn, s.view, s.lines, console.report):
+    for r in member_dicts(conn, s.view, s.lines, console.report, console.cache):
         writer.writerow([_csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
