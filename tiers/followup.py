@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 NEW_SILENT_AFTER = timedelta(hours=72)
 NEW_SILENT_WITHIN = timedelta(days=14)  # joined longer ago than this: not "new" any more
@@ -163,18 +164,27 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     if f.grade is not None and f.grade_cadence and (
             f.last_followed_up is None
             or now - f.last_followed_up >= timedelta(days=f.grade_cadence)):
-        ago = ("从未跟进" if f.last_followed_up is None
-               else f"上次跟进在 {(now - f.last_followed_up).days} 天前")
-        out.append(Reason("grade_overdue", f"{f.grade} 级客户（每 {f.grade_cadence} 天回访一次），{ago}",
-                          GRADE_ACTIONS.get(f.grade, "私聊主动沟通")))
+        out.append(_grade_overdue(f.grade, f.grade_cadence,
+                                  None if f.last_followed_up is None else (now - f.last_followed_up).days))
     if f.previous_level is not None and f.level > f.previous_level:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
-        n, name, needed = f.next_level
-        out.append(Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」",
-                          "鼓励 TA 再打几次卡"))
+        out.append(_near_level(*f.next_level))
     out.sort(key=lambda r: _URGENCY[r.kind])
     return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
+
+
+# Most members share one of a few of these reasons: each distinct one is built once.
+@lru_cache(maxsize=4096)
+def _grade_overdue(grade: str, cadence: int, days_since: int | None) -> Reason:
+    ago = "从未跟进" if days_since is None else f"上次跟进在 {days_since} 天前"
+    return Reason("grade_overdue", f"{grade} 级客户（每 {cadence} 天回访一次），{ago}",
+                  GRADE_ACTIONS.get(grade, "私聊主动沟通"))
+
+
+@lru_cache(maxsize=4096)
+def _near_level(n: int, name: str, needed: int) -> Reason:
+    return Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」", "鼓励 TA 再打几次卡")
 
 
 def build_list(facts: Iterable[MemberFacts], now: datetime) -> list[Item]:

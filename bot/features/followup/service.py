@@ -6,9 +6,8 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -16,9 +15,9 @@ from bot.core.directory import all_rooms, member_names, room_names
 from bot.deps import Deps
 from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.rosters.service import there_before_the_bot
-from bot.features.segments.service import assess
+from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
 from bot.features.shop import service as shop
-from bot.store.db import bulk, read_in_background, upsert
+from bot.store.db import bulk, upsert
 from bot.store.models import (
     NO_ROOM,
     Checkin,
@@ -92,6 +91,12 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     tz = at.tzinfo
     now = int(at.timestamp())
     today = at.date()
+    # One read of the counters serves the type's two numbers over the window, the churn
+    # signs, the last day each member spoke and the playbook models below. It is the
+    # slowest read, so it runs on a connection of its own while the rest is gathered here.
+    window = deps.settings.window_days
+    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=True,
+                            churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
 
@@ -101,15 +106,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             col(Membership.room) == room, col(Membership.active), col(Membership.first_at) <= now)
         members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in bot_ids]
 
-    # One pass over the counters: the type's two numbers over the window, presence days
-    # recently and before, and the last day each member spoke. It is the slowest read, so
-    # it runs on its own connection while the rest is gathered here.
-    window = deps.settings.window_days
-    pending = read_in_background(conn, _activity_query(today, window))
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
-    # member → (login days, speaking, active days recently, active days before, last day spoken)
-    activity: dict[str, tuple[int, int, int, int, Any]] = {
-        row[0]: (row[1], row[2] or 0, row[3], row[4], row[5]) for row in pending()}
     points = {m: p for m, _, p, _ in member_rows}
     member_names = {m: n for m, n, _, _ in member_rows}
     # Only a recent first appearance can make a member new: older ones need no date.
@@ -118,9 +115,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows
                  if f >= recent and m not in before_bot}
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
-    typed = classify_all(
-        [Activity(m, *activity.get(m, _QUIET)[:2], first_day.get(m)) for m in everyone],
-        today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -136,7 +130,12 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
     playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
-                      type_window=window, unranked=deps.settings.admin_ids | bot_ids)
+                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending)
+    activity = pending()
+    typed = classify_all(
+        [Activity(m, a.login_days, a.speaking, first_day.get(m))
+         for m in everyone for a in (activity.get(m, NO_ACTIVITY),)],
+        today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
     cadence = deps.playbook.grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
@@ -150,7 +149,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     facts: list[MemberFacts] = []
     levels = deps.ledger.levels
     ladder: dict[int, Progress] = {}
-    dates: dict[object, date] = {}
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
     for room in rooms:
@@ -158,7 +156,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
         spoke = _spoke_since_join(conn, room, joined, tz)
         room_name = names.get(room) or room
         for m, j in members_by_room[room]:
-            _, _, recent, before, last_spoke = activity.get(m, _QUIET)
+            a = activity.get(m, NO_ACTIVITY)
             score = points.get(m) or 0
             p = ladder.get(score)
             if p is None:  # members share few distinct scores: compute each once
@@ -166,8 +164,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             prev_type, prev_level = snap.get(m, _NO_SNAPSHOT)
             t = typed.get(m)
             done_at = last_done.get(m)
-            if last_spoke is not None and last_spoke not in dates:
-                dates[last_spoke] = _as_date(last_spoke)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             grade = playbook.grades[m].grade
             stage = playbook.stages[m]
@@ -181,8 +177,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                 joined_at=datetime.fromtimestamp(j, tz) if j is not None and new_join else None,
                 spoke_since_join=not new_join or m in spoke,
                 type=t.type.value if t else None, previous_type=prev_type,
-                active_days_recent=recent, active_days_before=before,
-                silent_days=(today - dates[last_spoke]).days if last_spoke else None,
+                active_days_recent=a.churn_recent, active_days_before=a.churn_before,
+                silent_days=(today - a.last_spoke).days if a.last_spoke else None,
                 leads=tuple(leads[m]) if m in leads else (), broken_streak=broken.get(m),
                 level=p.level.n, level_name=p.level.name, previous_level=prev_level,
                 next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
@@ -196,22 +192,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     return facts
 
 
-def _activity_query(today: date, window: int):
-    d = table_of(DailyActivity).c
-    recent_from = today - timedelta(days=rules.CHURN_DAYS - 1)
-    base_from = recent_from - timedelta(days=rules.CHURN_BASE_DAYS)
-    window_from = today - timedelta(days=window - 1)
-    return select(
-        d.member,
-        func.count(func.distinct(case((d.day >= window_from, d.day)))),
-        func.sum(case((d.day >= window_from, d.counted), else_=0)),
-        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
-        func.count(func.distinct(case(((d.day < recent_from) & (d.day >= base_from), d.day)))),
-        func.max(case((d.messages > 0, d.day))),
-    ).where(d.day >= min(base_from, window_from), d.day <= today).group_by(d.member)
-
-
-_QUIET = (0, 0, 0, 0, None)
 _NO_SNAPSHOT = (None, None)
 
 

@@ -4,17 +4,28 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import case, func, null, select, text
+from sqlalchemy import case, func, literal, null, select, text, union_all
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
 from bot.store.db import read_in_background
-from bot.store.models import DailyActivity, GradePin, Membership, MemberTag, PointsEntry, TagRule, table_of
+from bot.store.models import (
+    DailyActivity,
+    GradePin,
+    Member,
+    Membership,
+    MemberTag,
+    PointsEntry,
+    TagRule,
+    table_of,
+)
 from tiers import grades as grading
 from tiers import lifecycle, rfm
 from tiers.grades import GradeFacts, GradeSettings, Grading
@@ -62,8 +73,11 @@ def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
     return list(conn.execute(select(m.member).where(m.room == room, m.active, m.first_at <= now)).scalars())
 
 
-@dataclass(frozen=True)
-class _Activity:
+@dataclass(frozen=True, slots=True)
+class MemberActivity:
+    """One member's figures from the daily counters, for the playbook models and the
+    follow-up list alike (one read serves both)."""
+
     last_counting: date | None  # the last day of activity that counts for R
     last_any: date | None
     window_days: int
@@ -72,22 +86,54 @@ class _Activity:
     before: int
     login_days: int  # the member type's two numbers, over the type window
     speaking: int
+    churn_recent: int = 0  # presence days in the follow-up's churn windows, when asked for
+    churn_before: int = 0
+    last_spoke: date | None = None  # the last day with a message, within the windows read
 
 
-def _activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
-              background: bool, room: str | None = None) -> Callable[[], dict[str, _Activity]]:
-    """Per member activity figures, read in the background (see `read_in_background`) when
-    allowed; returns a function that waits for them.
+NO_ACTIVITY = MemberActivity(None, None, 0, 0, 0, 0, 0, 0)
 
-    The counts need the days of the longest window only; the last active days are looked
-    for further back (RECENCY_LOOKBACK) by a second, cheaper read without counts."""
+
+@dataclass(frozen=True)
+class ChurnWindows:
+    """The follow-up list's churn signs: presence in the last `recent_days` against the
+    `base_days` before them."""
+
+    recent_days: int
+    base_days: int
+
+
+def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
+                  *, background: bool, members: Sequence[str] | None = None,
+                  churn: ChurnWindows | None = None) -> Callable[[], dict[str, MemberActivity]]:
+    """Per member activity figures (of `members` only, when given, each read through the
+    primary key), read in the background (see `read_in_background`) when allowed; returns
+    a function that waits for them.
+
+    The days back to RECENCY_LOOKBACK are cut at every window's edges into disjoint spans;
+    each span is grouped by member over the covering index on its own (small sorts, no
+    per-row window tests), and the spans are summed per member into each window. Without
+    a member list, it is one read: two connections each reading half the members took
+    longer together on two cores than one alone (they contend inside SQLite's sorter)."""
     d = table_of(DailyActivity).c
+    end = today + timedelta(days=1)
     window_from = today - timedelta(days=settings.window_days - 1)
     recent_from = today - timedelta(days=rules.recent_days - 1)
     previous_from = recent_from - timedelta(days=rules.recent_days)
     before_from = recent_from - timedelta(days=rules.decline_base_days)
     type_from = today - timedelta(days=type_window - 1)
-    span_from = min(window_from, previous_from, before_from, type_from)
+    windows = [(window_from, end), (recent_from, end), (previous_from, recent_from), (before_from, recent_from),
+               (type_from, end)]
+    spoken_from = min(s for s, _ in windows)
+    if churn is not None:
+        churn_from = today - timedelta(days=churn.recent_days - 1)
+        base_from = churn_from - timedelta(days=churn.base_days)
+        windows += [(churn_from, end), (base_from, churn_from)]
+        spoken_from = min(base_from, type_from)  # what the follow-up list has always looked at
+    span_from = min(s for s, _ in windows)
+    bounds = sorted({min(today - timedelta(days=RECENCY_LOOKBACK), span_from), end,
+                     *(s for s, _ in windows), *(e for _, e in windows)})
+    at = {b: i for i, b in enumerate(bounds)}
     counts = []
     if "message" in settings.recency_from:
         counts.append(d.counted > 0)
@@ -96,53 +142,52 @@ def _activity(conn: Connection, today: date, settings: RfmSettings, rules: Stage
     if "visit" in settings.recency_from:
         counts.append(d.visits > 0)
     counting = func.max(case((_any(counts), d.day))) if counts else null()
-    q = select(
-        d.member,
-        counting,
-        func.max(d.day),
-        func.count(func.distinct(case((d.day >= window_from, d.day)))),
-        func.count(func.distinct(case((d.day >= recent_from, d.day)))),
-        func.count(func.distinct(case(((d.day >= previous_from) & (d.day < recent_from), d.day)))),
-        func.count(func.distinct(case(((d.day >= before_from) & (d.day < recent_from), d.day)))),
-        func.count(func.distinct(case((d.day >= type_from, d.day)))),
-        func.sum(case((d.day >= type_from, d.counted), else_=0)),
-    ).where(d.day >= span_from, d.day <= today).group_by(d.member)
-    older = select(d.member, counting, func.max(d.day)).where(
-        d.day >= today - timedelta(days=RECENCY_LOOKBACK), d.day < span_from).group_by(d.member)
-    if room is not None:  # a room's members only, each read through the primary key
-        m = table_of(Membership).c
-        in_room = d.member.in_(select(m.member).where(m.room == room, m.active))
-        q, older = q.where(in_room), older.where(in_room)
-    read = _reader(conn, background)
-    rows, older_rows = read(q), read(older)
 
-    def collect() -> dict[str, _Activity]:
+    def query(*where: Any) -> Any:
+        parts = [select(d.member, literal(i).label("b"), func.count(func.distinct(d.day)).label("n"),
+                        func.sum(d.counted).label("s"), func.max(d.day).label("last"), counting.label("lc"),
+                        func.max(case((d.messages > 0, d.day))).label("ls"))
+                 .where(d.day >= lo, d.day < hi, *where).group_by(d.member)
+                 for i, (lo, hi) in enumerate(pairwise(bounds))]
+        u = union_all(*parts).subquery()
+
+        def days_in(start: date, stop: date, column: Any = u.c.n) -> Any:
+            return func.sum(case(((u.c.b >= at[start]) & (u.c.b < at[stop]), column), else_=0))
+
+        return select(u.c.member, func.max(u.c.lc), func.max(u.c.last),
+                      *(days_in(s, e) for s, e in windows[:5]), days_in(type_from, end, u.c.s),
+                      *(days_in(s, e) for s, e in windows[5:]),
+                      func.max(case((u.c.b >= at[spoken_from], u.c.ls)))).group_by(u.c.member)
+
+    reads: list[Callable[[], Sequence[Any]]] = []
+    if members is not None:
+        ids = list(members)
+        reads += [_read(conn, query(d.member.in_(ids[i : i + 900])), background) for i in range(0, len(ids), 900)]
+    else:
+        reads.append(_read(conn, query(), background))
+
+    @cache  # the playbook models and the follow-up list wait on the same read
+    def collect() -> dict[str, MemberActivity]:
         dates: dict[object, date | None] = {None: None}
         out = {}
-        for m, last_c, last, w, r, p, b, login, speaking in rows():
-            if last_c not in dates:
-                dates[last_c] = _as_date(last_c)
-            if last not in dates:
-                dates[last] = _as_date(last)
-            out[m] = _Activity(dates[last_c], dates[last], w, r, p, b, login, speaking or 0)
-        for m, last_c, last in older_rows():
-            a = out.get(m)
-            if a is None:
-                out[m] = _Activity(_as_date(last_c), _as_date(last), 0, 0, 0, 0, 0, 0)
-            elif a.last_counting is None and last_c is not None:
-                out[m] = replace(a, last_counting=_as_date(last_c))
+        for rows in reads:
+            for m, last_c, last, w, r, p, b, login, speaking, *more in rows():
+                for value in (last_c, last, more[-1]):
+                    if value not in dates:
+                        dates[value] = _as_date(value)
+                churned = (int(more[0]), int(more[1])) if churn is not None else (0, 0)
+                out[m] = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
+                                        int(speaking or 0), *churned, dates[more[-1]])
         return out
 
     return collect
 
 
-def _reader(conn: Connection, background: bool) -> Callable[[Any], Callable[[], Sequence[Any]]]:
-    def read(query: Any) -> Callable[[], Sequence[Any]]:
-        if background:
-            return read_in_background(conn, query)
-        fetched = conn.execute(query).all()
-        return lambda: fetched
-    return read
+def _read(conn: Connection, query: Any, background: bool) -> Callable[[], Sequence[Any]]:
+    if background:
+        return read_in_background(conn, query)
+    fetched = conn.execute(query).all()
+    return lambda: fetched
 
 
 def _any(conditions: list):
@@ -152,11 +197,28 @@ def _any(conditions: list):
     return out
 
 
-def _memberships(conn: Connection) -> dict[str, tuple[int, bool]]:
-    """member → (first time in any group, still in some group)."""
+def _memberships(conn: Connection, members: Sequence[str] | None) -> dict[str, tuple[int, bool]]:
+    """member → (first time in any group, still in some group), of `members` when given."""
     m = table_of(Membership).c
     q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
-    return {mid: (first, bool(active)) for mid, first, active in conn.execute(q)}
+    return {mid: (first, bool(active)) for chunk in _chunks(q, m.member, members)
+            for mid, first, active in conn.execute(chunk)}
+
+
+def _member_rows(conn: Connection, members: Sequence[str] | None) -> Sequence[Any]:
+    if members is None:  # plain SQL: 100k rows come back several times faster
+        return conn.exec_driver_sql("SELECT id, points, first_at FROM member").all()
+    t = table_of(Member).c
+    return [row for chunk in _chunks(select(t.id, t.points, t.first_at), t.id, members)
+            for row in conn.execute(chunk).all()]
+
+
+def _chunks(query: Any, column: Any, members: Sequence[str] | None) -> list[Any]:
+    """The query as is, or over `members` in slices the driver takes as parameters."""
+    if members is None:
+        return [query]
+    ids = list(members)
+    return [query.where(column.in_(ids[i : i + 900])) for i in range(0, len(ids), 900)]
 
 
 def _points_earned(conn: Connection, start: date, end: date) -> dict[str, int]:
@@ -185,7 +247,8 @@ def _tags(conn: Connection, tags: Sequence[str], now: int) -> dict[str, set[str]
 def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            levels: Sequence[Level], *, window_days: int | None = None,
            type_window: int = 30, members: Sequence[str] | None = None,
-           unranked: frozenset[str] = frozenset(), background: bool = True) -> Assessment:
+           unranked: frozenset[str] = frozenset(), background: bool = True,
+           activity: Callable[[], dict[str, MemberActivity]] | None = None) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -193,7 +256,9 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     each other. Members in `unranked` (the managers, whose commands count as presence) are
     scored against the others without moving anyone's quintiles or medians. `background`
     reads the daily counters on a connection of its own, alongside the other reads: only
-    for callers that need nothing uncommitted (not a chat command inside its batch)."""
+    for callers that need nothing uncommitted (not a chat command inside its batch).
+    `activity` is a read of the counters already started (`read_activity`) by a caller
+    that needs the same figures; a room reads only its members' rows and figures."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -202,52 +267,64 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     tz = at.tzinfo
     ids = list(members) if members is not None else population(conn, at, room)
     window_from = today - timedelta(days=settings.window_days - 1)
-    pending = _activity(conn, today, settings, rules, type_window, background, room)
-    orders = order_stats(conn, window_from, today)
+    scoped = ids if room is not None else None  # a room's reads are bounded by its members
+    pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
+                                        members=scoped)
+    orders = order_stats(conn, window_from, today, scoped)
     use_points = not has_orders(conn)
     earned = _points_earned(conn, window_from, today) if use_points else {}
-    memberships = _memberships(conn)
-    member_rows = conn.exec_driver_sql("SELECT id, points, first_at FROM member").all()
+    memberships = _memberships(conn, scoped)
+    member_rows = _member_rows(conn, scoped)
     points: dict[str, int] = {m: p for m, p, _ in member_rows}
     needs_type = any(c.kind == "type" for c in playbook.grades.criteria)
-    grade_facts = _grade_facts(conn, at, playbook.grades)
-    activity = pending()
-    typed: dict[str, Typing] = {}
-    if needs_type and room is None:
-        typed = _types(member_rows, activity, at, type_window)
-    elif needs_type:  # types are community-wide: a room's read of the counters does not give them
-        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
-    grades = _grades(ids, playbook.grades, levels, orders, points, typed, grade_facts, today)
+    grade_keys = _grade_keys(ids, levels, orders, points, _grade_facts(conn, at, playbook.grades))
 
-    none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
+    # What does not depend on the counters is gathered while they are still being read.
     no_orders = OrderStats()
-    by_orders = "order" in settings.recency_from
-    by_days = settings.frequency == "days"
-    inputs: list[RfmInput] = []
-    stages: dict[str, StageResult] = {}
-    # Members with the same numbers share one stage: most members share one of a few.
-    shared: dict[tuple, StageResult] = {}
+    amounts: dict[int, float] = {}  # members share few order totals: convert each once
     first_dates: dict[int, date] = {}
+    known: list[tuple] = []
     for m in ids:
-        a = activity.get(m, none)
         o = orders.get(m, no_orders)
-        last_counting = a.last_counting
-        if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
-            last_counting = o.last_order
-        monetary = float(earned.get(m, 0)) if use_points else o.window_amount
-        inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
-                               a.window_days if by_days else o.window_orders, monetary))
+        if use_points:
+            monetary = float(earned.get(m, 0))
+        else:
+            monetary = amounts.get(o.window_fen)  # type: ignore[assignment]
+            if monetary is None:
+                monetary = amounts[o.window_fen] = o.window_amount
         ms = memberships.get(m)
         first_seen = None
         if ms is not None:
             first_seen = first_dates.get(ms[0])
             if first_seen is None:
                 first_seen = first_dates[ms[0]] = datetime.fromtimestamp(ms[0], tz).date()
+        known.append((m, o, monetary, ms is not None, ms is not None and not ms[1], first_seen))
+
+    counted = pending()
+    typed: dict[str, Typing] = {}
+    if needs_type and room is None:
+        typed = _types(member_rows, counted, at, type_window)
+    elif needs_type:  # types are community-wide: a room's read of the counters does not give them
+        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
+    grades = _grades(grade_keys, playbook.grades, typed, today)
+
+    by_orders = "order" in settings.recency_from
+    by_days = settings.frequency == "days"
+    inputs: list[RfmInput] = []
+    stages: dict[str, StageResult] = {}
+    # Members with the same numbers share one stage: most members share one of a few.
+    shared: dict[tuple, StageResult] = {}
+    for m, o, monetary, in_group, left_all, first_seen in known:
+        a = counted.get(m, NO_ACTIVITY)
+        last_counting = a.last_counting
+        if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
+            last_counting = o.last_order
+        inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
+                               a.window_days if by_days else o.window_orders, monetary))
         last_any = a.last_any
         if o.last_order is not None and (last_any is None or o.last_order > last_any):
             last_any = o.last_order
-        key = (ms is not None, ms is not None and not ms[1], first_seen, last_any, a.recent, a.previous,
-               a.before, o.orders, o.first_order)
+        key = (in_group, left_all, first_seen, last_any, a.recent, a.previous, a.before, o.orders, o.first_order)
         stage = shared.get(key)
         if stage is None:
             stage = shared[key] = lifecycle.stage_of(StageFacts(m, *key), today, rules)
@@ -257,18 +334,17 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     return Assessment(scores, stages, grades, orders, use_points)
 
 
-def _types(member_rows: Sequence[Any], activity: dict[str, _Activity], at: datetime,
+def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: datetime,
            type_window: int) -> dict[str, Typing]:
     """Community-wide member types (what `type_members` gives for all rooms), from the same
     read of the daily counters."""
     now = int(at.timestamp())
     recent = now - (NEW_DAYS + 1) * 86400  # only a recent first appearance can make a member new
-    none = _Activity(None, None, 0, 0, 0, 0, 0, 0)
     activities = []
     for m, _, first in member_rows:
         if first > now:
             continue
-        a = activity.get(m, none)
+        a = activity.get(m, NO_ACTIVITY)
         joined = datetime.fromtimestamp(first, at.tzinfo).date() if first >= recent else None
         activities.append(TypeActivity(m, a.login_days, a.speaking, joined))
     return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS)
@@ -287,27 +363,37 @@ def _grade_facts(conn: Connection, at: datetime, settings: GradeSettings) -> _Gr
                        referral_counts(conn) if "referral" in kinds else {}, pins(conn))
 
 
-def _grades(ids: Sequence[str], settings: GradeSettings, levels: Sequence[Level],
-            orders: dict[str, OrderStats], points: dict[str, int], typed: dict[str, Typing],
-            reads: _GradeReads, today: date) -> dict[str, Grading]:
+def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, OrderStats],
+                points: dict[str, int], reads: _GradeReads) -> list[tuple]:
+    """Each member's grade facts but the type (which needs the counters):
+    (member, tags, level, last order, referrals, pin)."""
     tags, referrals, pinned = reads.tags, reads.referrals, reads.pinned
     level_of: dict[int, int] = {}
-    shared: dict[tuple, Grading] = {}
-    out: dict[str, Grading] = {}
     no_tags: frozenset[str] = frozenset()
+    out = []
     for m in ids:
         p = points.get(m) or 0
         lv = level_of.get(p)
         if lv is None:
             lv = level_of[p] = level_for(p, levels).n
-        t = typed.get(m)
         o = orders.get(m)
-        facts = GradeFacts(m, frozenset(tags[m]) if m in tags else no_tags, t.type.value if t else None,
-                           lv, o.last_order if o else None, referrals.get(m, 0), pinned.get(m))
+        out.append((m, frozenset(tags[m]) if m in tags else no_tags, lv, o.last_order if o else None,
+                    referrals.get(m, 0), pinned.get(m)))
+    return out
+
+
+def _grades(keys: Sequence[tuple], settings: GradeSettings, typed: dict[str, Typing],
+            today: date) -> dict[str, Grading]:
+    shared: dict[tuple, Grading] = {}
+    out: dict[str, Grading] = {}
+    for m, tags, lv, last_order, referrals, pin in keys:
+        t = typed.get(m)
+        kind = t.type if t else None
         # Members with the same facts share a grading: most share one of a few.
-        key = (facts.tags, facts.type, lv, facts.last_order, facts.referrals, facts.pinned)
+        key = (tags, kind, lv, last_order, referrals, pin)
         g = shared.get(key)
         if g is None:
+            facts = GradeFacts(m, tags, kind.value if kind else None, lv, last_order, referrals, pin)
             g = shared[key] = grading.grade_of(facts, settings.criteria, today)
         out[m] = g
     return out
