@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -36,7 +38,7 @@ def make_engine(url: str) -> Engine:
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
             if ":memory:" not in url:
-                cur.execute("PRAGMA journal_mode=WAL")
+                _wal(cur)
             # NORMAL is durable in WAL mode except on power loss, and far faster than FULL.
             cur.execute("PRAGMA synchronous=NORMAL")
             # 64 MiB of page cache (the default is 2 MiB): counters and indexes are updated
@@ -55,6 +57,25 @@ def make_engine(url: str) -> Engine:
     else:
         engine = create_engine(url, pool_pre_ping=True)
     return engine
+
+
+def _wal(cur: sqlite3.Cursor) -> None:
+    """Switch the file to WAL (it stays so). Switching needs the file to itself, and SQLite
+    answers "database is locked" at once, without waiting, while another process holds a
+    write lock (a second process starting during the first one's migration of a new file):
+    wait for it as the busy timeout would."""
+    for _ in range(WAL_SWITCH_TRIES):
+        try:
+            cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            time.sleep(0.05)
+    cur.execute("PRAGMA journal_mode=WAL")
+
+
+WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
 _UPSERTS: dict[tuple, Any] = {}
