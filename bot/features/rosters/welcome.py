@@ -121,7 +121,7 @@ def due_welcomes(conn: Connection, now: datetime) -> list[Welcome]:
     for room, joins in by_room.items():
         fresh = [(m, j) for m, j in joins if j > at - STALE]
         if len(fresh) < len(joins):
-            log.info("room %s: %d joins too old to welcome", room, len(joins) - len(fresh))
+            log.debug("room %s: %d joins too old to welcome", room, len(joins) - len(fresh))
         if fresh and not is_due([j for _, j in fresh], last.get(room), at):
             if len(fresh) < len(joins):
                 conn.execute(delete(PendingWelcome).where(
