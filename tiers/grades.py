@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
+from tiers.tally import tally
+
 GRADES = ("A", "B", "C", "D")  # best first
 _STEP_UP = {"D": "C", "C": "B", "B": "A", "A": "A"}
 DEFAULT_CADENCE: Mapping[str, int | None] = {"A": 14, "B": 30, "C": 60, "D": None}
@@ -150,10 +152,7 @@ def grades_of(facts: Iterable[GradeFacts], criteria: Sequence[Criterion],
 
 
 def distribution(gradings: Iterable[Grading]) -> dict[str, int]:
-    counts = dict.fromkeys(GRADES, 0)
-    for g in gradings:
-        counts[g.grade] += 1
-    return counts
+    return tally(GRADES, (g.grade for g in gradings))
 
 
 def overdue_days(grade: str, cadence: Mapping[str, int | None], days_since: int | None) -> int | None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, fields
 from datetime import date
 from enum import StrEnum
 
+from tiers.tally import tally
+
 
 class Stage(StrEnum):
     POTENTIAL = "potential"
@@ -158,10 +160,7 @@ def stages_of(facts: Iterable[StageFacts], today: date,
 
 
 def distribution(results: Iterable[StageResult]) -> dict[Stage, int]:
-    counts = dict.fromkeys(Stage, 0)
-    for s in results:
-        counts[s.stage] += 1
-    return counts
+    return tally(Stage, (s.stage for s in results))
 
 
 # Transitions an operator is told about: from a mature member slipping, and into churn.

@@ -7,6 +7,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tiers.tally import tally
+
 CUT_MEDIAN = 0  # split high/low at the median of the present members (the quadrant's rule)
 
 
@@ -224,7 +226,4 @@ def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN, monetary_is_
 
 def distribution(scores: Iterable[RfmScore]) -> dict[Segment, int]:
     """How many members in each segment; every segment present (0 when none), in order."""
-    counts = dict.fromkeys(Segment, 0)
-    for s in scores:
-        counts[s.segment] += 1
-    return counts
+    return tally(Segment, (s.segment for s in scores))

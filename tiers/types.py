@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
+from tiers.tally import tally
+
 
 class MemberType(StrEnum):
     CORE = "core"
@@ -270,7 +272,4 @@ def classify_all(
 
 def distribution(typings: Iterable[Typing]) -> dict[MemberType, int]:
     """How many members of each type; every type is present (0 when none), in enum order."""
-    counts = dict.fromkeys(MemberType, 0)
-    for t in typings:
-        counts[t.type] += 1
-    return counts
+    return tally(MemberType, (t.type for t in typings))
