@@ -213,6 +213,11 @@ def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: 
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
 
 
+def as_date(value: object) -> date:
+    """A local day as the driver returns it: a date, or on raw SQLite reads its ISO text."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
 def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:
     """Start a read on a connection of its own (SQLite works without the GIL) and return a
     function that waits for its rows. Other databases read inline. The read sees what is

@@ -17,7 +17,7 @@ from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
 from bot.features.shop import service as shop
-from bot.store.db import bulk, upsert
+from bot.store.db import as_date, bulk, upsert
 from bot.store.models import (
     NO_ROOM,
     Checkin,
@@ -195,10 +195,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 _NO_SNAPSHOT = (None, None)
 
 
-def _as_date(value) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(value)
-
-
 def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz) -> set[str]:
     if not joined:
         return set()
@@ -207,7 +203,7 @@ def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]]
     q = select(d.member, d.day).where(d.room == room, d.messages > 0,
                                       d.member.in_(list(first_day)),
                                       d.day >= min(first_day.values()))
-    return {m for m, day in conn.execute(q) if _as_date(day) >= first_day[m]}
+    return {m for m, day in conn.execute(q) if as_date(day) >= first_day[m]}
 
 
 def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]:
@@ -220,7 +216,7 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
             col(Checkin.task_id) == task_id, col(Checkin.day).in_([yesterday, before]))
         days: dict[str, set[date]] = defaultdict(set)
         for m, day in conn.execute(q):
-            days[m].add(_as_date(day))
+            days[m].add(as_date(day))
         candidates = [m for m, ds in days.items() if ds == {before}]
         if not candidates:
             continue
@@ -234,7 +230,7 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
                     col(Checkin.task_id) == task_id, col(Checkin.member).in_(candidates[i : i + 900]),
                     col(Checkin.day) >= since, col(Checkin.day) <= before)
                 for m, day in conn.execute(q):
-                    history[m].add(_as_date(day))
+                    history[m].add(as_date(day))
             longer = []
             for m in candidates:
                 length = streak_at(history[m], before)
@@ -367,7 +363,7 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
 
 def _issued_today(conn: Connection, operator: str, at: datetime) -> FollowUpList | None:
     latest = latest_list(conn, operator)
-    return latest if latest is not None and _as_date(latest.day) == at.date() else None
+    return latest if latest is not None and as_date(latest.day) == at.date() else None
 
 
 def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorList]:

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
-from bot.store.db import read_in_background
+from bot.store.db import as_date, read_in_background
 from bot.store.models import (
     DailyActivity,
     GradePin,
@@ -56,12 +56,6 @@ class Assessment:
     grades: dict[str, Grading]
     orders: dict[str, OrderStats]
     monetary_is_points: bool
-
-
-def _as_date(value: object) -> date | None:
-    if value is None:
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
@@ -174,7 +168,7 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
             for m, last_c, last, w, r, p, b, login, speaking, *more in rows():
                 for value in (last_c, last, more[-1]):
                     if value not in dates:
-                        dates[value] = _as_date(value)
+                        dates[value] = as_date(value)  # None is seeded above
                 churned = (int(more[0]), int(more[1])) if churn is not None else (0, 0)
                 out[m] = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
                                         int(speaking or 0), *churned, dates[more[-1]])
