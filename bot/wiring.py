@@ -27,8 +27,11 @@ from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
+from bot.features.outreach.feature import FEATURE as OUTREACH
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.privacy.feature import FEATURE as PRIVACY
+from bot.features.reminders.feature import FEATURE as REMINDERS
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
@@ -46,7 +49,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX,
+                                 OUTREACH, REMINDERS, PRIVACY)
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 

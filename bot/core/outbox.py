@@ -308,5 +308,15 @@ def _handle(conn: Connection, row_id: int, **values) -> None:
         raise NotHandled(row_id)
 
 
+def cancel_pending(conn: Connection, row_ids: list[int], reason: str) -> int:
+    """Drop rows not sent yet (their member unsubscribed, or asked for their data to be
+    deleted); returns how many. Rows already claimed go their way."""
+    if not row_ids:
+        return 0
+    done = conn.execute(update(Outbox).where(col(Outbox.id).in_(row_ids), col(Outbox.status) == "pending")
+                        .values(status="dropped", error=reason))
+    return done.rowcount
+
+
 __all__ = ["LEASE", "NEEDS_ATTENTION", "NotHandled", "OutboxRow", "OutboxSender", "attention",
-           "counts", "drop", "expire_claims", "resend", "worker_id"]
+           "cancel_pending", "counts", "drop", "expire_claims", "resend", "worker_id"]

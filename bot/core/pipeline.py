@@ -107,6 +107,9 @@ class Batch:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+    # Called once the batch has committed (outside its transaction): e.g. to checkpoint the
+    # SQLite WAL after an erasure, which cannot happen inside the transaction.
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
     # Messages of this batch that passed anti-farming (the speaking dimension): count rules
     # count exactly these, so a burst of stickers tags nobody 活跃.
     speaking: set[str] = field(default_factory=set)
@@ -316,6 +319,11 @@ class Pipeline:
                 for f in self.hooks:
                     f.reset()
                 raise
+        for after in batch.after_commit:
+            try:
+                after()
+            except Exception:
+                log.exception("a step after the batch's commit failed")
         for event_id, reason in batch.refused:
             log.warning("event %s refused: %s", event_id, reason)
         if refused is not None:
@@ -465,3 +473,21 @@ def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
         for r in replies
     ])
 
+
+
+def enqueue_at(conn: Connection, out: Outgoing, created: datetime, not_before: int,
+               origin: str | None = None) -> int:
+    """Put one bulk message in the outbox that must not go out before `not_before` (epoch):
+    outreach waits for the morning and its turn. Returns its outbox id."""
+    row = {"created_at": epoch(created), "room": out.room, "to": out.to, "text": out.text,
+           "mentions": ",".join(out.mentions), "reply_to": out.reply_to, "status": "pending",
+           "attempts": 0, "next_at": not_before, "origin": origin, "priority": priority_of(out)}
+    key = conn.execute(table_of(Outbox).insert().values(**row)).inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def invalidate_caches(conn: Connection) -> None:
+    """Make every process forget what its hooks keep in memory at its next batch, as when
+    another writer was here: for a change that rewrote rows under them (an erasure)."""
+    upsert(conn, _EPOCH, [{"name": "ingest", "n": 1}], ["name"], add=["n"])

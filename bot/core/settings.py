@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tiers.outreach import parse_quiet_hours
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="QUNGUAN_", extra="ignore")
@@ -58,6 +60,25 @@ class Settings(BaseSettings):
     """How far past the wall clock an incoming event's time may be (clock skew); later events
     are rejected, so one far-future event cannot move "now" for everyone."""
 
+    outreach_quiet_hours: str = "22:00-08:00"
+    """Local hours in which no outreach (群发, reminders) is sent: it waits until they end;
+    "off" for none."""
+
+    outreach_reach_days: int = 7
+    """A member gets at most one outreach message (群发 or reminder) in this many days."""
+
+    outreach_daily_cap: int = 200
+    """Outreach messages one account sends per local day at most; the rest wait for the next day."""
+
+    outreach_gap_seconds: int = 30
+    """Seconds between two outreach messages of one account."""
+
+    reminder_time: str = "10:00"
+    """Local time of the daily check-in reminders (tasks with reminders on)."""
+
+    retention_days: int = 180
+    """Message texts older than this are erased by a daily job (counts are kept); 0 keeps them."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -67,6 +88,34 @@ class Settings(BaseSettings):
             # ZoneInfoNotFoundError is a KeyError, which pydantic would not turn into a
             # ValidationError naming the field.
             raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("outreach_quiet_hours")
+    @classmethod
+    def _quiet_hours(cls, value: str) -> str:
+        parse_quiet_hours(value)
+        return value
+
+    @field_validator("outreach_daily_cap")
+    @classmethod
+    def _at_least_one(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError("must be at least 1")
+        return value
+
+    @field_validator("outreach_reach_days", "outreach_gap_seconds", "retention_days")
+    @classmethod
+    def _not_negative(cls, value: int) -> int:
+        if value < 0:
+            raise ValueError("must not be negative")
+        return value
+
+    @field_validator("reminder_time")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        hour, _, minute = value.partition(":")
+        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+            raise ValueError("should be HH:MM, e.g. 10:00")
         return value
 
     # Plain properties over caches keyed by the field's value, not cached_property: a

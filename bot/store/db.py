@@ -41,6 +41,9 @@ def make_engine(url: str) -> Engine:
                 _wal(cur)
             # NORMAL is durable in WAL mode except on power loss, and far faster than FULL.
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted and overwritten content is zeroed in the file, not left in free space:
+            # an erased member's texts (删除我的数据, retention) must be gone from the file.
+            cur.execute("PRAGMA secure_delete=ON")
             # 64 MiB of page cache (the default is 2 MiB): counters and indexes are updated
             # at random keys, and a cache that holds them keeps bulk ingest from slowing down
             # as the store grows.

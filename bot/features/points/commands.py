@@ -14,6 +14,7 @@ from bot.features.checkins.service import cards_of, streak_of
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award
+from bot.features.privacy.service import rank_hidden
 from bot.store.models import Member, Membership, PointsEntry
 from tiers.checkin import MAX_CARDS
 from tiers.levels import benefits_upto, progress, progress_bar
@@ -78,7 +79,7 @@ def rank_(ctx: Ctx, opts: Options) -> str:
         left = select(col(Membership.member)).group_by(col(Membership.member)).having(
             func.max(case((col(Membership.active), 1), else_=0)) == 0)
         q = q.where(col(PointsEntry.member).not_in(left))
-    excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids
+    excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids | rank_hidden(conn)
     totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
     names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(totals)))).all())
     board = rank(totals, {m: n or m for m, n in names.items()}, limit=10)

@@ -1,0 +1,9 @@
+"""The outreach feature (群发 with reach limits, quiet hours and caps; 退订), as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.outreach import web
+from bot.features.outreach.commands import COMMANDS
+
+FEATURE = Feature(name="outreach", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)

@@ -1,0 +1,154 @@
+"""Erasing a member: their texts, notes and names gone, their id replaced by an anonymous one in
+every table, counts kept; and making sure what was erased is gone from the database file too.
+
+The eraser knows no table by name. It walks the SQLModel metadata, so tables other features
+add later are covered as long as they follow the conventions below:
+
+- every string column is searched for the member's id: an exact value is replaced by the
+  anonymous id, an id inside a longer text (a comma-separated list, a roster's JSON) too;
+- a row is *about* the member when one of its SUBJECT columns holds their id; in such rows
+  the FREE_TEXT columns (what someone wrote or is called) are erased;
+- the member's names (nickname, group nicknames, names in rosters) are replaced by
+  ERASED_NAME in every FREE_TEXT column of every table (bot replies, lists, others' mentions).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import Column, Engine, String, Table, and_, or_, select, update
+from sqlalchemy.engine import Connection
+from sqlmodel import SQLModel, col
+
+from bot.core.outbox import cancel_pending
+from bot.store.models import EventLog, Member, Membership, Outbox
+
+log = logging.getLogger(__name__)
+
+ANON_PREFIX = "anon_"
+ERASED_NAME = "已注销成员"
+ERASED = "成员已删除数据"
+# Columns naming whom a row is about (not who acted on it: `by`, `created_by`, `done_by`).
+SUBJECT = frozenset({"id", "member", "sender", "to", "operator"})
+# Columns holding what a person wrote or is called.
+FREE_TEXT = frozenset({"text", "note", "notes", "excerpt", "name", "room_alias", "alias", "remark",
+                       "reason", "detail", "details", "summary", "member_name", "sender_name"})
+_ID_CHARS = r"A-Za-z0-9_\-@.:"
+
+
+def anonymous_id() -> str:
+    return ANON_PREFIX + secrets.token_hex(8)
+
+
+def _is_text(column: Column) -> bool:
+    try:
+        return column.type.python_type is str
+    except NotImplementedError:
+        return isinstance(column.type, String)
+
+
+def _tables() -> list[Table]:
+    return list(SQLModel.metadata.sorted_tables)
+
+
+def names_of(conn: Connection, member: str) -> set[str]:
+    """Every name the store holds for the member: nickname, group nicknames, names in rosters."""
+    names = {conn.execute(select(col(Member.name)).where(col(Member.id) == member)).scalar()}
+    names |= set(conn.execute(select(col(Membership.room_alias)).where(col(Membership.member) == member)).scalars())
+    for (text,) in conn.execute(select(col(EventLog.text)).where(
+            col(EventLog.type) == "roster", col(EventLog.text).contains(member, autoescape=True))):
+        try:
+            listed = json.loads(text or "")
+        except ValueError:
+            continue
+        for entry in listed if isinstance(listed, list) else ():
+            if isinstance(entry, dict) and entry.get("id") == member:
+                names |= {entry.get("name"), entry.get("room_alias")}
+    # A one-character name would erase that character from every text.
+    return {n for n in names if isinstance(n, str) and len(n.strip()) >= 2}
+
+
+@dataclass(frozen=True)
+class Erasure:
+    anon: str
+    tables: frozenset[str]  # the tables whose rows changed
+
+
+def erase_member(conn: Connection, member: str, anon: str | None = None) -> Erasure:
+    """Erase the member inside the caller's transaction (see the module's conventions)."""
+    anon = anon or anonymous_id()
+    names = sorted(names_of(conn, member), key=len, reverse=True)
+    id_pattern = re.compile(rf"(?<![{_ID_CHARS}]){re.escape(member)}(?![{_ID_CHARS}])")
+    waiting = [i for i in conn.execute(select(col(Outbox.id)).where(col(Outbox.to) == member)).scalars() if i]
+    cancel_pending(conn, waiting, ERASED)
+    touched: set[str] = set()
+    for table in _tables():
+        texts = [c for c in table.columns if _is_text(c)]
+        if not texts:
+            continue
+        subjects = [c for c in texts if c.name in SUBJECT]
+        free = [c for c in texts if c.name in FREE_TEXT and not c.primary_key]
+        if subjects and free:
+            done = conn.execute(update(table).where(or_(*(c == member for c in subjects)))
+                                .values({c.name: None if c.nullable else "" for c in free}))
+            if done.rowcount:
+                touched.add(table.name)
+        for c in texts:
+            if conn.execute(update(table).where(c == member).values({c.name: anon})).rowcount:
+                touched.add(table.name)
+        if _rewrite(conn, table, texts, member, lambda v: id_pattern.sub(anon, v)):
+            touched.add(table.name)
+        for name in names:
+            if _rewrite(conn, table, free, name, lambda v, name=name: v.replace(name, ERASED_NAME)):
+                touched.add(table.name)
+    return Erasure(anon, frozenset(touched))
+
+
+def _rewrite(conn: Connection, table: Table, columns: Iterable[Column], needle: str, fix) -> bool:
+    """Rewrite, row by row (by primary key), the values of `columns` that contain `needle`."""
+    keys = list(table.primary_key.columns)
+    changed = False
+    for c in columns:
+        rows = conn.execute(select(*keys, c).where(c.contains(needle, autoescape=True))).all()
+        for row in rows:
+            value = row[-1]
+            new = fix(value)
+            if new != value:
+                conn.execute(update(table).where(and_(*(k == v for k, v in zip(keys, row[:-1], strict=True))))
+                             .values({c.name: new}))
+                changed = True
+    return changed
+
+
+def scrub_file(engine: Engine, tables: Iterable[str]) -> str:
+    """After the erasure has committed: make the erased bytes gone from the files.
+
+    SQLite (with `secure_delete` on, see bot.store.db) zeroes freed content in the pages it
+    writes; those pages sit in the WAL until a checkpoint copies them over the old ones in
+    the main file, and TRUNCATE empties the WAL file itself. PostgreSQL keeps old row
+    versions in the table files until VACUUM FULL rewrites them (plain VACUUM only marks the
+    space reusable); its WAL segments and any backups age out on the server's own schedule."""
+    if engine.dialect.name == "sqlite":
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for _ in range(50):
+                busy, _, _ = cur.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    return "checkpointed"
+                time.sleep(0.1)  # a reader of the console is in the middle of a page
+            log.warning("WAL checkpoint after an erasure stayed busy; it completes at the next checkpoint")
+            return "busy"
+        finally:
+            raw.close()
+    names = sorted(tables)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        for name in names:
+            conn.exec_driver_sql(f'VACUUM FULL "{name}"')
+    return f"vacuumed {len(names)} tables"

@@ -1,0 +1,25 @@
+"""The reminders' daily job: reminders due today queued as outreach, outcomes of earlier ones."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from apscheduler.triggers.cron import CronTrigger
+
+from bot.core.scheduler import Job, JobContext
+from bot.core.settings import Settings
+from bot.features.reminders.service import run_reminders
+
+
+def daily_reminders(ctx: JobContext, at: datetime) -> str:
+    with ctx.deps.engine.begin() as conn:
+        run = run_reminders(conn, ctx.deps, at)
+    return f"check-in reminders queued {run.queued}, left out {run.left_out}, outcomes {run.outcomes}"
+
+
+def reminder_trigger(settings: Settings) -> CronTrigger:
+    hour, _, minute = settings.reminder_time.partition(":")
+    return CronTrigger(hour=int(hour), minute=int(minute), timezone=settings.tz)
+
+
+DAILY_REMINDERS = Job("checkin_reminders", daily_reminders, reminder_trigger)
