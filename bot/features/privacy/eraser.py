@@ -19,15 +19,15 @@ import logging
 import re
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Column, Engine, String, Table, and_, or_, select, update
+from sqlalchemy import Column, Engine, String, Table, TypeDecorator, and_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
 from bot.core.outbox import cancel_pending
-from bot.store.models import EventLog, Member, Membership, Outbox
+from bot.store.models import Checkin, EventLog, Member, Membership, MemberTag, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,8 @@ SUBJECT = frozenset({"id", "member", "sender", "to", "operator"})
 FREE_TEXT = frozenset({"text", "note", "notes", "excerpt", "name", "room_alias", "alias", "remark",
                        "reason", "detail", "details", "summary", "member_name", "sender_name"})
 _ID_CHARS = r"A-Za-z0-9_\-@.:"
+MIN_QUOTE = 4  # shorter words of the member (打卡, 好的) are everyone's words
+ERASED_QUOTE = "（已删除）"
 
 
 def anonymous_id() -> str:
@@ -47,10 +49,10 @@ def anonymous_id() -> str:
 
 
 def _is_text(column: Column) -> bool:
-    try:
-        return column.type.python_type is str
-    except NotImplementedError:
-        return isinstance(column.type, String)
+    kind = column.type
+    if isinstance(kind, TypeDecorator):  # sqlmodel's AutoString
+        kind = kind.impl_instance
+    return isinstance(kind, String)
 
 
 def _tables() -> list[Table]:
@@ -80,11 +82,45 @@ class Erasure:
     tables: frozenset[str]  # the tables whose rows changed
 
 
+def quotes_of(conn: Connection, member: str) -> list[str]:
+    """What the member wrote (messages, check-in notes, tag excerpts), longest first: the bot
+    quotes it in lists and reasons, where it is erased too."""
+    said = set(conn.execute(select(col(EventLog.text)).where(
+        col(EventLog.member) == member, col(EventLog.type) == "message",
+        or_(col(EventLog.kind).is_(None), col(EventLog.kind) != "command"))).scalars())
+    said |= set(conn.execute(select(col(Checkin.note)).where(col(Checkin.member) == member)).scalars())
+    said |= set(conn.execute(select(col(MemberTag.excerpt)).where(col(MemberTag.member) == member)).scalars())
+    return sorted({t.strip() for t in said if t and len(t.strip()) >= MIN_QUOTE}, key=len, reverse=True)
+
+
+def unquote(value: str, quotes: Iterable[str]) -> str:
+    """`value` with every quote of the member's words (or a shortened start of one, as the
+    bot's excerpts are) replaced by ERASED_QUOTE."""
+    for said in quotes:
+        for end in range(len(said), MIN_QUOTE - 1, -1):
+            if said[:end] in value:
+                value = value.replace(said[:end], ERASED_QUOTE)
+                break
+    return value
+
+
 def erase_member(conn: Connection, member: str, anon: str | None = None) -> Erasure:
     """Erase the member inside the caller's transaction (see the module's conventions)."""
     anon = anon or anonymous_id()
     names = sorted(names_of(conn, member), key=len, reverse=True)
+    quotes = quotes_of(conn, member)
     id_pattern = re.compile(rf"(?<![{_ID_CHARS}]){re.escape(member)}(?![{_ID_CHARS}])")
+
+    def scrub_id(value: str) -> str:
+        return id_pattern.sub(anon, value)
+
+    def scrub_text(value: str) -> str:
+        new = scrub_id(value)
+        for name in names:
+            new = new.replace(name, ERASED_NAME)
+        # A text that names the member may quote them (a follow-up list, a tag's reason).
+        return unquote(new, quotes) if new != value else new
+
     waiting = [i for i in conn.execute(select(col(Outbox.id)).where(col(Outbox.to) == member)).scalars() if i]
     cancel_pending(conn, waiting, ERASED)
     touched: set[str] = set()
@@ -100,29 +136,28 @@ def erase_member(conn: Connection, member: str, anon: str | None = None) -> Eras
             if done.rowcount:
                 touched.add(table.name)
         for c in texts:
+            if (getattr(c.type, "length", None) or 10**6) < max(len(member), len(anon)):
+                continue  # too short to hold an id (a status, a kind)
             if conn.execute(update(table).where(c == member).values({c.name: anon})).rowcount:
                 touched.add(table.name)
-        if _rewrite(conn, table, texts, member, lambda v: id_pattern.sub(anon, v)):
-            touched.add(table.name)
-        for name in names:
-            if _rewrite(conn, table, free, name, lambda v, name=name: v.replace(name, ERASED_NAME)):
+            in_free = c in free
+            if _rewrite(conn, table, c, [member, *names] if in_free else [member], scrub_text if in_free else scrub_id):
                 touched.add(table.name)
     return Erasure(anon, frozenset(touched))
 
 
-def _rewrite(conn: Connection, table: Table, columns: Iterable[Column], needle: str, fix) -> bool:
-    """Rewrite, row by row (by primary key), the values of `columns` that contain `needle`."""
+def _rewrite(conn: Connection, table: Table, column: Column, needles: list[str], fix: Callable[[str], str]) -> bool:
+    """Rewrite, row by row (by primary key), the values of `column` holding any of `needles`."""
     keys = list(table.primary_key.columns)
     changed = False
-    for c in columns:
-        rows = conn.execute(select(*keys, c).where(c.contains(needle, autoescape=True))).all()
-        for row in rows:
-            value = row[-1]
-            new = fix(value)
-            if new != value:
-                conn.execute(update(table).where(and_(*(k == v for k, v in zip(keys, row[:-1], strict=True))))
-                             .values({c.name: new}))
-                changed = True
+    rows = conn.execute(select(*keys, column).where(or_(*(column.contains(n, autoescape=True) for n in needles))))
+    for row in rows.all():
+        value = row[-1]
+        new = fix(value)
+        if new != value:
+            conn.execute(update(table).where(and_(*(k == v for k, v in zip(keys, row[:-1], strict=True))))
+                         .values({column.name: new}))
+            changed = True
     return changed
 
 
