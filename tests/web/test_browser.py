@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ROOM
-from tests.web.conftest import HOSTILE, PASSWORD
+from tests.web.conftest import HOSTILE, HOSTILE_ID, PASSWORD
 
 BROWSER_SKIP = "BROWSER TEST DID NOT RUN"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -128,6 +128,48 @@ async def test_a_manager_works_through_the_console(browser, community, screensho
         await page.wait_for_url("**/login")
         await page.goto(f"{base}/members")
         assert "/login" in page.url
+        assert dialogs == [], "a script from chat ran in the console"
+    finally:
+        await page.close()
+        await server.close()
+
+
+async def test_a_manager_sends_a_broadcast_from_the_console(browser, community, screenshots):
+    """The 群发 form: a selection without a condition is refused; a preview shows who (a hostile
+    nickname as text), how many and when; 确认发送 queues one 1:1 message per member."""
+    server = TestServer(create_app(community.pipeline, community.deps, FEATURES), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("/")).rstrip("/")
+    dialogs: list[str] = []
+    page = await browser.new_page(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.set_default_timeout(15_000)
+    try:
+        await page.goto(f"{base}/outreach")
+        await page.fill('input[name="password"]', PASSWORD)
+        await page.click('button[type="submit"]')
+        await page.wait_for_url(f"{base}/outreach")
+        await page.fill('textarea[name="text"]', "周六晚 8 点直播答疑，欢迎来听")
+        await page.click('button[value="preview"]')
+        await page.wait_for_selector(".error")
+        assert "请至少选一个条件" in await page.locator(".error").inner_text()
+        assert await page.locator('textarea[name="text"]').input_value() == "周六晚 8 点直播答疑，欢迎来听"
+
+        await page.fill('input[name="tag"]', "意向")
+        await page.click('button[value="preview"]')
+        await page.wait_for_selector(".preview-box")
+        box = await page.locator(".preview-box").inner_text()
+        assert "预览：标签「意向」" in box and f"共选中 1 人：{HOSTILE}" in box
+        assert "将发给 1 人" in box and "周六晚 8 点直播答疑，欢迎来听" in box and "回复「退订」" in box
+        assert community.scalar("SELECT count(*) FROM outreachmessage") == 0  # a preview sends nothing
+        await page.screenshot(path=str(screenshots / "outreach-preview.png"), full_page=True)
+
+        await page.click('button[value="send"]')
+        await page.wait_for_selector(".notice")
+        assert "已安排群发 #1：1 人" in await page.locator(".notice").inner_text()
+        assert await page.locator("table.campaigns tbody tr").count() == 1
+        assert community.rows('SELECT o."to", o.status FROM outreachmessage m JOIN outbox o ON o.id = m.outbox_id') \
+            == [(HOSTILE_ID, "pending")]
         assert dialogs == [], "a script from chat ran in the console"
     finally:
         await page.close()
