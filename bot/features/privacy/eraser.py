@@ -161,14 +161,16 @@ def _rewrite(conn: Connection, table: Table, column: Column, needles: list[str],
     return changed
 
 
-def scrub_file(engine: Engine, tables: Iterable[str]) -> str:
+def scrub_file(engine: Engine, tables: Iterable[str], *, full: bool = True) -> str:
     """After the erasure has committed: make the erased bytes gone from the files.
 
     SQLite (with `secure_delete` on, see bot.store.db) zeroes freed content in the pages it
     writes; those pages sit in the WAL until a checkpoint copies them over the old ones in
     the main file, and TRUNCATE empties the WAL file itself. PostgreSQL keeps old row
     versions in the table files until VACUUM FULL rewrites them (plain VACUUM only marks the
-    space reusable); its WAL segments and any backups age out on the server's own schedule."""
+    space reusable); its WAL segments and any backups age out on the server's own schedule.
+    `full` False runs plain VACUUM there instead, which blocks nobody (the nightly retention
+    over big tables), and leaves the old bytes until their space is reused."""
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()
         try:
@@ -185,5 +187,5 @@ def scrub_file(engine: Engine, tables: Iterable[str]) -> str:
     names = sorted(tables)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         for name in names:
-            conn.exec_driver_sql(f'VACUUM FULL "{name}"')
-    return f"vacuumed {len(names)} tables"
+            conn.exec_driver_sql(f'VACUUM {"FULL " if full else ""}"{name}"')
+    return f"vacuumed{' (full)' if full else ''} {len(names)} tables"

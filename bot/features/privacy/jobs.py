@@ -18,7 +18,7 @@ def retention(ctx: JobContext, at: datetime) -> str:
     with ctx.deps.engine.begin() as conn:
         done = erase_old_texts(conn, int((at - timedelta(days=days)).timestamp()))
     if done.total:
-        scrub_file(ctx.deps.engine, RETENTION_TABLES)
+        scrub_file(ctx.deps.engine, RETENTION_TABLES, full=False)
     return (f"texts older than {days} days erased: {done.messages} messages, {done.notes} notes, "
             f"{done.excerpts} excerpts, {done.replies} replies")
 
