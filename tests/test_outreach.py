@@ -76,7 +76,8 @@ async def test_quiet_hours_hold_messages_until_morning(bot: Bot):
     assert {o.to for o in outreach(adapter)} == set(MEMBERS)
 
 
-def test_reach_limit_one_outreach_per_member_in_seven_days(bot: Bot):
+def test_reach_limit_one_outreach_per_member_in_seven_days(tmp_path, db_url):
+    bot = Bot(tmp_path, database_url=db_url)
     community(bot)
     bot.say(ADMIN, "/broadcast tag=意向 第一条", ts=DAY.format("10:00:00"))
     bot.say(ADMIN, "/broadcast 确认", ts=DAY.format("10:00:10"))
@@ -92,8 +93,8 @@ def test_reach_limit_one_outreach_per_member_in_seven_days(bot: Bot):
     assert "将发给 2 人" in texts(out)
 
 
-def test_daily_cap_splits_a_broadcast_over_days(tmp_path):
-    bot = Bot(tmp_path, outreach_daily_cap=2, outreach_gap_seconds=60)
+def test_daily_cap_splits_a_broadcast_over_days(tmp_path, db_url):
+    bot = Bot(tmp_path, database_url=db_url, outreach_daily_cap=2, outreach_gap_seconds=60)
     community(bot)
     out = bot.say(ADMIN, "/broadcast room=读书群 通知", ts=DAY.format("21:58:00"))
     assert "今天 2 条，明天 1 条（每天最多发 2 条）" in texts(out)

@@ -36,7 +36,8 @@ def check_in(bot: Bot, member: str, days: range, name: str | None = None) -> Non
         bot.say(member, "打卡", name=name or member, ts=day(d))
 
 
-def test_one_reminder_then_one_more_after_three_days_then_nothing(bot: Bot):
+def test_one_reminder_then_one_more_after_three_days_then_nothing(tmp_path, db_url):
+    bot = Bot(tmp_path, database_url=db_url)
     assert "已开启「打卡」的断签提醒" in texts(bot.say(ADMIN, "/remind 打卡 on", ts=day(1, "07:00")))
     check_in(bot, "wxid_a", range(1, 4), name="阿明")  # 1st–3rd, then missed the 4th
     assert run_job(bot, day(4, "10:00")) == []  # the 3rd was yesterday: nothing broke yet

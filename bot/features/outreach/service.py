@@ -22,7 +22,7 @@ from bot.features.member_types.report import type_fields
 from bot.features.points.report import points_fields
 from bot.features.segments.report import playbook_fields
 from bot.features.tags.report import tag_fields
-from bot.store.db import upsert
+from bot.store.db import as_date, upsert
 from bot.store.models import (
     Outbox,
     OutreachCampaign,
@@ -208,7 +208,7 @@ def _account_load(conn: Connection, account: str, today: date) -> tuple[dict[dat
         .group_by(col(OutreachMessage.day))).all())
     latest = conn.execute(select(func.max(col(OutreachMessage.send_at))).where(
         col(OutreachMessage.account) == account)).scalar()
-    return {d if isinstance(d, date) else date.fromisoformat(d): n for d, n in used.items()}, latest
+    return {as_date(d): n for d, n in used.items()}, latest
 
 
 @dataclass(frozen=True)
