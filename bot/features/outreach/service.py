@@ -13,6 +13,7 @@ from sqlmodel import col
 
 from bot.adapters.base import Outgoing
 from bot.core.directory import room_id_or_error, room_names
+from bot.core.errors import UsageError
 from bot.core.outbox import cancel_pending
 from bot.core.pipeline import enqueue_at
 from bot.core.report import ReportExtra, member_rows, resolve_scope
@@ -133,7 +134,10 @@ def parse_selection(conn: Connection, named: Mapping[str, str]) -> Selection:
         level = int(digits)
     room = word("room")
     if room is not None:
-        room = room_id_or_error(conn, room)
+        try:
+            room = room_id_or_error(conn, room)
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
     return Selection(tag=word("tag"), type=kind, segment=segment, stage=stage, grade=grade, level=level, room=room)
 
 
