@@ -80,6 +80,13 @@ def test_reminders_respect_quiet_hours_reach_limits_and_unsubscribing(bot: Bot):
     assert run_job(bot, day(8, "10:00")) == []
 
 
+def test_no_reminder_follows_a_member_who_left_the_group(bot: Bot):
+    bot.say(ADMIN, "/remind 打卡 on", ts=day(1, "07:00"))
+    check_in(bot, "wxid_a", range(1, 4))
+    bot.leave("wxid_a", ts=day(4, "12:00"))
+    assert run_job(bot, day(5, "10:00")) == []
+
+
 def test_reminders_wait_for_the_morning(tmp_path):
     bot = Bot(tmp_path, reminder_time="23:00")
     bot.say(ADMIN, "/remind 打卡 on", ts=day(1, "07:00"))

@@ -11,12 +11,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.directory import member_names
+from bot.core.directory import member_names, rooms_of
 from bot.deps import Deps
 from bot.features.checkins.service import cards_of, load_tasks
 from bot.features.outreach.service import message_for, queue
 from bot.store.db import as_date, upsert
-from bot.store.models import Checkin, CheckinReminder, ReminderTask, table_of
+from bot.store.models import Checkin, CheckinReminder, Membership, ReminderTask, table_of
 from tiers.checkin import CheckinTask
 from tiers.outreach import SECOND_AFTER, ReminderStep, next_reminder, reminder_outcome
 
@@ -62,6 +62,16 @@ def _days(conn: Connection, task_id: int, members: list[str]) -> dict[str, set[d
     return days
 
 
+def _left_every_group(conn: Connection, members: list[str]) -> set[str]:
+    """Those of `members` who were in groups and left them all: no reminder follows them out."""
+    active = rooms_of(conn, members)
+    ever: set[str] = set()
+    for i in range(0, len(members), 900):
+        ever.update(conn.execute(select(col(Membership.member)).where(
+            col(Membership.member).in_(members[i : i + 900]))).scalars())
+    return ever - set(active)
+
+
 def run_reminders(conn: Connection, deps: Deps, now: datetime, origin: str | None = None) -> ReminderRun:
     """Today's reminders for every task that has them, queued as outreach (quiet hours, reach
     limit, daily cap, 退订), and the outcomes of earlier ones."""
@@ -88,7 +98,8 @@ def run_reminders(conn: Connection, deps: Deps, now: datetime, origin: str | Non
                     conn.execute(table_of(CheckinReminder).update()
                                  .where(table_of(CheckinReminder).c.id == r.id).values(outcome=outcome))
                     outcomes += 1
-        due = {m: s for m in members if (s := next_reminder(days[m], today, sent[m])) is not None}
+        gone = _left_every_group(conn, members)
+        due = {m: s for m in members if m not in gone and (s := next_reminder(days[m], today, sent[m])) is not None}
         if not due:
             continue
         names = member_names(conn, list(due))
