@@ -152,3 +152,24 @@ def test_admins_operators_and_people_who_left_are_never_selected(bot: Bot):
     out = bot.say(ADMIN, "/broadcast room=读书群 你好", ts=DAY.format("10:00:00"))
     assert "共 1 人：小波" in texts(out)
     assert ROOM
+
+
+def test_each_filter_selects_from_the_report_rows(bot: Bot):
+    community(bot)
+    bot.say(ADMIN, "/grade @阿明 A 老客户", mentions=["wxid_a"], ts=DAY.format("09:40:00"))
+    bot.say(ADMIN, "/points @陈晨 +200 分享", mentions=["wxid_c"], ts=DAY.format("09:41:00"))
+    at = datetime.fromisoformat(DAY.format("10:00:00"))
+
+    def chosen(filters: str) -> str:
+        nonlocal at
+        at += timedelta(seconds=10)
+        return texts(bot.say(ADMIN, f"/broadcast {filters}\n你好", ts=at)).split("\n")[0]
+
+    assert chosen("grade=A").endswith("A 级，共 1 人：阿明")
+    assert chosen("level=3").endswith("Lv3 及以上，共 1 人：陈晨")
+    assert chosen("type=新").endswith("新成员，共 3 人：小波、阿明、陈晨")
+    assert chosen("stage=新").endswith("新阶段，共 3 人：小波、阿明、陈晨")
+    assert chosen("stage=流失") == "没有符合条件的成员（流失阶段），换个条件试试。"
+    assert chosen("segment=重要挽留客户").startswith("没有符合条件的成员（重要挽留客户）")
+    assert chosen("tag=意向 grade=A") == "没有符合条件的成员（标签「意向」 · A 级），换个条件试试。"
+    assert chosen("群=读书群 标签=意向").endswith("共 2 人：小波、陈晨")
