@@ -38,7 +38,8 @@ ERASED = "成员已删除数据"
 SUBJECT = frozenset({"id", "member", "sender", "to", "operator"})
 # Columns holding what a person wrote or is called.
 FREE_TEXT = frozenset({"text", "note", "notes", "excerpt", "name", "room_alias", "alias", "remark",
-                       "reason", "detail", "details", "summary", "member_name", "sender_name"})
+                       "reason", "detail", "details", "summary", "result", "message", "comment",
+                       "member_name", "sender_name"})
 _ID_CHARS = r"A-Za-z0-9_\-@.:"
 MIN_QUOTE = 4  # shorter words of the member (打卡, 好的) are everyone's words
 ERASED_QUOTE = "（已删除）"
