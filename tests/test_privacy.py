@@ -154,3 +154,13 @@ def test_retention_off_keeps_everything(tmp_path, days):
         "retention off"
     assert bot.scalar("SELECT count(*) FROM eventlog WHERE text LIKE '%悄悄话%'") == 1
     assert ROOM and ADMIN
+
+
+def test_a_member_named_like_a_task_leaves_the_task_its_name(bot: Bot):
+    bot.say("wxid_z", "早起打卡的朋友们好呀", name="早起打卡", ts=day(1))
+    bot.say(ADMIN, "/task add 早起打卡", ts=day(1, "10:01"))
+    bot.say("wxid_z", "删除我的数据", name="早起打卡", room=None, ts=day(1, "10:02"))
+    assert "已删除你的数据" in texts(bot.say("wxid_z", "确认删除", name="早起打卡", room=None, ts=day(1, "10:03")))
+    assert bot.scalar("SELECT count(*) FROM checkintask WHERE name = '早起打卡'") == 1
+    assert bot.scalar("SELECT count(*) FROM member WHERE name = '早起打卡'") == 0
+    assert bot.scalar("SELECT count(*) FROM eventlog WHERE text LIKE '%朋友们好呀%'") == 0

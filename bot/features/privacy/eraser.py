@@ -9,7 +9,9 @@ add later are covered as long as they follow the conventions below:
 - a row is *about* the member when one of its SUBJECT columns holds their id; in such rows
   the FREE_TEXT columns (what someone wrote or is called) are erased;
 - the member's names (nickname, group nicknames, names in rosters) are replaced by
-  ERASED_NAME in every FREE_TEXT column of every table (bot replies, lists, others' mentions).
+  ERASED_NAME in every FREE_TEXT column of every table (bot replies, lists, others' mentions)
+  except `name` columns (a task or a room keeps its name), and in a text that named them,
+  quotes of their words too.
 """
 
 from __future__ import annotations
@@ -141,7 +143,9 @@ def erase_member(conn: Connection, member: str, anon: str | None = None) -> Eras
                 continue  # too short to hold an id (a status, a kind)
             if conn.execute(update(table).where(c == member).values({c.name: anon})).rowcount:
                 touched.add(table.name)
-            in_free = c in free
+            # A thing's own name (a task, a shop item, a room) is not rewritten for a member who
+            # happens to share it; the member's own name was erased with their rows above.
+            in_free = c in free and c.name != "name"
             if _rewrite(conn, table, c, [member, *names] if in_free else [member], scrub_text if in_free else scrub_id):
                 touched.add(table.name)
     return Erasure(anon, frozenset(touched))
