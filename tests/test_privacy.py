@@ -83,6 +83,8 @@ def test_deletion_erases_texts_names_and_id_everywhere_and_keeps_counts(tmp_path
     assert "Bob" in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:00")))
     assert anon not in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:01")))
     assert "已删除你的数据" not in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:02")))
+    # The anonymous member is counted but never messaged.
+    assert "共 1 人：Bob" in texts(bot.say(ADMIN, "群发 群=读书群 周末见", ts=day(2, "11:03")))
     # Asking again: nothing of theirs is left to delete.
     assert "没有找到你的聊天记录或资料" in texts(bot.say(ALICE, "删除我的数据", room=None, ts=day(3)))
 

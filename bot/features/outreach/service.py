@@ -21,6 +21,7 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.member_types.report import type_fields
 from bot.features.points.report import points_fields
+from bot.features.privacy.service import is_anonymous
 from bot.features.segments.report import playbook_fields
 from bot.features.tags.report import tag_fields
 from bot.store.db import as_date, upsert
@@ -178,7 +179,8 @@ def select_members(conn: Connection, deps: Deps, sel: Selection, at: datetime,
     scope = resolve_scope(conn, deps.settings, at, sel.room, None)
     staff = deps.settings.admin_ids | bot_ids | set(conn.execute(select(col(RoomOperator.member))).scalars())
     rows = member_rows(conn, scope, _extras(deps, sel))
-    chosen = [(r["id"], r["name"] or r["id"]) for r in rows if r["id"] not in staff and _matches(r, sel)]
+    chosen = [(r["id"], r["name"] or r["id"]) for r in rows
+              if r["id"] not in staff and not is_anonymous(r["id"]) and _matches(r, sel)]
     return sorted(chosen, key=lambda m: (m[1], m[0]))
 
 

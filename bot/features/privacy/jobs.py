@@ -8,7 +8,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
-from bot.features.privacy.service import RETENTION_TABLES, erase_old_texts, scrub_file
+from bot.features.privacy.eraser import scrub_file
+from bot.features.privacy.service import RETENTION_TABLES, erase_old_texts
 
 
 def retention(ctx: JobContext, at: datetime) -> str:

@@ -13,7 +13,16 @@ from sqlmodel import col
 from bot.core.pipeline import Batch, invalidate_caches
 from bot.features.privacy.eraser import ANON_PREFIX, erase_member, scrub_file
 from bot.store.db import upsert
-from bot.store.models import Checkin, DeletionRequest, EventLog, MemberTag, Outbox, RankOptOut, table_of
+from bot.store.models import (
+    Checkin,
+    DeletionRequest,
+    EventLog,
+    MemberTag,
+    Outbox,
+    OutreachOptOut,
+    RankOptOut,
+    table_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +68,9 @@ def confirm_deletion(batch: Batch, member: str) -> None:
         b.flush_hooks.remove(erase)
         b.session.flush()
         done = erase_member(b.conn, member)
+        # The anonymous member is never ranked, and never messaged (the id reaches nobody).
         upsert(b.conn, table_of(RankOptOut), [{"member": done.anon, "at": 0}], ["member"])
+        upsert(b.conn, table_of(OutreachOptOut), [{"member": done.anon, "at": 0}], ["member"])
         b.session.expunge_all()
         b.known.clear()
         invalidate_caches(b.conn)  # what every hook keeps about the member is stale now
@@ -102,7 +113,3 @@ def erase_old_texts(conn: Connection, before: int) -> Retention:
 
 
 RETENTION_TABLES = ("eventlog", "checkin", "membertag", "outbox")
-
-__all__ = ["CONFIRM_MINUTES", "RETENTION_TABLES", "Retention", "ask_deletion", "confirm_deletion",
-           "erase_old_texts", "has_data", "is_anonymous", "pending_request", "rank_hidden", "scrub_file",
-           "set_ranked"]
