@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter, Outgoing
@@ -16,6 +17,7 @@ from bot.core.commands import CommandHook, Registry
 from bot.core.config import ConfigError, load_config
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
+from bot.core.leader import POLL_SECONDS, Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import start_scheduler
@@ -47,6 +49,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
@@ -113,8 +116,7 @@ class App:
                 refused(str(exc))
             return
         try:
-            replies = await asyncio.to_thread(self.pipeline.process_batch, [event],
-                                              bot_ids=self.bot_ids())
+            replies = await self._ingest(event)
         except Exception:
             # One bad event must not stop the bot; it is not marked seen, so a redelivery retries.
             log.exception("processing event %s failed", event.id)
@@ -122,6 +124,21 @@ class App:
         alerted = await asyncio.to_thread(self.queue_alerts)
         if replies or alerted:
             await self._deliver()
+
+    async def _ingest(self, event: Event) -> list:
+        """One event in its own batch. A batch that lost the database (a dropped connection,
+        a restarting server) was rolled back whole: it is retried with back-off until the
+        store answers again, so nothing is lost or counted twice."""
+        delay = RETRY_MIN
+        while True:
+            try:
+                return await asyncio.to_thread(self.pipeline.process_batch, [event],
+                                               bot_ids=self.bot_ids())
+            except OperationalError as exc:
+                log.warning("数据库连接中断，这一批已回滚，%.1f 秒后重试 / the store was lost mid-batch "
+                            "(rolled back), retrying in %.1f s: %s", delay, delay, str(exc).splitlines()[0])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
 
     async def _deliver(self) -> None:
         if self.adapter.paced:
@@ -179,16 +196,30 @@ class App:
                                bot_ids=self.bot_ids, wake=self.sender.wake.set,
                                refresh_rosters=refresh_rosters)
 
+    def leadership(self, poll: float | None = None) -> Leadership:
+        """Runs the daily jobs while this process leads the store's scheduler (one process
+        per store does, however many accounts run on it: bot.core.leader)."""
+        scheduler: list[AsyncIOScheduler] = []
+
+        def start() -> None:
+            scheduler.append(self.schedule())
+
+        def stop() -> None:
+            while scheduler:
+                scheduler.pop().shutdown(wait=False)
+
+        return Leadership(self.pipeline.engine, start, stop, poll=poll or POLL_SECONDS)
+
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
-        """Process events until the adapter stops; with `schedule`, run the daily jobs too,
-        with `web`, serve the console and the event API in the same process."""
+        """Process events until the adapter stops; with `schedule`, run the daily jobs too
+        while this process leads the scheduler, with `web`, serve the console and the event
+        API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
         alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
         ticker = asyncio.create_task(self._tick_forever())
         logging.getLogger().addHandler(self.alerts)
-        scheduler = runner = None
-        if schedule:
-            scheduler = self.schedule()
+        runner = None
+        leading = asyncio.create_task(self.leadership().run()) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)
             log.info("web console at %s", address(runner))
@@ -205,8 +236,9 @@ class App:
                 await asyncio.gather(alerting, return_exceptions=True)
             if runner:
                 await runner.cleanup()
-            if scheduler:
-                scheduler.shutdown(wait=False)
+            if leading:
+                leading.cancel()
+                await asyncio.gather(leading, return_exceptions=True)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)
