@@ -183,8 +183,9 @@ class App:
             if await asyncio.to_thread(self.queue_alerts):
                 self.sender.wake.set()
 
-    def schedule(self) -> AsyncIOScheduler:
-        """Start every feature's daily jobs (inside the event loop)."""
+    def schedule(self, *, per_account: bool = False) -> AsyncIOScheduler:
+        """Start the features' jobs of the store (inside the event loop; only in the process
+        that leads the scheduler), or with `per_account` this process's own jobs."""
         loop = asyncio.get_running_loop()
         request = getattr(self.adapter, "request_rosters", None)
 
@@ -194,7 +195,7 @@ class App:
 
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
                                bot_ids=self.bot_ids, wake=self.sender.wake.set,
-                               refresh_rosters=refresh_rosters)
+                               refresh_rosters=refresh_rosters, per_account=per_account)
 
     def leadership(self, poll: float | None = None) -> Leadership:
         """Runs the daily jobs while this process leads the store's scheduler (one process
@@ -220,6 +221,7 @@ class App:
         logging.getLogger().addHandler(self.alerts)
         runner = None
         leading = asyncio.create_task(self.leadership().run()) if schedule else None
+        own = self.schedule(per_account=True) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)
             log.info("web console at %s", address(runner))
@@ -239,6 +241,8 @@ class App:
             if leading:
                 leading.cancel()
                 await asyncio.gather(leading, return_exceptions=True)
+            if own:
+                own.shutdown(wait=False)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)

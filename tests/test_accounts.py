@@ -12,6 +12,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import create_engine, text
 
 from bot.adapters.base import Outgoing
@@ -20,7 +22,7 @@ from bot.cli import main, with_backoff
 from bot.core.events import parse_event
 from bot.core.leader import Leadership, StoreBusy, run_lock
 from bot.core.pipeline import enqueue
-from bot.core.scheduler import JobContext
+from bot.core.scheduler import JobContext, run_job
 from bot.core.settings import Settings
 from bot.features.followup.jobs import daily_followup
 from bot.wiring import App, build
@@ -283,3 +285,20 @@ async def test_a_batch_that_loses_its_connection_is_rolled_back_and_retried(pg_s
     assert len([o for o in app.adapter.sent if "打卡" in o.text]) == 1
     assert rows(app, "SELECT checkins FROM dailyactivity WHERE member = 'wxid_m' AND checkins > 0") == [(1,)]
     assert rows(app, "SELECT count(*) FROM eventlog WHERE id = 'c1'") == [(1,)]
+
+
+async def test_store_jobs_are_the_leaders_and_the_roster_refresh_every_accounts(tmp_path):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}")
+    app = App(settings, Account(A))
+    old = AsyncIOScheduler(jobstores={"default": SQLAlchemyJobStore(engine=app.deps.engine,
+                                                                   tablename="scheduled_jobs")})
+    old.start(paused=True)  # as a release that ran the roster refresh once per store left it
+    old.add_job(run_job, "interval", hours=6, id="roster_refresh", args=["roster_refresh"])
+    old.shutdown(wait=False)
+    shared, own = app.schedule(), app.schedule(per_account=True)
+    try:
+        assert {j.id for j in shared.get_jobs()} == {"daily_followup", "daily_tags"}
+        assert {j.id for j in own.get_jobs()} == {"roster_refresh"}
+    finally:
+        shared.shutdown(wait=False)
+        own.shutdown(wait=False)
