@@ -17,7 +17,7 @@ from bot.core.commands import CommandHook, Registry
 from bot.core.config import ConfigError, load_config
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
-from bot.core.leader import POLL_SECONDS, Leadership
+from bot.core.leader import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import start_scheduler
@@ -209,7 +209,7 @@ class App:
             while scheduler:
                 scheduler.pop().shutdown(wait=False)
 
-        return Leadership(self.pipeline.engine, start, stop, poll=poll or POLL_SECONDS)
+        return Leadership(self.pipeline.engine, start, stop, poll=poll or self.settings.leader_poll_seconds)
 
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
