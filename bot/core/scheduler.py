@@ -5,8 +5,8 @@ Each feature declares its jobs (`Job`): plain functions of the services and an e
 "now", run in a worker thread. Jobs of the store run once per community, in the process that
 leads the scheduler (bot.core.leader); a job `per_account` (asking this account's WeChat for
 its rooms' rosters) runs in every process, for its own account, on a schedule in memory.
-Jobs in a persistent store are referenced by name, not by closure, so the store only holds `run_job` and the job's id; `run_job` finds the job and
-the running services in `RUNNING`. Tests call a job's function directly with a "now"
+Jobs in a persistent store are referenced by name, not by closure, so the store only holds
+`run_job` and the job's id; `run_job` finds the job and the running services in `RUNNING`. Tests call a job's function directly with a "now"
 instead of waiting for the clock.
 """
 
