@@ -6,8 +6,8 @@ Each feature declares its jobs (`Job`): plain functions of the services and an e
 leads the scheduler (bot.core.leader); a job `per_account` (asking this account's WeChat for
 its rooms' rosters) runs in every process, for its own account, on a schedule in memory.
 Jobs in a persistent store are referenced by name, not by closure, so the store only holds
-`run_job` and the job's id; `run_job` finds the job and the running services in `RUNNING`. Tests call a job's function directly with a "now"
-instead of waiting for the clock.
+`run_job` and the job's id; `run_job` finds the job and the running services in `RUNNING`.
+Tests call a job's function directly with a "now" instead of waiting for the clock.
 """
 
 from __future__ import annotations
