@@ -225,7 +225,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 2
     adapter = WechatyAdapter(token, endpoint)
-    app = with_backoff(lambda: App(settings, adapter), settings.database_url)
+    app = with_backoff(lambda: App(settings, adapter, label=args.account), settings.database_url)
     try:
         asyncio.run(app.run(schedule=True, web=True))
     except WechatyConnectError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -12,6 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter, Outgoing
+from bot.core.accounts import bot_accounts, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
 from bot.core.config import ConfigError, load_config
@@ -49,6 +51,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
@@ -95,16 +98,42 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
 class App:
     """One bot process: events in through the adapter, replies out through the outbox."""
 
-    def __init__(self, settings: Settings, adapter: Adapter, *, engine: Engine | None = None) -> None:
+    def __init__(self, settings: Settings, adapter: Adapter, *, engine: Engine | None = None,
+                 label: str | None = None) -> None:
         self.settings = settings
         self.adapter = adapter
+        self.label = label  # `qunguan run --account NAME`
         self.pipeline, self.deps = build(settings, engine)
         self.sender = OutboxSender(self.pipeline.engine, adapter)
         self.alerts = AlertHandler()
+        self._accounts: frozenset[str] = frozenset()  # every account on the store, re-read each minute
+        self._accounts_at = -ACCOUNTS_TTL
+        self._registered: str | None = None
 
     def bot_ids(self) -> frozenset[str]:
-        """The account the adapter is logged in as (none before the login)."""
-        return frozenset({self.adapter.self_id}) if self.adapter.self_id else frozenset()
+        """The accounts the bot speaks as: the adapter's (once logged in) and the other
+        processes' on this store (an account in a group another one is in is not a member)."""
+        own = self.adapter.self_id
+        return (self._accounts | {own}) if own else self._accounts
+
+    async def _know_accounts(self) -> None:
+        """Note this process's account in the store at its login, and re-read the others'."""
+        own = self.adapter.self_id
+        if own == self._registered and time.monotonic() - self._accounts_at < ACCOUNTS_TTL:
+            return
+
+        def read() -> frozenset[str]:
+            with self.pipeline.engine.begin() as conn:
+                if own and own != self._registered:
+                    register(conn, own, self.label, int(time.time()))
+                return bot_accounts(conn)
+
+        try:
+            self._accounts = await asyncio.to_thread(read)
+        except Exception as exc:  # the store is away: the batch that follows retries it
+            log.warning("could not read the bot accounts: %s", str(exc).splitlines()[0])
+            return
+        self._registered, self._accounts_at = own, time.monotonic()
 
     async def handle(self, event: Event) -> None:
         try:
@@ -115,6 +144,7 @@ class App:
             if refused:
                 refused(str(exc))
             return
+        await self._know_accounts()
         try:
             replies = await self._ingest(event)
         except Exception:
@@ -148,6 +178,7 @@ class App:
 
     async def tick(self, now: datetime | None = None) -> None:
         """Let time act once (at `now`, else the wall clock): due welcomes and summaries."""
+        await self._know_accounts()
         try:
             replies = await asyncio.to_thread(
                 self.pipeline.tick, now or datetime.now(self.settings.tz), bot_ids=self.bot_ids())

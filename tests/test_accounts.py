@@ -302,3 +302,16 @@ async def test_store_jobs_are_the_leaders_and_the_roster_refresh_every_accounts(
     finally:
         shared.shutdown(wait=False)
         own.shutdown(wait=False)
+
+
+async def test_another_account_in_a_group_is_never_a_member(db_url):
+    a, b = two_processes(db_url)
+    b.label = "B号"
+    await b.handle(ev("b1", "wxid_x", R3, "你好呀朋友们", B))  # B's first event: B is known
+    roster = parse_event({"type": "roster", "id": "ro-a", "ts": T0.isoformat(), "room": R2, "account": A,
+                          "members": [{"id": B, "name": "群管B"}, {"id": "wxid_m", "name": "M"}]},
+                         not_after=NOT_AFTER)
+    await a.handle(roster)
+    assert a.bot_ids() == {A, B}
+    assert rows(a, "SELECT member FROM membership WHERE room = :r", r=R2) == [("wxid_m",)]
+    assert sorted(rows(a, "SELECT id, label FROM botaccount")) == [(A, None), (B, "B号")]

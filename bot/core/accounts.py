@@ -29,7 +29,19 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.adapters.base import Outgoing
-from bot.store.models import NO_ROOM, AccountReach, Membership
+from bot.store.db import upsert
+from bot.store.models import NO_ROOM, AccountReach, BotAccount, Membership, table_of
+
+
+def register(conn: Connection, account: str, label: str | None, at: int) -> None:
+    """Note that this process runs as `account` (at its login)."""
+    upsert(conn, table_of(BotAccount), [{"id": account, "label": label, "seen_at": at}], ["id"],
+           replace=["label", "seen_at"])
+
+
+def bot_accounts(conn: Connection) -> frozenset[str]:
+    """Every account the bot runs as on this store: none of them is a member."""
+    return frozenset(conn.execute(select(col(BotAccount.id))).scalars())
 
 
 def route(conn: Connection, out: Outgoing) -> str | None:
@@ -54,4 +66,4 @@ def route(conn: Connection, out: Outgoing) -> str | None:
         .limit(1)).scalar()
 
 
-__all__ = ["route"]
+__all__ = ["bot_accounts", "register", "route"]

@@ -240,6 +240,15 @@ class Outbox(SQLModel, table=True):
     __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
 
 
+class BotAccount(SQLModel, table=True):
+    """A WeChat account the bot runs as (one `qunguan run` each), written at its login: never
+    a member, never ranked or listed, even in the groups where another account sees it."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    label: str | None = Field(default=None, max_length=100)  # `qunguan run --account NAME`
+    seen_at: int = Field(default=0, sa_type=BigInteger)
+
+
 class AccountReach(SQLModel, table=True):
     """Which bot account can reach a member, and where: `room` is a group both are in, NO_ROOM
     a 1:1 chat (a friend). `last_at` is when the member last spoke to or near that account (0:

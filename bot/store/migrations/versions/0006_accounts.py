@@ -1,5 +1,5 @@
 """Several bot accounts on one store: the account that received each event, the account that
-sends each outbox row, and which account reaches which member where.
+sends each outbox row, which account reaches which member where, and the accounts themselves.
 
 Revision ID: 0006
 Revises: 0005
@@ -32,9 +32,17 @@ def upgrade() -> None:
     )
     op.create_index("ix_accountreach_member", "accountreach", ["member"])
     op.create_index("ix_accountreach_room", "accountreach", ["room"])
+    op.create_table(
+        "botaccount",
+        sa.Column("id", sa.String(length=200), nullable=False),
+        sa.Column("label", sa.String(length=100), nullable=True),
+        sa.Column("seen_at", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("botaccount")
     op.drop_index("ix_accountreach_room", table_name="accountreach")
     op.drop_index("ix_accountreach_member", table_name="accountreach")
     op.drop_table("accountreach")
