@@ -165,10 +165,20 @@ class App:
                 return await asyncio.to_thread(self.pipeline.process_batch, [event],
                                                bot_ids=self.bot_ids())
             except OperationalError as exc:
+                if not self._transient(exc):
+                    raise
                 log.warning("数据库连接中断，这一批已回滚，%.1f 秒后重试 / the store was lost mid-batch "
                             "(rolled back), retrying in %.1f s: %s", delay, delay, str(exc).splitlines()[0])
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
+
+    def _transient(self, exc: OperationalError) -> bool:
+        """A lost or restarting PostgreSQL (any OperationalError there: connection, shutdown,
+        serialization), or a busy SQLite file; not a broken schema, which retrying cannot fix."""
+        if self.pipeline.engine.dialect.name == "postgresql":
+            return True
+        reason = str(exc.orig).lower()
+        return "locked" in reason or "busy" in reason
 
     async def _deliver(self) -> None:
         if self.adapter.paced:

@@ -315,3 +315,11 @@ async def test_another_account_in_a_group_is_never_a_member(db_url):
     assert a.bot_ids() == {A, B}
     assert rows(a, "SELECT member FROM membership WHERE room = :r", r=R2) == [("wxid_m",)]
     assert sorted(rows(a, "SELECT id, label FROM botaccount")) == [(A, None), (B, "B号")]
+
+
+async def test_a_broken_sqlite_store_is_not_retried_forever(tmp_path, caplog):
+    app = App(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}"), Account(A))
+    with app.deps.engine.begin() as conn:
+        conn.execute(text("DROP TABLE writerepoch"))  # retrying cannot fix this
+    await asyncio.wait_for(app.handle(ev("m1", "wxid_m", R1, "打卡", A)), 10)
+    assert "processing event m1 failed" in caplog.text
