@@ -109,6 +109,7 @@ class App:
         self._accounts: frozenset[str] = frozenset()  # every account on the store, re-read each minute
         self._accounts_at = -ACCOUNTS_TTL
         self._registered: str | None = None
+        self._failed_at = -ACCOUNTS_TTL
 
     def bot_ids(self) -> frozenset[str]:
         """The accounts the bot speaks as: the adapter's (once logged in) and the other
@@ -118,8 +119,8 @@ class App:
 
     async def _know_accounts(self) -> None:
         """Note this process's account in the store at its login, and re-read the others'."""
-        own = self.adapter.self_id
-        if own == self._registered and time.monotonic() - self._accounts_at < ACCOUNTS_TTL:
+        own, now = self.adapter.self_id, time.monotonic()
+        if (own == self._registered and now - self._accounts_at < ACCOUNTS_TTL) or now - self._failed_at < 5:
             return
 
         def read() -> frozenset[str]:
@@ -130,10 +131,11 @@ class App:
 
         try:
             self._accounts = await asyncio.to_thread(read)
-        except Exception as exc:  # the store is away: the batch that follows retries it
+        except Exception as exc:  # the store is away: tried again in a few seconds
+            self._failed_at = now
             log.warning("could not read the bot accounts: %s", str(exc).splitlines()[0])
             return
-        self._registered, self._accounts_at = own, time.monotonic()
+        self._registered, self._accounts_at = own, now
 
     async def handle(self, event: Event) -> None:
         try:
@@ -155,7 +157,7 @@ class App:
         if replies or alerted:
             await self._deliver()
 
-    async def _ingest(self, event: Event) -> list:
+    async def _ingest(self, event: Event) -> list[Outgoing]:
         """One event in its own batch. A batch that lost the database (a dropped connection,
         a restarting server) was rolled back whole: it is retried with back-off until the
         store answers again, so nothing is lost or counted twice."""
