@@ -173,3 +173,25 @@ def test_each_filter_selects_from_the_report_rows(bot: Bot):
     assert chosen("segment=重要挽留客户").startswith("没有符合条件的成员（重要挽留客户）")
     assert chosen("tag=意向 grade=A") == "没有符合条件的成员（标签「意向」 · A 级），换个条件试试。"
     assert chosen("群=读书群 标签=意向").endswith("共 2 人：小波、陈晨")
+
+
+def test_the_daily_cap_and_pacing_are_per_account(tmp_path):
+    """Two bot accounts, each hearing one group: each sends its own members, one a day here."""
+    bot = Bot(tmp_path, outreach_daily_cap=1)
+    for i, (member, room, account) in enumerate([("wxid_m1", "g1@chatroom", "wxid_bot_a"),
+                                                ("wxid_m2", "g1@chatroom", "wxid_bot_a"),
+                                                ("wxid_m3", "g2@chatroom", "wxid_bot_b"),
+                                                ("wxid_m4", "g2@chatroom", "wxid_bot_b")]):
+        bot.feed({"type": "message", "id": f"acc{i}", "ts": DAY.format(f"09:0{i}:00"), "room": room,
+                  "room_name": room[:2], "sender": member, "sender_name": member[-2:], "text": "大家早上好呀",
+                  "account": account})
+    out = bot.say(ADMIN, "/broadcast level=1 今晚直播", room=None, ts=DAY.format("10:00:00"))
+    assert "共 4 人" in texts(out) and "今天 2 条，明天 2 条（每天最多发 1 条）" in texts(out)
+    bot.say(ADMIN, "/broadcast 确认", room=None, ts=DAY.format("10:00:10"))
+    rows = bot.rows('SELECT m.member, m.account, o.account, o.next_at FROM outreachmessage m'
+                    ' JOIN outbox o ON o.id = m.outbox_id ORDER BY m.member')
+    assert [(m, a, o) for m, a, o, _ in rows] == [
+        ("wxid_m1", "wxid_bot_a", "wxid_bot_a"), ("wxid_m2", "wxid_bot_a", "wxid_bot_a"),
+        ("wxid_m3", "wxid_bot_b", "wxid_bot_b"), ("wxid_m4", "wxid_bot_b", "wxid_bot_b")]
+    days = [datetime.fromtimestamp(at, bot.settings.tz).strftime("%d %H:%M:%S") for *_, at in rows]
+    assert days == ["02 10:00:10", "03 08:00:00", "02 10:00:10", "03 08:00:00"]

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.adapters.base import Outgoing
+from bot.core.accounts import bot_accounts, route
 from bot.core.directory import room_id_or_error, room_names
 from bot.core.errors import UsageError
 from bot.core.outbox import cancel_pending
@@ -43,12 +44,13 @@ MAX_TEXT = 1000
 DRAFT_MINUTES = 30  # a chat draft waits this long for 确认
 UNSUBSCRIBE_HINT = "（回复「退订」不再接收此类消息）"
 UNSUBSCRIBED = "成员已退订"
-DEFAULT_ACCOUNT = ""  # the one account of a store until accounts are routed
+ANY_ACCOUNT = ""  # a DM no known account reaches yet (a single process, before its login)
 
 
 def account_of(conn: Connection, member: str) -> str:
-    """The account an outreach message to `member` goes out from: the key of the daily cap."""
-    return DEFAULT_ACCOUNT
+    """The account an outreach message to `member` goes out from (as the outbox routes it):
+    the key of the daily cap and the pacing."""
+    return route(conn, Outgoing(text="", to=member)) or ANY_ACCOUNT
 
 
 def pacing_of(settings: Settings) -> Pacing:
@@ -177,7 +179,8 @@ def select_members(conn: Connection, deps: Deps, sel: Selection, at: datetime,
     """(id, name) of the members the filters select, by name: members in a group now, never
     the admins, the operators or the bot itself."""
     scope = resolve_scope(conn, deps.settings, at, sel.room, None)
-    staff = deps.settings.admin_ids | bot_ids | set(conn.execute(select(col(RoomOperator.member))).scalars())
+    staff = (deps.settings.admin_ids | bot_ids | bot_accounts(conn)
+             | set(conn.execute(select(col(RoomOperator.member))).scalars()))
     rows = member_rows(conn, scope, _extras(deps, sel))
     chosen = [(r["id"], r["name"] or r["id"]) for r in rows
               if r["id"] not in staff and not is_anonymous(r["id"]) and _matches(r, sel)]
@@ -222,6 +225,7 @@ class Plan:
     """Who would get a message now and when; who is left out and why."""
 
     times: dict[str, datetime]  # member → when it may go out
+    accounts: dict[str, str]  # member → the account it goes out from
     reached: list[str]  # got outreach within the reach limit
     unsubscribed: list[str]
 
@@ -239,14 +243,16 @@ def plan(conn: Connection, settings: Settings, members: Sequence[str], now: date
     ok = [m for m in members if m not in out and m not in recent]
     pacing = pacing_of(settings)
     times: dict[str, datetime] = {}
+    accounts = {m: account_of(conn, m) for m in ok}
     by_account: dict[str, list[str]] = {}
     for m in ok:
-        by_account.setdefault(account_of(conn, m), []).append(m)
+        by_account.setdefault(accounts[m], []).append(m)
     for account, ms in by_account.items():
         used, latest = _account_load(conn, account, now.date())
         after = datetime.fromtimestamp(latest, settings.tz) if latest else None
         times.update(zip(ms, plan_sends(len(ms), now, pacing, used, after), strict=True))
-    return Plan(times, [m for m in members if m in recent and m not in out], [m for m in members if m in out])
+    return Plan(times, accounts, [m for m in members if m in recent and m not in out],
+                [m for m in members if m in out])
 
 
 def queue(conn: Connection, settings: Settings, texts: Mapping[str, str], now: datetime, *, kind: str,
@@ -256,11 +262,11 @@ def queue(conn: Connection, settings: Settings, texts: Mapping[str, str], now: d
     p = plan(conn, settings, list(texts), now, kind)
     rows = []
     for member, at in p.times.items():
-        out = Outgoing(text=texts[member], to=member)
+        account = p.accounts[member]
+        out = Outgoing(text=texts[member], to=member, account=account or None)
         outbox_id = enqueue_at(conn, out, now, int(at.timestamp()), origin)
-        rows.append({"kind": kind, "campaign_id": campaign_id, "member": member,
-                     "account": account_of(conn, member), "outbox_id": outbox_id,
-                     "send_at": int(at.timestamp()), "day": at.date()})
+        rows.append({"kind": kind, "campaign_id": campaign_id, "member": member, "account": account,
+                     "outbox_id": outbox_id, "send_at": int(at.timestamp()), "day": at.date()})
     if rows:
         conn.execute(table_of(OutreachMessage).insert(), rows)
     return p
