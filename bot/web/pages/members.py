@@ -31,7 +31,7 @@ from bot.web.data import (
     tag_names,
 )
 from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
-from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
+from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
 from tiers.grades import GRADES
 from tiers.levels import benefits_upto, progress
 from tiers.lifecycle import STAGE_LABELS
@@ -110,13 +110,6 @@ async def members_page(request: web.Request) -> web.Response:
     return await page(request, "members.html", context, nav="members")
 
 
-def _csv_cell(value: object) -> object:
-    # Spreadsheets run a cell starting with = + - @ as a formula: nicknames are attacker-controlled.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
     s = select_members(conn, console, params)
     out = io.StringIO()
@@ -124,7 +117,7 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in member_dicts(conn, s.view, s.lines, console.report, console.cache):
-        writer.writerow([_csv_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
             r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
