@@ -16,7 +16,7 @@ from tests.harness import ROOM
 from tests.web.conftest import HOSTILE_ID, PASSWORD, csrf_of, log_in
 
 PAGES = ["/", f"/rooms/{quote(ROOM)}", "/members", f"/members/{HOSTILE_ID}", "/followup",
-         "/rules", "/tasks", "/rfm", "/lifecycle", "/shop"]
+         "/rules", "/tasks", "/rfm", "/lifecycle", "/shop", "/audit"]
 
 
 
