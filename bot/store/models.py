@@ -299,6 +299,8 @@ class FollowUpItem(SQLModel, table=True):
     room: str = Field(max_length=200)
     reason: str
     action: str
+    age: int = 1  # the day on the lists this item was (「第 3 天未跟进」)
+    escalated_from: str | None = Field(default=None, max_length=200)  # on an admin's list: whose it was
 
 
 class FollowUpRecord(SQLModel, table=True):
@@ -435,6 +437,7 @@ class FollowUpCase(SQLModel, table=True):
     action: str
     opened: date  # the local day of the first list that named it
     last_listed: date
+    days: int = 1  # local days it has been on a list
     owner: str | None = Field(default=None, max_length=200)  # reassigned to this operator
     snoozed_until: date | None = None  # left off the lists before this day
     escalated_on: date | None = None  # put on the admins' list (once)

@@ -15,6 +15,7 @@ from bot.core.activity import Window
 from bot.core.directory import room_names, rooms_of
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
+from bot.features.followup.service import history, member_cases
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
@@ -32,6 +33,7 @@ from bot.web.data import (
 )
 from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
+from tiers.followup import KIND_TITLES
 from tiers.grades import GRADES
 from tiers.levels import benefits_upto, progress
 from tiers.lifecycle import STAGE_LABELS
@@ -171,6 +173,8 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
         "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
         "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
         "checkin_calendar": calendar_months(conn, member, today),
+        "followups": history(conn, member), "open_followups": member_cases(conn, member, today),
+        "followup_kinds": KIND_TITLES,
     }
 
 

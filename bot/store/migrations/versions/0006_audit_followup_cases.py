@@ -40,11 +40,15 @@ def upgrade() -> None:
         sa.Column("action", sa.String(), nullable=False),
         sa.Column("opened", sa.Date(), nullable=False),
         sa.Column("last_listed", sa.Date(), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
         sa.Column("owner", sa.String(length=200), nullable=True),
         sa.Column("snoozed_until", sa.Date(), nullable=True),
         sa.Column("escalated_on", sa.Date(), nullable=True),
         sa.PrimaryKeyConstraint("member", "kind"),
     )
+    with op.batch_alter_table("followupitem") as t:
+        t.add_column(sa.Column("age", sa.Integer(), nullable=False, server_default="1"))
+        t.add_column(sa.Column("escalated_from", sa.String(length=200), nullable=True))
     op.create_table(
         "operatorcap",
         sa.Column("member", sa.String(length=200), nullable=False),
@@ -67,6 +71,9 @@ def downgrade() -> None:
     op.drop_index("ix_membernote_member", "membernote")
     op.drop_table("membernote")
     op.drop_table("operatorcap")
+    with op.batch_alter_table("followupitem") as t:
+        t.drop_column("escalated_from")
+        t.drop_column("age")
     op.drop_table("followupcase")
     op.drop_index("ix_auditentry_actor", "auditentry")
     op.drop_index("ix_auditentry_at", "auditentry")
