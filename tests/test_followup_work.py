@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.core.events import parse_event
 from bot.core.scheduler import JobContext
 from bot.features.followup.jobs import daily_followup
-from bot.core.events import parse_event
 from tests.harness import ADMIN, NOT_AFTER, Bot, texts
 
 OP = "wxid_op"
@@ -157,7 +157,8 @@ def test_bad_snoozes_and_reassignments_change_nothing(bot: Bot, typed: str, ment
 def test_reassign_an_item_to_another_operator(bot: Bot):
     newcomers(bot, 2)
     run_daily(bot, MORNING)
-    replies = bot.say(OP, name="小运营", text="转给 @小李\u2005 2", mentions=[OP2], room=None, ts="2026-11-20T10:00:00+08:00")
+    replies = bot.say(OP, name="小运营", text="转给 @小李\u2005 2", mentions=[OP2], room=None,
+                      ts="2026-11-20T10:00:00+08:00")
     assert "第 2 项已转给 小李，从 TA 明天的清单起由 TA 跟进。" in texts(replies)
     assert any(r.to == OP2 and "小运营 把 1 项跟进转给了你：新人1" in r.text for r in replies)
     dms = run_daily(bot, MORNING + timedelta(days=1))
@@ -200,11 +201,13 @@ def test_notes_history_and_profile(bot: Bot):
     newcomers(bot, 1)
     run_daily(bot, MORNING)
     bot.say(OP, name="小运营", text="已跟进 1 发了欢迎", room=None, ts="2026-11-20T10:00:00+08:00")
-    out = texts(bot.say(OP, name="小运营", text="备注 @新人0\u2005 想了解训练营，下周再聊", mentions=["nb0"], ts="2026-11-20T11:00:00+08:00"))
+    out = texts(bot.say(OP, name="小运营", text="备注 @新人0\u2005 想了解训练营，下周再聊", mentions=["nb0"],
+                        ts="2026-11-20T11:00:00+08:00"))
     assert "已记下对 新人0 的备注" in out
     assert "请写出备注内容" in texts(bot.say(OP, name="小运营", text="备注 @新人0\u2005", mentions=["nb0"]))
     assert "只有运营" in texts(bot.say("nb0", name="新人0", text="/profile @新人0\u2005", mentions=["nb0"]))
-    profile = texts(bot.say(OP, name="小运营", text="客户档案 @新人0\u2005", mentions=["nb0"], room=None, ts="2026-11-20T12:00:00+08:00"))
+    profile = texts(bot.say(OP, name="小运营", text="客户档案 @新人0\u2005", mentions=["nb0"], room=None,
+                            ts="2026-11-20T12:00:00+08:00"))
     assert "📇 新人0 的客户档案（id 尾号 nb0）" in profile and "所在群：读书群" in profile
     assert "· 11-20 11:00 小运营 备注：想了解训练营，下周再聊" in profile
     assert "· 11-20 10:00 小运营 已跟进「新人破冰」：发了欢迎" in profile
