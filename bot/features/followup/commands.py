@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
@@ -19,6 +20,7 @@ from bot.store.models import RoomOperator, table_of
 from tiers.followup import KIND_TITLES, MAX_SNOOZE
 from tiers.levels import progress
 
+_DIGITS = re.compile(r"[0-9]{1,9}")  # ASCII digits only: str.isdigit() also takes ² and ①
 MAX_CAP = 200
 MAX_NOTE = 500
 HISTORY_LINES = 10
@@ -87,7 +89,7 @@ def report(ctx: Ctx, opts: Options) -> None:
 def _numbers(words: list[str]) -> list[int]:
     """The item numbers a command starts with ("3 5", "3,5", "3，5"), taken off `words`."""
     numbers: list[int] = []
-    while words and words[0].replace("，", ",").strip(",").replace(",", "").isdigit():
+    while words and _DIGITS.fullmatch(words[0].replace("，", ",").strip(",").replace(",", "")):
         numbers += [int(x) for x in words.pop(0).replace("，", ",").split(",") if x]
     return numbers
 
@@ -106,7 +108,7 @@ def done(ctx: Ctx, opts: Options) -> str:
 
 def snooze(ctx: Ctx, opts: Options) -> str:
     words = list(opts.positional)
-    if not words or not words[0].isdigit():
+    if not words or not _DIGITS.fullmatch(words[0]):
         raise UsageError("请写出清单上的编号和天数，例如 稍后 3 2（第 3 项 2 天后再提醒）。")
     n = int(words.pop(0))
     if len(words) > 1:
@@ -122,8 +124,9 @@ def snooze(ctx: Ctx, opts: Options) -> str:
 
 def reassign(ctx: Ctx, opts: Options) -> str:
     to, name = ctx.member(opts.member())
-    numbers = _numbers(list(opts.positional))
-    if not numbers or len(numbers) != len(opts.positional):
+    words = list(opts.positional)
+    numbers = _numbers(words)
+    if not numbers or words:
         raise UsageError("请写出要转出的编号，例如 转给 @小李 3 5。")
     conn = ctx.batch.conn
     if to == ctx.msg.sender:
