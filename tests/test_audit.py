@@ -24,7 +24,7 @@ def bot(tmp_path) -> Bot:
 
 
 def log(bot: Bot) -> list[tuple]:
-    return bot.rows('SELECT actor, "where", room, action, detail, result FROM auditentry ORDER BY id')
+    return bot.rows('SELECT actor, place, room, action, detail, result FROM auditentry ORDER BY id')
 
 
 # Each manager action of the issue, as typed, and the action it is recorded under.
@@ -95,4 +95,4 @@ def test_record_api_for_other_features(tmp_path):
             audit.record(conn, at=0, actor="x", where="chat", action="x")
     with bot.engine.connect() as conn:
         [e] = audit.entries(conn, audit.AuditQuery(action="delete_request"))
-    assert (e.actor, e.where, e.result) == ("wxid_a", "private", "删除了 TA 的数据")
+    assert (e.actor, e.place, e.result) == ("wxid_a", "private", "删除了 TA 的数据")

@@ -11,6 +11,7 @@ import pytest
 from bot.core.events import parse_event
 from bot.core.scheduler import JobContext
 from bot.features.followup.jobs import daily_followup
+from bot.features.followup.service import current_lists
 from tests.harness import ADMIN, NOT_AFTER, Bot, texts
 
 OP = "wxid_op"
@@ -181,6 +182,10 @@ def test_items_not_done_escalate_to_the_admins_once(bot: Bot):
     admin = dms[ADMIN]
     assert "【超期未跟进（已转给管理员）】" in admin
     assert "1. 新人0（读书群）〔第 4 天未跟进〕〔原负责人：小运营〕" in admin and "新人1" not in admin
+    with bot.engine.connect() as conn:  # the console shows the admin's list too
+        [shown] = [ol for ol in current_lists(conn, bot.deps, MORNING + timedelta(days=3, hours=1))
+                   if ol.operator == ADMIN]
+    assert [(i.member, i.age, i.escalated_from) for i in shown.items] == [("nb0", 4, "小运营")]
     dms = run_daily(bot, MORNING + timedelta(days=4))
     assert ADMIN not in dms and "〔第 5 天未跟进〕" in dms[OP]  # once
 

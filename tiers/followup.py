@@ -170,7 +170,7 @@ class Case:
     member_name: str
     reason: str
     action: str
-    days: int = 0  # days it has been on a list, before today
+    days: int = 0  # days it has been on a list so far (today among them when listed_today)
     listed_today: bool = False
     owner: str | None = None  # reassigned to this operator
     snoozed: bool = False  # snoozed through today

@@ -45,7 +45,7 @@ def record(conn: Connection, *, at: datetime | int, actor: str, where: str, acti
     if where not in WHERE_LABELS:
         raise ValueError(f"where must be one of {sorted(WHERE_LABELS)}, not {where!r}")
     conn.execute(table_of(AuditEntry).insert().values(
-        at=at if isinstance(at, int) else int(at.timestamp()), actor=actor, where=where,
+        at=at if isinstance(at, int) else int(at.timestamp()), actor=actor, place=where,
         room=room or NO_ROOM, action=action[:50], detail=detail[:MAX_TEXT], result=result[:MAX_TEXT]))
 
 
@@ -67,7 +67,7 @@ def entries(conn: Connection, query: AuditQuery = AuditQuery(), *, limit: int | 
     if query.actor:
         q = q.where(col(AuditEntry.actor) == query.actor)
     if query.where:
-        q = q.where(col(AuditEntry.where) == query.where)
+        q = q.where(col(AuditEntry.place) == query.where)
     if query.action:
         q = q.where(col(AuditEntry.action) == query.action)
     if query.since is not None:

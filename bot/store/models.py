@@ -419,7 +419,7 @@ class AuditEntry(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     at: int = Field(sa_type=BigInteger, index=True)
     actor: str = Field(max_length=200, index=True)  # a member id, or "console"
-    where: str = Field(max_length=10)  # group | private | console
+    place: str = Field(max_length=10)  # where: group | private | console
     room: str = Field(default=NO_ROOM, max_length=200)
     action: str = Field(max_length=50)  # a command's /english name, a console path, login…
     detail: str = ""  # what was asked (the command as typed, the form)

@@ -16,7 +16,7 @@ def text_of(html: str) -> str:
 
 
 def log(community) -> list[tuple]:
-    return community.rows('SELECT actor, "where", action, detail, result FROM auditentry ORDER BY id')
+    return community.rows('SELECT actor, place, action, detail, result FROM auditentry ORDER BY id')
 
 
 async def test_logins_and_failed_logins_are_recorded(anon, community):

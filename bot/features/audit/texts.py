@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, tzinfo
 
-from bot.core.audit import CONSOLE_ACTOR, WHERE_LABELS
+from bot.core.audit import CONSOLE, CONSOLE_ACTOR, WHERE_LABELS
 from bot.store.models import AuditEntry
 
 ACTION_LABELS = {
@@ -21,7 +21,7 @@ def who(entry: AuditEntry, names: Mapping[str, str]) -> str:
 def where(entry: AuditEntry, rooms: Mapping[str, str]) -> str:
     if entry.room:
         return rooms.get(entry.room, entry.room)
-    return WHERE_LABELS.get(entry.where, entry.where)
+    return WHERE_LABELS.get(entry.place, entry.place)
 
 
 def what(entry: AuditEntry) -> str:
@@ -29,7 +29,7 @@ def what(entry: AuditEntry) -> str:
     label = ACTION_LABELS.get(entry.action)
     if label:
         return label
-    if entry.where == "console":
+    if entry.place == CONSOLE:
         return f"{entry.action} {entry.detail}".strip()
     return entry.detail or entry.action
 

@@ -572,6 +572,9 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
     names = member_names(conn)
     previews: dict[str, list[Item]] = {}
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
+    for admin in sorted(deps.settings.admin_ids - set(assigned)):  # a list of escalated items only
+        if _issued_today(conn, admin, at) is not None:
+            assigned[admin] = []
     issued = {op: _issued_today(conn, op, at) for op in assigned}
     pending = {op: rooms for op, rooms in assigned.items() if issued[op] is None}
     if pending:  # facts once for every operator still without a list, as send_daily does

@@ -22,7 +22,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("at", sa.BigInteger(), nullable=False),
         sa.Column("actor", sa.String(length=200), nullable=False),
-        sa.Column("where", sa.String(length=10), nullable=False),
+        sa.Column("place", sa.String(length=10), nullable=False),
         sa.Column("room", sa.String(length=200), nullable=False),
         sa.Column("action", sa.String(length=50), nullable=False),
         sa.Column("detail", sa.String(), nullable=False),
