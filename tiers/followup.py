@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -36,11 +36,12 @@ class Priority:
 PRIORITY: tuple[Priority, ...] = (
     Priority("redemption"),  # points already spent: a promise to keep
     Priority("lead"),  # a buying signal, while it is warm
-    Priority("churn_risk", "AB"),  # the best customers slipping away
+    # The best customers slipping away: a stage gone to 衰退/流失 says more than the churn signs.
     Priority("stage_change", "AB"),
+    Priority("churn_risk", "AB"),
     Priority("new_silent"),  # newcomers: the first two weeks decide whether they stay
-    Priority("churn_risk"),
     Priority("stage_change"),
+    Priority("churn_risk"),
     Priority("streak_broken"),  # yesterday's break: a card or a nudge today saves the streak
     Priority("type_change"),
     Priority("grade_overdue"),  # the routine visit by grade cadence
@@ -308,19 +309,21 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
     return [replace(item, n=n) for n, item in enumerate(ranked, 1)]
 
 
-def overdue(cases: Iterable[Case], after_days: int) -> list[Case]:
-    """Items that waited `after_days` days on the lists without being done and have not been
-    put on the admins' list yet (each goes there once)."""
-    return [c for c in cases if c.days + (0 if c.listed_today else 1) > after_days
-            and not c.escalated and not c.snoozed]
+def overdue(lists: Mapping[str, Sequence[Item]], cases: Iterable[Case], after_days: int,
+            admins: Collection[str]) -> list[tuple[str, Item]]:
+    """(operator, item) for each item on an operator's list that has waited more than
+    `after_days` days and was not put on the admins' lists before: each goes there once."""
+    escalated = {(c.member, c.kind) for c in cases if c.escalated}
+    return [(op, i) for op, items in lists.items() if op not in admins for i in items
+            if i.age > after_days and (i.member, i.kind) not in escalated]
 
 
-def escalated_items(cases: Sequence[Case], names: dict[str, str], first: int = 1) -> list[Item]:
-    """Overdue items as they go on an admin's list, numbered from `first`."""
-    return [Item(n, c.kind, c.member, c.member_name, c.room, c.room_name, c.reason, c.action,
-                 age=c.days + (0 if c.listed_today else 1),
-                 escalated_from=names.get(c.owner or "", c.owner or "") or "运营")
-            for n, c in enumerate(cases, first)]
+def with_escalations(own: Sequence[Item], late: Sequence[tuple[str, Item]],
+                     names: Mapping[str, str]) -> list[Item]:
+    """An admin's list: the late items first, each naming the operator it waited with, then
+    the admin's own items; numbered from 1."""
+    up = [replace(i, escalated_from=names.get(op, op), also=()) for op, i in late]
+    return [replace(i, n=n) for n, i in enumerate([*up, *own], 1)]
 
 
 def render(items: Sequence[Item], *, title: str, limit: int = MAX_MESSAGE, cap: int | None = None,

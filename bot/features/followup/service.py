@@ -409,15 +409,11 @@ def issue_daily(conn: Connection, deps: Deps, at: datetime,
                                                   me=op, exclude=never))
              for op, rooms in todo.items()}
     # Items that waited too long on an operator's list go to every admin's list, once.
-    escalated = {(c.member, c.kind) for c in cases if c.escalated}
-    late = [(op, i) for op, items in lists.items() if op not in deps.settings.admin_ids for i in items
-            if i.age > deps.settings.followup_escalate_days and (i.member, i.kind) not in escalated]
+    late = rules.overdue(lists, cases, deps.settings.followup_escalate_days, deps.settings.admin_ids)
     if late:
         names = member_names(conn, {op for op, _ in late})
-        up = [replace(i, escalated_from=names.get(op, op), also=()) for op, i in late]
         for admin in admins:
-            own = lists.get(admin, [])
-            lists[admin] = [replace(i, n=n) for n, i in enumerate([*up, *own], 1)]
+            lists[admin] = rules.with_escalations(lists.get(admin, []), late, names)
     out: list[IssuedList] = []
     for operator, items in lists.items():
         list_id = store_list(conn, operator, at, items, scheduled=True)
