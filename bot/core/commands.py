@@ -154,7 +154,8 @@ def may_run(cmd: Command, is_admin: bool, is_operator: bool) -> bool:
 
 
 class CommandHook(Hook):
-    """Runs chat commands: permission check, a savepoint per command, usage and error replies."""
+    """Runs chat commands: permission check, a savepoint per command, usage and error replies,
+    and the audit log entry of a manager's or operator's command that changed something."""
 
     def __init__(self, registry: Registry, deps: Deps) -> None:
         self.registry = registry
