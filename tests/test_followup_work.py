@@ -218,3 +218,12 @@ def test_notes_history_and_profile(bot: Bot):
     assert "· 11-20 10:00 小运营 已跟进「新人破冰」：发了欢迎" in profile
     actions = [a for (a,) in bot.rows("SELECT action FROM auditentry WHERE actor = :op ORDER BY id", op=OP)]
     assert actions == ["done", "note"]  # /profile only looked
+
+
+def test_an_event_not_done_stays_for_30_days_then_leaves(bot: Bot):
+    bot.say(ADMIN, "/rule add keyword 意向 多少钱 lead=yes", ts="2026-11-01T09:00:00+08:00")
+    bot.join("asker", name="asker", ts="2026-09-01T10:00:00+08:00")
+    bot.say("asker", "训练营多少钱？", name="asker", ts="2026-11-19T20:00:00+08:00")
+    assert "1. asker（读书群）" in run_daily(bot, MORNING)[OP]
+    assert "1. asker（读书群）〔第 2 天未跟进〕" in run_daily(bot, MORNING + timedelta(days=29))[OP]
+    assert "asker" not in run_daily(bot, MORNING + timedelta(days=30))[OP]

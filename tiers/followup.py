@@ -55,6 +55,7 @@ TASK_KINDS = frozenset({"redemption"})
 # Kinds that happened once (a lead said, a streak broken): such an item stays on the lists
 # until it is done. The other kinds are conditions, listed while they hold.
 EVENT_KINDS = frozenset({"lead", "streak_broken", "type_change", "stage_change", "level_up"})
+EVENT_KEEP_DAYS = 30  # ... but not for ever: one left this long (escalated long ago) leaves the lists
 KIND_TITLES = {
     "redemption": "兑换待发放",
     "lead": "意向线索",

@@ -297,6 +297,14 @@ def close_cases(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
                                                 col(FollowUpCase.kind) == kind))
 
 
+def _drop_stale_events(conn: Connection, today: date) -> None:
+    """Events nobody followed up within EVENT_KEEP_DAYS leave the lists (a lead from last
+    month is no lead any more); one handed to an operator stays with them until done."""
+    conn.execute(delete(FollowUpCase).where(
+        col(FollowUpCase.kind).in_(sorted(rules.EVENT_KINDS)), col(FollowUpCase.owner).is_(None),
+        col(FollowUpCase.opened) <= today - timedelta(days=rules.EVENT_KEEP_DAYS)))
+
+
 def _drop_passed(conn: Connection, today: date) -> None:
     """Conditions that no list named today have passed (the member came back): their case
     closes, so a later episode starts at day 1. Events, snoozed and handed-over items stay."""
@@ -403,6 +411,7 @@ def issue_daily(conn: Connection, deps: Deps, at: datetime,
     by_room: dict[str, list[MemberFacts]] = defaultdict(list)
     for f in facts:
         by_room[f.room].append(f)
+    _drop_stale_events(conn, today)
     cases = open_cases(conn, today)
     never = _never(deps, bot_ids)
     lists = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at, cases=cases,
