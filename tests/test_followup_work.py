@@ -82,6 +82,7 @@ def test_the_cap_and_the_order(bot: Bot):
     # An operator's own cap.
     assert "最多 30 项" in texts(bot.say(ADMIN, "/operator @小运营 cap=30", mentions=[OP]))
     assert "应为 1 到 200 之间的整数" in texts(bot.say(ADMIN, "/operator @小运营 cap=0", mentions=[OP]))
+    assert "本群运营：wxid_op（每天 30 项）" in texts(bot.say(ADMIN, "/operators"))  # renamed above
     text = texts(bot.pipeline.process_batch([parse_event(
         {"type": "message", "id": "report1", "ts": MORNING.isoformat(), "sender": OP, "sender_name": "小运营",
          "text": "/report"}, not_after=NOT_AFTER)], bot_ids=frozenset({BOT_ID})))

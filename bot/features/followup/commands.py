@@ -60,7 +60,8 @@ def operators(ctx: Ctx, opts: Options) -> str:
     rooms = [ctx.msg.room] if ctx.msg.room else sorted({r for rs in assigned.values() for r in rs})
     lines = []
     for room in rooms:
-        ops = [names.get(m, m) for m, rs in assigned.items() if room in rs]
+        ops = [f"{names.get(m, m)}（每天 {service.daily_cap(conn, ctx.deps.settings, m)} 项）"
+               for m, rs in assigned.items() if room in rs]
         explicit = set(conn.execute(select(col(RoomOperator.member)).where(col(RoomOperator.room) == room)).scalars())
         how = "" if explicit else "（未设置运营，由管理员负责）"
         lines.append(f"{'本群' if ctx.msg.room else room}运营：{'、'.join(ops) or '无'}{how}")
