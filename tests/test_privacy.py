@@ -83,6 +83,9 @@ def test_deletion_erases_texts_names_and_id_everywhere_and_keeps_counts(tmp_path
     assert "Bob" in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:00")))
     assert anon not in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:01")))
     assert "已删除你的数据" not in texts(bot.say("wxid_bob", "/rank", name="Bob", ts=day(2, "11:02")))
+    # Managers see the request and the deletion in the audit log, under the anonymous id.
+    assert bot.rows("SELECT actor, action FROM auditentry WHERE action LIKE 'delete%' ORDER BY id") == [
+        (anon, "delete_request"), (anon, "delete_data")]
     # The anonymous member is counted but never messaged.
     assert "共 1 人：Bob" in texts(bot.say(ADMIN, "群发 群=读书群 周末见", ts=day(2, "11:03")))
     # Asking again: nothing of theirs is left to delete.
@@ -113,6 +116,8 @@ def test_deletion_bad_input(bot: Bot):
     assert "没有待确认的删除请求" in texts(bot.say(ALICE, "确认删除", name=NAME, room=None, ts=day(1, "10:30")))
     assert bot.scalar("SELECT name FROM member WHERE id = :m", m=ALICE) == NAME
     assert bot.scalar("SELECT count(*) FROM eventlog WHERE text = '大家好'") == 1
+    # The request is in the audit log; nothing was deleted.
+    assert bot.rows("SELECT actor, action FROM auditentry WHERE action LIKE 'delete%'") == [(ALICE, "delete_request")]
 
 
 def test_members_opt_out_of_the_rankings_and_back(bot: Bot):

@@ -85,7 +85,7 @@ def _confirm(ctx: Ctx, at: int) -> str:
         return "回放时不发群发。"
     try:
         sent = send_campaign(conn, deps, by=ctx.msg.sender, via="chat", sel=sel, text=draft.text, now=ctx.now,
-                             bot_ids=ctx.batch.bot_ids, draft_id=draft.id)
+                             bot_ids=ctx.batch.bot_ids, draft_id=draft.id, room=ctx.msg.room)
     except LookupError:
         cancel_drafts(conn, ctx.msg.sender)
         return f"现在没有符合条件的成员了（{sel.describe(conn)}），这次群发已取消。"

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.adapters.base import Outgoing
+from bot.core import audit
 from bot.core.accounts import bot_accounts, route
 from bot.core.directory import room_id_or_error, room_names
 from bot.core.errors import UsageError
@@ -332,8 +333,9 @@ class Sent:
 
 def send_campaign(conn: Connection, deps: Deps, *, by: str, via: str, sel: Selection, text: str,
                   now: datetime, bot_ids: frozenset[str] = frozenset(), draft_id: int | None = None,
-                  origin: str | None = None) -> Sent:
-    """Select again (as of now), queue the messages and record the campaign."""
+                  origin: str | None = None, room: str | None = None) -> Sent:
+    """Select again (as of now), queue the messages and record the campaign, in the audit log
+    too (`via` "chat" from `by` in `room` or 1:1, or "console")."""
     members = select_members(conn, deps, sel, now, bot_ids)
     if not members:
         raise LookupError("没有符合条件的成员")
@@ -349,6 +351,12 @@ def send_campaign(conn: Connection, deps: Deps, *, by: str, via: str, sel: Selec
     conn.execute(update(table_of(OutreachCampaign)).where(col(OutreachCampaign.id) == draft_id).values(
         status="queued", selected=len(members), queued=len(p.times),
         skipped=len(p.reached) + len(p.unsubscribed), confirmed_at=at))
+    console = via == "console"
+    audit.record(conn, at=at, actor=audit.CONSOLE_ACTOR if console else by,
+                 where=audit.CONSOLE if console else audit.where_of(room), room=room, action="outreach_sent",
+                 detail=f"{sel.describe(conn)}：{text}",
+                 result=f"群发 #{draft_id}：选中 {len(members)} 人，排队 {len(p.times)} 人，"
+                        f"未发 {len(p.reached) + len(p.unsubscribed)} 人（触达上限或已退订）")
     return Sent(draft_id, len(members), p)
 
 

@@ -33,6 +33,7 @@ from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
+PREVIEW = "/outreach/preview"  # only shows who and when: not an action for the audit log
 PREVIEW_NAMES = 30
 
 
@@ -109,19 +110,9 @@ async def outreach_page(request: web.Request) -> web.Response:
     return await page(request, "outreach/outreach.html", context, nav="outreach")
 
 
-async def outreach_post(request: web.Request) -> web.Response:
+async def outreach_preview(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
-    posted = await read_form(request)
-    form = _form(posted)
-    action = form_text(posted, "action")
-    if action == "send":
-        try:
-            notice = await console.write(_send, console, form)
-        except ValueError as exc:
-            return redirect_with(request, "/outreach", str(exc), error=True)
-        return redirect_with(request, "/outreach", notice)
-    if action != "preview":
-        return redirect_with(request, "/outreach", "不认识的操作", error=True)
+    form = _form(await read_form(request))
     try:
         context = await console.read(_preview, console, form)
     except ValueError as exc:
@@ -131,6 +122,17 @@ async def outreach_post(request: web.Request) -> web.Response:
     return await page(request, "outreach/outreach.html", context, nav="outreach")
 
 
+async def outreach_send(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    form = _form(await read_form(request))
+    try:
+        notice = await console.write(_send, console, form)
+    except ValueError as exc:
+        return redirect_with(request, "/outreach", str(exc), error=True)
+    return redirect_with(request, "/outreach", notice)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/outreach", outreach_page)
-    router.add_post("/outreach", outreach_post)
+    router.add_post(PREVIEW, outreach_preview)
+    router.add_post("/outreach/send", outreach_send)

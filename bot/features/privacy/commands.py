@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core import audit
 from bot.core.commands import Command, Ctx
 from bot.core.options import Options
 from bot.features.privacy.service import (
@@ -35,6 +36,8 @@ def forget_me(ctx: Ctx, opts: Options) -> str:
     if not has_data(conn, member):
         return "没有找到你的聊天记录或资料，不需要删除。（如果之前已经删除过，那些数据已经清除了。）"
     ask_deletion(conn, member, at)
+    audit.record(conn, at=at, actor=member, where=audit.where_of(ctx.msg.room), room=ctx.msg.room,
+                 action="delete_request", detail=ctx.msg.text, result="等待成员确认（10 分钟内回复「确认删除」）")
     return f"确定要删除你的数据吗？{WHAT_GOES}\n确认请在 {CONFIRM_MINUTES} 分钟内回复「确认删除」；不删就不用理会。"
 
 
@@ -42,6 +45,10 @@ def confirm(ctx: Ctx, opts: Options) -> str:
     conn, member = ctx.batch.conn, ctx.msg.sender
     if not pending_request(conn, member, int(ctx.msg.ts.timestamp())):
         return "没有待确认的删除请求（或已超过 10 分钟）。要删除你的数据，请先发「删除我的数据」。"
+    # Recorded before the erasure, which then puts the anonymous id in it as everywhere else.
+    audit.record(conn, at=ctx.msg.ts, actor=member, where=audit.where_of(ctx.msg.room), room=ctx.msg.room,
+                 action="delete_data", detail=ctx.msg.text,
+                 result="已删除：聊天内容、心得、备注和昵称已清除，编号换成匿名编号，计数保留")
     confirm_deletion(ctx.batch, member)
     return "已删除你的数据：聊天内容、心得、备注和昵称都已清除。谢谢你一直以来的参与！"
 
