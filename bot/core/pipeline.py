@@ -258,18 +258,19 @@ class Pipeline:
         self._epoch: int | None = None  # the writer epoch this process last committed
 
     def process(self, events: Iterable[Event], *, silent: bool = False,
-                refused: list[tuple[str, str]] | None = None) -> list[Outgoing]:
+                refused: list[tuple[str, str]] | None = None, commands: bool = True) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox).
-        Events the store refuses are logged, and added to `refused` as (id, reason)."""
+        Events the store refuses are logged, and added to `refused` as (id, reason). With
+        `commands` False (imported history) no message is taken as a chat command."""
         out: list[Outgoing] = []
         chunk: list[Event] = []
         for event in events:
             chunk.append(event)
             if len(chunk) >= BATCH_SIZE:
-                out += self.ingest(chunk, silent=silent, refused=refused)[1]
+                out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
                 chunk = []
         if chunk:
-            out += self.ingest(chunk, silent=silent, refused=refused)[1]
+            out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False,
