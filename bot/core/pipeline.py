@@ -144,22 +144,11 @@ class Batch:
         """Write every buffered row, so reads inside this transaction see all events so far."""
         conn = self.conn
         known = self.known
-        if self._rooms:
-            rows = known.changed(known.rooms, self._rooms.values())
-            upsert(conn, table_of(Room), rows, ["id"],
-                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
-            known.note(known.rooms, rows)
-            self._rooms.clear()
-        if self._members:
-            rows = known.changed(known.members, self._members.values())
-            upsert(conn, table_of(Member), rows, ["id"],
-                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
-            known.note(known.members, rows)
-            self._members.clear()
+        self.flush_names()
         if self._presence:
             seen = known.presence
-            rows = [{"room": r, "member": m, "first_at": at, "active": True}
-                    for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
+            rows: list[dict] = [{"room": r, "member": m, "first_at": at, "active": True}
+                                for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
                 key = (row["room"], row["member"])
@@ -178,6 +167,24 @@ class Batch:
         for hook in self.flush_hooks:
             hook(self)
         self.session.flush()
+
+    def flush_names(self) -> None:
+        """Write the buffered rooms and members only: enough for a write that needs the
+        member's row (points), and far cheaper than a whole flush."""
+        conn = self.conn
+        known = self.known
+        if self._rooms:
+            rows = known.changed(known.rooms, self._rooms.values())
+            upsert(conn, table_of(Room), rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.rooms, rows)
+            self._rooms.clear()
+        if self._members:
+            rows = known.changed(known.members, self._members.values())
+            upsert(conn, table_of(Member), rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.members, rows)
+            self._members.clear()
 
     # ---- replies ------------------------------------------------------------------------
     def reply(self, msg: Message, text: str, *, mention: bool = True) -> None:
