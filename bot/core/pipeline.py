@@ -243,6 +243,11 @@ class Hook:
         every second or so (at the wall clock). For what waits on time: a burst of joins
         welcomed together, a day's check-in summary at the window's end."""
 
+    def wants_tick(self, batch: Batch, now: datetime) -> bool:
+        """Whether on_tick has anything to do at `now`, asked at each new hour of a batch
+        (default: whenever the hook has an on_tick)."""
+        return type(self).on_tick is not Hook.on_tick
+
     def reset(self) -> None:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
 
@@ -304,8 +309,12 @@ class Pipeline:
                     # on time (a summary due at 22:00) acts then, not at the end of the batch.
                     at_hour = epoch(event.ts) // 3600
                     if hour is not None and at_hour != hour:
-                        batch.flush()
-                        for f in self.hooks:
+                        # Only hooks with something due: a flush per hour of history is
+                        # most of a long import's writing otherwise.
+                        due = [f for f in self.hooks if f.wants_tick(batch, event.ts)]
+                        if due:
+                            batch.flush()
+                        for f in due:
                             f.on_tick(batch, event.ts)
                     hour = at_hour
                     self._one(batch, event)

@@ -51,6 +51,9 @@ class CheckinHook(Hook):
         answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note))
         return True
 
+    def wants_tick(self, batch: Batch, now: datetime) -> bool:
+        return self.checkins.summary_due(batch.conn, batch.local(now))
+
     def on_tick(self, batch: Batch, now: datetime) -> None:
         self.checkins.write(batch)  # the day's summary counts the check-ins stored
         for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, batch.local(now)):

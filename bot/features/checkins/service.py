@@ -318,6 +318,13 @@ class Checkins:
             self._summaries = {(t, r, d) for t, r, d in rows}
         return self._summaries
 
+    def summary_due(self, conn: Connection, now: datetime) -> bool:
+        """Whether a day's summary waits to go out at `now` (local), from memory."""
+        waiting = self.waiting_summaries(conn, now.date())
+        tasks = {t.id: t for t in self.tasks}
+        return any(t not in tasks or now >= summary_due_at(tasks[t], d, now.tzinfo or UTC)
+                   for t, _, d in waiting)
+
     def forget(self) -> None:
         self._summaries = None
         self._state = _BatchState()
