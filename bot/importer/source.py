@@ -6,10 +6,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
-from bot.core.events import MAX_ID, MAX_NAME, MAX_TEXT, EventError, parse_ts
+from bot.core.events import MAX_ID, MAX_NAME, MAX_TEXT, TS_MIN, EventError, parse_ts
 
 ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
 
@@ -102,10 +102,14 @@ class Checks:
 
     def __init__(self, opts: ImportOptions) -> None:
         self.not_after = opts.not_after
+        self._range = (TS_MIN.timestamp(), opts.not_after.timestamp())
         self._ids: set[str] = set()
 
     def ts(self, value: int | float) -> datetime:
-        return parse_ts(value, self.not_after)
+        lo, hi = self._range
+        if type(value) is int and lo <= value <= hi:  # the common case, without parse_ts's checks
+            return datetime.fromtimestamp(value, UTC)
+        return parse_ts(value, self.not_after)  # its checks, and its error
 
     def ident(self, value: str, what: str) -> str:
         if value in self._ids:
