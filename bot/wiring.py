@@ -29,6 +29,7 @@ from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
@@ -46,7 +47,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
+                                 HELP, OUTBOX)
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 

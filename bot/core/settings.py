@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     followup_time: str = "09:00"
     """Local time at which each operator gets the daily follow-up list."""
 
+    referral_points: int = 20
+    """Points for each member someone brought in who stays a week and speaks (0: none)."""
+
     type_floor_login: int = 3
     """A median split calls login days "high" only from this many days on (quiet groups)."""
 
