@@ -28,6 +28,20 @@ def hits_reached(hit_times: Sequence[datetime], now: datetime, rule: KeywordRule
     return sum(1 for t in hit_times if start < t <= now) >= rule.hits
 
 
+def first_reached(hit_times: Sequence[datetime], rule: KeywordRule) -> datetime | None:
+    """The first hit at which the rule's window held `rule.hits` hits (as `hits_reached`
+    would say at that hit), over a whole history in one pass; None when it never did."""
+    times = sorted(hit_times)
+    start = 0
+    for end, now in enumerate(times):
+        window = hit_window_start(now, rule.days)
+        while times[start] <= window:
+            start += 1
+        if end - start + 1 >= rule.hits:
+            return now
+    return None
+
+
 def count_window(today: date, days: int) -> tuple[date, date]:
     """First and last local day (both included) a count rule of `days` days sums over.
 
