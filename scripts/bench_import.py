@@ -3,7 +3,8 @@
 10% media, a few hundred joins) as a MemoTrace CSV and as a ChatLab JSONL, each imported by
 `qunguan import` in its own process into a fresh SQLite file with the example config's
 rules. Prints messages/s and the import process's peak RSS, next to bare jieba.lcut over the
-same texts (the floor of ingest).
+same texts (the floor of ingest). Then times rule backtests (/rule preview, the console's
+回测 page) on the store the CSV import filled.
 
     .venv/bin/python scripts/bench_import.py [--messages 1000000] [--profile]
 """
@@ -16,14 +17,40 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import jieba
 
+from bot.core.settings import Settings
 from bot.demo.exports import group_history, write_chatlab_jsonl, write_memotrace_csv
 from bot.demo.run import EXAMPLE_CONFIG
+from bot.features.tags.backtest import backtest
+from bot.features.tags.service import parse_rule_text
+from bot.wiring import build
 
 ROOM = "10001@chatroom"
+BACKTESTS = (
+    "keyword 意向 多少钱,价格 lead=yes",  # the example config's rule: few messages hold it
+    "keyword 书虫 读完 mode=substring",  # check-in notes: thousands
+    "keyword 常客 今天 hits=3 days=7",  # one chat message in ten holds it: the worst case
+)
+
+
+def time_backtests(db: Path) -> None:
+    settings = Settings(database_url=f"sqlite:///{db}", config=EXAMPLE_CONFIG)
+    _, deps = build(settings)
+    with deps.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT count(*) FROM eventlog WHERE type = 'message'").scalar()
+        at = datetime.fromtimestamp(conn.exec_driver_sql("SELECT max(ts) FROM eventlog").scalar() or 0,
+                                    settings.tz)
+        for text in BACKTESTS:
+            rule = parse_rule_text(text)
+            started = time.perf_counter()
+            found = backtest(conn, deps.tagging, rule, at)
+            took = time.perf_counter() - started
+            print(f"backtest over {stored} stored messages, {text!r}: {took:.2f}s "
+                  f"({found.candidates} messages hold a keyword, {found.members} members tagged)")
 
 
 def run_import(path: Path, db: Path, profile: Path | None) -> tuple[float, int, str]:
@@ -75,6 +102,7 @@ def main() -> None:
               + (f", profile {profile}" if profile else ""))
         if "跳过" in out:
             print(out)
+    time_backtests(work / "csv.db")
 
 
 if __name__ == "__main__":

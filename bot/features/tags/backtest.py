@@ -3,7 +3,6 @@ The store narrows the messages to those holding a keyword; only those are matche
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -14,7 +13,7 @@ from sqlmodel import col
 from bot.core.directory import member_names
 from bot.features.tags.service import Tagging, held_now
 from bot.store.models import DailyActivity, EventLog, MemberTag
-from tagging.decide import count_rule_holds, count_window, first_reached
+from tagging.decide import HitWindow, count_rule_holds, count_window
 from tagging.matcher import normalize
 from tagging.rules import CountRule, Rule
 
@@ -52,24 +51,34 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
     matcher = tagging.preview_matcher(rule)
     text = col(EventLog.text)
     # Every message that matches holds a keyword (a jieba token is a slice of the text):
-    # the store's LIKE leaves only those, case aside as the matcher does.
-    likes = [text.ilike(f"%{_escaped(normalize(k))}%", escape="\\") for k in rule.keywords]
+    # the store's LIKE leaves only those, case aside as the matcher does (SQLite's LIKE
+    # ignores ASCII case by itself, and is faster without lower()).
+    sqlite = conn.dialect.name == "sqlite"
+    likes = [(text.like if sqlite else text.ilike)(f"%{_escaped(normalize(k))}%", escape="\\")
+             for k in rule.keywords]
     rows = conn.execute(select(col(EventLog.member), col(EventLog.room), col(EventLog.ts), text).where(
         col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) <= stamp,
         or_(*likes)).order_by(col(EventLog.ts)))
-    hits: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    # Matching (tokenizing) is the cost: a member the rule has fired for is skipped from then
+    # on, except to find a hit recent enough to keep an expiring tag.
+    fresh_from = stamp - rule.expire_days * 86400 if rule.expire_days else None
+    windows: dict[str, HitWindow] = {}
+    fired: dict[str, tuple[int, str]] = {}
+    fresh: set[str] = set()
     candidates = 0
     for member, room, ts, said in rows:
         candidates += 1
-        if member and said and matcher.match(said, room or None):
-            hits[member].append((ts, said))
-    who: dict[str, tuple[int, str]] = {}
-    for m, found in hits.items():
-        reached = first_reached([datetime.fromtimestamp(t, UTC) for t, _ in found], rule)
-        last = found[-1][0]
-        if reached is not None and (not rule.expire_days or last > stamp - rule.expire_days * 86400):
-            at_ts = int(reached.timestamp())
-            who[m] = next((t, s) for t, s in found if t == at_ts)
+        if member in fired and (fresh_from is None or member in fresh or ts <= fresh_from):
+            continue
+        if not member or not said or not matcher.match(said, room or None):
+            continue
+        if fresh_from is not None and ts > fresh_from:
+            fresh.add(member)
+        if member not in fired:
+            window = windows.setdefault(member, HitWindow(rule))
+            if window.add(datetime.fromtimestamp(ts, UTC)):
+                fired[member] = (ts, said)
+    who = {m: hit for m, hit in fired.items() if fresh_from is None or m in fresh}
     since = conn.execute(select(func.min(col(EventLog.ts))).where(col(EventLog.type) == "message")).scalar()
     return _result(conn, rule, who, stamp, since, candidates)
 
