@@ -302,3 +302,15 @@ def test_progress_is_a_line_every_ten_seconds_off_a_terminal():
     assert len(lines) == 2
     assert lines[0].startswith("导入中：a.csv，已读 1024 条消息，每秒 100 条")
     assert "约还需" in lines[0]
+
+
+def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
+    code, out, _ = qunguan(capsys, "demo", "--dir", str(tmp_path))
+    assert code == 0
+    assert "历史聊天记录：读书群_utf8.csv（留痕 CSV）导入到「读书群」：3000 条消息" in out
+    with sqlite3.connect(tmp_path / "qunguan.db") as conn:
+        imported, first_live = conn.execute(
+            "SELECT sum(id LIKE 'imp:%'), min(CASE WHEN id NOT LIKE 'imp:%' AND type = 'message' THEN ts END) "
+            "FROM eventlog WHERE room = 'r1@chatroom'").fetchone()
+        last_imported = conn.execute("SELECT max(ts) FROM eventlog WHERE id LIKE 'imp:%'").fetchone()[0]
+    assert imported >= 3000 and last_imported < first_live  # history, then the month the bot saw

@@ -33,11 +33,12 @@ class Said:
 
 
 def group_history(n: int, *, seed: int = 7, start: datetime | None = None, members: int = 480,
-                  joins: int = 300, checkins: float = 0.05, media: float = 0.10) -> Iterator[Said]:
-    """`n` messages of one group, a few seconds apart from `start` (default 2026-03-01 in
-    Shanghai): `checkins` of them check-ins with a note, `media` photos, voice, stickers and
-    videos, the rest chat; `joins` members join along the way (most invited by a member),
-    the others were there from the start. Lazy: a million cost no memory."""
+                  joins: int = 300, checkins: float = 0.05, media: float = 0.10,
+                  gap: int = 10) -> Iterator[Said]:
+    """`n` messages of one group, 1 to `gap` seconds apart from `start` (default 2026-03-01
+    in Shanghai): `checkins` of them check-ins with a note, `media` photos, voice, stickers
+    and videos, the rest chat; `joins` members join along the way (most invited by a
+    member), the others were there from the start. Lazy: a million cost no memory."""
     rng = random.Random(seed)
     at = start or datetime(2026, 3, 1, 7, 0, tzinfo=ZoneInfo(DEFAULT_TZ))
     taken: set[str] = set()
@@ -46,7 +47,7 @@ def group_history(n: int, *, seed: int = 7, start: datetime | None = None, membe
     waiting = people[members - joins :]
     join_every = max(n // (joins + 1), 1)
     for i in range(1, n + 1):
-        at += timedelta(seconds=rng.randint(1, 10))
+        at += timedelta(seconds=rng.randint(1, gap))
         ts = int(at.timestamp())
         if waiting and i % join_every == 0:
             new = waiting.pop()
