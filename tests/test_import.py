@@ -314,3 +314,14 @@ def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
             "FROM eventlog WHERE room = 'r1@chatroom'").fetchone()
         last_imported = conn.execute("SELECT max(ts) FROM eventlog WHERE id LIKE 'imp:%'").fetchone()[0]
     assert imported >= 3000 and last_imported < first_live  # history, then the month the bot saw
+
+
+def test_progress_on_a_terminal_is_a_bar_with_the_file_and_the_rate():
+    out = io.StringIO()
+    progress = Progress(1024, terminal=True, out=out)
+    ts = datetime(2026, 10, 1, tzinfo=UTC)
+    events = (Message(id=f"m{i}", ts=ts, sender="a", text="x") for i in range(1024))
+    assert sum(1 for _ in progress.track(progress.labelled("读书群_utf8.csv", events))) == 1024
+    progress.close()
+    bar = out.getvalue()
+    assert "导入" in bar and "读书群_utf8.csv" in bar and "1.02k/1.02k" in bar and "条/s" in bar

@@ -282,7 +282,8 @@ class Pipeline:
         self._epoch: int | None = None  # the writer epoch this process last committed
 
     def process(self, events: Iterable[Event], *, silent: bool = False,
-                refused: list[tuple[str, str]] | None = None, commands: bool = True) -> list[Outgoing]:
+                refused: list[tuple[str, str]] | None = None, commands: bool = True,
+                batch_size: int = BATCH_SIZE) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox).
         Events the store refuses are logged, and added to `refused` as (id, reason). With
         `commands` False (imported history) no message is taken as a chat command."""
@@ -290,7 +291,7 @@ class Pipeline:
         chunk: list[Event] = []
         for event in events:
             chunk.append(event)
-            if len(chunk) >= BATCH_SIZE:
+            if len(chunk) >= batch_size:
                 out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
                 chunk = []
         if chunk:

@@ -40,6 +40,9 @@ def files_of(paths: Iterable[Path], summary: Summary) -> list[Path]:
     return out
 
 
+IMPORT_BATCH = 20_000  # events a transaction: history waits on nobody, and commits cost
+
+
 @dataclass
 class _File:
     path: Path
@@ -168,7 +171,7 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
             pass
     else:
         before = _stored(pipeline.engine)
-        pipeline.process(events, silent=True, commands=False)
+        pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
         summary.new_events = _stored(pipeline.engine) - before
     progress.close()
     return summary

@@ -80,21 +80,16 @@ class IdMaker:
         if ts != self._second:  # exports are in time order: one second's duplicates at a time
             self._second = ts
             self._seen.clear()
-        digest = hashlib.blake2b(content.encode("utf-8"), digest_size=8).hexdigest()
-        key = (kind, sender, digest)
+        key = (kind, sender, content)
         n = self._seen[key]
         self._seen[key] = n + 1
-        whole = f"{self.room}\x1f{ts}\x1f{sender}\x1f{kind}\x1f{digest}\x1f{n}"
+        whole = f"{self.room}\x1f{ts}\x1f{sender}\x1f{kind}\x1f{n}\x1f{content}"
         return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()
 
 
 def derived_id(room: str, name: str) -> str:
     """A member known only by a display name (MemoTrace TXT): stable per room and name."""
     return "name:" + hashlib.blake2b(f"{room}\x1f{name}".encode(), digest_size=8).hexdigest()
-
-
-def room_from_name(name: str) -> str:
-    return "import:" + hashlib.blake2b(name.encode("utf-8"), digest_size=8).hexdigest()
 
 
 class Checks:
