@@ -108,6 +108,7 @@ class Batch:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+    _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
     # Messages of this batch that passed anti-farming (the speaking dimension): count rules
     # count exactly these, so a burst of stickers tags nobody 活跃.
     speaking: set[str] = field(default_factory=set)
@@ -122,7 +123,13 @@ class Batch:
         return ts.astimezone(self.settings.tz)
 
     def day(self, ts: datetime) -> date:
-        return ts.astimezone(self.settings.tz).date()
+        # Asked for every message by several hooks. Every zone's offset and DST change is a
+        # multiple of 15 minutes, so a quarter hour of epoch time lies within one local day.
+        quarter = int(ts.timestamp()) // 900
+        found = self._days.get(quarter)
+        if found is None:
+            found = self._days[quarter] = ts.astimezone(self.settings.tz).date()
+        return found
 
     # ---- buffered writes ----------------------------------------------------------------
     def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
@@ -127,6 +128,7 @@ def clean_text(text: str) -> str:
     return text[:MAX_TEXT]
 
 
+@lru_cache(maxsize=1 << 14)  # a group's few hundred names, once each instead of per message
 def clean_name(name: str | None) -> str | None:
     if not name:
         return None
