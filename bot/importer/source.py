@@ -6,8 +6,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from pathlib import Path
 
 from bot.core.events import MAX_ID, MAX_NAME, MAX_TEXT, TS_MIN, EventError, parse_ts
