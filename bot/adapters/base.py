@@ -18,6 +18,7 @@ class Outgoing:
     to: str | None = None
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
+    account: str | None = None  # the bot account to send it through (bot.core.accounts.route)
 
     def as_dict(self) -> dict:
         return {

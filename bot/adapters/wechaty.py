@@ -607,6 +607,7 @@ class WechatyAdapter:
             room_name=await self._room_topic(session, room),
             members=tuple(RosterMember(m, _clip(self._room_members[(room, m)][0]),
                                        _clip(self._room_members[(room, m)][1])) for m in ids),
+            account=session.self_id,
         )
 
     async def _message(self, session: _Session, message_id: str) -> Message | None:
@@ -632,6 +633,7 @@ class WechatyAdapter:
             room_name=await self._room_topic(session, room) if room else None,
             mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],
             kind=kind,
+            account=session.self_id,
         )
 
     async def _joins(self, session: _Session, payload: Any) -> list[Event]:
@@ -654,6 +656,7 @@ class WechatyAdapter:
                     member_name=await self._contact_name(session, member),
                     room_name=room_name,
                     inviter=payload.inviter_id or None,
+                    account=session.self_id,
                 )
             )
         return events
@@ -669,6 +672,7 @@ class WechatyAdapter:
                 ts=_ts(payload.timestamp),
                 room=room,
                 member=member,
+                account=session.self_id,
             )
             for member in payload.removed_ids or []
             if member != session.self_id
