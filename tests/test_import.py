@@ -174,6 +174,15 @@ def test_chatlab_jsonl_skips_bad_lines_and_imports_the_rest(tmp_path, capsys):
     assert rows["wxid_wangwu"]["messages"] == 1
 
 
+def test_a_chatlab_private_chat_holds_the_contacts_messages_and_the_operators(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    code, out, _ = qunguan(capsys, "import", str(EXPORTS / "王五_private.jsonl"), "--db", str(db))
+    assert code == 0 and "导出账号自己在私聊里发的 1 条是运营的消息" in out
+    rows = members(capsys, db)
+    assert set(rows) == {"wxid_wangwu"}
+    assert rows["wxid_wangwu"]["messages"] == 2 and rows["wxid_wangwu"]["rooms"] == []
+
+
 def test_json_and_jsonl_of_one_chat_overlap_without_counting_twice(tmp_path, capsys):
     db = tmp_path / "q.db"
     qunguan(capsys, "import", str(EXPORTS / "读书群.json"), str(EXPORTS / "读书群.jsonl"), "--db", str(db))
@@ -186,7 +195,7 @@ def test_json_and_jsonl_of_one_chat_overlap_without_counting_twice(tmp_path, cap
 def test_dry_run_writes_nothing(tmp_path, capsys):
     db = tmp_path / "q.db"
     code, out, _ = qunguan(capsys, "import", str(EXPORTS), "--room", ROOM, "--dry-run", "--db", str(db))
-    assert "试运行" in out and "文件 5 个" in out
+    assert "试运行" in out and "文件 6 个" in out
     assert code == 1  # the JSONL file's bad lines
     assert not db.exists()
 
