@@ -334,3 +334,22 @@ def test_progress_on_a_terminal_is_a_bar_with_the_file_and_the_rate():
     progress.close()
     bar = out.getvalue()
     assert "导入" in bar and "读书群_utf8.csv" in bar and "1.02k/1.02k" in bar and "条/s" in bar
+
+
+def test_notice_names_resolve_against_members_the_store_already_knows(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    live = tmp_path / "live.jsonl"
+    # The bot has seen 周七 in the room (live, later); the export only names her in a notice.
+    live.write_text(json.dumps({"type": "message", "id": "wechat-9", "ts": 1791594000, "room": ROOM,
+                                "sender": "wxid_zhouqi", "sender_name": "周七", "text": "大家好"}) + "\n",
+                    encoding="utf-8")
+    assert qunguan(capsys, "replay", str(live), "--silent", "--db", str(db))[0] == 0
+    path = tmp_path / "notice.csv"
+    path.write_text("\ufeff" + HEADER + "\n"
+                    "1,12,1,0,0,1790812700,0,大家早上好,2026-10-01 07:58:20,,张三,wxid_zhangsan\n"
+                    '2,12,10000,0,0,1790812800,0,"""张三""邀请""周七""加入了群聊",2026-10-01 08:00:00,,,\n'
+                    "3,12,1,0,0,1790812900,0,欢迎欢迎,2026-10-01 08:01:40,,李四,wxid_lisi\n",
+                    encoding="utf-8")
+    code, out, _ = qunguan(capsys, "import", str(path), "--room", ROOM, "--db", str(db))
+    assert code == 0 and "入群 1 次" in out and "对不上" not in out
+    assert counts(db)["referrals"] == [(ROOM, "wxid_zhouqi", "wxid_zhangsan")]

@@ -72,9 +72,6 @@ class Names:
         ids = self._ids.get(name)
         return next(iter(ids)) if ids and len(ids) == 1 else None
 
-    def __len__(self) -> int:
-        return len(self._ids)
-
 
 class NameBook:
     """Each room's `Names`, filled from the store and from every file of the import before
