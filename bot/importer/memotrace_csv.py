@@ -160,7 +160,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
         summary.members.add(sender)
         summary.saw(at)
         yield Message(id=ids.make(at, sender, text, what), ts=ts, sender=sender, text=text,
-                      sender_name=clean_name(f[10]) or clean_name(f[9]), room=room,
+                      sender_name=clean_name(f[10]), room=room,  # never the remark: the exporter's own
                       room_name=room_name if room else None, kind=what)
 
 
