@@ -354,8 +354,10 @@ class Pipeline:
                     hour = at_hour
                     self._one(batch, event)
                 if fresh:
+                    last = max(e.ts for e in fresh)
                     for f in self.hooks:
-                        f.on_tick(batch, max(e.ts for e in fresh))
+                        if f.wants_tick(batch, last):  # a silent batch takes no one's due welcome
+                            f.on_tick(batch, last)
                 batch.flush()
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
