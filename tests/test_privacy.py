@@ -123,10 +123,14 @@ def test_deletion_bad_input(bot: Bot):
 def test_members_opt_out_of_the_rankings_and_back(bot: Bot):
     for m, name in (("wxid_a", "阿明"), ("wxid_b", "小波")):
         bot.say(m, "打卡", name=name, ts=day(1))
+    bot.feed({"type": "join", "id": "j-inv", "ts": day(1, "09:30"), "room": ROOM, "member": "wxid_f",
+              "member_name": "小芳", "inviter": "wxid_a"})
+    assert "阿明 1 人" in texts(bot.say("wxid_b", "邀请排行", name="小波", ts=day(1, "10:01")))
     board = texts(bot.say("wxid_a", "排行", name="阿明", ts=day(1, "10:05")))
     assert "阿明" in board and "小波" in board
     assert "排行榜上不会再出现你的名字" in texts(bot.say("wxid_a", "不参与排行", name="阿明", ts=day(1, "10:06")))
     assert "你已经不参与排行了" in texts(bot.say("wxid_a", "/rankoff", name="阿明", ts=day(1, "10:07")))
+    assert "阿明" not in texts(bot.say("wxid_b", "排行 邀请", name="小波", ts=day(1, "10:08")))
     for period in ("", " 今日", " 本周"):
         board = texts(bot.say("wxid_b", f"排行{period}", name="小波", ts=day(1, "10:08")))
         assert "阿明" not in board and "小波" in board
