@@ -24,6 +24,8 @@ from bot.deps import Deps
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
+from bot.features.friends.feature import FEATURE as FRIENDS
+from bot.features.friends.service import action_caps
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
@@ -46,7 +48,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, HELP, OUTBOX)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, FRIENDS,
+                                 HELP, OUTBOX)
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
@@ -64,7 +67,7 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades))
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends)
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:
@@ -96,7 +99,8 @@ class App:
         self.settings = settings
         self.adapter = adapter
         self.pipeline, self.deps = build(settings, engine)
-        self.sender = OutboxSender(self.pipeline.engine, adapter)
+        self.sender = OutboxSender(self.pipeline.engine, adapter,
+                                   action_caps=action_caps(self.deps.friends))
         self.alerts = AlertHandler()
 
     def bot_ids(self) -> frozenset[str]:

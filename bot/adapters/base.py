@@ -18,15 +18,21 @@ class Outgoing:
     to: str | None = None
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
+    # An account action instead of a text: "accept" (the friend request whose id is `text`,
+    # from `to`) or "room_add" (add `to` to `room`; `text` names the group for people).
+    action: str | None = None
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "room": self.room,
             "to": self.to,
             "text": self.text,
             "mentions": list(self.mentions),
             "reply_to": self.reply_to,
         }
+        if self.action:
+            out["action"] = self.action
+        return out
 
 
 EventSink = Callable[[Event], Awaitable[None]]

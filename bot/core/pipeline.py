@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
-from bot.core.events import Event, Join, Leave, Message, Order, Roster, Visit
+from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
@@ -450,6 +450,20 @@ class Pipeline:
             if event.room:
                 batch.see_room(event.room, None, at)
             batch.flush()  # the order's hook writes the member's purchase row at once
+        elif isinstance(event, Friend):
+            row |= {"type": "friend", "member": event.member, "text": event.hello,
+                    "kind": event.status}
+            batch.log_event(row)
+            batch.see_member(event.member, event.member_name, at)
+            batch.flush()  # the friends hook reads and writes the member's friendship at once
+        elif isinstance(event, Contacts):
+            # The list itself is kept in the log: the friends feature applies it.
+            row |= {"type": "contacts", "member": "",
+                    "text": json.dumps([m.id for m in event.members], ensure_ascii=False)}
+            batch.log_event(row)
+            for m in event.members:
+                batch.see_member(m.id, m.name, at)
+            batch.flush()
         for f in self.hooks:
             f.on_event(batch, event)
 
@@ -461,7 +475,7 @@ def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r)}
+         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r), "action": r.action}
         for r in replies
     ])
 
