@@ -183,6 +183,12 @@ class OutboxSender:
                 col(Outbox.action) == action, col(Outbox.status) == "sent",
                 col(Outbox.sent_at) > int(self.now()) - 86400)).scalars() if t is not None]
 
+    def _defer_action(self, action: str, next_at: int) -> None:
+        """Every pending row of one action waits until `next_at` (one update, not one per row)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(Outbox).where(col(Outbox.action) == action, col(Outbox.status) == "pending",
+                                              col(Outbox.next_at) < next_at).values(next_at=next_at))
+
     def _defer(self, row_id: int | None, next_at: int) -> None:
         with self.engine.begin() as conn:
             conn.execute(update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
@@ -219,15 +225,19 @@ class OutboxSender:
             if not rows:
                 return sent
             progressed = False
+            waiting: set[str] = set()  # actions that must wait: their other rows too
             for row in rows:
                 if paced and row.action:
+                    if row.action in waiting:
+                        continue
                     cap = self.action_caps.get(row.action, DEFAULT_ACTION_CAP)
                     sent_at = await asyncio.to_thread(self._actions_sent, row.action)
                     until = action_wait(cap, sent_at, self.now())
                     if until is not None:
-                        # Over the action's pace or caps: it waits in the store (none is lost
-                        # across a restart) until it may go.
-                        await asyncio.to_thread(self._defer, row.id, until)
+                        # Over the action's pace or caps: its rows wait in the store (none is
+                        # lost across a restart) until the next may go, in their order.
+                        await asyncio.to_thread(self._defer_action, row.action, until)
+                        waiting.add(row.action)
                         continue
                 elif paced and row.room:
                     n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
