@@ -14,6 +14,7 @@ from bot.features.followup.service import build_items, issue_daily, operator_roo
 from bot.store.models import NO_ROOM
 from bot.wiring import build
 from tests.harness import ADMIN, NOT_AFTER, ROOM, Bot, texts
+from tests.test_cli import report, run, write
 
 CONFIG = """
 [friends]
@@ -201,3 +202,22 @@ def test_friends_settings_errors_name_the_key(tmp_path):
     path.write_text('[friends]\naccept_per_hour = 0\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="accept_per_hour"):
         build(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", config=path))
+
+
+def test_a_friend_who_only_chats_one_to_one_is_typed_like_a_group_member(tmp_path):
+    events = [{"type": "friend", "id": "fr1", "ts": "2026-10-01T10:00:00+08:00", "member": "wxid_solo",
+               "member_name": "Solo", "status": "requested", "hello": "报名"},
+              {"type": "friend", "id": "fa1", "ts": "2026-10-01T10:01:00+08:00", "member": "wxid_solo",
+               "status": "accepted"}]
+    for day in range(1, 21):  # 1:1 questions on 20 days, and a visit of the course site
+        events.append({"type": "message", "id": f"m{day}", "ts": f"2026-10-{day + 5:02d}T20:00:00+08:00",
+                       "sender": "wxid_solo", "text": f"老师，第{day}课的作业我写完了"})
+    events.append({"type": "visit", "id": "v1", "ts": "2026-10-27T09:00:00+08:00", "member": "wxid_solo"})
+    for i in range(3):  # a quiet group member, so the split has someone to compare with
+        events.append({"type": "message", "id": f"g{i}", "ts": f"2026-10-2{i}T09:00:00+08:00", "room": ROOM,
+                       "sender": "wxid_quiet", "text": "早"})
+    path = write(tmp_path / "e.jsonl", events)
+    db = tmp_path / "q.db"
+    assert run("replay", str(path), "--db", str(db), "--silent").returncode == 0
+    [solo] = [r for r in report(db, "--at", "2026-10-27T12:00:00+08:00")["members"] if r["id"] == "wxid_solo"]
+    assert solo["rooms"] == [] and solo["login_days"] == 21 and solo["type"] == "core"

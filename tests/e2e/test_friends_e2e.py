@@ -68,7 +68,7 @@ def rows(app: App, sql: str, **params) -> list[tuple]:
         return [tuple(r) for r in conn.execute(text(sql), params)]
 
 
-async def test_a_request_from_a_live_stream_is_accepted_tagged_welcomed_and_pulled_into_the_group(peer, app, wait_until):
+async def test_a_live_stream_request_is_accepted_tagged_welcomed_and_pulled_into_the_group(peer, app, wait_until):
     request = await peer.call("friend_request", **{"from": AMY}, name="Amy", hello="我是从抖音直播来的，想报名")
     fid = request["friendshipId"]
 

@@ -332,6 +332,20 @@ def friend_ids(conn: Connection) -> set[str]:
     return set(conn.execute(select(col(Friendship.member)).where(col(Friendship.status) == "accepted")).scalars())
 
 
+def in_groups(conn: Connection) -> set[str]:
+    """Everyone in at least one group now."""
+    return set(conn.execute(select(col(Membership.member)).where(col(Membership.active)).distinct()).scalars())
+
+
+def who_filter(conn: Connection, who: str) -> set[str]:
+    """The members the console's 好友 filter keeps: "friends" (friends of the account),
+    "friends_only" (friends in no group) or "groups" (in a group)."""
+    if who == "groups":
+        return in_groups(conn)
+    friends = friend_ids(conn)
+    return friends - in_groups(conn) if who == "friends_only" else friends
+
+
 @dataclass(frozen=True)
 class ChannelStats:
     channel: str  # the channel tag, or 未知来源
