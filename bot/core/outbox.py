@@ -325,6 +325,7 @@ class OutboxRow:
     text: str
     attempts: int
     error: str | None
+    action: str | None = None  # an account action (accept, room_add) rather than a text
 
 
 def attention(conn: Connection, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
@@ -332,11 +333,11 @@ def attention(conn: Connection, status: str | None = None, limit: int = 500) -> 
     statuses = (status,) if status else NEEDS_ATTENTION
     rows = conn.execute(select(col(Outbox.id), col(Outbox.status), col(Outbox.created_at),
                                col(Outbox.room), col(Outbox.to), col(Outbox.text),
-                               col(Outbox.attempts), col(Outbox.error))
+                               col(Outbox.attempts), col(Outbox.error), col(Outbox.action))
                         .where(col(Outbox.status).in_(statuses)).order_by(col(Outbox.id))
                         .limit(limit)).all()
-    return [OutboxRow(i or 0, st, c, room, to, text, a, err)
-            for i, st, c, room, to, text, a, err in rows]
+    return [OutboxRow(i or 0, st, c, room, to, text, a, err, act)
+            for i, st, c, room, to, text, a, err, act in rows]
 
 
 def counts(conn: Connection) -> dict[str, int]:
