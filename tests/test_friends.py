@@ -71,6 +71,11 @@ def test_a_greeting_that_matches_an_on_hello_rule_gives_the_channel_tag_quoting_
     reply = texts(fbot.say(ADMIN, "/tags wxid_amy", room=None))
     assert "来源-抖音" in reply and "我是从抖音直播来的，想报名" in reply
     assert fbot.rows("SELECT channel, decision FROM friendship WHERE member='wxid_amy'") == [("来源-抖音", "queued")]
+    # Asked again before the accept went out: nothing is accepted twice.
+    assert accepts(friend(fbot, "wxid_amy", "requested", hello="还是我，想报名")) == []
+    # The preview of an on=hello rule reads greetings.
+    preview = texts(fbot.say(ADMIN, "/rule preview keyword 来源-直播 直播 on=hello", room=None))
+    assert "好友申请验证消息" in preview and "1 人会得到「来源-直播」" in preview
     # A chat message saying 抖音 is not a greeting: the on=hello rule does not read it.
     fbot.say("wxid_carl", "我也刷抖音", name="Carl")
     assert fbot.rows("SELECT tag FROM membertag WHERE member='wxid_carl'") == []

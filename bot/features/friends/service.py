@@ -86,6 +86,10 @@ def on_request(batch: Batch, deps: Deps, ev: Friend) -> RequestResult:
     tags = channel_tags(conn, deps.tagging, ev)
     channel = current.channel if current is not None and current.channel else (tags[0] if tags else None)
     account = account_of(batch)
+    if current is not None and current.status == "requested" and current.decision == "queued":
+        # Asked again while the accept is queued: the queued accept stands, nothing twice.
+        log.info("friend request %s from %s: an accept is already queued", ev.id, ev.member)
+        return RequestResult("queued", channel, tags)
     rule = deps.friends.rule_for(account)
     queued = accepts(rule, ev.hello) and not batch.silent
     _save(conn, ev.member, status="requested", account=account, request_id=ev.id, hello=ev.hello,

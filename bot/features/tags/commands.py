@@ -72,9 +72,13 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
         hits: dict[str, list[int]] = defaultdict(list)
         first: dict[str, str] = {}
         since = at - PREVIEW_DAYS * 86400
+        # An on=hello rule reads friend-request greetings (logged as friend events, kind
+        # "requested"), any other rule chat messages.
+        kind = (col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if parsed.on == "hello" \
+            else (col(EventLog.type) == "message") & col(EventLog.kind).is_(None)
         rows = conn.execute(select(
             col(EventLog.member), col(EventLog.room), col(EventLog.ts), col(EventLog.text)).where(
-            col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) > since,
+            kind, col(EventLog.ts) > since,
             col(EventLog.ts) <= at).order_by(col(EventLog.ts).desc()).limit(PREVIEW_MAX_MESSAGES))
         for member, room, ts, text in rows:
             if member is not None and text and matcher.match(text, room or None):
@@ -85,7 +89,7 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
             if any(hits_reached(dts, datetime.fromtimestamp(t), parsed) for t in times) and (
                     not parsed.expire_days or max(times) > at - parsed.expire_days * 86400):
                 who[m] = first[m]
-        basis = f"按近 {PREVIEW_DAYS} 天的聊天记录"
+        basis = f"按近 {PREVIEW_DAYS} 天的{'好友申请验证消息' if parsed.on == 'hello' else '聊天记录'}"
     if not who:
         return f"预览：{basis}，没有成员会得到「{parsed.tag}」。规则还没保存。"
     names = member_names(conn, list(who)[:900])
