@@ -1,5 +1,4 @@
-"""Private-account rules: which friend requests are accepted, each channel's welcome and group,
-when a friend is invited again and when one not in any group needs an operator. Pure."""
+"""Private-account rules: which requests are accepted, channel welcomes, invitations, timing."""
 
 from __future__ import annotations
 
