@@ -69,6 +69,9 @@ def rows(app: App, sql: str, **params) -> list[tuple]:
 
 
 async def test_a_live_stream_request_is_accepted_tagged_welcomed_and_pulled_into_the_group(peer, app, wait_until):
+    # The login's friend list: the account's friends from before the bot, never welcomed.
+    await wait_until(lambda: rows(app, "select member from friendship where pre_existing order by member")
+                     == [(ADMIN,), (ALICE,)], 10, "the friend list at login")
     request = await peer.call("friend_request", **{"from": AMY}, name="Amy", hello="我是从抖音直播来的，想报名")
     fid = request["friendshipId"]
 
