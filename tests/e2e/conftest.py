@@ -288,7 +288,8 @@ class RunningAdapter:
         self.events: list[Any] = []
         """Messages, joins and leaves, in arrival order."""
         self.rosters: list[Any] = []
-        """Rosters, kept apart: the adapter sends one per room at every login."""
+        """Rosters and friend lists (contacts), kept apart: the adapter sends one per room, and
+        the account's friend list, at every login."""
         self.task: asyncio.Task | None = None
         self.gate = asyncio.Event()
         """Cleared, the sink blocks: a slow bot, with events piling up behind it."""
@@ -300,7 +301,7 @@ class RunningAdapter:
         self.held = event
         await self.gate.wait()
         self.held = None
-        (self.rosters if type(event).__name__ == "Roster" else self.events).append(event)
+        (self.rosters if type(event).__name__ in ("Roster", "Contacts") else self.events).append(event)
 
     async def start(self, timeout: float = 15.0) -> None:
         self.task = asyncio.create_task(self.adapter.run(self.sink))

@@ -36,7 +36,8 @@ def test_accepts(mode, hello, expected):
 
 def test_welcome_text_names_the_group_once():
     assert welcome_text(ChannelPlan("你好 {name}！"), "Amy", None) == "你好 Amy！"
-    assert welcome_text(ChannelPlan("你好 {name}！"), "Amy", "读书群").endswith("我拉你进「读书群」，大家都在里面交流、打卡～")
+    text = welcome_text(ChannelPlan("你好 {name}！"), "Amy", "读书群")
+    assert text.startswith("你好 Amy！\n") and text.endswith("我拉你进「读书群」，大家都在里面交流、打卡～")
     assert welcome_text(ChannelPlan("{name}，进「{group}」吧"), "Amy", "读书群") == "Amy，进「读书群」吧"
 
 
