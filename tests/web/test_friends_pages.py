@@ -58,3 +58,12 @@ async def test_the_member_list_filters_friends_only_and_members_in_groups(commun
     grouped = text_of(await (await client.get("/members?who=groups")).text())
     assert "Solo" not in grouped and "共 0 人" not in grouped
     assert (await client.get("/members?who=nobody")).status == 400
+
+
+async def test_an_accept_that_may_have_gone_out_is_shown_as_an_account_action(community: Bot, client):
+    with community.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO outbox (created_at, room, \"to\", text, mentions, status, attempts, next_at, priority, "
+            "action, error) VALUES (1793498400, NULL, 'wxid_zed', 'fr_9', '', 'unknown', 1, 0, 1, 'accept', '连接断开')")
+    text = text_of(await (await client.get("/outbox")).text())
+    assert "【通过好友申请】fr_9" in text
