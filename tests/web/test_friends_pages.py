@@ -64,6 +64,7 @@ async def test_an_accept_that_may_have_gone_out_is_shown_as_an_account_action(co
     with community.engine.begin() as conn:
         conn.exec_driver_sql(
             "INSERT INTO outbox (created_at, room, \"to\", text, mentions, status, attempts, next_at, priority, "
-            "action, error) VALUES (1793498400, NULL, 'wxid_zed', 'fr_9', '', 'unknown', 1, 0, 1, 'accept', '连接断开')")
+            "action, error) VALUES (1793498400, NULL, 'wxid_zed', 'fr_9', '', 'unknown', 1, 0, 1, 'accept', "
+            "'连接断开')")
     text = text_of(await (await client.get("/outbox")).text())
     assert "【通过好友申请】fr_9" in text
