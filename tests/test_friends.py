@@ -177,6 +177,16 @@ def test_an_invite_to_a_group_the_account_is_not_in_sends_the_invite_text(tmp_pa
     assert "没进的群" in out[0].text and out[1].text == "扫码进群：https://example.com/qr"
 
 
+def test_an_invite_nobody_can_send_is_told_to_the_admins(fbot: Bot):
+    # 读书群 is configured but the account is in no such group, and there is no invite text.
+    friend(fbot, "wxid_amy", "requested", hello="想报名", name="Amy", ts=T)
+    out = friend(fbot, "wxid_amy", "accepted")
+    [admin] = [o for o in out if o.to == ADMIN]
+    assert "Amy" in admin.text and "「读书群」" in admin.text and "手动邀请" in admin.text
+    reply = texts(fbot.say("wxid_amy", "进群", room=None, ts="2026-11-03T11:00:00+08:00"))
+    assert "已经告诉管理员" in reply
+
+
 def test_the_first_channel_is_kept_when_later_tags_change(fbot: Bot):
     channel_rule(fbot)
     fbot.say(ADMIN, "/rule add keyword 来源-公众号 公众号 on=hello", room=None)

@@ -175,8 +175,13 @@ def invite(batch: Batch, deps: Deps, member: str, room: str | None, group: str |
         batch.dm(member, plan_text)
         how = "text"
     else:
+        # Nothing the bot can do by itself: the admins are told, so a person invites them.
         log.warning("friend %s: cannot invite into group %r (the account is not in it, and no "
                     "invite_text is configured)", member, group)
+        name = member_names(conn, [member]).get(member) or member
+        for admin in sorted(deps.settings.admin_ids):
+            batch.dm(admin, f"新好友 {name} 要进「{group}」，但机器人账号不在这个群里，也没有配置进群方式"
+                            f"（[friends] invite_text）：请手动邀请 TA，或把机器人拉进这个群。")
         return "none"
     _save(conn, member, invite_room=room, invited_at=at)
     return how
@@ -247,7 +252,7 @@ def wants_group(batch: Batch, deps: Deps, member: str, at: datetime) -> str:
         return f"好的，马上拉你进「{plan.group}」～"
     if how == "text":
         return f"「{plan.group}」的进群方式发给你啦～"
-    return "群邀请暂时发不出去，已经通知管理员，请稍等～"
+    return "群邀请暂时发不出去，已经告诉管理员了，请稍等～"
 
 
 # ---- operators ----------------------------------------------------------------------------------
