@@ -10,6 +10,7 @@ list.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -27,12 +28,18 @@ from bot.wiring import build
 
 
 def timed(fn, repeat: int = 3) -> tuple[float, object]:
+    """The median wall time of `repeat` runs, and the last result. The machine's load is
+    printed beside each figure: on a shared machine the wall time grows with it."""
     times, result = [], None
     for _ in range(repeat):
         t = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - t)
     return statistics.median(times), result
+
+
+def load() -> str:
+    return f"(load {os.getloadavg()[0]:.1f})"
 
 
 def main() -> None:
@@ -54,18 +61,18 @@ def main() -> None:
 
     with engine.connect() as conn:
         took, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, None, 30)))
-        print(f"type all {len(typed):,} members (all rooms, 30-day window): {took:.2f}s")
+        print(f"type all {len(typed):,} members (all rooms, 30-day window): {took:.2f}s {load()}")
         took, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, BENCH_ROOM, 30)))
-        print(f"type one room of {len(typed)} members: {took * 1000:.0f} ms")
+        print(f"type one room of {len(typed)} members: {took * 1000:.0f} ms {load()}")
         n_orders = conn.exec_driver_sql("SELECT count(*) FROM purchase").scalar()
         took, found = timed(lambda: assess(conn, at, None, deps.playbook, deps.ledger.levels))
         print(f"RFM segments + lifecycle stages + grades of all {len(found.rfm):,} members "
-              f"({n_orders:,} orders, 90-day RFM window): {took:.2f}s (target ≤ 3 s)")
+              f"({n_orders:,} orders, 90-day RFM window): {took:.2f}s (target ≤ 3 s) {load()}")
         took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.playbook, deps.ledger.levels))
-        print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms")
+        print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms {load()}")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
         took, items = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
-        print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s")
+        print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s {load()}")
 
 
 if __name__ == "__main__":

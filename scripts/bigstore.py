@@ -96,6 +96,9 @@ def build_store(path: Path, members: int, room_size: int, seed: int = 7) -> None
         if len(activity) > 50_000:
             flush()
     flush()
+    db.execute("INSERT INTO memberday (member, day, messages, counted, checkins, commands, visits)"
+               " SELECT member, day, sum(messages), sum(counted), sum(checkins), sum(commands), sum(visits)"
+               " FROM dailyactivity GROUP BY member, day")
     db.execute("INSERT INTO eventlog (id, type, ts, room, member, text, kind) "
                "VALUES ('bench-last', 'visit', ?, '', 'wxid_000000', 'h5', NULL)",
                (_epoch(LAST_DAY, 21),))

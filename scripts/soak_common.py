@@ -86,6 +86,7 @@ def settings(url: str, admins: list[str]) -> Settings:
 TABLES = {
     "ledger": "SELECT member, ts, day, delta, kind, reason, room, ref, \"by\" FROM pointsentry",
     "activity": "SELECT member, room, day, messages, counted, checkins, commands, visits FROM dailyactivity",
+    "member_days": "SELECT member, day, messages, counted, checkins, commands, visits FROM memberday",
     "members": "SELECT id, name, first_at, last_counted_at, points FROM member",
     "memberships": "SELECT room, member, joined_at, first_at, left_at, active FROM membership",
     "tags": "SELECT member, tag, source, rule_id, grp, keyword, message_id, excerpt, \"by\", count, days, "

@@ -122,6 +122,10 @@ def test_a_0_1_0_store_is_upgraded_in_place_keeping_every_row(url):
     assert migrate.current(engine) == migrate.head()
     assert rows(url) == before
     assert schema_differences(engine) == []
+    with engine.connect() as conn:  # 0006 fills the member days from the counters kept so far
+        filled = conn.execute(text("SELECT member, day, messages, counted, checkins, commands, visits "
+                                   "FROM memberday")).all()
+    assert [tuple(map(str, r)) for r in filled] == [("wxid_a", "2026-11-01", "12", "9", "1", "2", "1")]
     # The store goes on working: autoincrement ids continue after 0.1.0's rows.
     with Session(engine) as session:
         row = Outbox(created_at=BIG, to="wxid_a", text="欢迎回来")

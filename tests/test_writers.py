@@ -47,6 +47,13 @@ def snapshot(engine, *, ledger_rows: bool = False) -> dict[str, list]:
             "activity": conn.execute(text(
                 "SELECT member, room, day, messages, counted, checkins, commands, visits "
                 "FROM dailyactivity ORDER BY member, room, day")).all(),
+            # the member days are the counters summed over rooms, whoever wrote them
+            "member_days": conn.execute(text(
+                "SELECT member, day, messages, counted, checkins, commands, visits FROM memberday "
+                "ORDER BY member, day")).all(),
+            "summed": conn.execute(text(
+                "SELECT member, day, sum(messages), sum(counted), sum(checkins), sum(commands), sum(visits) "
+                "FROM dailyactivity GROUP BY member, day ORDER BY member, day")).all(),
             "ledger": conn.execute(text(
                 "SELECT member, day, kind, delta, ts, room, ref, reason FROM pointsentry "
                 "ORDER BY member, day, kind, ts, ref") if ledger_rows else text(
@@ -73,6 +80,7 @@ def test_two_alternating_writers_give_the_numbers_of_one(store, batch):
     single, _ = build(one)
     single.process(events)
     expected = snapshot(single.engine)
+    assert expected["member_days"] and expected["member_days"] == expected["summed"]
     assert sum(r[3] for r in expected["ledger"] if r[2] == "speaking") == 60  # 20 a member a day
 
     two = Settings(database_url=store("two"), admins="wxid_admin")

@@ -31,6 +31,7 @@ from bot.store.models import (
     DailyActivity,
     EventLog,
     Member,
+    MemberDay,
     Membership,
     Outbox,
     Room,
@@ -174,6 +175,17 @@ class Batch:
                 for (m, r, d), c in self._counters.items()
             ]
             upsert(conn, table_of(DailyActivity), rows, ["member", "room", "day"], add=_COUNTERS)
+            days: dict[tuple[str, date], list[int]] = {}
+            for (m, _, d), c in self._counters.items():
+                total = days.get((m, d))
+                if total is None:
+                    days[(m, d)] = list(c)
+                else:
+                    for i, n in enumerate(c):
+                        total[i] += n
+            upsert(conn, table_of(MemberDay), [
+                {"member": m, "day": d, **dict(zip(_COUNTERS, c, strict=True))} for (m, d), c in days.items()
+            ], ["member", "day"], add=_COUNTERS)
             self._counters.clear()
         for hook in self.flush_hooks:
             hook(self)

@@ -82,6 +82,24 @@ class DailyActivity(SQLModel, table=True):
                             "checkins", "commands", "visits"),)
 
 
+class MemberDay(SQLModel, table=True):
+    """Per member, per local day, the daily counters summed over every room: the whole
+    community's figures (login days, speaking, recency) read in member order with no
+    DISTINCT and no sort. The pipeline writes it beside DailyActivity, in the same flush."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    messages: int = 0
+    counted: int = 0
+    checkins: int = 0
+    commands: int = 0
+    visits: int = 0
+
+    # Without a rowid the rows are the primary key's b-tree: a scan is in member order and
+    # reads no second structure.
+    __table_args__ = {"sqlite_with_rowid": False}
+
+
 class TagGroup(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=50)
     exclusive: bool = False

@@ -7,19 +7,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from itertools import pairwise
 from typing import Any
 
-from sqlalchemy import case, func, literal, null, select, text, union_all
+from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
 from bot.store.db import as_date, read_in_background
 from bot.store.models import (
-    DailyActivity,
     GradePin,
     Member,
+    MemberDay,
     Membership,
     MemberTag,
     PointsEntry,
@@ -104,59 +103,47 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
     primary key), read in the background (see `read_in_background`) when allowed; returns
     a function that waits for them.
 
-    The days back to RECENCY_LOOKBACK are cut at every window's edges into disjoint spans;
-    each span is grouped by member over the covering index on its own (small sorts, no
-    per-row window tests), and the spans are summed per member into each window. Without
-    a member list, it is one read: two connections each reading half the members took
-    longer together on two cores than one alone (they contend inside SQLite's sorter)."""
-    d = table_of(DailyActivity).c
+    One pass over the member days back to RECENCY_LOOKBACK (a row per member and day, in
+    member order: no DISTINCT and no sort), each window a conditional count."""
+    a = table_of(MemberDay).c
     end = today + timedelta(days=1)
     window_from = today - timedelta(days=settings.window_days - 1)
     recent_from = today - timedelta(days=rules.recent_days - 1)
     previous_from = recent_from - timedelta(days=rules.recent_days)
     before_from = recent_from - timedelta(days=rules.decline_base_days)
     type_from = today - timedelta(days=type_window - 1)
-    windows = [(window_from, end), (recent_from, end), (previous_from, recent_from), (before_from, recent_from),
-               (type_from, end)]
-    spoken_from = min(s for s, _ in windows)
+    windows = [(window_from, end), (recent_from, end), (previous_from, recent_from), (before_from, recent_from)]
+    spoken_from = min(window_from, recent_from, previous_from, before_from, type_from)
+    churn_windows = []
     if churn is not None:
         churn_from = today - timedelta(days=churn.recent_days - 1)
         base_from = churn_from - timedelta(days=churn.base_days)
-        windows += [(churn_from, end), (base_from, churn_from)]
+        churn_windows = [(churn_from, end), (base_from, churn_from)]
         spoken_from = min(base_from, type_from)  # what the follow-up list has always looked at
-    span_from = min(s for s, _ in windows)
-    bounds = sorted({min(today - timedelta(days=RECENCY_LOOKBACK), span_from), end,
-                     *(s for s, _ in windows), *(e for _, e in windows)})
-    at = {b: i for i, b in enumerate(bounds)}
     counts = []
     if "message" in settings.recency_from:
-        counts.append(d.counted > 0)
+        counts.append(a.counted > 0)
     if "checkin" in settings.recency_from:
-        counts.append(d.checkins > 0)
+        counts.append(a.checkins > 0)
     if "visit" in settings.recency_from:
-        counts.append(d.visits > 0)
-    counting = func.max(case((_any(counts), d.day))) if counts else null()
+        counts.append(a.visits > 0)
+    counting = func.max(case((_any(counts), a.day))) if counts else null()
+
+    def days_in(start: date, stop: date) -> Any:
+        return func.count(case(((a.day >= start) & (a.day < stop), 1)))
 
     def query(*where: Any) -> Any:
-        parts = [select(d.member, literal(i).label("b"), func.count(func.distinct(d.day)).label("n"),
-                        func.sum(d.counted).label("s"), func.max(d.day).label("last"), counting.label("lc"),
-                        func.max(case((d.messages > 0, d.day))).label("ls"))
-                 .where(d.day >= lo, d.day < hi, *where).group_by(d.member)
-                 for i, (lo, hi) in enumerate(pairwise(bounds))]
-        u = union_all(*parts).subquery()
-
-        def days_in(start: date, stop: date, column: Any = u.c.n) -> Any:
-            return func.sum(case(((u.c.b >= at[start]) & (u.c.b < at[stop]), column), else_=0))
-
-        return select(u.c.member, func.max(u.c.lc), func.max(u.c.last),
-                      *(days_in(s, e) for s, e in windows[:5]), days_in(type_from, end, u.c.s),
-                      *(days_in(s, e) for s, e in windows[5:]),
-                      func.max(case((u.c.b >= at[spoken_from], u.c.ls)))).group_by(u.c.member)
+        return select(
+            a.member, counting, func.max(a.day), *(days_in(s, e) for s, e in windows), days_in(type_from, end),
+            func.sum(case((a.day >= type_from, a.counted), else_=0)),
+            *(days_in(s, e) for s, e in churn_windows),
+            func.max(case(((a.messages > 0) & (a.day >= spoken_from), a.day))),
+        ).where(a.day >= today - timedelta(days=RECENCY_LOOKBACK), a.day < end, *where).group_by(a.member)
 
     reads: list[Callable[[], Sequence[Any]]] = []
     if members is not None:
         ids = list(members)
-        reads += [_read(conn, query(d.member.in_(ids[i : i + 900])), background) for i in range(0, len(ids), 900)]
+        reads += [_read(conn, query(a.member.in_(ids[i : i + 900])), background) for i in range(0, len(ids), 900)]
     else:
         reads.append(_read(conn, query(), background))
 
