@@ -29,7 +29,6 @@ from tiers.friends import FriendSettings, accepts, may_invite_again, not_in_grou
 log = logging.getLogger(__name__)
 
 ACCEPT, ROOM_ADD = "accept", "room_add"  # the account actions this feature queues in the outbox
-DAY = 86400
 MAX_HELLO_SHOWN = 60
 
 
@@ -208,13 +207,16 @@ def on_contacts(batch: Batch, deps: Deps, ev: Contacts) -> tuple[int, int]:
     at = epoch(ev.ts)
     listed = {m.id for m in ev.members} - set(batch.bot_ids)
     known = {r.member: r for r in (Friendship.model_validate(x._mapping) for x in conn.execute(select(Friendship)))}
-    new = removed = 0
-    for member in sorted(listed):
-        row = known.get(member)
-        if row is None:
-            _save(conn, member, status="accepted", pre_existing=True, accepted_at=at)
-            new += 1
-        elif row.status == "requested":
+    fresh = sorted(m for m in listed if m not in known)
+    if fresh:  # one insert: the first list of an account can name thousands
+        first = _next_n(conn)
+        conn.execute(table_of(Friendship).insert(), [
+            {"member": m, "n": first + i, "status": "accepted", "account": account_of(batch),
+             "decision": "none", "pre_existing": True, "accepted_at": at} for i, m in enumerate(fresh)])
+    removed = 0
+    for member in sorted(listed - set(fresh)):
+        row = known[member]
+        if row.status == "requested":
             on_accepted(batch, deps, member, at, by="phone")
         elif row.status == "removed" and (row.removed_at or 0) < at:
             _save(conn, member, status="accepted", removed_at=None)
@@ -222,7 +224,7 @@ def on_contacts(batch: Batch, deps: Deps, ev: Contacts) -> tuple[int, int]:
         if row.status == "accepted" and member not in listed and (row.accepted_at or 0) <= at:
             _save(conn, member, status="removed", removed_at=at)
             removed += 1
-    return new, removed
+    return len(fresh), removed
 
 
 # ---- 1:1 chat: 进群 -----------------------------------------------------------------------------
