@@ -97,8 +97,9 @@ async def test_a_request_without_a_keyword_waits_for_an_operators_tongguo(peer, 
                      "the request to be stored")
     [(n, decision)] = rows(app, "select n, decision from friendship where member = :m", m=ZED)
     assert decision == "waiting"
-    await asyncio.sleep(0.5)
-    assert not [a for a in peer.accepts if a["contactId"] == ZED]  # nothing accepted by itself
+    # Stored in the same transaction as any accept it would have queued: none was.
+    assert rows(app, "select count(*) from outbox where action = 'accept' and \"to\" = :m", m=ZED) == [(0,)]
+    assert not [a for a in peer.accepts if a["contactId"] == ZED]
 
     await peer.say(ADMIN, "bot", "好友申请")
     listing = await peer.wait_sent(lambda m: m["listenerId"] == ADMIN and "好友申请" in m["text"], 10,
