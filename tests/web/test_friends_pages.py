@@ -3,7 +3,10 @@ member list's 好友 filter."""
 
 from __future__ import annotations
 
+import json
+
 from tests.harness import ROOM, Bot
+from tests.web.conftest import auth
 from tests.web.test_pages import text_of
 
 T = "2026-11-20T10:00:00+08:00"
@@ -68,3 +71,18 @@ async def test_an_accept_that_may_have_gone_out_is_shown_as_an_account_action(co
             "'连接断开')")
     text = text_of(await (await client.get("/outbox")).text())
     assert "【通过好友申请】fr_9" in text
+
+
+async def test_friend_events_and_friend_lists_come_in_through_the_event_api(community: Bot, anon):
+    body = [{"type": "friend", "id": "api-fr1", "ts": T, "member": "wxid_api", "status": "requested",
+             "hello": "想报名"},
+            {"type": "contacts", "id": "api-c1", "ts": T, "members": [{"id": "wxid_old_friend"}]},
+            {"type": "friend", "id": "api-bad", "ts": T, "member": "wxid_x", "status": "maybe"}]
+    resp = await anon.post("/api/events", data=json.dumps(body),
+                           headers={"Content-Type": "application/json"} | auth())
+    assert resp.status == 400
+    result = await resp.json()
+    assert "status" in json.dumps(result, ensure_ascii=False)
+    # Pushed events are silent: the request waits for an operator rather than being accepted.
+    assert community.rows("SELECT member, status, decision FROM friendship ORDER BY member") == [
+        ("wxid_api", "requested", "waiting"), ("wxid_old_friend", "accepted", "none")]
