@@ -8,11 +8,15 @@ import json
 import logging
 import os
 import sys
+import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
@@ -21,6 +25,7 @@ from bot.core.config import ConfigError
 from bot.core.directory import Lookup, all_rooms
 from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.feature import report_fields
+from bot.core.leader import StoreBusy, run_lock
 from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -212,8 +217,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 2
 
     settings = _settings(args)
+    if args.account:
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(logging.Formatter(f"%(asctime)s %(levelname)s [{args.account}] %(name)s: %(message)s"))
+    try:
+        lock = run_lock(settings.database_url)  # SQLite: one run per store
+    except StoreBusy as exc:
+        print(exc, file=sys.stderr)
+        return 2
     adapter = WechatyAdapter(token, endpoint)
-    app = App(settings, adapter)
+    app = with_backoff(lambda: App(settings, adapter, label=args.account), settings.database_url)
     try:
         asyncio.run(app.run(schedule=True, web=True))
     except WechatyConnectError as exc:
@@ -221,7 +234,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        if lock:
+            lock.release()
     return 0
+
+
+T = TypeVar("T")
+RETRY_FIRST, RETRY_MAX = 1.0, 60.0  # seconds between attempts to reach the store
+
+
+def with_backoff(make: Callable[[], T], url: str, *, sleep: Callable[[float], None] = time.sleep) -> T:
+    """`make()`, retried with back-off while the database cannot be reached (a server that is
+    still starting, a network blip): `run` waits for its store instead of exiting."""
+    delay = RETRY_FIRST
+    while True:
+        try:
+            return make()
+        except OperationalError as exc:
+            print(f"{unreachable(url, exc)}；{delay:g} 秒后重试", file=sys.stderr)
+            sleep(delay)
+            delay = min(delay * 2, RETRY_MAX)
+
+
+def unreachable(url: str, exc: OperationalError) -> str:
+    """What a person sees when the database does not answer: which one (no password), why."""
+    shown = make_url(url).render_as_string(hide_password=True)
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
+    return f"无法连接数据库 {shown}（{reason}）：请确认数据库服务已启动、地址和账号正确"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -306,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     p.set_defaults(func=cmd_chat)
 
     p = add("run", "连接微信（Wechaty puppet service）运行机器人")
+    p.add_argument("--account", help="这个账号在日志里的名字（多个账号共用一个 PostgreSQL 库时，每个账号一个 run）")
     p.set_defaults(func=cmd_run)
 
     p = add("serve", "只启动网页控制台和事件接口（不连微信）")
@@ -344,6 +385,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except migrate.StoreError as exc:
         print(f"无法使用这个数据库：{exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(unreachable(_settings(args).database_url, exc), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`qunguan report --json | head`): stop quietly. Python would

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter, Outgoing
+from bot.core.accounts import bot_accounts, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
 from bot.core.config import ConfigError, load_config
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
+from bot.core.leader import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import start_scheduler
@@ -50,6 +54,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, FRIENDS,
                                  HELP, OUTBOX)
+ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
+RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
 
 
@@ -95,17 +101,45 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
 class App:
     """One bot process: events in through the adapter, replies out through the outbox."""
 
-    def __init__(self, settings: Settings, adapter: Adapter, *, engine: Engine | None = None) -> None:
+    def __init__(self, settings: Settings, adapter: Adapter, *, engine: Engine | None = None,
+                 label: str | None = None) -> None:
         self.settings = settings
         self.adapter = adapter
+        self.label = label  # `qunguan run --account NAME`
         self.pipeline, self.deps = build(settings, engine)
         self.sender = OutboxSender(self.pipeline.engine, adapter,
                                    action_caps=action_caps(self.deps.friends))
         self.alerts = AlertHandler()
+        self._accounts: frozenset[str] = frozenset()  # every account on the store, re-read each minute
+        self._accounts_at = -ACCOUNTS_TTL
+        self._registered: str | None = None
+        self._failed_at = -ACCOUNTS_TTL
 
     def bot_ids(self) -> frozenset[str]:
-        """The account the adapter is logged in as (none before the login)."""
-        return frozenset({self.adapter.self_id}) if self.adapter.self_id else frozenset()
+        """The accounts the bot speaks as: the adapter's (once logged in) and the other
+        processes' on this store (an account in a group another one is in is not a member)."""
+        own = self.adapter.self_id
+        return (self._accounts | {own}) if own else self._accounts
+
+    async def _know_accounts(self) -> None:
+        """Note this process's account in the store at its login, and re-read the others'."""
+        own, now = self.adapter.self_id, time.monotonic()
+        if (own == self._registered and now - self._accounts_at < ACCOUNTS_TTL) or now - self._failed_at < 5:
+            return
+
+        def read() -> frozenset[str]:
+            with self.pipeline.engine.begin() as conn:
+                if own and own != self._registered:
+                    register(conn, own, self.label, int(time.time()))
+                return bot_accounts(conn)
+
+        try:
+            self._accounts = await asyncio.to_thread(read)
+        except Exception as exc:  # the store is away: tried again in a few seconds
+            self._failed_at = now
+            log.warning("could not read the bot accounts: %s", str(exc).splitlines()[0])
+            return
+        self._registered, self._accounts_at = own, now
 
     async def handle(self, event: Event) -> None:
         try:
@@ -116,9 +150,9 @@ class App:
             if refused:
                 refused(str(exc))
             return
+        await self._know_accounts()
         try:
-            replies = await asyncio.to_thread(self.pipeline.process_batch, [event],
-                                              bot_ids=self.bot_ids())
+            replies = await self._ingest(event)
         except Exception:
             # One bad event must not stop the bot; it is not marked seen, so a redelivery retries.
             log.exception("processing event %s failed", event.id)
@@ -126,6 +160,31 @@ class App:
         alerted = await asyncio.to_thread(self.queue_alerts)
         if replies or alerted:
             await self._deliver()
+
+    async def _ingest(self, event: Event) -> list[Outgoing]:
+        """One event in its own batch. A batch that lost the database (a dropped connection,
+        a restarting server) was rolled back whole: it is retried with back-off until the
+        store answers again, so nothing is lost or counted twice."""
+        delay = RETRY_MIN
+        while True:
+            try:
+                return await asyncio.to_thread(self.pipeline.process_batch, [event],
+                                               bot_ids=self.bot_ids())
+            except OperationalError as exc:
+                if not self._transient(exc):
+                    raise
+                log.warning("数据库连接中断，这一批已回滚，%.1f 秒后重试 / the store was lost mid-batch "
+                            "(rolled back), retrying in %.1f s: %s", delay, delay, str(exc).splitlines()[0])
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX)
+
+    def _transient(self, exc: OperationalError) -> bool:
+        """A lost or restarting PostgreSQL (any OperationalError there: connection, shutdown,
+        serialization), or a busy SQLite file; not a broken schema, which retrying cannot fix."""
+        if self.pipeline.engine.dialect.name == "postgresql":
+            return True
+        reason = str(exc.orig).lower()
+        return "locked" in reason or "busy" in reason
 
     async def _deliver(self) -> None:
         if self.adapter.paced:
@@ -135,6 +194,7 @@ class App:
 
     async def tick(self, now: datetime | None = None) -> None:
         """Let time act once (at `now`, else the wall clock): due welcomes and summaries."""
+        await self._know_accounts()
         try:
             replies = await asyncio.to_thread(
                 self.pipeline.tick, now or datetime.now(self.settings.tz), bot_ids=self.bot_ids())
@@ -170,8 +230,9 @@ class App:
             if await asyncio.to_thread(self.queue_alerts):
                 self.sender.wake.set()
 
-    def schedule(self) -> AsyncIOScheduler:
-        """Start every feature's daily jobs (inside the event loop)."""
+    def schedule(self, *, per_account: bool = False) -> AsyncIOScheduler:
+        """Start the features' jobs of the store (inside the event loop; only in the process
+        that leads the scheduler), or with `per_account` this process's own jobs."""
         loop = asyncio.get_running_loop()
         request = getattr(self.adapter, "request_rosters", None)
 
@@ -181,18 +242,33 @@ class App:
 
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
                                bot_ids=self.bot_ids, wake=self.sender.wake.set,
-                               refresh_rosters=refresh_rosters)
+                               refresh_rosters=refresh_rosters, per_account=per_account)
+
+    def leadership(self, poll: float | None = None) -> Leadership:
+        """Runs the daily jobs while this process leads the store's scheduler (one process
+        per store does, however many accounts run on it: bot.core.leader)."""
+        scheduler: list[AsyncIOScheduler] = []
+
+        def start() -> None:
+            scheduler.append(self.schedule())
+
+        def stop() -> None:
+            while scheduler:
+                scheduler.pop().shutdown(wait=False)
+
+        return Leadership(self.pipeline.engine, start, stop, poll=poll or self.settings.leader_poll_seconds)
 
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
-        """Process events until the adapter stops; with `schedule`, run the daily jobs too,
-        with `web`, serve the console and the event API in the same process."""
+        """Process events until the adapter stops; with `schedule`, run the daily jobs too
+        while this process leads the scheduler, with `web`, serve the console and the event
+        API in the same process."""
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
         alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
         ticker = asyncio.create_task(self._tick_forever())
         logging.getLogger().addHandler(self.alerts)
-        scheduler = runner = None
-        if schedule:
-            scheduler = self.schedule()
+        runner = None
+        leading = asyncio.create_task(self.leadership().run()) if schedule else None
+        own = self.schedule(per_account=True) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)
             log.info("web console at %s", address(runner))
@@ -209,8 +285,11 @@ class App:
                 await asyncio.gather(alerting, return_exceptions=True)
             if runner:
                 await runner.cleanup()
-            if scheduler:
-                scheduler.shutdown(wait=False)
+            if leading:
+                leading.cancel()
+                await asyncio.gather(leading, return_exceptions=True)
+            if own:
+                own.shutdown(wait=False)
             if sender:
                 sender.cancel()
                 await asyncio.gather(sender, return_exceptions=True)

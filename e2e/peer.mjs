@@ -14,7 +14,8 @@
  *      are simply members that no `say` names
  *      quit {room, member} (leaves without any event, as WeChat does for a member who quits)
  *      alias {room, member, alias} (the member's group nickname, served with room members)
- *      say {from, to, text?, mentions?, kind?} (to: a room id, a contact id or "bot")
+ *      say {from, to, text?, mentions?, kind?, id?} (to: a room id, a contact id or "bot"; id: the
+ *      message id, e.g. the same message heard by two bot accounts on two peers)
  *      redeliver {messageId} (emit the message event again)
  *      add {room, members, by} | remove {room, members, by} | topic {room, topic, by}
  *      sent {} (every message the bot has sent so far) | ping {}
@@ -254,11 +255,11 @@ const ops = {
   },
 
   // ContactMock.say().to() gives no message id back, so build the message the same way here.
-  say: ({ from, to, text, mentions = [], kind = 'text' }) => {
+  say: ({ from, to, text, mentions = [], kind = 'text', id }) => {
     const talker = contactOf(from)
     const type = KINDS[kind]
     if (type === undefined) throw new Error('unknown kind ' + kind)
-    const base = { id: randomUUID(), talkerId: talker.id, timestamp: Date.now(), type }
+    const base = { id: id || randomUUID(), talkerId: talker.id, timestamp: Date.now(), type }
     if (kind === 'text') base.text = text ?? ''
     const payload = mocker.cacheRoomPayload.has(to)
       ? { ...base, roomId: roomOf(to).id, mentionIdList: mentions.map(m => contactOf(m).id) }

@@ -8,7 +8,6 @@ import socket
 import sqlite3
 import subprocess
 import sys
-from pathlib import Path
 
 from bot.adapters.memory import MemoryAdapter
 from bot.cli import main
@@ -22,8 +21,9 @@ from tests.test_cli import msg, run, write
 NOW = 2_000_000_000.0
 
 
-def settings(tmp_path: Path) -> Settings:
-    return Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", admins="wxid_admin")
+def settings(db_url: str) -> Settings:
+    """A store on SQLite or PostgreSQL (the db_url fixture runs each test on both)."""
+    return Settings(database_url=db_url, admins="wxid_admin")
 
 
 def queue_help(app: App, n: int) -> None:
@@ -50,8 +50,8 @@ class Gate(MemoryAdapter):
         self.sent.append(out)
 
 
-async def test_two_senders_on_one_store_send_each_row_once(tmp_path):
-    app = App(settings(tmp_path), MemoryAdapter())
+async def test_two_senders_on_one_store_send_each_row_once(db_url):
+    app = App(settings(db_url), MemoryAdapter())
     queue_help(app, 30)
 
     class Slow(MemoryAdapter):
@@ -60,7 +60,7 @@ async def test_two_senders_on_one_store_send_each_row_once(tmp_path):
             self.sent.append(out)
 
     a, b = Slow(), Slow()
-    other = App(settings(tmp_path), b)  # a second engine, as a second process would have
+    other = App(settings(db_url), b)  # a second engine, as a second process would have
     one = OutboxSender(app.deps.engine, a)
     two = OutboxSender(other.deps.engine, b)
     sent = await asyncio.gather(one.drain(), two.drain())
@@ -70,9 +70,9 @@ async def test_two_senders_on_one_store_send_each_row_once(tmp_path):
     assert statuses(app) == ["sent"] * 30
 
 
-async def test_a_send_cancelled_while_waiting_for_the_ack_is_unknown_and_never_resent(tmp_path):
+async def test_a_send_cancelled_while_waiting_for_the_ack_is_unknown_and_never_resent(db_url):
     gate = Gate()
-    app = App(settings(tmp_path), gate)
+    app = App(settings(db_url), gate)
     queue_help(app, 1)
     task = asyncio.create_task(app.sender.drain())
     await gate.entered.wait()
@@ -84,8 +84,8 @@ async def test_a_send_cancelled_while_waiting_for_the_ack_is_unknown_and_never_r
     assert fresh.sent == []
 
 
-async def test_a_claim_left_by_a_killed_process_becomes_unknown_at_once(tmp_path):
-    app = App(settings(tmp_path), MemoryAdapter())
+async def test_a_claim_left_by_a_killed_process_becomes_unknown_at_once(db_url):
+    app = App(settings(db_url), MemoryAdapter())
     queue_help(app, 2)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True).stdout.strip()
@@ -110,9 +110,9 @@ def outbox_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-async def test_failed_rows_stay_until_a_person_resends_or_drops_them(tmp_path, capsys):
+async def test_failed_rows_stay_until_a_person_resends_or_drops_them(db_url, capsys):
     adapter = MemoryAdapter(fail_sends=100)
-    app = App(settings(tmp_path), adapter)
+    app = App(settings(db_url), adapter)
     queue_help(app, 2)
     clock = [NOW]
     sender = OutboxSender(app.deps.engine, adapter, now=lambda: clock[0])
@@ -123,7 +123,7 @@ async def test_failed_rows_stay_until_a_person_resends_or_drops_them(tmp_path, c
     await sender.drain()
     assert statuses(app) == ["failed", "failed"]  # nothing dropped by itself
 
-    db = str(tmp_path / "q.db")
+    db = db_url
     code, out, err = outbox_cli(capsys, "--db", db)
     assert code == 0, err
     assert "发送失败 2" in out and "#1\t发送失败" in out and "simulated" in out

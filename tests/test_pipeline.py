@@ -9,8 +9,14 @@ import pytest
 from tests.harness import ROOM, Bot
 
 
+@pytest.fixture
+def bot(tmp_path, db_url) -> Bot:
+    """The pipeline on each store: a SQLite file and a PostgreSQL schema."""
+    return Bot(tmp_path, database_url=db_url)
+
+
 def counters(bot: Bot, member: str) -> list[tuple]:
-    return bot.rows("SELECT room, day, messages, visits FROM dailyactivity WHERE member=:m "
+    return bot.rows("SELECT room, CAST(day AS TEXT), messages, visits FROM dailyactivity WHERE member=:m "
                     "ORDER BY day, room", m=member)
 
 

@@ -1,5 +1,6 @@
-"""Short versions of the soak scripts: a replay killed 10 times ends exactly where a clean one
-ends, and two replays on one store (SQLite and PostgreSQL) end where one does."""
+"""Short versions of the soak and bench scripts: a replay killed 10 times ends exactly where a
+clean one ends, two replays on one store (SQLite and PostgreSQL) end where one does, and three
+accounts' processes on one PostgreSQL store every event once."""
 
 from __future__ import annotations
 
@@ -30,3 +31,11 @@ def test_two_replays_on_one_store_match_one(tmp_path, pg_url):
         assert f"{store}: mismatches:" in res.stdout and "— total 0" in res.stdout
         assert f"{store}: replies:" in res.stdout
     assert res.stdout.count("duplicated 0, lost 0") == 2
+
+
+def test_three_accounts_on_one_postgresql_store_store_every_event_once(pg_url):
+    res = script("bench_accounts.py", "--events", "400", "--pg", pg_url)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "3 processes × 400 events" in res.stdout and "1040 distinct" in res.stdout
+    assert "events/s posted" in res.stdout and "p95" in res.stdout
+    assert "store: 1040 events logged, 1040 messages counted, expected 1040: OK" in res.stdout

@@ -18,6 +18,7 @@ class Outgoing:
     to: str | None = None
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
+    account: str | None = None  # the bot account to send it through (bot.core.accounts.route)
     # An account action instead of a text: "accept" (the friend request whose id is `text`,
     # from `to`) or "room_add" (add `to` to `room`; `text` names the group for people).
     action: str | None = None

@@ -434,7 +434,7 @@ class WechatyAdapter:
 
         if out.action:  # an account action (accept a friend, add one to a group): wechaty_friends
             try:
-                events = await asyncio.wait_for(friends.act(session.puppet.puppet_stub, out),
+                events = await asyncio.wait_for(friends.act(session.puppet.puppet_stub, out, session.self_id),
                                                 max(0.1, deadline - loop.time()))
             except (wc.GRPCError, ConnectionRefusedError, wc.WechatyPuppetError, ValueError) as exc:
                 raise failed(exc) from exc
@@ -628,6 +628,7 @@ class WechatyAdapter:
             room_name=await self._room_topic(session, room),
             members=tuple(RosterMember(m, _clip(self._room_members[(room, m)][0]),
                                        _clip(self._room_members[(room, m)][1])) for m in ids),
+            account=session.self_id,
         )
 
     async def _message(self, session: _Session, message_id: str) -> Message | None:
@@ -653,6 +654,7 @@ class WechatyAdapter:
             room_name=await self._room_topic(session, room) if room else None,
             mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],
             kind=kind,
+            account=session.self_id,
         )
 
     async def _joins(self, session: _Session, payload: Any) -> list[Event]:
@@ -675,6 +677,7 @@ class WechatyAdapter:
                     member_name=await self._contact_name(session, member),
                     room_name=room_name,
                     inviter=payload.inviter_id or None,
+                    account=session.self_id,
                 )
             )
         return events
@@ -690,6 +693,7 @@ class WechatyAdapter:
                 ts=_ts(payload.timestamp),
                 room=room,
                 member=member,
+                account=session.self_id,
             )
             for member in payload.removed_ids or []
             if member != session.self_id

@@ -38,16 +38,16 @@ async def friendship_events(stub: Any, friendship_id: str, self_id: str | None,
         # The request's own id: it is what accepting it takes, and a redelivery is one event.
         return [Friend(id=friendship_id, ts=now, member=member, status="requested",
                        member_name=_clip(await name_of(member)),
-                       hello=(payload.hello or "")[:MAX_TEXT] or None)]
+                       hello=(payload.hello or "")[:MAX_TEXT] or None, account=self_id)]
     if payload.type == CONFIRM:
-        return [accepted(friendship_id, member, _clip(await name_of(member)))]
+        return [accepted(friendship_id, member, self_id, _clip(await name_of(member)))]
     return []  # a verification of the account's own request: nothing to record
 
 
-def accepted(request_id: str, member: str, name: str | None = None) -> Friend:
+def accepted(request_id: str, member: str, account: str | None, name: str | None = None) -> Friend:
     """The friendship exists (the account accepted `request_id`, or the gateway confirmed it)."""
     return Friend(id=f"friend-accepted:{request_id}", ts=datetime.now(UTC), member=member,
-                  status="accepted", member_name=name)
+                  status="accepted", member_name=name, account=account)
 
 
 async def contacts_event(stub: Any, self_id: str | None) -> Contacts | None:
@@ -67,14 +67,14 @@ async def contacts_event(stub: Any, self_id: str | None) -> Contacts | None:
     if not found:
         return None  # an empty list must never read as "every friend left"
     return Contacts(id=f"contacts:{time.time_ns()}", ts=datetime.now(UTC),
-                    members=tuple(RosterMember(m, found[m]) for m in ids if m in found))
+                    members=tuple(RosterMember(m, found[m]) for m in ids if m in found), account=self_id)
 
 
-async def act(stub: Any, out: Outgoing) -> list[Event]:
+async def act(stub: Any, out: Outgoing, self_id: str | None) -> list[Event]:
     """Do one account action; returns the events it brings about (an accepted friendship)."""
     if out.action == "accept":
         await stub.friendship_accept(id=out.text)
-        return [accepted(out.text, out.to or "")] if out.to else []
+        return [accepted(out.text, out.to, self_id)] if out.to else []
     if out.action == "room_add":
         if not out.room or not out.to:
             raise ValueError("room_add 需要 room 和 to / room_add needs room and to")

@@ -31,6 +31,7 @@ class Message:
     room_name: str | None = None
     mentions: tuple[str, ...] = ()
     kind: str = "text"  # non-text messages (image, voice, ...) count as activity, never tokenized
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
 
     @property
     def member(self) -> str:
@@ -46,6 +47,7 @@ class Join:
     member_name: str | None = None
     room_name: str | None = None
     inviter: str | None = None
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class Leave:
     ts: datetime
     room: str
     member: str
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +97,7 @@ class Roster:
     room: str
     members: tuple[RosterMember, ...]
     room_name: str | None = None
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
 
 
 FRIEND_STATUSES = ("requested", "accepted", "removed")
@@ -110,6 +114,7 @@ class Friend:
     status: str  # requested | accepted | removed
     member_name: str | None = None
     hello: str | None = None
+    account: str | None = None  # the bot account (its id) the friendship is with
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +124,7 @@ class Contacts:
     id: str
     ts: datetime
     members: tuple[RosterMember, ...]
+    account: str | None = None  # the bot account whose friends these are
 
 
 Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts
@@ -147,6 +153,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("room_name", required=False),
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
+        _Field("account", required=False, limit=MAX_ID),
     ),
     "join": (
         _Field("id", limit=MAX_ID),
@@ -156,12 +163,14 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("member_name", required=False),
         _Field("room_name", required=False),
         _Field("inviter", required=False, limit=MAX_ID),
+        _Field("account", required=False, limit=MAX_ID),
     ),
     "leave": (
         _Field("id", limit=MAX_ID),
         _Field("ts", kind="ts"),
         _Field("room", limit=MAX_ID),
         _Field("member", limit=MAX_ID),
+        _Field("account", required=False, limit=MAX_ID),
     ),
     "visit": (
         _Field("id", limit=MAX_ID),
@@ -184,6 +193,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("room", limit=MAX_ID),
         _Field("members", kind="members"),
         _Field("room_name", required=False),
+        _Field("account", required=False, limit=MAX_ID),
     ),
     "friend": (
         _Field("id", limit=MAX_ID),
@@ -193,11 +203,13 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("member_name", required=False),
         # A greeting is kept whole up to the message limit: the channel tag quotes it.
         _Field("hello", required=False, limit=MAX_TEXT),
+        _Field("account", required=False, limit=MAX_ID),
     ),
     "contacts": (
         _Field("id", limit=MAX_ID),
         _Field("ts", kind="ts"),
         _Field("members", kind="members"),
+        _Field("account", required=False, limit=MAX_ID),
     ),
 }
 MAX_AMOUNT = Decimal(10_000_000)  # yuan; more is a unit mix-up (fen sent as yuan), not an order
@@ -227,7 +239,7 @@ MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected w
 # Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
 # line-separator characters.
 _BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account"))
 
 
 def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:

@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -160,9 +160,15 @@ class OutboxSender:
         self._draining = asyncio.Lock()
 
     def _due(self) -> list[Outbox]:
+        """Pending rows this process may send: those of its account (the adapter's logged-in
+        id) and those routed to no account (bot.core.accounts.route)."""
+        account = getattr(self.adapter, "self_id", None)
+        mine = (or_(col(Outbox.account).is_(None), col(Outbox.account) == account) if account
+                else col(Outbox.account).is_(None))
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now())
+                select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now(),
+                                     mine)
                 .order_by(col(Outbox.priority), col(Outbox.id)).limit(200)
             ).all()
         return [Outbox.model_validate(r._mapping) for r in rows]
@@ -195,8 +201,14 @@ class OutboxSender:
                          .values(next_at=next_at))
 
     def _claim(self, row_id: int | None) -> bool:
-        """Take the row for this process; False when another process has it (or had it)."""
+        """Take the row for this process; False when another process has it (or had it).
+        On PostgreSQL the row is locked with SKIP LOCKED first, so a process never waits on a
+        row another one is claiming; the conditional update alone decides on SQLite."""
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql" and conn.execute(
+                    select(col(Outbox.id)).where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
+                    .with_for_update(skip_locked=True)).first() is None:
+                return False
             done = conn.execute(
                 update(Outbox).where(col(Outbox.id) == row_id, col(Outbox.status) == "pending")
                 .values(status="sending", claimed_by=self.worker,

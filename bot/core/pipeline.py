@@ -22,12 +22,14 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
+from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
 from bot.store.models import (
     NO_ROOM,
+    AccountReach,
     DailyActivity,
     EventLog,
     Member,
@@ -104,6 +106,7 @@ class Batch:
     _rooms: dict[str, dict] = field(default_factory=dict)
     _members: dict[str, dict] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
+    _reach: dict[tuple[str, str, str], int] = field(default_factory=dict)
     _counters: dict[tuple[str, str, date], list[int]] = field(
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
@@ -138,6 +141,12 @@ class Batch:
         key = (room, member)
         self._presence[key] = min(self._presence.get(key, at), at)
 
+    def see_reach(self, account: str | None, member: str, room: str | None, at: int) -> None:
+        """`account` reaches `member` in `room` (None: 1:1); `at` > 0 when the member spoke."""
+        if account and member != account:
+            key = (account, member, room or NO_ROOM)
+            self._reach[key] = max(self._reach.get(key, at), at)
+
     def log_event(self, row: dict) -> None:
         self._events.append(row)
 
@@ -166,6 +175,12 @@ class Batch:
                 key = (row["room"], row["member"])
                 seen[key] = min(seen.get(key, row["first_at"]), row["first_at"])
             self._presence.clear()
+        if self._reach:
+            upsert(conn, table_of(AccountReach),
+                   [{"account": a, "member": m, "room": r, "last_at": at}
+                    for (a, m, r), at in self._reach.items()],
+                   ["account", "member", "room"], replace_if_newer=("last_at", []))
+            self._reach.clear()
         if self._events:
             bulk(conn, _INSERT_EVENT, self._events)
             self._events.clear()
@@ -197,9 +212,9 @@ class Batch:
         if msg.room:
             mentions = (msg.sender,) if mention else ()
             self.send(Outgoing(text=text, room=msg.room, to=msg.sender, mentions=mentions,
-                               reply_to=msg.id))
+                               reply_to=msg.id, account=msg.account))
         else:
-            self.send(Outgoing(text=text, to=msg.sender, reply_to=msg.id))
+            self.send(Outgoing(text=text, to=msg.sender, reply_to=msg.id, account=msg.account))
 
     def dm(self, member: str, text: str, *, reply_to: str | None = None) -> None:
         self.send(Outgoing(text=text, to=member, reply_to=reply_to))
@@ -396,11 +411,13 @@ class Pipeline:
     def _one(self, batch: Batch, event: Event) -> None:
         at = epoch(event.ts)
         day = batch.day(event.ts)
-        row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None}
+        row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None,
+               "account": getattr(event, "account", None)}
         if isinstance(event, Message):
             row |= {"type": "message", "member": event.sender, "room": event.room or NO_ROOM,
                     "text": event.text, "kind": None if event.kind == "text" else event.kind}
             batch.see_member(event.sender, event.sender_name, at)
+            batch.see_reach(event.account, event.sender, event.room, at)
             if event.room:
                 batch.see_room(event.room, event.room_name, at)
                 batch.see_presence(event.room, event.sender, at)
@@ -425,6 +442,7 @@ class Pipeline:
             batch.log_event(row)
             batch.see_member(event.member, event.member_name, at)
             batch.see_room(event.room, event.room_name, at)
+            batch.see_reach(event.account, event.member, event.room, 0)
             batch.flush()
             upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "joined_at": at,
@@ -449,6 +467,8 @@ class Pipeline:
                                         for m in event.members], ensure_ascii=False)}
             batch.log_event(row)
             batch.see_room(event.room, event.room_name, at)
+            for m in event.members:
+                batch.see_reach(event.account, m.id, event.room, 0)
         elif isinstance(event, Visit):
             row |= {"type": "visit", "member": event.member, "text": event.source}
             batch.log_event(row)
@@ -467,6 +487,8 @@ class Pipeline:
                     "kind": event.status}
             batch.log_event(row)
             batch.see_member(event.member, event.member_name, at)
+            if event.status == "accepted":
+                batch.see_reach(event.account, event.member, None, 0)  # 1:1 through this account
             batch.flush()  # the friends hook reads and writes the member's friendship at once
         elif isinstance(event, Contacts):
             # The list itself is kept in the log: the friends feature applies it.
@@ -475,6 +497,7 @@ class Pipeline:
             batch.log_event(row)
             for m in event.members:
                 batch.see_member(m.id, m.name, at)
+                batch.see_reach(event.account, m.id, None, 0)
             batch.flush()
         for f in self.hooks:
             f.on_event(batch, event)
@@ -482,12 +505,14 @@ class Pipeline:
 
 def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
             origin: str | None = None) -> None:
-    """Put replies in the outbox, in the same transaction as the events that caused them."""
+    """Put replies in the outbox, in the same transaction as the events that caused them, each
+    with the account it goes through (bot.core.accounts.route)."""
     now = epoch(ts) if ts else 0
     conn.execute(table_of(Outbox).insert(), [
         {"created_at": now, "room": r.room, "to": r.to, "text": r.text,
          "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
-         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r), "action": r.action}
+         "attempts": 0, "next_at": 0, "origin": origin, "priority": priority_of(r),
+         "account": route(conn, r), "action": r.action}
         for r in replies
     ])
 

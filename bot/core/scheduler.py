@@ -2,10 +2,12 @@
 schedule kept in the same database so it survives restarts.
 
 Each feature declares its jobs (`Job`): plain functions of the services and an explicit
-"now", run in a worker thread. Jobs in a persistent store are referenced by name, not by
-closure, so the store only holds `run_job` and the job's id; `run_job` finds the job and
-the running services in `RUNNING`. Tests call a job's function directly with a "now"
-instead of waiting for the clock.
+"now", run in a worker thread. Jobs of the store run once per community, in the process that
+leads the scheduler (bot.core.leader); a job `per_account` (asking this account's WeChat for
+its rooms' rosters) runs in every process, for its own account, on a schedule in memory.
+Jobs in a persistent store are referenced by name, not by closure, so the store only holds
+`run_job` and the job's id; `run_job` finds the job and the running services in `RUNNING`.
+Tests call a job's function directly with a "now" instead of waiting for the clock.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from apscheduler.jobstores.base import BaseJobStore
+from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
@@ -43,6 +47,7 @@ class Job:
     id: str
     work: Callable[[JobContext, datetime], str]  # runs in a thread; returns a line for the log
     trigger: Callable[[Settings], BaseTrigger]
+    per_account: bool = False  # runs in every bot process for its own account, not once per store
 
 
 @dataclass
@@ -70,22 +75,30 @@ async def run_job(job_id: str, now: datetime | None = None) -> None:
 
 def start_scheduler(deps: Deps, jobs: Sequence[Job], *, bot_ids: Callable[[], frozenset[str]],
                     wake: Callable[[], None],
-                    refresh_rosters: Callable[[], None] = lambda: None) -> AsyncIOScheduler:
-    """Start the scheduler with the features' jobs; must run inside the event loop.
+                    refresh_rosters: Callable[[], None] = lambda: None,
+                    per_account: bool = False) -> AsyncIOScheduler:
+    """Start the scheduler with the features' jobs of the store (or, with `per_account`, this
+    process's own jobs, kept in memory); must run inside the event loop.
 
     It starts paused so the stored schedule is loaded first: a job that already exists
     keeps its stored next run time, so a run missed while the bot was down fires once on
     resume (within the grace period) instead of being pushed to tomorrow by a re-add.
     """
     tz = deps.settings.tz
+    store: BaseJobStore = (MemoryJobStore() if per_account
+                           else SQLAlchemyJobStore(engine=deps.engine, tablename="scheduled_jobs"))
     scheduler = AsyncIOScheduler(
-        jobstores={"default": SQLAlchemyJobStore(engine=deps.engine, tablename="scheduled_jobs")},
+        jobstores={"default": store},
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_S},
         timezone=tz,
     )
     RUNNING["app"] = Running(deps, {j.id: j for j in jobs}, bot_ids, wake, refresh_rosters)
     scheduler.start(paused=True)
     for job in jobs:
+        if job.per_account != per_account:
+            if not per_account and scheduler.get_job(job.id):
+                scheduler.remove_job(job.id)  # stored by a release that ran it once per store
+            continue
         trigger = job.trigger(deps.settings)
         stored = scheduler.get_job(job.id)
         if stored is None:

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +36,11 @@ class Settings(BaseSettings):
 
     type_floor_speaking: int = 5
     """A median split calls speaking "high" only from this many counted messages on."""
+
+    leader_poll_seconds: float = Field(default=15, gt=0, le=30)
+    """How often each `qunguan run` on PostgreSQL tries to take, or checks it still holds, the
+    scheduler leadership: a leader that dies is replaced within this (plus up to 25 s when its
+    host vanished without closing the connection)."""
 
     web_port: int = 8080
     """Port of the web console (127.0.0.1)."""

@@ -55,7 +55,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     else:
-        engine = create_engine(url, pool_pre_ping=True)
+        # execute_batch for executemany of updates and upserts: one round trip per page of rows,
+        # not per row (several writers on one store spend most of a batch waiting on these).
+        engine = create_engine(url, pool_pre_ping=True, executemany_mode="values_plus_batch")
     return engine
 
 

@@ -62,6 +62,7 @@ class EventLog(SQLModel, table=True):
     member: str = Field(max_length=200)
     text: str | None = None
     kind: str | None = None
+    account: str | None = Field(default=None, max_length=200)  # the bot account that received it
 
 
 class DailyActivity(SQLModel, table=True):
@@ -250,12 +251,36 @@ class Outbox(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=64)  # the process sending it
     lease_until: int | None = Field(default=None, sa_type=BigInteger)  # claim ends: then unknown
     priority: int = 1  # REPLY (0) before BULK (1): see bot.core.outbox
+    # The bot account that sends it (bot.core.accounts.route); None: any process may.
+    account: str | None = Field(default=None, max_length=200)
     # None: a text. Otherwise an account action, paced and capped like texts: "accept"
     # (`text` holds the friend request's id, `to` the member) or "room_add" (`room`, `to`).
     action: str | None = Field(default=None, max_length=20)
 
     # A room's messages of the last hour, for its hourly cap.
     __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
+
+
+class BotAccount(SQLModel, table=True):
+    """A WeChat account the bot runs as (one `qunguan run` each), written at its login: never
+    a member, never ranked or listed, even in the groups where another account sees it."""
+
+    id: str = Field(primary_key=True, max_length=200)
+    label: str | None = Field(default=None, max_length=100)  # `qunguan run --account NAME`
+    seen_at: int = Field(default=0, sa_type=BigInteger)
+
+
+class AccountReach(SQLModel, table=True):
+    """Which bot account can reach a member, and where: `room` is a group both are in, NO_ROOM
+    a 1:1 chat (a friend). `last_at` is when the member last spoke to or near that account (0:
+    only seen in a roster). Outgoing DMs and room messages are routed by it."""
+
+    account: str = Field(primary_key=True, max_length=200)
+    member: str = Field(primary_key=True, max_length=200)
+    room: str = Field(primary_key=True, max_length=200)
+    last_at: int = Field(default=0, sa_type=BigInteger)
+
+    __table_args__ = (Index("ix_accountreach_member", "member"), Index("ix_accountreach_room", "room"))
 
 
 class WebSession(SQLModel, table=True):

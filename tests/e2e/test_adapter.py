@@ -55,6 +55,7 @@ async def test_room_message_reaches_sink_as_canonical_message(world, start_adapt
         room_name="读书群",
         mentions=(),
         kind="text",
+        account=world.bot_id,  # the account that received it
     )
     assert abs(event.ts - datetime.now(UTC)) < timedelta(seconds=30)
     assert event.ts.tzinfo is not None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-from pathlib import Path
 
 from sqlalchemy import Engine, bindparam, text, update
 
@@ -12,8 +11,8 @@ from bot.store.db import bulk, open_engine
 from bot.store.models import MemberTag, table_of
 
 
-def _engine(tmp_path: Path) -> Engine:
-    engine = open_engine(f"sqlite:///{tmp_path / 'bulk.db'}")
+def _engine(url: str) -> Engine:
+    engine = open_engine(url)
     with engine.begin() as conn:
         for tag in ("A", "B"):
             conn.execute(table_of(MemberTag).insert().values(
@@ -27,11 +26,11 @@ def _refresh(tag: str):
     return update(t).where(t.c.member == bindparam("m"), t.c.tag == tag).values(count=bindparam("n"))
 
 
-def test_a_statement_at_a_freed_statements_address_runs_its_own_plan(tmp_path: Path):
+def test_a_statement_at_a_freed_statements_address_runs_its_own_plan(db_url: str):
     """Count rules build a statement per call; CPython soon puts a new one where a freed
     one was. Whether that happens in a given run depends on the allocator, so this runs
     the scenario many times and checks every run."""
-    engine = _engine(tmp_path)
+    engine = _engine(db_url)
     with engine.begin() as conn:
         for n in range(1, 201):
             first = _refresh("A")
@@ -42,19 +41,19 @@ def test_a_statement_at_a_freed_statements_address_runs_its_own_plan(tmp_path: P
             assert counts == {"A": n, "B": -n}, f"run {n}"
 
 
-def test_statements_sharing_an_address_each_run_their_own_literals(tmp_path: Path, monkeypatch):
+def test_statements_sharing_an_address_each_run_their_own_literals(db_url: str, monkeypatch):
     """The same, made certain: every object reports one address, as a freed statement's
     successor does. A cache keyed by address would run the first rule's plan for both."""
     monkeypatch.setattr(db, "id", lambda _obj: 1, raising=False)
-    engine = _engine(tmp_path)
+    engine = _engine(db_url)
     with engine.begin() as conn:
         bulk(conn, _refresh("A"), [{"m": "x", "n": 1}])
         bulk(conn, _refresh("B"), [{"m": "x", "n": 2}])
         assert dict(conn.execute(text("SELECT tag, count FROM membertag")).all()) == {"A": 1, "B": 2}
 
 
-def test_statements_built_per_call_do_not_grow_the_cache(tmp_path: Path):
-    engine = _engine(tmp_path)
+def test_statements_built_per_call_do_not_grow_the_cache(db_url: str):
+    engine = _engine(db_url)
     with engine.begin() as conn:
         bulk(conn, _refresh("A"), [{"m": "x", "n": 1}])
         gc.collect()

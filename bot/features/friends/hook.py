@@ -9,6 +9,7 @@ from bot.core.events import Contacts, Event, Friend, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.deps import Deps
 from bot.features.friends.service import (
+    account_of,
     on_accepted,
     on_contacts,
     on_removed,
@@ -41,7 +42,7 @@ class FriendsHook(Hook):
                 log.info("friend request %s from %s: %s (channel %s)", event.id, event.member,
                          result.outcome, result.channel)
             elif event.status == "accepted":
-                on_accepted(batch, self.deps, event.member, at)
+                on_accepted(batch, self.deps, event.member, at, account=account_of(batch, event.account))
             elif not on_removed(batch, event.member, at):
                 log.info("removal of %s, who was not known as a friend: recorded", event.member)
         elif isinstance(event, Contacts):

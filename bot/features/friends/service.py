@@ -57,9 +57,12 @@ def _save(conn: Connection, member: str, **values) -> None:
         conn.execute(update(Friendship).where(col(Friendship.member) == member).values(**values))
 
 
-def account_of(batch: Batch) -> str:
-    """The account the event reached: the one the bot is logged in as (one per process)."""
-    return min(batch.bot_ids) if batch.bot_ids else ""
+def account_of(batch: Batch, named: str | None) -> str:
+    """The account a friend event is about: the one it names (the WeChat adapter always
+    does), else the only account the bot speaks as; "" when unknown."""
+    if named:
+        return named
+    return next(iter(batch.bot_ids)) if len(batch.bot_ids) == 1 else ""
 
 
 # ---- events ---------------------------------------------------------------------------------
@@ -84,7 +87,7 @@ def on_request(batch: Batch, deps: Deps, ev: Friend) -> RequestResult:
         return RequestResult("already_friend", current.channel, ())
     tags = channel_tags(conn, deps.tagging, ev)
     channel = current.channel if current is not None and current.channel else (tags[0] if tags else None)
-    account = account_of(batch)
+    account = account_of(batch, ev.account)
     if current is not None and current.status == "requested" and current.decision == "queued":
         # Asked again while the accept is queued: the queued accept stands, nothing twice.
         log.info("friend request %s from %s: an accept is already queued", ev.id, ev.member)
@@ -95,12 +98,13 @@ def on_request(batch: Batch, deps: Deps, ev: Friend) -> RequestResult:
           requested_at=at, channel=channel, removed_at=None,
           decision="queued" if queued else "waiting", accepted_by="rule" if queued else None)
     if queued:
-        batch.send(accept_action(ev.member, ev.id))
+        batch.send(accept_action(ev.member, ev.id, account))
     return RequestResult("queued" if queued else ("silent" if batch.silent else "waiting"), channel, tags)
 
 
-def accept_action(member: str, request_id: str) -> Outgoing:
-    return Outgoing(text=request_id, to=member, action=ACCEPT)
+def accept_action(member: str, request_id: str, account: str) -> Outgoing:
+    """Accepting a request: only the account it was sent to can (any, when unknown)."""
+    return Outgoing(text=request_id, to=member, action=ACCEPT, account=account or None)
 
 
 def channel_tags(conn: Connection, tagging: Tagging, ev: Friend) -> tuple[str, ...]:
@@ -132,8 +136,8 @@ class Welcomed:
     invited: str  # "added" (room.add queued) | "text" (the invite text sent) | "none"
 
 
-def on_accepted(batch: Batch, deps: Deps, member: str, at: int, *, by: str | None = None,
-                welcome: bool = True) -> Welcomed | None:
+def on_accepted(batch: Batch, deps: Deps, member: str, at: int, *, account: str = "",
+                by: str | None = None) -> Welcomed | None:
     """The friendship exists: recorded once; the welcome DM and the invitation into the
     channel's group go out (not for a redelivered or repeated acceptance)."""
     conn = batch.conn
@@ -141,8 +145,9 @@ def on_accepted(batch: Batch, deps: Deps, member: str, at: int, *, by: str | Non
     if current is not None and current.status == "accepted":
         return None
     _save(conn, member, status="accepted", accepted_at=at, decision="none", removed_at=None,
-          accepted_by=(current.accepted_by if current is not None and current.accepted_by else by))
-    if not welcome or batch.silent:
+          accepted_by=(current.accepted_by if current is not None and current.accepted_by else by),
+          account=current.account if current is not None and current.account else account)
+    if batch.silent:
         return None
     plan = deps.friends.plan(current.channel if current else None)
     room = find_room(conn, plan.group) if plan.group else None
@@ -166,7 +171,9 @@ def invite(batch: Batch, deps: Deps, member: str, room: str | None, group: str |
     conn = batch.conn
     plan_text = deps.friends.plan(_channel(conn, member)).invite_text
     if deps.friends.invite == "add" and can_add_to(conn, room):
-        batch.send(Outgoing(text=group or "", room=room, to=member, action=ROOM_ADD))
+        row = _row(conn, member)
+        batch.send(Outgoing(text=group or "", room=room, to=member, action=ROOM_ADD,
+                            account=row.account or None if row else None))
         how = "added"
     elif plan_text:
         if room is None or not can_add_to(conn, room):
@@ -211,13 +218,13 @@ def on_contacts(batch: Batch, deps: Deps, ev: Contacts) -> tuple[int, int]:
     if fresh:  # one insert: the first list of an account can name thousands
         first = _next_n(conn)
         conn.execute(table_of(Friendship).insert(), [
-            {"member": m, "n": first + i, "status": "accepted", "account": account_of(batch),
+            {"member": m, "n": first + i, "status": "accepted", "account": account_of(batch, ev.account),
              "decision": "none", "pre_existing": True, "accepted_at": at} for i, m in enumerate(fresh)])
     removed = 0
     for member in sorted(listed - set(fresh)):
         row = known[member]
         if row.status == "requested":
-            on_accepted(batch, deps, member, at, by="phone")
+            on_accepted(batch, deps, member, at, account=account_of(batch, ev.account), by="phone")
         elif row.status == "removed" and (row.removed_at or 0) < at:
             _save(conn, member, status="accepted", removed_at=None)
     for member, row in known.items():
@@ -276,7 +283,7 @@ def approve(conn: Connection, n: int, by: str) -> tuple[Friendship, Outgoing]:
     if f.decision == "queued":
         raise ApproveError(f"{n} 号已经在通过队列里了，稍等片刻。")
     _save(conn, f.member, decision="queued", accepted_by=by)
-    return f, accept_action(f.member, f.request_id)
+    return f, accept_action(f.member, f.request_id, f.account)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
-from bot.store.db import bulk
+from bot.store.db import as_date, bulk
 from bot.store.models import DailyActivity, Member, table_of
 from tiers.antifarm import counts_as_speaking, speaking_points
 
@@ -24,9 +24,10 @@ class SpeakingHook(Hook):
     """Counts a message as speaking when it passes anti-farming, and pays speaking points.
 
     Chat is the hot path of a bulk import, so what it needs is kept in memory across
-    batches (this process is the only writer of its store's speaking state): each member's
-    last counted time, and how many counted messages they have today. Only after a
-    restart in the middle of a day does the day's count have to be read back.
+    batches: each member's last counted time, and how many counted messages they have today.
+    The store is the truth: after a restart, or when another writer (another account's
+    process) committed since this one's last batch (the pipeline's writer epoch), all of it
+    is forgotten (`reset`) and read back, the day's counts in one query per batch.
     """
 
     def __init__(self, ledger: Ledger) -> None:
@@ -103,9 +104,16 @@ class SpeakingHook(Hook):
         if self._unknown:
             # Counters are flushed already: the stored total includes these messages.
             d = DailyActivity
+            totals: dict[tuple[str, date], int] = {}
+            keys = list(self._unknown)
+            for i in range(0, len(keys), 900):
+                part = keys[i : i + 900]
+                rows = conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
+                    col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
+                    .group_by(col(d.member), col(d.day))).all()
+                totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
             for (m, day), (n, messages) in self._unknown.items():
-                total = conn.execute(select(func.sum(col(d.counted))).where(
-                    col(d.member) == m, col(d.day) == day)).scalar() or 0
+                total = totals.get((m, day), 0)
                 (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
                 self._today[m] = (day, after)
                 if after > before:

@@ -1,4 +1,6 @@
-"""The roster job: every 6 hours, fresh rosters of every room, to catch the leaves WeChat never announces."""
+"""The roster job: every 6 hours, fresh rosters of every room, to catch the leaves WeChat never announces.
+Each bot process asks its own account for the rooms it is in (`per_account`): the leader's
+account does not see the other accounts' groups."""
 
 from __future__ import annotations
 
@@ -21,4 +23,4 @@ def _trigger(settings: Settings) -> IntervalTrigger:
     return IntervalTrigger(hours=ROSTER_EVERY_HOURS, timezone=settings.tz)
 
 
-ROSTER_REFRESH = Job("roster_refresh", refresh_rosters, _trigger)
+ROSTER_REFRESH = Job("roster_refresh", refresh_rosters, _trigger, per_account=True)

@@ -1,0 +1,69 @@
+"""Several bot accounts on one store: which account reaches a member, and which account each
+outgoing message goes through.
+
+Each `qunguan run` is one WeChat account (its id is the logged-in bot's id). Events carry the
+account that received them; the pipeline notes in `AccountReach` which account reaches which
+member where (a group both are in, or a 1:1 chat) and when the member last spoke there.
+
+`route(conn, out)` is THE place that decides "the account a row goes through"; `enqueue` stores
+its answer in `Outbox.account`, and only the process logged in as that account claims the row
+(`bot.core.outbox`). The rules:
+
+- a reply goes through the account that received the message (`Outgoing.account`, set by
+  `Batch.reply`);
+- a DM (a follow-up list, an alert, a 1:1 note) goes through an account that is the member's
+  friend (a 1:1 chat was seen) or shares a group they are still in with them, the one they
+  spoke to or near last;
+- a message into a room goes through the account that heard from that room last;
+- with no account known (a replay, the console, a single process before its first login) the
+  row has no account and any process may send it.
+
+Features that pace or cap per account (outreach's daily cap, paced friend accepts) read
+`Outbox.account`.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.engine import Connection
+from sqlmodel import col
+
+from bot.adapters.base import Outgoing
+from bot.store.db import upsert
+from bot.store.models import NO_ROOM, AccountReach, BotAccount, Membership, table_of
+
+
+def register(conn: Connection, account: str, label: str | None, at: int) -> None:
+    """Note that this process runs as `account` (at its login)."""
+    upsert(conn, table_of(BotAccount), [{"id": account, "label": label, "seen_at": at}], ["id"],
+           replace=["label", "seen_at"])
+
+
+def bot_accounts(conn: Connection) -> frozenset[str]:
+    """Every account the bot runs as on this store: none of them is a member."""
+    return frozenset(conn.execute(select(col(BotAccount.id))).scalars())
+
+
+def route(conn: Connection, out: Outgoing) -> str | None:
+    """The account `out` goes through; None when any process may send it."""
+    if out.account:
+        return out.account
+    if out.room:
+        return conn.execute(
+            select(col(AccountReach.account)).where(col(AccountReach.room) == out.room)
+            .group_by(col(AccountReach.account))
+            .order_by(func.max(col(AccountReach.last_at)).desc(), col(AccountReach.account))
+            .limit(1)).scalar()
+    if not out.to:
+        return None
+    reach, ms = AccountReach, Membership
+    return conn.execute(
+        select(col(reach.account))
+        .outerjoin(ms, (col(ms.room) == col(reach.room)) & (col(ms.member) == col(reach.member)))
+        .where(col(reach.member) == out.to,
+               or_(col(reach.room) == NO_ROOM, col(ms.active).is_(True)))
+        .order_by(col(reach.last_at).desc(), col(reach.account))
+        .limit(1)).scalar()
+
+
+__all__ = ["bot_accounts", "register", "route"]
