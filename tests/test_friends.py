@@ -236,3 +236,20 @@ def test_a_friend_who_only_chats_one_to_one_is_typed_like_a_group_member(tmp_pat
     assert run("replay", str(path), "--db", str(db), "--silent").returncode == 0
     [solo] = [r for r in report(db, "--at", "2026-10-27T12:00:00+08:00")["members"] if r["id"] == "wxid_solo"]
     assert solo["rooms"] == [] and solo["login_days"] == 21 and solo["type"] == "core"
+
+
+def test_each_account_has_its_accept_rule_and_accepts_through_itself(tmp_path):
+    path = tmp_path / "c.toml"
+    path.write_text('[friends]\nauto_accept = "off"\n[friends.accounts.wxid_shop]\nauto_accept = "all"\n',
+                    encoding="utf-8")
+    bot = Bot(tmp_path, config=path)
+    out = bot.feed({"type": "friend", "id": "fr_s", "ts": T, "member": "wxid_amy", "status": "requested",
+                    "account": "wxid_shop"})
+    [accept] = accepts(out)
+    assert accept.account == "wxid_shop"
+    assert bot.rows("SELECT account, action FROM outbox") == [("wxid_shop", "accept")]
+    out = bot.feed({"type": "friend", "id": "fr_c", "ts": T, "member": "wxid_ben", "status": "requested",
+                    "hello": "想报名", "account": "wxid_course"})
+    assert accepts(out) == []  # this account accepts nobody by itself
+    assert bot.rows("SELECT member, account, decision FROM friendship ORDER BY member") == [
+        ("wxid_amy", "wxid_shop", "queued"), ("wxid_ben", "wxid_course", "waiting")]
