@@ -495,9 +495,10 @@ class Pipeline:
             row |= {"type": "contacts", "member": "",
                     "text": json.dumps([m.id for m in event.members], ensure_ascii=False)}
             batch.log_event(row)
+            # No reach from a friend list: a DM goes where the member is heard (their groups, a
+            # 1:1 chat, a friendship accepted here), not to whichever account lists them.
             for m in event.members:
                 batch.see_member(m.id, m.name, at)
-                batch.see_reach(event.account, m.id, None, 0)
             batch.flush()
         for f in self.hooks:
             f.on_event(batch, event)
