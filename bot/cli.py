@@ -141,7 +141,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 return 2
         else:
             rooms = [*all_rooms(conn), NO_ROOM]  # NO_ROOM: the private account's friends
-        items = build_items(conn, deps, at, rooms)
+        items = build_items(conn, deps, at, rooms, operator=args.operator)
     out = {"at": at.isoformat(), "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,
          "room": i.room, "room_name": i.room_name, "reason": i.reason, "action": i.action,

@@ -25,6 +25,7 @@ from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import start_scheduler
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.features.audit.feature import FEATURE as AUDIT
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
@@ -53,7 +54,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, FRIENDS,
-                                 HELP, OUTBOX)
+                                 HELP, OUTBOX, AUDIT)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)

@@ -51,8 +51,9 @@ def loopback_only():
 
 
 @pytest.fixture
-def bot(tmp_path) -> Bot:
-    return Bot(tmp_path)
+def bot(tmp_path, db_url) -> Bot:
+    """The bot on an empty store: every test that takes it runs on SQLite and on PostgreSQL."""
+    return Bot(tmp_path, database_url=db_url)
 
 
 # ---- PostgreSQL ---------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +88,7 @@ class Bot:
 
     def rows(self, sql: str, **params: Any) -> list[tuple]:
         with self.engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(text(sql), params)]
+            return [tuple(map(_plain, r)) for r in conn.execute(text(sql), params)]
 
     def time_passes(self, ts: datetime | str) -> list[Outgoing]:
         """Time reaches `ts` with no event (as the live bot's clock does): due welcomes and summaries."""
@@ -96,7 +97,17 @@ class Bot:
 
     def scalar(self, sql: str, **params: Any) -> Any:
         with self.engine.connect() as conn:
-            return conn.execute(text(sql), params).scalar()
+            return _plain(conn.execute(text(sql), params).scalar())
+
+
+def _plain(value: Any) -> Any:
+    """A value as SQLite's driver gives it, whichever store answered: days as ISO text,
+    sums as ints (PostgreSQL gives dates and decimals)."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    return value
 
 
 def texts(replies: list[Outgoing]) -> str:

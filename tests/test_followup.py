@@ -163,6 +163,7 @@ def test_long_lists_are_split_into_1500_character_messages(bot: Bot):
     for i in range(120):
         bot.join(f"newbie{i:03d}", name=f"新朋友{i:03d}号" + "很长的昵称" * 3,
                  ts="2026-11-10T10:00:00+08:00")
+    assert "最多 150 项" in texts(bot.say(ADMIN, "/operator @小运营 cap=150", mentions=[OP]))
     replies = bot.say(OP, "/report", room=None, ts="2026-11-14T09:00:00+08:00")
     assert len(replies) > 2 and all(len(r.text) <= 1500 for r in replies)
     joined = "\n".join(r.text for r in replies)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -18,13 +19,45 @@ NEAR_LEVEL = 0.9
 SUPPRESS_DAYS = 14  # an item marked done stays away this long for the same reason
 MAX_MESSAGE = 1500
 
-# Most urgent first: a member appears once, under the most urgent reason.
-KINDS = ("redemption", "friend_request", "lead", "stage_change", "churn_risk", "new_silent",
-         "not_in_group", "streak_broken", "type_change", "grade_overdue", "level_up", "near_level")
+
+
+@dataclass(frozen=True, slots=True)
+class Priority:
+    """One row of the list's order: items of `kind` (of members of one of `grades`, when
+    given) rank here."""
+
+    kind: str
+    grades: str = ""  # e.g. "AB": only members of these grades; "": anyone
+
+
+# The order of a list, most urgent first: an item ranks at the first row it matches, and a
+# member appears once, under their most urgent reason. A new kind is one more row here (and
+# its title below).
+PRIORITY: tuple[Priority, ...] = (
+    Priority("redemption"),  # points already spent: a promise to keep
+    Priority("friend_request"),  # someone waiting at the door of the private account
+    Priority("lead"),  # a buying signal, while it is warm
+    # The best customers slipping away: a stage gone to 衰退/流失 says more than the churn signs.
+    Priority("stage_change", "AB"),
+    Priority("churn_risk", "AB"),
+    Priority("new_silent"),  # newcomers: the first two weeks decide whether they stay
+    Priority("not_in_group"),  # a new friend of the account who never made it into a group
+    Priority("stage_change"),
+    Priority("churn_risk"),
+    Priority("streak_broken"),  # yesterday's break: a card or a nudge today saves the streak
+    Priority("type_change"),
+    Priority("grade_overdue"),  # the routine visit by grade cadence
+    Priority("level_up"),
+    Priority("near_level"),
+)
+KINDS = tuple(dict.fromkeys(p.kind for p in PRIORITY))
 # Kinds that are a task to finish rather than a reason to reach out: marking one done closes
 # the task, so the 14-day suppression does not apply to the next one.
 TASK_KINDS = frozenset({"redemption", "friend_request"})
-_URGENCY = {k: i for i, k in enumerate(KINDS)}
+# Kinds that happened once (a lead said, a streak broken): such an item stays on the lists
+# until it is done. The other kinds are conditions, listed while they hold.
+EVENT_KINDS = frozenset({"lead", "streak_broken", "type_change", "stage_change", "level_up"})
+EVENT_KEEP_DAYS = 30  # ... but not for ever: one left this long (escalated long ago) leaves the lists
 KIND_TITLES = {
     "redemption": "兑换待发放",
     "friend_request": "好友申请",
@@ -39,6 +72,25 @@ KIND_TITLES = {
     "level_up": "升级祝贺",
     "near_level": "即将升级",
 }
+ESCALATED_TITLE = "超期未跟进（已转给管理员）"
+DAILY_CAP = 20  # items an operator gets in chat a day, unless set otherwise
+ESCALATE_AFTER = 3  # days on the lists without being done before an item goes to the admins
+MAX_SNOOZE = 30
+
+
+def rank(kind: str, grade: str | None) -> int:
+    """The row of PRIORITY an item of this kind, for a member of this grade, ranks at."""
+    for i, p in enumerate(PRIORITY):
+        if p.kind == kind and (not p.grades or (grade is not None and grade in p.grades)):
+            return i
+    return len(PRIORITY)
+
+
+def group_title(kind: str, grade: str | None) -> str:
+    p = PRIORITY[rank(kind, grade)] if rank(kind, grade) < len(PRIORITY) else Priority(kind)
+    return KIND_TITLES.get(kind, kind) + (f"（{'/'.join(p.grades)} 级客户）" if p.grades else "")
+
+
 GRADE_ACTIONS = {
     "A": "私聊主动沟通（至少每两周一次），感谢并邀请 TA 推荐朋友",
     "B": "私聊问候，了解需求，推荐合适的内容",
@@ -54,6 +106,8 @@ class Lead:
     keyword: str | None
     excerpt: str | None
     at: datetime
+    room: str | None = None  # where it was said: a room id, "" for a 1:1 chat, None: not known
+    room_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +174,25 @@ class Reason:
     kind: str
     reason: str
     action: str
+    where: tuple[str, str] | None = None  # (room, room name) it happened in, when not the member's room
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """An item of earlier lists not done yet (one per member and kind)."""
+
+    member: str
+    kind: str
+    room: str
+    room_name: str
+    member_name: str
+    reason: str
+    action: str
+    days: int = 0  # days it has been on a list so far (today among them when listed_today)
+    listed_today: bool = False
+    owner: str | None = None  # reassigned to this operator
+    snoozed: bool = False  # snoozed through today
+    escalated: bool = False  # already put on the admins' list
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +206,9 @@ class Item:
     reason: str
     action: str
     also: tuple[str, ...] = ()  # the member's less urgent reasons, by kind title
+    age: int = 1  # the day on the lists this is, counting today: 「第 3 天未跟进」 from 2
+    grade: str | None = None  # the member's grade, which places some kinds higher
+    escalated_from: str = ""  # on an admin's list: the operator it was not done by
 
 
 def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
@@ -156,7 +232,8 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     for lead in f.leads:
         said = f"说「{lead.excerpt}」" if lead.excerpt else f"关键词「{lead.keyword}」"
         out.append(Reason("lead", f"{lead.at:%m-%d %H:%M} {said}，新标记「{lead.tag}」",
-                          "私聊跟进，引用 TA 的原话"))
+                          "私聊跟进，引用 TA 的原话",
+                          None if lead.room is None else (lead.room, lead.room_name or "私聊")))
         break
     if f.type in ("core", "burst") and f.silent_days is not None and f.silent_days >= SILENT_DAYS:
         out.append(Reason("churn_risk", f"{TYPE_WORDS[f.type]}已 {f.silent_days} 天没发言",
@@ -194,7 +271,7 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
         out.append(_near_level(*f.next_level))
-    out.sort(key=lambda r: _URGENCY[r.kind])
+    out.sort(key=lambda r: rank(r.kind, f.grade))
     return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
 
 
@@ -211,40 +288,94 @@ def _near_level(n: int, name: str, needed: int) -> Reason:
     return Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」", "鼓励 TA 再打几次卡")
 
 
-def build_list(facts: Iterable[MemberFacts], now: datetime) -> list[Item]:
-    """One item per member (its most urgent reason, the others mentioned), grouped by kind
-    in urgency order, numbered from 1. A member seen in several rooms keeps the first."""
-    chosen: dict[str, tuple[MemberFacts, list[Reason]]] = {}
-    for f in facts:
-        if f.member in chosen:
-            continue
-        reasons = reasons_for(f, now)
+def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[Case] = (),
+               me: str | None = None, exclude: frozenset[str] = frozenset()) -> list[Item]:
+    """One item per member (their most urgent reason, the others mentioned), most urgent
+    first (PRIORITY, then the longest waiting), numbered from 1. A member seen in several
+    rooms keeps the first. `me` is the operator the list is for: they never appear in it,
+    nor does anyone in `exclude` (admins, the bot).
+
+    `cases` are the items of earlier lists not done yet: one snoozed, or handed to another
+    operator, stays off this list; an event (a lead) stays on until done, and one handed to
+    `me` comes along whatever the room; each item says for how many days it has waited."""
+    open_cases: dict[str, list[Case]] = defaultdict(list)
+    for c in cases:
+        open_cases[c.member].append(c)
+    # member → (name, room, room name, grade, reasons)
+    chosen: dict[str, tuple[str, str, str, str | None, list[Reason]]] = {}
+
+    def consider(member: str, name: str, room: str, room_name: str, grade: str | None,
+                 fresh: list[Reason]) -> None:
+        mine = open_cases.get(member, ())
+        blocked = {c.kind for c in mine if c.snoozed or (c.owner is not None and c.owner != me)}
+        reasons = [r for r in fresh if r.kind not in blocked]
+        have = {r.kind for r in reasons}
+        for c in mine:
+            if c.kind not in blocked and c.kind not in have and (c.kind in EVENT_KINDS or c.owner == me):
+                reasons.append(Reason(c.kind, c.reason, c.action, (c.room, c.room_name)))
         if reasons:
-            chosen[f.member] = (f, reasons)
-    order = {k: i for i, k in enumerate(KINDS)}
-    ranked = sorted(chosen.values(), key=lambda fr: (order[fr[1][0].kind], fr[0].room_name,
-                                                     fr[0].name, fr[0].member))
-    items = []
-    for n, (f, reasons) in enumerate(ranked, 1):
+            reasons.sort(key=lambda r: rank(r.kind, grade))
+            chosen[member] = (name, room, room_name, grade, reasons)
+
+    for f in facts:
+        if f.member in chosen or f.member == me or f.member in exclude:
+            continue
+        consider(f.member, f.name, f.room, f.room_name, f.grade, reasons_for(f, now))
+    for c in cases:  # handed to me from a room that is not mine
+        if c.owner == me and me is not None and c.member not in chosen and c.member != me:
+            consider(c.member, c.member_name, c.room, c.room_name, None, [])
+    age = {(c.member, c.kind): c.days + (0 if c.listed_today else 1) for c in cases}
+    ranked = []
+    for member, (name, room, room_name, grade, reasons) in chosen.items():
         top = reasons[0]
-        items.append(Item(n, top.kind, f.member, f.name, f.room, f.room_name, top.reason,
-                          top.action, tuple(KIND_TITLES[r.kind] for r in reasons[1:])))
-    return items
+        room, room_name = top.where or (room, room_name)
+        ranked.append(Item(0, top.kind, member, name, room, room_name, top.reason, top.action,
+                           tuple(KIND_TITLES[r.kind] for r in reasons[1:]),
+                           age.get((member, top.kind), 1), grade))
+    ranked.sort(key=lambda i: (rank(i.kind, i.grade), -i.age, i.room_name, i.member_name, i.member))
+    return [replace(item, n=n) for n, item in enumerate(ranked, 1)]
 
 
-def render(items: Sequence[Item], *, title: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """The list as chat messages of at most `limit` characters, split between items."""
+def overdue(lists: Mapping[str, Sequence[Item]], cases: Iterable[Case], after_days: int,
+            admins: Collection[str]) -> list[tuple[str, Item]]:
+    """(operator, item) for each item on an operator's list that has waited more than
+    `after_days` days and was not put on the admins' lists before: each goes there once."""
+    escalated = {(c.member, c.kind) for c in cases if c.escalated}
+    return [(op, i) for op, items in lists.items() if op not in admins for i in items
+            if i.age > after_days and (i.member, i.kind) not in escalated]
+
+
+def with_escalations(own: Sequence[Item], late: Sequence[tuple[str, Item]],
+                     names: Mapping[str, str]) -> list[Item]:
+    """An admin's list: the late items first, each naming the operator it waited with, then
+    the admin's own items; numbered from 1."""
+    up = [replace(i, escalated_from=names.get(op, op), also=()) for op, i in late]
+    return [replace(i, n=n) for n, i in enumerate([*up, *own], 1)]
+
+
+def render(items: Sequence[Item], *, title: str, limit: int = MAX_MESSAGE, cap: int | None = None,
+           more: str = "") -> list[str]:
+    """The list as chat messages of at most `limit` characters, split between items: the
+    first `cap` items, then 「另有 N 项，见控制台」 and `more` (a link) when there are more."""
     if not items:
         return [f"{title}\n今天没有需要跟进的成员，辛苦了！🎉"]
+    shown = items if cap is None else items[:cap]
     lines: list[str] = [f"{title}（共 {len(items)} 项）"]
-    kind = None
-    for item in items:
-        if item.kind != kind:
-            kind = item.kind
-            lines.append(f"【{KIND_TITLES[kind]}】")
+    group = None
+    for item in shown:
+        here = ESCALATED_TITLE if item.escalated_from else group_title(item.kind, item.grade)
+        if here != group:
+            group = here
+            lines.append(f"【{group}】")
         also = f"（另：{'、'.join(item.also)}）" if item.also else ""
-        lines.append(f"{item.n}. {item.member_name}（{item.room_name}）{item.reason}{also} → {item.action}")
-    lines.append("跟进后回复：已跟进 编号 [备注]，例如 已跟进 1 3 已私聊")
+        waited = f"〔第 {item.age} 天未跟进〕" if item.age > 1 else ""
+        by = f"〔原负责人：{item.escalated_from}〕" if item.escalated_from else ""
+        lines.append(f"{item.n}. {item.member_name}（{item.room_name or '私聊'}）{waited}{by}"
+                     f"{item.reason}{also} → {item.action}")
+    if len(shown) < len(items):
+        lines.append(f"另有 {len(items) - len(shown)} 项，见控制台" + (f"：{more}" if more else "。"))
+    lines.append("跟进后回复：已跟进 编号 [备注]，例如 已跟进 1 3 已私聊；"
+                 "稍后 编号 天数 · 转给 @运营 编号 · 备注 @成员 文字")
     messages: list[str] = []
     current = ""
     for line in lines:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+
+from bot.core import audit
 from bot.core.directory import resolve_member
 from bot.core.errors import Refused, UsageError
 from bot.core.events import Message
@@ -32,6 +36,15 @@ class Ctx:
     registry: Registry
     is_admin: bool
     is_operator: bool = False
+    # Set by `as_manager`: a command anyone may run did something only a manager may.
+    managed: list[bool] = field(default_factory=list, compare=False)
+    said: list[str] = field(default_factory=list, compare=False)  # replies so far, for the audit
+
+    def as_manager(self) -> None:
+        """Refuse unless the sender is an admin; what follows is a manager's action (audited)."""
+        if not self.is_admin:
+            raise Refused()
+        self.managed.append(True)
 
     @property
     def now(self) -> datetime:
@@ -42,6 +55,7 @@ class Ctx:
         return self.now.date()
 
     def reply(self, text: str, *, mention: bool = True) -> None:
+        self.said.append(text)
         self.batch.reply(self.msg, text, mention=mention)
 
     def member(self, ref: MemberRef) -> tuple[str, str]:
@@ -140,7 +154,8 @@ def may_run(cmd: Command, is_admin: bool, is_operator: bool) -> bool:
 
 
 class CommandHook(Hook):
-    """Runs chat commands: permission check, a savepoint per command, usage and error replies."""
+    """Runs chat commands: permission check, a savepoint per command, usage and error replies,
+    and the audit log entry of a manager's or operator's command that changed something."""
 
     def __init__(self, registry: Registry, deps: Deps) -> None:
         self.registry = registry
@@ -162,9 +177,11 @@ class CommandHook(Hook):
             ctx.reply(REFUSAL if cmd.admin else OPERATORS_ONLY)
             return True
         savepoint = batch.conn.begin_nested()
+        writes = _Writes(batch.conn)
         try:
-            text = cmd.handler(ctx, cmd.options(inv.text, inv.mentions))
-            batch.session.flush()
+            with writes:
+                text = cmd.handler(ctx, cmd.options(inv.text, inv.mentions))
+                batch.session.flush()
         except UsageError as exc:
             savepoint.rollback()
             batch.session.expunge_all()
@@ -182,6 +199,34 @@ class CommandHook(Hook):
             ctx.reply(FAILURE)
             return True
         savepoint.commit()
+        if writes.seen and (cmd.admin or cmd.operator or ctx.managed):
+            # A manager's or operator's command that changed something: an action to audit.
+            # One that failed, was refused or only looked at something is not.
+            audit.record(batch.conn, at=msg.ts, actor=msg.sender, where=audit.where_of(msg.room),
+                         room=msg.room, action=cmd.name, detail=f"{inv.word} {inv.text}".strip(),
+                         result=text or "\n".join(ctx.said))
         if text:
             ctx.reply(text)
         return True
+
+
+_WRITE_WORDS = ("INSERT", "UPDATE", "DELETE")
+
+
+class _Writes:
+    """Whether statements run on a connection, while in this block, wrote to the store."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.seen = False
+
+    def _statement(self, conn: Connection, cursor: object, statement: str, *args: object) -> None:
+        if statement.lstrip()[:6].upper().startswith(_WRITE_WORDS):
+            self.seen = True
+
+    def __enter__(self) -> _Writes:
+        event.listen(self.conn, "before_cursor_execute", self._statement)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        event.remove(self.conn, "before_cursor_execute", self._statement)

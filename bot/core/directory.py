@@ -39,6 +39,33 @@ def member_names(conn: Connection, members: Iterable[str] | None = None, *,
     return out
 
 
+def told_apart(conn: Connection, people: Sequence[tuple[str, str, str]]) -> dict[str, str]:
+    """member → how to name them where these (member, name, room) are listed together: the
+    name, and where several share it, the group nickname (群昵称) in that room when it tells
+    them apart, else the last 4 characters of the id: 木子［群昵称：小木］, 木子［id 尾号 a1b2］."""
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for member, name, room in people:
+        by_name.setdefault(name, []).append((member, room))
+    out = {member: name for member, name, _ in people}
+    shared = [(name, group) for name, group in by_name.items() if len({m for m, _ in group}) > 1]
+    if not shared:
+        return out
+    pairs = [p for _, group in shared for p in group]
+    alias: dict[tuple[str, str], str] = {}
+    for part in _chunks([m for m, _ in pairs]):
+        q = select(col(Membership.member), col(Membership.room), col(Membership.room_alias)).where(
+            col(Membership.member).in_(part or []), col(Membership.room_alias).is_not(None))
+        alias.update({(m, r): a for m, r, a in conn.execute(q) if a})
+    for name, group in shared:
+        aliases = [alias.get(p) for p in group]
+        for (member, _room), a in zip(group, aliases, strict=True):
+            if a and a != name and aliases.count(a) == 1:
+                out[member] = f"{name}［群昵称：{a}］"
+            else:
+                out[member] = f"{name}［id 尾号 {member[-4:]}］"
+    return out
+
+
 def rooms_of(conn: Connection, members: Sequence[str] | None, *, at: int | None = None) -> dict[str, list[str]]:
     """The rooms each member is in now (first seen there by epoch `at`, when given), by room
     id; everyone's when `members` is None."""

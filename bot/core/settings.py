@@ -31,6 +31,17 @@ class Settings(BaseSettings):
     followup_time: str = "09:00"
     """Local time at which each operator gets the daily follow-up list."""
 
+    followup_cap: int = Field(default=20, ge=1)
+    """Items an operator gets in the daily list in chat; the rest wait in the console. An
+    operator's own cap (/operator @成员 cap=30) wins."""
+
+    followup_escalate_days: int = Field(default=3, ge=1)
+    """An item on the lists this many days without being done goes to the admins' list (once)."""
+
+    web_url: str = ""
+    """The console's address as operators open it (the link under a capped list); empty:
+    http://127.0.0.1:<web_port>."""
+
     type_floor_login: int = 3
     """A median split calls login days "high" only from this many days on (quiet groups)."""
 
@@ -76,6 +87,10 @@ class Settings(BaseSettings):
 
     # Plain properties over caches keyed by the field's value, not cached_property: a
     # cached value lives in the instance and `model_copy(update=...)` would carry it over.
+    @property
+    def console_url(self) -> str:
+        return (self.web_url or f"http://127.0.0.1:{self.web_port}").rstrip("/")
+
     @property
     def tz(self) -> ZoneInfo:
         return _zone(self.timezone)

@@ -16,6 +16,7 @@ from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.sample import generate_community, write_jsonl
 from bot.features.followup.service import current_lists
+from bot.features.followup.texts import console_link
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, build
 from tiers.followup import render
@@ -52,6 +53,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
         "admins": ",".join(hosts),
         "config": settings.config or EXAMPLE_CONFIG,
         "web_password": password,
+        **({"web_port": port} if port is not None else {}),
     })
     pipeline, deps = build(settings)
     started = time.perf_counter()
@@ -101,7 +103,8 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     if first:
         rooms = sorted({i.room_name for i in first.items})
         print(f"\n运营 {first.operator_name} 明早 09:00 会收到的跟进清单：")
-        for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）"):
+        for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）", cap=first.cap,
+                           more=console_link(settings, first.operator)):
             print(text)
     print(f"\n管理员（示例）：{', '.join(hosts)}")
     print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "

@@ -345,6 +345,8 @@ class FollowUpItem(SQLModel, table=True):
     room: str = Field(max_length=200)
     reason: str
     action: str
+    age: int = 1  # the day on the lists this item was (「第 3 天未跟进」)
+    escalated_from: str | None = Field(default=None, max_length=200)  # on an admin's list: whose it was
 
 
 class FollowUpRecord(SQLModel, table=True):
@@ -455,6 +457,53 @@ class Redemption(SQLModel, table=True):
     status: str = Field(default="pending", max_length=10, index=True)  # pending|fulfilled|refunded
     done_at: int | None = Field(default=None, sa_type=BigInteger)
     done_by: str | None = Field(default=None, max_length=200)
+
+
+class AuditEntry(SQLModel, table=True):
+    """One manager or operator action (`bot.core.audit.record`): who, when, where, what."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: int = Field(sa_type=BigInteger, index=True)
+    actor: str = Field(max_length=200, index=True)  # a member id, or "console"
+    place: str = Field(max_length=10)  # where: group | private | console
+    room: str = Field(default=NO_ROOM, max_length=200)
+    action: str = Field(max_length=50)  # a command's /english name, a console path, login…
+    detail: str = ""  # what was asked (the command as typed, the form)
+    result: str = ""  # what changed (the bot's answer, the console's notice)
+
+
+class FollowUpCase(SQLModel, table=True):
+    """An open follow-up (a member, for one reason) from the first list that named it until it
+    is done: its age, whom it was handed to, until when it sleeps, when it went to the admins."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    kind: str = Field(primary_key=True, max_length=20)
+    room: str = Field(max_length=200)
+    reason: str
+    action: str
+    opened: date  # the local day of the first list that named it
+    last_listed: date
+    days: int = 1  # local days it has been on a list
+    owner: str | None = Field(default=None, max_length=200)  # reassigned to this operator
+    snoozed_until: date | None = None  # left off the lists before this day
+    escalated_on: date | None = None  # put on the admins' list (once)
+
+
+class OperatorCap(SQLModel, table=True):
+    """An operator's own daily cap on list items (the default is a setting)."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    daily_cap: int
+
+
+class MemberNote(SQLModel, table=True):
+    """A note an operator wrote on a member (备注 @成员 文字)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200, index=True)
+    by: str = Field(max_length=200)
+    at: int = Field(sa_type=BigInteger)
+    text: str
 
 
 class Friendship(SQLModel, table=True):

@@ -24,6 +24,7 @@ from urllib.parse import quote
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core import audit
 from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
@@ -42,6 +43,7 @@ from bot.web.auth import (
 from bot.web.pages import members, overview
 from bot.web.shell import (
     CONSOLE,
+    FLASH_COOKIE,
     MAX_BODY,
     SESSION,
     BadRequest,
@@ -160,6 +162,32 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     return await handler(request)
 
 
+# Not console actions: logging in and out are audited by the login module, events by nobody.
+UNAUDITED = frozenset({"/login", "/logout"})
+
+
+@web.middleware
+async def audit_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every console action (a form POST that went through) goes to the audit log, with the
+    form as asked and the notice the console showed as what changed. A POST refused as bad
+    input raises before this records anything; one answered with an error notice is no action."""
+    response = await handler(request)
+    if request.method != "POST" or is_api(request) or request.path in UNAUDITED or response.status >= 400:
+        return response
+    console = request.app[CONSOLE]
+    flash = response.cookies.get(FLASH_COOKIE)
+    notice = console.signer.unseal("flash", flash.value) if flash is not None else None
+    if notice and notice.startswith("E"):
+        return response
+    form = await request.post()
+    detail = "；".join(f"{k}={v}" for k, v in form.items() if k != "csrf" and isinstance(v, str))
+    await console.write(lambda conn: audit.record(
+        conn, at=int(time.time()), actor=audit.CONSOLE_ACTOR, where=audit.CONSOLE,
+        action=request.path, detail=f"{detail}（{login.client_of(request)}）" if detail else login.client_of(request),
+        result=notice[1:] if notice else ""))
+    return response
+
+
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
     h = response.headers
     h.setdefault("X-Content-Type-Options", "nosniff")
@@ -203,7 +231,7 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     secret = getattr(deps.settings, "web_secret", "") or ""
     # Without a configured secret each process signs with its own: a restart logs everyone out.
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
-    app = web.Application(middlewares=[errors_middleware, auth_middleware],
+    app = web.Application(middlewares=[errors_middleware, auth_middleware, audit_middleware],
                           client_max_size=MAX_BODY)
     app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
     templating.setup(app, features)

@@ -9,9 +9,12 @@ import math
 import secrets
 import time
 import unicodedata
+from collections.abc import Callable
 
 from aiohttp import web
+from sqlalchemy.engine import Connection
 
+from bot.core import audit
 from bot.web.auth import (
     LOGIN_COOKIE,
     SESSION_COOKIE,
@@ -74,6 +77,13 @@ async def login_form(request: web.Request) -> web.Response:
     return resp
 
 
+def _audit(action: str, client: str, result: str) -> Callable[[Connection], None]:
+    def write(conn: Connection) -> None:
+        audit.record(conn, at=int(time.time()), actor=audit.CONSOLE_ACTOR, where=audit.CONSOLE,
+                     action=action, detail=client, result=result)
+    return write
+
+
 def _too_many(wait: float) -> str:
     return f"密码错误次数太多，请 {math.ceil(wait)} 秒后再试。"
 
@@ -89,11 +99,13 @@ async def login(request: web.Request) -> web.Response:
     wait = console.throttle.wait(client)
     if wait > 0:
         log.warning("console login from %s refused: locked out for %.0f s more", client, wait)
+        await console.write(_audit("login_failed", client, f"登录已锁定，还要等 {math.ceil(wait)} 秒"))
         return await _login_page(request, console, nonce, next_, _too_many(wait), status=429)
     # Only the console password logs in: the API token is for pushing events, nothing else.
     if not same_secret(form_text(form, "password"), console.password):
         wait = console.throttle.failed(client)
         log.warning("console login from %s: wrong password", client)
+        await console.write(_audit("login_failed", client, "密码错误"))
         await asyncio.sleep(LOGIN_FAIL_DELAY)
         message = _too_many(wait) if wait > 0 else "密码不对。"
         return await _login_page(request, console, nonce, next_, message, status=429 if wait else 401)
@@ -101,6 +113,7 @@ async def login(request: web.Request) -> web.Response:
     now = int(time.time())
     session = new_nonce()
     await console.write(open_session, session, now)
+    await console.write(_audit("login", client, "登录成功"))
     log.info("console login from %s", client)
     resp = see_other(next_)
     resp.set_cookie(SESSION_COOKIE, console.signer.issue(now, session), max_age=SESSION_TTL,

@@ -184,6 +184,14 @@ def form_text(form: Mapping[str, object], key: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def csv_cell(value: object) -> object:
+    """A CSV cell a spreadsheet will not run: one starting with = + - @ is a formula there,
+    and nicknames and notes are attacker-controlled."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def check_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(params) - set(allowed))
     if unknown:

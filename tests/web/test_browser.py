@@ -1,6 +1,7 @@
 """A real headless Chromium (Debian's `chromium`, driven by playwright) uses the console:
 logs in, opens a room's quadrant chart, filters the member table, issues today's follow-up
-list and marks an item done, and saves screenshots. No script ever runs from a nickname (no dialog opens)."""
+list and marks an item done, sees it in the member's follow-up history, filters the audit
+page and downloads its CSV, and saves screenshots. No script ever runs from a nickname (no dialog opens)."""
 
 from __future__ import annotations
 
@@ -120,6 +121,32 @@ async def test_a_manager_works_through_the_console(browser, community, screensho
         assert await page.locator(".done-mark").count() == 1
         await page.screenshot(path=str(screenshots / "followup.png"), full_page=True)
         assert community.scalar("SELECT note FROM followuprecord") == "已电话沟通"
+
+        # That member's page shows the follow-up: who, when, what was noted.
+        member = community.scalar("SELECT member FROM followuprecord")
+        await page.goto(f"{base}/members/{quote(member, safe='')}")
+        history = page.locator("table.followup-history tbody tr")
+        assert await history.count() == 1
+        done_row = await history.first.inner_text()
+        assert "群主" in done_row and "已跟进「" in done_row and "已电话沟通" in done_row
+
+        # The audit page: the login and the two console actions, filtered to one, and its CSV.
+        await page.click('nav a[href="/audit"]')
+        rows = page.locator("table.audit tbody tr")
+        assert await rows.count() == 3
+        assert "登录控制台" in await rows.nth(2).inner_text()
+        await page.select_option('select[name="action"]', "/followup/done")
+        await page.click('form.filters button[type="submit"]')
+        await page.wait_for_url("**/audit?*action=%2Ffollowup%2Fdone*")
+        assert await rows.count() == 1
+        assert f"已记录第 {n} 项的跟进" in await rows.first.inner_text()
+        async with page.expect_download() as download:
+            await page.click("a.export")
+        csv_path = screenshots / "audit.csv"
+        await (await download.value).save_as(str(csv_path))
+        lines = csv_path.read_text(encoding="utf-8-sig").splitlines()
+        assert lines[0] == "时间,操作人,操作人 id,位置,操作,变化" and len(lines) == 2
+        await page.screenshot(path=str(screenshots / "audit.png"), full_page=True)
 
         # The hostile member's own page, then log out.
         await page.goto(f"{base}/members/wxid_evil")

@@ -16,7 +16,7 @@ from tests.harness import ROOM
 from tests.web.conftest import HOSTILE_ID, PASSWORD, csrf_of, log_in
 
 PAGES = ["/", f"/rooms/{quote(ROOM)}", "/members", f"/members/{HOSTILE_ID}", "/followup",
-         "/rules", "/tasks", "/rfm", "/lifecycle", "/shop"]
+         "/rules", "/tasks", "/rfm", "/lifecycle", "/shop", "/audit"]
 
 
 
@@ -228,6 +228,22 @@ async def test_followup_done_with_a_note(client, community):
     resp = await client.post("/followup/done", data={"csrf": client.csrf, "operator": operator,
                                                      "n": n})
     assert "已经标记过了" in await resp.text()
+
+
+async def test_followup_one_operator_the_cap_and_the_member_history(client, community):
+    community.say("wxid_admin", "/operator @群主 cap=2", name="群主", mentions=["wxid_admin"])
+    html = text_of(await (await client.get("/followup?operator=wxid_admin")).text())
+    assert "私信里每天最多 2 项，其余" in html
+    resp = await client.get("/followup?operator=wxid_nobody")
+    assert resp.status == 404 and "不是运营" in await resp.text()
+    await client.post("/followup/issue", data={"csrf": client.csrf})
+    member = community.scalar("SELECT member FROM followupitem WHERE n = 1")
+    await client.post("/followup/done", data={"csrf": client.csrf, "operator": "wxid_admin", "n": "1",
+                                              "note": "电话聊过"})
+    community.say("wxid_admin", f"备注 {member} 想报名下一期", name="群主")
+    html = text_of(await (await client.get(f"/members/{member}")).text())
+    assert "跟进记录" in html and "群主 备注 想报名下一期" in html
+    assert re.search(r"群主 已跟进「[^」]+」 电话聊过", html)
 
 
 async def test_forged_csrf_stores_nothing(client, community):

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.directory import all_rooms, member_names, room_names
+from bot.core.directory import all_rooms, member_names, room_names, told_apart
+from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.service import NEW_DAYS, type_floor
@@ -24,12 +25,16 @@ from bot.store.models import (
     Checkin,
     CheckinTask,
     DailyActivity,
+    EventLog,
+    FollowUpCase,
     FollowUpItem,
     FollowUpList,
     FollowUpRecord,
+    MemberNote,
     Membership,
     MemberSnapshot,
     MemberTag,
+    OperatorCap,
     RoomOperator,
     ScheduledList,
     StageChange,
@@ -38,7 +43,7 @@ from bot.store.models import (
 from tiers import followup as rules
 from tiers import lifecycle
 from tiers.checkin import streak_at
-from tiers.followup import Item, Lead, MemberFacts
+from tiers.followup import Case, Item, Lead, MemberFacts
 from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
 from tiers.types import Activity, classify_all
@@ -52,6 +57,7 @@ class OperatorList:
     operator_name: str
     list_id: int | None
     items: list[Item]
+    cap: int = rules.DAILY_CAP
 
 
 # ---- operators ------------------------------------------------------------------------------
@@ -102,6 +108,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                             churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
+    never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
     members_by_room: dict[str, list[tuple[str, int | None]]] = {}
     for room in rooms:
@@ -110,7 +117,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             continue
         q = select(col(Membership.member), col(Membership.joined_at)).where(
             col(Membership.room) == room, col(Membership.active), col(Membership.first_at) <= now)
-        members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in bot_ids]
+        members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in never]
 
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
     points = {m: p for m, _, p, _ in member_rows}
@@ -124,10 +131,15 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
-    lead_rows = select(MemberTag).where(col(MemberTag.lead), col(MemberTag.since) > since_prev,
-                                        col(MemberTag.since) <= now)
+    lead_rows = (
+        select(table_of(MemberTag), col(EventLog.room).label("said_in"))
+                 .outerjoin(EventLog, col(EventLog.id) == col(MemberTag.message_id))
+                 .where(col(MemberTag.lead), col(MemberTag.since) > since_prev, col(MemberTag.since) <= now))
+    said_in_rooms = room_names(conn)
     for r in conn.execute(lead_rows):
-        leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz)))
+        said = r.said_in  # where the words were said: a group, or NO_ROOM for 私聊
+        leads[r.member].append(Lead(r.tag, r.keyword, r.excerpt, datetime.fromtimestamp(r.at, tz),
+                                    said, said_in_rooms.get(said, said) if said else ""))
 
     broken = _broken_streaks(conn, today)
     snap = {m: (t, lv) for m, t, lv in conn.execute(
@@ -250,10 +262,89 @@ def _broken_streaks(conn: Connection, today: date) -> dict[str, tuple[str, int]]
     return out
 
 
+# ---- cases: items not done yet -------------------------------------------------------------
+def open_cases(conn: Connection, today: date) -> list[Case]:
+    """Every item of earlier lists that is not done, as the list rules read it."""
+    rows = conn.execute(select(FollowUpCase)).all()
+    if not rows:
+        return []
+    names = member_names(conn, [r.member for r in rows])
+    rooms = room_names(conn, [r.room for r in rows if r.room])
+    return [Case(r.member, r.kind, r.room, rooms.get(r.room, r.room) if r.room else "私聊",
+                 names.get(r.member) or r.member, r.reason, r.action, days=r.days,
+                 listed_today=as_date(r.last_listed) == today, owner=r.owner,
+                 snoozed=r.snoozed_until is not None and as_date(r.snoozed_until) > today,
+                 escalated=r.escalated_on is not None)
+            for r in rows]
+
+
+def _note_cases(conn: Connection, items: Sequence[Item], today: date) -> None:
+    """Open a case for each new item; count today for the ones listed before."""
+    mine = [i for i in items if not i.escalated_from]
+    if not mine:
+        return
+    existing: dict[tuple[str, str], tuple[date, int]] = {}
+    members = list({i.member for i in mine})
+    for k in range(0, len(members), 900):
+        q = select(col(FollowUpCase.member), col(FollowUpCase.kind), col(FollowUpCase.last_listed),
+                   col(FollowUpCase.days)).where(col(FollowUpCase.member).in_(members[k : k + 900]))
+        existing.update({(m, kind): (as_date(last), days) for m, kind, last, days in conn.execute(q)})
+    rows = []
+    for i in mine:
+        last, days = existing.get((i.member, i.kind), (None, 0))
+        rows.append({"member": i.member, "kind": i.kind, "room": i.room, "reason": i.reason,
+                     "action": i.action, "opened": today, "last_listed": today,
+                     "days": days + (last is None or last < today)})
+    upsert(conn, table_of(FollowUpCase), rows, ["member", "kind"],
+           replace=["room", "reason", "action", "last_listed", "days"])
+
+
+def close_cases(conn: Connection, pairs: Sequence[tuple[str, str]]) -> None:
+    for member, kind in pairs:
+        conn.execute(delete(FollowUpCase).where(col(FollowUpCase.member) == member,
+                                                col(FollowUpCase.kind) == kind))
+
+
+def _drop_stale_events(conn: Connection, today: date) -> None:
+    """Events nobody followed up within EVENT_KEEP_DAYS leave the lists (a lead from last
+    month is no lead any more); one handed to an operator stays with them until done."""
+    conn.execute(delete(FollowUpCase).where(
+        col(FollowUpCase.kind).in_(sorted(rules.EVENT_KINDS)), col(FollowUpCase.owner).is_(None),
+        col(FollowUpCase.opened) <= today - timedelta(days=rules.EVENT_KEEP_DAYS)))
+
+
+def _drop_passed(conn: Connection, today: date) -> None:
+    """Conditions that no list named today have passed (the member came back): their case
+    closes, so a later episode starts at day 1. Events, snoozed and handed-over items stay."""
+    conn.execute(delete(FollowUpCase).where(
+        col(FollowUpCase.kind).not_in(sorted(rules.EVENT_KINDS)), col(FollowUpCase.owner).is_(None),
+        col(FollowUpCase.last_listed) < today,
+        or_(col(FollowUpCase.snoozed_until).is_(None), col(FollowUpCase.snoozed_until) <= today)))
+
+
 # ---- lists ----------------------------------------------------------------------------------
+def daily_cap(conn: Connection, settings: Settings, operator: str) -> int:
+    own = conn.execute(select(col(OperatorCap.daily_cap)).where(col(OperatorCap.member) == operator)).scalar()
+    return own if own is not None else settings.followup_cap
+
+
+def _labelled(conn: Connection, items: Sequence[Item]) -> list[Item]:
+    """Members sharing a name told apart (group nickname or the end of the id)."""
+    labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items])
+    return [i if labels[i.member] == i.member_name else replace(i, member_name=labels[i.member])
+            for i in items]
+
+
+def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
+    return deps.settings.admin_ids | bot_ids
+
+
 def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                bot_ids: frozenset[str] = frozenset()) -> list[Item]:
-    return rules.build_list(collect_facts(conn, deps, at, rooms, bot_ids), at)
+                bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None) -> list[Item]:
+    """The list of these rooms now, for `operator` (never naming them) when given."""
+    facts = collect_facts(conn, deps, at, rooms, bot_ids)
+    return _labelled(conn, rules.build_list(facts, at, cases=open_cases(conn, at.date()), me=operator,
+                                            exclude=_never(deps, bot_ids)))
 
 
 def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[Item], *,
@@ -263,7 +354,9 @@ def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[It
     list_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # always set after an insert
     bulk(conn, table_of(FollowUpItem).insert(), [
         {"list_id": list_id, "n": i.n, "kind": i.kind, "member": i.member, "room": i.room,
-         "reason": i.reason, "action": i.action} for i in items])
+         "reason": i.reason, "action": i.action, "age": i.age, "escalated_from": i.escalated_from or None}
+        for i in items])
+    _note_cases(conn, items, at.date())
     return list_id
 
 
@@ -276,6 +369,7 @@ class IssuedList:
     at: datetime
     items: list[Item]
     room_names: list[str]  # in the operator's order
+    cap: int = rules.DAILY_CAP  # items shown in chat; the rest are in the console
 
 
 def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
@@ -286,9 +380,10 @@ def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
 def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
           scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> IssuedList:
     """Build and store one operator's list."""
-    items = build_items(conn, deps, at, rooms, bot_ids)
+    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator)
     list_id = store_list(conn, operator, at, items, scheduled=scheduled)
-    return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms))
+    return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms),
+                      daily_cap(conn, deps.settings, operator))
 
 
 def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
@@ -309,25 +404,44 @@ def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> 
 def issue_daily(conn: Connection, deps: Deps, at: datetime,
                 bot_ids: frozenset[str] = frozenset()) -> list[IssuedList]:
     """The scheduled run: each operator's list, once per local day (an operator who already
-    got today's scheduled list is skipped), and the snapshot the next run compares with."""
+    got today's scheduled list is skipped), items waiting too long put on the admins' lists
+    (once), and the snapshot the next run compares with."""
+    today = at.date()
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
     already = set(conn.execute(select(col(ScheduledList.operator)).where(
-        col(ScheduledList.day) == at.date())).scalars())
+        col(ScheduledList.day) == today)).scalars())
     todo = {op: rooms for op, rooms in assigned.items() if op not in already and rooms}
-    if not todo:
+    admins = sorted(deps.settings.admin_ids - already)
+    if not todo and not admins:
         return []
     all_rooms = list(dict.fromkeys(r for rooms in todo.values() for r in rooms))
     facts = collect_facts(conn, deps, at, all_rooms, bot_ids)  # once, shared by every operator
     by_room: dict[str, list[MemberFacts]] = defaultdict(list)
     for f in facts:
         by_room[f.room].append(f)
+    _drop_stale_events(conn, today)
+    cases = open_cases(conn, today)
+    never = _never(deps, bot_ids)
+    lists = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at, cases=cases,
+                                                  me=op, exclude=never))
+             for op, rooms in todo.items()}
+    # Items that waited too long on an operator's list go to every admin's list, once.
+    late = rules.overdue(lists, cases, deps.settings.followup_escalate_days, deps.settings.admin_ids)
+    if late:
+        names = member_names(conn, {op for op, _ in late})
+        for admin in admins:
+            lists[admin] = rules.with_escalations(lists.get(admin, []), late, names)
     out: list[IssuedList] = []
-    for operator, rooms in todo.items():
-        items = rules.build_list([f for r in rooms for f in by_room[r]], at)
+    for operator, items in lists.items():
         list_id = store_list(conn, operator, at, items, scheduled=True)
         conn.execute(table_of(ScheduledList).insert().values(
-            operator=operator, day=at.date(), list_id=list_id))
-        out.append(IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms)))
+            operator=operator, day=today, list_id=list_id))
+        out.append(IssuedList(operator, list_id, at, items, _names_in_order(conn, todo.get(operator, [])),
+                              daily_cap(conn, deps.settings, operator)))
+    for _, i in late:
+        conn.execute(update(FollowUpCase).where(col(FollowUpCase.member) == i.member,
+                                                col(FollowUpCase.kind) == i.kind).values(escalated_on=today))
+    _drop_passed(conn, today)
     snapshot(conn, at, facts)
     return out
 
@@ -336,6 +450,14 @@ def latest_list(conn: Connection, operator: str) -> FollowUpList | None:
     row = conn.execute(select(FollowUpList).where(col(FollowUpList.operator) == operator)
                        .order_by(col(FollowUpList.id).desc()).limit(1)).first()
     return FollowUpList.model_validate(row._mapping) if row else None
+
+
+def _latest_items(conn: Connection, operator: str) -> tuple[FollowUpList | None, dict[int, FollowUpItem]]:
+    latest = latest_list(conn, operator)
+    if latest is None:
+        return None, {}
+    return latest, {r.n: FollowUpItem.model_validate(r._mapping) for r in conn.execute(
+        select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id))}
 
 
 @dataclass(frozen=True)
@@ -351,11 +473,9 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
               at: datetime) -> DoneResult:
     """Record follow-ups for items of the operator's latest list; records nothing when no
     number is valid."""
-    latest = latest_list(conn, operator)
+    latest, items = _latest_items(conn, operator)
     if latest is None:
         return DoneResult(rules.check_done(numbers, (), ()), 0, False)
-    items = {r.n: r for r in conn.execute(select(FollowUpItem).where(
-        col(FollowUpItem.list_id) == latest.id))}
     done = set(conn.execute(select(col(FollowUpRecord.n)).where(
         col(FollowUpRecord.list_id) == latest.id)).scalars())
     check = rules.check_done(numbers, items, done)
@@ -363,10 +483,93 @@ def mark_done(conn: Connection, operator: str, numbers: Sequence[int], note: str
         {"operator": operator, "member": items[n].member, "kind": items[n].kind,
          "room": items[n].room, "list_id": latest.id, "n": n, "at": int(at.timestamp()),
          "note": note} for n in check.valid])
+    close_cases(conn, [(items[n].member, items[n].kind) for n in check.valid])
     for n in check.valid:  # a redemption item done: what was redeemed by the list was handed over
         if items[n].kind == "redemption":
             shop.fulfil(conn, items[n].member, latest.at, int(at.timestamp()), operator)
     return DoneResult(check, max(items, default=0), True)
+
+
+@dataclass(frozen=True)
+class Moved:
+    """What a snooze or a reassignment did: the items it moved (number → member id), the
+    numbers not on the list, and those already done."""
+
+    moved: dict[int, str]
+    unknown: list[int]
+    done: list[int]
+    list_size: int
+    has_list: bool
+
+
+def _move(conn: Connection, operator: str, numbers: Sequence[int], **values: object) -> Moved:
+    latest, items = _latest_items(conn, operator)
+    if latest is None:
+        return Moved({}, list(numbers), [], 0, False)
+    done = set(conn.execute(select(col(FollowUpRecord.n)).where(
+        col(FollowUpRecord.list_id) == latest.id)).scalars())
+    check = rules.check_done(numbers, items, done)
+    for n in check.valid:
+        item = items[n]
+        upsert(conn, table_of(FollowUpCase), [{
+            "member": item.member, "kind": item.kind, "room": item.room, "reason": item.reason,
+            "action": item.action, "opened": latest.day, "last_listed": latest.day, "days": item.age,
+            "owner": None, "snoozed_until": None, **values}], ["member", "kind"], replace=list(values))
+    return Moved({n: items[n].member for n in check.valid}, check.unknown, check.repeated,
+                 max(items, default=0), True)
+
+
+def snooze(conn: Connection, operator: str, numbers: Sequence[int], days: int, at: datetime) -> Moved:
+    """Leave these items of the operator's latest list off the lists for `days` days."""
+    return _move(conn, operator, numbers, snoozed_until=at.date() + timedelta(days=days))
+
+
+def reassign(conn: Connection, operator: str, numbers: Sequence[int], to: str) -> Moved:
+    """Hand these items of the operator's latest list to another operator (from their next list)."""
+    return _move(conn, operator, numbers, owner=to, snoozed_until=None, escalated_on=None)
+
+
+def is_operator(conn: Connection, member: str) -> bool:
+    return conn.execute(select(col(RoomOperator.member)).where(col(RoomOperator.member) == member)
+                        .limit(1)).first() is not None
+
+
+def set_cap(conn: Connection, operator: str, cap: int) -> None:
+    upsert(conn, table_of(OperatorCap), [{"member": operator, "daily_cap": cap}], ["member"],
+           replace=["daily_cap"])
+
+
+# ---- notes and history ---------------------------------------------------------------------
+def add_note(conn: Connection, member: str, by: str, text: str, at: datetime) -> None:
+    conn.execute(table_of(MemberNote).insert().values(member=member, by=by, text=text,
+                                                      at=int(at.timestamp())))
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: int
+    by: str  # operator id
+    by_name: str
+    kind: str | None  # the item followed up (None: a note)
+    note: str | None
+
+
+def history(conn: Connection, member: str, limit: int = 50) -> list[HistoryEntry]:
+    """Who followed this member up, when, for what, and what they noted: newest first."""
+    done = conn.execute(select(col(FollowUpRecord.at), col(FollowUpRecord.operator), col(FollowUpRecord.kind),
+                               col(FollowUpRecord.note)).where(col(FollowUpRecord.member) == member)
+                        .order_by(col(FollowUpRecord.at).desc()).limit(limit)).all()
+    notes = conn.execute(select(col(MemberNote.at), col(MemberNote.by), col(MemberNote.text))
+                         .where(col(MemberNote.member) == member)
+                         .order_by(col(MemberNote.at).desc()).limit(limit)).all()
+    names = member_names(conn, [*(r[1] for r in done), *(r[1] for r in notes)])
+    rows = [HistoryEntry(at, op, names.get(op, op), kind, note) for at, op, kind, note in done]
+    rows += [HistoryEntry(at, by, names.get(by, by), None, text) for at, by, text in notes]
+    return sorted(rows, key=lambda e: -e.at)[:limit]
+
+
+def member_cases(conn: Connection, member: str, today: date) -> list[Case]:
+    return [c for c in open_cases(conn, today) if c.member == member]
 
 
 def _issued_today(conn: Connection, operator: str, at: datetime) -> FollowUpList | None:
@@ -382,6 +585,9 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
     names = member_names(conn)
     previews: dict[str, list[Item]] = {}
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
+    for admin in sorted(deps.settings.admin_ids - set(assigned)):  # a list of escalated items only
+        if _issued_today(conn, admin, at) is not None:
+            assigned[admin] = []
     issued = {op: _issued_today(conn, op, at) for op in assigned}
     pending = {op: rooms for op, rooms in assigned.items() if issued[op] is None}
     if pending:  # facts once for every operator still without a list, as send_daily does
@@ -389,20 +595,26 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
         by_room: dict[str, list[MemberFacts]] = defaultdict(list)
         for f in collect_facts(conn, deps, at, rooms_needed):
             by_room[f.room].append(f)
-        previews = {op: rules.build_list([f for r in rooms for f in by_room[r]], at)
+        cases = open_cases(conn, at.date())
+        never = _never(deps, frozenset())
+        previews = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at,
+                                                         cases=cases, me=op, exclude=never))
                     for op, rooms in pending.items()}
-    for operator, rooms in assigned.items():
+    for operator in assigned:
         latest = issued[operator]
         if latest is not None:
             rows = conn.execute(select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id)
                                 .order_by(col(FollowUpItem.n))).all()
-            room_name = room_names(conn, rooms) | {NO_ROOM: FRIENDS_NAME}
-            items = [Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
-                          room_name.get(r.room, r.room), r.reason, r.action) for r in rows]
-            out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items))
+            room_name = room_names(conn)
+            items = _labelled(conn, [
+                Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
+                     room_name.get(r.room, r.room) if r.room else FRIENDS_NAME, r.reason, r.action,
+                     age=r.age, escalated_from=r.escalated_from or "") for r in rows])
+            out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items,
+                                    daily_cap(conn, deps.settings, operator)))
         else:
             out.append(OperatorList(operator, names.get(operator) or operator, None,
-                                    previews[operator]))
+                                    previews[operator], daily_cap(conn, deps.settings, operator)))
     return out
 
 

@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-from bot.features.followup.service import DoneResult, IssuedList
+from urllib.parse import quote
+
+from bot.core.settings import Settings
+from bot.features.followup.service import DoneResult, IssuedList, Moved
 from tiers.followup import SUPPRESS_DAYS, render
 
 
 def title(issued: IssuedList) -> str:
     names = issued.room_names
+    if not names:  # an admin whose rooms all have operators: only what was escalated
+        return f"📋 {issued.at:%m-%d} 跟进清单（超期未跟进的事项）"
     shown = "、".join(names[:3]) + (" 等" if len(names) > 3 else "")
     return f"📋 {issued.at:%m-%d} 跟进清单（{shown}）"
 
 
-def list_messages(issued: IssuedList) -> list[str]:
-    """The list as DMs of at most 1500 characters each."""
-    return render(issued.items, title=title(issued))
+def console_link(settings: Settings, operator: str) -> str:
+    return f"{settings.console_url}/followup?operator={quote(operator, safe='')}"
+
+
+def list_messages(issued: IssuedList, settings: Settings) -> list[str]:
+    """The list as DMs of at most 1500 characters each: the operator's daily cap of items,
+    then how many more wait in the console, with a link."""
+    return render(issued.items, title=title(issued), cap=issued.cap,
+                  more=console_link(settings, issued.operator))
 
 
 def _numbers(ns: list[int]) -> str:
@@ -42,3 +53,23 @@ def done_text(result: DoneResult, note: str | None) -> tuple[bool, str]:
         extra.append(f"第 {_numbers(check.repeated)} 项之前已标记")
     return True, (text + ("；" + "；".join(extra) if extra else "")
                   + f"。{SUPPRESS_DAYS} 天内不会再因同样的原因提醒。")
+
+
+def _not_moved(moved: Moved) -> str:
+    if not moved.has_list:
+        return "你还没有跟进清单。发 /report 看看今天的清单。"
+    parts = []
+    if moved.unknown:
+        top = f"1–{moved.list_size}" if moved.list_size else "（清单是空的）"
+        parts.append(f"清单上没有第 {_numbers(moved.unknown)} 项（编号 {top}）")
+    if moved.done:
+        parts.append(f"第 {_numbers(moved.done)} 项已经跟进过了")
+    return "；".join(parts)
+
+
+def moved_text(moved: Moved, done_what: str) -> tuple[bool, str]:
+    """(moved anything, the answer): 「第 3、5 项{done_what}」 and what could not be moved."""
+    if not moved.moved:
+        return False, _not_moved(moved) + "。没有改动任何事项。"
+    rest = _not_moved(moved)
+    return True, f"第 {_numbers(sorted(moved.moved))} 项{done_what}" + (f"；{rest}" if rest else "") + "。"

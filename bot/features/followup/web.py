@@ -47,11 +47,15 @@ def today(conn: Connection, console: Console) -> Today:
 
 
 async def followup_page(request: web.Request) -> web.Response:
-    check_params(request.query, ())
+    check_params(request.query, ("operator",))
     console = request.app[CONSOLE]
+    operator = request.query.get("operator") or None
     t = await console.read(today, console)
-    context: dict[str, Any] = {"at": t.at, "lists": t.lists, "done": t.done, "kinds": KIND_TITLES,
-                               "previews": any(ol.list_id is None for ol in t.lists)}
+    lists = [ol for ol in t.lists if not operator or ol.operator == operator]
+    if operator and not lists:
+        raise BadRequest(f"{operator} 不是运营，没有跟进清单", 404)
+    context: dict[str, Any] = {"at": t.at, "lists": lists, "done": t.done, "kinds": KIND_TITLES,
+                               "previews": any(ol.list_id is None for ol in lists), "operator": operator}
     return await page(request, "followup/followup.html", context, nav="followup")
 
 
@@ -64,7 +68,8 @@ async def get_followup(request: web.Request) -> web.Response:
             "issued": ol.list_id is not None, "list_id": ol.list_id,
             "items": [{"n": it.n, "kind": it.kind, "member": it.member,
                        "member_name": it.member_name, "room": it.room, "room_name": it.room_name,
-                       "reason": it.reason, "action": it.action,
+                       "reason": it.reason, "action": it.action, "age": it.age,
+                       "escalated_from": it.escalated_from or None,
                        "done": it.n in t.done.get(ol.list_id, ()) if ol.list_id is not None else False}
                       for it in ol.items]}
            for ol in t.lists if not operator or ol.operator == operator]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.core.commands import Command, Ctx
-from bot.core.errors import Refused, UsageError
+from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, positive_int, shown
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
@@ -35,8 +35,7 @@ def shop_(ctx: Ctx, opts: Options) -> str | None:
         raise UsageError(f"看不懂「{shown(words[0])}」。")
     if action in ("list", "列表"):
         return _listing(ctx)
-    if not ctx.is_admin:
-        raise Refused()
+    ctx.as_manager()
     conn = ctx.batch.conn
     try:
         if action in ("add", "添加"):

@@ -15,6 +15,7 @@ from bot.core.activity import Window
 from bot.core.directory import room_names, rooms_of
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
+from bot.features.followup.service import history, member_cases
 from bot.features.friends.service import who_filter
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.orders import orders_of, yuan
@@ -32,7 +33,8 @@ from bot.web.data import (
     tag_names,
 )
 from bot.web.filters import WHO, MemberQuery, page_of, parse_member_query, select_lines
-from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
+from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
+from tiers.followup import KIND_TITLES
 from tiers.grades import GRADES
 from tiers.levels import benefits_upto, progress
 from tiers.lifecycle import STAGE_LABELS
@@ -113,13 +115,6 @@ async def members_page(request: web.Request) -> web.Response:
     return await page(request, "members.html", context, nav="members")
 
 
-def _csv_cell(value: object) -> object:
-    # Spreadsheets run a cell starting with = + - @ as a formula: nicknames are attacker-controlled.
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
     s = select_members(conn, console, params)
     out = io.StringIO()
@@ -127,7 +122,7 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for r in member_dicts(conn, s.view, s.lines, console.report, console.cache):
-        writer.writerow([_csv_cell(v) for v in (
+        writer.writerow([csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
             TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
             r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
@@ -181,6 +176,8 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
         "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
         "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
         "checkin_calendar": calendar_months(conn, member, today),
+        "followups": history(conn, member), "open_followups": member_cases(conn, member, today),
+        "followup_kinds": KIND_TITLES,
     }
 
 

@@ -1,0 +1,9 @@
+"""The audit log's views, as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.audit import web
+from bot.features.audit.commands import COMMANDS
+
+FEATURE = Feature(name="audit", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)
