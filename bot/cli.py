@@ -1,4 +1,4 @@
-"""The `qunguan` command line: replay, report, chat, run, demo, db."""
+"""The `qunguan` command line: replay, import, report, chat, run, demo, db."""
 
 from __future__ import annotations
 
@@ -31,6 +31,11 @@ from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
+from bot.importer.detect import FORMATS
+from bot.importer.progress import Progress
+from bot.importer.run import is_terminal, run_import
+from bot.importer.source import ImportOptions
+from bot.importer.summary import problems, summary_text
 from bot.store import migrate
 from bot.store.db import make_engine, open_engine
 from bot.store.models import NO_ROOM
@@ -94,6 +99,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print(f"{len(adapter.rejected) + len(refused)} 行被跳过（原因见上）。", file=sys.stderr)
         return 1
     return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    opts = ImportOptions(tz=settings.tz, not_after=latest_ts(slack_hours=settings.future_slack_hours),
+                         room=args.room, room_name=args.room_name, self_id=args.self_id, fmt=args.format)
+    pipeline = None if args.dry_run else build(settings)[0]
+    progress = Progress(0, terminal=is_terminal(sys.stderr), out=sys.stderr)
+    summary = run_import([Path(p) for p in args.paths], opts, pipeline, overlap_ok=args.overlap_ok,
+                         progress=progress)
+    print(summary_text(summary, settings.tz, dry_run=args.dry_run))
+    return 1 if problems(summary) else 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -328,6 +345,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--replies", help="把机器人的回复写到这个 JSONL 文件")
     p.add_argument("--silent", action="store_true", help="只补历史，不产生任何回复")
     p.set_defaults(func=cmd_replay)
+
+    p = add("import", "导入导出的聊天记录（留痕 CSV/TXT、ChatLab JSON/JSONL），按当时的时间计分，不发任何消息")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="文件或文件夹（文件夹导入其中每个文件）")
+    p.add_argument("--format", choices=["auto", *FORMATS], default="auto",
+                   help="文件格式（默认 auto：按内容识别）")
+    p.add_argument("--room", help="群 id（群聊导出里没有，必须指定），例如 12345678@chatroom")
+    p.add_argument("--room-name", help="群名（默认取文件名或导出里的群名）")
+    p.add_argument("--self", dest="self_id", metavar="ID", help="导出账号的 wxid（「你邀请…」的邀请人）")
+    p.add_argument("--dry-run", action="store_true", help="只读取并打印摘要，不写入")
+    p.add_argument("--overlap-ok", action="store_true",
+                   help="也导入晚于该群第一条实时记录的消息（确认导出与实时记录不重叠时）")
+    p.set_defaults(func=cmd_import)
 
     p = add("report", "成员报表")
     p.add_argument("--json", action="store_true")

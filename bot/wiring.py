@@ -36,6 +36,7 @@ from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
@@ -53,8 +54,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, SHOP, FOLLOWUP, ROSTERS, FRIENDS,
-                                 HELP, OUTBOX, AUDIT)
+FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
+                                 FRIENDS, HELP, OUTBOX, AUDIT)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -26,6 +27,25 @@ def hits_reached(hit_times: Sequence[datetime], now: datetime, rule: KeywordRule
     """
     start = hit_window_start(now, rule.days)
     return sum(1 for t in hit_times if start < t <= now) >= rule.hits
+
+
+class HitWindow:
+    """One member's hits of one rule, fed in time order: says at which hit the rule first
+    fires (as `hits_reached` would say at that hit), over a whole history in one pass."""
+
+    def __init__(self, rule: KeywordRule) -> None:
+        self.rule = rule
+        self._times: deque[datetime] = deque()
+
+    def add(self, now: datetime) -> bool:
+        """Record a hit at `now` (not before the previous one); True when the window then
+        holds `rule.hits` hits."""
+        times = self._times
+        times.append(now)
+        start = hit_window_start(now, self.rule.days)
+        while times[0] <= start:
+            times.popleft()
+        return len(times) >= self.rule.hits
 
 
 def count_window(today: date, days: int) -> tuple[date, date]:

@@ -180,6 +180,16 @@ def test_preview_counts_members_from_history_and_saves_nothing(tagged: Bot):
     assert "2 人会得到「意向」" in reply and "Alice" in reply and "Carol" in reply
     assert "Bob" not in reply
     assert tagged.scalar("SELECT count(*) FROM tagrule") == 0
+    # All of history, however old (two years back here), not the last few months.
+    tagged.say("d", "请问多少钱", name="Dan", ts="2024-11-20T10:00:00+08:00")
+    reply = admin(tagged, "/rule preview keyword 意向 多少钱,价格", ts="2026-11-20T11:00:00+08:00")
+    assert "3 人会得到「意向」" in reply and "按全部聊天记录（2024-11-20 起）" in reply
+    assert "· Dan：11-20「请问多少钱」" in reply
+    # An expiring tag: Dan's question is too old to hold it now; Alice's is recent.
+    tagged.say("a", "到底多少钱", name="Alice", ts="2026-11-20T10:30:00+08:00")
+    reply = admin(tagged, "/rule preview keyword 意向 多少钱 expire=30", ts="2026-11-20T11:00:00+08:00")
+    assert "2 人会得到「意向」" in reply and "Dan" not in reply
+    assert "· Alice：11-20「这个课多少钱呀」" in reply  # the message it fired at
     reply = admin(tagged, "规则 预览 count 话痨 2 1")  # Alice and Bob also said 大家好
     assert "2 人会得到「话痨」" in reply and "Carol" not in reply
 

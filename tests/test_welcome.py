@@ -72,3 +72,13 @@ def test_a_join_replayed_later_in_the_file_is_welcomed_by_the_next_event(bot: Bo
     bot.join("wxid_a", name="A", ts=T.format(0))
     out = bot.say("wxid_c", "大家好，新人报到", ts="2026-11-02T10:01:00+08:00")
     assert [w.mentions for w in welcomes(out)] == [("wxid_a",)]
+
+
+def test_a_silent_import_leaves_the_live_bots_pending_welcome_alone(bot: Bot):
+    # A live join waits a moment for others to join; meanwhile a history import (a silent
+    # batch, possibly another process) runs past the welcome's time: it must not take it.
+    assert welcomes(bot.join("wxid_bob", name="Bob", ts=T.format(0))) == []
+    bot.feed({"type": "message", "id": "imp:1", "ts": T.format(5), "room": ROOM, "sender": "wxid_old",
+              "text": "以前的聊天"}, silent=True)
+    [w] = welcomes(bot.time_passes(T.format(6)))
+    assert w.mentions == ("wxid_bob",)

@@ -111,6 +111,7 @@ class Batch:
         default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
     )
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
+    _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
     # Messages of this batch that passed anti-farming (the speaking dimension): count rules
     # count exactly these, so a burst of stickers tags nobody 活跃.
     speaking: set[str] = field(default_factory=set)
@@ -125,7 +126,13 @@ class Batch:
         return ts.astimezone(self.settings.tz)
 
     def day(self, ts: datetime) -> date:
-        return ts.astimezone(self.settings.tz).date()
+        # Asked for every message by several hooks. Every zone's offset and DST change is a
+        # multiple of 15 minutes, so a quarter hour of epoch time lies within one local day.
+        quarter = int(ts.timestamp()) // 900
+        found = self._days.get(quarter)
+        if found is None:
+            found = self._days[quarter] = ts.astimezone(self.settings.tz).date()
+        return found
 
     # ---- buffered writes ----------------------------------------------------------------
     def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:
@@ -154,22 +161,11 @@ class Batch:
         """Write every buffered row, so reads inside this transaction see all events so far."""
         conn = self.conn
         known = self.known
-        if self._rooms:
-            rows = known.changed(known.rooms, self._rooms.values())
-            upsert(conn, table_of(Room), rows, ["id"],
-                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
-            known.note(known.rooms, rows)
-            self._rooms.clear()
-        if self._members:
-            rows = known.changed(known.members, self._members.values())
-            upsert(conn, table_of(Member), rows, ["id"],
-                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
-            known.note(known.members, rows)
-            self._members.clear()
+        self.flush_names()
         if self._presence:
             seen = known.presence
-            rows = [{"room": r, "member": m, "first_at": at, "active": True}
-                    for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
+            rows: list[dict] = [{"room": r, "member": m, "first_at": at, "active": True}
+                                for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
                 key = (row["room"], row["member"])
@@ -205,6 +201,24 @@ class Batch:
         for hook in self.flush_hooks:
             hook(self)
         self.session.flush()
+
+    def flush_names(self) -> None:
+        """Write the buffered rooms and members only: enough for a write that needs the
+        member's row (points), and far cheaper than a whole flush."""
+        conn = self.conn
+        known = self.known
+        if self._rooms:
+            rows = known.changed(known.rooms, self._rooms.values())
+            upsert(conn, table_of(Room), rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.rooms, rows)
+            self._rooms.clear()
+        if self._members:
+            rows = known.changed(known.members, self._members.values())
+            upsert(conn, table_of(Member), rows, ["id"],
+                   replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
+            known.note(known.members, rows)
+            self._members.clear()
 
     # ---- replies ------------------------------------------------------------------------
     def reply(self, msg: Message, text: str, *, mention: bool = True) -> None:
@@ -263,6 +277,11 @@ class Hook:
         every second or so (at the wall clock). For what waits on time: a burst of joins
         welcomed together, a day's check-in summary at the window's end."""
 
+    def wants_tick(self, batch: Batch, now: datetime) -> bool:
+        """Whether on_tick has anything to do at `now`, asked at each new hour of a batch
+        (default: whenever the hook has an on_tick)."""
+        return type(self).on_tick is not Hook.on_tick
+
     def reset(self) -> None:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
 
@@ -285,18 +304,20 @@ class Pipeline:
         self._epoch: int | None = None  # the writer epoch this process last committed
 
     def process(self, events: Iterable[Event], *, silent: bool = False,
-                refused: list[tuple[str, str]] | None = None) -> list[Outgoing]:
+                refused: list[tuple[str, str]] | None = None, commands: bool = True,
+                batch_size: int = BATCH_SIZE) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox).
-        Events the store refuses are logged, and added to `refused` as (id, reason)."""
+        Events the store refuses are logged, and added to `refused` as (id, reason). With
+        `commands` False (imported history) no message is taken as a chat command."""
         out: list[Outgoing] = []
         chunk: list[Event] = []
         for event in events:
             chunk.append(event)
-            if len(chunk) >= BATCH_SIZE:
-                out += self.ingest(chunk, silent=silent, refused=refused)[1]
+            if len(chunk) >= batch_size:
+                out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
                 chunk = []
         if chunk:
-            out += self.ingest(chunk, silent=silent, refused=refused)[1]
+            out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False,
@@ -323,14 +344,20 @@ class Pipeline:
                     # on time (a summary due at 22:00) acts then, not at the end of the batch.
                     at_hour = epoch(event.ts) // 3600
                     if hour is not None and at_hour != hour:
-                        batch.flush()
-                        for f in self.hooks:
+                        # Only hooks with something due: a flush per hour of history is
+                        # most of a long import's writing otherwise.
+                        due = [f for f in self.hooks if f.wants_tick(batch, event.ts)]
+                        if due:
+                            batch.flush()
+                        for f in due:
                             f.on_tick(batch, event.ts)
                     hour = at_hour
                     self._one(batch, event)
                 if fresh:
+                    last = max(e.ts for e in fresh)
                     for f in self.hooks:
-                        f.on_tick(batch, max(e.ts for e in fresh))
+                        if f.wants_tick(batch, last):  # a silent batch takes no one's due welcome
+                            f.on_tick(batch, last)
                 batch.flush()
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)

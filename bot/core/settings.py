@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     followup_time: str = "09:00"
     """Local time at which each operator gets the daily follow-up list."""
 
+    referral_points: int = Field(default=20, ge=0)
+    """Points for each member someone brought in who stays a week and speaks (0: none)."""
+
     followup_cap: int = Field(default=20, ge=1)
     """Items an operator gets in the daily list in chat; the rest wait in the console. An
     operator's own cap (/operator @成员 cap=30) wins."""

@@ -1,4 +1,5 @@
-"""`qunguan demo`: a sample community replayed through the real pipeline, then the report."""
+"""`qunguan demo`: one group's earlier history imported from a generated MemoTrace export, a
+sample community replayed through the real pipeline, then the report."""
 
 from __future__ import annotations
 
@@ -7,16 +8,20 @@ import json
 import secrets
 import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
-from bot.core.events import parse_event
+from bot.core.events import latest_ts, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.demo.sample import generate_community, write_jsonl
+from bot.demo.exports import group_history, write_memotrace_csv
+from bot.demo.sample import DEFAULT_TZ, generate_community, write_jsonl
 from bot.features.followup.service import current_lists
 from bot.features.followup.texts import console_link
+from bot.importer.run import run_import
+from bot.importer.source import ImportOptions
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, build
 from tiers.followup import render
@@ -26,6 +31,10 @@ from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS
 
 EXAMPLE_CONFIG = Path(__file__).parents[1] / "example_config.toml"
+HISTORY_ROOM = ("r1@chatroom", "读书群")  # the group whose earlier history the demo imports
+HISTORY_START = datetime(2026, 9, 1, 7, 0, tzinfo=ZoneInfo(DEFAULT_TZ))  # until the replay's month
+HISTORY_MESSAGES = 3000
+HISTORY_GAP = 2400  # seconds: 3000 messages over about six weeks
 
 
 def _hosts(events: list[dict]) -> list[str]:
@@ -56,6 +65,13 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
         **({"web_port": port} if port is not None else {}),
     })
     pipeline, deps = build(settings)
+    # Before the bot came: one group's history, exported by MemoTrace and imported.
+    history_path = folder / f"{HISTORY_ROOM[1]}_utf8.csv"
+    write_memotrace_csv(group_history(HISTORY_MESSAGES, start=HISTORY_START, members=80, joins=30,
+                                      gap=HISTORY_GAP), history_path)
+    opts = ImportOptions(tz=settings.tz, not_after=latest_ts(slack_hours=settings.future_slack_hours),
+                         room=HISTORY_ROOM[0], room_name=HISTORY_ROOM[1])
+    imported = run_import([history_path], opts, pipeline)
     started = time.perf_counter()
     replies = pipeline.process(parse_event(e) for e in events)
     took = time.perf_counter() - started
@@ -65,6 +81,9 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
         rows = member_rows(conn, scope, report_fields(FEATURES, deps))
+    print(f"历史聊天记录：{history_path.name}（留痕 CSV）导入到「{HISTORY_ROOM[1]}」：{imported.messages} 条消息，"
+          f"{len(imported.members)} 人，入群 {imported.joins} 次（命令：qunguan import {history_path} "
+          f"--room {HISTORY_ROOM[0]}）")
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
           f"数据库 {db}")
     print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"

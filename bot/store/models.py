@@ -408,6 +408,7 @@ class Referral(SQLModel, table=True):
     member: str = Field(primary_key=True, max_length=200)
     inviter: str = Field(max_length=200, index=True)
     ts: int = Field(sa_type=BigInteger)
+    rewarded_at: int | None = Field(default=None, sa_type=BigInteger)  # the inviter's points paid
 
 
 class GradePin(SQLModel, table=True):

@@ -155,6 +155,9 @@ async def test_join_and_leave_reach_the_store(world, running_bot):
     )
     assert joined[0][1] is not None and joined[0][2] is None
     assert running_bot.rows("select name from member where id = :m", m=BOB) == [("Bob",)]
+    # The room-join's inviter is kept: Alice referred Bob.
+    assert running_bot.rows("select inviter from referral where room = :r and member = :m",
+                            r=ROOM, m=BOB) == [(ALICE,)]
 
     await world.remove(ROOM, [BOB], by=ALICE)
     left = await running_bot.wait_rows(

@@ -9,6 +9,7 @@ import pytest
 from tagging.decide import (
     GroupDecision,
     HeldTag,
+    HitWindow,
     can_rule_remove,
     count_rule_holds,
     count_window,
@@ -60,6 +61,27 @@ def test_hits_reached(hits: int, days: int, ages: list[timedelta], reached: bool
 
 def test_hit_window_start_is_days_times_24_hours() -> None:
     assert hit_window_start(NOW, 7) == datetime(2026, 11, 13, 10, 2, tzinfo=CST)
+
+
+@pytest.mark.parametrize(
+    ("hits", "days", "ages", "first"),
+    [
+        (1, 1, [], None),
+        (1, 1, [3 * DAY, DAY], 3 * DAY),  # the earliest hit
+        (2, 7, [20 * DAY, 10 * DAY, DAY], None),  # never two within a week
+        (2, 7, [20 * DAY, 14 * DAY, DAY], 14 * DAY),
+        (2, 7, [14 * DAY, 21 * DAY - SECOND], 14 * DAY),  # in any order
+        (2, 7, [14 * DAY, 21 * DAY], None),  # exactly 7 days apart: out
+        (3, 2, [9 * DAY, 8 * DAY, 5 * DAY, 4 * DAY, 3 * DAY + SECOND], 3 * DAY + SECOND),
+    ],
+)
+def test_a_hit_window_fires_where_hits_reached_first_says_so(hits, days, ages, first) -> None:
+    times = sorted(NOW - age for age in ages)
+    rule = _rule(hits, days)
+    window = HitWindow(rule)
+    fired = next((t for t in times if window.add(t)), None)
+    assert fired == (None if first is None else NOW - first)
+    assert fired == min((t for t in times if hits_reached(times, t, rule)), default=None)
 
 
 def test_hits_reached_works_across_time_zones() -> None:

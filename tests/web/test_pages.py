@@ -16,7 +16,7 @@ from tests.harness import ROOM
 from tests.web.conftest import HOSTILE_ID, PASSWORD, csrf_of, log_in
 
 PAGES = ["/", f"/rooms/{quote(ROOM)}", "/members", f"/members/{HOSTILE_ID}", "/followup",
-         "/rules", "/tasks", "/rfm", "/lifecycle", "/shop", "/audit"]
+         "/rules", "/rules/backtest", "/tasks", "/rfm", "/lifecycle", "/shop", "/audit"]
 
 
 
@@ -284,6 +284,22 @@ async def test_rules_add_and_delete(client, community):
                                              "rule": "keyword 群规 群规 rooms=读书群"})
     assert "仅限群：r1@chatroom" in await resp.text()  # the room named as managers see it
     assert community.scalar("SELECT active FROM tagrule WHERE id=:i", i=rule_id) in (0, False)
+
+
+async def test_a_rule_backtest_reads_all_history_and_saves_nothing(client, community):
+    rules = community.scalar("SELECT count(*) FROM tagrule")
+    resp = await client.get("/rules/backtest", params={"rule": "keyword 读书 收获 mode=substring"})
+    assert resp.status == 200
+    page = text_of(await resp.text())
+    assert "按全部聊天记录（" in page and "1 人会得到「读书」（其中 0 人已有）" in page
+    assert "Alice 爱丽丝" in page and "今天读到第1章，收获很多" in page  # the message that tagged her
+    resp = await client.get("/rules/backtest", params={"rule": "count 活跃 5 30"})
+    assert "按近 30 天的发言数" in text_of(await resp.text())
+    resp = await client.get("/rules/backtest", params={"rule": "keyword"})
+    assert resp.status == 400 and "用法" in await resp.text()
+    resp = await client.get("/rules/backtest", params={"rule": "x" * 600})
+    assert resp.status == 400
+    assert community.scalar("SELECT count(*) FROM tagrule") == rules
 
 
 async def test_tasks_add_and_disable(client, community):

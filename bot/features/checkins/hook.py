@@ -26,6 +26,9 @@ class CheckinHook(Hook):
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         self.checkins.reload(batch.conn)
+        words = self.checkins.words
+        self.checkins.begin(batch, [e.sender for e in events if isinstance(e, Message)
+                                    and any(w in e.text.casefold() for w in words)])
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         # Most messages are chat: a substring test rules them out before any parsing.
@@ -44,10 +47,14 @@ class CheckinHook(Hook):
         named = rules.match_task_by_name(note, tasks, msg.room) if note else None
         if named is not None:
             task, note = named, None
-        batch.flush()
+        # No flush: the check-in reads what it needs once per batch (see Checkins.begin).
         answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note))
         return True
 
+    def wants_tick(self, batch: Batch, now: datetime) -> bool:
+        return self.checkins.summary_due(batch.conn, batch.local(now))
+
     def on_tick(self, batch: Batch, now: datetime) -> None:
+        self.checkins.write(batch)  # the day's summary counts the check-ins stored
         for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, batch.local(now)):
             batch.send(summary_text(summary))

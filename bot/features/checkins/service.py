@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select, update
@@ -18,7 +18,7 @@ from bot.core.events import Message
 from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
 from bot.features.points.service import Award, Ledger, PointsChange
-from bot.store.db import upsert
+from bot.store.db import as_date, bulk, upsert
 from bot.store.models import Checkin, CheckinCards, CheckinReply, CheckinSummary, PointsEntry, table_of
 from bot.store.models import CheckinTask as TaskRow
 from tiers import checkin as rules
@@ -156,14 +156,6 @@ def cards_of(conn: Connection, member: str, task_id: int) -> int:
     return conn.execute(q).scalar() or 0
 
 
-def set_cards(session: Session, member: str, task_id: int, cards: int) -> None:
-    row = session.get(CheckinCards, (member, task_id))
-    if row is None:
-        session.add(CheckinCards(member=member, task_id=task_id, cards=cards))
-    else:
-        row.cards = cards
-
-
 def default_task_id(conn: Connection) -> int | None:
     """The id of the default 打卡 task, whose streak the report and the console show."""
     return conn.execute(select(col(TaskRow.id)).where(col(TaskRow.name) == DEFAULT_TASK.name)).scalar()
@@ -226,6 +218,24 @@ class MakeUpResult:
     cards: int  # make-up cards left
 
 
+@dataclass
+class _BatchState:
+    """What a batch's check-ins read from the store, read once and kept as they happen, and
+    the rows they write, written at the batch's flushes. A history of check-ins then costs a
+    few statements per batch instead of a dozen per check-in."""
+
+    days: dict[tuple[str, int], set[date]] = field(default_factory=dict)  # (member, task)
+    cards: dict[tuple[str, int], int] = field(default_factory=dict)
+    done: dict[tuple[int, str, date], int] = field(default_factory=dict)  # check-ins that day
+    summarised: dict[tuple[int, str, date], bool] = field(default_factory=dict)
+    modes: dict[tuple[int, str], str] = field(default_factory=dict)  # reply mode of a task in a room
+    rows: list[dict] = field(default_factory=list)  # Checkin rows to insert
+    cards_changed: dict[tuple[str, int], int] = field(default_factory=dict)
+
+
+_INSERT_CHECKIN = table_of(Checkin).insert()
+
+
 class Checkins:
     """Check-in and make-up for one member and task, inside a batch."""
 
@@ -236,6 +246,60 @@ class Checkins:
         self.triggers: tuple[str, ...] = ()
         # (task, room, day) with check-ins waiting for the day's summary; None: not read yet.
         self._summaries: set[tuple[int, str, date]] | None = None
+        self._state = _BatchState()
+
+    def begin(self, batch: Batch, members: Sequence[str]) -> None:
+        """A new batch: read the check-ins and cards of the members who may check in (their
+        message holds a trigger word), and write this batch's rows at each of its flushes."""
+        self._state = state = _BatchState()
+        batch.flush_hooks.append(self.write)
+        ids = sorted(set(members))
+        for i in range(0, len(ids), 900):
+            part = ids[i : i + 900]
+            for key in ((m, t.id) for m in part for t in self.tasks):
+                state.days[key] = set()
+                state.cards[key] = 0
+            for m, t, d in batch.conn.execute(select(col(Checkin.member), col(Checkin.task_id), col(Checkin.day))
+                                              .where(col(Checkin.member).in_(part))):
+                state.days.setdefault((m, t), set()).add(as_date(d))
+            for m, t, n in batch.conn.execute(select(col(CheckinCards.member), col(CheckinCards.task_id),
+                                                     col(CheckinCards.cards)).where(col(CheckinCards.member).in_(part))):
+                state.cards[(m, t)] = n
+
+    def write(self, batch: Batch) -> None:
+        """Store the check-ins and card counts of the batch so far."""
+        state = self._state
+        if state.rows:
+            bulk(batch.conn, _INSERT_CHECKIN, state.rows)
+            state.rows = []
+        if state.cards_changed:
+            upsert(batch.conn, table_of(CheckinCards),
+                   [{"member": m, "task_id": t, "cards": n} for (m, t), n in state.cards_changed.items()],
+                   ["member", "task_id"], replace=["cards"])
+            state.cards_changed.clear()
+
+    def _days(self, conn: Connection, member: str, task_id: int) -> set[date]:
+        key = (member, task_id)
+        days = self._state.days.get(key)
+        if days is None:
+            days = self._state.days[key] = set(checkin_days(conn, member, task_id))
+        return days
+
+    def _cards(self, conn: Connection, member: str, task_id: int) -> int:
+        key = (member, task_id)
+        if key not in self._state.cards:
+            self._state.cards[key] = cards_of(conn, member, task_id)
+        return self._state.cards[key]
+
+    def _add(self, member: str, task: CheckinTask, day: date, room: str | None, at: int, *,
+             note: str | None = None, quiet: bool = False, made_up: bool = False) -> None:
+        self._state.days[(member, task.id)].add(day)
+        self._state.rows.append({"member": member, "task_id": task.id, "day": day, "room": room or "",
+                                 "ts": at, "made_up": made_up, "note": note, "quiet": quiet})
+
+    def _set_cards(self, member: str, task_id: int, cards: int) -> None:
+        self._state.cards[(member, task_id)] = cards
+        self._state.cards_changed[(member, task_id)] = cards
 
     @property
     def summaries_due(self) -> set[tuple[int, str, date]]:
@@ -254,8 +318,16 @@ class Checkins:
             self._summaries = {(t, r, d) for t, r, d in rows}
         return self._summaries
 
+    def summary_due(self, conn: Connection, now: datetime) -> bool:
+        """Whether a day's summary waits to go out at `now` (local), from memory."""
+        waiting = self.waiting_summaries(conn, now.date())
+        tasks = {t.id: t for t in self.tasks}
+        return any(t not in tasks or now >= summary_due_at(tasks[t], d, now.tzinfo or UTC)
+                   for t, _, d in waiting)
+
     def forget(self) -> None:
         self._summaries = None
+        self._state = _BatchState()
 
     def reload(self, conn: Connection) -> None:
         """Re-read the tasks: at every batch, and right after a command changed them."""
@@ -273,23 +345,25 @@ class Checkins:
                  note: str | None = None) -> CheckinResult:
         """Check in (with the member's note); counts a check-in only when it was accepted,
         pays its points, and says whether it is answered by itself or in the day's summary."""
-        conn, session = batch.conn, batch.session
+        conn = batch.conn
         local = batch.local(msg.ts)
         today = rules.checkin_day(task, local)
-        days = checkin_days(conn, msg.sender, task.id)
-        cards = cards_of(conn, msg.sender, task.id)
-        out = rules.check_in(task, days, today, local.time(), cards, note=note)
+        days = self._days(conn, msg.sender, task.id)
+        cards = self._cards(conn, msg.sender, task.id)
+        out = rules.check_in(task, frozenset(days), today, local.time(), cards, note=note)
         batch.count(msg.sender, msg.room, local.date(), "checkins" if out.accepted else "commands")
         if not out.accepted:
             return CheckinResult(task, out, local, cards, None, note)
         at = epoch(msg.ts)
         quiet = bool(msg.room) and self._quiet(conn, task, msg.room or "", today, at)
-        session.add(Checkin(member=msg.sender, task_id=task.id, day=today, room=msg.room or "",
-                            ts=at, note=note, quiet=quiet))
+        self._add(msg.sender, task, today, msg.room, at, note=note, quiet=quiet)
+        if msg.room:
+            done = self._state.done
+            done[(task.id, msg.room, today)] = done.get((task.id, msg.room, today), 0) + 1
         if out.card_earned:
             cards = min(MAX_CARDS, cards + 1)
-            set_cards(session, msg.sender, task.id, cards)
-        session.flush()
+            self._set_cards(msg.sender, task.id, cards)
+        batch.flush_names()  # the ledger moves the member's stored total
         awards = [Award(msg.sender, out.points, "checkin", at, local.date(), msg.room,
                         reason=f"{task.name} 第 {out.streak} 天", ref=msg.id)]
         if out.bonus:
@@ -305,32 +379,39 @@ class Checkins:
         always with reply=summary; with auto after the day's first AUTO_EACH; and in every
         mode when the room has nearly used up its hourly cap of messages, since a
         confirmation an hour late helps nobody. Once the day's summary is out, replies resume."""
-        if conn.execute(select(col(CheckinSummary.sent_at)).where(
+        state = self._state
+        key = (task.id, room, day)
+        if key not in state.summarised:
+            state.summarised[key] = conn.execute(select(col(CheckinSummary.sent_at)).where(
                 col(CheckinSummary.task_id) == task.id, col(CheckinSummary.room) == room,
-                col(CheckinSummary.day) == day)).first():
+                col(CheckinSummary.day) == day)).first() is not None
+        if state.summarised[key]:
             return False
-        mode = reply_mode(conn, task, room)
+        mode = state.modes.get((task.id, room))
+        if mode is None:
+            mode = state.modes[(task.id, room)] = reply_mode(conn, task, room)
         if mode == "summary":
             return True
         if mode == "auto":
-            done = conn.execute(select(func.count()).where(
-                col(Checkin.task_id) == task.id, col(Checkin.day) == day, col(Checkin.room) == room)).scalar()
-            if (done or 0) >= AUTO_EACH:
+            if key not in state.done:
+                state.done[key] = conn.execute(select(func.count()).where(
+                    col(Checkin.task_id) == task.id, col(Checkin.day) == day,
+                    col(Checkin.room) == room)).scalar() or 0
+            if state.done[key] >= AUTO_EACH:
                 return True
         return room_messages_since(conn, room, at - 3600) >= ROOM_HOURLY_CAP - ROOM_HEADROOM
 
     def make_up(self, batch: Batch, msg: Message, task: CheckinTask) -> MakeUpResult:
-        conn, session = batch.conn, batch.session
+        conn = batch.conn
         today = rules.checkin_day(task, batch.local(msg.ts))
-        days = checkin_days(conn, msg.sender, task.id)
-        cards = cards_of(conn, msg.sender, task.id)
-        out = rules.make_up(days, today, cards)
+        days = self._days(conn, msg.sender, task.id)
+        cards = self._cards(conn, msg.sender, task.id)
+        out = rules.make_up(frozenset(days), today, cards)
         if out.filled is None:
             return MakeUpResult(task, out, cards)
-        session.add(Checkin(member=msg.sender, task_id=task.id, day=out.filled,
-                            room=msg.room or "", ts=epoch(msg.ts), made_up=True))
-        set_cards(session, msg.sender, task.id, cards - 1)
-        session.flush()
+        self._add(msg.sender, task, out.filled, msg.room, epoch(msg.ts), made_up=True)
+        self._set_cards(msg.sender, task.id, cards - 1)
+        self.write(batch)  # what a command changed is in the store for what follows it
         return MakeUpResult(task, out, cards - 1)
 
 

@@ -14,6 +14,7 @@ from bot.features.checkins.service import cards_of, streak_of
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award
+from bot.features.referrals.commands import invite_text, my_referrals
 from bot.store.models import Member, Membership, PointsEntry
 from tiers.checkin import MAX_CARDS
 from tiers.levels import benefits_upto, progress, progress_bar
@@ -46,6 +47,9 @@ def me(ctx: Ctx, opts: Options) -> str:
         streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)
         cards = cards_of(conn, ctx.msg.sender, task.id)
         lines.append(f"「{task.name}」连续 {streak} 天 · 补签卡 {cards}/{MAX_CARDS} 张")
+    referred = my_referrals(ctx)
+    if referred:
+        lines.append(referred)
     typing = _typing(ctx, ctx.msg.sender)
     if typing:
         lines.append(typing.for_member())
@@ -61,9 +65,12 @@ _PERIODS = {"today": "今日", "今日": "今日", "今天": "今日", "week": "
 
 def rank_(ctx: Ctx, opts: Options) -> str:
     words = opts.positional
+    if len(words) == 1 and words[0].lower() in ("invites", "邀请"):
+        return invite_text(ctx)
     period = _PERIODS.get(words[0].lower() if words else "all")
     if period is None or len(words) > 1:
-        raise UsageError(f"不认识「{shown(opts.rest_text())}」，可以用：今日、本周、本月、总（today/week/month/all）。")
+        raise UsageError(f"不认识「{shown(opts.rest_text())}」，可以用：今日、本周、本月、总（today/week/month/all），"
+                         "或 邀请（invites）。")
     conn, today = ctx.batch.conn, ctx.today
     start = {"今日": today, "本周": today - timedelta(days=today.weekday()),
              "本月": today.replace(day=1), "总": None}[period]
@@ -109,8 +116,8 @@ def points_(ctx: Ctx, opts: Options) -> str | None:
 
 COMMANDS = [
     Command("me", ("我的等级",), "我的等级（/me）", "看等级、积分、连续打卡和成员类型", me),
-    Command("rank", ("排行",), "排行 [今日|本周|本月|总]（/rank [today|week|month|all]）",
-            "积分排行榜", rank_),
+    Command("rank", ("排行",), "排行 [今日|本周|本月|总|邀请]（/rank [today|week|month|all|invites]）",
+            "积分排行榜（邀请：邀请排行）", rank_),
     Command("points", ("调积分",), "/points @成员 +20 原因（调积分 @成员 -5 原因）",
             "手动加减积分，记入流水", points_, admin=True, member_args=1),
 ]

@@ -32,6 +32,9 @@ class RosterHook(Hook):
         elif isinstance(event, Leave):
             forget_join(batch.conn, event.room, event.member)
 
+    def wants_tick(self, batch: Batch, now: datetime) -> bool:
+        return not batch.silent  # a silent batch sends no welcome (and queues none)
+
     def on_tick(self, batch: Batch, now: datetime) -> None:
         for welcome in due_welcomes(batch.conn, now):
             text = welcome_text(batch.conn, welcome)

@@ -1,9 +1,8 @@
-"""The orders hook: `order` events become purchases (refunds checked first), joins with an
-inviter become referrals."""
+"""The orders hook: `order` events become purchases (refunds checked first)."""
 
 from __future__ import annotations
 
-from bot.core.events import Event, Join, Order
+from bot.core.events import Event, Order
 from bot.core.pipeline import Batch, Hook
 from bot.features.segments import orders
 
@@ -17,6 +16,3 @@ class OrdersHook(Hook):
     def on_event(self, batch: Batch, event: Event) -> None:
         if isinstance(event, Order):
             orders.record(batch.conn, event, batch.day(event.ts))
-        elif isinstance(event, Join) and event.inviter:
-            orders.record_referral(batch.conn, event.room, event.member, event.inviter,
-                                   int(event.ts.timestamp()))

@@ -12,8 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.events import Order
-from bot.store.db import upsert
-from bot.store.models import NO_ROOM, Purchase, Referral, table_of
+from bot.store.models import NO_ROOM, Purchase, table_of
 
 FEN = Decimal(100)
 
@@ -54,14 +53,6 @@ def record(conn: Connection, order: Order, day: date) -> None:
         id=order.id, member=order.member, ts=int(order.ts.timestamp()), day=day,
         amount_fen=to_fen(order.amount), item=order.item, room=order.room or NO_ROOM,
         refund_of=order.refund_of))
-
-
-def record_referral(conn: Connection, room: str, member: str, inviter: str, ts: int) -> None:
-    """The first inviter of a member into a room is the one who referred them."""
-    if inviter == member:
-        return
-    upsert(conn, table_of(Referral), [{"room": room, "member": member, "inviter": inviter, "ts": ts}],
-           ["room", "member"])
 
 
 @dataclass(frozen=True)
@@ -112,11 +103,6 @@ def order_stats(conn: Connection, start: date, end: date, members: list[str] | N
 
 def has_orders(conn: Connection) -> bool:
     return conn.execute(select(col(Purchase.id)).limit(1)).first() is not None
-
-
-def referral_counts(conn: Connection) -> dict[str, int]:
-    r = table_of(Referral).c
-    return dict(conn.execute(select(r.inviter, func.count(func.distinct(r.member))).group_by(r.inviter)).all())
 
 
 def orders_of(conn: Connection, member: str, limit: int = 50) -> list[Purchase]:

@@ -13,7 +13,8 @@ from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
-from bot.features.segments.orders import OrderStats, has_orders, order_stats, referral_counts
+from bot.features.referrals.service import referral_counts
+from bot.features.segments.orders import OrderStats, has_orders, order_stats
 from bot.store.db import as_date, read_in_background
 from bot.store.models import (
     GradePin,

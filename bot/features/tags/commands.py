@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, tzinfo
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
-from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, positive_int, shown
+from bot.features.tags.backtest import Backtest, backtest
 from bot.features.tags.service import (
     add_rule,
     delete_rule,
@@ -21,12 +20,8 @@ from bot.features.tags.service import (
     set_group,
     with_room_ids,
 )
-from bot.store.models import DailyActivity, EventLog, Member, MemberTag
-from tagging.decide import count_rule_holds, count_window, hits_reached
-from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, Rule, validate_tag
-
-PREVIEW_DAYS = 90  # history a preview reads; older messages are not looked at
-PREVIEW_MAX_MESSAGES = 200_000
+from bot.store.models import Member, MemberTag
+from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, KeywordRule, Rule, validate_tag
 
 
 def rule(ctx: Ctx, opts: Options) -> str:
@@ -54,56 +49,28 @@ def rule(ctx: Ctx, opts: Options) -> str:
 
 
 def _preview(ctx: Ctx, parsed: Rule) -> str:
-    conn = ctx.batch.conn
-    now = ctx.msg.ts
-    at = int(now.timestamp())
-    who: dict[str, str] = {}
-    if isinstance(parsed, CountRule):
-        start, end = count_window(ctx.today, parsed.days)
-        q = select(col(DailyActivity.member), func.sum(col(DailyActivity.counted))).where(
-            col(DailyActivity.day) >= start, col(DailyActivity.day) <= end).group_by(
-            col(DailyActivity.member))
-        for m, n in conn.execute(q):
-            if count_rule_holds(n or 0, parsed):
-                who[m] = ""
-        basis = f"按近 {parsed.days} 天的发言数"
-    else:
-        matcher = ctx.deps.tagging.preview_matcher(parsed)
-        hits: dict[str, list[int]] = defaultdict(list)
-        first: dict[str, str] = {}
-        since = at - PREVIEW_DAYS * 86400
-        # An on=hello rule reads friend-request greetings (logged as friend events, kind
-        # "requested"), any other rule chat messages.
-        kind = (col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if parsed.on == "hello" \
-            else (col(EventLog.type) == "message") & col(EventLog.kind).is_(None)
-        rows = conn.execute(select(
-            col(EventLog.member), col(EventLog.room), col(EventLog.ts), col(EventLog.text)).where(
-            kind, col(EventLog.ts) > since,
-            col(EventLog.ts) <= at).order_by(col(EventLog.ts).desc()).limit(PREVIEW_MAX_MESSAGES))
-        for member, room, ts, text in rows:
-            if member is not None and text and matcher.match(text, room or None):
-                hits[member].append(ts)
-                first.setdefault(member, text)
-        for m, times in hits.items():
-            dts = [datetime.fromtimestamp(t) for t in times]
-            if any(hits_reached(dts, datetime.fromtimestamp(t), parsed) for t in times) and (
-                    not parsed.expire_days or max(times) > at - parsed.expire_days * 86400):
-                who[m] = first[m]
-        basis = f"按近 {PREVIEW_DAYS} 天的{'好友申请验证消息' if parsed.on == 'hello' else '聊天记录'}"
-    if not who:
+    found = backtest(ctx.batch.conn, ctx.deps.tagging, parsed, ctx.now)
+    basis = basis_text(found, ctx.deps.settings.tz)
+    if not found.members:
         return f"预览：{basis}，没有成员会得到「{parsed.tag}」。规则还没保存。"
-    names = member_names(conn, list(who)[:900])
-    already = set(conn.execute(select(col(MemberTag.member)).where(
-        col(MemberTag.tag) == parsed.tag, held_now(at))).scalars())
-    listed = sorted(who, key=lambda m: names.get(m) or m)[:10]
-    lines = [f"预览：{basis}，{len(who)} 人会得到「{parsed.tag}」（其中 {len(already & who.keys())} 人已有）："]
-    for m in listed:
-        quote = f"：「{who[m][:20]}」" if who[m] else ""
-        lines.append(f"· {names.get(m) or m}{quote}")
-    if len(who) > 10:
-        lines.append(f"……还有 {len(who) - 10} 人")
+    lines = [f"预览：{basis}，{found.members} 人会得到「{parsed.tag}」（其中 {found.already} 人已有）："]
+    for s in found.samples:
+        quote = f"：{datetime.fromtimestamp(s.ts, ctx.deps.settings.tz):%m-%d}「{s.text[:20]}」" if s.text else ""
+        lines.append(f"· {s.name}{quote}")
+    if found.members > len(found.samples):
+        lines.append(f"……还有 {found.members - len(found.samples)} 人")
     lines.append("规则还没保存，确认后用 /rule add 加上同样的参数。")
     return "\n".join(lines)
+
+
+def basis_text(found: Backtest, tz: tzinfo) -> str:
+    """What a backtest read, in the words of its reply and its console page."""
+    if isinstance(found.rule, CountRule):
+        return f"按近 {found.rule.days} 天的发言数"
+    what = "好友申请验证消息" if isinstance(found.rule, KeywordRule) and found.rule.on == "hello" else "聊天记录"
+    if found.since is None:
+        return f"还没有任何{what}"
+    return f"按全部{what}（{datetime.fromtimestamp(found.since, tz):%Y-%m-%d} 起）"
 
 
 def rules_(ctx: Ctx, opts: Options) -> str:

@@ -1,4 +1,5 @@
-"""The tag-rules page of the console: the active rules, adding one, deleting one."""
+"""The tag-rules pages of the console: the active rules, adding one, deleting one, and a
+proposed rule tried on all stored history (回测)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from sqlalchemy.engine import Connection
 
 from bot.core.errors import UsageError
 from bot.features.tags import service as tag_service
+from bot.features.tags.backtest import backtest
+from bot.features.tags.commands import basis_text
 from bot.features.tags.service import active_rules
 from bot.web.shell import (
     CONSOLE,
@@ -74,7 +77,34 @@ async def rules_delete(request: web.Request) -> web.Response:
                                             f"{removed} 个标签；手动标签不受影响。")
 
 
+def _backtest(conn: Connection, console: Console, text: str) -> dict[str, Any]:
+    context: dict[str, Any] = {"draft": text, "usage": BOTH_USAGE, "result": None, "basis": None}
+    if text:
+        rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
+        found = backtest(conn, console.deps.tagging, rule, console.now(conn))
+        context |= {"result": found, "basis": basis_text(found, console.deps.settings.tz),
+                    "tz": console.deps.settings.tz}
+    return context
+
+
+async def backtest_page(request: web.Request) -> web.Response:
+    """A proposed rule tried on all stored history; nothing is saved."""
+    check_params(request.query, ("rule",))
+    console = request.app[CONSOLE]
+    text = request.query.get("rule", "").strip()
+    if len(text) > MAX_RULE:
+        raise BadRequest(f"规则太长（上限 {MAX_RULE} 字）")
+    try:
+        context = await console.read(_backtest, console, text)
+    except UsageError as exc:
+        context = {"draft": text, "usage": BOTH_USAGE, "result": None, "basis": None}
+        return await page(request, "tags/backtest.html", context, nav="rules", status=400,
+                          notice=str(exc), error=True)
+    return await page(request, "tags/backtest.html", context, nav="rules")
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/rules", rules_page)
+    router.add_get("/rules/backtest", backtest_page)
     router.add_post("/rules", rules_add)
     router.add_post(r"/rules/{rule_id:\d{1,9}}/delete", rules_delete)

@@ -41,7 +41,7 @@ from tiers.lifecycle import STAGE_LABELS
 from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS, MemberType, Typing
 
-KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": "发言", "manual": "手动",
+KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": "发言", "manual": "手动", "referral": "邀请",
                "makeup": "补签", "redeem": "兑换", "refund": "退回兑换"}
 REDEMPTION_STATUS = {"pending": "待发放", "fulfilled": "已发放", "refunded": "已退回"}
 SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}

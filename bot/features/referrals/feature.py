@@ -1,0 +1,15 @@
+"""The referrals feature (转介绍), as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.referrals.commands import COMMANDS
+from bot.features.referrals.hook import ReferralHook
+from bot.features.referrals.report import referral_fields
+
+FEATURE = Feature(
+    name="referrals",
+    commands=tuple(COMMANDS),
+    hooks=lambda deps: [ReferralHook(deps)],
+    report=referral_fields,
+)

@@ -1,0 +1,97 @@
+"""Referrals in the store: a join's inviter, each member's referrals still in the room and
+how many of them spoke, and the points for each who stayed a week and spoke."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, case, func, select, update
+from sqlalchemy.engine import Connection
+
+from bot.store.db import upsert
+from bot.store.models import DailyActivity, Membership, Referral, table_of
+
+STAY_DAYS = 7  # a referral pays once the member has stayed this long and spoken
+
+
+def record_referral(conn: Connection, room: str, member: str, inviter: str, ts: int) -> None:
+    """The first inviter of a member into a room is the one who referred them."""
+    if inviter == member:
+        return
+    upsert(conn, table_of(Referral), [{"room": room, "member": member, "inviter": inviter, "ts": ts}],
+           ["room", "member"])
+
+
+def referral_counts(conn: Connection) -> dict[str, int]:
+    """Inviter → members ever brought in (any room), for the grade criteria."""
+    r = table_of(Referral).c
+    return dict(conn.execute(select(r.inviter, func.count(func.distinct(r.member))).group_by(r.inviter)).all())
+
+
+@dataclass(frozen=True)
+class Referrals:
+    stayed: int  # brought in and still in the room
+    spoke: int  # of them, said something there
+
+
+def _spoke(r):
+    d = table_of(DailyActivity).c
+    return select(d.member).where(d.member == r.member, d.room == r.room,
+                                  (d.messages + d.checkins) > 0).exists()
+
+
+def referrals_of(conn: Connection, inviters: Sequence[str] | None = None, room: str | None = None
+                 ) -> dict[str, Referrals]:
+    """Inviter → their referrals still in the room (in `room` only, when given)."""
+    r = table_of(Referral).c
+    ms = table_of(Membership).c
+    q = (select(r.inviter, func.count(), func.sum(case((_spoke(r), 1), else_=0)))
+         .join(table_of(Membership), and_(ms.room == r.room, ms.member == r.member))
+         .where(ms.active).group_by(r.inviter))
+    if room is not None:
+        q = q.where(r.room == room)
+    parts: list[list[str] | None] = [None]
+    if inviters is not None:
+        ids = list(inviters)
+        parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+    out: dict[str, Referrals] = {}
+    for part in parts:
+        for inviter, stayed, spoke in conn.execute(q if part is None else q.where(r.inviter.in_(part))):
+            out[inviter] = Referrals(int(stayed), int(spoke or 0))
+    return out
+
+
+@dataclass(frozen=True)
+class Due:
+    room: str
+    member: str
+    inviter: str
+
+
+def due_rewards(conn: Connection, at: int) -> list[Due]:
+    """Referrals not paid yet whose member joined a week before `at`, is still in the room
+    and has spoken there."""
+    r = table_of(Referral).c
+    ms = table_of(Membership).c
+    q = (select(r.room, r.member, r.inviter)
+         .join(table_of(Membership), and_(ms.room == r.room, ms.member == r.member))
+         .where(r.rewarded_at.is_(None), r.ts <= at - STAY_DAYS * 86400, ms.active, _spoke(r))
+         .order_by(r.ts, r.room, r.member))
+    return [Due(*row) for row in conn.execute(q)]
+
+
+def mark_rewarded(conn: Connection, due: Due, at: int) -> bool:
+    """Claim a referral's reward; False when it was paid already (by another process too)."""
+    r = table_of(Referral).c
+    done = conn.execute(update(table_of(Referral)).where(
+        r.room == due.room, r.member == due.member, r.rewarded_at.is_(None)).values(rewarded_at=at))
+    return done.rowcount == 1
+
+
+def invite_board(conn: Connection, room: str | None, excluded: frozenset[str]) -> list[tuple[str, Referrals]]:
+    """Inviters by referrals still in the room (then by how many of them spoke)."""
+    found = referrals_of(conn, room=room)
+    ranked = [(m, r) for m, r in found.items() if m not in excluded and r.stayed]
+    return sorted(ranked, key=lambda x: (-x[1].stayed, -x[1].spoke, x[0]))
+

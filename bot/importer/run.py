@@ -1,0 +1,194 @@
+"""One import: the files of a call, read by their format, merged in time order, guarded
+against live history, and fed to the pipeline silently (no replies, no commands)."""
+
+from __future__ import annotations
+
+import heapq
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, func, select
+from sqlmodel import col
+
+from bot.core.events import Event
+from bot.core.pipeline import Pipeline
+from bot.importer import chatlab, memotrace_csv, memotrace_txt
+from bot.importer.detect import FORMATS, detect, encoding_of
+from bot.importer.notices import NameBook, Names
+from bot.importer.progress import Progress
+from bot.importer.source import ID_PREFIX, FileError, ImportOptions, Summary
+from bot.store.models import NO_ROOM, EventLog, Member, Membership
+
+
+def files_of(paths: Iterable[Path], summary: Summary) -> list[Path]:
+    """The files named, and every file in a folder named (hidden files left out)."""
+    out: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.is_file()
+                           and not any(part.startswith(".") for part in p.relative_to(path).parts))
+            if not found:
+                summary.failed.append((str(path), "文件夹里没有文件"))
+            out += found
+        elif path.is_file():
+            out.append(path)
+        else:
+            summary.failed.append((str(path), "没有这个文件或文件夹"))
+    return out
+
+
+IMPORT_BATCH = 20_000  # events a transaction: history waits on nobody, and commits cost
+
+
+@dataclass
+class _File:
+    path: Path
+    encoding: str
+    fmt: str
+    scan: Any = None  # what the format's first pass learned
+
+
+def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -> _File | None:
+    """A file's encoding, format and first pass; None (and the reason in the summary) for
+    a file that cannot be read as a whole."""
+    try:
+        encoding = encoding_of(path, summary)
+        found = detect(path, encoding)
+        if opts.fmt != "auto" and found != opts.fmt:
+            raise FileError(f"这是{FORMATS[found]}文件，不是 --format {opts.fmt}；"
+                            "不同格式的文件可以一起导入：去掉 --format（默认 auto 按内容识别）")
+        file = _File(path, encoding, found)
+        if found == "memotrace-csv":
+            file.scan = memotrace_csv.scan(path, encoding, opts, book)
+        elif found == "chatlab":
+            file.scan = chatlab.scan(path, encoding, opts, book)
+    except FileError as exc:
+        summary.failed.append((str(path), str(exc)))
+        return None
+    except UnicodeDecodeError as exc:
+        summary.failed.append((str(path), f"第 {exc.start + 1} 字节附近的编码不对，无法读取"))
+        return None
+    except OSError as exc:
+        summary.failed.append((str(path), f"无法读取（{exc.strerror or exc}）"))
+        return None
+    summary.files.append((str(path), FORMATS[found]))
+    return file
+
+
+def read_file(file: _File, opts: ImportOptions, summary: Summary, book: NameBook) -> Iterator[Event]:
+    """The events of one prepared file (what was read before a late error still counts)."""
+    try:
+        if file.fmt == "memotrace-csv":
+            yield from memotrace_csv.read(file.path, file.encoding, opts, summary, file.scan, book)
+        elif file.fmt == "memotrace-txt":
+            yield from memotrace_txt.read(file.path, file.encoding, opts, summary)
+        else:
+            yield from chatlab.read(file.path, file.encoding, opts, summary, file.scan, book)
+    except FileError as exc:
+        summary.failed.append((str(file.path), str(exc)))
+    except UnicodeDecodeError as exc:
+        summary.failed.append((str(file.path), f"第 {exc.start + 1} 字节附近的编码不对，读取到此为止"))
+    except OSError as exc:
+        summary.failed.append((str(file.path), f"无法读取（{exc.strerror or exc}）"))
+
+
+def estimate(path: Path) -> int:
+    """About how many messages a file holds (its lines; a TXT block takes three), for the
+    progress bar's eta."""
+    try:
+        with open(path, "rb") as fh:
+            lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 20), b""))
+    except OSError:
+        return 0
+    return lines // 3 if path.suffix.lower() == ".txt" else lines
+
+
+class LiveGuard:
+    """Live and imported copies of one message cannot be matched by id, so an import stops
+    at the first live (not imported) event of each chat: what is newer is left out."""
+
+    def __init__(self, engine: Engine | None, allow: bool, summary: Summary) -> None:
+        self.engine, self.allow, self.summary = engine, allow, summary
+        self._first: dict[tuple[str, str | None], int | None] = {}
+
+    def keep(self, event: Event) -> bool:
+        if self.allow or self.engine is None:
+            return True
+        room = getattr(event, "room", None)
+        key = (room, None) if room else (NO_ROOM, getattr(event, "sender", None))
+        if key not in self._first:
+            q = select(func.min(col(EventLog.ts))).where(
+                col(EventLog.room) == key[0], ~col(EventLog.id).startswith(ID_PREFIX))
+            if key[1] is not None:
+                q = q.where(col(EventLog.member) == key[1])
+            with self.engine.connect() as conn:
+                self._first[key] = conn.execute(q).scalar()
+        first = self._first[key]
+        if first is not None and event.ts.timestamp() >= first:
+            self.summary.newer_than_live += 1
+            return False
+        return True
+
+
+def store_names(engine: Engine | None) -> Callable[[str], Names]:
+    """Names of a room's members as the store knows them, to resolve notices by."""
+    def names(room: str) -> Names:
+        found = Names()
+        if engine is None:
+            return found
+        q = select(col(Member.id), col(Member.name), col(Membership.room_alias)).join(
+            Membership, col(Membership.member) == col(Member.id)).where(col(Membership.room) == room)
+        with engine.connect() as conn:
+            for member, name, alias in conn.execute(q):
+                found.add(name, member)
+                found.add(alias, member)
+        return found
+    return names
+
+
+def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | None, *,
+               overlap_ok: bool = False, progress: Progress | None = None) -> Summary:
+    """Read every file and, unless `pipeline` is None (a dry run), store what is new."""
+    summary = Summary()
+    files = files_of(paths, summary)
+    engine = pipeline.engine if pipeline is not None else None
+    book = NameBook(store_names(engine))
+    # Every file's first pass before any is read: notices resolve names against them all.
+    prepared = [f for f in (prepare(p, opts, summary, book) for p in files) if f is not None]
+    progress = progress or Progress(total=0, enabled=False)
+    progress.total = sum(estimate(f.path) for f in prepared)
+    # Each export is in time order; merged, the history is replayed as it happened even
+    # when the files overlap or come in any order.
+    merged = heapq.merge(*(progress.labelled(f.path.name, read_file(f, opts, summary, book))
+                           for f in prepared), key=_ts)
+    guard = LiveGuard(engine, overlap_ok, summary)
+    events = (e for e in progress.track(merged) if guard.keep(e))
+    if pipeline is None:
+        for _ in events:
+            pass
+    else:
+        before = _stored(pipeline.engine)
+        pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
+        summary.new_events = _stored(pipeline.engine) - before
+    progress.close()
+    return summary
+
+
+def _ts(event: Event) -> float:
+    return event.ts.timestamp()
+
+
+def _stored(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(select(func.count()).select_from(EventLog)).scalar() or 0
+
+
+def is_terminal(stream) -> bool:
+    try:
+        return os.isatty(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        return False
+

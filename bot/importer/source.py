@@ -1,0 +1,136 @@
+"""What every format reader shares: the import's options, its running summary, and the
+checks an imported event passes before it enters the pipeline."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
+from pathlib import Path
+
+from bot.core.events import MAX_ID, MAX_NAME, MAX_TEXT, TS_MIN, EventError, parse_ts
+
+ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
+
+
+class FileError(Exception):
+    """A whole file that cannot be imported (unknown format, wrong header, a group file
+    without --room); the message says what was expected and how to fix it."""
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    tz: tzinfo
+    not_after: datetime  # the latest acceptable ts
+    room: str | None = None  # --room: the group's id, which an export does not carry
+    room_name: str | None = None
+    self_id: str | None = None  # --self: the exporting account
+    fmt: str = "auto"
+
+
+@dataclass
+class Summary:
+    """What an import read, for the Chinese summary at the end."""
+
+    files: list[tuple[str, str]] = field(default_factory=list)  # (path, format name)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (path, reason): whole files
+    messages: int = 0
+    operator_messages: int = 0  # the exporting account's own, in 1:1 files
+    joins: int = 0
+    leaves: int = 0
+    members: set[str] = field(default_factory=set)
+    rooms: dict[str, str] = field(default_factory=dict)  # id → name
+    first: int | None = None
+    last: int | None = None
+    skipped: dict[str, list[tuple[str, int]]] = field(default_factory=lambda: defaultdict(list))
+    unresolved: Counter[str] = field(default_factory=Counter)  # names in notices
+    admins: dict[str, str] = field(default_factory=dict)  # member id → "群主" / "管理员"
+    names_only: set[str] = field(default_factory=set)  # files whose only key was the name
+    notes: list[str] = field(default_factory=list)  # e.g. a GBK file decoded as such
+    newer_than_live: int = 0  # events refused for overlapping live history
+    new_events: int | None = None  # stored by this run (None: a dry run)
+
+    def skip(self, path: Path | str, line: int, reason: str) -> None:
+        self.skipped[reason].append((str(path), line))
+
+    @property
+    def skipped_count(self) -> int:
+        return sum(len(v) for v in self.skipped.values())
+
+    def saw(self, ts: int) -> None:
+        if self.first is None or ts < self.first:
+            self.first = ts
+        if self.last is None or ts > self.last:
+            self.last = ts
+
+
+class IdMaker:
+    """Stable ids from what a message is: (room, time, sender, a hash of its content) and,
+    for identical messages in the same second, which one of them it is. Two exports of the
+    same chat, overlapping or not, give each message the same id; ids from different
+    databases of one chat (whose local ids differ) still agree."""
+
+    def __init__(self, room: str) -> None:
+        self.room = room
+        self._second: int | None = None
+        self._seen: Counter[tuple[str, str, str]] = Counter()
+
+    def make(self, ts: int, sender: str, content: str, kind: str) -> str:
+        if ts != self._second:  # exports are in time order: one second's duplicates at a time
+            self._second = ts
+            self._seen.clear()
+        key = (kind, sender, content)
+        n = self._seen[key]
+        self._seen[key] = n + 1
+        whole = f"{self.room}\x1f{ts}\x1f{sender}\x1f{kind}\x1f{n}\x1f{content}"
+        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()
+
+
+def derived_id(room: str, name: str) -> str:
+    """A member known only by a display name (MemoTrace TXT): stable per room and name."""
+    return "name:" + hashlib.blake2b(f"{room}\x1f{name}".encode(), digest_size=8).hexdigest()
+
+
+class Checks:
+    """The contract's checks, done once per id and cheaply per text (a million messages)."""
+
+    def __init__(self, opts: ImportOptions) -> None:
+        self.not_after = opts.not_after
+        self._range = (TS_MIN.timestamp(), opts.not_after.timestamp())
+        self._ids: set[str] = set()
+
+    def ts(self, value: int | float) -> datetime:
+        lo, hi = self._range
+        if type(value) is int and lo <= value <= hi:  # the common case, without parse_ts's checks
+            return datetime.fromtimestamp(value, UTC)
+        return parse_ts(value, self.not_after)  # its checks, and its error
+
+    def ident(self, value: str, what: str) -> str:
+        if value in self._ids:
+            return value
+        value = value.strip()
+        if not value:
+            raise EventError(f"{what}为空")
+        if len(value) > MAX_ID:
+            raise EventError(f"{what}太长（{len(value)} 字，上限 {MAX_ID}）")
+        if not value.isprintable():
+            raise EventError(f"{what}含有控制字符或零宽字符")
+        self._ids.add(value)
+        return value
+
+
+def clean_text(text: str) -> str:
+    """A text as the contract takes it: no NUL, at most MAX_TEXT characters."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text[:MAX_TEXT]
+
+
+@lru_cache(maxsize=1 << 14)  # a group's few hundred names, once each instead of per message
+def clean_name(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.replace("\x00", "").strip()
+    return name[:MAX_NAME] or None
