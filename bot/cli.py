@@ -38,6 +38,7 @@ from bot.importer.source import ImportOptions
 from bot.importer.summary import problems, summary_text
 from bot.store import migrate
 from bot.store.db import make_engine, open_engine
+from bot.store.models import NO_ROOM
 from bot.web.app import PortInUse, serve_forever
 from bot.wiring import FEATURES, App, build
 from tiers.followup import render
@@ -156,7 +157,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 print(f"{args.operator} 不是任何群的运营。", file=sys.stderr)
                 return 2
         else:
-            rooms = all_rooms(conn)
+            rooms = [*all_rooms(conn), NO_ROOM]  # NO_ROOM: the private account's friends
         items = build_items(conn, deps, at, rooms, operator=args.operator)
     out = {"at": at.isoformat(), "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,

@@ -14,6 +14,7 @@ from bot.features.points.service import Ledger
 from bot.features.segments.service import Playbook
 from bot.features.tags.service import Tagging
 from bot.store.models import RoomOperator
+from tiers.friends import FriendSettings
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class Deps:
     checkins: Checkins
     tagging: Tagging
     playbook: Playbook = field(default_factory=Playbook)
+    friends: FriendSettings = field(default_factory=FriendSettings)  # the private account's rules
 
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids

@@ -29,6 +29,8 @@ from bot.features.audit.feature import FEATURE as AUDIT
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
+from bot.features.friends.feature import FEATURE as FRIENDS
+from bot.features.friends.service import action_caps
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
@@ -56,7 +58,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT)
+                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
@@ -76,7 +78,7 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades))
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends)
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:
@@ -110,7 +112,8 @@ class App:
         self.adapter = adapter
         self.label = label  # `qunguan run --account NAME`
         self.pipeline, self.deps = build(settings, engine)
-        self.sender = OutboxSender(self.pipeline.engine, adapter)
+        self.sender = OutboxSender(self.pipeline.engine, adapter,
+                                   action_caps=action_caps(self.deps.friends))
         self.alerts = AlertHandler()
         self._accounts: frozenset[str] = frozenset()  # every account on the store, re-read each minute
         self._accounts_at = -ACCOUNTS_TTL

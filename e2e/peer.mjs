@@ -21,6 +21,11 @@
  *      sent {} (every message the bot has sent so far) | ping {}
  *      send_delay {ms} (the bot's sends are delivered at once but answered `ms` later)
  *      logout {} | login {} (the bot account logs out / back in)
+ *      friend_request {from, name?, hello?, id?} (a stranger asks to be the bot's friend: a real
+ *      friendship payload with contact, greeting, type and timestamp; the contact is created
+ *      when new, and is not a friend until accepted)
+ *      accepts {} | room_adds {} (the friend requests the bot accepted, the people it added
+ *      to rooms; each also notified as {"event": "accepted"} / {"event": "room_add"})
  *
  * With --state, the contacts and rooms are written to FILE after every change and read back
  * at start, so a restarted peer (a crashed puppet server) still knows the same account.
@@ -70,6 +75,11 @@ PUPPET.log.level(process.env.WECHATY_LOG)
 let sendDelayMs = 0 // set by the send_delay op: hold the reply to a send, as a slow gateway would
 
 const roomAliases = new Map() // `${roomId}\n${contactId}` -> group nickname (set by the alias op)
+// PuppetMock serves a friendship as `{id}` alone and only logs accepts and room adds: the
+// requests the test made, and what the bot did with them, are kept here.
+const friendships = new Map() // friendship id -> payload
+const accepts = [] // {friendshipId, contactId}
+const roomAdds = [] // {roomId, contactId}
 
 class PuppetMockWithIds extends PuppetMock {
   // PuppetMock serves a member's name but never a group alias; serve the ones the test set.
@@ -77,6 +87,33 @@ class PuppetMockWithIds extends PuppetMock {
     const payload = await super.roomMemberRawPayload(roomId, contactId)
     const roomAlias = roomAliases.get(`${roomId}\n${contactId}`)
     return roomAlias ? { ...payload, roomAlias } : payload
+  }
+
+  async friendshipRawPayload (id) {
+    const payload = friendships.get(id)
+    if (!payload) throw new Error('no friendship ' + id)
+    return payload
+  }
+
+  async friendshipAccept (friendshipId) {
+    const payload = friendships.get(friendshipId)
+    if (!payload) throw new Error('no friendship ' + friendshipId)
+    const contact = this.mocker.ContactMock.load(payload.contactId)
+    contact.payload.friend = true
+    accepts.push({ friendshipId, contactId: payload.contactId })
+    emitLine({ event: 'accepted', friendshipId, contactId: payload.contactId })
+  }
+
+  async roomAdd (roomId, contactId) {
+    const room = this.mocker.RoomMock.load(roomId)
+    if (!room.payload.memberIdList.includes(this.currentUserId)) {
+      throw new Error('the bot is not a member of ' + roomId)
+    }
+    roomAdds.push({ roomId, contactId })
+    // Adds the member and emits room-join, as WeChat does when the account pulls someone in.
+    room.add(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(this.currentUserId))
+    emitLine({ event: 'room_add', roomId, contactId })
+    saveState()
   }
 
   async messageSendText (conversationId, text, mentionIdList = []) {
@@ -282,6 +319,28 @@ const ops = {
     mocker.login(bot)
     return {}
   },
+
+  friend_request: ({ from, name, hello, id }) => {
+    const contact = mocker.cacheContactPayload.has(from)
+      ? contactOf(from)
+      : mocker.ContactMock.create({ ...contactPayload(from, name || from), friend: false })
+    const payload = {
+      id: id || 'fr_' + randomUUID().slice(0, 8),
+      contactId: contact.id,
+      hello: hello ?? '',
+      type: PUPPET.types.Friendship.Receive,
+      timestamp: Date.now(),
+      ticket: '',
+      stranger: '',
+    }
+    friendships.set(payload.id, payload)
+    saveState()
+    puppet.emit('friendship', { friendshipId: payload.id })
+    return { friendshipId: payload.id }
+  },
+
+  accepts: () => accepts,
+  room_adds: () => roomAdds,
 
   send_delay: ({ ms }) => {
     sendDelayMs = Number(ms) || 0

@@ -10,6 +10,9 @@ from typing import TypeAlias
 
 MODES = ("word", "substring")
 SCOPE_KINDS = ("all", "rooms", "private")
+# What a keyword rule reads: chat messages, or the greetings of friend requests (验证消息),
+# which say where someone came from (「我是从抖音直播来的」): channel tags (来源).
+ON_KINDS = ("chat", "hello")
 
 MAX_NAME_LEN = 12
 MAX_KEYWORD_LEN = 20
@@ -24,7 +27,7 @@ MAX_THRESHOLD = 99_999
 
 KEYWORD_USAGE = (
     "/rule add keyword 标签 词1,词2,… [mode=word|substring] [hits=次数] [days=天数] "
-    "[expire=天数] [lead=yes] [group=组名] [rooms=群1,群2|private]"
+    "[expire=天数] [lead=yes] [group=组名] [rooms=群1,群2|private] [on=hello]"
 )
 KEYWORD_EXAMPLE = "/rule add keyword 意向 多少钱,价格 hits=2 days=7 lead=yes"
 COUNT_USAGE = "/rule add count 标签 条数 天数 [group=组名]"
@@ -67,8 +70,13 @@ RULE_KEYS: Mapping[str, str] = {  # option key aliases → canonical key, for th
     "rooms": "rooms",
     "群": "rooms",
     "范围": "rooms",
+    "on": "on",
+    "场景": "on",
 }
-_KEYWORD_OPTIONS = ("mode", "hits", "days", "expire", "lead", "group", "rooms")
+_KEYWORD_OPTIONS = ("mode", "hits", "days", "expire", "lead", "group", "rooms", "on")
+_ON_ALIASES = {"chat": "chat", "聊天": "chat", "消息": "chat",
+               "hello": "hello", "greeting": "hello", "好友申请": "hello", "验证": "hello",
+               "验证消息": "hello"}
 _COUNT_OPTIONS = ("group",)
 _MODE_ALIASES = {
     "word": "word",
@@ -153,9 +161,14 @@ class KeywordRule:
     expire_days: int | None = None  # the tag drops after this many days without a new hit
     lead: bool = False  # a sales lead: operators see it on their daily follow-up list
     group: str | None = None
+    on: str = "chat"  # "chat": messages; "hello": friend-request greetings only
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keywords", tuple(self.keywords))
+        if self.on not in ON_KINDS:
+            raise ValueError(f"unknown rule target {self.on!r}")
+        if self.on == "hello" and (self.hits != 1 or self.days != 1 or self.scope.kind != "all"):
+            raise ValueError("a greeting rule reads one greeting: no hits, days or rooms")
         if not self.keywords:
             raise ValueError("a keyword rule needs at least one keyword")
         if self.mode not in MODES:
@@ -185,6 +198,8 @@ class KeywordRule:
             details.append(f"组：{self.group}")
         if self.scope.kind != "all":
             details.append(self.scope.describe())
+        if self.on == "hello":
+            details.append("仅看好友申请的验证消息")
         words = "/".join(self.keywords)
         return f"{_rule_prefix(self.id)}{self.tag} ← 关键词 {words}（{'，'.join(details)}）"
 
@@ -399,6 +414,20 @@ def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) 
             raise _keyword_error(f"lead 只能是 yes 或 no，你写的是「{_clip(options['lead'])}」。")
     group = _parse_group(options, _keyword_error)
     scope = _parse_scope(options["rooms"]) if "rooms" in options else Scope("all")
+    on = "chat"
+    if "on" in options:
+        found_on = _ON_ALIASES.get(options["on"].lower())
+        if found_on is None:
+            raise _keyword_error(
+                f"不认识的 on=「{_clip(options['on'])}」：on=hello 表示只看好友申请的验证消息，"
+                "不写就是看聊天消息。")
+        on = found_on
+    if on == "hello":
+        extra = [k for k in ("hits", "days", "rooms") if k in options]
+        if extra:
+            raise _keyword_error(
+                f"on=hello 的规则只看一次好友申请的验证消息，不能再写 {'、'.join(extra)}；"
+                "例如 /rule add keyword 来源-抖音 抖音,直播间 on=hello。")
     return KeywordRule(
         id=rule_id,
         tag=tag,
@@ -410,6 +439,7 @@ def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) 
         expire_days=expire_days,
         lead=lead,
         group=group,
+        on=on,
     )
 
 
@@ -487,6 +517,7 @@ _OPTION_EXAMPLES = {
     "lead": "yes",
     "group": "客户阶段",
     "rooms": "private",
+    "on": "hello",
 }
 
 
@@ -584,6 +615,8 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
         tokens.append("rooms=private")
     elif rule.scope.kind == "rooms":
         tokens.append("rooms=" + as_word(",".join(rule.scope.rooms)))
+    if rule.on != "chat":
+        tokens.append(f"on={rule.on}")
     return tokens
 
 

@@ -35,11 +35,13 @@ class Priority:
 # its title below).
 PRIORITY: tuple[Priority, ...] = (
     Priority("redemption"),  # points already spent: a promise to keep
+    Priority("friend_request"),  # someone waiting at the door of the private account
     Priority("lead"),  # a buying signal, while it is warm
     # The best customers slipping away: a stage gone to 衰退/流失 says more than the churn signs.
     Priority("stage_change", "AB"),
     Priority("churn_risk", "AB"),
     Priority("new_silent"),  # newcomers: the first two weeks decide whether they stay
+    Priority("not_in_group"),  # a new friend of the account who never made it into a group
     Priority("stage_change"),
     Priority("churn_risk"),
     Priority("streak_broken"),  # yesterday's break: a card or a nudge today saves the streak
@@ -51,13 +53,15 @@ PRIORITY: tuple[Priority, ...] = (
 KINDS = tuple(dict.fromkeys(p.kind for p in PRIORITY))
 # Kinds that are a task to finish rather than a reason to reach out: marking one done closes
 # the task, so the 14-day suppression does not apply to the next one.
-TASK_KINDS = frozenset({"redemption"})
+TASK_KINDS = frozenset({"redemption", "friend_request"})
 # Kinds that happened once (a lead said, a streak broken): such an item stays on the lists
 # until it is done. The other kinds are conditions, listed while they hold.
 EVENT_KINDS = frozenset({"lead", "streak_broken", "type_change", "stage_change", "level_up"})
 EVENT_KEEP_DAYS = 30  # ... but not for ever: one left this long (escalated long ago) leaves the lists
 KIND_TITLES = {
     "redemption": "兑换待发放",
+    "friend_request": "好友申请",
+    "not_in_group": "未进群",
     "lead": "意向线索",
     "churn_risk": "流失预警",
     "new_silent": "新人破冰",
@@ -123,6 +127,16 @@ class StageChange:
 
 
 @dataclass(frozen=True, slots=True)
+class FriendRequest:
+    n: int  # the request's number, for 通过 编号
+    hello: str | None
+    at: datetime
+
+
+HELLO_SHOWN = 30  # characters of a greeting quoted on the list
+
+
+@dataclass(frozen=True, slots=True)
 class MemberFacts:
     """What is known about one member in one room at list time (local times)."""
 
@@ -151,6 +165,8 @@ class MemberFacts:
     stage_change: StageChange | None = None  # an alarming lifecycle transition since the last list
     redemptions: tuple[PendingRedemption, ...] = ()  # points-shop redemptions not yet fulfilled
     done_recently: frozenset[str] = frozenset()  # kinds marked done within SUPPRESS_DAYS
+    friend_request: FriendRequest | None = None  # a friend request waiting for an operator
+    friend_since: datetime | None = None  # a new friend of the account who is in no group yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,6 +219,16 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         first = min(r.at for r in f.redemptions)
         out.append(Reason("redemption", f"{first:%m-%d %H:%M} 起用积分兑换了 {what}，待发放",
                           "把兑换的东西发给 TA，发完回复已跟进"))
+    if f.friend_request is not None:
+        r = f.friend_request
+        hello = r.hello if r.hello is None or len(r.hello) <= HELLO_SHOWN else r.hello[:HELLO_SHOWN] + "…"
+        said = f"验证消息「{hello}」" if hello else "没有验证消息"
+        out.append(Reason("friend_request", f"{r.at:%m-%d %H:%M} 申请加好友（{said}）",
+                          f"看看是不是目标用户，回复「通过 {r.n}」通过"))
+    if f.friend_since is not None:
+        days = (now.date() - f.friend_since.date()).days
+        out.append(Reason("not_in_group", f"加好友 {days} 天了，还没进任何群",
+                          "私聊问问，再发一次进群邀请（TA 回「进群」也会收到邀请）"))
     for lead in f.leads:
         said = f"说「{lead.excerpt}」" if lead.excerpt else f"关键词「{lead.keyword}」"
         out.append(Reason("lead", f"{lead.at:%m-%d %H:%M} {said}，新标记「{lead.tag}」",

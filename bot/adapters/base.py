@@ -19,15 +19,21 @@ class Outgoing:
     mentions: tuple[str, ...] = ()
     reply_to: str | None = None
     account: str | None = None  # the bot account to send it through (bot.core.accounts.route)
+    # An account action instead of a text: "accept" (the friend request whose id is `text`,
+    # from `to`) or "room_add" (add `to` to `room`; `text` names the group for people).
+    action: str | None = None
 
     def as_dict(self) -> dict:
-        return {
+        out = {
             "room": self.room,
             "to": self.to,
             "text": self.text,
             "mentions": list(self.mentions),
             "reply_to": self.reply_to,
         }
+        if self.action:
+            out["action"] = self.action
+        return out
 
 
 EventSink = Callable[[Event], Awaitable[None]]

@@ -122,6 +122,10 @@ class ConsoleAdapter:
         self._print(f"这条消息没有发出：{reason}")
 
     async def send(self, out: Outgoing) -> None:
+        if out.action:  # an account action: what it would do in WeChat
+            what = "通过好友申请" if out.action == "accept" else f"拉进群「{self.room_name(out.room or '')}」"
+            self._print(f"群管 （{what}：{self.member_name(out.to or '')}）")
+            return
         where = f"[{self.room_name(out.room)}] " if out.room else f"[私聊 {self.member_name(out.to or '')}] "
         at = " ".join("@" + self.member_name(m) for m in out.mentions)
         self._print(f"群管 {where}{at + ' ' if at else ''}{out.text}")

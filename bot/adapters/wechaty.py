@@ -18,6 +18,7 @@ from typing import Any
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.adapters import wechaty_compat as wc
+from bot.adapters import wechaty_friends as friends
 from bot.adapters.base import EventSink, Outgoing
 from bot.core.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message, Roster, RosterMember
 
@@ -31,7 +32,7 @@ _SEEN_IDS = 20_000  # message ids remembered to drop a redelivery after a reconn
 ROSTER_CONCURRENCY = 8
 
 # The puppet events that become canonical events; everything else is connection state.
-_EVENT_NAMES = ("message", "room-join", "room-leave", "room-topic")
+_EVENT_NAMES = ("message", "room-join", "room-leave", "room-topic", "friendship")
 _STATE_NAMES = ("login", "logout", "scan", "heartbeat", "dong", "ready", "error")
 
 
@@ -382,7 +383,7 @@ class WechatyAdapter:
         """Emit a roster of `room` (of every room when None) after the events already queued.
         Done by itself at every login, when the bot is added to a room and when a room's
         topic changes; the 6-hourly roster job asks for it too, to catch the leaves WeChat
-        never announces."""
+        never announces. With every room, the account's friend list (a `contacts` event) too."""
         self._queue.put_nowait(_Raw("roster", room))
 
     async def close(self) -> None:
@@ -431,6 +432,17 @@ class WechatyAdapter:
                 f" / sending to {conversation} failed ({type(exc).__name__}: {exc})"
             )
 
+        if out.action:  # an account action (accept a friend, add one to a group): wechaty_friends
+            try:
+                events = await asyncio.wait_for(friends.act(session.puppet.puppet_stub, out, session.self_id),
+                                                max(0.1, deadline - loop.time()))
+            except (wc.GRPCError, ConnectionRefusedError, wc.WechatyPuppetError, ValueError) as exc:
+                raise failed(exc) from exc
+            except Exception as exc:
+                raise failed(exc, WechatySendUncertain) from exc
+            for event in events:
+                self._queue.put_nowait(_Raw("event", event))
+            return
         mention_ids = list(out.mentions) if out.room else []
         text = out.text
         try:
@@ -571,11 +583,20 @@ class WechatyAdapter:
                 self._topics[payload.room_id] = payload.new_topic
                 self.request_rosters(payload.room_id)
             return []
+        if raw.name == "friendship":
+            return await friends.friendship_events(session.puppet.puppet_stub, payload.friendship_id,
+                                                   session.self_id, partial(self._contact_name, session))
+        if raw.name == "event":  # an event an account action brought about
+            return [payload]
+        if raw.name == "contacts":
+            contacts = await friends.contacts_event(session.puppet.puppet_stub, session.self_id)
+            return [contacts] if contacts is not None else []
         if raw.name == "roster":
             if payload is None:
                 for room in (await session.puppet.puppet_stub.room_list()).ids:
                     if room:
                         self.request_rosters(room)  # one room at a time, each within rpc_timeout
+                self._queue.put_nowait(_Raw("contacts", None))  # and the account's friend list
                 return []
             roster = await self._roster(session, payload)
             return [roster] if roster is not None else []

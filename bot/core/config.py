@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tiers.friends import FriendSettings, parse_friend_settings
 from tiers.grades import GradeSettings, parse_grade_settings
 from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
 from tiers.lifecycle import StageRules, parse_stage_rules
@@ -15,7 +16,7 @@ from tiers.rfm import RfmSettings, parse_rfm_settings
 log = logging.getLogger(__name__)
 
 KNOWN_KEYS = ("tag_rules", "tag_groups", "checkin_tasks", "levels", "operators", "rfm", "lifecycle", "grades",
-              "benefits")
+              "benefits", "friends")
 
 
 class ConfigError(ValueError):
@@ -42,6 +43,7 @@ class Config:
     lifecycle: StageRules = field(default_factory=StageRules)
     grades: GradeSettings = field(default_factory=GradeSettings)
     benefits: dict[str, object] = field(default_factory=dict)  # level → benefits (tiers.levels.parse_benefits)
+    friends: FriendSettings = field(default_factory=FriendSettings)  # the private account
 
 
 class _Reader:
@@ -125,7 +127,8 @@ def load_config(path: Path | None) -> Config:
     operators = tuple((str(r.text(o, "room", f"operators[{i}]")), str(r.text(o, "member", f"operators[{i}]")))
                       for i, o in enumerate(r.tables(data, "operators", 'room = "r1@chatroom"\nmember = "wxid_a"'), 1))
     playbook: dict[str, object] = {}
-    for key, parse in (("rfm", parse_rfm_settings), ("lifecycle", parse_stage_rules), ("grades", parse_grade_settings)):
+    for key, parse in (("rfm", parse_rfm_settings), ("lifecycle", parse_stage_rules), ("grades", parse_grade_settings),
+                         ("friends", parse_friend_settings)):
         table = data.get(key, {})
         if not isinstance(table, dict):
             raise r.fail(key, f"应为一个表，写成 [{key}]")
@@ -142,4 +145,5 @@ def load_config(path: Path | None) -> Config:
         raise r.fail("benefits", str(exc)) from None
     return Config(tag_rules=rules, tag_groups=tuple(groups), checkin_tasks=tuple(tasks), levels=levels,
                   operators=operators, rfm=playbook["rfm"], lifecycle=playbook["lifecycle"],  # type: ignore[arg-type]
-                  grades=playbook["grades"], benefits=benefits)  # type: ignore[arg-type]
+                  grades=playbook["grades"], benefits=benefits,  # type: ignore[arg-type]
+                  friends=playbook["friends"])  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The four canonical events (message, join, leave, visit) and their JSON form."""
+"""The canonical events (message, join, leave, visit, order, roster, friend, contacts) and their JSON form."""
 
 from __future__ import annotations
 
@@ -100,10 +100,37 @@ class Roster:
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
 
 
-Event = Message | Join | Leave | Visit | Order | Roster
+FRIEND_STATUSES = ("requested", "accepted", "removed")
+
+
+@dataclass(frozen=True, slots=True)
+class Friend:
+    """The private account's friendship with a member: a request (with its greeting, 验证消息),
+    the moment it exists, or a removal seen later."""
+
+    id: str
+    ts: datetime
+    member: str
+    status: str  # requested | accepted | removed
+    member_name: str | None = None
+    hello: str | None = None
+    account: str | None = None  # the bot account (its id) the friendship is with
+
+
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    """At `ts` these are the account's friends (the whole list, not a change)."""
+
+    id: str
+    ts: datetime
+    members: tuple[RosterMember, ...]
+    account: str | None = None  # the bot account whose friends these are
+
+
+Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
-                           "order": Order, "roster": Roster}
+                           "order": Order, "roster": Roster, "friend": Friend, "contacts": Contacts}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -112,7 +139,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list | amount | members
+    kind: str = "str"  # str | ts | list | amount | members | status
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -166,6 +193,22 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("room", limit=MAX_ID),
         _Field("members", kind="members"),
         _Field("room_name", required=False),
+        _Field("account", required=False, limit=MAX_ID),
+    ),
+    "friend": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("member", limit=MAX_ID),
+        _Field("status", kind="status"),
+        _Field("member_name", required=False),
+        # A greeting is kept whole up to the message limit: the channel tag quotes it.
+        _Field("hello", required=False, limit=MAX_TEXT),
+        _Field("account", required=False, limit=MAX_ID),
+    ),
+    "contacts": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("members", kind="members"),
         _Field("account", required=False, limit=MAX_ID),
     ),
 }
@@ -304,6 +347,11 @@ def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
         return tuple(items)
     if f.kind == "members":
         return _roster_members(value)
+    if f.kind == "status":
+        if value not in FRIEND_STATUSES:
+            raise EventError(f"friend 事件的 status 应为 {'、'.join(FRIEND_STATUSES)} 之一，"
+                             f"不是「{_shown(str(value))}」")
+        return value
     return _check_text(f.name, value, f.limit, _is_id(f))
 
 

@@ -17,7 +17,7 @@ import random
 import secrets
 import socket
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, func, or_, select, update
@@ -82,6 +82,37 @@ REPLY, BULK = 0, 1
 ROOM_HOURLY_CAP = 40  # messages a paced account sends into one room per hour, at most
 
 
+@dataclass(frozen=True)
+class ActionCap:
+    """How often a paced account may do one kind of action (accept a friend, add someone to
+    a group): at most `per_hour` an hour and `per_day` a day, spread evenly over the hour
+    (WeChat punishes bursts), never in a burst."""
+
+    per_hour: int
+    per_day: int
+
+    @property
+    def spacing(self) -> float:
+        return 3600 / self.per_hour
+
+
+DEFAULT_ACTION_CAP = ActionCap(20, 100)
+
+
+def action_wait(cap: ActionCap, sent_at: list[int], now: float) -> int | None:
+    """When the next action of a kind may go, given when earlier ones went (epoch seconds):
+    None for now, else the epoch second to wait for."""
+    day = sorted(t for t in sent_at if t > now - 86400)
+    if len(day) >= cap.per_day:
+        return day[-cap.per_day] + 86400
+    hour = [t for t in day if t > now - 3600]
+    if len(hour) >= cap.per_hour:
+        return hour[-cap.per_hour] + 3600
+    if day and now < day[-1] + cap.spacing:
+        return int(day[-1] + cap.spacing + 0.999)
+    return None
+
+
 def priority_of(out: Outgoing) -> int:
     return REPLY if out.reply_to is not None else BULK
 
@@ -113,6 +144,7 @@ class OutboxSender:
         now: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         worker: str | None = None,
+        action_caps: Mapping[str, ActionCap] | None = None,
     ) -> None:
         self.engine = engine
         self.adapter = adapter
@@ -122,6 +154,7 @@ class OutboxSender:
         self.now = now
         self.sleep = sleep
         self.worker = worker or worker_id()
+        self.action_caps = dict(action_caps or {})
         self._last_send = 0.0
         self.wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -148,6 +181,19 @@ class OutboxSender:
                     col(Outbox.room) == room, col(Outbox.status) == "sent", col(Outbox.sent_at) > since)
             ).one()
         return n, oldest or 0
+
+    def _actions_sent(self, action: str) -> list[int]:
+        """When this kind of action was done in the last day (every process's, from the store)."""
+        with self.engine.connect() as conn:
+            return [t for t in conn.execute(select(col(Outbox.sent_at)).where(
+                col(Outbox.action) == action, col(Outbox.status) == "sent",
+                col(Outbox.sent_at) > int(self.now()) - 86400)).scalars() if t is not None]
+
+    def _defer_action(self, action: str, next_at: int) -> None:
+        """Every pending row of one action waits until `next_at` (one update, not one per row)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(Outbox).where(col(Outbox.action) == action, col(Outbox.status) == "pending",
+                                              col(Outbox.next_at) < next_at).values(next_at=next_at))
 
     def _defer(self, row_id: int | None, next_at: int) -> None:
         with self.engine.begin() as conn:
@@ -191,8 +237,21 @@ class OutboxSender:
             if not rows:
                 return sent
             progressed = False
+            waiting: set[str] = set()  # actions that must wait: their other rows too
             for row in rows:
-                if paced and row.room:
+                if paced and row.action:
+                    if row.action in waiting:
+                        continue
+                    cap = self.action_caps.get(row.action, DEFAULT_ACTION_CAP)
+                    sent_at = await asyncio.to_thread(self._actions_sent, row.action)
+                    until = action_wait(cap, sent_at, self.now())
+                    if until is not None:
+                        # Over the action's pace or caps: its rows wait in the store (none is
+                        # lost across a restart) until the next may go, in their order.
+                        await asyncio.to_thread(self._defer_action, row.action, until)
+                        waiting.add(row.action)
+                        continue
+                elif paced and row.room:
                     n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
                     if n >= self.room_hourly_cap:
                         # Over the room's hourly cap: wait until the oldest send ages out.
@@ -224,7 +283,7 @@ class OutboxSender:
     async def _send(self, row: Outbox) -> bool:
         out = Outgoing(text=row.text, room=row.room, to=row.to,
                        mentions=tuple(m for m in row.mentions.split(",") if m),
-                       reply_to=row.reply_to)
+                       reply_to=row.reply_to, action=row.action)
         attempts = row.attempts + 1
         try:
             await self.adapter.send(out)
@@ -278,6 +337,7 @@ class OutboxRow:
     text: str
     attempts: int
     error: str | None
+    action: str | None = None  # an account action (accept, room_add) rather than a text
 
 
 def attention(conn: Connection, status: str | None = None, limit: int = 500) -> list[OutboxRow]:
@@ -285,11 +345,11 @@ def attention(conn: Connection, status: str | None = None, limit: int = 500) -> 
     statuses = (status,) if status else NEEDS_ATTENTION
     rows = conn.execute(select(col(Outbox.id), col(Outbox.status), col(Outbox.created_at),
                                col(Outbox.room), col(Outbox.to), col(Outbox.text),
-                               col(Outbox.attempts), col(Outbox.error))
+                               col(Outbox.attempts), col(Outbox.error), col(Outbox.action))
                         .where(col(Outbox.status).in_(statuses)).order_by(col(Outbox.id))
                         .limit(limit)).all()
-    return [OutboxRow(i or 0, st, c, room, to, text, a, err)
-            for i, st, c, room, to, text, a, err in rows]
+    return [OutboxRow(i or 0, st, c, room, to, text, a, err, act)
+            for i, st, c, room, to, text, a, err, act in rows]
 
 
 def counts(conn: Connection) -> dict[str, int]:
@@ -330,5 +390,6 @@ def cancel_pending(conn: Connection, row_ids: list[int], reason: str) -> int:
     return done.rowcount
 
 
-__all__ = ["LEASE", "NEEDS_ATTENTION", "NotHandled", "OutboxRow", "OutboxSender", "attention",
-           "cancel_pending", "counts", "drop", "expire_claims", "resend", "worker_id"]
+__all__ = ["DEFAULT_ACTION_CAP", "LEASE", "NEEDS_ATTENTION", "ActionCap", "NotHandled", "OutboxRow",
+           "OutboxSender", "action_wait", "attention", "cancel_pending", "counts", "drop", "expire_claims",
+           "resend", "worker_id"]

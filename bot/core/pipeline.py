@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
 from bot.core.accounts import route
-from bot.core.events import Event, Join, Leave, Message, Order, Roster, Visit
+from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
@@ -517,6 +517,24 @@ class Pipeline:
             if event.room:
                 batch.see_room(event.room, None, at)
             batch.flush()  # the order's hook writes the member's purchase row at once
+        elif isinstance(event, Friend):
+            row |= {"type": "friend", "member": event.member, "text": event.hello,
+                    "kind": event.status}
+            batch.log_event(row)
+            batch.see_member(event.member, event.member_name, at)
+            if event.status == "accepted":
+                batch.see_reach(event.account, event.member, None, 0)  # 1:1 through this account
+            batch.flush()  # the friends hook reads and writes the member's friendship at once
+        elif isinstance(event, Contacts):
+            # The list itself is kept in the log: the friends feature applies it.
+            row |= {"type": "contacts", "member": "",
+                    "text": json.dumps([m.id for m in event.members], ensure_ascii=False)}
+            batch.log_event(row)
+            # No reach from a friend list: a DM goes where the member is heard (their groups, a
+            # 1:1 chat, a friendship accepted here), not to whichever account lists them.
+            for m in event.members:
+                batch.see_member(m.id, m.name, at)
+            batch.flush()
         for f in self.hooks:
             f.on_event(batch, event)
 
@@ -543,7 +561,7 @@ def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origi
     return {"created_at": created, "room": r.room, "to": r.to, "text": r.text,
             "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
             "attempts": 0, "next_at": next_at, "origin": origin, "priority": priority_of(r),
-            "account": route(conn, r)}
+            "account": route(conn, r), "action": r.action}
 
 
 def invalidate_caches(conn: Connection) -> None:

@@ -253,6 +253,9 @@ class Outbox(SQLModel, table=True):
     priority: int = 1  # REPLY (0) before BULK (1): see bot.core.outbox
     # The bot account that sends it (bot.core.accounts.route); None: any process may.
     account: str | None = Field(default=None, max_length=200)
+    # None: a text. Otherwise an account action, paced and capped like texts: "accept"
+    # (`text` holds the friend request's id, `to` the member) or "room_add" (`room`, `to`).
+    action: str | None = Field(default=None, max_length=20)
 
     # A room's messages of the last hour, for its hourly cap.
     __table_args__ = (Index("ix_outbox_room_created", "room", "created_at"),)
@@ -579,3 +582,26 @@ class MemberNote(SQLModel, table=True):
     by: str = Field(max_length=200)
     at: int = Field(sa_type=BigInteger)
     text: str
+
+
+class Friendship(SQLModel, table=True):
+    """A member's friendship with the private account: the request, its acceptance, removal,
+    the first channel (来源) it came through, the welcome DM and the group invitations."""
+
+    member: str = Field(primary_key=True, max_length=200)
+    n: int = Field(index=True)  # the request's number for operators (通过 编号), never reused
+    status: str = Field(max_length=10)  # requested | accepted | removed
+    account: str = Field(default="", max_length=200)  # the account it was sent to, if known
+    request_id: str | None = Field(default=None, max_length=200)  # the request event's id
+    hello: str | None = None  # the request's greeting (验证消息)
+    requested_at: int | None = Field(default=None, sa_type=BigInteger)
+    # waiting (for an operator) | queued (an accept is in the outbox) | none (not a request)
+    decision: str = Field(default="none", max_length=10)
+    accepted_by: str | None = Field(default=None, max_length=200)  # "rule" or the operator
+    accepted_at: int | None = Field(default=None, sa_type=BigInteger)
+    removed_at: int | None = Field(default=None, sa_type=BigInteger)
+    channel: str | None = None  # the first channel tag; later tags never change it
+    pre_existing: bool = False  # a friend before the bot (first seen in a contacts list)
+    welcomed_at: int | None = Field(default=None, sa_type=BigInteger)
+    invite_room: str | None = Field(default=None, max_length=200)  # the target group
+    invited_at: int | None = Field(default=None, sa_type=BigInteger)  # the latest invitation

@@ -19,8 +19,10 @@ from tiers.lifecycle import Stage, find_stage
 from tiers.rfm import Segment, find_segment
 from tiers.types import MemberType, parse_type
 
-MEMBER_PARAMS = ("room", "type", "tag", "level", "grade", "segment", "stage", "q", "sort", "order", "page",
-                 "per_page")
+MEMBER_PARAMS = ("room", "type", "tag", "level", "grade", "segment", "stage", "who", "q", "sort", "order",
+                 "page", "per_page")
+# Where a member stands with the private account: a friend, a friend in no group, in a group.
+WHO = {"friends": "好友", "friends_only": "仅好友（没进群）", "groups": "在群里"}
 SORTS: dict[str, str] = {"login_days": "登录天数", "speaking": "发言", "messages": "消息",
                          "points": "积分", "name": "名字", "type": "类型"}
 TYPE_ORDER = {t: i for i, t in enumerate(MemberType)}
@@ -36,6 +38,7 @@ class MemberQuery:
     grade: str | None = None
     segment: Segment | None = None
     stage: Stage | None = None
+    who: str | None = None  # a key of WHO
     q: str = ""
     sort: str = "login_days"
     desc: bool = True
@@ -48,7 +51,7 @@ class MemberQuery:
         out: dict[str, object] = {"room": q.room, "type": q.type.value if q.type else None,
                                   "tag": q.tag, "level": q.level, "grade": q.grade,
                                   "segment": q.segment.value if q.segment else None,
-                                  "stage": q.stage.value if q.stage else None, "q": q.q}
+                                  "stage": q.stage.value if q.stage else None, "who": q.who, "q": q.q}
         if q.sort != "login_days" or not q.desc:
             out |= {"sort": q.sort, "order": "desc" if q.desc else "asc"}
         if q.per_page != PER_PAGE:
@@ -105,6 +108,9 @@ def parse_member_query(params: Mapping[str, str], levels: Sequence[Level],
     stage = find_stage(values["stage"]) if "stage" in values else None
     if "stage" in values and stage is None:
         raise BadRequest(f"不认识的生命周期阶段「{values['stage'][:20]}」")
+    who = values.get("who")
+    if who is not None and who not in WHO:
+        raise BadRequest(f"不认识的 who「{who[:20]}」，可以用：{'、'.join(WHO)}")
     q = values.get("q", "").strip()
     if len(q) > 50:
         raise BadRequest("搜索词太长（上限 50 字）")
@@ -117,12 +123,15 @@ def parse_member_query(params: Mapping[str, str], levels: Sequence[Level],
     page = _int(values["page"], "页码", 1) if "page" in values else 1
     per_page = _int(values["per_page"], "每页条数", 1, MAX_PER_PAGE) if "per_page" in values \
         else PER_PAGE
-    return MemberQuery(room, kind, tag, level, grade, segment, stage, q, sort, order == "desc", page, per_page)
+    return MemberQuery(room, kind, tag, level, grade, segment, stage, who, q, sort, order == "desc", page,
+                       per_page)
 
 
 def select_lines(lines: Sequence[MemberLine], query: MemberQuery,
-                 tag_holders: set[str] | None, playbook: Assessment) -> list[MemberLine]:
-    """Filter and sort; `tag_holders` are the members holding `query.tag` (None: no tag filter)."""
+                 tag_holders: set[str] | None, playbook: Assessment,
+                 allowed: set[str] | None = None) -> list[MemberLine]:
+    """Filter and sort; `tag_holders` are the members holding `query.tag` (None: no tag filter),
+    `allowed` the members `query.who` leaves (None: no such filter)."""
     needle = query.q.casefold()
     grades, scores, stages = playbook.grades, playbook.rfm, playbook.stages
     out = [x for x in lines
@@ -132,6 +141,7 @@ def select_lines(lines: Sequence[MemberLine], query: MemberQuery,
            and (query.segment is None or (x.id in scores and scores[x.id].segment is query.segment))
            and (query.stage is None or (x.id in stages and stages[x.id].stage is query.stage))
            and (tag_holders is None or x.id in tag_holders)
+           and (allowed is None or x.id in allowed)
            and (not needle or needle in (x.name or "").casefold() or needle in x.id.casefold())]
     keys = {
         "login_days": lambda x: (x.typing.login_days, x.typing.speaking),

@@ -90,6 +90,10 @@ class Peer:
         self.sent: list[dict] = []
         """Every message the bot sent, as the peer saw it: id, roomId, listenerId, text,
         mentionIdList; kept across restarts of the peer."""
+        self.accepts: list[dict] = []
+        """Friend requests the bot accepted ({friendshipId, contactId}), as the peer saw them."""
+        self.room_adds: list[dict] = []
+        """People the bot added to rooms ({roomId, contactId})."""
         self.ready_seconds: list[float] = []
         """Wall time from spawning node to the server accepting connections, per start."""
         self._proc: asyncio.subprocess.Process | None = None
@@ -144,6 +148,10 @@ class Peer:
                     self._ready.set_result(msg)
             elif msg.get("event") == "sent":
                 self.sent.append(msg["message"])
+            elif msg.get("event") == "accepted":
+                self.accepts.append({k: msg[k] for k in ("friendshipId", "contactId")})
+            elif msg.get("event") == "room_add":
+                self.room_adds.append({k: msg[k] for k in ("roomId", "contactId")})
             elif "req" in msg:
                 fut = self._pending.pop(msg["req"], None)
                 if fut is not None and not fut.done():
@@ -280,7 +288,8 @@ class RunningAdapter:
         self.events: list[Any] = []
         """Messages, joins and leaves, in arrival order."""
         self.rosters: list[Any] = []
-        """Rosters, kept apart: the adapter sends one per room at every login."""
+        """Rosters and friend lists (contacts), kept apart: the adapter sends one per room, and
+        the account's friend list, at every login."""
         self.task: asyncio.Task | None = None
         self.gate = asyncio.Event()
         """Cleared, the sink blocks: a slow bot, with events piling up behind it."""
@@ -292,7 +301,7 @@ class RunningAdapter:
         self.held = event
         await self.gate.wait()
         self.held = None
-        (self.rosters if type(event).__name__ == "Roster" else self.events).append(event)
+        (self.rosters if type(event).__name__ in ("Roster", "Contacts") else self.events).append(event)
 
     async def start(self, timeout: float = 15.0) -> None:
         self.task = asyncio.create_task(self.adapter.run(self.sink))

@@ -297,7 +297,8 @@ async def test_a_send_cut_off_by_a_crash_is_reported_as_maybe_delivered(
 ):
     bot = await start_adapter(world, send_timeout=15.0)
     await world.call("send_delay", ms=10_000)  # delivered at once, answered 10 s later
-    await wait_until(lambda: bot.rosters, 5, "the login's roster")
+    await wait_until(lambda: any(type(e).__name__ == "Contacts" for e in bot.rosters), 5,
+                     "the login's roster and friend list")
     bot.gate.clear()  # a slow sink: the echo of the send below waits in the adapter's queue
     await world.say(ALICE, ROOM, "slow")
     await wait_until(lambda: bot.held is not None, 5, "the sink to hold the first event")

@@ -14,6 +14,7 @@ from sqlmodel import col
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
@@ -69,10 +70,12 @@ def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[st
         assigned[member].append(room)
         covered.add(room)
     orphans = [r for r in rooms if r not in covered]
+    # The private account's friends (requests, friends in no group) are the admins' to follow.
+    friends = [NO_ROOM] if has_friendships(conn) else []
     for admin in sorted(admins):
-        if orphans:
-            assigned[admin].extend(orphans)
-    order = {r: i for i, r in enumerate(rooms)}
+        if orphans or friends:
+            assigned[admin].extend(orphans + friends)
+    order = {r: i for i, r in enumerate([*rooms, NO_ROOM])}
     return {m: sorted(set(rs), key=lambda r: order.get(r, 0)) for m, rs in assigned.items()}
 
 
@@ -109,6 +112,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
     members_by_room: dict[str, list[tuple[str, int | None]]] = {}
     for room in rooms:
+        if room == NO_ROOM:
+            members_by_room[room] = []  # the private account's friends: friend_facts below
+            continue
         q = select(col(Membership.member), col(Membership.joined_at)).where(
             col(Membership.room) == room, col(Membership.active), col(Membership.first_at) <= now)
         members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in never]
@@ -201,6 +207,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                 redemptions=tuple(redemptions[m]) if m in redemptions else (),
                 done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
             ))
+    if NO_ROOM in rooms:
+        facts += friend_facts(conn, at, done_kinds)
     return facts
 
 
@@ -365,7 +373,7 @@ class IssuedList:
 
 
 def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
-    names = room_names(conn, rooms)
+    names = room_names(conn, rooms) | {NO_ROOM: FRIENDS_NAME}
     return [names.get(r, r) for r in rooms]
 
 
@@ -600,7 +608,7 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
             room_name = room_names(conn)
             items = _labelled(conn, [
                 Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
-                     room_name.get(r.room, r.room) if r.room else "私聊", r.reason, r.action,
+                     room_name.get(r.room, r.room) if r.room else FRIENDS_NAME, r.reason, r.action,
                      age=r.age, escalated_from=r.escalated_from or "") for r in rows])
             out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items,
                                     daily_cap(conn, deps.settings, operator)))

@@ -28,7 +28,7 @@ def _outbox(conn: Connection, console: Console) -> dict[str, Any]:
                   if r.created_at else "",
                   "room": rooms.get(r.room, r.room) if r.room else None,
                   "to": people.get(r.to, r.to) if r.to else None,
-                  "text": r.text, "attempts": r.attempts, "error": r.error} for r in rows],
+                  "text": r.text, "attempts": r.attempts, "error": r.error, "action": r.action} for r in rows],
         "counts": {STATUS_LABELS.get(k, k): v for k, v in outbox.counts(conn).items()
                    if k in STATUS_LABELS},
     }

@@ -56,9 +56,12 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
     sqlite = conn.dialect.name == "sqlite"
     likes = [(text.like if sqlite else text.ilike)(f"%{_escaped(normalize(k))}%", escape="\\")
              for k in rule.keywords]
+    # An on=hello rule reads friend-request greetings (friend events of kind "requested"),
+    # any other keyword rule chat messages.
+    read = ((col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if rule.on == "hello"
+            else (col(EventLog.type) == "message") & col(EventLog.kind).is_(None))
     rows = conn.execute(select(col(EventLog.member), col(EventLog.room), col(EventLog.ts), text).where(
-        col(EventLog.type) == "message", col(EventLog.kind).is_(None), col(EventLog.ts) <= stamp,
-        or_(*likes)).order_by(col(EventLog.ts)))
+        read, col(EventLog.ts) <= stamp, or_(*likes)).order_by(col(EventLog.ts)))
     # Matching (tokenizing) is the cost: a member the rule has fired for is skipped from then
     # on, except to find a hit recent enough to keep an expiring tag.
     fresh_from = stamp - rule.expire_days * 86400 if rule.expire_days else None
@@ -79,7 +82,8 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
             if window.add(datetime.fromtimestamp(ts, UTC)):
                 fired[member] = (ts, said)
     who = {m: hit for m, hit in fired.items() if fresh_from is None or m in fresh}
-    since = conn.execute(select(func.min(col(EventLog.ts))).where(col(EventLog.type) == "message")).scalar()
+    since = conn.execute(select(func.min(col(EventLog.ts))).where(
+        col(EventLog.type) == ("friend" if rule.on == "hello" else "message"))).scalar()
     return _result(conn, rule, who, stamp, since, candidates)
 
 

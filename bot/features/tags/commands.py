@@ -21,7 +21,7 @@ from bot.features.tags.service import (
     with_room_ids,
 )
 from bot.store.models import Member, MemberTag
-from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, Rule, validate_tag
+from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, KeywordRule, Rule, validate_tag
 
 
 def rule(ctx: Ctx, opts: Options) -> str:
@@ -67,9 +67,10 @@ def basis_text(found: Backtest, tz: tzinfo) -> str:
     """What a backtest read, in the words of its reply and its console page."""
     if isinstance(found.rule, CountRule):
         return f"按近 {found.rule.days} 天的发言数"
+    what = "好友申请验证消息" if isinstance(found.rule, KeywordRule) and found.rule.on == "hello" else "聊天记录"
     if found.since is None:
-        return "还没有任何聊天记录"
-    return f"按全部聊天记录（{datetime.fromtimestamp(found.since, tz):%Y-%m-%d} 起）"
+        return f"还没有任何{what}"
+    return f"按全部{what}（{datetime.fromtimestamp(found.since, tz):%Y-%m-%d} 起）"
 
 
 def rules_(ctx: Ctx, opts: Options) -> str:

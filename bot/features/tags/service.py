@@ -89,6 +89,7 @@ class RuleSet:
     exclusive: frozenset[str]
     tag_groups: dict[str, str]  # tag → group, from rules
     counted_hits: frozenset[int]  # keyword rules that need several hits
+    hello_matcher: KeywordMatcher  # the `on=hello` rules, for friend-request greetings
 
 
 def _stamp(conn: Connection) -> tuple:
@@ -129,12 +130,14 @@ class Tagging:
         stamp = _stamp(conn)
         if self.ruleset is None or self.ruleset.stamp != stamp:
             rules = active_rules(conn)
-            keyword = [r for r in rules.values() if isinstance(r, KeywordRule)]
+            keyword = [r for r in rules.values() if isinstance(r, KeywordRule) and r.on == "chat"]
+            hello = [r for r in rules.values() if isinstance(r, KeywordRule) and r.on == "hello"]
             count = tuple(r for r in rules.values() if isinstance(r, CountRule))
             exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
             self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
-                                   exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1))
+                                   exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1),
+                                   KeywordMatcher(hello, self.tokenizer))
         return self.ruleset
 
     def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:

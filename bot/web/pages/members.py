@@ -16,6 +16,7 @@ from bot.core.directory import room_names, rooms_of
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
 from bot.features.followup.service import history, member_cases
+from bot.features.friends.service import who_filter
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
@@ -31,7 +32,7 @@ from bot.web.data import (
     scope_view,
     tag_names,
 )
-from bot.web.filters import MemberQuery, page_of, parse_member_query, select_lines
+from bot.web.filters import WHO, MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
 from tiers.followup import KIND_TITLES
 from tiers.grades import GRADES
@@ -69,8 +70,9 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
     holders = holders_of(conn, query.tag, at) if query.tag else None
     found = assess_scope(conn, deps, at, query.room, cache=console.cache)
-    return Selection(query, at, select_lines(view.lines, query, holders, found), view.scope.window.days, names,
-                     view, found)
+    allowed = who_filter(conn, query.who) if query.who else None
+    return Selection(query, at, select_lines(view.lines, query, holders, found, allowed), view.scope.window.days,
+                     names, view, found)
 
 
 # ---- the list -------------------------------------------------------------------------------
@@ -97,6 +99,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
         "grade_choices": [("", "全部客户等级"), *[(g, f"{g} 级") for g in GRADES]],
         "segment_choices": [("", "全部 RFM 分层"), *[(k.value, v) for k, v in SEGMENT_LABELS.items()]],
         "stage_choices": [("", "全部生命周期"), *[(k.value, v) for k, v in STAGE_LABELS.items()]],
+        "who_choices": [("", "好友和群成员"), *WHO.items()],
         "heads": {k: head(k) for k in ("name", "type", "login_days", "speaking", "points")},
         "room_choices": [("", "全部群"), *sorted(s.names.items(), key=lambda x: x[1])],
         "type_choices": [("", "全部类型"), *[(k.value, TYPE_LABELS[k]) for k in MemberType]],

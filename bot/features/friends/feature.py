@@ -1,0 +1,16 @@
+"""The friends feature (the private account's friend requests, channels, welcome and 拉群), as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.friends import web
+from bot.features.friends.commands import COMMANDS
+from bot.features.friends.hook import FriendsHook
+
+FEATURE = Feature(
+    name="friends",
+    commands=tuple(COMMANDS),
+    hooks=lambda deps: [FriendsHook(deps)],
+    routes=web.add_routes,
+    templates=web.TEMPLATES,
+)
