@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text as sqltext
 
 REPO = Path(__file__).resolve().parents[2]
 E2E_DIR = REPO / "e2e"
@@ -358,3 +359,21 @@ async def start_adapter() -> AsyncIterator[Callable[..., Any]]:
 def wait_until() -> Callable[..., Any]:
     """`await wait_until(predicate, timeout, what)`: poll a condition, fail on timeout."""
     return until
+
+
+async def stop_app(adapter: Any, task: asyncio.Task) -> None:
+    """Close a running `App`'s adapter and wait for `app.run()` to end (cancelled after 10 s)."""
+    await adapter.close()
+    try:
+        await asyncio.wait_for(task, 10)
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
+def store_rows(app: Any, sql: str, **params: Any) -> list[tuple]:
+    """Rows of a query on a running `App`'s store."""
+    with app.pipeline.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sqltext(sql), params)]

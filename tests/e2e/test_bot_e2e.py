@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
 from sqlalchemy import text
@@ -11,6 +10,7 @@ from sqlalchemy import text
 from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter
 from bot.core.settings import Settings
 from bot.wiring import App
+from tests.e2e.conftest import stop_app
 
 pytestmark = pytest.mark.e2e
 
@@ -66,14 +66,7 @@ async def running_bot(world, tmp_path, monkeypatch, wait_until):
             task.result()
         raise AssertionError("the bot did not log in within 15 s")
     yield RunningBot(app, task, wait_until)
-    await adapter.close()
-    try:
-        await asyncio.wait_for(task, 10)
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+    await stop_app(adapter, task)
 
 
 def reply_in_room(room: str, member: str, contains: str):

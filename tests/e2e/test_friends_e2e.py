@@ -5,14 +5,13 @@ the group; a request without a keyword waits for an operator's 通过."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import pytest
-from sqlalchemy import text
 
 from bot.adapters.wechaty import WechatyAdapter
 from bot.core.settings import Settings
 from bot.wiring import App
+from tests.e2e.conftest import stop_app, store_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -50,27 +49,15 @@ async def app(peer, tmp_path, monkeypatch, wait_until):
     if task.done():
         task.result()
     # The login's roster: the account is in 读书群, so it may add people there.
-    await wait_until(lambda: rows(app, "select roster_at from room where id = :r", r=ROOM) not in ([], [(None,)]),
+    await wait_until(lambda: store_rows(app, "select roster_at from room where id = :r", r=ROOM) not in ([], [(None,)]),
                      10, "the login roster")
     yield app
-    await adapter.close()
-    try:
-        await asyncio.wait_for(task, 10)
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-def rows(app: App, sql: str, **params) -> list[tuple]:
-    with app.pipeline.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
+    await stop_app(adapter, task)
 
 
 async def test_a_live_stream_request_is_accepted_tagged_welcomed_and_pulled_into_the_group(peer, app, wait_until):
     # The login's friend list: the account's friends from before the bot, never welcomed.
-    await wait_until(lambda: rows(app, "select member from friendship where pre_existing order by member")
+    await wait_until(lambda: store_rows(app, "select member from friendship where pre_existing order by member")
                      == [(ADMIN,), (ALICE,)], 10, "the friend list at login")
     request = await peer.call("friend_request", **{"from": AMY}, name="Amy", hello="我是从抖音直播来的，想报名")
     fid = request["friendshipId"]
@@ -78,27 +65,27 @@ async def test_a_live_stream_request_is_accepted_tagged_welcomed_and_pulled_into
     accepted = await wait_until(lambda: [a for a in peer.accepts if a["friendshipId"] == fid], 10,
                                 "the request to be accepted")
     assert accepted[0]["contactId"] == AMY
-    assert rows(app, "select tag, excerpt from membertag where member = :m", m=AMY) == [
+    assert store_rows(app, "select tag, excerpt from membertag where member = :m", m=AMY) == [
         ("来源-抖音", "我是从抖音直播来的，想报名")]
     welcome = await peer.wait_sent(lambda m: m["listenerId"] == AMY, 10, "the welcome DM")
     assert welcome["text"].startswith("你好 Amy，欢迎！") and "「读书群」" in welcome["text"]
     await wait_until(lambda: {"roomId": ROOM, "contactId": AMY} in peer.room_adds, 10,
                      "the invitation into 读书群")
     # The gateway's room-join comes back: Amy is a member of the group now.
-    await wait_until(lambda: rows(app, "select active from membership where room = :r and member = :m",
+    await wait_until(lambda: store_rows(app, "select active from membership where room = :r and member = :m",
                                   r=ROOM, m=AMY) == [(True,)], 10, "Amy's join")
-    assert rows(app, "select status, channel, accepted_by from friendship where member = :m", m=AMY) == [
+    assert store_rows(app, "select status, channel, accepted_by from friendship where member = :m", m=AMY) == [
         ("accepted", "来源-抖音", "rule")]
 
 
 async def test_a_request_without_a_keyword_waits_for_an_operators_tongguo(peer, app, wait_until):
     await peer.call("friend_request", **{"from": ZED}, name="Zed", hello="你好")
-    await wait_until(lambda: rows(app, "select n, decision from friendship where member = :m", m=ZED) != [], 10,
+    await wait_until(lambda: store_rows(app, "select n, decision from friendship where member = :m", m=ZED) != [], 10,
                      "the request to be stored")
-    [(n, decision)] = rows(app, "select n, decision from friendship where member = :m", m=ZED)
+    [(n, decision)] = store_rows(app, "select n, decision from friendship where member = :m", m=ZED)
     assert decision == "waiting"
     # Stored in the same transaction as any accept it would have queued: none was.
-    assert rows(app, "select count(*) from outbox where action = 'accept' and \"to\" = :m", m=ZED) == [(0,)]
+    assert store_rows(app, "select count(*) from outbox where action = 'accept' and \"to\" = :m", m=ZED) == [(0,)]
     assert not [a for a in peer.accepts if a["contactId"] == ZED]
 
     await peer.say(ADMIN, "bot", "好友申请")

@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import subprocess
 import sys
 import time
 
 import pytest
-from sqlalchemy import text
 
 from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter
 from bot.core.events import Roster
 from bot.core.settings import Settings
 from bot.wiring import App
+from tests.e2e.conftest import stop_app, store_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -50,19 +49,7 @@ async def app(world, tmp_path, monkeypatch, wait_until):
     if task.done():
         task.result()
     yield app
-    await adapter.close()
-    try:
-        await asyncio.wait_for(task, 10)
-    finally:
-        if not task.done():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-def rows(app: App, sql: str, **params) -> list[tuple]:
-    with app.pipeline.engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(text(sql), params)]
+    await stop_app(adapter, task)
 
 
 def report(db: str) -> dict:
@@ -73,10 +60,10 @@ def report(db: str) -> dict:
 
 
 async def test_one_speaker_and_six_silent_members_are_seven_members(world, app, wait_until):
-    await wait_until(lambda: rows(app, "select count(*) from membership where active") == [(7,)], 10,
+    await wait_until(lambda: store_rows(app, "select count(*) from membership where active") == [(7,)], 10,
                      "the login roster")
     await world.say(ALICE, ROOM, "今天读完了第三章，收获很大")
-    await wait_until(lambda: rows(app, "select count(*) from eventlog where type = 'message'") == [(1,)], 5,
+    await wait_until(lambda: store_rows(app, "select count(*) from eventlog where type = 'message'") == [(1,)], 5,
                      "Alice's message")
     # The account's friends in no group (the admin, Bob: the login's friend list) are members
     # too; the room's members are the seven.
@@ -85,30 +72,30 @@ async def test_one_speaker_and_six_silent_members_are_seven_members(world, app, 
     assert [members[m]["type"] for m in SILENT] == ["dormant"] * 6
     assert all(r["type"] != "new" for r in members.values())
     assert members[SILENT[0]]["name"] == "潜水1号"
-    assert rows(app, "select room_alias from membership where member = :m", m=SILENT[0]) == [("读书委员",)]
+    assert store_rows(app, "select room_alias from membership where member = :m", m=SILENT[0]) == [("读书委员",)]
     # The bot itself is never a member.
-    assert rows(app, "select count(*) from member where id = :b", b=world.bot_id) == [(0,)]
+    assert store_rows(app, "select count(*) from member where id = :b", b=world.bot_id) == [(0,)]
 
 
 async def test_a_member_who_quits_silently_is_gone_at_the_next_roster(world, app, wait_until):
-    await wait_until(lambda: rows(app, "select count(*) from membership where active") == [(7,)], 10,
+    await wait_until(lambda: store_rows(app, "select count(*) from membership where active") == [(7,)], 10,
                      "the login roster")
     await world.call("quit", room=ROOM, member=SILENT[5])  # WeChat tells nobody
     await world.call("topic", room=ROOM, topic="读书群·十一月", by=ALICE)  # a topic change asks again
-    await wait_until(lambda: rows(app, "select active from membership where member = :m", m=SILENT[5])
+    await wait_until(lambda: store_rows(app, "select active from membership where member = :m", m=SILENT[5])
                      == [(False,)], 10, "the leave by absence")
-    assert rows(app, "select name from room") == [("读书群·十一月",)]
+    assert store_rows(app, "select name from room") == [("读书群·十一月",)]
     # The 6-hourly job asks the adapter the same way.
     adapter = app.adapter
     assert isinstance(adapter, WechatyAdapter)
-    before = rows(app, "select count(*) from eventlog where type = 'roster'")[0][0]
+    before = store_rows(app, "select count(*) from eventlog where type = 'roster'")[0][0]
     adapter.request_rosters()
-    await wait_until(lambda: rows(app, "select count(*) from eventlog where type = 'roster'")[0][0] > before,
+    await wait_until(lambda: store_rows(app, "select count(*) from eventlog where type = 'roster'")[0][0] > before,
                      10, "a refreshed roster")
 
 
 async def test_a_joining_member_is_welcomed_within_5_seconds(world, app, wait_until):
-    await wait_until(lambda: rows(app, "select count(*) from membership where active") == [(7,)], 10,
+    await wait_until(lambda: store_rows(app, "select count(*) from membership where active") == [(7,)], 10,
                      "the login roster")
     started = time.monotonic()
     await world.add(ROOM, [BOB], by=ALICE)
@@ -123,25 +110,25 @@ async def test_a_joining_member_is_welcomed_within_5_seconds(world, app, wait_un
     assert sum("欢迎" in m["text"] for m in world.sent) == 1  # once per join
     # A later roster lists Bob: he stays a newcomer (his join was seen).
     app.adapter.request_rosters(ROOM)  # type: ignore[attr-defined]
-    await wait_until(lambda: rows(app, "select count(*) from eventlog where type = 'roster'") == [(2,)], 10,
+    await wait_until(lambda: store_rows(app, "select count(*) from eventlog where type = 'roster'") == [(2,)], 10,
                      "a second roster")
-    assert rows(app, "select pre_existing, joined_at is not null from membership where member = :m", m=BOB) == [
+    assert store_rows(app, "select pre_existing, joined_at is not null from membership where member = :m", m=BOB) == [
         (False, True)]
 
 
 async def test_the_bot_added_to_a_room_sends_its_roster(world, app, wait_until):
     await world.call("room", id="r2@chatroom", topic="跑步群", members=[ADMIN, BOB], withBot=False)
     await world.add("r2@chatroom", ["bot"], by=ADMIN)
-    await wait_until(lambda: rows(app, "select member from membership where room = 'r2@chatroom' order by member")
+    await wait_until(lambda: store_rows(app, "select member from membership where room = 'r2@chatroom' order by member")
                      == [(ADMIN,), (BOB,)], 10, "the new room's roster")
-    assert rows(app, "select count(*) from pendingwelcome") == [(0,)]  # the bot greets nobody for itself
+    assert store_rows(app, "select count(*) from pendingwelcome") == [(0,)]  # the bot greets nobody for itself
 
 
 async def test_a_check_in_with_a_note(world, app, wait_until):
     await world.say(ALICE, ROOM, "打卡 今天读了20页")
     reply = await world.wait_sent(lambda m: m["roomId"] == ROOM and "成功" in m["text"], what="the check-in")
     assert reply["mentionIdList"] == [ALICE] and "心得已记下" in reply["text"]
-    assert rows(app, "select member, note from checkin") == [(ALICE, "今天读了20页")]
+    assert store_rows(app, "select member, note from checkin") == [(ALICE, "今天读了20页")]
 
 
 async def test_rosters_from_the_adapter(world, start_adapter):
