@@ -175,3 +175,16 @@ def test_a_member_named_like_a_task_leaves_the_task_its_name(bot: Bot):
     assert bot.scalar("SELECT count(*) FROM checkintask WHERE name = '早起打卡'") == 1
     assert bot.scalar("SELECT count(*) FROM member WHERE name = '早起打卡'") == 0
     assert bot.scalar("SELECT count(*) FROM eventlog WHERE text LIKE '%朋友们好呀%'") == 0
+
+
+def test_an_erased_member_is_on_no_follow_up_list(tmp_path):
+    (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")
+    bot = Bot(tmp_path, config=tmp_path / "c.toml")
+    bot.roster([{"id": ALICE, "name": NAME}, {"id": "wxid_bob", "name": "Bob"}], ts=day(1, "08:00"))
+    bot.say(ALICE, SECRETS[2], name=NAME, ts=day(1, "20:10"))  # a lead nobody followed up yet
+    bot.say("wxid_bob", "价格是多少", name="Bob", ts=day(1, "20:20"))  # and another one
+    forget(bot)
+    anon = bot.scalar("SELECT id FROM member WHERE id LIKE 'anon_%'")
+    listed = texts(bot.say(ADMIN, "跟进清单", room=None, ts=day(2, "11:00")))
+    assert "Bob" in listed and anon not in listed and "意向线索" in listed
+

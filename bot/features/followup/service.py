@@ -16,6 +16,7 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.service import NEW_DAYS, type_floor
+from bot.features.privacy.service import is_anonymous
 from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
 from bot.features.shop import service as shop
@@ -209,7 +210,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             ))
     if NO_ROOM in rooms:
         facts += friend_facts(conn, at, done_kinds)
-    return facts
+    # A member who had their data erased is only an anonymous id: nobody to follow up.
+    return [f for f in facts if not is_anonymous(f.member)]
 
 
 _NO_SNAPSHOT = (None, None)
