@@ -183,6 +183,8 @@ def test_an_invite_nobody_can_send_is_told_to_the_admins(fbot: Bot):
     out = friend(fbot, "wxid_amy", "accepted")
     [admin] = [o for o in out if o.to == ADMIN]
     assert "Amy" in admin.text and "「读书群」" in admin.text and "手动邀请" in admin.text
+    # The welcome promised the group: Amy is told the invitation is with a person now.
+    assert "已经告诉管理员" in texts([o for o in out if o.to == "wxid_amy"])
     reply = texts(fbot.say("wxid_amy", "进群", room=None, ts="2026-11-03T11:00:00+08:00"))
     assert "已经告诉管理员" in reply
 

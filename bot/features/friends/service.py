@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 ACCEPT, ROOM_ADD = "accept", "room_add"  # the account actions this feature queues in the outbox
 MAX_HELLO_SHOWN = 60
+# What a friend is told when no invitation can go out and the admins were asked to invite them.
+INVITE_WITH_ADMINS = "群邀请暂时发不出去，已经告诉管理员了，请稍等～"
 
 
 def action_caps(settings: FriendSettings) -> dict[str, ActionCap]:
@@ -155,6 +157,8 @@ def on_accepted(batch: Batch, deps: Deps, member: str, at: int, *, account: str 
     batch.dm(member, welcome_text(plan, names.get(member) or "", plan.group))
     _save(conn, member, welcomed_at=at)
     invited = invite(batch, deps, member, room, plan.group, at) if plan.group else "none"
+    if plan.group and invited == "none":
+        batch.dm(member, INVITE_WITH_ADMINS)  # the welcome promised the group
     return Welcomed(member, plan.group, invited)
 
 
@@ -261,7 +265,7 @@ def wants_group(batch: Batch, deps: Deps, member: str, at: datetime) -> str:
         return f"好的，马上拉你进「{plan.group}」～"
     if how == "text":
         return f"「{plan.group}」的进群方式发给你啦～"
-    return "群邀请暂时发不出去，已经告诉管理员了，请稍等～"
+    return INVITE_WITH_ADMINS
 
 
 # ---- operators ----------------------------------------------------------------------------------
