@@ -197,8 +197,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         with engine.connect() as conn:
             rows = outbox.attention(conn, args.status)
             by_status = outbox.counts(conn)
+            waiting = outbox.waiting(conn)
         summary = "，".join(f"{STATUS_NAMES.get(k, k)} {v}" for k, v in sorted(by_status.items()))
         print(f"发件箱：{summary or '空'}")
+        tz = _settings(args).tz
+        for w in waiting:
+            who = f"经账号 {w.account}" if w.account else "任一账号"
+            since = datetime.fromtimestamp(w.oldest, tz).strftime("%m-%d %H:%M")
+            print(f"待发送（{who}）：{w.rows} 条，最早 {since}"
+                  + ("；这个账号的 qunguan run 在运行时才会发出" if w.account else ""))
         if not rows:
             print("没有需要处理的消息。")
             return 0

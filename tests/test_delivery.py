@@ -162,3 +162,18 @@ def test_replies_of_a_replay_are_claimed_and_marked_sent(tmp_path):
         rows = conn.execute("SELECT status, claimed_by IS NOT NULL, origin IS NOT NULL "
                             "FROM outbox").fetchall()
     assert rows == [("sent", 1, 1)] * 2
+
+
+def test_rows_waiting_for_an_account_that_is_not_running_are_shown(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    assert run("replay", str(write(tmp_path / "e.jsonl", [msg(1, "帮助")])), "--db", str(db),
+               "--silent").returncode == 0
+    with sqlite3.connect(db) as conn:  # queued for account B, whose `qunguan run` is down
+        conn.executemany("INSERT INTO outbox (created_at, text, mentions, status, attempts, next_at, account) "
+                         "VALUES (?, ?, '', 'pending', 0, 0, ?)",
+                         [(1793509200, "给 B 的群消息", "wxid_bot_b"), (1793512800, "又一条", "wxid_bot_b"),
+                          (1793516400, "谁发都行", None)])
+    code, out, err = outbox_cli(capsys, "--db", str(db))
+    assert code == 0, err
+    assert "待发送（经账号 wxid_bot_b）：2 条，最早 11-01 13:00；这个账号的 qunguan run 在运行时才会发出" in out
+    assert "待发送（任一账号）：1 条，最早 11-01 15:00" in out

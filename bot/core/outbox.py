@@ -352,6 +352,21 @@ def attention(conn: Connection, status: str | None = None, limit: int = 500) -> 
             for i, st, c, room, to, text, a, err, act in rows]
 
 
+@dataclass(frozen=True)
+class Waiting:
+    account: str | None  # None: any process may send them
+    rows: int
+    oldest: int  # created_at of the oldest
+
+
+def waiting(conn: Connection) -> list[Waiting]:
+    """Rows not sent yet, per account they go through, oldest first: rows for an account
+    whose `run` is not running wait here until it comes back."""
+    q = (select(col(Outbox.account), func.count(), func.min(col(Outbox.created_at)))
+         .where(col(Outbox.status).in_(("pending", "sending"))).group_by(col(Outbox.account)))
+    return sorted((Waiting(a, n, oldest) for a, n, oldest in conn.execute(q)), key=lambda w: w.oldest)
+
+
 def counts(conn: Connection) -> dict[str, int]:
     """How many rows are in each status."""
     rows = conn.execute(select(col(Outbox.status), func.count()).group_by(col(Outbox.status))).all()
