@@ -361,6 +361,23 @@ def wait_until() -> Callable[..., Any]:
     return until
 
 
+async def start_app(peer: Any, settings: Any) -> tuple[Any, Any, asyncio.Task]:
+    """The bot (`App.run()`) logged in to `peer` through the real Wechaty client, sending
+    without pacing; returns the app, its adapter and the running task."""
+    from bot.adapters.wechaty import WechatyAdapter
+    from bot.wiring import App
+
+    adapter = WechatyAdapter(peer.token, peer.endpoint, login_timeout=10, reconnect_min=0.2,
+                             reconnect_max=1.0)
+    app = App(settings, adapter)
+    app.sender.min_gap, app.sender.jitter = 0.05, 0.0
+    task = asyncio.create_task(app.run())
+    await until(lambda: adapter.connected or task.done(), 15, "the bot to log in")
+    if task.done():
+        task.result()
+    return app, adapter, task
+
+
 async def stop_app(adapter: Any, task: asyncio.Task) -> None:
     """Close a running `App`'s adapter and wait for `app.run()` to end (cancelled after 10 s)."""
     await adapter.close()

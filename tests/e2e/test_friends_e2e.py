@@ -4,14 +4,10 @@ the group; a request without a keyword waits for an operator's 通过."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
-from bot.adapters.wechaty import WechatyAdapter
 from bot.core.settings import Settings
-from bot.wiring import App
-from tests.e2e.conftest import stop_app, store_rows
+from tests.e2e.conftest import start_app, stop_app, store_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -40,14 +36,7 @@ async def app(peer, tmp_path, monkeypatch, wait_until):
     config = tmp_path / "qunguan.toml"
     config.write_text(CONFIG, encoding="utf-8")
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'qunguan.db'}", config=config)
-    adapter = WechatyAdapter(peer.token, peer.endpoint, login_timeout=10, reconnect_min=0.2,
-                             reconnect_max=1.0)
-    app = App(settings, adapter)
-    app.sender.min_gap, app.sender.jitter = 0.05, 0.0
-    task = asyncio.create_task(app.run())
-    await wait_until(lambda: adapter.connected or task.done(), 15, "the bot to log in")
-    if task.done():
-        task.result()
+    app, adapter, task = await start_app(peer, settings)
     # The login's roster: the account is in 读书群, so it may add people there.
     await wait_until(lambda: store_rows(app, "select roster_at from room where id = :r", r=ROOM) not in ([], [(None,)]),
                      10, "the login roster")

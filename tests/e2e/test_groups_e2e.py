@@ -13,8 +13,7 @@ import pytest
 from bot.adapters.wechaty import AT_SEPARATOR, WechatyAdapter
 from bot.core.events import Roster
 from bot.core.settings import Settings
-from bot.wiring import App
-from tests.e2e.conftest import stop_app, store_rows
+from tests.e2e.conftest import start_app, stop_app, store_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -40,14 +39,7 @@ async def world(peer):
 async def app(world, tmp_path, monkeypatch, wait_until):
     monkeypatch.setenv("QUNGUAN_ADMINS", ADMIN)
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'qunguan.db'}")
-    adapter = WechatyAdapter(world.token, world.endpoint, login_timeout=10, reconnect_min=0.2,
-                             reconnect_max=1.0)
-    app = App(settings, adapter)
-    app.sender.min_gap, app.sender.jitter = 0.05, 0.0
-    task = asyncio.create_task(app.run())
-    await wait_until(lambda: adapter.connected or task.done(), 15, "the bot to log in")
-    if task.done():
-        task.result()
+    app, adapter, task = await start_app(world, settings)
     yield app
     await stop_app(adapter, task)
 
