@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from operator import itemgetter
 
 NEW_SILENT_AFTER = timedelta(hours=72)
 NEW_SILENT_WITHIN = timedelta(days=14)  # joined longer ago than this: not "new" any more
@@ -329,11 +330,13 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
     for member, (name, room, room_name, grade, reasons) in chosen.items():
         top = reasons[0]
         room, room_name = top.where or (room, room_name)
-        ranked.append(Item(0, top.kind, member, name, room, room_name, top.reason, top.action,
-                           tuple(KIND_TITLES[r.kind] for r in reasons[1:]),
-                           age.get((member, top.kind), 1), grade))
-    ranked.sort(key=lambda i: (rank(i.kind, i.grade), -i.age, i.room_name, i.member_name, i.member))
-    return [replace(item, n=n) for n, item in enumerate(ranked, 1)]
+        days = age.get((member, top.kind), 1)
+        ranked.append(((rank(top.kind, grade), -days, room_name, name, member),
+                       top, member, name, room, room_name, reasons, days, grade))
+    ranked.sort(key=itemgetter(0))  # each item is made once, already numbered
+    return [Item(n, top.kind, member, name, room, room_name, top.reason, top.action,
+                 tuple(KIND_TITLES[r.kind] for r in reasons[1:]), days, grade)
+            for n, (_, top, member, name, room, room_name, reasons, days, grade) in enumerate(ranked, 1)]
 
 
 def overdue(lists: Mapping[str, Sequence[Item]], cases: Iterable[Case], after_days: int,
