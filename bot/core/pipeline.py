@@ -369,9 +369,7 @@ class Pipeline:
             except BaseException:
                 batch.session.close()
                 self._epoch = None
-                self.known.clear()
-                for f in self.hooks:
-                    f.reset()
+                self._forget()
                 raise
         for after in batch.after_commit:
             try:
@@ -393,10 +391,15 @@ class Pipeline:
         upsert(conn, _EPOCH, [{"name": "ingest", "n": 1}], ["name"], add=["n"])
         n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar_one()
         if self._epoch is None or n - 1 != self._epoch:
-            self.known.clear()
-            for f in self.hooks:
-                f.reset()
+            self._forget()
         self._epoch = n
+
+    def _forget(self) -> None:
+        """Drop what this process keeps in memory about the store (known names, the hooks'
+        state): it is read back from the store by the next batch."""
+        self.known.clear()
+        for f in self.hooks:
+            f.reset()
 
     def tick(self, now: datetime, *, bot_ids: frozenset[str] = frozenset()) -> list[Outgoing]:
         """Let the hooks act on time alone (no event): returns the replies queued."""
@@ -413,9 +416,7 @@ class Pipeline:
             except BaseException:
                 batch.session.close()
                 self._epoch = None
-                self.known.clear()
-                for f in self.hooks:
-                    f.reset()
+                self._forget()
                 raise
         return batch.replies
 
@@ -424,9 +425,7 @@ class Pipeline:
         hooks keep in memory when another writer was here since this process's last batch."""
         n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar()
         if n is not None and n != self._epoch:
-            self.known.clear()
-            for f in self.hooks:
-                f.reset()
+            self._forget()
             self._epoch = n
 
     @staticmethod
