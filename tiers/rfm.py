@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tiers.tally import tally
+from tiers.tally import median, tally
 
 CUT_MEDIAN = 0  # split high/low at the median of the present members (the quadrant's rule)
 
@@ -164,16 +164,6 @@ def _quintile(sorted_values: Sequence[float], value: float) -> int:
     return 1 + min(4, (5 * below) // n)
 
 
-def _median(sorted_values: Sequence[float]) -> float:
-    n = len(sorted_values)
-    if n == 0:
-        return 0.0
-    mid = n // 2
-    if n % 2:
-        return float(sorted_values[mid])
-    return (sorted_values[mid - 1] + sorted_values[mid]) / 2
-
-
 _NEVER = -1e18  # recency of a member with no activity on record, as a "recentness" value
 
 
@@ -200,9 +190,9 @@ def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN, monetary_is_
     fs = sorted(float(i.frequency) for i in ranked)
     ms = sorted(i.monetary for i in ranked)
     present = [i for i in ranked if i.recency_days is not None or i.frequency > 0 or i.monetary > 0]
-    r_med = _median(sorted(_recentness(i.recency_days) for i in present))
-    f_med = _median(sorted(float(i.frequency) for i in present))
-    m_med = _median(sorted(i.monetary for i in present))
+    r_med = median(sorted(_recentness(i.recency_days) for i in present))
+    f_med = median(sorted(float(i.frequency) for i in present))
+    m_med = median(sorted(i.monetary for i in present))
     shared: dict[tuple[int | None, int, float], RfmScore] = {}
     out: dict[str, RfmScore] = {}
     for i in inputs:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from enum import StrEnum
 
-from tiers.tally import tally
+from tiers.tally import median, tally
 
 
 class MemberType(StrEnum):
@@ -91,16 +91,6 @@ def floored(median: Thresholds, floor: Floor) -> Thresholds:
                       floor.speaking if speaking else median.speaking, median.source, (login, speaking))
 
 
-def _median(sorted_values: Sequence[int]) -> float:
-    n = len(sorted_values)
-    if n == 0:
-        return 0.0
-    mid = n // 2
-    if n % 2:
-        return float(sorted_values[mid])
-    return (sorted_values[mid - 1] + sorted_values[mid]) / 2
-
-
 def median_thresholds(activities: Iterable[Activity]) -> Thresholds:
     """Medians of login days and of speaking over the members present in the scope.
 
@@ -117,7 +107,7 @@ def median_thresholds(activities: Iterable[Activity]) -> Thresholds:
             speaking.append(a.speaking)
     logins.sort()
     speaking.sort()
-    return Thresholds(_median(logins), _median(speaking), SOURCE_MEDIAN)
+    return Thresholds(median(logins), median(speaking), SOURCE_MEDIAN)
 
 
 def _number(x: float) -> str:
