@@ -1,7 +1,8 @@
-"""Times of day, time windows and placeholders as people type them, checked in one place.
+"""Times of day, time windows and placeholders as people type them, checked in one place."""
 
-The chat commands, the console, the config file and the environment all call these. Each parser returns the value or raises ValueError with one Chinese line naming what is wrong
-and how to write it right."""
+# The chat commands, the console, the config file and the environment all call these. Each
+# parser returns the value or raises ValueError with one Chinese line naming what is wrong and
+# how to write it right.
 
 from __future__ import annotations
 
