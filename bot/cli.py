@@ -27,6 +27,7 @@ from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.feature import report_fields
 from bot.core.leader import StoreBusy, run_lock
 from bot.core.outbox import OutboxSender
+from bot.core.pipeline import BATCH_SIZE
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.run import run_demo
@@ -88,7 +89,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     refused: list[tuple[str, str]] = []
-    pipeline.process(adapter.read(), silent=args.silent, refused=refused)
+    pipeline.process(adapter.read(), silent=args.silent, refused=refused, batch_size=args.batch)
     if not args.silent:
         # A silent run queued nothing, so it sends nothing: other processes' pending rows are
         # theirs to send.
@@ -351,6 +352,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("events")
     p.add_argument("--replies", help="把机器人的回复写到这个 JSONL 文件")
     p.add_argument("--silent", action="store_true", help="只补历史，不产生任何回复")
+    p.add_argument("--batch", type=_positive, default=BATCH_SIZE, metavar="N",
+                   help=f"每个事务处理的事件数（默认 {BATCH_SIZE}；结果与批大小无关）")
     p.set_defaults(func=cmd_replay)
 
     p = add("import", "导入导出的聊天记录（留痕 CSV/TXT、ChatLab JSON/JSONL），按当时的时间计分，不发任何消息")

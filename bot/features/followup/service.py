@@ -93,8 +93,10 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                  bot_ids: frozenset[str] = frozenset()) -> list[MemberFacts]:
+                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
     """Facts for every current member of these rooms as of `at` (local), in room order.
+    `background` False inside a batch: a read on a connection of its own sees only what is
+    committed, not the batch's own earlier events.
 
     Member types here are community-wide (all rooms, median split): the list is about the
     member, and one pass over the daily counters gives both the type and the churn signs."""
@@ -105,7 +107,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # signs, the last day each member spoke and the playbook models below. It is the
     # slowest read, so it runs on a connection of its own while the rest is gathered here.
     window = deps.settings.window_days
-    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=True,
+    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=background,
                             churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
@@ -342,9 +344,10 @@ def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
 
 
 def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None) -> list[Item]:
+                bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None,
+                background: bool = True) -> list[Item]:
     """The list of these rooms now, for `operator` (never naming them) when given."""
-    facts = collect_facts(conn, deps, at, rooms, bot_ids)
+    facts = collect_facts(conn, deps, at, rooms, bot_ids, background=background)
     return _labelled(conn, rules.build_list(facts, at, cases=open_cases(conn, at.date()), me=operator,
                                             exclude=_never(deps, bot_ids)))
 
@@ -380,9 +383,9 @@ def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
 
 
 def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
-          scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> IssuedList:
-    """Build and store one operator's list."""
-    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator)
+          scheduled: bool, bot_ids: frozenset[str] = frozenset(), background: bool = True) -> IssuedList:
+    """Build and store one operator's list (`background`: see collect_facts)."""
+    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator, background=background)
     list_id = store_list(conn, operator, at, items, scheduled=scheduled)
     return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms),
                       daily_cap(conn, deps.settings, operator))
