@@ -265,7 +265,10 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     assert {m: rows[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     room = report(bot, ROOM)
     assert {m: room[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
-    assert rows["a"]["grade_reason"] == "满足 4 项：有标签「意向」、核心成员、90 天内有订单、推荐 ≥ 1 人，A 级"
+    # a said one thing on one day: the report types TA 沉默成员 (the quiet-data floor), and so
+    # does the grade (it used to count 核心成员, typing without the floor)
+    assert rows["a"]["type"] == "dormant"
+    assert rows["a"]["grade_reason"] == "满足 3 项：有标签「意向」、90 天内有订单、推荐 ≥ 1 人，A 级"
     assert "未满足任何评级条件" in rows["d"]["grade_reason"]
     assert "已把 pinned 设为 A 级（老客户）" in texts(bot.say(ADMIN, "/grade pinned A 老客户", ts=AT.isoformat()))
     assert report(bot)["pinned"]["grade_reason"] == "管理员设定为 A 级：老客户"
@@ -278,6 +281,23 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     assert "d" not in got  # D: no cadence
     assert "已取消 pinned 的手动等级" in texts(bot.say(ADMIN, "/grade pinned 取消", ts=AT.isoformat()))
     assert report(bot)["pinned"]["grade"] == "D"
+
+
+def test_grades_type_members_as_the_report_does(graded: Bot):
+    """Everyone quiet: the median split alone would call the one who spoke twice on two days
+    core; the report's floors (3 login days, 5 messages) call TA 沉默成员, and so must the grade."""
+    bot = graded
+    for m in ("a", "b", "c"):
+        bot.join(m, name=m, ts="2026-09-01T10:00:00+08:00")
+    speak_on(bot, "a", days("2026-11-18T10:00:00+08:00", 2))
+    speak_on(bot, "b", days("2026-11-18T11:00:00+08:00", 1))
+    rows = report(bot)
+    assert rows["a"]["type"] == "dormant"
+    assert "核心成员" not in rows["a"]["grade_reason"] and rows["a"]["grade"] == "D"
+    room = report(bot, ROOM)
+    assert room["a"]["grade"] == "D"
+    with bot.engine.connect() as conn:
+        assert "a" not in {i.member for i in build_items(conn, bot.deps, AT, [ROOM])}
 
 
 def test_criteria_naming_an_unknown_tag_is_a_clear_config_error(tmp_path):

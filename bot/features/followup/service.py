@@ -151,7 +151,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
     playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
-                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending)
+                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
+                      floor=type_floor(deps.settings))
     activity = pending()
     typed = classify_all(
         [Activity(m, a.login_days, a.speaking, first_day.get(m))
