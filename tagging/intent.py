@@ -1,7 +1,8 @@
 """Intent in the words people use: synonym sets, negation, opposites, and whether a message asks."""
 
-# `looks_like_question` is the one test of "this 1:1 message asks something" the bot uses: the
-# friendly pointer to 帮助 and the operators' unanswered-question items both call it. Sign-up
+# Whether a message is a question is `tagging.question.looks_like_question` (one test for the
+# FAQ, unanswered 1:1 questions and the 1:1 pointer to 帮助); `asks` adds A-不-A questions
+# (贵不贵), requests and wishes. Sign-up
 # words beside 退款/取消 read as the opposite intent; a negation earlier in the clause stops a
 # keyword; `asks` (a question, a request or a wish) is what `intent=ask` requires.
 
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+
+from tagging.question import looks_like_question
 
 # Concept names the project ships, by intent. A rule keyword that names a set (价格) stands
 # for every word of it; managers add their own words (`/synonym add 价格 学费,收费`).
@@ -197,9 +200,8 @@ def negated(before: Sequence[str]) -> bool:
 
 # ---- asking ----------------------------------------------------------------------------
 
-_QUESTION = re.compile(
-    r"[？?]|吗|么$|呢|嘛|多少|几(?!乎)|怎么|怎样|咋|如何|哪|什么|啥|为何|为什么|能否|是否|可否|多久|多长"
-    r"|(.)[不没]\1|有没|可不可以")
+# Questions `looks_like_question` leaves to context: A-不-A (贵不贵, 报不报), 几 alone (几级).
+_CHOICE = re.compile(r"(.)[不没]\1|几(?!乎)")
 _REQUEST = re.compile(r"请|麻烦|帮我|帮忙|[发给私加拉]我|发一下|发下|发个|求|吧$|一下$")
 _WISH = re.compile(r"(?<![理思感梦设回联构猜料预幻不没])想(?![法象到起必])|打算|希望|准备|考虑|我要|要报|要买|要参加")
 
@@ -209,7 +211,7 @@ def _clean(text: str) -> str:
 
 
 def is_question(text: str) -> bool:
-    return _QUESTION.search(_clean(text)) is not None
+    return looks_like_question(text) or _CHOICE.search(text) is not None
 
 
 def is_request(text: str) -> bool:
@@ -225,12 +227,3 @@ def asks(text: str) -> bool:
     (「价格还算合理」): what `intent=ask` requires of the clause a keyword is in."""
     return is_question(text) or is_request(text) or is_wish(text)
 
-
-def looks_like_question(text: str) -> bool:
-    """A message that asks something of whoever reads it: a question or a request.
-
-    The friendly 1:1 pointer to 帮助 and the operators' unanswered-question items use it."""
-    cleaned = _clean(text)
-    if len(cleaned) < 2 and "?" not in text and "？" not in text:
-        return False
-    return is_question(cleaned) or is_request(cleaned)
