@@ -1,10 +1,9 @@
-"""The operator's commands of `qunguan`: db backup, db restore, db copy, status (the logic lives in
-bot.store.backup and bot.web.health; this module parses and prints)."""
+"""The operator's commands of `qunguan`: db backup, db restore, db copy (the logic lives in
+bot.store.backup; this module parses and prints)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -54,18 +53,6 @@ def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.web.health import check, describe
-
-    health = check(settings)
-    if args.json:
-        json.dump(health.as_json(), sys.stdout, ensure_ascii=False, indent=1)
-        print()
-    else:
-        print(describe(health, settings.tz))
-    return 0 if health.ok else 1
-
-
 def add_db_actions(add: Callable[[str, str], argparse.ArgumentParser],
                    settings_of: Callable[[argparse.Namespace], Settings], db_url: Callable[[str], str]) -> None:
     """`qunguan db backup|restore|copy`; `add(name, help)` makes a `db` action's parser (with --db, --config)."""
@@ -88,4 +75,4 @@ def add_db_actions(add: Callable[[str, str], argparse.ArgumentParser],
     p.set_defaults(func=run(cmd_copy))
 
 
-__all__ = ["add_db_actions", "cmd_status"]
+__all__ = ["add_db_actions"]
