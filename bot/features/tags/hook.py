@@ -172,8 +172,8 @@ class TaggingHook(Hook):
             talk, self._talk = self._talk, {}
             self.tagging.evaluate_talk(conn, rs, talk, self._recent)
             longest = max(r.days for r in rs.count_rules)
-            for m, said in talk.items():
-                days = self._recent.setdefault(m, {})
+            for member, said in talk.items():
+                days = self._recent.setdefault(member, {})
                 for _, day, counted in said:
                     days[day] = days.get(day, 0) + counted
                 oldest = said[-1][1] - timedelta(days=longest)
