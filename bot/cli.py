@@ -30,6 +30,7 @@ from bot.core.leader import StoreBusy, run_lock
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import BATCH_SIZE
 from bot.core.report import member_rows, resolve_scope
+from bot.core.scheduler import ScheduleError
 from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
@@ -258,6 +259,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except WechatyConnectError as exc:
         print(f"连接失败：{exc}", file=sys.stderr)
         return 1
+    except ScheduleError as exc:
+        print(f"{exc}\n请改正设置后再启动。", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
     finally:

@@ -15,6 +15,7 @@ from bot.adapters.memory import MemoryAdapter
 from bot.cli import main
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook
+from bot.core.scheduler import ScheduleError
 from bot.core.settings import Settings
 from bot.wiring import App
 from tests.test_cli import QUNGUAN, run, write
@@ -116,3 +117,41 @@ async def test_unexpected_errors_are_logged_and_told_to_the_admins_once_an_hour(
     assert len(adapter.sent) == 4
     assert sum("RuntimeError: a bug" in (r.exc_text or "") for r in caplog.records) == 4
     assert json.dumps([o.text for o in adapter.sent], ensure_ascii=False).count("\\n") == 0
+
+
+async def test_run_refuses_to_start_when_a_daily_job_cannot_be_scheduled(tmp_path):
+    """A time that slipped past validation (a store or a release that took any text) used to
+    start a bot whose daily jobs were never scheduled, without a word: the trigger raised inside
+    the scheduler's background task."""
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", admins="wxid_admin")
+    bad = settings.model_copy(update={"followup_time": "9am"})  # as if unchecked
+    adapter = MemoryAdapter([])
+    with pytest.raises(ScheduleError, match="定时任务 daily_followup 无法安排：时间「9am」应写成 HH:MM"):
+        await App(bad, adapter).run(schedule=True)
+
+
+async def test_a_background_task_that_dies_is_logged_and_told_to_the_admins_once_an_hour(tmp_path, caplog):
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", admins="wxid_admin")
+    t0 = datetime(2026, 11, 2, 1, tzinfo=UTC)
+
+    class Dying:
+        async def run(self) -> None:
+            raise RuntimeError("the leader's connection is gone")
+
+    clock = [1000.0]
+    adapter = MemoryAdapter([])
+    app = App(settings, adapter)
+    app.alerts.clock = lambda: clock[0]
+    app.leadership = lambda poll=None: Dying()  # type: ignore[method-assign,assignment,misc]
+    with caplog.at_level(logging.ERROR):
+        for i in range(3):  # the second half an hour after the first, the third an hour after it
+            adapter.events = [Message(id=f"m{i}", ts=t0 + timedelta(minutes=i), sender="wxid_a", text="大家好")]
+            adapter.sent.clear()
+            await app.run(schedule=True)
+            app.queue_alerts()
+            await app.sender.drain()
+            clock[0] += 1800 if i == 0 else 3600
+            assert [o.text for o in adapter.sent if o.to == "wxid_admin"] == (
+                [] if i == 1 else ["群管定时任务时出错（RuntimeError），详情已写入日志；同类错误一小时内只提醒一次。"])
+    died = [r for r in caplog.records if "background task scheduler died" in r.getMessage()]
+    assert len(died) == 3 and all("the leader's connection is gone" in (r.exc_text or "") for r in died)
