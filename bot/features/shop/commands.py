@@ -8,8 +8,8 @@ from bot.core.options import Options, int_between, positive_int, shown
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
 
-SHOP_USAGE = ("积分商城（/shop）· 管理员：/shop add 名称 价格 [库存] · /shop off 名称 · "
-              "/shop refund 兑换编号")
+SHOP_USAGE = "积分商城（/shop）"
+SHOP_ADMIN_USAGE = "/shop add 名称 价格 [库存] · /shop off 名称 · /shop refund 兑换编号"
 
 
 def _listing(ctx: Ctx) -> str:
@@ -76,6 +76,7 @@ def redeem_(ctx: Ctx, opts: Options) -> str:
 
 
 COMMANDS = [
-    Command("shop", ("积分商城",), SHOP_USAGE, "看积分能兑换什么；管理员上架、下架、退回兑换", shop_),
+    Command("shop", ("积分商城",), SHOP_USAGE, "看积分能兑换什么", shop_,
+            admin_usage=SHOP_ADMIN_USAGE, admin_summary="管理员上架、下架、退回兑换"),
     Command("redeem", ("兑换",), "兑换 名称（/redeem 名称）", "用积分兑换商城里的商品", redeem_),
 ]
