@@ -192,6 +192,23 @@ def test_scheduled_run_fires_at_nine_shanghai_once_per_day(bot: Bot):
     assert bot.scalar("SELECT count(*) FROM scheduledlist") == 2
 
 
+def test_an_admin_gets_a_daily_list_only_when_it_holds_something(bot: Bot):
+    """The admins' list is what no operator covers (here: the private account's friends) and
+    what waited too long: it used to come every morning as 「今天没有需要跟进的成员」, titled
+    「跟进清单（好友（私聊））」."""
+    bot.feed({"type": "friend", "id": "f1", "ts": "2026-11-18T10:00:00+08:00", "member": "wxid_f",
+              "member_name": "新朋友", "status": "accepted"})
+    ctx = JobContext(bot.deps, frozenset())
+    daily_followup(ctx, MORNING)
+    assert bot.rows("SELECT text FROM outbox WHERE \"to\" = :a AND text LIKE '📋%'", a=ADMIN) == []
+    assert bot.scalar("SELECT count(*) FROM scheduledlist WHERE operator = :a", a=ADMIN) == 1  # issued, kept
+    [(text,)] = bot.rows("SELECT text FROM outbox WHERE \"to\" = :op", op=OP)
+    assert "跟进清单 · 读书群" in text and "今天没有需要跟进的成员" in text
+    daily_followup(ctx, MORNING + timedelta(days=30))  # the friend never joined a group: an item
+    [(text,)] = bot.rows("SELECT text FROM outbox WHERE \"to\" = :a AND text LIKE '📋%'", a=ADMIN)
+    assert text.startswith("📋 12-20 跟进清单 · 好友（私聊）（共 1 项）")
+
+
 def test_scheduler_runs_a_missed_list_once_after_a_restart(tmp_path):
     """Each asyncio.run is one bot process: started, stopped, then started again later."""
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
