@@ -275,8 +275,11 @@ def open_cases(conn: Connection, today: date) -> list[Case]:
         return []
     names = member_names(conn, [r.member for r in rows])
     rooms = room_names(conn, [r.room for r in rows if r.room])
+    # Its age is in local days since the first list that named it, not in lists issued (a
+    # weekend without lists is two more days of waiting).
     return [Case(r.member, r.kind, r.room, rooms.get(r.room, r.room) if r.room else "私聊",
-                 names.get(r.member) or r.member, r.reason, r.action, days=r.days,
+                 names.get(r.member) or r.member, r.reason, r.action,
+                 days=(today - as_date(r.opened)).days + (as_date(r.last_listed) == today),
                  listed_today=as_date(r.last_listed) == today, owner=r.owner,
                  snoozed=r.snoozed_until is not None and as_date(r.snoozed_until) > today,
                  escalated=r.escalated_on is not None)
