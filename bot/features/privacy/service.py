@@ -17,6 +17,7 @@ from bot.store.models import (
     Checkin,
     DeletionRequest,
     EventLog,
+    Membership,
     MemberTag,
     Outbox,
     OutreachOptOut,
@@ -44,7 +45,10 @@ def set_ranked(conn: Connection, member: str, ranked: bool, at: int) -> bool:
 
 
 def has_data(conn: Connection, member: str) -> bool:
-    """Anything the member said or did is stored (a request being made right now is not yet)."""
+    """Anything the member said or did is stored (a request being made right now is not yet),
+    or they are in a room: a member known only from a roster has a name and memberships too."""
+    if conn.execute(select(col(Membership.member)).where(col(Membership.member) == member).limit(1)).first():
+        return True
     return conn.execute(select(col(EventLog.id)).where(col(EventLog.member) == member).limit(1)).first() is not None
 
 
