@@ -3,9 +3,11 @@ CSV exports, lists, the terminal): the one safe form of a display name."""
 
 from __future__ import annotations
 
+import hashlib
 import unicodedata
 from functools import lru_cache
 
+NAME_PREFIX = "name:"  # a member known only by a display name (see derived_id)
 NAMELESS = "（无名）"
 # Bidi embeddings, overrides, isolates and marks: in a name they could reorder the rest of the
 # line it is shown in (a reply, a list row, a CSV cell), so they are taken out.
@@ -47,3 +49,12 @@ def display(name: str | None, ident: str = "") -> str:
     if not visible:
         return f"{NAMELESS}［id 尾号 {id_tail(ident)}］" if ident else NAMELESS
     return f"{_FSI}{shown}{_PDI}" if rtl else shown
+
+
+@lru_cache(maxsize=1 << 14)
+def derived_id(room: str, name: str) -> str:
+    """A member known only by a display name in a room (MemoTrace 2025 and TXT exports, a joiner
+    who never spoke): the same id for that name in that room in every export of every
+    generation, until a roster, an export with wxids or live WeChat says whose it is
+    (bot.core.merge)."""
+    return NAME_PREFIX + hashlib.blake2b(f"{room}\x1f{name}".encode(), digest_size=8).hexdigest()

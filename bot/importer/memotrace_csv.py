@@ -18,6 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from bot.core.events import Event, EventError, Message
+from bot.core.names import derived_id
 from bot.importer.detect import open_text
 from bot.importer.kinds import (
     CHINESE_KINDS,
@@ -35,7 +36,6 @@ from bot.importer.source import (
     Summary,
     clean_name,
     clean_text,
-    derived_id,
 )
 
 HEADER = ["localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
@@ -43,11 +43,20 @@ HEADER = ["localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "S
 HEADER_2023 = HEADER[:9]
 HEADER_2025 = ["消息ID", "类型", "发送人", "时间", "内容", "备注", "昵称", "更多信息"]
 GENERATIONS = {"2023": HEADER_2023, "2024": HEADER, "2025": HEADER_2025}
-LABELS = {"2023": "留痕 CSV 2023 版", "2024": "留痕 CSV 2024 版", "2025": "留痕 CSV 2025 版（微信 4.x）"}
+LABELS = {"2023": "留痕 CSV 2023 版", "2024": "留痕 CSV 2024 版", "2025": "留痕 CSV 2025 版·微信 4.x"}
 NOTICE, SYSTEM, APP = 10000, 10002, 49
+_REPLACEMSG = re.compile(r"<replacemsg>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</replacemsg>", re.S)
 _WXID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}")
 _FOLDER_ID = re.compile(r"\(([^()]+)\)\s*$")
 csv.field_size_limit(1 << 24)  # an app message's XML can be long; a row is still one record
+
+
+def revoke_text(content: str) -> str:
+    """The line WeChat shows for a system XML (a revoke: 「"张三" 撤回了一条消息」)."""
+    if not content.lstrip().startswith("<"):
+        return content
+    m = _REPLACEMSG.search(content)
+    return (m.group(1) or m.group(2) or "") if m else ""
 
 
 def generation(header: list[str]) -> str | None:
@@ -227,6 +236,8 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             summary.skip(path, line, f"CreateTime {exc}")
             continue
         content = f[7]
+        if kind == SYSTEM:  # a revoke or another system XML: its visible line is in replacemsg
+            content = revoke_text(content)
         if kind in (NOTICE, SYSTEM):
             if room is not None:
                 for event in notice_events(content, ts, room, room_name, names, exporter, ids, summary):
@@ -247,7 +258,8 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
                 continue
             sender = sender or contact
         if not sender:
-            summary.skip(path, line, "没有发送者（Sender 为空）" if found.generation == "2024"
+            summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
+                         if is_sender else "没有发送者（Sender 为空）" if found.generation == "2024"
                          else "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）")
             continue
         try:

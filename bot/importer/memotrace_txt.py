@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from bot.core.events import Event, EventError, Message
+from bot.core.names import derived_id
 from bot.importer.detect import open_text
 from bot.importer.kinds import JIELONG_APP, dict_app, looks_like_jielong, placeholder_kind, quote_words
 from bot.importer.memotrace_csv import LocalTime, folder_id
@@ -26,12 +27,11 @@ from bot.importer.source import (
     Summary,
     clean_name,
     clean_text,
-    derived_id,
 )
 
 _HEAD = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (.*?))?\s*$")
 SYSTEM_NAMES = frozenset(("系统消息", "系统通知", "system"))
-LABELS = {"2024": "留痕 TXT 2024 版", "2025": "留痕 TXT 2025 版（微信 4.x）"}
+LABELS = {"2024": "留痕 TXT 2024 版", "2025": "留痕 TXT 2025 版·微信 4.x"}
 _SNIFF = 1 << 16
 
 

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.core.events import Event, Join, Leave
-from bot.importer.source import NAME_PREFIX, IdMaker, Summary, clean_name, derived_id
+from bot.core.names import NAME_PREFIX, derived_id
+from bot.importer.source import IdMaker, Summary, clean_name
 
 SELF = "\x00self"  # 「你」 in a notice: the exporting account
 

@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from bot.core.events import Event
+from bot.core.merge import merge_names
 from bot.core.pipeline import Pipeline
 from bot.importer import chatlab, memotrace_csv, memotrace_txt, weflow
 from bot.importer.detect import FORMATS, detect, encoding_of
@@ -181,6 +182,10 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
         before = _stored(pipeline.engine)
         pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
         summary.new_events = _stored(pipeline.engine) - before
+        # Name-only members whose wxid the files or the store now tell (bot.core.merge).
+        with pipeline.engine.begin() as conn:
+            for room in sorted(summary.rooms):
+                summary.merged += merge_names(conn, room, summary.name_ids.get(room, {}))
     progress.close()
     return summary
 

@@ -111,17 +111,6 @@ class IdMaker:
         return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()
 
 
-NAME_PREFIX = "name:"
-
-
-@lru_cache(maxsize=1 << 14)
-def derived_id(room: str, name: str) -> str:
-    """A member known only by a display name (MemoTrace 2025 and TXT, a joiner who never
-    spoke): the same id for that name in that room in every export of every generation, until
-    a roster, an export with wxids or live WeChat says whose it is (see bot.core.merge)."""
-    return NAME_PREFIX + hashlib.blake2b(f"{room}\x1f{name}".encode(), digest_size=8).hexdigest()
-
-
 class Checks:
     """The contract's checks, done once per id and cheaply per text (a million messages)."""
 

@@ -47,7 +47,8 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
             more = f" 等 {len(where)} 处" if len(where) > MAX_LINES else ""
             out.append(f"  · {reason}：{listed}{more}")
     if s.unresolved:
-        out.append("系统消息里对不上成员的昵称（群里有几个人同名，不知道是谁），这些入群/移出没有记录：" + "、".join(
+        out.append("系统消息里对不上成员的昵称（群里有几个人同名，不知道是谁；或是导出账号「你」），"
+                   "这些入群/移出没有记录：" + "、".join(
             f"{n}（{c} 次）" if c > 1 else n for n, c in s.unresolved.most_common(50)))
     if s.names_only:
         out.append("注意：" + "、".join(Path(p).name for p in sorted(s.names_only))

@@ -44,7 +44,8 @@ def _session(path: Path, encoding: str) -> tuple[dict[str, Any], bool]:
                     return (value if isinstance(value, dict) else {}), after_messages
                 after_messages = after_messages or key == "messages"
                 s.skip()
-                s.expect(",}")
+                if s.expect(",}") == "}":
+                    break
         except (jsonstream.Cut, jsonstream.Bad) as exc:
             raise FileError(f"WeFlow 文件的开头读不出 session：{exc}") from None
     raise FileError("WeFlow 文件里没有 session（聊天的 wxid 和名字）：请用 WeFlow 重新导出 JSON")
@@ -107,7 +108,8 @@ def _messages(path: Path, encoding: str, summary: Summary, *, quiet: bool = Fals
                             yield line, item
                         elif not quiet:
                             summary.skip(path, line, f"第 {n} 条消息应为 JSON 对象")
-                s.expect(",}")
+                if s.expect(",}") == "}":
+                    return
         except jsonstream.Cut as exc:
             if not quiet:
                 summary.skip(path, s.line, f"文件不完整：{exc}；之前读到的消息已导入，请重新导出一份完整的")
@@ -135,8 +137,9 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
             summary.skip(path, line, f"createTime {exc}")
             continue
         at = int(ts.timestamp())
-        type_name = m.get("type") if isinstance(m.get("type"), str) else ""
-        content = m.get("content") if isinstance(m.get("content"), str) else ""
+        raw_type, raw_content = m.get("type"), m.get("content")
+        type_name = raw_type if isinstance(raw_type, str) else ""
+        content = raw_content if isinstance(raw_content, str) else ""
         kind = CHINESE_KINDS.get(type_name, "other")
         if kind == "system" or (m.get("isSend") is None and kind in ("text", "other")):
             if room is not None:
