@@ -24,24 +24,14 @@ from bot.store.models import CheckinTask as TaskRow
 from tiers import checkin as rules
 from tiers.checkin import MAX_CARDS, CheckinTask
 from tiers.levels import level_for
+from tiers.spec import parse_window as spec_window
 
 DEFAULT_TASK = TaskSpec(name="打卡", triggers=("打卡", "签到"), points=10)
 
 
 def parse_window(spec: str | None) -> tuple[time, time] | None:
-    """「05:00-09:00」 (or with –/～/~) to a window; ValueError with a Chinese message."""
-    if not spec:
-        return None
-    for sep in ("-", "–", "—", "~", "～", "至"):
-        if sep in spec:
-            a, b = spec.split(sep, 1)
-            break
-    else:
-        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00")
-    try:
-        return time.fromisoformat(a.strip().zfill(5)), time.fromisoformat(b.strip().zfill(5))
-    except ValueError:
-        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00（24 小时制）") from None
+    """「05:00-09:00」 (or with –/～/~) to a window, None for none; ValueError with a Chinese message."""
+    return spec_window(spec, "时间段") if spec else None
 
 
 def to_task(row: TaskRow) -> CheckinTask:
