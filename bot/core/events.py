@@ -1,4 +1,4 @@
-"""The canonical events (message, join, leave, visit, order, roster, friend, contacts) and their JSON form."""
+"""The canonical events (message, join, leave, visit, order, roster, friend, contacts, recall) and their JSON form."""
 
 from __future__ import annotations
 
@@ -132,10 +132,25 @@ class Contacts:
     account: str | None = None  # the bot account whose friends these are
 
 
-Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts
+@dataclass(frozen=True, slots=True)
+class Recall:
+    """`member` recalled (撤回) a message: `message` is its event id where the source says which
+    (the puppet does; an export does not, and then the recall is only recorded). The recalled
+    message stops counting: its messages counter, its check-in and points, tags it gave."""
+
+    id: str
+    ts: datetime
+    member: str
+    room: str | None = None
+    message: str | None = None
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
+
+
+Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts | Recall
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
-                           "order": Order, "roster": Roster, "friend": Friend, "contacts": Contacts}
+                           "order": Order, "roster": Roster, "friend": Friend, "contacts": Contacts,
+                           "recall": Recall}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -216,6 +231,14 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("members", kind="members"),
         _Field("account", required=False, limit=MAX_ID),
     ),
+    "recall": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("member", limit=MAX_ID),
+        _Field("room", required=False, limit=MAX_ID),
+        _Field("message", required=False, limit=MAX_ID),
+        _Field("account", required=False, limit=MAX_ID),
+    ),
 }
 MAX_AMOUNT = Decimal(10_000_000)  # yuan; more is a unit mix-up (fen sent as yuan), not an order
 
@@ -244,7 +267,7 @@ MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected w
 # Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
 # line-separator characters.
 _BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account", "message"))
 
 
 def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:

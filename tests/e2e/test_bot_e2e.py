@@ -217,3 +217,29 @@ async def test_a_burst_of_checkins_loses_nothing(world, running_bot, caplog):
     for m in members:
         replies = [s for s in world.sent if s["mentionIdList"] == [m]]
         assert len(replies) == 2 and "「打卡」成功" in replies[0]["text"], (m, replies)
+
+
+async def test_a_contact_with_a_zwj_emoji_name_speaks_checks_in_and_is_answered(world, running_bot):
+    """Names with ZWJ emoji sequences, flags and invisible characters used to make the
+    validator drop the member's every message: now they speak, check in and are answered."""
+    coder, flag, ghost = "wxid_coder", "wxid_flag", "wxid_ghost"
+    await world.contact(coder, "👩‍💻小美")
+    await world.contact(flag, "彩虹🏳️‍🌈")
+    await world.contact(ghost, "\u200b\u200b")  # an invisible name, on purpose
+    room = "r2@chatroom"
+    await world.room(room, "🧑‍🎓学习群", [coder, flag, ghost])
+    await world.say(coder, room, "大家好")
+    await world.say(coder, room, "打卡 读完第一章")
+    reply = await world.wait_sent(reply_in_room(room, coder, "成功"), what="the check-in reply to 👩‍💻小美")
+    assert reply["text"].startswith(f"@👩‍💻小美{AT_SEPARATOR}「打卡」成功")
+    await world.say(flag, room, "打卡")
+    await world.wait_sent(reply_in_room(room, flag, "成功"), what="the check-in reply to 彩虹🏳️‍🌈")
+    await world.say(ghost, room, "打卡")
+    await world.wait_sent(reply_in_room(room, ghost, "成功"), what="the check-in reply to an invisible name")
+    await world.say(coder, room, "我的等级")
+    await world.wait_sent(reply_in_room(room, coder, "Lv1"), what="我的等级 of 👩‍💻小美")
+    names = dict(running_bot.rows("select id, name from member where id in (:a, :b, :c)", a=coder, b=flag, c=ghost))
+    assert names == {coder: "👩‍💻小美", flag: "彩虹🏳️‍🌈", ghost: "\u200b\u200b"}
+    assert running_bot.rows("select name from room where id = :r", r=room) == [("🧑‍🎓学习群",)]
+    assert running_bot.rows("select count(*) from checkin where room = :r", r=room) == [(3,)]
+    assert running_bot.rows("select messages from dailyactivity where member = :m", m=coder) == [(1,)]
