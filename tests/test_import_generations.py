@@ -63,8 +63,9 @@ def test_the_2025_csv_takes_the_room_from_its_folder_and_knows_members_by_name(t
     assert said["\u200b"] == ("text", "我是隐身的")  # an invisible name is a member too
     kinds = sorted(k for _, k, _ in messages(db))
     assert kinds == ["command", "file", "jielong", "link", "quote", "text", "text"]  # no 拍一拍, no recall
-    # 彩虹🏳️‍🌈 checked in; the joiners who never spoke (🧑‍🎓, 小舟) are members with their inviter.
-    assert rows(db, "SELECT count(*) FROM checkin") == [(1,)]
+    # 彩虹🏳️‍🌈 checked in, 阿青 by the 接龙; the joiners who never spoke (🧑‍🎓, 小舟) are members
+    # with their inviter.
+    assert rows(db, "SELECT count(*) FROM checkin") == [(2,)]
     assert "其中 2 人入群后在记录里没说过话" in out and "改群名 1 次" in out and "撤回 1 条" in out
     by_name = {v: k for k, v in names(db).items()}
     inviter = by_name["阿青"]

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.events import Event, EventError, Message, depth_of
+from bot.core.events import Event, EventError, Message, Recall, depth_of
 from bot.importer.detect import open_text
 from bot.importer.kinds import rendered
 from bot.importer.notices import NameBook, Names, Renamed, notice_events
@@ -178,9 +178,13 @@ def _message(obj: dict[str, Any], chat: Chat, names: Names, opts: ImportOptions,
         raise EventError("type 应为整数类型码")
     content = obj.get("content")
     content = content if isinstance(content, str) else ""
-    if kind == RECALL:
+    if kind == RECALL:  # which message is not said: the recall is recorded
         summary.recalls += 1
-        return None
+        sender = _str(obj.get("sender"))
+        if not sender or chat.room is None:
+            return None
+        return Recall(id=ids.make(at, f"{sender}\x1f{content}", "recall"), ts=ts,
+                      member=checks.ident(sender, "sender "), room=chat.room)
     if kind == POKE:
         summary.not_speaking += 1
         return None

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.events import Event, Join, Leave
+from bot.core.events import Event, Join, Leave, Recall
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.importer.source import IdMaker, Summary, clean_name
 
@@ -147,8 +147,13 @@ def notice_events(text: str, ts: datetime, room: str, room_name: str | None, nam
         return derived_id(room, name)
 
     if notice.kind == "recall":
+        # An export does not say which message was recalled: the recall is recorded, no more.
         summary.recalls += 1
-        return []
+        who_recalled = who(notice.names[0])
+        if who_recalled is None:
+            return []
+        return [Recall(id=ids.make(at, f"{notice.names[0]}\x1f{text.strip()}", "recall"), ts=ts,
+                       member=who_recalled, room=room)]
     if notice.kind == "rename":
         summary.renames += 1
         return [Renamed(notice.topic)] if notice.topic else []

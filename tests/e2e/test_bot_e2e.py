@@ -262,3 +262,18 @@ async def test_a_jielong_passed_along_by_three_contacts_checks_each_in_once(worl
     assert rows == [(ALICE, "打卡第3天 读完第二章"), (CAROL, "跑步 5公里"), (BOB, "打卡第一天 <早睡> & 早起")]
     assert running_bot.rows("select count(*) from eventlog where kind = 'jielong'") == [(4,)]
     assert len([m for m in world.sent if "成功" in m["text"]]) == 3
+
+
+async def test_a_recalled_check_in_stops_counting(world, running_bot):
+    """WeChat says which message was recalled (撤回): its check-in, points and counts go."""
+    checkin = await world.say(ALICE, ROOM, "打卡 今天读了20页")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"), what="the check-in reply")
+    chat = await world.say(ALICE, ROOM, "请问课程多少钱")
+    await running_bot.wait_rows("select count(*) from eventlog where id = :m", lambda r: r == [(1,)], m=chat)
+    await world.say(ALICE, ROOM, checkin, kind="recalled")
+    await world.say(ALICE, ROOM, chat, kind="recalled")
+    await running_bot.wait_rows("select count(*) from eventlog where kind = 'recalled'", lambda r: r == [(2,)])
+    assert running_bot.rows("select count(*) from checkin") == [(0,)]
+    assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(0,)]
+    assert running_bot.rows("select messages, checkins from dailyactivity where member = :m", m=ALICE) == [(0, 0)]
+    assert running_bot.rows("select count(*) from eventlog where type = 'recall'") == [(2,)]
