@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -323,6 +324,14 @@ def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
             "FROM eventlog WHERE room = 'r1@chatroom'").fetchone()
         last_imported = conn.execute("SELECT max(ts) FROM eventlog WHERE id LIKE 'imp:%'").fetchone()[0]
     assert imported >= 3000 and last_imported < first_live  # history, then the month the bot saw
+    # the summary shows the stage distribution moving over the demo's weeks
+    weeks = out[out.index("每周变化"):].splitlines()[1:6]
+    assert [w[2:7] for w in weeks] == ["10-26", "11-02", "11-09", "11-16", "11-23"]
+    counts = [re.findall(r"(潜在|新|成长|成熟|衰退|流失) (\d+)", w) for w in weeks]
+    assert all(len(c) == 6 for c in counts)
+    assert counts[0] != counts[-1] and all("（" in w for w in weeks[1:])
+    now = re.findall(r"(潜在|新|成长|成熟|衰退|流失) (\d+)", out[out.index("生命周期："):].splitlines()[0])
+    assert counts[-1] == now  # the last week ends where the report stands
 
 
 def test_progress_on_a_terminal_is_a_bar_with_the_file_and_the_rate():
