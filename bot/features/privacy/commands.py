@@ -41,7 +41,8 @@ def forget_me(ctx: Ctx, opts: Options) -> str:
     ask_deletion(conn, member, at)
     audit.record(conn, at=at, actor=member, where=audit.where_of(ctx.msg.room), room=ctx.msg.room,
                  action="delete_request", detail=ctx.msg.text, result="等待成员确认（10 分钟内回复「确认删除」）")
-    return f"{only_own}确定要删除你的数据吗？{WHAT_GOES}\n确认请在 {CONFIRM_MINUTES} 分钟内回复「确认删除」；不删就不用理会。"
+    return (f"{only_own}确定要删除你的数据吗？{WHAT_GOES}\n"
+            f"确认请在 {CONFIRM_MINUTES} 分钟内回复「确认删除」；不删就不用理会。")
 
 
 def confirm(ctx: Ctx, opts: Options) -> str:

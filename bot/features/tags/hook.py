@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import col
 
-from bot.core.events import Event, Message
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
@@ -116,7 +116,7 @@ class TaggingHook(Hook):
             # rules changed at it: see _rules) is in _recent
             counted = int(not stored and msg.id in batch.speaking)
             self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
-        if msg.kind != "text" or not msg.text:
+        if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
         if hits:
