@@ -304,6 +304,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_db(args: argparse.Namespace) -> int:
+    if args.action == "revision":
+        return _new_revision(args)
     url = _settings(args).database_url
     path = make_url(url).database if url.startswith("sqlite") else None
     if args.action == "current" and path and path != ":memory:" and not Path(path).exists():
@@ -333,6 +335,21 @@ def cmd_db(args: argparse.Namespace) -> int:
         return 1
     finally:
         engine.dispose()
+
+
+def _new_revision(args: argparse.Namespace) -> int:
+    if not args.message:
+        print("qunguan db revision 需要 -m \"说明\"，例如：qunguan db revision --feature rules -m \"room rules\"",
+              file=sys.stderr)
+        return 2
+    try:
+        path = migrate.new_revision(args.message, feature=args.feature, depends_on=args.depends_on)
+    except migrate.StoreError as exc:
+        print(f"无法新建迁移：{exc}", file=sys.stderr)
+        return 2
+    print(f"已新建迁移：{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+          "（在 upgrade() 里用 op.* 写出结构变更）")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -403,8 +420,11 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--drop", type=_positive, metavar="ID", help="放弃这条消息")
     p.set_defaults(func=cmd_outbox)
 
-    p = add("db", "数据库结构版本：查看（current）或升级（upgrade）")
-    p.add_argument("action", choices=["current", "upgrade"])
+    p = add("db", "数据库结构版本：查看（current）、升级（upgrade），或为开发者新建一个迁移文件（revision）")
+    p.add_argument("action", choices=["current", "upgrade", "revision"])
+    p.add_argument("-m", "--message", help="revision：这次结构变更的说明（英文，做文件名）")
+    p.add_argument("--feature", help="revision：迁移属于哪个功能（bot/features/ 下的包名；不写则是共享表的核心链）")
+    p.add_argument("--depends-on", help="revision：它还依赖的另一个功能分支上的版本号")
     p.set_defaults(func=cmd_db)
 
     args = parser.parse_args(argv)

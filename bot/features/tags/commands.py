@@ -11,6 +11,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.options import Options, positive_int, shown
 from bot.features.tags.backtest import Backtest, backtest
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import (
     add_rule,
     delete_rule,
@@ -20,7 +21,7 @@ from bot.features.tags.service import (
     set_group,
     with_room_ids,
 )
-from bot.store.models import Member, MemberTag
+from bot.store.models import Member
 from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, KeywordRule, Rule, validate_tag
 
 
