@@ -144,6 +144,17 @@ def _shown(revs: frozenset[str]) -> str:
     return ", ".join(sorted(revs))
 
 
+def stored(engine: Engine) -> list[str]:
+    """The revisions in the store's version table, sorted (none for an empty or 0.1.0 store)."""
+    with engine.connect() as conn:
+        return sorted(_stored(conn))
+
+
+def is_known(revision: str) -> bool:
+    """Whether this release has `revision` (a store at an unknown one was written by a newer qunguan)."""
+    return revision in revisions()
+
+
 def is_release_0_1_0(engine: Engine) -> bool:
     with engine.connect() as conn:
         return not _stored(conn) and _unversioned_kind(conn) == RELEASE_0_1_0
