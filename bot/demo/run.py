@@ -105,7 +105,8 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
         rows = member_rows(conn, scope, report_fields(FEATURES, deps))
-    print(f"历史聊天记录：{history_path.name}（留痕 CSV）导入到「{HISTORY_ROOM[1]}」：{imported.messages} 条消息，"
+    print(f"历史聊天记录：{history_path.name}（留痕 CSV 2024 版）导入到「{HISTORY_ROOM[1]}」："
+          f"{imported.messages} 条消息，"
           f"{len(imported.members)} 人，入群 {imported.joins} 次（命令：qunguan import {history_path} "
           f"--room {HISTORY_ROOM[0]}）")
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"

@@ -8,6 +8,7 @@ from sqlalchemy import case, func, select
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
+from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
@@ -117,8 +118,7 @@ def rank_(ctx: Ctx, opts: Options) -> str:
         q = q.where(col(PointsEntry.member).not_in(left))
     excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids | rank_hidden(conn)
     totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
-    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(totals)))).all())
-    board = rank(totals, {m: n or m for m, n in names.items()}, limit=10)
+    board = rank(totals, member_names(conn, list(totals)), limit=10)
     where = "本群" if ctx.msg.room else "全部"
     if not board:
         return f"{where}{period}积分榜还是空的，快来打卡吧！"

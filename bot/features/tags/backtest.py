@@ -94,7 +94,7 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
     # An on=hello rule reads friend-request greetings (friend events of kind "requested"),
     # any other keyword rule chat messages.
     read = ((col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if rule.on == "hello"
-            else (col(EventLog.type) == "message") & col(EventLog.kind).is_(None))
+            else (col(EventLog.type) == "message") & (col(EventLog.kind).is_(None) | (col(EventLog.kind) == "quote")))
     rows = conn.execute(select(col(EventLog.member), col(EventLog.room), col(EventLog.ts), text).where(
         read, col(EventLog.ts) <= stamp, or_(*likes)).order_by(col(EventLog.ts)))
     # Matching (tokenizing) is the cost: a member the rule has fired for is skipped from then

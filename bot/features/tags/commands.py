@@ -9,6 +9,7 @@ from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
+from bot.core.names import display
 from bot.core.options import Options, positive_int, shown
 from bot.features.tags.backtest import Backtest, Change, backtest, compare
 from bot.features.tags.service import (
@@ -156,7 +157,7 @@ def tagged(ctx: Ctx, opts: Options) -> str:
     rows = ctx.batch.conn.execute(q).all()
     if not rows:
         return f"目前没有成员有「{tag_name}」。"
-    names = [n or m for m, n in rows]
+    names = [display(n, m) if n else m for m, n in rows]
     more = f"……共 {len(names)} 人" if len(names) > 30 else ""
     return f"有「{tag_name}」的成员（{len(names)} 人）：" + "、".join(names[:30]) + more
 
