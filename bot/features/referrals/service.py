@@ -10,8 +10,9 @@ from datetime import date
 from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
+from bot.features.referrals.models import Referral
 from bot.store.db import upsert
-from bot.store.models import DailyActivity, Membership, Referral, table_of
+from bot.store.models import DailyActivity, Membership, table_of
 
 STAY_DAYS = 7  # a referral pays once the member has stayed this long and spoken
 
