@@ -10,13 +10,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from bot import ops
 from bot.adapters.console import ConsoleAdapter
@@ -41,7 +43,7 @@ from bot.importer.source import ImportOptions
 from bot.importer.summary import problems, summary_text
 from bot.store import migrate
 from bot.store.db import make_engine, open_engine
-from bot.store.models import NO_ROOM
+from bot.store.models import NO_ROOM, EventLog
 from bot.web.app import PortInUse, serve_forever
 from bot.wiring import FEATURES, App, build
 from tiers.followup import render
@@ -144,6 +146,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
     app.adapter.resolve_room = look.room_id  # type: ignore[attr-defined]
     app.adapter.member_name = look.member_name  # type: ignore[attr-defined]
     app.adapter.room_name = look.room_name  # type: ignore[attr-defined]
+    # Only this session's replies: rows queued before it (a replay, the demo, a run that was
+    # stopped) stay where they are, counted here.
+    app.sender.only_origin = app.pipeline.origin
+    with app.deps.engine.connect() as conn:
+        waiting = outbox.counts(conn).get("pending", 0)
+        latest = conn.execute(select(func.max(col(EventLog.ts)))).scalar()
+    # A store whose events end in the past (the demo's month, a replayed export) is played on
+    # from its last event: a line typed now at today's date would move its "now" by weeks.
+    behind = time.time() - latest if latest else 0
+    if behind > 60:
+        app.adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)  # type: ignore[attr-defined]
+    if waiting:
+        print(f"这个数据库里还有 {waiting} 条之前排队、尚未发出的消息，这里不会重放；"
+              f"查看：qunguan outbox --db {settings.database_url}")
     asyncio.run(app.run())
     return 0
 

@@ -155,3 +155,25 @@ async def test_a_background_task_that_dies_is_logged_and_told_to_the_admins_once
                 [] if i == 1 else ["群管定时任务时出错（RuntimeError），详情已写入日志；同类错误一小时内只提醒一次。"])
     died = [r for r in caplog.records if "background task scheduler died" in r.getMessage()]
     assert len(died) == 3 and all("the leader's connection is gone" in (r.exc_text or "") for r in died)
+
+
+def test_chat_replays_no_backlog_keeps_names_and_plays_on_in_the_stores_time(tmp_path):
+    """On a store with replies queued earlier and events that end weeks ago (the demo's):
+    `qunguan chat` printed the whole backlog first, `/as <wxid>@群` renamed that member to the
+    wxid, and one line typed now moved the store's "now" by weeks."""
+    from tests.harness import Bot
+
+    bot = Bot(tmp_path)
+    bot.say("wxid_alice", "我的等级", name="Alice", ts="2026-10-01T10:00:00+08:00")  # a reply, queued
+    assert bot.scalar("SELECT count(*) FROM outbox WHERE status = 'pending'") == 1
+    bot.engine.dispose()
+    res = subprocess.run([*QUNGUAN, "chat", "--db", str(bot.path)],
+                         input="/as wxid_alice@读书群\n打卡\n/quit\n".encode(), capture_output=True, timeout=120)
+    out = res.stdout.decode()
+    assert res.returncode == 0, res.stderr.decode()
+    assert "还有 1 条之前排队、尚未发出的消息，这里不会重放" in out and "qunguan outbox" in out
+    assert out.count("Lv1") == 0  # the old 我的等级 answer was not replayed
+    assert "「打卡」成功" in out
+    assert bot.scalar("SELECT name FROM member WHERE id = 'wxid_alice'") == "Alice"
+    latest = bot.scalar("SELECT max(ts) FROM eventlog")
+    assert latest < datetime.fromisoformat("2026-10-02T10:00:00+08:00").timestamp()
