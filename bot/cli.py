@@ -42,7 +42,7 @@ from bot.importer.run import is_terminal, run_import
 from bot.importer.source import ImportOptions
 from bot.importer.summary import problems, summary_text
 from bot.store import migrate
-from bot.store.db import make_engine, open_engine
+from bot.store.db import make_engine, open_engine, storage_problem
 from bot.store.models import NO_ROOM, EventLog
 from bot.web.app import PortInUse, serve_forever
 from bot.wiring import FEATURES, App, build
@@ -473,7 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"无法使用这个数据库：{exc}", file=sys.stderr)
         return 1
     except OperationalError as exc:
-        print(unreachable(_settings(args).database_url, exc), file=sys.stderr)
+        url = _settings(args).database_url
+        print(storage_problem(exc, url) or unreachable(url, exc), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`qunguan report --json | head`): stop quietly. Python would

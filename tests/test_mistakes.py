@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import sqlite3
 import subprocess
 from datetime import UTC, datetime, timedelta
 
@@ -177,3 +178,35 @@ def test_chat_replays_no_backlog_keeps_names_and_plays_on_in_the_stores_time(tmp
     assert bot.scalar("SELECT name FROM member WHERE id = 'wxid_alice'") == "Alice"
     latest = bot.scalar("SELECT max(ts) FROM eventlog")
     assert latest < datetime.fromisoformat("2026-10-02T10:00:00+08:00").timestamp()
+
+
+def test_a_full_disk_is_named_with_the_path_and_nothing_is_half_written(tmp_path, capsys):
+    """The store may not grow (SQLite's max_page_count answers SQLITE_FULL, as a full disk
+    does): replay used to say 「无法连接数据库 …请确认数据库服务已启动」."""
+    from sqlalchemy import Engine, event
+
+    from tests.test_cli import msg, write
+
+    db = tmp_path / "q.db"
+    assert main(["replay", str(write(tmp_path / "a.jsonl", [msg(i) for i in range(3)])), "--db", str(db)]) == 0
+    many = write(tmp_path / "b.jsonl", [msg(100 + i, f"第{i}条很长的读书心得" * 20, sender=f"wxid_{i % 50}")
+                                        for i in range(3000)])
+
+    def full(dbapi_conn, _record, _proxy) -> None:
+        pages = dbapi_conn.execute("PRAGMA page_count").fetchone()[0]
+        dbapi_conn.execute(f"PRAGMA max_page_count = {pages}")
+
+    event.listen(Engine, "checkout", full)
+    try:
+        capsys.readouterr()
+        assert main(["replay", str(many), "--db", str(db)]) == 1
+    finally:
+        event.remove(Engine, "checkout", full)
+    err = capsys.readouterr().err
+    assert f"磁盘已满：数据库 {db} 写不进去了" in err and "没写完的那批事件已整体撤销" in err
+    assert "无法连接数据库" not in err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM eventlog").fetchone()[0] == 3  # nothing half-written
+    assert main(["replay", str(many), "--db", str(db)]) == 0  # room again: on from where it stopped
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM eventlog").fetchone()[0] == 3003
