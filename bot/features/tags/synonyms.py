@@ -11,7 +11,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.errors import UsageError
-from bot.store.models import EventLog, SynonymWord, table_of
+from bot.features.tags.models import SynonymWord
+from bot.store.models import EventLog, table_of
 from tagging.intent import SHIPPED, Synonyms, cilin_synonyms, conflicts, parse_words, shipped
 from tagging.matcher import KeywordMatcher, Tokenizer, normalize
 from tagging.rules import KeywordRule, can_be_token, validate_tag
