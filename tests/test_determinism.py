@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 
 from bot.core.events import parse_event
@@ -114,6 +115,7 @@ def killed_ten_times(url: str, admin: str, path: Path, total: int) -> int:
     return kills
 
 
+@pytest.mark.slow  # kill -9: in the whole suite, not in `scripts/test --quick`
 def test_one_batch_batches_of_one_and_ten_kills_give_the_same_answer(store, tmp_path):
     events, admin = community()
     path = tmp_path / "events.jsonl"
