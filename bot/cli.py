@@ -414,6 +414,10 @@ def main(argv: list[str] | None = None) -> int:
     add_db("upgrade", "把数据库升级到最新结构").set_defaults(func=cmd_db)
     ops.add_db_actions(add_db, _settings, _db_url)
 
+    p = add("status", "运行状况：数据库、结构版本、每个微信账号的连接、最近事件、发件箱、调度（同 /healthz）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda args: ops.cmd_status(args, _settings(args)))
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)

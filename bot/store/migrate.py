@@ -68,6 +68,17 @@ def stored(engine: Engine) -> list[str]:
     return [rev] if rev else []
 
 
+def stored_on(conn: Connection) -> list[str]:
+    """`stored`, on an open connection."""
+    rev = _stored(conn)
+    return [rev] if rev else []
+
+
+def is_current(revisions_: list[str]) -> bool:
+    """Whether a store at these revisions has the newest schema."""
+    return revisions_ == [head()]
+
+
 def is_known(revision: str) -> bool:
     """Whether this release has `revision` (a store at an unknown one was written by a newer qunguan)."""
     return revision in revisions()
