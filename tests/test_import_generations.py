@@ -289,3 +289,25 @@ def test_hostile_weflow_and_2025_rows_are_skipped_and_the_rest_imported(tmp_path
         assert code == 1 and "Traceback" not in out
         assert "deep.json:" in out and "第 1 条消息嵌套太深" in out and "第 2 条消息太大" in out
         assert "消息 13 条" in out  # WeFlow's 5 and the 2025 CSV's 7, and the hostile 未知类型 as a card
+
+
+def test_live_wechat_merges_a_name_only_member_and_counters_of_one_day_add_up(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    _import(capsys, db, CSV_2025)
+    before = rows(db, "SELECT day, messages, checkins FROM dailyactivity WHERE member LIKE 'name:%' AND day = "
+                      "'2026-10-01' AND member = (SELECT id FROM member WHERE name = '张三')")
+    assert before == [("2026-10-01", 1, 1)]
+    live = [{"type": "message", "id": "live-1", "ts": "2026-10-01T20:00:00+08:00", "room": ROOM, "sender": "wxid_zhangsan",
+             "sender_name": "张三", "text": "晚上好"},
+            {"type": "message", "id": "live-2", "ts": "2026-10-01T20:01:00+08:00", "room": ROOM, "sender": "wxid_xm9",
+             "sender_name": "小明", "text": "我也叫小明"}]
+    path = tmp_path / "live.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in live), encoding="utf-8")
+    assert qunguan(capsys, "replay", str(path), "--silent", "--db", str(db))[0] == 0
+    assert rows(db, "SELECT day, messages, checkins FROM dailyactivity WHERE member = 'wxid_zhangsan'") == [
+        ("2026-10-01", 2, 1), ("2026-10-02", 0, 1), ("2026-10-03", 0, 1)]
+    assert rows(db, "SELECT count(*) FROM member WHERE name = '张三'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM checkin WHERE member = 'wxid_zhangsan'") == [(3,)]
+    # The rule goes by what is known: the only 小明 the store knows in the room is wxid_xm9, so the
+    # export's 小明 (one name there, whoever wrote) merges into them.
+    assert rows(db, "SELECT count(*) FROM member WHERE name = '小明'") == [(1,)]
