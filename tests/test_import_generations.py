@@ -297,10 +297,10 @@ def test_live_wechat_merges_a_name_only_member_and_counters_of_one_day_add_up(tm
     before = rows(db, "SELECT day, messages, checkins FROM dailyactivity WHERE member LIKE 'name:%' AND day = "
                       "'2026-10-01' AND member = (SELECT id FROM member WHERE name = '张三')")
     assert before == [("2026-10-01", 1, 1)]
-    live = [{"type": "message", "id": "live-1", "ts": "2026-10-01T20:00:00+08:00", "room": ROOM, "sender": "wxid_zhangsan",
-             "sender_name": "张三", "text": "晚上好"},
-            {"type": "message", "id": "live-2", "ts": "2026-10-01T20:01:00+08:00", "room": ROOM, "sender": "wxid_xm9",
-             "sender_name": "小明", "text": "我也叫小明"}]
+    live = [{"type": "message", "id": "live-1", "ts": "2026-10-01T20:00:00+08:00", "room": ROOM,
+             "sender": "wxid_zhangsan", "sender_name": "张三", "text": "晚上好"},
+            {"type": "message", "id": "live-2", "ts": "2026-10-01T20:01:00+08:00", "room": ROOM,
+             "sender": "wxid_xm9", "sender_name": "小明", "text": "我也叫小明"}]
     path = tmp_path / "live.jsonl"
     path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in live), encoding="utf-8")
     assert qunguan(capsys, "replay", str(path), "--silent", "--db", str(db))[0] == 0
