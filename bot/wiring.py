@@ -79,7 +79,8 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends)
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends,
+                welcome_parts=tuple(f.welcome for f in FEATURES if f.welcome))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:
