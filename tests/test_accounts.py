@@ -214,6 +214,7 @@ def test_a_second_run_on_one_sqlite_file_is_refused(tmp_path, monkeypatch, capsy
     assert run_lock("sqlite:///:memory:") is None
 
 
+@pytest.mark.slow
 def test_the_run_lock_of_a_killed_process_is_free_at_once(tmp_path):
     db = tmp_path / "q.db"
     holder = subprocess.Popen([sys.executable, "-c", (

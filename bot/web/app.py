@@ -48,6 +48,7 @@ from bot.web.shell import (
     SESSION,
     BadRequest,
     Console,
+    Slots,
     error_page,
     form_text,
     is_api,
@@ -233,7 +234,7 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
     app = web.Application(middlewares=[errors_middleware, auth_middleware, audit_middleware],
                           client_max_size=MAX_BODY)
-    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
+    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), Slots.of(features), clock=clock)
     templating.setup(app, features)
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)
