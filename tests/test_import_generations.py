@@ -311,3 +311,13 @@ def test_live_wechat_merges_a_name_only_member_and_counters_of_one_day_add_up(tm
     # The rule goes by what is known: the only 小明 the store knows in the room is wxid_xm9, so the
     # export's 小明 (one name there, whoever wrote) merges into them.
     assert rows(db, "SELECT count(*) FROM member WHERE name = '小明'") == [(1,)]
+
+
+def test_a_private_2025_txt_in_its_folder_is_a_one_to_one_chat(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    path = GEN / "2025" / "聊天记录" / "孙七(wxid_sunqi)" / "孙七.txt"
+    code, out = qunguan(capsys, "import", str(path), "--db", str(db), "--config", str(CONFIG))
+    assert code == 0, out
+    assert "导出账号自己在私聊里发的 1 条" in out and "群 0 个" in out
+    assert messages(db) == [("wxid_sunqi", "text", "你好，请问课程多少钱"), ("wxid_sunqi", "voice", "")]
+    assert rows(db, "SELECT tag FROM membertag WHERE member = 'wxid_sunqi'") == [("意向",)]
