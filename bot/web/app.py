@@ -28,7 +28,7 @@ from bot.core import audit
 from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
-from bot.web import api, login, templating
+from bot.web import api, health, login, templating
 from bot.web.auth import (
     SESSION_COOKIE,
     TOUCH_EVERY,
@@ -204,10 +204,6 @@ async def stylesheet(request: web.Request) -> web.FileResponse:
                                                          "Content-Type": "text/css; charset=utf-8"})
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
-
-
 class PortInUse(OSError):
     """The console's port is taken; the message says which and how to pick another."""
 
@@ -239,7 +235,7 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get(STYLESHEET, stylesheet)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", health.healthz)
     login.add_routes(app.router)
     app.router.add_get("/", overview.overview)
     members.add_routes(app.router)
