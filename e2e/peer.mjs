@@ -24,8 +24,10 @@
  *      friend_request {from, name?, hello?, id?} (a stranger asks to be the bot's friend: a real
  *      friendship payload with contact, greeting, type and timestamp; the contact is created
  *      when new, and is not a friend until accepted)
- *      accepts {} | room_adds {} (the friend requests the bot accepted, the people it added
- *      to rooms; each also notified as {"event": "accepted"} / {"event": "room_add"})
+ *      accepts {} | room_adds {} | room_dels {} (the friend requests the bot accepted, the people it
+ *      added to rooms, the people it removed from rooms; each also notified as {"event": "accepted"}
+ *      / {"event": "room_add"} / {"event": "room_del"}); room {..., owner} makes someone else the
+ *      group's owner (the bot owns the rooms it is in otherwise)
  *
  * With --state, the contacts and rooms are written to FILE after every change and read back
  * at start, so a restarted peer (a crashed puppet server) still knows the same account.
@@ -80,6 +82,7 @@ const roomAliases = new Map() // `${roomId}\n${contactId}` -> group nickname (se
 const friendships = new Map() // friendship id -> payload
 const accepts = [] // {friendshipId, contactId}
 const roomAdds = [] // {roomId, contactId}
+const roomDels = [] // {roomId, contactId}
 
 class PuppetMockWithIds extends PuppetMock {
   // PuppetMock serves a member's name but never a group alias; serve the ones the test set.
@@ -113,6 +116,19 @@ class PuppetMockWithIds extends PuppetMock {
     // Adds the member and emits room-join, as WeChat does when the account pulls someone in.
     room.add(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(this.currentUserId))
     emitLine({ event: 'room_add', roomId, contactId })
+    saveState()
+  }
+
+  async roomDel (roomId, contactId) {
+    const room = this.mocker.RoomMock.load(roomId)
+    const self = this.currentUserId
+    if (room.payload.ownerId !== self && !(room.payload.adminIdList || []).includes(self)) {
+      throw new Error('the bot is neither owner nor admin of ' + roomId)
+    }
+    roomDels.push({ roomId, contactId })
+    // Removes the member and emits room-leave, as WeChat does when an admin removes someone.
+    room.remove(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(self))
+    emitLine({ event: 'room_del', roomId, contactId })
     saveState()
   }
 
@@ -234,7 +250,7 @@ const ops = {
     return { id: contact.id, name }
   },
 
-  room: ({ id, topic, members = [], withBot = true }) => {
+  room: ({ id, topic, members = [], withBot = true, owner }) => {
     const others = members.filter(m => m !== bot.id && m !== 'bot')
     const memberIdList = withBot ? [bot.id, ...others] : others
     for (const m of memberIdList) contactOf(m) // fail early on an unknown member
@@ -244,7 +260,7 @@ const ops = {
       memberIdList,
       adminIdList: [],
       avatar: '',
-      ownerId: bot.id,
+      ownerId: owner ? contactOf(owner).id : bot.id,
     })
     if (!room.id.includes('@')) {
       // The mock routes a conversation id without '@' to a contact.
@@ -341,6 +357,7 @@ const ops = {
 
   accepts: () => accepts,
   room_adds: () => roomAdds,
+  room_dels: () => roomDels,
 
   send_delay: ({ ms }) => {
     sendDelayMs = Number(ms) || 0

@@ -32,6 +32,7 @@ class Message:
     mentions: tuple[str, ...] = ()
     kind: str = "text"  # non-text messages (image, voice, ...) count as activity, never tokenized
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    qr: tuple[str, ...] = ()  # what the QR codes in an image say (the adapter decodes them)
 
     @property
     def member(self) -> str:
@@ -98,6 +99,8 @@ class Roster:
     members: tuple[RosterMember, ...]
     room_name: str | None = None
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    owner: str | None = None  # the group's owner (群主), when the source knows it
+    admins: tuple[str, ...] = ()  # the group's admins (群管理员), when the source knows them
 
 
 FRIEND_STATUSES = ("requested", "accepted", "removed")
@@ -139,7 +142,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list | amount | members | status
+    kind: str = "str"  # str | ts | list (of ids) | texts (of display text) | amount | members | status
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -154,6 +157,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("qr", required=False, kind="texts"),
     ),
     "join": (
         _Field("id", limit=MAX_ID),
@@ -194,6 +198,8 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("members", kind="members"),
         _Field("room_name", required=False),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("owner", required=False, limit=MAX_ID),
+        _Field("admins", required=False, kind="list"),
     ),
     "friend": (
         _Field("id", limit=MAX_ID),
@@ -345,6 +351,12 @@ def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
                 raise EventError(f"字段 {f.name} 应为字符串列表")
             items.append(_check_text(f.name, v, MAX_ID, True))
         return tuple(items)
+    if f.kind == "texts":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise EventError(f"字段 {f.name} 应为字符串列表")
+        if len(value) > 10:
+            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 10）")
+        return tuple(_check_text(f.name, v, MAX_NAME * 5, False) for v in value)
     if f.kind == "members":
         return _roster_members(value)
     if f.kind == "status":
@@ -543,7 +555,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"type": _TYPE_NAMES[type(event)]}
     for name in event.__dataclass_fields__:
         value = getattr(event, name)
-        if value is None or (name == "kind" and value == "text") or (name == "mentions" and not value):
+        if value is None or (name == "kind" and value == "text") or (name in ("mentions", "qr", "admins")
+                                                                      and not value):
             continue
         if isinstance(value, datetime):
             value = value.isoformat()
