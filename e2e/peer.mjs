@@ -14,8 +14,9 @@
  *      are simply members that no `say` names
  *      quit {room, member} (leaves without any event, as WeChat does for a member who quits)
  *      alias {room, member, alias} (the member's group nickname, served with room members)
- *      say {from, to, text?, mentions?, kind?, id?} (to: a room id, a contact id or "bot"; id: the
- *      message id, e.g. the same message heard by two bot accounts on two peers)
+ *      say {from, to, text?, mentions?, kind?, id?, image?} (to: a room id, a contact id or "bot"; id: the
+ *      message id, e.g. the same message heard by two bot accounts on two peers; image: the base64
+ *      of the picture an image message shows)
  *      redeliver {messageId} (emit the message event again)
  *      add {room, members, by} | remove {room, members, by} | topic {room, topic, by}
  *      sent {} (every message the bot has sent so far) | ping {}
@@ -67,6 +68,7 @@ process.env.WECHATY_LOG = process.env.WECHATY_LOG || 'warn'
 const PUPPET = await import('wechaty-puppet')
 const { PuppetMock, mock } = await import('wechaty-puppet-mock')
 const { PuppetServer } = await import('wechaty-puppet-service')
+const { FileBox } = await import('file-box')
 
 PUPPET.log.level(process.env.WECHATY_LOG)
 
@@ -83,6 +85,7 @@ const friendships = new Map() // friendship id -> payload
 const accepts = [] // {friendshipId, contactId}
 const roomAdds = [] // {roomId, contactId}
 const roomDels = [] // {roomId, contactId}
+const images = new Map() // message id -> base64 of its picture (PuppetMock serves a fixed QR code)
 
 class PuppetMockWithIds extends PuppetMock {
   // PuppetMock serves a member's name but never a group alias; serve the ones the test set.
@@ -117,6 +120,11 @@ class PuppetMockWithIds extends PuppetMock {
     room.add(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(this.currentUserId))
     emitLine({ event: 'room_add', roomId, contactId })
     saveState()
+  }
+
+  async messageImage (messageId, imageType) {
+    const image = images.get(messageId)
+    return image ? FileBox.fromBase64(image, 'image.png') : super.messageImage(messageId, imageType)
   }
 
   async roomDel (roomId, contactId) {
@@ -271,7 +279,7 @@ const ops = {
   },
 
   // ContactMock.say().to() gives no message id back, so build the message the same way here.
-  say: ({ from, to, text, mentions = [], kind = 'text', id }) => {
+  say: ({ from, to, text, mentions = [], kind = 'text', id, image }) => {
     const talker = contactOf(from)
     const type = KINDS[kind]
     if (type === undefined) throw new Error('unknown kind ' + kind)
@@ -281,6 +289,7 @@ const ops = {
       ? { ...base, roomId: roomOf(to).id, mentionIdList: mentions.map(m => contactOf(m).id) }
       : { ...base, listenerId: contactOf(to).id }
     const msg = mocker.MessageMock.create(payload)
+    if (image) images.set(msg.id, image)
     puppet.emit('message', { messageId: msg.id })
     return { messageId: msg.id }
   },

@@ -5,9 +5,13 @@ contact posting 「加V领资料 wx12345」 twice is warned, then removed from t
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 
 import pytest
+import segno
 
+from bot.adapters import qr
 from bot.core.settings import Settings
 from tests.e2e.conftest import start_app, stop_app, store_rows
 
@@ -70,3 +74,16 @@ async def test_the_faq_answers_once_within_its_cooldown(peer, app, wait_until):
     await asyncio.sleep(0.5)  # anything the second question would have queued has gone out by now
     answers = [m for m in await peer.call("sent") if m["text"] == ANSWER]
     assert len(answers) == 1
+
+
+async def test_a_qr_code_in_an_image_is_read_and_warned(peer, app, wait_until):
+    if not qr.available():
+        pytest.skip("zxing-cpp is not installed here: QR codes in images are not read (logged)")
+    picture = io.BytesIO()
+    segno.make("https://u.wechat.com/EFxYz", error="m").save(picture, kind="png", scale=4)
+    await peer.say(ADMIN, ROOM, "防广告 开")
+    await peer.wait_sent(lambda m: "本群防广告已开启" in m["text"], 10, "the guard on")
+    await peer.call("say", **{"from": SPAM}, to=ROOM, kind="image", image=base64.b64encode(picture.getvalue()).decode())
+    warning = await peer.wait_sent(lambda m: "请不要在群里发带二维码的图片" in m["text"], 10, "the warning")
+    assert warning["mentionIdList"] == [SPAM]
+    assert store_rows(app, "select rule from guardstrike") == [("qr",)]
