@@ -459,7 +459,9 @@ class Pipeline:
                 if f.handle(batch, event):
                     # Commands and check-ins are talk to the bot, not chat: rule previews
                     # and history scans skip them.
-                    batch.log_event(row | {"kind": "command"})
+                    # A 接龙 or a photo that was a check-in keeps its kind: later versions
+                    # of the list are read back by it.
+                    batch.log_event(row | {"kind": row["kind"] or "command"})
                     return
             batch.log_event(row)
             batch.count(event.sender, event.room, day, "messages")

@@ -12,6 +12,7 @@ from bot.features.checkins.service import (
     LONG_STREAK,
     CheckinResult,
     DaySummary,
+    MakeUpResult,
     add_task,
     disable_task,
     load_tasks,
@@ -89,7 +90,11 @@ def checkin(ctx: Ctx, opts: Options) -> None:
 
 
 def makeup(ctx: Ctx, opts: Options) -> str:
-    result = ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts))
+    return makeup_text(ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts)))
+
+
+def makeup_text(result: MakeUpResult) -> str:
+    """The member's answer to 补签 / 补打卡."""
     task, out = result.task, result.outcome
     if out.reason == "nothing_to_fill":
         return f"昨天的「{task.name}」已经打过了，不需要补签。"
