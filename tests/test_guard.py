@@ -10,7 +10,8 @@ import pytest
 import segno
 
 from bot.adapters import qr
-from tests.harness import ADMIN, ROOM, Bot, texts
+from bot.core.events import EventError, parse_event
+from tests.harness import ADMIN, NOT_AFTER, ROOM, Bot, texts
 
 BOT = "wxid_bot"
 T = "2026-11-02T10:{:02d}:00+08:00"
@@ -208,3 +209,23 @@ def test_qr_codes_are_read_from_an_image():
     segno.make("https://u.wechat.com/EFxYz", error="m").save(image, kind="png", scale=4)
     assert qr.decode(image.getvalue()) == ("https://u.wechat.com/EFxYz",)
     assert qr.decode(b"not an image") == ()
+
+
+@pytest.mark.parametrize(("extra", "reason"), [
+    ({"qr": "https://u.wechat.com/x"}, "qr 应为字符串列表"),
+    ({"qr": [1]}, "qr 应为字符串列表"),
+    ({"qr": ["x"] * 11}, "qr 太长"),
+])
+def test_bad_qr_fields_are_refused_with_a_reason(extra, reason):
+    raw = {"type": "message", "id": "m1", "ts": T.format(0), "sender": "wxid_a", "text": "", "kind": "image"} | extra
+    with pytest.raises(EventError, match=reason):
+        parse_event(raw, not_after=NOT_AFTER)
+
+
+def test_a_roster_names_its_owner_and_admins():
+    raw = {"type": "roster", "id": "r1", "ts": T.format(0), "room": ROOM, "members": [{"id": "wxid_a"}],
+           "owner": "wxid_o", "admins": ["wxid_x", "wxid_y"]}
+    event = parse_event(raw, not_after=NOT_AFTER)
+    assert (event.owner, event.admins) == ("wxid_o", ("wxid_x", "wxid_y"))
+    with pytest.raises(EventError, match="owner"):
+        parse_event(raw | {"owner": "bad\u200bid"}, not_after=NOT_AFTER)
