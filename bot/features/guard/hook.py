@@ -15,20 +15,18 @@ from bot.features.guard import service
 class GuardHook(Hook):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self._rooms: frozenset[str] = frozenset()
-        self._patterns: list[str] = []
+        self._watch = service.Watch()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         # Read per batch from the store: another process may have turned a room's guard on.
         if batch.silent or not any(isinstance(e, Message) and e.room for e in events):
-            self._rooms = frozenset()
+            self._watch = service.Watch()
             return
-        self._rooms = service.guarded_rooms(batch.conn)
-        self._patterns = [p for _, p in service.patterns(batch.conn)] if self._rooms else []
+        self._watch = service.watch(batch.conn, self.deps)
 
     def handle(self, batch: Batch, msg: Message) -> bool:
-        if msg.room is not None and msg.room in self._rooms:
-            service.check(batch, self.deps, msg, self._patterns)
+        if msg.room is not None and msg.room in self._watch.rooms:
+            service.check(batch, self.deps, msg, self._watch)
         return False  # never takes the message: a check-in or a command goes on as usual
 
     def on_event(self, batch: Batch, event: Event) -> None:

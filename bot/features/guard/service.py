@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, select
@@ -19,7 +19,7 @@ from bot.core.pipeline import Batch, epoch
 from bot.deps import Deps
 from bot.features.guard.models import GuardBlock, GuardExempt, GuardPattern, GuardRoom, GuardStrike
 from bot.store.db import upsert
-from bot.store.models import EventLog, Membership, table_of
+from bot.store.models import EventLog, Membership, RoomOperator, table_of
 from tagging import guard as rules
 
 log = logging.getLogger(__name__)
@@ -115,11 +115,28 @@ def set_exempt(conn: Connection, room: str, member: str, exempt: bool, by: str, 
     return True
 
 
-def is_exempt(conn: Connection, deps: Deps, room: str, member: str) -> bool:
-    if deps.is_admin(member) or deps.is_operator(conn, member):
-        return True
-    return conn.execute(select(col(GuardExempt.member)).where(
-        col(GuardExempt.room) == room, col(GuardExempt.member) == member)).first() is not None
+@dataclass
+class Watch:
+    """What the guard reads once per batch (from the store: another process may have changed it)
+    and what it saw earlier in the batch, so judging a message reads the store little."""
+
+    rooms: frozenset[str] = frozenset()
+    patterns: tuple[str, ...] = ()
+    exempt: frozenset[tuple[str, str]] = frozenset()  # (room, member) on a room's whitelist
+    staff: frozenset[str] = frozenset()  # admins and operators
+    said: dict[tuple[str, str], list[tuple[str, int]]] = field(default_factory=dict)  # (member, text) → (room, at)
+
+    def is_exempt(self, room: str, member: str) -> bool:
+        return member in self.staff or (room, member) in self.exempt
+
+
+def watch(conn: Connection, deps: Deps) -> Watch:
+    rooms = guarded_rooms(conn)
+    if not rooms:
+        return Watch()
+    exempt = frozenset((r, m) for r, m in conn.execute(select(col(GuardExempt.room), col(GuardExempt.member))))
+    operators = frozenset(conn.execute(select(col(RoomOperator.member))).scalars())
+    return Watch(rooms, tuple(p for _, p in patterns(conn)), exempt, deps.settings.admin_ids | operators)
 
 
 def patterns(conn: Connection) -> list[tuple[int, str]]:
@@ -182,20 +199,20 @@ def recent_strikes(conn: Connection, limit: int = 100, member: str | None = None
 
 
 # ---- the check of a group message -------------------------------------------------------------
-def check(batch: Batch, deps: Deps, msg: Message, room_patterns: list[str]) -> Strike | None:
+def check(batch: Batch, deps: Deps, msg: Message, seen: Watch) -> Strike | None:
     """Judge one message in a guarded room: a warning (and, after enough strikes, removal or
     word to the admins) when it breaks a rule; None when it breaks none or its sender is exempt."""
     assert msg.room is not None
     conn = batch.conn
-    if msg.sender in batch.bot_ids or is_exempt(conn, deps, msg.room, msg.sender):
+    if msg.sender in batch.bot_ids or seen.is_exempt(msg.room, msg.sender):
         return None
     at = epoch(msg.ts)
     joined = conn.execute(select(col(Membership.joined_at)).where(
         col(Membership.room) == msg.room, col(Membership.member) == msg.sender)).scalar()
     post = rules.Post(text=msg.text, kind=msg.kind, qr=msg.qr, at=msg.ts,
                       joined_at=datetime.fromtimestamp(joined, msg.ts.tzinfo) if joined else None,
-                      same_text_rooms=_rooms_with_text(batch, msg, at))
-    rule = rules.broken_rule(post, room_patterns)
+                      same_text_rooms=_rooms_with_text(batch, msg, at, seen))
+    rule = rules.broken_rule(post, seen.patterns)
     if rule is None:
         return None
     if conn.execute(select(col(GuardStrike.id)).where(col(GuardStrike.message_id) == msg.id)).first():
@@ -241,16 +258,20 @@ def check(batch: Batch, deps: Deps, msg: Message, room_patterns: list[str]) -> S
     return Strike(msg.room, msg.sender, rule, n, account is not None, account is None)
 
 
-def _rooms_with_text(batch: Batch, msg: Message, at: int) -> int:
-    """Rooms the sender posted this very text in within the flood window, this one included."""
+def _rooms_with_text(batch: Batch, msg: Message, at: int, seen: Watch) -> int:
+    """Rooms the sender posted this very text in within the flood window, this one included:
+    earlier batches from the store, this batch from what the guard saw (no flush needed)."""
     if msg.kind != "text" or len(msg.text.strip()) < rules.FLOOD_MIN_CHARS:
         return 1
-    batch.flush()  # messages earlier in this batch are in the log
-    others = batch.conn.execute(select(func.count(func.distinct(col(EventLog.room)))).where(
+    since = at - rules.FLOOD_MINUTES * 60
+    said = seen.said.setdefault((msg.sender, msg.text), [])
+    rooms = {r for r, t in said if since <= t <= at}
+    said.append((msg.room or "", at))
+    rooms.update(batch.conn.execute(select(col(EventLog.room)).distinct().where(
         col(EventLog.member) == msg.sender, col(EventLog.type) == "message", col(EventLog.text) == msg.text,
-        col(EventLog.room) != msg.room, col(EventLog.room) != "",
-        col(EventLog.ts) >= at - rules.FLOOD_MINUTES * 60, col(EventLog.ts) <= at)).scalar() or 0
-    return 1 + others
+        col(EventLog.room) != "", col(EventLog.ts) >= since, col(EventLog.ts) <= at)).scalars())
+    rooms.add(msg.room or "")
+    return len(rooms)
 
 
 # ---- joins, appeals ---------------------------------------------------------------------------
