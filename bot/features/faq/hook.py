@@ -32,32 +32,33 @@ class FaqHook(Hook):
     def on_chat(self, batch: Batch, msg: Message) -> None:
         if batch.silent or msg.kind != "text" or not msg.text:
             return
+        entry = service.first_hit(self._matcher, msg.text, msg.room)
+        if msg.room is not None and entry is None:
+            return  # most group chat: no answer's keyword, nothing to read
+        asks = looks_like_question(msg.text)
+        if msg.room is None and not asks:
+            return
         conn = batch.conn
-        staff = (msg.sender in batch.bot_ids or self.deps.is_admin(msg.sender)
-                 or self.deps.is_operator(conn, msg.sender))
         at = epoch(msg.ts)
         place = msg.room or msg.sender
-        if staff:
-            # An operator talking about a question's subject in a room answers it there: the
-            # bot keeps quiet about it for the cooldown.
-            if msg.room:
-                entry = service.first_hit(self._matcher, msg.text, msg.room)
-                if entry is not None:
-                    service.note_sent(conn, entry, place, at)
+        if (msg.sender in batch.bot_ids or self.deps.is_admin(msg.sender)
+                or self.deps.is_operator(conn, msg.sender)):
+            # An operator talking about an answer's subject in a room answers it there: the bot
+            # keeps quiet about it for the cooldown. Staff are never answered.
+            if msg.room is not None and entry is not None:
+                service.note_sent(conn, entry, place, at)
             return
-        if not looks_like_question(msg.text):
+        if not asks:
             return
-        entry = service.first_hit(self._matcher, msg.text, msg.room)
         if entry is not None:
             last = service.last_sent(conn, entry, place)
             if may_answer(None if last is None else datetime.fromtimestamp(last, msg.ts.tzinfo), msg.ts, COOLDOWN):
                 service.note_sent(conn, entry, place, at)
                 batch.reply(msg, self._entries[entry].answer)
             return  # answered, now or within the cooldown
-        if msg.room is None:
-            service.note_question(conn, msg.id, msg.sender, at, msg.text)
-            if self._next_alert is None or at < self._next_alert:
-                self._next_alert = at + int(UNANSWERED_AFTER.total_seconds())
+        service.note_question(conn, msg.id, msg.sender, at, msg.text)  # 1:1, nothing answered it
+        if self._next_alert is None or at < self._next_alert:
+            self._next_alert = at + int(UNANSWERED_AFTER.total_seconds())
 
     def wants_tick(self, batch: Batch, now: datetime) -> bool:
         if batch.silent:
