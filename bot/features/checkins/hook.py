@@ -4,13 +4,14 @@ day's summaries go out when their window closes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.deps import Deps
 from bot.features.checkins.commands import answer_checkin, makeup_text, summary_text
-from bot.features.checkins.service import due_summaries, jielong_versions, own_names
+from bot.features.checkins.service import CheckinResult, due_summaries, jielong_versions, own_names
 from tiers import checkin as rules
 from tiers import jielong
 
@@ -61,7 +62,9 @@ class CheckinHook(Hook):
             batch.reply(msg, makeup_text(self.checkins.make_up(batch, msg, task)))
             return True
         # No flush: the check-in reads what it needs once per batch (see Checkins.begin).
-        answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note))
+        result = self.checkins.check_in(batch, msg, task, note)
+        answer_checkin(batch, msg, result)
+        _took_part(batch, msg, result)
         return True
 
     def _jielong(self, batch: Batch, msg: Message) -> bool:
@@ -89,6 +92,7 @@ class CheckinHook(Hook):
         result = self.checkins.check_in(batch, msg, task, note, day=day)
         if result.outcome.reason != "already":  # an entry edited and sent again counts once, quietly
             answer_checkin(batch, msg, result)
+        _took_part(batch, msg, result)
         return True
 
     def wants_tick(self, batch: Batch, now: datetime) -> bool:
@@ -98,3 +102,10 @@ class CheckinHook(Hook):
         self.checkins.write(batch)  # the day's summary counts the check-ins stored
         for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, batch.local(now)):
             batch.send(summary_text(summary))
+
+
+def _took_part(batch: Batch, msg: Message, result: CheckinResult) -> None:
+    """Writing a note every day is taking part: an accepted check-in with a note counts for
+    speaking like a message of the note's words (a bare 打卡 does not)."""
+    if result.points is not None and result.note:
+        batch.taking_part.append(replace(msg, text=result.note, kind="text"))
