@@ -97,3 +97,13 @@ def test_a_lead_word_in_an_unanswered_dm_question_is_also_a_lead(bot: Bot):
     bot.say("wxid_a", "这个课多少钱？", room=None, ts=T.format(1))
     out = texts(bot.say(ADMIN, "跟进清单", room=None, ts=T.format(20)))
     assert "私聊提问未回复" in out and "意向线索" in out
+
+
+def test_an_faq_answer_wins_over_the_pointer_to_help(bot: Bot):
+    faq(bot)
+    out = bot.say("wxid_a", "请问几点开课？", room=None, ts=T.format(1))
+    assert [o.text for o in out] == ["每晚 8 点开课，回放在群公告里"]
+    # A question no answer knows gets the pointer (once a day) and waits for the operators.
+    out = bot.say("wxid_a", "退款怎么弄？", room=None, ts=T.format(2))
+    assert len(out) == 1 and "帮助" in out[0].text
+    assert bot.rows("SELECT text FROM dmquestion") == [("退款怎么弄？",)]
