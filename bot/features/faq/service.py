@@ -12,8 +12,9 @@ from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
 from bot.features.faq.models import DmQuestion, FaqEntry, FaqSent
+from bot.features.followup.models import FollowUpRecord
 from bot.store.db import upsert
-from bot.store.models import EventLog, FollowUpRecord, table_of
+from bot.store.models import EventLog, table_of
 from tagging import faq as rules
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.question import looks_like_question

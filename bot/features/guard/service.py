@@ -17,9 +17,10 @@ from bot.core.directory import member_names, room_names
 from bot.core.events import Message
 from bot.core.pipeline import Batch, epoch
 from bot.deps import Deps
+from bot.features.followup.models import RoomOperator
 from bot.features.guard.models import GuardBlock, GuardExempt, GuardPattern, GuardRoom, GuardStrike
 from bot.store.db import upsert
-from bot.store.models import EventLog, Membership, RoomOperator, table_of
+from bot.store.models import EventLog, Membership, table_of
 from tagging import guard as rules
 
 log = logging.getLogger(__name__)
