@@ -131,7 +131,9 @@ def test_a_backup_of_a_newer_schema_is_refused_and_an_older_one_upgraded(small_s
     newer = tmp_path / "newer.db"
     backup(f"sqlite:///{small_store}", newer)
     with contextlib.closing(sqlite3.connect(newer)) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = 'f00dfeed'")
+        # One head's row (a store at several heads, one per feature branch, has a row each).
+        conn.execute("UPDATE alembic_version SET version_num = 'f00dfeed' "
+                     "WHERE version_num = (SELECT min(version_num) FROM alembic_version)")
         conn.commit()
     with pytest.raises(BackupError, match=r"f00dfeed.*先升级群管"):
         restore(f"sqlite:///{tmp_path / 'target.db'}", newer)

@@ -228,3 +228,23 @@ def test_a_hostile_chatlab_line_is_skipped_with_its_number_and_the_rest_imported
         assert code == 1
         assert "deep.jsonl:2" in out and "嵌套太深" in out and "deep.jsonl:3" in out
         assert "Traceback" not in out and "消息 " in out and "消息 0 条" not in out
+
+
+def test_a_file_imported_by_release_0_2_is_not_counted_again(tmp_path, capsys):
+    """0.2 built an imported id with the sender in it (24 hex digits); 0.3 does without. The
+    same message imported by both is stored once: three rows as 0.2 stored them, then the file."""
+    old = [{"type": "message", "id": "imp:" + f"{i:024x}", "ts": ts, "room": ROOM, "sender": sender, "text": text}
+           for i, (ts, sender, text) in enumerate(((1790812700, "wxid_zhangsan", "大家早上好"),
+                                                    (1790813220, "wxid_wangwu", "请问课程多少钱"),
+                                                    (1790899200, "wxid_zhangsan", "打卡")))]
+    old.append({"type": "join", "id": "imp:" + "f" * 24, "ts": 1790812800, "room": ROOM, "member": "wxid_lisi"})
+    path = tmp_path / "old.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in old), encoding="utf-8")
+    db = tmp_path / "q.db"
+    assert qunguan(capsys, "replay", str(path), "--silent", "--db", str(db))[0] == 0
+    out = _import(capsys, db, CSV_2024)
+    assert "有 4 条以前（0.2 版）已经导入过" in out
+    fresh = tmp_path / "fresh.db"
+    _import(capsys, fresh, CSV_2024)
+    assert per_member(db) == per_member(fresh)
+    assert rows(db, "SELECT count(*) FROM checkin") == rows(fresh, "SELECT count(*) FROM checkin")
