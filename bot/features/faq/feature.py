@@ -14,4 +14,5 @@ FEATURE = Feature(
     hooks=lambda deps: [FaqHook(deps, Answers(deps.tagging.tokenizer))],
     routes=web.add_routes,
     templates=web.TEMPLATES,
+    nav=web.NAV,
 )

@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core.feature import NavEntry
 from bot.features.faq import service
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 from tagging.faq import COOLDOWN, MAX_ANSWER, FaqSyntaxError, parse_faq
@@ -71,3 +72,6 @@ TEMPLATES = Path(__file__).parent / "templates"
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/faq", faq_page)
     router.add_post("/faq", faq_save)
+
+
+NAV = (NavEntry("问答", "/faq", "faq", 75),)

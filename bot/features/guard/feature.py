@@ -13,4 +13,5 @@ FEATURE = Feature(
     hooks=lambda deps: [GuardHook(deps)],
     routes=web.add_routes,
     templates=web.TEMPLATES,
+    nav=web.NAV,
 )

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.accounts import bot_accounts
 from bot.core.directory import member_names, room_names
+from bot.core.feature import NavEntry
 from bot.features.guard import service
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 from tagging import guard as rules
@@ -79,3 +80,6 @@ async def guard_save(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/guard", guard_page)
     router.add_post("/guard", guard_save)
+
+
+NAV = (NavEntry("防广告", "/guard", "guard", 85),)
