@@ -44,6 +44,7 @@ from bot.features.privacy.feature import FEATURE as PRIVACY
 from bot.features.recalls.feature import FEATURE as RECALLS
 from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.reminders.feature import FEATURE as REMINDERS
+from bot.features.room_rules.feature import FEATURE as ROOM_RULES
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
@@ -62,8 +63,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command; the
 # guard judges every message before anything takes it), and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
-                                 ROSTERS, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS,
-                                 BACKUPS)
+                                 ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
+                                 RECALLS, BACKUPS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
@@ -83,7 +84,8 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends)
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends,
+                welcome_parts=tuple(f.welcome for f in FEATURES if f.welcome))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:

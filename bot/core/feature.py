@@ -89,6 +89,8 @@ class Feature:
     # (templates/<name>/*.html), which the console's jinja2 loader searches after its own.
     routes: Callable[[web.UrlDispatcher], None] | None = None
     templates: Path | None = None
+    # A paragraph the feature adds under a room's welcome for newcomers (the room's 群规), or None.
+    welcome: Callable[[Connection, str], str | None] | None = None
     nav: tuple[NavEntry, ...] = ()  # its pages in the console's nav bar
     member: tuple[MemberSection, ...] = ()  # its parts of the member page
     csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV

@@ -50,5 +50,5 @@ class RosterHook(Hook):
 
     def on_tick(self, batch: Batch, now: datetime) -> None:
         for welcome in due_welcomes(batch.conn, now):
-            text = welcome_text(batch.conn, welcome)
+            text = welcome_text(batch.conn, welcome, self.deps.welcome_parts)
             batch.send(welcome.outgoing(text))
