@@ -244,7 +244,7 @@ def test_help_shows_only_what_this_person_may_use(bot: Bot):
     assert "打卡" in member and "/task" not in member and "管理员命令" not in member
     assert "管理员命令" in admin and "/task" in admin
     # a members' command with manager forms shows those to the managers only
-    assert "积分商城（/shop）" in member and "/shop add" not in member and "管理员" not in member
+    assert "积分商城（/shop）" in member and "/shop add" not in member and "管理员：" not in member
     assert "/shop add 名称 价格" in admin and "管理员上架" in admin
 
 
