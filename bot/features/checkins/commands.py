@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date, timedelta
+
 from bot.adapters.base import Outgoing
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
@@ -18,7 +21,10 @@ from bot.features.checkins.service import (
     load_tasks,
     set_reply_mode,
 )
+from bot.core.directory import all_rooms, find_room, room_names
+from bot.features.checkins.roll import MAX_LISTED, Missing, missing, operator_rooms, staff, stats
 from bot.features.points.announce import announce_level_ups
+from tiers import checkin as rules
 from tiers.checkin import CheckinTask, window_text
 
 
@@ -179,6 +185,138 @@ def task(ctx: Ctx, opts: Options) -> str:
     return f"已添加打卡任务 #{t.id}「{t.name}」（{where}）：{_describe(t)}。"
 
 
+# ---- who hasn't checked in (未打卡), the numbers (打卡统计) -----------------------------------
+
+def _task_and_room(ctx: Ctx, words: tuple[str, ...]) -> tuple[CheckinTask, str | None, list[str]]:
+    """The task and the room a roll command names (in any order), and the words left over.
+    No task named: the room's default one; no room named: this group (None 1:1)."""
+    svc, conn = ctx.deps.checkins, ctx.batch.conn
+    task: CheckinTask | None = None
+    room = ctx.msg.room
+    rest = []
+    for word in words:
+        named = next((t for t in svc.tasks if t.active and t.name == word), None)
+        if named is not None and task is None:
+            task = named
+            continue
+        found = find_room(conn, word)
+        if found is not None:
+            room = found
+            continue
+        rest.append(word)
+    if task is None:
+        task = svc.default_task(room)
+    if task is None:
+        raise UsageError("现在没有开启的打卡任务。", show_usage=False)
+    return task, room, rest
+
+
+def _unknown(ctx: Ctx, word: str) -> UsageError:
+    svc = ctx.deps.checkins
+    names = "、".join(t.name for t in svc.tasks if t.active and t.room in (None, ctx.msg.room))
+    return UsageError(f"没有叫「{shown(word)}」的打卡任务或群。现有任务：{names or '无'}")
+
+
+def _one_room(ctx: Ctx, room: str | None, what: str) -> str:
+    """The room a 1:1 roll command is about: the one named, else the operator's only group."""
+    if room is not None:
+        return room
+    conn = ctx.batch.conn
+    rooms = operator_rooms(conn, ctx.msg.sender) if not ctx.is_admin else all_rooms(conn)
+    if len(rooms) == 1:
+        return rooms[0]
+    names = room_names(conn, rooms)
+    listed = "、".join(names[r] for r in rooms[:10]) or "无"
+    raise UsageError(f"请写上群名，例如：{what} 读书群。可选：{listed}", show_usage=False)
+
+
+def missing_text(found: Missing, room_name: str) -> str:
+    when = f"{found.day.month}月{found.day.day}日"
+    if not found.members:
+        return f"{room_name}还没有成员名单，发一条消息或等下次名单同步后再试。"
+    if not found.missing:
+        return f"「{found.task.name}」{when}（{room_name}）：{found.members} 人全部打卡了 🎉"
+    names = "、".join(name for _, name in found.missing[:MAX_LISTED])
+    more = f" 等 {len(found.missing)} 人" if len(found.missing) > MAX_LISTED else ""
+    return (f"「{found.task.name}」{when}（{room_name}）未打卡 {len(found.missing)}/{found.members} 人："
+            f"{names}{more}")
+
+
+def missing_checkins(ctx: Ctx, opts: Options) -> None:
+    task, room, rest = _task_and_room(ctx, opts.positional)
+    if rest:
+        raise _unknown(ctx, rest[0])
+    room = _one_room(ctx, room, "未打卡")
+    conn = ctx.batch.conn
+    day = rules.checkin_day(task, ctx.now)
+    found = missing(conn, task, room, day, staff(conn, ctx.deps.settings.admin_ids, ctx.batch.bot_ids))
+    text = missing_text(found, room_names(conn, [room]).get(room, room))
+    if ctx.msg.room == room and task.public_missing:
+        ctx.reply(text)
+    else:  # members are not named in front of the group unless the task says so
+        ctx.said.append(text)
+        ctx.batch.dm(ctx.msg.sender, text, reply_to=ctx.msg.id)
+
+
+_PERIODS = {"今天": "today", "今日": "today", "today": "today", "昨天": "yesterday", "本周": "week",
+            "这周": "week", "week": "week", "本月": "month", "这个月": "month", "month": "month"}
+_DATE = re.compile(r"^(?:(\d{4})[-/.年])?(\d{1,2})[-/.月](\d{1,2})日?$")
+
+
+def _period(word: str | None, today: date) -> tuple[date, date, str]:
+    kind = _PERIODS.get((word or "今天").lower())
+    if kind == "today":
+        return today, today, "今天"
+    if kind == "yesterday":
+        return today - timedelta(days=1), today - timedelta(days=1), "昨天"
+    if kind == "week":
+        start = today - timedelta(days=today.weekday())
+        return start, start + timedelta(days=6), "本周"
+    if kind == "month":
+        start = today.replace(day=1)
+        return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1), "本月"
+    found = _DATE.match(word or "")
+    if found is None:
+        raise UsageError(f"时间「{shown(word or '')}」应为 今天、昨天、本周、本月 或日期（如 12-02）。")
+    year = int(found.group(1) or today.year)
+    try:
+        day = date(year, int(found.group(2)), int(found.group(3)))
+    except ValueError:
+        raise UsageError(f"没有 {shown(word or '')} 这一天。") from None
+    if day > today:
+        raise UsageError(f"{day.month}月{day.day}日还没到，统计只看今天和以前。", show_usage=False)
+    return day, day, f"{day.month}月{day.day}日"
+
+
+def stats_text(s: rules.PeriodStats, task: CheckinTask, where: str, label: str) -> str:
+    lines = [f"「{task.name}」{label}打卡统计（{where}）"]
+    if not s.members:
+        return lines[0] + "：还没有人打过卡。"
+    total = sum(c.done for c in s.days)
+    rate = f"{s.rate:.0%}" if s.rate is not None else "—"
+    if len(s.days) == 1:
+        lines.append(f"已打卡 {total}/{s.members} 人，打卡率 {rate}")
+    else:
+        lines.append(f"{len(s.days)} 天共 {total} 次，{s.checked}/{s.members} 人打过卡，打卡率 {rate}")
+        lines.append("每天：" + "、".join(f"{c.day.month}/{c.day.day} {c.done}" for c in s.days))
+    spread = "、".join(f"{label} {n} 人" for label, n in s.streaks if n)
+    lines.append(f"连续天数：{spread or '无'}")
+    lines.append(f"新开始连续 {s.started} 人，断签 {s.broken} 人次")
+    return "\n".join(lines)
+
+
+def checkin_stats(ctx: Ctx, opts: Options) -> str:
+    task, room, rest = _task_and_room(ctx, opts.positional)
+    if len(rest) > 1:
+        raise _unknown(ctx, rest[0])
+    conn = ctx.batch.conn
+    today = rules.checkin_day(task, ctx.now)
+    start, end, label = _period(rest[0] if rest else None, today)
+    found = stats(conn, task, room, start, end, today, staff(conn, ctx.deps.settings.admin_ids, ctx.batch.bot_ids))
+    where = room_names(conn, [room]).get(room, room) if room else "所有群"
+    return stats_text(found, task, where, label)
+
+
 COMMANDS = [
     # No Chinese command words: 打卡 and every task's trigger are read by the check-in hook,
     # as members write them; what it does not take (「打卡 怎么弄？」) is chat, not a bad command.
@@ -187,4 +325,8 @@ COMMANDS = [
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
     Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
             keys=TASK_KEYS),
+    Command("missing", ("未打卡", "今天谁没打卡", "今天谁没打卡？", "今天谁没打卡?", "谁没打卡", "谁没打卡？"),
+            "未打卡 [任务] [群]（/missing）", "今天还没打卡的成员（私信给你）", missing_checkins, operator=True),
+    Command("checkinstats", ("打卡统计",), "打卡统计 [任务] [群] [今天|昨天|本周|本月|日期]（/checkinstats）",
+            "打卡人数、打卡率、连续天数分布、新开始和断签", checkin_stats, operator=True),
 ]
