@@ -76,3 +76,44 @@ def test_stats_of_a_day_and_a_week(bot: Bot):
     assert "已打卡 2/7 人" in day and "连续天数：1–2 天 2 人" in day and "断签 1 人次" in day
     assert "应为 今天、昨天、本周、本月 或日期" in texts(bot.say(OP, "打卡统计 上周"))
     assert "还没到" in texts(bot.say(OP, "打卡统计 12-25"))
+
+
+def test_the_reminder_mentions_at_most_20_and_never_an_opted_out_member(bot: Bot):
+    members = [f"wxid_p{i:02d}" for i in range(30)]
+    bot.roster([{"id": ADMIN, "name": "群主"}, {"id": OP, "name": "小运营"},
+                *({"id": m, "name": f"成员{m[-2:]}"} for m in members)], ts="2026-12-01T07:00:00+08:00")
+    bot.say(ADMIN, "/operator @小运营", mentions=[OP])
+    out = bot.say(ADMIN, "/task set 打卡 remind_missing=21:00")
+    assert "21:00 提醒未打卡的成员" in texts(out)
+    bot.say("wxid_p00", "退订")  # no 群发 or reminders
+    bot.say("wxid_p01", "不参与排行")
+    bot.leave("wxid_p02")
+    for m in ("wxid_p03", "wxid_p04"):  # checked in today
+        bot.say(m, "打卡", ts="2026-12-01T08:00:00+08:00")
+    bot.say("wxid_p29", "打卡", ts="2026-11-30T08:00:00+08:00")  # yesterday: a streak to keep
+    assert bot.time_passes("2026-12-01T20:59:00+08:00") == []
+    [reminder] = bot.time_passes("2026-12-01T21:00:00+08:00")
+    assert reminder.room == ROOM and len(reminder.mentions) == 20
+    left_out = {ADMIN, OP, "wxid_p00", "wxid_p01", "wxid_p02", "wxid_p03", "wxid_p04"}
+    assert not left_out & set(reminder.mentions)
+    assert reminder.mentions[0] == "wxid_p29"  # the streak at risk first
+    assert reminder.text == "⏰「打卡」今天还没结束，还没打卡的朋友记得来打卡哦～（共 25 人未打卡）"
+    assert bot.time_passes("2026-12-01T21:30:00+08:00") == []  # once a day
+    assert bot.time_passes("2026-12-02T20:00:00+08:00") == []
+    [again] = bot.time_passes("2026-12-02T21:00:01+08:00")
+    assert len(again.mentions) == 20 and "wxid_p03" in again.mentions  # a new day
+    assert bot.rows("SELECT count(*) FROM checkinnotice") == [(2,)]
+
+
+def test_a_windowed_reminder_names_the_end_and_never_comes_after_it(bot: Bot):
+    bot.roster(["wxid_1", "wxid_2", "wxid_3"], ts="2026-12-01T04:00:00+08:00")
+    bot.say(ADMIN, "/task add 早起 triggers=早起打卡 window=05:00-09:00 remind_missing=08:30",
+            ts="2026-12-01T04:30:00+08:00")
+    bot.say("wxid_1", "早起打卡", ts="2026-12-01T06:00:00+08:00")
+    [reminder] = bot.time_passes("2026-12-01T08:31:00+08:00")
+    assert reminder.text.startswith("⏰「早起」09:00 截止") and set(reminder.mentions) == {"wxid_2", "wxid_3"}
+    assert bot.time_passes("2026-12-02T09:10:00+08:00") == []  # too late to help: not sent
+    for m in ("wxid_2", "wxid_3"):
+        bot.say(m, "早起打卡", ts="2026-12-03T06:00:00+08:00")
+    bot.say("wxid_1", "早起打卡", ts="2026-12-03T06:00:00+08:00")
+    assert bot.time_passes("2026-12-03T08:30:00+08:00") == []  # everyone checked in: nothing to say

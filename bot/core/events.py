@@ -32,6 +32,8 @@ class Message:
     mentions: tuple[str, ...] = ()
     kind: str = "text"  # non-text messages (image, voice, ...) count as activity, never tokenized
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    quote_of: str | None = None  # a quote (引用): the id of the message it quotes, when known
+    quote_sender: str | None = None  # … and who said that message
 
     @property
     def member(self) -> str:
@@ -154,6 +156,8 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("quote_of", required=False, limit=MAX_ID),
+        _Field("quote_sender", required=False, limit=MAX_ID),
     ),
     "join": (
         _Field("id", limit=MAX_ID),
@@ -239,7 +243,8 @@ MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected w
 # Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
 # line-separator characters.
 _BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account", "quote_of",
+                       "quote_sender"))
 
 
 def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:

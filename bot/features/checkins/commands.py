@@ -7,12 +7,17 @@ from datetime import date, timedelta
 
 from bot.adapters.base import Outgoing
 from bot.core.commands import Command, Ctx
+from bot.core.directory import all_rooms, find_room, member_names, room_names
 from bot.core.errors import UsageError
 from bot.core.events import Message
 from bot.core.options import Options, shown
 from bot.core.pipeline import Batch
+from bot.deps import Deps
+from bot.features.checkins.review import quoted_checkin, review
+from bot.features.checkins.roll import MAX_LISTED, Missing, missing, operator_rooms, staff, stats
 from bot.features.checkins.service import (
     LONG_STREAK,
+    OPTION_KEYS,
     CheckinResult,
     DaySummary,
     MakeUpResult,
@@ -20,9 +25,9 @@ from bot.features.checkins.service import (
     disable_task,
     load_tasks,
     set_reply_mode,
+    set_task_options,
+    task_options,
 )
-from bot.core.directory import all_rooms, find_room, room_names
-from bot.features.checkins.roll import MAX_LISTED, Missing, missing, operator_rooms, staff, stats
 from bot.features.points.announce import announce_level_ups
 from tiers import checkin as rules
 from tiers.checkin import CheckinTask, window_text
@@ -111,10 +116,16 @@ def makeup_text(result: MakeUpResult) -> str:
 
 
 TASK_USAGE = ("/task add 名称 [triggers=词1,词2] [window=05:00-09:00] [points=10] [days=21] [note=字数]"
-              " [reply=each|summary|auto] · /task list · /task off 名称 · /task reply 名称 each|summary|auto")
+              " [reply=each|summary|auto] [media=image|voice|any] [public_missing=on] [remind_missing=08:30]"
+              " [excellent=20] [roundup=on] · /task set 名称 选项=值 · /task list · /task off 名称"
+              " · /task reply 名称 each|summary|auto")
 TASK_KEYS = {"triggers": "triggers", "触发词": "triggers", "window": "window", "时间": "window",
               "points": "points", "积分": "points", "days": "days", "天数": "days",
-              "note": "note", "心得": "note", "reply": "reply", "回复": "reply"}
+              "note": "note", "心得": "note", "reply": "reply", "回复": "reply",
+              "media": "media", "图片打卡": "media", "public_missing": "public_missing", "公开未打卡": "public_missing",
+              "remind_missing": "remind_missing", "提醒未打卡": "remind_missing",
+              "excellent": "excellent", "优秀积分": "excellent", "roundup": "roundup", "优秀周报": "roundup"}
+_MEDIA_TEXT = {"image": "图片", "voice": "语音", "any": "图片或语音"}
 _MODE_WORDS = {"each": "each", "每条": "each", "summary": "summary", "汇总": "summary", "auto": "auto",
                "自动": "auto"}
 _MODE_TEXT = {"each": "每条都回复", "summary": "只发每日汇总", "auto": "每天前 20 条逐条回复，之后发汇总"}
@@ -123,8 +134,16 @@ _MODE_TEXT = {"each": "每条都回复", "summary": "只发每日汇总", "auto"
 def _describe(t: CheckinTask) -> str:
     extra = f"，{t.challenge_days} 天挑战" if t.challenge_days else ""
     note = f"，需写心得 ≥{t.min_note} 字" if t.min_note else ""
+    more = [f"发{_MEDIA_TEXT[t.media]}也算打卡"] if t.media in _MEDIA_TEXT else []
+    if t.remind_missing:
+        more.append(f"{t.remind_missing:%H:%M} 提醒未打卡的成员")
+    if t.public_missing:
+        more.append("未打卡名单在群里公布")
+    if t.roundup:
+        more.append("每周日发优秀打卡周报")
+    more.append(f"优秀 +{t.excellent_points} 分")
     return (f"发「{'/'.join(t.triggers)}」，{window_text(t)}，每次 {t.points} 分{extra}{note}，"
-            f"{_MODE_TEXT.get(t.reply, t.reply)}")
+            f"{_MODE_TEXT.get(t.reply, t.reply)}；" + "，".join(more))
 
 
 def _mode(word: str) -> str:
@@ -139,8 +158,19 @@ def task(ctx: Ctx, opts: Options) -> str:
         raise UsageError("请写出要做什么：add（添加）、list（列表）或 off（停用）。")
     sub, rest = opts.positional[0].lower(), opts.positional[1:]
     conn, svc = ctx.batch.conn, ctx.deps.checkins
-    if sub not in ("add", "添加") and opts.named:
-        raise UsageError(f"选项只用于 /task add，{sub} 不需要「{'、'.join(opts.named)}」。")
+    if sub not in ("add", "添加", "set", "设置") and opts.named:
+        raise UsageError(f"选项只用于 /task add 和 /task set，{sub} 不需要「{'、'.join(opts.named)}」。")
+    if sub in ("set", "设置"):
+        if len(rest) != 1 or not opts.named:
+            raise UsageError("请写出任务名称和要改的选项，例如 /task set 打卡 media=image remind_missing=21:00")
+        unknown = [k for k in opts.named if k not in OPTION_KEYS]
+        if unknown:
+            raise UsageError(f"/task set 只改 {'、'.join(OPTION_KEYS)}，不改「{'、'.join(unknown)}」。")
+        try:
+            t = set_task_options(conn, svc, rest[0], task_options(opts.named))
+        except (LookupError, ValueError) as exc:
+            raise UsageError(str(exc), show_usage=False) from None
+        return f"已修改「{t.name}」：{_describe(t)}。"
     if sub in ("list", "列表"):
         lines = ["打卡任务："]
         for t in load_tasks(conn):
@@ -166,7 +196,7 @@ def task(ctx: Ctx, opts: Options) -> str:
         where = "本群" if ctx.msg.room else "所有群（各群自己设置的除外）"
         return f"「{t.name}」在{where}：{_MODE_TEXT[mode]}。"
     if sub not in ("add", "添加"):
-        raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、list、off 或 reply。")
+        raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、set、list、off 或 reply。")
     if not rest:
         raise UsageError("请写出任务名称，例如 /task add 早起打卡 window=05:00-09:00")
     if len(rest) > 1:
@@ -178,7 +208,8 @@ def task(ctx: Ctx, opts: Options) -> str:
                      points=opts.int_option("points", "积分", 1, 1000, 10),
                      challenge_days=opts.int_option("days", "挑战天数", 1, 365),
                      room=ctx.msg.room, min_note=opts.int_option("note", "心得字数", 1, 500),
-                     reply=_mode(named["reply"]) if "reply" in named else "auto")
+                     reply=_mode(named["reply"]) if "reply" in named else "auto",
+                     options=task_options(named))
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     where = "本群" if ctx.msg.room else "所有群"
@@ -317,6 +348,58 @@ def checkin_stats(ctx: Ctx, opts: Options) -> str:
     return stats_text(found, task, where, label)
 
 
+# ---- 点评 / 优秀 ------------------------------------------------------------------------------
+
+NOT_QUOTED = "请先引用一条打卡消息（长按消息 → 引用），再发「点评 …」或「优秀」。"
+NOT_A_CHECKIN = "引用的这条不是打卡消息：点评和优秀只能用在打卡上。"
+
+
+def review_checkin(batch: Batch, deps: Deps, msg: Message, *, excellent: bool, text: str | None) -> str | None:
+    """An operator's 点评 or 优秀 of the check-in they quote: the member is told (in the group
+    with an @, by DM for a 1:1 check-in); returns the answer to the operator, if any."""
+    if not (msg.quote_of or msg.quote_sender):
+        raise UsageError(NOT_QUOTED, show_usage=False)
+    quoted = quoted_checkin(batch.conn, msg, deps.checkins.tasks)
+    if quoted is None:
+        raise UsageError(NOT_A_CHECKIN, show_usage=False)
+    if not excellent and not text:
+        raise UsageError("请写上点评的内容，例如：点评 写得很用心，继续加油！", show_usage=False)
+    done = review(batch, deps.ledger, msg, quoted, excellent=excellent, text=text)
+    when = f"{quoted.day.month}月{quoted.day.day}日"
+    if excellent:
+        line = f"🌟 你{when}的「{quoted.task.name}」被评为优秀打卡"
+        if done.points:
+            line += f"，+{done.points.after - done.points.before} 积分（共 {done.points.after} 分）"
+        line += f"！\n点评：{text}" if text else "！"
+    else:
+        line = f"你{when}的「{quoted.task.name}」收到点评：{text}"
+    if quoted.room:
+        batch.send(Outgoing(text=line, room=quoted.room, to=quoted.member, mentions=(quoted.member,),
+                            account=msg.account if msg.room == quoted.room else None))
+    else:
+        batch.dm(quoted.member, line)
+    name = member_names(batch.conn, [quoted.member]).get(quoted.member, quoted.member)
+    if done.again:
+        return f"{name}{when}的这条打卡之前已评为优秀，这次记下点评，不再加分。"
+    if quoted.room and quoted.room == msg.room:
+        return None  # the group sees the member told
+    return f"已{'评为优秀' if excellent else '点评'}：{name}{when}的「{quoted.task.name}」，已告诉 TA。"
+
+
+def said_after_word(text: str) -> str | None:
+    """What follows the command word: 「点评 写得真好」 → 写得真好."""
+    parts = text.strip().split(maxsplit=1)
+    return parts[1].strip() if len(parts) > 1 and parts[1].strip() else None
+
+
+def review_command(ctx: Ctx, opts: Options) -> str | None:
+    return review_checkin(ctx.batch, ctx.deps, ctx.msg, excellent=False, text=said_after_word(ctx.msg.text))
+
+
+def excellent_command(ctx: Ctx, opts: Options) -> str | None:
+    return review_checkin(ctx.batch, ctx.deps, ctx.msg, excellent=True, text=said_after_word(ctx.msg.text))
+
+
 COMMANDS = [
     # No Chinese command words: 打卡 and every task's trigger are read by the check-in hook,
     # as members write them; what it does not take (「打卡 怎么弄？」) is chat, not a bad command.
@@ -329,4 +412,10 @@ COMMANDS = [
             "未打卡 [任务] [群]（/missing）", "今天还没打卡的成员（私信给你）", missing_checkins, operator=True),
     Command("checkinstats", ("打卡统计",), "打卡统计 [任务] [群] [今天|昨天|本周|本月|日期]（/checkinstats）",
             "打卡人数、打卡率、连续天数分布、新开始和断签", checkin_stats, operator=True),
+    # 优秀 is read by the check-in hook only when an operator quotes a check-in with it: members
+    # say 优秀 to each other all day.
+    Command("review", ("点评",), "引用一条打卡，发 点评 内容（/review）", "点评成员的打卡，会告诉 TA",
+            review_command, operator=True),
+    Command("excellent", (), "引用一条打卡，发 优秀 [点评]（/excellent）", "评为优秀打卡，给 TA 加分",
+            excellent_command, operator=True),
 ]

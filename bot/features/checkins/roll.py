@@ -5,17 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
+from bot.adapters.base import Outgoing
 from bot.core.accounts import bot_accounts
 from bot.core.directory import member_names
+from bot.features.checkins.review import reviews_of
+from bot.features.checkins.service import streaks
 from bot.features.privacy.service import is_anonymous
 from bot.store.db import as_date
-from bot.store.models import Checkin, Membership, RoomOperator
+from bot.store.models import Checkin, CheckinNotice, Membership, RoomOperator, table_of
 from tiers import checkin as rules
 from tiers.checkin import CheckinTask
 
@@ -105,3 +109,113 @@ def grid(conn: Connection, task: CheckinTask, room: str, start: date, end: date,
         ("补" if done[m][d] else "✓") if d in done.get(m, {}) else "–" for d in days)) for m in members),
         key=lambda r: (r[1], r[0]))
     return Grid(task, room, days, tuple(rows))
+
+
+# ---- the missing-check-in reminder and the weekly 优秀打卡 roundup ------------------------------
+
+MAX_MENTIONS = 20  # members one reminder @-mentions at most
+ROUNDUP_AT = time(21, 0)  # Sunday evening: the week's 优秀打卡
+ACTIVE_DAYS = 7  # a task for every room reminds in the rooms where it was used this long ago
+
+
+def reminder_span(task: CheckinTask, day: date) -> tuple[datetime, datetime] | None:
+    """When the reminder of `day`'s check-ins is due and when it no longer helps (naive local):
+    the first remind_missing time in the day's window, until the window ends (midnight)."""
+    if task.remind_missing is None:
+        return None
+    at = datetime.combine(day, task.remind_missing)
+    if task.window is not None and at.time() < task.window[0] and task.window[0] > task.window[1]:
+        at += timedelta(days=1)  # an overnight window: the reminder falls after midnight
+    end = rules.window_end(task, day) or datetime.combine(day + timedelta(days=1), time(0))
+    return at, end
+
+
+def due_notices(tasks: Sequence[CheckinTask], now: datetime, sent: set[tuple[str, int, date]]
+                ) -> list[tuple[str, CheckinTask, date]]:
+    """The reminders ("missing") and roundups ("roundup", keyed by the week's Monday) due at
+    `now` (naive local) that this process has not handled yet."""
+    out = []
+    for task in tasks:
+        if not task.active:
+            continue
+        day = rules.checkin_day(task, now)
+        span = reminder_span(task, day)
+        if span and span[0] <= now < span[1] and ("missing", task.id, day) not in sent:
+            out.append(("missing", task, day))
+        monday = now.date() - timedelta(days=now.weekday())
+        sunday_evening = now.weekday() == 6 and now.time() >= ROUNDUP_AT
+        if task.roundup and sunday_evening and ("roundup", task.id, monday) not in sent:
+            out.append(("roundup", task, monday))
+    return out
+
+
+def _task_rooms(conn: Connection, task: CheckinTask, day: date) -> list[str]:
+    if task.room:
+        return [task.room]
+    return sorted(r for r in conn.execute(select(col(Checkin.room)).where(
+        col(Checkin.task_id) == task.id, col(Checkin.day) >= day - timedelta(days=ACTIVE_DAYS)).distinct()).scalars()
+        if r)
+
+
+def _claim(conn: Connection, task_id: int, room: str, day: date, kind: str, at: int) -> bool:
+    """Mark a notice sent; False when it already was (by this process or another)."""
+    if conn.execute(select(col(CheckinNotice.sent_at)).where(
+            col(CheckinNotice.task_id) == task_id, col(CheckinNotice.room) == room,
+            col(CheckinNotice.day) == day, col(CheckinNotice.kind) == kind)).first():
+        return False
+    try:
+        with conn.begin_nested():
+            conn.execute(table_of(CheckinNotice).insert().values(task_id=task_id, room=room, day=day, kind=kind,
+                                                                 sent_at=at))
+    except IntegrityError:
+        return False
+    return True
+
+
+def reminder(conn: Connection, task: CheckinTask, room: str, day: date, leave_out: Collection[str]) -> Outgoing | None:
+    """The reminder in one room: @ up to MAX_MENTIONS of those not checked in (longest streaks
+    first: they have most to lose), never staff or members who opted out."""
+    found = missing(conn, task, room, day, leave_out)
+    if not found.missing:
+        return None
+    ids = [m for m, _ in found.missing]
+    streak = streaks(conn, task.id, ids, day)
+    order = sorted(found.missing, key=lambda x: (-streak.get(x[0], 0), x[1], x[0]))
+    mentioned = tuple(m for m, _ in order[:MAX_MENTIONS])
+    end = rules.window_end(task, day)
+    until = f"{end:%H:%M} 截止" if end else "今天还没结束"
+    text = f"⏰「{task.name}」{until}，还没打卡的朋友记得来打卡哦～"
+    if len(order) > MAX_MENTIONS:
+        text += f"（共 {len(order)} 人未打卡）"
+    return Outgoing(text=text, room=room, mentions=mentioned)
+
+
+def roundup(conn: Connection, task: CheckinTask, room: str, monday: date) -> Outgoing | None:
+    """The week's 优秀打卡 of a task in one room."""
+    found = [r for r in reviews_of(conn, task.id, monday, monday + timedelta(days=6), excellent_only=True)
+             if r.room == room]
+    if not found:
+        return None
+    names = member_names(conn, [r.member for r in found])
+    seen: dict[tuple[str, date], None] = {}
+    for r in sorted(found, key=lambda r: (r.day, r.at)):
+        seen[(r.member, r.day)] = None
+    listed = "、".join(f"{names.get(m, m)}（{d.month}/{d.day}）" for m, d in seen)
+    return Outgoing(text=f"🌟 本周「{task.name}」优秀打卡：{listed}。恭喜，继续加油！", room=room)
+
+
+def send_notices(conn: Connection, tasks: Sequence[CheckinTask], now: datetime, sent: set[tuple[str, int, date]],
+                 leave_out: Collection[str]) -> list[Outgoing]:
+    """The reminders and roundups due at `now` (naive local), each sent once per room."""
+    out = []
+    at = int(now.timestamp())
+    for kind, task, day in due_notices(tasks, now.replace(tzinfo=None), sent):
+        sent.add((kind, task.id, day))
+        for room in _task_rooms(conn, task, day):
+            if not _claim(conn, task.id, room, day, kind, at):
+                continue
+            message = (reminder(conn, task, room, day, leave_out) if kind == "missing"
+                       else roundup(conn, task, room, day))
+            if message is not None:
+                out.append(message)
+    return out
