@@ -76,7 +76,8 @@ def test_review_and_excellent_tell_the_member_and_pay_once(bot: Bot):
     assert told.room == ROOM and told.mentions == ("wxid_a",)
     assert told.text == "你12月1日的「打卡」收到点评：写得很用心，继续加油！"
     [star] = quote(bot, OP, "优秀", quote_of="ci-1", quote_sender="wxid_a")
-    assert star.text == "🌟 你12月1日的「打卡」被评为优秀打卡，+20 积分（共 31 分）！"  # 10 for the check-in, 1 for speaking
+    # 31: 10 for the check-in, 1 for speaking, 20 for 优秀
+    assert star.text == "🌟 你12月1日的「打卡」被评为优秀打卡，+20 积分（共 31 分）！"
     assert star.mentions == ("wxid_a",)
     out = quote(bot, OP, "优秀 再夸一次", quote_of="ci-1")
     assert "之前已评为优秀" in texts(out)
