@@ -29,7 +29,7 @@ SHIPPED: Mapping[str, tuple[str, ...]] = {
             "折扣", "打折", "便宜", "报价", "定价", "团购价", "优惠券", "优惠价", "免费", "要钱",
             "几块钱", "价"),
     SIGNUP: ("报名", "报个名", "报班", "报课", "参加", "加入", "怎么买", "购买", "下单", "买课",
-             "付款", "入学", "上车", "报名链接", "购买链接", "付款链接", "链接", "名额", "开课",
+             "付款", "入学", "上车", "开班", "报名链接", "购买链接", "付款链接", "链接", "名额", "开课",
              "试听", "体验课"),
     REFUND: ("退款", "退费", "退钱", "退课", "退班", "投诉", "维权", "取消报名", "不报了", "举报",
              "骗子", "差评", "退货", "退"),
@@ -50,7 +50,10 @@ OPPOSITES: Mapping[str, str] = {SIGNUP: REFUND}
 
 # Negations that stop a keyword later in the same clause: 「我不想报名了」, 「不用优惠」.
 NEGATIONS = frozenset({"不", "没", "没有", "别", "不想", "不用", "无需", "不要", "不需要", "不必",
-                       "不打算", "不再", "甭", "不会再", "不考虑", "没想", "不准备", "不太想", "并不想"})
+                       "不打算", "不再", "甭", "不会", "不会再", "不考虑", "没想", "不准备", "不太想", "并不想",
+                       "从不", "从没", "并不"})
+# A complaint is often said with 没 (「还没退款」「钱到现在还没退」): only wanting-negations stop it.
+NOT_COMPLAINT = NEGATIONS - {"没", "没有", "从没"}
 # A negation followed by one of these says something else: 「不知道多少钱」 asks, 「没问题」 agrees.
 _NOT_NEGATING_NEXT = frozenset({"知道", "清楚", "懂", "确定", "明白", "了解", "问题", "关系", "事",
                                 "少", "错", "一定", "然", "过"})
@@ -181,12 +184,14 @@ def clause_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left, after.start() if after else len(text)
 
 
-def negated(before: Sequence[str]) -> bool:
-    """True when the clause's tokens before a keyword hold a negation: 「我不想报名」.
+def negated(before: Sequence[str], *, complaint: bool = False) -> bool:
+    """True when the clause's tokens before a keyword hold a negation: 「我不想报名」; for a
+    complaint word only one of not wanting (「不用退了」, not 「还没退款」).
 
     A-不-A questions (能不能, 有没有, 要不要) and 不知道/没问题 do not negate."""
+    negations = NOT_COMPLAINT if complaint else NEGATIONS
     for i, token in enumerate(before):
-        if token not in NEGATIONS:
+        if token not in negations:
             continue
         previous = before[i - 1] if i else ""
         if previous and token[1:] and previous.endswith(token[1:]):
@@ -202,7 +207,7 @@ def negated(before: Sequence[str]) -> bool:
 
 # Questions `looks_like_question` leaves to context: A-不-A (贵不贵, 报不报), 几 alone (几级).
 _CHOICE = re.compile(r"(.)[不没]\1|几(?!乎)")
-_REQUEST = re.compile(r"请|麻烦|帮我|帮忙|[发给私加拉]我|发一下|发下|发个|求|吧$|一下$")
+_REQUEST = re.compile(r"请|麻烦|帮我|帮忙|[发给私加拉退]我|发一下|发下|发个|求|要求|^取消|吧$|一下$")
 _WISH = re.compile(r"(?<![理思感梦设回联构猜料预幻不没])想(?![法象到起必])|打算|希望|准备|考虑|我要|要报|要买|要参加")
 
 

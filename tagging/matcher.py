@@ -12,6 +12,7 @@ from typing import Protocol
 
 import jieba
 
+from tagging.intent import NEGATIONS, OPPOSITE_MARKERS, PRICE, REFUND, SIGNUP, Synonyms, asks, clause_bounds, negated
 from tagging.rules import KeywordRule, can_be_token
 
 try:  # jieba-rs through its binding: the same dictionary, HMM and algorithm, about 50x faster
@@ -32,6 +33,8 @@ KEYWORD_FREQ = 200_000
 # jieba always keeps a run of ASCII letters and digits as one token; putting such a word in
 # the dictionary would only let jieba split longer runs around it (priceless → price/less).
 _ASCII_RUN = re.compile(r"[A-Za-z0-9]+")
+_NEGATING_CHARS = frozenset("".join(NEGATIONS))
+_SENTENCE_END = re.compile(r"[。！!？?\n]")
 
 
 
@@ -308,32 +311,43 @@ class KeywordMatcher:
     """All keyword rules of a community, indexed so a message costs at most one tokenization.
 
     Build it once per rule set (it adds the word-mode keywords to `tokenizer`) and call
-    `match` per message. One pass slides over the message: at each character that starts
-    some keyword, the slices of the keyword lengths starting with that character are looked
-    up in a dict, so the cost grows with the message, not with the number of rules. That
-    pass settles substring rules outright. A jieba token is a slice of the message, so a
-    word-mode keyword can only be a token if the pass saw it; only then is the message
-    tokenized and its tokens looked up in a second dict.
+    `match` per message. A keyword that names a synonym set (价格) stands for every word of
+    it (`synonyms`). One pass slides over the message: at each character that starts some
+    keyword, the slices of the keyword lengths starting with that character are looked up in
+    a dict, so the cost grows with the message, not with the number of rules. Only when that
+    pass finds something is the message tokenized: a word-mode keyword must be a jieba token,
+    and every keyword is then read in its clause — a negation earlier in the clause stops it
+    (「我不想报名了」), a sign-up word beside 退款/取消 reads as the refund intent, and a rule
+    with `intent=ask` needs the clause to ask (see tagging.intent).
     """
 
-    def __init__(self, rules: Sequence[KeywordRule], tokenizer: Tokenizer) -> None:
+    def __init__(self, rules: Sequence[KeywordRule], tokenizer: Tokenizer,
+                 synonyms: Synonyms | None = None) -> None:
         self._rules = tuple(rules)
         self._tokenizer = tokenizer
+        self._synonyms = synonyms or Synonyms()
         word_index: dict[str, list[_Entry]] = {}
         substring_index: dict[str, list[_Entry]] = {}
+        refund: list[int] = []
         for position, rule in enumerate(self._rules):
             index = word_index if rule.mode == "word" else substring_index
-            for keyword in rule.keywords:
+            if REFUND in rule.keywords:
+                refund.append(position)
+            for keyword in expand(rule, self._synonyms):
                 # A rule spelling one keyword twice (VIP, vip) gets two entries; the
                 # first wins when hits are recorded, so that costs nothing but a lookup.
                 index.setdefault(normalize(keyword), []).append((position, Hit(rule.id, keyword)))
         tokenizer.add_words(word_index)
-        self._word_index = {key: tuple(entries) for key, entries in word_index.items()}
-        self._word_keys = frozenset(self._word_index)
-        # Every keyword, for the sliding pass: its substring-rule entries, and whether it is
-        # also a word-mode keyword (seeing it means the message must be tokenized).
-        self._pieces: dict[str, tuple[tuple[_Entry, ...], bool]] = {
-            key: (tuple(substring_index.get(key, ())), key in word_index)
+        self._refund = tuple(refund)
+        # Words of wanting (price, sign-up) are read with their negation whatever the rule:
+        # 「我不想报名了」 wants nothing. Other words only in `intent=ask` rules, so a plain
+        # rule on 发货 still hears 「还没发货」; complaint words never (「还没退款」 is one).
+        self._signup = frozenset(normalize(w) for w in self._synonyms.expand(SIGNUP))
+        self._wanting = self._signup | {normalize(w) for w in self._synonyms.expand(PRICE)}
+        self._complaint = frozenset(normalize(w) for w in self._synonyms.expand(REFUND))
+        # Every keyword, for the sliding pass: its substring-rule and word-rule entries.
+        self._pieces: dict[str, tuple[tuple[_Entry, ...], tuple[_Entry, ...]]] = {
+            key: (tuple(substring_index.get(key, ())), tuple(word_index.get(key, ())))
             for key in (*substring_index, *word_index)
         }
         lengths: dict[str, set[int]] = {}
@@ -353,48 +367,133 @@ class KeywordMatcher:
         """Rules hit by `text` sent in `room` (None: a 1:1 chat), in rule order.
 
         At most one hit per rule: the keyword found earliest in the message (at the same
-        place, the longer one). Rules whose scope does not cover `room` are left out.
+        place, the longer one) that is not negated and, for `intent=ask`, asks. Rules whose
+        scope does not cover `room` are left out.
         """
         lowered = normalize(text)
+        seen = self._slide(lowered)
+        if not seen:
+            return []
+        reading = _Reading(lowered, self._tokenizer)
         found: dict[int, Hit] = {}
-        if self._slide(lowered, found):
-            tokens = self._tokenizer.lcut(lowered)
-            # Usually one keyword is a token, often none (评价格式 holds 价格 but not as a
-            # token); the intersection finds that in C, and only several need token order.
-            matched = self._word_keys.intersection(tokens)
-            if len(matched) == 1:
-                for position, hit in self._word_index[next(iter(matched))]:
-                    found.setdefault(position, hit)
-            elif matched:
-                word_index = self._word_index
-                for token in tokens:
-                    if token in matched:
-                        for position, hit in word_index[token]:
-                            found.setdefault(position, hit)
+        rules = self._rules
+        for start, key in seen:
+            substring_entries, word_entries = self._pieces[key]
+            end = start + len(key)
+            entries = substring_entries + word_entries if word_entries and reading.is_token(
+                start, end) else substring_entries
+            if not entries or all(position in found for position, _ in entries):
+                continue
+            if key in self._signup and reading.beside_opposite(start, end):
+                # 「取消报名」「报名的钱能退吗」: not a sign-up, the refund intent
+                for position in self._refund:
+                    if position not in found and (rules[position].intent != "ask" or reading.asks(start, end)):
+                        found[position] = Hit(rules[position].id, reading.opposite_word(start, end))
+                continue
+            complaint = key in self._complaint
+            wanting = key in self._wanting and not complaint
+            negation: bool | None = None
+            for position, hit in entries:
+                rule = rules[position]
+                if position in found:
+                    continue
+                if wanting or complaint or rule.intent == "ask":
+                    if negation is None:
+                        negation = reading.negated(start, end, complaint=complaint)
+                    if negation:
+                        continue
+                if rule.intent == "ask" and not reading.asks(start, end):
+                    continue
+                found[position] = hit
         if not found:
             return []
         everywhere = self._everywhere
-        rules = self._rules
         return [
             found[position]
             for position in sorted(found)
             if everywhere[position] or rules[position].scope.applies(room)
         ]
 
-    def _slide(self, lowered: str, found: dict[int, Hit]) -> bool:
-        """Record substring-rule hits in `found`; True when a word-mode keyword occurs."""
+    def _slide(self, lowered: str) -> list[tuple[int, str]]:
+        """Every (start, keyword) occurring in the message, in order (longer first at a place)."""
         lengths_by_first = self._lengths_by_first
         pieces = self._pieces
-        word_seen = False
+        seen: list[tuple[int, str]] = []
         for start, char in enumerate(lowered):
             lengths = lengths_by_first.get(char)
             if lengths is None:
                 continue
             for length in lengths:
-                piece = pieces.get(lowered[start : start + length])
-                if piece is not None:
-                    entries, is_word = piece
-                    word_seen = word_seen or is_word
-                    for position, hit in entries:
-                        found.setdefault(position, hit)
-        return word_seen
+                piece = lowered[start : start + length]
+                if piece in pieces:
+                    seen.append((start, piece))
+        return seen
+
+
+def expand(rule: KeywordRule, synonyms: Synonyms) -> tuple[str, ...]:
+    """The words a rule listens for: its keywords, each naming a synonym set expanded."""
+    words: list[str] = []
+    for keyword in rule.keywords:
+        for word in synonyms.expand(keyword):
+            # A set's one-character words (贵, 价) are whole tokens in word mode; as
+            # substrings they would be found inside every other word.
+            if word not in words and (word == keyword or rule.mode == "word" or len(word) > 1):
+                words.append(word)
+    return tuple(words)
+
+
+class _Reading:
+    """One message read around its keywords: tokens (cut once, on first need) and clauses."""
+
+    def __init__(self, lowered: str, tokenizer: Tokenizer) -> None:
+        self.text = lowered
+        self._tokenizer = tokenizer
+        self._spans: list[tuple[int, int, str]] | None = None
+        self._starts: dict[int, int] = {}
+
+    @property
+    def spans(self) -> list[tuple[int, int, str]]:
+        if self._spans is None:
+            spans: list[tuple[int, int, str]] = []
+            at = 0
+            for token in self._tokenizer.lcut(self.text):
+                self._starts[at] = len(spans)
+                spans.append((at, at + len(token), token))
+                at += len(token)
+            self._spans = spans
+        return self._spans
+
+    def is_token(self, start: int, end: int) -> bool:
+        spans = self.spans
+        index = self._starts.get(start)
+        return index is not None and spans[index][1] == end
+
+    def _clause_tokens(self, start: int, end: int) -> tuple[list[str], list[str]]:
+        left, right = clause_bounds(self.text, start, end)
+        before = [t for s, e, t in self.spans if s >= left and e <= start]
+        around = [t for s, e, t in self.spans if s >= left and e <= right and (e <= start or s >= end)]
+        return before, around
+
+    def negated(self, start: int, end: int, *, complaint: bool = False) -> bool:
+        left = clause_bounds(self.text, start, end)[0]
+        # Most clauses hold no negating character at all: no need to cut them.
+        if not _NEGATING_CHARS.intersection(self.text[left:start]):
+            return False
+        return negated(self._clause_tokens(start, end)[0], complaint=complaint)
+
+    def beside_opposite(self, start: int, end: int) -> bool:
+        left, right = clause_bounds(self.text, start, end)
+        clause = self.text[left:right]
+        if not any(marker in clause for marker in OPPOSITE_MARKERS):
+            return False
+        return any(t in OPPOSITE_MARKERS for t in self._clause_tokens(start, end)[1])
+
+    def opposite_word(self, start: int, end: int) -> str:
+        return next(t for t in self._clause_tokens(start, end)[1] if t in OPPOSITE_MARKERS)
+
+    def asks(self, start: int, end: int) -> bool:
+        """Whether the keyword's clause asks, read on to the end of its sentence: 「报名的话，
+        需要什么条件？」 asks, 「价格还算合理」 does not."""
+        left = clause_bounds(self.text, start, end)[0]
+        stop = _SENTENCE_END.search(self.text, end)
+        return asks(self.text[left:stop.end() if stop else len(self.text)])

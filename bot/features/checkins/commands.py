@@ -30,7 +30,7 @@ from bot.features.checkins.service import (
 )
 from bot.features.points.announce import announce_level_ups
 from tiers import checkin as rules
-from tiers.checkin import CheckinTask, window_text
+from tiers.checkin import CARD_EVERY, STREAK_BONUS, CheckinTask, window_text
 
 
 def _task(ctx: Ctx, opts: Options) -> CheckinTask:
@@ -214,6 +214,29 @@ def task(ctx: Ctx, opts: Options) -> str:
         raise UsageError(str(exc)) from None
     where = "本群" if ctx.msg.room else "所有群"
     return f"已添加打卡任务 #{t.id}「{t.name}」（{where}）：{_describe(t)}。"
+
+
+def task_help(task: CheckinTask) -> str:
+    """How to check in for one task, as a member reads it."""
+    said = "」或「".join(task.triggers[:2])
+    when = "每天" if task.window is None or task.window[0] == task.window[1] else f"每天 {window_text(task)}"
+    lines = [f"「{task.name}」：{when}发「{said}」，+{task.points} 分。"]
+    if task.min_note:
+        lines.append(f"要写上至少 {task.min_note} 个字的心得，例如：{task.triggers[0]} 今天读了第三章，学到了…")
+    else:
+        lines.append(f"可以带上心得：{task.triggers[0]} 今天读了20页（带心得的打卡也算一次发言）。")
+    lines.append(f"连续 {CARD_EVERY} 天额外 +{STREAK_BONUS} 分和一张补签卡；漏了昨天，发「补签」。")
+    if task.challenge_days:
+        lines.append(f"坚持 {task.challenge_days} 天完成挑战！")
+    return "\n".join(lines)
+
+
+def howto(ctx: Ctx, opts: Options) -> str:
+    tasks = [t for t in ctx.deps.checkins.tasks if t.active and t.room in (None, ctx.msg.room)]
+    if not tasks:
+        return "这里现在没有打卡任务，请联系管理员。"
+    return "\n\n".join(task_help(t) for t in tasks)
+
 
 
 # ---- who hasn't checked in (未打卡), the numbers (打卡统计) -----------------------------------
@@ -406,6 +429,10 @@ COMMANDS = [
     Command("checkin", (), "打卡 或 签到（/checkin [任务名]），可带心得：打卡 今天读了20页",
             "今日打卡，攒积分和连续天数", checkin),
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
+    Command("howto", ("打卡说明",), "打卡说明（/howto）", "怎么打卡：每个打卡任务怎么发、几点、几分", howto,
+            forms=(r"(?:请问)?(?:怎么|如何|怎样|咋)(?:打卡|签到)",
+                   r"(?:打卡|签到)(?:要)?(?:怎么|如何|咋)(?:弄|打|做|操作|用)",
+                   r"(?:在哪|在哪里|去哪)(?:打卡|签到)", r"打卡(?:规则|说明|方法)(?:是什么)?")),
     Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
             keys=TASK_KEYS),
     Command("missing", ("未打卡", "今天谁没打卡", "今天谁没打卡？", "今天谁没打卡?", "谁没打卡", "谁没打卡？"),

@@ -4,6 +4,7 @@ day's summaries go out when their window closes."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.core.errors import UsageError
@@ -20,6 +21,7 @@ from bot.features.checkins.commands import (
 from bot.features.checkins.roll import due_notices, send_notices, staff
 from bot.features.checkins.service import (
     MEDIA_KINDS,
+    CheckinResult,
     due_summaries,
     jielong_versions,
     own_names,
@@ -88,7 +90,9 @@ class CheckinHook(Hook):
         if task.media and note is None and self._wants_media(batch, msg, task):
             return True
         # No flush: the check-in reads what it needs once per batch (see Checkins.begin).
-        answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note))
+        result = self.checkins.check_in(batch, msg, task, note)
+        answer_checkin(batch, msg, result)
+        _took_part(batch, msg, result)
         return True
 
     def _wants_media(self, batch: Batch, msg: Message, task: rules.CheckinTask) -> bool:
@@ -120,8 +124,8 @@ class CheckinHook(Hook):
             if not waited and not rules.in_window(task, local.time()):
                 continue
             note = msg.text.strip() or ("语音打卡" if msg.kind == "voice" else "图片打卡")
-            answer_checkin(batch, msg, self.checkins.check_in(batch, msg, task, note[:rules.MAX_NOTE],
-                                                              any_time=waited))
+            result = self.checkins.check_in(batch, msg, task, note[:rules.MAX_NOTE], any_time=waited)
+            answer_checkin(batch, msg, result)
             return True
         return False
 
@@ -166,6 +170,7 @@ class CheckinHook(Hook):
         result = self.checkins.check_in(batch, msg, task, note, day=day)
         if result.outcome.reason != "already":  # an entry edited and sent again counts once, quietly
             answer_checkin(batch, msg, result)
+        _took_part(batch, msg, result)
         return True
 
     def wants_tick(self, batch: Batch, now: datetime) -> bool:
@@ -186,3 +191,10 @@ class CheckinHook(Hook):
                          | unsubscribed(conn) | rank_hidden(conn))
             for out in send_notices(conn, self.checkins.tasks, local, self.noticed, leave_out):
                 batch.send(out)
+
+
+def _took_part(batch: Batch, msg: Message, result: CheckinResult) -> None:
+    """Writing a note every day is taking part: an accepted check-in with a note counts for
+    speaking like a message of the note's words (a bare 打卡 does not)."""
+    if result.points is not None and result.note:
+        batch.taking_part.append(replace(msg, text=result.note, kind="text"))
