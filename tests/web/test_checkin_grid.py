@@ -95,3 +95,14 @@ async def test_the_grid_on_a_390_px_phone(browser, community):  # noqa: F811
     finally:
         await page.close()
         await server.close()
+
+
+async def test_a_task_with_photos_and_a_reminder_from_the_console(client, community):
+    form = {"csrf": client.csrf, "name": "跑步", "triggers": "跑步打卡", "points": "10", "reply": "auto",
+            "media": "image", "remind_missing": "8:30", "public_missing": "on", "excellent": "30", "roundup": "on"}
+    resp = await client.post("/tasks", data=form)
+    assert resp.status == 200 and "已添加打卡任务「跑步」" in await resp.text()
+    assert community.rows("SELECT media, remind_missing, public_missing, excellent_points, roundup FROM checkintask"
+                          " WHERE name = '跑步'") == [("image", "08:30", 1, 30, 1)]
+    resp = await client.post("/tasks", data=form | {"name": "跳绳", "triggers": "跳绳打卡", "remind_missing": "25:00"})
+    assert resp.status == 400 and "应写成 HH:MM" in await resp.text()

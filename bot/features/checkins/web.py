@@ -27,7 +27,9 @@ from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, 
 from tiers.checkin import CheckinTask, window_text
 
 TEMPLATES = Path(__file__).parent / "templates"
-FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room", "min_note", "reply")
+FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room", "min_note", "reply",
+          *checkin_service.OPTION_KEYS)
+MEDIA_LABELS = {"": "只认文字", "image": "图片也算", "voice": "语音也算", "any": "图片或语音也算"}
 REPLY_LABELS = {"auto": "自动（每天前 20 条逐条回复，之后汇总）", "each": "每条都回复", "summary": "只发每日汇总"}
 CALENDAR_MONTHS = 3
 NOTES_SHOWN = 30  # the member page lists this many latest notes under the calendar
@@ -99,7 +101,8 @@ def _tasks(conn: Connection, draft: dict[str, str] | None = None) -> dict[str, A
              for t in load_tasks(conn)]
     rooms = [("", "所有群"), *sorted(names.items(), key=lambda x: x[1])]
     return {"tasks": lines, "rooms": rooms, "draft": draft or {"points": "10", "reply": "auto"},
-            "replies": list(REPLY_LABELS.items()), "reply_labels": REPLY_LABELS}
+            "replies": list(REPLY_LABELS.items()), "reply_labels": REPLY_LABELS,
+            "media_labels": list(MEDIA_LABELS.items())}
 
 
 async def tasks_page(request: web.Request) -> web.Response:
@@ -124,7 +127,7 @@ def _add(conn: Connection, console: Console, draft: dict[str, str]) -> CheckinTa
         challenge_days=_positive(draft["challenge_days"], "挑战天数") if draft["challenge_days"] else None,
         room=draft["room"] or None,
         min_note=_positive(draft["min_note"], "心得字数") if draft["min_note"] else None,
-        reply=draft["reply"] or "auto")
+        reply=draft["reply"] or "auto", options=checkin_service.task_options(draft))
 
 
 async def tasks_add(request: web.Request) -> web.Response:
