@@ -117,3 +117,17 @@ def test_a_windowed_reminder_names_the_end_and_never_comes_after_it(bot: Bot):
         bot.say(m, "早起打卡", ts="2026-12-03T06:00:00+08:00")
     bot.say("wxid_1", "早起打卡", ts="2026-12-03T06:00:00+08:00")
     assert bot.time_passes("2026-12-03T08:30:00+08:00") == []  # everyone checked in: nothing to say
+
+
+def test_a_reminder_outside_the_window_is_refused(bot: Bot):
+    out = bot.say(ADMIN, "/task add 早起 triggers=早起打卡 window=05:00-09:00 remind_missing=21:00", ts=T)
+    assert "提醒时间 21:00 应在打卡时间段 05:00-09:00 之内" in texts(out)
+    assert bot.rows("SELECT name FROM checkintask WHERE name = '早起'") == []
+    bot.say(ADMIN, "/task add 夜读 triggers=夜读打卡 window=22:00-02:00")
+    assert "01:30 提醒未打卡的成员" in texts(bot.say(ADMIN, "/task set 夜读 remind_missing=01:30"))
+    assert "应写成 HH:MM" in texts(bot.say(ADMIN, "/task set 夜读 remind_missing=九点"))
+    bot.roster(["wxid_1", "wxid_2"], ts="2026-12-01T20:00:00+08:00")
+    bot.say("wxid_1", "夜读打卡", ts="2026-12-01T23:00:00+08:00")
+    assert bot.time_passes("2026-12-01T23:30:00+08:00") == []  # the night's reminder is after midnight
+    [night] = bot.time_passes("2026-12-02T01:31:00+08:00")
+    assert night.mentions == ("wxid_2",) and "02:00 截止" in night.text

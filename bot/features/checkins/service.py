@@ -118,11 +118,21 @@ def task_options(named: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def _check_reminder(window: tuple[time, time] | None, remind: str | None) -> None:
+    """A reminder after the window has closed would never go out: refuse it."""
+    if remind and window and window[0] != window[1]:
+        at = time.fromisoformat(remind)
+        inside = window[0] <= at < window[1] if window[0] < window[1] else (at >= window[0] or at < window[1])
+        if not inside:
+            raise ValueError(f"提醒时间 {remind} 应在打卡时间段 {window[0]:%H:%M}-{window[1]:%H:%M} 之内。")
+
+
 def set_task_options(conn: Connection, checkins: Checkins, name: str, values: Mapping[str, Any]) -> CheckinTask:
     """Change a task's options (task_options' values); LookupError when no such task."""
     task = next((t for t in checkins.tasks if t.name == name and t.active), None)
     if task is None:
         raise LookupError(f"没有开启中的任务「{name}」。发 /task list 查看。")
+    _check_reminder(task.window, values.get("remind_missing"))
     if values:
         conn.execute(update(table_of(TaskRow)).where(table_of(TaskRow).c.id == task.id).values(**values))
         checkins.reload(conn)
@@ -148,6 +158,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
     if clash:
         raise ValueError(f"触发词「{'、'.join(clash)}」已被其他任务使用了。")
     span = parse_window(window)
+    _check_reminder(span, (options or {}).get("remind_missing"))
     if not 0 < points <= 1000:
         raise ValueError("每次打卡的积分应在 1–1000 之间。")
     if challenge_days is not None and not 0 < challenge_days <= 365:
