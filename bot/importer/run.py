@@ -14,8 +14,9 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
 from bot.core.events import Event
+from bot.core.merge import merge_names
 from bot.core.pipeline import Pipeline
-from bot.importer import chatlab, memotrace_csv, memotrace_txt
+from bot.importer import chatlab, memotrace_csv, memotrace_txt, weflow
 from bot.importer.detect import FORMATS, detect, encoding_of
 from bot.importer.notices import NameBook, Names
 from bot.importer.progress import Progress
@@ -49,6 +50,7 @@ class _File:
     encoding: str
     fmt: str
     scan: Any = None  # what the format's first pass learned
+    label: str = ""  # the format and generation, as the summary names it
 
 
 def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -> _File | None:
@@ -60,11 +62,16 @@ def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -
         if opts.fmt != "auto" and found != opts.fmt:
             raise FileError(f"这是{FORMATS[found]}文件，不是 --format {opts.fmt}；"
                             "不同格式的文件可以一起导入：去掉 --format（默认 auto 按内容识别）")
-        file = _File(path, encoding, found)
+        file = _File(path, encoding, found, label=FORMATS[found])
         if found == "memotrace-csv":
             file.scan = memotrace_csv.scan(path, encoding, opts, book)
+            file.label = file.scan.label
+        elif found == "memotrace-txt":
+            file.label = memotrace_txt.LABELS[memotrace_txt.generation(path, encoding)]
         elif found == "chatlab":
             file.scan = chatlab.scan(path, encoding, opts, book)
+        elif found == "weflow":
+            file.scan = weflow.scan(path, encoding, opts, book)
     except FileError as exc:
         summary.failed.append((str(path), str(exc)))
         return None
@@ -74,7 +81,7 @@ def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -
     except OSError as exc:
         summary.failed.append((str(path), f"无法读取（{exc.strerror or exc}）"))
         return None
-    summary.files.append((str(path), FORMATS[found]))
+    summary.files.append((str(path), file.label))
     return file
 
 
@@ -85,6 +92,8 @@ def read_file(file: _File, opts: ImportOptions, summary: Summary, book: NameBook
             yield from memotrace_csv.read(file.path, file.encoding, opts, summary, file.scan, book)
         elif file.fmt == "memotrace-txt":
             yield from memotrace_txt.read(file.path, file.encoding, opts, summary)
+        elif file.fmt == "weflow":
+            yield from weflow.read(file.path, file.encoding, opts, summary, file.scan, book)
         else:
             yield from chatlab.read(file.path, file.encoding, opts, summary, file.scan, book)
     except FileError as exc:
@@ -173,6 +182,10 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
         before = _stored(pipeline.engine)
         pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
         summary.new_events = _stored(pipeline.engine) - before
+        # Name-only members whose wxid the files or the store now tell (bot.core.merge).
+        with pipeline.engine.begin() as conn:
+            for room in sorted(summary.rooms):
+                summary.merged += merge_names(conn, room, summary.name_ids.get(room, {}))
     progress.close()
     return summary
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 
 from bot.core.errors import UsageError
-from bot.core.events import Event, Message
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.deps import Deps
 from bot.features.checkins.commands import (
@@ -61,7 +61,7 @@ class CheckinHook(Hook):
             return self._jielong(batch, msg)
         if msg.kind in MEDIA_KINDS["any"]:
             return self._media(batch, msg)
-        if msg.kind != "text":
+        if msg.kind not in WORD_KINDS:  # text, and a quote's new words
             return False
         # Most messages are chat: a substring test rules them out before any parsing.
         said = msg.text.casefold()

@@ -584,9 +584,11 @@ class JielongVersion:
 def jielong_versions(conn: Connection, room: str, before: int, key: str) -> list[JielongVersion]:
     """The earlier versions of this 接龙 in the room (same header), oldest first: the first is
     the starter's, the last is what this version is compared with."""
+    # A version that was a check-in is logged as a command (talk to the bot), the others as
+    # 接龙; a list always has more than one line.
     rows = conn.execute(select(col(EventLog.member), col(EventLog.ts), col(EventLog.text)).where(
-        col(EventLog.type) == "message", col(EventLog.room) == room, col(EventLog.kind) == "jielong",
-        col(EventLog.ts) >= before - JIELONG_LOOKBACK, col(EventLog.ts) <= before,
+        col(EventLog.type) == "message", col(EventLog.room) == room, col(EventLog.kind).in_(("jielong", "command")),
+        col(EventLog.text).contains("\n"), col(EventLog.ts) >= before - JIELONG_LOOKBACK, col(EventLog.ts) <= before,
     ).order_by(col(EventLog.ts), col(EventLog.id)))
     out = []
     for member, ts, text in rows:

@@ -46,6 +46,7 @@ class Step:
     count: int
     width: int  # percent of the biggest stage
     action: str
+    rule: str  # what puts a member in this stage
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,9 @@ def _lifecycle(conn: Connection, console: Console, params: dict[str, str]) -> di
     found = assess_scope(conn, console.deps, at, room, cache=console.cache)
     counts = lifecycle.distribution(found.stages.values())
     top = max(1, *counts.values())
-    steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s]) for s, n in counts.items()]
+    rules = lifecycle.stage_rules_text(console.deps.playbook.lifecycle)
+    steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s], rules[s])
+             for s, n in counts.items()]
     since = week_start(at)
     return {"title": "生命周期", "at": at, "room": room, "names": names, "steps": steps,
             "total": len(found.stages), "since": since,

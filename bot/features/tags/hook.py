@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import col
 
-from bot.core.events import Event, Message
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
@@ -116,7 +116,7 @@ class TaggingHook(Hook):
             day = batch.day(msg.ts)
             if not stored and msg.id in batch.speaking:  # what counts as speaking, nothing else
                 days[day] = days.get(day, 0) + 1
-        if msg.kind != "text" or not msg.text:
+        if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
         if hits:
