@@ -23,14 +23,10 @@ from bot.core.names import display
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.features.member_types.service import Scope, scope_for, type_floor, typed_with_counts
+from bot.features.points.models import PointsEntry
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import held_now, provenance_of
-from bot.store.models import (
-    DailyActivity,
-    Member,
-    Membership,
-    MemberTag,
-    PointsEntry,
-)
+from bot.store.models import DailyActivity, Member, Membership
 from tagging.reasons import format_reason
 from tagging.rules import Rule
 from tiers.levels import Level, level_for

@@ -11,9 +11,11 @@ from sqlmodel import col
 
 from bot.core.events import Message
 from bot.core.pipeline import Batch, epoch
+from bot.features.checkins.models import Checkin, CheckinReview
+from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award, Ledger, PointsChange
 from bot.store.db import as_date
-from bot.store.models import Checkin, CheckinReview, EventLog, PointsEntry, table_of
+from bot.store.models import EventLog, table_of
 from tiers.checkin import CheckinTask
 
 QUOTE_DAYS = 7  # a quote without the quoted message's id reaches back this far for a check-in

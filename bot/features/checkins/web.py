@@ -19,10 +19,10 @@ from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
 from bot.features.checkins import service as checkin_service
+from bot.features.checkins.models import Checkin
 from bot.features.checkins.review import Reviewed, reviews_of
 from bot.features.checkins.roll import Grid, grid, staff
 from bot.features.checkins.service import load_tasks
-from bot.store.models import Checkin
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, form_text, page, redirect_with
 from tiers.checkin import CheckinTask, window_text
 

@@ -14,10 +14,11 @@ from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
+from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award
 from bot.features.privacy.service import rank_hidden
 from bot.features.referrals.commands import invite_text, my_referrals
-from bot.store.models import Member, Membership, PointsEntry
+from bot.store.models import Member, Membership
 from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS
 from tiers.checkin import CARD_EVERY, MAX_CARDS, STREAK_BONUS, window_text
 from tiers.levels import PACE_DAYS, benefits_upto, days_to_next, progress, progress_bar

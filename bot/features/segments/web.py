@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.features.followup.models import StageChange
 from bot.features.segments.report import assess_scope
-from bot.store.models import StageChange, table_of
+from bot.store.models import table_of
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
 from tiers import lifecycle, rfm
 from tiers.lifecycle import STAGE_ACTIONS, STAGE_LABELS, Stage

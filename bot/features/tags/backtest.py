@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import Tagging, held_now
-from bot.store.models import DailyActivity, EventLog, MemberTag
+from bot.store.models import DailyActivity, EventLog
 from tagging.decide import HitWindow, count_rule_holds, count_window
 from tagging.matcher import expand, normalize
 from tagging.rules import CountRule, Rule

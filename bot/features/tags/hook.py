@@ -11,9 +11,10 @@ from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
+from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
-from bot.store.models import DailyActivity, KeywordHit, MemberTag, table_of
+from bot.store.models import DailyActivity, table_of
 from tagging.decide import count_window, hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
