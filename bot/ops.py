@@ -4,12 +4,14 @@ bot.store.backup; this module parses and prints)."""
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.core.settings import Settings
 from bot.store.backup import BackupError, backup, copy, describe_backup, restore, shown
+from bot.web.health import check, describe
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
@@ -53,6 +55,16 @@ def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    health = check(settings)
+    if args.json:
+        json.dump(health.as_json(), sys.stdout, ensure_ascii=False, indent=1)
+        print()
+    else:
+        print(describe(health))
+    return 0 if health.ok else 1
+
+
 def add_db_actions(add: Callable[[str, str], argparse.ArgumentParser],
                    settings_of: Callable[[argparse.Namespace], Settings], db_url: Callable[[str], str]) -> None:
     """`qunguan db backup|restore|copy`; `add(name, help)` makes a `db` action's parser (with --db, --config)."""
@@ -75,4 +87,4 @@ def add_db_actions(add: Callable[[str, str], argparse.ArgumentParser],
     p.set_defaults(func=run(cmd_copy))
 
 
-__all__ = ["add_db_actions"]
+__all__ = ["add_db_actions", "cmd_status"]

@@ -64,7 +64,8 @@ def test_a_group_csv_is_scored_as_if_the_bot_had_been_there(tmp_path, capsys):
     rows = members(capsys, db, "--at", "2026-10-03T12:00:00+08:00")
     zhang, li, wang = rows["wxid_zhangsan"], rows["wxid_lisi"], rows["wxid_wangwu"]
     # Three check-ins, one a day, recognised as written (with a note over two lines, 「#打卡 第3天：…」).
-    assert zhang["streak"] == 3 and zhang["points"] == 3 * 10 + 1
+    # 3 check-ins, and speaking points for 大家早上好 and the two check-ins with a note (main f21d521).
+    assert zhang["streak"] == 3 and zhang["points"] == 3 * 10 + 3
     assert zhang["name"] == "张三"  # the nickname: a remark is the exporter's own, never shown
     # A photo, a voice message and a quoted reply count as speaking; media has no text to tag.
     assert li["messages"] == 4

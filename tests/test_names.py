@@ -94,3 +94,17 @@ def test_replay_stores_every_name_and_reports_show_them_safely(tmp_path, capsys)
     assert report["wxid_0000"] == "👩‍💻小美"
     assert report["wxid_0003"] == f"{NAMELESS}［id 尾号 0003］"
     assert report["wxid_0004"] == "小明"
+
+
+def test_qunguan_chat_as_a_member_with_a_zwj_name(tmp_path):
+    import subprocess
+    import sys
+    typed = "/as 👩‍💻小美@彩虹🏳️‍🌈群\n打卡\n我的等级\n/quit\n"
+    res = subprocess.run([sys.executable, "-m", "bot.cli", "chat", "--db", str(tmp_path / "q.db")],
+                         input=typed.encode(), capture_output=True, timeout=120)
+    out, err = res.stdout.decode(), res.stderr.decode()
+    assert res.returncode == 0, err
+    assert "现在你是 👩‍💻小美，在「彩虹🏳️‍🌈群」里说话" in out
+    assert "「打卡」成功" in out and "Lv1" in out
+    with sqlite3.connect(tmp_path / "q.db") as conn:
+        assert conn.execute("SELECT name FROM member WHERE name = '👩‍💻小美'").fetchall() == [("👩‍💻小美",)]

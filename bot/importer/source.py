@@ -14,6 +14,7 @@ from bot.core.events import MAX_TEXT, TS_MIN, check_id, parse_ts
 from bot.core.events import clean_name as contract_name
 
 ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
+LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.run.LegacyGuard)
 
 
 class FileError(Exception):
@@ -60,6 +61,7 @@ class Summary:
     merged: int = 0  # name-only members that became one with their wxid
     notes: list[str] = field(default_factory=list)  # e.g. a GBK file decoded as such
     newer_than_live: int = 0  # events refused for overlapping live history
+    imported_before: int = 0  # events an import of release 0.2 already stored
     new_events: int | None = None  # stored by this run (None: a dry run)
 
     def skip(self, path: Path | str, line: int, reason: str) -> None:
@@ -108,7 +110,8 @@ class IdMaker:
         n = self._seen[key]
         self._seen[key] = n + 1
         whole = f"{self.room}\x1f{ts}\x1f{kind}\x1f{n}\x1f{content}"
-        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()
+        # 13 bytes: 0.2's ids (with the sender in them) had 12, so the two are told apart.
+        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=13).hexdigest()
 
 
 class Checks:

@@ -37,6 +37,8 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
         out.append(f"时间 {_at(s.first, tz)} 至 {_at(s.last, tz)}")
     if s.new_events is not None:
         out.append(f"新写入 {s.new_events} 条事件（已导入过的不会重复计算）")
+    if s.imported_before:
+        out.append(f"有 {s.imported_before} 条以前（0.2 版）已经导入过，没有重复计算")
     if s.newer_than_live:
         out.append(f"有 {s.newer_than_live} 条晚于机器人在该群的第一条实时记录，没有导入（同一条消息的实时记录"
                    "和导出记录无法对应，导入会重复计算）。确认不重叠时加 --overlap-ok 导入")

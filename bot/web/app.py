@@ -28,7 +28,7 @@ from bot.core import audit
 from bot.core.feature import Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
-from bot.web import api, login, templating
+from bot.web import api, health, login, templating
 from bot.web.auth import (
     SESSION_COOKIE,
     TOUCH_EVERY,
@@ -48,6 +48,7 @@ from bot.web.shell import (
     SESSION,
     BadRequest,
     Console,
+    Slots,
     error_page,
     form_text,
     is_api,
@@ -203,10 +204,6 @@ async def stylesheet(request: web.Request) -> web.FileResponse:
                                                          "Content-Type": "text/css; charset=utf-8"})
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
-
-
 class PortInUse(OSError):
     """The console's port is taken; the message says which and how to pick another."""
 
@@ -233,12 +230,12 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
     app = web.Application(middlewares=[errors_middleware, auth_middleware, audit_middleware],
                           client_max_size=MAX_BODY)
-    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
+    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), Slots.of(features), clock=clock)
     templating.setup(app, features)
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get(STYLESHEET, stylesheet)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", health.healthz)
     login.add_routes(app.router)
     app.router.add_get("/", overview.overview)
     members.add_routes(app.router)

@@ -6,4 +6,4 @@ from bot.core.feature import Feature
 from bot.features.audit import web
 from bot.features.audit.commands import COMMANDS
 
-FEATURE = Feature(name="audit", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)
+FEATURE = Feature(name="audit", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV)

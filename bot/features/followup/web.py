@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core.feature import OPERATOR, MemberSection, MemberView, NavEntry
 from bot.features.followup import service as followup
 from bot.features.followup.service import OperatorList
 from bot.features.followup.texts import done_text
@@ -106,3 +107,14 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/followup/issue", followup_issue)
     router.add_post("/followup/done", followup_done)
     router.add_get("/api/followup", get_followup)
+
+
+# ---- what the shell shows of follow-ups ---------------------------------------------------------
+
+def _followups(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return {"history": followup.history(conn, view.member),
+            "open": followup.member_cases(conn, view.member, view.at.date()), "kinds": KIND_TITLES}
+
+
+NAV = (NavEntry("跟进", "/followup", "followup", 20, OPERATOR),)
+MEMBER = (MemberSection("followup/member_followups.html", 50, _followups),)

@@ -14,7 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
 from bot.features.followup.models import StageChange
+from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
 from bot.store.models import table_of
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
@@ -123,3 +125,15 @@ async def lifecycle_page(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/rfm", rfm_page)
     router.add_get("/lifecycle", lifecycle_page)
+
+
+# ---- what the shell shows of the playbook -------------------------------------------------------
+
+def _orders(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return {"orders": orders_of(conn, view.member), "yuan": yuan}
+
+
+NAV = (NavEntry("RFM", "/rfm", "rfm", 30), NavEntry("生命周期", "/lifecycle", "lifecycle", 31))
+MEMBER = (MemberSection("segments/member_playbook.html", 20, _orders),)
+CSV = (CsvColumn("RFM 分层", lambda r: r["segment"], 50), CsvColumn("生命周期", lambda r: r["stage"], 51),
+       CsvColumn("客户等级", lambda r: r["grade"], 52))
