@@ -29,9 +29,11 @@ from bot.features.audit.feature import FEATURE as AUDIT
 from bot.features.backups.feature import FEATURE as BACKUPS
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
+from bot.features.faq.feature import FEATURE as FAQ
 from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.friends.feature import FEATURE as FRIENDS
 from bot.features.friends.service import action_caps
+from bot.features.guard.feature import FEATURE as GUARD
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
@@ -58,11 +60,11 @@ log = logging.getLogger(__name__)
 
 SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("qunguad")
 
-# Order matters twice: hooks take a message in this order (a check-in before a command),
-# and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 ROOM_RULES, FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS,
-                                 BACKUPS)
+# Order matters twice: hooks take a message in this order (a check-in before a command; the
+# guard judges every message before anything takes it), and report fields and `/help` follow it.
+FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
+                                 ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
+                                 RECALLS, BACKUPS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)

@@ -127,7 +127,8 @@ class ConsoleAdapter:
 
     async def send(self, out: Outgoing) -> None:
         if out.action:  # an account action: what it would do in WeChat
-            what = "通过好友申请" if out.action == "accept" else f"拉进群「{self.room_name(out.room or '')}」"
+            what = {"accept": "通过好友申请", "room_del": f"移出群「{self.room_name(out.room or '')}」"}.get(
+                out.action, f"拉进群「{self.room_name(out.room or '')}」")
             self._print(f"群管 （{what}：{self.member_name(out.to or '')}）")
             return
         where = f"[{self.room_name(out.room)}] " if out.room else f"[私聊 {self.member_name(out.to or '')}] "

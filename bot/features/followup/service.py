@@ -15,6 +15,7 @@ from bot.core.directory import all_rooms, member_names, room_names, told_apart
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.checkins.models import Checkin, CheckinTask
+from bot.features.faq.api import has_questions, open_questions
 from bot.features.followup.models import (
     FollowUpCase,
     FollowUpItem,
@@ -40,6 +41,7 @@ from tiers import followup as rules
 from tiers import lifecycle
 from tiers.checkin import streak_at
 from tiers.followup import Case, Item, Lead, MemberFacts
+from tiers.followup import DmQuestion as DmQuestionFact
 from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
 from tiers.types import Activity, classify_all
@@ -66,8 +68,9 @@ def operator_rooms(conn: Connection, admins: Sequence[str]) -> dict[str, list[st
         assigned[member].append(room)
         covered.add(room)
     orphans = [r for r in rooms if r not in covered]
-    # The private account's friends (requests, friends in no group) are the admins' to follow.
-    friends = [NO_ROOM] if has_friendships(conn) else []
+    # The private account's friends (requests, friends in no group) and 1:1 questions nobody
+    # answered are the admins' to follow.
+    friends = [NO_ROOM] if has_friendships(conn) or has_questions(conn) else []
     for admin in sorted(admins):
         if orphans or friends:
             assigned[admin].extend(orphans + friends)
@@ -205,11 +208,32 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             ))
     if NO_ROOM in rooms:
         facts += friend_facts(conn, at, done_kinds)
+    facts = _with_questions(conn, facts, at, NO_ROOM in rooms, never, leads)
     # A member who had their data erased is only an anonymous id: nobody to follow up.
     return [f for f in facts if not is_anonymous(f.member)]
 
 
 _NO_SNAPSHOT = (None, None)
+
+
+def _with_questions(conn: Connection, facts: list[MemberFacts], at: datetime, private: bool,
+                    never: frozenset[str], leads: dict[str, list[Lead]]) -> list[MemberFacts]:
+    """Each member's 1:1 question nobody answered, on their facts wherever they are listed, and
+    for a member listed nowhere, on a fact of the private chats (when this list has them), with
+    the leads their words gave."""
+    waiting = open_questions(conn, int(at.timestamp()))
+    if not waiting:
+        return facts
+    asked = {m: DmQuestionFact(q.text, datetime.fromtimestamp(q.at, at.tzinfo), q.count) for m, q in waiting.items()
+             if m not in never}
+    out = [replace(f, dm_question=asked[f.member]) if f.member in asked else f for f in facts]
+    if private:
+        listed = {f.member for f in facts}
+        names = member_names(conn, [m for m in asked if m not in listed])
+        out += [MemberFacts(member=m, name=names.get(m) or m, room=NO_ROOM, room_name=FRIENDS_NAME, dm_question=q,
+                            leads=tuple(leads.get(m, ())))
+                for m, q in asked.items() if m not in listed]
+    return out
 
 
 def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz) -> set[str]:
