@@ -22,7 +22,7 @@ from bot.core.feature import Feature
 from bot.core.leader import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
-from bot.core.scheduler import start_scheduler
+from bot.core.scheduler import check_triggers, start_scheduler, watch
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.audit.feature import FEATURE as AUDIT
@@ -313,13 +313,20 @@ class App:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
         while this process leads the scheduler, with `web`, serve the console and the event
         API in the same process."""
-        sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
-        alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
-        ticker = asyncio.create_task(self._tick_forever())
-        beating = asyncio.create_task(self._heartbeat_loop()) if self.adapter.paced else None
+        if schedule:
+            check_triggers(self.settings, [j for f in FEATURES for j in f.jobs])
         logging.getLogger().addHandler(self.alerts)
+        # A background task that dies is logged with its traceback and told to the admins.
+        sender = (watch(asyncio.create_task(self.sender.run(), name="outbox"), "bot.core.outbox")
+                  if self.adapter.paced else None)
+        alerting = (watch(asyncio.create_task(self._alert_loop(), name="alerts"), "bot.core.alerts")
+                    if self.adapter.paced else None)
+        ticker = watch(asyncio.create_task(self._tick_forever(), name="tick"), "bot.wiring")
+        beating = (watch(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"), "bot.wiring")
+                   if self.adapter.paced else None)
         runner = None
-        leading = asyncio.create_task(self.leadership().run()) if schedule else None
+        leading = (watch(asyncio.create_task(self.leadership().run(), name="scheduler"), "bot.core.scheduler")
+                   if schedule else None)
         own = self.schedule(per_account=True) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)
