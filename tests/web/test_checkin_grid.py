@@ -7,13 +7,9 @@ import csv
 import io
 from datetime import timedelta
 
-from aiohttp.test_utils import TestServer
-
-from bot.web.app import create_app
-from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, T0
-from tests.web.conftest import HOSTILE, PASSWORD
-from tests.web.test_browser import browser  # noqa: F401  # the fixture
+from tests.web.conftest import HOSTILE
+from tests.web.test_browser import browser, phone_page  # noqa: F401  # the fixture
 
 WEEK = "room=r1%40chatroom&period=week&at=2026-11-01"  # a Sunday: 10-26 to 11-01
 
@@ -72,15 +68,7 @@ async def test_reviews_are_listed_on_the_task_page(client, community):
 
 
 async def test_the_grid_on_a_390_px_phone(browser, community):  # noqa: F811
-    server = TestServer(create_app(community.pipeline, community.deps, FEATURES), host="127.0.0.1")
-    await server.start_server()
-    base = str(server.make_url("/")).rstrip("/")
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page.set_default_timeout(15_000)
-    try:
-        await page.goto(f"{base}/tasks/1?room=r1%40chatroom&period=month&at=2026-11-02")
-        await page.fill('input[name="password"]', PASSWORD)
-        await page.click('button[type="submit"]')
+    async with phone_page(browser, community, "/tasks/1?room=r1%40chatroom&period=month&at=2026-11-02") as (page, _):
         await page.wait_for_selector("table.checkin-grid")
         box = await page.eval_on_selector(".grid-scroll", "e => [e.getBoundingClientRect().right, e.scrollWidth,"
                                                           " e.clientWidth]")
@@ -92,9 +80,6 @@ async def test_the_grid_on_a_390_px_phone(browser, community):  # noqa: F811
         after = await name.bounding_box()
         assert before and after and abs(before["x"] - after["x"]) < 1  # the names stay in view
         assert await page.locator("text=导出 CSV").is_visible()
-    finally:
-        await page.close()
-        await server.close()
 
 
 async def test_a_task_with_photos_and_a_reminder_from_the_console(client, community):
