@@ -33,6 +33,11 @@ class Deps:
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids
 
+    def staff(self, conn: Connection) -> frozenset[str]:
+        """The admins and every room's operators: the people who run the community, never on
+        its leaderboards."""
+        return self.settings.admin_ids | frozenset(conn.execute(select(col(RoomOperator.member))).scalars())
+
     def is_operator(self, conn: Connection, member: str) -> bool:
         return conn.execute(select(col(RoomOperator.member)).where(
             col(RoomOperator.member) == member).limit(1)).first() is not None
