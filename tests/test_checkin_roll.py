@@ -131,3 +131,13 @@ def test_a_reminder_outside_the_window_is_refused(bot: Bot):
     assert bot.time_passes("2026-12-01T23:30:00+08:00") == []  # the night's reminder is after midnight
     [night] = bot.time_passes("2026-12-02T01:31:00+08:00")
     assert night.mentions == ("wxid_2",) and "02:00 截止" in night.text
+
+
+def test_public_missing_answers_in_the_group(bot: Bot):
+    community(bot)
+    checkin(bot, "wxid_1", T)
+    bot.say(ADMIN, "/task set 打卡 public_missing=on")
+    [said] = bot.say(OP, "今天谁没打卡", ts="2026-12-02T20:00:00+08:00")
+    assert said.room == ROOM and said.text.startswith("「打卡」12月2日（读书群）未打卡 6/7 人：")
+    [dm] = bot.say(OP, "未打卡 读书群", room=None)  # asked 1:1: answered 1:1
+    assert dm.room is None and dm.text == said.text
