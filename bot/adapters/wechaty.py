@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.adapters import qr
 from bot.adapters import wechaty_compat as wc
 from bot.adapters import wechaty_friends as friends
-from bot.adapters.base import EventSink, Outgoing
+from bot.adapters.base import EventSink, MaybeDelivered, Outgoing
 from bot.core.events import MAX_TEXT, Event, Join, Leave, Message, Recall, Roster, RosterMember, clean_name
 
 log = logging.getLogger(__name__)
@@ -53,17 +53,14 @@ class WechatyConnectError(WechatyError, ConnectionError):
 class WechatySendError(WechatyError):
     """A text was not sent: the outbox keeps it and may retry."""
 
-    maybe_delivered = False
 
 
-class WechatySendUncertain(WechatySendError):
+class WechatySendUncertain(WechatySendError, MaybeDelivered):
     """The connection died while the gateway had the request: the text may have gone out.
 
     WeChat has no idempotent send and a crashed gateway forgets what it sent, so nothing
     here can tell; a retry may send the text twice.
     """
-
-    maybe_delivered = True
 
 
 async def _first_of(*events: asyncio.Event, timeout: float | None = None) -> bool:
@@ -441,7 +438,7 @@ class WechatyAdapter:
 
         Raises WechatySendError when the text was certainly not sent (not connected within
         `send_timeout`, or the gateway refused it), and its subclass WechatySendUncertain
-        (`maybe_delivered = True`) when the connection died while the gateway had the request:
+        (a MaybeDelivered) when the connection died while the gateway had the request:
         WeChat may have delivered it, so retrying it may send it twice.
         """
         conversation = out.room or out.to
