@@ -110,6 +110,15 @@ class TaggingHook(Hook):
             for m, day, n in batch.conn.execute(q):
                 self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
 
+    def on_taking_part(self, batch: Batch, msg: Message) -> None:
+        # A check-in's note that counted as speaking is in the day's counters: count rules count
+        # it in memory too, or a process restarted (reading the counters back) would judge them
+        # on other totals than one that kept running (soak_crash: 6 members' 活跃 tags).
+        rs, stored = self._rules(batch)
+        if rs.count_rules:
+            counted = int(not stored and msg.id in batch.speaking)
+            self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
+
     def on_chat(self, batch: Batch, msg: Message) -> None:
         rs, stored = self._rules(batch)
         if rs.count_rules:
