@@ -35,6 +35,7 @@ from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.outreach.feature import FEATURE as OUTREACH
+from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.privacy.feature import FEATURE as PRIVACY
@@ -58,7 +59,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT)
+                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, PEOPLE)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)

@@ -18,7 +18,8 @@ def daily_followup(ctx: JobContext, at: datetime) -> str:
     """DM each operator today's follow-up list (once per local day, whatever happens)."""
     with ctx.deps.engine.begin() as conn:
         issued = issue_daily(conn, ctx.deps, at, ctx.bot_ids)
-        out = [Outgoing(text=text, to=i.operator) for i in issued for text in list_messages(i, ctx.deps.settings)]
+        out = [Outgoing(text=text, to=i.operator) for i in issued
+               for text in list_messages(conn, i, ctx.deps.settings)]
         if out:
             enqueue(conn, out, at)
     return f"follow-up lists queued {len(out)} messages"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
+from bot.features.points import web
 from bot.features.points.commands import COMMANDS
 from bot.features.points.report import points_fields
 from bot.features.points.speaking import SpeakingHook
@@ -12,4 +13,5 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [SpeakingHook(deps.ledger)],
     report=points_fields,
+    routes=web.add_routes,
 )

@@ -1,0 +1,62 @@
+"""调积分 from a member's page (admins): the same ledger call as /points @成员 +20 原因."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from aiohttp import web
+from sqlalchemy.engine import Connection
+
+from bot.core.pipeline import Batch, enqueue
+from bot.features.points.announce import announce_level_ups
+from bot.features.points.service import Award
+from bot.web.shell import (
+    CONSOLE,
+    BadRequest,
+    back_to,
+    form_text,
+    member_in_scope,
+    person_of,
+    redirect_with,
+    require_manager,
+)
+
+MAX_DELTA = 100_000
+MAX_REASON = 100
+
+
+async def act_points(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    member, raw = form_text(form, "member"), form_text(form, "delta").replace("＋", "+")
+    reason = form_text(form, "reason")[:MAX_REASON]
+    back = back_to(form, f"/members/{quote(member, safe='')}")
+    if not member:
+        raise BadRequest("请在成员页上调积分")
+    digits = raw.lstrip("+-")
+    if not digits.isascii() or not digits.isdigit() or len(digits) > 6 or int(raw) == 0 \
+            or abs(int(raw)) > MAX_DELTA:
+        return redirect_with(request, back, f"没有改动：分数应为不为 0 的整数（-{MAX_DELTA}–{MAX_DELTA}），"
+                             "例如 +20 或 -5。", error=True)
+    if not reason:
+        return redirect_with(request, back, "没有改动：请写上原因（会记入积分流水）。", error=True)
+    delta = int(raw)
+    who = person_of(request)
+
+    def act(conn: Connection) -> str:
+        name = member_in_scope(conn, who, member)
+        require_manager(conn, who, member)
+        now = console.now(conn)
+        batch = Batch(conn, console.settings, silent=False)
+        change = console.deps.ledger.award(batch, [Award(
+            member, delta, "manual", int(now.timestamp()), now.date(), None, reason=reason, by=who.member)])[member]
+        announce_level_ups(batch, [change])
+        if batch.replies:  # a level reached: the congratulation
+            enqueue(conn, batch.replies, now)
+        return (f"已为 {name} {'加' if delta > 0 else '扣'} {abs(delta)} 分（{reason}），"
+                f"{change.before} → {change.after} 分。")
+    return redirect_with(request, back, await console.write(act))
+
+
+def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/act/points", act_points)
