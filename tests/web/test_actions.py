@@ -41,7 +41,7 @@ async def test_tag_and_untag_with_a_reason(anon: TestClient, shop: Bot):
     assert shop.rows("SELECT source, by, excerpt FROM membertag WHERE member='wxid_alice' AND tag='老学员'") == [
         ("manual", "Bob 鲍勃", "去年报过训练营")]
     assert "管理员 Bob 鲍勃 手动添加" in html and "原因：去年报过训练营" in html  # on the member page
-    status, html = await post(anon, "/act/tag", csrf, member="wxid_alice", do="untag", tag="老学员",
+    _, html = await post(anon, "/act/tag", csrf, member="wxid_alice", do="untag", tag="老学员",
                               reason="打错了")
     assert "已去掉 Alice 爱丽丝 的「老学员」（原因：打错了）" in html
     assert shop.scalar("SELECT count(*) FROM membertag WHERE tag='老学员'") == 0
@@ -68,29 +68,29 @@ async def test_forms_need_csrf_and_an_existing_member(client, shop):
     assert resp.status == 403 and "CSRF" in await resp.text()
     status, html = await post(client, "/act/note", client.csrf, member="wxid_nobody", text="你好")
     assert status == 404 and "没有这位成员" in html
-    status, html = await post(client, "/act/note", client.csrf, member="wxid_alice", text="")
+    _, html = await post(client, "/act/note", client.csrf, member="wxid_alice", text="")
     assert "备注是空的" in html
     assert shop.scalar("SELECT count(*) FROM membernote") == 0 and audited(shop) == []
 
 
 async def test_note_grade_and_points(client, shop):
-    status, html = await post(client, "/act/note", client.csrf, member="wxid_alice", text="想了解训练营，下周再聊")
+    _, html = await post(client, "/act/note", client.csrf, member="wxid_alice", text="想了解训练营，下周再聊")
     assert "已记下对 Alice 爱丽丝 的备注" in html
     assert shop.rows("SELECT member, by, text FROM membernote") == [("wxid_alice", ADMIN, "想了解训练营，下周再聊")]
-    status, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="A", reason="老客户")
+    _, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="A", reason="老客户")
     assert "已把 Alice 爱丽丝 设为 A 级（老客户）" in html
     assert shop.rows("SELECT grade, reason, by FROM gradepin") == [("A", "老客户", ADMIN)]
-    status, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="E")
+    _, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="E")
     assert "只能是 A、B、C 或 D" in html and shop.scalar("SELECT grade FROM gradepin") == "A"
-    status, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="auto")
+    _, html = await post(client, "/act/grade", client.csrf, member="wxid_alice", grade="auto")
     assert "恢复按条件自动评级" in html and shop.scalar("SELECT count(*) FROM gradepin") == 0
     before = shop.scalar("SELECT points FROM member WHERE id='wxid_alice'")
     for bad in ("abc", "0", "+", "１０", "9999999"):
-        status, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta=bad, reason="x")
+        _, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta=bad, reason="x")
         assert "分数应为不为 0 的整数" in html, bad
-    status, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta="+20", reason="")
+    _, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta="+20", reason="")
     assert "请写上原因" in html
-    _status, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta="+20",
+    _, html = await post(client, "/act/points", client.csrf, member="wxid_alice", delta="+20",
                               reason="分享了读书笔记")
     assert f"已为 Alice 爱丽丝 加 20 分（分享了读书笔记），{before} → {before + 20} 分" in html
     assert shop.rows("SELECT delta, kind, reason, by FROM pointsentry WHERE kind='manual'") == [
@@ -116,17 +116,17 @@ async def test_snooze_and_reassign_items_of_a_list(anon, shop):
     csrf = await log_in_by_link(anon, shop, OP)
     html = await (await anon.get(f"/followup?operator={OP}")).text()
     assert 'action="/followup/snooze"' in html and 'action="/followup/reassign"' in html
-    status, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="1", days="2",
+    _, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="1", days="2",
                               back=f"/followup?operator={OP}")
     assert "第 1 项先放一放，2 天后" in html
     assert shop.scalar("SELECT snoozed_until FROM followupcase WHERE member = :m", m=items[0][1]) is not None
-    status, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="2", days="99")
+    _, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="2", days="99")
     assert "天数应为 1–30" in html
-    status, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="999", days="1")
+    _, html = await post(anon, "/followup/snooze", csrf, operator=OP, n="999", days="1")
     assert "清单上没有第 999 项" in html
-    status, html = await post(anon, "/followup/reassign", csrf, operator=OP, n="2", to=OP)
+    _, html = await post(anon, "/followup/reassign", csrf, operator=OP, n="2", to=OP)
     assert "不能转给自己" in html
-    _status, html = await post(anon, "/followup/reassign", csrf, operator=OP, n="2", to=ADMIN)
+    _, html = await post(anon, "/followup/reassign", csrf, operator=OP, n="2", to=ADMIN)
     assert "已转给 群主" in html, re.findall(r"class=\"(?:notice|error)\"[^<]*<", html)
     assert shop.scalar("SELECT owner FROM followupcase WHERE member = :m", m=items[1][1]) == ADMIN
     assert shop.scalar("SELECT text FROM outbox WHERE \"to\" = :a ORDER BY id DESC", a=ADMIN).startswith(
