@@ -47,6 +47,7 @@ from bot.features.segments.service import Playbook, check_criteria_tags
 from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
+from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
 from tagging.matcher import get_tokenizer
@@ -59,7 +60,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, PEOPLE)
+                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, PEOPLE,
+                                 TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
