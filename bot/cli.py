@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bot import ops
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.core import outbox
@@ -340,8 +341,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help_)
+    def add(name: str, help_: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+        p = into.add_parser(name, help=help_)
         p.add_argument("--db", type=_db_url, help="SQLAlchemy URL 或 SQLite 文件路径"
                        "（默认 QUNGUAN_DATABASE_URL 或 sqlite:///qunguan.db）")
         p.add_argument("--config", type=Path, help="TOML 配置文件（默认规则、任务、等级、运营）")
@@ -403,9 +404,15 @@ def main(argv: list[str] | None = None) -> int:
     group.add_argument("--drop", type=_positive, metavar="ID", help="放弃这条消息")
     p.set_defaults(func=cmd_outbox)
 
-    p = add("db", "数据库结构版本：查看（current）或升级（upgrade）")
-    p.add_argument("action", choices=["current", "upgrade"])
-    p.set_defaults(func=cmd_db)
+    db = sub.add_parser("db", help="数据库：结构版本（current、upgrade）、备份、恢复、复制")
+    db_actions = db.add_subparsers(dest="action", required=True)
+
+    def add_db(name: str, help_: str) -> argparse.ArgumentParser:
+        return add(name, help_, db_actions)
+
+    add_db("current", "数据库的结构版本").set_defaults(func=cmd_db)
+    add_db("upgrade", "把数据库升级到最新结构").set_defaults(func=cmd_db)
+    ops.add_db_actions(add_db, _settings, _db_url)
 
     args = parser.parse_args(argv)
     try:

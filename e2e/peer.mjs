@@ -15,7 +15,8 @@
  *      quit {room, member} (leaves without any event, as WeChat does for a member who quits)
  *      alias {room, member, alias} (the member's group nickname, served with room members)
  *      say {from, to, text?, mentions?, kind?, id?} (to: a room id, a contact id or "bot"; id: the
- *      message id, e.g. the same message heard by two bot accounts on two peers)
+ *      message id, e.g. the same message heard by two bot accounts on two peers; kind "jielong":
+ *      text is a 接龙 list, sent as the app message XML of appmsg type 53)
  *      redeliver {messageId} (emit the message event again)
  *      add {room, members, by} | remove {room, members, by} | topic {room, topic, by}
  *      sent {} (every message the bot has sent so far) | ping {}
@@ -223,7 +224,12 @@ const KINDS = {
   emoticon: PUPPET.types.Message.Emoticon,
   file: PUPPET.types.Message.Attachment,
   url: PUPPET.types.Message.Url,
+  jielong: PUPPET.types.Message.GroupNote, // a 接龙: WeChat's app message (type 49) of appmsg type 53
 }
+
+// A 接龙 as WeChat sends it: the list as shown is the app message's title.
+const escapeXml = s => s.replace(/[<>&'"]/g, c => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c])
+const appmsg53 = list => `<msg><appmsg appid="" sdkver="0"><title>${escapeXml(list)}</title><des></des><type>53</type></appmsg></msg>`
 
 const ops = {
   ping: () => ({ pong: true, botId: bot.id }),
@@ -261,6 +267,7 @@ const ops = {
     if (type === undefined) throw new Error('unknown kind ' + kind)
     const base = { id: id || randomUUID(), talkerId: talker.id, timestamp: Date.now(), type }
     if (kind === 'text') base.text = text ?? ''
+    if (kind === 'jielong') base.text = appmsg53(text ?? '')
     const payload = mocker.cacheRoomPayload.has(to)
       ? { ...base, roomId: roomOf(to).id, mentionIdList: mentions.map(m => contactOf(m).id) }
       : { ...base, listenerId: contactOf(to).id }

@@ -13,6 +13,9 @@ SCOPE_KINDS = ("all", "rooms", "private")
 # What a keyword rule reads: chat messages, or the greetings of friend requests (验证消息),
 # which say where someone came from (「我是从抖音直播来的」): channel tags (来源).
 ON_KINDS = ("chat", "hello")
+# What a keyword's clause must do for the rule to count it: nothing (any mention), or ask
+# (a question, a request or a wish: 多少钱？ 想报名 发我链接; not 「价格还算合理」).
+INTENTS = ("any", "ask")
 
 MAX_NAME_LEN = 12
 MAX_KEYWORD_LEN = 20
@@ -27,9 +30,9 @@ MAX_THRESHOLD = 99_999
 
 KEYWORD_USAGE = (
     "/rule add keyword 标签 词1,词2,… [mode=word|substring] [hits=次数] [days=天数] "
-    "[expire=天数] [lead=yes] [group=组名] [rooms=群1,群2|private] [on=hello]"
+    "[expire=天数] [lead=yes] [intent=ask] [group=组名] [rooms=群1,群2|private] [on=hello]"
 )
-KEYWORD_EXAMPLE = "/rule add keyword 意向 多少钱,价格 hits=2 days=7 lead=yes"
+KEYWORD_EXAMPLE = "/rule add keyword 意向 价格,报名 intent=ask lead=yes"
 COUNT_USAGE = "/rule add count 标签 条数 天数 [group=组名]"
 COUNT_EXAMPLE = "/rule add count 活跃 20 7"
 BOTH_USAGE = f"{KEYWORD_USAGE}\n或：{COUNT_USAGE}"
@@ -72,8 +75,12 @@ RULE_KEYS: Mapping[str, str] = {  # option key aliases → canonical key, for th
     "范围": "rooms",
     "on": "on",
     "场景": "on",
+    "intent": "intent",
+    "意图": "intent",
 }
-_KEYWORD_OPTIONS = ("mode", "hits", "days", "expire", "lead", "group", "rooms", "on")
+_KEYWORD_OPTIONS = ("mode", "hits", "days", "expire", "lead", "group", "rooms", "on", "intent")
+_INTENT_ALIASES = {"ask": "ask", "问": "ask", "提问": "ask", "询问": "ask", "any": "any", "全部": "any",
+                   "不限": "any"}
 _ON_ALIASES = {"chat": "chat", "聊天": "chat", "消息": "chat",
                "hello": "hello", "greeting": "hello", "好友申请": "hello", "验证": "hello",
                "验证消息": "hello"}
@@ -162,9 +169,12 @@ class KeywordRule:
     lead: bool = False  # a sales lead: operators see it on their daily follow-up list
     group: str | None = None
     on: str = "chat"  # "chat": messages; "hello": friend-request greetings only
+    intent: str = "any"  # "ask": the keyword's clause must ask (see tagging.intent.asks)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "keywords", tuple(self.keywords))
+        if self.intent not in INTENTS:
+            raise ValueError(f"unknown intent {self.intent!r}")
         if self.on not in ON_KINDS:
             raise ValueError(f"unknown rule target {self.on!r}")
         if self.on == "hello" and (self.hits != 1 or self.days != 1 or self.scope.kind != "all"):
@@ -192,6 +202,8 @@ class KeywordRule:
         details = [_MODE_NAMES[self.mode], f"{self.hits}次/{self.days}天"]
         if self.expire_days is not None:
             details.append(f"{self.expire_days}天无新命中即失效")
+        if self.intent == "ask":
+            details.append("须是提问、请求或意愿")
         if self.lead:
             details.append("线索")
         if self.group is not None:
@@ -428,10 +440,19 @@ def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) 
             raise _keyword_error(
                 f"on=hello 的规则只看一次好友申请的验证消息，不能再写 {'、'.join(extra)}；"
                 "例如 /rule add keyword 来源-抖音 抖音,直播间 on=hello。")
+    intent = "any"
+    if "intent" in options:
+        found_intent = _INTENT_ALIASES.get(options["intent"].lower())
+        if found_intent is None:
+            raise _keyword_error(
+                f"不认识的 intent=「{_clip(options['intent'])}」：intent=ask 表示只算提问、请求或意愿"
+                "（多少钱？想报名、发我链接），不写就是提到就算。")
+        intent = found_intent
     return KeywordRule(
         id=rule_id,
         tag=tag,
         keywords=keywords,
+        intent=intent,
         mode=mode,
         hits=hits,
         days=days,
@@ -518,6 +539,7 @@ _OPTION_EXAMPLES = {
     "group": "客户阶段",
     "rooms": "private",
     "on": "hello",
+    "intent": "ask",
 }
 
 
@@ -617,6 +639,8 @@ def format_rule_args(rule: KeywordRule | CountRule) -> list[str]:
         tokens.append("rooms=" + as_word(",".join(rule.scope.rooms)))
     if rule.on != "chat":
         tokens.append(f"on={rule.on}")
+    if rule.intent != "any":
+        tokens.append(f"intent={rule.intent}")
     return tokens
 
 

@@ -1,12 +1,15 @@
 """Lines members really write in check-in groups: which are check-ins, with which trigger and note.
 
-Tasks: 打卡 / 签到 (the default task), 早起打卡, 读书打卡. One table, used by the pure test of
+Tasks: 打卡 / 签到 (the default task), 早起打卡, 读书打卡. Every line is written by a member
+whose nickname is 小舟 and whose group nickname is 舟舟 (NAMES). A make-up (「补打卡」) is
+written with its trigger as 「补打卡」. One table, used by the pure test of
 tiers.checkin.recognise and by a replay through the whole bot.
 """
 
 from __future__ import annotations
 
 TRIGGERS = ("打卡", "签到", "早起打卡", "读书打卡")
+NAMES = ("小舟", "舟舟")  # the writer's nickname and group nickname
 
 # (line, trigger or None when it is chat, the note)
 LINES: list[tuple[str, str | None, str | None]] = [
@@ -45,4 +48,69 @@ LINES: list[tuple[str, str | None, str | None]] = [
     ("谁帮我打个卡", None, None),
     ("打 卡", None, None),
     ("签到送的积分在哪看", None, None),
+    # names first: the writer's own nickname or group nickname, or anyone's name-and-goal tag
+    ("小舟 打卡", "打卡", None),
+    ("小舟-减脂 打卡第18天 跑步5公里", "打卡", "第18天 跑步5公里"),
+    ("小舟：打卡第2天", "打卡", "第2天"),
+    ("【小舟】打卡 读书30分钟", "打卡", "读书30分钟"),
+    ("舟舟 打卡第十天", "打卡", "第十天"),
+    ("舟舟-读书 读书打卡 《活着》读完了", "读书打卡", "《活着》读完了"),
+    ("小舟打卡 Day 12", "打卡", "Day 12"),
+    ("阿青-跑步 打卡第21天 10公里", "打卡", "第21天 10公里"),
+    # day counts written every way
+    ("打卡第二十一天，完成挑战", "打卡", "第二十一天，完成挑战"),
+    ("第4⃣️天打卡 深蹲50个", "打卡", "深蹲50个"),
+    ("打卡第4️⃣天", "打卡", "第4天"),
+    ("打卡 第1️⃣4️⃣天 平板支撑3分钟", "打卡", "第14天 平板支撑3分钟"),
+    ("14天打卡", "打卡", None),
+    ("打卡14天", "打卡", "14天"),
+    ("Day 12 打卡", "打卡", None),
+    ("D12 打卡 早餐燕麦", "打卡", "早餐燕麦"),
+    ("打卡D5", "打卡", "D5"),
+    ("本月第一天打卡", "打卡", None),
+    ("打卡 本月第一天", "打卡", "本月第一天"),
+    ("第3/21天打卡 跑步", "打卡", "跑步"),
+    ("连续5天打卡", "打卡", None),
+    # the common phrasings, emoji anywhere
+    ("打个卡", "打卡", None),
+    ("来打个卡", "打卡", None),
+    ("来打卡啦", "打卡", None),
+    ("我来打卡", "打卡", None),
+    ("打卡✅", "打卡", None),
+    ("✅打卡✅", "打卡", None),
+    ("打卡💪💪", "打卡", None),
+    ("早上好，打卡", "打卡", None),
+    ("早安！打卡 第6天", "打卡", "第6天"),
+    ("晚上好～打卡", "打卡", None),
+    ("今日打卡", "打卡", None),
+    ("今日打卡：冥想10分钟", "打卡", "冥想10分钟"),
+    ("继续打卡 第8天", "打卡", "第8天"),
+    ("签个到", "签到", None),
+    ("打卡🎉第9天 跳绳1000下", "打卡", "第9天 跳绳1000下"),
+    # make-ups
+    ("补打卡", "补打卡", None),
+    ("补打卡 昨天跑了3公里", "补打卡", "昨天跑了3公里"),
+    ("小舟 补打卡", "补打卡", None),
+    # templates, reminders to others, talk about checking in, questions
+    ("例 打卡第X天 内容", None, None),
+    ("例：打卡第n天 跑步X公里", None, None),
+    ("格式：名字+打卡第几天+内容", None, None),
+    ("打卡第N天", None, None),
+    ("明天记得打卡哦", None, None),
+    ("@小王 还没打卡", None, None),
+    ("@小舟 快来打卡", None, None),
+    ("大家别忘了打卡", None, None),
+    ("阿青 打卡", None, None),
+    ("小王还没打卡呢", None, None),
+    ("我今天忘了打卡", None, None),
+    ("昨天没打卡，好可惜", None, None),
+    ("你们都打卡了吗", None, None),
+    ("今天谁打卡了", None, None),
+    ("打卡要发什么", None, None),
+    ("打个卡吧？", None, None),
+    ("打卡怎么算积分", None, None),
+    ("早起打卡群几点开始", None, None),
+    ("D12是什么", None, None),
+    ("第3天了还没打卡", None, None),
+    ("小舟今天打卡了吗", None, None),
 ]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from tests.checkin_lines import LINES
+from tests.checkin_lines import LINES, NAMES
 from tests.harness import ADMIN, ROOM, Bot, texts
 
 
@@ -18,13 +18,19 @@ def checkins(bot: Bot, member: str | None = None) -> list[tuple]:
 def test_the_recognition_table_through_the_whole_bot(bot: Bot):
     bot.say(ADMIN, "/task add 早起打卡 triggers=早起打卡", ts="2026-11-02T05:00:00+08:00")
     bot.say(ADMIN, "/task add 读书打卡 triggers=读书打卡")
-    start = datetime.fromisoformat("2026-11-02T10:00:00+08:00")
+    for task in ("打卡", "早起打卡", "读书打卡"):  # every check-in answered: more than 20 in the day
+        bot.say(ADMIN, f"/task reply {task} each")
+    # Every line's writer is called 小舟, with the group nickname 舟舟 (tests/checkin_lines.py).
+    members = [f"wxid_m{i:02d}" for i in range(len(LINES))]  # each may check in once a day
+    bot.roster([{"id": m, "name": NAMES[0], "room_alias": NAMES[1]} for m in members])
+    start = datetime.fromisoformat("2026-11-02T06:00:00+08:00")
     for i, (line, trigger, note) in enumerate(LINES):
-        member = f"wxid_m{i:02d}"  # one member per line: each may check in once a day
-        out = bot.say(member, line, ts=start + timedelta(minutes=i))
-        stored = checkins(bot, member)
+        out = bot.say(members[i], line, name=NAMES[0], ts=start + timedelta(minutes=5 * i))
+        stored = checkins(bot, members[i])
         if trigger is None:
             assert stored == [] and out == [], line
+        elif trigger.startswith("补"):  # a make-up: no card yet, so nothing is filled
+            assert stored == [] and "还没有补签卡" in texts(out), line
         else:
             assert [n for _, _, n in stored] == [note], line
             assert "成功" in texts(out), line

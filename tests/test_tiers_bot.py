@@ -139,6 +139,8 @@ def test_checkin_task_with_window_and_challenge(bot: Bot):
 def test_task_commands_and_bad_input(bot: Bot):
     assert "已经有叫「打卡」的任务" in texts(bot.say(ADMIN, "/task add 打卡"))
     assert "应写成 05:00-09:00" in texts(bot.say(ADMIN, "/task add 夜读 window=晚上"))
+    # a window that starts where it ends used to become 全天 without a word
+    assert "开始和结束是同一时刻" in texts(bot.say(ADMIN, "/task add 午休 window=12:00-12:00"))
     assert "积分应为 1 到 1000 之间的整数，你写的是「-3」" in texts(bot.say(ADMIN, "/task add 夜读 points=-3"))
     assert "触发词「签到」已被" in texts(bot.say(ADMIN, "/task add 夜读 triggers=签到"))
     assert bot.scalar("SELECT count(*) FROM checkintask") == 1

@@ -58,6 +58,9 @@ def test_a_manager_turns_the_welcome_off_and_edits_it(bot: Bot):
     assert w.text == "欢迎 Bob！本群每天 21 点前发「打卡」 😊"
     assert "默认" in texts(bot.say(ADMIN, "/welcome reset", ts=T.format(50)))
     assert "请写出欢迎语" in texts(bot.say(ADMIN, "/welcome set", ts=T.format(51)))
+    # a typo in a placeholder used to be saved and sent to newcomers as typed
+    assert "「{nam}」不认识" in texts(bot.say(ADMIN, "/welcome set 欢迎 {nam}", ts=T.format(51)))
+    assert bot.scalar("SELECT text FROM roomwelcome") is None
     assert "只有管理员" in texts(bot.say("wxid_b", "/welcome off", ts=T.format(52)))
     assert "按群设置" in texts(bot.say(ADMIN, "/welcome", room=None, ts=T.format(53)))
 

@@ -65,16 +65,29 @@ def match_task(text: str, tasks: Sequence[CheckinTask], room: str | None) -> Che
 
 # ---- recognising a check-in in what members write ------------------------------------
 
-# What may come before the trigger word: a hashtag, a day count (Day3, D3, 第3天, 第三天),
-# 今天/今日, brackets, emoji, spaces and punctuation, in any order.
-_DAY_COUNT = r"(?:day\s*\d{1,4}|d\d{1,4}|第\s*[0-9一二三四五六七八九十百零两]{1,6}\s*[天日])"
+# A day count, written every way people write one: 第3天, 第三天, 第二十一天, 第3/21天, 14天,
+# Day 12, D12, 本月第一天, 连续5天 (a keycap digit, 第4⃣️天, is read as its digit first).
+_NUM = "0-9一二三四五六七八九十百零两〇"
+_DAY_COUNT = (rf"(?:(?:本月|本周|这个月|这周|今年)?第\s*[{_NUM}]{{1,6}}\s*(?:/\s*[{_NUM}]{{1,4}}\s*)?[天日次]"
+              rf"|(?:累计|连续|坚持)第?\s*[{_NUM}]{{1,6}}\s*天"
+              r"|day\s*\d{1,4}|d\d{1,4}(?![0-9a-z])|\d{1,4}\s*天)")
 _PUNCT = (r"\s!-/:-@\[-`{-~\u00a0-\u00bf\u2000-\u206f\u3000-\u303f\ufe10-\ufe6f"
           r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65")
 _EMOJI = r"\u2190-\u21ff\u2300-\u27bf\u2b00-\u2bff\ufe00-\ufe0f\U0001f000-\U0001faff"
-_LEAD = re.compile(rf"(?:{_DAY_COUNT}|今天|今日|[#＃{_PUNCT}{_EMOJI}])*", re.IGNORECASE)
+_MARK = rf"[#＃{_PUNCT}{_EMOJI}]"
+# Words that may open a check-in: a greeting before a mark (「早上好，打卡」), 来/我来/继续
+# (「来打卡啦」), 今天/今日; and a name-and-goal tag (「小舟-减脂 打卡」), anyone's, since the
+# hyphen makes it a tag and not a sentence.
+_GREETING = rf"(?:早上好|早安|早|上午好|中午好|下午好|晚上好|晚安|大家好|哈喽|hello|hi|嗨)(?={_MARK})"
+_OPENER = r"(?:我来|来来来|来啦|来|继续|坚持|日常|每日|今天|今日)"
+_TAG = rf"[^\s@#＃{_PUNCT}{_EMOJI}]{{1,8}}[-—–_·][^\s{_PUNCT}{_EMOJI}]{{1,10}}(?={_MARK})"
+_LEAD = re.compile(rf"(?:{_DAY_COUNT}|{_GREETING}|{_OPENER}|{_MARK})*", re.IGNORECASE)
 _SEPARATOR = re.compile(rf"[{_PUNCT}{_EMOJI}]")
 _ONLY_MARKS = re.compile(rf"[{_PUNCT}{_EMOJI}]*")
 _STARTS_WITH_DAY = re.compile(_DAY_COUNT, re.IGNORECASE)
+_KEYCAP = re.compile("([0-9])\ufe0f?\u20e3\ufe0f?")
+# A template someone posts for others to copy: 「例 打卡第X天 内容」, 「格式：打卡第n天」.
+_TEMPLATE = re.compile(r"第\s*[xXnN＿_?？]+\s*[天日]|^\W*(?:例|例如|格式|模板|示例|范例)(?![a-z])")
 # A particle right after the trigger still makes a bare check-in: 「打卡啦！」, 「打卡了～」.
 _PARTICLES = frozenset("了啦咯喽哦呀啊✌")
 _QUESTION = frozenset("?？吗么嘛")
@@ -86,37 +99,76 @@ SHORT_QUESTION = 8  # a note this short ending in a question mark is a question,
 class Recognised:
     trigger: str  # as the task declares it
     note: str | None  # what the member wrote after it (心得), None when nothing
+    makeup: bool = False  # 「补打卡」: a make-up of yesterday, not today's check-in
 
 
-def recognise(text: str, triggers: Iterable[str]) -> Recognised | None:
+def spellings(trigger: str) -> tuple[str, ...]:
+    """How a trigger is written: itself, and a two-character one with 个 inside (打个卡, 签个到)."""
+    if len(trigger) == 2 and all("\u4e00" <= c <= "\u9fff" for c in trigger):
+        return (trigger, trigger[0] + "个" + trigger[1])
+    return (trigger,)
+
+
+def _names_lead(names: Iterable[str]) -> re.Pattern[str] | None:
+    """The member's own name (nickname or group alias) at the start, with an optional goal tag:
+    「小舟 打卡」, 「小舟-减脂 打卡」, 「【小舟】打卡」."""
+    own = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
+    if not own:
+        return None
+    alts = "|".join(re.escape(n) for n in own)
+    return re.compile(rf"{_MARK}*(?:{alts})(?:[-—–_·][^\s{_PUNCT}{_EMOJI}]{{1,10}})?", re.IGNORECASE)
+
+
+_TAG_LEAD = re.compile(rf"{_MARK}*{_TAG}", re.IGNORECASE)
+
+
+def recognise(text: str, triggers: Iterable[str], names: Iterable[str] = ()) -> Recognised | None:
     """Whether a message is a check-in, and its note.
 
-    A check-in is a trigger word at the start of the message, after at most a hashtag, a
-    day count (Day3, 第3天), 今天/今日, brackets, emoji, spaces and punctuation; what follows
-    the trigger must be nothing, punctuation, a particle (「打卡啦！」), or a separator
-    (space, colon, comma, a closing bracket...) or a day count and then the note. So
-    「打卡 今天读了20页」, 「#打卡 第3天：…」, 「Day3打卡：…」, 「打卡！」 and 「今天打卡」 are
-    check-ins, while 「我今天忘了打卡了」 (the trigger is not at the start), 「打卡了吗？」 (a
-    question), 「打卡群在哪」 and 「打卡成功没」 (the trigger runs on into a word) are chat.
-    The longest trigger wins, so 「早起打卡」 is not read as 「早起」 + note.
+    A check-in is a trigger word at the start of the message. Before it may stand the
+    member's own name (nickname or group alias) or a name-and-goal tag (「小舟-减脂」), a
+    hashtag, a day count in any form (Day3, D3, 第3天, 第二十一天, 14天, 第4⃣️天, 本月第一天),
+    今天/今日, 来/我来/继续, a greeting before a mark (「早上好，打卡」), brackets, emoji,
+    spaces and punctuation; 补 right before it makes it a make-up (「补打卡」). A two-character
+    trigger may have 个 inside (「打个卡」). What follows the trigger must be nothing,
+    punctuation or emoji, a particle (「打卡啦！」), or a separator or a day count and then
+    the note. So 「打卡 今天读了20页」, 「小舟 打卡第18天 跑步5公里」, 「打卡✅」 and 「来打卡啦」
+    are check-ins, while 「我今天忘了打卡了」 (the trigger is not at the start), 「打卡了吗？」
+    (a question), 「例 打卡第X天 内容」 (a template), 「@小王 还没打卡」 (someone else) and
+    「打卡群在哪」 (the trigger runs on into a word) are chat. The longest trigger wins, so
+    「早起打卡」 is not read as 「早起」 + note.
     """
-    said = text.strip()
-    if not said:
+    said = _KEYCAP.sub(r"\1", text).strip()
+    if not said or _TEMPLATE.search(said):
         return None
-    start = _LEAD.match(said)
     ordered = sorted({t.strip() for t in triggers if t.strip()}, key=len, reverse=True)
+    starts = [0]
+    for lead in (_names_lead(names), _TAG_LEAD):
+        found = lead.match(said) if lead is not None else None
+        if found:
+            starts.append(found.end())
+            break
+    for begin in list(starts):
+        end = _LEAD.match(said, begin)
+        starts.append(end.end() if end else begin)
     # A trigger may itself start with a mark (/checkin, #打卡): try it where the message starts too.
-    for at in dict.fromkeys((0, start.end() if start else 0)):
+    for at in dict.fromkeys(starts):
+        makeup = said.startswith("补", at)
+        if makeup:
+            at += 1
         folded = said[at:].casefold()
         for trigger in ordered:
-            word = trigger.casefold()
-            if not folded.startswith(word):
-                continue
-            rest = said[at + len(trigger):]
-            while rest.casefold().startswith(word):  # 「打卡打卡打卡」
-                rest = rest[len(trigger):]
-            is_checkin, note = _note(rest)
-            return Recognised(trigger, note) if is_checkin else None
+            for spelled in spellings(trigger):
+                word = spelled.casefold()
+                if not folded.startswith(word):
+                    continue
+                rest = said[at + len(spelled):]
+                while rest.casefold().startswith(word):  # 「打卡打卡打卡」
+                    rest = rest[len(spelled):]
+                is_checkin, note = _note(rest)
+                return Recognised(trigger, note, makeup) if is_checkin else None
+        if makeup:
+            return None
     return None
 
 
@@ -125,7 +177,7 @@ def _note(rest: str) -> tuple[bool, str | None]:
     if not rest or _ONLY_MARKS.fullmatch(rest) or (rest[0] in _PARTICLES and _ONLY_MARKS.fullmatch(rest[1:])):
         return not any(c in _QUESTION for c in rest), None  # 「打卡！」 yes, 「打卡了吗？」 no
     if _SEPARATOR.match(rest[0]):
-        note = rest.lstrip(_SEPARATORS_STRIPPED).strip()
+        note = _LEADING_MARKS.sub("", rest).strip()
         if note and note[-1] in _QUESTION and note_length(note) <= SHORT_QUESTION:
             return False, None  # 「打卡 怎么弄？」 asks about checking in
         return True, note[:MAX_NOTE] or None
@@ -134,7 +186,8 @@ def _note(rest: str) -> tuple[bool, str | None]:
     return False, None  # 「打卡群在哪里」: the trigger runs on into a word
 
 
-_SEPARATORS_STRIPPED = " \t\n\u3000\u2005:：,，.。!！~～-—_|、;；】]」』)）>》/"
+# Stripped before a note: separators and emoji (「打卡🎉第9天」), not an opening bracket or quote.
+_LEADING_MARKS = re.compile(rf"^(?:[\s:：,，.。!！~～\-—_|、;；】\]」』)）>》/]|[{_EMOJI}])+")
 
 
 def note_length(note: str | None) -> int:
@@ -252,18 +305,22 @@ def check_in(
     local_time: time,
     cards: int,
     note: str | None = None,
+    *,
+    any_time: bool = False,
 ) -> CheckinOutcome:
     """One check-in for `task` at `today`/`local_time`, given the days already checked in.
 
     "already" is tested before the window, so a member who checked in this morning and
     tries again at night is told about their streak, not about the window. `today` is the
     day the check-in counts for (checkin_day). A task with `min_note` refuses a check-in
-    whose note is shorter ("note"), so the member can send it again with one. Whether the
+    whose note is shorter ("note"), so the member can send it again with one. `any_time`
+    skips the window: an entry added late to a 接龙 an operator started counts for the day
+    the list was started. Whether the
     task is active is match_task's concern: an inactive task never gets here.
     """
     if today in days:
         return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "already")
-    if not in_window(task, local_time):
+    if not any_time and not in_window(task, local_time):
         return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "window")
     if task.min_note and note_length(note) < task.min_note:
         return CheckinOutcome(False, streak_at(days, today), 0, 0, False, False, "note")

@@ -14,7 +14,9 @@ GROUP_LINE = "我拉你进「{group}」，大家都在里面交流、打卡～"
 INVITE_MODES = ("add", "text")
 NOT_IN_GROUP_AFTER = timedelta(days=3)
 REINVITE_EVERY = timedelta(days=1)
-JOIN_WORDS = frozenset({"进群", "加群", "拉我进群", "我要进群", "入群"})
+JOIN_WORDS = frozenset({"进群", "加群", "拉我进群", "我要进群", "入群", "我想进群", "想进群", "我想加群",
+                        "想加群", "我要加群", "怎么进群", "怎么加群", "求进群", "求拉群", "拉我进群吧",
+                        "能拉我进群吗", "可以进群吗", "拉我一下"})
 MAX_WELCOME = 300
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from tiers.checkin import streak_at
+from tiers.spec import parse_window
 
 _ONE_DAY = timedelta(days=1)
 
@@ -41,13 +42,10 @@ def parse_quiet_hours(spec: str) -> QuietHours | None:
     spec = spec.strip()
     if spec.lower() in ("", "off", "none"):
         return None
-    a, sep, b = spec.replace("–", "-").partition("-")
     try:
-        if not sep:
-            raise ValueError
-        return QuietHours(time.fromisoformat(a.strip().zfill(5)), time.fromisoformat(b.strip().zfill(5)))
-    except ValueError:
-        raise ValueError(f"免打扰时段「{spec}」应写成 22:00-08:00（24 小时制），或 off") from None
+        return QuietHours(*parse_window(spec, "免打扰时段", "22:00-08:00"))
+    except ValueError as exc:
+        raise ValueError(f"{exc}；不要免打扰写 off") from None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,10 @@ from enum import StrEnum
 
 from tiers.tally import median, tally
 
+# What "speaking" counts, said with every type explanation: a check-in with a note is taking
+# part, so a member who writes a 心得 every day is never "present but silent".
+SPEAKING_COUNTS = "发言含带心得的打卡"
+
 
 class MemberType(StrEnum):
     CORE = "core"
@@ -142,7 +146,7 @@ class Typing:
         speaking = _side(self.speaking, self.speaking_threshold, "下限" if self.floored[1] else word)
         return (
             f"{label}：近{self.window_days}天登录{self.login_days}天（{login}），"
-            f"发言{self.speaking}条（{speaking}）"
+            f"发言{self.speaking}条（{speaking}）；{SPEAKING_COUNTS}"
         )
 
     def as_detail(self) -> dict[str, float | int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import socket
 import time
 import warnings
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any
+from xml.etree import ElementTree
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -121,6 +123,27 @@ def _describe_connect_failure(endpoint: str, exc: BaseException | None) -> str:
 def _ts(raw: float | None) -> datetime:
     seconds = wc.timestamp_seconds(raw)
     return datetime.fromtimestamp(seconds, UTC) if seconds else datetime.now(UTC)
+
+
+JIELONG_APPMSG = 53  # WeChat's app message type of a 接龙 (group solitaire)
+_APPMSG_TYPE = re.compile(r"<appmsg\b.*?<type>\s*(\d+)\s*</type>", re.DOTALL)
+
+
+def jielong_text(kind: str, text: str) -> str | None:
+    """A 接龙 as members see it (the list, from the app message's title), or None when the
+    message is not one. Puppets hand it over as a GroupNote, or as the app message's XML
+    (type 49 with appmsg type 53) under another type."""
+    if "<appmsg" not in text:
+        return text if kind == "group_note" and text.strip() else None
+    found = _APPMSG_TYPE.search(text)
+    if kind != "group_note" and (found is None or int(found.group(1)) != JIELONG_APPMSG):
+        return None
+    try:
+        root = ElementTree.fromstring(text.strip())
+    except ElementTree.ParseError:
+        return None
+    title = root.findtext(".//appmsg/title") if root.tag != "appmsg" else root.findtext("title")
+    return title.strip() if title and title.strip() else None
 
 
 def _clip(name: str | None) -> str | None:
@@ -644,12 +667,16 @@ class WechatyAdapter:
         if room is None and payload.to_id and payload.to_id != session.self_id:
             return None  # a 1:1 message not addressed to the bot
         kind = wc.message_kind(payload.type)
+        text = (payload.text or "") if kind == "text" else ""
+        solitaire = jielong_text(kind, payload.text or "")
+        if solitaire is not None:
+            kind, text = "jielong", solitaire
         return Message(
             id=message_id,
             ts=_ts(payload.timestamp),
             sender=talker,
             sender_name=await self._contact_name(session, talker),
-            text=(payload.text or "")[:MAX_TEXT] if kind == "text" else "",
+            text=text[:MAX_TEXT],
             room=room,
             room_name=await self._room_topic(session, room) if room else None,
             mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],

@@ -81,6 +81,10 @@ class Command:
     keys: Mapping[str, str] | None = None  # option key aliases → canonical key; None: no options
     flags: Mapping[str, str] | None = None  # bare flag words → canonical flag
     member_args: int = 0  # how many members the arguments start with
+    # Natural forms (排行榜, 我几级了, 我想兑换书签): regular expressions the whole message must
+    # match, trailing punctuation and particles aside, so 「这个排行榜好看」 stays chat; a group
+    # named `args` carries the arguments.
+    forms: tuple[str, ...] = ()
 
     def help_line(self) -> str:
         return f"{self.usage} — {self.summary}"
@@ -101,6 +105,8 @@ class Invocation:
 # A leading @mention of the bot ("@群管 打卡"); WeChat ends a mention with U+2005.
 _LEADING_MENTION = re.compile(r"^@[^\s\u2005]+[\s\u2005]+")
 _WORD = re.compile(r"\S+")
+# What a natural form may end with besides its words: 「排行榜呢？」「我几级了～」.
+_TAIL = re.compile(r"(?:[呢呀啊吖哈嘛]|[\s?？!！。.~～…,，]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+$")
 
 
 def member_arg(opts: Options, words: Sequence[str]) -> MemberRef:
@@ -117,7 +123,9 @@ class Registry:
     def __init__(self, commands: Iterable[Command]) -> None:
         self.commands: list[Command] = []
         self._by_word: dict[str, Command] = {}
+        self._forms: list[tuple[re.Pattern[str], Command]] = []
         for cmd in commands:
+            self._forms += [(re.compile(form), cmd) for form in cmd.forms]
             for word in ("/" + cmd.name, *cmd.aliases):
                 key = word.lower()
                 if key in self._by_word:
@@ -138,8 +146,19 @@ class Registry:
         word = found.group()
         cmd = self._by_word.get(word.lower())
         if cmd is None:
-            return None
+            return self._natural(text, mentions)
         return Invocation(cmd, word, text[found.end():].lstrip(" \t\u3000").rstrip(), mentions)
+
+    def _natural(self, text: str, mentions: tuple[str, ...]) -> Invocation | None:
+        said = _TAIL.sub("", text.strip())
+        if not said or len(said) > 30:
+            return None
+        for form, cmd in self._forms:
+            matched = form.fullmatch(said)
+            if matched:
+                args = matched.groupdict().get("args") or ""
+                return Invocation(cmd, said, args.strip(), mentions)
+        return None
 
     def visible_to(self, is_admin: bool, is_operator: bool = False) -> list[Command]:
         return [c for c in self.commands if may_run(c, is_admin, is_operator)]

@@ -12,6 +12,7 @@ from tiers.grades import GradeSettings, parse_grade_settings
 from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
 from tiers.lifecycle import StageRules, parse_stage_rules
 from tiers.rfm import RfmSettings, parse_rfm_settings
+from tiers.spec import parse_window
 
 log = logging.getLogger(__name__)
 
@@ -119,10 +120,16 @@ def load_config(path: Path | None) -> Config:
         if (not isinstance(triggers, list) or not triggers
                 or not all(isinstance(x, str) and x.strip() for x in triggers)):
             raise r.fail(f"{where}.triggers", '应为非空的字符串列表，例如 ["早起打卡", "早起"]')
+        window = r.text(t, "window", where, required=False)
+        if window is not None:
+            try:
+                parse_window(window)
+            except ValueError as exc:
+                raise r.fail(f"{where}.window", str(exc)) from None
         tasks.append(TaskSpec(
             name=name, triggers=tuple(triggers),
             points=int(r.integer(t, "points", where, 10, 0) or 0),
-            window=r.text(t, "window", where, required=False),
+            window=window,
             challenge_days=r.integer(t, "challenge_days", where, None, 1)))
     operators = tuple((str(r.text(o, "room", f"operators[{i}]")), str(r.text(o, "member", f"operators[{i}]")))
                       for i, o in enumerate(r.tables(data, "operators", 'room = "r1@chatroom"\nmember = "wxid_a"'), 1))

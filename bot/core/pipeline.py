@@ -118,6 +118,9 @@ class Batch:
     # Messages of this batch that passed anti-farming (the speaking dimension): count rules
     # count exactly these, so a burst of stickers tags nobody 活跃.
     speaking: set[str] = field(default_factory=set)
+    # Messages a feature took that also count as taking part (a check-in with a note, whose
+    # text is the note): the pipeline hands each to every hook's `on_taking_part`.
+    taking_part: list[Message] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The session rides on the batch transaction: it must never commit it or open its own
@@ -265,6 +268,10 @@ class Hook:
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
         """Every message that was not taken as a command, after it was counted."""
+
+    def on_taking_part(self, batch: Batch, msg: Message) -> None:
+        """A message another hook took that counts as taking part all the same: a check-in
+        with a note (心得), given here with the note as its text. Speaking counts it."""
 
     def on_event(self, batch: Batch, event: Event) -> None:
         """Every join, leave, visit, order and roster, after it was recorded."""
@@ -459,7 +466,13 @@ class Pipeline:
                 if f.handle(batch, event):
                     # Commands and check-ins are talk to the bot, not chat: rule previews
                     # and history scans skip them.
-                    batch.log_event(row | {"kind": "command"})
+                    # A 接龙 or a photo that was a check-in keeps its kind: later versions
+                    # of the list are read back by it.
+                    batch.log_event(row | {"kind": row["kind"] or "command"})
+                    while batch.taking_part:
+                        part = batch.taking_part.pop(0)
+                        for g in self.hooks:
+                            g.on_taking_part(batch, part)
                     return
             batch.log_event(row)
             batch.count(event.sender, event.room, day, "messages")

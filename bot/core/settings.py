@@ -10,6 +10,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tiers.outreach import parse_quiet_hours
+from tiers.spec import parse_clock
 
 
 class Settings(BaseSettings):
@@ -141,13 +142,10 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("reminder_time")
+    @field_validator("reminder_time", "followup_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
-        hour, _, minute = value.partition(":")
-        if not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
-            raise ValueError("should be HH:MM, e.g. 10:00")
-        return value
+        return parse_clock(value).strftime("%H:%M")
 
     # Plain properties over caches keyed by the field's value, not cached_property: a
     # cached value lives in the instance and `model_copy(update=...)` would carry it over.

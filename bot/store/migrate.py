@@ -62,6 +62,17 @@ def current(engine: Engine) -> str | None:
         return _stored(conn)
 
 
+def stored(engine: Engine) -> list[str]:
+    """The revisions in the store's version table (none for an empty or 0.1.0 store)."""
+    rev = current(engine)
+    return [rev] if rev else []
+
+
+def is_known(revision: str) -> bool:
+    """Whether this release has `revision` (a store at an unknown one was written by a newer qunguan)."""
+    return revision in revisions()
+
+
 def is_release_0_1_0(engine: Engine) -> bool:
     with engine.connect() as conn:
         return _stored(conn) is None and _unversioned_kind(conn) == RELEASE_0_1_0

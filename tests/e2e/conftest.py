@@ -57,18 +57,20 @@ async def until(predicate: Callable[[], Any], timeout: float = 5.0, what: str = 
         await asyncio.sleep(0.01)
 
 
-def _ensure_node_modules() -> None:
+def ensure_node_modules(directory: Path = E2E_DIR) -> None:
+    """`npm ci` in `directory` (e2e/ or gateway/) unless its node_modules match its lock file."""
     if shutil.which("node") is None:
-        pytest.skip("node is not installed: the e2e tests need node 18+ for e2e/peer.mjs")
-    marker = E2E_DIR / "node_modules" / ".package-lock.json"
-    lock = E2E_DIR / "package-lock.json"
+        pytest.skip(f"node is not installed: the e2e tests need node 18+ for {directory.name}/")
+    marker = directory / "node_modules" / ".package-lock.json"
+    lock = directory / "package-lock.json"
     if marker.exists() and marker.stat().st_mtime >= lock.stat().st_mtime:
         return
     npm = shutil.which("npm")
     if npm is None:
-        pytest.fail("e2e/node_modules is missing and npm is not installed: run `npm ci` in e2e/")
+        pytest.fail(f"{directory.name}/node_modules is missing and npm is not installed: "
+                    f"run `npm ci` in {directory.name}/")
     subprocess.run(
-        [npm, "ci", "--no-audit", "--no-fund"], cwd=E2E_DIR, check=True, capture_output=True
+        [npm, "ci", "--no-audit", "--no-fund"], cwd=directory, check=True, capture_output=True
     )
 
 
@@ -105,7 +107,7 @@ class Peer:
 
     async def start(self) -> None:
         assert self._proc is None or self._proc.returncode is not None, "peer already running"
-        _ensure_node_modules()
+        ensure_node_modules()
         started = time.monotonic()
         log = self.log_file.open("ab")
         try:

@@ -317,3 +317,11 @@ async def test_a_send_cut_off_by_a_crash_is_reported_as_maybe_delivered(
     started = time.monotonic()
     await bot.stop()
     assert time.monotonic() - started < 2
+
+
+async def test_a_jielong_app_message_is_a_message_of_kind_jielong(world, start_adapter):
+    bot = await start_adapter(world)
+    listed = "#接龙\n\n12月2日打卡\n\n1. Alice 跑步 <3公里> & 拉伸"
+    await world.say(ALICE, ROOM, listed, kind="jielong")
+    event = await bot.wait_event(lambda e: isinstance(e, Message) and e.kind == "jielong", what="the 接龙")
+    assert (event.text, event.sender, event.room) == (listed, ALICE, ROOM)

@@ -7,15 +7,20 @@ from collections.abc import Callable
 import jieba  # type: ignore[import-untyped]
 import pytest
 
-from tagging.matcher import KEYWORD_FREQ, Hit, KeywordMatcher, Tokenizer, get_tokenizer
+from tagging.matcher import ENGINES, KEYWORD_FREQ, Hit, KeywordMatcher, Tokenizer, dictionary_frequencies, get_tokenizer
 from tagging.rules import KeywordRule, Scope
 
 
-@pytest.fixture(scope="module")
-def tokenizer() -> Tokenizer:
-    # One fresh tokenizer for this file: words other test files add to the shared one
-    # must not change how the boundary cases below are cut.
-    return Tokenizer()
+@pytest.fixture(scope="module", params=ENGINES)
+def tokenizer(request: pytest.FixtureRequest) -> Tokenizer:
+    # One fresh tokenizer per engine for this file: words other test files add to the
+    # shared one must not change how the boundary cases below are cut.
+    return Tokenizer(request.param)
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 def _rule(*keywords: str, mode: str = "word", rule_id: int = 1, **fields: object) -> KeywordRule:
@@ -188,8 +193,8 @@ def test_tokenizer_is_lazy_and_shared() -> None:
     assert get_tokenizer() is get_tokenizer()
 
 
-def test_a_fork_cuts_with_the_dictionary_so_far_and_keeps_its_own_words() -> None:
-    own = Tokenizer()
+def test_a_fork_cuts_with_the_dictionary_so_far_and_keeps_its_own_words(engine: str) -> None:
+    own = Tokenizer(engine)
     own.add_words(["多少"])
     fork = own.fork()
     assert fork.lcut("这个多少钱") == own.lcut("这个多少钱") == ["这个", "多少", "钱"]
@@ -201,8 +206,8 @@ def test_a_fork_cuts_with_the_dictionary_so_far_and_keeps_its_own_words() -> Non
     assert "钱包" not in fork.added
 
 
-def test_tokenizer_cuts_like_jieba_lcut() -> None:
-    own = Tokenizer()
+def test_tokenizer_cuts_like_jieba_lcut(engine: str) -> None:
+    own = Tokenizer(engine)
     for text in [
         "这个课多少钱呀",
         "我想开通VIP会员，price多少？",
@@ -222,37 +227,39 @@ def test_add_words_adds_each_word_once(
     tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     added: list[str] = []
-    jieba_tokenizer = tokenizer._jieba
-    real_add_word = jieba_tokenizer.add_word
+    engine = tokenizer._engine
+    real_add_keywords = engine.add_keywords
 
-    def counting_add_word(word: str, freq: int | None = None, tag: str | None = None) -> None:
-        added.append(word)
-        real_add_word(word, freq, tag)
+    def counting_add_keywords(words: list[str]) -> None:
+        added.extend(words)
+        real_add_keywords(words)
 
-    monkeypatch.setattr(jieba_tokenizer, "add_word", counting_add_word)
+    monkeypatch.setattr(engine, "add_keywords", counting_add_keywords)
     tokenizer.add_words(["晨读打卡", "晨读打卡", "夜读打卡"])
     tokenizer.add_words(["夜读打卡"])
     KeywordMatcher([_rule("晨读打卡", "夜读打卡")], tokenizer)
     assert added == ["晨读打卡", "夜读打卡"]
     assert {"晨读打卡", "夜读打卡"} <= tokenizer.added
-    assert jieba_tokenizer.FREQ["晨读打卡"] == KEYWORD_FREQ
+    assert "晨读打卡" in tokenizer.lcut("我们晨读打卡吧")
 
 
 def test_single_characters_and_ascii_runs_are_not_added(
     tokenizer: Tokenizer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     added: list[str] = []
-    monkeypatch.setattr(tokenizer._jieba, "add_word", lambda word, *args: added.append(word))
+    monkeypatch.setattr(tokenizer._engine, "add_keywords", lambda words: added.extend(words))
     tokenizer.add_words(["钱", "price", "VIP2", "多少钱？"])
     assert added == []
 
 
-def test_a_dictionary_word_keeps_a_higher_frequency(tokenizer: Tokenizer) -> None:
-    tokenizer.add_words(["一个"])  # about 1.4e5 in jieba's dictionary
-    assert tokenizer._jieba.FREQ["一个"] == max(KEYWORD_FREQ, jieba.dt.FREQ["一个"])
+def test_a_dictionary_word_keeps_a_higher_frequency() -> None:
+    known = dictionary_frequencies(["一个"])["一个"]  # about 1.4e5 in jieba's dictionary
+    python = Tokenizer("jieba")
+    python.add_words(["一个"])
+    assert python._engine._jieba.FREQ["一个"] == max(KEYWORD_FREQ, known)  # type: ignore[attr-defined]
 
 
-def test_many_keywords_leave_other_text_cut_as_before() -> None:
+def test_many_keywords_leave_other_text_cut_as_before(engine: str) -> None:
     # jieba's add_word grows the dictionary total; with a thousand keywords that alone
     # turned 对/了 into 对了 and 报/到 into 报到 far from any keyword.
     texts = ["对了，快递到了吗", "新人报到，请多关照", "几点开始", "对了，发票抬头写公司名"]
@@ -263,6 +270,6 @@ def test_many_keywords_leave_other_text_cut_as_before() -> None:
             word, freq, *_ = line.decode("utf-8").split()
             if 2 <= len(word) <= 4 and int(freq) > 1000 and not set(word) & set(joined):
                 words.append(word)
-    own = Tokenizer()
+    own = Tokenizer(engine)
     own.add_words(words[:: max(1, len(words) // 1000)])
     assert [own.lcut(text) for text in texts] == [jieba.lcut(text) for text in texts]

@@ -420,7 +420,7 @@ def test_keyword_errors_show_the_keyword_usage_and_an_example() -> None:
     with pytest.raises(RuleSyntaxError) as caught:
         parse_rule(["keyword", "意向", "价格"], {"hits": "0"})
     assert caught.value.usage == KEYWORD_USAGE
-    assert "例如：/rule add keyword 意向 多少钱,价格" in str(caught.value)
+    assert "例如：/rule add keyword 意向 价格,报名 intent=ask lead=yes" in str(caught.value)
 
 
 def test_count_errors_show_the_count_usage() -> None:

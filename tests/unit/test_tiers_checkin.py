@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.checkin_lines import LINES, TRIGGERS
+from tests.checkin_lines import LINES, NAMES, TRIGGERS
 from tiers.checkin import (
     CheckinTask,
     check_in,
@@ -18,6 +18,7 @@ from tiers.checkin import (
     match_task,
     note_length,
     recognise,
+    spellings,
     streak_at,
     window_end,
     window_text,
@@ -343,13 +344,23 @@ def test_make_up_never_shortens_a_streak(days: frozenset[date], cards: int) -> N
 
 
 def test_the_table_is_big_enough() -> None:
-    assert len(LINES) >= 30 and sum(1 for _, t, _ in LINES if t is None) >= 10
+    assert len(LINES) >= 80 and sum(1 for _, t, _ in LINES if t is None) >= 30
 
 
 @pytest.mark.parametrize(("line", "trigger", "note"), LINES)
 def test_recognise(line: str, trigger: str | None, note: str | None) -> None:
-    found = recognise(line, TRIGGERS)
-    assert (found.trigger, found.note) == (trigger, note) if trigger else found is None
+    found = recognise(line, TRIGGERS, NAMES)
+    if trigger is None:
+        assert found is None
+    else:
+        assert found is not None
+        assert (("补" if found.makeup else "") + found.trigger, found.note) == (trigger, note)
+
+
+@pytest.mark.parametrize("line", ["小舟 打卡", "舟舟 打卡第十天", "【小舟】打卡 读书30分钟"])
+def test_a_name_first_is_only_the_writers_own(line: str) -> None:
+    assert recognise(line, TRIGGERS, NAMES) is not None
+    assert recognise(line, TRIGGERS, ("阿青",)) is None  # someone else's name: a reminder to them
 
 
 def test_a_trigger_that_starts_with_a_mark() -> None:
@@ -393,7 +404,7 @@ def test_recognise_never_fails_and_needs_a_trigger(text: str) -> None:
     found = recognise(text, TRIGGERS)
     if found is None:
         return
-    assert found.trigger.casefold() in text.casefold()
+    assert any(s.casefold() in text.casefold() for s in spellings(found.trigger))
     assert found.note is None or 0 < len(found.note) <= 500
 
 

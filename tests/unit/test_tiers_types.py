@@ -166,19 +166,19 @@ def test_unknown_join_date_is_never_new() -> None:
     [
         (
             Typing(MemberType.LURKER, 12, 2, 8, 5, 30, "median"),
-            "潜水成员：近30天登录12天（≥中位数8，高），发言2条（<中位数5，低）",
+            "潜水成员：近30天登录12天（≥中位数8，高），发言2条（<中位数5，低）；发言含带心得的打卡",
         ),
         (
             Typing(MemberType.BURST, 3, 40, 7.5, 12.5, 14, "median"),
-            "间歇活跃：近14天登录3天（<中位数7.5，低），发言40条（≥中位数12.5，高）",
+            "间歇活跃：近14天登录3天（<中位数7.5，低），发言40条（≥中位数12.5，高）；发言含带心得的打卡",
         ),
         (
             Typing(MemberType.CORE, 20, 10, 15, 10, 30, "absolute"),
-            "核心成员：近30天登录20天（≥阈值15，高），发言10条（≥阈值10，高）",
+            "核心成员：近30天登录20天（≥阈值15，高），发言10条（≥阈值10，高）；发言含带心得的打卡",
         ),
         (
             Typing(MemberType.DORMANT, 0, 0, 0, 0, 30, "median"),
-            "沉默成员：近30天登录0天（中位数0，为0算低），发言0条（中位数0，为0算低）",
+            "沉默成员：近30天登录0天（中位数0，为0算低），发言0条（中位数0，为0算低）；发言含带心得的打卡",
         ),
         (Typing(MemberType.NEW, 1, 3, 8, 5, 30, "median"), "新成员：入群不足7天，暂不分类"),
         (Typing(MemberType.NEW, 1, 3, 8, 5, 30, "median", 3), "新成员：入群不足3天，暂不分类"),
@@ -190,7 +190,7 @@ def test_explain(typing: Typing, text: str) -> None:
 
 def test_explain_of_classified_member_names_its_numbers() -> None:
     typing = classify(act("m", 12, 2), Thresholds(8, 5, "median"), today=TODAY, window_days=30)
-    assert typing.explain() == "潜水成员：近30天登录12天（≥中位数8，高），发言2条（<中位数5，低）"
+    assert typing.explain() == "潜水成员：近30天登录12天（≥中位数8，高），发言2条（<中位数5，低）；发言含带心得的打卡"
     new = classify(act("m", 1, 1, TODAY), MEDIAN_8_5, today=TODAY, window_days=30, new_days=5)
     assert new.explain() == "新成员：入群不足5天，暂不分类"
 

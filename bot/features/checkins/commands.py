@@ -12,13 +12,14 @@ from bot.features.checkins.service import (
     LONG_STREAK,
     CheckinResult,
     DaySummary,
+    MakeUpResult,
     add_task,
     disable_task,
     load_tasks,
     set_reply_mode,
 )
 from bot.features.points.announce import announce_level_ups
-from tiers.checkin import CheckinTask, window_text
+from tiers.checkin import CARD_EVERY, STREAK_BONUS, CheckinTask, window_text
 
 
 def _task(ctx: Ctx, opts: Options) -> CheckinTask:
@@ -89,7 +90,11 @@ def checkin(ctx: Ctx, opts: Options) -> None:
 
 
 def makeup(ctx: Ctx, opts: Options) -> str:
-    result = ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts))
+    return makeup_text(ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts)))
+
+
+def makeup_text(result: MakeUpResult) -> str:
+    """The member's answer to 补签 / 补打卡."""
     task, out = result.task, result.outcome
     if out.reason == "nothing_to_fill":
         return f"昨天的「{task.name}」已经打过了，不需要补签。"
@@ -174,12 +179,38 @@ def task(ctx: Ctx, opts: Options) -> str:
     return f"已添加打卡任务 #{t.id}「{t.name}」（{where}）：{_describe(t)}。"
 
 
+def task_help(task: CheckinTask) -> str:
+    """How to check in for one task, as a member reads it."""
+    said = "」或「".join(task.triggers[:2])
+    when = "每天" if task.window is None or task.window[0] == task.window[1] else f"每天 {window_text(task)}"
+    lines = [f"「{task.name}」：{when}发「{said}」，+{task.points} 分。"]
+    if task.min_note:
+        lines.append(f"要写上至少 {task.min_note} 个字的心得，例如：{task.triggers[0]} 今天读了第三章，学到了…")
+    else:
+        lines.append(f"可以带上心得：{task.triggers[0]} 今天读了20页（带心得的打卡也算一次发言）。")
+    lines.append(f"连续 {CARD_EVERY} 天额外 +{STREAK_BONUS} 分和一张补签卡；漏了昨天，发「补签」。")
+    if task.challenge_days:
+        lines.append(f"坚持 {task.challenge_days} 天完成挑战！")
+    return "\n".join(lines)
+
+
+def howto(ctx: Ctx, opts: Options) -> str:
+    tasks = [t for t in ctx.deps.checkins.tasks if t.active and t.room in (None, ctx.msg.room)]
+    if not tasks:
+        return "这里现在没有打卡任务，请联系管理员。"
+    return "\n\n".join(task_help(t) for t in tasks)
+
+
 COMMANDS = [
     # No Chinese command words: 打卡 and every task's trigger are read by the check-in hook,
     # as members write them; what it does not take (「打卡 怎么弄？」) is chat, not a bad command.
     Command("checkin", (), "打卡 或 签到（/checkin [任务名]），可带心得：打卡 今天读了20页",
             "今日打卡，攒积分和连续天数", checkin),
     Command("makeup", ("补签",), "补签 [任务名]（/makeup）", "用补签卡补上昨天的打卡", makeup),
+    Command("howto", ("打卡说明",), "打卡说明（/howto）", "怎么打卡：每个打卡任务怎么发、几点、几分", howto,
+            forms=(r"(?:请问)?(?:怎么|如何|怎样|咋)(?:打卡|签到)",
+                   r"(?:打卡|签到)(?:要)?(?:怎么|如何|咋)(?:弄|打|做|操作|用)",
+                   r"(?:在哪|在哪里|去哪)(?:打卡|签到)", r"打卡(?:规则|说明|方法)(?:是什么)?")),
     Command("task", ("任务",), TASK_USAGE, "添加、查看、停用打卡任务", task, admin=True,
             keys=TASK_KEYS),
 ]

@@ -19,29 +19,30 @@ from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
 from bot.features.points.service import Award, Ledger, PointsChange
 from bot.store.db import as_date, bulk, upsert
-from bot.store.models import Checkin, CheckinCards, CheckinReply, CheckinSummary, PointsEntry, table_of
+from bot.store.models import (
+    Checkin,
+    CheckinCards,
+    CheckinReply,
+    CheckinSummary,
+    EventLog,
+    Member,
+    Membership,
+    PointsEntry,
+    table_of,
+)
 from bot.store.models import CheckinTask as TaskRow
 from tiers import checkin as rules
+from tiers import jielong
 from tiers.checkin import MAX_CARDS, CheckinTask
 from tiers.levels import level_for
+from tiers.spec import parse_window as spec_window
 
 DEFAULT_TASK = TaskSpec(name="打卡", triggers=("打卡", "签到"), points=10)
 
 
 def parse_window(spec: str | None) -> tuple[time, time] | None:
-    """「05:00-09:00」 (or with –/～/~) to a window; ValueError with a Chinese message."""
-    if not spec:
-        return None
-    for sep in ("-", "–", "—", "~", "～", "至"):
-        if sep in spec:
-            a, b = spec.split(sep, 1)
-            break
-    else:
-        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00")
-    try:
-        return time.fromisoformat(a.strip().zfill(5)), time.fromisoformat(b.strip().zfill(5))
-    except ValueError:
-        raise ValueError(f"时间段「{spec}」应写成 05:00-09:00（24 小时制）") from None
+    """「05:00-09:00」 (or with –/～/~) to a window, None for none; ValueError with a Chinese message."""
+    return spec_window(spec, "时间段") if spec else None
 
 
 def to_task(row: TaskRow) -> CheckinTask:
@@ -333,8 +334,8 @@ class Checkins:
         """Re-read the tasks: at every batch, and right after a command changed them."""
         self.tasks = load_tasks(conn)
         # Most messages are chat: a set lookup rules them out before any matching.
-        self.words = frozenset(w.strip().casefold() for t in self.tasks if t.active
-                               for w in t.triggers)
+        self.words = frozenset(s.casefold() for t in self.tasks if t.active
+                               for w in t.triggers for s in rules.spellings(w.strip()))
         self.triggers = tuple(sorted({w.strip() for t in self.tasks if t.active for w in t.triggers}))
 
     def default_task(self, room: str | None) -> CheckinTask | None:
@@ -342,15 +343,18 @@ class Checkins:
             (t for t in self.tasks if t.active), None)
 
     def check_in(self, batch: Batch, msg: Message, task: CheckinTask,
-                 note: str | None = None) -> CheckinResult:
+                 note: str | None = None, *, day: date | None = None) -> CheckinResult:
         """Check in (with the member's note); counts a check-in only when it was accepted,
-        pays its points, and says whether it is answered by itself or in the day's summary."""
+        pays its points, and says whether it is answered by itself or in the day's summary.
+        `day`: the day a 接龙 an operator started is bound to, whatever the time now."""
         conn = batch.conn
         local = batch.local(msg.ts)
-        today = rules.checkin_day(task, local)
+        natural = rules.checkin_day(task, local)
+        today = day or natural
         days = self._days(conn, msg.sender, task.id)
         cards = self._cards(conn, msg.sender, task.id)
-        out = rules.check_in(task, frozenset(days), today, local.time(), cards, note=note)
+        out = rules.check_in(task, frozenset(days), today, local.time(), cards, note=note,
+                             any_time=today < natural)
         batch.count(msg.sender, msg.room, local.date(), "checkins" if out.accepted else "commands")
         if not out.accepted:
             return CheckinResult(task, out, local, cards, None, note)
@@ -483,3 +487,41 @@ def day_summary(conn: Connection, task: CheckinTask, room: str, day: date, ledge
         if reached.n > level_for(end - that_day.get(m, 0), ledger.levels).n:
             ups.append((names.get(m, m), reached.n, reached.name))
     return DaySummary(task, room, day, len(members), long_streaks, tuple(sorted(ups)), sent_on)
+
+
+# ---- who the sender is, and 接龙 versions -----------------------------------------------
+
+def own_names(conn: Connection, member: str, room: str | None, said_name: str | None) -> tuple[str, ...]:
+    """The names a member may put before a check-in: the name on the message, the stored
+    nickname and the group nickname (群昵称) in this room."""
+    names = [said_name or ""]
+    names += [n or "" for n in conn.execute(select(col(Member.name)).where(col(Member.id) == member)).scalars()]
+    if room:
+        names += [a or "" for a in conn.execute(select(col(Membership.room_alias)).where(
+            col(Membership.room) == room, col(Membership.member) == member)).scalars()]
+    return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+JIELONG_LOOKBACK = 2 * 86400  # versions of one 接龙 further apart than this are different lists
+
+
+@dataclass(frozen=True)
+class JielongVersion:
+    member: str
+    ts: int
+    jielong: jielong.Jielong
+
+
+def jielong_versions(conn: Connection, room: str, before: int, key: str) -> list[JielongVersion]:
+    """The earlier versions of this 接龙 in the room (same header), oldest first: the first is
+    the starter's, the last is what this version is compared with."""
+    rows = conn.execute(select(col(EventLog.member), col(EventLog.ts), col(EventLog.text)).where(
+        col(EventLog.type) == "message", col(EventLog.room) == room, col(EventLog.kind) == "jielong",
+        col(EventLog.ts) >= before - JIELONG_LOOKBACK, col(EventLog.ts) <= before,
+    ).order_by(col(EventLog.ts), col(EventLog.id)))
+    out = []
+    for member, ts, text in rows:
+        parsed = jielong.parse(text or "")
+        if parsed is not None and parsed.key == key:
+            out.append(JielongVersion(member, ts, parsed))
+    return out

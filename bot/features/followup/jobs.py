@@ -12,6 +12,7 @@ from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.followup.service import issue_daily
 from bot.features.followup.texts import list_messages
+from tiers.spec import parse_clock
 
 
 def daily_followup(ctx: JobContext, at: datetime) -> str:
@@ -26,8 +27,8 @@ def daily_followup(ctx: JobContext, at: datetime) -> str:
 
 
 def followup_trigger(settings: Settings) -> CronTrigger:
-    hour, _, minute = settings.followup_time.partition(":")
-    return CronTrigger(hour=int(hour), minute=int(minute or 0), timezone=settings.tz)
+    at = parse_clock(settings.followup_time)
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz)
 
 
 DAILY_FOLLOWUP = Job("daily_followup", daily_followup, followup_trigger)

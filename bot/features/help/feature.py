@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from bot.core.feature import Feature
 from bot.features.help.commands import COMMANDS
+from bot.features.help.hook import PointerHook
 
-FEATURE = Feature(name="help", commands=tuple(COMMANDS))
+FEATURE = Feature(name="help", commands=tuple(COMMANDS), hooks=lambda deps: [PointerHook()])

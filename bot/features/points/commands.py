@@ -115,10 +115,24 @@ def points_(ctx: Ctx, opts: Options) -> str | None:
     return None
 
 
+# How members ask for their card and the board when not typing the command (「我几级了？」
+# 「本周排行榜」); only the whole message counts, so 「这个排行榜好看」 is chat.
+ME_FORMS = (
+    r"(?:查一下|查下|查查|查|看看|看一下|看下)(?:我的)?(?:积分|等级|分数)",
+    r"我的(?:积分|分数)",
+    r"我(?:现在)?(?:是)?(?:几级|多少级|多少分|多少积分)了?",
+    r"我(?:现在)?有多少(?:积分|分)了?",
+)
+RANK_FORMS = (
+    r"(?:看看|看一下|看下|查看|查一下|查)?(?P<args>今日|今天|本周|本月|总)?的?(?:积分)?(?:排行榜?|积分榜|排名)",
+)
+
 COMMANDS = [
-    Command("me", ("我的等级",), "我的等级（/me）", "看等级、积分、连续打卡和成员类型", me),
-    Command("rank", ("排行",), "排行 [今日|本周|本月|总|邀请]（/rank [today|week|month|all|invites]）",
-            "积分排行榜（邀请：邀请排行）", rank_),
+    Command("me", ("我的等级", "我的积分", "查积分"), "我的等级（/me）", "看等级、积分、连续打卡和成员类型", me,
+            forms=ME_FORMS),
+    Command("rank", ("排行", "排行榜", "积分榜", "积分排行", "积分排行榜"),
+            "排行 [今日|本周|本月|总|邀请]（/rank [today|week|month|all|invites]）",
+            "积分排行榜（邀请：邀请排行）", rank_, forms=RANK_FORMS),
     Command("points", ("调积分",), "/points @成员 +20 原因（调积分 @成员 -5 原因）",
             "手动加减积分，记入流水", points_, admin=True, member_args=1),
 ]

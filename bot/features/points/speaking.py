@@ -96,6 +96,10 @@ class SpeakingHook(Hook):
             entry[1:4] = [at, msg.room, msg.id]
             entry[4] += 1
 
+    def on_taking_part(self, batch: Batch, msg: Message) -> None:
+        # A check-in's note: a counted message when it passes anti-farming like any other.
+        self.on_chat(batch, msg)
+
     def _flush(self, batch: Batch) -> None:
         conn = batch.conn
         if self._dirty:

@@ -49,5 +49,5 @@ def my_referrals(ctx: Ctx) -> str | None:
 
 COMMANDS = [
     Command("invites", ("邀请排行",), "邀请排行（/invites，或 /rank invites）",
-            "谁邀请进群并留下来的朋友最多", invites),
+            "谁邀请进群并留下来的朋友最多", invites, forms=(r"(?:看看|查看|查)?邀请(?:排行榜|榜|排名)",)),
 ]

@@ -9,6 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.reminders.service import run_reminders
+from tiers.spec import parse_clock
 
 
 def daily_reminders(ctx: JobContext, at: datetime) -> str:
@@ -18,8 +19,8 @@ def daily_reminders(ctx: JobContext, at: datetime) -> str:
 
 
 def reminder_trigger(settings: Settings) -> CronTrigger:
-    hour, _, minute = settings.reminder_time.partition(":")
-    return CronTrigger(hour=int(hour), minute=int(minute), timezone=settings.tz)
+    at = parse_clock(settings.reminder_time)
+    return CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz)
 
 
 DAILY_REMINDERS = Job("checkin_reminders", daily_reminders, reminder_trigger)

@@ -17,13 +17,14 @@ from bot.core.pipeline import epoch
 from bot.features.checkins.service import load_tasks
 from bot.store.db import upsert
 from bot.store.models import PendingWelcome, RoomWelcome, table_of
+from tiers.spec import check_placeholders
 
 log = logging.getLogger(__name__)
 
 DEFAULT_TEXT = "欢迎 {name} 加入！🎉\n发{tasks}就能打卡攒积分，发「帮助」看看我还能做什么。"
 DEFAULT_TEXT_NO_TASKS = "欢迎 {name} 加入！🎉 发「帮助」看看我能做什么。"
 MAX_TEXT = 300
-PLACEHOLDERS = ("{name}", "{tasks}")
+PLACEHOLDERS = {"name": "新人昵称", "tasks": "打卡任务"}
 
 # When a welcome goes out. A join waits QUIET seconds, so people added together share one
 # welcome; a room gets at most one welcome per GAP seconds, so the rest of a burst (20
@@ -73,7 +74,7 @@ def setting(conn: Connection, room: str) -> WelcomeSetting:
 def save_setting(conn: Connection, room: str, *, by: str, at: int, enabled: bool | None = None,
                  text: str | None = None, reset: bool = False) -> WelcomeSetting:
     """Turn a room's welcome on or off, or set its text (`reset`: back to the default);
-    ValueError (Chinese) for a text that is empty or too long."""
+    ValueError (Chinese) for a text that is empty, too long or has an unknown {placeholder}."""
     current = setting(conn, room)
     if text is not None:
         text = text.strip()
@@ -81,6 +82,7 @@ def save_setting(conn: Connection, room: str, *, by: str, at: int, enabled: bool
             raise ValueError("欢迎语不能为空。")
         if len(text) > MAX_TEXT:
             raise ValueError(f"欢迎语太长了（{len(text)} 字，最多 {MAX_TEXT} 字）。")
+        check_placeholders(text, PLACEHOLDERS, "欢迎语")
     new = WelcomeSetting(room, current.enabled if enabled is None else enabled,
                          None if reset else (text if text is not None else current.text))
     upsert(conn, table_of(RoomWelcome),
@@ -141,8 +143,8 @@ def task_names(conn: Connection, room: str) -> list[str]:
 
 
 def render(template: str, names: list[str], tasks: list[str]) -> str:
-    """The welcome with {name} (the newcomers' names) and {tasks} (「打卡」「早起打卡」) filled in;
-    other braces stay as typed."""
+    """The welcome with {name} (the newcomers' names) and {tasks} (「打卡」「早起打卡」) filled in
+    (a saved text has no other placeholder: save_setting refuses them)."""
     if not tasks and template == DEFAULT_TEXT:
         template = DEFAULT_TEXT_NO_TASKS
     shown = "、".join(names[:MAX_MENTIONS]) + (f" 等 {len(names)} 位新朋友" if len(names) > MAX_MENTIONS else "")

@@ -64,8 +64,8 @@ def shop_(ctx: Ctx, opts: Options) -> str | None:
 
 def redeem_(ctx: Ctx, opts: Options) -> str:
     name = opts.rest_text()
-    if not name:
-        raise UsageError("请写出要兑换的商品，例如 兑换 专属资料包。发「积分商城」看看有什么。")
+    if not name:  # 「我想兑换」: what can be redeemed, rather than a usage line
+        return "想兑换什么呢？\n" + _listing(ctx)
     try:
         done = service.redeem(ctx.batch, ctx.deps.ledger, ctx.msg.sender, name, ts=ctx.msg.ts,
                               room=ctx.msg.room, ref=ctx.msg.id)
@@ -76,6 +76,9 @@ def redeem_(ctx: Ctx, opts: Options) -> str:
 
 
 COMMANDS = [
-    Command("shop", ("积分商城",), SHOP_USAGE, "看积分能兑换什么；管理员上架、下架、退回兑换", shop_),
-    Command("redeem", ("兑换",), "兑换 名称（/redeem 名称）", "用积分兑换商城里的商品", redeem_),
+    Command("shop", ("积分商城", "商城"), SHOP_USAGE, "看积分能兑换什么；管理员上架、下架、退回兑换", shop_),
+    # 「我想兑换书签」「我要兑换一个书签」; a name stops at punctuation and 的 (「我想兑换的东西」 is chat).
+    Command("redeem", ("兑换",), "兑换 名称（/redeem 名称）", "用积分兑换商城里的商品", redeem_,
+            forms=(r"我?(?:想|要|想要)兑换(?:一个|一份|一张|个)?\s*(?P<args>[^\s，,。！!？?的了吗呢]{1,12})?",
+                   r"(?:积分|我的积分)(?:能|可以)兑换(?:什么|啥)")),
 ]

@@ -14,7 +14,7 @@ from bot.core.directory import member_names
 from bot.features.tags.service import Tagging, held_now
 from bot.store.models import DailyActivity, EventLog, MemberTag
 from tagging.decide import HitWindow, count_rule_holds, count_window
-from tagging.matcher import normalize
+from tagging.matcher import expand, normalize
 from tagging.rules import CountRule, Rule
 
 SAMPLES = 10
@@ -48,14 +48,15 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
             col(d.day) >= start, col(d.day) <= end).group_by(col(d.member))
         holders = {m: (0, "") for m, n in conn.execute(q) if count_rule_holds(n or 0, rule)}
         return _result(conn, rule, holders, stamp, None, 0)
-    matcher = tagging.preview_matcher(rule)
+    synonyms = tagging.current(conn).synonyms
+    matcher = tagging.preview_matcher(rule, synonyms)
     text = col(EventLog.text)
     # Every message that matches holds a keyword (a jieba token is a slice of the text):
     # the store's LIKE leaves only those, case aside as the matcher does (SQLite's LIKE
     # ignores ASCII case by itself, and is faster without lower()).
     sqlite = conn.dialect.name == "sqlite"
     likes = [(text.like if sqlite else text.ilike)(f"%{_escaped(normalize(k))}%", escape="\\")
-             for k in rule.keywords]
+             for k in expand(rule, synonyms)]
     # An on=hello rule reads friend-request greetings (friend events of kind "requested"),
     # any other keyword rule chat messages.
     read = ((col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if rule.on == "hello"

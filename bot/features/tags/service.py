@@ -20,6 +20,7 @@ from bot.core.options import Options, parse
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
+from tagging.intent import Synonyms, shipped
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
@@ -90,6 +91,12 @@ class RuleSet:
     tag_groups: dict[str, str]  # tag → group, from rules
     counted_hits: frozenset[int]  # keyword rules that need several hits
     hello_matcher: KeywordMatcher  # the `on=hello` rules, for friend-request greetings
+    synonyms: Synonyms  # the shipped sets with managers' words: a rule's 价格 stands for all of them
+
+
+def synonym_sets(conn: Connection) -> Synonyms:
+    """The synonym sets rules expand through: the shipped ones (tagging.intent)."""
+    return shipped()
 
 
 def _stamp(conn: Connection) -> tuple:
@@ -135,15 +142,16 @@ class Tagging:
             count = tuple(r for r in rules.values() if isinstance(r, CountRule))
             exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
-            self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer), count,
+            synonyms = synonym_sets(conn)
+            self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer, synonyms), count,
                                    exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1),
-                                   KeywordMatcher(hello, self.tokenizer))
+                                   KeywordMatcher(hello, self.tokenizer, synonyms), synonyms)
         return self.ruleset
 
-    def preview_matcher(self, rule: KeywordRule) -> KeywordMatcher:
+    def preview_matcher(self, rule: KeywordRule, synonyms: Synonyms) -> KeywordMatcher:
         """A matcher for one unsaved rule. Its words go into a copy of the dictionary, so
         the preview cuts text as the rule would once added, and the live matcher is untouched."""
-        return KeywordMatcher([rule], self.tokenizer.fork())
+        return KeywordMatcher([rule], self.tokenizer.fork(), synonyms)
 
     # ---- writing tags ----------------------------------------------------------------
     def held(self, conn: Connection, member: str, at: int) -> list[MemberTag]:
