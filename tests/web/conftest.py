@@ -127,8 +127,19 @@ def auth(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+SCREENSHOTS: list[Path] = []  # what the browser tests saved, listed at the end of the run
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """Say loudly when the real-browser test was skipped: CI must run it."""
+    """Say where the browser tests' screenshots are; say loudly when they were skipped: CI
+    must run them."""
+    saved = set(SCREENSHOTS)
+    if saved:
+        folders = sorted({str(p.parent) for p in saved})
+        terminalreporter.write_sep("-", f"{len(saved)} console screenshots (390 × 844 and 1280 × 900)")
+        for folder in folders:
+            names = sorted(p.name for p in saved if str(p.parent) == folder)
+            terminalreporter.write_line(f"{folder}: {', '.join(names)}")
     for report in terminalreporter.stats.get("skipped", []):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         if "BROWSER TEST DID NOT RUN" in reason:

@@ -91,6 +91,7 @@ async def test_an_operator_sees_and_acts_on_their_rooms_only(anon: TestClient, p
         assert resp.status == 403 and words in await resp.text(), path
     listed = await (await anon.get("/members")).text()
     assert "Alice 爱丽丝" in listed and "二群小李" not in listed
+    assert 'href="/rules"' not in listed and 'href="/trends"' in listed  # the menu: their pages only
     assert (await anon.get(f"/rooms/{quote(ROOM, safe='')}")).status == 200
     assert (await anon.get("/members/wxid_alice")).status == 200
     api = await (await anon.get("/api/members")).json()

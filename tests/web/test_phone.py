@@ -15,7 +15,7 @@ from aiohttp.test_utils import TestServer
 from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, T0, Bot, texts
-from tests.web.conftest import HOSTILE_ID, dm_link
+from tests.web.conftest import HOSTILE_ID, SCREENSHOTS, dm_link
 from tests.web.test_browser import browser, screenshots  # noqa: F401 (fixtures)
 
 OP = "wxid_bob"
@@ -90,7 +90,8 @@ async def test_an_operator_works_their_list_on_the_phone(browser, bob, screensho
         await page.screenshot(path=str(screenshots / "phone-member-full.png"), full_page=True)
         await form.locator("button").click()
         await page.wait_for_selector(".notice")
-        assert "已给 Alice 爱丽丝 打上「想报名」（原因：私聊问了开班时间）" in await page.locator(".notice").inner_text()
+        notice = await page.locator(".notice").inner_text()
+        assert "已给 Alice 爱丽丝 打上「想报名」（原因：私聊问了开班时间）" in notice
         await page.screenshot(path=str(screenshots / "phone-member.png"))
         assert await page.evaluate(OVERFLOW) <= 0
         # An operator never sees the admins' pages.
@@ -113,6 +114,7 @@ async def test_an_operator_works_their_list_on_the_phone(browser, bob, screensho
         await admin.close()
         assert dialogs == []
     finally:
+        SCREENSHOTS.extend(screenshots.glob("*.png"))
         await phone.close()
         await server.close()
 
@@ -145,5 +147,6 @@ async def test_every_page_fits_the_screen(browser, community, screenshots, viewp
         assert overflowing == {}, f"wider than the screen by (px): {overflowing}"
         assert small == {}, f"tap targets under 40 px: {small}"
     finally:
+        SCREENSHOTS.extend(p for p in screenshots.glob(f"{viewport['width']}-*.png"))
         await context.close()
         await server.close()
