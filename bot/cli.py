@@ -336,6 +336,21 @@ def cmd_db(args: argparse.Namespace) -> int:
         engine.dispose()
 
 
+def _new_revision(args: argparse.Namespace) -> int:
+    if not args.message:
+        print("qunguan db revision 需要 -m \"说明\"，例如：qunguan db revision --feature rules -m \"room rules\"",
+              file=sys.stderr)
+        return 2
+    try:
+        path = migrate.new_revision(args.message, feature=args.feature, depends_on=args.depends_on)
+    except migrate.StoreError as exc:
+        print(f"无法新建迁移：{exc}", file=sys.stderr)
+        return 2
+    print(f"已新建迁移：{path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}"
+          "（在 upgrade() 里用 op.* 写出结构变更）")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
@@ -413,6 +428,11 @@ def main(argv: list[str] | None = None) -> int:
     add_db("current", "数据库的结构版本").set_defaults(func=cmd_db)
     add_db("upgrade", "把数据库升级到最新结构").set_defaults(func=cmd_db)
     ops.add_db_actions(add_db, _settings, _db_url)
+    p = add_db("revision", "为开发者新建一个迁移文件（生成的版本号，放在核心链或某个功能的分支末尾）")
+    p.add_argument("-m", "--message", help="这次结构变更的说明（英文，做文件名）")
+    p.add_argument("--feature", help="迁移属于哪个功能（bot/features/ 下的包名；不写则是共享表的核心链）")
+    p.add_argument("--depends-on", help="它还依赖的另一个功能分支上的版本号")
+    p.set_defaults(func=_new_revision)
 
     args = parser.parse_args(argv)
     try:

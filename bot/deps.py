@@ -10,11 +10,11 @@ from sqlmodel import col
 
 from bot.core.settings import Settings
 from bot.features.checkins.service import Checkins
+from bot.features.followup.models import RoomOperator
 from bot.features.people.models import RoomAdmin
 from bot.features.points.service import Ledger
 from bot.features.segments.service import Playbook
 from bot.features.tags.service import Tagging
-from bot.store.models import RoomOperator
 from tiers.friends import FriendSettings
 
 

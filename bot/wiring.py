@@ -39,6 +39,7 @@ from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.privacy.feature import FEATURE as PRIVACY
+from bot.features.recalls.feature import FEATURE as RECALLS
 from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.reminders.feature import FEATURE as REMINDERS
 from bot.features.rosters.feature import FEATURE as ROSTERS
@@ -60,7 +61,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, PEOPLE,
+                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS, PEOPLE,
                                  TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost

@@ -225,6 +225,7 @@ const KINDS = {
   file: PUPPET.types.Message.Attachment,
   url: PUPPET.types.Message.Url,
   jielong: PUPPET.types.Message.GroupNote, // a 接龙: WeChat's app message (type 49) of appmsg type 53
+  recalled: PUPPET.types.Message.Recalled, // a recall (撤回): text is the recalled message's id
 }
 
 // A 接龙 as WeChat sends it: the list as shown is the app message's title.
@@ -266,7 +267,7 @@ const ops = {
     const type = KINDS[kind]
     if (type === undefined) throw new Error('unknown kind ' + kind)
     const base = { id: id || randomUUID(), talkerId: talker.id, timestamp: Date.now(), type }
-    if (kind === 'text') base.text = text ?? ''
+    if (kind === 'text' || kind === 'recalled') base.text = text ?? ''
     if (kind === 'jielong') base.text = appmsg53(text ?? '')
     const payload = mocker.cacheRoomPayload.has(to)
       ? { ...base, roomId: roomOf(to).id, mentionIdList: mentions.map(m => contactOf(m).id) }

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from bigstore import BENCH_ROOM, build_store
 
+from bot.core.events import Message
 from bot.core.settings import Settings
 from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.service import scope_for, type_members
@@ -56,7 +57,7 @@ def main() -> None:
         n_rooms = conn.exec_driver_sql("SELECT count(*) FROM room").scalar()
     print(f"store: {args.members} members, {n_rooms} rooms, {rows:,} daily counter rows "
           f"(built in {time.perf_counter() - t:.1f}s)")
-    _, deps = build(settings, engine)
+    pipeline, deps = build(settings, engine)
     at = datetime.fromisoformat("2026-11-21T09:00:00+08:00")
 
     with engine.connect() as conn:
@@ -72,7 +73,26 @@ def main() -> None:
         print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms {load()}")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
         took, items = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
-        print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s {load()}")
+        print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s "
+              f"(target ≤ 1.5 s) {load()}")
+    me_latency(pipeline, at)
+
+
+def me_latency(pipeline, at: datetime, n: int = 200) -> None:
+    """我的等级 as a member sends it, each its own batch as live: in the room and 1:1."""
+    for room in (BENCH_ROOM, None):
+        times = []
+        for i in range(n):
+            msg = Message(id=f"me-{room}-{i}", ts=at.replace(second=i % 60, minute=i // 60),
+                          sender=f"wxid_{i * 7 % 500:06d}", text="我的等级", room=room)
+            t = time.perf_counter()
+            replies = pipeline.process_batch([msg])
+            times.append(time.perf_counter() - t)
+            assert replies and "积分" in replies[0].text, replies
+        times.sort()
+        p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99) - 1]
+        where = "in the room of 500" if room else "1:1"
+        print(f"我的等级 {where}: p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms (target p99 ≤ 5 ms) {load()}")
 
 
 if __name__ == "__main__":

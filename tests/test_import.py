@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,14 +57,15 @@ def test_a_group_csv_is_scored_as_if_the_bot_had_been_there(tmp_path, capsys):
     code, out, err = qunguan(capsys, "import", str(GROUP_CSV), "--room", ROOM, "--db", str(db),
                              "--config", str(CONFIG))
     assert code == 0, out + err
-    assert "文件 1 个：读书群_utf8.csv（留痕 CSV）" in out
+    assert "文件 1 个：读书群_utf8.csv（留痕 CSV 2024 版）" in out
     assert "消息 14 条" in out and "入群 3 次，移出 1 次" in out
     assert "时间 2026-10-01 07:58 至 2026-10-03 08:01" in out
     assert "对不上成员的昵称" in out and "小明" in out  # two members are called 小明
     rows = members(capsys, db, "--at", "2026-10-03T12:00:00+08:00")
     zhang, li, wang = rows["wxid_zhangsan"], rows["wxid_lisi"], rows["wxid_wangwu"]
     # Three check-ins, one a day, recognised as written (with a note over two lines, 「#打卡 第3天：…」).
-    assert zhang["streak"] == 3 and zhang["points"] == 3 * 10 + 1
+    # 3 check-ins, and speaking points for 大家早上好 and the two check-ins with a note (main f21d521).
+    assert zhang["streak"] == 3 and zhang["points"] == 3 * 10 + 3
     assert zhang["name"] == "张三"  # the nickname: a remark is the exporter's own, never shown
     # A photo, a voice message and a quoted reply count as speaking; media has no text to tag.
     assert li["messages"] == 4
@@ -271,7 +273,7 @@ def test_a_mixed_folder_imports_each_file_by_its_own_format(tmp_path, capsys):
     for name in ("读书群_utf8.csv", "读书群.json"):
         (folder / name).write_bytes((EXPORTS / name).read_bytes())
     code, out, _ = qunguan(capsys, "import", str(folder), "--room", ROOM, "--dry-run")
-    assert code == 0 and "读书群_utf8.csv（留痕 CSV）" in out and "读书群.json（ChatLab JSON/JSONL）" in out
+    assert code == 0 and "读书群_utf8.csv（留痕 CSV 2024 版）" in out and "读书群.json（ChatLab JSON/JSONL）" in out
     code, out, _ = qunguan(capsys, "import", str(folder), "--room", ROOM, "--format", "memotrace-csv", "--dry-run")
     assert code == 1
     assert "读书群.json：这是ChatLab JSON/JSONL文件，不是 --format memotrace-csv" in out
@@ -316,13 +318,21 @@ def test_progress_is_a_line_every_ten_seconds_off_a_terminal():
 def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
     code, out, _ = qunguan(capsys, "demo", "--dir", str(tmp_path))
     assert code == 0
-    assert "历史聊天记录：读书群_utf8.csv（留痕 CSV）导入到「读书群」：3000 条消息" in out
+    assert "历史聊天记录：读书群_utf8.csv（留痕 CSV 2024 版）导入到「读书群」：3000 条消息" in out
     with sqlite3.connect(tmp_path / "qunguan.db") as conn:
         imported, first_live = conn.execute(
             "SELECT sum(id LIKE 'imp:%'), min(CASE WHEN id NOT LIKE 'imp:%' AND type = 'message' THEN ts END) "
             "FROM eventlog WHERE room = 'r1@chatroom'").fetchone()
         last_imported = conn.execute("SELECT max(ts) FROM eventlog WHERE id LIKE 'imp:%'").fetchone()[0]
     assert imported >= 3000 and last_imported < first_live  # history, then the month the bot saw
+    # the summary shows the stage distribution moving over the demo's weeks
+    weeks = out[out.index("每周变化"):].splitlines()[1:6]
+    assert [w[2:7] for w in weeks] == ["10-26", "11-02", "11-09", "11-16", "11-23"]
+    counts = [re.findall(r"(潜在|新|成长|成熟|衰退|流失) (\d+)", w) for w in weeks]
+    assert all(len(c) == 6 for c in counts)
+    assert counts[0] != counts[-1] and all("（" in w for w in weeks[1:])
+    now = re.findall(r"(潜在|新|成长|成熟|衰退|流失) (\d+)", out[out.index("生命周期："):].splitlines()[0])
+    assert counts[-1] == now  # the last week ends where the report stands
 
 
 def test_progress_on_a_terminal_is_a_bar_with_the_file_and_the_rate():

@@ -72,3 +72,17 @@ def test_a_lead_names_the_words_that_made_it(played) -> None:
     assert bot.rows("SELECT keyword, excerpt FROM membertag WHERE member = :m AND tag = '意向'",
                     m=f"m{n:03d}") == [("学费", "学费多少")]
 
+
+
+def test_rule_preview_shows_what_the_change_catches_and_drops(tmp_path) -> None:
+    bot = Bot(tmp_path)
+    bot.say("wxid_admin", "/rule add keyword 意向 多少钱,价格,报名 lead=yes", ts="2026-11-02T08:00:00+08:00")
+    for n, text in enumerate(["多少钱？", "怎么收费", "价格还算合理", "想报个名", "你好"]):
+        bot.say(f"p{n}", text, name=f"成员{n}")
+    said = "\n".join(r.text for r in bot.say("wxid_admin", "/rule preview keyword 意向 价格,报名 intent=ask"))
+    assert "和现有规则 #1 比：多抓到 0 人，不再命中 1 人。" in said
+    assert "不再命中 · 成员2：11-02「价格还算合理」" in said
+    said = "\n".join(r.text for r in bot.say("wxid_admin", "/rule preview keyword 意向 多少钱"))
+    assert "多抓到 0 人，不再命中 3 人" in said and "成员1" in said and "成员3" in said
+    said = "\n".join(r.text for r in bot.say("wxid_admin", "/rule preview keyword 新标签 价格"))
+    assert "和现有规则" not in said  # no rule of that tag yet: nothing to compare

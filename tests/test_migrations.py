@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import re
+import shutil
 import subprocess
 import sys
 import time
@@ -11,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
-from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -135,6 +137,51 @@ def test_a_0_1_0_store_is_upgraded_in_place_keeping_every_row(url):
     engine.dispose()
 
 
+def build_0_2_0(url: str) -> dict[str, list[tuple]]:
+    """A store as release 0.2.0 left it: the schema of revision 0011 (the frozen history) and
+    two rows in every table (tests/fixtures/store_0_2_0.sql); returns every row."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        config = migrate.alembic_config()
+        config.attributes["connection"] = conn
+        command.upgrade(config, migrate.RELEASE_0_2_0)
+        for line in (FIXTURES / "store_0_2_0.sql").read_text().splitlines():
+            if line.startswith("INSERT"):
+                conn.exec_driver_sql(line.rstrip(";"))
+    engine.dispose()
+    return every_row(url)
+
+
+def every_row(url: str, columns: dict[str, list[str]] | None = None) -> dict[str, list[tuple]]:
+    """Every row of every table but the version table (of 0.2.0's columns, when given)."""
+    engine = create_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        names = columns or {t: [c["name"] for c in inspect(conn).get_columns(t)]
+                            for t in inspect(conn).get_table_names() if t != migrate.VERSION_TABLE}
+        for t, cols in names.items():
+            quoted = ", ".join(f'"{c}"' for c in cols)
+            result = conn.execute(text(f'SELECT {quoted} FROM "{t}"'))
+            out[t] = sorted(tuple(map(str, r)) for r in result)
+    engine.dispose()
+    return out
+
+
+def test_a_0_2_0_store_is_upgraded_in_place_keeping_every_row(url):
+    before = build_0_2_0(url)
+    assert len(before) == 48 and all(len(rows) == 2 for rows in before.values())
+    engine = make_engine(url)
+    assert migrate.current(engine) == "0011"
+    engine.dispose()
+    columns = {t: [c["name"] for c in inspect(create_engine(url)).get_columns(t)] for t in before}
+
+    engine = open_engine(url)
+    assert migrate.current(engine) == migrate.head()
+    assert every_row(url, columns) == before
+    assert schema_differences(engine) == []
+    engine.dispose()
+
+
 def test_a_fresh_store_is_created_through_the_migrations(url):
     engine = open_engine(url)
     assert tables(engine) == set(SQLModel.metadata.tables) | {"alembic_version"}
@@ -159,16 +206,111 @@ def tables_in_fixture(path: Path) -> set[str]:
     return {line.split()[2] for line in path.read_text().splitlines() if line.startswith("CREATE TABLE")}
 
 
-def test_revisions_are_numbered_files_in_one_line():
-    """bot.store.migrate reads the head from the file names; alembic must agree."""
-    config = Config()
-    config.set_main_option("script_location", str(migrate.MIGRATIONS))
-    scripts = ScriptDirectory.from_config(config)
-    chain = [s for s in reversed(list(scripts.walk_revisions()))]
-    assert [s.revision for s in chain] == list(migrate.revisions())
-    assert [s.down_revision for s in chain] == [None, *migrate.revisions()[:-1]]
-    assert all(Path(s.path).name.startswith(f"{s.revision}_") for s in chain)
-    assert scripts.get_heads() == [migrate.head()]
+def layout_problems() -> list[str]:
+    """What is wrong with the version locations: each must be one line (one head); the core
+    chain builds only on itself and carries no branch label; a feature's folder is one branch
+    labelled with the feature's name whose first revision builds on a core revision."""
+    revs = migrate.revisions()
+    problems = []
+    for location in migrate.locations():
+        here = {r.id: r for r in revs.values() if r.path.parent == location}
+        tips = set(here) - {d for r in here.values() for d in r.down}
+        if len(tips) != 1:
+            problems.append(f"{location}: {len(tips)} heads {sorted(tips)}")
+        roots = [r for r in here.values() if not set(r.down) & set(here)]
+        for r in here.values():
+            if not set(r.depends_on) <= set(revs):
+                problems.append(f"{r.path.name}: depends on an unknown revision {r.depends_on}")
+        if location == migrate.CORE:
+            problems += [f"{r.path.name}: a core revision with branch labels" for r in here.values() if r.branch_labels]
+            problems += [f"{r.path.name}: the core builds on {r.down}" for r in roots if r.id != migrate.FIRST]
+            continue
+        feature = location.parent.name
+        for r in roots:
+            if r.branch_labels != (feature,) or len(r.down) != 1 or revs[r.down[0]].path.parent != migrate.CORE:
+                problems.append(f"{r.path.name}: a feature's first revision must build on a core revision "
+                                f"with branch_labels = ({feature!r},)")
+        problems += [f"{r.path.name}: labelled {r.branch_labels} in {feature}'s branch"
+                     for r in here.values() if r.branch_labels and r not in roots]
+    return problems
+
+
+def test_each_version_location_is_one_line_in_its_place():
+    assert layout_problems() == []
+    # 0.1.0 and 0.2.0 stores are stamped with the hand-numbered ids: they stay as they are.
+    core = sorted(r.path.name[:4] for r in migrate.revisions().values() if r.path.parent == migrate.CORE)
+    assert core[:11] == [f"{n:04d}" for n in range(1, 12)]
+
+
+def test_the_fast_read_of_the_revisions_agrees_with_alembic():
+    """bot.store.migrate reads the graph from the files without loading alembic on every start."""
+    scripts = ScriptDirectory.from_config(migrate.alembic_config())
+    by_alembic = {s.revision: (s.down_revision, s.dependencies) for s in scripts.walk_revisions()}
+    ours = migrate.revisions()
+    assert set(by_alembic) == set(ours)
+    for rev, (down, depends) in by_alembic.items():
+        assert migrate._names(down) == ours[rev].down and migrate._names(depends) == ours[rev].depends_on
+    assert migrate.heads() <= set(scripts.get_heads())
+
+
+@pytest.fixture
+def scratch(tmp_path, monkeypatch):
+    """The real migrations copied to a scratch tree with two features, for writing new ones."""
+    core = tmp_path / "versions"
+    shutil.copytree(migrate.CORE, core)
+    for name in ("shop", "tags"):
+        (tmp_path / "features" / name).mkdir(parents=True)
+        (tmp_path / "features" / name / "__init__.py").write_text("")
+    monkeypatch.setattr(migrate, "CORE", core)
+    monkeypatch.setattr(migrate, "FEATURES", tmp_path / "features")
+    migrate.revisions.cache_clear()
+    yield tmp_path
+    migrate.revisions.cache_clear()
+
+
+def test_qunguan_db_revision_writes_a_generated_id_in_the_right_branch(scratch, capsys):
+    def new(*args: str) -> migrate.Revision:
+        assert main(["db", "revision", *args]) == 0
+        out = capsys.readouterr().out
+        (path,) = [word for word in out.split() if word.endswith(".py")]
+        return migrate.read_revision(Path(path.split("已新建迁移：")[-1].split("（")[0]))
+
+    base = migrate.core_head()  # the newest core revision when these are written
+    shop1 = new("--feature", "shop", "-m", "shop gifts")
+    shop2 = new("--feature", "shop", "-m", "gift stock")
+    tags = new("--feature", "tags", "-m", "tag colours", "--depends-on", shop2.id)
+    core = new("-m", "member timezone")
+    assert all(re.fullmatch(r"[0-9a-f]{12}", r.id) for r in (shop1, shop2, core, tags))
+    assert (shop1.down, shop1.branch_labels) == ((base,), ("shop",))
+    assert (shop2.down, shop2.branch_labels) == ((shop1.id,), ())
+    assert (core.down, core.branch_labels, core.path.parent) == ((base,), (), migrate.CORE)
+    assert (tags.down, tags.branch_labels, tags.depends_on) == ((base,), ("tags",), (shop2.id,))
+    assert layout_problems() == []
+    assert migrate.heads() == {core.id, tags.id}  # tags depends on shop's head: alembic keeps tags' alone
+
+    # A store (fresh, and one at 0.2.0's revision) goes to every head; the fast check agrees.
+    engine = open_engine("sqlite://")
+    assert migrate.current(engine) == migrate.head() == ", ".join(sorted([core.id, tags.id]))
+    assert migrate.upgrade(engine).changed is False
+    engine.dispose()
+
+    # A second head in one location, or a revision in the wrong place, is found.
+    text_of = shop2.path.read_text()
+    (shop2.path.parent / "0badbad0_twin.py").write_text(text_of.replace(shop2.id, "0badbad0"))
+    migrate.revisions.cache_clear()
+    assert any("2 heads" in p for p in layout_problems())
+    (shop2.path.parent / "0badbad0_twin.py").unlink()
+    core.path.rename(scratch / "features" / "shop" / "migrations" / core.path.name)
+    migrate.revisions.cache_clear()
+    assert any("must build on a core revision" in p for p in layout_problems())
+
+
+def test_qunguan_db_revision_names_what_is_wrong(scratch, capsys):
+    assert main(["db", "revision", "--feature", "nosuch", "-m", "x"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+    assert main(["db", "revision", "--feature", "shop"]) == 2
+    assert "-m" in capsys.readouterr().err
+    assert not (scratch / "features" / "shop" / "migrations").exists()
 
 
 def test_in_memory_sqlite_is_migrated():

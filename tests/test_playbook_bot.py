@@ -179,6 +179,13 @@ def stage_community(bot: Bot) -> None:
     speak_on(bot, "left", ["2026-11-19T20:00:00+08:00"])
     bot.leave("left", ts="2026-11-20T08:00:00+08:00")
     speak_on(bot, "buyer", ["2026-11-01T20:00:00+08:00", "2026-11-12T20:00:00+08:00"])
+    # issue 28: joined 11 days ago and never did anything; active on the first day only; a
+    # first month with activity this week
+    for m, when in (("silent", "2026-11-09T10:00:00+08:00"), ("once", "2026-11-08T10:00:00+08:00"),
+                    ("young", "2026-11-10T10:00:00+08:00")):
+        bot.join(m, name=m, ts=when)
+    speak_on(bot, "once", ["2026-11-08T10:30:00+08:00"])
+    speak_on(bot, "young", ["2026-11-11T20:00:00+08:00", "2026-11-16T20:00:00+08:00", "2026-11-19T20:00:00+08:00"])
     order(bot, "buyer", 99, "2026-11-01T21:00:00+08:00")
     order(bot, "buyer", 199, "2026-11-12T21:00:00+08:00")
 
@@ -192,6 +199,9 @@ STAGES = {
     "churned": ("流失", "没有活跃（≥30 天）"),
     "left": ("流失", "已退出所有群"),
     "buyer": ("成熟", "已复购，共 2 单"),
+    "silent": ("衰退", "进群 11 天，一直没有活跃（新人期 7 天已过）"),
+    "once": ("衰退", "近14天只活跃 1 天，已 12 天没来"),
+    "young": ("成长", "进群 10 天，近14天活跃 3 天，1 天前还来过"),
 }
 
 
@@ -205,7 +215,8 @@ def test_every_stage_on_purpose_with_its_reason(bot: Bot):
     for m in STAGES.keys() - {"left", "potential"}:  # a stage is the member's own, in any scope
         assert (room[m]["stage"], room[m]["stage_reason"]) == (rows[m]["stage"], rows[m]["stage_reason"])
     out = texts(bot.say(ADMIN, "/stages", room=None, ts=AT.isoformat()))
-    assert "流失：2 人" in out and "潜在：" in out
+    assert "流失：2 人" in out and "潜在：" in out and "衰退：3 人" in out
+    assert "（进群不到 7 天）" in out and "（30 天以上没有活跃，或已退出所有群）" in out  # each stage's rule
     assert "· declining：" in texts(bot.say(ADMIN, "/who 衰退", ts=AT.isoformat()))
 
 

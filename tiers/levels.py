@@ -101,6 +101,19 @@ def progress(points: int, levels: Sequence[Level] = DEFAULT_LEVELS) -> Progress:
     return Progress(level, upcoming, points, upcoming.min_points - points, ratio)
 
 
+PACE_DAYS = 14  # the days whose points say a member's pace (我的等级)
+
+
+def days_to_next(to_next: int, earned: int, days: int = PACE_DAYS) -> int | None:
+    """Days to close `to_next` points at the pace of `earned` points over the last `days`
+    days (rounded up); None without any points in them."""
+    if to_next <= 0:
+        return 0
+    if earned <= 0:
+        return None
+    return -(-to_next * days // earned)
+
+
 def levels_crossed(
     before: int, after: int, levels: Sequence[Level] = DEFAULT_LEVELS
 ) -> list[Level]:

@@ -110,11 +110,35 @@ class StageResult:
         return STAGE_LABELS[self.stage]
 
 
+# Each stage's rule, as managers read it next to the distribution (`/stages`, the console).
+STAGE_RULES: dict[Stage, str] = {
+    Stage.POTENTIAL: "还没进过群（只在私聊、外部访问或订单里出现）",
+    Stage.NEW: "进群不到 {new_days} 天",
+    Stage.GROWING: "活跃在上升：近{recent_days}天的活跃天数（按在群天数折算）多于之前{recent_days}天，"
+                   "且近 7 天来过；或 {recent_days} 天内下了第一单；或进群不到 {mature_days} 天、近 7 天来过、"
+                   "近{recent_days}天活跃 2 天以上",
+    Stage.MATURE: "复购（2 单以上），或进群 {mature_days} 天以上、前后两个{recent_days}天都活跃",
+    Stage.DECLINING: "活跃频率降到之前的一半以下；或过了新人期一直没活跃；或一段时间没来",
+    Stage.CHURNED: "{churn_days} 天以上没有活跃，或已退出所有群",
+}
+
+
+def stage_rules_text(rules: StageRules = StageRules()) -> dict[Stage, str]:
+    """STAGE_RULES with this community's thresholds filled in."""
+    values = {f.name: getattr(rules, f.name) for f in fields(StageRules)}
+    return {stage: text.format(**values) for stage, text in STAGE_RULES.items()}
+
+
+# How recently a member must have been seen for their activity to count as growing.
+SEEN_THIS_WEEK = 7
+
+
 def stage_of(f: StageFacts, today: date, rules: StageRules = StageRules()) -> StageResult:
     """The member's stage and the numbers that put it there. The rules are tried in order:
-    潜在, 流失, 新, 衰退 (a falling rate), 成长 (rising, or a first order), 成熟 (repeat orders,
-    or active in both halves of the last 28 days after 30+ days), 成长 (still young), and
-    衰退 last (active before, nothing in the last 14 days)."""
+    潜在, 流失, 新, 衰退 (never active once the new-member window is over), 衰退 (a falling
+    rate), 成长 (a rising rate, or a first order), 成熟 (repeat orders, or active in both halves
+    of the last 28 days after 30+ days), 成长 (a first month with activity this week), and 衰退
+    last (nothing this week, or too little)."""
     r = rules
     known = (today - f.first_seen).days if f.first_seen else 0
     idle = (today - f.last_active).days if f.last_active else None
@@ -129,29 +153,42 @@ def stage_of(f: StageFacts, today: date, rules: StageRules = StageRules()) -> St
         return StageResult(Stage.CHURNED, f"进群 {known} 天，从未活跃")
     if known < r.new_days:
         return StageResult(Stage.NEW, f"进群 {known} 天（<{r.new_days} 天）")
-    recent, before = f.active_recent, f.active_before
+    if idle is None:
+        return StageResult(Stage.DECLINING, f"进群 {known} 天，一直没有活跃（新人期 {r.new_days} 天已过）")
+    recent, before, previous = f.active_recent, f.active_before, f.active_previous
     # Rates, not counts: 14 days against 30 before.
     if (before >= max(r.decline_min_base, 1)
             and recent * r.decline_base_days * 2 <= before * r.recent_days):
         return StageResult(Stage.DECLINING,
                            f"近{r.recent_days}天活跃 {recent} 天，之前{r.decline_base_days}天活跃 "
                            f"{before} 天（频率降到一半以下）")
+    seen_lately = idle < SEEN_THIS_WEEK
+    # The window before the recent one, as far as the member was in the group then: a member
+    # 20 days in had 6 days of it, not 14.
+    span = max(0, min(r.recent_days, known - r.recent_days))
+    if seen_lately and recent >= 2 and (span == 0 or recent * span > previous * r.recent_days):
+        if span == 0:
+            return StageResult(Stage.GROWING, f"进群 {known} 天，近{r.recent_days}天活跃 {recent} 天，"
+                                              f"{idle} 天前还来过")
+        return StageResult(Stage.GROWING, f"近{r.recent_days}天活跃 {recent} 天，多于之前{span}天的 "
+                                          f"{previous} 天，{idle} 天前还来过")
     first_order_days = (today - f.first_order).days if f.first_order else None
-    if recent > f.active_previous:
-        return StageResult(Stage.GROWING, f"近{r.recent_days}天活跃 {recent} 天，"
-                                          f"多于之前{r.recent_days}天的 {f.active_previous} 天")
     if first_order_days is not None and first_order_days < r.recent_days and f.orders == 1:
         return StageResult(Stage.GROWING, f"{first_order_days} 天前下了第一单")
     if f.orders >= 2:
         return StageResult(Stage.MATURE, f"已复购，共 {f.orders} 单")
-    if known >= r.mature_days and recent > 0 and f.active_previous > 0:
+    if known >= r.mature_days and recent > 0 and previous > 0:
         return StageResult(Stage.MATURE,
                            f"进群 {known} 天，近{r.recent_days}天活跃 {recent} 天、"
-                           f"之前{r.recent_days}天活跃 {f.active_previous} 天，持续活跃")
-    if known < r.mature_days:
-        return StageResult(Stage.GROWING, f"进群 {known} 天（<{r.mature_days} 天），还在适应")
-    return StageResult(Stage.DECLINING,
-                       f"近{r.recent_days}天没有活跃，之前{r.recent_days}天活跃 {f.active_previous} 天")
+                           f"之前{r.recent_days}天活跃 {previous} 天，持续活跃")
+    if known < r.mature_days and seen_lately and recent >= 2:
+        return StageResult(Stage.GROWING, f"进群 {known} 天（<{r.mature_days} 天），近{r.recent_days}天活跃 "
+                                          f"{recent} 天，{idle} 天前还来过")
+    if recent == 0:
+        return StageResult(Stage.DECLINING,
+                           f"近{r.recent_days}天没有活跃，之前{r.recent_days}天活跃 {previous} 天")
+    return StageResult(Stage.DECLINING, f"进群 {known} 天，近{r.recent_days}天只活跃 {recent} 天，"
+                                        f"已 {idle} 天没来")
 
 
 def stages_of(facts: Iterable[StageFacts], today: date,

@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from bot.adapters.base import EventSink, Outgoing
-from bot.core.events import MAX_TEXT, Message
+from bot.core.events import MAX_TEXT, EventError, Message, check_id
+from bot.core.names import NAME_PREFIX, derived_id
 
 HELP = """\
 在这里你可以扮演任何成员说话，看机器人怎么回复。
@@ -61,9 +62,11 @@ class ConsoleAdapter:
         name, _, room = spec.strip().partition("@")
         if not name:
             return "用法：/as 名字@群名（私聊时不写 @群名）"
-        self.member, self.name = self.resolve_member(name), name
+        self.member, self.name = _as_id(self.resolve_member(name), lambda: derived_id("", name)), name
         if room:
-            self.room, self.room_label = self.resolve_room(room), room
+            found = _as_id(self.resolve_room(room),
+                           lambda: derived_id("", room).removeprefix(NAME_PREFIX) + "@chatroom")
+            self.room, self.room_label = found, room
         else:
             self.room, self.room_label = None, None
         return f"现在你是 {self.name}，在{('「' + room + '」') if room else '私聊'}里说话。"
@@ -129,3 +132,12 @@ class ConsoleAdapter:
         where = f"[{self.room_name(out.room)}] " if out.room else f"[私聊 {self.member_name(out.to or '')}] "
         at = " ".join("@" + self.member_name(m) for m in out.mentions)
         self._print(f"群管 {where}{at + ' ' if at else ''}{out.text}")
+
+
+def _as_id(value: str, derived: Callable[[], str]) -> str:
+    """`value` (a name typed after /as) as an id: itself where the contract takes it as one, else
+    an id derived from it (a name with an emoji ZWJ or a zero-width space is a name, not an id)."""
+    try:
+        return check_id(value, "id")
+    except EventError:
+        return derived()

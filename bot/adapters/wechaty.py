@@ -22,7 +22,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.adapters import wechaty_compat as wc
 from bot.adapters import wechaty_friends as friends
 from bot.adapters.base import EventSink, Outgoing
-from bot.core.events import MAX_NAME, MAX_TEXT, Event, Join, Leave, Message, Roster, RosterMember
+from bot.core.events import MAX_TEXT, Event, Join, Leave, Message, Recall, Roster, RosterMember, clean_name
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,8 @@ def jielong_text(kind: str, text: str) -> str | None:
 
 
 def _clip(name: str | None) -> str | None:
-    return name[:MAX_NAME] if name else None
+    """A name as the event contract takes it (bot.core.events.clean_name: never refused)."""
+    return clean_name(name)
 
 
 class _Session:
@@ -654,7 +655,7 @@ class WechatyAdapter:
             account=session.self_id,
         )
 
-    async def _message(self, session: _Session, message_id: str) -> Message | None:
+    async def _message(self, session: _Session, message_id: str) -> Message | Recall | None:
         if message_id in self._seen:
             return None
         # The raw payload, not PuppetService.message_payload(): see wechaty_compat.MESSAGE_KINDS.
@@ -667,6 +668,11 @@ class WechatyAdapter:
         if room is None and payload.to_id and payload.to_id != session.self_id:
             return None  # a 1:1 message not addressed to the bot
         kind = wc.message_kind(payload.type)
+        if kind == "recalled":
+            # A recall: the puppet puts the recalled message's id in the text (Wechaty's
+            # Message.toRecalled reads it there). That message stops counting.
+            return Recall(id=message_id, ts=_ts(payload.timestamp), member=talker, room=room,
+                          message=(payload.text or "").strip() or None, account=session.self_id)
         text = (payload.text or "") if kind == "text" else ""
         solitaire = jielong_text(kind, payload.text or "")
         if solitaire is not None:

@@ -67,28 +67,30 @@ __all__ = [
 # (`_map_message_type`) has no entry for Post (16) and raises IndexError, so we read the raw
 # payload and map the value here.
 MESSAGE_KINDS: dict[int, str] = {
-    0: "unknown",
+    # The event contract's kinds (DESIGN.md): media keep their own, cards are links, the rest
+    # "other"; a recall is no message (the adapter turns it into a recall of the message it names).
+    0: "other",
     1: "file",
     2: "voice",
-    3: "contact",
-    4: "chat_history",
-    5: "emoticon",
+    3: "other",  # contact card
+    4: "link",  # chat history
+    5: "sticker",
     6: "image",
     7: "text",
-    8: "location",
-    9: "mini_program",
+    8: "other",  # location
+    9: "link",  # mini program
     10: "group_note",
-    11: "transfer",
-    12: "red_envelope",
+    11: "other",  # transfer
+    12: "other",  # red envelope
     13: "recalled",
-    14: "url",
+    14: "link",
     15: "video",
-    16: "post",
+    16: "link",  # post
 }
 
 
 def message_kind(raw_type: int) -> str:
-    return MESSAGE_KINDS.get(int(raw_type), "unknown")
+    return MESSAGE_KINDS.get(int(raw_type), "other")
 
 
 def timestamp_seconds(raw: float | None) -> float | None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.adapters.base import Outgoing
-from bot.core.events import MAX_NAME, MAX_TEXT, Contacts, Event, Friend, RosterMember
+from bot.core.events import MAX_TEXT, Contacts, Event, Friend, RosterMember, clean_name
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,8 @@ ACTIONS = ("accept", "room_add")
 
 
 def _clip(name: str | None) -> str | None:
-    return name[:MAX_NAME] if name else None
+    """A name as the event contract takes it (bot.core.events.clean_name: never refused)."""
+    return clean_name(name)
 
 
 async def friendship_events(stub: Any, friendship_id: str, self_id: str | None,

@@ -10,16 +10,18 @@ from sqlalchemy.engine import Connection, Row
 from sqlmodel import col
 
 from bot.core.errors import UsageError
+from bot.core.names import display, id_tail
 from bot.core.options import MemberRef, shown
 from bot.store.models import Member, Membership, Room
 
 
 def room_names(conn: Connection, rooms: Iterable[str] | None = None) -> dict[str, str]:
-    """Room id → name (the id where a room has no name yet); every room when `rooms` is None."""
+    """Room id → name as shown (the id where a room has no name yet); every room when `rooms`
+    is None."""
     q = select(col(Room.id), col(Room.name))
     if rooms is not None:
         q = q.where(col(Room.id).in_(list(rooms)))
-    return {r: n or r for r, n in conn.execute(q)}
+    return {r: display(n, r) if n else r for r, n in conn.execute(q)}
 
 
 @overload
@@ -28,14 +30,14 @@ def member_names(conn: Connection, members: Iterable[str] | None = None) -> dict
 def member_names(conn: Connection, members: Iterable[str] | None, *, raw: Literal[True]) -> dict[str, str | None]: ...
 def member_names(conn: Connection, members: Iterable[str] | None = None, *,
                  raw: bool = False) -> dict[str, str] | dict[str, str | None]:
-    """Member id → name (the id where a member has no name yet, or None with `raw`);
-    everyone when `members` is None."""
+    """Member id → name as shown (bot.core.names.display; the id where a member has no name
+    yet), or as stored (None for no name) with `raw`; everyone when `members` is None."""
     q = select(col(Member.id), col(Member.name))
     parts = [None] if members is None else _chunks(list(dict.fromkeys(members)))
     out: dict[str, str | None] = {}
     for part in parts:
         for m, n in conn.execute(q if part is None else q.where(col(Member.id).in_(part))):
-            out[m] = n if raw else n or m
+            out[m] = n if raw else display(n, m) if n else m
     return out
 
 
@@ -60,9 +62,9 @@ def told_apart(conn: Connection, people: Sequence[tuple[str, str, str]]) -> dict
         aliases = [alias.get(p) for p in group]
         for (member, _room), a in zip(group, aliases, strict=True):
             if a and a != name and aliases.count(a) == 1:
-                out[member] = f"{name}［群昵称：{a}］"
+                out[member] = f"{name}［群昵称：{display(a, member)}］"
             else:
-                out[member] = f"{name}［id 尾号 {member[-4:]}］"
+                out[member] = f"{name}［id 尾号 {id_tail(member)}］"
     return out
 
 

@@ -1,4 +1,4 @@
-"""The canonical events (message, join, leave, visit, order, roster, friend, contacts) and their JSON form."""
+"""The canonical events (message, join, leave, visit, order, roster, friend, contacts, recall) and their JSON form."""
 
 from __future__ import annotations
 
@@ -13,7 +13,12 @@ from typing import Any
 
 MAX_TEXT = 5000  # characters; longer texts are rejected at the contract boundary
 MAX_ID = 200
-MAX_NAME = 200
+MAX_NAME = 200  # characters of a display name; a longer one is cut, never refused
+
+
+# Message kinds whose `text` is the member's own words, read by tag rules and check-ins: plain
+# text, and a quote's new words (DESIGN.md's event contract).
+WORD_KINDS = frozenset(("text", "quote"))
 
 
 class EventError(ValueError):
@@ -127,10 +132,25 @@ class Contacts:
     account: str | None = None  # the bot account whose friends these are
 
 
-Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts
+@dataclass(frozen=True, slots=True)
+class Recall:
+    """`member` recalled (撤回) a message: `message` is its event id where the source says which
+    (the puppet does; an export does not, and then the recall is only recorded). The recalled
+    message stops counting: its messages counter, its check-in and points, tags it gave."""
+
+    id: str
+    ts: datetime
+    member: str
+    room: str | None = None
+    message: str | None = None
+    account: str | None = None  # the bot account (its id) that received it; None: not a chat
+
+
+Event = Message | Join | Leave | Visit | Order | Roster | Friend | Contacts | Recall
 
 _TYPES: dict[str, type] = {"message": Message, "join": Join, "leave": Leave, "visit": Visit,
-                           "order": Order, "roster": Roster, "friend": Friend, "contacts": Contacts}
+                           "order": Order, "roster": Roster, "friend": Friend, "contacts": Contacts,
+                           "recall": Recall}
 _TYPE_NAMES = {cls: name for name, cls in _TYPES.items()}
 
 
@@ -139,7 +159,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | ts | list | amount | members | status
+    kind: str = "str"  # str | name | ts | list | amount | members | status
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -148,9 +168,9 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("ts", kind="ts"),
         _Field("sender", limit=MAX_ID),
         _Field("text", limit=MAX_TEXT),
-        _Field("sender_name", required=False),
+        _Field("sender_name", required=False, kind="name"),
         _Field("room", required=False, limit=MAX_ID),
-        _Field("room_name", required=False),
+        _Field("room_name", required=False, kind="name"),
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
         _Field("account", required=False, limit=MAX_ID),
@@ -160,8 +180,8 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("ts", kind="ts"),
         _Field("room", limit=MAX_ID),
         _Field("member", limit=MAX_ID),
-        _Field("member_name", required=False),
-        _Field("room_name", required=False),
+        _Field("member_name", required=False, kind="name"),
+        _Field("room_name", required=False, kind="name"),
         _Field("inviter", required=False, limit=MAX_ID),
         _Field("account", required=False, limit=MAX_ID),
     ),
@@ -192,7 +212,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("ts", kind="ts"),
         _Field("room", limit=MAX_ID),
         _Field("members", kind="members"),
-        _Field("room_name", required=False),
+        _Field("room_name", required=False, kind="name"),
         _Field("account", required=False, limit=MAX_ID),
     ),
     "friend": (
@@ -200,7 +220,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("ts", kind="ts"),
         _Field("member", limit=MAX_ID),
         _Field("status", kind="status"),
-        _Field("member_name", required=False),
+        _Field("member_name", required=False, kind="name"),
         # A greeting is kept whole up to the message limit: the channel tag quotes it.
         _Field("hello", required=False, limit=MAX_TEXT),
         _Field("account", required=False, limit=MAX_ID),
@@ -209,6 +229,14 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("id", limit=MAX_ID),
         _Field("ts", kind="ts"),
         _Field("members", kind="members"),
+        _Field("account", required=False, limit=MAX_ID),
+    ),
+    "recall": (
+        _Field("id", limit=MAX_ID),
+        _Field("ts", kind="ts"),
+        _Field("member", limit=MAX_ID),
+        _Field("room", required=False, limit=MAX_ID),
+        _Field("message", required=False, limit=MAX_ID),
         _Field("account", required=False, limit=MAX_ID),
     ),
 }
@@ -239,7 +267,7 @@ MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected w
 # Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
 # line-separator characters.
 _BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account", "message"))
 
 
 def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:
@@ -329,6 +357,33 @@ def _is_id(f: _Field) -> bool:
     return f.name in _ID_NAMES or f.limit == MAX_ID
 
 
+def clean_name(value: Any) -> str | None:
+    """A display name (a nickname, group nickname, room topic) as the contract takes it: any
+    text a WeChat name can hold (emoji sequences with ZWJ, variation selectors, zero-width and
+    invisible characters, RTL marks) is kept; a NUL or a lone surrogate becomes U+FFFD, a name
+    past MAX_NAME characters is cut, surrounding white space goes, and what is not a string or
+    is left empty is no name (None). Never an error: a name never drops an event. Where a
+    name is shown, bot.core.names.display makes it safe."""
+    if not isinstance(value, str):
+        return None
+    if "\x00" in value:
+        value = value.replace("\x00", "\ufffd")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in value)
+    value = value.strip()
+    if len(value) > MAX_NAME:
+        # Cut before a joiner or selector left dangling by the cut (half an emoji sequence).
+        value = value[:MAX_NAME].rstrip("\u200d\ufe0e\ufe0f")
+    return value or None
+
+
+def check_id(value: Any, what: str) -> str:
+    """An id (event, member, room, account) by the contract's strict rules; EventError else."""
+    return _check_text(what, value, MAX_ID, True)
+
+
 def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
     if f.kind == "ts":
         return parse_ts(value, not_after)
@@ -345,6 +400,8 @@ def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
                 raise EventError(f"字段 {f.name} 应为字符串列表")
             items.append(_check_text(f.name, v, MAX_ID, True))
         return tuple(items)
+    if f.kind == "name":
+        return clean_name(value)
     if f.kind == "members":
         return _roster_members(value)
     if f.kind == "status":
@@ -374,10 +431,7 @@ def _roster_members(value: Any) -> tuple[RosterMember, ...]:
         if mid is None or (isinstance(mid, str) and not mid.strip()):
             raise EventError(f"members 第 {i} 项缺少 id")
         mid = _check_text(f"members 第 {i} 项的 id", mid, MAX_ID, True)
-        texts: dict[str, str | None] = {}
-        for key in ("name", "room_alias"):
-            v = item.get(key)
-            texts[key] = _check_text(f"members 第 {i} 项的 {key}", v, MAX_NAME, False) if v else None
+        texts = {key: clean_name(item.get(key)) for key in ("name", "room_alias")}
         before = found.get(mid)
         found[mid] = RosterMember(
             mid, texts["name"] or (before.name if before else None),
@@ -414,7 +468,9 @@ def _parse(raw: Any, not_after: datetime) -> Event:
             if f.required:
                 raise EventError(f"{etype} 事件缺少字段 {f.name}")
             continue
-        values[f.name] = _value(etype, f, value, not_after)
+        value = _value(etype, f, value, not_after)
+        if value is not None:  # a name that is no name (empty, not text) is left out
+            values[f.name] = value
     check = _CHECKS.get(etype)
     if check is not None:
         check(values)

@@ -23,7 +23,7 @@ from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
 from bot.core.accounts import route
-from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Roster, Visit
+from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
 from bot.store.db import bulk, upsert
@@ -537,6 +537,12 @@ class Pipeline:
             if event.status == "accepted":
                 batch.see_reach(event.account, event.member, None, 0)  # 1:1 through this account
             batch.flush()  # the friends hook reads and writes the member's friendship at once
+        elif isinstance(event, Recall):
+            # The recalled message's id in `text`: the recalls feature un-counts it.
+            row |= {"type": "recall", "member": event.member, "room": event.room or NO_ROOM, "text": event.message}
+            batch.log_event(row)
+            batch.see_member(event.member, None, at)
+            batch.flush()
         elif isinstance(event, Contacts):
             # The list itself is kept in the log: the friends feature applies it.
             row |= {"type": "contacts", "member": "",

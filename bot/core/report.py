@@ -13,6 +13,7 @@ from sqlmodel import col
 from bot.core.activity import Counts, Window, counts_by_member, latest_event_ts
 from bot.core.cache import SlowCache
 from bot.core.directory import member_names, rooms_of
+from bot.core.names import display
 from bot.core.settings import Settings
 from bot.store.models import Member
 from tiers.types import Typing
@@ -75,7 +76,7 @@ def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExt
         c = counts.get(mid)
         row = {
             "id": mid,
-            "name": name,
+            "name": display(name, mid) if name else None,
             "rooms": rooms.get(mid, []),
             "messages": c.messages if c else 0,
             "login_days": c.login_days if c else 0,

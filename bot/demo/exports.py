@@ -1,5 +1,6 @@
-"""A generated group history written as the desktop exporters write it (MemoTrace CSV,
-ChatLab JSONL): what the demo imports and scripts/bench_import.py measures."""
+"""A generated group history written as the desktop exporters write it (MemoTrace CSV of 2024
+and 2025, ChatLab JSONL, WeFlow JSON): what the demo imports and scripts/bench_import.py
+measures."""
 
 from __future__ import annotations
 
@@ -115,4 +116,59 @@ def write_chatlab_jsonl(history: Iterator[Said], path: Path, room: str, room_nam
                         "timestamp": s.ts, "type": _CHATLAB_TYPES[s.kind],
                         "content": s.text if s.kind == "text" else None}
             fh.write(json.dumps(line, ensure_ascii=False) + "\n")
+    return n
+
+
+HEADER_2025 = ["消息ID", "类型", "发送人", "时间", "内容", "备注", "昵称", "更多信息"]
+_CHINESE = {"text": "文本", "image": "图片", "voice": "语音", "emoticon": "表情包", "video": "视频"}
+_WEFLOW = {"text": "文本消息", "image": "图片消息", "voice": "语音消息", "emoticon": "动画表情", "video": "视频消息"}
+
+
+def _notice(s: Said) -> str:
+    return (f'"{s.inviter_name}"邀请"{s.name}"加入了群聊' if s.inviter_name
+            else f'"{s.name}"通过扫描二维码加入群聊')
+
+
+def write_memotrace_2025_csv(history: Iterator[Said], path: Path, room_name: str,
+                             tz: ZoneInfo = SHANGHAI) -> int:
+    """As MemoTrace 2025 (WeChat 4.x) writes a group: the Chinese header, display names, local
+    times, 【图片】-style contents; `path` should sit in `聊天记录/{备注}({room id})/`."""
+    n = 0
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(HEADER_2025)
+        for i, s in enumerate(history, 1):
+            when = datetime.fromtimestamp(s.ts, tz).strftime("%Y-%m-%d %H:%M:%S")
+            if s.kind == "join":
+                out.writerow([i, "系统消息", "", when, _notice(s), "", room_name, "more"])
+                continue
+            n += 1
+            content = s.text if s.kind == "text" else f"【{_CHINESE[s.kind]}】"
+            out.writerow([i, _CHINESE[s.kind], s.name, when, content, "", room_name, "more"])
+    return n
+
+
+def write_weflow_json(history: Iterator[Said], path: Path, room: str, room_name: str,
+                      avatar_bytes: int = 1 << 20) -> int:
+    """As WeFlow writes a group: one JSON document, the session first with a base64 avatar of
+    `avatar_bytes`, then every message; returns how many messages."""
+    n = 0
+    with open(path, "w", encoding="utf-8") as fh:
+        session = {"wxid": room, "nickname": room_name, "remark": "", "displayName": room_name, "type": "群聊",
+                   "messageCount": 0, "avatar": "data:image/jpeg;base64," + "A" * avatar_bytes}
+        fh.write('{"weflow": {"version": "1.2.0", "exportTime": "2026-12-01 20:00:00"},\n"session": '
+                 + json.dumps(session, ensure_ascii=False) + ',\n"messages": [\n')
+        first = True
+        for i, s in enumerate(history, 1):
+            if s.kind == "join":
+                m = {"localId": i, "createTime": s.ts, "type": "系统消息", "content": _notice(s), "isSend": None,
+                     "senderUsername": "", "senderDisplayName": ""}
+            else:
+                n += 1
+                m = {"localId": i, "createTime": s.ts, "type": _WEFLOW[s.kind],
+                     "content": s.text if s.kind == "text" else f"[{_WEFLOW[s.kind][:2]}]", "isSend": 0,
+                     "senderUsername": s.sender, "senderDisplayName": s.name}
+            fh.write(("" if first else ",\n") + json.dumps(m, ensure_ascii=False))
+            first = False
+        fh.write("\n]}\n")
     return n

@@ -12,21 +12,25 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.engine import Connection
+
 from bot.core.events import latest_ts, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.exports import group_history, write_memotrace_csv
 from bot.demo.sample import DEFAULT_TZ, generate_community, write_jsonl
+from bot.deps import Deps
 from bot.features.followup.service import current_lists
 from bot.features.followup.texts import console_link
+from bot.features.segments.service import assess
 from bot.importer.run import run_import
 from bot.importer.source import ImportOptions
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, build
 from tiers.followup import render
 from tiers.grades import GRADES
-from tiers.lifecycle import STAGE_LABELS
+from tiers.lifecycle import STAGE_LABELS, Stage, distribution
 from tiers.rfm import SEGMENT_LABELS
 from tiers.types import TYPE_LABELS
 
@@ -35,6 +39,26 @@ HISTORY_ROOM = ("r1@chatroom", "读书群")  # the group whose earlier history t
 HISTORY_START = datetime(2026, 9, 1, 7, 0, tzinfo=ZoneInfo(DEFAULT_TZ))  # until the replay's month
 HISTORY_MESSAGES = 3000
 HISTORY_GAP = 2400  # seconds: 3000 messages over about six weeks
+DEMO_WEEKS = 5  # the summary's stage distribution, week by week
+
+
+def stage_weeks(conn: Connection, deps: Deps, at: datetime, *, weeks: int) -> list[str]:
+    """The stage distribution at the end of each of the last `weeks` weeks up to `at`, and the
+    change from one week to the next: stages move as members join, settle and drift away."""
+    lines = ["  每周变化（每隔 7 天，括号里是比上周多或少的人数）："]
+    before: dict[Stage, int] | None = None
+    for back in range(weeks - 1, -1, -1):
+        when = at - timedelta(days=7 * back)
+        found = assess(conn, when, None, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+                       unranked=deps.settings.admin_ids, background=False)
+        counts = distribution(found.stages.values())
+        parts = []
+        for stage, n in counts.items():
+            moved = "" if before is None or n == before[stage] else f"（{n - before[stage]:+d}）"
+            parts.append(f"{STAGE_LABELS[stage]} {n}{moved}")
+        lines.append(f"  {when:%m-%d}：" + "，".join(parts))
+        before = counts
+    return lines
 
 
 def _hosts(events: list[dict]) -> list[str]:
@@ -81,7 +105,8 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
         rows = member_rows(conn, scope, report_fields(FEATURES, deps))
-    print(f"历史聊天记录：{history_path.name}（留痕 CSV）导入到「{HISTORY_ROOM[1]}」：{imported.messages} 条消息，"
+    print(f"历史聊天记录：{history_path.name}（留痕 CSV 2024 版）导入到「{HISTORY_ROOM[1]}」："
+          f"{imported.messages} 条消息，"
           f"{len(imported.members)} 人，入群 {imported.joins} 次（命令：qunguan import {history_path} "
           f"--room {HISTORY_ROOM[0]}）")
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
@@ -110,6 +135,9 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
         print(f"  例：{example['name']} — {example['rfm_explain']}")
     stages = Counter(r["stage"] for r in rows)
     print("生命周期：" + "，".join(f"{label} {stages.get(label, 0)}" for label in STAGE_LABELS.values()))
+    with deps.engine.connect() as conn:
+        for line in stage_weeks(conn, deps, scope.at, weeks=DEMO_WEEKS):
+            print(line)
     grades = Counter(r["grade"] for r in rows)
     print("客户分级：" + "，".join(f"{g} 级 {grades.get(g, 0)}" for g in GRADES))
     levels = Counter(f"Lv{r['level']} {r['level_name']}" for r in rows)

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.core.events import Event, EventError, Message
+from bot.core.events import Event, EventError, Message, Recall, depth_of
 from bot.importer.detect import open_text
-from bot.importer.notices import NameBook, Names, notice_events
+from bot.importer.kinds import rendered
+from bot.importer.notices import NameBook, Names, Renamed, notice_events
 from bot.importer.source import (
     Checks,
     FileError,
@@ -22,10 +23,11 @@ from bot.importer.source import (
     clean_text,
 )
 
-TEXT, QUOTE, SYSTEM, RECALL = 0, 25, 80, 81
-KINDS = {1: "image", 2: "voice", 3: "video", 4: "file", 5: "emoticon", 7: "url", 8: "location",
-         20: "red_envelope", 21: "transfer", 22: "poke", 23: "call", 24: "url", 26: "chat_history",
-         27: "contact", 99: "unknown"}
+TEXT, QUOTE, POKE, SYSTEM, RECALL = 0, 25, 22, 80, 81
+KINDS = {TEXT: "text", QUOTE: "quote", 1: "image", 2: "voice", 3: "video", 4: "file", 5: "sticker",
+         7: "link", 8: "other", 20: "other", 21: "other", 23: "other", 24: "link", 26: "link",
+         27: "other", 99: "unknown"}
+MAX_LINE_DEPTH = 64  # nesting of one JSONL line: a message is an object of a few levels
 ROLES = {"owner": "群主", "admin": "管理员"}
 
 
@@ -58,6 +60,14 @@ def _objects(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
                     if not quiet:
                         summary.skip(path, n, f"不是完整的 JSON（{exc.args[0].split(':')[0]}，文件可能被截断）")
                     continue
+                except RecursionError:
+                    if not quiet:
+                        summary.skip(path, n, f"JSON 嵌套太深（一行最多 {MAX_LINE_DEPTH} 层），这一行没有导入")
+                    continue
+                if depth_of(obj) > MAX_LINE_DEPTH:
+                    if not quiet:
+                        summary.skip(path, n, f"JSON 嵌套太深（一行最多 {MAX_LINE_DEPTH} 层），这一行没有导入")
+                    continue
                 if not isinstance(obj, dict):
                     if not quiet:
                         summary.skip(path, n, "应为 JSON 对象")
@@ -69,6 +79,9 @@ def _objects(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
         except json.JSONDecodeError as exc:
             raise FileError(f"JSON 在第 {exc.lineno} 行第 {exc.colno} 列出错（{exc.msg}），"
                             "文件可能不完整：请重新导出") from None
+        except RecursionError:
+            raise FileError("JSON 嵌套太深，无法读取：这不是导出工具写的 ChatLab 文件。"
+                            "请重新导出（JSONL 格式可以逐行读取，坏行会被跳过）") from None
     if not isinstance(doc, dict) or "meta" not in doc:
         raise FileError("ChatLab JSON 应为含 chatlab、meta、members、messages 的对象")
     yield 1, {"_type": "header", "chatlab": doc.get("chatlab"), "meta": doc.get("meta")}
@@ -99,7 +112,11 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
             summary.skip(path, n, f"消息无效：{exc}" if isinstance(exc, EventError) else "消息字段类型不对")
             continue
         if isinstance(event, list):
-            yield from event
+            for e in event:
+                if isinstance(e, Renamed):
+                    chat.room_name = e.name
+                else:
+                    yield e
         elif event is not None:
             yield event
 
@@ -153,7 +170,7 @@ def _str(value: Any) -> str | None:
 
 
 def _message(obj: dict[str, Any], chat: Chat, names: Names, opts: ImportOptions, checks: Checks,
-             ids: IdMaker, summary: Summary) -> Event | list[Event] | None:
+             ids: IdMaker, summary: Summary) -> Event | list[Event | Renamed] | None:
     ts = checks.ts(obj.get("timestamp"))  # type: ignore[arg-type]  # parse_ts checks the type
     at = int(ts.timestamp())
     kind = obj.get("type", TEXT)
@@ -161,24 +178,34 @@ def _message(obj: dict[str, Any], chat: Chat, names: Names, opts: ImportOptions,
         raise EventError("type 应为整数类型码")
     content = obj.get("content")
     content = content if isinstance(content, str) else ""
-    if kind == RECALL:
+    if kind == RECALL:  # which message is not said: the recall is recorded
+        summary.recalls += 1
+        sender = _str(obj.get("sender"))
+        if not sender or chat.room is None:
+            return None
+        return Recall(id=ids.make(at, f"{sender}\x1f{content}", "recall"), ts=ts,
+                      member=checks.ident(sender, "sender "), room=chat.room)
+    if kind == POKE:
+        summary.not_speaking += 1
         return None
     if kind == SYSTEM:
-        return notice_events(content, ts, chat.room, chat.room_name, names.resolve, chat.owner, ids,
+        return notice_events(content, ts, chat.room, chat.room_name, names, chat.owner, ids,
                              summary) if chat.room else None
     sender = checks.ident(_str(obj.get("sender")) or "", "sender ")
     if chat.room is None and sender == chat.owner:
         summary.operator_messages += 1
         return None
-    what = "text" if kind in (TEXT, QUOTE) else KINDS.get(kind, "unknown")
+    what, text = rendered(KINDS.get(kind, "other"), clean_text(content))
     # Not platformMessageId: another exporter's file of the same chat may lack it. Built from
     # the canonical kind and text, as every format does, so the same message gets the same id
     # from any export of the chat.
-    text = clean_text(content) if what == "text" else ""
-    event_id = ids.make(at, sender, text, what)
-    summary.messages += 1
-    summary.members.add(sender)
-    summary.saw(at)
+    event_id = ids.make(at, text, what)
+    summary.said(sender, at)
+    if chat.room is not None:
+        for key in ("groupNickname", "accountName"):
+            name = _str(obj.get(key))
+            if name:
+                summary.name_ids.setdefault(chat.room, {}).setdefault(name, set()).add(sender)
     return Message(id=event_id, ts=ts, sender=sender, text=text,
                    sender_name=clean_name(_str(obj.get("groupNickname")) or _str(obj.get("accountName"))),
                    room=chat.room, room_name=chat.room_name if chat.room else None, kind=what)

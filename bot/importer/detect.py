@@ -14,10 +14,13 @@ FORMATS = {
     "memotrace-csv": "留痕 CSV",
     "memotrace-txt": "留痕 TXT",
     "chatlab": "ChatLab JSON/JSONL",
+    "weflow": "WeFlow JSON",
 }
-EXPECTED = ("应为以下格式之一：留痕/MemoTrace CSV（第一行是表头 localId,TalkerId,Type,…）、"
-            "留痕 TXT（每段以「2024-01-01 08:00:00 昵称」开头）、ChatLab JSON 或 JSONL（含 chatlab 和 meta）")
-_TXT_HEAD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} \S")
+EXPECTED = ("认识的格式：留痕/MemoTrace CSV（2023、2024 版表头 localId,TalkerId,Type,…；2025 版表头 "
+            "消息ID,类型,发送人,时间,…）、留痕 TXT（每条以「2025-01-01 08:00:00 昵称」开头）、"
+            "WeFlow JSON（含 weflow、session、messages）、ChatLab JSON 或 JSONL（含 chatlab 和 meta）。"
+            "导出方法：在电脑上打开留痕（MemoTrace），选中群聊，导出为 CSV；或用 WeFlow 导出 JSON")
+_TXT_HEAD = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?: \S|\s*$)")
 _SNIFF = 1 << 16
 
 
@@ -53,16 +56,21 @@ def detect(path: Path, encoding: str) -> str:
     """The format of a file, from its first lines; FileError when it is none we know."""
     with open_text(path, encoding) as fh:
         head = fh.read(_SNIFF)
-    lines = [ln.strip() for ln in head.splitlines()]
+    lines = [ln.strip().lstrip("\ufeff") for ln in head.splitlines()]
     first = next((ln for ln in lines if ln and not ln.startswith("#")), "")
-    if "localId" in first.split(",")[0] or "StrContent" in first:
+    cells = first.split(",")
+    if "localId" in cells[0] or "StrContent" in first or cells[0] == "消息ID":
         return "memotrace-csv"
     if first.startswith("{"):
         if _jsonl_header(first) or '"chatlab"' in head:
             return "chatlab"
+        if '"weflow"' in head[:4096] or ('"session"' in head and '"messages"' in head):
+            return "weflow"
     if _TXT_HEAD.match(first):
         return "memotrace-txt"
-    raise FileError(f"无法识别的文件格式：{EXPECTED}")
+    if len(cells) >= 5 and any(c in first for c in ("Type", "类型", "时间", "CreateTime")):
+        raise FileError(f"看起来是 CSV，但表头不是已知的留痕格式：实际是「{first[:200]}」。{EXPECTED}")
+    raise FileError(f"无法识别的文件格式（不是已知的导出工具写的）。{EXPECTED}")
 
 
 def _jsonl_header(line: str) -> bool:

@@ -1,6 +1,12 @@
-"""MemoTrace/留痕 CSV: one chat per file, 12 columns, UTF-8 with a BOM, written by Python's
-csv module. A group file names each speaker by wxid (`Sender`); a 1:1 file holds the
-contact's messages and the exporting account's own (`IsSender=1`, the operator's)."""
+"""MemoTrace/留痕 CSV, every generation: one chat per file, written by Python's csv module.
+
+- 2023 (v0.2.x): 9 header names over 12 values (MsgSvrID, BytesExtra, CompressContent
+  unnamed); the sender's wxid only inside BytesExtra.
+- 2024 (WeChat 3.x): 12 columns, `Sender` the speaker's wxid in a group (an early variant wrote
+  9 values a row in 1:1 chats).
+- 2025+ (WeChat 4.x): `消息ID,类型,发送人,时间,内容,备注,昵称,更多信息`: display names only,
+  local time, rendered contents; the chat's id only in the folder name `{备注}({wxid})/`.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,20 @@ import csv
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from pathlib import Path
 
 from bot.core.events import Event, EventError, Message
+from bot.core.names import derived_id
 from bot.importer.detect import open_text
-from bot.importer.notices import NameBook, Names, notice_events, parse_notice
+from bot.importer.kinds import (
+    CHINESE_KINDS,
+    MEMOTRACE_TYPES,
+    NOT_SPEAKING,
+    memotrace_app,
+    rendered,
+)
+from bot.importer.notices import NameBook, Names, Renamed, notice_events, parse_notice
 from bot.importer.source import (
     Checks,
     FileError,
@@ -25,41 +40,76 @@ from bot.importer.source import (
 
 HEADER = ["localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
           "StrContent", "StrTime", "Remark", "NickName", "Sender"]
-TEXT, NOTICE, SYSTEM, APP = 1, 10000, 10002, 49
-KINDS = {3: "image", 34: "voice", 43: "video", 47: "emoticon", 42: "contact", 48: "location",
-         50: "call"}
-APP_KINDS = {6: "file", 5: "url", 3: "url", 19: "chat_history", 2000: "transfer", 33: "mini_program",
-             36: "mini_program"}
-QUOTE = 57  # an app message that is a reply quoting another: its own text is chat
-_TITLE = re.compile(r"<title>(.*?)</title>", re.S)
+HEADER_2023 = HEADER[:9]
+HEADER_2025 = ["消息ID", "类型", "发送人", "时间", "内容", "备注", "昵称", "更多信息"]
+GENERATIONS = {"2023": HEADER_2023, "2024": HEADER, "2025": HEADER_2025}
+LABELS = {"2023": "留痕 CSV 2023 版", "2024": "留痕 CSV 2024 版", "2025": "留痕 CSV 2025 版·微信 4.x"}
+NOTICE, SYSTEM, APP = 10000, 10002, 49
+_REPLACEMSG = re.compile(r"<replacemsg>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</replacemsg>", re.S)
+_WXID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}")
+_FOLDER_ID = re.compile(r"\(([^()]+)\)\s*$")
 csv.field_size_limit(1 << 24)  # an app message's XML can be long; a row is still one record
+
+
+def revoke_text(content: str) -> str:
+    """The line WeChat shows for a system XML (a revoke: 「"张三" 撤回了一条消息」)."""
+    if not content.lstrip().startswith("<"):
+        return content
+    m = _REPLACEMSG.search(content)
+    return (m.group(1) or m.group(2) or "") if m else ""
+
+
+def generation(header: list[str]) -> str | None:
+    for name, names in GENERATIONS.items():
+        if header == names:
+            return name
+    return None
+
+
+def folder_id(path: Path) -> str | None:
+    """The chat's id from MemoTrace 2025's folder `聊天记录/{备注}({wxid})/`, if it is there."""
+    m = _FOLDER_ID.search(path.parent.name)
+    return m.group(1).strip() or None if m else None
 
 
 @dataclass
 class Scan:
     """What a first pass over the file learns."""
 
+    generation: str = "2024"
     speakers: set[str] = field(default_factory=set)
     exporter: str | None = None  # the exporting account (IsSender=1)
     notices: bool = False
     group: bool = True
+    room: str | None = None
+    room_name: str | None = None
+    contact: str | None = None  # a 1:1 chat's contact
+    contact_names: frozenset[str] = frozenset()  # 2025: the chat's 备注 and 昵称 (who is the contact)
+    names: dict[str, set[str]] = field(default_factory=dict)  # name → wxids (for merging)
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.generation]
 
 
-def rows(path: Path, encoding: str, summary: Summary) -> Iterator[tuple[int, list[str]]]:
-    """(first line, fields) of each record after the header; a broken record is skipped
-    with its line number."""
+def header_of(path: Path, encoding: str) -> list[str]:
     with open_text(path, encoding) as fh:
-        reader = csv.reader(fh, strict=True)
         try:
-            header = next(reader, None)
+            header = next(csv.reader(fh, strict=True), None)
         except csv.Error as exc:
             raise FileError(f"第 1 行不是 CSV 表头（{exc}）") from None
-        if header is None:
-            raise FileError("文件是空的")
-        header = [h.strip().lstrip("\ufeff") for h in header]
-        if header != HEADER:
-            raise FileError(f"表头不对：应为 {','.join(HEADER)}（留痕导出的 12 列），"
-                            f"实际是 {','.join(header)[:200]}")
+    if header is None:
+        raise FileError("文件是空的")
+    return [h.strip().lstrip("\ufeff") for h in header]
+
+
+def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tuple[int, list[str]]]:
+    """(first line, fields) of each record after the header; a broken record is skipped
+    with its line number."""
+    widths = {"2023": (12,), "2024": (12, 9), "2025": (8,)}[gen]
+    with open_text(path, encoding) as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader, None)
         line = reader.line_num
         while True:
             start = line + 1
@@ -76,53 +126,105 @@ def rows(path: Path, encoding: str, summary: Summary) -> Iterator[tuple[int, lis
             line = reader.line_num
             if not record or record == [""]:
                 continue
-            if len(record) != len(HEADER):
-                summary.skip(path, start, f"列数不对（应为 {len(HEADER)} 列）")
+            if len(record) not in widths:
+                summary.skip(path, start, f"列数不对（应为 {widths[0]} 列）")
                 continue
             yield start, record
 
 
+def _sender_2023(f: list[str]) -> str | None:
+    m = _WXID.search(f[10]) if len(f) > 10 else None
+    return m.group(0) if m else None
+
+
 def scan(path: Path, encoding: str, opts: ImportOptions, book: NameBook) -> Scan:
-    """The first pass: is it a group or a 1:1 chat, who is the exporter, and the names of
-    the group's members (into the room's page of the book)."""
-    found = Scan()
+    """The first pass: the generation, group or 1:1, the exporter, the chat's id and name, and
+    the names of the group's members (into the room's page of the book)."""
+    header = header_of(path, encoding)
+    gen = generation(header)
+    if gen is None:
+        raise FileError("表头不对，不是已知的留痕 CSV 格式：实际是「" + ",".join(header)[:200] + "」；"
+                        "应为 2025 版「" + ",".join(HEADER_2025) + "」、2024 版「" + ",".join(HEADER)
+                        + "」或 2023 版（前 9 列）。请用留痕/MemoTrace 重新导出 CSV，不要在 Excel 里改过再存")
+    found = Scan(generation=gen)
+    if gen == "2025":
+        return _scan_2025(path, encoding, opts, book, found)
     names = Names()
-    for _, f in rows(path, encoding, Summary()):  # problems are reported by the second pass
+    for _, f in rows(path, encoding, Summary(), gen):  # problems are reported by the second pass
         if f[2].strip() == str(NOTICE):
             found.notices = found.notices or parse_notice(f[7]) is not None
             continue
-        sender = f[11].strip()
+        sender = (_sender_2023(f) if gen == "2023" else f[11].strip() if len(f) == 12 else "") or ""
         if not sender:
             continue
         if f[4].strip() == "1":
             found.exporter = found.exporter or sender
         else:
             found.speakers.add(sender)
-        names.add(f[10], sender)
-        names.add(f[9], sender)
+        if gen == "2024" and len(f) == 12:
+            for name in (f[10], f[9]):
+                names.add(name, sender)
+                if name.strip():
+                    found.names.setdefault(name.strip(), set()).add(sender)
     # A 1:1 chat has one contact and the exporting account; anything else is a group.
     found.group = len(found.speakers) > 1 or found.notices or found.exporter is None
-    if found.group and opts.room is None:
+    found.room = opts.room if found.group else None
+    found.contact = next(iter(found.speakers), None)
+    if found.group and found.room is None:
         raise FileError(f"这是群聊导出（{len(found.speakers)} 人发言），文件里没有群 id："
                         "请用 --room 指定群 id，例如 --room 12345678@chatroom（群名可用 --room-name）")
-    if found.group and opts.room is not None:
-        book.room(opts.room).update(names)
+    found.room_name = opts.room_name or path.stem.removesuffix("_utf8")
+    if found.room is not None:
+        book.room(found.room).update(names)
+    return found
+
+
+def _scan_2025(path: Path, encoding: str, opts: ImportOptions, book: NameBook, found: Scan) -> Scan:
+    chat = opts.room or folder_id(path)
+    remark = nickname = ""
+    speakers: set[str] = set()
+    for _, f in rows(path, encoding, Summary(), "2025"):
+        remark, nickname = remark or f[5].strip(), nickname or f[6].strip()
+        if CHINESE_KINDS.get(f[1].strip()) == "system":
+            found.notices = found.notices or parse_notice(f[4]) is not None
+        elif f[2].strip():
+            speakers.add(f[2].strip())
+    if chat is None:
+        raise FileError("这是留痕 2025 版（微信 4.x）导出，文件里没有聊天的 id，所在文件夹名也没有"
+                        "（应为「聊天记录/备注(wxid)/」）：请用 --room 指定群 id，例如 --room 12345678@chatroom，"
+                        "或保留导出时的文件夹结构再导入")
+    found.group = chat.endswith("@chatroom") or (opts.room is not None and opts.room == chat)
+    found.room_name = opts.room_name or nickname or remark or path.stem
+    if found.group:
+        found.room = chat
+        names = book.room(chat)
+        for raw in speakers:
+            name = clean_name(raw)
+            if name and not names.ids(name):  # a name the store or a wxid export knows resolves to that member
+                names.add(name, derived_id(chat, name))
+    else:
+        found.contact = chat
+        found.contact_names = frozenset(n for n in (remark, nickname) if n)
+    found.speakers = speakers
     return found
 
 
 def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
          book: NameBook) -> Iterator[Event]:
+    if found.generation == "2025":
+        yield from _read_2025(path, encoding, opts, summary, found, book)
+        return
     exporter = opts.self_id or found.exporter
-    group = found.group
-    room = opts.room if group else None
-    room_name = opts.room_name or path.stem.removesuffix("_utf8")
-    contact = next(iter(found.speakers), None)
+    group, room, room_name = found.group, found.room, found.room_name
+    contact = found.contact
     names = book.room(room) if room is not None else Names()
     if room is not None:
-        summary.rooms[room] = room_name
+        summary.rooms[room] = room_name or room
+        for name, wxids in found.names.items():
+            summary.name_ids.setdefault(room, {}).setdefault(name, set()).update(wxids)
     ids = IdMaker(room or f"1:1:{contact}")
     checks = Checks(opts)
-    for line, f in rows(path, encoding, summary):
+    for line, f in rows(path, encoding, summary, found.generation):
         try:
             kind, sub, is_sender, at = int(f[2]), int(f[3] or 0), f[4].strip() == "1", int(f[5])
         except ValueError:
@@ -134,45 +236,117 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             summary.skip(path, line, f"CreateTime {exc}")
             continue
         content = f[7]
-        if kind == SYSTEM:
-            continue  # revokes and system XML: nobody spoke
-        if kind == NOTICE:
+        if kind == SYSTEM:  # a revoke or another system XML: its visible line is in replacemsg
+            content = revoke_text(content)
+        if kind in (NOTICE, SYSTEM):
             if room is not None:
-                yield from notice_events(content, ts, room, room_name, names.resolve, exporter,
-                                         ids, summary)
+                for event in notice_events(content, ts, room, room_name, names, exporter, ids, summary):
+                    if isinstance(event, Renamed):
+                        room_name = event.name
+                    else:
+                        yield event
             continue
-        sender = f[11].strip() or (exporter if is_sender else None)
+        if found.generation == "2023":
+            sender = _sender_2023(f) or (exporter if is_sender else None)
+            nickname = None
+        else:
+            sender = (f[11].strip() if len(f) == 12 else "") or (exporter if is_sender else None)
+            nickname = f[10] if len(f) == 12 else None
         if not group:
             if is_sender:
                 summary.operator_messages += 1  # the operator's side of the chat, not a member
                 continue
             sender = sender or contact
         if not sender:
-            summary.skip(path, line, "没有发送者（Sender 为空）")
+            summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
+                         if is_sender else "没有发送者（Sender 为空）" if found.generation == "2024"
+                         else "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）")
             continue
         try:
             sender = checks.ident(sender, "Sender ")
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        text, what = _text_and_kind(kind, sub, content)
-        summary.messages += 1
-        summary.members.add(sender)
-        summary.saw(at)
-        yield Message(id=ids.make(at, sender, text, what), ts=ts, sender=sender, text=text,
-                      sender_name=clean_name(f[10]), room=room,  # never the remark: the exporter's own
+        if kind == APP:
+            what, text = memotrace_app(sub, content)
+            text = clean_text(text)
+        else:
+            what = MEMOTRACE_TYPES.get(kind, "other")
+            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        summary.said(sender, at)
+        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
+                      sender_name=clean_name(nickname), room=room,  # never the remark: the exporter's own
                       room_name=room_name if room else None, kind=what)
 
 
-def _text_and_kind(kind: int, sub: int, content: str) -> tuple[str, str]:
-    if kind == TEXT:
-        return clean_text(content), "text"
-    if kind == APP and sub == QUOTE:
-        if content.lstrip().startswith("<"):
-            m = _TITLE.search(content)
-            content = m.group(1) if m else ""
-        return clean_text(content), "text"
-    if kind == APP:
-        return "", APP_KINDS.get(sub, "url")
-    return "", KINDS.get(kind, "unknown")
+class LocalTime:
+    """`YYYY-MM-DD HH:MM:SS` in the export's zone to epoch seconds, one zone lookup an hour
+    (a million rows)."""
 
+    def __init__(self, tz: tzinfo) -> None:
+        self.tz = tz
+        self._hours: dict[str, int] = {}
+
+    def epoch(self, text: str) -> int:
+        text = text.strip()
+        if len(text) != 19 or text[4] != "-" or text[13] != ":" or text[16] != ":":
+            raise ValueError(text)
+        hour = text[:13]
+        base = self._hours.get(hour)
+        if base is None:
+            base = int(datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=self.tz).timestamp())
+            self._hours[hour] = base
+        minutes, seconds = int(text[14:16]), int(text[17:19])
+        if minutes > 59 or seconds > 59:
+            raise ValueError(text)
+        return base + minutes * 60 + seconds
+
+
+def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
+               book: NameBook) -> Iterator[Event]:
+    room, room_name, group = found.room, found.room_name, found.group
+    names = book.room(room) if room is not None else Names()
+    if room is not None:
+        summary.rooms[room] = room_name or room
+    summary.names_only.add(str(path))
+    ids = IdMaker(room or f"1:1:{found.contact}")
+    checks = Checks(opts)
+    clock = LocalTime(opts.tz)
+    for line, f in rows(path, encoding, summary, "2025"):
+        try:
+            at = clock.epoch(f[3])
+            ts = checks.ts(at)
+        except ValueError:
+            summary.skip(path, line, f"时间「{f[3][:30]}」不是 YYYY-MM-DD HH:MM:SS")
+            continue
+        except EventError as exc:
+            summary.skip(path, line, f"时间{exc}")
+            continue
+        type_name, content = f[1].strip(), f[4]
+        kind = CHINESE_KINDS.get(type_name, "other")
+        if kind == "system":
+            if room is not None:
+                for event in notice_events(content, ts, room, room_name, names, opts.self_id, ids, summary):
+                    if isinstance(event, Renamed):
+                        room_name = event.name
+                    else:
+                        yield event
+            continue
+        if kind == NOT_SPEAKING:
+            summary.not_speaking += 1
+            continue
+        name = clean_name(f[2])
+        if not name:
+            summary.skip(path, line, "没有发送人")
+            continue
+        if group:
+            sender = derived_id(room or "", name)
+        elif name in found.contact_names:
+            sender = found.contact or ""
+        else:
+            summary.operator_messages += 1  # the exporting account's side of a 1:1 chat
+            continue
+        what, text = rendered(kind, clean_text(content))
+        summary.said(sender, at)
+        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
+                      room=room, room_name=room_name if room else None, kind=what)

@@ -1,16 +1,24 @@
-"""MemoTrace/留痕 TXT: blocks of 「YYYY-MM-DD HH:MM:SS 昵称」 and the content. No ids at all:
-a member's id is derived from the room and the display name."""
+"""MemoTrace/留痕 TXT: records of 「YYYY-MM-DD HH:MM:SS 昵称」 and the content. No ids at all:
+a member's id is derived from the room and the display name.
+
+- 2024: `[图片]`-style placeholders, every record ended by a blank line.
+- 2025+ (WeChat 4.x): `【图片】`-style placeholders, records joined by one blank line, a system
+  record is the time line alone followed by its text, and a content may itself hold blank lines:
+  only the next time line ends a record.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 from bot.core.events import Event, EventError, Message
+from bot.core.names import derived_id
 from bot.importer.detect import open_text
-from bot.importer.notices import notice_events, parse_notice
+from bot.importer.kinds import JIELONG_APP, dict_app, looks_like_jielong, placeholder_kind, quote_words
+from bot.importer.memotrace_csv import LocalTime, folder_id
+from bot.importer.notices import Renamed, notice_events, parse_notice
 from bot.importer.source import (
     Checks,
     FileError,
@@ -19,17 +27,30 @@ from bot.importer.source import (
     Summary,
     clean_name,
     clean_text,
-    derived_id,
 )
 
-_HEAD = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}) (.+?)\s*$")
-MEDIA = {"[图片]": "image", "[语音]": "voice", "[视频]": "video", "[表情包]": "emoticon",
-         "[动画表情]": "emoticon", "[文件]": "file", "[链接]": "url"}
+_HEAD = re.compile(r"^(\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})(?: (.*?))?\s*$")
 SYSTEM_NAMES = frozenset(("系统消息", "系统通知", "system"))
+LABELS = {"2024": "留痕 TXT 2024 版", "2025": "留痕 TXT 2025 版·微信 4.x"}
+_SNIFF = 1 << 16
+
+
+def generation(path: Path, encoding: str) -> str:
+    """2025 when its start holds a 【】 placeholder or a time line without a name, else 2024."""
+    with open_text(path, encoding) as fh:
+        head = fh.read(_SNIFF)
+    for line in head.splitlines():
+        m = _HEAD.match(line.lstrip("\ufeff"))
+        if m and not m.group(2):
+            return "2025"
+        if placeholder_kind(line) and line.lstrip().startswith("【"):
+            return "2025"
+    return "2024"
 
 
 def blocks(path: Path, encoding: str, summary: Summary) -> Iterator[tuple[int, str, str, str]]:
-    """(line, time, name, content) of each block; lines before the first block are skipped."""
+    """(line, time, name, content) of each record ('' for a system record's name); lines
+    before the first record are skipped."""
     head: tuple[int, str, str] | None = None
     body: list[str] = []
     with open_text(path, encoding) as fh:
@@ -39,7 +60,7 @@ def blocks(path: Path, encoding: str, summary: Summary) -> Iterator[tuple[int, s
             if m:
                 if head is not None:
                     yield (*head, "\n".join(body).strip("\n"))
-                head, body = (n, m.group(1), m.group(2)), []
+                head, body = (n, m.group(1), m.group(2) or ""), []
             elif head is not None:
                 body.append(line)
             elif line.strip():
@@ -48,37 +69,56 @@ def blocks(path: Path, encoding: str, summary: Summary) -> Iterator[tuple[int, s
         yield (*head, "\n".join(body).strip("\n"))
 
 
+def _kind(content: str) -> tuple[str, str]:
+    """(kind, text) of a record's content, as the placeholders and forms say."""
+    media = placeholder_kind(content)
+    if media is not None:
+        return media, ""
+    app = dict_app(content)
+    if app is not None:
+        return ("jielong", app[1]) if app[0] == JIELONG_APP else ("link", "")
+    if looks_like_jielong(content):
+        return "jielong", content.strip()
+    if "\n引用：" in content or "\n引用:" in content:
+        return "quote", quote_words(content)
+    return "text", content
+
+
 def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary) -> Iterator[Event]:
-    if opts.room is None:
-        raise FileError("留痕 TXT 导出里没有群 id：请用 --room 指定群 id，例如 --room 12345678@chatroom")
-    room = opts.room
-    room_name = opts.room_name or path.stem.removesuffix("_utf8")
-    summary.rooms[room] = room_name
+    room = opts.room or folder_id(path)
+    if room is None:
+        raise FileError("留痕 TXT 导出里没有群 id：请用 --room 指定群 id，例如 --room 12345678@chatroom"
+                        "（2025 版导出保留「聊天记录/备注(wxid)/」文件夹时可以不写）")
+    room_name: str | None = opts.room_name or path.stem.removesuffix("_utf8")
+    summary.rooms[room] = room_name or room
     summary.names_only.add(str(path))
     ids = IdMaker(room)
     checks = Checks(opts)
-    for line, when, name, content in blocks(path, encoding, summary):
+    clock = LocalTime(opts.tz)
+    for line, when, raw_name, content in blocks(path, encoding, summary):
         try:
-            local = datetime.strptime(when, "%Y-%m-%d %H:%M:%S").replace(tzinfo=opts.tz)
-            ts = checks.ts(local.timestamp())
+            at = clock.epoch(when)
+            ts = checks.ts(at)
         except (ValueError, OverflowError):
             summary.skip(path, line, "时间不是合法的日期时间")
             continue
         except EventError as exc:
             summary.skip(path, line, f"时间{exc}")
             continue
-        at = int(ts.timestamp())
-        name = clean_name(name) or ""
-        if name in SYSTEM_NAMES or parse_notice(content) is not None:
-            yield from notice_events(content, ts, room, room_name, lambda n: derived_id(room, n),
-                                     opts.self_id, ids, summary)
+        name = clean_name(raw_name) or ""
+        if not name or name in SYSTEM_NAMES or parse_notice(content) is not None:
+            # A system record (a time line alone, or 系统消息): nobody's message.
+            for event in notice_events(content, ts, room, room_name, None, opts.self_id, ids, summary):
+                if isinstance(event, Renamed):
+                    room_name = event.name
+                else:
+                    yield event
+            if parse_notice(content) is None:
+                summary.not_speaking += 1  # a system line that is no join, removal, rename or recall
             continue
         sender = derived_id(room, name)
-        kind = MEDIA.get(content.strip(), "text")
-        text = clean_text(content) if kind == "text" else ""
-        summary.messages += 1
-        summary.members.add(sender)
-        summary.saw(at)
-        yield Message(id=ids.make(at, sender, text, kind), ts=ts, sender=sender, text=text, sender_name=name,
+        kind, text = _kind(content)
+        text = clean_text(text)
+        summary.said(sender, at)
+        yield Message(id=ids.make(at, text, kind), ts=ts, sender=sender, text=text, sender_name=name,
                       room=room, room_name=room_name, kind=kind)
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +14,14 @@ from typing import Any
 from sqlalchemy import Engine, func, select
 from sqlmodel import col
 
-from bot.core.events import Event
+from bot.core.events import Event, Join, Leave, Message, Recall
+from bot.core.merge import merge_names
 from bot.core.pipeline import Pipeline
-from bot.importer import chatlab, memotrace_csv, memotrace_txt
+from bot.importer import chatlab, memotrace_csv, memotrace_txt, weflow
 from bot.importer.detect import FORMATS, detect, encoding_of
 from bot.importer.notices import NameBook, Names
 from bot.importer.progress import Progress
-from bot.importer.source import ID_PREFIX, FileError, ImportOptions, Summary
+from bot.importer.source import ID_PREFIX, LEGACY_ID_LENGTH, FileError, ImportOptions, Summary
 from bot.store.models import NO_ROOM, EventLog, Member, Membership
 
 
@@ -49,6 +51,7 @@ class _File:
     encoding: str
     fmt: str
     scan: Any = None  # what the format's first pass learned
+    label: str = ""  # the format and generation, as the summary names it
 
 
 def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -> _File | None:
@@ -60,11 +63,16 @@ def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -
         if opts.fmt != "auto" and found != opts.fmt:
             raise FileError(f"这是{FORMATS[found]}文件，不是 --format {opts.fmt}；"
                             "不同格式的文件可以一起导入：去掉 --format（默认 auto 按内容识别）")
-        file = _File(path, encoding, found)
+        file = _File(path, encoding, found, label=FORMATS[found])
         if found == "memotrace-csv":
             file.scan = memotrace_csv.scan(path, encoding, opts, book)
+            file.label = file.scan.label
+        elif found == "memotrace-txt":
+            file.label = memotrace_txt.LABELS[memotrace_txt.generation(path, encoding)]
         elif found == "chatlab":
             file.scan = chatlab.scan(path, encoding, opts, book)
+        elif found == "weflow":
+            file.scan = weflow.scan(path, encoding, opts, book)
     except FileError as exc:
         summary.failed.append((str(path), str(exc)))
         return None
@@ -74,7 +82,7 @@ def prepare(path: Path, opts: ImportOptions, summary: Summary, book: NameBook) -
     except OSError as exc:
         summary.failed.append((str(path), f"无法读取（{exc.strerror or exc}）"))
         return None
-    summary.files.append((str(path), FORMATS[found]))
+    summary.files.append((str(path), file.label))
     return file
 
 
@@ -85,6 +93,8 @@ def read_file(file: _File, opts: ImportOptions, summary: Summary, book: NameBook
             yield from memotrace_csv.read(file.path, file.encoding, opts, summary, file.scan, book)
         elif file.fmt == "memotrace-txt":
             yield from memotrace_txt.read(file.path, file.encoding, opts, summary)
+        elif file.fmt == "weflow":
+            yield from weflow.read(file.path, file.encoding, opts, summary, file.scan, book)
         else:
             yield from chatlab.read(file.path, file.encoding, opts, summary, file.scan, book)
     except FileError as exc:
@@ -133,6 +143,65 @@ class LiveGuard:
         return True
 
 
+class LegacyGuard:
+    """Release 0.2 built an imported event's id with its sender, 0.3 without (an export without
+    wxids must give the same ids), so a file imported by 0.2 and again now would count twice.
+    Where the store holds such ids, each event is looked for among them by what it is (room,
+    time, member, type and text; a text erased by retention matches any)."""
+
+    CHUNK = 2000
+
+    def __init__(self, engine: Engine | None, summary: Summary) -> None:
+        self.engine, self.summary = engine, summary
+        self.active = False
+        if engine is not None:
+            with engine.connect() as conn:
+                self.active = conn.execute(select(col(EventLog.id)).where(*self._legacy()).limit(1)).first() is not None
+
+    @staticmethod
+    def _legacy() -> tuple:
+        return (col(EventLog.id).startswith(ID_PREFIX), func.length(col(EventLog.id)) == LEGACY_ID_LENGTH)
+
+    def keep(self, events: Iterable[Event]) -> Iterator[Event]:
+        if not self.active or self.engine is None:
+            yield from events
+            return
+        chunk: list[Event] = []
+        for event in events:
+            chunk.append(event)
+            if len(chunk) >= self.CHUNK:
+                yield from self._new(chunk)
+                chunk = []
+        yield from self._new(chunk)
+
+    def _new(self, chunk: list[Event]) -> Iterator[Event]:
+        if not chunk or self.engine is None:
+            return
+        lo, hi = int(chunk[0].ts.timestamp()), int(chunk[-1].ts.timestamp())
+        stored: dict[tuple, list[str | None]] = defaultdict(list)
+        with self.engine.connect() as conn:
+            for room, ts, member, kind, text in conn.execute(
+                    select(col(EventLog.room), col(EventLog.ts), col(EventLog.member), col(EventLog.type),
+                           col(EventLog.text)).where(*self._legacy(), col(EventLog.ts) >= min(lo, hi),
+                                                     col(EventLog.ts) <= max(lo, hi))):
+                stored[(room, ts, member, kind)].append(text)
+        for event in chunk:
+            texts = stored.get(_what(event))
+            text = getattr(event, "text", None)
+            match = next((i for i, t in enumerate(texts or ()) if t is None or t == text or not text), None)
+            if texts is not None and match is not None:
+                texts.pop(match)
+                self.summary.imported_before += 1
+                continue
+            yield event
+
+
+def _what(event: Event) -> tuple:
+    room = getattr(event, "room", None) or NO_ROOM
+    kind = {Message: "message", Join: "join", Leave: "leave", Recall: "recall"}.get(type(event), "")
+    return room, int(event.ts.timestamp()), getattr(event, "member", None), kind
+
+
 def store_names(engine: Engine | None) -> Callable[[str], Names]:
     """Names of a room's members as the store knows them, to resolve notices by."""
     def names(room: str) -> Names:
@@ -165,7 +234,7 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
     merged = heapq.merge(*(progress.labelled(f.path.name, read_file(f, opts, summary, book))
                            for f in prepared), key=_ts)
     guard = LiveGuard(engine, overlap_ok, summary)
-    events = (e for e in progress.track(merged) if guard.keep(e))
+    events = LegacyGuard(engine, summary).keep(e for e in progress.track(merged) if guard.keep(e))
     if pipeline is None:
         for _ in events:
             pass
@@ -173,6 +242,10 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
         before = _stored(pipeline.engine)
         pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
         summary.new_events = _stored(pipeline.engine) - before
+        # Name-only members whose wxid the files or the store now tell (bot.core.merge).
+        with pipeline.engine.begin() as conn:
+            for room in sorted(summary.rooms):
+                summary.merged += merge_names(conn, room, summary.name_ids.get(room, {}))
     progress.close()
     return summary
 

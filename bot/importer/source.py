@@ -10,9 +10,11 @@ from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
-from bot.core.events import MAX_ID, MAX_NAME, MAX_TEXT, TS_MIN, EventError, parse_ts
+from bot.core.events import MAX_TEXT, TS_MIN, check_id, parse_ts
+from bot.core.events import clean_name as contract_name
 
 ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
+LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.run.LegacyGuard)
 
 
 class FileError(Exception):
@@ -48,8 +50,18 @@ class Summary:
     unresolved: Counter[str] = field(default_factory=Counter)  # names in notices
     admins: dict[str, str] = field(default_factory=dict)  # member id → "群主" / "管理员"
     names_only: set[str] = field(default_factory=set)  # files whose only key was the name
+    joined_by_name: set[str] = field(default_factory=set)  # joined by a notice, known by name only
+    spoke: set[str] = field(default_factory=set)  # members with a message in the files
+    # room → name → the wxids that name belongs to, from files that have both (for merging)
+    name_ids: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+    labels: dict[str, str] = field(default_factory=dict)  # path → the format and generation detected
+    renames: int = 0
+    recalls: int = 0  # recall notices (which message is not said in an export)
+    not_speaking: int = 0  # pokes (拍一拍) and other system lines that are nobody's message
+    merged: int = 0  # name-only members that became one with their wxid
     notes: list[str] = field(default_factory=list)  # e.g. a GBK file decoded as such
     newer_than_live: int = 0  # events refused for overlapping live history
+    imported_before: int = 0  # events an import of release 0.2 already stored
     new_events: int | None = None  # stored by this run (None: a dry run)
 
     def skip(self, path: Path | str, line: int, reason: str) -> None:
@@ -59,6 +71,18 @@ class Summary:
     def skipped_count(self) -> int:
         return sum(len(v) for v in self.skipped.values())
 
+    def said(self, member: str, ts: int) -> None:
+        """A message of `member` at epoch `ts` was read."""
+        self.messages += 1
+        self.members.add(member)
+        self.spoke.add(member)
+        self.saw(ts)
+
+    @property
+    def silent_joiners(self) -> int:
+        """Members a join notice names who never said anything in the files."""
+        return len(self.joined_by_name - self.spoke)
+
     def saw(self, ts: int) -> None:
         if self.first is None or ts < self.first:
             self.first = ts
@@ -67,30 +91,27 @@ class Summary:
 
 
 class IdMaker:
-    """Stable ids from what a message is: (room, time, sender, a hash of its content) and,
-    for identical messages in the same second, which one of them it is. Two exports of the
-    same chat, overlapping or not, give each message the same id; ids from different
-    databases of one chat (whose local ids differ) still agree."""
+    """Stable ids from what a message is: (room, time, kind, a hash of its content) and, for
+    identical messages in the same second, which one of them it is. Two exports of the same
+    chat, overlapping or not, give each message the same id; ids from different databases of
+    one chat (whose local ids differ) still agree. The sender is not part of it: one export
+    names a member by wxid, another (MemoTrace 2025, TXT) only by display name."""
 
     def __init__(self, room: str) -> None:
         self.room = room
         self._second: int | None = None
-        self._seen: Counter[tuple[str, str, str]] = Counter()
+        self._seen: Counter[tuple[str, str]] = Counter()
 
-    def make(self, ts: int, sender: str, content: str, kind: str) -> str:
+    def make(self, ts: int, content: str, kind: str) -> str:
         if ts != self._second:  # exports are in time order: one second's duplicates at a time
             self._second = ts
             self._seen.clear()
-        key = (kind, sender, content)
+        key = (kind, content)
         n = self._seen[key]
         self._seen[key] = n + 1
-        whole = f"{self.room}\x1f{ts}\x1f{sender}\x1f{kind}\x1f{n}\x1f{content}"
-        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()
-
-
-def derived_id(room: str, name: str) -> str:
-    """A member known only by a display name (MemoTrace TXT): stable per room and name."""
-    return "name:" + hashlib.blake2b(f"{room}\x1f{name}".encode(), digest_size=8).hexdigest()
+        whole = f"{self.room}\x1f{ts}\x1f{kind}\x1f{n}\x1f{content}"
+        # 13 bytes: 0.2's ids (with the sender in them) had 12, so the two are told apart.
+        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=13).hexdigest()
 
 
 class Checks:
@@ -108,15 +129,10 @@ class Checks:
         return parse_ts(value, self.not_after)  # its checks, and its error
 
     def ident(self, value: str, what: str) -> str:
+        """An id by the contract's own rule (bot.core.events.check_id), checked once."""
         if value in self._ids:
             return value
-        value = value.strip()
-        if not value:
-            raise EventError(f"{what}为空")
-        if len(value) > MAX_ID:
-            raise EventError(f"{what}太长（{len(value)} 字，上限 {MAX_ID}）")
-        if not value.isprintable():
-            raise EventError(f"{what}含有控制字符或零宽字符")
+        value = check_id(value.strip(), what.strip())
         self._ids.add(value)
         return value
 
@@ -128,9 +144,11 @@ def clean_text(text: str) -> str:
     return text[:MAX_TEXT]
 
 
+def clean_name(name: object) -> str | None:
+    """A display name by the contract's own rule (bot.core.events.clean_name)."""
+    return _clean_name(name) if isinstance(name, str) else None
+
+
 @lru_cache(maxsize=1 << 14)  # a group's few hundred names, once each instead of per message
-def clean_name(name: str | None) -> str | None:
-    if not name:
-        return None
-    name = name.replace("\x00", "").strip()
-    return name[:MAX_NAME] or None
+def _clean_name(name: str) -> str | None:
+    return contract_name(name)

@@ -23,10 +23,22 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
     if s.operator_messages:
         out.append(f"导出账号自己在私聊里发的 {s.operator_messages} 条是运营的消息，不算成员发言")
     out.append(f"入群 {s.joins} 次，移出 {s.leaves} 次")
+    if s.silent_joiners:
+        out.append(f"其中 {s.silent_joiners} 人入群后在记录里没说过话：按「群 + 昵称」记为成员"
+                   "（入群时间、邀请人都记下），以后名单、带 wxid 的导出或微信里出现同名的人时合并成一人")
+    extra = [f"改群名 {s.renames} 次" if s.renames else "",
+             f"撤回 {s.recalls} 条（导出没写撤回的是哪条，已记下，不算发言）" if s.recalls else "",
+             f"拍一拍等系统提示 {s.not_speaking} 条（不算发言）" if s.not_speaking else ""]
+    if any(extra):
+        out.append("，".join(e for e in extra if e))
+    if s.merged:
+        out.append(f"只知道昵称的成员有 {s.merged} 人对上了 wxid，已合并（计数合在一起，不重复）")
     if s.first is not None and s.last is not None:
         out.append(f"时间 {_at(s.first, tz)} 至 {_at(s.last, tz)}")
     if s.new_events is not None:
         out.append(f"新写入 {s.new_events} 条事件（已导入过的不会重复计算）")
+    if s.imported_before:
+        out.append(f"有 {s.imported_before} 条以前（0.2 版）已经导入过，没有重复计算")
     if s.newer_than_live:
         out.append(f"有 {s.newer_than_live} 条晚于机器人在该群的第一条实时记录，没有导入（同一条消息的实时记录"
                    "和导出记录无法对应，导入会重复计算）。确认不重叠时加 --overlap-ok 导入")
@@ -37,12 +49,13 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
             more = f" 等 {len(where)} 处" if len(where) > MAX_LINES else ""
             out.append(f"  · {reason}：{listed}{more}")
     if s.unresolved:
-        out.append("系统消息里对不上成员的昵称（没说过话，或有重名），这些入群/移出没有记录：" + "、".join(
+        out.append("系统消息里对不上成员的昵称（群里有几个人同名，不知道是谁；或是导出账号「你」），"
+                   "这些入群/移出没有记录：" + "、".join(
             f"{n}（{c} 次）" if c > 1 else n for n, c in s.unresolved.most_common(50)))
     if s.names_only:
         out.append("注意：" + "、".join(Path(p).name for p in sorted(s.names_only))
-                   + " 只有昵称、没有 wxid，成员按「群 + 昵称」识别：改过昵称的人会算成两个人，"
-                     "和机器人实时记录的同一个人也对不上")
+                   + " 只有昵称、没有 wxid，成员按「群 + 昵称」识别：改过昵称的人会算成两个人；"
+                     "群名单、带 wxid 的导出或机器人在微信里见到同名的人时会合并成一人（同名的有几个人时不合并）")
     if s.admins:
         out.append("建议设为管理员（导出文件里的群主/管理员）：" + "、".join(
             f"{m}（{role}）" for m, role in sorted(s.admins.items()))

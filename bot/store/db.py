@@ -15,8 +15,7 @@ from weakref import WeakKeyDictionary
 from sqlalchemy import Date, Engine, Select, Table, case, create_engine, event, func, select
 from sqlalchemy.engine import Connection
 
-from bot.store import models  # noqa: F401  (registers the tables)
-from bot.store.migrate import upgrade
+from bot.store.migrate import load_models, upgrade
 
 
 def open_engine(url: str) -> Engine:
@@ -28,7 +27,8 @@ def open_engine(url: str) -> Engine:
 
 def make_engine(url: str) -> Engine:
     """An engine for `url`, schema left as it is; SQLite gets WAL, a busy timeout and
-    foreign-key-free speed pragmas."""
+    foreign-key-free speed pragmas. Every table (shared and each feature's) is registered."""
+    load_models()
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 

@@ -127,6 +127,9 @@ async def live_session(request: web.Request) -> tuple[Session, Person] | None:
     if seen is None:
         return None  # logged out
     seen_at, member = seen
+    if not member:  # a session of 0.2.0's shared password names nobody: log in again
+        await console.write(close_session, session.nonce)
+        return None
     if now - seen_at > console.settings.web_idle_minutes * 60:
         await console.write(close_session, session.nonce)
         return None

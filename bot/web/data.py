@@ -19,17 +19,14 @@ from sqlmodel import col
 from bot.core.activity import Counts
 from bot.core.cache import SlowCache
 from bot.core.directory import room_names
+from bot.core.names import display
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.features.member_types.service import Scope, scope_for, type_floor, typed_with_counts
+from bot.features.points.models import PointsEntry
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import held_now, provenance_of
-from bot.store.models import (
-    DailyActivity,
-    Member,
-    Membership,
-    MemberTag,
-    PointsEntry,
-)
+from bot.store.models import DailyActivity, Member, Membership
 from tagging.reasons import format_reason
 from tagging.rules import Rule
 from tiers.levels import Level, level_for
@@ -71,7 +68,7 @@ class MemberLine:
 
     @property
     def label(self) -> str:
-        return self.name or self.id
+        return display(self.name, self.id) if self.name else self.id
 
 
 @dataclass(frozen=True)
@@ -222,6 +219,6 @@ def leads_since(conn: Connection, since: datetime, at: datetime, rules: dict[int
     for r in conn.execute(q):
         row = MemberTag.model_validate(r._mapping)
         reason = format_reason(provenance_of(row, zone_of(at), rules))
-        out.append((row.member, r._mapping["name"],
+        out.append((row.member, display(r._mapping["name"], row.member) if r._mapping["name"] else None,
                     TagView(row.tag, reason, row.source, row.lead, row.since)))
     return int(total), out

@@ -19,6 +19,7 @@ import jinja2
 from aiohttp import web
 
 from bot.core.feature import Feature
+from bot.core.names import display
 from tiers.types import TYPE_LABELS, MemberType
 
 SHELL_TEMPLATES = Path(__file__).parent / "templates"
@@ -73,6 +74,7 @@ def setup(app: web.Application, features: Sequence[Feature]) -> jinja2.Environme
         app, loader=loader, autoescape=jinja2.select_autoescape(("html", "svg"), default=True),
         undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True,
         auto_reload=False)
-    env.filters.update(when=when, local=local, number=number, signed=signed, path_part=path_part)
+    env.filters.update(when=when, local=local, number=number, signed=signed, path_part=path_part,
+                       shown_name=display)
     env.globals.update(url=url, TYPE_LABELS=TYPE_LABELS, MemberType=MemberType)
     return env

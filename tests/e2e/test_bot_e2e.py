@@ -219,6 +219,32 @@ async def test_a_burst_of_checkins_loses_nothing(world, running_bot, caplog):
         assert len(replies) == 2 and "「打卡」成功" in replies[0]["text"], (m, replies)
 
 
+async def test_a_contact_with_a_zwj_emoji_name_speaks_checks_in_and_is_answered(world, running_bot):
+    """Names with ZWJ emoji sequences, flags and invisible characters used to make the
+    validator drop the member's every message: now they speak, check in and are answered."""
+    coder, flag, ghost = "wxid_coder", "wxid_flag", "wxid_ghost"
+    await world.contact(coder, "👩‍💻小美")
+    await world.contact(flag, "彩虹🏳️‍🌈")
+    await world.contact(ghost, "\u200b\u200b")  # an invisible name, on purpose
+    room = "r2@chatroom"
+    await world.room(room, "🧑‍🎓学习群", [coder, flag, ghost])
+    await world.say(coder, room, "大家好")
+    await world.say(coder, room, "打卡 读完第一章")
+    reply = await world.wait_sent(reply_in_room(room, coder, "成功"), what="the check-in reply to 👩‍💻小美")
+    assert reply["text"].startswith(f"@👩‍💻小美{AT_SEPARATOR}「打卡」成功")
+    await world.say(flag, room, "打卡")
+    await world.wait_sent(reply_in_room(room, flag, "成功"), what="the check-in reply to 彩虹🏳️‍🌈")
+    await world.say(ghost, room, "打卡")
+    await world.wait_sent(reply_in_room(room, ghost, "成功"), what="the check-in reply to an invisible name")
+    await world.say(coder, room, "我的等级")
+    await world.wait_sent(reply_in_room(room, coder, "Lv1"), what="我的等级 of 👩‍💻小美")
+    names = dict(running_bot.rows("select id, name from member where id in (:a, :b, :c)", a=coder, b=flag, c=ghost))
+    assert names == {coder: "👩‍💻小美", flag: "彩虹🏳️‍🌈", ghost: "\u200b\u200b"}
+    assert running_bot.rows("select name from room where id = :r", r=room) == [("🧑‍🎓学习群",)]
+    assert running_bot.rows("select count(*) from checkin where room = :r", r=room) == [(3,)]
+    assert running_bot.rows("select messages from dailyactivity where member = :m", m=coder) == [(1,)]
+
+
 async def test_a_jielong_passed_along_by_three_contacts_checks_each_in_once(world, running_bot):
     """A 接龙 app message (appmsg type 53) sent on by Alice, 小卡 and Bob, each adding their
     entry: three check-ins, each with their own entry as the note, and nothing for a resend."""
@@ -236,3 +262,18 @@ async def test_a_jielong_passed_along_by_three_contacts_checks_each_in_once(worl
     assert rows == [(ALICE, "打卡第3天 读完第二章"), (CAROL, "跑步 5公里"), (BOB, "打卡第一天 <早睡> & 早起")]
     assert running_bot.rows("select count(*) from eventlog where kind = 'jielong'") == [(4,)]
     assert len([m for m in world.sent if "成功" in m["text"]]) == 3
+
+
+async def test_a_recalled_check_in_stops_counting(world, running_bot):
+    """WeChat says which message was recalled (撤回): its check-in, points and counts go."""
+    checkin = await world.say(ALICE, ROOM, "打卡 今天读了20页")
+    await world.wait_sent(reply_in_room(ROOM, ALICE, "成功"), what="the check-in reply")
+    chat = await world.say(ALICE, ROOM, "请问课程多少钱")
+    await running_bot.wait_rows("select count(*) from eventlog where id = :m", lambda r: r == [(1,)], m=chat)
+    await world.say(ALICE, ROOM, checkin, kind="recalled")
+    await world.say(ALICE, ROOM, chat, kind="recalled")
+    await running_bot.wait_rows("select count(*) from eventlog where kind = 'recalled'", lambda r: r == [(2,)])
+    assert running_bot.rows("select count(*) from checkin") == [(0,)]
+    assert running_bot.rows("select points from member where id = :m", m=ALICE) == [(0,)]
+    assert running_bot.rows("select messages, checkins from dailyactivity where member = :m", m=ALICE) == [(0, 0)]
+    assert running_bot.rows("select count(*) from eventlog where type = 'recall'") == [(2,)]

@@ -6,9 +6,10 @@ import gc
 
 from sqlalchemy import Engine, bindparam, text, update
 
+from bot.features.tags.models import MemberTag
 from bot.store import db
 from bot.store.db import bulk, open_engine
-from bot.store.models import MemberTag, table_of
+from bot.store.models import table_of
 
 
 def _engine(url: str) -> Engine:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from tiers.levels import (
     DEFAULT_LEVELS,
     Level,
+    days_to_next,
     level_for,
     levels_crossed,
     parse_levels,
@@ -212,3 +213,11 @@ def test_progress_bar_has_its_width(ratio: float, width: int) -> None:
     bar = progress_bar(ratio, width)
     assert len(bar) == width
     assert set(bar) <= {"▓", "░"}
+
+
+@pytest.mark.parametrize(("to_next", "earned", "days"), [
+    (29, 21, 20),  # 29 × 14 / 21 = 19.3: rounded up
+    (28, 28, 14), (1, 140, 1), (0, 0, 0), (50, 0, None), (50, -5, None),
+])
+def test_days_to_the_next_level_at_the_pace_of_the_last_14_days(to_next, earned, days) -> None:
+    assert days_to_next(to_next, earned) == days

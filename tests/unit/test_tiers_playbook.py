@@ -89,6 +89,13 @@ STAGE_CASES = [
     ("steady", facts(recent=8, previous=8, before=16), Stage.MATURE, "持续活跃"),
     ("young", facts(known=20, recent=3, previous=3), Stage.GROWING, "进群 20 天（<30 天）"),
     ("faded", facts(idle=20, recent=0, previous=2, before=1), Stage.DECLINING, "近14天没有活跃"),
+    # never active once the new-member window is over: not 成长 (issue 28)
+    ("silent_newcomer", facts(idle=None, known=11), Stage.DECLINING, "进群 11 天，一直没有活跃（新人期 7 天已过）"),
+    # active on the first day only
+    ("one_day", facts(known=12, idle=12, recent=1), Stage.DECLINING, "进群 12 天，近14天只活跃 1 天，已 12 天没来"),
+    ("young_rising", facts(known=10, idle=1, recent=4), Stage.GROWING, "进群 10 天，近14天活跃 4 天，1 天前还来过"),
+    # rising, but not seen this week: not growing
+    ("rising_gone", facts(idle=9, recent=6, previous=2, before=5), Stage.MATURE, "持续活跃"),
 ]
 
 
@@ -108,6 +115,8 @@ def test_every_stage_occurs_and_thresholds_are_configurable():
     assert lifecycle.stage_of(facts(idle=12), TODAY, quick).stage is Stage.CHURNED
     assert lifecycle.stage_of(facts(known=3, recent=3), TODAY, quick).stage is not Stage.NEW
     assert lifecycle.parse_stage_rules({"churn_days": 45}).churn_days == 45
+    shown = lifecycle.stage_rules_text(quick)
+    assert set(shown) == set(Stage) and "进群不到 2 天" in shown[Stage.NEW] and "10 天以上" in shown[Stage.CHURNED]
     with pytest.raises(ValueError, match="不认识"):
         lifecycle.parse_stage_rules({"churn": 45})
     assert lifecycle.is_alarming(Stage.MATURE, Stage.DECLINING)

@@ -295,6 +295,10 @@ async def test_a_rule_backtest_reads_all_history_and_saves_nothing(client, commu
     assert "Alice 爱丽丝" in page and "今天读到第1章，收获很多" in page  # the message that tagged her
     resp = await client.get("/rules/backtest", params={"rule": "count 活跃 5 30"})
     assert "按近 30 天的发言数" in text_of(await resp.text())
+    # against the active rules of the tag (意向 ← 多少钱,价格): what the change catches and drops
+    resp = await client.get("/rules/backtest", params={"rule": "keyword 意向 收获 mode=substring"})
+    page = text_of(await resp.text())
+    assert "和现有规则 #1 比" in page and "多抓到 1 人" in page and "不再命中" in page
     resp = await client.get("/rules/backtest", params={"rule": "keyword"})
     assert resp.status == 400 and "用法" in await resp.text()
     resp = await client.get("/rules/backtest", params={"rule": "x" * 600})

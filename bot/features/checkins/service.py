@@ -17,20 +17,12 @@ from bot.core.directory import member_names
 from bot.core.events import Message
 from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
+from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, CheckinSummary
+from bot.features.checkins.models import CheckinTask as TaskRow
+from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award, Ledger, PointsChange
 from bot.store.db import as_date, bulk, upsert
-from bot.store.models import (
-    Checkin,
-    CheckinCards,
-    CheckinReply,
-    CheckinSummary,
-    EventLog,
-    Member,
-    Membership,
-    PointsEntry,
-    table_of,
-)
-from bot.store.models import CheckinTask as TaskRow
+from bot.store.models import EventLog, Member, Membership, table_of
 from tiers import checkin as rules
 from tiers import jielong
 from tiers.checkin import MAX_CARDS, CheckinTask

@@ -16,8 +16,8 @@ from sqlmodel import col
 
 from bot.core.directory import room_names
 from bot.features.checkins import service as checkin_service
+from bot.features.checkins.models import Checkin
 from bot.features.checkins.service import load_tasks
-from bot.store.models import Checkin
 from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with
 from tiers.checkin import CheckinTask, window_text
 

@@ -15,10 +15,11 @@ from bot.core.errors import Refused, UsageError
 from bot.core.options import Options, int_between
 from bot.deps import Deps
 from bot.features.followup import service
+from bot.features.followup.models import RoomOperator
 from bot.features.followup.service import issue, mark_done, operator_rooms
 from bot.features.followup.texts import done_text, list_messages, moved_text
 from bot.store.db import upsert
-from bot.store.models import RoomOperator, table_of
+from bot.store.models import table_of
 from tiers.followup import KIND_TITLES, MAX_SNOOZE
 from tiers.levels import progress
 

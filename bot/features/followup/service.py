@@ -14,33 +14,28 @@ from sqlmodel import col
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.features.checkins.models import Checkin, CheckinTask
+from bot.features.followup.models import (
+    FollowUpCase,
+    FollowUpItem,
+    FollowUpList,
+    FollowUpRecord,
+    MemberNote,
+    MemberSnapshot,
+    OperatorCap,
+    RoomOperator,
+    ScheduledList,
+    StageChange,
+)
 from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.service import NEW_DAYS, type_floor
 from bot.features.privacy.service import is_anonymous
 from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
 from bot.features.shop import service as shop
+from bot.features.tags.models import MemberTag
 from bot.store.db import as_date, bulk, upsert
-from bot.store.models import (
-    NO_ROOM,
-    Checkin,
-    CheckinTask,
-    DailyActivity,
-    EventLog,
-    FollowUpCase,
-    FollowUpItem,
-    FollowUpList,
-    FollowUpRecord,
-    MemberNote,
-    Membership,
-    MemberSnapshot,
-    MemberTag,
-    OperatorCap,
-    RoomOperator,
-    ScheduledList,
-    StageChange,
-    table_of,
-)
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership, table_of
 from tiers import followup as rules
 from tiers import lifecycle
 from tiers.checkin import streak_at

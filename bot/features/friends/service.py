@@ -19,8 +19,12 @@ from bot.core.events import Contacts, Friend
 from bot.core.outbox import ActionCap
 from bot.core.pipeline import Batch, epoch
 from bot.deps import Deps
+from bot.features.checkins.models import Checkin
+from bot.features.friends.models import Friendship
+from bot.features.segments.models import Purchase
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import Tagging
-from bot.store.models import NO_ROOM, Checkin, Friendship, Membership, MemberTag, Purchase, Room, table_of
+from bot.store.models import NO_ROOM, Membership, Room, table_of
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 from tiers.followup import FriendRequest, MemberFacts

@@ -6,9 +6,9 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, non_negative_int, shown
+from bot.features.member_types.models import RoomSettings
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.commands import unknown_word, who_playbook
-from bot.store.models import RoomSettings
 from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
 

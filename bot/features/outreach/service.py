@@ -21,20 +21,15 @@ from bot.core.pipeline import enqueue_at
 from bot.core.report import ReportExtra, member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.deps import Deps
+from bot.features.followup.models import RoomOperator
 from bot.features.member_types.report import type_fields
+from bot.features.outreach.models import OutreachCampaign, OutreachMessage, OutreachOptOut
 from bot.features.points.report import points_fields
 from bot.features.privacy.service import is_anonymous
 from bot.features.segments.report import playbook_fields
 from bot.features.tags.report import tag_fields
 from bot.store.db import as_date, upsert
-from bot.store.models import (
-    Outbox,
-    OutreachCampaign,
-    OutreachMessage,
-    OutreachOptOut,
-    RoomOperator,
-    table_of,
-)
+from bot.store.models import Outbox, table_of
 from tiers import grades, lifecycle, rfm
 from tiers.lifecycle import STAGE_LABELS
 from tiers.outreach import Pacing, parse_quiet_hours, per_day, plan_sends

@@ -20,9 +20,10 @@ from sqlmodel import col
 from bot.core import audit
 from bot.core.directory import member_names
 from bot.core.settings import Settings
+from bot.features.followup.models import RoomOperator
 from bot.features.people.models import LoginLink, LoginThrottle, RoomAdmin
 from bot.store.db import upsert
-from bot.store.models import RoomOperator, table_of
+from bot.store.models import table_of
 
 LINK_MINUTES = 10  # a link asked for with 控制台 is valid this long
 LIST_LINK_HOURS = 12  # the link under a capped daily list: a working day

@@ -12,8 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
+from bot.features.followup.models import RoomOperator
 from bot.features.people.service import remove_room_admin, room_admins
-from bot.store.models import RoomOperator
 from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with, require_admin
 
 TEMPLATES = Path(__file__).parent / "templates"

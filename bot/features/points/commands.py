@@ -8,17 +8,20 @@ from sqlalchemy import case, func, select
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
+from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
+from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award
 from bot.features.privacy.service import rank_hidden
 from bot.features.referrals.commands import invite_text, my_referrals
-from bot.store.models import Member, Membership, PointsEntry
-from tiers.checkin import MAX_CARDS
-from tiers.levels import benefits_upto, progress, progress_bar
+from bot.store.models import Member, Membership
+from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS
+from tiers.checkin import CARD_EVERY, MAX_CARDS, STREAK_BONUS, window_text
+from tiers.levels import PACE_DAYS, benefits_upto, days_to_next, progress, progress_bar
 from tiers.ranking import rank
 
 
@@ -41,8 +44,11 @@ def me(ctx: Ctx, opts: Options) -> str:
     perks = benefits_upto(p.level.n, deps.ledger.benefits)
     if perks:
         lines.append(f"你的权益：{'、'.join(perks)}")
+    if p.next:
+        lines.append(_pace(ctx, p.to_next, p.next.n, p.next.name))
     if p.next and deps.ledger.benefits.get(p.next.n):
         lines.append(f"升到 Lv{p.next.n} 可解锁：{'、'.join(deps.ledger.benefits[p.next.n])}")
+    lines.append(earns_points(ctx))
     task = deps.checkins.default_task(ctx.msg.room)
     if task:
         streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)
@@ -57,6 +63,31 @@ def me(ctx: Ctx, opts: Options) -> str:
         if ctx.is_admin:  # managers see the type and its thresholds; members never do
             lines.append(f"（管理员可见）{typing.explain()}")
     return "\n".join(lines)
+
+
+def _pace(ctx: Ctx, to_next: int, n: int, name: str) -> str:
+    """Days to the next level at the member's pace of the last PACE_DAYS days."""
+    start = ctx.today - timedelta(days=PACE_DAYS - 1)
+    earned = ctx.batch.conn.execute(select(func.sum(col(PointsEntry.delta))).where(
+        col(PointsEntry.member) == ctx.msg.sender, col(PointsEntry.day) >= start,
+        col(PointsEntry.day) <= ctx.today, col(PointsEntry.delta) > 0)).scalar() or 0
+    days = days_to_next(to_next, int(earned))
+    if days is None:
+        return f"最近 {PACE_DAYS} 天还没攒到积分，今天打个卡就开始升级吧～"
+    return f"按最近 {PACE_DAYS} 天的节奏（+{earned} 分），大约 {days} 天升到 Lv{n}「{name}」"
+
+
+def earns_points(ctx: Ctx) -> str:
+    """What earns points here, from the tasks and rules in force."""
+    tasks = [t for t in ctx.deps.checkins.tasks if t.active and t.room in (None, ctx.msg.room)]
+    ways = [f"{t.name} +{t.points}/天" + ("" if window_text(t) == "全天" else f"（{window_text(t)}）")
+            for t in tasks]
+    if tasks:
+        ways.append(f"连续 {CARD_EVERY} 天再 +{STREAK_BONUS}")
+    ways.append(f"发言 +{SPEAKING_POINTS}/条（每天最多 {SPEAKING_DAILY_CAP}）")
+    if ctx.deps.settings.referral_points:
+        ways.append(f"邀请的朋友留下并发言 +{ctx.deps.settings.referral_points}/人")
+    return "攒积分：" + " · ".join(ways)
 
 
 _PERIODS = {"today": "今日", "今日": "今日", "今天": "今日", "week": "本周", "本周": "本周",
@@ -88,8 +119,7 @@ def rank_(ctx: Ctx, opts: Options) -> str:
         q = q.where(col(PointsEntry.member).not_in(left))
     excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids | rank_hidden(conn)
     totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
-    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(list(totals)))).all())
-    board = rank(totals, {m: n or m for m, n in names.items()}, limit=10)
+    board = rank(totals, member_names(conn, list(totals)), limit=10)
     where = "本群" if ctx.msg.room else "全部"
     if not board:
         return f"{where}{period}积分榜还是空的，快来打卡吧！"

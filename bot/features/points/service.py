@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.pipeline import Batch
+from bot.features.points.models import PointsEntry
 from bot.store.db import bulk
-from bot.store.models import NO_ROOM, Member, PointsEntry, table_of
+from bot.store.models import NO_ROOM, Member, table_of
 from tiers.levels import DEFAULT_LEVELS, Benefits, Level, levels_crossed
 
 

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
 
-from bot.core.events import Event, Message
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
@@ -58,7 +58,7 @@ class SpeakingHook(Hook):
         batch.flush_hooks.append(self._flush)
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
-        if msg.kind != "text":
+        if msg.kind not in WORD_KINDS:
             return
         member = msg.sender
         last = self._last.get(member)

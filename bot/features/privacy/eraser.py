@@ -29,7 +29,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
 from bot.core.outbox import cancel_pending
-from bot.store.models import Checkin, EventLog, Member, Membership, MemberTag, Outbox
+from bot.features.checkins.models import Checkin
+from bot.features.tags.models import MemberTag
+from bot.store.models import EventLog, Member, Membership, Outbox
 
 log = logging.getLogger(__name__)
 

@@ -11,18 +11,13 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.pipeline import Batch, invalidate_caches
+from bot.features.checkins.models import Checkin
+from bot.features.outreach.models import OutreachOptOut
 from bot.features.privacy.eraser import ANON_PREFIX, erase_member, scrub_file
+from bot.features.privacy.models import DeletionRequest, RankOptOut
+from bot.features.tags.models import MemberTag
 from bot.store.db import upsert
-from bot.store.models import (
-    Checkin,
-    DeletionRequest,
-    EventLog,
-    MemberTag,
-    Outbox,
-    OutreachOptOut,
-    RankOptOut,
-    table_of,
-)
+from bot.store.models import EventLog, Outbox, table_of
 
 log = logging.getLogger(__name__)
 

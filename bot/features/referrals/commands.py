@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from sqlmodel import col, select
-
 from bot.core.commands import Command, Ctx
+from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, shown
 from bot.features.privacy.service import rank_hidden
 from bot.features.referrals.service import Referrals, invite_board, referrals_of
-from bot.store.models import Member
 
 BOARD_SIZE = 10
 
@@ -29,7 +27,7 @@ def invite_text(ctx: Ctx) -> str:
     if not board:
         return f"{where}邀请排行还是空的：邀请朋友进群，留下来的都算你的！"
     ids = [m for m, _ in board]
-    names = dict(conn.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids))).all())
+    names = member_names(conn, ids)
     lines = [f"🤝 {where}邀请排行（还在群里的朋友）"]
     rank, last = 0, None
     for i, (m, r) in enumerate(board, 1):

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.engine import Connection
 
+from bot.features.referrals.models import Referral
 from bot.store.db import upsert
-from bot.store.models import DailyActivity, Membership, Referral, table_of
+from bot.store.models import DailyActivity, Membership, table_of
 
 STAY_DAYS = 7  # a referral pays once the member has stayed this long and spoken
 

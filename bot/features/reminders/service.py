@@ -13,10 +13,12 @@ from sqlmodel import col
 
 from bot.core.directory import member_names, rooms_of
 from bot.deps import Deps
+from bot.features.checkins.models import Checkin
 from bot.features.checkins.service import cards_of, load_tasks
 from bot.features.outreach.service import message_for, queue
+from bot.features.reminders.models import CheckinReminder, ReminderTask
 from bot.store.db import as_date, upsert
-from bot.store.models import Checkin, CheckinReminder, Membership, ReminderTask, table_of
+from bot.store.models import Membership, table_of
 from tiers.checkin import CheckinTask
 from tiers.outreach import SECOND_AFTER, ReminderStep, next_reminder, reminder_outcome
 

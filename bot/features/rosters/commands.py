@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
+from bot.core.names import display
 from bot.core.options import Options, shown
 from bot.features.rosters.welcome import (
     DEFAULT_TEXT,
@@ -28,7 +29,7 @@ def _show(ctx: Ctx, s: WelcomeSetting, head: str) -> str:
 
 
 def _name(ctx: Ctx) -> str:
-    return ctx.msg.sender_name or ctx.msg.sender
+    return display(ctx.msg.sender_name, ctx.msg.sender) if ctx.msg.sender_name else ctx.msg.sender
 
 
 def welcome(ctx: Ctx, opts: Options) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 
-from bot.core.events import Event, Join, Leave, Roster
+from bot.core.events import Event, Join, Leave, Message, Roster
 from bot.core.pipeline import Batch, Hook
 from bot.deps import Deps
+from bot.features.rosters.merging import NameMerge
 from bot.features.rosters.service import apply_roster
 from bot.features.rosters.welcome import due_welcomes, forget_join, queue_join, welcome_text
 
@@ -17,9 +19,22 @@ log = logging.getLogger(__name__)
 class RosterHook(Hook):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
+        self.names = NameMerge()
+
+    def reset(self) -> None:
+        self.names.reset()
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        for event in events:
+            if isinstance(event, Message | Join):
+                self.names.seen(batch, event)
 
     def on_event(self, batch: Batch, event: Event) -> None:
         if isinstance(event, Roster):
+            merged = self.names.roster(batch, event)
+            if merged:
+                log.info("roster %s of room %s: %d name-only members merged into their wxid", event.id,
+                         event.room, merged)
             result = apply_roster(batch, event)
             if result.ignored:
                 log.info("roster %s of room %s ignored: %s", event.id, event.room, result.ignored)

@@ -15,8 +15,9 @@ from bot.core.directory import member_names
 from bot.core.events import Join
 from bot.core.pipeline import epoch
 from bot.features.checkins.service import load_tasks
+from bot.features.rosters.models import PendingWelcome, RoomWelcome
 from bot.store.db import upsert
-from bot.store.models import PendingWelcome, RoomWelcome, table_of
+from bot.store.models import table_of
 from tiers.spec import check_placeholders
 
 log = logging.getLogger(__name__)

@@ -40,9 +40,10 @@ def rfm_(ctx: Ctx, opts: Options) -> str:
 def stages_(ctx: Ctx, opts: Options) -> str:
     found = _assess(ctx)
     counts = lifecycle.distribution(found.stages.values())
+    rules = lifecycle.stage_rules_text(ctx.deps.playbook.lifecycle)
     lines = [f"{_where(ctx)}生命周期（共 {len(found.stages)} 人）"]
-    lines += [f"{STAGE_LABELS[s]}：{n} 人 — {STAGE_ACTIONS[s]}" for s, n in counts.items()]
-    lines.append("查看名单：/who 衰退")
+    lines += [f"{STAGE_LABELS[s]}：{n} 人 — {STAGE_ACTIONS[s]}\n  （{rules[s]}）" for s, n in counts.items()]
+    lines.append("查看名单和各自原因：/who 衰退")
     return "\n".join(lines)
 
 

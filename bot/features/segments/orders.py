@@ -12,7 +12,8 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.events import Order
-from bot.store.models import NO_ROOM, Purchase, table_of
+from bot.features.segments.models import Purchase
+from bot.store.models import NO_ROOM, table_of
 
 FEN = Decimal(100)
 

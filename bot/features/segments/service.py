@@ -13,19 +13,13 @@ from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
+from bot.features.points.models import PointsEntry
 from bot.features.referrals.service import referral_counts
+from bot.features.segments.models import GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats
+from bot.features.tags.models import MemberTag, TagRule
 from bot.store.db import as_date, read_in_background
-from bot.store.models import (
-    GradePin,
-    Member,
-    MemberDay,
-    Membership,
-    MemberTag,
-    PointsEntry,
-    TagRule,
-    table_of,
-)
+from bot.store.models import Member, MemberDay, Membership, table_of
 from tiers import grades as grading
 from tiers import lifecycle, rfm
 from tiers.grades import GradeFacts, GradeSettings, Grading

@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.features.followup.models import StageChange
 from bot.features.segments.report import assess_scope
 from bot.features.segments.service import pin_grade, unpin_grade
-from bot.store.models import StageChange, table_of
+from bot.store.models import table_of
 from bot.web.shell import (
     CONSOLE,
     BadRequest,
@@ -61,6 +62,7 @@ class Step:
     count: int
     width: int  # percent of the biggest stage
     action: str
+    rule: str  # what puts a member in this stage
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,9 @@ def _lifecycle(conn: Connection, console: Console, params: dict[str, str]) -> di
     found = assess_scope(conn, console.deps, at, room, cache=console.cache)
     counts = lifecycle.distribution(found.stages.values())
     top = max(1, *counts.values())
-    steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s]) for s, n in counts.items()]
+    rules = lifecycle.stage_rules_text(console.deps.playbook.lifecycle)
+    steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s], rules[s])
+             for s, n in counts.items()]
     since = week_start(at)
     return {"title": "生命周期", "at": at, "room": room, "names": names, "steps": steps,
             "total": len(found.stages), "since": since,

@@ -13,7 +13,8 @@ from sqlmodel import col
 
 from bot.core.pipeline import Batch
 from bot.features.points.service import Award, Ledger, PointsChange
-from bot.store.models import Redemption, ShopItem, table_of
+from bot.features.shop.models import Redemption, ShopItem
+from bot.store.models import table_of
 from tiers.followup import PendingRedemption
 
 MAX_NAME = 30

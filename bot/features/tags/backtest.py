@@ -3,7 +3,7 @@ The store narrows the messages to those holding a keyword; only those are matche
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import func, or_, select
@@ -11,8 +11,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import Tagging, held_now
-from bot.store.models import DailyActivity, EventLog, MemberTag
+from bot.store.models import DailyActivity, EventLog
 from tagging.decide import HitWindow, count_rule_holds, count_window
 from tagging.matcher import expand, normalize
 from tagging.rules import CountRule, Rule
@@ -36,6 +37,40 @@ class Backtest:
     samples: tuple[Sample, ...]  # the first members by name, with the message that tagged them
     since: int | None  # the oldest stored message (keyword rules read everything since)
     candidates: int  # messages holding a keyword, matched one by one
+    who: dict[str, tuple[int, str]] = field(default_factory=dict)  # member → (ts, message) that tagged them
+
+
+@dataclass(frozen=True)
+class Change:
+    """A proposed rule against the active rules of the same tag: whom it catches that they
+    do not, and whom they catch that it would not."""
+
+    against: tuple[int, ...]  # the active rules of that tag
+    caught: tuple[Sample, ...]  # newly tagged, with the message
+    dropped: tuple[Sample, ...]  # tagged by the current rules, not by the proposed one
+    caught_count: int
+    dropped_count: int
+
+
+def compare(conn: Connection, tagging: Tagging, proposed: Backtest, at: datetime) -> Change | None:
+    """What `proposed` changes against the active rules of its tag (None when there are none)."""
+    rules = [r for r in tagging.current(conn).rules.values()
+             if r.tag == proposed.rule.tag and type(r) is type(proposed.rule)]
+    if not rules:
+        return None
+    now: dict[str, tuple[int, str]] = {}
+    for rule in rules:
+        for member, hit in backtest(conn, tagging, rule, at).who.items():
+            now.setdefault(member, hit)
+    caught = {m: h for m, h in proposed.who.items() if m not in now}
+    dropped = {m: h for m, h in now.items() if m not in proposed.who}
+    names = member_names(conn, [*caught, *dropped])
+
+    def samples(found: dict[str, tuple[int, str]]) -> tuple[Sample, ...]:
+        listed = sorted(found, key=lambda m: (names.get(m) or m, m))[:SAMPLES]
+        return tuple(Sample(m, names.get(m) or m, found[m][0], found[m][1]) for m in listed)
+
+    return Change(tuple(r.id for r in rules), samples(caught), samples(dropped), len(caught), len(dropped))
 
 
 def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Backtest:
@@ -60,7 +95,7 @@ def backtest(conn: Connection, tagging: Tagging, rule: Rule, at: datetime) -> Ba
     # An on=hello rule reads friend-request greetings (friend events of kind "requested"),
     # any other keyword rule chat messages.
     read = ((col(EventLog.type) == "friend") & (col(EventLog.kind) == "requested") if rule.on == "hello"
-            else (col(EventLog.type) == "message") & col(EventLog.kind).is_(None))
+            else (col(EventLog.type) == "message") & (col(EventLog.kind).is_(None) | (col(EventLog.kind) == "quote")))
     rows = conn.execute(select(col(EventLog.member), col(EventLog.room), col(EventLog.ts), text).where(
         read, col(EventLog.ts) <= stamp, or_(*likes)).order_by(col(EventLog.ts)))
     # Matching (tokenizing) is the cost: a member the rule has fired for is skipped from then
@@ -95,11 +130,11 @@ def _escaped(word: str) -> str:
 def _result(conn: Connection, rule: Rule, who: dict[str, tuple[int, str]], at: int, since: int | None,
             candidates: int) -> Backtest:
     if not who:
-        return Backtest(rule, 0, 0, (), since, candidates)
+        return Backtest(rule, 0, 0, (), since, candidates, {})
     already = set(conn.execute(select(col(MemberTag.member)).where(
         col(MemberTag.tag) == rule.tag, held_now(at))).scalars())
     names = member_names(conn, list(who))
     listed = sorted(who, key=lambda m: (names.get(m) or m, m))[:SAMPLES]
     samples = tuple(Sample(m, names.get(m) or m, who[m][0], who[m][1]) for m in listed)
-    return Backtest(rule, len(who), len(already & who.keys()), samples, since, candidates)
+    return Backtest(rule, len(who), len(already & who.keys()), samples, since, candidates, who)
 

@@ -9,8 +9,10 @@ from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
+from bot.core.names import display
 from bot.core.options import Options, positive_int, shown
-from bot.features.tags.backtest import Backtest, backtest
+from bot.features.tags.backtest import Backtest, Change, backtest, compare
+from bot.features.tags.models import MemberTag
 from bot.features.tags.service import (
     add_rule,
     delete_rule,
@@ -22,7 +24,7 @@ from bot.features.tags.service import (
     untag_by_hand,
     with_room_ids,
 )
-from bot.store.models import Member, MemberTag
+from bot.store.models import Member
 from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, KeywordRule, Rule, validate_tag
 
 
@@ -54,15 +56,34 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
     found = backtest(ctx.batch.conn, ctx.deps.tagging, parsed, ctx.now)
     basis = basis_text(found, ctx.deps.settings.tz)
     if not found.members:
-        return f"预览：{basis}，没有成员会得到「{parsed.tag}」。规则还没保存。"
+        lines = [f"预览：{basis}，没有成员会得到「{parsed.tag}」。",
+                 *change_lines(compare(ctx.batch.conn, ctx.deps.tagging, found, ctx.now), ctx.deps.settings.tz)]
+        return "\n".join([*lines, "规则还没保存。"])
     lines = [f"预览：{basis}，{found.members} 人会得到「{parsed.tag}」（其中 {found.already} 人已有）："]
     for s in found.samples:
         quote = f"：{datetime.fromtimestamp(s.ts, ctx.deps.settings.tz):%m-%d}「{s.text[:20]}」" if s.text else ""
         lines.append(f"· {s.name}{quote}")
     if found.members > len(found.samples):
         lines.append(f"……还有 {found.members - len(found.samples)} 人")
+    lines += change_lines(compare(ctx.batch.conn, ctx.deps.tagging, found, ctx.now), ctx.deps.settings.tz)
     lines.append("规则还没保存，确认后用 /rule add 加上同样的参数。")
     return "\n".join(lines)
+
+
+def change_lines(change: Change | None, tz: tzinfo) -> list[str]:
+    """What a proposed rule catches and drops against the active rules of its tag."""
+    if change is None:
+        return []
+    against = "、".join(f"#{n}" for n in change.against)
+    lines = [f"和现有规则 {against} 比：多抓到 {change.caught_count} 人，不再命中 {change.dropped_count} 人。"]
+    for title, found, count in (("多抓到", change.caught, change.caught_count),
+                                ("不再命中", change.dropped, change.dropped_count)):
+        for s in found[:5]:
+            quote = f"：{datetime.fromtimestamp(s.ts, tz):%m-%d}「{s.text[:20]}」" if s.text else ""
+            lines.append(f"  {title} · {s.name}{quote}")
+        if count > 5:
+            lines.append(f"  {title} ……还有 {count - 5} 人")
+    return lines
 
 
 def basis_text(found: Backtest, tz: tzinfo) -> str:
@@ -139,7 +160,7 @@ def tagged(ctx: Ctx, opts: Options) -> str:
     rows = ctx.batch.conn.execute(q).all()
     if not rows:
         return f"目前没有成员有「{tag_name}」。"
-    names = [n or m for m, n in rows]
+    names = [display(n, m) if n else m for m, n in rows]
     more = f"……共 {len(names)} 人" if len(names) > 30 else ""
     return f"有「{tag_name}」的成员（{len(names)} 人）：" + "、".join(names[:30]) + more
 

@@ -9,11 +9,12 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlmodel import col
 
-from bot.core.events import Event, Message
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
+from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
-from bot.store.models import DailyActivity, KeywordHit, MemberTag, table_of
+from bot.store.models import DailyActivity, table_of
 from tagging.decide import count_window, hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
@@ -116,7 +117,7 @@ class TaggingHook(Hook):
             day = batch.day(msg.ts)
             if not stored and msg.id in batch.speaking:  # what counts as speaking, nothing else
                 days[day] = days.get(day, 0) + 1
-        if msg.kind != "text" or not msg.text:
+        if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
         if hits:

@@ -17,8 +17,9 @@ from bot.core.config import ConfigError
 from bot.core.directory import room_id_or_error
 from bot.core.errors import UsageError
 from bot.core.options import Options, parse
+from bot.features.tags.models import MemberTag, TagGroup, TagRule
 from bot.store.db import bulk, upsert
-from bot.store.models import DailyActivity, MemberTag, TagGroup, TagRule, table_of
+from bot.store.models import DailyActivity, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
 from tagging.intent import Synonyms, shipped
 from tagging.matcher import KeywordMatcher, Tokenizer

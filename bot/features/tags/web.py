@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.errors import UsageError
 from bot.features.tags import service as tag_service
-from bot.features.tags.backtest import backtest
+from bot.features.tags.backtest import backtest, compare
 from bot.features.tags.commands import basis_text
 from bot.features.tags.service import active_rules
 from bot.web.shell import (
@@ -87,7 +87,8 @@ def _backtest(conn: Connection, console: Console, text: str) -> dict[str, Any]:
         rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
         found = backtest(conn, console.deps.tagging, rule, console.now(conn))
         context |= {"result": found, "basis": basis_text(found, console.deps.settings.tz),
-                    "tz": console.deps.settings.tz}
+                    "tz": console.deps.settings.tz,
+                    "change": compare(conn, console.deps.tagging, found, console.now(conn))}
     return context
 
 

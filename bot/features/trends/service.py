@@ -26,7 +26,8 @@ from bot.deps import Deps
 from bot.features.friends.service import channel_stats
 from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.features.segments.report import assess_scope
-from bot.store.models import DailyActivity, EventLog, MemberDay, Membership, MemberTag
+from bot.features.tags.models import MemberTag
+from bot.store.models import DailyActivity, EventLog, MemberDay, Membership
 from tiers.lifecycle import STAGE_LABELS, Stage
 from tiers.types import TYPE_LABELS, MemberType
 

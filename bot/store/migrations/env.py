@@ -11,7 +11,9 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-from bot.store import models  # noqa: F401  (registers the tables for autogenerate comparisons)
+from bot.store.migrate import load_models
+
+load_models()  # every table, for autogenerate's comparisons
 
 connection = context.config.attributes.get("connection")
 if connection is None:

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.activity import Window
 from bot.core.directory import room_names, rooms_of
+from bot.core.names import display
 from bot.core.report import ReportScope, member_rows
 from bot.features.checkins.web import calendar_months
 from bot.features.followup.service import history, member_cases
@@ -184,7 +185,8 @@ def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
         "playbook": report, "orders": orders_of(conn, member), "yuan": yuan,
         "benefits": benefits_upto(p.level.n, deps.ledger.benefits),
         "redemptions": redemptions(conn, member=member, limit=20), "redemption_status": REDEMPTION_STATUS,
-        "title": row.name or member, "member": member, "row": row, "at": at, "names": names,
+        "title": display(row.name, member) if row.name else member, "member": member, "row": row, "at": at,
+        "names": names,
         "rooms": rooms, "level": level, "streak": report["streak"],
         "typings": typings, "tags": report["tags"],
         "sources": SOURCE_LABELS, "kinds": KIND_LABELS,

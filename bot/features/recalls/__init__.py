@@ -1,0 +1,1 @@
+"""Recalls (撤回): a recalled message stops counting."""

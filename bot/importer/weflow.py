@@ -1,0 +1,175 @@
+"""WeFlow (a WeChat 4.x exporter) JSON: `{"weflow": {...}, "session": {"wxid", "nickname",
+"type": "群聊"|"私聊", "avatar" (a base64 data URL), ...}, "messages": [{"createTime",
+"type" (Chinese), "content", "isSend", "senderUsername", "senderDisplayName"}, ...]}`, group or
+private, read piece by piece (bot.importer.jsonstream): the avatar is never held, a file
+of any length imports in bounded memory, and a file cut off mid-array keeps what was read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.core.events import Event, EventError, Message
+from bot.importer import jsonstream
+from bot.importer.detect import open_text
+from bot.importer.kinds import CHINESE_KINDS, NOT_SPEAKING, rendered
+from bot.importer.notices import NameBook, Names, Renamed, notice_events
+from bot.importer.source import Checks, FileError, IdMaker, ImportOptions, Summary, clean_name, clean_text
+
+LABEL = "WeFlow JSON"
+
+
+@dataclass
+class Chat:
+    room: str | None  # None: a private chat
+    contact: str | None  # a private chat's contact
+    room_name: str | None
+    exporter: str | None = None  # senderUsername of the exporting account's own messages
+
+
+def _session(path: Path, encoding: str) -> tuple[dict[str, Any], bool]:
+    """The session object (long strings left out) and whether `messages` came before it."""
+    with open_text(path, encoding) as fh:
+        s = jsonstream.Stream(fh)
+        try:
+            s.expect("{")
+            after_messages = False
+            while s.peek() != "}":
+                key = s.string(200)
+                s.expect(":")
+                if key == "session":
+                    value = s.small()
+                    return (value if isinstance(value, dict) else {}), after_messages
+                after_messages = after_messages or key == "messages"
+                s.skip()
+                if s.expect(",}") == "}":
+                    break
+        except (jsonstream.Cut, jsonstream.Bad) as exc:
+            raise FileError(f"WeFlow 文件的开头读不出 session：{exc}") from None
+    raise FileError("WeFlow 文件里没有 session（聊天的 wxid 和名字）：请用 WeFlow 重新导出 JSON")
+
+
+def scan(path: Path, encoding: str, opts: ImportOptions, book: NameBook) -> Chat:
+    """The chat (its id, name, group or private) from `session`, and the members' names."""
+    session, _ = _session(path, encoding)
+    wxid = session.get("wxid") if isinstance(session.get("wxid"), str) else None
+    kind = session.get("type")
+    group = kind == "群聊" or (wxid or "").endswith("@chatroom") or (kind != "私聊" and opts.room is not None)
+    name = next((session[k] for k in ("nickname", "displayName") if isinstance(session.get(k), str)
+                 and session[k].strip()), None)
+    room_name = opts.room_name or clean_name(name)
+    if group:
+        room = opts.room or wxid
+        if not room:
+            raise FileError("这个 WeFlow 群聊文件的 session 里没有 wxid：请用 --room 指定群 id，"
+                            "例如 --room 12345678@chatroom")
+        chat = Chat(room, None, room_name)
+    else:
+        if not wxid:
+            raise FileError("这个 WeFlow 私聊文件的 session 里没有对方的 wxid，无法知道是谁的消息")
+        chat = Chat(None, wxid, None)
+    names = Names()
+    for _, m in _messages(path, encoding, Summary(), quiet=True):
+        sender = m.get("senderUsername")
+        if not isinstance(sender, str) or not sender:
+            continue
+        if m.get("isSend") == 1:
+            chat.exporter = chat.exporter or sender
+        shown = m.get("senderDisplayName")
+        if isinstance(shown, str):
+            names.add(clean_name(shown), sender)
+    if chat.room is not None:
+        book.room(chat.room).update(names)
+    return chat
+
+
+def _messages(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
+              ) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line, message) of the `messages` array, in file order."""
+    with open_text(path, encoding) as fh:
+        s = jsonstream.Stream(fh)
+        try:
+            s.expect("{")
+            while s.peek() != "}":
+                key = s.string(200)
+                s.expect(":")
+                if key != "messages":
+                    s.skip()
+                else:
+                    n = 0
+                    for line, item in s.items():
+                        n += 1
+                        if isinstance(item, jsonstream.Skipped):
+                            if not quiet:
+                                summary.skip(path, item.line, f"第 {n} 条消息{item.reason}，没有导入")
+                        elif isinstance(item, dict):
+                            yield line, item
+                        elif not quiet:
+                            summary.skip(path, line, f"第 {n} 条消息应为 JSON 对象")
+                if s.expect(",}") == "}":
+                    return
+        except jsonstream.Cut as exc:
+            if not quiet:
+                summary.skip(path, s.line, f"文件不完整：{exc}；之前读到的消息已导入，请重新导出一份完整的")
+        except jsonstream.Bad as exc:
+            if not quiet:
+                summary.skip(path, s.line, f"JSON 格式错误：{exc}；之前读到的消息已导入")
+
+
+def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat: Chat,
+         book: NameBook) -> Iterator[Event]:
+    room = chat.room
+    names = book.room(room) if room is not None else Names()
+    if room is not None:
+        summary.rooms[room] = chat.room_name or room
+    exporter = opts.self_id or chat.exporter
+    ids = IdMaker(room or f"1:1:{chat.contact}")
+    checks = Checks(opts)
+    room_name = chat.room_name
+    learned = summary.name_ids.setdefault(room, {}) if room is not None else {}
+    for line, m in _messages(path, encoding, summary):
+        try:
+            at = m.get("createTime")
+            ts = checks.ts(at)  # type: ignore[arg-type]  # parse_ts checks the type
+        except EventError as exc:
+            summary.skip(path, line, f"createTime {exc}")
+            continue
+        at = int(ts.timestamp())
+        raw_type, raw_content = m.get("type"), m.get("content")
+        type_name = raw_type if isinstance(raw_type, str) else ""
+        content = raw_content if isinstance(raw_content, str) else ""
+        kind = CHINESE_KINDS.get(type_name, "other")
+        if kind == "system" or (m.get("isSend") is None and kind in ("text", "other")):
+            if room is not None:
+                for event in notice_events(content, ts, room, room_name, names, exporter, ids, summary):
+                    if isinstance(event, Renamed):
+                        room_name = event.name
+                    else:
+                        yield event
+            continue
+        if kind == NOT_SPEAKING or "撤回" in type_name:
+            summary.not_speaking += 1
+            continue
+        raw_sender = m.get("senderUsername")
+        if room is None:
+            if m.get("isSend") == 1:
+                summary.operator_messages += 1
+                continue
+            raw_sender = chat.contact
+        if not isinstance(raw_sender, str) or not raw_sender.strip():
+            summary.skip(path, line, "没有发送者（senderUsername 为空）")
+            continue
+        try:
+            sender = checks.ident(raw_sender, "senderUsername ")
+        except EventError as exc:
+            summary.skip(path, line, str(exc))
+            continue
+        name = clean_name(m.get("senderDisplayName"))
+        if name and room is not None:
+            learned.setdefault(name, set()).add(sender)
+        what, text = rendered(kind, clean_text(content))
+        summary.said(sender, at)
+        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
+                      room=room, room_name=room_name if room else None, kind=what)
