@@ -280,7 +280,6 @@ def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
     and `not_after` (default 2100-01-01: a time a person typed, e.g. `report --at`; events get
     the wall clock's limit from parse_event)."""
     latest = not_after if not_after is not None else TS_MAX
-    hint = f"应在 2000-01-01 与 {latest:%Y-%m-%d} 之间"
     if isinstance(value, bool):
         raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
     if isinstance(value, int | float):
@@ -288,26 +287,30 @@ def parse_ts(value: Any, not_after: datetime | None = None) -> datetime:
         # converted or printed.
         if not (isinstance(value, int) or math.isfinite(value)) or not (
                 TS_MIN.timestamp() <= value <= latest.timestamp()):
-            raise EventError(f"ts 时间戳超出范围（应为秒，不是毫秒；{hint}）")
+            raise EventError(f"ts 时间戳超出范围（应为秒，不是毫秒；{_ts_hint(latest)}）")
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, str):
-        shown = _shown(value)
         if len(value) > 64:
-            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00")
+            raise EventError(f"ts「{_shown(value)}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00")
         try:
             dt = datetime.fromisoformat(value)
         except ValueError:
-            raise EventError(f"ts「{shown}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
+            raise EventError(f"ts「{_shown(value)}」不是 ISO 8601 时间，例如 2026-11-01T08:00:00+08:00") from None
         if dt.tzinfo is None:
-            raise EventError(f"ts「{shown}」缺少时区，例如 2026-11-01T08:00:00+08:00")
+            raise EventError(f"ts「{_shown(value)}」缺少时区，例如 2026-11-01T08:00:00+08:00")
         try:
             utc = dt.astimezone(UTC)
         except (OverflowError, ValueError):
-            raise EventError(f"ts「{shown}」超出范围（{hint}）") from None
+            raise EventError(f"ts「{_shown(value)}」超出范围（{_ts_hint(latest)}）") from None
         if not TS_MIN <= utc <= latest:
-            raise EventError(f"ts「{shown}」超出范围（{hint}）")
+            raise EventError(f"ts「{_shown(value)}」超出范围（{_ts_hint(latest)}）")
         return utc
     raise EventError("ts 应为带时区的 ISO 8601 时间或秒级时间戳")
+
+
+def _ts_hint(latest: datetime) -> str:
+    # Built only for an error: formatting a date costs more than parsing the ts.
+    return f"应在 2000-01-01 与 {latest:%Y-%m-%d} 之间"
 
 
 def parse_amount(value: Any) -> Decimal:
@@ -339,6 +342,12 @@ def _check_text(name: str, value: Any, limit: int, is_id: bool) -> str:
         raise EventError(f"字段 {name} 应为字符串")
     if len(value) > limit:
         raise EventError(f"字段 {name} 太长（{len(value)} 字，上限 {limit}）")
+    if value.isprintable():
+        # Most values: a printable string holds no NUL, surrogate, control or format
+        # character, so only an id's emptiness is left to check.
+        if is_id and not value.strip():
+            raise EventError(f"字段 {name} 不能为空")
+        return value
     if "\x00" in value:
         raise EventError(f"字段 {name} 含有空字符（\\u0000）")
     try:
@@ -348,7 +357,7 @@ def _check_text(name: str, value: Any, limit: int, is_id: bool) -> str:
     if is_id:
         if not value.strip():
             raise EventError(f"字段 {name} 不能为空")
-        if not value.isprintable() and any(unicodedata.category(c) in _BAD_ID for c in value):
+        if any(unicodedata.category(c) in _BAD_ID for c in value):
             raise EventError(f"字段 {name} 含有控制字符或零宽字符")
     return value
 
@@ -384,32 +393,38 @@ def check_id(value: Any, what: str) -> str:
     return _check_text(what, value, MAX_ID, True)
 
 
-def _value(etype: str, f: _Field, value: Any, not_after: datetime) -> Any:
+def _reader(f: _Field) -> Callable[[Any, datetime], Any]:
+    """The function that checks and converts one field's raw value, chosen once per field."""
     if f.kind == "ts":
-        return parse_ts(value, not_after)
+        return parse_ts
     if f.kind == "amount":
-        return parse_amount(value)
+        return lambda value, _: parse_amount(value)
     if f.kind == "list":
-        if not isinstance(value, list):
-            raise EventError(f"字段 {f.name} 应为字符串列表")
-        if len(value) > 50:
-            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
-        items = []
-        for v in value:
-            if not isinstance(v, str) or not v:
+        def read_list(value: Any, _: datetime) -> tuple[str, ...]:
+            if not isinstance(value, list):
                 raise EventError(f"字段 {f.name} 应为字符串列表")
-            items.append(_check_text(f.name, v, MAX_ID, True))
-        return tuple(items)
+            if len(value) > 50:
+                raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
+            items = []
+            for v in value:
+                if not isinstance(v, str) or not v:
+                    raise EventError(f"字段 {f.name} 应为字符串列表")
+                items.append(_check_text(f.name, v, MAX_ID, True))
+            return tuple(items)
+        return read_list
     if f.kind == "name":
-        return clean_name(value)
+        return lambda value, _: clean_name(value)
     if f.kind == "members":
-        return _roster_members(value)
+        return lambda value, _: _roster_members(value)
     if f.kind == "status":
-        if value not in FRIEND_STATUSES:
-            raise EventError(f"friend 事件的 status 应为 {'、'.join(FRIEND_STATUSES)} 之一，"
-                             f"不是「{_shown(str(value))}」")
-        return value
-    return _check_text(f.name, value, f.limit, _is_id(f))
+        def read_status(value: Any, _: datetime) -> str:
+            if value not in FRIEND_STATUSES:
+                raise EventError(f"friend 事件的 status 应为 {'、'.join(FRIEND_STATUSES)} 之一，"
+                                 f"不是「{_shown(str(value))}」")
+            return str(value)
+        return read_status
+    name, limit, is_id = f.name, f.limit, _is_id(f)
+    return lambda value, _: _check_text(name, value, limit, is_id)
 
 
 def _roster_members(value: Any) -> tuple[RosterMember, ...]:
@@ -439,6 +454,12 @@ def _roster_members(value: Any) -> tuple[RosterMember, ...]:
     return tuple(found.values())
 
 
+# Per event type: (field, required, reader) for each field, in the contract's order.
+_READERS: dict[str, tuple[tuple[str, bool, Callable[[Any, datetime], Any]], ...]] = {
+    etype: tuple((f.name, f.required, _reader(f)) for f in fields) for etype, fields in _FIELDS.items()
+}
+
+
 def parse_event(raw: Any, *, not_after: datetime | None = None) -> Event:
     """Validate one raw JSON object against the contract in DESIGN.md.
 
@@ -462,15 +483,15 @@ def _parse(raw: Any, not_after: datetime) -> Event:
         shown = repr(_shown(etype)) if isinstance(etype, str) else type(etype).__name__
         raise EventError(f"未知的事件类型 {shown}，应为 {'、'.join(_FIELDS)}")
     values: dict[str, Any] = {}
-    for f in _FIELDS[etype]:
-        value = raw.get(f.name)
+    for name, required, read in _READERS[etype]:
+        value = raw.get(name)
         if value is None:
-            if f.required:
-                raise EventError(f"{etype} 事件缺少字段 {f.name}")
+            if required:
+                raise EventError(f"{etype} 事件缺少字段 {name}")
             continue
-        value = _value(etype, f, value, not_after)
+        value = read(value, not_after)
         if value is not None:  # a name that is no name (empty, not text) is left out
-            values[f.name] = value
+            values[name] = value
     check = _CHECKS.get(etype)
     if check is not None:
         check(values)
@@ -482,7 +503,7 @@ def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEP
     raises only EventError."""
     text = _text(data, limit)
     try:
-        value = json.loads(text, parse_int=_int)
+        value = _DECODER.decode(text)
     except json.JSONDecodeError as exc:
         raise EventError(f"JSON 格式错误：{exc.msg}（第 {exc.colno} 列）") from None
     except RecursionError:
@@ -555,6 +576,10 @@ def _int(digits: str) -> int | float:
     if len(digits) <= 40:
         return int(digits)
     return -math.inf if digits.startswith("-") else math.inf
+
+
+# One decoder for every document: json.loads with an option builds a new one per call.
+_DECODER = json.JSONDecoder(parse_int=_int)
 
 
 def _split_array(text: str) -> list[str]:

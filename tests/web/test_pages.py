@@ -343,3 +343,16 @@ async def test_unknown_paths_and_methods(client):
     assert resp.status == 404 and "没有这个页面" in await resp.text()
     resp = await client.delete("/members")
     assert resp.status == 405
+
+
+async def test_synonyms_on_the_rules_page(client, community):
+    page = text_of(await (await client.get("/rules")).text())
+    assert "同义词组" in page and "价格" in page and "多少钱" in page
+    resp = await client.post("/rules/synonyms", data={"csrf": client.csrf, "concept": "价格", "words": "课时费"})
+    assert "已把 课时费 加进同义词组「价格」" in text_of(await resp.text())
+    assert community.rows("SELECT concept, word FROM synonymword") == [("价格", "课时费")]
+    resp = await client.post("/rules/synonyms", data={"csrf": client.csrf, "concept": "课程", "words": "学费"})
+    assert resp.status == 400 and "「学费」已经在同义词组「价格」里了" in text_of(await resp.text())
+    resp = await client.post("/rules/synonyms/delete", data={"csrf": client.csrf, "concept": "价格", "word": "课时费"})
+    assert "已从「价格」去掉 课时费" in text_of(await resp.text())
+    assert community.rows("SELECT word FROM synonymword") == []

@@ -24,6 +24,7 @@ from bot.features.tags.service import (
     untag_by_hand,
     with_room_ids,
 )
+from bot.features.tags.synonyms import CHECK_DAYS, add_words, listing, remove_words
 from bot.store.models import Member
 from tagging.rules import BOTH_USAGE, RULE_FLAGS, RULE_KEYS, CountRule, KeywordRule, Rule, validate_tag
 
@@ -179,6 +180,54 @@ def group(ctx: Ctx, opts: Options) -> str:
     return f"标签组「{args[0]}」设为普通：成员可以同时有其中多个标签。"
 
 
+SYNONYM_USAGE = "/synonym add 价格 学费,收费 · /synonym del 价格 学费 · /synonyms（同义词 添加 价格 学费）"
+
+
+def synonym(ctx: Ctx, opts: Options) -> str:
+    words = opts.positional
+    if not words:
+        return synonyms_(ctx, opts)
+    sub = words[0].lower()
+    if sub not in ("add", "添加", "加", "del", "delete", "删除", "删", "list", "列表"):
+        raise UsageError(f"不认识「{shown(words[0])}」，可以用 add（添加）、del（删除）或 list。")
+    if sub in ("list", "列表"):
+        return synonyms_(ctx, opts)
+    if len(words) != 3:
+        raise UsageError("请写出同义词组名和词，多个词用逗号隔开，例如 /synonym add 价格 学费,收费。")
+    conn = ctx.batch.conn
+    if sub in ("del", "delete", "删除", "删"):
+        removed = remove_words(conn, words[1], words[2])
+        ctx.deps.tagging.changed = True
+        return f"已从「{words[1]}」去掉 {'、'.join(removed)}。"
+    added = add_words(conn, ctx.deps.tagging.tokenizer, words[1], words[2], by=ctx.msg.sender, at=ctx.now)
+    ctx.deps.tagging.changed = True
+    rules = [r for r in ctx.deps.tagging.current(conn).rules.values()
+             if isinstance(r, KeywordRule) and added.concept in r.keywords]
+    lines = [f"已把 {'、'.join(added.added)} 加进同义词组「{added.concept}」（共 {added.size} 个词；"
+             f"最近 {CHECK_DAYS} 天 {added.messages} 条聊天里命中 {added.hits} 条）。"]
+    if added.already:
+        lines.append(f"{'、'.join(added.already)} 本来就在里面。")
+    if rules:
+        lines.append("这些规则会一起听这些词：" + "、".join(f"#{r.id} {r.tag}" for r in rules))
+    else:
+        lines.append(f"规则里写「{added.concept}」就会听这一组词，"
+                     f"例如 /rule add keyword 意向 {added.concept} intent=ask")
+    if added.suggestions:
+        lines.append(f"同义词词林里的近义词还有：{'、'.join(added.suggestions)}")
+    return "\n".join(lines)
+
+
+def synonyms_(ctx: Ctx, opts: Options) -> str:
+    lines = ["同义词组（规则里写组名就听整组词）："]
+    for name, base, mine in listing(ctx.batch.conn):
+        text = "、".join(base)
+        if mine:
+            text += ("；" if text else "") + "管理员加的：" + "、".join(mine)
+        lines.append(f"「{name}」{text}")
+    lines.append("添加：/synonym add 价格 学费,收费")
+    return "\n".join(lines)
+
+
 COMMANDS = [
     Command("rule", ("规则",), BOTH_USAGE.replace("\n或：", " · ") + " · /rule preview <同 add> · /rule del 编号",
             "添加、预览、删除标签规则", rule, admin=True, keys=RULE_KEYS, flags=RULE_FLAGS),
@@ -190,6 +239,8 @@ COMMANDS = [
     Command("tags", ("查标签",), "/tags @成员（查标签 @成员）", "看成员的标签和来由", tags_, admin=True,
             member_args=1),
     Command("tagged", ("标签成员",), "/tagged 标签（标签成员 标签）", "列出有某个标签的成员", tagged, admin=True),
+    Command("synonym", ("同义词",), SYNONYM_USAGE, "给规则的同义词组加词、删词", synonym, admin=True),
+    Command("synonyms", ("同义词列表",), "/synonyms（同义词列表）", "查看同义词组", synonyms_, admin=True),
     Command("group", ("标签组",), "/group 组名 exclusive|normal（标签组 组名 互斥）",
             "设置标签组是否互斥", group, admin=True),
 ]

@@ -54,3 +54,14 @@ class MemberTag(SQLModel, table=True):
     lead: bool = False
 
     __table_args__ = (Index("ix_membertag_tag", "tag"),)
+
+
+class SynonymWord(SQLModel, table=True):
+    """A word a manager added to a synonym set (`/synonym add 价格 学费`): rules naming the set
+    (价格) hear it too. A word belongs to one set."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    concept: str = Field(max_length=50)
+    word: str = Field(max_length=50, unique=True)
+    created_by: str | None = None
+    created_at: int = Field(default=0, sa_type=BigInteger)

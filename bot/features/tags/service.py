@@ -18,10 +18,12 @@ from bot.core.directory import room_id_or_error
 from bot.core.errors import UsageError
 from bot.core.options import Options, parse
 from bot.features.tags.models import MemberTag, TagGroup, TagRule
+from bot.features.tags.synonyms import stamp as synonyms_stamp
+from bot.features.tags.synonyms import synonym_sets
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
-from tagging.intent import Synonyms, shipped
+from tagging.intent import Synonyms
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
@@ -95,17 +97,12 @@ class RuleSet:
     synonyms: Synonyms  # the shipped sets with managers' words: a rule's 价格 stands for all of them
 
 
-def synonym_sets(conn: Connection) -> Synonyms:
-    """The synonym sets rules expand through: the shipped ones (tagging.intent)."""
-    return shipped()
-
-
 def _stamp(conn: Connection) -> tuple:
     rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
         cast(col(TagRule.active), Integer)))).one()
     groups = conn.execute(select(func.count(), func.sum(
         cast(col(TagGroup.exclusive), Integer)))).one()
-    return (*rules, *groups)
+    return (*rules, *groups, *synonyms_stamp(conn))
 
 
 def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Provenance:

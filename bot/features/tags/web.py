@@ -15,6 +15,7 @@ from bot.features.tags import service as tag_service
 from bot.features.tags.backtest import backtest, compare
 from bot.features.tags.commands import basis_text
 from bot.features.tags.service import active_rules
+from bot.features.tags.synonyms import CHECK_DAYS, Added, add_words, listing, remove_words
 from bot.web.shell import (
     CONSOLE,
     WEB_ACTOR,
@@ -34,8 +35,47 @@ TEMPLATES = Path(__file__).parent / "templates"
 MAX_RULE = 500
 
 
-def _rules(conn: Connection, draft: str = "") -> dict[str, Any]:
-    return {"rules": active_rules(conn), "draft": draft, "usage": BOTH_USAGE}
+def _rules(conn: Connection, draft: str = "", synonym_draft: tuple[str, str] = ("", "")) -> dict[str, Any]:
+    return {"rules": active_rules(conn), "draft": draft, "usage": BOTH_USAGE, "synonyms": listing(conn),
+            "synonym_draft": synonym_draft}
+
+
+async def synonyms_add(request: web.Request) -> web.Response:
+    """Words added to a synonym set, checked as `/synonym add` checks them."""
+    console = request.app[CONSOLE]
+    form = await request.post()
+    concept, words = form_text(form, "concept"), form_text(form, "words")
+    if not concept or not words:
+        raise BadRequest("请写出同义词组名和词，例如 价格 和 学费,收费")
+
+    def add(conn: Connection) -> Added:
+        added = add_words(conn, console.deps.tagging.tokenizer, concept, words, by=WEB_ACTOR, at=console.now(conn))
+        console.deps.tagging.changed = True
+        return added
+    try:
+        added = await console.write(add)
+    except UsageError as exc:
+        context = await console.read(_rules, "", (concept, words))
+        return await page(request, "tags/rules.html", context, nav="rules", status=400,
+                          notice=str(exc), error=True)
+    return redirect_with(request, "/rules", f"已把 {'、'.join(added.added)} 加进同义词组「{added.concept}」"
+                                            f"（最近 {CHECK_DAYS} 天 {added.messages} 条聊天里命中 {added.hits} 条）。")
+
+
+async def synonyms_delete(request: web.Request) -> web.Response:
+    console = request.app[CONSOLE]
+    form = await request.post()
+    concept, word = form_text(form, "concept"), form_text(form, "word")
+
+    def remove(conn: Connection) -> tuple[str, ...]:
+        removed = remove_words(conn, concept, word)
+        console.deps.tagging.changed = True
+        return removed
+    try:
+        await console.write(remove)
+    except UsageError as exc:
+        return redirect_with(request, "/rules", str(exc), error=True)
+    return redirect_with(request, "/rules", f"已从「{concept}」去掉 {word}。")
 
 
 async def rules_page(request: web.Request) -> web.Response:
@@ -146,3 +186,5 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/rules/backtest", backtest_page)
     router.add_post("/rules", rules_add)
     router.add_post(r"/rules/{rule_id:\d{1,9}}/delete", rules_delete)
+    router.add_post("/rules/synonyms", synonyms_add)
+    router.add_post("/rules/synonyms/delete", synonyms_delete)
