@@ -434,6 +434,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--depends-on", help="它还依赖的另一个功能分支上的版本号")
     p.set_defaults(func=_new_revision)
 
+    p = add("status", "运行状况：数据库、结构版本、每个微信账号的连接、最近事件、发件箱、调度（同 /healthz）")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda args: ops.cmd_status(args, _settings(args)))
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, select
@@ -27,6 +28,8 @@ class Deps:
     tagging: Tagging
     playbook: Playbook = field(default_factory=Playbook)
     friends: FriendSettings = field(default_factory=FriendSettings)  # the private account's rules
+    # What features add under a room's welcome (Feature.welcome), in the registry's order.
+    welcome_parts: tuple[Callable[[Connection, str], str | None], ...] = ()
 
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.adapters.base import Adapter, Outgoing
-from bot.core.accounts import bot_accounts, register
+from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
 from bot.core.config import ConfigError, load_config
@@ -26,6 +26,7 @@ from bot.core.scheduler import start_scheduler
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.audit.feature import FEATURE as AUDIT
+from bot.features.backups.feature import FEATURE as BACKUPS
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
 from bot.features.followup.feature import FEATURE as FOLLOWUP
@@ -42,6 +43,7 @@ from bot.features.privacy.feature import FEATURE as PRIVACY
 from bot.features.recalls.feature import FEATURE as RECALLS
 from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.reminders.feature import FEATURE as REMINDERS
+from bot.features.room_rules.feature import FEATURE as ROOM_RULES
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
@@ -61,8 +63,8 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # Order matters twice: hooks take a message in this order (a check-in before a command),
 # and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS, PEOPLE,
-                                 TRENDS)
+                                 ROOM_RULES, FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS,
+                                 BACKUPS, PEOPLE, TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
@@ -82,7 +84,8 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends)
+                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends,
+                welcome_parts=tuple(f.welcome for f in FEATURES if f.welcome))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
             # Several processes starting at once on one store would each seed the defaults:
@@ -123,6 +126,8 @@ class App:
         self._accounts_at = -ACCOUNTS_TTL
         self._registered: str | None = None
         self._failed_at = -ACCOUNTS_TTL
+        self.event_at = 0  # wall clock (epoch s) of the latest event from the adapter
+        self._leadership: Leadership | None = None
 
     def bot_ids(self) -> frozenset[str]:
         """The accounts the bot speaks as: the adapter's (once logged in) and the other
@@ -151,6 +156,7 @@ class App:
         self._registered, self._accounts_at = own, now
 
     async def handle(self, event: Event) -> None:
+        self.event_at = int(time.time())
         try:
             event = validate(event, not_after=latest_ts(slack_hours=self.settings.future_slack_hours))
         except EventError as exc:
@@ -239,6 +245,40 @@ class App:
             if await asyncio.to_thread(self.queue_alerts):
                 self.sender.wake.set()
 
+    async def _heartbeat_loop(self) -> None:
+        """Note this account's state in the store for the health check: at once when its
+        connection changes, else every HEARTBEAT_SECONDS; disconnected when the run stops."""
+        noted: tuple[str, bool] | None = None
+        last = 0.0
+        try:
+            while True:
+                own = self.adapter.self_id
+                if own and own == self._registered:
+                    state = (own, bool(getattr(self.adapter, "connected", True)))
+                    now = time.monotonic()
+                    if (state != noted or now - last >= HEARTBEAT_SECONDS) and await self._note(
+                            *state, changed=state != noted):
+                        noted, last = state, now
+                await asyncio.sleep(1.0)
+        finally:
+            if noted and noted[1]:
+                await self._note(noted[0], False, changed=True)
+
+    async def _note(self, account: str, connected: bool, *, changed: bool) -> bool:
+        leading = bool(self._leadership and self._leadership.leading)
+
+        def write() -> None:
+            with self.pipeline.engine.begin() as conn:
+                heartbeat(conn, account, connected=connected, changed=changed, at=int(time.time()),
+                          event_at=self.event_at, leading=leading)
+
+        try:
+            await asyncio.to_thread(write)
+        except Exception as exc:  # the store is away: the health check will say so
+            log.warning("could not note the account's state: %s", str(exc).splitlines()[0])
+            return False
+        return True
+
     def schedule(self, *, per_account: bool = False) -> AsyncIOScheduler:
         """Start the features' jobs of the store (inside the event loop; only in the process
         that leads the scheduler), or with `per_account` this process's own jobs."""
@@ -265,7 +305,9 @@ class App:
             while scheduler:
                 scheduler.pop().shutdown(wait=False)
 
-        return Leadership(self.pipeline.engine, start, stop, poll=poll or self.settings.leader_poll_seconds)
+        self._leadership = Leadership(self.pipeline.engine, start, stop,
+                                      poll=poll or self.settings.leader_poll_seconds)
+        return self._leadership
 
     async def run(self, *, schedule: bool = False, web: bool = False) -> None:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
@@ -274,6 +316,7 @@ class App:
         sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
         alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
         ticker = asyncio.create_task(self._tick_forever())
+        beating = asyncio.create_task(self._heartbeat_loop()) if self.adapter.paced else None
         logging.getLogger().addHandler(self.alerts)
         runner = None
         leading = asyncio.create_task(self.leadership().run()) if schedule else None
@@ -289,6 +332,9 @@ class App:
             logging.getLogger().removeHandler(self.alerts)
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
+            if beating:
+                beating.cancel()
+                await asyncio.gather(beating, return_exceptions=True)
             if alerting:
                 alerting.cancel()
                 await asyncio.gather(alerting, return_exceptions=True)

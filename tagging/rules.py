@@ -426,28 +426,15 @@ def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) 
             raise _keyword_error(f"lead 只能是 yes 或 no，你写的是「{_clip(options['lead'])}」。")
     group = _parse_group(options, _keyword_error)
     scope = _parse_scope(options["rooms"]) if "rooms" in options else Scope("all")
-    on = "chat"
-    if "on" in options:
-        found_on = _ON_ALIASES.get(options["on"].lower())
-        if found_on is None:
-            raise _keyword_error(
-                f"不认识的 on=「{_clip(options['on'])}」：on=hello 表示只看好友申请的验证消息，"
-                "不写就是看聊天消息。")
-        on = found_on
+    on = _choice(options, "on", _ON_ALIASES, "chat", "on=hello 表示只看好友申请的验证消息，不写就是看聊天消息。")
     if on == "hello":
         extra = [k for k in ("hits", "days", "rooms") if k in options]
         if extra:
             raise _keyword_error(
                 f"on=hello 的规则只看一次好友申请的验证消息，不能再写 {'、'.join(extra)}；"
                 "例如 /rule add keyword 来源-抖音 抖音,直播间 on=hello。")
-    intent = "any"
-    if "intent" in options:
-        found_intent = _INTENT_ALIASES.get(options["intent"].lower())
-        if found_intent is None:
-            raise _keyword_error(
-                f"不认识的 intent=「{_clip(options['intent'])}」：intent=ask 表示只算提问、请求或意愿"
-                "（多少钱？想报名、发我链接），不写就是提到就算。")
-        intent = found_intent
+    intent = _choice(options, "intent", _INTENT_ALIASES, "any",
+                     "intent=ask 表示只算提问、请求或意愿（多少钱？想报名、发我链接），不写就是提到就算。")
     return KeywordRule(
         id=rule_id,
         tag=tag,
@@ -462,6 +449,16 @@ def _parse_keyword_rule(rest: list[str], options: dict[str, str], rule_id: int) 
         group=group,
         on=on,
     )
+
+
+def _choice(options: Mapping[str, str], key: str, aliases: Mapping[str, str], default: str, meaning: str) -> str:
+    """An option that names one of a few values (on=hello, intent=ask), by any of its aliases."""
+    if key not in options:
+        return default
+    found = aliases.get(options[key].lower())
+    if found is None:
+        raise _keyword_error(f"不认识的 {key}=「{_clip(options[key])}」：{meaning}")
+    return found
 
 
 def _parse_count_rule(rest: list[str], options: dict[str, str], rule_id: int) -> CountRule:

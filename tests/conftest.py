@@ -73,6 +73,13 @@ def pg_url():
     server.stop()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests are slow tests: `scripts/test --quick` (-m "not slow") leaves them out."""
+    for item in items:
+        if item.get_closest_marker("e2e"):
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_terminal_summary(terminalreporter):
     if _PG_UNAVAILABLE:
         terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True)

@@ -214,6 +214,7 @@ def test_a_second_run_on_one_sqlite_file_is_refused(tmp_path, monkeypatch, capsy
     assert run_lock("sqlite:///:memory:") is None
 
 
+@pytest.mark.slow
 def test_the_run_lock_of_a_killed_process_is_free_at_once(tmp_path):
     db = tmp_path / "q.db"
     holder = subprocess.Popen([sys.executable, "-c", (
@@ -298,7 +299,7 @@ async def test_store_jobs_are_the_leaders_and_the_roster_refresh_every_accounts(
     shared, own = app.schedule(), app.schedule(per_account=True)
     try:
         assert {j.id for j in shared.get_jobs()} == {"daily_followup", "daily_tags", "checkin_reminders", "retention",
-                                                     "audit_prune", "weekly_report"}
+                                                  "nightly_backup", "audit_prune", "weekly_report"}
         assert {j.id for j in own.get_jobs()} == {"roster_refresh"}
     finally:
         shared.shutdown(wait=False)

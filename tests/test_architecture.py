@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.feature import Feature
+from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
+from bot.web.shell import Slots
 from bot.wiring import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,3 +147,46 @@ def test_each_feature_lives_in_its_own_package(feature: Feature) -> None:
 def test_every_feature_package_is_wired() -> None:
     on_disk = {p.parent.name for p in (ROOT / "bot" / "features").glob("*/feature.py")}
     assert on_disk == {f.name for f in FEATURES}
+
+
+# ---- the shell renders what features declare ---------------------------------------------------
+
+SHELL_TEMPLATES = ROOT / "bot" / "web" / "templates"
+
+
+def test_the_shell_templates_name_no_feature_page_or_template() -> None:
+    """base.html, the member page and the others loop over the declared slots: no feature's
+    path or template is written in them."""
+    paths = {e.path for f in FEATURES for e in f.nav}
+    folders = {f"{f.name}/" for f in FEATURES}
+    for template in sorted(SHELL_TEMPLATES.glob("*.html")):
+        text = template.read_text(encoding="utf-8")
+        assert not {p for p in paths if f'href="{p}"' in text or f"'{p}'" in text or f'"{p}"' in text}, template.name
+        assert not {d for d in folders if f'"{d}' in text}, template.name
+
+
+@pytest.mark.parametrize("feature", FEATURES, ids=lambda f: f.name)
+def test_each_features_slots_are_its_own(feature: Feature) -> None:
+    assert len({e.key for e in feature.nav}) == len(feature.nav)
+    for part in feature.member:
+        assert part.template.startswith(f"{feature.name}/"), part.template
+        assert feature.templates is not None and (feature.templates / part.template).is_file(), part.template
+        assert part.place in ("facts", "sections")
+    for entry in feature.nav:
+        assert entry.who in ROLES
+
+
+def test_every_nav_entry_is_a_page_and_every_page_key_is_in_the_nav() -> None:
+    slots = Slots.of(FEATURES)
+    keys = [e.key for e in slots.nav]
+    assert len(keys) == len(set(keys)) and len({e.order for e in slots.nav}) == len(keys)
+    # Every `nav="..."` a page passes names an entry, so the bar always marks the page.
+    passed = set()
+    for path in [*(ROOT / "bot").rglob("web.py"), *(ROOT / "bot" / "web" / "pages").glob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.keyword) and node.arg == "nav" and isinstance(node.value, ast.Constant):
+                passed.add(node.value.value)
+    assert passed and passed <= set(keys)
+    # An operator sees the pages meant for operators; a manager sees every page.
+    assert [e.title for e in slots.nav if e.visible_to(OPERATOR)] == ["概览", "成员", "跟进"]
+    assert [e for e in slots.nav if e.visible_to(ADMIN)] == list(slots.nav)

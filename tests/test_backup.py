@@ -4,11 +4,13 @@ one batch, a restore gives the same report, a copy SQLite → PostgreSQL too; an
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import sqlite3
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,10 +18,14 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.cli import main
+from bot.core.scheduler import JobContext
+from bot.core.settings import Settings
 from bot.demo.sample import generate_community
+from bot.features.backups.jobs import NIGHTLY_BACKUP, backup_trigger, nightly_backup
 from bot.store import migrate
 from bot.store.backup import BackupError, backup, restore, row_counts
 from bot.store.db import make_engine
+from bot.wiring import FEATURES, build
 from tests.test_migrations import build_0_1_0
 
 QUNGUAN = [sys.executable, "-m", "bot.cli"]
@@ -131,9 +137,6 @@ def test_a_backup_of_a_newer_schema_is_refused_and_an_older_one_upgraded(small_s
     newer = tmp_path / "newer.db"
     backup(f"sqlite:///{small_store}", newer)
     with contextlib.closing(sqlite3.connect(newer)) as conn:
-        # A store of a later release: one revision this one does not know (a store has one row
-        # per head, one per feature branch; any unknown one makes it newer).
-        conn.execute("DELETE FROM alembic_version")
         conn.execute("INSERT INTO alembic_version (version_num) VALUES ('f00dfeed')")
         conn.commit()
     with pytest.raises(BackupError, match=r"f00dfeed.*先升级群管"):
@@ -215,3 +218,26 @@ def test_postgresql_backup_with_pg_dump_and_restore(small_store, pg_database, tm
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM eventlog")).scalar() == 3000
     engine.dispose()
+
+
+def test_the_nightly_backup_keeps_the_newest_and_is_off_by_default(small_store, tmp_path):
+    settings = Settings(database_url=f"sqlite:///{small_store}")
+    _, deps = build(settings)
+    night = datetime(2026, 12, 1, 3, 30, tzinfo=settings.tz)
+    assert "off" in nightly_backup(JobContext(deps, frozenset()), night)
+    folder = tmp_path / "nightly"
+    assert not folder.exists()
+
+    on = dataclasses.replace(deps, settings=settings.model_copy(update={"backup_dir": str(folder), "backup_keep": 2}))
+    (folder / "keep-me.txt").parent.mkdir()
+    (folder / "keep-me.txt").write_text("not a nightly backup")
+    for day in range(3):
+        note = nightly_backup(JobContext(on, frozenset()), night + timedelta(days=day))
+        assert "rows" in note
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "keep-me.txt", "qunguan-20261202-033000.db", "qunguan-20261203-033000.db"]
+    assert row_counts(make_engine(f"sqlite:///{folder / 'qunguan-20261203-033000.db'}"))["eventlog"] == 3000
+    # It is a store-wide job: the leader runs it, once per store however many accounts run.
+    assert NIGHTLY_BACKUP in [j for f in FEATURES for j in f.jobs] and not NIGHTLY_BACKUP.per_account
+    trigger = str(backup_trigger(settings))
+    assert trigger.startswith("cron[") and "hour='3', minute='30'" in trigger

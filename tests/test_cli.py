@@ -107,6 +107,7 @@ def test_silent_replay_sends_nothing(tmp_path):
     assert out.read_text() == ""
 
 
+@pytest.mark.slow
 def test_kill_mid_run_and_rerun_gives_the_clean_counts(tmp_path):
     from bot.demo.sample import generate_messages, write_jsonl
 

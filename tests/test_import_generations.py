@@ -248,3 +248,76 @@ def test_a_file_imported_by_release_0_2_is_not_counted_again(tmp_path, capsys):
     _import(capsys, fresh, CSV_2024)
     assert per_member(db) == per_member(fresh)
     assert rows(db, "SELECT count(*) FROM checkin") == rows(fresh, "SELECT count(*) FROM checkin")
+
+
+def test_chatlab_with_emoji_and_invisible_names(tmp_path, capsys):
+    lines = [{"_type": "header", "chatlab": {"version": "0.0.2"},
+              "meta": {"name": "彩虹🏳️‍🌈群", "platform": "weixin", "type": "group", "groupId": "50005@chatroom"}},
+             {"_type": "member", "platformId": "wxid_coder", "accountName": "👩‍💻小美", "groupNickname": "\u202e美小"},
+             {"_type": "message", "sender": "wxid_coder", "accountName": "👩‍💻小美", "timestamp": 1796169600,
+              "type": 0, "content": "打卡 第一天"},
+             {"_type": "message", "sender": "wxid_ghost", "accountName": "\u200b", "timestamp": 1796169660,
+              "type": 25, "content": "同意\n引用：👩‍💻小美: 打卡 第一天"},
+             {"_type": "message", "sender": "wxid_coder", "accountName": "👩‍💻小美", "timestamp": 1796169720,
+              "type": 22, "content": "\"👩‍💻小美\" 拍了拍 \"\u200b\""},
+             {"_type": "message", "sender": "system", "accountName": "系统消息", "timestamp": 1796169780,
+              "type": 80, "content": "\"👩‍💻小美\"邀请\"🧑‍🎓\"加入了群聊"}]
+    path = tmp_path / "彩虹.jsonl"
+    path.write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
+    db = tmp_path / "q.db"
+    code, out = qunguan(capsys, "import", str(path), "--db", str(db))
+    assert code == 0, out
+    assert names(db)["wxid_coder"] == "👩‍💻小美" and names(db)["wxid_ghost"] == "\u200b"
+    assert ("wxid_ghost", "quote", "同意") in messages(db)
+    assert "消息 2 条" in out and "拍一拍等系统提示 1 条" in out and "其中 1 人入群后在记录里没说过话" in out
+    assert rows(db, "SELECT name FROM room") == [("彩虹🏳️‍🌈群",)]
+
+
+def test_hostile_weflow_and_2025_rows_are_skipped_and_the_rest_imported(tmp_path, capsys):
+    doc = (GEN / "晨读群_weflow.json").read_text(encoding="utf-8")
+    deep = doc.replace('"messages": [', '"messages": [' + "[" * 200_000 + "]" * 200_000 + ", "
+                       + '{"content": "' + "长" * (2 << 20) + '"}, ', 1)
+    (tmp_path / "deep.json").write_text(deep, encoding="utf-8")
+    folder = tmp_path / "聊天记录" / "跑步群(20002@chatroom)"
+    folder.mkdir(parents=True)
+    csv_text = RUN_2025.read_text(encoding="utf-8-sig")
+    csv_text += '99,未知类型,阿青,2026-11-02 07:00:00,"-1\n' + "{'msg': " * 5000 + '",,跑步群,more\n'
+    (folder / "跑步群.csv").write_text(csv_text, encoding="utf-8-sig")
+    for dry in ((), ("--dry-run",)):
+        code, out = qunguan(capsys, "import", str(tmp_path / "deep.json"), str(folder / "跑步群.csv"),
+                            "--db", str(tmp_path / "q.db"), *dry)
+        assert code == 1 and "Traceback" not in out
+        assert "deep.json:" in out and "第 1 条消息嵌套太深" in out and "第 2 条消息太大" in out
+        assert "消息 13 条" in out  # WeFlow's 5 and the 2025 CSV's 7, and the hostile 未知类型 as a card
+
+
+def test_live_wechat_merges_a_name_only_member_and_counters_of_one_day_add_up(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    _import(capsys, db, CSV_2025)
+    before = rows(db, "SELECT day, messages, checkins FROM dailyactivity WHERE member LIKE 'name:%' AND day = "
+                      "'2026-10-01' AND member = (SELECT id FROM member WHERE name = '张三')")
+    assert before == [("2026-10-01", 1, 1)]
+    live = [{"type": "message", "id": "live-1", "ts": "2026-10-01T20:00:00+08:00", "room": ROOM,
+             "sender": "wxid_zhangsan", "sender_name": "张三", "text": "晚上好"},
+            {"type": "message", "id": "live-2", "ts": "2026-10-01T20:01:00+08:00", "room": ROOM,
+             "sender": "wxid_xm9", "sender_name": "小明", "text": "我也叫小明"}]
+    path = tmp_path / "live.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in live), encoding="utf-8")
+    assert qunguan(capsys, "replay", str(path), "--silent", "--db", str(db))[0] == 0
+    assert rows(db, "SELECT day, messages, checkins FROM dailyactivity WHERE member = 'wxid_zhangsan'") == [
+        ("2026-10-01", 2, 1), ("2026-10-02", 0, 1), ("2026-10-03", 0, 1)]
+    assert rows(db, "SELECT count(*) FROM member WHERE name = '张三'") == [(1,)]
+    assert rows(db, "SELECT count(*) FROM checkin WHERE member = 'wxid_zhangsan'") == [(3,)]
+    # The rule goes by what is known: the only 小明 the store knows in the room is wxid_xm9, so the
+    # export's 小明 (one name there, whoever wrote) merges into them.
+    assert rows(db, "SELECT count(*) FROM member WHERE name = '小明'") == [(1,)]
+
+
+def test_a_private_2025_txt_in_its_folder_is_a_one_to_one_chat(tmp_path, capsys):
+    db = tmp_path / "q.db"
+    path = GEN / "2025" / "聊天记录" / "孙七(wxid_sunqi)" / "孙七.txt"
+    code, out = qunguan(capsys, "import", str(path), "--db", str(db), "--config", str(CONFIG))
+    assert code == 0, out
+    assert "导出账号自己在私聊里发的 1 条" in out and "群 0 个" in out
+    assert messages(db) == [("wxid_sunqi", "text", "你好，请问课程多少钱"), ("wxid_sunqi", "voice", "")]
+    assert rows(db, "SELECT tag FROM membertag WHERE member = 'wxid_sunqi'") == [("意向",)]

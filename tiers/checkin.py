@@ -6,6 +6,7 @@ import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 
 MAX_CARDS = 3  # make-up cards a member can hold at once
 CARD_EVERY = 7  # a card is earned on every CARD_EVERY-th consecutive day
@@ -109,14 +110,32 @@ def spellings(trigger: str) -> tuple[str, ...]:
     return (trigger,)
 
 
-def _names_lead(names: Iterable[str]) -> re.Pattern[str] | None:
-    """The member's own name (nickname or group alias) at the start, with an optional goal tag:
-    「小舟 打卡」, 「小舟-减脂 打卡」, 「【小舟】打卡」."""
+def _names_lead(said: str, names: Iterable[str]) -> int | None:
+    """Where the member's own name (nickname or group alias) at the start ends, with an
+    optional goal tag: 「小舟 打卡」, 「小舟-减脂 打卡」, 「【小舟】打卡」. None: no name there.
+
+    What `{_MARK}*(?:name|…)(?:goal)?` would match, longest name first, without compiling a
+    pattern for every member's names: the marks are tried greedily, then backing off."""
     own = sorted({n.strip() for n in names if n and n.strip()}, key=len, reverse=True)
     if not own:
         return None
-    alts = "|".join(re.escape(n) for n in own)
-    return re.compile(rf"{_MARK}*(?:{alts})(?:[-—–_·][^\s{_PUNCT}{_EMOJI}]{{1,10}})?", re.IGNORECASE)
+    marks = _MARKS.match(said)
+    for at in range(marks.end() if marks else 0, -1, -1):
+        for name in own:
+            found = _name_pattern(name).match(said, at)
+            if found:
+                goal = _GOAL.match(said, found.end())
+                return goal.end() if goal else found.end()
+    return None
+
+
+_MARKS = re.compile(f"{_MARK}*")
+_GOAL = re.compile(rf"[-—–_·][^\s{_PUNCT}{_EMOJI}]{{1,10}}")
+
+
+@lru_cache(maxsize=16384)
+def _name_pattern(name: str) -> re.Pattern[str]:
+    return re.compile(re.escape(name), re.IGNORECASE)
 
 
 _TAG_LEAD = re.compile(rf"{_MARK}*{_TAG}", re.IGNORECASE)
@@ -143,11 +162,12 @@ def recognise(text: str, triggers: Iterable[str], names: Iterable[str] = ()) -> 
         return None
     ordered = sorted({t.strip() for t in triggers if t.strip()}, key=len, reverse=True)
     starts = [0]
-    for lead in (_names_lead(names), _TAG_LEAD):
-        found = lead.match(said) if lead is not None else None
-        if found:
-            starts.append(found.end())
-            break
+    named = _names_lead(said, names)
+    if named is None:
+        tagged = _TAG_LEAD.match(said)
+        named = tagged.end() if tagged else None
+    if named is not None:
+        starts.append(named)
     for begin in list(starts):
         end = _LEAD.match(said, begin)
         starts.append(end.end() if end else begin)

@@ -58,11 +58,14 @@ class ConsoleAdapter:
         where = self.room_label or "私聊"
         return f"[{self.name}@{where}]> "
 
+    def _member_id(self, name: str) -> str:
+        return _as_id(self.resolve_member(name), lambda: derived_id("", name))
+
     def switch(self, spec: str) -> str:
         name, _, room = spec.strip().partition("@")
         if not name:
             return "用法：/as 名字@群名（私聊时不写 @群名）"
-        self.member, self.name = _as_id(self.resolve_member(name), lambda: derived_id("", name)), name
+        self.member, self.name = self._member_id(name), name
         if room:
             found = _as_id(self.resolve_room(room),
                            lambda: derived_id("", room).removeprefix(NAME_PREFIX) + "@chatroom")
@@ -72,9 +75,7 @@ class ConsoleAdapter:
         return f"现在你是 {self.name}，在{('「' + room + '」') if room else '私聊'}里说话。"
 
     def message(self, text: str) -> Message:
-        mentions = tuple(
-            self.resolve_member(tok[1:]) for tok in text.split() if tok.startswith("@") and len(tok) > 1
-        )
+        mentions = tuple(self._member_id(tok[1:]) for tok in text.split() if tok.startswith("@") and len(tok) > 1)
         return Message(
             id=f"console-{self._run_id}-{next(self._seq)}",
             ts=self.clock(),

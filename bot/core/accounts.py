@@ -24,7 +24,7 @@ Features that pace or cap per account (outreach's daily cap, paced friend accept
 
 from __future__ import annotations
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -37,6 +37,21 @@ def register(conn: Connection, account: str, label: str | None, at: int) -> None
     """Note that this process runs as `account` (at its login)."""
     upsert(conn, table_of(BotAccount), [{"id": account, "label": label, "seen_at": at}], ["id"],
            replace=["label", "seen_at"])
+
+
+HEARTBEAT_SECONDS = 30.0  # how often a run notes in the store that it is alive (the health check reads it)
+
+
+def heartbeat(conn: Connection, account: str, *, connected: bool, changed: bool, at: int, event_at: int,
+              leading: bool) -> None:
+    """Note how this account's `run` is (read by the health check): alive at `at`, logged in
+    or not (`changed`: since the previous note), when its latest event came, whether it leads."""
+    values: dict[str, object] = {"connected": connected, "alive_at": at, "leading": leading}
+    if event_at:
+        values["event_at"] = event_at
+    if changed:
+        values["state_at"] = at
+    conn.execute(update(BotAccount).where(col(BotAccount.id) == account).values(**values))
 
 
 def bot_accounts(conn: Connection) -> frozenset[str]:
@@ -66,4 +81,4 @@ def route(conn: Connection, out: Outgoing) -> str | None:
         .limit(1)).scalar()
 
 
-__all__ = ["bot_accounts", "register", "route"]
+__all__ = ["HEARTBEAT_SECONDS", "bot_accounts", "heartbeat", "register", "route"]

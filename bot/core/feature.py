@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.core.commands import Command
@@ -15,6 +18,62 @@ from bot.core.pipeline import Hook
 from bot.core.report import ReportExtra
 from bot.core.scheduler import Job
 from bot.deps import Deps
+
+# Who may see a console page. A manager (the console's password today) sees every page; an
+# operator only the pages meant for operators.
+ADMIN = "admin"
+OPERATOR = "operator"
+ROLES = (ADMIN, OPERATOR)
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    """A console page in the nav bar: `key` is the `nav=` its handler passes to `page`, so the
+    bar marks it; entries are shown in `order` (the shell's own pages are 0 and 10)."""
+
+    title: str
+    path: str
+    key: str
+    order: int
+    who: str = ADMIN  # the least role that sees it: ADMIN (managers only) or OPERATOR
+
+    def visible_to(self, role: str) -> bool:
+        return role == ADMIN or self.who == OPERATOR
+
+
+@dataclass(frozen=True)
+class MemberView:
+    """What the console's member page knows of one member, handed to each feature's section."""
+
+    member: str
+    at: datetime  # the console's "now", in the community's zone
+    rooms: list[str]
+    names: Mapping[str, str]  # room id → name
+    report: Mapping[str, Any]  # the member's row of `qunguan report` (every feature's fields)
+    deps: Deps
+
+
+@dataclass(frozen=True)
+class MemberSection:
+    """A part of the console's member page: `template` ("<feature>/<name>.html") is included
+    with `section` (what `data` returned) and the page's context (`view`, `at`, `names`).
+    `place` "facts" is a row of the top table (its template writes `<tr>`s); "sections" a
+    section of its own under it (the template writes its `<h2>`). Shown in `order`."""
+
+    template: str
+    order: int
+    data: Callable[[Connection, MemberView], Mapping[str, Any]] = lambda conn, view: {}
+    place: str = "sections"
+
+
+@dataclass(frozen=True)
+class CsvColumn:
+    """A column of the console's member CSV, from the member's report row; in `order` after
+    the shell's own columns (id, name, rooms, type, counts)."""
+
+    title: str
+    value: Callable[[Mapping[str, Any]], object]
+    order: int
 
 
 @dataclass(frozen=True)
@@ -30,6 +89,11 @@ class Feature:
     # (templates/<name>/*.html), which the console's jinja2 loader searches after its own.
     routes: Callable[[web.UrlDispatcher], None] | None = None
     templates: Path | None = None
+    # A paragraph the feature adds under a room's welcome for newcomers (the room's 群规), or None.
+    welcome: Callable[[Connection, str], str | None] | None = None
+    nav: tuple[NavEntry, ...] = ()  # its pages in the console's nav bar
+    member: tuple[MemberSection, ...] = ()  # its parts of the member page
+    csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV
 
 
 def report_fields(features: Sequence[Feature], deps: Deps) -> list[ReportExtra]:

@@ -10,8 +10,9 @@ from two exports has one id and was stored once), first times take the earliest,
 name-only member is gone. A name two members of the room share merges into neither: it stays
 its own member until one of them is renamed.
 
-Like the privacy eraser, it knows no table by name: it walks the SQLModel metadata, so tables
-features add later are covered."""
+Like the privacy eraser, it knows no table by name: it walks the SQLModel metadata and rewrites
+the columns that hold a member's id (MEMBER_COLUMNS), so tables features add later are covered.
+The event log keeps what each event said; its `member` column moves like any other."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Column, String, Table, TypeDecorator, and_, delete, select, update
+from sqlalchemy import Column, String, Table, TypeDecorator, and_, case, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
@@ -29,6 +30,10 @@ from bot.store.models import Member, Membership
 
 log = logging.getLogger(__name__)
 
+# Columns that hold a member's id (and `id` of the member table itself): only these are
+# rewritten, each an indexed or small column, never a scan of every text of every table.
+MEMBER_COLUMNS = frozenset({"member", "sender", "to", "operator", "inviter", "by", "accepted_by", "actor",
+                            "created_by", "done_by", "escalated_from", "owner"})
 # What happens to a column when the name-only member's row and the wxid's meet on one key.
 ADDED = frozenset({"messages", "counted", "checkins", "commands", "visits", "points"})
 EARLIEST = frozenset({"first_at", "joined_at", "since"})
@@ -69,20 +74,37 @@ def _unique_sets(table: Table) -> list[list[Column]]:
 def merge_member(conn: Connection, old: str, new: str) -> bool:
     """Move everything of member `old` (a name-only id) to `new` (a wxid), inside the caller's
     transaction; False when `old` is not stored."""
-    if old == new or conn.execute(select(col(Member.id)).where(col(Member.id) == old)).first() is None:
-        return False
+    return merge_members(conn, {old: new}) == 1
+
+
+def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
+    """Each name-only member (key) into their wxid (value), inside the caller's transaction; one
+    pass over each table for all of them. Returns how many were stored and merged."""
+    wanted = [old for old, new in pairs.items() if old != new]
+    present: list[str] = []
+    for i in range(0, len(wanted), 900):
+        present += conn.execute(select(col(Member.id)).where(col(Member.id).in_(wanted[i:i + 900]))).scalars()
+    if not present:
+        return 0
+    moves = {old: pairs[old] for old in sorted(present)}
     for table in SQLModel.metadata.sorted_tables:
         for column in (c for c in table.columns if _is_text(c)):
-            if (getattr(column.type, "length", None) or 10**6) < len(old):
+            if column.name not in MEMBER_COLUMNS and not (column.name == "id" and table.name == "member"):
                 continue
             keyed = [s for s in _unique_sets(table) if column in s]
-            if not keyed:
-                conn.execute(update(table).where(column == old).values({column.name: new}))
+            if keyed:
+                for old, new in moves.items():
+                    _move_keyed(conn, table, column, keyed, old, new)
                 continue
-            _move_keyed(conn, table, column, keyed, old, new)
+            olds = list(moves)
+            for i in range(0, len(olds), 400):  # one statement (one scan) per 400 members
+                part = olds[i:i + 400]
+                conn.execute(update(table).where(column.in_(part))
+                             .values({column.name: case({o: moves[o] for o in part}, value=column)}))
     invalidate_caches(conn)
-    log.info("合并成员 / merged the name-only member %s into %s", old, new)
-    return True
+    log.info("合并成员 / merged %d name-only members into their wxid: %s", len(moves),
+             ", ".join(f"{o}→{n}" for o, n in list(moves.items())[:20]))
+    return len(moves)
 
 
 def _move_keyed(conn: Connection, table: Table, column: Column, keyed: list[list[Column]],
@@ -131,10 +153,4 @@ def merge_names(conn: Connection, room: str, known: Mapping[str, Iterable[str]])
     for name, ids in known.items():
         carriers.setdefault(name.strip(), set()).update(ids)
     pairs = {derived_id(room, name): next(iter(ids)) for name, ids in carriers.items() if len(ids) == 1}
-    if not pairs:
-        return 0
-    present: set[str] = set()
-    wanted = list(pairs)
-    for i in range(0, len(wanted), 900):
-        present.update(conn.execute(select(col(Member.id)).where(col(Member.id).in_(wanted[i:i + 900]))).scalars())
-    return sum(merge_member(conn, old, pairs[old]) for old in sorted(present))
+    return merge_members(conn, pairs) if pairs else 0

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     """A median split calls speaking "high" only from this many counted messages on."""
 
     leader_poll_seconds: float = Field(default=15, gt=0, le=30)
+    health_disconnected_seconds: int = Field(default=300, gt=0)  # /healthz: 503 past this long offline
     """How often each `qunguan run` on PostgreSQL tries to take, or checks it still holds, the
     scheduler leadership: a leader that dies is replaced within this (plus up to 25 s when its
     host vanished without closing the connection)."""
@@ -105,6 +106,15 @@ class Settings(BaseSettings):
     weekly_report: str = "mon 09:00"
     """When the admins get the weekly report by DM: a weekday (mon…sun) and a local HH:MM, or off."""
 
+    backup_dir: str = ""
+    """Folder of the nightly backups (made by the run that leads the daily jobs); empty: none."""
+
+    backup_keep: int = Field(default=7, ge=1)
+    """Nightly backups kept in `backup_dir`: older ones are deleted after each new one."""
+
+    backup_time: str = "03:30"
+    """Local time of the nightly backup."""
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -142,7 +152,7 @@ class Settings(BaseSettings):
             raise ValueError("must not be negative")
         return value
 
-    @field_validator("reminder_time", "followup_time")
+    @field_validator("reminder_time", "followup_time", "backup_time")
     @classmethod
     def _clock_time(cls, value: str) -> str:
         return parse_clock(value).strftime("%H:%M")

@@ -77,6 +77,12 @@ _CSV_TYPES = {kind: code for kind, code, _ in MEDIA} | {"text": 1}
 _CHATLAB_TYPES = {kind: code for kind, _, code in MEDIA} | {"text": 0}
 
 
+def _notice(s: Said) -> str:
+    """A join as the Chinese system notice WeChat writes."""
+    return (f'"{s.inviter_name}"邀请"{s.name}"加入了群聊' if s.inviter_name
+            else f'"{s.name}"通过扫描二维码加入群聊')
+
+
 def write_memotrace_csv(history: Iterator[Said], path: Path, tz: ZoneInfo = SHANGHAI) -> int:
     """As MemoTrace writes a group: UTF-8 with a BOM, Python's csv module, joins as Chinese
     system notices naming people by nickname; returns how many messages."""
@@ -87,9 +93,7 @@ def write_memotrace_csv(history: Iterator[Said], path: Path, tz: ZoneInfo = SHAN
         for i, s in enumerate(history, 1):
             when = datetime.fromtimestamp(s.ts, tz).strftime("%Y-%m-%d %H:%M:%S")
             if s.kind == "join":
-                text = (f'"{s.inviter_name}"邀请"{s.name}"加入了群聊' if s.inviter_name
-                        else f'"{s.name}"通过扫描二维码加入群聊')
-                out.writerow([i, 1, 10000, 0, 0, s.ts, 0, text, when, "", "", ""])
+                out.writerow([i, 1, 10000, 0, 0, s.ts, 0, _notice(s), when, "", "", ""])
                 continue
             n += 1
             content = s.text if s.kind == "text" else f'<msg><{s.kind} length="{i % 9000}"/></msg>'
@@ -106,10 +110,8 @@ def write_chatlab_jsonl(history: Iterator[Said], path: Path, room: str, room_nam
                                       "groupId": room}}, ensure_ascii=False) + "\n")
         for s in history:
             if s.kind == "join":
-                text = (f'"{s.inviter_name}"邀请"{s.name}"加入了群聊' if s.inviter_name
-                        else f'"{s.name}"通过扫描二维码加入群聊')
                 line = {"_type": "message", "sender": "system", "accountName": "系统消息",
-                        "timestamp": s.ts, "type": 80, "content": text}
+                        "timestamp": s.ts, "type": 80, "content": _notice(s)}
             else:
                 n += 1
                 line = {"_type": "message", "sender": s.sender, "accountName": s.name,
@@ -123,10 +125,6 @@ HEADER_2025 = ["消息ID", "类型", "发送人", "时间", "内容", "备注", 
 _CHINESE = {"text": "文本", "image": "图片", "voice": "语音", "emoticon": "表情包", "video": "视频"}
 _WEFLOW = {"text": "文本消息", "image": "图片消息", "voice": "语音消息", "emoticon": "动画表情", "video": "视频消息"}
 
-
-def _notice(s: Said) -> str:
-    return (f'"{s.inviter_name}"邀请"{s.name}"加入了群聊' if s.inviter_name
-            else f'"{s.name}"通过扫描二维码加入群聊')
 
 
 def write_memotrace_2025_csv(history: Iterator[Said], path: Path, room_name: str,

@@ -12,7 +12,7 @@ from typing import Any
 from bot.core.events import Event, EventError, Message, Recall, depth_of
 from bot.importer.detect import open_text
 from bot.importer.kinds import rendered
-from bot.importer.notices import NameBook, Names, Renamed, notice_events
+from bot.importer.notices import NameBook, Names, Place, notice_events
 from bot.importer.source import (
     Checks,
     FileError,
@@ -112,11 +112,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
             summary.skip(path, n, f"消息无效：{exc}" if isinstance(exc, EventError) else "消息字段类型不对")
             continue
         if isinstance(event, list):
-            for e in event:
-                if isinstance(e, Renamed):
-                    chat.room_name = e.name
-                else:
-                    yield e
+            yield from event
         elif event is not None:
             yield event
 
@@ -170,7 +166,7 @@ def _str(value: Any) -> str | None:
 
 
 def _message(obj: dict[str, Any], chat: Chat, names: Names, opts: ImportOptions, checks: Checks,
-             ids: IdMaker, summary: Summary) -> Event | list[Event | Renamed] | None:
+             ids: IdMaker, summary: Summary) -> Event | list[Event] | None:
     ts = checks.ts(obj.get("timestamp"))  # type: ignore[arg-type]  # parse_ts checks the type
     at = int(ts.timestamp())
     kind = obj.get("type", TEXT)
@@ -189,8 +185,12 @@ def _message(obj: dict[str, Any], chat: Chat, names: Names, opts: ImportOptions,
         summary.not_speaking += 1
         return None
     if kind == SYSTEM:
-        return notice_events(content, ts, chat.room, chat.room_name, names, chat.owner, ids,
-                             summary) if chat.room else None
+        if chat.room is None:
+            return None
+        place = Place(chat.room, chat.room_name)
+        found = notice_events(content, ts, place, names, chat.owner, ids, summary)
+        chat.room_name = place.room_name  # a rename: the room's name from here on
+        return found
     sender = checks.ident(_str(obj.get("sender")) or "", "sender ")
     if chat.room is None and sender == chat.owner:
         summary.operator_messages += 1

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-CHUNK = 1 << 20  # characters read at a time
+CHUNK = 1 << 18  # characters read at a time
 MAX_ITEM = 1 << 20  # characters of one array element decoded whole; a larger one is skipped
 SMALL = 4096  # characters of a string kept by `small`; longer ones are skipped (None)
 _SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")

@@ -27,7 +27,7 @@ from bot.importer.kinds import (
     memotrace_app,
     rendered,
 )
-from bot.importer.notices import NameBook, Names, Renamed, notice_events, parse_notice
+from bot.importer.notices import NameBook, Names, Place, notice_events, parse_notice
 from bot.importer.source import (
     Checks,
     FileError,
@@ -215,11 +215,12 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
         yield from _read_2025(path, encoding, opts, summary, found, book)
         return
     exporter = opts.self_id or found.exporter
-    group, room, room_name = found.group, found.room, found.room_name
+    group, room = found.group, found.room
+    place = Place(room or "", found.room_name)
     contact = found.contact
     names = book.room(room) if room is not None else Names()
     if room is not None:
-        summary.rooms[room] = room_name or room
+        summary.rooms[room] = place.room_name or room
         for name, wxids in found.names.items():
             summary.name_ids.setdefault(room, {}).setdefault(name, set()).update(wxids)
     ids = IdMaker(room or f"1:1:{contact}")
@@ -240,11 +241,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             content = revoke_text(content)
         if kind in (NOTICE, SYSTEM):
             if room is not None:
-                for event in notice_events(content, ts, room, room_name, names, exporter, ids, summary):
-                    if isinstance(event, Renamed):
-                        room_name = event.name
-                    else:
-                        yield event
+                yield from notice_events(content, ts, place, names, exporter, ids, summary)
             continue
         if found.generation == "2023":
             sender = _sender_2023(f) or (exporter if is_sender else None)
@@ -276,7 +273,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
                       sender_name=clean_name(nickname), room=room,  # never the remark: the exporter's own
-                      room_name=room_name if room else None, kind=what)
+                      room_name=place.room_name if room else None, kind=what)
 
 
 class LocalTime:
@@ -304,10 +301,11 @@ class LocalTime:
 
 def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
                book: NameBook) -> Iterator[Event]:
-    room, room_name, group = found.room, found.room_name, found.group
+    room, group = found.room, found.group
+    place = Place(room or "", found.room_name)
     names = book.room(room) if room is not None else Names()
     if room is not None:
-        summary.rooms[room] = room_name or room
+        summary.rooms[room] = place.room_name or room
     summary.names_only.add(str(path))
     ids = IdMaker(room or f"1:1:{found.contact}")
     checks = Checks(opts)
@@ -326,11 +324,7 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
         kind = CHINESE_KINDS.get(type_name, "other")
         if kind == "system":
             if room is not None:
-                for event in notice_events(content, ts, room, room_name, names, opts.self_id, ids, summary):
-                    if isinstance(event, Renamed):
-                        room_name = event.name
-                    else:
-                        yield event
+                yield from notice_events(content, ts, place, names, opts.self_id, ids, summary)
             continue
         if kind == NOT_SPEAKING:
             summary.not_speaking += 1
@@ -349,4 +343,4 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=room_name if room else None, kind=what)
+                      room=room, room_name=place.room_name if room else None, kind=what)

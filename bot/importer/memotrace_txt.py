@@ -13,12 +13,12 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from bot.core.events import Event, EventError, Message
+from bot.core.events import Event, EventError, Message, check_id
 from bot.core.names import derived_id
 from bot.importer.detect import open_text
 from bot.importer.kinds import JIELONG_APP, dict_app, looks_like_jielong, placeholder_kind, quote_words
 from bot.importer.memotrace_csv import LocalTime, folder_id
-from bot.importer.notices import Renamed, notice_events, parse_notice
+from bot.importer.notices import Place, notice_events, parse_notice
 from bot.importer.source import (
     Checks,
     FileError,
@@ -89,8 +89,11 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary) -> It
     if room is None:
         raise FileError("留痕 TXT 导出里没有群 id：请用 --room 指定群 id，例如 --room 12345678@chatroom"
                         "（2025 版导出保留「聊天记录/备注(wxid)/」文件夹时可以不写）")
-    room_name: str | None = opts.room_name or path.stem.removesuffix("_utf8")
-    summary.rooms[room] = room_name or room
+    if opts.room is None and not room.endswith("@chatroom"):
+        yield from _private(path, encoding, opts, summary, check_id(room, "文件夹名里的 wxid"))
+        return
+    place = Place(room, opts.room_name or path.stem.removesuffix("_utf8"))
+    summary.rooms[room] = place.room_name or room
     summary.names_only.add(str(path))
     ids = IdMaker(room)
     checks = Checks(opts)
@@ -108,11 +111,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary) -> It
         name = clean_name(raw_name) or ""
         if not name or name in SYSTEM_NAMES or parse_notice(content) is not None:
             # A system record (a time line alone, or 系统消息): nobody's message.
-            for event in notice_events(content, ts, room, room_name, None, opts.self_id, ids, summary):
-                if isinstance(event, Renamed):
-                    room_name = event.name
-                else:
-                    yield event
+            yield from notice_events(content, ts, place, None, opts.self_id, ids, summary)
             if parse_notice(content) is None:
                 summary.not_speaking += 1  # a system line that is no join, removal, rename or recall
             continue
@@ -121,4 +120,30 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary) -> It
         text = clean_text(text)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, kind), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=room_name, kind=kind)
+                      room=room, room_name=place.room_name, kind=kind)
+
+
+def _private(path: Path, encoding: str, opts: ImportOptions, summary: Summary, contact: str) -> Iterator[Event]:
+    """A 1:1 chat's TXT in `聊天记录/{备注}({wxid})/`: the records under the contact's 备注 are the
+    contact's messages, the others the exporting account's (the operator's)."""
+    remark = path.parent.name.rsplit("(", 1)[0].strip()
+    ids = IdMaker(f"1:1:{contact}")
+    checks = Checks(opts)
+    clock = LocalTime(opts.tz)
+    for line, when, raw_name, content in blocks(path, encoding, summary):
+        try:
+            ts = checks.ts(clock.epoch(when))
+        except (ValueError, OverflowError, EventError):
+            summary.skip(path, line, "时间不是合法的日期时间")
+            continue
+        name = clean_name(raw_name) or ""
+        if not name or name in SYSTEM_NAMES:
+            continue
+        if name != remark:
+            summary.operator_messages += 1
+            continue
+        kind, text = _kind(content)
+        text = clean_text(text)
+        at = int(ts.timestamp())
+        summary.said(contact, at)
+        yield Message(id=ids.make(at, text, kind), ts=ts, sender=contact, text=text, sender_name=name, kind=kind)

@@ -39,11 +39,12 @@ class Notice:
     topic: str | None = None  # a rename's new group name
 
 
-@dataclass(frozen=True)
-class Renamed:
-    """A rename notice: the room's name from here on."""
+@dataclass
+class Place:
+    """The room a reader is in and its name, which a rename notice changes from then on."""
 
-    name: str
+    room: str
+    room_name: str | None
 
 
 def parse_notice(text: str) -> Notice | None:
@@ -122,16 +123,18 @@ class NameBook:
         return self._rooms[room]
 
 
-def notice_events(text: str, ts: datetime, room: str, room_name: str | None, names: Names | None,
-                  self_id: str | None, ids: IdMaker, summary: Summary) -> list[Event | Renamed]:
-    """The joins (with their inviter where the notice names one), removals and renames a
-    system notice says. A name no member of the room carries is a member known by that name
-    (a joiner who never spoke: see derived_id); a name several members carry is listed in the
-    summary as unresolved. `names` None: every name is a display-name id (a TXT export)."""
+def notice_events(text: str, ts: datetime, place: Place, names: Names | None,
+                  self_id: str | None, ids: IdMaker, summary: Summary) -> list[Event]:
+    """The joins (with their inviter where the notice names one), removals and recalls a
+    system notice says; a rename changes `place.room_name`. A name no member of the room
+    carries is a member known by that name (a joiner who never spoke: see derived_id); a name
+    several members carry is listed in the summary as unresolved. `names` None: every name is a
+    display-name id (a TXT export)."""
     notice = parse_notice(text)
     if notice is None:
         return []
     at = int(ts.timestamp())
+    room = place.room
 
     def who(name: str) -> str | None:
         if name == SELF:
@@ -156,9 +159,10 @@ def notice_events(text: str, ts: datetime, room: str, room_name: str | None, nam
                        member=who_recalled, room=room)]
     if notice.kind == "rename":
         summary.renames += 1
-        return [Renamed(notice.topic)] if notice.topic else []
+        place.room_name = clean_name(notice.topic) or place.room_name
+        return []
     inviter = who(notice.inviter) if notice.inviter else None
-    out: list[Event | Renamed] = []
+    out: list[Event] = []
     for name in notice.names:
         member = who(name)
         if member is None:
@@ -171,7 +175,7 @@ def notice_events(text: str, ts: datetime, room: str, room_name: str | None, nam
         if notice.kind == "join":
             summary.joins += 1
             out.append(Join(id=event_id, ts=ts, room=room, member=member,
-                            member_name=None if name == SELF else clean_name(name), room_name=room_name,
+                            member_name=None if name == SELF else clean_name(name), room_name=place.room_name,
                             inviter=inviter if inviter != member else None))
         else:
             summary.leaves += 1

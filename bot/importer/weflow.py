@@ -15,7 +15,7 @@ from bot.core.events import Event, EventError, Message
 from bot.importer import jsonstream
 from bot.importer.detect import open_text
 from bot.importer.kinds import CHINESE_KINDS, NOT_SPEAKING, rendered
-from bot.importer.notices import NameBook, Names, Renamed, notice_events
+from bot.importer.notices import NameBook, Names, Place, notice_events
 from bot.importer.source import Checks, FileError, IdMaker, ImportOptions, Summary, clean_name, clean_text
 
 LABEL = "WeFlow JSON"
@@ -127,7 +127,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
     exporter = opts.self_id or chat.exporter
     ids = IdMaker(room or f"1:1:{chat.contact}")
     checks = Checks(opts)
-    room_name = chat.room_name
+    place = Place(room or "", chat.room_name)
     learned = summary.name_ids.setdefault(room, {}) if room is not None else {}
     for line, m in _messages(path, encoding, summary):
         try:
@@ -143,11 +143,7 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
         kind = CHINESE_KINDS.get(type_name, "other")
         if kind == "system" or (m.get("isSend") is None and kind in ("text", "other")):
             if room is not None:
-                for event in notice_events(content, ts, room, room_name, names, exporter, ids, summary):
-                    if isinstance(event, Renamed):
-                        room_name = event.name
-                    else:
-                        yield event
+                yield from notice_events(content, ts, place, names, exporter, ids, summary)
             continue
         if kind == NOT_SPEAKING or "撤回" in type_name:
             summary.not_speaking += 1
@@ -172,4 +168,4 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=room_name if room else None, kind=what)
+                      room=room, room_name=place.room_name if room else None, kind=what)

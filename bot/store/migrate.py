@@ -150,6 +150,16 @@ def stored(engine: Engine) -> list[str]:
         return sorted(_stored(conn))
 
 
+def stored_on(conn: Connection) -> list[str]:
+    """`stored`, on an open connection."""
+    return sorted(_stored(conn))
+
+
+def is_current(revisions_: list[str]) -> bool:
+    """Whether a store at these revisions (every head's row) has the newest schema."""
+    return frozenset(revisions_) == heads()
+
+
 def is_known(revision: str) -> bool:
     """Whether this release has `revision` (a store at an unknown one was written by a newer qunguan)."""
     return revision in revisions()

@@ -145,6 +145,13 @@ class BotAccount(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=200)
     label: str | None = Field(default=None, max_length=100)  # `qunguan run --account NAME`
     seen_at: int = Field(default=0, sa_type=BigInteger)
+    # What its `run` last said about itself (every HEARTBEAT_SECONDS, and at once on a change),
+    # read by /healthz and `qunguan status`; epoch seconds, 0: never.
+    connected: bool = False  # logged in to WeChat
+    state_at: int = Field(default=0, sa_type=BigInteger)  # when `connected` last changed
+    alive_at: int = Field(default=0, sa_type=BigInteger)  # the run's latest heartbeat
+    event_at: int = Field(default=0, sa_type=BigInteger)  # when its latest event arrived
+    leading: bool = False  # its process runs the store's daily jobs
 
 
 class AccountReach(SQLModel, table=True):

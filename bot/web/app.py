@@ -26,11 +26,11 @@ from sqlalchemy.engine import Connection
 
 from bot.core import audit
 from bot.core.directory import rooms_of
-from bot.core.feature import Feature, report_fields
+from bot.core.feature import ADMIN, OPERATOR, Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
 from bot.features.people.service import Person, person
-from bot.web import api, login, templating
+from bot.web import api, health, login, templating
 from bot.web.auth import (
     SESSION_COOKIE,
     TOUCH_EVERY,
@@ -48,9 +48,11 @@ from bot.web.shell import (
     FLASH_COOKIE,
     MAX_BODY,
     PERSON,
+    ROLE,
     SESSION,
     BadRequest,
     Console,
+    Slots,
     actor_of,
     error_page,
     form_text,
@@ -187,6 +189,7 @@ async def _session(request: web.Request) -> tuple[Session, Person] | None:
         raise BadRequest("你现在不是管理员或运营，不能再使用控制台。如有需要，请联系管理员。", 403) from None
     if found is not None:
         request[SESSION], request[PERSON] = found
+        request[ROLE] = ADMIN if found[1].is_admin else OPERATOR  # what the nav shows them
     return found
 
 
@@ -262,10 +265,6 @@ async def stylesheet(request: web.Request) -> web.FileResponse:
                                                          "Content-Type": "text/css; charset=utf-8"})
 
 
-async def healthz(request: web.Request) -> web.Response:
-    return web.Response(text="ok")
-
-
 class PortInUse(OSError):
     """The console's port is taken; the message says which and how to pick another."""
 
@@ -292,12 +291,12 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
     app = web.Application(middlewares=[errors_middleware, auth_middleware, scope_middleware, audit_middleware],
                           client_max_size=MAX_BODY)
-    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), clock=clock)
+    app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), Slots.of(features), clock=clock)
     templating.setup(app, features)
     app.cleanup_ctx.append(_thread_pool)
     app.on_response_prepare.append(_security_headers)
     app.router.add_get(STYLESHEET, stylesheet)
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", health.healthz)
     login.add_routes(app.router)
     app.router.add_get("/", overview.overview)
     members.add_routes(app.router)

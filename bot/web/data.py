@@ -23,7 +23,6 @@ from bot.core.names import display
 from bot.core.report import ReportExtra, ReportScope, member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.features.member_types.service import Scope, scope_for, type_floor, typed_with_counts
-from bot.features.points.models import PointsEntry
 from bot.features.tags.models import MemberTag
 from bot.features.tags.service import held_now, provenance_of
 from bot.store.models import DailyActivity, Member, Membership
@@ -146,26 +145,9 @@ def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
 
 # ---- one member -------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class LedgerLine:
-    ts: int
-    delta: int
-    kind: str
-    reason: str | None
-    room: str
-    by: str | None
-
-
 def member_row(conn: Connection, member: str) -> Member | None:
     row = conn.execute(select(Member).where(col(Member.id) == member)).first()
     return Member.model_validate(row._mapping) if row else None
-
-
-def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLine]:
-    q = select(col(PointsEntry.ts), col(PointsEntry.delta), col(PointsEntry.kind), col(PointsEntry.reason),
-               col(PointsEntry.room), col(PointsEntry.by)).where(col(PointsEntry.member) == member).order_by(
-        col(PointsEntry.ts).desc(), col(PointsEntry.id).desc()).limit(limit)
-    return [LedgerLine(*r) for r in conn.execute(q)]
 
 
 # ---- overview -----------------------------------------------------------------------------

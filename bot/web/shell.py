@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from bot.core.cache import SlowCache
 from bot.core.directory import member_names, rooms_of
 from bot.core.events import Event
+from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
@@ -49,6 +50,32 @@ class BadRequest(Exception):
         self.status = status
 
 
+# The shell's own pages in the nav bar; each feature declares its own (Feature.nav).
+SHELL_NAV = (NavEntry("概览", "/", "overview", 0, OPERATOR), NavEntry("成员", "/members", "members", 10, OPERATOR))
+# The shell's own columns of the member CSV after id, name and rooms: the core counts.
+SHELL_CSV = (CsvColumn("登录天数", lambda r: r["login_days"], 20), CsvColumn("发言", lambda r: r["speaking"], 21),
+             CsvColumn("消息", lambda r: r["messages"], 22))
+# The request key under which the auth middleware may put the viewer's role (ADMIN if unset).
+ROLE = "qunguan.role"
+
+
+@dataclass(frozen=True)
+class Slots:
+    """What the features declare for the shell, in order: nav entries, member-page parts, CSV columns."""
+
+    nav: tuple[NavEntry, ...] = SHELL_NAV
+    member: tuple[MemberSection, ...] = ()
+    csv: tuple[CsvColumn, ...] = SHELL_CSV
+
+    @classmethod
+    def of(cls, features: Sequence[Feature]) -> Slots:
+        def ordered(items: list[Any]) -> tuple[Any, ...]:
+            return tuple(sorted(items, key=lambda x: x.order))
+        return cls(ordered([*SHELL_NAV, *(e for f in features for e in f.nav)]),
+                   ordered([s for f in features for s in f.member]),
+                   ordered([*SHELL_CSV, *(c for f in features for c in f.csv)]))
+
+
 @dataclass
 class Console:
     """What every handler needs, built once per app."""
@@ -57,6 +84,7 @@ class Console:
     deps: Deps
     signer: Signer
     report: Sequence[ReportExtra] = ()  # the features' report fields, for member rows
+    slots: Slots = field(default_factory=Slots)
     cache: SlowCache = field(default_factory=SlowCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
@@ -176,7 +204,9 @@ async def page(request: web.Request, template: str, context: Mapping[str, Any], 
     carried = console.signer.unseal("flash", request.cookies.get(FLASH_COOKIE))
     if notice is None and carried:
         error, notice = carried[0] == "E", carried[1:]
-    resp = await render(request, template, {**context, "nav": nav, "notice": notice,
+    role = request.get(ROLE, ADMIN)
+    entries = [e for e in console.slots.nav if e.visible_to(role)]
+    resp = await render(request, template, {**context, "nav": nav, "nav_entries": entries, "notice": notice,
                                             "notice_error": error}, status=status)
     if FLASH_COOKIE in request.cookies:
         resp.del_cookie(FLASH_COOKIE, path="/")

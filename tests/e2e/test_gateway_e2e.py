@@ -11,6 +11,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -127,9 +129,21 @@ def logged_in(db: Path) -> bool:
             return False
 
 
+def healthz(port: int) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read())
+    except OSError:  # not listening yet
+        return 0, {}
+
+
 async def test_gateway_serves_qunguan_run_with_the_mock_puppet(gateway, tmp_path):
     assert "wechaty-puppet-mock on 127.0.0.1:" in gateway.ready
-    env = {**gateway.env, "QUNGUAN_WEB_PORT": str(free_port()), "QUNGUAN_ADMINS": "wxid_admin"}
+    web = free_port()
+    env = {**gateway.env, "QUNGUAN_WEB_PORT": str(web), "QUNGUAN_ADMINS": "wxid_admin",
+           "QUNGUAN_HEALTH_DISCONNECTED_SECONDS": "2"}
     db = tmp_path / "qunguan.db"
     run = await start_run(env, db, tmp_path / "run.log")
     try:
@@ -142,6 +156,20 @@ async def test_gateway_serves_qunguan_run_with_the_mock_puppet(gateway, tmp_path
                             "the bot's answer through the gateway")
         assert reply["roomId"] == ROOM
         assert reply["text"].startswith("@Alice\u2005「打卡」成功")
+
+        # /healthz of the running bot: its account connected, with an event just now; it leads.
+        def connected() -> dict | None:
+            status, body = healthz(web)
+            accounts = body.get("accounts") or [{}]
+            return body if status == 200 and accounts[0].get("connected") else None
+
+        body = await until(lambda: connected(), 10, "/healthz to show the account connected")
+        assert body["accounts"][0]["id"] == "wxid_qunguan_bot" and body["leader"] == "A"
+        assert body["accounts"][0]["last_event_seconds"] < 30
+        # The gateway goes away: the account is disconnected, and past 2 s the check says 503.
+        await gateway.stop()
+        _, body = await until(lambda: (h := healthz(web))[0] == 503 and h, 20, "/healthz to say 503")
+        assert not body["accounts"][0]["connected"] and "已断开" in body["problems"][0]
     finally:
         assert await stop_run(run) in (0, 130), (tmp_path / "run.log").read_text()
     with contextlib.closing(sqlite3.connect(db)) as conn:

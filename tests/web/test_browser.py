@@ -18,6 +18,8 @@ from bot.wiring import FEATURES
 from tests.harness import ROOM
 from tests.web.conftest import HOSTILE, HOSTILE_ID, PASSWORD
 
+pytestmark = pytest.mark.slow  # scripts/test --quick leaves these out
+
 BROWSER_SKIP = "BROWSER TEST DID NOT RUN"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run",

@@ -8,4 +8,4 @@ from bot.features.audit.commands import COMMANDS
 from bot.features.audit.jobs import PRUNE
 
 FEATURE = Feature(name="audit", commands=tuple(COMMANDS), jobs=(PRUNE,), routes=web.add_routes,
-                  templates=web.TEMPLATES)
+                  templates=web.TEMPLATES, nav=web.NAV)

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core import audit
 from bot.core.directory import member_names, room_names
+from bot.core.feature import NavEntry
 from bot.features.audit.texts import what, where, who
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
 
@@ -113,3 +114,6 @@ async def audit_csv(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/audit", audit_page)
     router.add_get("/export/audit.csv", audit_csv)
+
+
+NAV = (NavEntry("操作记录", "/audit", "audit", 110),)

@@ -24,7 +24,7 @@ FEATURE = Feature(
     report=streak_field,
     seed=_seed,
     routes=web.add_routes,
-    templates=web.TEMPLATES,
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
 )
 
 

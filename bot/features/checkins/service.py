@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
@@ -487,11 +487,17 @@ def own_names(conn: Connection, member: str, room: str | None, said_name: str | 
     """The names a member may put before a check-in: the name on the message, the stored
     nickname and the group nickname (群昵称) in this room."""
     names = [said_name or ""]
-    names += [n or "" for n in conn.execute(select(col(Member.name)).where(col(Member.id) == member)).scalars()]
+    names += [n or "" for n in conn.execute(_STORED_NAME, {"member": member}).scalars()]
     if room:
-        names += [a or "" for a in conn.execute(select(col(Membership.room_alias)).where(
-            col(Membership.room) == room, col(Membership.member) == member)).scalars()]
+        names += [a or "" for a in conn.execute(_ROOM_ALIAS, {"member": member, "room": room}).scalars()]
     return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+
+# Built once: asked for every message that holds a trigger word but does not start with one,
+# and building a statement costs more than running it.
+_STORED_NAME = select(col(Member.name)).where(col(Member.id) == bindparam("member"))
+_ROOM_ALIAS = select(col(Membership.room_alias)).where(
+    col(Membership.room) == bindparam("room"), col(Membership.member) == bindparam("member"))
 
 
 JIELONG_LOOKBACK = 2 * 86400  # versions of one 接龙 further apart than this are different lists

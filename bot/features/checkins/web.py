@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import room_names
+from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
 from bot.features.checkins import service as checkin_service
 from bot.features.checkins.models import Checkin
 from bot.features.checkins.service import load_tasks
@@ -152,3 +153,15 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/tasks", tasks_page)
     router.add_post("/tasks", tasks_add)
     router.add_post("/tasks/disable", tasks_disable)
+
+
+# ---- what the shell shows of check-ins ---------------------------------------------------------
+
+def _calendar(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return calendar_months(conn, view.member, view.at.date())
+
+
+NAV = (NavEntry("打卡任务", "/tasks", "tasks", 60),)
+MEMBER = (MemberSection("checkins/member_streak.html", 20, place="facts"),
+          MemberSection("checkins/member_calendar.html", 60, _calendar))
+CSV = (CsvColumn("连续打卡", lambda r: r["streak"], 40),)

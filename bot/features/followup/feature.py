@@ -17,4 +17,4 @@ def _seed(session: Session, config: Config) -> None:
 
 
 FEATURE = Feature(name="followup", commands=tuple(COMMANDS), seed=_seed, jobs=(DAILY_FOLLOWUP,),
-                  routes=web.add_routes, templates=web.TEMPLATES)
+                  routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER)

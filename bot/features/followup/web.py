@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from bot.adapters.base import Outgoing
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
+from bot.core.feature import OPERATOR, MemberSection, MemberView, NavEntry
 from bot.core.pipeline import enqueue
 from bot.features.followup import service as followup
 from bot.features.followup.commands import MAX_NOTE as MAX_MEMBER_NOTE
@@ -209,3 +210,14 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/followup/reassign", followup_reassign)
     router.add_post("/act/note", act_note)
     router.add_get("/api/followup", get_followup)
+
+
+# ---- what the shell shows of follow-ups ---------------------------------------------------------
+
+def _followups(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return {"history": followup.history(conn, view.member),
+            "open": followup.member_cases(conn, view.member, view.at.date()), "kinds": KIND_TITLES}
+
+
+NAV = (NavEntry("跟进", "/followup", "followup", 20, OPERATOR),)
+MEMBER = (MemberSection("followup/member_followups.html", 50, _followups),)

@@ -12,5 +12,5 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [FriendsHook(deps)],
     routes=web.add_routes,
-    templates=web.TEMPLATES,
+    templates=web.TEMPLATES, nav=web.NAV,
 )

@@ -10,6 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core.feature import NavEntry
 from bot.core.pipeline import enqueue
 from bot.features.friends.service import ApproveError, approve, channel_stats, pending_requests
 from bot.web.shell import CONSOLE, BadRequest, Console, actor_of, check_params, form_text, page, redirect_with
@@ -58,3 +59,6 @@ async def friends_accept(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/friends", friends_page)
     router.add_post("/friends/accept", friends_accept)
+
+
+NAV = (NavEntry("好友", "/friends", "friends", 80),)

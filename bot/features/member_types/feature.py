@@ -8,4 +8,4 @@ from bot.features.member_types.commands import COMMANDS
 from bot.features.member_types.report import type_fields
 
 FEATURE = Feature(name="member_types", commands=tuple(COMMANDS), report=type_fields,
-                  routes=web.add_routes, templates=web.TEMPLATES)
+                  routes=web.add_routes, templates=web.TEMPLATES, member=web.MEMBER, csv=web.CSV)

@@ -16,9 +16,11 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import CsvColumn, MemberSection, MemberView
+from bot.features.member_types.service import scope_for, type_floor, type_members
 from bot.web.data import MemberLine, scope_view
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
-from tiers.types import TYPE_LABELS, MemberType, distribution
+from tiers.types import TYPE_LABELS, MemberType, Typing, distribution
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -163,3 +165,23 @@ async def room_page(request: web.Request) -> web.Response:
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get(r"/rooms/{room:.+}", room_page)
+
+
+# ---- what the shell shows of types --------------------------------------------------------------
+
+def _typings(conn: Connection, view: MemberView) -> dict[str, Any]:
+    """The member's type in each of their rooms (no room: among all members)."""
+    settings = view.deps.settings
+    typings: list[tuple[str | None, Typing]] = []
+    scopes: list[str | None] = [*view.rooms] or [None]
+    for room in scopes:
+        scope = scope_for(conn, view.at, room, settings.window_days, floor=type_floor(settings))
+        typing = type_members(conn, view.at, scope).get(view.member)
+        if typing:
+            typings.append((room, typing))
+    return {"typings": typings}
+
+
+MEMBER = (MemberSection("member_types/member_types.html", 10, _typings),)
+CSV = (CsvColumn("类型", lambda r: TYPE_LABELS[MemberType(r["type"])], 10),
+       CsvColumn("类型说明", lambda r: r["type_explain"], 11))

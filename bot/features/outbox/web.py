@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core import outbox
 from bot.core.directory import member_names, room_names
+from bot.core.feature import NavEntry
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page, redirect_with
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -67,3 +68,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/outbox", outbox_page)
     router.add_post(r"/outbox/{row_id:\d{1,12}}/resend", outbox_resend)
     router.add_post(r"/outbox/{row_id:\d{1,12}}/drop", outbox_drop)
+
+
+NAV = (NavEntry("发件箱", "/outbox", "outbox", 100),)

@@ -6,4 +6,5 @@ from bot.core.feature import Feature
 from bot.features.outreach import web
 from bot.features.outreach.commands import COMMANDS
 
-FEATURE = Feature(name="outreach", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)
+FEATURE = Feature(name="outreach", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES,
+                  nav=web.NAV)

@@ -12,6 +12,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import NavEntry
 from bot.features.outreach.service import (
     SELECTION_KEYS,
     Selection,
@@ -136,3 +137,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/outreach", outreach_page)
     router.add_post(PREVIEW, outreach_preview)
     router.add_post("/outreach/send", outreach_send)
+
+
+NAV = (NavEntry("群发", "/outreach", "outreach", 90),)

@@ -6,4 +6,5 @@ from bot.core.feature import Feature
 from bot.features.people import web
 from bot.features.people.commands import COMMANDS
 
-FEATURE = Feature(name="people", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)
+FEATURE = Feature(name="people", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES,
+                  nav=web.NAV)

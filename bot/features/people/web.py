@@ -12,11 +12,13 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
+from bot.core.feature import NavEntry
 from bot.features.followup.models import RoomOperator
 from bot.features.people.service import remove_room_admin, room_admins
 from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with, require_admin
 
 TEMPLATES = Path(__file__).parent / "templates"
+NAV = (NavEntry("管理员与运营", "/people", "people", 120),)
 
 
 def _people(conn: Connection, console: Console) -> dict[str, Any]:

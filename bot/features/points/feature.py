@@ -13,5 +13,8 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [SpeakingHook(deps.ledger)],
     report=points_fields,
+    templates=web.TEMPLATES,
+    member=web.MEMBER,
+    csv=web.CSV,
     routes=web.add_routes,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
+from bot.features.referrals import web
 from bot.features.referrals.commands import COMMANDS
 from bot.features.referrals.hook import ReferralHook
 from bot.features.referrals.report import referral_fields
@@ -12,4 +13,6 @@ FEATURE = Feature(
     commands=tuple(COMMANDS),
     hooks=lambda deps: [ReferralHook(deps)],
     report=referral_fields,
+    templates=web.TEMPLATES,
+    member=web.MEMBER,
 )

@@ -14,5 +14,5 @@ FEATURE = Feature(
     hooks=lambda deps: [RosterHook(deps)],
     jobs=(ROSTER_REFRESH,),
     routes=web.add_routes,
-    templates=web.TEMPLATES,
+    templates=web.TEMPLATES, nav=web.NAV,
 )

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
-from bot.core.events import Event, Join, Leave, Message, Roster
+from bot.core.events import Event, Join, Leave, Roster
 from bot.core.pipeline import Batch, Hook
 from bot.deps import Deps
 from bot.features.rosters.merging import NameMerge
@@ -25,9 +25,7 @@ class RosterHook(Hook):
         self.names.reset()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
-        for event in events:
-            if isinstance(event, Message | Join):
-                self.names.seen(batch, event)
+        self.names.seen(batch, events)
 
     def on_event(self, batch: Batch, event: Event) -> None:
         if isinstance(event, Roster):
@@ -52,5 +50,5 @@ class RosterHook(Hook):
 
     def on_tick(self, batch: Batch, now: datetime) -> None:
         for welcome in due_welcomes(batch.conn, now):
-            text = welcome_text(batch.conn, welcome)
+            text = welcome_text(batch.conn, welcome, self.deps.welcome_parts)
             batch.send(welcome.outgoing(text))

@@ -3,10 +3,12 @@ wxid when a roster or live WeChat says whose that name is in the room (the rule:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlmodel import col
 
-from bot.core.events import Join, Message, Roster
+from bot.core.events import Event, Join, Message, Roster
 from bot.core.merge import merge_member, merge_names, names_in_room
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.core.pipeline import Batch
@@ -33,24 +35,36 @@ class NameMerge:
         batch.flush()
         return merge_names(batch.conn, roster.room, known)
 
-    def seen(self, batch: Batch, event: Message | Join) -> None:
-        """A member with a wxid heard under a name in a room: the name-only member of that name, if
-        any and if no other member of the room carries the name, is them."""
-        if isinstance(event, Message):
-            room, member, name = event.room, event.sender, event.sender_name
-        else:
-            room, member, name = event.room, event.member, event.member_name
-        if not room or not name or member.startswith(NAME_PREFIX):
+    def seen(self, batch: Batch, events: Sequence[Event]) -> None:
+        """Members with a wxid heard under a name in a room: the name-only member of that name,
+        if any and if no other member of the room carries the name, is them. One read for the
+        whole batch finds which of its (room, name) pairs have a name-only member at all."""
+        fresh: dict[str, list[tuple[str, str, str]]] = {}
+        for event in events:
+            if isinstance(event, Message):
+                room, member, name = event.room, event.sender, event.sender_name
+            elif isinstance(event, Join):
+                room, member, name = event.room, event.member, event.member_name
+            else:
+                continue
+            if not room or not name or member.startswith(NAME_PREFIX):
+                continue
+            key = (room, member, name)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            fresh.setdefault(derived_id(room, name), []).append(key)
+        if not fresh:
             return
-        key = (room, member, name)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        old = derived_id(room, name)
         conn = batch.conn
-        if conn.execute(select(col(Member.id)).where(col(Member.id) == old)).first() is None:
-            return
-        if names_in_room(conn, room).get(name, set()) - {member}:
-            return  # another member of the room carries the name: it is not said whose it is
-        batch.flush()
-        merge_member(conn, old, member)
+        ids = list(fresh)
+        found: set[str] = set()
+        for i in range(0, len(ids), 900):
+            found.update(conn.execute(select(col(Member.id)).where(col(Member.id).in_(ids[i:i + 900]))).scalars())
+        for old in ids:  # in the batch's order: the first member heard under the name
+            for room, member, name in fresh[old] if old in found else ():
+                if names_in_room(conn, room).get(name, set()) - {member}:
+                    continue  # another member of the room carries the name: it is not said whose it is
+                batch.flush()
+                merge_member(conn, old, member)
+                break  # merged: the name-only member is gone

@@ -10,6 +10,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import NavEntry
 from bot.features.rosters.welcome import DEFAULT_TEXT, MAX_TEXT, render, save_setting, setting, task_names
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 
@@ -72,3 +73,6 @@ async def welcome_save(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/welcome", welcome_page)
     router.add_post("/welcome", welcome_save)
+
+
+NAV = (NavEntry("欢迎语", "/welcome", "welcome", 70),)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -152,7 +153,10 @@ def render(template: str, names: list[str], tasks: list[str]) -> str:
     return template.replace("{name}", shown).replace("{tasks}", "".join(f"「{t}」" for t in tasks) or "打卡")
 
 
-def welcome_text(conn: Connection, welcome: Welcome) -> str:
+def welcome_text(conn: Connection, welcome: Welcome,
+                 parts: Sequence[Callable[[Connection, str], str | None]] = ()) -> str:
+    """The welcome, then what other features add for the room (Feature.welcome: its 群规)."""
     names = member_names(conn, welcome.members)
-    return render(setting(conn, welcome.room).template, [names.get(m, m) for m in welcome.members],
+    text = render(setting(conn, welcome.room).template, [names.get(m, m) for m in welcome.members],
                   task_names(conn, welcome.room))
+    return "\n\n".join([text, *filter(None, (part(conn, welcome.room) for part in parts))])

@@ -14,5 +14,5 @@ FEATURE = Feature(
     hooks=lambda deps: [OrdersHook()],
     report=playbook_fields,
     routes=web.add_routes,
-    templates=web.TEMPLATES,
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
 )

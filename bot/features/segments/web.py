@@ -15,7 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
 from bot.features.followup.models import StageChange
+from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
 from bot.features.segments.service import pin_grade, unpin_grade
 from bot.store.models import table_of
@@ -168,3 +170,15 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/act/grade", act_grade)
     router.add_get("/rfm", rfm_page)
     router.add_get("/lifecycle", lifecycle_page)
+
+
+# ---- what the shell shows of the playbook -------------------------------------------------------
+
+def _orders(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return {"orders": orders_of(conn, view.member), "yuan": yuan}
+
+
+NAV = (NavEntry("RFM", "/rfm", "rfm", 30), NavEntry("生命周期", "/lifecycle", "lifecycle", 31))
+MEMBER = (MemberSection("segments/member_playbook.html", 20, _orders),)
+CSV = (CsvColumn("RFM 分层", lambda r: r["segment"], 50), CsvColumn("生命周期", lambda r: r["stage"], 51),
+       CsvColumn("客户等级", lambda r: r["grade"], 52))

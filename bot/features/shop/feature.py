@@ -6,4 +6,5 @@ from bot.core.feature import Feature
 from bot.features.shop import web
 from bot.features.shop.commands import COMMANDS
 
-FEATURE = Feature(name="shop", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES)
+FEATURE = Feature(name="shop", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV,
+                  member=web.MEMBER)

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import member_names
+from bot.core.feature import MemberSection, MemberView, NavEntry
 from bot.core.pipeline import Batch
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
@@ -108,3 +109,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/shop/off", take_off)
     router.add_post("/shop/fulfil", fulfil)
     router.add_post("/shop/refund", refund)
+
+
+def _redemptions(conn: Connection, view: MemberView) -> dict[str, Any]:
+    return {"redemptions": service.redemptions(conn, member=view.member, limit=20), "status": STATUS}
+
+
+NAV = (NavEntry("积分商城", "/shop", "shop", 40),)
+MEMBER = (MemberSection("shop/member_redemptions.html", 30, _redemptions),)

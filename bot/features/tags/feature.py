@@ -26,5 +26,5 @@ FEATURE = Feature(
     seed=_seed,
     jobs=(DAILY_TAGS,),
     routes=web.add_routes,
-    templates=web.TEMPLATES,
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
 )

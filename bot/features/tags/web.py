@@ -11,6 +11,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.errors import UsageError
+from bot.core.feature import CsvColumn, MemberSection, NavEntry
 from bot.features.tags import service as tag_service
 from bot.features.tags.backtest import backtest, compare
 from bot.features.tags.commands import basis_text
@@ -188,3 +189,11 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post(r"/rules/{rule_id:\d{1,9}}/delete", rules_delete)
     router.add_post("/rules/synonyms", synonyms_add)
     router.add_post("/rules/synonyms/delete", synonyms_delete)
+
+
+# ---- what the shell shows of tags ---------------------------------------------------------------
+
+SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
+NAV = (NavEntry("标签规则", "/rules", "rules", 50),)
+MEMBER = (MemberSection("tags/member_tags.html", 40, lambda conn, view: {"sources": SOURCE_LABELS}),)
+CSV = (CsvColumn("标签", lambda r: "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]), 60),)

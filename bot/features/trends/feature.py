@@ -6,4 +6,5 @@ from bot.core.feature import Feature
 from bot.features.trends import web
 from bot.features.trends.jobs import WEEKLY_REPORT
 
-FEATURE = Feature(name="trends", jobs=(WEEKLY_REPORT,), routes=web.add_routes, templates=web.TEMPLATES)
+FEATURE = Feature(name="trends", jobs=(WEEKLY_REPORT,), routes=web.add_routes, templates=web.TEMPLATES,
+                  nav=web.NAV)

@@ -14,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
+from bot.core.feature import OPERATOR, NavEntry
 from bot.features.trends import charts
 from bot.features.trends.service import (
     COHORT_WEEKS,
@@ -36,6 +37,7 @@ from tiers.types import TYPE_LABELS
 
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS = ("daily", "types", "lifecycle", "channels", "cohorts")
+NAV = (NavEntry("趋势", "/trends", "trends", 5, OPERATOR),)
 
 
 @dataclass(frozen=True)

@@ -13,21 +13,15 @@ from sqlalchemy.engine import Connection
 
 from bot.core.activity import Window
 from bot.core.directory import room_names, rooms_of
-from bot.core.names import display
+from bot.core.feature import MemberView
 from bot.core.report import ReportScope, member_rows
-from bot.features.checkins.web import calendar_months
-from bot.features.followup.service import history, member_cases
 from bot.features.friends.service import who_filter
-from bot.features.member_types.service import scope_for, type_floor, type_members
-from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
 from bot.features.segments.service import Assessment
-from bot.features.shop.service import redemptions
 from bot.web.data import (
     MemberLine,
     ScopeView,
     holders_of,
-    ledger_of,
     member_dicts,
     member_row,
     scope_view,
@@ -35,20 +29,12 @@ from bot.web.data import (
 )
 from bot.web.filters import WHO, MemberQuery, page_of, parse_member_query, select_lines
 from bot.web.shell import CONSOLE, PERSON, BadRequest, Console, check_params, csv_cell, page
-from tiers.followup import KIND_TITLES
 from tiers.grades import GRADES
-from tiers.levels import benefits_upto, progress
 from tiers.lifecycle import STAGE_LABELS
 from tiers.rfm import SEGMENT_LABELS
-from tiers.types import TYPE_LABELS, MemberType, Typing
+from tiers.types import TYPE_LABELS, MemberType
 
-KIND_LABELS = {"checkin": "打卡", "streak_bonus": "连续奖励", "speaking": "发言", "manual": "手动", "referral": "邀请",
-               "makeup": "补签", "redeem": "兑换", "refund": "退回兑换"}
-REDEMPTION_STATUS = {"pending": "待发放", "fulfilled": "已发放", "refunded": "已退回"}
-SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动"}
-LEDGER_ROWS = 50
-CSV_COLUMNS = ["微信ID", "昵称", "所在群", "类型", "类型说明", "登录天数", "发言", "消息", "积分",
-               "等级", "连续打卡", "RFM 分层", "生命周期", "客户等级", "标签"]
+CSV_COLUMNS = ["微信ID", "昵称", "所在群"]  # then the declared columns (Feature.csv and the shell's counts)
 
 
 @dataclass(frozen=True)
@@ -135,14 +121,12 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str],
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    columns = console.slots.csv
+    writer.writerow([*CSV_COLUMNS, *(c.title for c in columns)])
     for r in member_dicts(conn, s.view, s.lines, console.report, console.cache):
         writer.writerow([csv_cell(v) for v in (
             r["id"], r["name"] or "", "、".join(s.names.get(x, x) for x in r["rooms"]),
-            TYPE_LABELS[MemberType(r["type"])], r["type_explain"], r["login_days"],
-            r["speaking"], r["messages"], r["points"], f"Lv{r['level']} {r['level_name']}",
-            r["streak"], r["segment"], r["stage"], r["grade"],
-            "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]))])
+            *(c.value(r) for c in columns))])
     return out.getvalue()
 
 
@@ -157,43 +141,24 @@ async def members_csv(request: web.Request) -> web.Response:
 # ---- one member -----------------------------------------------------------------------------
 
 def _member(conn: Connection, console: Console, member: str) -> dict[str, Any]:
+    """The member's page: the shell's rows, then what each feature declares (Feature.member)."""
     deps = console.deps
     row = member_row(conn, member)
     if row is None:
         raise BadRequest("没有这位成员", 404)
     at = console.now(conn)
-    today = at.date()
     names = room_names(conn)
     rooms = rooms_of(conn, [member]).get(member, [])
-    p = progress(row.points, deps.ledger.levels)
-    level = f"Lv{p.level.n}「{p.level.name}」"
-    if p.next:
-        level += f"，距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分"
-    typings: list[tuple[str | None, Typing]] = []
-    scopes: list[str | None] = [*rooms] or [None]  # no room: typed among all members
-    for scope_room in scopes:
-        scope = scope_for(conn, at, scope_room, deps.settings.window_days,
-                          floor=type_floor(deps.settings))
-        typing = type_members(conn, at, scope).get(member)
-        if typing:
-            typings.append((scope_room, typing))
-    # The report's row for this member, typed as in the member's first room.
-    report = member_rows(conn, ReportScope(at, Window.ending(today, deps.settings.window_days), None,
-                                           typed=dict([(member, typings[0][1])] if typings else [])),
+    # The member's report row with every feature's fields; no typing (typed={}): the types
+    # section types the member in each of their rooms itself.
+    report = member_rows(conn, ReportScope(at, Window.ending(at.date(), deps.settings.window_days), None, typed={}),
                          console.report, [member])[0]
+    view = MemberView(member, at, rooms, names, report, deps)
+    parts = [(part, part.data(conn, view)) for part in console.slots.member]
     return {
-        "playbook": report, "orders": orders_of(conn, member), "yuan": yuan,
-        "benefits": benefits_upto(p.level.n, deps.ledger.benefits),
-        "redemptions": redemptions(conn, member=member, limit=20), "redemption_status": REDEMPTION_STATUS,
-        "title": display(row.name, member) if row.name else member, "member": member, "row": row, "at": at,
-        "names": names,
-        "rooms": rooms, "level": level, "streak": report["streak"],
-        "typings": typings, "tags": report["tags"],
-        "sources": SOURCE_LABELS, "kinds": KIND_LABELS,
-        "ledger": ledger_of(conn, member, LEDGER_ROWS), "ledger_rows": LEDGER_ROWS,
-        "checkin_calendar": calendar_months(conn, member, today),
-        "followups": history(conn, member), "open_followups": member_cases(conn, member, today),
-        "followup_kinds": KIND_TITLES,
+        "title": row.name or member, "member": member, "row": row, "at": at, "names": names, "rooms": rooms,
+        "view": view, "facts": [(p, d) for p, d in parts if p.place == "facts"],
+        "sections": [(p, d) for p, d in parts if p.place == "sections"],
     }
 
 

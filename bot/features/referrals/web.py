@@ -1,0 +1,10 @@
+"""The referrals feature in the console: its row on the member page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.feature import MemberSection
+
+TEMPLATES = Path(__file__).parent / "templates"
+MEMBER = (MemberSection("referrals/member_referrals.html", 30, place="facts"),)
