@@ -56,7 +56,7 @@ SHELL_NAV = (NavEntry("概览", "/", "overview", 0, OPERATOR), NavEntry("成员"
 SHELL_CSV = (CsvColumn("登录天数", lambda r: r["login_days"], 20), CsvColumn("发言", lambda r: r["speaking"], 21),
              CsvColumn("消息", lambda r: r["messages"], 22))
 # The request key under which the auth middleware may put the viewer's role (ADMIN if unset).
-ROLE = "qunguan.role"
+ROLE = web.RequestKey("role", str)
 
 
 @dataclass(frozen=True)

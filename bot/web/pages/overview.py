@@ -9,8 +9,6 @@ from sqlalchemy.engine import Connection
 
 from bot.core.directory import rooms_of
 from bot.features.tags.service import active_rules
-from bot.features.trends.service import period
-from bot.features.trends.web import daily_figure
 from bot.web.data import (
     checkins_on,
     leads_since,
@@ -43,10 +41,7 @@ def _overview(conn: Connection, console: Console, within: frozenset[str] | None)
         leads = [lead for lead in leads if lead[0] in theirs]
         new_tags = []
         cards = [(len(leads), "本周新线索")]
-    trend_room = None if within is None else min(within, default=None)
-    trend = daily_figure(conn, period(at, 30, trend_room, console.settings.tz))
     return {
-        "trend": trend, "trend_room": trend_room,
         "at": at, "window_days": view.scope.window.days,
         "typed_at": None if view.at == at else view.at,
         "cards": [(len(lines), "成员"), (len(rooms), "群"), *cards],

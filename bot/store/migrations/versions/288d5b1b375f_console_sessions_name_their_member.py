@@ -1,7 +1,7 @@
 """Console sessions name their member (each person logs in as themselves).
 
 Revision ID: 288d5b1b375f
-Revises: 0011
+Revises: 7234a2026a2c
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "288d5b1b375f"
-down_revision = '0011'
+down_revision = '7234a2026a2c'
 branch_labels = None
 depends_on = None
 
