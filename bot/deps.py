@@ -39,6 +39,11 @@ class Deps:
         return bool(room) and conn.execute(select(col(RoomAdmin.member)).where(
             col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).first() is not None
 
+    def staff(self, conn: Connection) -> frozenset[str]:
+        """The admins and every room's operators: the people who run the community, never on
+        its leaderboards."""
+        return self.settings.admin_ids | frozenset(conn.execute(select(col(RoomOperator.member))).scalars())
+
     def is_operator(self, conn: Connection, member: str) -> bool:
         """An operator of some room; a room admin counts as one (their list, 控制台)."""
         return any(conn.execute(select(col(t.member)).where(col(t.member) == member).limit(1)).first()

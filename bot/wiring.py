@@ -22,16 +22,18 @@ from bot.core.feature import Feature
 from bot.core.leader import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
-from bot.core.scheduler import start_scheduler
+from bot.core.scheduler import check_triggers, start_scheduler, watch
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.audit.feature import FEATURE as AUDIT
 from bot.features.backups.feature import FEATURE as BACKUPS
 from bot.features.checkins.feature import FEATURE as CHECKINS
 from bot.features.checkins.service import Checkins
+from bot.features.faq.feature import FEATURE as FAQ
 from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.friends.feature import FEATURE as FRIENDS
 from bot.features.friends.service import action_caps
+from bot.features.guard.feature import FEATURE as GUARD
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
@@ -60,11 +62,11 @@ log = logging.getLogger(__name__)
 
 SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("qunguad")
 
-# Order matters twice: hooks take a message in this order (a check-in before a command),
-# and report fields and `/help` follow it.
-FEATURES: tuple[Feature, ...] = (CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP, ROSTERS,
-                                 ROOM_RULES, FRIENDS, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT, RECALLS,
-                                 BACKUPS, PEOPLE, TRENDS)
+# Order matters twice: hooks take a message in this order (a check-in before a command; the
+# guard judges every message before anything takes it), and report fields and `/help` follow it.
+FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
+                                 ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
+                                 RECALLS, BACKUPS, PEOPLE, TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
@@ -313,13 +315,20 @@ class App:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
         while this process leads the scheduler, with `web`, serve the console and the event
         API in the same process."""
-        sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
-        alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
-        ticker = asyncio.create_task(self._tick_forever())
-        beating = asyncio.create_task(self._heartbeat_loop()) if self.adapter.paced else None
+        if schedule:
+            check_triggers(self.settings, [j for f in FEATURES for j in f.jobs])
         logging.getLogger().addHandler(self.alerts)
+        # A background task that dies is logged with its traceback and told to the admins.
+        sender = (watch(asyncio.create_task(self.sender.run(), name="outbox"), "bot.core.outbox")
+                  if self.adapter.paced else None)
+        alerting = (watch(asyncio.create_task(self._alert_loop(), name="alerts"), "bot.core.alerts")
+                    if self.adapter.paced else None)
+        ticker = watch(asyncio.create_task(self._tick_forever(), name="tick"), "bot.wiring")
+        beating = (watch(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"), "bot.wiring")
+                   if self.adapter.paced else None)
         runner = None
-        leading = asyncio.create_task(self.leadership().run()) if schedule else None
+        leading = (watch(asyncio.create_task(self.leadership().run(), name="scheduler"), "bot.core.scheduler")
+                   if schedule else None)
         own = self.schedule(per_account=True) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)

@@ -14,9 +14,10 @@
  *      are simply members that no `say` names
  *      quit {room, member} (leaves without any event, as WeChat does for a member who quits)
  *      alias {room, member, alias} (the member's group nickname, served with room members)
- *      say {from, to, text?, mentions?, kind?, id?} (to: a room id, a contact id or "bot"; id: the
+ *      say {from, to, text?, mentions?, kind?, id?, image?} (to: a room id, a contact id or "bot"; id: the
  *      message id, e.g. the same message heard by two bot accounts on two peers; kind "jielong":
- *      text is a 接龙 list, sent as the app message XML of appmsg type 53)
+ *      text is a 接龙 list, sent as the app message XML of appmsg type 53; image: the base64 of the
+ *      picture an image message shows)
  *      redeliver {messageId} (emit the message event again)
  *      add {room, members, by} | remove {room, members, by} | topic {room, topic, by}
  *      sent {} (every message the bot has sent so far) | ping {}
@@ -25,8 +26,10 @@
  *      friend_request {from, name?, hello?, id?} (a stranger asks to be the bot's friend: a real
  *      friendship payload with contact, greeting, type and timestamp; the contact is created
  *      when new, and is not a friend until accepted)
- *      accepts {} | room_adds {} (the friend requests the bot accepted, the people it added
- *      to rooms; each also notified as {"event": "accepted"} / {"event": "room_add"})
+ *      accepts {} | room_adds {} | room_dels {} (the friend requests the bot accepted, the people it
+ *      added to rooms, the people it removed from rooms; each also notified as {"event": "accepted"}
+ *      / {"event": "room_add"} / {"event": "room_del"}); room {..., owner} makes someone else the
+ *      group's owner (the bot owns the rooms it is in otherwise)
  *
  * With --state, the contacts and rooms are written to FILE after every change and read back
  * at start, so a restarted peer (a crashed puppet server) still knows the same account.
@@ -66,6 +69,7 @@ process.env.WECHATY_LOG = process.env.WECHATY_LOG || 'warn'
 const PUPPET = await import('wechaty-puppet')
 const { PuppetMock, mock } = await import('wechaty-puppet-mock')
 const { PuppetServer } = await import('wechaty-puppet-service')
+const { FileBox } = await import('file-box')
 
 PUPPET.log.level(process.env.WECHATY_LOG)
 
@@ -81,6 +85,8 @@ const roomAliases = new Map() // `${roomId}\n${contactId}` -> group nickname (se
 const friendships = new Map() // friendship id -> payload
 const accepts = [] // {friendshipId, contactId}
 const roomAdds = [] // {roomId, contactId}
+const roomDels = [] // {roomId, contactId}
+const images = new Map() // message id -> base64 of its picture (PuppetMock serves a fixed QR code)
 
 class PuppetMockWithIds extends PuppetMock {
   // PuppetMock serves a member's name but never a group alias; serve the ones the test set.
@@ -114,6 +120,24 @@ class PuppetMockWithIds extends PuppetMock {
     // Adds the member and emits room-join, as WeChat does when the account pulls someone in.
     room.add(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(this.currentUserId))
     emitLine({ event: 'room_add', roomId, contactId })
+    saveState()
+  }
+
+  async messageImage (messageId, imageType) {
+    const image = images.get(messageId)
+    return image ? FileBox.fromBase64(image, 'image.png') : super.messageImage(messageId, imageType)
+  }
+
+  async roomDel (roomId, contactId) {
+    const room = this.mocker.RoomMock.load(roomId)
+    const self = this.currentUserId
+    if (room.payload.ownerId !== self && !(room.payload.adminIdList || []).includes(self)) {
+      throw new Error('the bot is neither owner nor admin of ' + roomId)
+    }
+    roomDels.push({ roomId, contactId })
+    // Removes the member and emits room-leave, as WeChat does when an admin removes someone.
+    room.remove(this.mocker.ContactMock.load(contactId)).by(this.mocker.ContactMock.load(self))
+    emitLine({ event: 'room_del', roomId, contactId })
     saveState()
   }
 
@@ -241,7 +265,7 @@ const ops = {
     return { id: contact.id, name }
   },
 
-  room: ({ id, topic, members = [], withBot = true }) => {
+  room: ({ id, topic, members = [], withBot = true, owner }) => {
     const others = members.filter(m => m !== bot.id && m !== 'bot')
     const memberIdList = withBot ? [bot.id, ...others] : others
     for (const m of memberIdList) contactOf(m) // fail early on an unknown member
@@ -251,7 +275,7 @@ const ops = {
       memberIdList,
       adminIdList: [],
       avatar: '',
-      ownerId: bot.id,
+      ownerId: owner ? contactOf(owner).id : bot.id,
     })
     if (!room.id.includes('@')) {
       // The mock routes a conversation id without '@' to a contact.
@@ -262,7 +286,7 @@ const ops = {
   },
 
   // ContactMock.say().to() gives no message id back, so build the message the same way here.
-  say: ({ from, to, text, mentions = [], kind = 'text', id }) => {
+  say: ({ from, to, text, mentions = [], kind = 'text', id, image }) => {
     const talker = contactOf(from)
     const type = KINDS[kind]
     if (type === undefined) throw new Error('unknown kind ' + kind)
@@ -273,6 +297,7 @@ const ops = {
       ? { ...base, roomId: roomOf(to).id, mentionIdList: mentions.map(m => contactOf(m).id) }
       : { ...base, listenerId: contactOf(to).id }
     const msg = mocker.MessageMock.create(payload)
+    if (image) images.set(msg.id, image)
     puppet.emit('message', { messageId: msg.id })
     return { messageId: msg.id }
   },
@@ -349,6 +374,7 @@ const ops = {
 
   accepts: () => accepts,
   room_adds: () => roomAdds,
+  room_dels: () => roomDels,
 
   send_delay: ({ ms }) => {
     sendDelayMs = Number(ms) || 0

@@ -37,6 +37,7 @@ class Priority:
 PRIORITY: tuple[Priority, ...] = (
     Priority("redemption"),  # points already spent: a promise to keep
     Priority("friend_request"),  # someone waiting at the door of the private account
+    Priority("dm_question"),  # a member asked the bot 1:1 and nobody answered
     Priority("lead"),  # a buying signal, while it is warm
     # The best customers slipping away: a stage gone to 衰退/流失 says more than the churn signs.
     Priority("stage_change", "AB"),
@@ -54,7 +55,7 @@ PRIORITY: tuple[Priority, ...] = (
 KINDS = tuple(dict.fromkeys(p.kind for p in PRIORITY))
 # Kinds that are a task to finish rather than a reason to reach out: marking one done closes
 # the task, so the 14-day suppression does not apply to the next one.
-TASK_KINDS = frozenset({"redemption", "friend_request"})
+TASK_KINDS = frozenset({"redemption", "friend_request", "dm_question"})
 # Kinds that happened once (a lead said, a streak broken): such an item stays on the lists
 # until it is done. The other kinds are conditions, listed while they hold.
 EVENT_KINDS = frozenset({"lead", "streak_broken", "type_change", "stage_change", "level_up"})
@@ -62,6 +63,7 @@ EVENT_KEEP_DAYS = 30  # ... but not for ever: one left this long (escalated long
 KIND_TITLES = {
     "redemption": "兑换待发放",
     "friend_request": "好友申请",
+    "dm_question": "私聊提问未回复",
     "not_in_group": "未进群",
     "lead": "意向线索",
     "churn_risk": "流失预警",
@@ -135,6 +137,16 @@ class FriendRequest:
 
 
 HELLO_SHOWN = 30  # characters of a greeting quoted on the list
+QUESTION_SHOWN = 40  # characters of a 1:1 question quoted on the list
+
+
+@dataclass(frozen=True, slots=True)
+class DmQuestion:
+    """A 1:1 question to the bot that no FAQ answer and nobody answered."""
+
+    text: str
+    at: datetime
+    count: int = 1  # questions of theirs waiting, this one the latest
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +180,7 @@ class MemberFacts:
     done_recently: frozenset[str] = frozenset()  # kinds marked done within SUPPRESS_DAYS
     friend_request: FriendRequest | None = None  # a friend request waiting for an operator
     friend_since: datetime | None = None  # a new friend of the account who is in no group yet
+    dm_question: DmQuestion | None = None  # their 1:1 question nobody answered
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +239,12 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         said = f"验证消息「{hello}」" if hello else "没有验证消息"
         out.append(Reason("friend_request", f"{r.at:%m-%d %H:%M} 申请加好友（{said}）",
                           f"看看是不是目标用户，回复「通过 {r.n}」通过"))
+    if f.dm_question is not None:
+        q = f.dm_question
+        text = q.text if len(q.text) <= QUESTION_SHOWN else q.text[:QUESTION_SHOWN] + "…"
+        more = f"（共 {q.count} 条）" if q.count > 1 else ""
+        out.append(Reason("dm_question", f"{q.at:%m-%d %H:%M} 私聊问「{text}」{more}，没人回复",
+                          "私聊回复 TA，回完标记已跟进", ("", "私聊")))
     if f.friend_since is not None:
         days = (now.date() - f.friend_since.date()).days
         out.append(Reason("not_in_group", f"加好友 {days} 天了，还没进任何群",

@@ -20,7 +20,8 @@ class Outgoing:
     reply_to: str | None = None
     account: str | None = None  # the bot account to send it through (bot.core.accounts.route)
     # An account action instead of a text: "accept" (the friend request whose id is `text`,
-    # from `to`) or "room_add" (add `to` to `room`; `text` names the group for people).
+    # from `to`), "room_add" (add `to` to `room`; `text` names the group for people) or "room_del"
+    # (remove `to` from `room`, through an account that owns or administers it).
     action: str | None = None
 
     def as_dict(self) -> dict:

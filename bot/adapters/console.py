@@ -65,7 +65,11 @@ class ConsoleAdapter:
         name, _, room = spec.strip().partition("@")
         if not name:
             return "用法：/as 名字@群名（私聊时不写 @群名）"
-        self.member, self.name = self._member_id(name), name
+        member = self._member_id(name)
+        # `/as wxid_abc@群`: speak as that member under their stored name, never renaming them
+        # to their id (the name goes into every message's sender_name).
+        known = self.member_name(member)
+        self.member, self.name = member, known if known != member else name
         if room:
             found = _as_id(self.resolve_room(room),
                            lambda: derived_id("", room).removeprefix(NAME_PREFIX) + "@chatroom")
@@ -127,7 +131,8 @@ class ConsoleAdapter:
 
     async def send(self, out: Outgoing) -> None:
         if out.action:  # an account action: what it would do in WeChat
-            what = "通过好友申请" if out.action == "accept" else f"拉进群「{self.room_name(out.room or '')}」"
+            what = {"accept": "通过好友申请", "room_del": f"移出群「{self.room_name(out.room or '')}」"}.get(
+                out.action, f"拉进群「{self.room_name(out.room or '')}」")
             self._print(f"群管 （{what}：{self.member_name(out.to or '')}）")
             return
         where = f"[{self.room_name(out.room)}] " if out.room else f"[私聊 {self.member_name(out.to or '')}] "

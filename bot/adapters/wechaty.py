@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
+import json
 import logging
 import re
 import socket
@@ -19,6 +22,7 @@ from xml.etree import ElementTree
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.adapters import qr
 from bot.adapters import wechaty_compat as wc
 from bot.adapters import wechaty_friends as friends
 from bot.adapters.base import EventSink, Outgoing
@@ -644,6 +648,8 @@ class WechatyAdapter:
                 self._names[member] = p.name
 
         await asyncio.gather(*(fetch(m) for m in ids if (room, m) not in self._room_members))
+        # Who owns and administers the group: the guard removes people only as one of them.
+        info = await stub.room_payload(id=room)
         now = datetime.now(UTC)
         return Roster(
             id=f"roster:{room}:{time.time_ns()}",
@@ -653,6 +659,8 @@ class WechatyAdapter:
             members=tuple(RosterMember(m, _clip(self._room_members[(room, m)][0]),
                                        _clip(self._room_members[(room, m)][1])) for m in ids),
             account=session.self_id,
+            owner=info.owner_id or None,
+            admins=tuple(a for a in info.admin_ids if a)[:50],
         )
 
     async def _message(self, session: _Session, message_id: str) -> Message | Recall | None:
@@ -688,7 +696,27 @@ class WechatyAdapter:
             mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],
             kind=kind,
             account=session.self_id,
+            qr=await self._image_codes(session, message_id) if kind == "image" and room else (),
         )
+
+    async def _image_codes(self, session: _Session, message_id: str) -> tuple[str, ...]:
+        """The QR codes in a group image (for the guard). An image the gateway cannot give, or
+        one behind a URL (nothing but loopback is fetched), is left unread."""
+        try:
+            response = await session.puppet.puppet_stub.message_image(id=message_id, type=3)
+            box = json.loads(response.filebox or "{}")
+        except (wc.GRPCError, ValueError) as exc:
+            log.info("image %s not read for QR codes: %s", message_id, exc)
+            return ()
+        if box.get("qrCode"):  # a FileBox made from a QR code's text: nothing to decode
+            return (str(box["qrCode"])[: qr.MAX_CODE_TEXT],)
+        if not box.get("base64"):
+            return ()
+        try:
+            data = base64.b64decode(box["base64"])
+        except (binascii.Error, ValueError):
+            return ()
+        return await asyncio.to_thread(qr.decode, data)
 
     async def _joins(self, session: _Session, payload: Any) -> list[Event]:
         room = payload.room_id

@@ -1,6 +1,6 @@
 """The private account through Wechaty: friendship events as `friend` events, the friend list
 as a `contacts` event, and the account actions the outbox asks for (accept a request, add a
-friend to a group). Raw puppet-service calls, like the rest of the adapter."""
+friend to a group, remove a member from one). Raw puppet-service calls, like the rest of the adapter."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 CONFIRM, RECEIVE = 1, 2
 PERSONAL = 1
 CONTACT_CONCURRENCY = 8  # contact payloads fetched at once for the friend list
-ACTIONS = ("accept", "room_add")
+ACTIONS = ("accept", "room_add", "room_del")
 
 
 def _clip(name: str | None) -> str | None:
@@ -80,5 +80,10 @@ async def act(stub: Any, out: Outgoing, self_id: str | None) -> list[Event]:
         if not out.room or not out.to:
             raise ValueError("room_add 需要 room 和 to / room_add needs room and to")
         await stub.room_add(id=out.room, contact_id=out.to)
+        return []
+    if out.action == "room_del":  # the guard's removal, where the account owns or administers the group
+        if not out.room or not out.to:
+            raise ValueError("room_del 需要 room 和 to / room_del needs room and to")
+        await stub.room_del(id=out.room, contact_id=out.to)
         return []
     raise ValueError(f"不认识的操作 {out.action!r} / unknown action {out.action!r}")

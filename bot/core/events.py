@@ -37,6 +37,7 @@ class Message:
     mentions: tuple[str, ...] = ()
     kind: str = "text"  # non-text messages (image, voice, ...) count as activity, never tokenized
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    qr: tuple[str, ...] = ()  # what the QR codes in an image say (the adapter decodes them)
 
     @property
     def member(self) -> str:
@@ -103,6 +104,8 @@ class Roster:
     members: tuple[RosterMember, ...]
     room_name: str | None = None
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    owner: str | None = None  # the group's owner (群主), when the source knows it
+    admins: tuple[str, ...] = ()  # the group's admins (群管理员), when the source knows them
 
 
 FRIEND_STATUSES = ("requested", "accepted", "removed")
@@ -159,7 +162,7 @@ class _Field:
     name: str
     required: bool = True
     limit: int = MAX_NAME
-    kind: str = "str"  # str | name | ts | list | amount | members | status
+    kind: str = "str"  # str | name | ts | list (of ids) | texts (of display text) | amount | members | status
 
 
 _FIELDS: dict[str, tuple[_Field, ...]] = {
@@ -174,6 +177,7 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("qr", required=False, kind="texts"),
     ),
     "join": (
         _Field("id", limit=MAX_ID),
@@ -214,6 +218,8 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("members", kind="members"),
         _Field("room_name", required=False, kind="name"),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("owner", required=False, limit=MAX_ID),
+        _Field("admins", required=False, kind="list"),
     ),
     "friend": (
         _Field("id", limit=MAX_ID),
@@ -412,6 +418,14 @@ def _reader(f: _Field) -> Callable[[Any, datetime], Any]:
                 items.append(_check_text(f.name, v, MAX_ID, True))
             return tuple(items)
         return read_list
+    if f.kind == "texts":
+        def read_texts(value: Any, _: datetime) -> tuple[str, ...]:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise EventError(f"字段 {f.name} 应为字符串列表")
+            if len(value) > 10:
+                raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 10）")
+            return tuple(_check_text(f.name, v, MAX_NAME * 5, False) for v in value)
+        return read_texts
     if f.kind == "name":
         return lambda value, _: clean_name(value)
     if f.kind == "members":
@@ -624,7 +638,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
     out: dict[str, Any] = {"type": _TYPE_NAMES[type(event)]}
     for name in event.__dataclass_fields__:
         value = getattr(event, name)
-        if value is None or (name == "kind" and value == "text") or (name == "mentions" and not value):
+        if value is None or (name == "kind" and value == "text") or (name in ("mentions", "qr", "admins")
+                                                                      and not value):
             continue
         if isinstance(value, datetime):
             value = value.isoformat()

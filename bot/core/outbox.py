@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -155,6 +155,9 @@ class OutboxSender:
         self.sleep = sleep
         self.worker = worker or worker_id()
         self.action_caps = dict(action_caps or {})
+        # Only rows this process queued (its pipeline's origin), when set: `qunguan chat` answers
+        # what is typed in its session and never replays an older backlog.
+        self.only_origin: str | None = None
         self._last_send = 0.0
         self.wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -165,6 +168,8 @@ class OutboxSender:
         account = getattr(self.adapter, "self_id", None)
         mine = (or_(col(Outbox.account).is_(None), col(Outbox.account) == account) if account
                 else col(Outbox.account).is_(None))
+        if self.only_origin is not None:
+            mine = and_(mine, col(Outbox.origin) == self.only_origin)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now(),

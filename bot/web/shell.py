@@ -169,9 +169,9 @@ def is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
-def json_response(data: Any, status: int = 200) -> web.Response:
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
-                        content_type="application/json", charset="utf-8")
+                        content_type="application/json", charset="utf-8", headers=headers)
 
 
 def html_response(body: str, status: int = 200) -> web.Response:

@@ -96,6 +96,7 @@ class Peer:
         self.accepts: list[dict] = []
         """Friend requests the bot accepted ({friendshipId, contactId}), as the peer saw them."""
         self.room_adds: list[dict] = []
+        self.room_dels: list[dict] = []  # members the bot removed from rooms
         """People the bot added to rooms ({roomId, contactId})."""
         self.ready_seconds: list[float] = []
         """Wall time from spawning node to the server accepting connections, per start."""
@@ -153,8 +154,8 @@ class Peer:
                 self.sent.append(msg["message"])
             elif msg.get("event") == "accepted":
                 self.accepts.append({k: msg[k] for k in ("friendshipId", "contactId")})
-            elif msg.get("event") == "room_add":
-                self.room_adds.append({k: msg[k] for k in ("roomId", "contactId")})
+            elif msg.get("event") in ("room_add", "room_del"):
+                getattr(self, msg["event"] + "s").append({k: msg[k] for k in ("roomId", "contactId")})
             elif "req" in msg:
                 fut = self._pending.pop(msg["req"], None)
                 if fut is not None and not fut.done():

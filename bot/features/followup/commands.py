@@ -81,8 +81,10 @@ def _my_rooms(ctx: Ctx) -> list[str]:
 
 def report(ctx: Ctx, opts: Options) -> None:
     rooms = _my_rooms(ctx)
+    # Read on the batch's own connection: the events before the command are not committed yet.
     messages = list_messages(ctx.batch.conn, issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now,
-                                                   scheduled=False, bot_ids=ctx.batch.bot_ids), ctx.deps.settings)
+                                                   scheduled=False, bot_ids=ctx.batch.bot_ids, background=False),
+                             ctx.deps.settings)
     # The list names members: it goes to the operator privately, even if asked in a group.
     for text in messages:
         ctx.batch.dm(ctx.msg.sender, text, reply_to=ctx.msg.id)

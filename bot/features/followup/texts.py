@@ -16,9 +16,10 @@ from tiers.followup import SUPPRESS_DAYS, render
 def title(issued: IssuedList) -> str:
     names = issued.room_names
     if not names:  # an admin whose rooms all have operators: only what was escalated
-        return f"📋 {issued.at:%m-%d} 跟进清单（超期未跟进的事项）"
+        return f"📋 {issued.at:%m-%d} 跟进清单 · 超期未跟进的事项"
+    # After a dot, not in brackets: a name may have its own (好友（私聊）).
     shown = "、".join(names[:3]) + (" 等" if len(names) > 3 else "")
-    return f"📋 {issued.at:%m-%d} 跟进清单（{shown}）"
+    return f"📋 {issued.at:%m-%d} 跟进清单 · {shown}"
 
 
 def console_link(settings: Settings, operator: str) -> str:

@@ -21,6 +21,7 @@ from bot.core.pipeline import Batch, epoch
 from bot.deps import Deps
 from bot.features.checkins.models import Checkin
 from bot.features.friends.models import Friendship
+from bot.features.guard.api import is_blocked
 from bot.features.segments.models import Purchase
 from bot.features.tags.models import MemberTag
 from bot.features.tags.service import Tagging
@@ -99,13 +100,15 @@ def on_request(batch: Batch, deps: Deps, ev: Friend) -> RequestResult:
         log.info("friend request %s from %s: an accept is already queued", ev.id, ev.member)
         return RequestResult("queued", channel, tags)
     rule = deps.friends.rule_for(account)
-    queued = accepts(rule, ev.hello) and not batch.silent
+    blocked = is_blocked(conn, ev.member)  # the guard's blocklist: a person decides
+    queued = accepts(rule, ev.hello) and not batch.silent and not blocked
     _save(conn, ev.member, status="requested", account=account, request_id=ev.id, hello=ev.hello,
           requested_at=at, channel=channel, removed_at=None,
           decision="queued" if queued else "waiting", accepted_by="rule" if queued else None)
     if queued:
         batch.send(accept_action(ev.member, ev.id, account))
-    return RequestResult("queued" if queued else ("silent" if batch.silent else "waiting"), channel, tags)
+    outcome = "queued" if queued else ("silent" if batch.silent else ("blocked" if blocked else "waiting"))
+    return RequestResult(outcome, channel, tags)
 
 
 def accept_action(member: str, request_id: str, account: str) -> Outgoing:
