@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter, Outgoing
+from bot.adapters.base import Adapter, Outgoing, RefusesEvents, ReportsConnection, RequestsRosters
 from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
@@ -163,9 +163,8 @@ class App:
             event = validate(event, not_after=latest_ts(slack_hours=self.settings.future_slack_hours))
         except EventError as exc:
             log.warning("event %r rejected: %s", event.id[:80], exc)
-            refused = getattr(self.adapter, "refused", None)
-            if refused:
-                refused(str(exc))
+            if isinstance(self.adapter, RefusesEvents):
+                self.adapter.refused(str(exc))
             return
         await self._know_accounts()
         try:
@@ -256,7 +255,8 @@ class App:
             while True:
                 own = self.adapter.self_id
                 if own and own == self._registered:
-                    state = (own, bool(getattr(self.adapter, "connected", True)))
+                    up = self.adapter.connected if isinstance(self.adapter, ReportsConnection) else True
+                    state = (own, up)
                     now = time.monotonic()
                     if (state != noted or now - last >= HEARTBEAT_SECONDS) and await self._note(
                             *state, changed=state != noted):
@@ -285,11 +285,11 @@ class App:
         """Start the features' jobs of the store (inside the event loop; only in the process
         that leads the scheduler), or with `per_account` this process's own jobs."""
         loop = asyncio.get_running_loop()
-        request = getattr(self.adapter, "request_rosters", None)
+        adapter = self.adapter
 
         def refresh_rosters() -> None:  # called from a job's worker thread
-            if request is not None:
-                loop.call_soon_threadsafe(request)
+            if isinstance(adapter, RequestsRosters):
+                loop.call_soon_threadsafe(adapter.request_rosters)
 
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
                                bot_ids=self.bot_ids, wake=self.sender.wake.set,

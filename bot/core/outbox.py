@@ -24,7 +24,7 @@ from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.adapters.base import Adapter, Outgoing
+from bot.adapters.base import Adapter, MaybeDelivered, Outgoing
 from bot.store.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ class OutboxSender:
     def _due(self) -> list[Outbox]:
         """Pending rows this process may send: those of its account (the adapter's logged-in
         id) and those routed to no account (bot.core.accounts.route)."""
-        account = getattr(self.adapter, "self_id", None)
+        account = self.adapter.self_id
         mine = (or_(col(Outbox.account).is_(None), col(Outbox.account) == account) if account
                 else col(Outbox.account).is_(None))
         if self.only_origin is not None:
@@ -236,7 +236,7 @@ class OutboxSender:
 
     async def _drain(self) -> int:
         sent = 0
-        paced = getattr(self.adapter, "paced", False)
+        paced = self.adapter.paced
         while True:
             rows = await asyncio.to_thread(self._due)
             if not rows:
@@ -298,7 +298,7 @@ class OutboxSender:
             self._finish(row.id, status="unknown", attempts=attempts, error=DIED)
             raise
         except Exception as exc:
-            if getattr(exc, "maybe_delivered", False):
+            if isinstance(exc, MaybeDelivered):
                 # The connection died while the send was in flight: it may have gone out.
                 # Sending it again risks a double message, which is worse.
                 log.warning("outbox #%s may have been delivered; not retried: %s", row.id, exc)
