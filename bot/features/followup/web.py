@@ -6,6 +6,7 @@ and works their own list only."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -136,6 +137,16 @@ def _item(form: Any) -> tuple[str, int]:
     return operator, int(raw_n)
 
 
+async def _done_or_refused(request: web.Request, back: str, act: Callable[[Connection], str]) -> web.Response:
+    """Run a list action (the chat command's call) and go back with its answer, or with the
+    reason it was refused (nothing written)."""
+    try:
+        notice = await request.app[CONSOLE].write(act)
+    except UsageError as exc:
+        return redirect_with(request, back, str(exc), error=True)
+    return redirect_with(request, back, notice)
+
+
 async def followup_snooze(request: web.Request) -> web.Response:
     """稍后: the same call as the chat's 稍后 编号 天数."""
     console = request.app[CONSOLE]
@@ -149,11 +160,7 @@ async def followup_snooze(request: web.Request) -> web.Response:
 
     def act(conn: Connection) -> str:
         return snooze_items(conn, operator, n, int(raw_days), console.now(conn))
-    try:
-        notice = await console.write(act)
-    except UsageError as exc:
-        return redirect_with(request, back, str(exc), error=True)
-    return redirect_with(request, back, notice)
+    return await _done_or_refused(request, back, act)
 
 
 async def followup_reassign(request: web.Request) -> web.Response:
@@ -173,11 +180,7 @@ async def followup_reassign(request: web.Request) -> web.Response:
         if dm:
             enqueue(conn, [Outgoing(text=dm, to=to)], console.now(conn))
         return text
-    try:
-        notice = await console.write(act)
-    except UsageError as exc:
-        return redirect_with(request, back, str(exc), error=True)
-    return redirect_with(request, back, notice)
+    return await _done_or_refused(request, back, act)
 
 
 async def act_note(request: web.Request) -> web.Response:
