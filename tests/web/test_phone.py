@@ -13,6 +13,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.web.app import create_app
+from bot.web.shell import Slots
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, T0, Bot, texts
 from tests.web.conftest import HOSTILE_ID, SCREENSHOTS, dm_link
@@ -21,11 +22,11 @@ from tests.web.test_browser import browser, screenshots  # noqa: F401 (fixtures)
 OP = "wxid_bob"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
-# Every page of the console (a room, a member and the trends of one room included).
-PAGES = ["/", "/trends", f"/trends?days=90&room={quote(ROOM, safe='')}", "/members", "/members/wxid_alice",
-         f"/members/{HOSTILE_ID}", f"/rooms/{quote(ROOM, safe='')}", "/followup", "/rfm", "/lifecycle", "/shop",
-         "/rules", "/rules/backtest?rule=keyword+意向+价格", "/tasks", "/welcome", "/friends", "/outreach",
-         "/outbox", "/audit", "/people"]
+# Every page of the console: each nav entry any feature declares, and the pages reached from them
+# (a room, two members, a room's trends, a backtest).
+EXTRA_PAGES = [f"/trends?days=90&room={quote(ROOM, safe='')}", "/members/wxid_alice", f"/members/{HOSTILE_ID}",
+               f"/rooms/{quote(ROOM, safe='')}", "/rules/backtest?rule=keyword+意向+价格"]
+PAGES = [*dict.fromkeys(e.path for e in Slots.of(FEATURES).nav), *EXTRA_PAGES]
 OVERFLOW = "() => document.documentElement.scrollWidth - window.innerWidth"
 # Visible things one taps that are lower than 40 px (links inside running text are exempt).
 SMALL_TARGETS = """() => [...document.querySelectorAll(
