@@ -10,13 +10,15 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
 from pydantic import ValidationError
+from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
+from sqlmodel import col
 
 from bot import ops
 from bot.adapters.console import ConsoleAdapter
@@ -28,7 +30,9 @@ from bot.core.events import EventError, latest_ts, parse_ts
 from bot.core.feature import report_fields
 from bot.core.leader import StoreBusy, run_lock
 from bot.core.outbox import OutboxSender
+from bot.core.pipeline import BATCH_SIZE
 from bot.core.report import member_rows, resolve_scope
+from bot.core.scheduler import ScheduleError
 from bot.core.settings import Settings
 from bot.demo.run import run_demo
 from bot.features.followup.service import build_items, operator_rooms
@@ -38,8 +42,8 @@ from bot.importer.run import is_terminal, run_import
 from bot.importer.source import ImportOptions
 from bot.importer.summary import problems, summary_text
 from bot.store import migrate
-from bot.store.db import make_engine, open_engine
-from bot.store.models import NO_ROOM
+from bot.store.db import make_engine, open_engine, storage_problem
+from bot.store.models import NO_ROOM, EventLog
 from bot.web.app import PortInUse, serve_forever
 from bot.wiring import FEATURES, App, build
 from tiers.followup import render
@@ -89,7 +93,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     refused: list[tuple[str, str]] = []
-    pipeline.process(adapter.read(), silent=args.silent, refused=refused)
+    pipeline.process(adapter.read(), silent=args.silent, refused=refused, batch_size=args.batch)
     if not args.silent:
         # A silent run queued nothing, so it sends nothing: other processes' pending rows are
         # theirs to send.
@@ -142,6 +146,20 @@ def cmd_chat(args: argparse.Namespace) -> int:
     app.adapter.resolve_room = look.room_id  # type: ignore[attr-defined]
     app.adapter.member_name = look.member_name  # type: ignore[attr-defined]
     app.adapter.room_name = look.room_name  # type: ignore[attr-defined]
+    # Only this session's replies: rows queued before it (a replay, the demo, a run that was
+    # stopped) stay where they are, counted here.
+    app.sender.only_origin = app.pipeline.origin
+    with app.deps.engine.connect() as conn:
+        waiting = outbox.counts(conn).get("pending", 0)
+        latest = conn.execute(select(func.max(col(EventLog.ts)))).scalar()
+    # A store whose events end in the past (the demo's month, a replayed export) is played on
+    # from its last event: a line typed now at today's date would move its "now" by weeks.
+    behind = time.time() - latest if latest else 0
+    if behind > 60:
+        app.adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)  # type: ignore[attr-defined]
+    if waiting:
+        print(f"这个数据库里还有 {waiting} 条之前排队、尚未发出的消息，这里不会重放；"
+              f"查看：qunguan outbox --db {settings.database_url}")
     asyncio.run(app.run())
     return 0
 
@@ -257,6 +275,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     except WechatyConnectError as exc:
         print(f"连接失败：{exc}", file=sys.stderr)
         return 1
+    except ScheduleError as exc:
+        print(f"{exc}\n请改正设置后再启动。", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         pass
     finally:
@@ -367,6 +388,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("events")
     p.add_argument("--replies", help="把机器人的回复写到这个 JSONL 文件")
     p.add_argument("--silent", action="store_true", help="只补历史，不产生任何回复")
+    p.add_argument("--batch", type=_positive, default=BATCH_SIZE, metavar="N",
+                   help=f"每个事务处理的事件数（默认 {BATCH_SIZE}；结果与批大小无关）")
     p.set_defaults(func=cmd_replay)
 
     p = add("import", "导入导出的聊天记录（留痕 CSV/TXT、ChatLab JSON/JSONL），按当时的时间计分，不发任何消息")
@@ -454,7 +477,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"无法使用这个数据库：{exc}", file=sys.stderr)
         return 1
     except OperationalError as exc:
-        print(unreachable(_settings(args).database_url, exc), file=sys.stderr)
+        url = _settings(args).database_url
+        print(storage_problem(exc, url) or unreachable(url, exc), file=sys.stderr)
         return 1
     except BrokenPipeError:
         # The reader went away (`qunguan report --json | head`): stop quietly. Python would

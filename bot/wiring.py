@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot.adapters.base import Adapter, Outgoing
+from bot.adapters.base import Adapter, Outgoing, RefusesEvents, ReportsConnection, RequestsRosters
 from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
@@ -22,7 +22,7 @@ from bot.core.feature import Feature
 from bot.core.leader import Leadership
 from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
-from bot.core.scheduler import start_scheduler
+from bot.core.scheduler import check_triggers, start_scheduler, watch
 from bot.core.settings import Settings
 from bot.deps import Deps
 from bot.features.audit.feature import FEATURE as AUDIT
@@ -38,6 +38,7 @@ from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.outreach.feature import FEATURE as OUTREACH
+from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.privacy.feature import FEATURE as PRIVACY
@@ -51,6 +52,7 @@ from bot.features.segments.service import Playbook, check_criteria_tags
 from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
+from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
 from tagging.matcher import get_tokenizer
@@ -64,7 +66,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # guard judges every message before anything takes it), and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
                                  ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
-                                 RECALLS, BACKUPS)
+                                 RECALLS, BACKUPS, PEOPLE, TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)
@@ -161,9 +163,8 @@ class App:
             event = validate(event, not_after=latest_ts(slack_hours=self.settings.future_slack_hours))
         except EventError as exc:
             log.warning("event %r rejected: %s", event.id[:80], exc)
-            refused = getattr(self.adapter, "refused", None)
-            if refused:
-                refused(str(exc))
+            if isinstance(self.adapter, RefusesEvents):
+                self.adapter.refused(str(exc))
             return
         await self._know_accounts()
         try:
@@ -254,7 +255,8 @@ class App:
             while True:
                 own = self.adapter.self_id
                 if own and own == self._registered:
-                    state = (own, bool(getattr(self.adapter, "connected", True)))
+                    up = self.adapter.connected if isinstance(self.adapter, ReportsConnection) else True
+                    state = (own, up)
                     now = time.monotonic()
                     if (state != noted or now - last >= HEARTBEAT_SECONDS) and await self._note(
                             *state, changed=state != noted):
@@ -283,11 +285,11 @@ class App:
         """Start the features' jobs of the store (inside the event loop; only in the process
         that leads the scheduler), or with `per_account` this process's own jobs."""
         loop = asyncio.get_running_loop()
-        request = getattr(self.adapter, "request_rosters", None)
+        adapter = self.adapter
 
         def refresh_rosters() -> None:  # called from a job's worker thread
-            if request is not None:
-                loop.call_soon_threadsafe(request)
+            if isinstance(adapter, RequestsRosters):
+                loop.call_soon_threadsafe(adapter.request_rosters)
 
         return start_scheduler(self.deps, [j for f in FEATURES for j in f.jobs],
                                bot_ids=self.bot_ids, wake=self.sender.wake.set,
@@ -313,13 +315,20 @@ class App:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
         while this process leads the scheduler, with `web`, serve the console and the event
         API in the same process."""
-        sender = asyncio.create_task(self.sender.run()) if self.adapter.paced else None
-        alerting = asyncio.create_task(self._alert_loop()) if self.adapter.paced else None
-        ticker = asyncio.create_task(self._tick_forever())
-        beating = asyncio.create_task(self._heartbeat_loop()) if self.adapter.paced else None
+        if schedule:
+            check_triggers(self.settings, [j for f in FEATURES for j in f.jobs])
         logging.getLogger().addHandler(self.alerts)
+        # A background task that dies is logged with its traceback and told to the admins.
+        sender = (watch(asyncio.create_task(self.sender.run(), name="outbox"), "bot.core.outbox")
+                  if self.adapter.paced else None)
+        alerting = (watch(asyncio.create_task(self._alert_loop(), name="alerts"), "bot.core.alerts")
+                    if self.adapter.paced else None)
+        ticker = watch(asyncio.create_task(self._tick_forever(), name="tick"), "bot.wiring")
+        beating = (watch(asyncio.create_task(self._heartbeat_loop(), name="heartbeat"), "bot.wiring")
+                   if self.adapter.paced else None)
         runner = None
-        leading = asyncio.create_task(self.leadership().run()) if schedule else None
+        leading = (watch(asyncio.create_task(self.leadership().run(), name="scheduler"), "bot.core.scheduler")
+                   if schedule else None)
         own = self.schedule(per_account=True) if schedule else None
         if web:
             runner = await start_server(self.pipeline, self.deps, FEATURES)

@@ -69,6 +69,40 @@ def count_rule_holds(messages_in_window: int, rule: CountRule) -> bool:
 
 
 @dataclass(frozen=True)
+class CountOutcome:
+    """Where a count rule stands for one member after a run of their messages."""
+
+    holds: bool
+    count: int  # messages in the window at the last message
+    at: int  # the last message's time (epoch): when the rule was last judged
+    since: int | None  # when it started to hold, if that was during the run (None: held before it)
+
+
+def count_run(rule: CountRule, days: dict[date, int], talk: Sequence[tuple[int, date, int]],
+              held: bool) -> CountOutcome:
+    """Judge a count rule at each of a member's messages in turn, as if each were its own batch:
+    `days` are the member's counted messages per local day before the first of them, `talk` is
+    (epoch, local day, 1 if it counted as speaking else 0) per message in order, and `held` says
+    whether the member held the rule's tag before. So where a batch ends never changes when a
+    tag was given."""
+    days = dict(days)
+    since: int | None = None
+    n, at = 0, 0
+    for at, day, counted in talk:
+        if counted:
+            days[day] = days.get(day, 0) + 1
+        start, end = count_window(day, rule.days)
+        n = sum(v for d, v in days.items() if start <= d <= end)
+        now = count_rule_holds(n, rule)
+        if now and not held:
+            since = at
+        elif not now:
+            since = None
+        held = now
+    return CountOutcome(held, n, at, since)
+
+
+@dataclass(frozen=True)
 class HeldTag:
     """A tag a member holds now, where it came from, and since when."""
 

@@ -114,3 +114,12 @@ def db_url(request, tmp_path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'q.db'}"
     return request.getfixturevalue("pg_schemas")()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """A function giving the URL of a fresh, empty store per name (several stores in one test):
+    SQLite files, or schemas on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return lambda name: f"sqlite:///{tmp_path / f'{name}.db'}"
+    return request.getfixturevalue("pg_schemas")

@@ -7,7 +7,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.adapters.base import Outgoing
+from bot.adapters.base import MaybeDelivered, Outgoing
 from bot.adapters.console import ConsoleAdapter
 from bot.adapters.file import FileAdapter
 from bot.adapters.memory import MemoryAdapter
@@ -136,8 +136,8 @@ def test_replies_jsonl_shape(tmp_path):
 
 
 async def test_a_send_that_may_have_gone_out_is_not_repeated(tmp_path):
-    class Uncertain(ConnectionError):
-        maybe_delivered = True
+    class Uncertain(ConnectionError, MaybeDelivered):  # the adapter says it may have gone out
+        pass
 
     class DyingAdapter(MemoryAdapter):
         async def send(self, out):

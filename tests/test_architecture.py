@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters.base import MaybeDelivered, RefusesEvents, ReportsConnection, RequestsRosters
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
 from bot.web.shell import Slots
 from bot.wiring import FEATURES
@@ -188,5 +189,36 @@ def test_every_nav_entry_is_a_page_and_every_page_key_is_in_the_nav() -> None:
                 passed.add(node.value.value)
     assert passed and passed <= set(keys)
     # An operator sees the pages meant for operators; a manager sees every page.
-    assert [e.title for e in slots.nav if e.visible_to(OPERATOR)] == ["概览", "成员", "跟进"]
+    assert [e.title for e in slots.nav if e.visible_to(OPERATOR)] == ["概览", "趋势", "成员", "跟进"]
     assert [e for e in slots.nav if e.visible_to(ADMIN)] == list(slots.nav)
+
+
+# ---- adapter capabilities are protocols --------------------------------------------------------
+
+CAPABILITIES = {"refused", "request_rosters", "connected", "maybe_delivered", "paced", "self_id"}
+
+
+def test_adapter_capabilities_are_found_with_isinstance_not_getattr() -> None:
+    probes = []
+    for name, path in MODULES.items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id in ("getattr", "hasattr") and len(node.args) >= 2):
+                what = node.args[1]
+                if (isinstance(what, ast.Constant) and what.value in CAPABILITIES) or "adapter" in ast.unparse(
+                        node.args[0]):
+                    probes.append((name, ast.unparse(node)))
+    assert probes == []
+
+
+def test_the_adapters_have_the_capabilities_they_are_used_for() -> None:
+    from bot.adapters.console import ConsoleAdapter
+    from bot.adapters.memory import MemoryAdapter
+    from bot.adapters.wechaty import WechatyAdapter, WechatySendError, WechatySendUncertain
+
+    assert issubclass(ConsoleAdapter, RefusesEvents) and not issubclass(MemoryAdapter, RefusesEvents)
+    assert issubclass(WechatyAdapter, RequestsRosters) and not issubclass(ConsoleAdapter, RequestsRosters)
+    assert isinstance(WechatyAdapter.connected, property)
+    assert isinstance(WechatySendUncertain("x"), MaybeDelivered)
+    assert not isinstance(WechatySendError("x"), MaybeDelivered)
+    assert not isinstance(MemoryAdapter(), ReportsConnection)

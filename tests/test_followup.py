@@ -16,6 +16,7 @@ from bot.features.followup.jobs import daily_followup, followup_trigger
 from bot.features.followup.service import build_items, issue_daily, operator_rooms
 from bot.wiring import App
 from tests.harness import ADMIN, ROOM, Bot, texts
+from tiers.followup import render
 
 OP = "wxid_op"
 MORNING = datetime.fromisoformat("2026-11-20T09:00:00+08:00")
@@ -190,6 +191,35 @@ def test_scheduled_run_fires_at_nine_shanghai_once_per_day(bot: Bot):
     assert bot.scalar("SELECT count(*) FROM scheduledlist") == 1
     daily_followup(ctx, fire + timedelta(days=1))
     assert bot.scalar("SELECT count(*) FROM scheduledlist") == 2
+
+
+def test_an_items_age_is_days_since_it_was_first_listed(bot: Bot):
+    """「第 N 天未跟进」 counted the lists issued: an item listed on Thursday and again on Monday
+    said 第 2 天."""
+    bot.join("newbie", ts="2026-11-12T10:00:00+08:00")
+    first = next(i for i in daily(bot, datetime.fromisoformat("2026-11-16T09:00:00+08:00"))[0].items
+                 if i.member == "newbie")
+    assert first.age == 1
+    again = next(i for i in daily(bot, datetime.fromisoformat("2026-11-19T09:00:00+08:00"))[0].items
+                 if i.member == "newbie")
+    assert again.age == 4 and "〔第 4 天未跟进〕" in render([again], title="")[0]
+
+
+def test_an_admin_gets_a_daily_list_only_when_it_holds_something(bot: Bot):
+    """The admins' list is what no operator covers (here: the private account's friends) and
+    what waited too long: it used to come every morning as 「今天没有需要跟进的成员」, titled
+    「跟进清单（好友（私聊））」."""
+    bot.feed({"type": "friend", "id": "f1", "ts": "2026-11-18T10:00:00+08:00", "member": "wxid_f",
+              "member_name": "新朋友", "status": "accepted"})
+    ctx = JobContext(bot.deps, frozenset())
+    daily_followup(ctx, MORNING)
+    assert bot.rows("SELECT text FROM outbox WHERE \"to\" = :a AND text LIKE '📋%'", a=ADMIN) == []
+    assert bot.scalar("SELECT count(*) FROM scheduledlist WHERE operator = :a", a=ADMIN) == 1  # issued, kept
+    [(text,)] = bot.rows("SELECT text FROM outbox WHERE \"to\" = :op", op=OP)
+    assert "跟进清单 · 读书群" in text and "今天没有需要跟进的成员" in text
+    daily_followup(ctx, MORNING + timedelta(days=30))  # the friend never joined a group: an item
+    [(text,)] = bot.rows("SELECT text FROM outbox WHERE \"to\" = :a AND text LIKE '📋%'", a=ADMIN)
+    assert text.startswith("📋 12-20 跟进清单 · 好友（私聊）（共 1 项）")
 
 
 def test_scheduler_runs_a_missed_list_once_after_a_restart(tmp_path):

@@ -325,6 +325,10 @@ def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
             "FROM eventlog WHERE room = 'r1@chatroom'").fetchone()
         last_imported = conn.execute("SELECT max(ts) FROM eventlog WHERE id LIKE 'imp:%'").fetchone()[0]
     assert imported >= 3000 and last_imported < first_live  # history, then the month the bot saw
+    with sqlite3.connect(tmp_path / "qunguan.db") as conn:
+        waiting, sent = conn.execute("SELECT sum(status = 'pending'), sum(status = 'sent') FROM outbox").fetchone()
+    written = sum(1 for line in open(tmp_path / "replies.jsonl", encoding="utf-8") if line.strip())
+    assert waiting == 0 and sent == written > 0  # what the demo wrote out is not left queued
     # the summary shows the stage distribution moving over the demo's weeks
     weeks = out[out.index("每周变化"):].splitlines()[1:6]
     assert [w[2:7] for w in weeks] == ["10-26", "11-02", "11-09", "11-16", "11-23"]

@@ -54,15 +54,15 @@ def test_the_2025_csv_takes_the_room_from_its_folder_and_knows_members_by_name(t
     assert "跑步群.csv（留痕 CSV 2025 版·微信 4.x）" in out
     assert f"「{RUN_ROOM}」" in out  # from 聊天记录/跑步群(20002@chatroom)/
     said = {names(db)[m]: (k, t) for m, k, t in messages(db) if k != "link"}
-    # 接龙 (未知类型 whose 内容 is -1 and the XML as a dict): the list as shown, kind jielong.
-    kind, text = said["阿青"] if said["阿青"][0] == "jielong" else next(
-        (k, t) for m, k, t in messages(db) if k == "jielong")
-    assert kind == "jielong" and text.startswith("@阿青  打卡#接龙\n\n11月1日打卡") and "2. 小舟 打卡第3天" in text
+    # 接龙 (未知类型 whose 内容 is -1 and the XML as a dict): the list as shown; 阿青's entry in it is
+    # a check-in, stored like every check-in as a command (talk to the bot).
+    kind, text = next((k, t) for m, k, t in messages(db) if t and "#接龙" in t)
+    assert kind == "command" and text.startswith("@阿青  打卡#接龙\n\n11月1日打卡") and "2. 小舟 打卡第3天" in text
     assert said["👩‍💻小美"] == ("text", "大家好呀")  # a ZWJ emoji name speaks
     assert ("quote", "欢迎欢迎") in [(k, t) for _, k, t in messages(db)]  # only the new words
     assert said["\u200b"] == ("text", "我是隐身的")  # an invisible name is a member too
     kinds = sorted(k for _, k, _ in messages(db))
-    assert kinds == ["command", "file", "jielong", "link", "quote", "text", "text"]  # no 拍一拍, no recall
+    assert kinds == ["command", "command", "file", "link", "quote", "text", "text"]  # no 拍一拍, no recall
     # 彩虹🏳️‍🌈 checked in, 阿青 by the 接龙; the joiners who never spoke (🧑‍🎓, 小舟) are members
     # with their inviter.
     assert rows(db, "SELECT count(*) FROM checkin") == [(2,)]
@@ -163,7 +163,8 @@ def test_2024_jielong_quote_link_and_revoke(tmp_path, capsys):
     assert code == 0, out
     said = {m: (k, t) for m, k, t in messages(db)}
     kind, text = said["wxid_xiaozhou"]
-    assert kind == "jielong" and text.splitlines()[0] == "@班长  打卡#接龙" and "《人类简史》" in text
+    # 小舟's entry is new in this version of the 接龙: a check-in, stored as a command
+    assert kind == "command" and text.splitlines()[0] == "@班长  打卡#接龙" and "《人类简史》" in text
     assert said["wxid_mumu"][0] == "link" or ("quote", "我也是 & 加油") in said.values()
     assert ("quote", "我也是 & 加油") in [(k, t) for _, k, t in messages(db)]
     assert "撤回 1 条" in out and "消息 5 条" in out  # the revoke XML is no message
@@ -177,7 +178,7 @@ def test_weflow_group_and_private(tmp_path, capsys):
     assert "晨读群_weflow.json（WeFlow JSON）" in out and "孙七_weflow.json（WeFlow JSON）" in out
     assert "导出账号自己在私聊里发的 1 条" in out and "撤回 1 条" in out
     said = messages(db)
-    assert ("wxid_rainbow", "jielong") in [(m, k) for m, k, _ in said]
+    assert ("wxid_rainbow", "command") in [(m, k) for m, k, t in said if t and "#接龙" in t]  # a 接龙 check-in
     assert ("wxid_op", "quote", "说得好") in said
     assert names(db)["wxid_rainbow"] == "彩虹🏳️‍🌈"
     assert rows(db, "SELECT member, inviter FROM referral WHERE member = 'wxid_rainbow'") == [

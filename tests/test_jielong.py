@@ -34,7 +34,8 @@ def test_a_list_passed_along_checks_each_in_once_with_their_entry(bot: Bot):
                              ("wxid_z", "2026-12-02", "打卡第3天，读完《人类简史》第二章"),
                              ("wxid_m", "2026-12-02", "打卡第一天 跑步3公里")]
     assert texts(out).count("「打卡」成功") == 3
-    assert bot.scalar("SELECT count(*) FROM eventlog WHERE kind = 'jielong'") == 3
+    # check-ins are talk to the bot: logged as commands, with the list as it was
+    assert [k for k, in bot.rows("SELECT kind FROM eventlog WHERE type = 'message' ORDER BY ts")] == ["command"] * 3
 
 
 def test_forty_versions_of_one_list_in_a_day(bot: Bot):
@@ -118,3 +119,22 @@ def test_a_group_whose_members_put_their_names_first(bot: Bot):
     assert bot.scalar("SELECT count(*) FROM checkin WHERE member = 'wxid_5'") == 3
     # someone else's name first is a reminder to them, not a check-in
     assert bot.say("wxid_0", "小舟 打卡", name="阿青", ts=T + timedelta(days=3)) == []
+
+
+def test_a_recalled_version_uncounts_its_checkin(bot: Bot):
+    jielong(bot, "wxid_q", ["阿青 跑步"], name="阿青", ts=T, id="jl-1")
+    jielong(bot, "wxid_z", ["阿青 跑步", "小舟 读书"], name="小舟", id="jl-2")
+    bot.feed({"type": "recall", "id": "rc-1", "ts": (T + timedelta(minutes=5)).isoformat(), "member": "wxid_z",
+              "room": ROOM, "message": "jl-2"})
+    assert [m for m, _, _ in checkins(bot)] == ["wxid_q"]
+    assert bot.scalar("SELECT points FROM member WHERE id = 'wxid_z'") == 0
+
+
+def test_versions_within_one_second_are_told_apart_by_how_far_the_list_grew(bot: Bot):
+    """Three versions and a resend in the same second, with ids that sort against their order."""
+    entries = ["阿青 跑步", "小舟 读书", "木木 早起"]
+    for i, (member, name) in enumerate([("wxid_q", "阿青"), ("wxid_z", "小舟"), ("wxid_m", "木木")]):
+        jielong(bot, member, entries[: i + 1], name=name, ts=T, id=("jl-1", "jl-9", "jl-5")[i])
+    jielong(bot, "wxid_q", entries, name="阿青", ts=T, id="jl-0")  # sent on again by the first
+    assert sorted(m for m, _, _ in checkins(bot)) == ["wxid_m", "wxid_q", "wxid_z"]
+    assert bot.rows("SELECT kind FROM eventlog WHERE id = 'jl-0'") == [("jielong",)]  # chat, not a check-in

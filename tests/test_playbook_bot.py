@@ -80,7 +80,8 @@ def test_order_contract(raw, error):
 
 
 # ---- RFM ----------------------------------------------------------------------------------
-# Each member lands in one segment on purpose (as of AT, window 90 days, M by order amount).
+# Each member lands in one segment on purpose (as of AT, window 90 days, M by order amount), by
+# the mean (the default) and by the median alike.
 SEGMENTS = {
     "value": "重要价值客户", "develop": "重要发展客户", "keep": "重要保持客户", "retain": "重要挽留客户",
     "g_value": "一般价值客户", "g_develop": "一般发展客户", "g_keep": "一般保持客户", "g_retain": "一般挽留客户",
@@ -95,11 +96,11 @@ def segment_community(bot: Bot, room: str = ROOM) -> None:
             bot.say(m, f"今天的读书笔记第{i}篇", ts=ts, name=m, room=room)
     speak("value", days("2026-11-01T20:00:00+08:00", 20))
     speak("develop", ["2026-11-19T20:00:00+08:00"])
-    speak("keep", days("2026-10-01T20:00:00+08:00", 25))
+    speak("keep", days("2026-09-20T20:00:00+08:00", 25))
     speak("retain", ["2026-09-01T20:00:00+08:00"])
     speak("g_value", days("2026-11-05T20:00:00+08:00", 16))
     speak("g_develop", ["2026-11-18T20:00:00+08:00"])
-    speak("g_keep", days("2026-10-01T20:00:00+08:00", 20))
+    speak("g_keep", days("2026-09-20T20:00:00+08:00", 20))
     speak("g_retain", ["2026-09-05T20:00:00+08:00"])
     for m, ts in [("value", "2026-11-15"), ("develop", "2026-11-19"), ("keep", "2026-10-10"), ("retain", "2026-09-01")]:
         order(bot, m, 300, f"{ts}T21:00:00+08:00")
@@ -110,7 +111,8 @@ def test_every_segment_on_purpose_with_its_numbers(bot: Bot):
     rows = report(bot)
     for m, label in SEGMENTS.items():
         assert rows[m]["segment"] == label, (m, rows[m]["rfm"])
-    assert rows["retain"]["rfm"] == {"r": 1, "f": 1, "m": 3, "recency_days": 80, "frequency": 1, "monetary": 300.0}
+    # four spent 300 and four nothing: the 300s share the quintile of their middle rank (5.5 of 8)
+    assert rows["retain"]["rfm"] == {"r": 1, "f": 1, "m": 4, "recency_days": 80, "frequency": 1, "monetary": 300.0}
     assert rows["value"]["rfm"]["recency_days"] == 0 and rows["value"]["rfm"]["frequency"] == 20
     assert rows["keep"]["segment_strategy"].startswith("贡献高、来得勤")
     assert all({"rfm", "segment", "stage", "stage_reason", "grade", "grade_reason"} <= set(r) for r in rows.values())
@@ -140,6 +142,42 @@ def test_segments_in_a_room_rank_its_members_against_each_other(bot: Bot):
     # Alone in its room, the one member is at the median of everything there: recent and frequent.
     assert report(bot, ROOM)["lonely"]["segment"] == "一般价值客户"
     assert report(bot)["lonely"]["rfm"]["r"] == 1  # against the whole community: the least recent
+
+
+# The issue's community, through the whole bot: one member per segment (spent 5,000 or 50;
+# active 40 days or 3; last seen 2 days or 60 before AT), two newcomers and three silent members.
+DESIGNED = {  # member → (days since last seen, active days, spent, segment)
+    "iv": (2, 40, 5000, "重要价值客户"), "id": (2, 3, 5000, "重要发展客户"),
+    "ik": (60, 40, 5000, "重要保持客户"), "ir": (60, 3, 5000, "重要挽留客户"),
+    "gv": (2, 40, 50, "一般价值客户"), "gd": (2, 3, 50, "一般发展客户"),
+    "gk": (60, 40, 50, "一般保持客户"), "gr": (60, 3, 50, "一般挽留客户"),
+}
+
+
+def designed_community(bot: Bot, room: str = ROOM) -> None:
+    for m in [*DESIGNED, "quiet1", "quiet2", "quiet3"]:
+        bot.join(m, room=room, name=m, ts="2026-05-01T10:00:00+08:00")
+    for m, (ago, active, spent, _) in DESIGNED.items():
+        last = AT - timedelta(days=ago, hours=1)
+        for d in range(active - 1, -1, -1):
+            bot.say(m, f"今天读了第{d}章，收获很多", room=room, name=m, ts=last - timedelta(days=d))
+        order(bot, m, spent, last.isoformat())
+    for m in ("new1", "new2"):
+        bot.join(m, room=room, name=m, ts=(AT - timedelta(days=1)).isoformat())
+        bot.say(m, "大家好，我是新来的", room=room, name=m, ts=(AT - timedelta(hours=2)).isoformat())
+
+
+@pytest.mark.parametrize("cut", ['"mean"', '"median"', "4"])
+def test_designed_clusters_land_in_their_segments_in_the_community_and_a_room(tmp_path, cut):
+    path = tmp_path / "config.toml"
+    path.write_text(f"[rfm]\ncut = {cut}\n", encoding="utf-8")
+    bot = Bot(tmp_path, config=path)
+    designed_community(bot, "r2@chatroom")
+    bot.join("elsewhere", ts="2026-05-01T10:00:00+08:00")  # ROOM: someone in another room only
+    for rows in (report(bot), report(bot, "r2@chatroom")):
+        assert {m: rows[m]["segment"] for m in DESIGNED} == {m: d[3] for m, d in DESIGNED.items()}
+        assert rows["new1"]["segment"] == "一般发展客户"
+        assert rows["iv"]["rfm"]["r"] >= 4  # the most recent are not R3 because they tie
 
 
 def test_rfm_and_who_in_chat(bot: Bot):
@@ -276,7 +314,10 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     assert {m: rows[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
     room = report(bot, ROOM)
     assert {m: room[m]["grade"] for m in "abcd"} == {"a": "A", "b": "B", "c": "C", "d": "D"}
-    assert rows["a"]["grade_reason"] == "满足 4 项：有标签「意向」、核心成员、90 天内有订单、推荐 ≥ 1 人，A 级"
+    # a said one thing on one day: the report types TA 沉默成员 (the quiet-data floor), and so
+    # does the grade (it used to count 核心成员, typing without the floor)
+    assert rows["a"]["type"] == "dormant"
+    assert rows["a"]["grade_reason"] == "满足 3 项：有标签「意向」、90 天内有订单、推荐 ≥ 1 人，A 级"
     assert "未满足任何评级条件" in rows["d"]["grade_reason"]
     assert "已把 pinned 设为 A 级（老客户）" in texts(bot.say(ADMIN, "/grade pinned A 老客户", ts=AT.isoformat()))
     assert report(bot)["pinned"]["grade_reason"] == "管理员设定为 A 级：老客户"
@@ -289,6 +330,23 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     assert "d" not in got  # D: no cadence
     assert "已取消 pinned 的手动等级" in texts(bot.say(ADMIN, "/grade pinned 取消", ts=AT.isoformat()))
     assert report(bot)["pinned"]["grade"] == "D"
+
+
+def test_grades_type_members_as_the_report_does(graded: Bot):
+    """Everyone quiet: the median split alone would call the one who spoke twice on two days
+    core; the report's floors (3 login days, 5 messages) call TA 沉默成员, and so must the grade."""
+    bot = graded
+    for m in ("a", "b", "c"):
+        bot.join(m, name=m, ts="2026-09-01T10:00:00+08:00")
+    speak_on(bot, "a", days("2026-11-18T10:00:00+08:00", 2))
+    speak_on(bot, "b", days("2026-11-18T11:00:00+08:00", 1))
+    rows = report(bot)
+    assert rows["a"]["type"] == "dormant"
+    assert "核心成员" not in rows["a"]["grade_reason"] and rows["a"]["grade"] == "D"
+    room = report(bot, ROOM)
+    assert room["a"]["grade"] == "D"
+    with bot.engine.connect() as conn:
+        assert "a" not in {i.member for i in build_items(conn, bot.deps, AT, [ROOM])}
 
 
 def test_criteria_naming_an_unknown_tag_is_a_clear_config_error(tmp_path):

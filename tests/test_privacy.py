@@ -188,3 +188,22 @@ def test_an_erased_member_is_on_no_follow_up_list(tmp_path):
     listed = texts(bot.say(ADMIN, "跟进清单", room=None, ts=day(2, "11:00")))
     assert "Bob" in listed and anon not in listed and "意向线索" in listed
 
+
+
+def test_a_member_known_only_from_a_roster_can_delete_their_data(bot: Bot):
+    """Listed by a roster, greeted by name, never said anything the bot stored: 删除我的数据 used
+    to answer 「没有找到你的聊天记录」, and the bot's replies naming TA stayed."""
+    bot.roster([{"id": "wxid_quiet", "name": "安静的小鹿", "room_alias": "小鹿同学"}], ts="2026-11-01T08:00:00+08:00")
+    bot.say(ADMIN, "/points 小鹿同学 +5 欢迎", mentions=["wxid_quiet"], ts="2026-11-01T09:00:00+08:00")
+    assert bot.scalar("SELECT count(*) FROM outbox WHERE text LIKE '%安静的小鹿%' OR text LIKE '%小鹿同学%'") >= 1
+    assert "确定要删除你的数据吗" in texts(bot.say("wxid_quiet", "删除我的数据", ts="2026-11-01T10:00:00+08:00"))
+    assert "已删除你的数据" in texts(bot.say("wxid_quiet", "确认删除", ts="2026-11-01T10:01:00+08:00"))
+    assert bot.scalar("SELECT count(*) FROM outbox WHERE text LIKE '%安静的小鹿%' OR text LIKE '%小鹿同学%'") == 0
+    assert bot.scalar("SELECT count(*) FROM member WHERE id = 'wxid_quiet'") == 0
+
+
+def test_deleting_data_with_someone_mentioned_says_it_is_only_ones_own(bot: Bot):
+    bot.say("a", "大家好", name="Alice", ts="2026-11-01T09:00:00+08:00")
+    bot.say("b", "你好", name="Bob", ts="2026-11-01T09:01:00+08:00")
+    reply = texts(bot.say("a", "删除我的数据 @Bob", mentions=["b"], ts="2026-11-01T10:00:00+08:00"))
+    assert "只能删除你自己的数据" in reply and "确定要删除你的数据吗" in reply

@@ -219,7 +219,10 @@ def test_bad_manager_input(bot: Bot, args, why):
     assert bot.scalar("SELECT count(*) FROM roomsettings") == 0
 
 
-def test_rank_excludes_admins_and_members_who_left(bot: Bot):
+def test_rank_excludes_admins_operators_and_members_who_left(bot: Bot):
+    bot.say("op", "打卡", ts="2026-11-02T07:30:00+08:00", name="小李运营")  # staff: never ranked
+    assert "现在是本群的运营" in texts(bot.say(ADMIN, "/operator @小李运营", mentions=["op"],
+                                           ts="2026-11-02T07:40:00+08:00"))
     bot.say("a", "打卡", ts="2026-11-02T08:00:00+08:00", name="Alice")
     bot.say("b", "打卡", ts="2026-11-02T08:01:00+08:00", name="Bob")
     bot.say("b", "今天天气真好", ts="2026-11-02T08:05:00+08:00", name="Bob")
@@ -230,6 +233,7 @@ def test_rank_excludes_admins_and_members_who_left(bot: Bot):
     assert reply.text.splitlines()[1:] == ["1. Bob 11 分", "2. Alice 10 分"]
     [reply] = bot.say("a", "/rank today", room=None)
     assert "Carol" not in reply.text and ADMIN not in reply.text and "1. Bob" in reply.text
+    assert "小李运营" not in reply.text
     assert "空的" in bot.say("a", "排行 本周", ts="2026-11-10T10:00:00+08:00")[0].text
     assert "不认识" in bot.say("a", "排行 去年")[0].text
 
@@ -239,6 +243,9 @@ def test_help_shows_only_what_this_person_may_use(bot: Bot):
     admin = texts(bot.say(ADMIN, "/help"))
     assert "打卡" in member and "/task" not in member and "管理员命令" not in member
     assert "管理员命令" in admin and "/task" in admin
+    # a members' command with manager forms shows those to the managers only
+    assert "积分商城（/shop）" in member and "/shop add" not in member and "管理员：" not in member
+    assert "/shop add 名称 价格" in admin and "管理员上架" in admin
 
 
 def test_speaking_cap_holds_across_a_restart_mid_day(tmp_path):

@@ -19,6 +19,14 @@ def test_a_join_is_welcomed_once_by_name_with_the_rooms_tasks(bot: Bot):
     assert welcomes(bot.time_passes(T.format(9))) == []  # once
 
 
+def test_the_welcome_names_what_to_send_not_the_tasks_name(bot: Bot):
+    """A task named 作业 whose trigger is 交作业: 「发「作业」」 checked nobody in."""
+    bot.say(ADMIN, "/task add 作业 triggers=交作业", ts=T.format(0))
+    bot.join("wxid_bob", name="Bob", ts=T.format(1))
+    [w] = welcomes(bot.time_passes(T.format(5)))
+    assert "「交作业」" in w.text and "「作业」" not in w.text
+
+
 def test_a_burst_of_joins_shares_one_welcome(bot: Bot):
     out = []
     for s in range(0, 120):  # the live bot's clock ticks every second; a join every 3 s for a minute

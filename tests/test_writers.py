@@ -65,12 +65,6 @@ def snapshot(engine, *, ledger_rows: bool = False) -> dict[str, list]:
         }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store(request, tmp_path):
-    """A function giving the URL of a fresh, empty store per name."""
-    if request.param == "sqlite":
-        return lambda name: f"sqlite:///{tmp_path / f'{name}.db'}"
-    return request.getfixturevalue("pg_schemas")
 
 
 @pytest.mark.parametrize("batch", [1, 7])

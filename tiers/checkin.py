@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
@@ -29,6 +29,11 @@ class CheckinTask:
     active: bool = True
     min_note: int | None = None  # 作业打卡: the note must have at least this many characters
     reply: str = "auto"  # each | summary | auto: how accepted check-ins are answered
+    media: str | None = None  # image | voice | any: a photo (or voice message) is a check-in too
+    public_missing: bool = False  # 未打卡 answers in the group, not only to the asker
+    remind_missing: time | None = None  # when the day's reminder @-mentions who hasn't checked in
+    excellent_points: int = 20  # points an operator's 优秀 adds
+    roundup: bool = False  # a weekly 优秀打卡 roundup in each group
 
 
 def _norm(text: str) -> str:
@@ -380,3 +385,54 @@ def make_up(days: frozenset[date], today: date, cards: int) -> MakeUpOutcome:
     if cards <= 0:
         return MakeUpOutcome(False, None, streak_at(days, today), "no_card")
     return MakeUpOutcome(True, yesterday, streak_at(days | {yesterday}, today), None)
+
+
+# ---- a period's numbers (打卡统计) -------------------------------------------------------
+
+STREAK_BUCKETS: tuple[tuple[int, int | None, str], ...] = (
+    (1, 2, "1–2 天"), (3, 6, "3–6 天"), (7, 13, "7–13 天"), (14, 29, "14–29 天"), (30, None, "30 天以上"))
+
+
+@dataclass(frozen=True, slots=True)
+class DayCount:
+    day: date
+    done: int  # members of the scope who checked in that day
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodStats:
+    start: date
+    end: date
+    members: int  # the scope's members (the denominator)
+    days: tuple[DayCount, ...]
+    checked: int  # members who checked in at least once in the period
+    rate: float | None  # check-ins / (members × days), None without members
+    streaks: tuple[tuple[str, int], ...]  # (bucket, members on such a streak as of the period's end)
+    started: int  # members whose current streak began in the period
+    broken: int  # streaks that ended in the period: a check-in on one day and none the next (days over)
+
+
+def period_stats(days_of: Mapping[str, Collection[date]], members: Collection[str], start: date, end: date,
+                 today: date) -> PeriodStats:
+    """Counts, rate, streak distribution, new and broken streaks of `members` from `start` to
+    `end` (inclusive; days after `today` are not counted)."""
+    last = min(end, today)
+    span = [start + timedelta(days=i) for i in range((last - start).days + 1)] if last >= start else []
+    scope = set(members)
+    days = {m: _as_set(days_of.get(m, ())) for m in scope}
+    counts = tuple(DayCount(d, sum(1 for m in scope if d in days[m])) for d in span)
+    checked = sum(1 for m in scope if any(d in days[m] for d in span))
+    rate = sum(c.done for c in counts) / (len(scope) * len(span)) if scope and span else None
+    buckets = dict.fromkeys((label for _, _, label in STREAK_BUCKETS), 0)
+    started = broken = 0
+    for m in scope:
+        # As of a day that is over, a streak without a check-in that day has ended.
+        n = streak_at(days[m], last) if last >= today else _run_back(days[m], last)
+        for low, high, label in STREAK_BUCKETS:
+            if n >= low and (high is None or n <= high):
+                buckets[label] += 1
+        if n:
+            began = (last if last in days[m] else last - _ONE_DAY) - timedelta(days=n - 1)
+            started += began >= start
+        broken += sum(1 for d in span if d < today and d - _ONE_DAY in days[m] and d not in days[m])
+    return PeriodStats(start, end, len(scope), counts, checked, rate, tuple(buckets.items()), started, broken)

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from operator import itemgetter
 
+from tiers.grades import overdue_days
+
 NEW_SILENT_AFTER = timedelta(hours=72)
 NEW_SILENT_WITHIN = timedelta(days=14)  # joined longer ago than this: not "new" any more
 CHURN_DAYS = 7
@@ -282,11 +284,10 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("type_change",
                           f"{TYPE_WORDS[f.previous_type]} → {TYPE_WORDS[f.type]}",
                           "看看变化原因，对症跟进"))
-    if f.grade is not None and f.grade_cadence and (
-            f.last_followed_up is None
-            or now - f.last_followed_up >= timedelta(days=f.grade_cadence)):
-        out.append(_grade_overdue(f.grade, f.grade_cadence,
-                                  None if f.last_followed_up is None else (now - f.last_followed_up).days))
+    if f.grade is not None and f.grade_cadence:
+        days_since = None if f.last_followed_up is None else (now - f.last_followed_up).days
+        if overdue_days(f.grade_cadence, days_since):
+            out.append(_grade_overdue(f.grade, f.grade_cadence, days_since))
     if f.previous_level is not None and f.level > f.previous_level:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:

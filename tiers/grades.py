@@ -155,10 +155,10 @@ def distribution(gradings: Iterable[Grading]) -> dict[str, int]:
     return tally(GRADES, (g.grade for g in gradings))
 
 
-def overdue_days(grade: str, cadence: Mapping[str, int | None], days_since: int | None) -> int | None:
-    """The cadence the member is past (days), or None when not overdue. `days_since` None:
-    never followed up, which is overdue for any grade with a cadence."""
-    every = cadence.get(grade)
+def overdue_days(every: int | None, days_since: int | None) -> int | None:
+    """The cadence (days between follow-ups of the member's grade, None: none) the member is
+    past, or None when not overdue. `days_since` None: never followed up, which is overdue for
+    any grade with a cadence."""
     if not every:
         return None
     if days_since is None or days_since >= every:

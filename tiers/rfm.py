@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tiers.tally import median, tally
+from tiers.tally import tally
 
-CUT_MEDIAN = 0  # split high/low at the median of the present members (the quadrant's rule)
+# How a dimension is split into high and low. The playbooks compare each value with the
+# community's average (平均值): a few big buyers do not make everyone who spent 50 "M high", as
+# the median does when most members tie. The median, or a score cut (1–5), are options.
+CUT_MEAN = "mean"
+CUT_MEDIAN = "median"
+CUTS = {"mean": CUT_MEAN, "average": CUT_MEAN, "平均值": CUT_MEAN, "均值": CUT_MEAN,
+        "median": CUT_MEDIAN, "中位数": CUT_MEDIAN}
 
 
 RECENCY_SOURCES = ("order", "checkin", "message", "visit")
@@ -21,7 +27,7 @@ class RfmSettings:
     window_days: int = 90
     recency_from: tuple[str, ...] = ("order", "checkin", "message")  # what counts as "last active"
     frequency: str = "days"  # active days in the window, or "orders" for a shop-like community
-    cut: int = CUT_MEDIAN  # 0: the median; 1–5: a score at least this is high
+    cut: str | int = CUT_MEAN  # CUT_MEAN, CUT_MEDIAN, or 1–5: a score at least this is high
 
 
 def parse_rfm_settings(raw: Mapping[str, object]) -> RfmSettings:
@@ -39,11 +45,11 @@ def parse_rfm_settings(raw: Mapping[str, object]) -> RfmSettings:
     frequency = raw.get("frequency", "days")
     if frequency not in FREQUENCY_SOURCES:
         raise ValueError("[rfm] frequency 应为 days（活跃天数）或 orders（订单数）")
-    cut = raw.get("cut", "median")
-    if cut == "median":
-        cut = CUT_MEDIAN
+    cut = raw.get("cut", CUT_MEAN)
+    if isinstance(cut, str) and cut.strip().lower() in CUTS:
+        cut = CUTS[cut.strip().lower()]
     elif isinstance(cut, bool) or not isinstance(cut, int) or not 1 <= cut <= 5:
-        raise ValueError("[rfm] cut 应为 \"median\" 或 1–5 的分数")
+        raise ValueError("[rfm] cut 应为 \"mean\"（平均值，默认）、\"median\"（中位数）或 1–5 的分数")
     return RfmSettings(window, tuple(dict.fromkeys(str(r) for r in recency)), str(frequency), cut)
 
 
@@ -154,14 +160,32 @@ def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else f"{x:.2f}"
 
 
+def _middle_rank(sorted_values: Sequence[float], value: float) -> float:
+    """Where the value stands among the sorted values, 0-based: the middle of the ranks its
+    ties hold (a value not among them: where it would go)."""
+    below, upto = bisect_left(sorted_values, value), bisect_right(sorted_values, value)
+    return (below + max(upto, below + 1) - 1) / 2
+
+
 def _quintile(sorted_values: Sequence[float], value: float) -> int:
-    """1–5: which fifth of the scope the value falls in, by how many values are below it.
-    Ties share a score, so a scope where most members have 0 gives them all 1."""
+    """1–5: which fifth of the scope the value falls in. Tied values share the quintile of
+    the middle of their ranks: the most recent members are R5 together, not R3 because they
+    tie, and a scope where most members have 0 gives them the quintile of their middle."""
     n = len(sorted_values)
     if n == 0:
         return 1
-    below = bisect_left(sorted_values, value)
-    return 1 + min(4, (5 * below) // n)
+    return 1 + min(4, int(5 * _middle_rank(sorted_values, value) / n))
+
+
+def _median_high(sorted_values: Sequence[float], value: float) -> bool:
+    """At or above the median, ties judged by the middle of their ranks: when most members tie
+    at a low value, the tie is not "high" because the median happens to fall inside it."""
+    n = len(sorted_values)
+    return n > 0 and _middle_rank(sorted_values, value) >= (n - 1) / 2
+
+
+def _mean(values: Sequence[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
 
 
 _NEVER = -1e18  # recency of a member with no activity on record, as a "recentness" value
@@ -171,28 +195,29 @@ def _recentness(days: int | None) -> float:
     return _NEVER if days is None else -float(days)
 
 
-def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN, monetary_is_points: bool = False,
+def score_all(inputs: Sequence[RfmInput], *, cut: str | int = CUT_MEAN, monetary_is_points: bool = False,
               unranked: frozenset[str] = frozenset()) -> dict[str, RfmScore]:
     """Score every member of a scope against each other; members in `unranked` (the
     community's managers) are scored against the rest without moving anyone's scores.
 
-    Scores are quintiles of the scope (5 = most recent, most frequent, highest value). A
-    dimension is high at `cut` = CUT_MEDIAN when it reaches the median of the members
-    present (any activity on record, or any value) and is not nothing: recency on record,
-    frequency above 0, value above 0 — the quadrant's rule, so a scope where few members
-    buy makes every buyer "M high". With `cut` = 1–5 a dimension is high when its score
-    reaches the cut.
+    Scores are quintiles of the scope (5 = most recent, most frequent, highest value; ties
+    share the quintile of their middle rank). A dimension is high, with `cut` = CUT_MEAN (the
+    default), when it reaches the mean of the members present (any activity on record, or any
+    value) and is not nothing: recency on record, frequency above 0, value above 0. With
+    CUT_MEDIAN the same against the median (ties judged by their middle rank); with `cut` = 1–5
+    when its score reaches the cut.
     """
-    if cut and not 1 <= cut <= 5:
-        raise ValueError("cut 应为 0（中位数）或 1–5 的分数")
+    if cut not in (CUT_MEAN, CUT_MEDIAN) and not (isinstance(cut, int) and 1 <= cut <= 5):
+        raise ValueError("cut 应为 mean（平均值）、median（中位数）或 1–5 的分数")
     ranked = [i for i in inputs if i.member not in unranked] if unranked else inputs
     rs = sorted(_recentness(i.recency_days) for i in ranked)
     fs = sorted(float(i.frequency) for i in ranked)
     ms = sorted(i.monetary for i in ranked)
     present = [i for i in ranked if i.recency_days is not None or i.frequency > 0 or i.monetary > 0]
-    r_med = median(sorted(_recentness(i.recency_days) for i in present))
-    f_med = median(sorted(float(i.frequency) for i in present))
-    m_med = median(sorted(i.monetary for i in present))
+    p_rs = sorted(_recentness(i.recency_days) for i in present if i.recency_days is not None)
+    p_fs = sorted(float(i.frequency) for i in present)
+    p_ms = sorted(i.monetary for i in present)
+    r_mean, f_mean, m_mean = _mean(p_rs), _mean(p_fs), _mean(p_ms)
     shared: dict[tuple[int | None, int, float], RfmScore] = {}
     out: dict[str, RfmScore] = {}
     for i in inputs:
@@ -201,12 +226,16 @@ def score_all(inputs: Sequence[RfmInput], *, cut: int = CUT_MEDIAN, monetary_is_
         if score is None:
             recent = _recentness(i.recency_days)
             r, f, m = _quintile(rs, recent), _quintile(fs, i.frequency), _quintile(ms, i.monetary)
-            if cut:
-                r_high, f_high, m_high = r >= cut, f >= cut, m >= cut
+            if cut == CUT_MEAN:
+                r_high = i.recency_days is not None and recent >= r_mean
+                f_high = i.frequency > 0 and i.frequency >= f_mean
+                m_high = i.monetary > 0 and i.monetary >= m_mean
+            elif cut == CUT_MEDIAN:
+                r_high = i.recency_days is not None and _median_high(p_rs, recent)
+                f_high = i.frequency > 0 and _median_high(p_fs, i.frequency)
+                m_high = i.monetary > 0 and _median_high(p_ms, i.monetary)
             else:
-                r_high = i.recency_days is not None and recent >= r_med
-                f_high = i.frequency > 0 and i.frequency >= f_med
-                m_high = i.monetary > 0 and i.monetary >= m_med
+                r_high, f_high, m_high = r >= int(cut), f >= int(cut), m >= int(cut)
             score = RfmScore(r, f, m, i.recency_days, i.frequency, i.monetary, r_high, f_high,
                              m_high, _BY_HIGHS[r_high, f_high, m_high], monetary_is_points)
             shared[key] = score

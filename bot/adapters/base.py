@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.core.events import Event
 
@@ -54,3 +54,33 @@ class Adapter(Protocol):
     async def run(self, sink: EventSink) -> None: ...
 
     async def send(self, out: Outgoing) -> None: ...
+
+
+# What some adapters can do beyond the protocol above, found with isinstance (never getattr).
+
+@runtime_checkable
+class RefusesEvents(Protocol):
+    """Tells whoever typed an event that it was refused, and why (the console's chat)."""
+
+    def refused(self, reason: str) -> None: ...
+
+
+@runtime_checkable
+class RequestsRosters(Protocol):
+    """Asks the account for the member lists of its rooms (one room, or every room), which
+    come back as roster events (WeChat)."""
+
+    def request_rosters(self, room: str | None = None) -> None: ...
+
+
+@runtime_checkable
+class ReportsConnection(Protocol):
+    """Knows whether its connection to the account is up right now (WeChat)."""
+
+    @property
+    def connected(self) -> bool: ...
+
+
+class MaybeDelivered(Exception):
+    """A send that failed after the text may already have gone out: the outbox marks it unknown
+    for a person to decide instead of sending it again (a double message is worse)."""

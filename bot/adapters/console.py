@@ -65,7 +65,11 @@ class ConsoleAdapter:
         name, _, room = spec.strip().partition("@")
         if not name:
             return "用法：/as 名字@群名（私聊时不写 @群名）"
-        self.member, self.name = self._member_id(name), name
+        member = self._member_id(name)
+        # `/as wxid_abc@群`: speak as that member under their stored name, never renaming them
+        # to their id (the name goes into every message's sender_name).
+        known = self.member_name(member)
+        self.member, self.name = member, known if known != member else name
         if room:
             found = _as_id(self.resolve_room(room),
                            lambda: derived_id("", room).removeprefix(NAME_PREFIX) + "@chatroom")

@@ -25,7 +25,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.adapters import qr
 from bot.adapters import wechaty_compat as wc
 from bot.adapters import wechaty_friends as friends
-from bot.adapters.base import EventSink, Outgoing
+from bot.adapters.base import EventSink, MaybeDelivered, Outgoing
 from bot.core.events import MAX_TEXT, Event, Join, Leave, Message, Recall, Roster, RosterMember, clean_name
 
 log = logging.getLogger(__name__)
@@ -53,17 +53,14 @@ class WechatyConnectError(WechatyError, ConnectionError):
 class WechatySendError(WechatyError):
     """A text was not sent: the outbox keeps it and may retry."""
 
-    maybe_delivered = False
 
 
-class WechatySendUncertain(WechatySendError):
+class WechatySendUncertain(WechatySendError, MaybeDelivered):
     """The connection died while the gateway had the request: the text may have gone out.
 
     WeChat has no idempotent send and a crashed gateway forgets what it sent, so nothing
     here can tell; a retry may send the text twice.
     """
-
-    maybe_delivered = True
 
 
 async def _first_of(*events: asyncio.Event, timeout: float | None = None) -> bool:
@@ -130,24 +127,40 @@ def _ts(raw: float | None) -> datetime:
 
 
 JIELONG_APPMSG = 53  # WeChat's app message type of a 接龙 (group solitaire)
+QUOTE_APPMSG = 57  # … and of a quote (引用) with the member's new words
 _APPMSG_TYPE = re.compile(r"<appmsg\b.*?<type>\s*(\d+)\s*</type>", re.DOTALL)
 
 
-def jielong_text(kind: str, text: str) -> str | None:
-    """A 接龙 as members see it (the list, from the app message's title), or None when the
-    message is not one. Puppets hand it over as a GroupNote, or as the app message's XML
-    (type 49 with appmsg type 53) under another type."""
+@dataclass(frozen=True)
+class AppMessage:
+    kind: str  # jielong | quote
+    text: str  # the list as shown, or the quote's new words
+    quote_of: str | None = None
+    quote_sender: str | None = None
+
+
+def app_message(kind: str, text: str) -> AppMessage | None:
+    """A 接龙 (the list as members see it, from the app message's title) or a quote (its new
+    words, and which message it quotes), or None. Puppets hand a 接龙 over as a GroupNote, or
+    as the app message's XML (type 49 with appmsg type 53) under another type."""
     if "<appmsg" not in text:
-        return text if kind == "group_note" and text.strip() else None
+        return AppMessage("jielong", text) if kind == "group_note" and text.strip() else None
     found = _APPMSG_TYPE.search(text)
-    if kind != "group_note" and (found is None or int(found.group(1)) != JIELONG_APPMSG):
+    appmsg = int(found.group(1)) if found else None
+    if appmsg not in (JIELONG_APPMSG, QUOTE_APPMSG) and kind != "group_note":
         return None
     try:
         root = ElementTree.fromstring(text.strip())
     except ElementTree.ParseError:
         return None
-    title = root.findtext(".//appmsg/title") if root.tag != "appmsg" else root.findtext("title")
-    return title.strip() if title and title.strip() else None
+    node = root if root.tag == "appmsg" else root.find(".//appmsg")
+    title = (node.findtext("title") or "").strip() if node is not None else ""
+    if appmsg == QUOTE_APPMSG and node is not None:
+        ref = node.find("refermsg")
+        quoted = (ref.findtext("svrid") or "").strip() if ref is not None else ""
+        who = ((ref.findtext("chatusr") or ref.findtext("fromusr") or "").strip() if ref is not None else "")
+        return AppMessage("quote", title, quoted or None, who if who and "@chatroom" not in who else None)
+    return AppMessage("jielong", title) if title else None
 
 
 def _clip(name: str | None) -> str | None:
@@ -425,7 +438,7 @@ class WechatyAdapter:
 
         Raises WechatySendError when the text was certainly not sent (not connected within
         `send_timeout`, or the gateway refused it), and its subclass WechatySendUncertain
-        (`maybe_delivered = True`) when the connection died while the gateway had the request:
+        (a MaybeDelivered) when the connection died while the gateway had the request:
         WeChat may have delivered it, so retrying it may send it twice.
         """
         conversation = out.room or out.to
@@ -682,9 +695,9 @@ class WechatyAdapter:
             return Recall(id=message_id, ts=_ts(payload.timestamp), member=talker, room=room,
                           message=(payload.text or "").strip() or None, account=session.self_id)
         text = (payload.text or "") if kind == "text" else ""
-        solitaire = jielong_text(kind, payload.text or "")
-        if solitaire is not None:
-            kind, text = "jielong", solitaire
+        app = app_message(kind, payload.text or "")
+        if app is not None:
+            kind, text = app.kind, app.text
         return Message(
             id=message_id,
             ts=_ts(payload.timestamp),
@@ -696,6 +709,8 @@ class WechatyAdapter:
             mentions=tuple(m for m in payload.mention_ids if m)[:MAX_MENTIONS],
             kind=kind,
             account=session.self_id,
+            quote_of=app.quote_of if app else None,
+            quote_sender=app.quote_sender if app else None,
             qr=await self._image_codes(session, message_id) if kind == "image" and room else (),
         )
 

@@ -81,13 +81,21 @@ class Command:
     keys: Mapping[str, str] | None = None  # option key aliases → canonical key; None: no options
     flags: Mapping[str, str] | None = None  # bare flag words → canonical flag
     member_args: int = 0  # how many members the arguments start with
+    # A members' command with manager forms too (/shop add …): their syntax and what they do,
+    # shown to admins only.
+    admin_usage: str = ""
+    admin_summary: str = ""
     # Natural forms (排行榜, 我几级了, 我想兑换书签): regular expressions the whole message must
     # match, trailing punctuation and particles aside, so 「这个排行榜好看」 stays chat; a group
     # named `args` carries the arguments.
     forms: tuple[str, ...] = ()
 
-    def help_line(self) -> str:
-        return f"{self.usage} — {self.summary}"
+    def usage_for(self, is_admin: bool) -> str:
+        return f"{self.usage} · 管理员：{self.admin_usage}" if is_admin and self.admin_usage else self.usage
+
+    def help_line(self, is_admin: bool = False) -> str:
+        summary = f"{self.summary}；{self.admin_summary}" if is_admin and self.admin_summary else self.summary
+        return f"{self.usage_for(is_admin)} — {summary}"
 
     def options(self, text: str, mentions: Sequence[str]) -> Options:
         return parse(text, mentions=mentions, keys=self.keys, flags=self.flags,
@@ -188,7 +196,7 @@ class CommandHook(Hook):
             return False
         batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
         batch.flush()
-        is_admin = self.deps.is_admin(msg.sender)
+        is_admin = self.deps.is_admin(msg.sender) or self.deps.is_room_admin(batch.conn, msg.sender, msg.room)
         is_operator = self.deps.is_operator(batch.conn, msg.sender)
         ctx = Ctx(batch, msg, self.deps, self.registry, is_admin, is_operator)
         cmd = inv.command
@@ -204,7 +212,7 @@ class CommandHook(Hook):
         except UsageError as exc:
             savepoint.rollback()
             batch.session.expunge_all()
-            ctx.reply(f"{exc}\n用法：{cmd.usage}" if exc.show_usage else str(exc))
+            ctx.reply(f"{exc}\n用法：{cmd.usage_for(is_admin)}" if exc.show_usage else str(exc))
             return True
         except Refused as exc:
             savepoint.rollback()

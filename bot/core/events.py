@@ -37,6 +37,8 @@ class Message:
     mentions: tuple[str, ...] = ()
     kind: str = "text"  # non-text messages (image, voice, ...) count as activity, never tokenized
     account: str | None = None  # the bot account (its id) that received it; None: not a chat
+    quote_of: str | None = None  # a quote (引用): the id of the message it quotes, when known
+    quote_sender: str | None = None  # … and who said that message
     qr: tuple[str, ...] = ()  # what the QR codes in an image say (the adapter decodes them)
 
     @property
@@ -177,6 +179,8 @@ _FIELDS: dict[str, tuple[_Field, ...]] = {
         _Field("mentions", required=False, kind="list"),
         _Field("kind", required=False, limit=20),
         _Field("account", required=False, limit=MAX_ID),
+        _Field("quote_of", required=False, limit=MAX_ID),
+        _Field("quote_sender", required=False, limit=MAX_ID),
         _Field("qr", required=False, kind="texts"),
     ),
     "join": (
@@ -273,7 +277,8 @@ MAX_LINE = 1 << 20  # bytes of one JSONL line or one event; longer is rejected w
 # Ids end up in keys, URLs and mentions: no control, format (zero-width, bidi), surrogate or
 # line-separator characters.
 _BAD_ID = frozenset(("Cc", "Cf", "Cs", "Zl", "Zp"))
-_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account", "message"))
+_ID_NAMES = frozenset(("id", "sender", "member", "room", "inviter", "refund_of", "account", "message", "quote_of",
+                       "quote_sender"))
 
 
 def latest_ts(now: datetime | None = None, slack_hours: float = 24) -> datetime:

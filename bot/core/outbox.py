@@ -20,11 +20,11 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Engine, and_, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.adapters.base import Adapter, Outgoing
+from bot.adapters.base import Adapter, MaybeDelivered, Outgoing
 from bot.store.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -155,6 +155,9 @@ class OutboxSender:
         self.sleep = sleep
         self.worker = worker or worker_id()
         self.action_caps = dict(action_caps or {})
+        # Only rows this process queued (its pipeline's origin), when set: `qunguan chat` answers
+        # what is typed in its session and never replays an older backlog.
+        self.only_origin: str | None = None
         self._last_send = 0.0
         self.wake = asyncio.Event()
         self._draining = asyncio.Lock()
@@ -162,9 +165,11 @@ class OutboxSender:
     def _due(self) -> list[Outbox]:
         """Pending rows this process may send: those of its account (the adapter's logged-in
         id) and those routed to no account (bot.core.accounts.route)."""
-        account = getattr(self.adapter, "self_id", None)
+        account = self.adapter.self_id
         mine = (or_(col(Outbox.account).is_(None), col(Outbox.account) == account) if account
                 else col(Outbox.account).is_(None))
+        if self.only_origin is not None:
+            mine = and_(mine, col(Outbox.origin) == self.only_origin)
         with self.engine.connect() as conn:
             rows = conn.execute(
                 select(Outbox).where(col(Outbox.status) == "pending", col(Outbox.next_at) <= self.now(),
@@ -231,7 +236,7 @@ class OutboxSender:
 
     async def _drain(self) -> int:
         sent = 0
-        paced = getattr(self.adapter, "paced", False)
+        paced = self.adapter.paced
         while True:
             rows = await asyncio.to_thread(self._due)
             if not rows:
@@ -293,7 +298,7 @@ class OutboxSender:
             self._finish(row.id, status="unknown", attempts=attempts, error=DIED)
             raise
         except Exception as exc:
-            if getattr(exc, "maybe_delivered", False):
+            if isinstance(exc, MaybeDelivered):
                 # The connection died while the send was in flight: it may have gone out.
                 # Sending it again risks a double message, which is worse.
                 log.warning("outbox #%s may have been delivered; not retried: %s", row.id, exc)

@@ -466,9 +466,7 @@ class Pipeline:
                 if f.handle(batch, event):
                     # Commands and check-ins are talk to the bot, not chat: rule previews
                     # and history scans skip them.
-                    # A 接龙 or a photo that was a check-in keeps its kind: later versions
-                    # of the list are read back by it.
-                    batch.log_event(row | {"kind": row["kind"] or "command"})
+                    batch.log_event(row | {"kind": "command"})
                     while batch.taking_part:
                         part = batch.taking_part.pop(0)
                         for g in self.hooks:

@@ -73,6 +73,36 @@ async def run_job(job_id: str, now: datetime | None = None) -> None:
     log.info("job %s at %s: %s", job_id, at.isoformat(), note)
 
 
+class ScheduleError(ValueError):
+    """A job cannot be scheduled with these settings: the message names the job and why."""
+
+
+def check_triggers(settings: Settings, jobs: Sequence[Job]) -> None:
+    """Build every job's trigger once, before anything runs: a setting that cannot be
+    scheduled stops `run` at start with one line, instead of leaving the daily jobs unscheduled
+    inside a background task."""
+    for job in jobs:
+        try:
+            job.trigger(settings)
+        except Exception as exc:
+            raise ScheduleError(f"定时任务 {job.id} 无法安排：{exc}") from exc
+
+
+def watch(task: asyncio.Task, logger: str) -> asyncio.Task:
+    """Log a background task that dies, with its traceback, as an ERROR of `logger` (the
+    module whose work it does: the admins are told in its words, at most once an hour per
+    kind: bot.core.alerts). Returns the task."""
+
+    def done(t: asyncio.Task) -> None:
+        exc = None if t.cancelled() else t.exception()
+        if exc is not None:
+            logging.getLogger(logger).error("background task %s died", t.get_name(),
+                                            exc_info=(type(exc), exc, exc.__traceback__))
+
+    task.add_done_callback(done)
+    return task
+
+
 def start_scheduler(deps: Deps, jobs: Sequence[Job], *, bot_ids: Callable[[], frozenset[str]],
                     wake: Callable[[], None],
                     refresh_rosters: Callable[[], None] = lambda: None,

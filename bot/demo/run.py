@@ -4,7 +4,6 @@ sample community replayed through the real pipeline, then the report."""
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from collections import Counter
@@ -14,8 +13,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
 
+from bot.adapters.file import FileAdapter
 from bot.core.events import latest_ts, parse_event
 from bot.core.feature import report_fields
+from bot.core.outbox import OutboxSender
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.exports import group_history, write_memotrace_csv
@@ -99,8 +100,12 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     started = time.perf_counter()
     replies = pipeline.process(parse_event(e) for e in events)
     took = time.perf_counter() - started
-    with open(folder / "replies.jsonl", "w", encoding="utf-8") as fh:
-        fh.writelines(json.dumps(r.as_dict(), ensure_ascii=False) + "\n" for r in replies)
+    # Written out the way `qunguan replay --replies` does: each reply claimed and marked sent as
+    # it goes into the file, so nothing the demo wrote out stays queued (a `qunguan chat` or
+    # `run` on this store later would send it again).
+    replies_path = folder / "replies.jsonl"
+    replies_path.write_text("", encoding="utf-8")
+    asyncio.run(OutboxSender(deps.engine, FileAdapter(events_path, replies_path)).drain())
 
     with deps.engine.connect() as conn:
         scope = resolve_scope(conn, settings, None, None, None)
@@ -112,7 +117,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
     print(f"示例社群：{len(events)} 条事件（{events_path}），回放用时 {took:.1f} 秒，"
           f"数据库 {db}")
     print(f"截至 {scope.at:%Y-%m-%d %H:%M}，近 {scope.window.days} 天，{len(rows)} 位成员，"
-          f"机器人回复 {len(replies)} 条（{folder / 'replies.jsonl'}）\n")
+          f"机器人回复 {len(replies)} 条（{replies_path}）\n")
     types = Counter(r["type"] for r in rows)
     print("成员类型：" + "，".join(f"{label} {types.get(k.value, 0)}" for k, label in TYPE_LABELS.items()))
     for kind in ("core", "lurker", "burst", "dormant"):

@@ -13,7 +13,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, case, create_engine, event, func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, make_url
 
 from bot.store.migrate import load_models, upgrade
 
@@ -250,3 +250,23 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     future = pool.submit(read)
     pool.shutdown(wait=False)
     return lambda: json.loads(future.result())
+
+
+_FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
+_READ_ONLY = ("readonly database", "read-only", "read only file system", "read-only transaction")
+
+
+def storage_problem(exc: BaseException, url: str) -> str | None:
+    """One Chinese line when the store cannot be written because its disk is full or it is
+    read-only (with where it is and what to do), else None. A batch that failed so was rolled
+    back whole: nothing half-written, and a re-run goes on from where it stopped."""
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    parsed = make_url(url)
+    where = parsed.database if parsed.get_backend_name() == "sqlite" else parsed.render_as_string(hide_password=True)
+    if any(w in text for w in _FULL):
+        return (f"磁盘已满：数据库 {where} 写不进去了。请清理这块磁盘的空间（或把数据库移到空间足够的磁盘），"
+                "然后重新运行；没写完的那批事件已整体撤销，不会写一半，重跑会从断点继续。")
+    if any(w in text for w in _READ_ONLY):
+        return (f"数据库 {where} 是只读的，写不进去：请检查文件和所在目录的写权限、磁盘是否以只读方式挂载，"
+                "改好后重新运行；没写完的那批事件已整体撤销，不会写一半。")
+    return None

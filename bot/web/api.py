@@ -3,11 +3,13 @@ Features add their own endpoints (`GET /api/followup`: bot/features/followup/web
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 
 from bot.core.events import (
     MAX_DEPTH,
@@ -19,12 +21,16 @@ from bot.core.events import (
     load_batch,
     parse_event,
 )
+from bot.store.db import storage_problem
 from bot.web.data import member_dicts
 from bot.web.filters import page_of
-from bot.web.pages.members import select_members
+from bot.web.pages.members import scope_of, select_members
 from bot.web.shell import CONSOLE, MAX_BODY, BadRequest, Console, json_response
 
+log = logging.getLogger(__name__)
+
 MAX_EVENTS = 1000
+RETRY_AFTER = 60  # seconds a sender waits when the store cannot be written (disk full, read-only)
 
 
 def _decode(body: bytes):
@@ -63,15 +69,23 @@ async def post_events(request: web.Request) -> web.Response:
             index.setdefault(events[-1].id, i)
         except EventError as exc:
             rejected.append({"index": i, "reason": str(exc)})
-    stored, duplicates, refused = await console.ingest(events)
+    try:
+        stored, duplicates, refused = await console.ingest(events)
+    except OperationalError as exc:
+        problem = storage_problem(exc, console.settings.database_url)
+        if problem is None:
+            raise
+        # Nothing of the batch was stored (one transaction): the sender retries later.
+        log.error("event API: the store cannot be written: %s", exc)
+        return json_response({"error": problem}, 503, headers={"Retry-After": str(RETRY_AFTER)})
     rejected += [{"index": index[eid], "reason": reason} for eid, reason in refused]
     rejected.sort(key=lambda r: int(r["index"]))
     return json_response({"received": len(items), "stored": stored, "duplicates": duplicates,
                           "rejected": rejected}, 400 if rejected else 200)
 
 
-def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict:
-    s = select_members(conn, console, params)
+def _members(conn: Connection, console: Console, params: dict[str, str], within: frozenset[str] | None) -> dict:
+    s = select_members(conn, console, params, within)
     query = s.query
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
@@ -81,7 +95,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
 
 async def get_members(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
-    return json_response(await console.read(_members, console, dict(request.query)))
+    return json_response(await console.read(_members, console, dict(request.query), scope_of(request)))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

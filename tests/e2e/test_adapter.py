@@ -12,10 +12,12 @@ import pytest
 from bot.adapters.base import Outgoing
 from bot.adapters.wechaty import (
     AT_SEPARATOR,
+    AppMessage,
     WechatyAdapter,
     WechatyConnectError,
     WechatySendError,
     WechatySendUncertain,
+    app_message,
 )
 from bot.core.events import MAX_TEXT, Join, Leave, Message
 
@@ -325,3 +327,16 @@ async def test_a_jielong_app_message_is_a_message_of_kind_jielong(world, start_a
     await world.say(ALICE, ROOM, listed, kind="jielong")
     event = await bot.wait_event(lambda e: isinstance(e, Message) and e.kind == "jielong", what="the 接龙")
     assert (event.text, event.sender, event.room) == (listed, ALICE, ROOM)
+
+
+def test_app_messages_read_as_jielong_and_quotes():
+    quote = ('<msg><appmsg appid="" sdkver="0"><title>点评 写得真好</title><type>57</type><refermsg><type>1</type>'
+             '<svrid>123456</svrid><fromusr>r1@chatroom</fromusr><chatusr>wxid_alice</chatusr>'
+             '<content>打卡 第3天</content></refermsg></appmsg></msg>')
+    assert app_message("url", quote) == AppMessage("quote", "点评 写得真好", "123456", "wxid_alice")
+    listed = '<msg><appmsg><title>#接龙\n1. 阿青 &amp; 跑步</title><type>53</type></appmsg></msg>'
+    assert app_message("unknown", listed) == AppMessage("jielong", "#接龙\n1. 阿青 & 跑步")
+    assert app_message("group_note", "#接龙\n1. 阿青") == AppMessage("jielong", "#接龙\n1. 阿青")  # the title as is
+    assert app_message("url", "<msg><appmsg><title>链接</title><type>5</type></appmsg></msg>") is None
+    assert app_message("url", "<msg><appmsg><title>坏的<type>53</type></appmsg>") is None  # broken XML
+    assert app_message("text", "打卡") is None

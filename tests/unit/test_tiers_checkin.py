@@ -17,6 +17,7 @@ from tiers.checkin import (
     make_up,
     match_task,
     note_length,
+    period_stats,
     recognise,
     spellings,
     streak_at,
@@ -411,3 +412,19 @@ def test_recognise_never_fails_and_needs_a_trigger(text: str) -> None:
 @given(st.sampled_from(["我", "你", "他们", "记得", "不想"]), st.sampled_from(TRIGGERS), st.text(max_size=30))
 def test_a_trigger_after_a_word_is_never_a_check_in(word: str, trigger: str, rest: str) -> None:
     assert recognise(word + trigger + rest, TRIGGERS) is None
+
+
+def test_period_stats_counts_streaks_new_and_broken() -> None:
+    start = date(2026, 12, 1)
+    week = {start + timedelta(days=i) for i in range(7)}
+    days = {"a": week, "b": {start, start + timedelta(days=1)}, "c": set(), "gone": week}
+    s = period_stats(days, ["a", "b", "c"], start, start + timedelta(days=6), start + timedelta(days=6))
+    assert [c.done for c in s.days] == [2, 2, 1, 1, 1, 1, 1]
+    assert (s.members, s.checked, s.started, s.broken) == (3, 2, 1, 1)
+    assert s.rate == 9 / 21
+    assert dict(s.streaks) == {"1–2 天": 0, "3–6 天": 0, "7–13 天": 1, "14–29 天": 0, "30 天以上": 0}
+    # today is not over: b's streak from yesterday is alive, and nothing broke today
+    today = start + timedelta(days=2)
+    s = period_stats(days, ["a", "b", "c"], today, today, today)
+    assert (s.broken, dict(s.streaks)["1–2 天"], dict(s.streaks)["3–6 天"]) == (0, 1, 1)
+    assert period_stats({}, [], start, start, start).rate is None

@@ -45,8 +45,46 @@ def test_scores_are_quintiles_with_ties_sharing_a_score():
     assert [scores[f"m{i}"].f for i in range(10)] == [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
     assert [scores[f"m{i}"].r for i in range(10)] == [5, 5, 4, 4, 3, 3, 2, 2, 1, 1]  # recent is high
     tied = rfm.score_all([RfmInput(f"t{i}", None, 0, 0.0) for i in range(8)] + [RfmInput("buyer", 1, 3, 99.0)])
-    assert tied["t0"].m == 1 and tied["buyer"].m == 5 and tied["buyer"].segment is Segment.IMPORTANT_VALUE
+    # eight tied at 0 hold ranks 0–7 of 9: they share the quintile of their middle rank (3.5)
+    assert tied["t0"].m == 2 and tied["buyer"].m == 5 and tied["buyer"].segment is Segment.IMPORTANT_VALUE
     assert tied["t0"].segment is Segment.GENERAL_RETAIN  # nothing on record is never high
+
+
+# The issue's community: four spent 5,000 and four 50; four active 40 days and four 3; four seen
+# 2 days ago and four 60 — one member per segment — plus two newcomers (seen today, one active
+# day, nothing spent) and three who did nothing at all (noise).
+HIGH_M, LOW_M, HIGH_F, LOW_F, RECENT, LONG_AGO = 5000.0, 50.0, 40, 3, 2, 60
+DESIGNED = {
+    Segment.IMPORTANT_VALUE: (RECENT, HIGH_F, HIGH_M), Segment.IMPORTANT_DEVELOP: (RECENT, LOW_F, HIGH_M),
+    Segment.IMPORTANT_KEEP: (LONG_AGO, HIGH_F, HIGH_M), Segment.IMPORTANT_RETAIN: (LONG_AGO, LOW_F, HIGH_M),
+    Segment.GENERAL_VALUE: (RECENT, HIGH_F, LOW_M), Segment.GENERAL_DEVELOP: (RECENT, LOW_F, LOW_M),
+    Segment.GENERAL_KEEP: (LONG_AGO, HIGH_F, LOW_M), Segment.GENERAL_RETAIN: (LONG_AGO, LOW_F, LOW_M),
+}
+
+
+def designed_inputs() -> list[RfmInput]:
+    return ([RfmInput(s.value, r, f, m) for s, (r, f, m) in DESIGNED.items()]
+            + [RfmInput(f"newcomer{i}", 0, 1, 0.0) for i in range(2)]
+            + [RfmInput(f"noise{i}", None, 0, 0.0) for i in range(3)])
+
+
+@pytest.mark.parametrize("cut", [rfm.CUT_MEAN, rfm.CUT_MEDIAN, 4])
+def test_designed_clusters_land_in_their_segments_under_each_cut(cut):
+    """The median split used to collapse on the ties: those who spent 50 were "M high" and the one
+    who did least of everything was 重要保持客户; the most recent scored R3."""
+    scores = rfm.score_all(designed_inputs(), cut=cut)
+    assert {m: scores[m].segment for m in (s.value for s in DESIGNED)} == {s.value: s for s in DESIGNED}
+    assert scores["newcomer0"].segment is Segment.GENERAL_DEVELOP
+    assert scores["noise0"].segment is Segment.GENERAL_RETAIN
+    assert scores[Segment.IMPORTANT_VALUE.value].m == 5 and scores[Segment.GENERAL_VALUE.value].m == 3
+
+
+def test_the_mean_is_the_default_and_cuts_are_read_from_the_config():
+    assert rfm.RfmSettings().cut == rfm.CUT_MEAN == rfm.parse_rfm_settings({}).cut
+    assert rfm.parse_rfm_settings({"cut": "平均值"}).cut == rfm.CUT_MEAN
+    assert rfm.parse_rfm_settings({"cut": "median"}).cut == rfm.CUT_MEDIAN
+    with pytest.raises(ValueError, match="mean"):
+        rfm.parse_rfm_settings({"cut": "mode"})
 
 
 def test_a_score_cut_instead_of_the_median():
@@ -153,9 +191,9 @@ def test_grade_words_criteria_and_cadence():
             parse_criterion(bad)
     cadence = grades.parse_cadence({"A": 7, "d": 90})
     assert cadence == {"A": 7, "B": 30, "C": 60, "D": 90}
-    assert grades.overdue_days("A", cadence, None) == 7 and grades.overdue_days("A", cadence, 6) is None
-    assert grades.overdue_days("A", grades.DEFAULT_CADENCE, 14) == 14
-    assert grades.overdue_days("D", grades.DEFAULT_CADENCE, None) is None
+    assert grades.overdue_days(cadence["A"], None) == 7 and grades.overdue_days(cadence["A"], 6) is None
+    assert grades.overdue_days(grades.DEFAULT_CADENCE["A"], 14) == 14
+    assert grades.overdue_days(grades.DEFAULT_CADENCE["D"], None) is None
     settings = grades.parse_grade_settings({"criteria": ["tag 意向"], "cadence": {"A": 10}})
     assert settings.tags() == ["意向"] and settings.cadence["A"] == 10
 

@@ -293,3 +293,30 @@ async def test_followup_api_lists_today_per_operator(client):
     assert (await resp.json())["operators"] == []
     resp = await client.get("/api/followup", params={"day": "x"})
     assert resp.status == 400
+
+
+async def test_a_store_that_cannot_be_written_answers_503_with_retry_after(anon, community):
+    """A full disk or a read-only store: a bare 500 told the sender nothing; now 503 with
+    Retry-After and the reason, and nothing of the batch is stored."""
+    from sqlalchemy import Engine, event
+
+    def read_only(dbapi_conn, _record, _proxy) -> None:
+        dbapi_conn.execute("PRAGMA query_only = 1")
+
+    def writable(dbapi_conn, _record) -> None:  # a pooled connection must not stay read-only
+        dbapi_conn.execute("PRAGMA query_only = 0")
+
+    event.listen(Engine, "checkout", read_only)
+    event.listen(Engine, "checkin", writable)
+    try:
+        resp = await post(anon, [visit(900), visit(901)])
+    finally:
+        event.remove(Engine, "checkout", read_only)
+    assert resp.status == 503 and resp.headers["Retry-After"] == "60"
+    assert "是只读的，写不进去" in (await resp.json())["error"]
+    assert count_events(community, "api-v90") == 0
+    try:
+        assert (await post(anon, [visit(900), visit(901)])).status == 200  # writable again: stored
+        assert count_events(community, "api-v90") == 2
+    finally:
+        event.remove(Engine, "checkin", writable)

@@ -5,9 +5,12 @@ page and downloads its CSV, and saves screenshots. No script ever runs from a ni
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import pytest
@@ -50,6 +53,25 @@ async def browser():
             yield b
         finally:
             await b.close()
+
+
+@contextlib.asynccontextmanager
+async def phone_page(browser: Any, community: Any, path: str) -> AsyncIterator[tuple[Any, str]]:
+    """A 390 × 844 page of the console logged in at `path` (the login form comes first), and the
+    server's base URL; both closed after."""
+    server = TestServer(create_app(community.pipeline, community.deps, FEATURES), host="127.0.0.1")
+    await server.start_server()
+    base = str(server.make_url("/")).rstrip("/")
+    page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
+    page.set_default_timeout(15_000)
+    try:
+        await page.goto(f"{base}{path}")
+        await page.fill('input[name="password"]', PASSWORD)
+        await page.click('button[type="submit"]')
+        yield page, base
+    finally:
+        await page.close()
+        await server.close()
 
 
 @pytest.fixture

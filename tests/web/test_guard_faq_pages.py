@@ -3,13 +3,8 @@ used in a real Chromium at a phone's width (390 px) without sideways scrolling."
 
 from __future__ import annotations
 
-from aiohttp.test_utils import TestServer
-
-from bot.web.app import create_app
-from bot.wiring import FEATURES
 from tests.harness import ROOM, Bot
-from tests.web.conftest import PASSWORD
-from tests.web.test_browser import browser  # noqa: F401  (the real Chromium fixture)
+from tests.web.test_browser import browser, phone_page  # noqa: F401  (the real Chromium fixture)
 from tests.web.test_pages import text_of
 
 T = "2026-11-20T10:{:02d}:00+08:00"
@@ -49,15 +44,7 @@ async def test_the_faq_page_adds_deletes_and_backtests(community: Bot, client):
 
 
 async def test_both_pages_work_at_a_phones_width(browser, community: Bot):  # noqa: F811
-    server = TestServer(create_app(community.pipeline, community.deps, FEATURES), host="127.0.0.1")
-    await server.start_server()
-    base = str(server.make_url("/")).rstrip("/")
-    page = await browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    page.set_default_timeout(15_000)
-    try:
-        await page.goto(f"{base}/guard")
-        await page.fill('input[name="password"]', PASSWORD)
-        await page.click('button[type="submit"]')
+    async with phone_page(browser, community, "/guard") as (page, base):
         await page.wait_for_url(f"{base}/guard")
         await page.click('ul.guard-rooms button[value="on"] >> nth=0')
         await page.wait_for_selector("text=已开启防广告")
@@ -68,6 +55,3 @@ async def test_both_pages_work_at_a_phones_width(browser, community: Bot):  # no
         await page.click('button[value="add"]')
         await page.wait_for_selector("text=已添加问答 1")
         assert await page.evaluate("document.documentElement.scrollWidth") <= 390
-    finally:
-        await page.close()
-        await server.close()

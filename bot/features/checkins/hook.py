@@ -5,13 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from bot.core.events import Event, Message
+from bot.core.errors import UsageError
+from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.deps import Deps
-from bot.features.checkins.commands import answer_checkin, makeup_text, summary_text
-from bot.features.checkins.service import CheckinResult, due_summaries, jielong_versions, own_names
+from bot.features.checkins.commands import (
+    answer_checkin,
+    makeup_text,
+    review_checkin,
+    said_after_word,
+    summary_text,
+)
+from bot.features.checkins.roll import due_notices, send_notices, staff
+from bot.features.checkins.service import (
+    MEDIA_KINDS,
+    CheckinResult,
+    due_summaries,
+    jielong_versions,
+    own_names,
+    waiting_for_media,
+)
+from bot.features.outreach.service import unsubscribed
+from bot.features.privacy.service import rank_hidden
 from tiers import checkin as rules
 from tiers import jielong
 
@@ -22,9 +39,13 @@ class CheckinHook(Hook):
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.checkins = deps.checkins
+        # Reminders and roundups this process has handled (sent, or found sent): ticks come
+        # twice a second, so what is due is decided in memory and the store is asked once.
+        self.noticed: set[tuple[str, int, date]] = set()
 
     def reset(self) -> None:
         self.checkins.forget()
+        self.noticed.clear()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         self.checkins.reload(batch.conn)
@@ -33,9 +54,14 @@ class CheckinHook(Hook):
                                     and any(w in e.text.casefold() for w in words)])
 
     def handle(self, batch: Batch, msg: Message) -> bool:
+        if (msg.quote_of or msg.quote_sender) and msg.text.lstrip().startswith("优秀") and batch.commands \
+                and (self.deps.is_admin(msg.sender) or self.deps.is_operator(batch.conn, msg.sender)):
+            return self._excellent(batch, msg)
         if msg.kind == "jielong":
             return self._jielong(batch, msg)
-        if msg.kind != "text":
+        if msg.kind in MEDIA_KINDS["any"]:
+            return self._media(batch, msg)
+        if msg.kind not in WORD_KINDS:  # text, and a quote's new words
             return False
         # Most messages are chat: a substring test rules them out before any parsing.
         said = msg.text.casefold()
@@ -61,10 +87,62 @@ class CheckinHook(Hook):
             batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
             batch.reply(msg, makeup_text(self.checkins.make_up(batch, msg, task)))
             return True
+        if task.media and note is None and self._wants_media(batch, msg, task):
+            return True
         # No flush: the check-in reads what it needs once per batch (see Checkins.begin).
         result = self.checkins.check_in(batch, msg, task, note)
         answer_checkin(batch, msg, result)
         _took_part(batch, msg, result)
+        return True
+
+    def _wants_media(self, batch: Batch, msg: Message, task: rules.CheckinTask) -> bool:
+        """A bare trigger of a photo task, in its window and not yet checked in today: the
+        photo within 10 minutes is the check-in."""
+        local = batch.local(msg.ts)
+        if not rules.in_window(task, local.time()) or self.checkins.has_checked_in(
+                batch.conn, msg.sender, task.id, rules.checkin_day(task, local)):
+            return False  # answered by check_in: the window, or already
+        batch.count(msg.sender, msg.room, local.date(), "commands")
+        what = {"image": "一张图片", "voice": "一条语音"}.get(task.media or "", "一张图片或一条语音")
+        batch.reply(msg, f"收到！请在 10 分钟内发{what}，完成「{task.name}」打卡。")
+        return True
+
+    def _media(self, batch: Batch, msg: Message) -> bool:
+        """A photo (or voice message) of a task that takes them: the check-in when it comes
+        within the task's window, or within 10 minutes after a bare trigger; else chat."""
+        tasks = sorted((t for t in self.checkins.tasks if t.active and t.media and t.room in (None, msg.room)
+                        and msg.kind in MEDIA_KINDS[t.media]), key=lambda t: (t.room is None, t.id))
+        if not tasks:
+            return False
+        local = batch.local(msg.ts)
+        conn = batch.conn
+        for task in tasks:
+            if self.checkins.has_checked_in(conn, msg.sender, task.id, rules.checkin_day(task, local)):
+                continue  # more photos after a check-in are chat
+            batch.flush()  # a bare trigger earlier in this batch
+            waited = waiting_for_media(conn, msg, task, own_names(conn, msg.sender, msg.room, msg.sender_name))
+            if not waited and not rules.in_window(task, local.time()):
+                continue
+            note = msg.text.strip() or ("语音打卡" if msg.kind == "voice" else "图片打卡")
+            result = self.checkins.check_in(batch, msg, task, note[:rules.MAX_NOTE], any_time=waited)
+            answer_checkin(batch, msg, result)
+            return True
+        return False
+
+    def _excellent(self, batch: Batch, msg: Message) -> bool:
+        """「优秀」 quoting a check-in, from an operator: the /excellent command."""
+        batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
+        batch.flush()
+        savepoint = batch.conn.begin_nested()
+        try:
+            said = review_checkin(batch, self.deps, msg, excellent=True, text=said_after_word(msg.text))
+        except UsageError as exc:
+            savepoint.rollback()
+            said = str(exc)
+        else:
+            savepoint.commit()
+        if said:
+            batch.reply(msg, said)
         return True
 
     def _jielong(self, batch: Batch, msg: Message) -> bool:
@@ -96,12 +174,23 @@ class CheckinHook(Hook):
         return True
 
     def wants_tick(self, batch: Batch, now: datetime) -> bool:
-        return self.checkins.summary_due(batch.conn, batch.local(now))
+        local = batch.local(now)
+        return self.checkins.summary_due(batch.conn, local) or bool(
+            due_notices(self.checkins.tasks, local.replace(tzinfo=None), self.noticed))
 
     def on_tick(self, batch: Batch, now: datetime) -> None:
         self.checkins.write(batch)  # the day's summary counts the check-ins stored
-        for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, batch.local(now)):
+        local = batch.local(now)
+        for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, local):
             batch.send(summary_text(summary))
+        if not self.checkins.tasks:  # a tick before the process's first batch
+            self.checkins.reload(batch.conn)
+        if due_notices(self.checkins.tasks, local.replace(tzinfo=None), self.noticed):
+            conn = batch.conn
+            leave_out = (staff(conn, self.deps.settings.admin_ids, batch.bot_ids)
+                         | unsubscribed(conn) | rank_hidden(conn))
+            for out in send_notices(conn, self.checkins.tasks, local, self.noticed, leave_out):
+                batch.send(out)
 
 
 def _took_part(batch: Batch, msg: Message, result: CheckinResult) -> None:

@@ -1,4 +1,5 @@
-"""The checkins tables: check-in tasks, check-ins, make-up cards, per-room reply choices and summaries."""
+"""The checkins tables: check-in tasks, check-ins, make-up cards, per-room reply choices and summaries,
+reviews (点评 / 优秀) and the reminders and roundups sent."""
 
 from __future__ import annotations
 
@@ -22,6 +23,38 @@ class CheckinTask(SQLModel, table=True):
     active: bool = True
     min_note: int | None = None  # 作业打卡: the note (心得) must have at least this many characters
     reply: str = Field(default="auto", max_length=10)  # each | summary | auto (rooms may override)
+    media: str | None = Field(default=None, max_length=10)  # image | voice | any: a photo checks in
+    public_missing: bool = False  # 未打卡 is answered in the group
+    remind_missing: str | None = Field(default=None, max_length=5)  # "HH:MM": @ who hasn't checked in
+    excellent_points: int = 20  # points an operator's 优秀 adds
+    roundup: bool = False  # a weekly 优秀打卡 roundup in each group
+
+
+class CheckinReview(SQLModel, table=True):
+    """An operator's 点评 or 优秀 of one check-in."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    member: str = Field(max_length=200)  # whose check-in
+    task_id: int
+    day: date
+    room: str = Field(default=NO_ROOM, max_length=200)
+    by: str = Field(max_length=200)  # the operator
+    at: int = Field(sa_type=BigInteger)
+    excellent: bool = False
+    text: str | None = None  # what the operator wrote
+
+    __table_args__ = (Index("ix_checkinreview_task", "task_id", "day"),)
+
+
+class CheckinNotice(SQLModel, table=True):
+    """A task's reminder of a day (kind "missing") or weekly roundup (kind "roundup", day: the
+    week's Monday) sent in a room, so it goes out once."""
+
+    task_id: int = Field(primary_key=True)
+    room: str = Field(primary_key=True, max_length=200)
+    day: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=10)
+    sent_at: int = Field(sa_type=BigInteger)
 
 
 class CheckinReply(SQLModel, table=True):

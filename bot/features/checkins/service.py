@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
@@ -44,7 +45,10 @@ def to_task(row: TaskRow) -> CheckinTask:
     assert row.id is not None, "a stored task has an id"
     return CheckinTask(id=row.id, name=row.name, triggers=tuple(row.triggers.split(",")),
                        points=row.points, window=window, challenge_days=row.challenge_days,
-                       room=row.room, active=row.active, min_note=row.min_note, reply=row.reply)
+                       room=row.room, active=row.active, min_note=row.min_note, reply=row.reply,
+                       media=row.media, public_missing=row.public_missing,
+                       remind_missing=time.fromisoformat(row.remind_missing) if row.remind_missing else None,
+                       excellent_points=row.excellent_points, roundup=row.roundup)
 
 
 def seed_tasks(session: Session, specs: Sequence[TaskSpec]) -> None:
@@ -67,9 +71,70 @@ AUTO_EACH = 20  # reply=auto: check-ins of a day answered one by one before the 
 SUMMARY_AT = time(22, 0)  # a day's summary of a task without a window
 
 
+MEDIA = {"image": "image", "图片": "image", "照片": "image", "voice": "voice", "语音": "voice",
+         "any": "any", "都行": "any", "任意": "any", "off": None, "关": None, "无": None}
+_ON_OFF = {"on": True, "开": True, "是": True, "yes": True, "off": False, "关": False, "否": False, "no": False}
+# The task options beside the basics, as /task add|set and the console take them: key → column.
+OPTION_KEYS = ("media", "public_missing", "remind_missing", "excellent", "roundup")
+
+
+def task_options(named: Mapping[str, str]) -> dict[str, Any]:
+    """Column values of the options named (media=image, public_missing=on, remind_missing=08:30,
+    excellent=20, roundup=on); ValueError (Chinese) for a value out of place."""
+    out: dict[str, Any] = {}
+    for key in OPTION_KEYS:
+        value = (named.get(key) or "").strip()
+        if not value:
+            continue
+        low = value.lower()
+        if key == "media":
+            if low not in MEDIA:
+                raise ValueError(f"media「{value[:20]}」应为 image（图片）、voice（语音）、any（都行）或 off。")
+            out["media"] = MEDIA[low]
+        elif key in ("public_missing", "roundup"):
+            if low not in _ON_OFF:
+                raise ValueError(f"{key}「{value[:20]}」应为 on 或 off。")
+            out[key] = _ON_OFF[low]
+        elif key == "remind_missing":
+            if low in ("off", "关"):
+                out["remind_missing"] = None
+                continue
+            try:
+                out["remind_missing"] = time.fromisoformat(value.zfill(5)).strftime("%H:%M")
+            except ValueError:
+                raise ValueError(f"remind_missing「{value[:20]}」应写成 HH:MM（如 08:30）或 off。") from None
+        else:
+            if not value.isdigit() or int(value) > 1000:
+                raise ValueError(f"优秀积分「{value[:20]}」应为 0–1000 的整数。")
+            out["excellent_points"] = int(value)
+    return out
+
+
+def _check_reminder(window: tuple[time, time] | None, remind: str | None) -> None:
+    """A reminder after the window has closed would never go out: refuse it."""
+    if remind and window and window[0] != window[1]:
+        at = time.fromisoformat(remind)
+        inside = window[0] <= at < window[1] if window[0] < window[1] else (at >= window[0] or at < window[1])
+        if not inside:
+            raise ValueError(f"提醒时间 {remind} 应在打卡时间段 {window[0]:%H:%M}-{window[1]:%H:%M} 之内。")
+
+
+def set_task_options(conn: Connection, checkins: Checkins, name: str, values: Mapping[str, Any]) -> CheckinTask:
+    """Change a task's options (task_options' values); LookupError when no such task."""
+    task = next((t for t in checkins.tasks if t.name == name and t.active), None)
+    if task is None:
+        raise LookupError(f"没有开启中的任务「{name}」。发 /task list 查看。")
+    _check_reminder(task.window, values.get("remind_missing"))
+    if values:
+        conn.execute(update(table_of(TaskRow)).where(table_of(TaskRow).c.id == task.id).values(**values))
+        checkins.reload(conn)
+    return next(t for t in checkins.tasks if t.id == task.id)
+
+
 def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Sequence[str] | None,
              window: str | None, points: int, challenge_days: int | None,
-             room: str | None, min_note: int | None = None, reply: str = "auto") -> CheckinTask:
+             room: str | None, min_note: int | None = None, reply: str = "auto",
+             options: Mapping[str, Any] | None = None) -> CheckinTask:
     """A new check-in task; ValueError (Chinese) when the name or a trigger is taken or a
     value is out of range."""
     name = name.strip()
@@ -85,6 +150,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
     if clash:
         raise ValueError(f"触发词「{'、'.join(clash)}」已被其他任务使用了。")
     span = parse_window(window)
+    _check_reminder(span, (options or {}).get("remind_missing"))
     if not 0 < points <= 1000:
         raise ValueError("每次打卡的积分应在 1–1000 之间。")
     if challenge_days is not None and not 0 < challenge_days <= 365:
@@ -95,7 +161,7 @@ def add_task(conn: Connection, checkins: Checkins, *, name: str, triggers: Seque
         name=name, triggers=",".join(words), points=points, active=True,
         window_start=span[0].strftime("%H:%M") if span else None,
         window_end=span[1].strftime("%H:%M") if span else None,
-        challenge_days=challenge_days, room=room, min_note=min_note, reply=reply))
+        challenge_days=challenge_days, room=room, min_note=min_note, reply=reply, **(options or {})))
     checkins.reload(conn)
     task_id = result.inserted_primary_key[0]  # type: ignore[index]  # always set after an insert
     return next(t for t in checkins.tasks if t.id == task_id)
@@ -278,6 +344,9 @@ class Checkins:
             days = self._state.days[key] = set(checkin_days(conn, member, task_id))
         return days
 
+    def has_checked_in(self, conn: Connection, member: str, task_id: int, day: date) -> bool:
+        return day in self._days(conn, member, task_id)
+
     def _cards(self, conn: Connection, member: str, task_id: int) -> int:
         key = (member, task_id)
         if key not in self._state.cards:
@@ -335,7 +404,7 @@ class Checkins:
             (t for t in self.tasks if t.active), None)
 
     def check_in(self, batch: Batch, msg: Message, task: CheckinTask,
-                 note: str | None = None, *, day: date | None = None) -> CheckinResult:
+                 note: str | None = None, *, day: date | None = None, any_time: bool = False) -> CheckinResult:
         """Check in (with the member's note); counts a check-in only when it was accepted,
         pays its points, and says whether it is answered by itself or in the day's summary.
         `day`: the day a 接龙 an operator started is bound to, whatever the time now."""
@@ -346,7 +415,7 @@ class Checkins:
         days = self._days(conn, msg.sender, task.id)
         cards = self._cards(conn, msg.sender, task.id)
         out = rules.check_in(task, frozenset(days), today, local.time(), cards, note=note,
-                             any_time=today < natural)
+                             any_time=any_time or today < natural)
         batch.count(msg.sender, msg.room, local.date(), "checkins" if out.accepted else "commands")
         if not out.accepted:
             return CheckinResult(task, out, local, cards, None, note)
@@ -513,13 +582,35 @@ class JielongVersion:
 def jielong_versions(conn: Connection, room: str, before: int, key: str) -> list[JielongVersion]:
     """The earlier versions of this 接龙 in the room (same header), oldest first: the first is
     the starter's, the last is what this version is compared with."""
+    # A version that was a check-in is logged as a command (talk to the bot), the others as
+    # 接龙; a list always has more than one line.
     rows = conn.execute(select(col(EventLog.member), col(EventLog.ts), col(EventLog.text)).where(
-        col(EventLog.type) == "message", col(EventLog.room) == room, col(EventLog.kind) == "jielong",
-        col(EventLog.ts) >= before - JIELONG_LOOKBACK, col(EventLog.ts) <= before,
+        col(EventLog.type) == "message", col(EventLog.room) == room, col(EventLog.kind).in_(("jielong", "command")),
+        col(EventLog.text).contains("\n"), col(EventLog.ts) >= before - JIELONG_LOOKBACK, col(EventLog.ts) <= before,
     ).order_by(col(EventLog.ts), col(EventLog.id)))
     out = []
     for member, ts, text in rows:
         parsed = jielong.parse(text or "")
         if parsed is not None and parsed.key == key:
             out.append(JielongVersion(member, ts, parsed))
-    return out
+    # Times are in seconds and a busy list gets several versions a second: within one second
+    # the list that grew further came later (entries are only ever added).
+    return sorted(out, key=lambda v: (v.ts, len(v.jielong.entries)))
+
+
+MEDIA_WAIT = 600  # seconds a bare trigger of a photo task waits for the photo
+MEDIA_KINDS = {"image": ("image",), "voice": ("voice",), "any": ("image", "voice", "video")}
+
+
+def waiting_for_media(conn: Connection, msg: Message, task: CheckinTask, names: Sequence[str]) -> bool:
+    """Whether the sender sent a bare trigger of this task in this chat within MEDIA_WAIT before
+    `msg`: the photo that follows it is the check-in."""
+    at = epoch(msg.ts)
+    rows = conn.execute(select(col(EventLog.text)).where(
+        col(EventLog.member) == msg.sender, col(EventLog.room) == (msg.room or ""), col(EventLog.type) == "message",
+        col(EventLog.kind) == "command", col(EventLog.ts) >= at - MEDIA_WAIT, col(EventLog.ts) <= at))
+    for text in rows.scalars():
+        found = rules.recognise(text or "", task.triggers, names)
+        if found is not None and found.note is None and not found.makeup:
+            return True
+    return False

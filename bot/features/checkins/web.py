@@ -1,9 +1,12 @@
-"""The check-in tasks page of the console (list, add, disable), and the check-in calendar
+"""The check-in tasks page of the console (list, add, disable), each task's page (the grid of
+members × days with CSV, and its reviewed and excellent check-ins), and the check-in calendar
 the member page shows (`calendar_months` + the "checkins/calendar.html" macro)."""
 
 from __future__ import annotations
 
 import calendar
+import csv
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -14,16 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.directory import room_names
+from bot.core.directory import member_names, room_names
 from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
 from bot.features.checkins import service as checkin_service
 from bot.features.checkins.models import Checkin
+from bot.features.checkins.review import Reviewed, reviews_of
+from bot.features.checkins.roll import Grid, grid, staff
 from bot.features.checkins.service import load_tasks
-from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with
+from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, form_text, page, redirect_with
 from tiers.checkin import CheckinTask, window_text
 
 TEMPLATES = Path(__file__).parent / "templates"
-FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room", "min_note", "reply")
+FIELDS = ("name", "triggers", "window", "points", "challenge_days", "room", "min_note", "reply",
+          *checkin_service.OPTION_KEYS)
+MEDIA_LABELS = {"": "只认文字", "image": "图片也算", "voice": "语音也算", "any": "图片或语音也算"}
 REPLY_LABELS = {"auto": "自动（每天前 20 条逐条回复，之后汇总）", "each": "每条都回复", "summary": "只发每日汇总"}
 CALENDAR_MONTHS = 3
 NOTES_SHOWN = 30  # the member page lists this many latest notes under the calendar
@@ -95,7 +102,8 @@ def _tasks(conn: Connection, draft: dict[str, str] | None = None) -> dict[str, A
              for t in load_tasks(conn)]
     rooms = [("", "所有群"), *sorted(names.items(), key=lambda x: x[1])]
     return {"tasks": lines, "rooms": rooms, "draft": draft or {"points": "10", "reply": "auto"},
-            "replies": list(REPLY_LABELS.items()), "reply_labels": REPLY_LABELS}
+            "replies": list(REPLY_LABELS.items()), "reply_labels": REPLY_LABELS,
+            "media_labels": list(MEDIA_LABELS.items())}
 
 
 async def tasks_page(request: web.Request) -> web.Response:
@@ -120,7 +128,7 @@ def _add(conn: Connection, console: Console, draft: dict[str, str]) -> CheckinTa
         challenge_days=_positive(draft["challenge_days"], "挑战天数") if draft["challenge_days"] else None,
         room=draft["room"] or None,
         min_note=_positive(draft["min_note"], "心得字数") if draft["min_note"] else None,
-        reply=draft["reply"] or "auto")
+        reply=draft["reply"] or "auto", options=checkin_service.task_options(draft))
 
 
 async def tasks_add(request: web.Request) -> web.Response:
@@ -149,8 +157,96 @@ async def tasks_disable(request: web.Request) -> web.Response:
     return redirect_with(request, "/tasks", f"已停用打卡任务「{name}」。")
 
 
+# ---- one task: the grid of members × days, and its reviews --------------------------------
+
+GRID_PARAMS = ("room", "period", "at")
+REVIEW_DAYS = 30  # the task page lists the reviews of this many days
+
+
+def _grid_span(period: str, at: date) -> tuple[date, date]:
+    if period == "month":
+        start = at.replace(day=1)
+        return start, (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    start = at - timedelta(days=at.weekday())
+    return start, start + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class TaskView:
+    grid: Grid | None
+    rooms: list[tuple[str, str]]
+    room: str
+    period: str
+    at: date
+    prev: date
+    next: date
+    reviews: list[Reviewed]
+    names: dict[str, str]
+
+
+def _task_view(conn: Connection, console: Console, task_id: int, params: dict[str, str]) -> TaskView:
+    task = next((t for t in load_tasks(conn) if t.id == task_id), None)
+    if task is None:
+        raise BadRequest("没有这个打卡任务", 404)
+    period = params.get("period") or "week"
+    if period not in ("week", "month"):
+        raise BadRequest("period 应为 week（本周）或 month（本月）")
+    today = console.now(conn).date()
+    try:
+        at = date.fromisoformat(params["at"]) if params.get("at") else today
+    except ValueError:
+        raise BadRequest("at 应为日期，例如 2026-12-02") from None
+    names = room_names(conn)
+    rooms = sorted(((r, n) for r, n in names.items() if task.room in (None, r)), key=lambda x: x[1])
+    room = params.get("room") or (task.room or (rooms[0][0] if rooms else ""))
+    if room and room not in names:
+        raise BadRequest("没有这个群", 404)
+    start, end = _grid_span(period, at)
+    shown = grid(conn, task, room, start, end, staff(conn, console.deps.settings.admin_ids)) if room else None
+    step = timedelta(days=7) if period == "week" else timedelta(days=31)
+    reviews = reviews_of(conn, task.id, today - timedelta(days=REVIEW_DAYS))
+    return TaskView(shown, rooms, room, period, at, start - timedelta(days=1), start + step, reviews,
+                    member_names(conn, [r.member for r in reviews] + [r.by for r in reviews]))
+
+
+def _task_id(request: web.Request) -> int:
+    raw = request.match_info["task"]
+    if not raw.isdigit() or len(raw) > 9:
+        raise BadRequest("没有这个打卡任务", 404)
+    return int(raw)
+
+
+async def task_page(request: web.Request) -> web.Response:
+    check_params(request.query, GRID_PARAMS)
+    console = request.app[CONSOLE]
+    view = await console.read(_task_view, console, _task_id(request), dict(request.query))
+    return await page(request, "checkins/task.html", {"view": view, "weekdays": "一二三四五六日"}, nav="tasks")
+
+
+def _grid_csv(conn: Connection, console: Console, task_id: int, params: dict[str, str]) -> str:
+    view = _task_view(conn, console, task_id, params)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    if view.grid is not None:
+        writer.writerow(["id", "成员", *(d.isoformat() for d in view.grid.days), "打卡天数"])
+        for member, name, marks in view.grid.rows:
+            writer.writerow([csv_cell(member), csv_cell(name), *marks, sum(1 for m in marks if m != "–")])
+    return out.getvalue()
+
+
+async def grid_csv(request: web.Request) -> web.Response:
+    check_params(request.query, GRID_PARAMS)
+    console = request.app[CONSOLE]
+    task_id = _task_id(request)
+    text = await console.read(_grid_csv, console, task_id, dict(request.query))
+    return web.Response(body=("\ufeff" + text).encode("utf-8"), content_type="text/csv", charset="utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="checkins-{task_id}.csv"'})
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/tasks", tasks_page)
+    router.add_get("/tasks/{task}", task_page)
+    router.add_get("/export/checkins-{task}.csv", grid_csv)
     router.add_post("/tasks", tasks_add)
     router.add_post("/tasks/disable", tasks_disable)
 

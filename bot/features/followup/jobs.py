@@ -16,10 +16,14 @@ from tiers.spec import parse_clock
 
 
 def daily_followup(ctx: JobContext, at: datetime) -> str:
-    """DM each operator today's follow-up list (once per local day, whatever happens)."""
+    """DM each operator today's follow-up list (once per local day, whatever happens). An admin
+    gets one only when it holds something: their list is what no operator covers and what
+    waited too long, and 「今天没有需要跟进的成员」 every morning is noise."""
+    admins = ctx.deps.settings.admin_ids
     with ctx.deps.engine.begin() as conn:
-        issued = issue_daily(conn, ctx.deps, at, ctx.bot_ids)
-        out = [Outgoing(text=text, to=i.operator) for i in issued for text in list_messages(i, ctx.deps.settings)]
+        issued = [i for i in issue_daily(conn, ctx.deps, at, ctx.bot_ids) if i.items or i.operator not in admins]
+        out = [Outgoing(text=text, to=i.operator) for i in issued
+               for text in list_messages(conn, i, ctx.deps.settings)]
         if out:
             enqueue(conn, out, at)
     return f"follow-up lists queued {len(out)} messages"

@@ -91,8 +91,10 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                  bot_ids: frozenset[str] = frozenset()) -> list[MemberFacts]:
+                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
     """Facts for every current member of these rooms as of `at` (local), in room order.
+    `background` False inside a batch: a read on a connection of its own sees only what is
+    committed, not the batch's own earlier events.
 
     Member types here are community-wide (all rooms, median split): the list is about the
     member, and one pass over the daily counters gives both the type and the churn signs."""
@@ -103,7 +105,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # signs, the last day each member spoke and the playbook models below. It is the
     # slowest read, so it runs on a connection of its own while the rest is gathered here.
     window = deps.settings.window_days
-    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=True,
+    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=background,
                             churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
@@ -147,7 +149,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
     playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
-                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending)
+                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
+                      floor=type_floor(deps.settings))
     activity = pending()
     typed = classify_all(
         [Activity(m, a.login_days, a.speaking, first_day.get(m))
@@ -291,8 +294,11 @@ def open_cases(conn: Connection, today: date) -> list[Case]:
         return []
     names = member_names(conn, [r.member for r in rows])
     rooms = room_names(conn, [r.room for r in rows if r.room])
+    # Its age is in local days since the first list that named it, not in lists issued (a
+    # weekend without lists is two more days of waiting).
     return [Case(r.member, r.kind, r.room, rooms.get(r.room, r.room) if r.room else "私聊",
-                 names.get(r.member) or r.member, r.reason, r.action, days=r.days,
+                 names.get(r.member) or r.member, r.reason, r.action,
+                 days=(today - as_date(r.opened)).days + (as_date(r.last_listed) == today),
                  listed_today=as_date(r.last_listed) == today, owner=r.owner,
                  snoozed=r.snoozed_until is not None and as_date(r.snoozed_until) > today,
                  escalated=r.escalated_on is not None)
@@ -361,9 +367,10 @@ def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
 
 
 def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None) -> list[Item]:
+                bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None,
+                background: bool = True) -> list[Item]:
     """The list of these rooms now, for `operator` (never naming them) when given."""
-    facts = collect_facts(conn, deps, at, rooms, bot_ids)
+    facts = collect_facts(conn, deps, at, rooms, bot_ids, background=background)
     return _labelled(conn, rules.build_list(facts, at, cases=open_cases(conn, at.date()), me=operator,
                                             exclude=_never(deps, bot_ids)))
 
@@ -399,9 +406,9 @@ def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
 
 
 def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
-          scheduled: bool, bot_ids: frozenset[str] = frozenset()) -> IssuedList:
-    """Build and store one operator's list."""
-    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator)
+          scheduled: bool, bot_ids: frozenset[str] = frozenset(), background: bool = True) -> IssuedList:
+    """Build and store one operator's list (`background`: see collect_facts)."""
+    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator, background=background)
     list_id = store_list(conn, operator, at, items, scheduled=scheduled)
     return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms),
                       daily_cap(conn, deps.settings, operator))

@@ -9,12 +9,12 @@ from bot.core.options import Options
 def help_(ctx: Ctx, opts: Options) -> str:
     cmds = ctx.registry.visible_to(ctx.is_admin, ctx.is_operator)
     lines = ["你可以用这些命令："]
-    lines += [f"· {c.help_line()}" for c in cmds if not c.admin and not c.operator]
+    lines += [f"· {c.help_line(ctx.is_admin)}" for c in cmds if not c.admin and not c.operator]
     for title, group in (("运营命令：", [c for c in cmds if c.operator]),
                          ("管理员命令：", [c for c in cmds if c.admin])):
         if group:
             lines.append(title)
-            lines += [f"· {c.help_line()}" for c in group]
+            lines += [f"· {c.help_line(ctx.is_admin)}" for c in group]
     return "\n".join(lines)
 
 

@@ -117,7 +117,7 @@ def rank_(ctx: Ctx, opts: Options) -> str:
         left = select(col(Membership.member)).group_by(col(Membership.member)).having(
             func.max(case((col(Membership.active), 1), else_=0)) == 0)
         q = q.where(col(PointsEntry.member).not_in(left))
-    excluded = ctx.deps.settings.admin_ids | ctx.batch.bot_ids | rank_hidden(conn)
+    excluded = ctx.deps.staff(conn) | ctx.batch.bot_ids | rank_hidden(conn)
     totals = {m: int(p or 0) for m, p in conn.execute(q) if m not in excluded}
     board = rank(totals, member_names(conn, list(totals)), limit=10)
     where = "本群" if ctx.msg.room else "全部"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -57,6 +57,10 @@ class Ledger:
     def __init__(self, levels: Sequence[Level] = DEFAULT_LEVELS, benefits: Benefits | None = None) -> None:
         self.levels = tuple(levels)
         self.benefits: Benefits = dict(benefits or {})
+        # Called with the members about to be awarded, before their totals are read: points
+        # a hook still keeps in memory (this batch's speaking) are paid first, so an award
+        # never starts from a total that misses points earned earlier in the batch.
+        self.settle: Callable[[Batch, Sequence[str]], None] | None = None
 
     def spend(self, conn: Connection, member: str, cost: int, *, kind: str, ts: int, day: date,
               room: str | None = None, reason: str | None = None, ref: str | None = None,
@@ -92,6 +96,8 @@ class Ledger:
             return {}
         conn = batch.conn
         members = sorted({a.member for a in awards})
+        if self.settle is not None:
+            self.settle(batch, members)
         before = self.points_of(conn, members)
         bulk(conn, _INSERT, [
             {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,

@@ -38,6 +38,7 @@ class SpeakingHook(Hook):
         # (member, day) → [points, ts, room, message id, messages paid]
         self._pay: dict[tuple[str, date], list] = {}
         self._unknown: dict[tuple[str, date], list] = {}  # today's count not yet known
+        ledger.settle = self._settle
 
     def reset(self) -> None:
         self._last.clear()
@@ -95,6 +96,13 @@ class SpeakingHook(Hook):
             entry[0] += points
             entry[1:4] = [at, msg.room, msg.id]
             entry[4] += 1
+
+    def _settle(self, batch: Batch, members: Sequence[str]) -> None:
+        """Before another award to these members (a check-in, a referral): pay what they
+        earned by speaking earlier in the batch, as a batch ending there would have."""
+        owed = {m for m, _ in self._pay} | {m for m, _ in self._unknown}
+        if owed and not owed.isdisjoint(members):
+            batch.flush()
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:
         # A check-in's note: a counted message when it passes anti-farming like any other.

@@ -31,14 +31,18 @@ def rank_on(ctx: Ctx, opts: Options) -> str:
 def forget_me(ctx: Ctx, opts: Options) -> str:
     conn, member = ctx.batch.conn, ctx.msg.sender
     at = int(ctx.msg.ts.timestamp())
+    # 「删除我的数据 @someone」: nobody deletes another's data; say so rather than ignore it.
+    only_own = ("只能删除你自己的数据，别人的要 TA 自己发「删除我的数据」。\n"
+                if opts.positional or any(m != member for m in ctx.msg.mentions) else "")
     if pending_request(conn, member, at):
-        return f"已经收到你的删除请求了，确认请回复「确认删除」（{CONFIRM_MINUTES} 分钟内有效）。"
+        return f"{only_own}已经收到你的删除请求了，确认请回复「确认删除」（{CONFIRM_MINUTES} 分钟内有效）。"
     if not has_data(conn, member):
-        return "没有找到你的聊天记录或资料，不需要删除。（如果之前已经删除过，那些数据已经清除了。）"
+        return f"{only_own}没有找到你的聊天记录或资料，不需要删除。（如果之前已经删除过，那些数据已经清除了。）"
     ask_deletion(conn, member, at)
     audit.record(conn, at=at, actor=member, where=audit.where_of(ctx.msg.room), room=ctx.msg.room,
                  action="delete_request", detail=ctx.msg.text, result="等待成员确认（10 分钟内回复「确认删除」）")
-    return f"确定要删除你的数据吗？{WHAT_GOES}\n确认请在 {CONFIRM_MINUTES} 分钟内回复「确认删除」；不删就不用理会。"
+    return (f"{only_own}确定要删除你的数据吗？{WHAT_GOES}\n"
+            f"确认请在 {CONFIRM_MINUTES} 分钟内回复「确认删除」；不删就不用理会。")
 
 
 def confirm(ctx: Ctx, opts: Options) -> str:

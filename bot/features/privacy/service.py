@@ -17,7 +17,7 @@ from bot.features.privacy.eraser import ANON_PREFIX, erase_member, scrub_file
 from bot.features.privacy.models import DeletionRequest, RankOptOut
 from bot.features.tags.models import MemberTag
 from bot.store.db import upsert
-from bot.store.models import EventLog, Outbox, table_of
+from bot.store.models import EventLog, Membership, Outbox, table_of
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,10 @@ def set_ranked(conn: Connection, member: str, ranked: bool, at: int) -> bool:
 
 
 def has_data(conn: Connection, member: str) -> bool:
-    """Anything the member said or did is stored (a request being made right now is not yet)."""
+    """Anything the member said or did is stored (a request being made right now is not yet),
+    or they are in a room: a member known only from a roster has a name and memberships too."""
+    if conn.execute(select(col(Membership.member)).where(col(Membership.member) == member).limit(1)).first():
+        return True
     return conn.execute(select(col(EventLog.id)).where(col(EventLog.member) == member).limit(1)).first() is not None
 
 

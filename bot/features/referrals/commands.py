@@ -22,7 +22,7 @@ def invite_text(ctx: Ctx) -> str:
     """The invite board of the room the command was said in (1:1: of every room)."""
     conn = ctx.batch.conn
     hidden = frozenset(rank_hidden(conn))  # 不参与排行, and anonymous members
-    board = invite_board(conn, ctx.msg.room, ctx.deps.settings.admin_ids | ctx.batch.bot_ids | hidden)[:BOARD_SIZE]
+    board = invite_board(conn, ctx.msg.room, ctx.deps.staff(conn) | ctx.batch.bot_ids | hidden)[:BOARD_SIZE]
     where = "本群" if ctx.msg.room else "全部"
     if not board:
         return f"{where}邀请排行还是空的：邀请朋友进群，留下来的都算你的！"

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 
 from bot.features.referrals.models import Referral
@@ -36,10 +37,11 @@ class Referrals:
     spoke: int  # of them, said something there
 
 
-def _spoke(r):
+def _spoke(r, before: date | None = None):
+    """The referral has said something in the room (before local day `before`, when given)."""
     d = table_of(DailyActivity).c
-    return select(d.member).where(d.member == r.member, d.room == r.room,
-                                  (d.messages + d.checkins) > 0).exists()
+    q = select(d.member).where(d.member == r.member, d.room == r.room, (d.messages + d.checkins) > 0)
+    return (q if before is None else q.where(d.day < before)).exists()
 
 
 def referrals_of(conn: Connection, inviters: Sequence[str] | None = None, room: str | None = None
@@ -70,14 +72,18 @@ class Due:
     inviter: str
 
 
-def due_rewards(conn: Connection, at: int) -> list[Due]:
-    """Referrals not paid yet whose member joined a week before `at`, is still in the room
-    and has spoken there."""
+def due_rewards(conn: Connection, day: date, midnight: int) -> list[Due]:
+    """Referrals not paid yet that are due on local `day` (starting at epoch `midnight`): the
+    member joined a week before the day began, was in the room when it began, and had spoken
+    there on an earlier day. Judged as of the day's start, so the answer is the same whenever
+    during the day it is asked (a process restarted mid-day, a batch ending anywhere)."""
     r = table_of(Referral).c
     ms = table_of(Membership).c
+    entered = func.coalesce(ms.joined_at, ms.first_at)
+    in_room = and_(entered < midnight, or_(ms.active, ms.left_at >= midnight))
     q = (select(r.room, r.member, r.inviter)
          .join(table_of(Membership), and_(ms.room == r.room, ms.member == r.member))
-         .where(r.rewarded_at.is_(None), r.ts <= at - STAY_DAYS * 86400, ms.active, _spoke(r))
+         .where(r.rewarded_at.is_(None), r.ts <= midnight - STAY_DAYS * 86400, in_room, _spoke(r, day))
          .order_by(r.ts, r.room, r.member))
     return [Due(*row) for row in conn.execute(q)]
 

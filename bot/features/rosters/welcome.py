@@ -141,7 +141,9 @@ def due_welcomes(conn: Connection, now: datetime) -> list[Welcome]:
 
 
 def task_names(conn: Connection, room: str) -> list[str]:
-    return [t.name for t in load_tasks(conn) if t.active and t.room in (None, room)]
+    """What a newcomer sends to check in, per active task of the room: its first trigger word
+    (a task named 作业 is checked in with 交作业, not 作业)."""
+    return [t.triggers[0] for t in load_tasks(conn) if t.active and t.room in (None, room)]
 
 
 def render(template: str, names: list[str], tasks: list[str]) -> str:

@@ -6,6 +6,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, shown
+from bot.features.member_types.service import type_floor
 from bot.features.segments.service import Assessment, assess, pin_grade, unpin_grade
 from tiers import grades as grading
 from tiers import lifecycle, rfm
@@ -18,7 +19,8 @@ LIST_LIMIT = 20
 def _assess(ctx: Ctx) -> Assessment:
     return assess(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.playbook, ctx.deps.ledger.levels,
                   type_window=ctx.deps.settings.window_days,
-                  unranked=ctx.deps.settings.admin_ids | ctx.batch.bot_ids, background=False)
+                  unranked=ctx.deps.settings.admin_ids | ctx.batch.bot_ids, background=False,
+                  floor=type_floor(ctx.deps.settings))
 
 
 def _where(ctx: Ctx) -> str:

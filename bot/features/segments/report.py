@@ -7,6 +7,7 @@ from sqlalchemy.engine import Connection
 from bot.core.cache import SlowCache
 from bot.core.report import ReportExtra, ReportScope
 from bot.deps import Deps
+from bot.features.member_types.service import type_floor
 from bot.features.segments.service import Assessment, assess, population
 from tiers.rfm import SEGMENT_STRATEGIES
 
@@ -35,7 +36,7 @@ def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
     (a whole scope's from `cache` when it holds them)."""
     def compute() -> Assessment:
         return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
-                      members=members, unranked=deps.settings.admin_ids)
+                      members=members, unranked=deps.settings.admin_ids, floor=type_floor(deps.settings))
     if cache is None or members is not None:
         return compute()
     return cache.get_or_compute(("playbook", room, at.date(), at.hour), compute)

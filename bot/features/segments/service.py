@@ -12,9 +12,10 @@ from typing import Any
 from sqlalchemy import case, func, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.features.member_types.service import NEW_DAYS, scope_for, type_members
+from bot.features.member_types.service import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_members
 from bot.features.points.models import PointsEntry
 from bot.features.referrals.service import referral_counts
+from bot.features.rosters.service import there_before_the_bot
 from bot.features.segments.models import GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats
 from bot.features.tags.models import MemberTag, TagRule
@@ -27,7 +28,7 @@ from tiers.levels import Level, level_for
 from tiers.lifecycle import StageFacts, StageResult, StageRules
 from tiers.rfm import RfmInput, RfmScore, RfmSettings
 from tiers.types import Activity as TypeActivity
-from tiers.types import Typing, classify_all
+from tiers.types import Floor, Typing, classify_all
 
 RECENCY_LOOKBACK = 365  # days searched back for the last activity; older counts as none
 
@@ -224,7 +225,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            levels: Sequence[Level], *, window_days: int | None = None,
            type_window: int = 30, members: Sequence[str] | None = None,
            unranked: frozenset[str] = frozenset(), background: bool = True,
-           activity: Callable[[], dict[str, MemberActivity]] | None = None) -> Assessment:
+           activity: Callable[[], dict[str, MemberActivity]] | None = None,
+           floor: Floor = DEFAULT_FLOOR) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -234,7 +236,9 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     reads the daily counters on a connection of its own, alongside the other reads: only
     for callers that need nothing uncommitted (not a chat command inside its batch).
     `activity` is a read of the counters already started (`read_activity`) by a caller
-    that needs the same figures; a room reads only its members' rows and figures."""
+    that needs the same figures; a room reads only its members' rows and figures. `floor` is
+    the settings' quiet-data floor of the types (member_types.service.type_floor): grades use
+    the types the report shows."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -279,9 +283,9 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     counted = pending()
     typed: dict[str, Typing] = {}
     if needs_type and room is None:
-        typed = _types(member_rows, counted, at, type_window)
+        typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn))
     elif needs_type:  # types are community-wide: a room's read of the counters does not give them
-        typed = type_members(conn, at, scope_for(conn, at, None, type_window))
+        typed = type_members(conn, at, scope_for(conn, at, None, type_window, floor=floor))
     grades = _grades(grade_keys, playbook.grades, typed, today)
 
     by_orders = "order" in settings.recency_from
@@ -311,9 +315,9 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
 
 
 def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: datetime,
-           type_window: int) -> dict[str, Typing]:
-    """Community-wide member types (what `type_members` gives for all rooms), from the same
-    read of the daily counters."""
+           type_window: int, floor: Floor, before_bot: set[str]) -> dict[str, Typing]:
+    """Community-wide member types (what `type_members` gives for all rooms, quiet-data floor
+    and members there before the bot included), from the same read of the daily counters."""
     now = int(at.timestamp())
     recent = now - (NEW_DAYS + 1) * 86400  # only a recent first appearance can make a member new
     activities = []
@@ -321,9 +325,10 @@ def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: 
         if first > now:
             continue
         a = activity.get(m, NO_ACTIVITY)
-        joined = datetime.fromtimestamp(first, at.tzinfo).date() if first >= recent else None
+        joined = (datetime.fromtimestamp(first, at.tzinfo).date()
+                  if first >= recent and m not in before_bot else None)
         activities.append(TypeActivity(m, a.login_days, a.speaking, joined))
-    return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS)
+    return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS, floor=floor)
 
 
 @dataclass(frozen=True)

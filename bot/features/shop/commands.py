@@ -8,8 +8,8 @@ from bot.core.options import Options, int_between, positive_int, shown
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
 
-SHOP_USAGE = ("积分商城（/shop）· 管理员：/shop add 名称 价格 [库存] · /shop off 名称 · "
-              "/shop refund 兑换编号")
+SHOP_USAGE = "积分商城（/shop）"
+SHOP_ADMIN_USAGE = "/shop add 名称 价格 [库存] · /shop off 名称 · /shop refund 兑换编号"
 
 
 def _listing(ctx: Ctx) -> str:
@@ -76,7 +76,8 @@ def redeem_(ctx: Ctx, opts: Options) -> str:
 
 
 COMMANDS = [
-    Command("shop", ("积分商城", "商城"), SHOP_USAGE, "看积分能兑换什么；管理员上架、下架、退回兑换", shop_),
+    Command("shop", ("积分商城", "商城"), SHOP_USAGE, "看积分能兑换什么", shop_,
+            admin_usage=SHOP_ADMIN_USAGE, admin_summary="管理员上架、下架、退回兑换"),
     # 「我想兑换书签」「我要兑换一个书签」; a name stops at punctuation and 的 (「我想兑换的东西」 is chat).
     Command("redeem", ("兑换",), "兑换 名称（/redeem 名称）", "用积分兑换商城里的商品", redeem_,
             forms=(r"我?(?:想|要|想要)兑换(?:一个|一份|一张|个)?\s*(?P<args>[^\s，,。！!？?的了吗呢]{1,12})?",

@@ -15,7 +15,7 @@ from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, table_of
-from tagging.decide import count_window, hits_reached
+from tagging.decide import hits_reached
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
@@ -48,15 +48,17 @@ class TaggingHook(Hook):
     def __init__(self, tagging: Tagging) -> None:
         self.tagging = tagging
         self._hits: list[tuple[Message, list]] = []
-        self._talkers: dict[str, int] = {}
-        self._recent: dict[str, dict[date, int]] = {}  # member → local day → counted messages
+        # member → (epoch, local day, 1 if it counted as speaking) per chat message of the batch
+        self._talk: dict[str, list[tuple[int, date, int]]] = {}
+        # member → local day → counted messages, up to the messages in _talk
+        self._recent: dict[str, dict[date, int]] = {}
         self._rs: RuleSet | None = None  # the rules the pending hits and talkers were seen with
         self._senders: list[str] = []  # who speaks in this batch
         self._first: datetime | None = None  # the earliest event of this batch
 
     def reset(self) -> None:
         self._hits.clear()
-        self._talkers.clear()
+        self._talk.clear()
         self._recent.clear()
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
@@ -65,7 +67,7 @@ class TaggingHook(Hook):
             self._recent.clear()  # new rules may look further back than what is cached
         self._rs = rs
         self._hits.clear()
-        self._talkers.clear()
+        self._talk.clear()
         self._senders = sorted({e.sender for e in events if isinstance(e, Message)})
         self._first = min((e.ts for e in events), default=None)
         batch.flush_hooks.append(self._flush)
@@ -111,30 +113,15 @@ class TaggingHook(Hook):
     def on_chat(self, batch: Batch, msg: Message) -> None:
         rs, stored = self._rules(batch)
         if rs.count_rules:
-            at = epoch(msg.ts)
-            self._talkers[msg.sender] = max(at, self._talkers.get(msg.sender, 0))
-            days = self._recent.setdefault(msg.sender, {})
-            day = batch.day(msg.ts)
-            if not stored and msg.id in batch.speaking:  # what counts as speaking, nothing else
-                days[day] = days.get(day, 0) + 1
+            # what counts as speaking, nothing else; a message the store counted already (the
+            # rules changed at it: see _rules) is in _recent
+            counted = int(not stored and msg.id in batch.speaking)
+            self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
         if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
         if hits:
             self._hits.append((msg, hits))
-
-    def _window_totals(self, rs: RuleSet, members: Sequence[str], today: date) -> dict[int, dict[str, int]]:
-        longest = max(r.days for r in rs.count_rules)
-        oldest = today - timedelta(days=longest)
-        totals: dict[int, dict[str, int]] = {r.id: {} for r in rs.count_rules}
-        windows = [(r.id, *count_window(today, r.days)) for r in rs.count_rules]
-        for m in members:
-            days = self._recent.get(m, {})
-            for day in [d for d in days if d <= oldest]:
-                del days[day]  # out of every window from now on
-            for rule_id, start, end in windows:
-                totals[rule_id][m] = sum(n for d, n in days.items() if start <= d <= end)
-        return totals
 
     def _flush(self, batch: Batch) -> None:
         # What is pending was seen with self._rs; a rule changed since applies from the next
@@ -142,7 +129,7 @@ class TaggingHook(Hook):
         rs = self._rs
         if rs is None:
             return
-        conn, tz = batch.conn, batch.settings.tz
+        conn = batch.conn
         if self._hits:
             # Hits are kept only where a rule counts them (hits=N within days=D); a one-hit
             # rule's tag already records the message that triggered it.
@@ -182,12 +169,14 @@ class TaggingHook(Hook):
                     simple.append(row)
             # Most hits need no look at other tags: one statement gives or refreshes them all.
             bulk(conn, _keyword_upsert(conn.dialect.name), simple)
-        if self._talkers and rs.count_rules:
-            members = sorted(self._talkers)
-            at = max(self._talkers.values())
-            self._talkers.clear()
-            today = datetime.fromtimestamp(at, tz).date()
-            self.tagging.evaluate_counts(conn, rs, members, at, tz,
-                                         self._window_totals(rs, members, today))
-
-
+        if self._talk and rs.count_rules:
+            talk, self._talk = self._talk, {}
+            self.tagging.evaluate_talk(conn, rs, talk, self._recent)
+            longest = max(r.days for r in rs.count_rules)
+            for member, said in talk.items():
+                days = self._recent.setdefault(member, {})
+                for _, day, counted in said:
+                    days[day] = days.get(day, 0) + counted
+                oldest = said[-1][1] - timedelta(days=longest)
+                for day in [d for d in days if d <= oldest]:
+                    del days[day]  # out of every window from now on

@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, bindparam, cast, delete, func, or_, select, update
@@ -22,7 +22,7 @@ from bot.features.tags.synonyms import stamp as synonyms_stamp
 from bot.features.tags.synonyms import synonym_sets
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, table_of
-from tagging.decide import HeldTag, count_rule_holds, count_window, exclusive_displaced
+from tagging.decide import HeldTag, count_rule_holds, count_run, count_window, exclusive_displaced
 from tagging.intent import Synonyms
 from tagging.matcher import KeywordMatcher, Tokenizer
 from tagging.reasons import Provenance, format_tag_line
@@ -232,6 +232,34 @@ class Tagging:
             if refresh:
                 bulk(conn, _REFRESH_COUNT, refresh)
 
+    def evaluate_talk(self, conn: Connection, rs: RuleSet, talk: dict[str, list[tuple[int, date, int]]],
+                      days_of: dict[str, dict[date, int]]) -> None:
+        """Judge every count rule at each message of a batch, member by member, as if each
+        message were its own batch (tagging.decide.count_run): `talk` is member → (epoch, local
+        day, counted 0/1) per chat message, `days_of` member → counted messages per local day
+        before them. Writes where each rule stands after the last of them."""
+        members = sorted(talk)
+        for rule in rs.count_rules:
+            holders: set[str] = set()
+            for i in range(0, len(members), 900):
+                holders.update(conn.execute(select(col(MemberTag.member)).where(
+                    col(MemberTag.member).in_(members[i : i + 900]), col(MemberTag.tag) == rule.tag,
+                    col(MemberTag.rule_id) == rule.id)).scalars())
+            refresh = []
+            for m in members:
+                found = count_run(rule, days_of.get(m, {}), talk[m], m in holders)
+                if found.holds and m in holders and found.since is None:
+                    refresh.append({"m": m, "t": rule.tag, "rid": rule.id, "n": found.count, "at": found.at})
+                    continue
+                if m in holders:  # below the threshold now, or fell below and rose again
+                    self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
+                if found.holds:
+                    self.apply(conn, rs, MemberTag(
+                        member=m, tag=rule.tag, source="count", rule_id=rule.id, count=found.count,
+                        days=rule.days, at=found.at, since=found.at if found.since is None else found.since))
+            if refresh:
+                bulk(conn, _REFRESH_COUNT, refresh)
+
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
         """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
         conn.execute(delete(MemberTag).where(col(MemberTag.expires_at).is_not(None),
@@ -246,6 +274,23 @@ class Tagging:
         holders = set(conn.execute(select(col(MemberTag.member)).where(
             col(MemberTag.source) == "count")).scalars())
         self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
+
+
+MAX_REASON = 100
+
+
+def tag_by_hand(conn: Connection, tagging: Tagging, member: str, tag: str, *, by: str, at: int,
+                reason: str | None = None) -> bool:
+    """A manager's tag (/tag, the console's 打标签), with an optional reason; False when an
+    exclusive group kept it off."""
+    return tagging.apply(conn, tagging.current(conn), MemberTag(
+        member=member, tag=tag, source="manual", by=by, at=at, since=at,
+        excerpt=(reason or "")[:MAX_REASON] or None))
+
+
+def untag_by_hand(conn: Connection, tagging: Tagging, member: str, tag: str) -> bool:
+    """/untag and the console's 去标签: False when the member did not hold it."""
+    return bool(tagging.remove(conn, member, tag))
 
 
 def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:

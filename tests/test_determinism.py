@@ -1,0 +1,136 @@
+"""Same answer every time: one community replayed in one batch, in batches of one event, and by
+a `qunguan replay` killed with SIGKILL ten times gives the same report, ledger and replies."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.core.events import parse_event
+from bot.core.feature import report_fields
+from bot.core.report import member_rows, resolve_scope
+from bot.core.settings import Settings
+from bot.demo.run import EXAMPLE_CONFIG
+from bot.demo.sample import generate_community
+from bot.wiring import FEATURES, build
+from tests.harness import NOT_AFTER
+
+ROOT = Path(__file__).resolve().parents[1]
+COMMANDS = ("我的等级", "排行", "帮助", "补签", "排行 本周", "邀请排行", "我的积分", "/me")
+
+
+def community() -> tuple[list[dict], str]:
+    """Two weeks of a small community (roster, joins with inviters, leaves, visits, orders,
+    check-ins, chat) with members' commands and an admin's 跟进清单 mixed in. Returns (events,
+    the admin)."""
+    base = generate_community(seed=11, members=36, days=14, rooms=2)
+    talk = Counter(e["sender"] for e in base if e["type"] == "message")
+    admin = talk.most_common(1)[0][0]
+    rng = random.Random(5)
+    out: list[dict] = []
+    for i, e in enumerate(base):
+        out.append(e)
+        if e["type"] == "message" and rng.random() < 0.04:
+            out.append({**e, "id": f"cmd-{i}", "text": rng.choice(COMMANDS)})
+        if e["type"] == "message" and e["sender"] == admin and rng.random() < 0.2:
+            out.append({**e, "id": f"list-{i}", "text": "跟进清单"})
+    assert sum(1 for e in out if e["type"] == "join" and e.get("inviter")) >= 5
+    assert sum(1 for e in out if e["type"] == "leave") >= 2
+    return [{k: v for k, v in e.items() if v is not None} for e in out], admin
+
+
+def snapshot(url: str, admin: str) -> dict[str, Counter]:
+    """The report (every member's row), the ledger and the replies queued, as multisets. Speaking
+    points are one ledger row per member, day and batch, so they are compared as sums per member
+    and day; every other ledger row is compared as it is."""
+    settings = Settings(database_url=url, admins=admin, config=EXAMPLE_CONFIG)
+    _, deps = build(settings)
+    with deps.engine.connect() as conn:
+        scope = resolve_scope(conn, settings, None, None, None)
+        report = Counter(json.dumps(r, sort_keys=True, ensure_ascii=False, default=str)
+                         for r in member_rows(conn, scope, report_fields(FEATURES, deps)))
+    deps.engine.dispose()
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        ledger = Counter(tuple(map(str, r)) for r in conn.execute(text(
+            "SELECT member, ts, day, delta, kind, reason, room, ref, \"by\" FROM pointsentry "
+            "WHERE kind != 'speaking'")))
+        ledger.update(tuple(map(str, r)) for r in conn.execute(text(
+            "SELECT member, day, sum(delta) FROM pointsentry WHERE kind = 'speaking' GROUP BY member, day")))
+        replies = Counter(tuple(map(str, r)) for r in conn.execute(text(
+            "SELECT room, \"to\", text, mentions, reply_to FROM outbox")))
+    engine.dispose()
+    return {"report": report, "ledger": ledger, "replies": replies}
+
+
+def differences(a: dict[str, Counter], b: dict[str, Counter]) -> dict[str, list]:
+    return {k: sorted(((a[k] - b[k]) + (b[k] - a[k])).items())[:6] for k in a if a[k] != b[k]}
+
+
+def in_process(url: str, admin: str, events: list[dict], batch_size: int) -> None:
+    pipeline, _ = build(Settings(database_url=url, admins=admin, config=EXAMPLE_CONFIG))
+    pipeline.process([parse_event(e, not_after=NOT_AFTER) for e in events], batch_size=batch_size)
+    pipeline.engine.dispose()
+
+
+def stored(url: str) -> int:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT count(*) FROM eventlog")).scalar_one()
+    except Exception:
+        return 0  # not created yet
+    finally:
+        engine.dispose()
+
+
+def killed_ten_times(url: str, admin: str, path: Path, total: int) -> int:
+    """`qunguan replay` in batches of 40 events, killed with SIGKILL at ten points spread over the
+    stream, then run to its end. Returns how many kills landed."""
+    env = {**os.environ, "QUNGUAN_ADMINS": admin, "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-m", "bot.cli", "replay", str(path), "--db", url, "--batch", "40",
+           "--config", str(EXAMPLE_CONFIG), "--replies", str(path.with_suffix(".replies"))]
+    rng = random.Random(2)
+    kills = 0
+    for goal in sorted(rng.uniform(0.05, 0.95) * total for _ in range(10)):
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while proc.poll() is None and stored(url) < goal:
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            kills += 1
+        proc.wait()
+    res = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-2000:]
+    return kills
+
+
+@pytest.mark.slow  # kill -9: in the whole suite, not in `scripts/test --quick`
+def test_one_batch_batches_of_one_and_ten_kills_give_the_same_answer(store, tmp_path):
+    events, admin = community()
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in events), encoding="utf-8")
+
+    one = store("one")
+    in_process(one, admin, events, batch_size=len(events))
+    expected = snapshot(one, admin)
+    assert sum(expected["ledger"][k] for k in expected["ledger"] if "referral" in k) >= 1
+    assert any("跟进" in r[2] for r in expected["replies"])
+
+    singles = store("singles")
+    in_process(singles, admin, events, batch_size=1)
+    assert differences(expected, snapshot(singles, admin)) == {}
+
+    killed = store("killed")
+    assert killed_ten_times(killed, admin, path, len({e["id"] for e in events})) == 10
+    assert differences(expected, snapshot(killed, admin)) == {}
