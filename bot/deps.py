@@ -12,6 +12,7 @@ from sqlmodel import col
 from bot.core.settings import Settings
 from bot.features.checkins.service import Checkins
 from bot.features.followup.models import RoomOperator
+from bot.features.people.models import RoomAdmin
 from bot.features.points.service import Ledger
 from bot.features.segments.service import Playbook
 from bot.features.tags.service import Tagging
@@ -33,11 +34,17 @@ class Deps:
     def is_admin(self, member: str) -> bool:
         return member in self.settings.admin_ids
 
+    def is_room_admin(self, conn: Connection, member: str, room: str | None) -> bool:
+        """A per-room admin (`/admin @成员`) of `room`: a manager there."""
+        return bool(room) and conn.execute(select(col(RoomAdmin.member)).where(
+            col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).first() is not None
+
     def staff(self, conn: Connection) -> frozenset[str]:
         """The admins and every room's operators: the people who run the community, never on
         its leaderboards."""
         return self.settings.admin_ids | frozenset(conn.execute(select(col(RoomOperator.member))).scalars())
 
     def is_operator(self, conn: Connection, member: str) -> bool:
-        return conn.execute(select(col(RoomOperator.member)).where(
-            col(RoomOperator.member) == member).limit(1)).first() is not None
+        """An operator of some room; a room admin counts as one (their list, 控制台)."""
+        return any(conn.execute(select(col(t.member)).where(col(t.member) == member).limit(1)).first()
+                   for t in (RoomOperator, RoomAdmin))

@@ -38,6 +38,7 @@ from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
 from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.outreach.feature import FEATURE as OUTREACH
+from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
 from bot.features.privacy.feature import FEATURE as PRIVACY
@@ -51,6 +52,7 @@ from bot.features.segments.service import Playbook, check_criteria_tags
 from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
+from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
 from tagging.matcher import get_tokenizer
@@ -64,7 +66,7 @@ SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("q
 # guard judges every message before anything takes it), and report fields and `/help` follow it.
 FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
                                  ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
-                                 RECALLS, BACKUPS)
+                                 RECALLS, BACKUPS, PEOPLE, TRENDS)
 ACCOUNTS_TTL = 60.0  # seconds between reads of the store's bot accounts
 RETRY_MIN, RETRY_MAX = 0.5, 30.0  # back-off of a batch retried after the store was lost
 TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, check-in summaries)

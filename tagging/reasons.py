@@ -97,7 +97,7 @@ def format_reason(prov: Provenance) -> str:
         parts = [_rule_name(prov.rule_id), measure, _when(prov.at)]
     else:
         who = f"管理员 {prov.by} 手动添加" if prov.by else "管理员手动添加"
-        parts = [who, _when(prov.at)]
+        parts = [who, _when(prov.at), f"原因：{excerpt(prov.excerpt, 40)}" if prov.excerpt else None]
     return " ".join(part for part in parts if part)
 
 

@@ -189,7 +189,7 @@ def test_every_nav_entry_is_a_page_and_every_page_key_is_in_the_nav() -> None:
                 passed.add(node.value.value)
     assert passed and passed <= set(keys)
     # An operator sees the pages meant for operators; a manager sees every page.
-    assert [e.title for e in slots.nav if e.visible_to(OPERATOR)] == ["概览", "成员", "跟进"]
+    assert [e.title for e in slots.nav if e.visible_to(OPERATOR)] == ["概览", "趋势", "成员", "跟进"]
     assert [e for e in slots.nav if e.visible_to(ADMIN)] == list(slots.nav)
 
 

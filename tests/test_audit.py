@@ -8,6 +8,8 @@ from datetime import datetime
 import pytest
 
 from bot.core import audit
+from bot.core.scheduler import JobContext
+from bot.features.audit.jobs import prune_audit
 from tests.harness import ADMIN, ROOM, Bot, texts
 
 OP = "wxid_op"
@@ -96,3 +98,18 @@ def test_record_api_for_other_features(tmp_path):
     with bot.engine.connect() as conn:
         [e] = audit.entries(conn, audit.AuditQuery(action="delete_request"))
     assert (e.actor, e.place, e.result) == ("wxid_a", "private", "删除了 TA 的数据")
+
+
+@pytest.mark.parametrize(("days", "kept"), [(365, ["recent", "a year less a day"]),
+                                            (0, ["old", "a year less a day", "recent"])])
+def test_the_audit_log_is_pruned_after_its_retention(tmp_path, days, kept):
+    """Before: the audit log was never pruned (a flood of failed logins stayed forever)."""
+    bot = Bot(tmp_path, audit_retention_days=days)
+    now = datetime.fromisoformat("2027-11-02T04:40:00+08:00")
+    with bot.engine.begin() as conn:
+        for what, age in (("old", 366), ("a year less a day", 364), ("recent", 1)):
+            audit.record(conn, at=int(now.timestamp()) - age * 86400, actor=ADMIN, where=audit.PRIVATE,
+                         action="note", result=what)
+    note = prune_audit(JobContext(bot.deps, frozenset()), now)
+    assert note == ("audit retention off" if not days else "audit entries older than 365 days deleted: 1")
+    assert sorted(r[0] for r in bot.rows("SELECT result FROM auditentry")) == sorted(kept)

@@ -4,6 +4,7 @@ reassign, age, escalation to the admins, notes and the member's history (/profil
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -67,7 +68,9 @@ def test_the_cap_and_the_order(bot: Bot):
     dms = run_daily(bot, MORNING)
     text = dms[OP]
     assert "（共 28 项）" in text  # 1 lead + 2 churn + 25 newcomers
-    assert "另有 8 项，见控制台：http://127.0.0.1:8080/followup?operator=wxid_op" in text
+    # The link logs that operator in on their list (tests/web/test_people.py follows it).
+    assert re.search(r"另有 8 项，见控制台：http://127\.0\.0\.1:8080/login/link/[\w-]{32}$", text, re.M)
+    assert bot.rows("SELECT member, next_path FROM loginlink") == [(OP, "/followup?operator=wxid_op")]
     assert "21. " not in text and "20. " in text
     assert "1. asker（读书群）" in line_of(text, 1) and "意向线索" in text.split("1. ")[0]
     assert "【流失预警（A/B 级客户）】\n2. vip（读书群）" in text

@@ -128,3 +128,13 @@ def test_a_recalled_version_uncounts_its_checkin(bot: Bot):
               "room": ROOM, "message": "jl-2"})
     assert [m for m, _, _ in checkins(bot)] == ["wxid_q"]
     assert bot.scalar("SELECT points FROM member WHERE id = 'wxid_z'") == 0
+
+
+def test_versions_within_one_second_are_told_apart_by_how_far_the_list_grew(bot: Bot):
+    """Three versions and a resend in the same second, with ids that sort against their order."""
+    entries = ["阿青 跑步", "小舟 读书", "木木 早起"]
+    for i, (member, name) in enumerate([("wxid_q", "阿青"), ("wxid_z", "小舟"), ("wxid_m", "木木")]):
+        jielong(bot, member, entries[: i + 1], name=name, ts=T, id=("jl-1", "jl-9", "jl-5")[i])
+    jielong(bot, "wxid_q", entries, name="阿青", ts=T, id="jl-0")  # sent on again by the first
+    assert sorted(m for m, _, _ in checkins(bot)) == ["wxid_m", "wxid_q", "wxid_z"]
+    assert bot.rows("SELECT kind FROM eventlog WHERE id = 'jl-0'") == [("jielong",)]  # chat, not a check-in

@@ -75,5 +75,5 @@ def test_invite_board_and_my_level_show_referrals(bot: Bot):
     assert texts(bot.say("carl", "/rank invites", ts="2026-10-01T12:01:00+08:00")) == board
     me = texts(bot.say("alice", "我的等级", ts="2026-10-01T12:02:00+08:00"))
     assert "你邀请的 3 位朋友还在群里，其中 1 位发过言" in me
-    assert "邀请的" not in texts(bot.say("carl", "我的等级", ts="2026-10-01T12:03:00+08:00"))
+    assert "你邀请的" not in texts(bot.say("carl", "我的等级", ts="2026-10-01T12:03:00+08:00"))
     assert "邀请（invites）" in texts(bot.say("carl", "/rank yesterday", ts="2026-10-01T12:04:00+08:00"))

@@ -39,8 +39,8 @@ class Priority:
 PRIORITY: tuple[Priority, ...] = (
     Priority("redemption"),  # points already spent: a promise to keep
     Priority("friend_request"),  # someone waiting at the door of the private account
-    Priority("dm_question"),  # a member asked the bot 1:1 and nobody answered
     Priority("lead"),  # a buying signal, while it is warm
+    Priority("dm_question"),  # a member asked the bot 1:1 and nobody answered (a lead word: a lead first)
     # The best customers slipping away: a stage gone to 衰退/流失 says more than the churn signs.
     Priority("stage_change", "AB"),
     Priority("churn_risk", "AB"),

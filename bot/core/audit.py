@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -40,13 +40,22 @@ def where_of(room: str | None) -> str:
 
 
 def record(conn: Connection, *, at: datetime | int, actor: str, where: str, action: str,
-           detail: str = "", result: str = "", room: str | None = None) -> None:
-    """Record one action, in the caller's transaction (it is kept only if the action is)."""
+           detail: str = "", result: str = "", room: str | None = None) -> int:
+    """Record one action, in the caller's transaction (it is kept only if the action is);
+    returns the entry's id."""
     if where not in WHERE_LABELS:
         raise ValueError(f"where must be one of {sorted(WHERE_LABELS)}, not {where!r}")
-    conn.execute(table_of(AuditEntry).insert().values(
+    done = conn.execute(table_of(AuditEntry).insert().values(
         at=at if isinstance(at, int) else int(at.timestamp()), actor=actor, place=where,
         room=room or NO_ROOM, action=action[:50], detail=detail[:MAX_TEXT], result=result[:MAX_TEXT]))
+    key = done.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
+def update_result(conn: Connection, entry: int, result: str) -> None:
+    """Rewrite what an entry says changed (an aggregated entry's count)."""
+    conn.execute(update(AuditEntry).where(col(AuditEntry.id) == entry).values(result=result[:MAX_TEXT]))
 
 
 @dataclass(frozen=True)
@@ -87,3 +96,8 @@ def actions(conn: Connection) -> list[str]:
 
 def actors(conn: Connection) -> list[str]:
     return sorted(conn.execute(select(col(AuditEntry.actor)).distinct()).scalars())
+
+
+def prune(conn: Connection, before: int) -> int:
+    """Delete the entries older than epoch `before` (the retention); returns how many."""
+    return conn.execute(delete(AuditEntry).where(col(AuditEntry.at) < before)).rowcount or 0

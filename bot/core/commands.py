@@ -196,7 +196,7 @@ class CommandHook(Hook):
             return False
         batch.count(msg.sender, msg.room, batch.day(msg.ts), "commands")
         batch.flush()
-        is_admin = self.deps.is_admin(msg.sender)
+        is_admin = self.deps.is_admin(msg.sender) or self.deps.is_room_admin(batch.conn, msg.sender, msg.room)
         is_operator = self.deps.is_operator(batch.conn, msg.sender)
         ctx = Ctx(batch, msg, self.deps, self.registry, is_admin, is_operator)
         cmd = inv.command

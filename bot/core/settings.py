@@ -100,6 +100,12 @@ class Settings(BaseSettings):
     retention_days: int = 180
     """Message texts older than this are erased by a daily job (counts are kept); 0 keeps them."""
 
+    audit_retention_days: int = 365
+    """Audit log entries older than this are deleted by a daily job; 0 keeps them."""
+
+    weekly_report: str = "mon 09:00"
+    """When the admins get the weekly report by DM: a weekday (mon…sun) and a local HH:MM, or off."""
+
     backup_dir: str = ""
     """Folder of the nightly backups (made by the run that leads the daily jobs); empty: none."""
 
@@ -133,7 +139,13 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 1")
         return value
 
-    @field_validator("outreach_reach_days", "outreach_gap_seconds", "retention_days")
+    @field_validator("weekly_report")
+    @classmethod
+    def _weekly(cls, value: str) -> str:
+        weekly_schedule(value)
+        return value
+
+    @field_validator("outreach_reach_days", "outreach_gap_seconds", "retention_days", "audit_retention_days")
     @classmethod
     def _not_negative(cls, value: int) -> int:
         if value < 0:
@@ -152,6 +164,11 @@ class Settings(BaseSettings):
         return (self.web_url or f"http://127.0.0.1:{self.web_port}").rstrip("/")
 
     @property
+    def secure_cookies(self) -> bool:
+        """Cookies get `Secure` when operators open the console over HTTPS."""
+        return self.console_url.lower().startswith("https://")
+
+    @property
     def tz(self) -> ZoneInfo:
         return _zone(self.timezone)
 
@@ -168,3 +185,19 @@ def _zone(name: str) -> ZoneInfo:
 @lru_cache(maxsize=64)
 def _admin_ids(admins: str) -> frozenset[str]:
     return frozenset(a.strip() for a in admins.split(",") if a.strip())
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def weekly_schedule(value: str) -> tuple[int, int, int] | None:
+    """`mon 09:00` as (weekday 0–6, hour, minute); None for `off`. A wrong value raises a
+    ValueError saying what is expected."""
+    text = value.strip().lower()
+    if text in ("off", "none", ""):
+        return None
+    day, _, clock = text.partition(" ")
+    hour, _, minute = clock.strip().partition(":")
+    if day not in WEEKDAYS or not (hour.isdigit() and minute.isdigit() and int(hour) < 24 and int(minute) < 60):
+        raise ValueError("should be a weekday and a local time, e.g. 'mon 09:00', or 'off'")
+    return WEEKDAYS.index(day), int(hour), int(minute)

@@ -169,11 +169,12 @@ class AccountReach(SQLModel, table=True):
 
 class WebSession(SQLModel, table=True):
     """A console login. Logging out deletes it, so its cookie stops working at once; a session
-    idle for longer than the configured time is refused too."""
+    idle for longer than the configured time is refused too. `member` is who logged in."""
 
     nonce: str = Field(primary_key=True, max_length=64)
     created_at: int = Field(sa_type=BigInteger)
     seen_at: int = Field(sa_type=BigInteger)
+    member: str = Field(default="", max_length=200)
 
 
 class WriterEpoch(SQLModel, table=True):

@@ -24,7 +24,7 @@ from bot.core.events import (
 from bot.store.db import storage_problem
 from bot.web.data import member_dicts
 from bot.web.filters import page_of
-from bot.web.pages.members import select_members
+from bot.web.pages.members import scope_of, select_members
 from bot.web.shell import CONSOLE, MAX_BODY, BadRequest, Console, json_response
 
 log = logging.getLogger(__name__)
@@ -84,8 +84,8 @@ async def post_events(request: web.Request) -> web.Response:
                           "rejected": rejected}, 400 if rejected else 200)
 
 
-def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict:
-    s = select_members(conn, console, params)
+def _members(conn: Connection, console: Console, params: dict[str, str], within: frozenset[str] | None) -> dict:
+    s = select_members(conn, console, params, within)
     query = s.query
     shown, pages = page_of(s.lines, query)
     return {"at": s.at.isoformat(), "window_days": s.window_days, "room": query.room,
@@ -95,7 +95,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
 
 async def get_members(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
-    return json_response(await console.read(_members, console, dict(request.query)))
+    return json_response(await console.read(_members, console, dict(request.query), scope_of(request)))
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

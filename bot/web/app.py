@@ -19,15 +19,17 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core import audit
-from bot.core.feature import Feature, report_fields
+from bot.core.directory import rooms_of
+from bot.core.feature import ADMIN, OPERATOR, Feature, report_fields
 from bot.core.pipeline import Pipeline
 from bot.deps import Deps
+from bot.features.people.service import Person, person
 from bot.web import api, health, login, templating
 from bot.web.auth import (
     SESSION_COOKIE,
@@ -45,15 +47,20 @@ from bot.web.shell import (
     CONSOLE,
     FLASH_COOKIE,
     MAX_BODY,
+    PERSON,
+    ROLE,
     SESSION,
     BadRequest,
     Console,
     Slots,
+    actor_of,
     error_page,
     form_text,
     is_api,
     json_response,
     read_form,
+    require_admin,
+    require_room,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +68,7 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 STYLESHEET = "/static/app.css"
 PUBLIC_PATHS = frozenset({"/login", STYLESHEET, "/healthz"})
+LINK_PATH = "/login/link/"  # a one-time link from a DM: it logs in, so it needs no session
 EVENTS_PATH = "/api/events"
 CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
        "frame-ancestors 'none'; base-uri 'none'")
@@ -104,9 +112,14 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         return await error_response(request, 500, "服务器内部错误，已记录日志。")
 
 
-async def live_session(request: web.Request) -> Session | None:
-    """The request's console session: a validly signed cookie whose session was not logged
-    out and has not been idle too long (then it is ended)."""
+class NoLongerAllowed(Exception):
+    """The session's member is no longer an admin or operator."""
+
+
+async def live_session(request: web.Request) -> tuple[Session, Person] | None:
+    """The request's console session and whose it is: a validly signed cookie whose session was
+    not logged out and has not been idle too long (then it is ended). A session whose member
+    is no longer an admin or operator is ended and refused (NoLongerAllowed)."""
     console = request.app[CONSOLE]
     now = int(time.time())
     session = console.signer.verify(request.cookies.get(SESSION_COOKIE), now)
@@ -115,12 +128,20 @@ async def live_session(request: web.Request) -> Session | None:
     seen = await console.read(session_seen, session.nonce)
     if seen is None:
         return None  # logged out
-    if now - seen > console.settings.web_idle_minutes * 60:
+    seen_at, member = seen
+    if not member:  # a session of 0.2.0's shared password names nobody: log in again
         await console.write(close_session, session.nonce)
         return None
-    if now - seen >= TOUCH_EVERY:
+    if now - seen_at > console.settings.web_idle_minutes * 60:
+        await console.write(close_session, session.nonce)
+        return None
+    who = await console.read(person, console.settings, member)
+    if who is None:
+        await console.write(close_session, session.nonce)
+        raise NoLongerAllowed
+    if now - seen_at >= TOUCH_EVERY:
         await console.write(touch_session, session.nonce, now)
-    return session
+    return session, who
 
 
 @web.middleware
@@ -142,15 +163,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 raise BadRequest(f"API 令牌只能用来推送事件（POST {EVENTS_PATH}）；"
                                  "读取数据请登录控制台", 403)
             return await handler(request)
-        session = await live_session(request)
-        if session is not None and request.method == "GET":
-            request[SESSION] = session
+        found = await _session(request)
+        if found is not None and request.method == "GET":
             return await handler(request)
         raise BadRequest("需要 Authorization: Bearer <令牌>（或登录后的会话）", 401)
-    session = await live_session(request)
-    if session is not None:
-        request[SESSION] = session
-    if path in PUBLIC_PATHS:
+    found = await _session(request)
+    session = found[0] if found else None
+    if path in PUBLIC_PATHS or path.startswith(LINK_PATH):
         return await handler(request)
     if session is None:
         if request.method in ("GET", "HEAD"):
@@ -160,6 +179,48 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         form = await read_form(request)
         if not Signer.check_csrf(form_text(form, "csrf"), session.csrf):
             raise BadRequest("表单已失效（CSRF 校验失败），请刷新页面后重试", 403)
+    return await handler(request)
+
+
+async def _session(request: web.Request) -> tuple[Session, Person] | None:
+    try:
+        found = await live_session(request)
+    except NoLongerAllowed:
+        raise BadRequest("你现在不是管理员或运营，不能再使用控制台。如有需要，请联系管理员。", 403) from None
+    if found is not None:
+        request[SESSION], request[PERSON] = found
+        request[ROLE] = ADMIN if found[1].is_admin else OPERATOR  # what the nav shows them
+    return found
+
+
+# What an operator or room admin may open: their rooms' views and their own work. Every other
+# page (rules, tasks, welcome, 群发, outbox, audit, shop, RFM…) is a global admin's.
+OPERATOR_PATHS = frozenset({"/", "/members", "/export/members.csv", "/followup", "/api/members",
+                            "/api/followup", "/logout", "/friends", "/friends/accept"})
+OPERATOR_PREFIXES = ("/members/", "/rooms/", "/followup/", "/trends", "/export/trends/", "/act/")
+
+
+@web.middleware
+async def scope_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An operator or room admin sees and acts on their own rooms only: other pages and other
+    rooms answer 403 with a plain sentence (a member page: when the member is in none of them)."""
+    who = request.get(PERSON)
+    path = request.path
+    if who is None or who.is_admin or path in PUBLIC_PATHS or path == STYLESHEET or path.startswith(LINK_PATH):
+        return await handler(request)
+    if path not in OPERATOR_PATHS and not path.startswith(OPERATOR_PREFIXES):
+        require_admin(request)
+    room = request.query.get("room")
+    if room:
+        require_room(request, room)
+    if path.startswith("/rooms/"):
+        require_room(request, request.match_info.get("room"))
+    if path.startswith("/members/"):
+        member = request.match_info.get("member", "")
+        console = request.app[CONSOLE]
+        rooms = (await console.read(lambda conn: rooms_of(conn, [member]))).get(member, [])
+        if not any(who.sees(r) for r in rooms):
+            raise BadRequest("这位成员不在你负责的群里：运营和群管理员只能查看自己负责的群的成员。", 403)
     return await handler(request)
 
 
@@ -183,7 +244,7 @@ async def audit_middleware(request: web.Request, handler: Handler) -> web.Stream
     form = await request.post()
     detail = "；".join(f"{k}={v}" for k, v in form.items() if k != "csrf" and isinstance(v, str))
     await console.write(lambda conn: audit.record(
-        conn, at=int(time.time()), actor=audit.CONSOLE_ACTOR, where=audit.CONSOLE,
+        conn, at=int(time.time()), actor=actor_of(request), where=audit.CONSOLE,
         action=request.path, detail=f"{detail}（{login.client_of(request)}）" if detail else login.client_of(request),
         result=notice[1:] if notice else ""))
     return response
@@ -228,7 +289,7 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     secret = getattr(deps.settings, "web_secret", "") or ""
     # Without a configured secret each process signs with its own: a restart logs everyone out.
     signer = Signer(secret.encode() if secret else secrets.token_bytes(32))
-    app = web.Application(middlewares=[errors_middleware, auth_middleware, audit_middleware],
+    app = web.Application(middlewares=[errors_middleware, auth_middleware, scope_middleware, audit_middleware],
                           client_max_size=MAX_BODY)
     app[CONSOLE] = Console(pipeline, deps, signer, report_fields(features, deps), Slots.of(features), clock=clock)
     templating.setup(app, features)
@@ -259,6 +320,7 @@ async def start_server(pipeline: Pipeline, deps: Deps, features: Sequence[Featur
                        host: str = "127.0.0.1", port: int | None = None) -> web.AppRunner:
     """Start the console on host:port (default: settings.web_port); returns the started runner:
     `runner.addresses` has the bound address, `await runner.cleanup()` stops it."""
+    warn_plain_http(deps.settings.web_url)
     app = create_app(pipeline, deps, features)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -282,6 +344,18 @@ async def start_server(pipeline: Pipeline, deps: Deps, features: Sequence[Featur
         raise
     log.info("web console on %s", ", ".join(f"http://{a[0]}:{a[1]}/" for a in runner.addresses))
     return runner
+
+
+def warn_plain_http(web_url: str) -> bool:
+    """Warn (once, at start) when operators are sent to the console over plain http on another
+    host: login links and session cookies would cross the network unencrypted, and cookies get
+    `Secure` only behind https. Returns whether it warned."""
+    host = urlsplit(web_url).hostname or ""
+    if web_url.lower().startswith("http://") and host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("QUNGUAN_WEB_URL is %s: login links and session cookies would travel unencrypted; "
+                    "serve the console behind https (cookies then get the Secure flag)", web_url)
+        return True
+    return False
 
 
 async def serve_forever(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,

@@ -13,9 +13,7 @@ import hmac
 import json
 import logging
 import secrets
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
@@ -119,15 +117,18 @@ def new_nonce() -> str:
 TOUCH_EVERY = 60  # seconds: how stale a session's "last seen" may get before it is written
 
 
-def open_session(conn: Connection, nonce: str, now: int) -> None:
-    """Record a login (and forget sessions past their lifetime)."""
+def open_session(conn: Connection, nonce: str, now: int, member: str) -> None:
+    """Record a login of `member` (and forget sessions past their lifetime)."""
     conn.execute(delete(WebSession).where(col(WebSession.created_at) < now - SESSION_TTL))
-    conn.execute(table_of(WebSession).insert().values(nonce=nonce, created_at=now, seen_at=now))
+    conn.execute(table_of(WebSession).insert().values(nonce=nonce, created_at=now, seen_at=now, member=member))
 
 
-def session_seen(conn: Connection, nonce: str) -> int | None:
-    """When the session was last used; None when it was logged out (or never existed)."""
-    return conn.execute(select(col(WebSession.seen_at)).where(col(WebSession.nonce) == nonce)).scalar()
+def session_seen(conn: Connection, nonce: str) -> tuple[int, str] | None:
+    """When the session was last used and whose it is; None when it was logged out (or never
+    existed)."""
+    row = conn.execute(select(col(WebSession.seen_at), col(WebSession.member)).where(
+        col(WebSession.nonce) == nonce)).first()
+    return (row[0], row[1]) if row else None
 
 
 def touch_session(conn: Connection, nonce: str, now: int) -> None:
@@ -136,71 +137,3 @@ def touch_session(conn: Connection, nonce: str, now: int) -> None:
 
 def close_session(conn: Connection, nonce: str) -> None:
     conn.execute(delete(WebSession).where(col(WebSession.nonce) == nonce))
-
-
-# ---- password guessing ----------------------------------------------------------------------
-
-@dataclass
-class _Guesses:
-    failures: int = 0
-    lockouts: int = 0
-    until: float = 0.0
-    last: float = 0.0
-
-
-@dataclass
-class Throttle:
-    """Slows password guessing per client and for everyone together.
-
-    `per_client` failures in a row lock that client out for `base` seconds; every further
-    lockout doubles the wait, up to `longest`. `overall` failures from all clients together
-    lock the login for everyone the same way (many clients guessing at once). A success
-    clears its client; an hour without failures forgets a client."""
-
-    per_client: int = 5
-    overall: int = 50
-    base: float = 60.0
-    longest: float = 3600.0
-    clock: Callable[[], float] = time.monotonic
-    _clients: dict[str, _Guesses] = field(default_factory=dict)
-    _all: _Guesses = field(default_factory=_Guesses)
-
-    def wait(self, client: str) -> float:
-        """Seconds until `client` may try again (0: now)."""
-        now = self.clock()
-        mine = self._clients.get(client)
-        return max(0.0, (mine.until if mine else 0.0) - now, self._all.until - now)
-
-    def failed(self, client: str) -> float:
-        """Count a wrong password; returns the wait it caused (0: none yet)."""
-        now = self.clock()
-        if len(self._clients) > 10_000:  # many addresses: forget the stale ones
-            self._clients = {k: v for k, v in self._clients.items() if now - v.last < 3600}
-        mine = self._clients.get(client)
-        if mine is None or now - mine.last > 3600:
-            mine = self._clients[client] = _Guesses()
-        waits = [self._count(mine, now, self.per_client), self._count(self._all, now, self.overall)]
-        wait = max(waits)
-        if waits[0]:
-            log.warning("console login: %s failed %s times, locked out for %.0f s",
-                        client, self.per_client, waits[0])
-        if waits[1]:
-            log.warning("console login: %s failures from all clients, login locked for %.0f s",
-                        self.overall, waits[1])
-        return wait
-
-    def _count(self, g: _Guesses, now: float, limit: int) -> float:
-        if now - g.last > 3600:
-            g.failures = g.lockouts = 0
-        g.last = now
-        g.failures += 1
-        if g.failures < limit:
-            return 0.0
-        g.failures = 0
-        g.lockouts += 1
-        wait = min(self.longest, self.base * 2 ** (g.lockouts - 1))
-        g.until = now + wait
-        return wait
-
-    def succeeded(self, client: str) -> None:
-        self._clients.pop(client, None)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -19,19 +21,22 @@ from multidict import MultiDictProxy
 from sqlalchemy.engine import Connection
 
 from bot.core.cache import SlowCache
+from bot.core.directory import member_names, rooms_of
 from bot.core.events import Event
 from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
 from bot.deps import Deps
-from bot.web.auth import Session, Signer, Throttle
+from bot.features.people.service import Person
+from bot.web.auth import Session, Signer
 from bot.web.data import as_of
 
 T = TypeVar("T")
 
 MAX_BODY = 20 * 1024 * 1024  # a batch of 1000 events with long Chinese texts fits
 MAX_FORM = 64 * 1024
+MAX_NEXT = 2000
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 FLASH_COOKIE = "qg_flash"
 WEB_ACTOR = "网页控制台"  # who changed a rule or task, as the audit fields record it
@@ -51,7 +56,7 @@ SHELL_NAV = (NavEntry("概览", "/", "overview", 0, OPERATOR), NavEntry("成员"
 SHELL_CSV = (CsvColumn("登录天数", lambda r: r["login_days"], 20), CsvColumn("发言", lambda r: r["speaking"], 21),
              CsvColumn("消息", lambda r: r["messages"], 22))
 # The request key under which the auth middleware may put the viewer's role (ADMIN if unset).
-ROLE = "qunguan.role"
+ROLE = web.RequestKey("role", str)
 
 
 @dataclass(frozen=True)
@@ -83,7 +88,7 @@ class Console:
     cache: SlowCache = field(default_factory=SlowCache)
     executor: ThreadPoolExecutor | None = None
     clock: Callable[[Connection], datetime] | None = None
-    throttle: Throttle = field(default_factory=Throttle)
+    wall: Callable[[], float] = time.time  # the wall clock of sessions, links and the login throttle
 
     @property
     def settings(self) -> Settings:
@@ -129,6 +134,33 @@ class Console:
 
 CONSOLE = web.AppKey("console", Console)
 SESSION = web.RequestKey("session", Session)
+PERSON = web.RequestKey("person", Person)  # who is logged in, with their role and rooms
+
+
+def person_of(request: web.Request) -> Person:
+    """Who sent this (logged-in) request."""
+    return request[PERSON]
+
+
+def actor_of(request: web.Request) -> str:
+    """Who did a console action, as the stores' `by` fields record it: the person's member id."""
+    who = request.get(PERSON)
+    return who.member if who is not None else WEB_ACTOR
+
+
+def require_room(request: web.Request, room: str | None) -> None:
+    """403 with a plain sentence when the person may not see `room`."""
+    who = request.get(PERSON)
+    if who is not None and not who.sees(room):
+        raise BadRequest("这个群不在你负责的范围内：运营和群管理员只能查看和操作自己负责的群。"
+                         "如需查看，请联系管理员把你设为这个群的运营。", 403)
+
+
+def require_admin(request: web.Request) -> None:
+    """403 for everyone but a global admin."""
+    who = request.get(PERSON)
+    if who is not None and not who.is_admin:
+        raise BadRequest("这个页面只有管理员能用：运营和群管理员只能查看自己负责的群。", 403)
 
 
 # ---- responses -----------------------------------------------------------------------------
@@ -146,8 +178,10 @@ def html_response(body: str, status: int = 200) -> web.Response:
     return web.Response(text=body, status=status, content_type="text/html", charset="utf-8")
 
 
-def cookie_kwargs() -> dict[str, Any]:
-    return {"httponly": True, "samesite": "Lax", "path": "/"}
+def cookie_kwargs(request: web.Request) -> dict[str, Any]:
+    """HttpOnly, SameSite=Lax, and Secure when the console's address (QUNGUAN_WEB_URL) is https."""
+    secure = request.app[CONSOLE].settings.secure_cookies
+    return {"httponly": True, "samesite": "Lax", "path": "/", **({"secure": True} if secure else {})}
 
 
 async def render(request: web.Request, template: str, context: Mapping[str, Any], *,
@@ -157,7 +191,7 @@ async def render(request: web.Request, template: str, context: Mapping[str, Any]
     console = request.app[CONSOLE]
     session = request.get(SESSION)
     env = aiohttp_jinja2.get_env(request.app)
-    ctx = {"csrf": session.csrf if session else None, **context}
+    ctx = {"csrf": session.csrf if session else None, "me": request.get(PERSON), **context}
     body = await console.run(env.get_template(template).render, ctx)
     return html_response(body, status)
 
@@ -193,7 +227,7 @@ def redirect_with(request: web.Request, location: str, notice: str, *,
     console = request.app[CONSOLE]
     resp = see_other(location)
     resp.set_cookie(FLASH_COOKIE, console.signer.seal("flash", ("E" if error else "N") + notice),
-                    max_age=60, **cookie_kwargs())
+                    max_age=60, **cookie_kwargs(request))
     return resp
 
 
@@ -226,3 +260,46 @@ def check_params(params: Mapping[str, str], allowed: tuple[str, ...]) -> None:
     unknown = sorted(set(params) - set(allowed))
     if unknown:
         raise BadRequest(f"不认识的参数：{'、'.join(unknown)}。可用的有：{'、'.join(allowed)}")
+
+
+def safe_next(value: str | None) -> str:
+    """Where to go after logging in: a local path only. One leading `/` and never a second
+    one or a backslash after it (`//host`, `/\\host`), no scheme, and no control, format or
+    whitespace character anywhere: browsers drop a tab or newline, so `/\\t/evil.example`
+    would become `//evil.example`."""
+    if (not value or len(value) > MAX_NEXT or not value.startswith("/")
+            or value[1:2] in ("/", "\\") or "\\" in value):
+        return "/"
+    if any(c.isspace() or unicodedata.category(c)[0] in "CZ" for c in value):
+        return "/"
+    return value
+
+
+
+def back_to(form: Mapping[str, object], default: str) -> str:
+    """Where an action form goes back to: its `back` field when that is a local path."""
+    back = form_text(form, "back")
+    return safe_next(back) if back else default
+
+
+def member_in_scope(conn: Connection, who: Person | None, member: str) -> str:
+    """The member's name, when they exist and `who` may act on them (a member of one of their
+    rooms; anyone for a global admin); else a 404 or 403 with a plain sentence."""
+    name = member_names(conn, [member], raw=True)
+    if not member or member not in name:
+        raise BadRequest("没有这位成员", 404)
+    if who is not None and not who.is_admin:
+        rooms = rooms_of(conn, [member]).get(member, [])
+        if not any(who.sees(r) for r in rooms):
+            raise BadRequest("这位成员不在你负责的群里：运营和群管理员只能查看和操作自己负责的群的成员。", 403)
+    return name[member] or member
+
+
+def require_manager(conn: Connection, who: Person | None, member: str) -> None:
+    """403 unless `who` is a global admin or an admin of one of the member's rooms (the admin
+    actions of a member's page: points, grades)."""
+    if who is None or who.is_admin:
+        return
+    rooms = rooms_of(conn, [member]).get(member, [])
+    if not any(who.may_manage(r) for r in rooms):
+        raise BadRequest("只有管理员（或这位成员所在群的群管理员）能调积分和设等级。", 403)

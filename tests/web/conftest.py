@@ -127,10 +127,40 @@ def auth(token: str = TOKEN) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+SCREENSHOTS: list[Path] = []  # what the browser tests saved, listed at the end of the run
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
-    """Say loudly when the real-browser test was skipped: CI must run it."""
+    """Say where the browser tests' screenshots are; say loudly when they were skipped: CI
+    must run them."""
+    saved = set(SCREENSHOTS)
+    if saved:
+        folders = sorted({str(p.parent) for p in saved})
+        terminalreporter.write_sep("-", f"{len(saved)} console screenshots (390 × 844 and 1280 × 900)")
+        for folder in folders:
+            names = sorted(p.name for p in saved if str(p.parent) == folder)
+            terminalreporter.write_line(f"{folder}: {', '.join(names)}")
     for report in terminalreporter.stats.get("skipped", []):
         reason = str(report.longrepr[-1]) if isinstance(report.longrepr, tuple) else ""
         if "BROWSER TEST DID NOT RUN" in reason:
             terminalreporter.write_sep("!", "THE HEADLESS CHROMIUM TEST WAS SKIPPED", red=True)
             terminalreporter.write_line(reason, red=True)
+
+
+def dm_link(bot: Bot, member: str) -> str:
+    """The path of the one-time login link the bot DMs `member` who wrote 控制台 to it."""
+    name = bot.scalar("SELECT name FROM member WHERE id = :m", m=member)  # kept, not renamed to the id
+    replies = bot.say(member, "控制台", room=None, name=name)
+    found = [r.text for r in replies if "/login/link/" in r.text]
+    assert len(found) == 1 and all(r.to == member for r in replies if "/login/link/" in r.text), replies
+    return found[0][found[0].index("/login/link/"):].split()[0]
+
+
+async def log_in_by_link(client: TestClient, bot: Bot, member: str) -> str:
+    """Log `member` in through their DM link; returns the session's CSRF token."""
+    client.session.cookie_jar.clear()
+    resp = await client.get(dm_link(bot, member), allow_redirects=False)
+    assert resp.status == 303, await resp.text()
+    resp = await client.get("/members")
+    assert resp.status == 200
+    return csrf_of(await resp.text())

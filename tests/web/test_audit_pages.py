@@ -26,8 +26,10 @@ async def test_logins_and_failed_logins_are_recorded(anon, community):
     resp = await anon.post("/login", data={"password": "console-密码", "csrf": token}, allow_redirects=False)
     assert resp.status == 303
     rows = log(community)
+    # The bootstrap password logs in as the first global admin, and the log names them.
     assert [(r[0], r[1], r[2], r[4]) for r in rows] == [
-        ("console", "console", "login_failed", "密码错误"), ("console", "console", "login", "登录成功")]
+        ("console", "console", "login_failed", "登录失败 1 次（密码错误或锁定期间再试）"),
+        (ADMIN, "console", "login", "管理员群主登录成功（密码）")]
     assert rows[0][3] == "127.0.0.1"
 
 
@@ -41,7 +43,7 @@ async def test_console_actions_are_recorded_and_failures_are_not(client, communi
     await client.post(f"/rules/{rule_id}/delete", data={"csrf": client.csrf})  # an error notice
     rows = log(community)[before:]
     assert [(r[0], r[1], r[2]) for r in rows] == [
-        ("console", "console", "/rules"), ("console", "console", f"/rules/{rule_id}/delete")]
+        (ADMIN, "console", "/rules"), (ADMIN, "console", f"/rules/{rule_id}/delete")]
     assert rows[0][3] == "rule=keyword 售后 退款,发票（127.0.0.1）"
     assert rows[0][4].startswith("已添加规则") and rows[1][4].startswith(f"已删除规则 #{rule_id}（售后）")
 
@@ -52,7 +54,7 @@ async def test_audit_page_filters_and_csv(client, community):
     await client.post("/rules", data={"csrf": client.csrf, "rule": "keyword 售后 退款"})
     html = text_of(await (await client.get("/audit")).text())
     assert "群主 读书群 /tag wxid_bob 老学员" in html and "群主 私聊 /points wxid_bob +5 私聊加分" in html
-    assert "控制台 控制台 /rules rule=keyword 售后 退款" in html and "登录控制台" in html
+    assert "群主（控制台） 控制台 /rules rule=keyword 售后 退款" in html and "登录控制台" in html
     only_private = text_of(await (await client.get("/audit?where=private")).text())
     assert "/points wxid_bob" in only_private and "/tag wxid_bob" not in only_private
     by_action = text_of(await (await client.get("/audit?action=tag")).text())

@@ -4,12 +4,13 @@ what the API token may do."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.web.app import create_app
-from bot.web.auth import Throttle
+from bot.features.people.service import login_failed, login_succeeded, login_wait
+from bot.web.app import create_app, warn_plain_http
 from bot.web.login import safe_next
 from bot.web.shell import CONSOLE
 from bot.wiring import FEATURES
@@ -55,10 +56,9 @@ async def test_the_login_form_never_redirects_off_site(anon):
     assert resp.headers["Location"] == "/members?tag=意向"
 
 
-async def test_password_guesses_are_throttled_and_logged(anon, caplog):
-    throttle = anon.server.app[CONSOLE].throttle
-    clock = [1000.0]
-    throttle.clock = lambda: clock[0]
+async def test_password_guesses_are_throttled_and_logged(anon, community, caplog):
+    clock = [1_800_000_000.0]
+    anon.server.app[CONSOLE].wall = lambda: clock[0]
     with caplog.at_level(logging.WARNING, logger="bot.web"):
         for _ in range(4):
             assert (await attempt(anon, "guess")).status == 401
@@ -76,22 +76,93 @@ async def test_password_guesses_are_throttled_and_logged(anon, caplog):
     logged = [r.getMessage() for r in caplog.records]
     assert sum("wrong password" in m for m in logged) == 10
     assert sum("locked out" in m for m in logged) >= 2
+    # One audit row per client per lockout, with the count: 5 wrong + 1 while locked, then 5.
+    assert community.rows("SELECT result FROM auditentry WHERE action = 'login_failed' ORDER BY id") == [
+        ("登录失败 6 次（密码错误或锁定期间再试），已锁定 60 秒",),
+        ("登录失败 5 次（密码错误或锁定期间再试），已锁定 120 秒",)]
 
 
-def test_throttle_per_client_and_for_everyone():
-    clock = [0.0]
-    t = Throttle(per_client=5, overall=12, clock=lambda: clock[0])
-    for i in range(11):
-        assert t.failed(f"10.0.0.{i}") == 0  # one guess from each of many clients
-    assert t.wait("10.0.0.99") == 0
-    assert t.failed("10.0.0.12") == 60  # the 12th failure overall locks everyone
-    assert t.wait("10.0.0.99") == 60
-    clock[0] += 60
-    assert t.wait("10.0.0.99") == 0
-    for _ in range(4):
-        t.failed("a")
-    t.succeeded("a")  # a success clears the client
-    assert t.failed("a") == 0
+async def test_a_flood_of_guesses_is_one_audit_row_per_lockout(anon, community):
+    """Before: every refused login wrote its own audit row, also while locked out (11,848 rows
+    in a minute). Now the rows of one lockout are one row with the count."""
+    anon.server.app[CONSOLE].wall = lambda: 1_800_000_000.0
+    for _ in range(5):
+        await attempt(anon, "guess")
+    for _ in range(60):
+        assert (await attempt(anon, "guess")).status == 429
+    assert community.rows("SELECT detail, result FROM auditentry WHERE action = 'login_failed'") == [
+        ("127.0.0.1", "登录失败 65 次（密码错误或锁定期间再试），已锁定 60 秒")]
+
+
+def test_throttle_per_client_and_for_everyone(community):
+    now = 1_800_000_000
+    with community.engine.begin() as conn:
+        for i in range(49):  # one guess from each of many clients
+            assert login_failed(conn, f"10.0.0.{i}", now, locked=False) == 0
+        assert login_wait(conn, "10.0.0.99", now) == 0
+        assert login_failed(conn, "10.0.0.49", now, locked=False) == 60  # the 50th overall locks everyone
+        assert login_wait(conn, "10.0.0.99", now) == 60
+        assert login_wait(conn, "10.0.0.99", now + 60) == 0
+        for _ in range(4):
+            login_failed(conn, "a", now + 60, locked=False)
+        login_succeeded(conn, "a")  # a success clears the client
+        assert login_failed(conn, "a", now + 60, locked=False) == 0
+
+
+async def test_the_throttle_is_shared_by_every_process_on_the_store(community):
+    """Before: each process kept its own count in memory, so guesses spread over two
+    processes (two `qunguan run` on one PostgreSQL) were never locked out."""
+    first = TestClient(TestServer(create_app(community.pipeline, community.deps, FEATURES)))
+    second = TestClient(TestServer(create_app(community.pipeline, community.deps, FEATURES)))
+    async with first, second:
+        for client in (first, second):
+            client.server.app[CONSOLE].wall = lambda: 1_800_000_000.0
+        for _ in range(4):
+            assert (await attempt(first, "guess")).status == 401
+        assert (await attempt(second, "guess")).status == 429  # the 5th, on the other process
+        assert (await attempt(first, PASSWORD)).status == 429
+
+
+async def test_an_admin_locked_out_by_someone_elses_guessing_gets_in_by_dm_link(anon, community):
+    """Before: a lockout of everyone (50 guesses from anywhere) kept the real admin out too.
+    A one-time link asked for by DM (控制台) still logs them in."""
+    now = int(time.time())
+    with community.engine.begin() as conn:
+        for i in range(50):
+            login_failed(conn, f"10.1.0.{i}", now, locked=False)
+    assert (await attempt(anon, PASSWORD)).status == 429
+    replies = community.say(ADMIN, "控制台", room=None)
+    link = next(r.text for r in replies if "/login/link/" in r.text).split("\n")[-1]
+    resp = await anon.get(link[link.index("/login/link/"):], allow_redirects=False)
+    assert resp.status == 303
+    assert (await anon.get("/rules")).status == 200
+
+
+@pytest.mark.parametrize(("web_url", "secure"), [("https://qg.example.com", True),
+                                                 ("http://127.0.0.1:8080", False), ("", False)])
+async def test_cookies_are_secure_behind_https(tmp_path, web_url, secure):
+    """Before: the session cookie had no Secure flag even when the console is served over https."""
+    bot = Bot(tmp_path, web_password=PASSWORD, web_url=web_url)
+    async with TestClient(TestServer(create_app(bot.pipeline, bot.deps, FEATURES))) as c:
+        resp = await c.get("/login")
+        form = csrf_of(await resp.text())
+        assert ("Secure" in resp.headers["Set-Cookie"]) == secure
+        nonce = resp.cookies["qg_login"].value  # a client does not send a Secure cookie over http
+        c.session.cookie_jar.clear()
+        resp = await c.post("/login", data={"password": PASSWORD, "csrf": form}, allow_redirects=False,
+                            headers={"Cookie": f"qg_login={nonce}"})
+        session_cookie = [h for h in resp.headers.getall("Set-Cookie") if h.startswith("qg_session=")]
+        assert len(session_cookie) == 1 and ("Secure" in session_cookie[0]) == secure
+        assert "HttpOnly" in session_cookie[0] and "SameSite=Lax" in session_cookie[0]
+
+
+def test_a_plain_http_console_url_is_warned_about_at_start(caplog):
+    with caplog.at_level(logging.WARNING, logger="bot.web"):
+        assert warn_plain_http("http://console.example.com")
+        assert not warn_plain_http("https://console.example.com")
+        assert not warn_plain_http("http://127.0.0.1:8080")
+        assert not warn_plain_http("")
+    assert ["QUNGUAN_WEB_URL is http://console.example.com" in r.getMessage() for r in caplog.records] == [True]
 
 
 async def test_logout_revokes_the_session_on_the_server(client):

@@ -5,5 +5,7 @@ from __future__ import annotations
 from bot.core.feature import Feature
 from bot.features.audit import web
 from bot.features.audit.commands import COMMANDS
+from bot.features.audit.jobs import PRUNE
 
-FEATURE = Feature(name="audit", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV)
+FEATURE = Feature(name="audit", commands=tuple(COMMANDS), jobs=(PRUNE,), routes=web.add_routes,
+                  templates=web.TEMPLATES, nav=web.NAV)

@@ -15,7 +15,11 @@ ACTION_LABELS = {
 
 
 def who(entry: AuditEntry, names: Mapping[str, str]) -> str:
-    return "控制台" if entry.actor == CONSOLE_ACTOR else names.get(entry.actor, entry.actor)
+    """The person, and 「（控制台）」 for what they did in the console: 「小王（控制台）」."""
+    if entry.actor == CONSOLE_ACTOR:
+        return "控制台"
+    name = names.get(entry.actor, entry.actor)
+    return f"{name}（控制台）" if entry.place == CONSOLE else name
 
 
 def where(entry: AuditEntry, rooms: Mapping[str, str]) -> str:

@@ -593,7 +593,9 @@ def jielong_versions(conn: Connection, room: str, before: int, key: str) -> list
         parsed = jielong.parse(text or "")
         if parsed is not None and parsed.key == key:
             out.append(JielongVersion(member, ts, parsed))
-    return out
+    # Times are in seconds and a busy list gets several versions a second: within one second
+    # the list that grew further came later (entries are only ever added).
+    return sorted(out, key=lambda v: (v.ts, len(v.jielong.entries)))
 
 
 MEDIA_WAIT = 600  # seconds a bare trigger of a photo task waits for the photo

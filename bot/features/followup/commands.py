@@ -6,12 +6,14 @@ import re
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx, member_arg
 from bot.core.directory import member_names, room_names, rooms_of
 from bot.core.errors import Refused, UsageError
 from bot.core.options import Options, int_between
+from bot.deps import Deps
 from bot.features.followup import service
 from bot.features.followup.models import RoomOperator
 from bot.features.followup.service import issue, mark_done, operator_rooms
@@ -80,8 +82,9 @@ def _my_rooms(ctx: Ctx) -> list[str]:
 def report(ctx: Ctx, opts: Options) -> None:
     rooms = _my_rooms(ctx)
     # Read on the batch's own connection: the events before the command are not committed yet.
-    messages = list_messages(issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now, scheduled=False,
-                                   bot_ids=ctx.batch.bot_ids, background=False), ctx.deps.settings)
+    messages = list_messages(ctx.batch.conn, issue(ctx.batch.conn, ctx.deps, ctx.msg.sender, rooms, ctx.now,
+                                                   scheduled=False, bot_ids=ctx.batch.bot_ids, background=False),
+                             ctx.deps.settings)
     # The list names members: it goes to the operator privately, even if asked in a group.
     for text in messages:
         ctx.batch.dm(ctx.msg.sender, text, reply_to=ctx.msg.id)
@@ -109,6 +112,16 @@ def done(ctx: Ctx, opts: Options) -> str:
     return text
 
 
+def snooze_items(conn: Connection, operator: str, n: int, days: int, now: datetime) -> str:
+    """稍后 (chat and console): item `n` of the operator's latest list sleeps `days` days."""
+    until = now.date() + timedelta(days=days)
+    moved, text = moved_text(service.snooze(conn, operator, [n], days, now),
+                             f"先放一放，{days} 天后（{until:%m-%d}）再出现在清单上")
+    if not moved:
+        raise UsageError(text, show_usage=False)
+    return text
+
+
 def snooze(ctx: Ctx, opts: Options) -> str:
     words = list(opts.positional)
     if not words or not _DIGITS.fullmatch(words[0]):
@@ -117,12 +130,24 @@ def snooze(ctx: Ctx, opts: Options) -> str:
     if len(words) > 1:
         raise UsageError("一次稍后一项：稍后 编号 天数，例如 稍后 3 2。")
     days = int_between(words[0], "天数", 1, MAX_SNOOZE) if words else 1
-    until = ctx.today + timedelta(days=days)
-    moved, text = moved_text(service.snooze(ctx.batch.conn, ctx.msg.sender, [n], days, ctx.now),
-                             f"先放一放，{days} 天后（{until:%m-%d}）再出现在清单上")
+    return snooze_items(ctx.batch.conn, ctx.msg.sender, n, days, ctx.now)
+
+
+def hand_over(conn: Connection, deps: Deps, frm: str, numbers: list[int], to: str, name: str) -> tuple[str, str | None]:
+    """转给 (chat and console): (the answer, the DM to the new owner or None when nothing
+    moved). A refusal raises UsageError with its reason."""
+    if to == frm:
+        raise UsageError("不能转给自己。", show_usage=False)
+    if not service.is_operator(conn, to) and not deps.is_admin(to):
+        raise UsageError(f"{name} 不是运营，不能接手跟进。请管理员先在群里发 /operator @{name}。",
+                         show_usage=False)
+    result = service.reassign(conn, frm, numbers, to)
+    moved, text = moved_text(result, f"已转给 {name}，从 TA 明天的清单起由 TA 跟进")
     if not moved:
         raise UsageError(text, show_usage=False)
-    return text
+    who = member_names(conn, [frm, *result.moved.values()])
+    return text, (f"{who.get(frm, frm)} 把 {len(result.moved)} 项跟进转给了你："
+                  + "、".join(who.get(m, m) for m in result.moved.values()) + "。明天的跟进清单里会有。")
 
 
 def reassign(ctx: Ctx, opts: Options) -> str:
@@ -131,20 +156,9 @@ def reassign(ctx: Ctx, opts: Options) -> str:
     numbers = _numbers(words)
     if not numbers or words:
         raise UsageError("请写出要转出的编号，例如 转给 @小李 3 5。")
-    conn = ctx.batch.conn
-    if to == ctx.msg.sender:
-        raise UsageError("不能转给自己。", show_usage=False)
-    if not service.is_operator(conn, to) and not ctx.deps.is_admin(to):
-        raise UsageError(f"{name} 不是运营，不能接手跟进。请管理员先在群里发 /operator @{name}。",
-                         show_usage=False)
-    result = service.reassign(conn, ctx.msg.sender, numbers, to)
-    moved, text = moved_text(result, f"已转给 {name}，从 TA 明天的清单起由 TA 跟进")
-    if not moved:
-        raise UsageError(text, show_usage=False)
-    who = member_names(conn, [ctx.msg.sender, *result.moved.values()])
-    ctx.batch.dm(to, f"{who.get(ctx.msg.sender, ctx.msg.sender)} 把 {len(result.moved)} 项跟进转给了你："
-                 + "、".join(who.get(m, m) for m in result.moved.values()) + "。明天的跟进清单里会有。",
-                 reply_to=ctx.msg.id)
+    text, dm = hand_over(ctx.batch.conn, ctx.deps, ctx.msg.sender, numbers, to, name)
+    if dm:
+        ctx.batch.dm(to, dm, reply_to=ctx.msg.id)
     return text
 
 

@@ -22,7 +22,8 @@ def daily_followup(ctx: JobContext, at: datetime) -> str:
     admins = ctx.deps.settings.admin_ids
     with ctx.deps.engine.begin() as conn:
         issued = [i for i in issue_daily(conn, ctx.deps, at, ctx.bot_ids) if i.items or i.operator not in admins]
-        out = [Outgoing(text=text, to=i.operator) for i in issued for text in list_messages(i, ctx.deps.settings)]
+        out = [Outgoing(text=text, to=i.operator) for i in issued
+               for text in list_messages(conn, i, ctx.deps.settings)]
         if out:
             enqueue(conn, out, at)
     return f"follow-up lists queued {len(out)} messages"

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import quote
+
+from sqlalchemy.engine import Connection
 
 from bot.core.settings import Settings
 from bot.features.followup.service import DoneResult, IssuedList, Moved
+from bot.features.people.service import LIST_LINK_HOURS, new_link
 from tiers.followup import SUPPRESS_DAYS, render
 
 
@@ -19,14 +23,19 @@ def title(issued: IssuedList) -> str:
 
 
 def console_link(settings: Settings, operator: str) -> str:
+    """The operator's list in the console (no login in it: the demo's printed preview)."""
     return f"{settings.console_url}/followup?operator={quote(operator, safe='')}"
 
 
-def list_messages(issued: IssuedList, settings: Settings) -> list[str]:
+def list_messages(conn: Connection, issued: IssuedList, settings: Settings) -> list[str]:
     """The list as DMs of at most 1500 characters each: the operator's daily cap of items,
-    then how many more wait in the console, with a link."""
-    return render(issued.items, title=title(issued), cap=issued.cap,
-                  more=console_link(settings, issued.operator))
+    then how many more wait in the console, with a one-time link that logs that operator in
+    on their list (valid for a working day, used once)."""
+    more = ""
+    if len(issued.items) > issued.cap:
+        more = new_link(conn, settings, issued.operator, int(time.time()), minutes=LIST_LINK_HOURS * 60,
+                        next_path=console_link(settings, issued.operator).removeprefix(settings.console_url))
+    return render(issued.items, title=title(issued), cap=issued.cap, more=more)
 
 
 def _numbers(ns: list[int]) -> str:

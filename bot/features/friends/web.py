@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection
 from bot.core.feature import NavEntry
 from bot.core.pipeline import enqueue
 from bot.features.friends.service import ApproveError, approve, channel_stats, pending_requests
-from bot.web.shell import CONSOLE, WEB_ACTOR, BadRequest, Console, check_params, form_text, page, redirect_with
+from bot.web.shell import CONSOLE, BadRequest, Console, actor_of, check_params, form_text, page, redirect_with
 
 TEMPLATES = Path(__file__).parent / "templates"
 PERIODS = (7, 30, 90, 365)
@@ -37,8 +37,8 @@ async def friends_page(request: web.Request) -> web.Response:
     return await page(request, "friends/friends.html", context, nav="friends")
 
 
-def _accept(conn: Connection, console: Console, n: int) -> str:
-    _, action = approve(conn, n, WEB_ACTOR)
+def _accept(conn: Connection, console: Console, n: int, by: str) -> str:
+    _, action = approve(conn, n, by)
     enqueue(conn, [action], console.now(conn))
     return f"已通过 {n} 号的好友申请，会按节奏通过，然后发欢迎语并邀请进群。"
 
@@ -50,7 +50,7 @@ async def friends_accept(request: web.Request) -> web.Response:
     if not raw.isdigit():
         return redirect_with(request, "/friends", "申请编号应为正整数", error=True)
     try:
-        notice = await console.write(_accept, console, int(raw))
+        notice = await console.write(_accept, console, int(raw), actor_of(request))
     except ApproveError as exc:
         return redirect_with(request, "/friends", str(exc), error=True)
     return redirect_with(request, "/friends", notice)

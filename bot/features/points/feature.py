@@ -16,4 +16,5 @@ FEATURE = Feature(
     templates=web.TEMPLATES,
     member=web.MEMBER,
     csv=web.CSV,
+    routes=web.add_routes,
 )

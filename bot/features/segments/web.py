@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from sqlalchemy import select
@@ -18,8 +19,22 @@ from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
 from bot.features.followup.models import StageChange
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
+from bot.features.segments.service import pin_grade, unpin_grade
 from bot.store.models import table_of
-from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
+from bot.web.shell import (
+    CONSOLE,
+    BadRequest,
+    Console,
+    back_to,
+    check_params,
+    form_text,
+    member_in_scope,
+    page,
+    person_of,
+    redirect_with,
+    require_manager,
+)
+from tiers import grades as grading
 from tiers import lifecycle, rfm
 from tiers.lifecycle import STAGE_ACTIONS, STAGE_LABELS, Stage
 from tiers.rfm import SEGMENT_LABELS, SEGMENT_STRATEGIES, Segment
@@ -122,7 +137,37 @@ async def lifecycle_page(request: web.Request) -> web.Response:
     return await page(request, "segments/lifecycle.html", context, nav="lifecycle")
 
 
+async def act_grade(request: web.Request) -> web.Response:
+    """设等级 / 取消 from a member's page: the same calls as /grade @成员 A 原因 and /grade @成员 取消."""
+    console = request.app[CONSOLE]
+    form = await request.post()
+    member, word = form_text(form, "member"), form_text(form, "grade")
+    reason = form_text(form, "reason")[:100] or None
+    back = back_to(form, f"/members/{quote(member, safe='')}")
+    if not member:
+        raise BadRequest("请在成员页上设等级")
+    unpin = word == "auto"
+    try:
+        grade = "" if unpin else grading.parse_grade(word)
+    except ValueError as exc:
+        return redirect_with(request, back, f"没有改动：{exc}。", error=True)
+    who = person_of(request)
+
+    def act(conn: Connection) -> tuple[bool, str]:
+        name = member_in_scope(conn, who, member)
+        require_manager(conn, who, member)
+        if unpin:
+            if not unpin_grade(conn, member):
+                return False, f"{name} 没有手动设定的等级，本来就是自动评级。"
+            return True, f"已取消 {name} 的手动等级，恢复按条件自动评级。"
+        pin_grade(conn, member, grade, reason, who.member, int(console.now(conn).timestamp()))
+        return True, f"已把 {name} 设为 {grade} 级" + (f"（{reason}）" if reason else "") + "。"
+    done, notice = await console.write(act)
+    return redirect_with(request, back, notice, error=not done)
+
+
 def add_routes(router: web.UrlDispatcher) -> None:
+    router.add_post("/act/grade", act_grade)
     router.add_get("/rfm", rfm_page)
     router.add_get("/lifecycle", lifecycle_page)
 

@@ -20,6 +20,8 @@ from bot.features.tags.service import (
     held_now,
     rule_from_options,
     set_group,
+    tag_by_hand,
+    untag_by_hand,
     with_room_ids,
 )
 from bot.features.tags.synonyms import CHECK_DAYS, add_words, listing, remove_words
@@ -113,7 +115,7 @@ def _tag_arg(value: str) -> str:
 
 
 def _member_and_tag(ctx: Ctx, opts: Options, missing: str) -> tuple[str, str, str]:
-    if len(opts.members) != 1 or len(opts.positional) != 1:
+    if len(opts.members) != 1 or not opts.positional:
         raise UsageError(missing)
     member, name = ctx.member(opts.member())
     return member, name, _tag_arg(opts.positional[0])
@@ -121,17 +123,17 @@ def _member_and_tag(ctx: Ctx, opts: Options, missing: str) -> tuple[str, str, st
 
 def tag(ctx: Ctx, opts: Options) -> str:
     member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和一个标签。")
-    at = int(ctx.msg.ts.timestamp())
     by = ctx.batch.conn.execute(select(col(Member.name)).where(col(Member.id) == ctx.msg.sender)).scalar()
-    rs = ctx.deps.tagging.current(ctx.batch.conn)
-    ctx.deps.tagging.apply(ctx.batch.conn, rs, MemberTag(member=member, tag=tag_name, source="manual",
-                                                    by=by or ctx.msg.sender, at=at, since=at))
-    return f"已给 {name} 打上「{tag_name}」。"
+    reason = opts.rest_text(1).strip() or None
+    if not tag_by_hand(ctx.batch.conn, ctx.deps.tagging, member, tag_name, by=by or ctx.msg.sender,
+                       at=int(ctx.msg.ts.timestamp()), reason=reason):
+        raise UsageError(f"没有打上：{name} 已有同一互斥组里手动打的标签。", show_usage=False)
+    return f"已给 {name} 打上「{tag_name}」" + (f"（原因：{reason}）" if reason else "") + "。"
 
 
 def untag(ctx: Ctx, opts: Options) -> str:
     member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和要去掉的标签。")
-    if not ctx.deps.tagging.remove(ctx.batch.conn, member, tag_name):
+    if not untag_by_hand(ctx.batch.conn, ctx.deps.tagging, member, tag_name):
         raise UsageError(f"{name} 没有「{tag_name}」这个标签。", show_usage=False)
     return f"已去掉 {name} 的「{tag_name}」。规则之后再命中时仍可能重新打上。"
 
@@ -230,9 +232,9 @@ COMMANDS = [
     Command("rule", ("规则",), BOTH_USAGE.replace("\n或：", " · ") + " · /rule preview <同 add> · /rule del 编号",
             "添加、预览、删除标签规则", rule, admin=True, keys=RULE_KEYS, flags=RULE_FLAGS),
     Command("rules", ("规则列表",), "/rules（规则列表）", "查看标签规则", rules_, admin=True),
-    Command("tag", ("打标签",), "/tag @成员 标签（打标签 @成员 标签）", "手动打标签", tag, admin=True,
+    Command("tag", ("打标签",), "/tag @成员 标签 [原因]（打标签 @成员 标签 原因）", "手动打标签", tag, admin=True,
             member_args=1),
-    Command("untag", ("去标签",), "/untag @成员 标签（去标签 @成员 标签）", "去掉标签", untag, admin=True,
+    Command("untag", ("去标签",), "/untag @成员 标签 [原因]（去标签 @成员 标签）", "去掉标签", untag, admin=True,
             member_args=1),
     Command("tags", ("查标签",), "/tags @成员（查标签 @成员）", "看成员的标签和来由", tags_, admin=True,
             member_args=1),

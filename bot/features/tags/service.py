@@ -276,6 +276,23 @@ class Tagging:
         self.evaluate_counts(conn, rs, sorted(active | holders), at, tz)
 
 
+MAX_REASON = 100
+
+
+def tag_by_hand(conn: Connection, tagging: Tagging, member: str, tag: str, *, by: str, at: int,
+                reason: str | None = None) -> bool:
+    """A manager's tag (/tag, the console's 打标签), with an optional reason; False when an
+    exclusive group kept it off."""
+    return tagging.apply(conn, tagging.current(conn), MemberTag(
+        member=member, tag=tag, source="manual", by=by, at=at, since=at,
+        excerpt=(reason or "")[:MAX_REASON] or None))
+
+
+def untag_by_hand(conn: Connection, tagging: Tagging, member: str, tag: str) -> bool:
+    """/untag and the console's 去标签: False when the member did not hold it."""
+    return bool(tagging.remove(conn, member, tag))
+
+
 def format_tag(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> str:
     return format_tag_line(row.tag, provenance_of(row, tz, rules))
 

@@ -28,7 +28,7 @@ from bot.web.data import (
     tag_names,
 )
 from bot.web.filters import WHO, MemberQuery, page_of, parse_member_query, select_lines
-from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
+from bot.web.shell import CONSOLE, PERSON, BadRequest, Console, check_params, csv_cell, page
 from tiers.grades import GRADES
 from tiers.lifecycle import STAGE_LABELS
 from tiers.rfm import SEGMENT_LABELS
@@ -48,8 +48,10 @@ class Selection:
     playbook: Assessment  # the whole scope's segments, stages and grades
 
 
-def select_members(conn: Connection, console: Console, params: dict[str, str]) -> Selection:
-    """The members a query string asks for, filtered and sorted (the page, CSV and API)."""
+def select_members(conn: Connection, console: Console, params: dict[str, str],
+                   within: frozenset[str] | None = None) -> Selection:
+    """The members a query string asks for, filtered and sorted (the page, CSV and API); with
+    `within`, only members of those rooms (an operator's)."""
     deps = console.deps
     names = room_names(conn)
     query = parse_member_query(params, deps.ledger.levels, names)
@@ -58,14 +60,25 @@ def select_members(conn: Connection, console: Console, params: dict[str, str]) -
     holders = holders_of(conn, query.tag, at) if query.tag else None
     found = assess_scope(conn, deps, at, query.room, cache=console.cache)
     allowed = who_filter(conn, query.who) if query.who else None
-    return Selection(query, at, select_lines(view.lines, query, holders, found, allowed), view.scope.window.days,
-                     names, view, found)
+    lines = select_lines(view.lines, query, holders, found, allowed)
+    if within is not None:
+        theirs = {m for m, rooms in rooms_of(conn, None).items() if within.intersection(rooms)}
+        lines = [x for x in lines if x.id in theirs]
+        names = {r: n for r, n in names.items() if r in within}
+    return Selection(query, at, lines, view.scope.window.days, names, view, found)
 
 
 # ---- the list -------------------------------------------------------------------------------
 
-def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict[str, Any]:
-    s = select_members(conn, console, params)
+def scope_of(request: web.Request) -> frozenset[str] | None:
+    """The rooms a request may see: None (all) for a global admin."""
+    who = request.get(PERSON)
+    return None if who is None or who.is_admin else who.rooms
+
+
+def _members(conn: Connection, console: Console, params: dict[str, str],
+             within: frozenset[str] | None) -> dict[str, Any]:
+    s = select_members(conn, console, params, within)
     query = s.query
     shown, pages = page_of(s.lines, query)
     tag_choices = [("", "全部标签"), *[(t, t) for t in tag_names(conn)]]
@@ -98,12 +111,13 @@ def _members(conn: Connection, console: Console, params: dict[str, str]) -> dict
 
 async def members_page(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
-    context = await console.read(_members, console, dict(request.query))
+    context = await console.read(_members, console, dict(request.query), scope_of(request))
     return await page(request, "members.html", context, nav="members")
 
 
-def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> str:
-    s = select_members(conn, console, params)
+def _members_csv(conn: Connection, console: Console, params: dict[str, str],
+                 within: frozenset[str] | None) -> str:
+    s = select_members(conn, console, params, within)
     out = io.StringIO()
     out.write("\ufeff")  # a BOM, so Excel reads the file as UTF-8 and Chinese stays readable
     writer = csv.writer(out)
@@ -119,7 +133,7 @@ def _members_csv(conn: Connection, console: Console, params: dict[str, str]) -> 
 async def members_csv(request: web.Request) -> web.Response:
     console = request.app[CONSOLE]
     params = {k: v for k, v in request.query.items() if k not in ("page", "per_page")}
-    text = await console.read(_members_csv, console, params)
+    text = await console.read(_members_csv, console, params, scope_of(request))
     return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8",
                         headers={"Content-Disposition": 'attachment; filename="members.csv"'})
 
@@ -152,6 +166,8 @@ async def member_page(request: web.Request) -> web.Response:
     check_params(request.query, ())
     console = request.app[CONSOLE]
     context = await console.read(_member, console, request.match_info["member"])
+    who = request.get(PERSON)
+    context["can_manage"] = who is None or who.is_admin or any(who.may_manage(r) for r in context["rooms"])
     return await page(request, "member.html", context, nav="members")
 
 

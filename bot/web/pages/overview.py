@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
+from bot.core.directory import rooms_of
 from bot.features.tags.service import active_rules
 from bot.web.data import (
     checkins_on,
@@ -16,25 +17,35 @@ from bot.web.data import (
     scope_view,
     week_start,
 )
+from bot.web.pages.members import scope_of
 from bot.web.shell import CONSOLE, Console, check_params, page
 from tiers.types import distribution
 
 
-def _overview(conn: Connection, console: Console) -> dict[str, Any]:
+def _overview(conn: Connection, console: Console, within: frozenset[str] | None) -> dict[str, Any]:
     at = console.now(conn)
     view = scope_view(conn, console.settings, console.deps.ledger.levels, at, None, console.cache)
-    checkins, checkers = checkins_on(conn, at.date())
-    since = week_start(at)
-    new_tags = new_tags_since(conn, since, at)
-    lead_total, leads = leads_since(conn, since, at, active_rules(conn))
     rooms = room_counts(conn)
+    lines = view.lines
+    since = week_start(at)
+    lead_total, leads = leads_since(conn, since, at, active_rules(conn))
+    if within is None:
+        checkins, checkers = checkins_on(conn, at.date())
+        new_tags = new_tags_since(conn, since, at)
+        cards = [(f"{checkins} 次", f"今日打卡（{checkers} 人）"), (sum(n for _, n in new_tags), "本周新标签"),
+                 (lead_total, "本周新线索")]
+    else:  # an operator: their rooms' members and leads only
+        theirs = {m for m, rs in rooms_of(conn, None).items() if within.intersection(rs)}
+        rooms = [r for r in rooms if r.id in within]
+        lines = [x for x in lines if x.id in theirs]
+        leads = [lead for lead in leads if lead[0] in theirs]
+        new_tags = []
+        cards = [(len(leads), "本周新线索")]
     return {
         "at": at, "window_days": view.scope.window.days,
         "typed_at": None if view.at == at else view.at,
-        "cards": [(len(view.lines), "成员"), (len(rooms), "群"),
-                  (f"{checkins} 次", f"今日打卡（{checkers} 人）"),
-                  (sum(n for _, n in new_tags), "本周新标签"), (lead_total, "本周新线索")],
-        "rooms": rooms, "types": distribution(x.typing for x in view.lines),
+        "cards": [(len(lines), "成员"), (len(rooms), "群"), *cards],
+        "rooms": rooms, "types": distribution(x.typing for x in lines),
         "new_tags": new_tags, "leads": leads,
     }
 
@@ -42,4 +53,5 @@ def _overview(conn: Connection, console: Console) -> dict[str, Any]:
 async def overview(request: web.Request) -> web.Response:
     check_params(request.query, ())
     console = request.app[CONSOLE]
-    return await page(request, "overview.html", await console.read(_overview, console), nav="overview")
+    context = await console.read(_overview, console, scope_of(request))
+    return await page(request, "overview.html", context, nav="overview")

@@ -1,0 +1,10 @@
+"""The people feature (console login links, per-room admins, roles), as the wiring sees it."""
+
+from __future__ import annotations
+
+from bot.core.feature import Feature
+from bot.features.people import web
+from bot.features.people.commands import COMMANDS
+
+FEATURE = Feature(name="people", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES,
+                  nav=web.NAV)
