@@ -67,6 +67,25 @@ class MemberSection:
 
 
 @dataclass(frozen=True)
+class OverviewView:
+    """What the console's overview knows, handed to each feature's overview section."""
+
+    at: datetime  # the console's "now", in the community's zone
+    within: frozenset[str] | None  # an operator's rooms; None: every room (an admin)
+    deps: Deps
+
+
+@dataclass(frozen=True)
+class OverviewSection:
+    """A part of the console's overview (概览), under its cards: `template` ("<feature>/<name>.html",
+    writing its own `<h2>`) is included with `section` (what `data` returned). Shown in `order`."""
+
+    template: str
+    order: int
+    data: Callable[[Connection, OverviewView], Mapping[str, Any]] = lambda conn, view: {}
+
+
+@dataclass(frozen=True)
 class CsvColumn:
     """A column of the console's member CSV, from the member's report row; in `order` after
     the shell's own columns (id, name, rooms, type, counts)."""
@@ -93,6 +112,7 @@ class Feature:
     welcome: Callable[[Connection, str], str | None] | None = None
     nav: tuple[NavEntry, ...] = ()  # its pages in the console's nav bar
     member: tuple[MemberSection, ...] = ()  # its parts of the member page
+    overview: tuple[OverviewSection, ...] = ()  # its parts of the overview page
     csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 from bot.core.cache import SlowCache
 from bot.core.directory import member_names, rooms_of
 from bot.core.events import Event
-from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry
+from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry, OverviewSection
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
@@ -61,11 +61,13 @@ ROLE = web.RequestKey("role", str)
 
 @dataclass(frozen=True)
 class Slots:
-    """What the features declare for the shell, in order: nav entries, member-page parts, CSV columns."""
+    """What the features declare for the shell, in order: nav entries, member-page parts, CSV
+    columns, overview parts."""
 
     nav: tuple[NavEntry, ...] = SHELL_NAV
     member: tuple[MemberSection, ...] = ()
     csv: tuple[CsvColumn, ...] = SHELL_CSV
+    overview: tuple[OverviewSection, ...] = ()
 
     @classmethod
     def of(cls, features: Sequence[Feature]) -> Slots:
@@ -73,7 +75,8 @@ class Slots:
             return tuple(sorted(items, key=lambda x: x.order))
         return cls(ordered([*SHELL_NAV, *(e for f in features for e in f.nav)]),
                    ordered([s for f in features for s in f.member]),
-                   ordered([*SHELL_CSV, *(c for f in features for c in f.csv)]))
+                   ordered([*SHELL_CSV, *(c for f in features for c in f.csv)]),
+                   ordered([s for f in features for s in f.overview]))
 
 
 @dataclass

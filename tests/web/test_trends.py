@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import Counter
 from datetime import datetime
 
@@ -18,7 +19,7 @@ from bot.features.trends.jobs import weekly_report
 from bot.web.app import create_app
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, Bot
-from tests.web.conftest import PASSWORD, log_in
+from tests.web.conftest import PASSWORD, log_in, log_in_by_link
 
 ROOM_B = "r2@chatroom"
 CHANNEL = "来源-抖音"
@@ -190,3 +191,31 @@ def test_the_weekly_report(built, tmp_path):
     assert "/login/link/" in lines[8]
     off = Bot(tmp_path, weekly_report="off")
     assert weekly_report(JobContext(off.deps, frozenset()), monday) == "weekly report off"
+
+
+async def test_the_overview_shows_the_daily_trend_with_its_numbers(admin, built):
+    html = await (await admin.get("/")).text()
+    assert html.count('<svg class="trend"') == 1 and "近 30 天趋势" in html
+    rows = dict(re.findall(r'<tr><td data-label="日期">(2026-11-\d\d)</td>(.*?)</tr>', html))
+    assert len(rows) == 30
+    cells = {d: tuple(int(v) for v in re.findall(r'<td data-label="[^"]+">(\d+)</td>', r)) for d, r in rows.items()}
+    #                                   active messages checkins joins leaves leads
+    assert cells["2026-11-02"] == (1, 2, 0, 1, 0, 0)
+    assert cells["2026-11-10"] == (1, 1, 0, 1, 0, 1)
+    assert cells["2026-11-12"] == (0, 0, 0, 0, 1, 0)
+    # The same numbers as the 趋势 page's CSV of every room.
+    csv_rows = {r["日期"]: tuple(int(v) for k, v in r.items() if k != "日期")
+                for r in await table(admin, "daily", days="30")}
+    assert cells == csv_rows
+    assert 'href="/export/trends/daily.csv?days=30' in html
+
+
+async def test_an_operators_overview_trend_is_of_their_room(built):
+    built.say(ADMIN, "/operator @dave", mentions=["wxid_dave"], room=ROOM_B, name="群主", ts=at("30", "09:30"))
+    async with TestClient(TestServer(create_app(built.pipeline, built.deps, FEATURES))) as client:
+        await log_in_by_link(client, built, "wxid_dave")
+        html = await (await client.get("/")).text()
+    assert f"近 30 天趋势（{ROOM_B}）" in html  # 二群 has no name in this community: its id
+    rows = dict(re.findall(r'<tr><td data-label="日期">(2026-11-\d\d)</td>(.*?)</tr>', html))
+    messages = {d: int(re.findall(r'<td data-label="消息">(\d+)</td>', r)[0]) for d, r in rows.items()}
+    assert {d: n for d, n in messages.items() if n} == {"2026-11-11": 1}  # dave's one line in 二群

@@ -7,4 +7,4 @@ from bot.features.trends import web
 from bot.features.trends.jobs import WEEKLY_REPORT
 
 FEATURE = Feature(name="trends", jobs=(WEEKLY_REPORT,), routes=web.add_routes, templates=web.TEMPLATES,
-                  nav=web.NAV)
+                  nav=web.NAV, overview=web.OVERVIEW)

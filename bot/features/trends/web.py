@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import OPERATOR, NavEntry
+from bot.core.feature import OPERATOR, NavEntry, OverviewSection, OverviewView
 from bot.features.trends import charts
 from bot.features.trends.service import (
     COHORT_WEEKS,
@@ -38,6 +38,21 @@ from tiers.types import TYPE_LABELS
 TEMPLATES = Path(__file__).parent / "templates"
 CHARTS = ("daily", "types", "lifecycle", "channels", "cohorts")
 NAV = (NavEntry("趋势", "/trends", "trends", 5, OPERATOR),)
+OVERVIEW_DAYS = 30
+
+
+def _overview(conn: Connection, view: OverviewView) -> dict[str, Any]:
+    """The overview's trend: the daily chart of the last 30 days, for every room (an admin) or
+    the operator's first room, as the 趋势 page shows it."""
+    room = None if view.within is None else min(view.within, default=None)
+    if view.within is not None and room is None:
+        return {"figure": None}
+    p = period(view.at, OVERVIEW_DAYS, room, view.deps.settings.tz)
+    return {"figure": daily_figure(conn, p), "days": OVERVIEW_DAYS, "room": room,
+            "room_name": room_names(conn).get(room, room) if room else None}
+
+
+OVERVIEW = (OverviewSection("trends/overview.html", 10, _overview),)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import rooms_of
+from bot.core.feature import OverviewView
 from bot.features.tags.service import active_rules
 from bot.web.data import (
     checkins_on,
@@ -41,7 +42,9 @@ def _overview(conn: Connection, console: Console, within: frozenset[str] | None)
         leads = [lead for lead in leads if lead[0] in theirs]
         new_tags = []
         cards = [(len(leads), "本周新线索")]
+    part_view = OverviewView(at, within, console.deps)
     return {
+        "sections": [(part, part.data(conn, part_view)) for part in console.slots.overview],
         "at": at, "window_days": view.scope.window.days,
         "typed_at": None if view.at == at else view.at,
         "cards": [(len(lines), "成员"), (len(rooms), "群"), *cards],
