@@ -12,7 +12,7 @@ from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.service import cards_of, streak_of
-from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_some
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award
@@ -28,7 +28,7 @@ from tiers.ranking import rank
 def _typing(ctx: Ctx, member: str):
     scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
                       floor=type_floor(ctx.deps.settings))
-    return type_members(ctx.batch.conn, ctx.now, scope).get(member)
+    return type_some(ctx.batch.conn, ctx.now, scope, [member]).get(member)
 
 
 
