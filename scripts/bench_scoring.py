@@ -72,7 +72,8 @@ def main() -> None:
         took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.playbook, deps.ledger.levels))
         print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms {load()}")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
-        took, items = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
+        took, day = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
+        items = day.items
         print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s "
               f"(target ≤ 1.5 s) {load()}")
     me_latency(pipeline, at)

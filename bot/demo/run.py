@@ -156,7 +156,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
         rooms = sorted({i.room_name for i in first.items})
         print(f"\n运营 {first.operator_name} 明早 09:00 会收到的跟进清单：")
         for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）", cap=first.cap,
-                           more=console_link(settings, first.operator)):
+                           more=console_link(settings, first.operator), queued=first.queued):
             print(text)
     print(f"\n管理员（示例）：{', '.join(hosts)}")
     print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "
