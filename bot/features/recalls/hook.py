@@ -13,6 +13,8 @@ log = logging.getLogger(__name__)
 
 
 class RecallHook(Hook):
+    name = "recalls"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 
