@@ -13,6 +13,9 @@ log = logging.getLogger(__name__)
 
 
 class RecallHook(Hook):
+    name = "recalls"
+    after = ("points",)  # reads the points hook's Speaking of this batch
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._taken: tuple[Batch, Taken] | None = None

@@ -24,6 +24,7 @@ from bot.core.pipeline import Batch, invalidate_caches
 from bot.features.checkins.models import Checkin
 from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award, Ledger
+from bot.features.points.speaking import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, active_rules
 from bot.store.models import DailyActivity, EventLog, MemberDay
@@ -75,7 +76,7 @@ def uncount(batch: Batch, ledger: Ledger, recall: Recall, taken: Taken | None = 
             done.append("打卡")
         else:
             counter = ""  # a command other than a check-in counted nothing
-    spoke = words is not None and (recall.message in batch.speaking
+    spoke = words is not None and (recall.message in batch.slot(Speaking)
                                    or _counted(conn, member, ts, str(recall.message), words))
     changes = [c for c in (counter, "counted" if spoke else "") if c]
     if changes:
