@@ -9,6 +9,7 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -16,7 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
@@ -48,6 +49,7 @@ BATCH_SIZE = 5000
 _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+T = TypeVar("T")
 
 
 @dataclass
@@ -117,9 +119,7 @@ class Batch:
     # SQLite WAL after an erasure, which cannot happen inside the transaction.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
-    # Messages of this batch that passed anti-farming (the speaking dimension): count rules
-    # count exactly these, so a burst of stickers tags nobody 活跃.
-    speaking: set[str] = field(default_factory=set)
+    _slots: dict[type, Any] = field(default_factory=dict)  # see `slot`
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
     taking_part: list[Message] = field(default_factory=list)
@@ -128,6 +128,16 @@ class Batch:
         # The session rides on the batch transaction: it must never commit it or open its own
         # savepoints, since commands wrap themselves in savepoints of the connection.
         self.session = Session(bind=self.conn, join_transaction_mode="rollback_only")
+
+    def slot(self, kind: type[T]) -> T:
+        """This batch's `kind` (made empty on first use): data one hook produces for the hooks
+        after it. The type belongs to the producing feature's package (points' `Speaking`: the
+        messages that counted as speaking), and a hook that reads it names that feature in its
+        `after`, so the pipeline runs the producer first."""
+        found = self._slots.get(kind)
+        if found is None:
+            found = self._slots[kind] = kind()
+        return cast(T, found)  # keyed by its own type: always a `kind`
 
     # ---- time -------------------------------------------------------------------------
     def local(self, ts: datetime) -> datetime:
@@ -259,7 +269,16 @@ def _see(rows: dict[str, dict[str, Any]], key: str, name: str | None, at: int) -
 
 class Hook:
     """What a feature plugs into the pipeline; every method runs inside the batch. The
-    defaults do nothing, so a feature overrides only what it needs."""
+    defaults do nothing, so a feature overrides only what it needs.
+
+    Hooks run in an order the pipeline works out from what each declares (`order_hooks`):
+    `after` names the hooks that must see each message and event before this one (a reader
+    of another feature's batch slot names that feature), `priority` places a hook among
+    those `after` leaves free (lower first); the registry's order settles the rest."""
+
+    name: ClassVar[str] = ""  # what other hooks' `after` calls it (its feature's name)
+    after: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 0
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         """Before the batch's new events are processed (e.g. to preload state for them)."""
@@ -298,6 +317,48 @@ class Hook:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
 
 
+class HookOrderError(ValueError):
+    """Hooks whose declared order cannot be kept: an unknown name, a name twice, a cycle."""
+
+
+def order_hooks(hooks: Sequence[Hook]) -> list[Hook]:
+    """The hooks in the order they declare: each after every hook its `after` names; among
+    hooks free to go, the lowest `priority` first, then the one registered first."""
+    named: dict[str, int] = {}
+    for i, h in enumerate(hooks):
+        if h.name in named:
+            raise HookOrderError(f"two pipeline hooks are called {h.name!r}")
+        if h.name:
+            named[h.name] = i
+    waiting: dict[int, set[int]] = {}
+    for i, h in enumerate(hooks):
+        unknown = [n for n in h.after if n not in named]
+        if unknown:
+            raise HookOrderError(f"pipeline hook {h.name or type(h).__name__!r} runs after {unknown[0]!r}, "
+                                 f"which no hook is called (hooks: {', '.join(sorted(named))})")
+        waiting[i] = {named[n] for n in h.after}
+    ready = [(h.priority, i) for i, h in enumerate(hooks) if not waiting[i]]
+    heapq.heapify(ready)
+    out: list[Hook] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        out.append(hooks[i])
+        del waiting[i]
+        for j, needs in waiting.items():
+            if i in needs:
+                needs.discard(i)
+                if not needs:
+                    heapq.heappush(ready, (hooks[j].priority, j))
+    if waiting:  # what is left waits on a circle: follow it from any of them
+        path = [min(waiting)]
+        while path[-1] not in path[:-1]:
+            path.append(min(waiting[path[-1]]))
+        circle = path[path.index(path[-1]):]
+        raise HookOrderError("pipeline hooks wait for each other in a circle: "
+                             + " after ".join(hooks[i].name for i in circle))
+    return out
+
+
 def epoch(ts: datetime) -> int:
     return int(ts.timestamp())
 
@@ -308,7 +369,7 @@ class Pipeline:
     def __init__(self, engine: Engine, settings: Settings, hooks: Sequence[Hook] = ()) -> None:
         self.engine = engine
         self.settings = settings
-        self.hooks = list(hooks)
+        self.hooks = order_hooks(hooks)
         self.known = Known()
         # Hooks keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()

@@ -21,6 +21,12 @@ _SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("
              .values(last_counted_at=bindparam("at")))
 
 
+class Speaking(set[str]):
+    """The batch's messages that passed anti-farming (the speaking dimension), filled by the
+    points hook as it counts them (`batch.slot(Speaking)`): count rules count exactly these, so
+    a burst of stickers tags nobody 活跃. A hook that reads it runs after "points"."""
+
+
 class SpeakingHook(Hook):
     """Counts a message as speaking when it passes anti-farming, and pays speaking points.
 
@@ -30,6 +36,8 @@ class SpeakingHook(Hook):
     process) committed since this one's last batch (the pipeline's writer epoch), all of it
     is forgotten (`reset`) and read back, the day's counts in one query per batch.
     """
+
+    name = "points"
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
@@ -75,7 +83,7 @@ class SpeakingHook(Hook):
         self._last[member] = at
         self._dirty.add(member)
         batch.count(member, msg.room, day, "counted")
-        batch.speaking.add(msg.id)
+        batch.slot(Speaking).add(msg.id)
         known = self._today.get(member)
         if known is not None and known[0] == day:
             earned = known[1]

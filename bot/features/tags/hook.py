@@ -11,6 +11,7 @@ from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
+from bot.features.points.speaking import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
@@ -45,6 +46,9 @@ def _keyword_upsert(dialect: str) -> Any:
 class TaggingHook(Hook):
     """Matches every chat message against the keyword rules, and keeps each talker's recent
     messages per day in memory so count rules cost no query per batch; writes at flush."""
+
+    name = "tags"
+    after = ("points",)  # count rules read the points hook's Speaking
 
     def __init__(self, tagging: Tagging) -> None:
         self.tagging = tagging
@@ -117,7 +121,7 @@ class TaggingHook(Hook):
         # on other totals than one that kept running (soak_crash: 6 members' 活跃 tags).
         rs, stored = self._rules(batch)
         if rs.count_rules:
-            counted = int(not stored and msg.id in batch.speaking)
+            counted = int(not stored and msg.id in batch.slot(Speaking))
             self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
@@ -125,7 +129,7 @@ class TaggingHook(Hook):
         if rs.count_rules:
             # what counts as speaking, nothing else; a message the store counted already (the
             # rules changed at it: see _rules) is in _recent
-            counted = int(not stored and msg.id in batch.speaking)
+            counted = int(not stored and msg.id in batch.slot(Speaking))
             self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
         if msg.kind not in WORD_KINDS or not msg.text:
             return
