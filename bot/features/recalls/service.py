@@ -12,10 +12,9 @@ from sqlmodel import col
 
 from bot.core.events import Recall
 from bot.core.pipeline import Batch, invalidate_caches
-from bot.features.checkins.models import Checkin
-from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award, Ledger
-from bot.features.tags.models import KeywordHit, MemberTag
+from bot.features.checkins.api import Checkin
+from bot.features.points.api import Award, Ledger, PointsEntry
+from bot.features.tags.api import KeywordHit, MemberTag
 from bot.store.models import DailyActivity, EventLog, MemberDay
 
 RECALLED = "recalled"  # EventLog.kind of a recalled message

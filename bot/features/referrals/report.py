@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Connection
 
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
 from bot.features.referrals.service import referrals_of
 
 
