@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.deps import Deps
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
 from bot.core.settings import Settings
-from bot.deps import Deps
-from bot.features.checkins.models import Checkin, CheckinTask
+from bot.features.checkins.api import Checkin, CheckinTask
 from bot.features.faq.api import has_questions, open_questions
 from bot.features.followup.models import (
     FollowUpCase,
@@ -28,13 +28,14 @@ from bot.features.followup.models import (
     ScheduledList,
     StageChange,
 )
-from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
-from bot.features.member_types.service import NEW_DAYS, type_floor
-from bot.features.privacy.service import is_anonymous
-from bot.features.rosters.service import there_before_the_bot
-from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
-from bot.features.shop import service as shop
-from bot.features.tags.models import MemberTag
+from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
+from bot.features.member_types.api import NEW_DAYS, type_floor
+from bot.features.points.api import Ledger
+from bot.features.privacy.api import is_anonymous
+from bot.features.rosters.api import there_before_the_bot
+from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
+from bot.features.shop import api as shop
+from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership, table_of
 from tiers import followup as rules
@@ -106,7 +107,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # signs, the last day each member spoke and the playbook models below. It is the
     # slowest read, so it runs on a connection of its own while the rest is gathered here.
     window = deps.settings.window_days
-    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=background,
+    models = deps.service(Playbook)
+    pending = read_activity(conn, today, models.rfm, models.lifecycle, window, background=background,
                             churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
@@ -153,7 +155,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             col(MemberSnapshot.room) == NO_ROOM, col(MemberSnapshot.grade).is_not(None)))}
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
-    playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
+    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings))
     activity = pending()
@@ -161,7 +163,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
         [Activity(m, a.login_days, a.speaking, first_day.get(m))
          for m in everyone for a in (activity.get(m, NO_ACTIVITY),)],
         today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
-    cadence = deps.playbook.grades.cadence
+    cadence = deps.service(Playbook).grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
                                   .group_by(col(FollowUpRecord.member))).all())
@@ -172,7 +174,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
         done_kinds[m].add(kind)
 
     facts: list[MemberFacts] = []
-    levels = deps.ledger.levels
+    levels = deps.service(Ledger).levels
     ladder: dict[int, Progress] = {}
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.settings import Settings
 from bot.features.followup.service import DoneResult, IssuedList, Moved
-from bot.features.people.service import LIST_LINK_HOURS, new_link
+from bot.features.people.api import LIST_LINK_HOURS, new_link
 from tiers.followup import SUPPRESS_DAYS, render
 
 
