@@ -62,8 +62,9 @@ log = logging.getLogger(__name__)
 
 SEED_LOCK = 0x71756E67756164  # any constant every qunguan process agrees on ("qunguad")
 
-# Order matters twice: hooks take a message in this order (a check-in before a command; the
-# guard judges every message before anything takes it), and report fields and `/help` follow it.
+# Report fields and `/help` follow this order. The hooks order themselves by what each declares
+# (Hook.after, Hook.priority: the guard judges every message first, commands come last, tags after
+# points); this order only settles what no declaration does.
 FEATURES: tuple[Feature, ...] = (GUARD, CHECKINS, POINTS, MEMBER_TYPES, TAGS, SEGMENTS, REFERRALS, SHOP, FOLLOWUP,
                                  ROSTERS, ROOM_RULES, FRIENDS, FAQ, HELP, OUTBOX, OUTREACH, REMINDERS, PRIVACY, AUDIT,
                                  RECALLS, BACKUPS, PEOPLE, TRENDS)

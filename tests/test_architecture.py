@@ -4,6 +4,7 @@ feature that the wiring finds, and every feature's pieces in its own folder."""
 from __future__ import annotations
 
 import ast
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from bot.adapters.base import MaybeDelivered, RefusesEvents, ReportsConnection, RequestsRosters
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
+from bot.core.pipeline import Batch, Hook
 from bot.web.shell import Slots
 from bot.wiring import FEATURES
 
@@ -222,3 +224,71 @@ def test_the_adapters_have_the_capabilities_they_are_used_for() -> None:
     assert isinstance(WechatySendUncertain("x"), MaybeDelivered)
     assert not isinstance(WechatySendError("x"), MaybeDelivered)
     assert not isinstance(MemoryAdapter(), ReportsConnection)
+
+
+# ---- hooks: declared order, data owned by the producing feature -------------------------------
+
+def _hook_classes() -> list[type[Hook]]:
+    found, todo = [], list(Hook.__subclasses__())
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo += cls.__subclasses__()
+    return [c for c in found if c.__module__.startswith("bot.")]
+
+
+def _slot_reads(path: Path) -> Iterator[str]:
+    """The modules whose types `path` reads or fills with `batch.slot(T)`."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    here = module_name(path)
+    origin = {alias.asname or alias.name: node.module for node in ast.walk(tree)
+              if isinstance(node, ast.ImportFrom) and node.module for alias in node.names}
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "slot"
+                and node.args and isinstance(node.args[0], ast.Name)):
+            yield origin.get(node.args[0].id, here)
+
+
+def test_each_features_hooks_are_named_after_it_and_name_only_hooks_that_exist() -> None:
+    classes = _hook_classes()
+    names = {c.name for c in classes}
+    assert {"points", "tags", "guard", "commands"} <= names
+    for cls in classes:
+        if cls.__module__.startswith("bot.features."):
+            assert cls.name == cls.__module__.split(".")[2], cls
+        assert set(cls.after) <= names, cls
+
+
+def test_a_hook_that_reads_another_features_batch_slot_runs_after_it() -> None:
+    """Data one hook hands the hooks after it is a `batch.slot(T)` whose type T lives in the
+    producing feature: a reader in another feature must name it in its `after` (directly or
+    through hooks it names), or the order would depend on the registry's."""
+    after = {c.name: set(c.after) for c in _hook_classes()}
+
+    def before(name: str) -> set[str]:
+        seen: set[str] = set()
+        todo = list(after.get(name, ()))
+        while todo:
+            n = todo.pop()
+            if n not in seen:
+                seen.add(n)
+                todo += after.get(n, ())
+        return seen
+
+    reads = []
+    for path in sorted((ROOT / "bot" / "features").glob("*/**/*.py")):
+        reader = module_name(path).split(".")[2]
+        for module in _slot_reads(path):
+            owner = module.split(".")[2] if module.startswith("bot.features.") else "core"
+            if owner != reader:
+                reads.append((reader, owner))
+                assert owner in before(reader), f"{reader} reads {module}'s slot without running after {owner}"
+    assert ("tags", "points") in reads
+
+
+def test_the_batch_keeps_no_features_data() -> None:
+    """Batch's fields are the pipeline's own (buffers, replies, the slots): what a feature hands
+    to others is a slot of its own type, not a field here."""
+    feature_words = {f.name for f in FEATURES} | {"speaking", "checkin", "tag"}
+    fields = {f.name for f in dataclasses.fields(Batch)}
+    assert not {w for w in fields if any(word in w for word in feature_words)}, fields

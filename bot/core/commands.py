@@ -184,6 +184,9 @@ class CommandHook(Hook):
     """Runs chat commands: permission check, a savepoint per command, usage and error replies,
     and the audit log entry of a manager's or operator's command that changed something."""
 
+    name = "commands"
+    priority = 1  # a command is a message no feature took (a check-in is taken first)
+
     def __init__(self, registry: Registry, deps: Deps) -> None:
         self.registry = registry
         self.deps = deps

@@ -9,6 +9,7 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
@@ -16,6 +17,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
@@ -47,6 +49,7 @@ BATCH_SIZE = 5000
 _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,7 +68,8 @@ class Known:
         self.presence.clear()
 
     @staticmethod
-    def changed(known: dict, rows: Iterable[dict]) -> list[dict]:
+    def changed(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]
+                ) -> list[dict[str, Any]]:
         out = []
         for r in rows:
             k = known.get(r["id"])
@@ -75,7 +79,7 @@ class Known:
         return out
 
     @staticmethod
-    def note(known: dict, rows: Iterable[dict]) -> None:
+    def note(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]) -> None:
         for r in rows:
             k = known.get(r["id"])
             if k is None:
@@ -102,9 +106,9 @@ class Batch:
     replies: list[Outgoing] = field(default_factory=list)
     # Events a hook refused against the store (a refund of an unknown order): (id, reason).
     refused: list[tuple[str, str]] = field(default_factory=list)
-    _events: list[dict] = field(default_factory=list)
-    _rooms: dict[str, dict] = field(default_factory=dict)
-    _members: dict[str, dict] = field(default_factory=dict)
+    _events: list[dict[str, Any]] = field(default_factory=list)
+    _rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
     _reach: dict[tuple[str, str, str], int] = field(default_factory=dict)
     _counters: dict[tuple[str, str, date], list[int]] = field(
@@ -115,9 +119,7 @@ class Batch:
     # SQLite WAL after an erasure, which cannot happen inside the transaction.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
-    # Messages of this batch that passed anti-farming (the speaking dimension): count rules
-    # count exactly these, so a burst of stickers tags nobody 活跃.
-    speaking: set[str] = field(default_factory=set)
+    _slots: dict[type, Any] = field(default_factory=dict)  # see `slot`
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
     taking_part: list[Message] = field(default_factory=list)
@@ -126,6 +128,16 @@ class Batch:
         # The session rides on the batch transaction: it must never commit it or open its own
         # savepoints, since commands wrap themselves in savepoints of the connection.
         self.session = Session(bind=self.conn, join_transaction_mode="rollback_only")
+
+    def slot(self, kind: type[T]) -> T:
+        """This batch's `kind` (made empty on first use): data one hook produces for the hooks
+        after it. The type belongs to the producing feature's package (points' `Speaking`: the
+        messages that counted as speaking), and a hook that reads it names that feature in its
+        `after`, so the pipeline runs the producer first."""
+        found = self._slots.get(kind)
+        if found is None:
+            found = self._slots[kind] = kind()
+        return cast(T, found)  # keyed by its own type: always a `kind`
 
     # ---- time -------------------------------------------------------------------------
     def local(self, ts: datetime) -> datetime:
@@ -160,7 +172,7 @@ class Batch:
             key = (account, member, room or NO_ROOM)
             self._reach[key] = max(self._reach.get(key, at), at)
 
-    def log_event(self, row: dict) -> None:
+    def log_event(self, row: dict[str, Any]) -> None:
         self._events.append(row)
 
     def flush(self) -> None:
@@ -170,7 +182,7 @@ class Batch:
         self.flush_names()
         if self._presence:
             seen = known.presence
-            rows: list[dict] = [{"room": r, "member": m, "first_at": at, "active": True}
+            rows: list[dict[str, Any]] = [{"room": r, "member": m, "first_at": at, "active": True}
                                 for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
@@ -244,7 +256,7 @@ class Batch:
             self.replies.append(out)
 
 
-def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
+def _see(rows: dict[str, dict[str, Any]], key: str, name: str | None, at: int) -> None:
     """Buffer a member or room: its first appearance, and its name as of the latest event."""
     row = rows.get(key)
     if row is None:
@@ -257,7 +269,16 @@ def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
 
 class Hook:
     """What a feature plugs into the pipeline; every method runs inside the batch. The
-    defaults do nothing, so a feature overrides only what it needs."""
+    defaults do nothing, so a feature overrides only what it needs.
+
+    Hooks run in an order the pipeline works out from what each declares (`order_hooks`):
+    `after` names the hooks that must see each message and event before this one (a reader
+    of another feature's batch slot names that feature), `priority` places a hook among
+    those `after` leaves free (lower first); the registry's order settles the rest."""
+
+    name: ClassVar[str] = ""  # what other hooks' `after` calls it (its feature's name)
+    after: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 0
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         """Before the batch's new events are processed (e.g. to preload state for them)."""
@@ -296,6 +317,48 @@ class Hook:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
 
 
+class HookOrderError(ValueError):
+    """Hooks whose declared order cannot be kept: an unknown name, a name twice, a cycle."""
+
+
+def order_hooks(hooks: Sequence[Hook]) -> list[Hook]:
+    """The hooks in the order they declare: each after every hook its `after` names; among
+    hooks free to go, the lowest `priority` first, then the one registered first."""
+    named: dict[str, int] = {}
+    for i, h in enumerate(hooks):
+        if h.name in named:
+            raise HookOrderError(f"two pipeline hooks are called {h.name!r}")
+        if h.name:
+            named[h.name] = i
+    waiting: dict[int, set[int]] = {}
+    for i, h in enumerate(hooks):
+        unknown = [n for n in h.after if n not in named]
+        if unknown:
+            raise HookOrderError(f"pipeline hook {h.name or type(h).__name__!r} runs after {unknown[0]!r}, "
+                                 f"which no hook is called (hooks: {', '.join(sorted(named))})")
+        waiting[i] = {named[n] for n in h.after}
+    ready = [(h.priority, i) for i, h in enumerate(hooks) if not waiting[i]]
+    heapq.heapify(ready)
+    out: list[Hook] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        out.append(hooks[i])
+        del waiting[i]
+        for j, needs in waiting.items():
+            if i in needs:
+                needs.discard(i)
+                if not needs:
+                    heapq.heappush(ready, (hooks[j].priority, j))
+    if waiting:  # what is left waits on a circle: follow it from any of them
+        path = [min(waiting)]
+        while path[-1] not in path[:-1]:
+            path.append(min(waiting[path[-1]]))
+        circle = path[path.index(path[-1]):]
+        raise HookOrderError("pipeline hooks wait for each other in a circle: "
+                             + " after ".join(hooks[i].name for i in circle))
+    return out
+
+
 def epoch(ts: datetime) -> int:
     return int(ts.timestamp())
 
@@ -306,7 +369,7 @@ class Pipeline:
     def __init__(self, engine: Engine, settings: Settings, hooks: Sequence[Hook] = ()) -> None:
         self.engine = engine
         self.settings = settings
-        self.hooks = list(hooks)
+        self.hooks = order_hooks(hooks)
         self.known = Known()
         # Hooks keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()
@@ -572,7 +635,7 @@ def enqueue_at(conn: Connection, out: Outgoing, created: datetime, not_before: i
     return int(key[0])
 
 
-def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict:
+def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict[str, Any]:
     return {"created_at": created, "room": r.room, "to": r.to, "text": r.text,
             "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
             "attempts": 0, "next_at": next_at, "origin": origin, "priority": priority_of(r),

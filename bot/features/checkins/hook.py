@@ -36,6 +36,8 @@ from tiers import jielong
 class CheckinHook(Hook):
     """Takes check-ins as members write them (「打卡 今天读了20页」, 「Day3打卡：…」, 「打卡！」)."""
 
+    name = "checkins"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.checkins = deps.checkins

@@ -17,6 +17,8 @@ from tagging.question import looks_like_question
 
 
 class FaqHook(Hook):
+    name = "faq"
+
     def __init__(self, deps: Deps, answers: service.Answers) -> None:
         self.deps = deps
         self.answers = answers

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class FriendsHook(Hook):
+    name = "friends"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 

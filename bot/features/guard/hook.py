@@ -13,6 +13,9 @@ from bot.features.guard import service
 
 
 class GuardHook(Hook):
+    name = "guard"
+    priority = -1  # judges every message before anything (a check-in, a command) takes it
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._watch = service.Watch()

@@ -15,6 +15,8 @@ from bot.features.referrals.service import due_rewards, mark_rewarded, record_re
 
 
 class ReferralHook(Hook):
+    name = "referrals"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._day: date | None = None  # the local day rewards were last paid for

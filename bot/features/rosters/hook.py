@@ -17,6 +17,8 @@ log = logging.getLogger(__name__)
 
 
 class RosterHook(Hook):
+    name = "rosters"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self.names = NameMerge()
