@@ -36,7 +36,7 @@ from bot.demo.exports import (
 )
 from bot.demo.run import EXAMPLE_CONFIG
 from bot.features.tags.backtest import backtest
-from bot.features.tags.service import parse_rule_text
+from bot.features.tags.service import Tagging, parse_rule_text
 from bot.wiring import build
 
 ROOM = "10001@chatroom"
@@ -57,7 +57,7 @@ def time_backtests(db: Path) -> None:
         for text in BACKTESTS:
             rule = parse_rule_text(text)
             started = time.perf_counter()
-            found = backtest(conn, deps.tagging, rule, at)
+            found = backtest(conn, deps.service(Tagging), rule, at)
             took = time.perf_counter() - started
             print(f"backtest over {stored} stored messages, {text!r}: {took:.2f}s "
                   f"({found.candidates} messages hold a keyword, {found.members} members tagged)")
