@@ -140,12 +140,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
-    app = App(settings, ConsoleAdapter())
+    adapter = ConsoleAdapter()
+    app = App(settings, adapter)
     look = Lookup(app.deps.engine)
-    app.adapter.resolve_member = look.member_id  # type: ignore[attr-defined]
-    app.adapter.resolve_room = look.room_id  # type: ignore[attr-defined]
-    app.adapter.member_name = look.member_name  # type: ignore[attr-defined]
-    app.adapter.room_name = look.room_name  # type: ignore[attr-defined]
+    adapter.resolve_member = look.member_id
+    adapter.resolve_room = look.room_id
+    adapter.member_name = look.member_name
+    adapter.room_name = look.room_name
     # Only this session's replies: rows queued before it (a replay, the demo, a run that was
     # stopped) stay where they are, counted here.
     app.sender.only_origin = app.pipeline.origin
@@ -156,7 +157,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     # from its last event: a line typed now at today's date would move its "now" by weeks.
     behind = time.time() - latest if latest else 0
     if behind > 60:
-        app.adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)  # type: ignore[attr-defined]
+        adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)
     if waiting:
         print(f"这个数据库里还有 {waiting} 条之前排队、尚未发出的消息，这里不会重放；"
               f"查看：qunguan outbox --db {settings.database_url}")
@@ -177,8 +178,9 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 return 2
         else:
             rooms = [*all_rooms(conn), NO_ROOM]  # NO_ROOM: the private account's friends
-        items = build_items(conn, deps, at, rooms, operator=args.operator)
-    out = {"at": at.isoformat(), "items": [
+        day = build_items(conn, deps, at, rooms, operator=args.operator)
+    items = day.items
+    out = {"at": at.isoformat(), "queued": day.queued, "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,
          "room": i.room, "room_name": i.room_name, "reason": i.reason, "action": i.action,
          "also": list(i.also)} for i in items]}
@@ -186,7 +188,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
+        for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}", queued=day.queued):
             print(text)
     return 0
 
@@ -377,7 +379,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help_: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, into: argparse._SubParsersAction[argparse.ArgumentParser] = sub
+            ) -> argparse.ArgumentParser:
         p = into.add_parser(name, help=help_)
         p.add_argument("--db", type=_db_url, help="SQLAlchemy URL 或 SQLite 文件路径"
                        "（默认 QUNGUAN_DATABASE_URL 或 sqlite:///qunguan.db）")
@@ -463,7 +466,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

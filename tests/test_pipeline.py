@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import datetime
 
 import pytest
 
-from tests.harness import ROOM, Bot
+from bot import wiring
+from bot.core.pipeline import Hook, HookOrderError, Pipeline, order_hooks
+from bot.core.settings import Settings
+from bot.store.db import open_engine
+from tests.harness import ADMIN, ROOM, Bot
 
 
 @pytest.fixture
@@ -89,3 +94,48 @@ def test_a_failing_batch_leaves_nothing_behind(bot: Bot, monkeypatch):
     assert bot.scalar("SELECT sum(commands) FROM dailyactivity") == 0
     bot.say("a", "帮助", id="m99")
     assert bot.scalar("SELECT sum(commands) FROM dailyactivity") == 1
+
+
+# ---- hook order: declared by the hooks, worked out by the pipeline ---------------------------
+
+def _hook(name: str, after: tuple[str, ...] = (), priority: int = 0) -> Hook:
+    return type(f"Hook_{name}", (Hook,), {"name": name, "after": after, "priority": priority})()
+
+
+def test_hooks_run_after_what_they_name_whatever_order_they_are_registered_in():
+    declared = [_hook("guard", priority=-1), _hook("checkins"), _hook("points"), _hook("tags", ("points",)),
+                _hook("faq"), _hook("help", ("faq", "tags")), _hook("commands", priority=1)]
+    for hooks in itertools.permutations(declared):
+        order = [h.name for h in order_hooks(hooks)]
+        assert order[0] == "guard" and order[-1] == "commands", order
+        assert order.index("points") < order.index("tags") < order.index("help"), order
+        assert order.index("faq") < order.index("help"), order
+    # what nothing orders keeps the registry's order
+    assert [h.name for h in order_hooks(declared)] == ["guard", "checkins", "points", "tags", "faq", "help",
+                                                      "commands"]
+
+
+@pytest.mark.parametrize(("hooks", "error"), [
+    ([_hook("tags", ("points",))], "pipeline hook 'tags' runs after 'points', which no hook is called (hooks: tags)"),
+    ([_hook("a"), _hook("a")], "two pipeline hooks are called 'a'"),
+    ([_hook("a", ("c",)), _hook("b", ("a",)), _hook("c", ("b",)), _hook("d", ("c",))],
+     "pipeline hooks wait for each other in a circle: a after c after b after a"),
+])
+def test_an_order_that_cannot_be_kept_is_refused_when_the_pipeline_is_made(tmp_path, hooks, error):
+    with pytest.raises(HookOrderError) as exc:
+        Pipeline(open_engine(f"sqlite:///{tmp_path / 'q.db'}"), Settings(), hooks)
+    assert str(exc.value) == error
+
+
+def test_count_rules_see_what_counted_as_speaking_even_with_the_features_registered_backwards(
+        tmp_path, monkeypatch):
+    """The tagging hook reads the points hook's Speaking slot of the same message: were it run
+    first, no message of the batch would count and nobody would be tagged 活跃."""
+    monkeypatch.setattr(wiring, "FEATURES", tuple(reversed(wiring.FEATURES)))
+    bot = Bot(tmp_path)
+    names = [h.name for h in bot.pipeline.hooks]
+    assert names.index("points") < names.index("tags")
+    bot.say(ADMIN, "/rule add count 活跃 3 7", ts="2026-11-20T09:00:00+08:00")
+    bot.feed(*[{"type": "message", "id": f"c{i}", "ts": f"2026-11-20T10:0{i}:00+08:00", "sender": "a",
+                "room": ROOM, "text": text} for i, text in enumerate(["早上好呀", "今天读完了", "明天继续读"])])
+    assert bot.rows("SELECT tag, count FROM membertag WHERE member='a'") == [("活跃", 3)]

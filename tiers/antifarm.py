@@ -77,3 +77,9 @@ def counts_as_speaking(
 def speaking_points(already_today: int) -> int:
     """Points for one more counted message, given the speaking points earned today."""
     return max(0, min(SPEAKING_POINTS, SPEAKING_DAILY_CAP - already_today))
+
+
+def speaking_points_of_day(counted: int) -> int:
+    """Speaking points a day's `counted` counted messages are worth under the daily cap (what
+    paying `speaking_points` message by message adds up to)."""
+    return min(max(counted, 0) * SPEAKING_POINTS, SPEAKING_DAILY_CAP)

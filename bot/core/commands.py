@@ -12,12 +12,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from bot.core import audit
+from bot.core.deps import Deps
 from bot.core.directory import resolve_member
 from bot.core.errors import Refused, UsageError
 from bot.core.events import Message
 from bot.core.options import MemberRef, Options, parse
 from bot.core.pipeline import Batch, Hook
-from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +183,9 @@ def may_run(cmd: Command, is_admin: bool, is_operator: bool) -> bool:
 class CommandHook(Hook):
     """Runs chat commands: permission check, a savepoint per command, usage and error replies,
     and the audit log entry of a manager's or operator's command that changed something."""
+
+    name = "commands"
+    priority = 1  # a command is a message no feature took (a check-in is taken first)
 
     def __init__(self, registry: Registry, deps: Deps) -> None:
         self.registry = registry

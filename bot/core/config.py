@@ -6,6 +6,7 @@ import logging
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tiers.friends import FriendSettings, parse_friend_settings
 from tiers.grades import GradeSettings, parse_grade_settings
@@ -56,13 +57,13 @@ class _Reader:
     def fail(self, key: str, expected: str) -> ConfigError:
         return ConfigError(f"配置文件 {self.path} 的 {key} 有误：{expected}")
 
-    def tables(self, data: dict, key: str, example: str) -> list[dict]:
+    def tables(self, data: dict[str, Any], key: str, example: str) -> list[dict[str, Any]]:
         value = data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(t, dict) for t in value):
             raise self.fail(key, f"应为表数组，每项写成 [[{key}]]，例如\n[[{key}]]\n{example}")
         return value
 
-    def text(self, table: dict, key: str, where: str, *, required: bool = True) -> str | None:
+    def text(self, table: dict[str, Any], key: str, where: str, *, required: bool = True) -> str | None:
         value = table.get(key)
         if value is None and not required:
             return None
@@ -70,7 +71,7 @@ class _Reader:
             raise self.fail(f"{where}.{key}", "应为非空的字符串（用英文双引号括起来）")
         return value
 
-    def integer(self, table: dict, key: str, where: str, default: int | None, low: int) -> int | None:
+    def integer(self, table: dict[str, Any], key: str, where: str, default: int | None, low: int) -> int | None:
         value = table.get(key, default)
         if value is None:
             return None

@@ -26,6 +26,7 @@ from sqlmodel import SQLModel, col
 
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.core.pipeline import invalidate_caches
+from bot.store.db import stored
 from bot.store.models import Member, Membership
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,8 @@ EARLIEST = frozenset({"first_at", "joined_at", "since"})
 LATEST = frozenset({"last_counted_at"})
 
 
-def _is_text(column: Column) -> bool:
+def is_text(column: Column[Any]) -> bool:
+    """The column holds text (sqlmodel's AutoString included)."""
     kind = column.type
     if isinstance(kind, TypeDecorator):
         kind = kind.impl_instance
@@ -62,7 +64,7 @@ def _combined(name: str, mine: Any, theirs: Any) -> Any:
     return mine
 
 
-def _unique_sets(table: Table) -> list[list[Column]]:
+def _unique_sets(table: Table) -> list[list[Column[Any]]]:
     sets = [list(table.primary_key.columns)]
     for c in table.constraints:
         cols = list(getattr(c, "columns", []))
@@ -81,14 +83,12 @@ def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
     """Each name-only member (key) into their wxid (value), inside the caller's transaction; one
     pass over each table for all of them. Returns how many were stored and merged."""
     wanted = [old for old, new in pairs.items() if old != new]
-    present: list[str] = []
-    for i in range(0, len(wanted), 900):
-        present += conn.execute(select(col(Member.id)).where(col(Member.id).in_(wanted[i:i + 900]))).scalars()
+    present = stored(conn, col(Member.id), wanted)
     if not present:
         return 0
     moves = {old: pairs[old] for old in sorted(present)}
     for table in SQLModel.metadata.sorted_tables:
-        for column in (c for c in table.columns if _is_text(c)):
+        for column in (c for c in table.columns if is_text(c)):
             if column.name not in MEMBER_COLUMNS and not (column.name == "id" and table.name == "member"):
                 continue
             keyed = [s for s in _unique_sets(table) if column in s]
@@ -107,7 +107,7 @@ def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
     return len(moves)
 
 
-def _move_keyed(conn: Connection, table: Table, column: Column, keyed: list[list[Column]],
+def _move_keyed(conn: Connection, table: Table, column: Column[Any], keyed: list[list[Column[Any]]],
                 old: str, new: str) -> None:
     """Rows of `table` whose `column` (part of a key) is `old`: moved to `new`, or combined
     with the row `new` already has on that key."""

@@ -9,16 +9,20 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
@@ -26,7 +30,7 @@ from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
-from bot.store.db import bulk, upsert
+from bot.store.db import bulk, is_locked, stored, upsert
 from bot.store.models import (
     NO_ROOM,
     AccountReach,
@@ -44,9 +48,14 @@ from bot.store.models import (
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# A batch that met a store locked by another writer past the busy timeout (it rolled back whole)
+# is run again this many times in all, waiting LOCKED_WAIT seconds, then twice as long each time.
+LOCKED_TRIES = 5
+LOCKED_WAIT = 2.0
 _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+T = TypeVar("T")
 
 
 @dataclass
@@ -65,7 +74,8 @@ class Known:
         self.presence.clear()
 
     @staticmethod
-    def changed(known: dict, rows: Iterable[dict]) -> list[dict]:
+    def changed(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]
+                ) -> list[dict[str, Any]]:
         out = []
         for r in rows:
             k = known.get(r["id"])
@@ -75,7 +85,7 @@ class Known:
         return out
 
     @staticmethod
-    def note(known: dict, rows: Iterable[dict]) -> None:
+    def note(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]) -> None:
         for r in rows:
             k = known.get(r["id"])
             if k is None:
@@ -102,9 +112,9 @@ class Batch:
     replies: list[Outgoing] = field(default_factory=list)
     # Events a hook refused against the store (a refund of an unknown order): (id, reason).
     refused: list[tuple[str, str]] = field(default_factory=list)
-    _events: list[dict] = field(default_factory=list)
-    _rooms: dict[str, dict] = field(default_factory=dict)
-    _members: dict[str, dict] = field(default_factory=dict)
+    _events: list[dict[str, Any]] = field(default_factory=list)
+    _rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
     _reach: dict[tuple[str, str, str], int] = field(default_factory=dict)
     _counters: dict[tuple[str, str, date], list[int]] = field(
@@ -115,9 +125,7 @@ class Batch:
     # SQLite WAL after an erasure, which cannot happen inside the transaction.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
     _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
-    # Messages of this batch that passed anti-farming (the speaking dimension): count rules
-    # count exactly these, so a burst of stickers tags nobody 活跃.
-    speaking: set[str] = field(default_factory=set)
+    _slots: dict[type, Any] = field(default_factory=dict)  # see `slot`
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
     taking_part: list[Message] = field(default_factory=list)
@@ -126,6 +134,16 @@ class Batch:
         # The session rides on the batch transaction: it must never commit it or open its own
         # savepoints, since commands wrap themselves in savepoints of the connection.
         self.session = Session(bind=self.conn, join_transaction_mode="rollback_only")
+
+    def slot(self, kind: type[T]) -> T:
+        """This batch's `kind` (made empty on first use): data one hook produces for the hooks
+        after it. The type belongs to the producing feature's package (points' `Speaking`: the
+        messages that counted as speaking), and a hook that reads it names that feature in its
+        `after`, so the pipeline runs the producer first."""
+        found = self._slots.get(kind)
+        if found is None:
+            found = self._slots[kind] = kind()
+        return cast(T, found)  # keyed by its own type: always a `kind`
 
     # ---- time -------------------------------------------------------------------------
     def local(self, ts: datetime) -> datetime:
@@ -160,7 +178,7 @@ class Batch:
             key = (account, member, room or NO_ROOM)
             self._reach[key] = max(self._reach.get(key, at), at)
 
-    def log_event(self, row: dict) -> None:
+    def log_event(self, row: dict[str, Any]) -> None:
         self._events.append(row)
 
     def flush(self) -> None:
@@ -170,7 +188,7 @@ class Batch:
         self.flush_names()
         if self._presence:
             seen = known.presence
-            rows: list[dict] = [{"room": r, "member": m, "first_at": at, "active": True}
+            rows: list[dict[str, Any]] = [{"room": r, "member": m, "first_at": at, "active": True}
                                 for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
@@ -244,7 +262,7 @@ class Batch:
             self.replies.append(out)
 
 
-def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
+def _see(rows: dict[str, dict[str, Any]], key: str, name: str | None, at: int) -> None:
     """Buffer a member or room: its first appearance, and its name as of the latest event."""
     row = rows.get(key)
     if row is None:
@@ -257,7 +275,16 @@ def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
 
 class Hook:
     """What a feature plugs into the pipeline; every method runs inside the batch. The
-    defaults do nothing, so a feature overrides only what it needs."""
+    defaults do nothing, so a feature overrides only what it needs.
+
+    Hooks run in an order the pipeline works out from what each declares (`order_hooks`):
+    `after` names the hooks that must see each message and event before this one (a reader
+    of another feature's batch slot names that feature), `priority` places a hook among
+    those `after` leaves free (lower first); the registry's order settles the rest."""
+
+    name: ClassVar[str] = ""  # what other hooks' `after` calls it (its feature's name)
+    after: ClassVar[tuple[str, ...]] = ()
+    priority: ClassVar[int] = 0
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         """Before the batch's new events are processed (e.g. to preload state for them)."""
@@ -296,6 +323,48 @@ class Hook:
         """Forget what is cached in memory: the batch that filled it was rolled back."""
 
 
+class HookOrderError(ValueError):
+    """Hooks whose declared order cannot be kept: an unknown name, a name twice, a cycle."""
+
+
+def order_hooks(hooks: Sequence[Hook]) -> list[Hook]:
+    """The hooks in the order they declare: each after every hook its `after` names; among
+    hooks free to go, the lowest `priority` first, then the one registered first."""
+    named: dict[str, int] = {}
+    for i, h in enumerate(hooks):
+        if h.name in named:
+            raise HookOrderError(f"two pipeline hooks are called {h.name!r}")
+        if h.name:
+            named[h.name] = i
+    waiting: dict[int, set[int]] = {}
+    for i, h in enumerate(hooks):
+        unknown = [n for n in h.after if n not in named]
+        if unknown:
+            raise HookOrderError(f"pipeline hook {h.name or type(h).__name__!r} runs after {unknown[0]!r}, "
+                                 f"which no hook is called (hooks: {', '.join(sorted(named))})")
+        waiting[i] = {named[n] for n in h.after}
+    ready = [(h.priority, i) for i, h in enumerate(hooks) if not waiting[i]]
+    heapq.heapify(ready)
+    out: list[Hook] = []
+    while ready:
+        _, i = heapq.heappop(ready)
+        out.append(hooks[i])
+        del waiting[i]
+        for j, needs in waiting.items():
+            if i in needs:
+                needs.discard(i)
+                if not needs:
+                    heapq.heappush(ready, (hooks[j].priority, j))
+    if waiting:  # what is left waits on a circle: follow it from any of them
+        path = [min(waiting)]
+        while path[-1] not in path[:-1]:
+            path.append(min(waiting[path[-1]]))
+        circle = path[path.index(path[-1]):]
+        raise HookOrderError("pipeline hooks wait for each other in a circle: "
+                             + " after ".join(hooks[i].name for i in circle))
+    return out
+
+
 def epoch(ts: datetime) -> int:
     return int(ts.timestamp())
 
@@ -306,7 +375,7 @@ class Pipeline:
     def __init__(self, engine: Engine, settings: Settings, hooks: Sequence[Hook] = ()) -> None:
         self.engine = engine
         self.settings = settings
-        self.hooks = list(hooks)
+        self.hooks = order_hooks(hooks)
         self.known = Known()
         # Hooks keep per-batch state: the chat adapter and the web API take turns.
         self._lock = threading.Lock()
@@ -340,7 +409,27 @@ class Pipeline:
         """One batch in one transaction; returns how many events were new and stored, and the
         replies. `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
         `commands` False (the event API) no message is taken as a chat command. Events a hook
-        refused are not stored: they are logged and added to `refused`."""
+        refused are not stored: they are logged and added to `refused`.
+
+        A batch that found the store locked by another writer for longer than the busy timeout
+        rolled back whole: it is run again (LOCKED_TRIES in all, with a growing wait, each logged),
+        and reads the event log afresh, so nothing is counted twice."""
+        attempt = 1
+        while True:
+            try:
+                return self._ingest(events, silent=silent, bot_ids=bot_ids, commands=commands, refused=refused)
+            except OperationalError as exc:
+                if not is_locked(exc) or attempt >= LOCKED_TRIES:
+                    raise
+                wait = LOCKED_WAIT * 2 ** (attempt - 1)
+                attempt += 1
+                log.warning("the store was locked by another writer (%s): the batch of %d events was rolled "
+                            "back whole; trying again in %.0f s (try %d of %d)",
+                            exc.orig, len(events), wait, attempt, LOCKED_TRIES)
+                time.sleep(wait)
+
+    def _ingest(self, events: Sequence[Event], *, silent: bool, bot_ids: frozenset[str], commands: bool,
+                refused: list[tuple[str, str]] | None) -> tuple[int, list[Outgoing]]:
         with self._lock, self.engine.begin() as conn:
             batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:
@@ -437,11 +526,7 @@ class Pipeline:
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
-        ids = list({e.id for e in events})
-        seen: set[str] = set()
-        for i in range(0, len(ids), 900):
-            part = ids[i : i + 900]
-            seen.update(conn.execute(select(col(EventLog.id)).where(col(EventLog.id).in_(part))).scalars())
+        seen: set[str] = stored(conn, col(EventLog.id), {e.id for e in events})
         fresh: list[Event] = []
         for e in events:
             if e.id not in seen:
@@ -488,7 +573,10 @@ class Pipeline:
             batch.see_member(event.member, event.member_name, at)
             batch.see_room(event.room, event.room_name, at)
             batch.see_reach(event.account, event.member, event.room, 0)
-            batch.flush()
+            # Names only: the membership write below commutes with the buffered presence
+            # (which only lowers first_at), and a whole flush per join is most of the
+            # writing of an imported history with many joins.
+            batch.flush_names()
             upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "joined_at": at,
                      "first_at": at, "left_at": None, "active": True}],
@@ -499,7 +587,7 @@ class Pipeline:
             batch.log_event(row)
             batch.see_member(event.member, None, at)
             batch.see_room(event.room, None, at)
-            batch.flush()
+            batch.flush_names()  # as for a join
             upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "first_at": at,
                      "left_at": at, "active": False}],
@@ -573,7 +661,7 @@ def enqueue_at(conn: Connection, out: Outgoing, created: datetime, not_before: i
     return int(key[0])
 
 
-def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict:
+def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict[str, Any]:
     return {"created_at": created, "room": r.room, "to": r.to, "text": r.text,
             "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
             "attempts": 0, "next_at": next_at, "origin": origin, "priority": priority_of(r),

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Date, Engine, Select, Table, case, create_engine, event, func, select
+from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Connection, make_url
 
 from bot.store.migrate import load_models, upgrade
@@ -30,10 +30,14 @@ def make_engine(url: str) -> Engine:
     foreign-key-free speed pragmas. Every table (shared and each feature's) is registered."""
     load_models()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # The busy timeout: how long a write waits for another writer's lock before "database is
+        # locked" (a batch that meets it is retried: bot.core.pipeline). `?timeout=SECONDS` in the
+        # URL sets another.
+        busy = {} if "timeout" in make_url(url).query else {"timeout": BUSY_TIMEOUT}
+        engine = create_engine(url, connect_args={**busy, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             # pysqlite's own transaction handling breaks SAVEPOINT, which commands rely on to
             # undo a failed command alone; SQLAlchemy's documented fix: let us emit BEGIN.
             dbapi_conn.isolation_level = None
@@ -52,7 +56,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):
+        def _begin(conn: Connection) -> None:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
             # then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another thread committed
             # in between, and the busy timeout cannot help it.
@@ -81,16 +85,19 @@ def _wal(cur: sqlite3.Cursor) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
 
 
+BUSY_TIMEOUT = 30  # seconds
 WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
-_UPSERTS: dict[tuple, Any] = {}
+_Names = tuple[str, ...]
+_Newer = tuple[str, _Names]  # replace_if_newer: the stamp column and the columns it guards
+_UPSERTS: dict[tuple[str, str, _Names, _Names, _Names, _Newer | None, _Names], Any] = {}
 # Plans per statement object, then per (dialect, row shape). Keyed by the object itself,
 # held weakly: a statement built per call takes its plans with it when it is freed, and a
 # later statement at the same address can never find them (a plan bakes in the
 # statement's literals, e.g. a rule's tag in a WHERE). Statements are immutable, so an
 # object's plan stays right as long as the object lives.
-_Plan = tuple[str, Callable[[Mapping[str, Any]], tuple], dict[str, Any], frozenset[int]]
+_Plan = tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]], dict[str, Any], frozenset[int]]
 _COMPILED: WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], _Plan | None]] = WeakKeyDictionary()
 
 
@@ -152,13 +159,13 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]) -> _Plan | None:
         if default is not None and not default.is_scalar:
             return None  # a computed default: leave it to SQLAlchemy
         defaults[n] = _sqlite_value(default.arg) if default is not None else None
-    getter: Callable[[Mapping[str, Any]], tuple]
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     if len(names) > 1:
         getter = itemgetter(*names)
     else:
         only = names[0]
 
-        def getter(row: Mapping[str, Any]) -> tuple:
+        def getter(row: Mapping[str, Any]) -> tuple[Any, ...]:
             return (row[only],)
 
     return str(compiled), getter, defaults, frozenset(date_at)
@@ -195,8 +202,8 @@ def upsert(
     bulk(conn, stmt, rows)
 
 
-def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: tuple,
-                  newer: tuple | None, keep_min: tuple) -> Any:
+def _build_upsert(dialect: str, table: Table, keys: _Names, add: _Names, replace: _Names,
+                  newer: _Newer | None, keep_min: _Names) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     # The two dialects' Insert classes share the upsert API but not a base class that has it.
@@ -217,6 +224,23 @@ def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: 
     if set_:
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+IN_CHUNK = 900  # bound values one IN list may hold (SQLite's old limit is 999)
+_PRESENT: dict[Any, Any] = {}
+
+
+def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
+    """Which of `values` are stored in `column` (an indexed key): one read per IN_CHUNK values,
+    through one statement built once per column (an expanding IN, not a new statement each)."""
+    stmt = _PRESENT.get(column)
+    if stmt is None:
+        stmt = _PRESENT[column] = select(column).where(column.in_(bindparam("values", expanding=True)))
+    wanted = list(values)
+    found: set[Any] = set()
+    for i in range(0, len(wanted), IN_CHUNK):
+        found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).scalars())
+    return found
 
 
 def as_date(value: object) -> date:
@@ -242,7 +266,8 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     def read() -> str:
         raw = engine.raw_connection()
         try:
-            return raw.cursor().execute(sql).fetchone()[0]
+            text: str = raw.cursor().execute(sql).fetchone()[0]
+            return text
         finally:
             raw.close()
 
@@ -254,6 +279,14 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
 
 _FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 _READ_ONLY = ("readonly database", "read-only", "read only file system", "read-only transaction")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """The store was locked by another writer for longer than the busy timeout (SQLite's
+    "database is locked", at the BEGIN IMMEDIATE that takes the write lock): the transaction
+    that met it rolled back whole, so running it again is safe."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
 def storage_problem(exc: BaseException, url: str) -> str | None:

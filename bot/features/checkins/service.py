@@ -20,8 +20,7 @@ from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
 from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, CheckinSummary
 from bot.features.checkins.models import CheckinTask as TaskRow
-from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award, Ledger, PointsChange
+from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
 from bot.store.db import as_date, bulk, upsert
 from bot.store.models import EventLog, Member, Membership, table_of
 from tiers import checkin as rules
@@ -288,7 +287,7 @@ class _BatchState:
     done: dict[tuple[int, str, date], int] = field(default_factory=dict)  # check-ins that day
     summarised: dict[tuple[int, str, date], bool] = field(default_factory=dict)
     modes: dict[tuple[int, str], str] = field(default_factory=dict)  # reply mode of a task in a room
-    rows: list[dict] = field(default_factory=list)  # Checkin rows to insert
+    rows: list[dict[str, Any]] = field(default_factory=list)  # Checkin rows to insert
     cards_changed: dict[tuple[str, int], int] = field(default_factory=dict)
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.deps import Deps
 from bot.core.directory import member_names
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.faq import service
 from tagging.faq import COOLDOWN, UNANSWERED_AFTER, may_answer
 from tagging.matcher import KeywordMatcher
@@ -17,6 +17,8 @@ from tagging.question import looks_like_question
 
 
 class FaqHook(Hook):
+    name = "faq"
+
     def __init__(self, deps: Deps, answers: service.Answers) -> None:
         self.deps = deps
         self.answers = answers

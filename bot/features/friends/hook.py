@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.deps import Deps
 from bot.core.events import Contacts, Event, Friend, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.friends.service import (
     account_of,
     on_accepted,
@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 
 class FriendsHook(Hook):
+    name = "friends"
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
 

@@ -6,13 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.deps import Deps
 from bot.core.events import Event, Join, Message, Roster
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.guard import service
 
 
 class GuardHook(Hook):
+    name = "guard"
+    priority = -1  # judges every message before anything (a check-in, a command) takes it
+
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
         self._watch = service.Watch()

@@ -21,6 +21,9 @@ class PointerHook(Hook):
     """Answers at the batch's next write, once every feature has read the message: an answer
     already queued for it (an FAQ answer) wins, so a message never gets two replies."""
 
+    name = "help"
+    after = ("faq",)  # an FAQ answer queued for a question wins over the pointer
+
     def __init__(self) -> None:
         self._asked: list[Message] = []
 

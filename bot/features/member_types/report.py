@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
 from bot.features.member_types.service import scope_for, type_floor, type_members
 
 
 def type_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         typed = scope.typed
         if typed is None:
             ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days,

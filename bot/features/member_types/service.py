@@ -14,7 +14,7 @@ from sqlmodel import col
 from bot.core.activity import Counts, Window, counts_by_member
 from bot.core.settings import Settings
 from bot.features.member_types.models import RoomSettings, TypeSplit
-from bot.features.rosters.service import there_before_the_bot
+from bot.features.rosters.api import there_before_the_bot
 from bot.store.db import upsert
 from bot.store.models import Member, table_of
 from tiers.types import SOURCE_ABSOLUTE, SOURCE_MEDIAN, Activity, Floor, Thresholds, Typing, classify_all, median_split

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
@@ -20,6 +21,12 @@ _SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("
              .values(last_counted_at=bindparam("at")))
 
 
+class Speaking(set[str]):
+    """The batch's messages that passed anti-farming (the speaking dimension), filled by the
+    points hook as it counts them (`batch.slot(Speaking)`): count rules count exactly these, so
+    a burst of stickers tags nobody 活跃. A hook that reads it runs after "points"."""
+
+
 class SpeakingHook(Hook):
     """Counts a message as speaking when it passes anti-farming, and pays speaking points.
 
@@ -30,14 +37,17 @@ class SpeakingHook(Hook):
     is forgotten (`reset`) and read back, the day's counts in one query per batch.
     """
 
+    name = "points"
+
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._last: dict[str, int | None] = {}
         self._today: dict[str, tuple[date, int]] = {}  # member → (local day, points earned)
         self._dirty: set[str] = set()
         # (member, day) → [points, ts, room, message id, messages paid]
-        self._pay: dict[tuple[str, date], list] = {}
-        self._unknown: dict[tuple[str, date], list] = {}  # today's count not yet known
+        self._pay: dict[tuple[str, date], list[Any]] = {}
+        # today's count not yet known: [messages, [(ts, room, message id), ...]]
+        self._unknown: dict[tuple[str, date], list[Any]] = {}
         ledger.settle = self._settle
 
     def reset(self) -> None:
@@ -73,7 +83,7 @@ class SpeakingHook(Hook):
         self._last[member] = at
         self._dirty.add(member)
         batch.count(member, msg.room, day, "counted")
-        batch.speaking.add(msg.id)
+        batch.slot(Speaking).add(msg.id)
         known = self._today.get(member)
         if known is not None and known[0] == day:
             earned = known[1]
@@ -100,9 +110,16 @@ class SpeakingHook(Hook):
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
         earned by speaking earlier in the batch, as a batch ending there would have."""
-        owed = {m for m, _ in self._pay} | {m for m, _ in self._unknown}
-        if owed and not owed.isdisjoint(members):
-            batch.flush()
+        wanted = set(members)
+        if any(m in wanted for m, _ in self._unknown):
+            batch.flush()  # how much they earned today depends on the stored counters
+            return
+        due = [key for key in self._pay if key[0] in wanted]
+        if due:
+            # Only these members' speaking: a whole flush here (a check-in after chat) would
+            # be most of a long import's writing.
+            batch.flush_names()
+            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:
         # A check-in's note: a counted message when it passes anti-farming like any other.
@@ -139,10 +156,15 @@ class SpeakingHook(Hook):
             self._unknown.clear()
         if not self._pay:
             return
-        awards = [Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref)
-                  for (m, day), (points, at, room, ref, count) in self._pay.items()]
-        self._pay.clear()
-        announce_level_ups(batch, self.ledger.award(batch, awards).values())
+        announce_level_ups(batch, self.ledger.award(batch, self._awards(list(self._pay))).values())
+
+    def _awards(self, keys: Sequence[tuple[str, date]]) -> list[Award]:
+        """The speaking awards owed for these (member, day)s, taken off what is owed."""
+        awards = []
+        for m, day in keys:
+            points, at, room, ref, count = self._pay.pop((m, day))
+            awards.append(Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref))
+        return awards
 
 
 def _earned(counted: int) -> tuple[int, int]:

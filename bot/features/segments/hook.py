@@ -8,6 +8,8 @@ from bot.features.segments import orders
 
 
 class OrdersHook(Hook):
+    name = "segments"
+
     def refuse(self, batch: Batch, event: Event) -> str | None:
         if isinstance(event, Order):
             return orders.refusal(batch.conn, event)

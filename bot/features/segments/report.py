@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.cache import SlowCache
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
-from bot.features.member_types.service import type_floor
-from bot.features.segments.service import Assessment, assess, population
+from bot.features.member_types.api import type_floor
+from bot.features.points.api import Ledger
+from bot.features.segments.service import Assessment, Playbook, assess, population
 from tiers.rfm import SEGMENT_STRATEGIES
 
 
-def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
+def playbook_row(found: Assessment, member: str, window_days: int) -> dict[str, Any]:
     """One member's playbook fields, as the report and the console's member rows give them."""
     score, stage, grade = found.rfm[member], found.stages[member], found.grades[member]
     o = found.orders.get(member)
@@ -30,12 +34,13 @@ def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
     }
 
 
-def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
+def assess_scope(conn: Connection, deps: Deps, at: datetime, room: str | None,
                  members: list[str] | None = None, cache: SlowCache | None = None) -> Assessment:
     """The playbook models of a scope as the report, the console and the API show them
     (a whole scope's from `cache` when it holds them)."""
     def compute() -> Assessment:
-        return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+        return assess(conn, at, room, deps.service(Playbook), deps.service(Ledger).levels,
+                      type_window=deps.settings.window_days,
                       members=members, unranked=deps.settings.admin_ids, floor=type_floor(deps.settings))
     if cache is None or members is not None:
         return compute()
@@ -43,13 +48,13 @@ def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
 
 
 def playbook_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         # Ranked against the whole scope, whatever page of members is asked for.
         found = assess_scope(conn, deps, scope.at, scope.room, cache=scope.cache)
         if not set(ids) <= found.rfm.keys():  # asked for members outside the scope
             everyone = population(conn, scope.at, scope.room)
             found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
-        window = deps.playbook.rfm.window_days
+        window = deps.service(Playbook).rfm.window_days
         return {m: playbook_row(found, m, window) for m in ids}
 
     return extra

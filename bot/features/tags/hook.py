@@ -11,11 +11,13 @@ from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
+from bot.features.points.api import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import hits_reached
+from tagging.matcher import Hit
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
@@ -45,9 +47,12 @@ class TaggingHook(Hook):
     """Matches every chat message against the keyword rules, and keeps each talker's recent
     messages per day in memory so count rules cost no query per batch; writes at flush."""
 
+    name = "tags"
+    after = ("points",)  # count rules read the points hook's Speaking
+
     def __init__(self, tagging: Tagging) -> None:
         self.tagging = tagging
-        self._hits: list[tuple[Message, list]] = []
+        self._hits: list[tuple[Message, list[Hit]]] = []
         # member → (epoch, local day, 1 if it counted as speaking) per chat message of the batch
         self._talk: dict[str, list[tuple[int, date, int]]] = {}
         # member → local day → counted messages, up to the messages in _talk
@@ -116,7 +121,7 @@ class TaggingHook(Hook):
         # on other totals than one that kept running (soak_crash: 6 members' 活跃 tags).
         rs, stored = self._rules(batch)
         if rs.count_rules:
-            counted = int(not stored and msg.id in batch.speaking)
+            counted = int(not stored and msg.id in batch.slot(Speaking))
             self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
 
     def on_chat(self, batch: Batch, msg: Message) -> None:
@@ -124,7 +129,7 @@ class TaggingHook(Hook):
         if rs.count_rules:
             # what counts as speaking, nothing else; a message the store counted already (the
             # rules changed at it: see _rules) is in _recent
-            counted = int(not stored and msg.id in batch.speaking)
+            counted = int(not stored and msg.id in batch.slot(Speaking))
             self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
         if msg.kind not in WORD_KINDS or not msg.text:
             return
@@ -150,7 +155,7 @@ class TaggingHook(Hook):
                 for h in hits:
                     latest[(m.sender, h.rule_id)] = (m, h.keyword)
             self._hits.clear()
-            simple: list[dict] = []
+            simple: list[dict[str, Any]] = []
             for (member, rule_id), (m, keyword) in latest.items():
                 rule = rs.rules.get(rule_id)
                 if not isinstance(rule, KeywordRule):

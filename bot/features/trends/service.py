@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.deps import Deps
-from bot.features.friends.service import channel_stats
-from bot.features.member_types.service import scope_for, type_floor, type_members
-from bot.features.segments.report import assess_scope
-from bot.features.tags.models import MemberTag
+from bot.core.deps import Deps
+from bot.features.friends.api import channel_stats
+from bot.features.member_types.api import scope_for, type_floor, type_members
+from bot.features.segments.api import assess_scope
+from bot.features.tags.api import MemberTag
 from bot.store.models import DailyActivity, EventLog, MemberDay, Membership
 from tiers.lifecycle import STAGE_LABELS, Stage
 from tiers.types import TYPE_LABELS, MemberType
@@ -72,7 +72,8 @@ def period(at: datetime, days: int, room: str | None, tz: ZoneInfo) -> Period:
     return Period(last - timedelta(days=days - 1), last, room, tz)
 
 
-def _presence(table):
+def _presence(table: type[MemberDay] | type[DailyActivity]) -> ColumnElement[bool]:
+    """A member was there that day: any message, check-in, command or visit counted."""
     return or_(col(table.messages) > 0, col(table.checkins) > 0, col(table.commands) > 0, col(table.visits) > 0)
 
 
