@@ -17,6 +17,8 @@ _EVERYONE = (Roster, Contacts)  # they change who was there before the bot, and 
 
 
 class SplitsHook(Hook):
+    name = "member_types"
+
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         """The values of a day come from the days before it: an event of day X changes those
         of X + 1 on; a join or leave changes every value of its room (a room's scope is its
