@@ -243,37 +243,53 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             if room is not None:
                 yield from notice_events(content, ts, place, names, exporter, ids, summary)
             continue
-        if found.generation == "2023":
-            sender = _sender_2023(f) or (exporter if is_sender else None)
-            nickname = None
-        else:
-            sender = (f[11].strip() if len(f) == 12 else "") or (exporter if is_sender else None)
-            nickname = f[10] if len(f) == 12 else None
+        sender, nickname = _sender(f, found.generation, exporter if is_sender else None)
         if not group:
             if is_sender:
                 summary.operator_messages += 1  # the operator's side of the chat, not a member
                 continue
             sender = sender or contact
         if not sender:
-            summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
-                         if is_sender else "没有发送者（Sender 为空）" if found.generation == "2024"
-                         else "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）")
+            summary.skip(path, line, _no_sender(is_sender, found.generation))
             continue
         try:
             sender = checks.ident(sender, "Sender ")
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        if kind == APP:
-            what, text = memotrace_app(sub, content)
-            text = clean_text(text)
-        else:
-            what = MEMOTRACE_TYPES.get(kind, "other")
-            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        what, text = _content(kind, sub, content)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
                       sender_name=clean_name(nickname), room=room,  # never the remark: the exporter's own
                       room_name=place.room_name if room else None, kind=what)
+
+
+def _sender(f: list[str], generation: str, exporter: str | None) -> tuple[str | None, str | None]:
+    """(sender wxid, group nickname) of a row; `exporter` for the exporting account's own rows
+    when the file leaves their sender out (None for others' rows)."""
+    if generation == "2023":
+        return _sender_2023(f) or exporter, None
+    if len(f) == 12:
+        return f[11].strip() or exporter, f[10]
+    return exporter, None
+
+
+def _no_sender(is_sender: bool, generation: str) -> str:
+    """Why a row without a sender was skipped, and what to do about it."""
+    if is_sender:
+        return "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
+    if generation == "2024":
+        return "没有发送者（Sender 为空）"
+    return "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）"
+
+
+def _content(kind: int, sub: int, content: str) -> tuple[str, str]:
+    """(kind of message, its text) of a row's Type, SubType and StrContent."""
+    if kind == APP:
+        what, text = memotrace_app(sub, content)
+        return what, clean_text(text)
+    what = MEMOTRACE_TYPES.get(kind, "other")
+    return rendered(what, clean_text(content)) if what == "text" else (what, "")
 
 
 class LocalTime:
