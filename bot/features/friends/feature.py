@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from bot.core.deps import Provide
 from bot.core.feature import Feature
 from bot.features.friends import web
 from bot.features.friends.commands import COMMANDS
 from bot.features.friends.hook import FriendsHook
+from tiers.friends import FriendSettings
 
 FEATURE = Feature(
     name="friends",
+    services=(Provide(FriendSettings, lambda config, need: config.friends),),  # the private account's rules
     commands=tuple(COMMANDS),
     hooks=lambda deps: [FriendsHook(deps)],
     routes=web.add_routes,

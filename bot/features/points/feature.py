@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from bot.core.config import Config
+from bot.core.deps import Need, Provide
 from bot.core.feature import Feature
 from bot.features.points import web
 from bot.features.points.commands import COMMANDS
 from bot.features.points.report import points_fields
+from bot.features.points.service import Ledger
 from bot.features.points.speaking import SpeakingHook
+from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
+
+
+def _ledger(config: Config, need: Need) -> Ledger:
+    levels = parse_levels(config.levels) if config.levels else DEFAULT_LEVELS
+    return Ledger(levels, parse_benefits(config.benefits, levels))  # a ValueError: the config is wrong
+
 
 FEATURE = Feature(
     name="points",
+    services=(Provide(Ledger, _ledger),),
     commands=tuple(COMMANDS),
-    hooks=lambda deps: [SpeakingHook(deps.ledger)],
+    hooks=lambda deps: [SpeakingHook(deps.service(Ledger))],
     report=points_fields,
     templates=web.TEMPLATES,
     member=web.MEMBER,

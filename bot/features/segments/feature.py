@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from bot.core.deps import Provide
 from bot.core.feature import Feature
 from bot.features.segments import web
 from bot.features.segments.commands import COMMANDS
 from bot.features.segments.hook import OrdersHook
 from bot.features.segments.report import playbook_fields
+from bot.features.segments.service import Playbook
 
 FEATURE = Feature(
     name="segments",
+    services=(Provide(Playbook, lambda config, need: Playbook(config.rfm, config.lifecycle, config.grades)),),
     commands=tuple(COMMANDS),
     hooks=lambda deps: [OrdersHook()],
     report=playbook_fields,
