@@ -52,6 +52,7 @@ _WXID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}")
 _FOLDER_ID = re.compile(r"\(([^()]+)\)\s*$")
 # What a wxid or a WeChat id looks like (a 2024 Sender), as against a display name (2023 "export all")
 _LOOKS_LIKE_ID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}|[A-Za-z][-_0-9A-Za-z]{5,19}|.+@(?:chatroom|openim)")
+_SECONDS = {f"{n:02d}": n for n in range(60)}
 csv.field_size_limit(1 << 24)  # an app message's XML can be long; a row is still one record
 
 
@@ -430,8 +431,23 @@ class LocalTime:
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._hours: dict[str, int] = {}
+        self._minutes: dict[str, int] = {}  # `YYYY-MM-DD HH:MM` → its epoch, once checked
 
     def epoch(self, text: str) -> int:
+        # The common case in two look-ups: a minute seen before, and two digits of seconds.
+        if len(text) == 19 and text[16] == ":":
+            base = self._minutes.get(text[:16])
+            seconds = _SECONDS.get(text[17:])
+            if base is not None and seconds is not None:
+                return base + seconds
+        text = text.strip()
+        at = self._epoch(text)
+        if len(self._minutes) >= 4096:  # exports are in time order: the recent minutes are the ones asked
+            self._minutes.clear()
+        self._minutes[text[:16]] = at - int(text[17:19])
+        return at
+
+    def _epoch(self, text: str) -> int:
         text = text.strip()
         if len(text) != 19 or text[4] != "-" or text[13] != ":" or text[16] != ":":
             raise ValueError(text)
@@ -457,6 +473,7 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
     ids = IdMaker(room or f"1:1:{found.contact}")
     checks = Checks(opts)
     clock = LocalTime(opts.tz)
+    people: dict[str, tuple[str | None, str]] = {}  # 发送人 as written → (name, sender id)
     for line, f in rows(path, encoding, summary, "2025"):
         try:
             at = clock.epoch(f[3])
@@ -476,21 +493,31 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
         if kind == NOT_SPEAKING:
             summary.not_speaking += 1
             continue
-        name = clean_name(f[2])
+        who = people.get(f[2])
+        if who is None:
+            who = people[f[2]] = _who_2025(f[2], room, group, found)
+        name, sender = who
         if not name:
             summary.skip(path, line, "没有发送人")
             continue
-        if group:
-            sender = derived_id(room or "", name)
-        elif name in found.contact_names:
-            sender = found.contact or ""
-        else:
+        if not sender:
             summary.operator_messages += 1  # the exporting account's side of a 1:1 chat
             continue
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=place.room_name if room else None, kind=what)
+                      room=room, room_name=place.room_name if room else None, kind=what)  # a rename moves it
+
+
+def _who_2025(raw: str, room: str | None, group: bool, found: Scan) -> tuple[str | None, str]:
+    """(name, sender id) of a 发送人: the id derived from the name in a group; in a 1:1 chat the
+    contact, or '' for the exporting account."""
+    name = clean_name(raw)
+    if not name:
+        return None, ""
+    if group:
+        return name, derived_id(room or "", name)
+    return name, (found.contact or "") if name in found.contact_names else ""
 
 
 def _places(found: Scan, opts: ImportOptions, summary: Summary, book: NameBook
