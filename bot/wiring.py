@@ -16,7 +16,7 @@ from bot.adapters.base import Adapter, Outgoing, RefusesEvents, ReportsConnectio
 from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
-from bot.core.config import ConfigError, load_config
+from bot.core.config import Config, ConfigError, load_config
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
 from bot.core.leader import Leadership
@@ -33,6 +33,7 @@ from bot.features.faq.feature import FEATURE as FAQ
 from bot.features.followup.feature import FEATURE as FOLLOWUP
 from bot.features.friends.feature import FEATURE as FRIENDS
 from bot.features.friends.service import action_caps
+from bot.features.friends.settings import FRIENDS_CONFIG
 from bot.features.guard.feature import FEATURE as GUARD
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
@@ -41,6 +42,7 @@ from bot.features.outreach.feature import FEATURE as OUTREACH
 from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
 from bot.features.points.service import Ledger
+from bot.features.points.settings import BENEFITS, LEVELS
 from bot.features.privacy.feature import FEATURE as PRIVACY
 from bot.features.recalls.feature import FEATURE as RECALLS
 from bot.features.referrals.feature import FEATURE as REFERRALS
@@ -49,6 +51,7 @@ from bot.features.room_rules.feature import FEATURE as ROOM_RULES
 from bot.features.rosters.feature import FEATURE as ROSTERS
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.segments.service import Playbook, check_criteria_tags
+from bot.features.segments.settings import GRADES, LIFECYCLE, RFM
 from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.tags.service import Tagging
@@ -56,7 +59,6 @@ from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
 from tagging.matcher import get_tokenizer
-from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +77,14 @@ TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, chec
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
     """The store, the services and the pipeline with every feature's hooks, seeded once."""
+    config = read_settings(settings)
     engine = engine or open_engine(settings.database_url)
-    config = load_config(settings.config)
-    levels = parse_levels(config.levels) if config.levels else DEFAULT_LEVELS
-    try:
-        benefits = parse_benefits(config.benefits, levels)
-    except ValueError as exc:
-        raise ConfigError(f"配置文件 {settings.config} 有误：{exc}") from None
-    ledger = Ledger(levels, benefits)
+    ledger = Ledger(config[LEVELS], config[BENEFITS])
     # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
                 tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config.rfm, config.lifecycle, config.grades), friends=config.friends,
+                playbook=Playbook(config[RFM], config[LIFECYCLE], config[GRADES]), friends=config[FRIENDS_CONFIG],
                 welcome_parts=tuple(f.welcome for f in FEATURES if f.welcome))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
@@ -102,7 +99,7 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
                     raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
-        unknown = check_criteria_tags(conn, config.grades.tags())
+        unknown = check_criteria_tags(conn, config[GRADES].tags())
         if unknown:
             raise ConfigError(f"配置文件 {settings.config} 有误：[grades] 评级条件里的标签"
                               f"「{'」「'.join(unknown)}」不存在：先用规则或 /tag 打上这个标签，或改正标签名")
@@ -111,6 +108,13 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]
     hooks.append(CommandHook(registry, deps))
     return Pipeline(engine, settings, hooks), deps
+
+
+def read_settings(settings: Settings) -> Config:
+    """Check every feature's QUNGUAN_* settings and read the config file for the keys the features
+    declare: at start, before anything else, so a mistake stops the process with one line."""
+    settings.check(f.settings for f in FEATURES if f.settings)
+    return load_config(settings.config, (key for f in FEATURES for key in f.config))
 
 
 class App:

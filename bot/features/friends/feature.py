@@ -6,11 +6,11 @@ from bot.core.feature import Feature
 from bot.features.friends import web
 from bot.features.friends.commands import COMMANDS
 from bot.features.friends.hook import FriendsHook
+from bot.features.friends.settings import FRIENDS_CONFIG
 
 FEATURE = Feature(
     name="friends",
     commands=tuple(COMMANDS),
     hooks=lambda deps: [FriendsHook(deps)],
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV,
-)
+    templates=web.TEMPLATES, nav=web.NAV, config=(FRIENDS_CONFIG,))

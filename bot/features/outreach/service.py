@@ -24,6 +24,7 @@ from bot.deps import Deps
 from bot.features.followup.models import RoomOperator
 from bot.features.member_types.report import type_fields
 from bot.features.outreach.models import OutreachCampaign, OutreachMessage, OutreachOptOut
+from bot.features.outreach.settings import OutreachSettings
 from bot.features.points.report import points_fields
 from bot.features.privacy.service import is_anonymous
 from bot.features.segments.report import playbook_fields
@@ -50,8 +51,8 @@ def account_of(conn: Connection, member: str) -> str:
 
 
 def pacing_of(settings: Settings) -> Pacing:
-    return Pacing(parse_quiet_hours(settings.outreach_quiet_hours), settings.outreach_gap_seconds,
-                  settings.outreach_daily_cap)
+    own = settings.of(OutreachSettings)
+    return Pacing(parse_quiet_hours(own.outreach_quiet_hours), own.outreach_gap_seconds, own.outreach_daily_cap)
 
 
 # ---- who is selected ----------------------------------------------------------------------------
@@ -234,8 +235,9 @@ def plan(conn: Connection, settings: Settings, members: Sequence[str], now: date
     """When each member's message would go out (read-only): the preview and the queue agree."""
     now = now.astimezone(settings.tz)
     out = unsubscribed(conn)
-    since = int(now.timestamp()) - settings.outreach_reach_days * 86400
-    recent = reached(conn, list(members), since, kind) if settings.outreach_reach_days else set()
+    days = settings.of(OutreachSettings).outreach_reach_days
+    since = int(now.timestamp()) - days * 86400
+    recent = reached(conn, list(members), since, kind) if days else set()
     ok = [m for m in members if m not in out and m not in recent]
     pacing = pacing_of(settings)
     times: dict[str, datetime] = {}

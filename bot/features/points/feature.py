@@ -6,6 +6,7 @@ from bot.core.feature import Feature
 from bot.features.points import web
 from bot.features.points.commands import COMMANDS
 from bot.features.points.report import points_fields
+from bot.features.points.settings import BENEFITS, LEVELS
 from bot.features.points.speaking import SpeakingHook
 
 FEATURE = Feature(
@@ -16,5 +17,4 @@ FEATURE = Feature(
     templates=web.TEMPLATES,
     member=web.MEMBER,
     csv=web.CSV,
-    routes=web.add_routes,
-)
+    routes=web.add_routes, config=(LEVELS, BENEFITS))

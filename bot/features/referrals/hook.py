@@ -12,6 +12,7 @@ from bot.deps import Deps
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award
 from bot.features.referrals.service import due_rewards, mark_rewarded, record_referral
+from bot.features.referrals.settings import ReferralSettings
 
 
 class ReferralHook(Hook):
@@ -46,7 +47,7 @@ class ReferralHook(Hook):
         if today == self._day:
             return
         self._day = today
-        points = self.deps.settings.referral_points
+        points = self.deps.settings.of(ReferralSettings).referral_points
         if points <= 0:
             return
         batch.flush()  # who spoke is in the day counters

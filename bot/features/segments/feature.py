@@ -7,6 +7,7 @@ from bot.features.segments import web
 from bot.features.segments.commands import COMMANDS
 from bot.features.segments.hook import OrdersHook
 from bot.features.segments.report import playbook_fields
+from bot.features.segments.settings import GRADES, LIFECYCLE, RFM
 
 FEATURE = Feature(
     name="segments",
@@ -14,5 +15,4 @@ FEATURE = Feature(
     hooks=lambda deps: [OrdersHook()],
     report=playbook_fields,
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
-)
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(RFM, LIFECYCLE, GRADES))
