@@ -142,12 +142,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 def cmd_chat(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
-    app = App(settings, ConsoleAdapter())
+    adapter = ConsoleAdapter()
+    app = App(settings, adapter)
     look = Lookup(app.deps.engine)
-    app.adapter.resolve_member = look.member_id  # type: ignore[attr-defined]
-    app.adapter.resolve_room = look.room_id  # type: ignore[attr-defined]
-    app.adapter.member_name = look.member_name  # type: ignore[attr-defined]
-    app.adapter.room_name = look.room_name  # type: ignore[attr-defined]
+    adapter.resolve_member = look.member_id
+    adapter.resolve_room = look.room_id
+    adapter.member_name = look.member_name
+    adapter.room_name = look.room_name
     # Only this session's replies: rows queued before it (a replay, the demo, a run that was
     # stopped) stay where they are, counted here.
     app.sender.only_origin = app.pipeline.origin
@@ -158,7 +159,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     # from its last event: a line typed now at today's date would move its "now" by weeks.
     behind = time.time() - latest if latest else 0
     if behind > 60:
-        app.adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)  # type: ignore[attr-defined]
+        adapter.clock = lambda: datetime.fromtimestamp(time.time() - behind + 1, UTC)
     if waiting:
         print(f"这个数据库里还有 {waiting} 条之前排队、尚未发出的消息，这里不会重放；"
               f"查看：qunguan outbox --db {settings.database_url}")
@@ -379,7 +380,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="qunguan", description="群管：微信社群运营机器人")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    def add(name: str, help_: str, into: argparse._SubParsersAction = sub) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, into: argparse._SubParsersAction[argparse.ArgumentParser] = sub
+            ) -> argparse.ArgumentParser:
         p = into.add_parser(name, help=help_)
         p.add_argument("--db", type=_db_url, help="SQLAlchemy URL 或 SQLite 文件路径"
                        "（默认 QUNGUAN_DATABASE_URL 或 sqlite:///qunguan.db）")
@@ -465,7 +467,8 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     try:
-        return args.func(args)
+        code: int = args.func(args)
+        return code
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

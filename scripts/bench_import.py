@@ -10,7 +10,7 @@ the store the CSV import filled.
 
     .venv/bin/python scripts/bench_import.py              # 200k messages a format
     .venv/bin/python scripts/bench_import.py --million    # 1M (the targets: 20k/s, 300 MB)
-    .venv/bin/python scripts/bench_import.py --messages N --formats 2025,weflow [--profile]
+    .venv/bin/python scripts/bench_import.py --messages N --formats 2025,weflow [--profile] [--readers]
 """
 
 from __future__ import annotations
@@ -63,15 +63,16 @@ def time_backtests(db: Path) -> None:
                   f"({found.candidates} messages hold a keyword, {found.members} members tagged)")
 
 
-def run_import(path: Path, db: Path, profile: Path | None) -> tuple[float, int, str]:
-    """Seconds, peak RSS (KiB) and output of one `qunguan import` process."""
+def run_import(path: Path, db: Path, profile: Path | None, *, dry_run: bool = False) -> tuple[float, int, str]:
+    """Seconds, peak RSS (KiB) and output of one `qunguan import` process (`--dry-run`: the
+    reading side alone: detection, both passes, names, events, no store)."""
     cmd = [sys.executable]
     if profile is not None:
         cmd += ["-m", "cProfile", "-o", str(profile)]
     # The 2025 CSV and WeFlow files carry the room's id themselves (folder name, session).
     room = [] if path.suffix == ".json" or path.parent.name.endswith(")") else ["--room", ROOM]
     cmd += ["-m", "bot.cli", "import", str(path), *room, "--db", str(db),
-            "--config", str(EXAMPLE_CONFIG)]
+            "--config", str(EXAMPLE_CONFIG), *(["--dry-run"] if dry_run else [])]
     started = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     out = proc.stdout.read() if proc.stdout else ""
@@ -97,6 +98,8 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help=f"some of {','.join(FORMATS)}")
     parser.add_argument("--profile", action="store_true", help="write a cProfile of each import")
     parser.add_argument("--no-backtests", action="store_true")
+    parser.add_argument("--readers", action="store_true",
+                        help="also time each file's reading alone (import --dry-run), in µs a message")
     args = parser.parse_args()
     count = 1_000_000 if args.million else args.messages
     wanted = [f.strip() for f in args.formats.split(",") if f.strip()]
@@ -141,6 +144,11 @@ def main() -> None:
               + (f", profile {profile}" if profile else ""))
         if "跳过" in out or "✗" in out:
             print(out)
+        if args.readers:
+            read_s, read_rss, _ = run_import(path, work / f"{fmt}-dry.db", None, dry_run=True)
+            print(f"  reading alone (--dry-run): {read_s:.1f}s = {read_s / n * 1e6:.1f} µs a message "
+                  f"of the import's {took / n * 1e6:.1f} ({read_s / took:.0%}), peak RSS {read_rss / 1024:.0f} MB; "
+                  f"{load()}")
     if not args.no_backtests and "2024" in wanted:
         time_backtests(work / "2024.db")
 

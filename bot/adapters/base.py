@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.core.events import Event
 
@@ -24,7 +24,7 @@ class Outgoing:
     # (remove `to` from `room`, through an account that owns or administers it).
     action: str | None = None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         out = {
             "room": self.room,
             "to": self.to,

@@ -117,7 +117,7 @@ class ConsoleAdapter:
         raw = getattr(self.stdin, "buffer", None)
         if raw is None:  # a text stream handed in (tests)
             return self.stdin.readline() or None
-        data = raw.readline()
+        data: bytes = raw.readline()
         if not data:
             return None
         try:

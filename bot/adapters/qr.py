@@ -12,7 +12,7 @@ try:  # the `wechaty` extra installs both; a platform without wheels for them go
     import zxingcpp
     from PIL import Image, UnidentifiedImageError
 except ImportError:  # pragma: no cover - depends on the platform
-    zxingcpp = None  # type: ignore[assignment]
+    zxingcpp = None  # type: ignore[assignment]  # no module on this platform: None says so (available())
 
 MAX_CODES = 10
 MAX_CODE_TEXT = 1000  # characters of one code's content kept (an event's text field limit is larger)

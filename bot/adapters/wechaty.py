@@ -79,7 +79,8 @@ async def _first_of(*events: asyncio.Event, timeout: float | None = None) -> boo
 def _free_loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def _split_endpoint(endpoint: str) -> tuple[str, int]:
@@ -199,7 +200,7 @@ class _Session:
         self.dropped = asyncio.Event()
         self.last_seen = time.monotonic()
         self._push = push
-        self._task: asyncio.Task | None = None
+        self._task: asyncio.Task[None] | None = None
         self.on_login_change: Callable[[bool], None] | None = None  # set once adopted
         # Wechaty's own event bridge is not wired: it runs each listener as a separate task
         # (so events can overtake each other), starts the plugin manager's scheduler and
@@ -799,6 +800,7 @@ class WechatyAdapter:
                 member = await session.puppet.puppet_stub.room_member_payload(
                     id=room_id, member_id=contact_id
                 )
-                if member.room_alias or member.name:
-                    return member.room_alias or member.name
+                shown: str = member.room_alias or member.name
+                if shown:
+                    return shown
         return await self._contact_name(session, contact_id) or contact_id

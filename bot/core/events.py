@@ -514,7 +514,8 @@ def _parse(raw: Any, not_after: datetime) -> Event:
     check = _CHECKS.get(etype)
     if check is not None:
         check(values)
-    return _TYPES[etype](**values)
+    event: Event = _TYPES[etype](**values)
+    return event
 
 
 def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEPTH) -> Any:
@@ -534,7 +535,7 @@ def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEP
     return value
 
 
-def load_batch(data: str | bytes, limit: int) -> list[Any] | dict:
+def load_batch(data: str | bytes, limit: int) -> list[Any] | dict[str, Any]:
     """A request body of one event or an array of events. Each element's nesting is the
     caller's to check (depth_of), so one hostile element does not cost the others; an array
     too deep for the JSON parser is split into its elements first."""

@@ -40,7 +40,8 @@ EARLIEST = frozenset({"first_at", "joined_at", "since"})
 LATEST = frozenset({"last_counted_at"})
 
 
-def _is_text(column: Column) -> bool:
+def is_text(column: Column[Any]) -> bool:
+    """The column holds text (sqlmodel's AutoString included)."""
     kind = column.type
     if isinstance(kind, TypeDecorator):
         kind = kind.impl_instance
@@ -62,7 +63,7 @@ def _combined(name: str, mine: Any, theirs: Any) -> Any:
     return mine
 
 
-def _unique_sets(table: Table) -> list[list[Column]]:
+def _unique_sets(table: Table) -> list[list[Column[Any]]]:
     sets = [list(table.primary_key.columns)]
     for c in table.constraints:
         cols = list(getattr(c, "columns", []))
@@ -88,7 +89,7 @@ def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
         return 0
     moves = {old: pairs[old] for old in sorted(present)}
     for table in SQLModel.metadata.sorted_tables:
-        for column in (c for c in table.columns if _is_text(c)):
+        for column in (c for c in table.columns if is_text(c)):
             if column.name not in MEMBER_COLUMNS and not (column.name == "id" and table.name == "member"):
                 continue
             keyed = [s for s in _unique_sets(table) if column in s]
@@ -107,7 +108,7 @@ def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
     return len(moves)
 
 
-def _move_keyed(conn: Connection, table: Table, column: Column, keyed: list[list[Column]],
+def _move_keyed(conn: Connection, table: Table, column: Column[Any], keyed: list[list[Column[Any]]],
                 old: str, new: str) -> None:
     """Rows of `table` whose `column` (part of a key) is `old`: moved to `new`, or combined
     with the row `new` already has on that key."""

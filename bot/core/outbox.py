@@ -220,7 +220,7 @@ class OutboxSender:
                         lease_until=int(self.now()) + LEASE))
         return done.rowcount == 1
 
-    def _finish(self, row_id: int | None, **values) -> None:
+    def _finish(self, row_id: int | None, **values: object) -> None:
         """Record the outcome of this process's send (even if its lease ran out meanwhile and
         another process marked the row unknown: the outcome is better knowledge)."""
         with self.engine.begin() as conn:
@@ -393,7 +393,7 @@ def drop(conn: Connection, row_id: int) -> None:
     _handle(conn, row_id, status="dropped", lease_until=None)
 
 
-def _handle(conn: Connection, row_id: int, **values) -> None:
+def _handle(conn: Connection, row_id: int, **values: object) -> None:
     done = conn.execute(update(Outbox).where(
         col(Outbox.id) == row_id, col(Outbox.status).in_(NEEDS_ATTENTION)).values(**values))
     if done.rowcount != 1:

@@ -68,7 +68,8 @@ class Known:
         self.presence.clear()
 
     @staticmethod
-    def changed(known: dict, rows: Iterable[dict]) -> list[dict]:
+    def changed(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]
+                ) -> list[dict[str, Any]]:
         out = []
         for r in rows:
             k = known.get(r["id"])
@@ -78,7 +79,7 @@ class Known:
         return out
 
     @staticmethod
-    def note(known: dict, rows: Iterable[dict]) -> None:
+    def note(known: dict[str, tuple[str | None, int, int]], rows: Iterable[dict[str, Any]]) -> None:
         for r in rows:
             k = known.get(r["id"])
             if k is None:
@@ -105,9 +106,9 @@ class Batch:
     replies: list[Outgoing] = field(default_factory=list)
     # Events a hook refused against the store (a refund of an unknown order): (id, reason).
     refused: list[tuple[str, str]] = field(default_factory=list)
-    _events: list[dict] = field(default_factory=list)
-    _rooms: dict[str, dict] = field(default_factory=dict)
-    _members: dict[str, dict] = field(default_factory=dict)
+    _events: list[dict[str, Any]] = field(default_factory=list)
+    _rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
+    _members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
     _reach: dict[tuple[str, str, str], int] = field(default_factory=dict)
     _counters: dict[tuple[str, str, date], list[int]] = field(
@@ -171,7 +172,7 @@ class Batch:
             key = (account, member, room or NO_ROOM)
             self._reach[key] = max(self._reach.get(key, at), at)
 
-    def log_event(self, row: dict) -> None:
+    def log_event(self, row: dict[str, Any]) -> None:
         self._events.append(row)
 
     def flush(self) -> None:
@@ -181,7 +182,7 @@ class Batch:
         self.flush_names()
         if self._presence:
             seen = known.presence
-            rows: list[dict] = [{"room": r, "member": m, "first_at": at, "active": True}
+            rows: list[dict[str, Any]] = [{"room": r, "member": m, "first_at": at, "active": True}
                                 for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
             upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
             for row in rows:
@@ -255,7 +256,7 @@ class Batch:
             self.replies.append(out)
 
 
-def _see(rows: dict[str, dict], key: str, name: str | None, at: int) -> None:
+def _see(rows: dict[str, dict[str, Any]], key: str, name: str | None, at: int) -> None:
     """Buffer a member or room: its first appearance, and its name as of the latest event."""
     row = rows.get(key)
     if row is None:
@@ -635,7 +636,7 @@ def enqueue_at(conn: Connection, out: Outgoing, created: datetime, not_before: i
     return int(key[0])
 
 
-def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict:
+def _outbox_row(conn: Connection, r: Outgoing, created: int, next_at: int, origin: str | None) -> dict[str, Any]:
     return {"created_at": created, "room": r.room, "to": r.to, "text": r.text,
             "mentions": ",".join(r.mentions), "reply_to": r.reply_to, "status": "pending",
             "attempts": 0, "next_at": next_at, "origin": origin, "priority": priority_of(r),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -32,7 +33,7 @@ class ReportScope:
 
 
 # Later features add fields: each extra gets the scope and the member ids, returns id → fields.
-ReportExtra = Callable[[Connection, ReportScope, list[str]], dict[str, dict]]
+ReportExtra = Callable[[Connection, ReportScope, list[str]], dict[str, dict[str, Any]]]
 
 
 def resolve_scope(conn: Connection, settings: Settings, at: datetime | None, room: str | None,
@@ -50,7 +51,7 @@ def resolve_scope(conn: Connection, settings: Settings, at: datetime | None, roo
 
 
 def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExtra] = (),
-                ids: Sequence[str] | None = None) -> list[dict]:
+                ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """One row per member of the scope (ordered by id), or per member in `ids` (in that
     order): the core numbers, then each feature's fields. The console asks for a page of
     ids at a time, with the scope's typing and counters it already holds."""
@@ -70,7 +71,7 @@ def member_rows(conn: Connection, scope: ReportScope, extras: Sequence[ReportExt
         names = member_names(conn, ids, raw=True)
         members = [(m, names.get(m)) for m in ids]
     wanted = [m for m, _ in members]
-    extra_fields: list[dict[str, dict]] = [extra(conn, scope, wanted) for extra in extras]
+    extra_fields: list[dict[str, dict[str, Any]]] = [extra(conn, scope, wanted) for extra in extras]
     out = []
     for mid, name in members:
         c = counts.get(mid)

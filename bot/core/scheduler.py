@@ -17,6 +17,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVar
 
 from apscheduler.jobstores.base import BaseJobStore
 from apscheduler.jobstores.memory import MemoryJobStore
@@ -28,6 +29,7 @@ from bot.core.settings import Settings
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MISFIRE_GRACE_S = 6 * 3600  # a run missed while the bot was down still runs, once, within 6 h
 
@@ -88,12 +90,12 @@ def check_triggers(settings: Settings, jobs: Sequence[Job]) -> None:
             raise ScheduleError(f"定时任务 {job.id} 无法安排：{exc}") from exc
 
 
-def watch(task: asyncio.Task, logger: str) -> asyncio.Task:
+def watch(task: asyncio.Task[T], logger: str) -> asyncio.Task[T]:
     """Log a background task that dies, with its traceback, as an ERROR of `logger` (the
     module whose work it does: the admins are told in its words, at most once an hour per
     kind: bot.core.alerts). Returns the task."""
 
-    def done(t: asyncio.Task) -> None:
+    def done(t: asyncio.Task[T]) -> None:
         exc = None if t.cancelled() else t.exception()
         if exc is not None:
             logging.getLogger(logger).error("background task %s died", t.get_name(),

@@ -9,6 +9,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Connection
@@ -62,9 +63,9 @@ def stage_weeks(conn: Connection, deps: Deps, at: datetime, *, weeks: int) -> li
     return lines
 
 
-def _hosts(events: list[dict]) -> list[str]:
+def _hosts(events: list[dict[str, Any]]) -> list[str]:
     """The most talkative member of each room plays its manager in the demo."""
-    per_room: dict[str, Counter] = {}
+    per_room: dict[str, Counter[str]] = {}
     for e in events:
         if e["type"] == "message" and e.get("room"):
             per_room.setdefault(e["room"], Counter())[e["sender"]] += 1

@@ -121,7 +121,8 @@ class Stream:
             if size > limit:
                 return None
             try:
-                return json.loads('"' + "".join(parts) + '"')
+                text: str = json.loads('"' + "".join(parts) + '"')
+                return text
             except ValueError:
                 raise Bad(f"第 {self.line} 行有一个写坏的字符串") from None
 

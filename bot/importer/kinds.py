@@ -35,11 +35,12 @@ def app_type(xml: str) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def _find_appmsg(value: Any, depth: int = 0) -> dict | None:
+def _find_appmsg(value: Any, depth: int = 0) -> dict[str, Any] | None:
     if depth > 6 or not isinstance(value, dict):
         return None
-    if isinstance(value.get("appmsg"), dict):
-        return value["appmsg"]
+    appmsg = value.get("appmsg")
+    if isinstance(appmsg, dict):
+        return appmsg
     for v in value.values():
         found = _find_appmsg(v, depth + 1)
         if found is not None:

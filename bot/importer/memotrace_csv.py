@@ -18,7 +18,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from bot.core.events import Event, EventError, Message
-from bot.core.names import derived_id
+from bot.core.names import NAME_PREFIX, derived_id
 from bot.importer.detect import open_text
 from bot.importer.kinds import (
     CHINESE_KINDS,
@@ -43,11 +43,15 @@ HEADER = ["localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "S
 HEADER_2023 = HEADER[:9]
 HEADER_2025 = ["消息ID", "类型", "发送人", "时间", "内容", "备注", "昵称", "更多信息"]
 GENERATIONS = {"2023": HEADER_2023, "2024": HEADER, "2025": HEADER_2025}
-LABELS = {"2023": "留痕 CSV 2023 版", "2024": "留痕 CSV 2024 版", "2025": "留痕 CSV 2025 版·微信 4.x"}
+LABELS = {"2023": "留痕 CSV 2023 版", "2024": "留痕 CSV 2024 版", "2025": "留痕 CSV 2025 版·微信 4.x",
+          "2024-1:1": "留痕 CSV 2024 早期版·私聊（每行 9 列）", "2023-all": "留痕 CSV 2023 版·全部导出（messages.csv）"}
+ME = "我"  # the exporting account's Sender in a 2023 "export all" messages.csv
 NOTICE, SYSTEM, APP = 10000, 10002, 49
 _REPLACEMSG = re.compile(r"<replacemsg>\s*(?:<!\[CDATA\[(.*?)\]\]>|(.*?))\s*</replacemsg>", re.S)
 _WXID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}")
 _FOLDER_ID = re.compile(r"\(([^()]+)\)\s*$")
+# What a wxid or a WeChat id looks like (a 2024 Sender), as against a display name (2023 "export all")
+_LOOKS_LIKE_ID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}|[A-Za-z][-_0-9A-Za-z]{5,19}|.+@(?:chatroom|openim)")
 csv.field_size_limit(1 << 24)  # an app message's XML can be long; a row is still one record
 
 
@@ -85,11 +89,35 @@ class Scan:
     room_name: str | None = None
     contact: str | None = None  # a 1:1 chat's contact
     contact_names: frozenset[str] = frozenset()  # 2025: the chat's 备注 and 昵称 (who is the contact)
+    contact_name: str | None = None  # a contact known by name only (early 2024 1:1): their 备注
+    chats: dict[str, Chat] = field(default_factory=dict)  # 2023 "export all": TalkerId → the chat
     names: dict[str, set[str]] = field(default_factory=dict)  # name → wxids (for merging)
 
     @property
     def label(self) -> str:
         return LABELS[self.generation]
+
+
+@dataclass
+class Chat:
+    """One chat of a 2023 "export all" messages.csv (its rows share a TalkerId)."""
+
+    remark: str = ""
+    nickname: str = ""
+    speakers: set[str] = field(default_factory=set)  # display names, the exporter's 我 left out
+    rows: int = 0
+    first: int = 0  # the line of its first row
+    notices: bool = False
+    room: str | None = None  # a group's id (--room), None for a group left out
+    contact: str | None = None  # a 1:1 chat's contact (a name-derived id)
+
+    @property
+    def name(self) -> str:
+        return self.remark or self.nickname
+
+    @property
+    def group(self) -> bool:
+        return len(self.speakers) > 1 or self.notices
 
 
 def header_of(path: Path, encoding: str) -> list[str]:
@@ -106,7 +134,7 @@ def header_of(path: Path, encoding: str) -> list[str]:
 def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tuple[int, list[str]]]:
     """(first line, fields) of each record after the header; a broken record is skipped
     with its line number."""
-    widths = {"2023": (12,), "2024": (12, 9), "2025": (8,)}[gen]
+    widths = {"2023": (12,), "2024": (12, 9), "2025": (8,), "2024-1:1": (9,), "2023-all": (12,)}[gen]
     with open_text(path, encoding) as fh:
         reader = csv.reader(fh, strict=True)
         next(reader, None)
@@ -149,6 +177,12 @@ def scan(path: Path, encoding: str, opts: ImportOptions, book: NameBook) -> Scan
     found = Scan(generation=gen)
     if gen == "2025":
         return _scan_2025(path, encoding, opts, book, found)
+    if gen == "2024":
+        found.generation = _variant_2024(path, encoding)
+        if found.generation == "2024-1:1":
+            return _scan_private_9(path, found)
+        if found.generation == "2023-all":
+            return _scan_all(path, encoding, opts, book, found)
     names = Names()
     for _, f in rows(path, encoding, Summary(), gen):  # problems are reported by the second pass
         if f[2].strip() == str(NOTICE):
@@ -177,6 +211,90 @@ def scan(path: Path, encoding: str, opts: ImportOptions, book: NameBook) -> Scan
     if found.room is not None:
         book.room(found.room).update(names)
     return found
+
+
+def _variant_2024(path: Path, encoding: str) -> str:
+    """Which file wrote the 2024 header: "2024" (a chat, Sender a wxid), "2024-1:1" (an early 2024
+    private chat: 9 values a row, no Remark/NickName/Sender) or "2023-all" (2023's "export all"
+    messages.csv: Sender 我 or a display name, several chats told apart by TalkerId)."""
+    nine = twelve = 0
+    talkers: set[str] = set()
+    ids = names = 0
+    for _, f in rows(path, encoding, Summary(), "2024"):
+        if len(f) == 9:
+            nine += 1
+            continue
+        twelve += 1
+        talkers.add(f[1].strip())
+        sender = f[11].strip()
+        if not sender or f[2].strip() in (str(NOTICE), str(SYSTEM)):
+            continue
+        if sender == ME and f[4].strip() == "1":
+            return "2023-all"
+        if _LOOKS_LIKE_ID.fullmatch(sender):
+            ids += 1
+        else:
+            names += 1
+    if nine and not twelve:
+        return "2024-1:1"
+    if len(talkers) > 1 or (names and not ids):
+        return "2023-all"
+    return "2024"
+
+
+def _scan_private_9(path: Path, found: Scan) -> Scan:
+    """An early 2024 private chat: the contact is known by the chat's 备注 (the file's name) only,
+    or by the wxid in the folder name `{备注}({wxid})/` when it is there."""
+    remark = path.stem.removesuffix("_utf8").strip() or path.stem
+    found.group = False
+    found.contact_name = clean_name(remark)
+    found.contact = folder_id(path) or derived_id("", found.contact_name or remark)
+    found.room_name = remark
+    return found
+
+
+def _scan_all(path: Path, encoding: str, opts: ImportOptions, book: NameBook, found: Scan) -> Scan:
+    """A 2023 "export all" messages.csv: its chats (by TalkerId), which are groups, and which
+    group `--room` names (the only group in the file, or the one `--room-name` names)."""
+    chats = found.chats
+    for line, f in rows(path, encoding, Summary(), "2023-all"):
+        chat = chats.get(f[1].strip())
+        if chat is None:
+            chat = chats[f[1].strip()] = Chat(remark=f[9].strip(), nickname=f[10].strip(), first=line)
+        chat.rows += 1
+        if f[2].strip() in (str(NOTICE), str(SYSTEM)):
+            chat.notices = chat.notices or parse_notice(revoke_text(f[7])) is not None
+        elif f[11].strip() and f[4].strip() != "1":
+            chat.speakers.add(f[11].strip())
+    groups = [c for c in chats.values() if c.group]
+    if opts.room is not None:
+        named = [c for c in groups if opts.room_name in (c.remark, c.nickname)] if opts.room_name else []
+        chosen = named if named else groups if len(groups) == 1 else []
+        if len(chosen) == 1:
+            chosen[0].room = opts.room
+    for chat in chats.values():
+        if not chat.group:
+            name = clean_name(chat.name) or chat.name
+            chat.contact = derived_id("", name)
+    if not any(c.room or c.contact for c in chats.values()):
+        raise FileError("这是留痕 2023 版「全部导出」的 messages.csv，里面只有群聊，文件里没有群 id："
+                        + _which_group(groups))
+    for chat in chats.values():
+        if chat.room is not None:
+            names = book.room(chat.room)
+            for raw in chat.speakers - {ME}:
+                said = clean_name(raw)
+                if said and not names.ids(said):  # a name the store or a wxid export knows resolves to that member
+                    names.add(said, derived_id(chat.room, said))
+    found.group = any(c.room for c in chats.values())
+    return found
+
+
+def _which_group(groups: list[Chat]) -> str:
+    listed = "、".join(f"「{c.name}」（{c.rows} 条）" for c in groups[:20])
+    return (f"里面的群有 {listed}。请用 --room 群id --room-name 群名 一次导入一个群，例如 "
+            f"--room 12345678@chatroom --room-name {groups[0].name if groups else '读书群'}；"
+            "或用留痕逐个导出这些群聊再导入")
 
 
 def _scan_2025(path: Path, encoding: str, opts: ImportOptions, book: NameBook, found: Scan) -> Scan:
@@ -214,6 +332,12 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
     if found.generation == "2025":
         yield from _read_2025(path, encoding, opts, summary, found, book)
         return
+    if found.generation == "2023-all":
+        yield from _read_all(path, encoding, opts, summary, found, book)
+        return
+    if found.contact is not None and found.contact.startswith(NAME_PREFIX):
+        summary.notes.append(f"{path.name}：留痕 2024 早期的私聊导出每行只有 9 列，没有联系人的 wxid："
+                             f"联系人按文件名里的备注「{found.contact_name}」识别")
     exporter = opts.self_id or found.exporter
     group, room = found.group, found.room
     place = Place(room or "", found.room_name)
@@ -272,7 +396,8 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
-                      sender_name=clean_name(nickname), room=room,  # never the remark: the exporter's own
+                      # never the remark (the exporter's own), but where it is all there is
+                      sender_name=clean_name(nickname) or found.contact_name, room=room,
                       room_name=place.room_name if room else None, kind=what)
 
 
@@ -341,6 +466,75 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
             summary.operator_messages += 1  # the exporting account's side of a 1:1 chat
             continue
         what, text = rendered(kind, clean_text(content))
+        summary.said(sender, at)
+        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
+                      room=room, room_name=place.room_name if room else None, kind=what)
+
+
+def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
+              book: NameBook) -> Iterator[Event]:
+    """A 2023 "export all" messages.csv: each chat by its TalkerId; a group's members by display
+    name (as MemoTrace 2025), the exporter (我) by --self; a group --room does not name is left
+    out, said with its name and how to import it."""
+    left = [c for c in found.chats.values() if c.group and c.room is None]
+    for chat in left:  # said once per group, at its first line, with how to import it
+        summary.skip(path, chat.first, f"群「{chat.name}」的 {chat.rows} 条没有导入：文件里没有群 id。"
+                     + _which_group(left))
+    if any(c.room for c in found.chats.values()):
+        summary.names_only.add(str(path))
+    places: dict[str, tuple[Chat, Place, Names, IdMaker]] = {}
+    for talker, chat in found.chats.items():
+        key = chat.room or chat.contact
+        if key is None:
+            continue
+        place = Place(chat.room or "", opts.room_name or chat.nickname or chat.remark)
+        if chat.room is not None:
+            summary.rooms[chat.room] = place.room_name or chat.room
+        names = book.room(chat.room) if chat.room is not None else Names()
+        places[talker] = (chat, place, names, IdMaker(chat.room or f"1:1:{chat.contact}"))
+    checks = Checks(opts)
+    for line, f in rows(path, encoding, summary, "2023-all"):
+        chosen = places.get(f[1].strip())
+        if chosen is None:
+            continue
+        chat, place, names, ids = chosen
+        room = chat.room
+        try:
+            kind, sub, is_sender, at = int(f[2]), int(f[3] or 0), f[4].strip() == "1", int(f[5])
+            ts = checks.ts(at)
+        except ValueError:
+            summary.skip(path, line, "Type、SubType、IsSender 或 CreateTime 不是数字")
+            continue
+        except EventError as exc:
+            summary.skip(path, line, f"CreateTime {exc}")
+            continue
+        content = revoke_text(f[7]) if kind == SYSTEM else f[7]
+        if kind in (NOTICE, SYSTEM):
+            if room is not None:
+                yield from notice_events(content, ts, place, names, opts.self_id, ids, summary)
+            continue
+        name = clean_name(f[11])
+        if room is None:  # a 1:1 chat: the contact's side, or the operator's
+            if is_sender or f[11].strip() == ME:
+                summary.operator_messages += 1
+                continue
+            sender, name = chat.contact or "", clean_name(chat.nickname) or name
+        elif is_sender or f[11].strip() == ME:
+            if opts.self_id is None:
+                summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid")
+                continue
+            sender, name = opts.self_id, None
+        elif not name:
+            summary.skip(path, line, "没有发送人")
+            continue
+        else:
+            sender = derived_id(room, name)  # as MemoTrace 2025: merged once a wxid is known for the name
+        if kind == APP:
+            what, text = memotrace_app(sub, content)
+            text = clean_text(text)
+        else:
+            what = MEMOTRACE_TYPES.get(kind, "other")
+            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
                       room=room, room_name=place.room_name if room else None, kind=what)

@@ -9,9 +9,9 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import ColumnElement, Engine, func, select
 from sqlmodel import col
 
 from bot.core.events import Event, Join, Leave, Message, Recall
@@ -159,7 +159,7 @@ class LegacyGuard:
                 self.active = conn.execute(select(col(EventLog.id)).where(*self._legacy()).limit(1)).first() is not None
 
     @staticmethod
-    def _legacy() -> tuple:
+    def _legacy() -> tuple[ColumnElement[bool], ...]:
         return (col(EventLog.id).startswith(ID_PREFIX), func.length(col(EventLog.id)) == LEGACY_ID_LENGTH)
 
     def keep(self, events: Iterable[Event]) -> Iterator[Event]:
@@ -178,7 +178,7 @@ class LegacyGuard:
         if not chunk or self.engine is None:
             return
         lo, hi = int(chunk[0].ts.timestamp()), int(chunk[-1].ts.timestamp())
-        stored: dict[tuple, list[str | None]] = defaultdict(list)
+        stored: dict[_What, list[str | None]] = defaultdict(list)
         with self.engine.connect() as conn:
             for room, ts, member, kind, text in conn.execute(
                     select(col(EventLog.room), col(EventLog.ts), col(EventLog.member), col(EventLog.type),
@@ -196,7 +196,10 @@ class LegacyGuard:
             yield event
 
 
-def _what(event: Event) -> tuple:
+_What = tuple[str, int, str | None, str]  # room, ts, member, kind: how a legacy import stored it
+
+
+def _what(event: Event) -> _What:
     room = getattr(event, "room", None) or NO_ROOM
     kind = {Message: "message", Join: "join", Leave: "leave", Recall: "recall"}.get(type(event), "")
     return room, int(event.ts.timestamp()), getattr(event, "member", None), kind
@@ -259,7 +262,7 @@ def _stored(engine: Engine) -> int:
         return conn.execute(select(func.count()).select_from(EventLog)).scalar() or 0
 
 
-def is_terminal(stream) -> bool:
+def is_terminal(stream: IO[Any]) -> bool:
     try:
         return os.isatty(stream.fileno())
     except (AttributeError, OSError, ValueError):

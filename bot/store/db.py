@@ -33,7 +33,7 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             # pysqlite's own transaction handling breaks SAVEPOINT, which commands rely on to
             # undo a failed command alone; SQLAlchemy's documented fix: let us emit BEGIN.
             dbapi_conn.isolation_level = None
@@ -52,7 +52,7 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _begin(conn):
+        def _begin(conn: Connection) -> None:
             # IMMEDIATE takes the write lock up front: a deferred transaction that reads and
             # then writes fails at once (SQLITE_BUSY_SNAPSHOT) when another thread committed
             # in between, and the busy timeout cannot help it.
@@ -84,13 +84,15 @@ def _wal(cur: sqlite3.Cursor) -> None:
 WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
-_UPSERTS: dict[tuple, Any] = {}
+_Names = tuple[str, ...]
+_Newer = tuple[str, _Names]  # replace_if_newer: the stamp column and the columns it guards
+_UPSERTS: dict[tuple[str, str, _Names, _Names, _Names, _Newer | None, _Names], Any] = {}
 # Plans per statement object, then per (dialect, row shape). Keyed by the object itself,
 # held weakly: a statement built per call takes its plans with it when it is freed, and a
 # later statement at the same address can never find them (a plan bakes in the
 # statement's literals, e.g. a rule's tag in a WHERE). Statements are immutable, so an
 # object's plan stays right as long as the object lives.
-_Plan = tuple[str, Callable[[Mapping[str, Any]], tuple], dict[str, Any], frozenset[int]]
+_Plan = tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]], dict[str, Any], frozenset[int]]
 _COMPILED: WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], _Plan | None]] = WeakKeyDictionary()
 
 
@@ -152,13 +154,13 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]) -> _Plan | None:
         if default is not None and not default.is_scalar:
             return None  # a computed default: leave it to SQLAlchemy
         defaults[n] = _sqlite_value(default.arg) if default is not None else None
-    getter: Callable[[Mapping[str, Any]], tuple]
+    getter: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     if len(names) > 1:
         getter = itemgetter(*names)
     else:
         only = names[0]
 
-        def getter(row: Mapping[str, Any]) -> tuple:
+        def getter(row: Mapping[str, Any]) -> tuple[Any, ...]:
             return (row[only],)
 
     return str(compiled), getter, defaults, frozenset(date_at)
@@ -195,8 +197,8 @@ def upsert(
     bulk(conn, stmt, rows)
 
 
-def _build_upsert(dialect: str, table: Table, keys: tuple, add: tuple, replace: tuple,
-                  newer: tuple | None, keep_min: tuple) -> Any:
+def _build_upsert(dialect: str, table: Table, keys: _Names, add: _Names, replace: _Names,
+                  newer: _Newer | None, keep_min: _Names) -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     # The two dialects' Insert classes share the upsert API but not a base class that has it.
@@ -242,7 +244,8 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     def read() -> str:
         raw = engine.raw_connection()
         try:
-            return raw.cursor().execute(sql).fetchone()[0]
+            text: str = raw.cursor().execute(sql).fetchone()[0]
+            return text
         finally:
             raw.close()
 

@@ -18,7 +18,7 @@ NO_ROOM = ""  # the room key of 1:1 chats and visits in per-room tables
 
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table of a model, typed (SQLModel sets `__table__` without declaring it)."""
-    table = model.__table__  # type: ignore[attr-defined]
+    table = model.__table__  # type: ignore[attr-defined]  # set by SQLModel, not declared on it
     assert isinstance(table, Table)
     return table
 

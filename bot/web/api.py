@@ -33,7 +33,7 @@ MAX_EVENTS = 1000
 RETRY_AFTER = 60  # seconds a sender waits when the store cannot be written (disk full, read-only)
 
 
-def _decode(body: bytes):
+def _decode(body: bytes) -> list[Any] | dict[str, Any]:
     try:
         return load_batch(body, limit=MAX_BODY)
     except EventError as exc:
@@ -84,7 +84,8 @@ async def post_events(request: web.Request) -> web.Response:
                           "rejected": rejected}, 400 if rejected else 200)
 
 
-def _members(conn: Connection, console: Console, params: dict[str, str], within: frozenset[str] | None) -> dict:
+def _members(conn: Connection, console: Console, params: dict[str, str], within: frozenset[str] | None
+             ) -> dict[str, Any]:
     s = select_members(conn, console, params, within)
     query = s.query
     shown, pages = page_of(s.lines, query)

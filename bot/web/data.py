@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -131,7 +132,7 @@ def tag_names(conn: Connection) -> list[str]:
 
 
 def member_dicts(conn: Connection, view: ScopeView, lines: Sequence[MemberLine],
-                 report: Sequence[ReportExtra], cache: SlowCache | None = None) -> list[dict]:
+                 report: Sequence[ReportExtra], cache: SlowCache | None = None) -> list[dict[str, Any]]:
     """The rows of `qunguan report --json` (`bot.core.report.member_rows` with the features'
     fields) for the lines shown, from the view's typing, plus speaking."""
     scope = ReportScope(view.at, view.scope.window, view.scope.room, typed=view.typed, counts=view.counts,

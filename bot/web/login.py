@@ -57,9 +57,9 @@ def client_of(request: web.Request) -> str:
     return request.remote or "?"
 
 
-def _login_page(request: web.Request, console: Console, nonce: str, next_: str,
-                message: str | None, status: int = 200):
-    return render(request, "login.html", {
+async def _login_page(request: web.Request, console: Console, nonce: str, next_: str,
+                      message: str | None, status: int = 200) -> web.Response:
+    return await render(request, "login.html", {
         "configured": bool(console.password), "login_csrf": console.signer.login_csrf(nonce),
         "next": next_, "message": message}, status=status)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
@@ -10,7 +12,7 @@ from bot.features.checkins.service import default_task_id, streaks
 
 
 def streak_field(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         task_id = default_task_id(conn)
         found = streaks(conn, task_id, ids, scope.at.date()) if task_id is not None else {}
         return {m: {"streak": found.get(m, 0)} for m in ids}

@@ -288,7 +288,7 @@ class _BatchState:
     done: dict[tuple[int, str, date], int] = field(default_factory=dict)  # check-ins that day
     summarised: dict[tuple[int, str, date], bool] = field(default_factory=dict)
     modes: dict[tuple[int, str], str] = field(default_factory=dict)  # reply mode of a task in a room
-    rows: list[dict] = field(default_factory=list)  # Checkin rows to insert
+    rows: list[dict[str, Any]] = field(default_factory=list)  # Checkin rows to insert
     cards_changed: dict[tuple[str, int], int] = field(default_factory=dict)
 
 

@@ -105,11 +105,11 @@ def note_sent(conn: Connection, entry: int, place: str, at: int) -> None:
 
 def recent_texts(conn: Connection, now: int, days: int = BACKTEST_DAYS) -> list[tuple[str, int, str, str, str]]:
     """(id, ts, room, member, text) of the chat messages of the last `days` days, oldest first."""
-    return [tuple(r) for r in conn.execute(  # type: ignore[misc]
+    return [(i, ts, room, member, text) for i, ts, room, member, text in conn.execute(
         select(col(EventLog.id), col(EventLog.ts), col(EventLog.room), col(EventLog.member), col(EventLog.text))
         .where(col(EventLog.type) == "message", col(EventLog.ts) > now - days * 86400, col(EventLog.ts) <= now,
                col(EventLog.text).is_not(None), col(EventLog.kind).is_(None))
-        .order_by(col(EventLog.ts)))]
+        .order_by(col(EventLog.ts))) if text is not None]  # (the query's filter, for the type)
 
 
 def reach(conn: Connection, keywords: tuple[str, ...], tokenizer: Tokenizer, now: int) -> tuple[int, int]:
@@ -198,7 +198,7 @@ def due_alerts(conn: Connection, now: int) -> list[tuple[str, str, int, str]]:
     if rows:
         conn.execute(table_of(DmQuestion).update().where(col(DmQuestion.message_id).in_([r[0] for r in rows]))
                      .values(alerted=True))
-    return [tuple(r) for r in rows]  # type: ignore[misc]
+    return [(message_id, member, at, text) for message_id, member, at, text in rows]
 
 
 def next_alert_at(conn: Connection) -> int | None:

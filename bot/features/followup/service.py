@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
@@ -240,7 +240,8 @@ def _with_questions(conn: Connection, facts: list[MemberFacts], at: datetime, pr
     return out
 
 
-def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz) -> set[str]:
+def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz: tzinfo | None
+                      ) -> set[str]:
     if not joined:
         return set()
     first_day = {m: datetime.fromtimestamp(j, tz).date() for m, j in joined}

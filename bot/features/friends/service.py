@@ -8,9 +8,11 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bot.adapters.base import Outgoing
@@ -54,7 +56,7 @@ def _next_n(conn: Connection) -> int:
     return (conn.execute(select(func.max(col(Friendship.n)))).scalar() or 0) + 1
 
 
-def _save(conn: Connection, member: str, **values) -> None:
+def _save(conn: Connection, member: str, **values: Any) -> None:
     """Write a friendship's changed fields (a new row gets the next request number)."""
     if _row(conn, member) is None:
         base = {"member": member, "n": _next_n(conn), "status": values.get("status", "requested"),
@@ -396,18 +398,19 @@ def channel_stats(conn: Connection, since: int, until: int) -> list[ChannelStats
     for member, channel in rows:
         by_channel[channel or NO_CHANNEL].append(member)
     members = [m for m, _ in rows]
-    joined = _having(conn, Membership.member, members, col(Membership.room) != "")
-    checked = _having(conn, Checkin.member, members)
-    ordered = _having(conn, Purchase.member, members, col(Purchase.amount_fen) > 0)
+    joined = _having(conn, col(Membership.member), members, col(Membership.room) != "")
+    checked = _having(conn, col(Checkin.member), members)
+    ordered = _having(conn, col(Purchase.member), members, col(Purchase.amount_fen) > 0)
     out = [ChannelStats(ch, len(ms), sum(m in joined for m in ms), sum(m in checked for m in ms),
                         sum(m in ordered for m in ms)) for ch, ms in by_channel.items()]
     return sorted(out, key=lambda s: (-s.added, s.channel))
 
 
-def _having(conn: Connection, column, members: Sequence[str], *where) -> set[str]:
+def _having(conn: Connection, column: Mapped[str], members: Sequence[str], *where: ColumnElement[bool]
+            ) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(members), 900):
-        found.update(conn.execute(select(col(column)).where(
-            col(column).in_(members[i:i + 900]), *where).distinct()).scalars())
+        found.update(conn.execute(select(column).where(
+            column.in_(members[i:i + 900]), *where).distinct()).scalars())
     return found
 

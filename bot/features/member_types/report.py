@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
@@ -10,7 +12,7 @@ from bot.features.member_types.service import scope_for, type_floor, type_member
 
 
 def type_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         typed = scope.typed
         if typed is None:
             ts = scope_for(conn, scope.at, scope.room, deps.settings.window_days, scope.window.days,

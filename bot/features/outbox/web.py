@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -54,7 +55,7 @@ async def outbox_drop(request: web.Request) -> web.Response:
     return await _handle(request, outbox.drop, "已放弃，不再发送。")
 
 
-async def _handle(request: web.Request, action, done: str) -> web.Response:
+async def _handle(request: web.Request, action: Callable[[Connection, int], None], done: str) -> web.Response:
     console = request.app[CONSOLE]
     row_id = _row_id(request)
     try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -155,7 +156,7 @@ def _extras(deps: Deps, sel: Selection) -> list[ReportExtra]:
     return extras
 
 
-def _matches(row: Mapping, sel: Selection) -> bool:
+def _matches(row: Mapping[str, Any], sel: Selection) -> bool:
     if not row["rooms"] or (sel.room and sel.room not in row["rooms"]):
         return False
     if sel.tag and sel.tag not in {t["name"] for t in row.get("tags", ())}:

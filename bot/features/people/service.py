@@ -201,7 +201,7 @@ def _count(g: LoginThrottle, now: int, limit: int, rules: ThrottleRules) -> int:
         return 0
     g.failures = 0
     g.lockouts += 1
-    wait = min(rules.longest, rules.base * 2 ** (g.lockouts - 1))
+    wait: int = min(rules.longest, rules.base * 2 ** (g.lockouts - 1))
     g.until = now + wait
     return wait
 

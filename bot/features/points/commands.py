@@ -24,9 +24,10 @@ from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS
 from tiers.checkin import CARD_EVERY, MAX_CARDS, STREAK_BONUS, window_text
 from tiers.levels import PACE_DAYS, benefits_upto, days_to_next, progress, progress_bar
 from tiers.ranking import rank
+from tiers.types import Typing
 
 
-def _typing(ctx: Ctx, member: str):
+def _typing(ctx: Ctx, member: str) -> Typing | None:
     scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
                       floor=type_floor(ctx.deps.settings))
     return type_members(ctx.batch.conn, ctx.now, scope).get(member)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
@@ -10,7 +12,7 @@ from tiers.levels import level_for
 
 
 def points_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         points = deps.ledger.points_of(conn, ids)
         out = {}
         for m in ids:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import col
@@ -44,8 +45,9 @@ class SpeakingHook(Hook):
         self._today: dict[str, tuple[date, int]] = {}  # member → (local day, points earned)
         self._dirty: set[str] = set()
         # (member, day) → [points, ts, room, message id, messages paid]
-        self._pay: dict[tuple[str, date], list] = {}
-        self._unknown: dict[tuple[str, date], list] = {}  # today's count not yet known
+        self._pay: dict[tuple[str, date], list[Any]] = {}
+        # today's count not yet known: [messages, [(ts, room, message id), ...]]
+        self._unknown: dict[tuple[str, date], list[Any]] = {}
         ledger.settle = self._settle
 
     def reset(self) -> None:

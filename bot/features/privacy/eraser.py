@@ -23,11 +23,13 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Column, Engine, String, Table, TypeDecorator, and_, or_, select, update
+from sqlalchemy import Column, Engine, Table, and_, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import SQLModel, col
 
+from bot.core.merge import is_text
 from bot.core.outbox import cancel_pending
 from bot.features.checkins.models import Checkin
 from bot.features.tags.models import MemberTag
@@ -51,13 +53,6 @@ ERASED_QUOTE = "（已删除）"
 
 def anonymous_id() -> str:
     return ANON_PREFIX + secrets.token_hex(8)
-
-
-def _is_text(column: Column) -> bool:
-    kind = column.type
-    if isinstance(kind, TypeDecorator):  # sqlmodel's AutoString
-        kind = kind.impl_instance
-    return isinstance(kind, String)
 
 
 def _tables() -> list[Table]:
@@ -130,7 +125,7 @@ def erase_member(conn: Connection, member: str, anon: str | None = None) -> Eras
     cancel_pending(conn, waiting, ERASED)
     touched: set[str] = set()
     for table in _tables():
-        texts = [c for c in table.columns if _is_text(c)]
+        texts = [c for c in table.columns if is_text(c)]
         if not texts:
             continue
         subjects = [c for c in texts if c.name in SUBJECT]
@@ -153,7 +148,8 @@ def erase_member(conn: Connection, member: str, anon: str | None = None) -> Eras
     return Erasure(anon, frozenset(touched))
 
 
-def _rewrite(conn: Connection, table: Table, column: Column, needles: list[str], fix: Callable[[str], str]) -> bool:
+def _rewrite(conn: Connection, table: Table, column: Column[Any], needles: list[str],
+             fix: Callable[[str], str]) -> bool:
     """Rewrite, row by row (by primary key), the values of `column` holding any of `needles`."""
     keys = list(table.primary_key.columns)
     changed = False

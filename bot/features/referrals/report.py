@@ -3,6 +3,8 @@ of them spoke."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.report import ReportExtra, ReportScope
@@ -11,7 +13,7 @@ from bot.features.referrals.service import referrals_of
 
 
 def referral_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         found = referrals_of(conn, ids, scope.room)
         return {m: {"referrals": {"stayed": found[m].stayed if m in found else 0,
                                   "spoke": found[m].spoke if m in found else 0}} for m in ids}

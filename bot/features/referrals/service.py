@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Column, Exists, and_, case, func, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from bot.features.referrals.models import Referral
 from bot.store.db import upsert
@@ -37,7 +39,7 @@ class Referrals:
     spoke: int  # of them, said something there
 
 
-def _spoke(r, before: date | None = None):
+def _spoke(r: ReadOnlyColumnCollection[str, Column[Any]], before: date | None = None) -> Exists:
     """The referral has said something in the room (before local day `before`, when given)."""
     d = table_of(DailyActivity).c
     q = select(d.member).where(d.member == r.member, d.room == r.room, (d.messages + d.checkins) > 0)

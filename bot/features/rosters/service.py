@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -53,9 +54,9 @@ def apply_roster(batch: Batch, roster: Roster) -> RosterResult:
         select(col(Membership.member), col(Membership.active), col(Membership.first_at),
                col(Membership.joined_at), col(Membership.left_at), col(Membership.room_alias),
                col(Membership.pre_existing)).where(col(Membership.room) == room))}
-    added: list[dict] = []
+    added: list[dict[str, Any]] = []
     returned: list[str] = []
-    changed: list[dict] = []
+    changed: list[dict[str, Any]] = []
     for mid, m in listed.items():
         row = stored.get(mid)
         if row is None:

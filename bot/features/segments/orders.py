@@ -6,6 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -82,7 +83,7 @@ def order_stats(conn: Connection, start: date, end: date, members: list[str] | N
     for _, _, _, amount, refund_of in rows:
         if refund_of is not None:
             refunded[refund_of] += amount
-    acc: dict[str, list] = {}
+    acc: dict[str, list[Any]] = {}  # member → OrderStats' fields, in order
     for oid, member, day, amount, refund_of in rows:
         if wanted is not None and member not in wanted:
             continue

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy.engine import Connection
 
 from bot.core.cache import SlowCache
@@ -12,7 +15,7 @@ from bot.features.segments.service import Assessment, assess, population
 from tiers.rfm import SEGMENT_STRATEGIES
 
 
-def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
+def playbook_row(found: Assessment, member: str, window_days: int) -> dict[str, Any]:
     """One member's playbook fields, as the report and the console's member rows give them."""
     score, stage, grade = found.rfm[member], found.stages[member], found.grades[member]
     o = found.orders.get(member)
@@ -30,7 +33,7 @@ def playbook_row(found: Assessment, member: str, window_days: int) -> dict:
     }
 
 
-def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
+def assess_scope(conn: Connection, deps: Deps, at: datetime, room: str | None,
                  members: list[str] | None = None, cache: SlowCache | None = None) -> Assessment:
     """The playbook models of a scope as the report, the console and the API show them
     (a whole scope's from `cache` when it holds them)."""
@@ -43,7 +46,7 @@ def assess_scope(conn: Connection, deps: Deps, at, room: str | None,
 
 
 def playbook_fields(deps: Deps) -> ReportExtra:
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         # Ranked against the whole scope, whatever page of members is asked for.
         found = assess_scope(conn, deps, scope.at, scope.room, cache=scope.cache)
         if not set(ids) <= found.rfm.keys():  # asked for members outside the scope

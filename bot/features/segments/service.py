@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import case, func, null, select, text
+from sqlalchemy import ColumnElement, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.service import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_members
@@ -28,7 +28,7 @@ from tiers.levels import Level, level_for
 from tiers.lifecycle import StageFacts, StageResult, StageRules
 from tiers.rfm import RfmInput, RfmScore, RfmSettings
 from tiers.types import Activity as TypeActivity
-from tiers.types import Floor, Typing, classify_all
+from tiers.types import Floor, MemberType, Typing, classify_all
 
 RECENCY_LOOKBACK = 365  # days searched back for the last activity; older counts as none
 
@@ -116,7 +116,7 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
         base_from = churn_from - timedelta(days=churn.base_days)
         churn_windows = [(churn_from, end), (base_from, churn_from)]
         spoken_from = min(base_from, type_from)  # what the follow-up list has always looked at
-    counts = []
+    counts: list[ColumnElement[bool]] = []
     if "message" in settings.recency_from:
         counts.append(a.counted > 0)
     if "checkin" in settings.recency_from:
@@ -167,7 +167,7 @@ def _read(conn: Connection, query: Any, background: bool) -> Callable[[], Sequen
     return lambda: fetched
 
 
-def _any(conditions: list):
+def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     out = conditions[0]
     for c in conditions[1:]:
         out = out | c
@@ -263,15 +263,16 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     no_orders = OrderStats()
     amounts: dict[int, float] = {}  # members share few order totals: convert each once
     first_dates: dict[int, date] = {}
-    known: list[tuple] = []
+    known: list[tuple[str, OrderStats, float, bool, bool, date | None]] = []
     for m in ids:
         o = orders.get(m, no_orders)
         if use_points:
             monetary = float(earned.get(m, 0))
         else:
-            monetary = amounts.get(o.window_fen)  # type: ignore[assignment]
-            if monetary is None:
-                monetary = amounts[o.window_fen] = o.window_amount
+            amount = amounts.get(o.window_fen)
+            if amount is None:
+                amount = amounts[o.window_fen] = o.window_amount
+            monetary = amount
         ms = memberships.get(m)
         first_seen = None
         if ms is not None:
@@ -293,7 +294,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     inputs: list[RfmInput] = []
     stages: dict[str, StageResult] = {}
     # Members with the same numbers share one stage: most members share one of a few.
-    shared: dict[tuple, StageResult] = {}
+    shared: dict[_StageKey, StageResult] = {}
     for m, o, monetary, in_group, left_all, first_seen in known:
         a = counted.get(m, NO_ACTIVITY)
         last_counting = a.last_counting
@@ -304,7 +305,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         last_any = a.last_any
         if o.last_order is not None and (last_any is None or o.last_order > last_any):
             last_any = o.last_order
-        key = (in_group, left_all, first_seen, last_any, a.recent, a.previous, a.before, o.orders, o.first_order)
+        key: _StageKey = (in_group, left_all, first_seen, last_any, a.recent, a.previous, a.before, o.orders,
+                          o.first_order)
         stage = shared.get(key)
         if stage is None:
             stage = shared[key] = lifecycle.stage_of(StageFacts(m, *key), today, rules)
@@ -331,6 +333,12 @@ def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: 
     return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS, floor=floor)
 
 
+# StageFacts' fields after the member: members with equal keys share one stage.
+_StageKey = tuple[bool, bool, date | None, date | None, int, int, int, int, date | None]
+# (member, tags, level, last order, referrals, pin): GradeFacts but the type.
+_GradeKey = tuple[str, frozenset[str], int, date | None, int, tuple[str, str] | None]
+
+
 @dataclass(frozen=True)
 class _GradeReads:
     tags: dict[str, set[str]]
@@ -345,13 +353,13 @@ def _grade_facts(conn: Connection, at: datetime, settings: GradeSettings) -> _Gr
 
 
 def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, OrderStats],
-                points: dict[str, int], reads: _GradeReads) -> list[tuple]:
+                points: dict[str, int], reads: _GradeReads) -> list[_GradeKey]:
     """Each member's grade facts but the type (which needs the counters):
     (member, tags, level, last order, referrals, pin)."""
     tags, referrals, pinned = reads.tags, reads.referrals, reads.pinned
     level_of: dict[int, int] = {}
     no_tags: frozenset[str] = frozenset()
-    out = []
+    out: list[_GradeKey] = []
     for m in ids:
         p = points.get(m) or 0
         lv = level_of.get(p)
@@ -363,9 +371,10 @@ def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, O
     return out
 
 
-def _grades(keys: Sequence[tuple], settings: GradeSettings, typed: dict[str, Typing],
+def _grades(keys: Sequence[_GradeKey], settings: GradeSettings, typed: dict[str, Typing],
             today: date) -> dict[str, Grading]:
-    shared: dict[tuple, Grading] = {}
+    shared: dict[tuple[frozenset[str], MemberType | None, int, date | None, int, tuple[str, str] | None],
+                  Grading] = {}
     out: dict[str, Grading] = {}
     for m, tags, lv, last_order, referrals, pin in keys:
         t = typed.get(m)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, tzinfo
 
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
@@ -137,7 +137,7 @@ def refund(batch: Batch, ledger: Ledger, redemption_id: int, *, ts: datetime, by
     return Refunded(redemption_id, r.member, r.item, r.price, change)
 
 
-def pending(conn: Connection, tz, until: int) -> dict[str, list[PendingRedemption]]:
+def pending(conn: Connection, tz: tzinfo | None, until: int) -> dict[str, list[PendingRedemption]]:
     """Redemptions not yet handed over, made by `until`, per member."""
     out: dict[str, list[PendingRedemption]] = defaultdict(list)
     q = select(_redemptions.c.id, _redemptions.c.member, _redemptions.c.item, _redemptions.c.price,

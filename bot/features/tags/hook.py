@@ -17,6 +17,7 @@ from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import hits_reached
+from tagging.matcher import Hit
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
@@ -51,7 +52,7 @@ class TaggingHook(Hook):
 
     def __init__(self, tagging: Tagging) -> None:
         self.tagging = tagging
-        self._hits: list[tuple[Message, list]] = []
+        self._hits: list[tuple[Message, list[Hit]]] = []
         # member → (epoch, local day, 1 if it counted as speaking) per chat message of the batch
         self._talk: dict[str, list[tuple[int, date, int]]] = {}
         # member → local day → counted messages, up to the messages in _talk
@@ -154,7 +155,7 @@ class TaggingHook(Hook):
                 for h in hits:
                     latest[(m.sender, h.rule_id)] = (m, h.keyword)
             self._hits.clear()
-            simple: list[dict] = []
+            simple: list[dict[str, Any]] = []
             for (member, rule_id), (m, keyword) in latest.items():
                 rule = rs.rules.get(rule_id)
                 if not isinstance(rule, KeywordRule):

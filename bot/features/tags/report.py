@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
@@ -16,12 +18,12 @@ from tagging.reasons import format_reason
 def tag_fields(deps: Deps) -> ReportExtra:
     tz = deps.settings.tz
 
-    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict]:
+    def extra(conn: Connection, scope: ReportScope, ids: list[str]) -> dict[str, dict[str, Any]]:
         at = int(scope.at.timestamp())
         # Read here, not from the pipeline's cached rule set: the console calls this from
         # its own threads.
         rules = active_rules(conn)
-        out: dict[str, dict] = {m: {"tags": []} for m in ids}
+        out: dict[str, dict[str, Any]] = {m: {"tags": []} for m in ids}
         for i in range(0, len(ids), 900):
             q = select(MemberTag).where(col(MemberTag.member).in_(ids[i : i + 900]), held_now(at))
             # Ties broken by name: PostgreSQL returns equal `since`s in no fixed order.

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Integer, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Integer, bindparam, cast, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -86,7 +86,7 @@ def active_rules(conn: Connection) -> dict[int, Rule]:
 
 @dataclass(frozen=True)
 class RuleSet:
-    stamp: tuple
+    stamp: tuple[int | None, ...]  # counts and highest ids: changes when the rules do
     rules: dict[int, Rule]
     matcher: KeywordMatcher
     count_rules: tuple[CountRule, ...]
@@ -97,7 +97,7 @@ class RuleSet:
     synonyms: Synonyms  # the shipped sets with managers' words: a rule's 价格 stands for all of them
 
 
-def _stamp(conn: Connection) -> tuple:
+def _stamp(conn: Connection) -> tuple[int | None, ...]:
     rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
         cast(col(TagRule.active), Integer)))).one()
     groups = conn.execute(select(func.count(), func.sum(
@@ -113,7 +113,7 @@ def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Prove
                       threshold=rule.threshold if isinstance(rule, CountRule) else None)
 
 
-def held_now(at: int):
+def held_now(at: int) -> ColumnElement[bool]:
     """Condition for tags held at epoch `at`: given by then and not expired."""
     return (col(MemberTag.since) <= at) & or_(col(MemberTag.expires_at).is_(None), col(MemberTag.expires_at) > at)
 

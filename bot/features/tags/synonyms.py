@@ -36,7 +36,7 @@ def synonym_sets(conn: Connection) -> Synonyms:
     return shipped().merged(stored_sets(conn))
 
 
-def stamp(conn: Connection) -> tuple:
+def stamp(conn: Connection) -> tuple[int | None, ...]:
     """Changes whenever a word is added or removed: the rule set is rebuilt then."""
     return tuple(conn.execute(select(func.count(), func.max(col(SynonymWord.id)))).one())
 

@@ -8,6 +8,7 @@ import time
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy.engine import Connection
 
 from bot.adapters.base import Outgoing
 from bot.core.directory import room_names
@@ -28,7 +29,7 @@ def _change(now: int, before: int) -> str:
     return f"上周 {before}，{pct:+.0%}"
 
 
-def report_text(conn, settings: Settings, at: datetime) -> tuple[str, str]:
+def report_text(conn: Connection, settings: Settings, at: datetime) -> tuple[str, str]:
     """(the report without its link, the period it covers): the 7 local days before `at`'s day."""
     tz = settings.tz
     last = at.astimezone(tz).date() - timedelta(days=1)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -72,7 +72,8 @@ def period(at: datetime, days: int, room: str | None, tz: ZoneInfo) -> Period:
     return Period(last - timedelta(days=days - 1), last, room, tz)
 
 
-def _presence(table):
+def _presence(table: type[MemberDay] | type[DailyActivity]) -> ColumnElement[bool]:
+    """A member was there that day: any message, check-in, command or visit counted."""
     return or_(col(table.messages) > 0, col(table.checkins) > 0, col(table.commands) > 0, col(table.visits) > 0)
 
 

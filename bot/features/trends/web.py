@@ -7,6 +7,7 @@ import csv
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,7 @@ def types_figure(conn: Connection, console: Console, p: Period) -> Figure:
                   (("", chart),), f"每 7 天一次，按当时近 {console.settings.window_days} 天的登录和发言分类。")
 
 
-def lifecycle_figure(conn: Connection, console: Console, p: Period, at) -> Figure:
+def lifecycle_figure(conn: Connection, console: Console, p: Period, at: datetime) -> Figure:
     funnel = lifecycle_funnel(conn, console.deps, at, p.room)
     total = sum(funnel.values())
     rows = tuple((STAGE_LABELS[s], n, _pct(n, total)) for s, n in funnel.items())
