@@ -180,8 +180,9 @@ def cmd_followup(args: argparse.Namespace) -> int:
                 return 2
         else:
             rooms = [*all_rooms(conn), NO_ROOM]  # NO_ROOM: the private account's friends
-        items = build_items(conn, deps, at, rooms, operator=args.operator)
-    out = {"at": at.isoformat(), "items": [
+        day = build_items(conn, deps, at, rooms, operator=args.operator)
+    items = day.items
+    out = {"at": at.isoformat(), "queued": day.queued, "items": [
         {"n": i.n, "kind": i.kind, "member": i.member, "member_name": i.member_name,
          "room": i.room, "room_name": i.room_name, "reason": i.reason, "action": i.action,
          "also": list(i.also)} for i in items]}
@@ -189,7 +190,7 @@ def cmd_followup(args: argparse.Namespace) -> int:
         json.dump(out, sys.stdout, ensure_ascii=False, indent=1)
         print()
     else:
-        for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}"):
+        for text in render(items, title=f"跟进清单 {at:%m-%d %H:%M}", queued=day.queued):
             print(text)
     return 0
 

@@ -17,6 +17,7 @@ from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, regist
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
 from bot.core.config import Config, ConfigError, load_config
+from bot.core.deps import Deps, build_services
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
 from bot.core.leader import Leadership
@@ -24,16 +25,13 @@ from bot.core.outbox import OutboxSender
 from bot.core.pipeline import Hook, Pipeline, enqueue
 from bot.core.scheduler import check_triggers, start_scheduler, watch
 from bot.core.settings import Settings
-from bot.deps import Deps
 from bot.features.audit.feature import FEATURE as AUDIT
 from bot.features.backups.feature import FEATURE as BACKUPS
 from bot.features.checkins.feature import FEATURE as CHECKINS
-from bot.features.checkins.service import Checkins
 from bot.features.faq.feature import FEATURE as FAQ
 from bot.features.followup.feature import FEATURE as FOLLOWUP
+from bot.features.friends.api import action_caps
 from bot.features.friends.feature import FEATURE as FRIENDS
-from bot.features.friends.service import action_caps
-from bot.features.friends.settings import FRIENDS_CONFIG
 from bot.features.guard.feature import FEATURE as GUARD
 from bot.features.help.feature import FEATURE as HELP
 from bot.features.member_types.feature import FEATURE as MEMBER_TYPES
@@ -41,24 +39,21 @@ from bot.features.outbox.feature import FEATURE as OUTBOX
 from bot.features.outreach.feature import FEATURE as OUTREACH
 from bot.features.people.feature import FEATURE as PEOPLE
 from bot.features.points.feature import FEATURE as POINTS
-from bot.features.points.service import Ledger
-from bot.features.points.settings import BENEFITS, LEVELS
 from bot.features.privacy.feature import FEATURE as PRIVACY
 from bot.features.recalls.feature import FEATURE as RECALLS
 from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.reminders.feature import FEATURE as REMINDERS
 from bot.features.room_rules.feature import FEATURE as ROOM_RULES
 from bot.features.rosters.feature import FEATURE as ROSTERS
+from bot.features.segments.api import Playbook, check_criteria_tags
 from bot.features.segments.feature import FEATURE as SEGMENTS
-from bot.features.segments.service import Playbook, check_criteria_tags
-from bot.features.segments.settings import GRADES, LIFECYCLE, RFM
 from bot.features.shop.feature import FEATURE as SHOP
+from bot.features.tags.api import Tagging
 from bot.features.tags.feature import FEATURE as TAGS
-from bot.features.tags.service import Tagging
 from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
 from bot.web.app import address, start_server
-from tagging.matcher import get_tokenizer
+from tiers.friends import FriendSettings
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +74,13 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     """The store, the services and the pipeline with every feature's hooks, seeded once."""
     config = read_settings(settings)
     engine = engine or open_engine(settings.database_url)
-    ledger = Ledger(config[LEVELS], config[BENEFITS])
     # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
     logging.getLogger("jieba").setLevel(logging.WARNING)
-    deps = Deps(settings=settings, engine=engine, ledger=ledger, checkins=Checkins(ledger),
-                tagging=Tagging(get_tokenizer()),
-                playbook=Playbook(config[RFM], config[LIFECYCLE], config[GRADES]), friends=config[FRIENDS_CONFIG],
+    try:
+        services = build_services((s for f in FEATURES for s in f.services), config)
+    except ValueError as exc:  # a value a service refuses (levels, benefits...)
+        raise ConfigError(f"配置文件 {settings.config} 有误：{exc}") from None
+    deps = Deps(settings=settings, engine=engine, services=services,
                 welcome_parts=tuple(f.welcome for f in FEATURES if f.welcome))
     with Session(engine) as session:
         if engine.dialect.name == "postgresql":
@@ -99,11 +95,11 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
                     raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
-        unknown = check_criteria_tags(conn, config[GRADES].tags())
+        unknown = check_criteria_tags(conn, deps.service(Playbook).grades.tags())
         if unknown:
             raise ConfigError(f"配置文件 {settings.config} 有误：[grades] 评级条件里的标签"
                               f"「{'」「'.join(unknown)}」不存在：先用规则或 /tag 打上这个标签，或改正标签名")
-        deps.tagging.current(conn)  # loads jieba and adds rule words once, before any message
+        deps.service(Tagging).current(conn)  # loads jieba and adds rule words once, before any message
     registry = Registry(cmd for f in FEATURES for cmd in f.commands)
     hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]
     hooks.append(CommandHook(registry, deps))
@@ -127,7 +123,7 @@ class App:
         self.label = label  # `qunguan run --account NAME`
         self.pipeline, self.deps = build(settings, engine)
         self.sender = OutboxSender(self.pipeline.engine, adapter,
-                                   action_caps=action_caps(self.deps.friends))
+                                   action_caps=action_caps(self.deps.service(FriendSettings)))
         self.alerts = AlertHandler()
         self._accounts: frozenset[str] = frozenset()  # every account on the store, re-read each minute
         self._accounts_at = -ACCOUNTS_TTL

@@ -23,7 +23,8 @@ from bot.core.events import Message
 from bot.core.settings import Settings
 from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.service import scope_for, type_members
-from bot.features.segments.service import assess
+from bot.features.points.service import Ledger
+from bot.features.segments.service import Playbook, assess
 from bot.store.db import open_engine
 from bot.wiring import build
 
@@ -66,13 +67,14 @@ def main() -> None:
         took, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, BENCH_ROOM, 30)))
         print(f"type one room of {len(typed)} members: {took * 1000:.0f} ms {load()}")
         n_orders = conn.exec_driver_sql("SELECT count(*) FROM purchase").scalar()
-        took, found = timed(lambda: assess(conn, at, None, deps.playbook, deps.ledger.levels))
+        took, found = timed(lambda: assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels))
         print(f"RFM segments + lifecycle stages + grades of all {len(found.rfm):,} members "
               f"({n_orders:,} orders, 90-day RFM window): {took:.2f}s (target ≤ 3 s) {load()}")
-        took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.playbook, deps.ledger.levels))
+        took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.service(Playbook), deps.service(Ledger).levels))
         print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms {load()}")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
-        took, items = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
+        took, day = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
+        items = day.items
         print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s "
               f"(target ≤ 1.5 s) {load()}")
     me_latency(pipeline, at)

@@ -1,5 +1,7 @@
 """The layout holds: no import cycles, no imports hidden in functions, one package per
-feature that the wiring finds, and every feature's pieces in its own folder."""
+feature that the wiring finds, every feature's pieces in its own folder, a feature reaching
+another only through its face (api.py), a core that loads no feature, the shell rendering what
+features declare, and adapter capabilities as protocols."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.base import MaybeDelivered, RefusesEvents, ReportsConnection, RequestsRosters
+from bot.core.config import Config
+from bot.core.deps import Provide, Roles, build_services
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
 from bot.core.pipeline import Batch, Hook
 from bot.core.settings import Settings
@@ -137,6 +141,108 @@ def test_pure_packages_and_the_web_do_not_reach_into_the_wiring() -> None:
             assert not {d for d in deps if d.startswith("bot")}, name
         if name.startswith(("bot.core", "bot.web", "bot.features", "bot.store", "bot.adapters")):
             assert "bot.wiring" not in deps, name
+
+
+# ---- a public face per feature; the core names no feature ----------------------------------------
+
+FACE = "api"  # bot/features/<f>/api.py: what a feature offers to the others
+
+
+def feature_of(module: str) -> str | None:
+    parts = module.split(".")
+    return parts[2] if parts[:2] == ["bot", "features"] and len(parts) > 2 else None
+
+
+def face_violations(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    """(importer, imported) where a feature's module imports another feature's module other than
+    its face (importing the package itself, `from bot.features.x import api`, is allowed)."""
+    found = []
+    for name, deps in sorted(graph.items()):
+        mine = feature_of(name)
+        if mine is None:
+            continue
+        for dep in sorted(deps):
+            theirs = feature_of(dep)
+            if theirs not in (None, mine) and dep not in (f"bot.features.{theirs}", f"bot.features.{theirs}.{FACE}"):
+                found.append((name, dep))
+    return found
+
+
+def reached(graph: dict[str, set[str]], start: str) -> set[str]:
+    """Every module importing `start` loads, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for dep in graph.get(todo.pop(), ()):
+            if dep not in seen:
+                seen.add(dep)
+                todo.append(dep)
+    return seen
+
+
+def core_violations(graph: dict[str, set[str]]) -> list[tuple[str, list[str]]]:
+    """Core modules that load a feature module, directly or through another module."""
+    return [(name, sorted(m for m in reached(graph, name) if m.startswith("bot.features")))
+            for name in sorted(graph) if name.startswith("bot.core") and
+            any(m.startswith("bot.features") for m in reached(graph, name))]
+
+
+def test_the_face_and_core_checks_find_a_violation() -> None:
+    graph = {"bot.features.a.service": {"bot.features.b.models", "bot.features.a.models", "bot.core.x"},
+             "bot.features.a.web": {"bot.features.b.api", "bot.features.b"},
+             "bot.core.x": {"bot.store.db"}, "bot.core.y": {"bot.deps"}, "bot.deps": {"bot.features.b.api"}}
+    assert face_violations(graph) == [("bot.features.a.service", "bot.features.b.models")]
+    assert core_violations(graph) == [("bot.core.y", ["bot.features.b.api"])]
+
+
+def test_a_feature_imports_another_only_through_its_face() -> None:
+    graph = import_graph()
+    assert sum(1 for name, deps in graph.items() if feature_of(name) and
+               any(feature_of(d) not in (None, feature_of(name)) for d in deps)) > 20  # the walk sees them
+    assert face_violations(graph) == []
+
+
+def test_a_features_package_init_imports_nothing() -> None:
+    """`from bot.features.x import api` loads the package first: it must not pull the internals in."""
+    for folder in sorted((ROOT / "bot" / "features").glob("*/")):
+        if (folder / "__init__.py").is_file():
+            tree = ast.parse((folder / "__init__.py").read_text(encoding="utf-8"))
+            assert not [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)], folder.name
+
+
+def test_the_core_imports_no_feature() -> None:
+    graph = import_graph()
+    assert any(n.startswith("bot.core") for n in graph)
+    assert core_violations(graph) == []
+
+
+class _Clock:
+    pass
+
+
+class _Agenda:
+    def __init__(self, clock: _Clock) -> None:
+        self.clock = clock
+
+
+def test_services_are_built_from_what_features_provide() -> None:
+    provided = [p.kind for f in FEATURES for p in f.services]
+    assert len(provided) == len(set(provided)) and Roles in provided
+    built = build_services((p for f in FEATURES for p in f.services), Config())
+    assert set(built) == set(provided)
+    assert all(isinstance(service, kind) for kind, service in built.items())
+    # A service is made once, after those it needs, whatever the order they are declared in.
+    made = build_services([Provide(_Agenda, lambda config, need: _Agenda(need(_Clock))),
+                           Provide(_Clock, lambda config, need: _Clock())], Config())
+    agenda = made[_Agenda]
+    assert isinstance(agenda, _Agenda) and agenda.clock is made[_Clock]
+    with pytest.raises(LookupError, match="no feature provides _Clock"):
+        build_services([Provide(_Agenda, lambda config, need: _Agenda(need(_Clock)))], Config())
+    with pytest.raises(LookupError, match="made from each other: _Agenda → _Clock → _Agenda"):
+        build_services([Provide(_Agenda, lambda config, need: _Agenda(need(_Clock))),
+                        Provide(_Clock, lambda config, need: need(_Agenda).clock)], Config())
+    with pytest.raises(LookupError, match="two features provide _Clock"):
+        build_services([Provide(_Clock, lambda config, need: _Clock())] * 2, Config())
 
 
 @pytest.mark.parametrize("feature", FEATURES, ids=lambda f: f.name)

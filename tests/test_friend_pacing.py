@@ -17,6 +17,7 @@ from bot.features.friends.service import action_caps
 from bot.store.models import Outbox
 from bot.wiring import build
 from tests.harness import Bot
+from tiers.friends import FriendSettings
 
 CONFIG = '[friends]\nauto_accept = "all"\naccept_per_hour = 30\naccept_per_day = 150\n'
 T0 = 1_793_498_400  # 2026-11-01 08:00 +08:00, when the burst starts
@@ -65,7 +66,7 @@ async def test_200_requests_in_a_minute_are_accepted_at_the_configured_rate_none
 
     clock = Clock(T0 + 60)
     first = PacedMemory()
-    await run_until(sender_for(bot.engine, first, clock, bot.deps.friends), clock, T0 + 60 + 3599)
+    await run_until(sender_for(bot.engine, first, clock, bot.deps.service(FriendSettings)), clock, T0 + 60 + 3599)
     assert len(first.sent) == 30  # one hour: the hourly cap, spread over the hour
     times = [t for (t,) in bot.rows("SELECT sent_at FROM outbox WHERE status='sent' ORDER BY sent_at")]
     assert all(b - a >= 120 for a, b in pairwise(times))  # 3600 / 30: no burst
@@ -74,7 +75,7 @@ async def test_200_requests_in_a_minute_are_accepted_at_the_configured_rate_none
     bot.engine.dispose()
     _, deps = build(Settings(database_url=f"sqlite:///{bot.path}", config=path))
     second = PacedMemory()
-    sender = sender_for(deps.engine, second, clock, deps.friends)
+    sender = sender_for(deps.engine, second, clock, deps.service(FriendSettings))
     await run_until(sender, clock, T0 + 60 + 86400 - 1)
     assert len(first.sent) + len(second.sent) == 150  # the daily cap
     await run_until(sender, clock, T0 + 3 * 86400)

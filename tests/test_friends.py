@@ -106,12 +106,12 @@ def test_a_friend_not_in_any_group_after_3_days_is_on_the_list_and_one_who_joine
     at = datetime.fromisoformat("2026-11-05T10:30:00+08:00")
     with fbot.engine.begin() as conn:
         assert NO_ROOM in operator_rooms(conn, [ADMIN])[ADMIN]
-        items = build_items(conn, fbot.deps, at, [ROOM, NO_ROOM])
+        items = build_items(conn, fbot.deps, at, [ROOM, NO_ROOM]).items
     [item] = [i for i in items if i.kind == "not_in_group"]
     assert item.member == "wxid_amy" and "加好友 3 天" in item.reason and item.room_name == "好友（私聊）"
     at_two_days = datetime.fromisoformat("2026-11-04T09:00:00+08:00")
     with fbot.engine.begin() as conn:
-        assert not [i for i in build_items(conn, fbot.deps, at_two_days, [NO_ROOM]) if i.kind == "not_in_group"]
+        assert not [i for i in build_items(conn, fbot.deps, at_two_days, [NO_ROOM]).items if i.kind == "not_in_group"]
 
 
 def test_a_request_without_a_keyword_waits_for_an_operator_who_accepts_it_by_number(fbot: Bot):

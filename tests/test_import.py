@@ -329,6 +329,11 @@ def test_the_demo_imports_a_generated_memotrace_export(tmp_path, capsys):
         waiting, sent = conn.execute("SELECT sum(status = 'pending'), sum(status = 'sent') FROM outbox").fetchone()
     written = sum(1 for line in open(tmp_path / "replies.jsonl", encoding="utf-8") if line.strip())
     assert waiting == 0 and sent == written > 0  # what the demo wrote out is not left queued
+    # the first list holds what is urgent, and says how many routine visits wait for room
+    # (it listed every member of a graded community as 分级回访 at once)
+    first = out[out.index("明早 09:00 会收到的跟进清单"):]
+    waiting_visits = re.search(r"分级回访还有 (\d+) 项在排队，按到期先后每天补进清单（补满每天 20 项为止）", first)
+    assert waiting_visits and int(waiting_visits.group(1)) > 0
     # the summary shows the stage distribution moving over the demo's weeks
     weeks = out[out.index("每周变化"):].splitlines()[1:6]
     assert [w[2:7] for w in weeks] == ["10-26", "11-02", "11-09", "11-16", "11-23"]

@@ -26,7 +26,7 @@ def played(tmp_path_factory) -> tuple[Bot, dict[str, set[str]], set[str]]:
     for member, tag in bot.rows("SELECT member, tag FROM membertag"):
         held.setdefault(member, set()).add(tag)
     with bot.engine.connect() as conn:
-        leads = {i.member for i in build_items(conn, bot.deps, START + timedelta(hours=8), [ROOM])
+        leads = {i.member for i in build_items(conn, bot.deps, START + timedelta(hours=8), [ROOM]).items
                  if i.kind == "lead"}
     return bot, held, leads
 

@@ -266,7 +266,7 @@ def test_a_transition_becomes_a_follow_up_item(bot: Bot):
         issue_daily(conn, bot.deps, datetime.fromisoformat("2026-11-01T09:00:00+08:00"))
     assert bot.scalar("SELECT stage FROM membersnapshot WHERE member = 'slipping'") == "mature"
     with bot.engine.connect() as conn:
-        got = {i.member: i for i in build_items(conn, bot.deps, AT, [ROOM])}
+        got = {i.member: i for i in build_items(conn, bot.deps, AT, [ROOM]).items}
     item = got["slipping"]
     assert item.kind == "stage_change" and item.reason.startswith("成熟 → 衰退：近14天活跃 0 天，之前30天活跃 15 天")
     assert item.action.startswith("私聊问候")
@@ -325,7 +325,7 @@ def test_every_grade_on_purpose_pins_and_overdue(graded: Bot):
     assert "找不到成员" in texts(bot.say(ADMIN, "/grade nobody A", ts=AT.isoformat()))
     assert "A 级：2 人" in texts(bot.say(ADMIN, "/grades", ts=AT.isoformat()))
     with bot.engine.connect() as conn:
-        got = {i.member: i for i in build_items(conn, bot.deps, AT, [ROOM])}
+        got = {i.member: i for i in build_items(conn, bot.deps, AT, [ROOM]).items}
     assert got["pinned"].kind == "grade_overdue" and "A 级客户（每 14 天回访一次），从未跟进" in got["pinned"].reason
     assert "d" not in got  # D: no cadence
     assert "已取消 pinned 的手动等级" in texts(bot.say(ADMIN, "/grade pinned 取消", ts=AT.isoformat()))
@@ -346,7 +346,7 @@ def test_grades_type_members_as_the_report_does(graded: Bot):
     room = report(bot, ROOM)
     assert room["a"]["grade"] == "D"
     with bot.engine.connect() as conn:
-        assert "a" not in {i.member for i in build_items(conn, bot.deps, AT, [ROOM])}
+        assert "a" not in {i.member for i in build_items(conn, bot.deps, AT, [ROOM]).items}
 
 
 def test_criteria_naming_an_unknown_tag_is_a_clear_config_error(tmp_path):

@@ -55,7 +55,7 @@ def test_a_redemption_is_an_item_to_fulfil_and_a_refund_returns_points_and_stock
     bot.say("m", "兑换 书签", ts="2026-11-02T10:00:00+08:00")
     with bot.engine.connect() as conn:
         got = {i.member: i for i in build_items(conn, bot.deps, datetime.fromisoformat("2026-11-03T09:00:00+08:00"),
-                                                [ROOM])}
+                                                [ROOM]).items}
     assert got["m"].kind == "redemption" and "用积分兑换了 「书签」，待发放" in got["m"].reason
     listing = texts(bot.say(OP, "/report", room=None, ts="2026-11-03T09:00:00+08:00"))
     assert "【兑换待发放】" in listing
@@ -65,7 +65,7 @@ def test_a_redemption_is_an_item_to_fulfil_and_a_refund_returns_points_and_stock
     bot.say("m", "兑换 书签", ts="2026-11-04T10:00:00+08:00")  # a second one comes back at once
     with bot.engine.connect() as conn:
         got = {i.member: i for i in build_items(conn, bot.deps, datetime.fromisoformat("2026-11-05T09:00:00+08:00"),
-                                                [ROOM])}
+                                                [ROOM]).items}
     assert got["m"].kind == "redemption"
     assert points(bot, "m") == 20
     out = texts(bot.say(ADMIN, "/shop refund 2", ts="2026-11-05T10:00:00+08:00"))

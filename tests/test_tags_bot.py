@@ -12,6 +12,7 @@ from bot import wiring
 from bot.core.feature import report_fields
 from bot.core.scheduler import JobContext
 from bot.features.tags.jobs import daily_tags
+from bot.features.tags.service import Tagging
 from bot.wiring import FEATURES
 from tagging.matcher import Tokenizer
 from tests.harness import ADMIN, Bot, texts
@@ -112,10 +113,10 @@ def test_count_rule_removed_by_the_daily_job_without_new_messages(tagged: Bot):
     tagged.say("a", "二刷了", name="Alice", ts="2026-11-20T10:05:00+08:00")
     assert tags_of(tagged, "a") == [("活跃", "count")]
     with tagged.engine.begin() as conn:
-        tagged.deps.tagging.daily(conn, epoch("2026-11-22T03:00:00+08:00"), tagged.settings.tz)
+        tagged.deps.service(Tagging).daily(conn, epoch("2026-11-22T03:00:00+08:00"), tagged.settings.tz)
     assert tags_of(tagged, "a") == [("活跃", "count")]  # Nov 20 is still inside 3 days
     with tagged.engine.begin() as conn:
-        tagged.deps.tagging.daily(conn, epoch("2026-11-23T03:00:00+08:00"), tagged.settings.tz)
+        tagged.deps.service(Tagging).daily(conn, epoch("2026-11-23T03:00:00+08:00"), tagged.settings.tz)
     assert tags_of(tagged, "a") == []
 
 
@@ -263,9 +264,9 @@ def test_preview_leaves_no_trace_in_the_live_dictionary(tmp_path, monkeypatch):
     monkeypatch.setattr(wiring, "get_tokenizer", lambda: own)
     tagged = Bot(tmp_path)
     admin(tagged, "/rule add keyword 问价 多少")
-    tokenizer = tagged.deps.tagging.tokenizer
+    tokenizer = tagged.deps.service(Tagging).tokenizer
     with tagged.engine.connect() as conn:
-        live = tagged.deps.tagging.current(conn).matcher
+        live = tagged.deps.service(Tagging).current(conn).matcher
     before = (tokenizer.lcut("这个多少钱"), tokenizer.lcut("还差多少钱包邮"), tokenizer.added)
     assert [h.keyword for h in live.match("这个多少钱", None)] == ["多少"]
 

@@ -37,3 +37,17 @@ def test_the_type_explanation_says_so(bot: Bot):
     bot.join(ADMIN, ts="2026-09-01T10:00:00+08:00")
     bot.say(ADMIN, "打卡 今天读了二十页", ts="2026-11-02T08:00:00+08:00")
     assert "发言1条" in (said := texts(bot.say(ADMIN, "/me"))) and "发言含带心得的打卡" in said
+
+
+def test_a_check_in_note_counts_toward_count_rules_in_a_process_that_keeps_running(bot: Bot):
+    """A count rule judges the member on the messages it keeps in memory: a check-in's note that
+    counted as speaking must be among them (6303abb), as it is in the day's counters that a
+    restarted process reads back. Without it the running process saw 2 of 3 and gave no tag."""
+    bot.say(ADMIN, "/rule add count 活跃 3 7", ts="2026-11-20T09:00:00+08:00")
+    bot.say("writer", "打卡 今天读了二十页，记下三点想法", ts="2026-11-20T10:00:00+08:00")
+    bot.say("writer", "今天的读书讨论真有意思，学到很多", ts="2026-11-20T11:00:00+08:00")
+    assert bot.scalar("SELECT sum(counted) FROM dailyactivity WHERE member = 'writer'") == 2
+    assert bot.scalar("SELECT count(*) FROM membertag WHERE member = 'writer' AND tag = '活跃'") == 0
+    bot.say("writer", "明天继续读下一章，大家一起加油", ts="2026-11-20T12:00:00+08:00")
+    assert bot.scalar("SELECT sum(counted) FROM dailyactivity WHERE member = 'writer'") == 3
+    assert bot.scalar("SELECT count(*) FROM membertag WHERE member = 'writer' AND tag = '活跃'") == 1

@@ -79,6 +79,10 @@ KIND_TITLES = {
 }
 ESCALATED_TITLE = "超期未跟进（已转给管理员）"
 DAILY_CAP = 20  # items an operator gets in chat a day, unless set otherwise
+# The routine visit by grade cadence is the one kind that can wait: a community graded at once
+# has hundreds due together. How they reach the lists: `_hold_back` (and README, "A list an
+# operator can finish"); the list says how many wait (`queued_line`).
+ROUTINE = "grade_overdue"
 ESCALATE_AFTER = 3  # days on the lists without being done before an item goes to the admins
 MAX_SNOOZE = 30
 
@@ -176,6 +180,7 @@ class MemberFacts:
     last_followed_up: datetime | None = None
     grade: str | None = None  # A–D
     grade_cadence: int | None = None  # days between follow-ups for that grade (None: none)
+    grade_since: datetime | None = None  # first seen in that grade (None: now)
     stage: str | None = None  # lifecycle stage now (remembered for the next list)
     stage_change: StageChange | None = None  # an alarming lifecycle transition since the last list
     redemptions: tuple[PendingRedemption, ...] = ()  # points-shop redemptions not yet fulfilled
@@ -284,10 +289,11 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("type_change",
                           f"{TYPE_WORDS[f.previous_type]} → {TYPE_WORDS[f.type]}",
                           "看看变化原因，对症跟进"))
-    if f.grade is not None and f.grade_cadence:
-        days_since = None if f.last_followed_up is None else (now - f.last_followed_up).days
-        if overdue_days(f.grade_cadence, days_since):
-            out.append(_grade_overdue(f.grade, f.grade_cadence, days_since))
+    if f.grade is not None and f.grade_cadence and routine_late(f, now) is not None:
+        if f.last_followed_up is not None:
+            out.append(_grade_overdue(f.grade, f.grade_cadence, (now - f.last_followed_up).days, None))
+        else:
+            out.append(_grade_overdue(f.grade, f.grade_cadence, None, _days_since(f.grade_since, now)))
     if f.previous_level is not None and f.level > f.previous_level:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
@@ -296,11 +302,24 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
 
 
+def _days_since(at: datetime | None, now: datetime) -> int:
+    return 0 if at is None else (now - at).days
+
+
+def routine_late(f: MemberFacts, now: datetime) -> int | None:
+    """Days the member's routine visit is past due (0: due today), None when not due or their
+    grade has no cadence. Due one cadence after the last follow-up, or, never followed up,
+    after they were first seen in their grade."""
+    if f.grade is None or not f.grade_cadence:
+        return None
+    return overdue_days(f.grade_cadence, _days_since(f.last_followed_up or f.grade_since, now))
+
+
 # Most members share one of a few of these reasons: each distinct one is built once.
 @lru_cache(maxsize=4096)
-def _grade_overdue(grade: str, cadence: int, days_since: int | None) -> Reason:
-    ago = "从未跟进" if days_since is None else f"上次跟进在 {days_since} 天前"
-    return Reason("grade_overdue", f"{grade} 级客户（每 {cadence} 天回访一次），{ago}",
+def _grade_overdue(grade: str, cadence: int, days_since: int | None, in_grade: int | None) -> Reason:
+    ago = f"从未跟进（{grade} 级已 {in_grade} 天）" if days_since is None else f"上次跟进在 {days_since} 天前"
+    return Reason(ROUTINE, f"{grade} 级客户（每 {cadence} 天回访一次），{ago}",
                   GRADE_ACTIONS.get(grade, "私聊主动沟通"))
 
 
@@ -309,8 +328,18 @@ def _near_level(n: int, name: str, needed: int) -> Reason:
     return Reason("near_level", f"再得 {needed} 分升到 Lv{n}「{name}」", "鼓励 TA 再打几次卡")
 
 
+@dataclass(frozen=True, slots=True)
+class DayList:
+    """A list as built for one day: its items, numbered from 1, and the routine visits that are
+    due but wait for room (`_hold_back`)."""
+
+    items: list[Item]
+    queued: int = 0
+
+
 def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[Case] = (),
-               me: str | None = None, exclude: frozenset[str] = frozenset()) -> list[Item]:
+               me: str | None = None, exclude: frozenset[str] = frozenset(),
+               cap: int | None = None) -> DayList:
     """One item per member (their most urgent reason, the others mentioned), most urgent
     first (PRIORITY, then the longest waiting), numbered from 1. A member seen in several
     rooms keeps the first. `me` is the operator the list is for: they never appear in it,
@@ -318,12 +347,16 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
 
     `cases` are the items of earlier lists not done yet: one snoozed, or handed to another
     operator, stays off this list; an event (a lead) stays on until done, and one handed to
-    `me` comes along whatever the room; each item says for how many days it has waited."""
+    `me` comes along whatever the room; each item says for how many days it has waited.
+
+    `cap` is the operator's daily cap: routine visits fill the list up to it and the rest wait
+    (`_hold_back`); None (a view of every room, for no one) lists every one that is due."""
     open_cases: dict[str, list[Case]] = defaultdict(list)
     for c in cases:
         open_cases[c.member].append(c)
     # member → (name, room, room name, grade, reasons)
     chosen: dict[str, tuple[str, str, str, str | None, list[Reason]]] = {}
+    late: dict[str, int] = {}  # member → days their routine visit is past due
 
     def consider(member: str, name: str, room: str, room_name: str, grade: str | None,
                  fresh: list[Reason]) -> None:
@@ -342,10 +375,13 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
         if f.member in chosen or f.member == me or f.member in exclude:
             continue
         consider(f.member, f.name, f.room, f.room_name, f.grade, reasons_for(f, now))
+        if f.member in chosen and (days := routine_late(f, now)) is not None:
+            late[f.member] = days
     for c in cases:  # handed to me from a room that is not mine
         if c.owner == me and me is not None and c.member not in chosen and c.member != me:
             consider(c.member, c.member_name, c.room, c.room_name, None, [])
     age = {(c.member, c.kind): c.days + (0 if c.listed_today else 1) for c in cases}
+    queued = 0 if cap is None else _hold_back(chosen, late, age, cap)
     ranked = []
     for member, (name, room, room_name, grade, reasons) in chosen.items():
         top = reasons[0]
@@ -354,9 +390,28 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
         ranked.append(((rank(top.kind, grade), -days, room_name, name, member),
                        top, member, name, room, room_name, reasons, days, grade))
     ranked.sort(key=itemgetter(0))  # each item is made once, already numbered
-    return [Item(n, top.kind, member, name, room, room_name, top.reason, top.action,
-                 tuple(KIND_TITLES[r.kind] for r in reasons[1:]), days, grade)
-            for n, (_, top, member, name, room, room_name, reasons, days, grade) in enumerate(ranked, 1)]
+    return DayList([Item(n, top.kind, member, name, room, room_name, top.reason, top.action,
+                         tuple(KIND_TITLES[r.kind] for r in reasons[1:]), days, grade)
+                    for n, (_, top, member, name, room, room_name, reasons, days, grade)
+                    in enumerate(ranked, 1)], queued)
+
+
+def _hold_back(chosen: dict[str, tuple[str, str, str, str | None, list[Reason]]], late: Mapping[str, int],
+               age: Mapping[tuple[str, str], int], cap: int) -> int:
+    """The routine rule: members listed for a routine visit alone fill the list up to `cap` items,
+    never past it (more urgent kinds are never held back; a member listed for something else
+    anyway takes no room). Who gets the room: those already on earlier lists (the longest
+    waiting first: an item once listed stays until done, as before), then the longest past
+    due; the rest leave this list (and their cases close) until there is room. Returns how
+    many wait."""
+    alone = [m for m, (*_, reasons) in chosen.items() if len(reasons) == 1 and reasons[0].kind == ROUTINE]
+    room = max(0, cap - (len(chosen) - len(alone)))
+    if len(alone) <= room:
+        return 0
+    alone.sort(key=lambda m: (-age.get((m, ROUTINE), 0), -late.get(m, 0), chosen[m][3] or "", chosen[m][0], m))
+    for m in alone[room:]:
+        del chosen[m]
+    return len(alone) - room
 
 
 def overdue(lists: Mapping[str, Sequence[Item]], cases: Iterable[Case], after_days: int,
@@ -376,10 +431,17 @@ def with_escalations(own: Sequence[Item], late: Sequence[tuple[str, Item]],
     return [replace(i, n=n) for n, i in enumerate([*up, *own], 1)]
 
 
+def queued_line(queued: int, cap: int | None) -> str:
+    """How many routine visits wait, and the rule they wait by (`_hold_back`)."""
+    upto = f"补满每天 {cap} 项为止" if cap else "补到每日条数为止"
+    return f"分级回访还有 {queued} 项在排队，按到期先后每天补进清单（{upto}）。"
+
+
 def render(items: Sequence[Item], *, title: str, limit: int = MAX_MESSAGE, cap: int | None = None,
-           more: str = "") -> list[str]:
+           more: str = "", queued: int = 0) -> list[str]:
     """The list as chat messages of at most `limit` characters, split between items: the
-    first `cap` items, then 「另有 N 项，见控制台」 and `more` (a link) when there are more."""
+    first `cap` items, then 「另有 N 项，见控制台」 and `more` (a link) when there are more, and
+    how many routine visits wait for room (`queued`)."""
     if not items:
         return [f"{title}\n今天没有需要跟进的成员，辛苦了！🎉"]
     shown = items if cap is None else items[:cap]
@@ -397,6 +459,8 @@ def render(items: Sequence[Item], *, title: str, limit: int = MAX_MESSAGE, cap: 
                      f"{item.reason}{also} → {item.action}")
     if len(shown) < len(items):
         lines.append(f"另有 {len(items) - len(shown)} 项，见控制台" + (f"：{more}" if more else "。"))
+    if queued:
+        lines.append(queued_line(queued, cap))
     lines.append("跟进后回复：已跟进 编号 [备注]，例如 已跟进 1 3 已私聊；"
                  "稍后 编号 天数 · 转给 @运营 编号 · 备注 @成员 文字")
     messages: list[str] = []

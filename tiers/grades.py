@@ -155,12 +155,11 @@ def distribution(gradings: Iterable[Grading]) -> dict[str, int]:
     return tally(GRADES, (g.grade for g in gradings))
 
 
-def overdue_days(every: int | None, days_since: int | None) -> int | None:
-    """The cadence (days between follow-ups of the member's grade, None: none) the member is
-    past, or None when not overdue. `days_since` None: never followed up, which is overdue for
-    any grade with a cadence."""
-    if not every:
+def overdue_days(every: int | None, days_since: int) -> int | None:
+    """How many days past due the routine visit of a member of a grade with this cadence (days
+    between follow-ups, None: none) is, 0 on the day it falls due; None when not due yet.
+    `days_since`: days since the last follow-up or, for a member never followed up, since they
+    were first seen in their grade: due one cadence after that, not "from the beginning of time"."""
+    if not every or days_since < every:
         return None
-    if days_since is None or days_since >= every:
-        return every
-    return None
+    return days_since - every

@@ -12,12 +12,12 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection
 
 from bot.core import audit
+from bot.core.deps import Deps
 from bot.core.directory import resolve_member
 from bot.core.errors import Refused, UsageError
 from bot.core.events import Message
 from bot.core.options import MemberRef, Options, parse
 from bot.core.pipeline import Batch, Hook
-from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 

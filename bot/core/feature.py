@@ -14,11 +14,11 @@ from sqlmodel import Session
 
 from bot.core.commands import Command
 from bot.core.config import Config, ConfigKey
+from bot.core.deps import Deps, Provide
 from bot.core.pipeline import Hook
 from bot.core.report import ReportExtra
 from bot.core.scheduler import Job
 from bot.core.settings import FeatureSettings
-from bot.deps import Deps
 
 # Who may see a console page. A manager (the console's password today) sees every page; an
 # operator only the pages meant for operators.
@@ -99,6 +99,8 @@ class CsvColumn:
 @dataclass(frozen=True)
 class Feature:
     name: str
+    # The services it provides to everyone (`deps.service(Kind)`), built once at start-up.
+    services: tuple[Provide[Any], ...] = ()
     commands: tuple[Command, ...] = ()
     hooks: Callable[[Deps], Sequence[Hook]] | None = None  # pipeline hooks, in order
     report: Callable[[Deps], ReportExtra] | None = None  # fields of `qunguan report`

@@ -26,6 +26,7 @@ from sqlmodel import SQLModel, col
 
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.core.pipeline import invalidate_caches
+from bot.store.db import stored
 from bot.store.models import Member, Membership
 
 log = logging.getLogger(__name__)
@@ -82,9 +83,7 @@ def merge_members(conn: Connection, pairs: Mapping[str, str]) -> int:
     """Each name-only member (key) into their wxid (value), inside the caller's transaction; one
     pass over each table for all of them. Returns how many were stored and merged."""
     wanted = [old for old, new in pairs.items() if old != new]
-    present: list[str] = []
-    for i in range(0, len(wanted), 900):
-        present += conn.execute(select(col(Member.id)).where(col(Member.id).in_(wanted[i:i + 900]))).scalars()
+    present = stored(conn, col(Member.id), wanted)
     if not present:
         return 0
     moves = {old: pairs[old] for old in sorted(present)}

@@ -28,7 +28,7 @@ from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
-from bot.store.db import bulk, upsert
+from bot.store.db import bulk, stored, upsert
 from bot.store.models import (
     NO_ROOM,
     AccountReach,
@@ -500,11 +500,7 @@ class Pipeline:
 
     @staticmethod
     def _fresh(conn: Connection, events: Sequence[Event]) -> list[Event]:
-        ids = list({e.id for e in events})
-        seen: set[str] = set()
-        for i in range(0, len(ids), 900):
-            part = ids[i : i + 900]
-            seen.update(conn.execute(select(col(EventLog.id)).where(col(EventLog.id).in_(part))).scalars())
+        seen: set[str] = stored(conn, col(EventLog.id), {e.id for e in events})
         fresh: list[Event] = []
         for e in events:
             if e.id not in seen:
@@ -551,7 +547,10 @@ class Pipeline:
             batch.see_member(event.member, event.member_name, at)
             batch.see_room(event.room, event.room_name, at)
             batch.see_reach(event.account, event.member, event.room, 0)
-            batch.flush()
+            # Names only: the membership write below commutes with the buffered presence
+            # (which only lowers first_at), and a whole flush per join is most of the
+            # writing of an imported history with many joins.
+            batch.flush_names()
             upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "joined_at": at,
                      "first_at": at, "left_at": None, "active": True}],
@@ -562,7 +561,7 @@ class Pipeline:
             batch.log_event(row)
             batch.see_member(event.member, None, at)
             batch.see_room(event.room, None, at)
-            batch.flush()
+            batch.flush_names()  # as for a join
             upsert(batch.conn, table_of(Membership),
                    [{"room": event.room, "member": event.member, "first_at": at,
                      "left_at": at, "active": False}],

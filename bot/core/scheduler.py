@@ -25,8 +25,8 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 
+from bot.core.deps import Deps
 from bot.core.settings import Settings
-from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

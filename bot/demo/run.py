@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Connection
 
 from bot.adapters.file import FileAdapter
+from bot.core.deps import Deps
 from bot.core.events import latest_ts, parse_event
 from bot.core.feature import report_fields
 from bot.core.outbox import OutboxSender
@@ -22,9 +23,10 @@ from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
 from bot.demo.exports import group_history, write_memotrace_csv
 from bot.demo.sample import DEFAULT_TZ, generate_community, write_jsonl
-from bot.deps import Deps
 from bot.features.followup.service import current_lists
 from bot.features.followup.texts import console_link
+from bot.features.points.api import Ledger
+from bot.features.segments.api import Playbook
 from bot.features.segments.service import assess
 from bot.importer.run import run_import
 from bot.importer.source import ImportOptions
@@ -51,8 +53,8 @@ def stage_weeks(conn: Connection, deps: Deps, at: datetime, *, weeks: int) -> li
     before: dict[Stage, int] | None = None
     for back in range(weeks - 1, -1, -1):
         when = at - timedelta(days=7 * back)
-        found = assess(conn, when, None, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
-                       unranked=deps.settings.admin_ids, background=False)
+        found = assess(conn, when, None, deps.service(Playbook), deps.service(Ledger).levels,
+                       type_window=deps.settings.window_days, unranked=deps.settings.admin_ids, background=False)
         counts = distribution(found.stages.values())
         parts = []
         for stage, n in counts.items():
@@ -134,7 +136,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
             print(f"  例：{r['name']} — {name} ← {reason}")
     segments = Counter(r["segment"] for r in rows)
     buyers = [r for r in rows if r["orders"]["total"]]
-    print(f"\nRFM 分层（近 {deps.playbook.rfm.window_days} 天，{len(buyers)} 人下过单）："
+    print(f"\nRFM 分层（近 {deps.service(Playbook).rfm.window_days} 天，{len(buyers)} 人下过单）："
           + "，".join(f"{label} {segments.get(label, 0)}" for label in SEGMENT_LABELS.values()))
     example = next((r for r in rows if r["segment"] == SEGMENT_LABELS[next(iter(SEGMENT_LABELS))]), None)
     if example:
@@ -157,7 +159,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
         rooms = sorted({i.room_name for i in first.items})
         print(f"\n运营 {first.operator_name} 明早 09:00 会收到的跟进清单：")
         for text in render(first.items, title=f"📋 跟进清单（{'、'.join(rooms)}）", cap=first.cap,
-                           more=console_link(settings, first.operator)):
+                           more=console_link(settings, first.operator), queued=first.queued):
             print(text)
     print(f"\n管理员（示例）：{', '.join(hosts)}")
     print(f"试试和机器人对话：QUNGUAN_ADMINS={hosts[0]} .venv/bin/qunguan chat --db {db} "

@@ -12,7 +12,7 @@ from operator import itemgetter
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Date, Engine, Select, Table, case, create_engine, event, func, select
+from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Connection, make_url
 
 from bot.store.migrate import load_models, upgrade
@@ -219,6 +219,23 @@ def _build_upsert(dialect: str, table: Table, keys: _Names, add: _Names, replace
     if set_:
         return stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
     return stmt.on_conflict_do_nothing(index_elements=list(keys))
+
+
+IN_CHUNK = 900  # bound values one IN list may hold (SQLite's old limit is 999)
+_PRESENT: dict[Any, Any] = {}
+
+
+def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
+    """Which of `values` are stored in `column` (an indexed key): one read per IN_CHUNK values,
+    through one statement built once per column (an expanding IN, not a new statement each)."""
+    stmt = _PRESENT.get(column)
+    if stmt is None:
+        stmt = _PRESENT[column] = select(column).where(column.in_(bindparam("values", expanding=True)))
+    wanted = list(values)
+    found: set[Any] = set()
+    for i in range(0, len(wanted), IN_CHUNK):
+        found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).scalars())
+    return found
 
 
 def as_date(value: object) -> date:

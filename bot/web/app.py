@@ -25,10 +25,10 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core import audit
+from bot.core.deps import Deps
 from bot.core.directory import rooms_of
 from bot.core.feature import ADMIN, OPERATOR, Feature, report_fields
 from bot.core.pipeline import Pipeline
-from bot.deps import Deps
 from bot.features.people.service import Person, person
 from bot.web import api, health, login, templating
 from bot.web.auth import (

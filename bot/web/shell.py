@@ -21,13 +21,13 @@ from multidict import MultiDictProxy
 from sqlalchemy.engine import Connection
 
 from bot.core.cache import SlowCache
+from bot.core.deps import Deps
 from bot.core.directory import member_names, rooms_of
 from bot.core.events import Event
 from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry, OverviewSection
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
-from bot.deps import Deps
 from bot.features.people.service import Person
 from bot.web.auth import Session, Signer
 from bot.web.data import as_of

@@ -191,9 +191,10 @@ def test_grade_words_criteria_and_cadence():
             parse_criterion(bad)
     cadence = grades.parse_cadence({"A": 7, "d": 90})
     assert cadence == {"A": 7, "B": 30, "C": 60, "D": 90}
-    assert grades.overdue_days(cadence["A"], None) == 7 and grades.overdue_days(cadence["A"], 6) is None
-    assert grades.overdue_days(grades.DEFAULT_CADENCE["A"], 14) == 14
-    assert grades.overdue_days(grades.DEFAULT_CADENCE["D"], None) is None
+    # days since the last follow-up, or since first seen in the grade: due one cadence after
+    assert grades.overdue_days(cadence["A"], 7) == 0 and grades.overdue_days(cadence["A"], 6) is None
+    assert grades.overdue_days(grades.DEFAULT_CADENCE["A"], 20) == 6
+    assert grades.overdue_days(grades.DEFAULT_CADENCE["D"], 400) is None
     settings = grades.parse_grade_settings({"criteria": ["tag 意向"], "cadence": {"A": 10}})
     assert settings.tags() == ["意向"] and settings.cadence["A"] == 10
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
+from bot.features.points.service import Ledger
 from bot.web.data import member_dicts, scope_view
 from bot.wiring import FEATURES
 
@@ -14,7 +15,7 @@ def test_member_dicts_match_the_report(community):
     with community.engine.connect() as conn:
         scope = resolve_scope(conn, community.settings, None, None, None)
         report = {r["id"]: r for r in member_rows(conn, scope, report_fields(FEATURES, deps))}
-        view = scope_view(conn, community.settings, deps.ledger.levels, scope.at, None)
+        view = scope_view(conn, community.settings, deps.service(Ledger).levels, scope.at, None)
         ours = {r["id"]: r for r in member_dicts(conn, view, view.lines,
                                                  report_fields(FEATURES, deps))}
     assert ours.keys() == report.keys()

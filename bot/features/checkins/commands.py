@@ -7,18 +7,19 @@ from datetime import date, timedelta
 
 from bot.adapters.base import Outgoing
 from bot.core.commands import Command, Ctx
+from bot.core.deps import Deps
 from bot.core.directory import all_rooms, find_room, member_names, room_names
 from bot.core.errors import UsageError
 from bot.core.events import Message
 from bot.core.options import Options, shown
 from bot.core.pipeline import Batch
-from bot.deps import Deps
 from bot.features.checkins.review import quoted_checkin, review
 from bot.features.checkins.roll import MAX_LISTED, Missing, missing, operator_rooms, staff, stats
 from bot.features.checkins.service import (
     LONG_STREAK,
     OPTION_KEYS,
     CheckinResult,
+    Checkins,
     DaySummary,
     MakeUpResult,
     add_task,
@@ -28,13 +29,13 @@ from bot.features.checkins.service import (
     set_task_options,
     task_options,
 )
-from bot.features.points.announce import announce_level_ups
+from bot.features.points.api import Ledger, announce_level_ups
 from tiers import checkin as rules
 from tiers.checkin import CARD_EVERY, STREAK_BONUS, CheckinTask, window_text
 
 
 def _task(ctx: Ctx, opts: Options) -> CheckinTask:
-    svc = ctx.deps.checkins
+    svc = ctx.deps.service(Checkins)
     name = opts.rest_text()
     if not name:
         task = svc.default_task(ctx.msg.room)
@@ -97,11 +98,11 @@ def summary_text(s: DaySummary) -> Outgoing:
 
 
 def checkin(ctx: Ctx, opts: Options) -> None:
-    answer_checkin(ctx.batch, ctx.msg, ctx.deps.checkins.check_in(ctx.batch, ctx.msg, _task(ctx, opts)))
+    answer_checkin(ctx.batch, ctx.msg, ctx.deps.service(Checkins).check_in(ctx.batch, ctx.msg, _task(ctx, opts)))
 
 
 def makeup(ctx: Ctx, opts: Options) -> str:
-    return makeup_text(ctx.deps.checkins.make_up(ctx.batch, ctx.msg, _task(ctx, opts)))
+    return makeup_text(ctx.deps.service(Checkins).make_up(ctx.batch, ctx.msg, _task(ctx, opts)))
 
 
 def makeup_text(result: MakeUpResult) -> str:
@@ -157,7 +158,7 @@ def task(ctx: Ctx, opts: Options) -> str:
     if not opts.positional:
         raise UsageError("请写出要做什么：add（添加）、list（列表）或 off（停用）。")
     sub, rest = opts.positional[0].lower(), opts.positional[1:]
-    conn, svc = ctx.batch.conn, ctx.deps.checkins
+    conn, svc = ctx.batch.conn, ctx.deps.service(Checkins)
     if sub not in ("add", "添加", "set", "设置") and opts.named:
         raise UsageError(f"选项只用于 /task add 和 /task set，{sub} 不需要「{'、'.join(opts.named)}」。")
     if sub in ("set", "设置"):
@@ -232,7 +233,7 @@ def task_help(task: CheckinTask) -> str:
 
 
 def howto(ctx: Ctx, opts: Options) -> str:
-    tasks = [t for t in ctx.deps.checkins.tasks if t.active and t.room in (None, ctx.msg.room)]
+    tasks = [t for t in ctx.deps.service(Checkins).tasks if t.active and t.room in (None, ctx.msg.room)]
     if not tasks:
         return "这里现在没有打卡任务，请联系管理员。"
     return "\n\n".join(task_help(t) for t in tasks)
@@ -244,7 +245,7 @@ def howto(ctx: Ctx, opts: Options) -> str:
 def _task_and_room(ctx: Ctx, words: tuple[str, ...]) -> tuple[CheckinTask, str | None, list[str]]:
     """The task and the room a roll command names (in any order), and the words left over.
     No task named: the room's default one; no room named: this group (None 1:1)."""
-    svc, conn = ctx.deps.checkins, ctx.batch.conn
+    svc, conn = ctx.deps.service(Checkins), ctx.batch.conn
     task: CheckinTask | None = None
     room = ctx.msg.room
     rest = []
@@ -266,7 +267,7 @@ def _task_and_room(ctx: Ctx, words: tuple[str, ...]) -> tuple[CheckinTask, str |
 
 
 def _unknown(ctx: Ctx, word: str) -> UsageError:
-    svc = ctx.deps.checkins
+    svc = ctx.deps.service(Checkins)
     names = "、".join(t.name for t in svc.tasks if t.active and t.room in (None, ctx.msg.room))
     return UsageError(f"没有叫「{shown(word)}」的打卡任务或群。现有任务：{names or '无'}")
 
@@ -382,12 +383,12 @@ def review_checkin(batch: Batch, deps: Deps, msg: Message, *, excellent: bool, t
     with an @, by DM for a 1:1 check-in); returns the answer to the operator, if any."""
     if not (msg.quote_of or msg.quote_sender):
         raise UsageError(NOT_QUOTED, show_usage=False)
-    quoted = quoted_checkin(batch.conn, msg, deps.checkins.tasks)
+    quoted = quoted_checkin(batch.conn, msg, deps.service(Checkins).tasks)
     if quoted is None:
         raise UsageError(NOT_A_CHECKIN, show_usage=False)
     if not excellent and not text:
         raise UsageError("请写上点评的内容，例如：点评 写得很用心，继续加油！", show_usage=False)
-    done = review(batch, deps.ledger, msg, quoted, excellent=excellent, text=text)
+    done = review(batch, deps.service(Ledger), msg, quoted, excellent=excellent, text=text)
     when = f"{quoted.day.month}月{quoted.day.day}日"
     if excellent:
         line = f"🌟 你{when}的「{quoted.task.name}」被评为优秀打卡"

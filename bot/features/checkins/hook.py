@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
+from bot.core.deps import Deps
 from bot.core.errors import UsageError
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.checkins.commands import (
     answer_checkin,
     makeup_text,
@@ -22,13 +22,15 @@ from bot.features.checkins.roll import due_notices, send_notices, staff
 from bot.features.checkins.service import (
     MEDIA_KINDS,
     CheckinResult,
+    Checkins,
     due_summaries,
     jielong_versions,
     own_names,
     waiting_for_media,
 )
-from bot.features.outreach.service import unsubscribed
-from bot.features.privacy.service import rank_hidden
+from bot.features.outreach.api import unsubscribed
+from bot.features.points.api import Ledger
+from bot.features.privacy.api import rank_hidden
 from tiers import checkin as rules
 from tiers import jielong
 
@@ -40,7 +42,7 @@ class CheckinHook(Hook):
 
     def __init__(self, deps: Deps) -> None:
         self.deps = deps
-        self.checkins = deps.checkins
+        self.checkins = deps.service(Checkins)
         # Reminders and roundups this process has handled (sent, or found sent): ticks come
         # twice a second, so what is due is decided in memory and the store is asked once.
         self.noticed: set[tuple[str, int, date]] = set()
@@ -183,7 +185,7 @@ class CheckinHook(Hook):
     def on_tick(self, batch: Batch, now: datetime) -> None:
         self.checkins.write(batch)  # the day's summary counts the check-ins stored
         local = batch.local(now)
-        for summary in due_summaries(batch.conn, self.checkins, self.deps.ledger, local):
+        for summary in due_summaries(batch.conn, self.checkins, self.deps.service(Ledger), local):
             batch.send(summary_text(summary))
         if not self.checkins.tasks:  # a tick before the process's first batch
             self.checkins.reload(batch.conn)

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy.engine import Connection
 
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
 from bot.features.checkins.service import default_task_id, streaks
 
 

@@ -12,8 +12,7 @@ from sqlmodel import col
 from bot.core.events import Message
 from bot.core.pipeline import Batch, epoch
 from bot.features.checkins.models import Checkin, CheckinReview
-from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award, Ledger, PointsChange
+from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
 from bot.store.db import as_date
 from bot.store.models import EventLog, table_of
 from tiers.checkin import CheckinTask

@@ -18,8 +18,8 @@ from bot.core.directory import member_names
 from bot.features.checkins.models import Checkin, CheckinNotice
 from bot.features.checkins.review import reviews_of
 from bot.features.checkins.service import streaks
-from bot.features.followup.models import RoomOperator
-from bot.features.privacy.service import is_anonymous
+from bot.features.followup.api import RoomOperator
+from bot.features.privacy.api import is_anonymous
 from bot.store.db import as_date
 from bot.store.models import Membership, table_of
 from tiers import checkin as rules

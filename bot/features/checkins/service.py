@@ -20,8 +20,7 @@ from bot.core.pipeline import Batch, epoch
 from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, CheckinSummary
 from bot.features.checkins.models import CheckinTask as TaskRow
 from bot.features.checkins.settings import TaskSpec
-from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award, Ledger, PointsChange
+from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
 from bot.store.db import as_date, bulk, upsert
 from bot.store.models import EventLog, Member, Membership, table_of
 from tiers import checkin as rules

@@ -23,7 +23,7 @@ from bot.features.checkins import service as checkin_service
 from bot.features.checkins.models import Checkin
 from bot.features.checkins.review import Reviewed, reviews_of
 from bot.features.checkins.roll import Grid, grid, staff
-from bot.features.checkins.service import load_tasks
+from bot.features.checkins.service import Checkins, load_tasks
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, form_text, page, redirect_with
 from tiers.checkin import CheckinTask, window_text
 
@@ -123,7 +123,7 @@ def _add(conn: Connection, console: Console, draft: dict[str, str]) -> CheckinTa
         raise ValueError("没有这个群")
     triggers = [t.strip() for t in draft["triggers"].replace("，", ",").split(",") if t.strip()]
     return checkin_service.add_task(
-        conn, console.deps.checkins, name=draft["name"], triggers=triggers or None,
+        conn, console.deps.service(Checkins), name=draft["name"], triggers=triggers or None,
         window=draft["window"] or None, points=_positive(draft["points"] or "10", "积分"),
         challenge_days=_positive(draft["challenge_days"], "挑战天数") if draft["challenge_days"] else None,
         room=draft["room"] or None,
@@ -149,7 +149,7 @@ async def tasks_disable(request: web.Request) -> web.Response:
     name = form_text(await request.post(), "name")
 
     def disable(conn: Connection) -> None:
-        checkin_service.disable_task(conn, console.deps.checkins, name)
+        checkin_service.disable_task(conn, console.deps.service(Checkins), name)
     try:
         await console.write(disable)
     except LookupError as exc:

@@ -8,6 +8,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.options import Options, positive_int, shown
 from bot.features.faq import service
+from bot.features.tags.api import Tagging
 from tagging.faq import COOLDOWN, FaqSyntaxError, parse_faq
 from tagging.guard import too_broad
 
@@ -45,7 +46,7 @@ def faq(ctx: Ctx, opts: Options) -> str:
         return f"已删除问答 {n}。"
     if sub == "preview":
         staff = ctx.deps.settings.admin_ids | ctx.batch.bot_ids
-        hits = service.preview(conn, ctx.deps.tagging.tokenizer, at, staff)
+        hits = service.preview(conn, ctx.deps.service(Tagging).tokenizer, at, staff)
         if not hits:
             return f"最近 {service.BACKTEST_DAYS} 天没有会被问答自动回答的提问。"
         tz = ctx.deps.settings.tz
@@ -57,7 +58,7 @@ def faq(ctx: Ctx, opts: Options) -> str:
         keywords, answer = parse_faq(_after_sub(ctx.msg.text, word))
     except FaqSyntaxError as exc:
         raise UsageError(str(exc), show_usage=False) from None
-    reached, total = service.reach(conn, keywords, ctx.deps.tagging.tokenizer, at)
+    reached, total = service.reach(conn, keywords, ctx.deps.service(Tagging).tokenizer, at)
     if too_broad(reached, total):
         raise UsageError(f"关键词「{'、'.join(keywords)}」太宽了：最近 {service.BACKTEST_DAYS} 天 {total} 条消息里有 "
                          f"{reached} 条含有它，几乎每个提问都会被回答。请换更具体的词，例如「几点开课」。",

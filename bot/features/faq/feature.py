@@ -7,11 +7,12 @@ from bot.features.faq import web
 from bot.features.faq.commands import COMMANDS
 from bot.features.faq.hook import FaqHook
 from bot.features.faq.service import Answers
+from bot.features.tags.api import Tagging
 
 FEATURE = Feature(
     name="faq",
     commands=tuple(COMMANDS),
-    hooks=lambda deps: [FaqHook(deps, Answers(deps.tagging.tokenizer))],
+    hooks=lambda deps: [FaqHook(deps, Answers(deps.service(Tagging).tokenizer))],
     routes=web.add_routes,
     templates=web.TEMPLATES,
     nav=web.NAV,

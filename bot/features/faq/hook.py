@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.deps import Deps
 from bot.core.directory import member_names
 from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.faq import service
 from tagging.faq import COOLDOWN, UNANSWERED_AFTER, may_answer
 from tagging.matcher import KeywordMatcher

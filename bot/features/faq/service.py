@@ -12,7 +12,7 @@ from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
 from bot.features.faq.models import DmQuestion, FaqEntry, FaqSent
-from bot.features.followup.models import FollowUpRecord
+from bot.features.followup.api import FollowUpRecord
 from bot.store.db import upsert
 from bot.store.models import EventLog, table_of
 from tagging import faq as rules

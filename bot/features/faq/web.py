@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.feature import NavEntry
 from bot.features.faq import service
+from bot.features.tags.api import Tagging
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 from tagging.faq import COOLDOWN, MAX_ANSWER, FaqSyntaxError, parse_faq
 from tagging.guard import too_broad
@@ -19,7 +20,7 @@ from tagging.guard import too_broad
 def _context(conn: Connection, console: Console) -> dict[str, Any]:
     now = int(console.now(conn).timestamp())
     tz = console.settings.tz
-    hits = service.preview(conn, console.deps.tagging.tokenizer, now, console.settings.admin_ids)
+    hits = service.preview(conn, console.deps.service(Tagging).tokenizer, now, console.settings.admin_ids)
     return {"entries": service.entries(conn), "max_answer": MAX_ANSWER, "days": service.BACKTEST_DAYS,
             "cooldown": int(COOLDOWN.total_seconds() // 60),
             "hits": [(h, datetime.fromtimestamp(h.at, tz)) for h in hits]}
@@ -45,7 +46,7 @@ def _save(conn: Connection, console: Console, action: str, form: dict[str, str])
         keywords, answer = parse_faq(f"{form['keywords'].replace(' ', '')} {form['answer']}")
     except FaqSyntaxError as exc:
         raise ValueError(str(exc)) from None
-    hits, total = service.reach(conn, keywords, console.deps.tagging.tokenizer, at)
+    hits, total = service.reach(conn, keywords, console.deps.service(Tagging).tokenizer, at)
     if too_broad(hits, total):
         raise ValueError(f"关键词太宽了：最近 {service.BACKTEST_DAYS} 天 {total} 条消息里有 {hits} 条含有它，"
                          "请换更具体的词")

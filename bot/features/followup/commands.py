@@ -10,15 +10,17 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx, member_arg
+from bot.core.deps import Deps
 from bot.core.directory import member_names, room_names, rooms_of
 from bot.core.errors import Refused, UsageError
 from bot.core.options import Options, int_between
-from bot.deps import Deps
 from bot.features.followup import service
 from bot.features.followup.models import RoomOperator
 from bot.features.followup.service import issue, mark_done, operator_rooms
 from bot.features.followup.settings import FollowupSettings
 from bot.features.followup.texts import done_text, list_messages, moved_text
+from bot.features.points.api import Ledger
+from bot.features.tags.api import Tagging
 from bot.store.db import upsert
 from bot.store.models import table_of
 from tiers.followup import KIND_TITLES, MAX_SNOOZE
@@ -182,12 +184,12 @@ def profile(ctx: Ctx, opts: Options) -> str:
     tz = ctx.deps.settings.tz
     rooms = rooms_of(conn, [member]).get(member, [])
     rn = room_names(conn, rooms)
-    points = ctx.deps.ledger.points_of(conn, [member]).get(member, 0)
-    p = progress(points, ctx.deps.ledger.levels)
+    points = ctx.deps.service(Ledger).points_of(conn, [member]).get(member, 0)
+    p = progress(points, ctx.deps.service(Ledger).levels)
     lines = [f"📇 {name} 的客户档案（id 尾号 {member[-4:]}）",
              "所在群：" + ("、".join(rn.get(r, r) for r in rooms) or "无"),
              f"积分 {points}，Lv{p.level.n}「{p.level.name}」"]
-    tags = ctx.deps.tagging.held(conn, member, int(ctx.msg.ts.timestamp()))
+    tags = ctx.deps.service(Tagging).held(conn, member, int(ctx.msg.ts.timestamp()))
     lines.append("标签：" + ("、".join(t.tag for t in tags) or "无"))
     cases = service.member_cases(conn, member, ctx.today)
     if cases:

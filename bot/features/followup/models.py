@@ -21,6 +21,7 @@ class FollowUpList(SQLModel, table=True):
     at: int = Field(sa_type=BigInteger)
     day: date
     scheduled: bool = False
+    queued: int = 0  # routine visits due that waited for room (tiers.followup._hold_back)
 
     __table_args__ = (Index("ix_followuplist_daily", "operator", "day", "scheduled"),)
 
@@ -62,7 +63,9 @@ class ScheduledList(SQLModel, table=True):
 
 
 class MemberSnapshot(SQLModel, table=True):
-    """Type, level and lifecycle stage at the last scheduled list, to see what changed since."""
+    """Type, level, lifecycle stage and grade at the last scheduled list, to see what changed
+    since; and since when the member is in that grade (their routine visit is due one cadence
+    after it)."""
 
     room: str = Field(primary_key=True, max_length=200)
     member: str = Field(primary_key=True, max_length=200)
@@ -70,6 +73,8 @@ class MemberSnapshot(SQLModel, table=True):
     level: int = 1
     at: int = Field(sa_type=BigInteger)
     stage: str | None = Field(default=None, max_length=20)
+    grade: str | None = Field(default=None, max_length=1)
+    grade_since: int | None = Field(default=None, sa_type=BigInteger)
 
 
 class StageChange(SQLModel, table=True):

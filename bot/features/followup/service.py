@@ -11,10 +11,10 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.deps import Deps
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
 from bot.core.settings import Settings
-from bot.deps import Deps
-from bot.features.checkins.models import Checkin, CheckinTask
+from bot.features.checkins.api import Checkin, CheckinTask
 from bot.features.faq.api import has_questions, open_questions
 from bot.features.followup.models import (
     FollowUpCase,
@@ -29,19 +29,20 @@ from bot.features.followup.models import (
     StageChange,
 )
 from bot.features.followup.settings import FollowupSettings
-from bot.features.friends.service import FRIENDS_NAME, friend_facts, has_friendships
-from bot.features.member_types.service import NEW_DAYS, type_floor
-from bot.features.privacy.service import is_anonymous
-from bot.features.rosters.service import there_before_the_bot
-from bot.features.segments.service import NO_ACTIVITY, ChurnWindows, assess, read_activity
-from bot.features.shop import service as shop
-from bot.features.tags.models import MemberTag
+from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
+from bot.features.member_types.api import NEW_DAYS, type_floor
+from bot.features.points.api import Ledger
+from bot.features.privacy.api import is_anonymous
+from bot.features.rosters.api import there_before_the_bot
+from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
+from bot.features.shop import api as shop
+from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership, table_of
 from tiers import followup as rules
 from tiers import lifecycle
 from tiers.checkin import streak_at
-from tiers.followup import Case, Item, Lead, MemberFacts
+from tiers.followup import Case, DayList, Item, Lead, MemberFacts
 from tiers.followup import DmQuestion as DmQuestionFact
 from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
@@ -57,6 +58,7 @@ class OperatorList:
     list_id: int | None
     items: list[Item]
     cap: int = rules.DAILY_CAP
+    queued: int = 0  # routine visits due that wait for room
 
 
 # ---- operators ------------------------------------------------------------------------------
@@ -106,7 +108,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     # signs, the last day each member spoke and the playbook models below. It is the
     # slowest read, so it runs on a connection of its own while the rest is gathered here.
     window = deps.settings.window_days
-    pending = read_activity(conn, today, deps.playbook.rfm, deps.playbook.lifecycle, window, background=background,
+    models = deps.service(Playbook)
+    pending = read_activity(conn, today, models.rfm, models.lifecycle, window, background=background,
                             churn=ChurnWindows(rules.CHURN_DAYS, rules.CHURN_BASE_DAYS))
     since_prev = _previous_list_at(conn, now)
     names = room_names(conn, rooms)
@@ -124,6 +127,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
     points = {m: p for m, _, p, _ in member_rows}
     member_names = {m: n for m, n, _, _ in member_rows}
+    first_seen = {m: f for m, _, _, f in member_rows}
     # Only a recent first appearance can make a member new: older ones need no date.
     recent = now - (NEW_DAYS + 1) * DAY
     before_bot = there_before_the_bot(conn)
@@ -147,9 +151,12 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     snap = {m: (t, lv) for m, t, lv in conn.execute(
         select(col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level)).where(
             col(MemberSnapshot.room) == NO_ROOM))}
+    graded = {m: (g, since) for m, g, since in conn.execute(
+        select(col(MemberSnapshot.member), col(MemberSnapshot.grade), col(MemberSnapshot.grade_since)).where(
+            col(MemberSnapshot.room) == NO_ROOM, col(MemberSnapshot.grade).is_not(None)))}
     previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
-    playbook = assess(conn, at, None, deps.playbook, deps.ledger.levels, members=sorted(everyone),
+    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings))
     activity = pending()
@@ -157,7 +164,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
         [Activity(m, a.login_days, a.speaking, first_day.get(m))
          for m in everyone for a in (activity.get(m, NO_ACTIVITY),)],
         today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
-    cadence = deps.playbook.grades.cadence
+    cadence = deps.service(Playbook).grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
                                   .group_by(col(FollowUpRecord.member))).all())
@@ -168,7 +175,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
         done_kinds[m].add(kind)
 
     facts: list[MemberFacts] = []
-    levels = deps.ledger.levels
+    levels = deps.service(Ledger).levels
     ladder: dict[int, Progress] = {}
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
@@ -187,6 +194,7 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             done_at = last_done.get(m)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             grade = playbook.grades[m].grade
+            in_grade = _in_grade_since(graded.get(m), grade, first_seen.get(m), now)
             stage = playbook.stages[m]
             was = previous_stage.get(m)
             change = None
@@ -205,7 +213,8 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                 next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
                 level_ratio=p.ratio,
                 last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
-                grade=grade, grade_cadence=cadence.get(grade), stage=stage.stage.value,
+                grade=grade, grade_cadence=cadence.get(grade), grade_since=datetime.fromtimestamp(in_grade, tz),
+                stage=stage.stage.value,
                 stage_change=change,
                 redemptions=tuple(redemptions[m]) if m in redemptions else (),
                 done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
@@ -218,6 +227,17 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
 
 
 _NO_SNAPSHOT = (None, None)
+
+
+def _in_grade_since(recorded: tuple[str | None, int | None] | None, grade: str, first_seen: int | None,
+                    now: int) -> int:
+    """Since when the member is in `grade`: as the last scheduled list recorded it; now, when it
+    recorded another grade (the grade changed since); when the bot first saw the member, when
+    no list recorded a grade yet (a new store, or one from before grades were recorded)."""
+    if recorded is None:
+        return min(first_seen, now) if first_seen is not None else now
+    was, since = recorded
+    return since if was == grade and since is not None else now
 
 
 def _with_questions(conn: Connection, facts: list[MemberFacts], at: datetime, private: bool,
@@ -357,8 +377,12 @@ def daily_cap(conn: Connection, settings: Settings, operator: str) -> int:
     return own if own is not None else settings.of(FollowupSettings).followup_cap
 
 
-def _labelled(conn: Connection, items: Sequence[Item]) -> list[Item]:
+def _labelled(conn: Connection, day: DayList) -> DayList:
     """Members sharing a name told apart (group nickname or the end of the id)."""
+    return replace(day, items=_told_apart(conn, day.items))
+
+
+def _told_apart(conn: Connection, items: Sequence[Item]) -> list[Item]:
     labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items])
     return [i if labels[i.member] == i.member_name else replace(i, member_name=labels[i.member])
             for i in items]
@@ -370,17 +394,19 @@ def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
 
 def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
                 bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None,
-                background: bool = True) -> list[Item]:
-    """The list of these rooms now, for `operator` (never naming them) when given."""
+                background: bool = True) -> DayList:
+    """The list of these rooms now, for `operator` (never naming them, routine visits only up
+    to their daily cap) when given; else everything due."""
     facts = collect_facts(conn, deps, at, rooms, bot_ids, background=background)
+    cap = None if operator is None else daily_cap(conn, deps.settings, operator)
     return _labelled(conn, rules.build_list(facts, at, cases=open_cases(conn, at.date()), me=operator,
-                                            exclude=_never(deps, bot_ids)))
+                                            exclude=_never(deps, bot_ids), cap=cap))
 
 
 def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[Item], *,
-               scheduled: bool) -> int:
+               scheduled: bool, queued: int = 0) -> int:
     result = conn.execute(table_of(FollowUpList).insert().values(
-        operator=operator, at=int(at.timestamp()), day=at.date(), scheduled=scheduled))
+        operator=operator, at=int(at.timestamp()), day=at.date(), scheduled=scheduled, queued=queued))
     list_id = int(result.inserted_primary_key[0])  # type: ignore[index]  # always set after an insert
     bulk(conn, table_of(FollowUpItem).insert(), [
         {"list_id": list_id, "n": i.n, "kind": i.kind, "member": i.member, "room": i.room,
@@ -400,6 +426,7 @@ class IssuedList:
     items: list[Item]
     room_names: list[str]  # in the operator's order
     cap: int = rules.DAILY_CAP  # items shown in chat; the rest are in the console
+    queued: int = 0  # routine visits due that wait for room
 
 
 def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
@@ -410,10 +437,10 @@ def _names_in_order(conn: Connection, rooms: Sequence[str]) -> list[str]:
 def issue(conn: Connection, deps: Deps, operator: str, rooms: Sequence[str], at: datetime, *,
           scheduled: bool, bot_ids: frozenset[str] = frozenset(), background: bool = True) -> IssuedList:
     """Build and store one operator's list (`background`: see collect_facts)."""
-    items = build_items(conn, deps, at, rooms, bot_ids, operator=operator, background=background)
-    list_id = store_list(conn, operator, at, items, scheduled=scheduled)
-    return IssuedList(operator, list_id, at, items, _names_in_order(conn, rooms),
-                      daily_cap(conn, deps.settings, operator))
+    day = build_items(conn, deps, at, rooms, bot_ids, operator=operator, background=background)
+    list_id = store_list(conn, operator, at, day.items, scheduled=scheduled, queued=day.queued)
+    return IssuedList(operator, list_id, at, day.items, _names_in_order(conn, rooms),
+                      daily_cap(conn, deps.settings, operator), day.queued)
 
 
 def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> None:
@@ -421,14 +448,16 @@ def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> 
     stage transitions are kept for the lifecycle funnel."""
     now = int(at.timestamp())
     rows = {f.member: {"room": NO_ROOM, "member": f.member, "type": f.type, "level": f.level,
-                       "at": now, "stage": f.stage} for f in members}
+                       "at": now, "stage": f.stage, "grade": f.grade,
+                       "grade_since": int(f.grade_since.timestamp()) if f.grade and f.grade_since else None}
+            for f in members}
     before = dict(conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage)).where(
         col(MemberSnapshot.room) == NO_ROOM)).all())
     bulk(conn, table_of(StageChange).insert(), [
         {"member": m, "at": now, "before": before.get(m), "after": r["stage"]}
         for m, r in rows.items() if r["stage"] is not None and before.get(m) != r["stage"]])
     upsert(conn, table_of(MemberSnapshot), list(rows.values()), ["room", "member"],
-           replace=["type", "level", "at", "stage"])
+           replace=["type", "level", "at", "stage", "grade", "grade_since"])
 
 
 def issue_daily(conn: Connection, deps: Deps, at: datetime,
@@ -452,23 +481,25 @@ def issue_daily(conn: Connection, deps: Deps, at: datetime,
     _drop_stale_events(conn, today)
     cases = open_cases(conn, today)
     never = _never(deps, bot_ids)
+    caps = {op: daily_cap(conn, deps.settings, op) for op in [*todo, *admins]}
     lists = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at, cases=cases,
-                                                  me=op, exclude=never))
+                                                  me=op, exclude=never, cap=caps[op]))
              for op, rooms in todo.items()}
     # Items that waited too long on an operator's list go to every admin's list, once.
-    late = rules.overdue(lists, cases, deps.settings.of(FollowupSettings).followup_escalate_days,
-                         deps.settings.admin_ids)
+    late = rules.overdue({op: day.items for op, day in lists.items()}, cases,
+                         deps.settings.of(FollowupSettings).followup_escalate_days, deps.settings.admin_ids)
     if late:
         names = member_names(conn, {op for op, _ in late})
         for admin in admins:
-            lists[admin] = rules.with_escalations(lists.get(admin, []), late, names)
+            own = lists.get(admin, DayList([]))
+            lists[admin] = replace(own, items=rules.with_escalations(own.items, late, names))
     out: list[IssuedList] = []
-    for operator, items in lists.items():
-        list_id = store_list(conn, operator, at, items, scheduled=True)
+    for operator, day in lists.items():
+        list_id = store_list(conn, operator, at, day.items, scheduled=True, queued=day.queued)
         conn.execute(table_of(ScheduledList).insert().values(
             operator=operator, day=today, list_id=list_id))
-        out.append(IssuedList(operator, list_id, at, items, _names_in_order(conn, todo.get(operator, [])),
-                              daily_cap(conn, deps.settings, operator)))
+        out.append(IssuedList(operator, list_id, at, day.items, _names_in_order(conn, todo.get(operator, [])),
+                              caps[operator], day.queued))
     for _, i in late:
         conn.execute(update(FollowUpCase).where(col(FollowUpCase.member) == i.member,
                                                 col(FollowUpCase.kind) == i.kind).values(escalated_on=today))
@@ -614,7 +645,7 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
     nowhere. Its numbers can be marked done only once it is issued."""
     out = []
     names = member_names(conn)
-    previews: dict[str, list[Item]] = {}
+    previews: dict[str, DayList] = {}
     assigned = operator_rooms(conn, sorted(deps.settings.admin_ids))
     for admin in sorted(deps.settings.admin_ids - set(assigned)):  # a list of escalated items only
         if _issued_today(conn, admin, at) is not None:
@@ -628,8 +659,9 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
             by_room[f.room].append(f)
         cases = open_cases(conn, at.date())
         never = _never(deps, frozenset())
-        previews = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at,
-                                                         cases=cases, me=op, exclude=never))
+        previews = {op: _labelled(conn, rules.build_list([f for r in rooms for f in by_room[r]], at, cases=cases,
+                                                         me=op, exclude=never,
+                                                         cap=daily_cap(conn, deps.settings, op)))
                     for op, rooms in pending.items()}
     for operator in assigned:
         latest = issued[operator]
@@ -637,15 +669,16 @@ def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorLi
             rows = conn.execute(select(FollowUpItem).where(col(FollowUpItem.list_id) == latest.id)
                                 .order_by(col(FollowUpItem.n))).all()
             room_name = room_names(conn)
-            items = _labelled(conn, [
+            items = _told_apart(conn, [
                 Item(r.n, r.kind, r.member, names.get(r.member) or r.member, r.room,
                      room_name.get(r.room, r.room) if r.room else FRIENDS_NAME, r.reason, r.action,
                      age=r.age, escalated_from=r.escalated_from or "") for r in rows])
             out.append(OperatorList(operator, names.get(operator) or operator, latest.id, items,
-                                    daily_cap(conn, deps.settings, operator)))
+                                    daily_cap(conn, deps.settings, operator), latest.queued))
         else:
+            preview = previews[operator]
             out.append(OperatorList(operator, names.get(operator) or operator, None,
-                                    previews[operator], daily_cap(conn, deps.settings, operator)))
+                                    preview.items, daily_cap(conn, deps.settings, operator), preview.queued))
     return out
 
 

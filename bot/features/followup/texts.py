@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.settings import Settings
 from bot.features.followup.service import DoneResult, IssuedList, Moved
-from bot.features.people.service import LIST_LINK_HOURS, new_link
+from bot.features.people.api import LIST_LINK_HOURS, new_link
 from tiers.followup import SUPPRESS_DAYS, render
 
 
@@ -30,12 +30,12 @@ def console_link(settings: Settings, operator: str) -> str:
 def list_messages(conn: Connection, issued: IssuedList, settings: Settings) -> list[str]:
     """The list as DMs of at most 1500 characters each: the operator's daily cap of items,
     then how many more wait in the console, with a one-time link that logs that operator in
-    on their list (valid for a working day, used once)."""
+    on their list (valid for a working day, used once), and how many routine visits wait for room."""
     more = ""
     if len(issued.items) > issued.cap:
         more = new_link(conn, settings, issued.operator, int(time.time()), minutes=LIST_LINK_HOURS * 60,
                         next_path=console_link(settings, issued.operator).removeprefix(settings.console_url))
-    return render(issued.items, title=title(issued), cap=issued.cap, more=more)
+    return render(issued.items, title=title(issued), cap=issued.cap, more=more, queued=issued.queued)
 
 
 def _numbers(ns: list[int]) -> str:

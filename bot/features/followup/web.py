@@ -40,7 +40,7 @@ from bot.web.shell import (
     redirect_with,
     require_admin,
 )
-from tiers.followup import KIND_TITLES, MAX_SNOOZE
+from tiers.followup import KIND_TITLES, MAX_SNOOZE, queued_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_NOTE = 200
@@ -81,7 +81,7 @@ async def followup_page(request: web.Request) -> web.Response:
         raise BadRequest(f"{operator} 不是运营，没有跟进清单", 404)
     context: dict[str, Any] = {"at": t.at, "lists": lists, "done": t.done, "kinds": KIND_TITLES,
                                "previews": any(ol.list_id is None for ol in lists), "operator": operator,
-                               "max_snooze": MAX_SNOOZE, "back": request.path_qs,
+                               "max_snooze": MAX_SNOOZE, "back": request.path_qs, "queued_line": queued_line,
                                "others": [(ol.operator, ol.operator_name or ol.operator) for ol in t.lists]}
     return await page(request, "followup/followup.html", context, nav="followup")
 
@@ -92,7 +92,7 @@ async def get_followup(request: web.Request) -> web.Response:
     operator = _own_list(request, request.query.get("operator") or None)
     t = await console.read(today, console)
     out = [{"operator": ol.operator, "operator_name": ol.operator_name,
-            "issued": ol.list_id is not None, "list_id": ol.list_id,
+            "issued": ol.list_id is not None, "list_id": ol.list_id, "queued": ol.queued,
             "items": [{"n": it.n, "kind": it.kind, "member": it.member,
                        "member_name": it.member_name, "room": it.room, "room_name": it.room_name,
                        "reason": it.reason, "action": it.action, "age": it.age,

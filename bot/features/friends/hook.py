@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.deps import Deps
 from bot.core.events import Contacts, Event, Friend, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.friends.service import (
     account_of,
     on_accepted,

@@ -16,17 +16,16 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from bot.adapters.base import Outgoing
+from bot.core.deps import Deps
 from bot.core.directory import find_room, member_names, room_names
 from bot.core.events import Contacts, Friend
 from bot.core.outbox import ActionCap
 from bot.core.pipeline import Batch, epoch
-from bot.deps import Deps
-from bot.features.checkins.models import Checkin
+from bot.features.checkins.api import Checkin
 from bot.features.friends.models import Friendship
 from bot.features.guard.api import is_blocked
-from bot.features.segments.models import Purchase
-from bot.features.tags.models import MemberTag
-from bot.features.tags.service import Tagging
+from bot.features.segments.api import Purchase
+from bot.features.tags.api import MemberTag, Tagging
 from bot.store.models import NO_ROOM, Membership, Room, table_of
 from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
@@ -94,14 +93,14 @@ def on_request(batch: Batch, deps: Deps, ev: Friend) -> RequestResult:
         # they are a friend here: nothing to accept, nothing to welcome twice.
         log.info("friend request %s from %s, already a friend: nothing to do", ev.id, ev.member)
         return RequestResult("already_friend", current.channel, ())
-    tags = channel_tags(conn, deps.tagging, ev)
+    tags = channel_tags(conn, deps.service(Tagging), ev)
     channel = current.channel if current is not None and current.channel else (tags[0] if tags else None)
     account = account_of(batch, ev.account)
     if current is not None and current.status == "requested" and current.decision == "queued":
         # Asked again while the accept is queued: the queued accept stands, nothing twice.
         log.info("friend request %s from %s: an accept is already queued", ev.id, ev.member)
         return RequestResult("queued", channel, tags)
-    rule = deps.friends.rule_for(account)
+    rule = deps.service(FriendSettings).rule_for(account)
     blocked = is_blocked(conn, ev.member)  # the guard's blocklist: a person decides
     queued = accepts(rule, ev.hello) and not batch.silent and not blocked
     _save(conn, ev.member, status="requested", account=account, request_id=ev.id, hello=ev.hello,
@@ -160,7 +159,7 @@ def on_accepted(batch: Batch, deps: Deps, member: str, at: int, *, account: str 
           account=current.account if current is not None and current.account else account)
     if batch.silent:
         return None
-    plan = deps.friends.plan(current.channel if current else None)
+    plan = deps.service(FriendSettings).plan(current.channel if current else None)
     room = find_room(conn, plan.group) if plan.group else None
     names = member_names(conn, [member])
     batch.dm(member, welcome_text(plan, names.get(member) or "", plan.group))
@@ -182,8 +181,8 @@ def invite(batch: Batch, deps: Deps, member: str, room: str | None, group: str |
     """Invite a friend into their group: `room.add` (queued, paced and capped in the outbox)
     where the account is in the group and may add people, else the group's invite text."""
     conn = batch.conn
-    plan_text = deps.friends.plan(_channel(conn, member)).invite_text
-    if deps.friends.invite == "add" and can_add_to(conn, room):
+    plan_text = deps.service(FriendSettings).plan(_channel(conn, member)).invite_text
+    if deps.service(FriendSettings).invite == "add" and can_add_to(conn, room):
         row = _row(conn, member)
         batch.send(Outgoing(text=group or "", room=room, to=member, action=ROOM_ADD,
                             account=row.account or None if row else None))
@@ -260,7 +259,7 @@ def wants_group(batch: Batch, deps: Deps, member: str, at: datetime) -> str:
     """A friend asked for the group again (进群): the reply to send."""
     conn = batch.conn
     row = _row(conn, member)
-    plan = deps.friends.plan(row.channel if row else None)
+    plan = deps.service(FriendSettings).plan(row.channel if row else None)
     inside = group_of(conn, member)
     if inside:
         return f"你已经在「{inside}」里啦～"

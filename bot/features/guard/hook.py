@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from bot.core.deps import Deps
 from bot.core.events import Event, Join, Message, Roster
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
 from bot.features.guard import service
 
 

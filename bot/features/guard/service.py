@@ -13,11 +13,11 @@ from sqlmodel import col
 from bot.adapters.base import Outgoing
 from bot.core import audit
 from bot.core.accounts import bot_accounts
+from bot.core.deps import Deps
 from bot.core.directory import member_names, room_names
 from bot.core.events import Message
 from bot.core.pipeline import Batch, epoch
-from bot.deps import Deps
-from bot.features.followup.models import RoomOperator
+from bot.features.followup.api import RoomOperator
 from bot.features.guard.models import GuardBlock, GuardExempt, GuardPattern, GuardRoom, GuardStrike
 from bot.store.db import upsert
 from bot.store.models import EventLog, Membership, table_of

@@ -8,7 +8,7 @@ from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, non_negative_int, shown
 from bot.features.member_types.models import RoomSettings
 from bot.features.member_types.service import scope_for, type_floor, type_members
-from bot.features.segments.commands import unknown_word, who_playbook
+from bot.features.segments.api import unknown_word, who_playbook
 from tiers.types import TYPE_LABELS, MemberType, distribution, parse_type
 
 

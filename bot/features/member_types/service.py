@@ -14,7 +14,7 @@ from bot.core.activity import Counts, Window, counts_by_member
 from bot.core.settings import Settings
 from bot.features.member_types.models import RoomSettings
 from bot.features.member_types.settings import TypeSettings
-from bot.features.rosters.service import there_before_the_bot
+from bot.features.rosters.api import there_before_the_bot
 from tiers.types import SOURCE_ABSOLUTE, Activity, Floor, Thresholds, Typing, classify_all
 
 NEW_DAYS = 7  # members who joined less than this many days ago are 新成员

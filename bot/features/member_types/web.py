@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from bot.core.directory import room_names
 from bot.core.feature import CsvColumn, MemberSection, MemberView
 from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.points.api import Ledger
 from bot.web.data import MemberLine, scope_view
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
 from tiers.types import TYPE_LABELS, MemberType, Typing, distribution
@@ -148,7 +149,7 @@ def _room(conn: Connection, console: Console, room: str) -> dict[str, Any]:
     if room not in names:
         raise BadRequest("没有这个群", 404)
     at = console.now(conn)
-    view = scope_view(conn, console.settings, console.deps.ledger.levels, at, room)
+    view = scope_view(conn, console.settings, console.deps.service(Ledger).levels, at, room)
     return {"title": names[room], "room": room, "at": at, "window_days": view.scope.window.days,
             "members": len(view.lines), "thresholds": view.thresholds(),
             "counts": distribution(x.typing for x in view.lines),

@@ -15,21 +15,21 @@ from sqlmodel import col
 from bot.adapters.base import Outgoing
 from bot.core import audit
 from bot.core.accounts import bot_accounts, route
+from bot.core.deps import Deps
 from bot.core.directory import room_id_or_error, room_names
 from bot.core.errors import UsageError
 from bot.core.outbox import cancel_pending
 from bot.core.pipeline import enqueue_at
 from bot.core.report import ReportExtra, member_rows, resolve_scope
 from bot.core.settings import Settings
-from bot.deps import Deps
-from bot.features.followup.models import RoomOperator
-from bot.features.member_types.report import type_fields
+from bot.features.followup.api import RoomOperator
+from bot.features.member_types.api import type_fields
 from bot.features.outreach.models import OutreachCampaign, OutreachMessage, OutreachOptOut
 from bot.features.outreach.settings import OutreachSettings
-from bot.features.points.report import points_fields
-from bot.features.privacy.service import is_anonymous
-from bot.features.segments.report import playbook_fields
-from bot.features.tags.report import tag_fields
+from bot.features.points.api import points_fields
+from bot.features.privacy.api import is_anonymous
+from bot.features.segments.api import playbook_fields
+from bot.features.tags.api import tag_fields
 from bot.store.db import as_date, upsert
 from bot.store.models import Outbox, table_of
 from tiers import grades, lifecycle, rfm

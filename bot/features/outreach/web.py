@@ -26,8 +26,7 @@ from bot.features.outreach.service import (
 from bot.features.outreach.service import campaigns as campaign_lines
 from bot.features.outreach.settings import OutreachSettings
 from bot.features.outreach.texts import left_out_text, schedule_text
-from bot.features.reminders.commands import rate_text
-from bot.features.reminders.service import reminder_stats
+from bot.features.reminders.api import rate_text, reminder_stats
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, read_form, redirect_with
 from tiers.grades import GRADES
 from tiers.lifecycle import STAGE_LABELS

@@ -18,9 +18,10 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core import audit
+from bot.core.deps import Roles
 from bot.core.directory import member_names
 from bot.core.settings import Settings
-from bot.features.followup.models import RoomOperator
+from bot.features.followup.api import RoomOperator
 from bot.features.people.models import LoginLink, LoginThrottle, RoomAdmin
 from bot.store.db import upsert
 from bot.store.models import table_of
@@ -91,6 +92,21 @@ def add_room_admin(conn: Connection, room: str, member: str, by: str, at: int) -
 def remove_room_admin(conn: Connection, room: str, member: str) -> bool:
     return bool(conn.execute(delete(RoomAdmin).where(
         col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).rowcount)
+
+
+class StoreRoles(Roles):
+    """Per-room admins (`/admin`, ours) and operators (the follow-up's), read from the store."""
+
+    def is_room_admin(self, conn: Connection, member: str, room: str) -> bool:
+        return conn.execute(select(col(RoomAdmin.member)).where(
+            col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).first() is not None
+
+    def is_operator(self, conn: Connection, member: str) -> bool:
+        return any(conn.execute(select(col(t.member)).where(col(t.member) == member).limit(1)).first()
+                   for t in (RoomOperator, RoomAdmin))
+
+    def operators(self, conn: Connection) -> frozenset[str]:
+        return frozenset(conn.execute(select(col(RoomOperator.member))).scalars())
 
 
 def person(conn: Connection, settings: Settings, member: str) -> Person | None:

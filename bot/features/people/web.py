@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
 from bot.core.feature import NavEntry
-from bot.features.followup.models import RoomOperator
+from bot.features.followup.api import RoomOperator
 from bot.features.people.service import remove_room_admin, room_admins
 from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with, require_admin
 

@@ -11,14 +11,13 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
-from bot.features.checkins.service import cards_of, streak_of
-from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.checkins.api import Checkins, cards_of, streak_of
+from bot.features.member_types.api import scope_for, type_floor, type_members
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award
-from bot.features.privacy.service import rank_hidden
-from bot.features.referrals.commands import invite_text, my_referrals
-from bot.features.referrals.settings import ReferralSettings
+from bot.features.points.service import Award, Ledger
+from bot.features.privacy.api import rank_hidden
+from bot.features.referrals.api import ReferralSettings, invite_text, my_referrals
 from bot.store.models import Member, Membership
 from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS
 from tiers.checkin import CARD_EVERY, MAX_CARDS, STREAK_BONUS, window_text
@@ -37,21 +36,21 @@ def _typing(ctx: Ctx, member: str) -> Typing | None:
 def me(ctx: Ctx, opts: Options) -> str:
     conn, deps = ctx.batch.conn, ctx.deps
     points = conn.execute(select(col(Member.points)).where(col(Member.id) == ctx.msg.sender)).scalar() or 0
-    p = progress(points, deps.ledger.levels)
+    p = progress(points, deps.service(Ledger).levels)
     lines = [f"Lv{p.level.n}「{p.level.name}」 · {points} 积分"]
     if p.next:
         lines.append(f"{progress_bar(p.ratio)} 距 Lv{p.next.n}「{p.next.name}」还差 {p.to_next} 分")
     else:
         lines.append("已是最高等级，了不起！")
-    perks = benefits_upto(p.level.n, deps.ledger.benefits)
+    perks = benefits_upto(p.level.n, deps.service(Ledger).benefits)
     if perks:
         lines.append(f"你的权益：{'、'.join(perks)}")
     if p.next:
         lines.append(_pace(ctx, p.to_next, p.next.n, p.next.name))
-    if p.next and deps.ledger.benefits.get(p.next.n):
-        lines.append(f"升到 Lv{p.next.n} 可解锁：{'、'.join(deps.ledger.benefits[p.next.n])}")
+    if p.next and deps.service(Ledger).benefits.get(p.next.n):
+        lines.append(f"升到 Lv{p.next.n} 可解锁：{'、'.join(deps.service(Ledger).benefits[p.next.n])}")
     lines.append(earns_points(ctx))
-    task = deps.checkins.default_task(ctx.msg.room)
+    task = deps.service(Checkins).default_task(ctx.msg.room)
     if task:
         streak = streak_of(conn, ctx.msg.sender, task.id, ctx.today)
         cards = cards_of(conn, ctx.msg.sender, task.id)
@@ -81,7 +80,7 @@ def _pace(ctx: Ctx, to_next: int, n: int, name: str) -> str:
 
 def earns_points(ctx: Ctx) -> str:
     """What earns points here, from the tasks and rules in force."""
-    tasks = [t for t in ctx.deps.checkins.tasks if t.active and t.room in (None, ctx.msg.room)]
+    tasks = [t for t in ctx.deps.service(Checkins).tasks if t.active and t.room in (None, ctx.msg.room)]
     ways = [f"{t.name} +{t.points}/天" + ("" if window_text(t) == "全天" else f"（{window_text(t)}）")
             for t in tasks]
     if tasks:
@@ -139,7 +138,7 @@ def points_(ctx: Ctx, opts: Options) -> str | None:
     if delta == 0:
         raise UsageError("分数不能是 0，例如 +20 或 -5。")
     reason = opts.rest_text(1)[:100]
-    change = ctx.deps.ledger.award(ctx.batch, [Award(
+    change = ctx.deps.service(Ledger).award(ctx.batch, [Award(
         member, delta, "manual", int(ctx.msg.ts.timestamp()), ctx.today, ctx.msg.room,
         reason=reason, ref=ctx.msg.id, by=ctx.msg.sender)])[member]
     ctx.reply(f"已为 {name} {'加' if delta > 0 else '扣'} {abs(delta)} 分（{reason}），"

@@ -17,7 +17,7 @@ from bot.core.feature import CsvColumn, MemberSection, MemberView
 from bot.core.pipeline import Batch, enqueue
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award
+from bot.features.points.service import Award, Ledger
 from bot.web.shell import (
     CONSOLE,
     BadRequest,
@@ -54,7 +54,7 @@ def ledger_of(conn: Connection, member: str, limit: int = 100) -> list[LedgerLin
 
 
 def _facts(conn: Connection, view: MemberView) -> dict[str, Any]:
-    ledger = view.deps.ledger
+    ledger = view.deps.service(Ledger)
     points = view.report["points"]
     p = progress(points, ledger.levels)
     level = f"Lv{p.level.n}「{p.level.name}」"
@@ -100,7 +100,7 @@ async def act_points(request: web.Request) -> web.Response:
         require_manager(conn, who, member)
         now = console.now(conn)
         batch = Batch(conn, console.settings, silent=False)
-        change = console.deps.ledger.award(batch, [Award(
+        change = console.deps.service(Ledger).award(batch, [Award(
             member, delta, "manual", int(now.timestamp()), now.date(), None, reason=reason, by=who.member)])[member]
         announce_level_ups(batch, [change])
         if batch.replies:  # a level reached: the congratulation

@@ -5,10 +5,10 @@ from __future__ import annotations
 from bot.core import audit
 from bot.core.commands import Command, Ctx
 from bot.core.options import Options
+from bot.features.privacy.deletion import confirm_deletion
 from bot.features.privacy.service import (
     CONFIRM_MINUTES,
     ask_deletion,
-    confirm_deletion,
     has_data,
     pending_request,
     set_ranked,

@@ -31,8 +31,8 @@ from sqlmodel import SQLModel, col
 
 from bot.core.merge import is_text
 from bot.core.outbox import cancel_pending
-from bot.features.checkins.models import Checkin
-from bot.features.tags.models import MemberTag
+from bot.features.checkins.api import Checkin
+from bot.features.tags.api import MemberTag
 from bot.store.models import EventLog, Member, Membership, Outbox
 
 log = logging.getLogger(__name__)

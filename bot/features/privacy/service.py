@@ -1,25 +1,20 @@
 """Members' privacy in the store: leaving the rankings, asking for their data to be deleted
-(confirmed, then erased at the end of the batch), and the retention of message texts."""
+(the erasure on confirmation: deletion.py), and the retention of message texts."""
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.pipeline import Batch, invalidate_caches
-from bot.features.checkins.models import Checkin
-from bot.features.outreach.models import OutreachOptOut
-from bot.features.privacy.eraser import ANON_PREFIX, erase_member, scrub_file
+from bot.features.checkins.api import Checkin
+from bot.features.privacy.eraser import ANON_PREFIX
 from bot.features.privacy.models import DeletionRequest, RankOptOut
-from bot.features.tags.models import MemberTag
+from bot.features.tags.api import MemberTag
 from bot.store.db import upsert
 from bot.store.models import EventLog, Membership, Outbox, table_of
-
-log = logging.getLogger(__name__)
 
 CONFIRM_MINUTES = 10
 
@@ -54,28 +49,6 @@ def pending_request(conn: Connection, member: str, at: int) -> bool:
 
 def ask_deletion(conn: Connection, member: str, at: int) -> None:
     upsert(conn, table_of(DeletionRequest), [{"member": member, "asked_at": at}], ["member"], replace=["asked_at"])
-
-
-def confirm_deletion(batch: Batch, member: str) -> None:
-    """Erase the member once this batch's events are written (the confirmation itself
-    included), then, after the commit, make the erased bytes gone from the file."""
-    conn = batch.conn
-    conn.execute(delete(table_of(DeletionRequest)).where(col(DeletionRequest.member) == member))
-
-    def erase(b: Batch) -> None:
-        b.flush_hooks.remove(erase)
-        b.session.flush()
-        done = erase_member(b.conn, member)
-        # The anonymous member is never ranked, and never messaged (the id reaches nobody).
-        upsert(b.conn, table_of(RankOptOut), [{"member": done.anon, "at": 0}], ["member"])
-        upsert(b.conn, table_of(OutreachOptOut), [{"member": done.anon, "at": 0}], ["member"])
-        b.session.expunge_all()
-        b.known.clear()
-        invalidate_caches(b.conn)  # what every hook keeps about the member is stale now
-        engine = b.conn.engine
-        b.after_commit.append(lambda: log.info("after an erasure: %s", scrub_file(engine, done.tables)))
-
-    batch.flush_hooks.append(erase)
 
 
 def is_anonymous(member: str) -> bool:

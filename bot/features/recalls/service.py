@@ -21,12 +21,9 @@ from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Recall
 from bot.core.pipeline import Batch, invalidate_caches
-from bot.features.checkins.models import Checkin
-from bot.features.points.models import PointsEntry
-from bot.features.points.service import Award, Ledger
-from bot.features.points.speaking import Speaking
-from bot.features.tags.models import KeywordHit, MemberTag
-from bot.features.tags.service import DAY, active_rules
+from bot.features.checkins.api import Checkin
+from bot.features.points.api import Award, Ledger, PointsEntry, Speaking
+from bot.features.tags.api import DAY, KeywordHit, MemberTag, active_rules
 from bot.store.models import DailyActivity, EventLog, MemberDay
 from tagging.decide import hits_reached
 from tagging.rules import KeywordRule

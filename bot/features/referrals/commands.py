@@ -6,7 +6,7 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, shown
-from bot.features.privacy.service import rank_hidden
+from bot.features.privacy.api import rank_hidden
 from bot.features.referrals.service import Referrals, invite_board, referrals_of
 
 BOARD_SIZE = 10

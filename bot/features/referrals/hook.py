@@ -6,11 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
+from bot.core.deps import Deps
 from bot.core.events import Event, Join
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.deps import Deps
-from bot.features.points.announce import announce_level_ups
-from bot.features.points.service import Award
+from bot.features.points.api import Award, Ledger, announce_level_ups
 from bot.features.referrals.service import due_rewards, mark_rewarded, record_referral
 from bot.features.referrals.settings import ReferralSettings
 
@@ -61,4 +60,4 @@ class ReferralHook(Hook):
                                     reason="邀请的新成员留下并发言", ref=f"referral:{due.room}:{due.member}"))
         if awards:
             batch.flush_names()
-            announce_level_ups(batch, self.deps.ledger.award(batch, awards).values())
+            announce_level_ups(batch, self.deps.service(Ledger).award(batch, awards).values())

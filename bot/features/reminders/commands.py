@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.options import Options, shown
-from bot.features.checkins.service import load_tasks
+from bot.features.checkins.api import load_tasks
 from bot.features.reminders.service import enabled_tasks, reminder_stats, set_reminders
 
 REMIND_USAGE = "/remind 任务名 on|off · /remind（打卡提醒 打卡 开|关）"

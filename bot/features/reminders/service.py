@@ -11,11 +11,10 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.deps import Deps
 from bot.core.directory import member_names, rooms_of
-from bot.deps import Deps
-from bot.features.checkins.models import Checkin
-from bot.features.checkins.service import cards_of, load_tasks
-from bot.features.outreach.service import message_for, queue
+from bot.features.checkins.api import Checkin, cards_of, load_tasks
+from bot.features.outreach.api import message_for, queue
 from bot.features.reminders.models import CheckinReminder, ReminderTask
 from bot.store.db import as_date, upsert
 from bot.store.models import Membership, table_of

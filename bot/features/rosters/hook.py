@@ -6,9 +6,9 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 
+from bot.core.deps import Deps
 from bot.core.events import Event, Join, Leave, Roster
 from bot.core.pipeline import Batch, Hook
-from bot.deps import Deps
 from bot.features.rosters.merging import NameMerge
 from bot.features.rosters.service import apply_roster
 from bot.features.rosters.welcome import due_welcomes, forget_join, queue_join, welcome_text

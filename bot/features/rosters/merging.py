@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlmodel import col
 
 from bot.core.events import Event, Join, Message, Roster
 from bot.core.merge import merge_member, merge_names, names_in_room
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.core.pipeline import Batch
+from bot.store.db import stored
 from bot.store.models import Member
 
 
@@ -57,11 +57,8 @@ class NameMerge:
         if not fresh:
             return
         conn = batch.conn
-        ids = list(fresh)
-        found: set[str] = set()
-        for i in range(0, len(ids), 900):
-            found.update(conn.execute(select(col(Member.id)).where(col(Member.id).in_(ids[i:i + 900]))).scalars())
-        for old in ids:  # in the batch's order: the first member heard under the name
+        found = stored(conn, col(Member.id), fresh)
+        for old in fresh:  # in the batch's order: the first member heard under the name
             for room, member, name in fresh[old] if old in found else ():
                 if names_in_room(conn, room).get(name, set()) - {member}:
                     continue  # another member of the room carries the name: it is not said whose it is

@@ -15,7 +15,7 @@ from bot.adapters.base import Outgoing
 from bot.core.directory import member_names
 from bot.core.events import Join
 from bot.core.pipeline import epoch
-from bot.features.checkins.service import load_tasks
+from bot.features.checkins.api import load_tasks
 from bot.features.rosters.models import PendingWelcome, RoomWelcome
 from bot.store.db import upsert
 from bot.store.models import table_of

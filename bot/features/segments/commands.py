@@ -6,8 +6,9 @@ from bot.core.commands import Command, Ctx
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, shown
-from bot.features.member_types.service import type_floor
-from bot.features.segments.service import Assessment, assess, pin_grade, unpin_grade
+from bot.features.member_types.api import type_floor
+from bot.features.points.api import Ledger
+from bot.features.segments.service import Assessment, Playbook, assess, pin_grade, unpin_grade
 from tiers import grades as grading
 from tiers import lifecycle, rfm
 from tiers.lifecycle import STAGE_ACTIONS, STAGE_LABELS
@@ -17,7 +18,7 @@ LIST_LIMIT = 20
 
 
 def _assess(ctx: Ctx) -> Assessment:
-    return assess(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.playbook, ctx.deps.ledger.levels,
+    return assess(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.service(Playbook), ctx.deps.service(Ledger).levels,
                   type_window=ctx.deps.settings.window_days,
                   unranked=ctx.deps.settings.admin_ids | ctx.batch.bot_ids, background=False,
                   floor=type_floor(ctx.deps.settings))
@@ -30,7 +31,7 @@ def _where(ctx: Ctx) -> str:
 def rfm_(ctx: Ctx, opts: Options) -> str:
     found = _assess(ctx)
     counts = rfm.distribution(found.rfm.values())
-    settings = ctx.deps.playbook.rfm
+    settings = ctx.deps.service(Playbook).rfm
     m_word = "积分（还没有订单）" if found.monetary_is_points else "消费金额"
     lines = [f"{_where(ctx)} RFM 分层（近 {settings.window_days} 天，共 {len(found.rfm)} 人；M 按{m_word}）"]
     for segment, n in counts.items():
@@ -42,7 +43,7 @@ def rfm_(ctx: Ctx, opts: Options) -> str:
 def stages_(ctx: Ctx, opts: Options) -> str:
     found = _assess(ctx)
     counts = lifecycle.distribution(found.stages.values())
-    rules = lifecycle.stage_rules_text(ctx.deps.playbook.lifecycle)
+    rules = lifecycle.stage_rules_text(ctx.deps.service(Playbook).lifecycle)
     lines = [f"{_where(ctx)}生命周期（共 {len(found.stages)} 人）"]
     lines += [f"{STAGE_LABELS[s]}：{n} 人 — {STAGE_ACTIONS[s]}\n  （{rules[s]}）" for s, n in counts.items()]
     lines.append("查看名单和各自原因：/who 衰退")
@@ -52,13 +53,13 @@ def stages_(ctx: Ctx, opts: Options) -> str:
 def grades_(ctx: Ctx, opts: Options) -> str:
     found = _assess(ctx)
     counts = grading.distribution(found.grades.values())
-    cadence = ctx.deps.playbook.grades.cadence
+    cadence = ctx.deps.service(Playbook).grades.cadence
     pinned = sum(1 for g in found.grades.values() if g.pinned)
     lines = [f"{_where(ctx)}客户分级（共 {len(found.grades)} 人，其中手动设定 {pinned} 人）"]
     for g, n in counts.items():
         every = cadence.get(g)
         lines.append(f"{g} 级：{n} 人 — " + (f"每 {every} 天回访一次" if every else "不定期回访"))
-    criteria = "、".join(c.describe() for c in ctx.deps.playbook.grades.criteria) or "（未配置）"
+    criteria = "、".join(c.describe() for c in ctx.deps.service(Playbook).grades.criteria) or "（未配置）"
     lines.append(f"从 D 级起，每满足一项升一级：{criteria}")
     return "\n".join(lines)
 
@@ -81,7 +82,7 @@ def grade_(ctx: Ctx, opts: Options) -> str:
         raise UsageError(str(exc)) from None
     reason = opts.rest_text(1)[:100] or None
     pin_grade(ctx.batch.conn, member, grade, reason, ctx.msg.sender, int(ctx.msg.ts.timestamp()))
-    every = ctx.deps.playbook.grades.cadence.get(grade)
+    every = ctx.deps.service(Playbook).grades.cadence.get(grade)
     rhythm = f"，之后每 {every} 天提醒回访" if every else ""
     return f"已把 {name} 设为 {grade} 级" + (f"（{reason}）" if reason else "") + f"{rhythm}。取消：/grade @{name} 取消"
 

@@ -8,10 +8,11 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from bot.core.cache import SlowCache
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
-from bot.features.member_types.service import type_floor
-from bot.features.segments.service import Assessment, assess, population
+from bot.features.member_types.api import type_floor
+from bot.features.points.api import Ledger
+from bot.features.segments.service import Assessment, Playbook, assess, population
 from tiers.rfm import SEGMENT_STRATEGIES
 
 
@@ -38,7 +39,8 @@ def assess_scope(conn: Connection, deps: Deps, at: datetime, room: str | None,
     """The playbook models of a scope as the report, the console and the API show them
     (a whole scope's from `cache` when it holds them)."""
     def compute() -> Assessment:
-        return assess(conn, at, room, deps.playbook, deps.ledger.levels, type_window=deps.settings.window_days,
+        return assess(conn, at, room, deps.service(Playbook), deps.service(Ledger).levels,
+                      type_window=deps.settings.window_days,
                       members=members, unranked=deps.settings.admin_ids, floor=type_floor(deps.settings))
     if cache is None or members is not None:
         return compute()
@@ -52,7 +54,7 @@ def playbook_fields(deps: Deps) -> ReportExtra:
         if not set(ids) <= found.rfm.keys():  # asked for members outside the scope
             everyone = population(conn, scope.at, scope.room)
             found = assess_scope(conn, deps, scope.at, scope.room, sorted(set(everyone) | set(ids)))
-        window = deps.playbook.rfm.window_days
+        window = deps.service(Playbook).rfm.window_days
         return {m: playbook_row(found, m, window) for m in ids}
 
     return extra

@@ -12,13 +12,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.features.member_types.service import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_members
-from bot.features.points.models import PointsEntry
-from bot.features.referrals.service import referral_counts
-from bot.features.rosters.service import there_before_the_bot
+from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_members
+from bot.features.points.api import PointsEntry
+from bot.features.referrals.api import referral_counts
+from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.models import GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats
-from bot.features.tags.models import MemberTag, TagRule
+from bot.features.tags.api import MemberTag, TagRule
 from bot.store.db import as_date, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
 from tiers import grades as grading

@@ -16,10 +16,10 @@ from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
 from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
-from bot.features.followup.models import StageChange
+from bot.features.followup.api import StageChange
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
-from bot.features.segments.service import pin_grade, unpin_grade
+from bot.features.segments.service import Playbook, pin_grade, unpin_grade
 from bot.store.models import table_of
 from bot.web.shell import (
     CONSOLE,
@@ -92,7 +92,7 @@ def _rfm(conn: Connection, console: Console, params: dict[str, str]) -> dict[str
     grid = [[Cell(s.value, SEGMENT_LABELS[s], counts[s], counts[s] / total, SEGMENT_STRATEGIES[s]) for s in row]
             for row in GRID]
     return {"title": "RFM 分层", "at": at, "room": room, "names": names, "grid": grid, "total": len(found.rfm),
-            "window_days": console.deps.playbook.rfm.window_days, "by_points": found.monetary_is_points,
+            "window_days": console.deps.service(Playbook).rfm.window_days, "by_points": found.monetary_is_points,
             "room_choices": [("", "全部群"), *sorted(names.items(), key=lambda x: x[1])]}
 
 
@@ -115,7 +115,7 @@ def _lifecycle(conn: Connection, console: Console, params: dict[str, str]) -> di
     found = assess_scope(conn, console.deps, at, room, cache=console.cache)
     counts = lifecycle.distribution(found.stages.values())
     top = max(1, *counts.values())
-    rules = lifecycle.stage_rules_text(console.deps.playbook.lifecycle)
+    rules = lifecycle.stage_rules_text(console.deps.service(Playbook).lifecycle)
     steps = [Step(s.value, STAGE_LABELS[s], n, round(100 * n / top), STAGE_ACTIONS[s], rules[s])
              for s, n in counts.items()]
     since = week_start(at)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.commands import Command, Ctx
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, positive_int, shown
+from bot.features.points.api import Ledger
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
 
@@ -17,7 +18,7 @@ def _listing(ctx: Ctx) -> str:
     goods = service.items(conn)
     if not goods:
         return "积分商城还没有商品。" + ("添加：/shop add 名称 价格 [库存]" if ctx.is_admin else "敬请期待～")
-    points = ctx.deps.ledger.points_of(conn, [ctx.msg.sender]).get(ctx.msg.sender, 0)
+    points = ctx.deps.service(Ledger).points_of(conn, [ctx.msg.sender]).get(ctx.msg.sender, 0)
     lines = ["🎁 积分商城"]
     for item in goods:
         stock = "" if item.stock is None else ("（已兑完）" if item.stock <= 0 else f"（剩 {item.stock} 件）")
@@ -55,7 +56,7 @@ def shop_(ctx: Ctx, opts: Options) -> str | None:
         if len(words) != 2:
             raise UsageError("请写出兑换编号，例如 /shop refund 3")
         rid = positive_int(words[1].lstrip("#＃"), "兑换编号")
-        done = service.refund(ctx.batch, ctx.deps.ledger, rid, ts=ctx.msg.ts, by=ctx.msg.sender)
+        done = service.refund(ctx.batch, ctx.deps.service(Ledger), rid, ts=ctx.msg.ts, by=ctx.msg.sender)
     except ShopError as exc:
         raise UsageError(str(exc), show_usage=False) from None
     return (f"已退回第 {done.redemption_id} 号兑换「{done.item}」，{done.price} 分已还给 TA"
@@ -67,7 +68,7 @@ def redeem_(ctx: Ctx, opts: Options) -> str:
     if not name:  # 「我想兑换」: what can be redeemed, rather than a usage line
         return "想兑换什么呢？\n" + _listing(ctx)
     try:
-        done = service.redeem(ctx.batch, ctx.deps.ledger, ctx.msg.sender, name, ts=ctx.msg.ts,
+        done = service.redeem(ctx.batch, ctx.deps.service(Ledger), ctx.msg.sender, name, ts=ctx.msg.ts,
                               room=ctx.msg.room, ref=ctx.msg.id)
     except ShopError as exc:
         raise UsageError(str(exc), show_usage=False) from None

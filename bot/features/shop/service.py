@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.pipeline import Batch
-from bot.features.points.service import Award, Ledger, PointsChange
+from bot.features.points.api import Award, Ledger, PointsChange
 from bot.features.shop.models import Redemption, ShopItem
 from bot.store.models import table_of
 from tiers.followup import PendingRedemption

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 from bot.core.directory import member_names
 from bot.core.feature import MemberSection, MemberView, NavEntry
 from bot.core.pipeline import Batch
+from bot.features.points.api import Ledger
 from bot.features.shop import service
 from bot.features.shop.service import ShopError
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, form_text, page, read_form, redirect_with
@@ -92,7 +93,7 @@ async def refund(request: web.Request) -> web.Response:
     def run(conn: Connection) -> str:
         batch = Batch(conn, console.settings, silent=True)
         try:
-            done = service.refund(batch, console.deps.ledger, rid or 0, ts=console.now(conn), by=CONSOLE_USER)
+            done = service.refund(batch, console.deps.service(Ledger), rid or 0, ts=console.now(conn), by=CONSOLE_USER)
             batch.flush()
         finally:
             batch.session.close()

@@ -14,6 +14,7 @@ from bot.core.options import Options, positive_int, shown
 from bot.features.tags.backtest import Backtest, Change, backtest, compare
 from bot.features.tags.models import MemberTag
 from bot.features.tags.service import (
+    Tagging,
     add_rule,
     delete_rule,
     format_tag,
@@ -36,7 +37,7 @@ def rule(ctx: Ctx, opts: Options) -> str:
     conn = ctx.batch.conn
     if sub in ("add", "添加"):
         parsed = with_room_ids(conn, rule_from_options(opts, skip=1))
-        saved = add_rule(conn, ctx.deps.tagging, parsed, by=ctx.msg.sender, at=int(ctx.msg.ts.timestamp()))
+        saved = add_rule(conn, ctx.deps.service(Tagging), parsed, by=ctx.msg.sender, at=int(ctx.msg.ts.timestamp()))
         return f"已添加规则：{saved.describe()}\n之后的新消息会按它自动打标签。"
     if sub in ("preview", "预览"):
         return _preview(ctx, with_room_ids(conn, rule_from_options(opts, skip=1)))
@@ -45,7 +46,7 @@ def rule(ctx: Ctx, opts: Options) -> str:
             raise UsageError("请写出一个规则编号，例如 /rule del 3（编号见 /rules）。")
         rule_id = positive_int(rest[0].lstrip("#"), "规则编号")
         try:
-            tag_name, removed = delete_rule(conn, ctx.deps.tagging, rule_id)
+            tag_name, removed = delete_rule(conn, ctx.deps.service(Tagging), rule_id)
         except LookupError as exc:
             raise UsageError(str(exc), show_usage=False) from None
         return (f"已删除规则 #{rule_id}（{tag_name}），并撤下了它自动打的 {removed} 个标签；"
@@ -54,11 +55,12 @@ def rule(ctx: Ctx, opts: Options) -> str:
 
 
 def _preview(ctx: Ctx, parsed: Rule) -> str:
-    found = backtest(ctx.batch.conn, ctx.deps.tagging, parsed, ctx.now)
+    found = backtest(ctx.batch.conn, ctx.deps.service(Tagging), parsed, ctx.now)
     basis = basis_text(found, ctx.deps.settings.tz)
     if not found.members:
         lines = [f"预览：{basis}，没有成员会得到「{parsed.tag}」。",
-                 *change_lines(compare(ctx.batch.conn, ctx.deps.tagging, found, ctx.now), ctx.deps.settings.tz)]
+                 *change_lines(compare(ctx.batch.conn, ctx.deps.service(Tagging), found, ctx.now),
+                               ctx.deps.settings.tz)]
         return "\n".join([*lines, "规则还没保存。"])
     lines = [f"预览：{basis}，{found.members} 人会得到「{parsed.tag}」（其中 {found.already} 人已有）："]
     for s in found.samples:
@@ -66,7 +68,7 @@ def _preview(ctx: Ctx, parsed: Rule) -> str:
         lines.append(f"· {s.name}{quote}")
     if found.members > len(found.samples):
         lines.append(f"……还有 {found.members - len(found.samples)} 人")
-    lines += change_lines(compare(ctx.batch.conn, ctx.deps.tagging, found, ctx.now), ctx.deps.settings.tz)
+    lines += change_lines(compare(ctx.batch.conn, ctx.deps.service(Tagging), found, ctx.now), ctx.deps.settings.tz)
     lines.append("规则还没保存，确认后用 /rule add 加上同样的参数。")
     return "\n".join(lines)
 
@@ -98,7 +100,7 @@ def basis_text(found: Backtest, tz: tzinfo) -> str:
 
 
 def rules_(ctx: Ctx, opts: Options) -> str:
-    rs = ctx.deps.tagging.current(ctx.batch.conn)
+    rs = ctx.deps.service(Tagging).current(ctx.batch.conn)
     if not rs.rules:
         return "还没有标签规则。例如：/rule add keyword 意向 多少钱,价格 lead=yes"
     lines = ["标签规则："] + [r.describe() for r in rs.rules.values()]
@@ -125,7 +127,7 @@ def tag(ctx: Ctx, opts: Options) -> str:
     member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和一个标签。")
     by = ctx.batch.conn.execute(select(col(Member.name)).where(col(Member.id) == ctx.msg.sender)).scalar()
     reason = opts.rest_text(1).strip() or None
-    if not tag_by_hand(ctx.batch.conn, ctx.deps.tagging, member, tag_name, by=by or ctx.msg.sender,
+    if not tag_by_hand(ctx.batch.conn, ctx.deps.service(Tagging), member, tag_name, by=by or ctx.msg.sender,
                        at=int(ctx.msg.ts.timestamp()), reason=reason):
         raise UsageError(f"没有打上：{name} 已有同一互斥组里手动打的标签。", show_usage=False)
     return f"已给 {name} 打上「{tag_name}」" + (f"（原因：{reason}）" if reason else "") + "。"
@@ -133,7 +135,7 @@ def tag(ctx: Ctx, opts: Options) -> str:
 
 def untag(ctx: Ctx, opts: Options) -> str:
     member, name, tag_name = _member_and_tag(ctx, opts, "请写出一位成员和要去掉的标签。")
-    if not untag_by_hand(ctx.batch.conn, ctx.deps.tagging, member, tag_name):
+    if not untag_by_hand(ctx.batch.conn, ctx.deps.service(Tagging), member, tag_name):
         raise UsageError(f"{name} 没有「{tag_name}」这个标签。", show_usage=False)
     return f"已去掉 {name} 的「{tag_name}」。规则之后再命中时仍可能重新打上。"
 
@@ -143,10 +145,10 @@ def tags_(ctx: Ctx, opts: Options) -> str:
         raise UsageError("请写出一位成员。")
     member, name = ctx.member(opts.member())
     at = int(ctx.msg.ts.timestamp())
-    rows = ctx.deps.tagging.held(ctx.batch.conn, member, at)
+    rows = ctx.deps.service(Tagging).held(ctx.batch.conn, member, at)
     if not rows:
         return f"{name} 还没有标签。"
-    tz, rules = ctx.deps.settings.tz, ctx.deps.tagging.current(ctx.batch.conn).rules
+    tz, rules = ctx.deps.settings.tz, ctx.deps.service(Tagging).current(ctx.batch.conn).rules
     lines = [format_tag(r, tz, rules) for r in sorted(rows, key=lambda r: r.since)]
     return "\n".join([f"{name} 的标签：", *lines])
 
@@ -172,7 +174,7 @@ def group(ctx: Ctx, opts: Options) -> str:
         raise UsageError("请写出组名和 exclusive（互斥）或 normal（普通）。")
     exclusive = args[1].lower() in ("exclusive", "互斥")
     try:
-        set_group(ctx.batch.conn, ctx.deps.tagging, args[0], exclusive)
+        set_group(ctx.batch.conn, ctx.deps.service(Tagging), args[0], exclusive)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     if exclusive:
@@ -197,11 +199,11 @@ def synonym(ctx: Ctx, opts: Options) -> str:
     conn = ctx.batch.conn
     if sub in ("del", "delete", "删除", "删"):
         removed = remove_words(conn, words[1], words[2])
-        ctx.deps.tagging.changed = True
+        ctx.deps.service(Tagging).changed = True
         return f"已从「{words[1]}」去掉 {'、'.join(removed)}。"
-    added = add_words(conn, ctx.deps.tagging.tokenizer, words[1], words[2], by=ctx.msg.sender, at=ctx.now)
-    ctx.deps.tagging.changed = True
-    rules = [r for r in ctx.deps.tagging.current(conn).rules.values()
+    added = add_words(conn, ctx.deps.service(Tagging).tokenizer, words[1], words[2], by=ctx.msg.sender, at=ctx.now)
+    ctx.deps.service(Tagging).changed = True
+    rules = [r for r in ctx.deps.service(Tagging).current(conn).rules.values()
              if isinstance(r, KeywordRule) and added.concept in r.keywords]
     lines = [f"已把 {'、'.join(added.added)} 加进同义词组「{added.concept}」（共 {added.size} 个词；"
              f"最近 {CHECK_DAYS} 天 {added.messages} 条聊天里命中 {added.hits} 条）。"]

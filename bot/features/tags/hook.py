@@ -11,7 +11,7 @@ from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
-from bot.features.points.speaking import Speaking
+from bot.features.points.api import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
 from bot.store.db import bulk, upsert

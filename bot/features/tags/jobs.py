@@ -8,12 +8,13 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
+from bot.features.tags.service import Tagging
 
 
 def daily_tags(ctx: JobContext, at: datetime) -> str:
     """Just after local midnight, when a day leaves every window."""
     with ctx.deps.engine.begin() as conn:
-        ctx.deps.tagging.daily(conn, int(at.timestamp()), ctx.deps.settings.tz)
+        ctx.deps.service(Tagging).daily(conn, int(at.timestamp()), ctx.deps.settings.tz)
     return "tag maintenance done"
 
 

@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
+from bot.core.deps import Deps
 from bot.core.report import ReportExtra, ReportScope
-from bot.deps import Deps
 from bot.features.tags.models import MemberTag
 from bot.features.tags.service import active_rules, held_now, provenance_of
 from tagging.reasons import format_reason

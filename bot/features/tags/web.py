@@ -15,7 +15,7 @@ from bot.core.feature import CsvColumn, MemberSection, NavEntry
 from bot.features.tags import service as tag_service
 from bot.features.tags.backtest import backtest, compare
 from bot.features.tags.commands import basis_text
-from bot.features.tags.service import active_rules
+from bot.features.tags.service import Tagging, active_rules
 from bot.features.tags.synonyms import CHECK_DAYS, Added, add_words, listing, remove_words
 from bot.web.shell import (
     CONSOLE,
@@ -50,8 +50,9 @@ async def synonyms_add(request: web.Request) -> web.Response:
         raise BadRequest("请写出同义词组名和词，例如 价格 和 学费,收费")
 
     def add(conn: Connection) -> Added:
-        added = add_words(conn, console.deps.tagging.tokenizer, concept, words, by=WEB_ACTOR, at=console.now(conn))
-        console.deps.tagging.changed = True
+        tagging = console.deps.service(Tagging)
+        added = add_words(conn, tagging.tokenizer, concept, words, by=WEB_ACTOR, at=console.now(conn))
+        tagging.changed = True
         return added
     try:
         added = await console.write(add)
@@ -70,7 +71,7 @@ async def synonyms_delete(request: web.Request) -> web.Response:
 
     def remove(conn: Connection) -> tuple[str, ...]:
         removed = remove_words(conn, concept, word)
-        console.deps.tagging.changed = True
+        console.deps.service(Tagging).changed = True
         return removed
     try:
         await console.write(remove)
@@ -88,7 +89,7 @@ async def rules_page(request: web.Request) -> web.Response:
 def _add(conn: Connection, console: Console, text: str) -> Rule:
     # Managers name groups as they see them; rules keep room ids.
     rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
-    return tag_service.add_rule(conn, console.deps.tagging, rule, by=WEB_ACTOR,
+    return tag_service.add_rule(conn, console.deps.service(Tagging), rule, by=WEB_ACTOR,
                                 at=int(console.now(conn).timestamp()))
 
 
@@ -113,7 +114,7 @@ async def rules_delete(request: web.Request) -> web.Response:
     rule_id = int(request.match_info["rule_id"])
 
     def delete(conn: Connection) -> tuple[str, int]:
-        return tag_service.delete_rule(conn, console.deps.tagging, rule_id)
+        return tag_service.delete_rule(conn, console.deps.service(Tagging), rule_id)
     try:
         tag, removed = await console.write(delete)
     except LookupError as exc:
@@ -126,10 +127,10 @@ def _backtest(conn: Connection, console: Console, text: str) -> dict[str, Any]:
     context: dict[str, Any] = {"draft": text, "usage": BOTH_USAGE, "result": None, "basis": None}
     if text:
         rule = tag_service.with_room_ids(conn, tag_service.parse_rule_text(text))
-        found = backtest(conn, console.deps.tagging, rule, console.now(conn))
+        found = backtest(conn, console.deps.service(Tagging), rule, console.now(conn))
         context |= {"result": found, "basis": basis_text(found, console.deps.settings.tz),
                     "tz": console.deps.settings.tz,
-                    "change": compare(conn, console.deps.tagging, found, console.now(conn))}
+                    "change": compare(conn, console.deps.service(Tagging), found, console.now(conn))}
     return context
 
 
@@ -170,11 +171,11 @@ async def act_tag(request: web.Request) -> web.Response:
         name = member_in_scope(conn, who, member)
         at = int(console.now(conn).timestamp())
         if do == "tag":
-            if not tag_service.tag_by_hand(conn, console.deps.tagging, member, tag, by=who.name, at=at,
+            if not tag_service.tag_by_hand(conn, console.deps.service(Tagging), member, tag, by=who.name, at=at,
                                            reason=reason):
                 return False, f"没有打上：{name} 已有同一互斥组里手动打的标签。"
             return True, f"已给 {name} 打上「{tag}」（原因：{reason}）。"
-        if not tag_service.untag_by_hand(conn, console.deps.tagging, member, tag):
+        if not tag_service.untag_by_hand(conn, console.deps.service(Tagging), member, tag):
             return False, f"{name} 没有「{tag}」这个标签，没有改动。"
         return True, f"已去掉 {name} 的「{tag}」（原因：{reason}）。"
     done, notice = await console.write(act)

@@ -15,7 +15,7 @@ from bot.core.directory import room_names
 from bot.core.pipeline import enqueue
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
-from bot.features.people.service import LIST_LINK_HOURS, new_link
+from bot.features.people.api import LIST_LINK_HOURS, new_link
 from bot.features.trends.service import DAILY_LABELS, WEEK_SERIES, Period, week_numbers
 from bot.features.trends.settings import WEEKDAYS, TrendSettings, weekly_schedule
 

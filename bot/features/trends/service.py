@@ -22,11 +22,11 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.deps import Deps
-from bot.features.friends.service import channel_stats
-from bot.features.member_types.service import scope_for, type_floor, type_members
-from bot.features.segments.report import assess_scope
-from bot.features.tags.models import MemberTag
+from bot.core.deps import Deps
+from bot.features.friends.api import channel_stats
+from bot.features.member_types.api import scope_for, type_floor, type_members
+from bot.features.segments.api import assess_scope
+from bot.features.tags.api import MemberTag
 from bot.store.models import DailyActivity, EventLog, MemberDay, Membership
 from tiers.lifecycle import STAGE_LABELS, Stage
 from tiers.types import TYPE_LABELS, MemberType

@@ -16,6 +16,7 @@ from bot.core.directory import room_names, rooms_of
 from bot.core.feature import MemberView
 from bot.core.report import ReportScope, member_rows
 from bot.features.friends.service import who_filter
+from bot.features.points.api import Ledger
 from bot.features.segments.report import assess_scope
 from bot.features.segments.service import Assessment
 from bot.web.data import (
@@ -54,9 +55,9 @@ def select_members(conn: Connection, console: Console, params: dict[str, str],
     `within`, only members of those rooms (an operator's)."""
     deps = console.deps
     names = room_names(conn)
-    query = parse_member_query(params, deps.ledger.levels, names)
+    query = parse_member_query(params, deps.service(Ledger).levels, names)
     at = console.now(conn)
-    view = scope_view(conn, deps.settings, deps.ledger.levels, at, query.room, console.cache)
+    view = scope_view(conn, deps.settings, deps.service(Ledger).levels, at, query.room, console.cache)
     holders = holders_of(conn, query.tag, at) if query.tag else None
     found = assess_scope(conn, deps, at, query.room, cache=console.cache)
     allowed = who_filter(conn, query.who) if query.who else None
@@ -105,7 +106,7 @@ def _members(conn: Connection, console: Console, params: dict[str, str],
         "type_choices": [("", "全部类型"), *[(k.value, TYPE_LABELS[k]) for k in MemberType]],
         "tag_choices": tag_choices,
         "level_choices": [("", "全部等级"),
-                          *[(str(lv.n), f"Lv{lv.n} {lv.name}") for lv in console.deps.ledger.levels]],
+                          *[(str(lv.n), f"Lv{lv.n} {lv.name}") for lv in console.deps.service(Ledger).levels]],
     }
 
 

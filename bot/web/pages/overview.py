@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.directory import rooms_of
 from bot.core.feature import OverviewView
+from bot.features.points.api import Ledger
 from bot.features.tags.service import active_rules
 from bot.web.data import (
     checkins_on,
@@ -25,7 +26,7 @@ from tiers.types import distribution
 
 def _overview(conn: Connection, console: Console, within: frozenset[str] | None) -> dict[str, Any]:
     at = console.now(conn)
-    view = scope_view(conn, console.settings, console.deps.ledger.levels, at, None, console.cache)
+    view = scope_view(conn, console.settings, console.deps.service(Ledger).levels, at, None, console.cache)
     rooms = room_counts(conn)
     lines = view.lines
     since = week_start(at)

@@ -1,0 +1,21 @@
+"""What other features may use of the playbook (orders, RFM, lifecycle, grades): the Playbook service,
+assessments of a scope, the purchases as a read model, and the playbook's words for /who."""
+
+from __future__ import annotations
+
+from bot.features.segments.commands import unknown_word, who_playbook
+from bot.features.segments.models import Purchase
+from bot.features.segments.report import assess_scope, playbook_fields
+from bot.features.segments.service import (
+    NO_ACTIVITY,
+    ChurnWindows,
+    Playbook,
+    assess,
+    check_criteria_tags,
+    read_activity,
+)
+
+__all__ = [
+    "NO_ACTIVITY", "ChurnWindows", "Playbook", "Purchase", "assess", "assess_scope", "check_criteria_tags",
+    "playbook_fields", "read_activity", "unknown_word", "who_playbook",
+]
