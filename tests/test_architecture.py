@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.adapters.base import MaybeDelivered, RefusesEvents, ReportsConnection, RequestsRosters
-from bot.core.config import Config
+from bot.core.config import Config, load_config
 from bot.core.deps import Provide, Roles, build_services
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
 from bot.core.pipeline import Batch, Hook
@@ -228,7 +228,8 @@ class _Agenda:
 def test_services_are_built_from_what_features_provide() -> None:
     provided = [p.kind for f in FEATURES for p in f.services]
     assert len(provided) == len(set(provided)) and Roles in provided
-    built = build_services((p for f in FEATURES for p in f.services), Config())
+    no_file = load_config(None, (key for f in FEATURES for key in f.config))  # every key's default
+    built = build_services((p for f in FEATURES for p in f.services), no_file)
     assert set(built) == set(provided)
     assert all(isinstance(service, kind) for kind, service in built.items())
     # A service is made once, after those it needs, whatever the order they are declared in.

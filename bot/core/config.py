@@ -93,8 +93,8 @@ def section(name: str, parse: Callable[[Mapping[str, Any]], T]) -> ConfigKey[T]:
 class Config:
     """The config file as the features declared it: `config[KEY]` is KEY's typed value."""
 
-    def __init__(self, values: Mapping[str, object]) -> None:
-        self._values = dict(values)
+    def __init__(self, values: Mapping[str, object] | None = None) -> None:
+        self._values = dict(values or {})
 
     def __getitem__(self, key: ConfigKey[T]) -> T:
         if key.name not in self._values:
