@@ -3,6 +3,9 @@ caps lives only in one process's memory."""
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -120,3 +123,55 @@ def test_a_members_tags_come_in_one_order_whatever_the_store(store):
         rows = member_rows(conn, scope, report_fields(FEATURES, deps))
     tags = next(r for r in rows if r["id"] == "wxid_a")["tags"]
     assert [t["name"] for t in tags] == sorted(["甲", "乙"])
+
+
+def test_a_batch_that_meets_a_locked_sqlite_store_is_run_again_and_lands_once(tmp_path, caplog):
+    """Another writer holds SQLite's write lock past the busy timeout (0.2 s here, 30 s by
+    default): the batch rolled back whole used to end the replay with 「database is locked」.
+    It is run again after a logged wait, and lands once: its check-in, points and reply once."""
+    path = tmp_path / "q.db"
+    pipeline, _ = build(Settings(database_url=f"sqlite:///{path}?timeout=0.2", admins="wxid_admin"))
+    pipeline.process([parse_event({"type": "message", "id": "m0", "ts": T0.isoformat(), "room": "r1@chatroom",
+                                   "sender": "wxid_a", "text": "大家早上好"})])
+    held, retried = threading.Event(), threading.Event()
+
+    class Released(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "locked by another writer" in record.getMessage():
+                retried.set()  # the first try failed: let the other writer finish
+
+    def other_writer() -> None:
+        other = sqlite3.connect(path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        held.set()
+        retried.wait(60)
+        other.execute("COMMIT")
+        other.close()
+
+    handler = Released()
+    logging.getLogger("bot.core.pipeline").addHandler(handler)
+    writer = threading.Thread(target=other_writer)
+    writer.start()
+    try:
+        assert held.wait(10)
+        with caplog.at_level(logging.WARNING, logger="bot.core.pipeline"):
+            replies = pipeline.process([parse_event(e) for e in (
+                {"type": "message", "id": "c1", "ts": (T0 + timedelta(hours=1)).isoformat(), "room": "r1@chatroom",
+                 "sender": "wxid_a", "text": "打卡 今天读了二十页"},
+                {"type": "message", "id": "m1", "ts": (T0 + timedelta(hours=2)).isoformat(), "room": "r1@chatroom",
+                 "sender": "wxid_a", "text": "今天读到第二章，很有收获"})])
+    finally:
+        retried.set()
+        writer.join()
+        logging.getLogger("bot.core.pipeline").removeHandler(handler)
+    tries = [r.getMessage() for r in caplog.records if "locked by another writer" in r.getMessage()]
+    assert len(tries) == 1
+    assert "the batch of 2 events was rolled back whole; trying again in 2 s (try 2 of 5)" in tries[0]
+    with pipeline.engine.connect() as conn:
+        def one(sql: str) -> object:
+            return conn.execute(text(sql)).scalar()
+        assert one("SELECT count(*) FROM eventlog WHERE id IN ('c1', 'm1')") == 2
+        assert one("SELECT count(*) FROM checkin WHERE member = 'wxid_a'") == 1
+        assert one("SELECT sum(counted) FROM dailyactivity WHERE member = 'wxid_a'") == 3
+        assert one("SELECT count(*) FROM outbox") == len(replies) > 0
+        assert one("SELECT count(*) FROM pointsentry WHERE member = 'wxid_a' AND kind = 'checkin'") == 1

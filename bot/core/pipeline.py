@@ -13,6 +13,7 @@ import heapq
 import json
 import logging
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
 from bot.adapters.base import Outgoing
@@ -28,7 +30,7 @@ from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
-from bot.store.db import bulk, stored, upsert
+from bot.store.db import bulk, is_locked, stored, upsert
 from bot.store.models import (
     NO_ROOM,
     AccountReach,
@@ -46,6 +48,10 @@ from bot.store.models import (
 log = logging.getLogger(__name__)
 
 BATCH_SIZE = 5000
+# A batch that met a store locked by another writer past the busy timeout (it rolled back whole)
+# is run again this many times in all, waiting LOCKED_WAIT seconds, then twice as long each time.
+LOCKED_TRIES = 5
+LOCKED_WAIT = 2.0
 _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
@@ -403,7 +409,27 @@ class Pipeline:
         """One batch in one transaction; returns how many events were new and stored, and the
         replies. `bot_ids` are the accounts the bot itself speaks as (known once logged in); with
         `commands` False (the event API) no message is taken as a chat command. Events a hook
-        refused are not stored: they are logged and added to `refused`."""
+        refused are not stored: they are logged and added to `refused`.
+
+        A batch that found the store locked by another writer for longer than the busy timeout
+        rolled back whole: it is run again (LOCKED_TRIES in all, with a growing wait, each logged),
+        and reads the event log afresh, so nothing is counted twice."""
+        attempt = 1
+        while True:
+            try:
+                return self._ingest(events, silent=silent, bot_ids=bot_ids, commands=commands, refused=refused)
+            except OperationalError as exc:
+                if not is_locked(exc) or attempt >= LOCKED_TRIES:
+                    raise
+                wait = LOCKED_WAIT * 2 ** (attempt - 1)
+                attempt += 1
+                log.warning("the store was locked by another writer (%s): the batch of %d events was rolled "
+                            "back whole; trying again in %.0f s (try %d of %d)",
+                            exc.orig, len(events), wait, attempt, LOCKED_TRIES)
+                time.sleep(wait)
+
+    def _ingest(self, events: Sequence[Event], *, silent: bool, bot_ids: frozenset[str], commands: bool,
+                refused: list[tuple[str, str]] | None) -> tuple[int, list[Outgoing]]:
         with self._lock, self.engine.begin() as conn:
             batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:

@@ -16,6 +16,7 @@ SMALL = 4096  # characters of a string kept by `small`; longer ones are skipped 
 _SCALAR = re.compile(r"-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null")
 _STRUCT = re.compile(r'["\[\]{}]')
 _WS = " \t\r\n"
+_NOT_WS = re.compile(r"[^ \t\r\n]")
 
 
 class Cut(Exception):
@@ -40,8 +41,19 @@ class Stream:
         self.buf = ""
         self.pos = 0
         self.eof = False
-        self.line = 1  # the line `pos` is on
+        # Lines are counted when asked for (`line`), not at each step: up to `_counted` they are
+        # in `_lines`.
+        self._lines = 1
+        self._counted = 0
         self._decoder = json.JSONDecoder()
+
+    @property
+    def line(self) -> int:
+        """The line `pos` is on."""
+        if self._counted != self.pos:
+            self._lines += self.buf.count("\n", self._counted, self.pos)
+            self._counted = self.pos
+        return self._lines
 
     # -- the buffer --------------------------------------------------------------------------
 
@@ -52,24 +64,22 @@ class Stream:
         if not chunk:
             self.eof = True
             return False
+        self.line  # noqa: B018  (counts the lines of what is dropped)
         self.buf = self.buf[self.pos:] + chunk
-        self.pos = 0
+        self.pos = self._counted = 0
         return True
 
     def _advance(self, to: int) -> None:
-        self.line += self.buf.count("\n", self.pos, to)
         self.pos = to
 
     def peek(self) -> str:
         """The next character that is not white space ('' at the end)."""
         while True:
-            buf, pos = self.buf, self.pos
-            n = len(buf)
-            while pos < n and buf[pos] in _WS:
-                pos += 1
-            self._advance(pos)
-            if pos < n:
-                return buf[pos]
+            m = _NOT_WS.search(self.buf, self.pos)
+            if m is not None:
+                self.pos = m.start()
+                return self.buf[self.pos]
+            self.pos = len(self.buf)
             if not self._fill():
                 return ""
 
@@ -205,10 +215,30 @@ class Stream:
         if self.peek() == "]":
             self.expect("]")
             return
+        scan = self._decoder.scan_once  # type: ignore[attr-defined]  # what raw_decode calls, without its wrapper
+        find = _NOT_WS.search
         while True:
             self.peek()
             line = self.line
-            yield line, self._item(line)
+            # The common case in one go: the element decodes within the buffer and its comma
+            # follows there too; anything else (a cut, a hostile element, the end) goes the long way.
+            buf = self.buf
+            try:
+                value, end = scan(buf, self.pos)
+            except (StopIteration, RecursionError, ValueError):
+                end = -1
+            if end < 0 or end >= len(buf):
+                value = self._item(line)
+            else:
+                after = find(buf, end)
+                if after is not None and buf[after.start()] in ",]":
+                    self.pos = after.start() + 1
+                    yield line, value
+                    if buf[after.start()] == "]":
+                        return
+                    continue
+                self.pos = end
+            yield line, value
             if self.expect(",]") == "]":
                 return
 

@@ -52,6 +52,7 @@ _WXID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}")
 _FOLDER_ID = re.compile(r"\(([^()]+)\)\s*$")
 # What a wxid or a WeChat id looks like (a 2024 Sender), as against a display name (2023 "export all")
 _LOOKS_LIKE_ID = re.compile(r"wxid_[0-9A-Za-z_-]{4,40}|[A-Za-z][-_0-9A-Za-z]{5,19}|.+@(?:chatroom|openim)")
+_SECONDS = {f"{n:02d}": n for n in range(60)}
 csv.field_size_limit(1 << 24)  # an app message's XML can be long; a row is still one record
 
 
@@ -335,6 +336,12 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
     if found.generation == "2023-all":
         yield from _read_all(path, encoding, opts, summary, found, book)
         return
+    yield from _read_chat(path, encoding, opts, summary, found, book)
+
+
+def _read_chat(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
+               book: NameBook) -> Iterator[Event]:
+    """A 2023 or 2024 export of one chat (the 2024 1:1 variant included)."""
     if found.contact is not None and found.contact.startswith(NAME_PREFIX):
         summary.notes.append(f"{path.name}：留痕 2024 早期的私聊导出每行只有 9 列，没有联系人的 wxid："
                              f"联系人按文件名里的备注「{found.contact_name}」识别")
@@ -367,38 +374,54 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             if room is not None:
                 yield from notice_events(content, ts, place, names, exporter, ids, summary)
             continue
-        if found.generation == "2023":
-            sender = _sender_2023(f) or (exporter if is_sender else None)
-            nickname = None
-        else:
-            sender = (f[11].strip() if len(f) == 12 else "") or (exporter if is_sender else None)
-            nickname = f[10] if len(f) == 12 else None
+        sender, nickname = _sender(f, found.generation, exporter if is_sender else None)
         if not group:
             if is_sender:
                 summary.operator_messages += 1  # the operator's side of the chat, not a member
                 continue
             sender = sender or contact
         if not sender:
-            summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
-                         if is_sender else "没有发送者（Sender 为空）" if found.generation == "2024"
-                         else "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）")
+            summary.skip(path, line, _no_sender(is_sender, found.generation))
             continue
         try:
             sender = checks.ident(sender, "Sender ")
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        if kind == APP:
-            what, text = memotrace_app(sub, content)
-            text = clean_text(text)
-        else:
-            what = MEMOTRACE_TYPES.get(kind, "other")
-            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        what, text = _content(kind, sub, content)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
                       # never the remark (the exporter's own), but where it is all there is
                       sender_name=clean_name(nickname) or found.contact_name, room=room,
                       room_name=place.room_name if room else None, kind=what)
+
+
+def _sender(f: list[str], generation: str, exporter: str | None) -> tuple[str | None, str | None]:
+    """(sender wxid, group nickname) of a row; `exporter` for the exporting account's own rows
+    when the file leaves their sender out (None for others' rows)."""
+    if generation == "2023":
+        return _sender_2023(f) or exporter, None
+    if len(f) == 12:
+        return f[11].strip() or exporter, f[10]
+    return exporter, None
+
+
+def _no_sender(is_sender: bool, generation: str) -> str:
+    """Why a row without a sender was skipped, and what to do about it."""
+    if is_sender:
+        return "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
+    if generation == "2024":
+        return "没有发送者（Sender 为空）"
+    return "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）"
+
+
+def _content(kind: int, sub: int, content: str) -> tuple[str, str]:
+    """(kind of message, its text) of a row's Type, SubType and StrContent."""
+    if kind == APP:
+        what, text = memotrace_app(sub, content)
+        return what, clean_text(text)
+    what = MEMOTRACE_TYPES.get(kind, "other")
+    return rendered(what, clean_text(content)) if what == "text" else (what, "")
 
 
 class LocalTime:
@@ -408,8 +431,23 @@ class LocalTime:
     def __init__(self, tz: tzinfo) -> None:
         self.tz = tz
         self._hours: dict[str, int] = {}
+        self._minutes: dict[str, int] = {}  # `YYYY-MM-DD HH:MM` → its epoch, once checked
 
     def epoch(self, text: str) -> int:
+        # The common case in two look-ups: a minute seen before, and two digits of seconds.
+        if len(text) == 19 and text[16] == ":":
+            base = self._minutes.get(text[:16])
+            seconds = _SECONDS.get(text[17:])
+            if base is not None and seconds is not None:
+                return base + seconds
+        text = text.strip()
+        at = self._epoch(text)
+        if len(self._minutes) >= 4096:  # exports are in time order: the recent minutes are the ones asked
+            self._minutes.clear()
+        self._minutes[text[:16]] = at - int(text[17:19])
+        return at
+
+    def _epoch(self, text: str) -> int:
         text = text.strip()
         if len(text) != 19 or text[4] != "-" or text[13] != ":" or text[16] != ":":
             raise ValueError(text)
@@ -435,6 +473,7 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
     ids = IdMaker(room or f"1:1:{found.contact}")
     checks = Checks(opts)
     clock = LocalTime(opts.tz)
+    people: dict[str, tuple[str | None, str]] = {}  # 发送人 as written → (name, sender id)
     for line, f in rows(path, encoding, summary, "2025"):
         try:
             at = clock.epoch(f[3])
@@ -454,21 +493,48 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
         if kind == NOT_SPEAKING:
             summary.not_speaking += 1
             continue
-        name = clean_name(f[2])
+        who = people.get(f[2])
+        if who is None:
+            who = people[f[2]] = _who_2025(f[2], room, group, found)
+        name, sender = who
         if not name:
             summary.skip(path, line, "没有发送人")
             continue
-        if group:
-            sender = derived_id(room or "", name)
-        elif name in found.contact_names:
-            sender = found.contact or ""
-        else:
+        if not sender:
             summary.operator_messages += 1  # the exporting account's side of a 1:1 chat
             continue
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=place.room_name if room else None, kind=what)
+                      room=room, room_name=place.room_name if room else None, kind=what)  # a rename moves it
+
+
+def _who_2025(raw: str, room: str | None, group: bool, found: Scan) -> tuple[str | None, str]:
+    """(name, sender id) of a 发送人: the id derived from the name in a group; in a 1:1 chat the
+    contact, or '' for the exporting account."""
+    name = clean_name(raw)
+    if not name:
+        return None, ""
+    if group:
+        return name, derived_id(room or "", name)
+    return name, (found.contact or "") if name in found.contact_names else ""
+
+
+def _places(found: Scan, opts: ImportOptions, summary: Summary, book: NameBook
+            ) -> dict[str, tuple[Chat, Place, Names, IdMaker]]:
+    """TalkerId → (chat, place, its names, its id maker), of the chats of an "export all" file
+    that can be imported (a group --room names, a 1:1 chat)."""
+    places: dict[str, tuple[Chat, Place, Names, IdMaker]] = {}
+    for talker, chat in found.chats.items():
+        key = chat.room or chat.contact
+        if key is None:
+            continue
+        place = Place(chat.room or "", opts.room_name or chat.nickname or chat.remark)
+        if chat.room is not None:
+            summary.rooms[chat.room] = place.room_name or chat.room
+        names = book.room(chat.room) if chat.room is not None else Names()
+        places[talker] = (chat, place, names, IdMaker(chat.room or f"1:1:{chat.contact}"))
+    return places
 
 
 def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
@@ -482,16 +548,7 @@ def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, 
                      + _which_group(left))
     if any(c.room for c in found.chats.values()):
         summary.names_only.add(str(path))
-    places: dict[str, tuple[Chat, Place, Names, IdMaker]] = {}
-    for talker, chat in found.chats.items():
-        key = chat.room or chat.contact
-        if key is None:
-            continue
-        place = Place(chat.room or "", opts.room_name or chat.nickname or chat.remark)
-        if chat.room is not None:
-            summary.rooms[chat.room] = place.room_name or chat.room
-        names = book.room(chat.room) if chat.room is not None else Names()
-        places[talker] = (chat, place, names, IdMaker(chat.room or f"1:1:{chat.contact}"))
+    places = _places(found, opts, summary, book)
     checks = Checks(opts)
     for line, f in rows(path, encoding, summary, "2023-all"):
         chosen = places.get(f[1].strip())
@@ -529,12 +586,7 @@ def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, 
             continue
         else:
             sender = derived_id(room, name)  # as MemoTrace 2025: merged once a wxid is known for the name
-        if kind == APP:
-            what, text = memotrace_app(sub, content)
-            text = clean_text(text)
-        else:
-            what = MEMOTRACE_TYPES.get(kind, "other")
-            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        what, text = _content(kind, sub, content)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
                       room=room, room_name=place.room_name if room else None, kind=what)

@@ -234,8 +234,8 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
     progress.total = sum(estimate(f.path) for f in prepared)
     # Each export is in time order; merged, the history is replayed as it happened even
     # when the files overlap or come in any order.
-    merged = heapq.merge(*(progress.labelled(f.path.name, read_file(f, opts, summary, book))
-                           for f in prepared), key=_ts)
+    streams = [progress.labelled(f.path.name, read_file(f, opts, summary, book)) for f in prepared]
+    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_ts)
     guard = LiveGuard(engine, overlap_ok, summary)
     events = LegacyGuard(engine, summary).keep(e for e in progress.track(merged) if guard.keep(e))
     if pipeline is None:

@@ -72,11 +72,18 @@ class Summary:
         return sum(len(v) for v in self.skipped.values())
 
     def said(self, member: str, ts: int) -> None:
-        """A message of `member` at epoch `ts` was read."""
+        """A message of `member` at epoch `ts` was read (once a message of a million: kept short)."""
         self.messages += 1
-        self.members.add(member)
-        self.spoke.add(member)
-        self.saw(ts)
+        if member not in self.spoke:
+            self.spoke.add(member)
+            self.members.add(member)
+        last = self.last
+        if last is None or ts > last:
+            self.last = ts
+            if last is None:
+                self.first = ts
+        elif self.first is not None and ts < self.first:
+            self.first = ts
 
     @property
     def silent_joiners(self) -> int:
@@ -90,6 +97,9 @@ class Summary:
             self.last = ts
 
 
+_blake2b = hashlib.blake2b
+
+
 class IdMaker:
     """Stable ids from what a message is: (room, time, kind, a hash of its content) and, for
     identical messages in the same second, which one of them it is. Two exports of the same
@@ -100,18 +110,20 @@ class IdMaker:
     def __init__(self, room: str) -> None:
         self.room = room
         self._second: int | None = None
-        self._seen: Counter[tuple[str, str]] = Counter()
+        self._seen: dict[tuple[str, str], int] = {}
 
     def make(self, ts: int, content: str, kind: str) -> str:
+        key = (kind, content)
         if ts != self._second:  # exports are in time order: one second's duplicates at a time
             self._second = ts
-            self._seen.clear()
-        key = (kind, content)
-        n = self._seen[key]
-        self._seen[key] = n + 1
+            self._seen = {key: 1}
+            n = 0
+        else:
+            n = self._seen.get(key, 0)
+            self._seen[key] = n + 1
         whole = f"{self.room}\x1f{ts}\x1f{kind}\x1f{n}\x1f{content}"
         # 13 bytes: 0.2's ids (with the sender in them) had 12, so the two are told apart.
-        return ID_PREFIX + hashlib.blake2b(whole.encode("utf-8"), digest_size=13).hexdigest()
+        return ID_PREFIX + _blake2b(whole.encode(), digest_size=13).hexdigest()
 
 
 class Checks:

@@ -6,7 +6,9 @@ of any length imports in bounded memory, and a file cut off mid-array keeps what
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,18 +73,64 @@ def scan(path: Path, encoding: str, opts: ImportOptions, book: NameBook) -> Chat
             raise FileError("这个 WeFlow 私聊文件的 session 里没有对方的 wxid，无法知道是谁的消息")
         chat = Chat(None, wxid, None)
     names = Names()
-    for _, m in _messages(path, encoding, Summary(), quiet=True):
-        sender = m.get("senderUsername")
+    fast = _senders_fast(path, encoding)
+    senders: Iterable[tuple[Any, Any, Any]] = fast if fast is not None else (  # else every message decoded
+        (m.get("isSend"), m.get("senderUsername"), m.get("senderDisplayName"))
+        for _, m in _messages(path, encoding, Summary(), quiet=True))
+    for is_send, sender, shown in senders:
         if not isinstance(sender, str) or not sender:
             continue
-        if m.get("isSend") == 1:
+        if is_send == 1:
             chat.exporter = chat.exporter or sender
-        shown = m.get("senderDisplayName")
         if isinstance(shown, str):
             names.add(clean_name(shown), sender)
     if chat.room is not None:
         book.room(chat.room).update(names)
     return chat
+
+
+_STR = r'"[^"\\]*(?:\\.[^"\\]*)*"'  # a JSON string, unrolled (no alternation per character)
+# Who sent each message, as WeFlow writes it: `"isSend": 0, "senderUsername": "…",
+# "senderDisplayName": "…"` in this order. A key's opening quote never stands inside a string
+# (a quote there is escaped), so the keys found are the messages' own.
+_KEY = '"senderUsername"'
+_SENDER = re.compile(rf'"isSend"\s*:\s*(-?\d+|null)\s*,\s*"senderUsername"\s*:\s*({_STR}|null)\s*,\s*'
+                     rf'"senderDisplayName"\s*:\s*({_STR}|null)')
+_OVERLAP = 1 << 14  # characters kept across reads: a sender's fields cut by a read are found whole
+
+
+def _senders_fast(path: Path, encoding: str) -> list[tuple[Any, Any, Any]] | None:
+    """(isSend, senderUsername, senderDisplayName) of every message, found by one pattern
+    instead of decoding the messages (the scan's pass over a million); None when some
+    senderUsername is not in that shape (another key order): then the messages are decoded."""
+    out: list[tuple[Any, Any, Any]] = []
+    seen: dict[tuple[str | Any, ...], tuple[Any, Any, Any]] = {}  # the fields as written → decoded
+    keys = 0
+    with open_text(path, encoding) as fh:
+        buf = ""
+        while True:
+            chunk = fh.read(jsonstream.CHUNK)
+            buf += chunk
+            # What starts before `limit` is taken this round, the rest (kept) the next.
+            limit = len(buf) - _OVERLAP if chunk else len(buf)
+            if limit > 0:
+                keys += buf.count(_KEY, 0, limit + len(_KEY) - 1)
+                for m in _SENDER.finditer(buf):
+                    if m.start() >= limit:
+                        break
+                    raw = m.groups()
+                    fields = seen.get(raw)
+                    if fields is None:
+                        try:
+                            fields = (json.loads(raw[0]), json.loads(raw[1]), json.loads(raw[2]))
+                        except ValueError:
+                            return None
+                        if len(seen) < 1 << 16:
+                            seen[raw] = fields
+                    out.append(fields)
+                buf = buf[limit:]
+            if not chunk:
+                return out if keys == len(out) else None
 
 
 def _messages(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
@@ -101,11 +149,11 @@ def _messages(path: Path, encoding: str, summary: Summary, *, quiet: bool = Fals
                     n = 0
                     for line, item in s.items():
                         n += 1
-                        if isinstance(item, jsonstream.Skipped):
+                        if type(item) is dict:
+                            yield line, item
+                        elif isinstance(item, jsonstream.Skipped):
                             if not quiet:
                                 summary.skip(path, item.line, f"第 {n} 条消息{item.reason}，没有导入")
-                        elif isinstance(item, dict):
-                            yield line, item
                         elif not quiet:
                             summary.skip(path, line, f"第 {n} 条消息应为 JSON 对象")
                 if s.expect(",}") == "}":
@@ -129,14 +177,16 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
     checks = Checks(opts)
     place = Place(room or "", chat.room_name)
     learned = summary.name_ids.setdefault(room, {}) if room is not None else {}
+    shown: dict[object, str | None] = {}  # senderDisplayName as given → as the contract takes it
     for line, m in _messages(path, encoding, summary):
+        at = m.get("createTime")
         try:
-            at = m.get("createTime")
             ts = checks.ts(at)  # type: ignore[arg-type]  # parse_ts checks the type
         except EventError as exc:
             summary.skip(path, line, f"createTime {exc}")
             continue
-        at = int(ts.timestamp())
+        if type(at) is not int:
+            at = int(ts.timestamp())
         raw_type, raw_content = m.get("type"), m.get("content")
         type_name = raw_type if isinstance(raw_type, str) else ""
         content = raw_content if isinstance(raw_content, str) else ""
@@ -162,10 +212,30 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        name = clean_name(m.get("senderDisplayName"))
+        name = _display_name(m.get("senderDisplayName"), shown)
         if name and room is not None:
-            learned.setdefault(name, set()).add(sender)
+            _learn(learned, name, sender)
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=place.room_name if room else None, kind=what)
+                      room=room, room_name=place.room_name if room else None, kind=what)  # a rename moves it
+
+
+def _display_name(raw: object, shown: dict[object, str | None]) -> str | None:
+    """senderDisplayName as the contract takes it, each distinct one cleaned once (`shown`)."""
+    try:
+        return shown[raw]
+    except KeyError:
+        name = shown[raw] = clean_name(raw)
+        return name
+    except TypeError:  # not hashable: not a name
+        return None
+
+
+def _learn(learned: dict[str, set[str]], name: str, sender: str) -> None:
+    """Note that `name` was shown for wxid `sender` in the room."""
+    wxids = learned.get(name)
+    if wxids is None:
+        learned[name] = {sender}
+    elif sender not in wxids:
+        wxids.add(sender)

@@ -30,7 +30,11 @@ def make_engine(url: str) -> Engine:
     foreign-key-free speed pragmas. Every table (shared and each feature's) is registered."""
     load_models()
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        # The busy timeout: how long a write waits for another writer's lock before "database is
+        # locked" (a batch that meets it is retried: bot.core.pipeline). `?timeout=SECONDS` in the
+        # URL sets another.
+        busy = {} if "timeout" in make_url(url).query else {"timeout": BUSY_TIMEOUT}
+        engine = create_engine(url, connect_args={**busy, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -81,6 +85,7 @@ def _wal(cur: sqlite3.Cursor) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
 
 
+BUSY_TIMEOUT = 30  # seconds
 WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
@@ -274,6 +279,14 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
 
 _FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
 _READ_ONLY = ("readonly database", "read-only", "read only file system", "read-only transaction")
+
+
+def is_locked(exc: BaseException) -> bool:
+    """The store was locked by another writer for longer than the busy timeout (SQLite's
+    "database is locked", at the BEGIN IMMEDIATE that takes the write lock): the transaction
+    that met it rolled back whole, so running it again is safe."""
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and "database is locked" in str(orig)
 
 
 def storage_problem(exc: BaseException, url: str) -> str | None:
