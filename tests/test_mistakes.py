@@ -37,6 +37,9 @@ from tests.test_cli import QUNGUAN, run, write
     ('[[operators]]\nroom = "r1"', "operators[1].member", "字符串"),
     ('[[tag_groups]]\nname = "阶段"\nexclusive = "yes"', "tag_groups[1].exclusive", "true 或 false"),
     ("levels = ", "不是合法的 TOML", ""),
+    # placeholders are checked when the file is read (tiers.spec), naming the key
+    ('[friends]\nwelcome = "你好 {nam}"', "friends", "「{nam}」不认识：可用的只有 {name}"),
+    ('[friends.channels."来源-抖音"]\nwelcome = "拉你进 {grop}"', "channels.来源-抖音.welcome", "「{grop}」"),
 ])
 def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, capsys, toml, key, expected):
     config = tmp_path / "bad.toml"
@@ -45,6 +48,7 @@ def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, ca
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert str(config) in err and key in err and expected in err, err
+    assert len(err.strip().splitlines()) == 1, err  # one line naming the file, the key and what is expected
 
 
 def test_a_bad_setting_in_the_environment_says_which(tmp_path):
