@@ -235,6 +235,14 @@ class Item:
 
 def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     """Every reason this member needs attention, most urgent first, minus recently done."""
+    out = _waiting(f, now) + _signals(f, now) + _progress(f, now)
+    out.sort(key=lambda r: rank(r.kind, f.grade))
+    return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
+
+
+def _waiting(f: MemberFacts, now: datetime) -> list[Reason]:
+    """What the member asked for or did that waits on an operator: a redemption, a friend
+    request, a 1:1 question, a friend not in a group yet, a lead."""
     out: list[Reason] = []
     if f.redemptions:
         what = "、".join(f"「{r.item}」" for r in f.redemptions)
@@ -263,6 +271,13 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
                           "私聊跟进，引用 TA 的原话",
                           None if lead.room is None else (lead.room, lead.room_name or "私聊")))
         break
+    return out
+
+
+def _signals(f: MemberFacts, now: datetime) -> list[Reason]:
+    """What the member's activity says: churn risk, an alarming stage change, a new member
+    still silent, a broken streak, a changed member type."""
+    out: list[Reason] = []
     if f.type in ("core", "burst") and f.silent_days is not None and f.silent_days >= SILENT_DAYS:
         out.append(Reason("churn_risk", f"{TYPE_WORDS[f.type]}已 {f.silent_days} 天没发言",
                           "私聊问候，了解近况"))
@@ -290,6 +305,12 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("type_change",
                           f"{TYPE_WORDS[f.previous_type]} → {TYPE_WORDS[f.type]}",
                           "看看变化原因，对症跟进"))
+    return out
+
+
+def _progress(f: MemberFacts, now: datetime) -> list[Reason]:
+    """Their grade's follow-up is due; they levelled up or are close to the next level."""
+    out: list[Reason] = []
     if f.grade is not None and f.grade_cadence and routine_late(f, now) is not None:
         if f.last_followed_up is not None:
             out.append(_grade_overdue(f.grade, f.grade_cadence, (now - f.last_followed_up).days, None))
@@ -299,8 +320,7 @@ def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
         out.append(_near_level(*f.next_level))
-    out.sort(key=lambda r: rank(r.kind, f.grade))
-    return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
+    return out
 
 
 def _days_since(at: datetime | None, now: datetime) -> int:

@@ -244,29 +244,10 @@ class OutboxSender:
             progressed = False
             waiting: set[str] = set()  # actions that must wait: their other rows too
             for row in rows:
-                if paced and row.action:
-                    if row.action in waiting:
-                        continue
-                    cap = self.action_caps.get(row.action, DEFAULT_ACTION_CAP)
-                    sent_at = await asyncio.to_thread(self._actions_sent, row.action)
-                    until = action_wait(cap, sent_at, self.now())
-                    if until is not None:
-                        # Over the action's pace or caps: its rows wait in the store (none is
-                        # lost across a restart) until the next may go, in their order.
-                        await asyncio.to_thread(self._defer_action, row.action, until)
-                        waiting.add(row.action)
-                        continue
-                elif paced and row.room:
-                    n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
-                    if n >= self.room_hourly_cap:
-                        # Over the room's hourly cap: wait until the oldest send ages out.
-                        await asyncio.to_thread(self._defer, row.id, oldest + 3600)
-                        continue
                 if paced:
-                    gap = self.min_gap + random.uniform(0, self.jitter)
-                    wait = self._last_send + gap - self.now()
-                    if wait > 0:
-                        await self.sleep(wait)
+                    if await self._held_back(row, waiting):
+                        continue
+                    await self._keep_gap()
                 if self.wake.is_set() and row.priority != REPLY:
                     # Something was queued while waiting our turn: if it is a reply, it goes
                     # now and this row at the next turn.
@@ -284,6 +265,36 @@ class OutboxSender:
                     break
             if not progressed:
                 return sent
+
+    async def _held_back(self, row: Outbox, waiting: set[str]) -> bool:
+        """A paced row that must wait (deferred in the store): its action is over its pace or
+        caps (`waiting` then holds the action), or its room over the hourly cap."""
+        if row.action:
+            if row.action in waiting:
+                return True
+            cap = self.action_caps.get(row.action, DEFAULT_ACTION_CAP)
+            sent_at = await asyncio.to_thread(self._actions_sent, row.action)
+            until = action_wait(cap, sent_at, self.now())
+            if until is not None:
+                # Over the action's pace or caps: its rows wait in the store (none is
+                # lost across a restart) until the next may go, in their order.
+                await asyncio.to_thread(self._defer_action, row.action, until)
+                waiting.add(row.action)
+                return True
+        elif row.room:
+            n, oldest = await asyncio.to_thread(self._room_sent_last_hour, row.room)
+            if n >= self.room_hourly_cap:
+                # Over the room's hourly cap: wait until the oldest send ages out.
+                await asyncio.to_thread(self._defer, row.id, oldest + 3600)
+                return True
+        return False
+
+    async def _keep_gap(self) -> None:
+        """Wait out the paced gap (with jitter) since the last send."""
+        gap = self.min_gap + random.uniform(0, self.jitter)
+        wait = self._last_send + gap - self.now()
+        if wait > 0:
+            await self.sleep(wait)
 
     async def _send(self, row: Outbox) -> bool:
         out = Outgoing(text=row.text, room=row.room, to=row.to,

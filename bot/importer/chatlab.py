@@ -4,10 +4,10 @@ a file of any length imports in constant memory)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from bot.core.events import Event, EventError, Message, Recall, depth_of
 from bot.importer.detect import open_text
@@ -43,47 +43,75 @@ def _objects(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
              ) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line, object) of a JSONL file, or of a JSON document taken apart into the same
     objects (header, members, messages)."""
+
+    def skip(n: int, reason: str) -> None:
+        if not quiet:
+            summary.skip(path, n, reason)
+
     with open_text(path, encoding) as fh:
-        first = ""
-        for first in fh:
-            if first.strip() and not first.lstrip().startswith("#"):
-                break
-        fh.seek(0)
-        if '"_type"' in first:
-            for n, line in enumerate(fh, 1):
-                text = line.strip().lstrip("\ufeff")
-                if not text or text.startswith("#"):
-                    continue
-                try:
-                    obj = json.loads(text)
-                except ValueError as exc:
-                    if not quiet:
-                        summary.skip(path, n, f"不是完整的 JSON（{exc.args[0].split(':')[0]}，文件可能被截断）")
-                    continue
-                except RecursionError:
-                    if not quiet:
-                        summary.skip(path, n, f"JSON 嵌套太深（一行最多 {MAX_LINE_DEPTH} 层），这一行没有导入")
-                    continue
-                if depth_of(obj) > MAX_LINE_DEPTH:
-                    if not quiet:
-                        summary.skip(path, n, f"JSON 嵌套太深（一行最多 {MAX_LINE_DEPTH} 层），这一行没有导入")
-                    continue
-                if not isinstance(obj, dict):
-                    if not quiet:
-                        summary.skip(path, n, "应为 JSON 对象")
-                    continue
-                yield n, obj
+        if '"_type"' in _first_line(fh):
+            yield from _lines(fh, skip)
             return
-        try:
-            doc = json.load(fh)
-        except json.JSONDecodeError as exc:
-            raise FileError(f"JSON 在第 {exc.lineno} 行第 {exc.colno} 列出错（{exc.msg}），"
-                            "文件可能不完整：请重新导出") from None
-        except RecursionError:
-            raise FileError("JSON 嵌套太深，无法读取：这不是导出工具写的 ChatLab 文件。"
-                            "请重新导出（JSONL 格式可以逐行读取，坏行会被跳过）") from None
+        doc = _document(fh)
+    yield from _parts(doc, skip)
+
+
+def _first_line(fh: TextIO) -> str:
+    """The first line that is neither blank nor a comment (the file is rewound)."""
+    first = ""
+    for first in fh:
+        if first.strip() and not first.lstrip().startswith("#"):
+            break
+    fh.seek(0)
+    return first
+
+
+def _lines(fh: TextIO, skip: Callable[[int, str], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A JSONL file's objects; a line that is not one is skipped, saying why."""
+    for n, line in enumerate(fh, 1):
+        text = line.strip().lstrip("\ufeff")
+        if not text or text.startswith("#"):
+            continue
+        obj, problem = _line_object(text)
+        if obj is None:
+            skip(n, problem)
+            continue
+        yield n, obj
+
+
+def _line_object(text: str) -> tuple[dict[str, Any] | None, str]:
+    """One JSONL line's object, or None and what is wrong with the line."""
+    too_deep = f"JSON 嵌套太深（一行最多 {MAX_LINE_DEPTH} 层），这一行没有导入"
+    try:
+        obj = json.loads(text)
+    except ValueError as exc:
+        return None, f"不是完整的 JSON（{exc.args[0].split(':')[0]}，文件可能被截断）"
+    except RecursionError:
+        return None, too_deep
+    if depth_of(obj) > MAX_LINE_DEPTH:
+        return None, too_deep
+    if not isinstance(obj, dict):
+        return None, "应为 JSON 对象"
+    return obj, ""
+
+
+def _document(fh: TextIO) -> dict[str, Any]:
+    """A ChatLab JSON document, whole."""
+    try:
+        doc = json.load(fh)
+    except json.JSONDecodeError as exc:
+        raise FileError(f"JSON 在第 {exc.lineno} 行第 {exc.colno} 列出错（{exc.msg}），"
+                        "文件可能不完整：请重新导出") from None
+    except RecursionError:
+        raise FileError("JSON 嵌套太深，无法读取：这不是导出工具写的 ChatLab 文件。"
+                        "请重新导出（JSONL 格式可以逐行读取，坏行会被跳过）") from None
     if not isinstance(doc, dict) or "meta" not in doc:
         raise FileError("ChatLab JSON 应为含 chatlab、meta、members、messages 的对象")
+    return doc
+
+
+def _parts(doc: dict[str, Any], skip: Callable[[int, str], None]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """A JSON document taken apart into the objects of a JSONL file: header, members, messages."""
     yield 1, {"_type": "header", "chatlab": doc.get("chatlab"), "meta": doc.get("meta")}
     for m in doc.get("members") or []:
         if isinstance(m, dict):
@@ -91,8 +119,8 @@ def _objects(path: Path, encoding: str, summary: Summary, *, quiet: bool = False
     for i, m in enumerate(doc.get("messages") or []):
         if isinstance(m, dict):
             yield i + 1, {**m, "_type": "message"}
-        elif not quiet:
-            summary.skip(path, 1, "messages 里有一项不是对象")
+        else:
+            skip(1, "messages 里有一项不是对象")
 
 
 def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat: Chat,

@@ -141,24 +141,19 @@ def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tupl
         next(reader, None)
         line = reader.line_num
         while True:
-            start = line + 1
             try:
-                record = next(reader)
-            except StopIteration:
+                for record in reader:  # the C loop; a broken record ends it, and it is taken up again
+                    start, line = line + 1, reader.line_num
+                    if len(record) in widths:
+                        yield start, record
+                    elif record and record != [""]:
+                        summary.skip(path, start, f"列数不对（应为 {widths[0]} 列）")
                 return
             except csv.Error as exc:
-                line = reader.line_num
+                start, line = line + 1, reader.line_num
                 why = "文件在这里中断（引号没有闭合，可能没导出完整）" if "end of data" in str(exc) \
                     else f"CSV 格式错误（{exc}）"
                 summary.skip(path, start, why)
-                continue
-            line = reader.line_num
-            if not record or record == [""]:
-                continue
-            if len(record) not in widths:
-                summary.skip(path, start, f"列数不对（应为 {widths[0]} 列）")
-                continue
-            yield start, record
 
 
 def _sender_2023(f: list[str]) -> str | None:
@@ -336,6 +331,12 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
     if found.generation == "2023-all":
         yield from _read_all(path, encoding, opts, summary, found, book)
         return
+    yield from _read_chat(path, encoding, opts, summary, found, book)
+
+
+def _read_chat(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
+               book: NameBook) -> Iterator[Event]:
+    """A 2023 or 2024 export of one chat (the 2024 1:1 variant included)."""
     if found.contact is not None and found.contact.startswith(NAME_PREFIX):
         summary.notes.append(f"{path.name}：留痕 2024 早期的私聊导出每行只有 9 列，没有联系人的 wxid："
                              f"联系人按文件名里的备注「{found.contact_name}」识别")
@@ -368,38 +369,54 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found
             if room is not None:
                 yield from notice_events(content, ts, place, names, exporter, ids, summary)
             continue
-        if found.generation == "2023":
-            sender = _sender_2023(f) or (exporter if is_sender else None)
-            nickname = None
-        else:
-            sender = (f[11].strip() if len(f) == 12 else "") or (exporter if is_sender else None)
-            nickname = f[10] if len(f) == 12 else None
+        sender, nickname = _sender(f, found.generation, exporter if is_sender else None)
         if not group:
             if is_sender:
                 summary.operator_messages += 1  # the operator's side of the chat, not a member
                 continue
             sender = sender or contact
         if not sender:
-            summary.skip(path, line, "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
-                         if is_sender else "没有发送者（Sender 为空）" if found.generation == "2024"
-                         else "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）")
+            summary.skip(path, line, _no_sender(is_sender, found.generation))
             continue
         try:
             sender = checks.ident(sender, "Sender ")
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        if kind == APP:
-            what, text = memotrace_app(sub, content)
-            text = clean_text(text)
-        else:
-            what = MEMOTRACE_TYPES.get(kind, "other")
-            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        what, text = _content(kind, sub, content)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
                       # never the remark (the exporter's own), but where it is all there is
                       sender_name=clean_name(nickname) or found.contact_name, room=room,
                       room_name=place.room_name if room else None, kind=what)
+
+
+def _sender(f: list[str], generation: str, exporter: str | None) -> tuple[str | None, str | None]:
+    """(sender wxid, group nickname) of a row; `exporter` for the exporting account's own rows
+    when the file leaves their sender out (None for others' rows)."""
+    if generation == "2023":
+        return _sender_2023(f) or exporter, None
+    if len(f) == 12:
+        return f[11].strip() or exporter, f[10]
+    return exporter, None
+
+
+def _no_sender(is_sender: bool, generation: str) -> str:
+    """Why a row without a sender was skipped, and what to do about it."""
+    if is_sender:
+        return "导出账号自己发的，文件里没有它的 wxid：用 --self 指定导出账号的 wxid"
+    if generation == "2024":
+        return "没有发送者（Sender 为空）"
+    return "2023 版导出的这一行找不到发送者的 wxid（BytesExtra 里没有）"
+
+
+def _content(kind: int, sub: int, content: str) -> tuple[str, str]:
+    """(kind of message, its text) of a row's Type, SubType and StrContent."""
+    if kind == APP:
+        what, text = memotrace_app(sub, content)
+        return what, clean_text(text)
+    what = MEMOTRACE_TYPES.get(kind, "other")
+    return rendered(what, clean_text(content)) if what == "text" else (what, "")
 
 
 class LocalTime:
@@ -498,6 +515,23 @@ def _who_2025(raw: str, room: str | None, group: bool, found: Scan) -> tuple[str
     return name, (found.contact or "") if name in found.contact_names else ""
 
 
+def _places(found: Scan, opts: ImportOptions, summary: Summary, book: NameBook
+            ) -> dict[str, tuple[Chat, Place, Names, IdMaker]]:
+    """TalkerId → (chat, place, its names, its id maker), of the chats of an "export all" file
+    that can be imported (a group --room names, a 1:1 chat)."""
+    places: dict[str, tuple[Chat, Place, Names, IdMaker]] = {}
+    for talker, chat in found.chats.items():
+        key = chat.room or chat.contact
+        if key is None:
+            continue
+        place = Place(chat.room or "", opts.room_name or chat.nickname or chat.remark)
+        if chat.room is not None:
+            summary.rooms[chat.room] = place.room_name or chat.room
+        names = book.room(chat.room) if chat.room is not None else Names()
+        places[talker] = (chat, place, names, IdMaker(chat.room or f"1:1:{chat.contact}"))
+    return places
+
+
 def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, found: Scan,
               book: NameBook) -> Iterator[Event]:
     """A 2023 "export all" messages.csv: each chat by its TalkerId; a group's members by display
@@ -509,16 +543,7 @@ def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, 
                      + _which_group(left))
     if any(c.room for c in found.chats.values()):
         summary.names_only.add(str(path))
-    places: dict[str, tuple[Chat, Place, Names, IdMaker]] = {}
-    for talker, chat in found.chats.items():
-        key = chat.room or chat.contact
-        if key is None:
-            continue
-        place = Place(chat.room or "", opts.room_name or chat.nickname or chat.remark)
-        if chat.room is not None:
-            summary.rooms[chat.room] = place.room_name or chat.room
-        names = book.room(chat.room) if chat.room is not None else Names()
-        places[talker] = (chat, place, names, IdMaker(chat.room or f"1:1:{chat.contact}"))
+    places = _places(found, opts, summary, book)
     checks = Checks(opts)
     for line, f in rows(path, encoding, summary, "2023-all"):
         chosen = places.get(f[1].strip())
@@ -556,12 +581,7 @@ def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, 
             continue
         else:
             sender = derived_id(room, name)  # as MemoTrace 2025: merged once a wxid is known for the name
-        if kind == APP:
-            what, text = memotrace_app(sub, content)
-            text = clean_text(text)
-        else:
-            what = MEMOTRACE_TYPES.get(kind, "other")
-            what, text = rendered(what, clean_text(content)) if what == "text" else (what, "")
+        what, text = _content(kind, sub, content)
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
                       room=room, room_name=place.room_name if room else None, kind=what)

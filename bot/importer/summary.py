@@ -12,6 +12,17 @@ MAX_LINES = 20  # line numbers listed per reason
 
 def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
     out = ["导入摘要（试运行：只读取，没有写入）" if dry_run else "导入摘要"]
+    out += _read(s)
+    out += _stored(s, tz)
+    out += _left_out(s)
+    out += _advice(s)
+    out += s.notes
+    return "\n".join(out)
+
+
+def _read(s: Summary) -> list[str]:
+    """What the files held: files, messages, members, rooms, joins and the rest."""
+    out = []
     if s.files:
         out.append(f"文件 {len(s.files)} 个：" + "、".join(f"{Path(p).name}（{f}）" for p, f in s.files))
     for path, why in s.failed:
@@ -33,6 +44,12 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
         out.append("，".join(e for e in extra if e))
     if s.merged:
         out.append(f"只知道昵称的成员有 {s.merged} 人对上了 wxid，已合并（计数合在一起，不重复）")
+    return out
+
+
+def _stored(s: Summary, tz: tzinfo) -> list[str]:
+    """The time the events span and what was written of them."""
+    out = []
     if s.first is not None and s.last is not None:
         out.append(f"时间 {_at(s.first, tz)} 至 {_at(s.last, tz)}")
     if s.new_events is not None:
@@ -42,6 +59,12 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
     if s.newer_than_live:
         out.append(f"有 {s.newer_than_live} 条晚于机器人在该群的第一条实时记录，没有导入（同一条消息的实时记录"
                    "和导出记录无法对应，导入会重复计算）。确认不重叠时加 --overlap-ok 导入")
+    return out
+
+
+def _left_out(s: Summary) -> list[str]:
+    """Lines skipped (where, why) and system notices whose member is unknown."""
+    out = []
     if s.skipped:
         out.append(f"跳过 {s.skipped_count} 行：")
         for reason, where in s.skipped.items():
@@ -52,6 +75,12 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
         out.append("系统消息里对不上成员的昵称（群里有几个人同名，不知道是谁；或是导出账号「你」），"
                    "这些入群/移出没有记录：" + "、".join(
             f"{n}（{c} 次）" if c > 1 else n for n, c in s.unresolved.most_common(50)))
+    return out
+
+
+def _advice(s: Summary) -> list[str]:
+    """What the manager should know or do next: members known by name only, admins to set."""
+    out = []
     if s.names_only:
         out.append("注意：" + "、".join(Path(p).name for p in sorted(s.names_only))
                    + " 只有昵称、没有 wxid，成员按「群 + 昵称」识别：改过昵称的人会算成两个人；"
@@ -60,8 +89,7 @@ def summary_text(s: Summary, tz: tzinfo, *, dry_run: bool) -> str:
         out.append("建议设为管理员（导出文件里的群主/管理员）：" + "、".join(
             f"{m}（{role}）" for m, role in sorted(s.admins.items()))
             + f"，即 QUNGUAN_ADMINS={','.join(sorted(s.admins))}")
-    out += s.notes
-    return "\n".join(out)
+    return out
 
 
 def _at(ts: int, tz: tzinfo) -> str:

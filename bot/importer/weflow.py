@@ -212,20 +212,30 @@ def read(path: Path, encoding: str, opts: ImportOptions, summary: Summary, chat:
         except EventError as exc:
             summary.skip(path, line, str(exc))
             continue
-        raw_name = m.get("senderDisplayName")
-        try:
-            name = shown[raw_name]
-        except KeyError:
-            name = shown[raw_name] = clean_name(raw_name)
-        except TypeError:  # not hashable: not a name
-            name = None
+        name = _display_name(m.get("senderDisplayName"), shown)
         if name and room is not None:
-            wxids = learned.get(name)
-            if wxids is None:
-                learned[name] = {sender}
-            elif sender not in wxids:
-                wxids.add(sender)
+            _learn(learned, name, sender)
         what, text = rendered(kind, clean_text(content))
         summary.said(sender, at)
         yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
                       room=room, room_name=place.room_name if room else None, kind=what)  # a rename moves it
+
+
+def _display_name(raw: object, shown: dict[object, str | None]) -> str | None:
+    """senderDisplayName as the contract takes it, each distinct one cleaned once (`shown`)."""
+    try:
+        return shown[raw]
+    except KeyError:
+        name = shown[raw] = clean_name(raw)
+        return name
+    except TypeError:  # not hashable: not a name
+        return None
+
+
+def _learn(learned: dict[str, set[str]], name: str, sender: str) -> None:
+    """Note that `name` was shown for wxid `sender` in the room."""
+    wxids = learned.get(name)
+    if wxids is None:
+        learned[name] = {sender}
+    elif sender not in wxids:
+        wxids.add(sender)

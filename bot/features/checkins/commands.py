@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from bot.adapters.base import Outgoing
@@ -158,46 +159,58 @@ def task(ctx: Ctx, opts: Options) -> str:
     if not opts.positional:
         raise UsageError("请写出要做什么：add（添加）、list（列表）或 off（停用）。")
     sub, rest = opts.positional[0].lower(), opts.positional[1:]
-    conn, svc = ctx.batch.conn, ctx.deps.service(Checkins)
     if sub not in ("add", "添加", "set", "设置") and opts.named:
         raise UsageError(f"选项只用于 /task add 和 /task set，{sub} 不需要「{'、'.join(opts.named)}」。")
-    if sub in ("set", "设置"):
-        if len(rest) != 1 or not opts.named:
-            raise UsageError("请写出任务名称和要改的选项，例如 /task set 打卡 media=image remind_missing=21:00")
-        unknown = [k for k in opts.named if k not in OPTION_KEYS]
-        if unknown:
-            raise UsageError(f"/task set 只改 {'、'.join(OPTION_KEYS)}，不改「{'、'.join(unknown)}」。")
-        try:
-            t = set_task_options(conn, svc, rest[0], task_options(opts.named))
-        except (LookupError, ValueError) as exc:
-            raise UsageError(str(exc), show_usage=False) from None
-        return f"已修改「{t.name}」：{_describe(t)}。"
-    if sub in ("list", "列表"):
-        lines = ["打卡任务："]
-        for t in load_tasks(conn):
-            lines.append(f"#{t.id} {t.name}{'' if t.active else '（已停用）'}：{_describe(t)}")
-        return "\n".join(lines)
-    if sub in ("off", "停用", "disable"):
-        if not rest:
-            raise UsageError("请写出要停用的任务名称。")
-        name = " ".join(rest)
-        try:
-            disable_task(conn, svc, name)
-        except LookupError as exc:
-            raise UsageError(str(exc), show_usage=False) from None
-        return f"已停用打卡任务「{name}」。"
-    if sub in ("reply", "回复"):
-        if len(rest) != 2:
-            raise UsageError("请写出任务名称和回复方式，例如 /task reply 打卡 summary")
-        mode = _mode(rest[1])
-        try:
-            t = set_reply_mode(conn, svc, rest[0], mode, ctx.msg.room)
-        except (LookupError, ValueError) as exc:
-            raise UsageError(str(exc), show_usage=False) from None
-        where = "本群" if ctx.msg.room else "所有群（各群自己设置的除外）"
-        return f"「{t.name}」在{where}：{_MODE_TEXT[mode]}。"
-    if sub not in ("add", "添加"):
+    do = _TASK_DOES.get(sub)
+    if do is None:
         raise UsageError(f"不认识「{shown(opts.positional[0])}」，可以用 add、set、list、off 或 reply。")
+    return do(ctx, opts, rest)
+
+
+def _task_set(ctx: Ctx, opts: Options, rest: tuple[str, ...]) -> str:
+    if len(rest) != 1 or not opts.named:
+        raise UsageError("请写出任务名称和要改的选项，例如 /task set 打卡 media=image remind_missing=21:00")
+    unknown = [k for k in opts.named if k not in OPTION_KEYS]
+    if unknown:
+        raise UsageError(f"/task set 只改 {'、'.join(OPTION_KEYS)}，不改「{'、'.join(unknown)}」。")
+    try:
+        t = set_task_options(ctx.batch.conn, ctx.deps.service(Checkins), rest[0], task_options(opts.named))
+    except (LookupError, ValueError) as exc:
+        raise UsageError(str(exc), show_usage=False) from None
+    return f"已修改「{t.name}」：{_describe(t)}。"
+
+
+def _task_list(ctx: Ctx, opts: Options, rest: tuple[str, ...]) -> str:
+    lines = ["打卡任务："]
+    for t in load_tasks(ctx.batch.conn):
+        lines.append(f"#{t.id} {t.name}{'' if t.active else '（已停用）'}：{_describe(t)}")
+    return "\n".join(lines)
+
+
+def _task_off(ctx: Ctx, opts: Options, rest: tuple[str, ...]) -> str:
+    if not rest:
+        raise UsageError("请写出要停用的任务名称。")
+    name = " ".join(rest)
+    try:
+        disable_task(ctx.batch.conn, ctx.deps.service(Checkins), name)
+    except LookupError as exc:
+        raise UsageError(str(exc), show_usage=False) from None
+    return f"已停用打卡任务「{name}」。"
+
+
+def _task_reply(ctx: Ctx, opts: Options, rest: tuple[str, ...]) -> str:
+    if len(rest) != 2:
+        raise UsageError("请写出任务名称和回复方式，例如 /task reply 打卡 summary")
+    mode = _mode(rest[1])
+    try:
+        t = set_reply_mode(ctx.batch.conn, ctx.deps.service(Checkins), rest[0], mode, ctx.msg.room)
+    except (LookupError, ValueError) as exc:
+        raise UsageError(str(exc), show_usage=False) from None
+    where = "本群" if ctx.msg.room else "所有群（各群自己设置的除外）"
+    return f"「{t.name}」在{where}：{_MODE_TEXT[mode]}。"
+
+
+def _task_add(ctx: Ctx, opts: Options, rest: tuple[str, ...]) -> str:
     if not rest:
         raise UsageError("请写出任务名称，例如 /task add 早起打卡 window=05:00-09:00")
     if len(rest) > 1:
@@ -205,8 +218,8 @@ def task(ctx: Ctx, opts: Options) -> str:
     named = opts.named
     triggers = named["triggers"].replace("，", ",").split(",") if "triggers" in named else None
     try:
-        t = add_task(conn, svc, name=rest[0], triggers=triggers, window=named.get("window"),
-                     points=opts.int_option("points", "积分", 1, 1000, 10),
+        t = add_task(ctx.batch.conn, ctx.deps.service(Checkins), name=rest[0], triggers=triggers,
+                     window=named.get("window"), points=opts.int_option("points", "积分", 1, 1000, 10),
                      challenge_days=opts.int_option("days", "挑战天数", 1, 365),
                      room=ctx.msg.room, min_note=opts.int_option("note", "心得字数", 1, 500),
                      reply=_mode(named["reply"]) if "reply" in named else "auto",
@@ -215,6 +228,13 @@ def task(ctx: Ctx, opts: Options) -> str:
         raise UsageError(str(exc)) from None
     where = "本群" if ctx.msg.room else "所有群"
     return f"已添加打卡任务 #{t.id}「{t.name}」（{where}）：{_describe(t)}。"
+
+
+# /task's subcommands, by the words people use for them.
+_TASK_DOES: dict[str, Callable[[Ctx, Options, tuple[str, ...]], str]] = {
+    "set": _task_set, "设置": _task_set, "list": _task_list, "列表": _task_list,
+    "off": _task_off, "停用": _task_off, "disable": _task_off, "reply": _task_reply, "回复": _task_reply,
+    "add": _task_add, "添加": _task_add}
 
 
 def task_help(task: CheckinTask) -> str:

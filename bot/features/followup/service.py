@@ -28,6 +28,7 @@ from bot.features.followup.models import (
     ScheduledList,
     StageChange,
 )
+from bot.features.followup.settings import FollowupSettings
 from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
@@ -366,7 +367,7 @@ def _drop_passed(conn: Connection, today: date) -> None:
 # ---- lists ----------------------------------------------------------------------------------
 def daily_cap(conn: Connection, settings: Settings, operator: str) -> int:
     own = conn.execute(select(col(OperatorCap.daily_cap)).where(col(OperatorCap.member) == operator)).scalar()
-    return own if own is not None else settings.followup_cap
+    return own if own is not None else settings.of(FollowupSettings).followup_cap
 
 
 def _labelled(conn: Connection, day: DayList) -> DayList:
@@ -479,7 +480,7 @@ def issue_daily(conn: Connection, deps: Deps, at: datetime,
              for op, rooms in todo.items()}
     # Items that waited too long on an operator's list go to every admin's list, once.
     late = rules.overdue({op: day.items for op, day in lists.items()}, cases,
-                         deps.settings.followup_escalate_days, deps.settings.admin_ids)
+                         deps.settings.of(FollowupSettings).followup_escalate_days, deps.settings.admin_ids)
     if late:
         names = member_names(conn, {op for op, _ in late})
         for admin in admins:

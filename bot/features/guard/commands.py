@@ -40,7 +40,6 @@ def _status(ctx: Ctx, room: str | None) -> str:
 
 def guard(ctx: Ctx, opts: Options) -> str:
     room = ctx.msg.room
-    conn = ctx.batch.conn
     if not opts.positional:
         return _status(ctx, room)
     sub = _SUBS.get(opts.positional[0].lower())
@@ -48,31 +47,46 @@ def guard(ctx: Ctx, opts: Options) -> str:
         raise UsageError(f"不认识「{shown(opts.positional[0])}」。")
     if sub in _NEEDS_ROOM and not room:
         raise UsageError("请在群里发：防广告是按群开关的，白名单也是按群的。", show_usage=False)
-    at = int(ctx.msg.ts.timestamp())
-    by = ctx.msg.sender
     if sub in ("on", "off"):
         assert room is not None
-        service.set_enabled(conn, room, sub == "on", by, at)
-        if sub == "off":
-            return "本群防广告已关闭。"
-        return "本群防广告已开启。\n" + _status(ctx, room)
+        return _switch(ctx, room, sub == "on")
     if sub in ("add", "del"):
-        word = opts.rest_text(1).strip()
-        if not word:
-            raise UsageError("请写出广告词，例如：/guard add 代理招募")
-        if len(word) > 30:
-            raise UsageError(f"广告词太长（{len(word)} 字，最多 30 字）。", show_usage=False)
-        if sub == "del":
-            if not service.del_pattern(conn, word):
-                raise UsageError(f"没有广告词「{shown(word)}」。发 /guard 看看有哪些。", show_usage=False)
-            return f"已删除广告词「{word}」。"
-        hits, total = service.pattern_reach(conn, word, at)
-        if rules.too_broad(hits, total):
-            raise UsageError(f"「{shown(word)}」太宽了：最近 7 天群里 {total} 条消息里有 {hits} 条含有它，"
-                             f"会误伤大多数人。请换一个更具体的词。", show_usage=False)
-        if not service.add_pattern(conn, word, by, at):
-            return f"广告词「{word}」已经有了。"
-        return f"已添加广告词「{word}」（最近 7 天的 {total} 条群消息里有 {hits} 条含有它）。"
+        return _word(ctx, opts, sub == "add")
+    return _listed(ctx, opts, sub)
+
+
+def _switch(ctx: Ctx, room: str, on: bool) -> str:
+    """/guard on|off: the room's guard switched."""
+    service.set_enabled(ctx.batch.conn, room, on, ctx.msg.sender, int(ctx.msg.ts.timestamp()))
+    if not on:
+        return "本群防广告已关闭。"
+    return "本群防广告已开启。\n" + _status(ctx, room)
+
+
+def _word(ctx: Ctx, opts: Options, add: bool) -> str:
+    """/guard add|del 词: an ad word added (unless it would hit most messages) or removed."""
+    conn, at = ctx.batch.conn, int(ctx.msg.ts.timestamp())
+    word = opts.rest_text(1).strip()
+    if not word:
+        raise UsageError("请写出广告词，例如：/guard add 代理招募")
+    if len(word) > 30:
+        raise UsageError(f"广告词太长（{len(word)} 字，最多 30 字）。", show_usage=False)
+    if not add:
+        if not service.del_pattern(conn, word):
+            raise UsageError(f"没有广告词「{shown(word)}」。发 /guard 看看有哪些。", show_usage=False)
+        return f"已删除广告词「{word}」。"
+    hits, total = service.pattern_reach(conn, word, at)
+    if rules.too_broad(hits, total):
+        raise UsageError(f"「{shown(word)}」太宽了：最近 7 天群里 {total} 条消息里有 {hits} 条含有它，"
+                         f"会误伤大多数人。请换一个更具体的词。", show_usage=False)
+    if not service.add_pattern(conn, word, ctx.msg.sender, at):
+        return f"广告词「{word}」已经有了。"
+    return f"已添加广告词「{word}」（最近 7 天的 {total} 条群消息里有 {hits} 条含有它）。"
+
+
+def _listed(ctx: Ctx, opts: Options, sub: str) -> str:
+    """/guard allow|disallow|block|unblock @成员: the room's whitelist, the blacklist."""
+    conn, room, by, at = ctx.batch.conn, ctx.msg.room, ctx.msg.sender, int(ctx.msg.ts.timestamp())
     member, name = ctx.member(member_arg(opts, opts.positional[1:]))
     if sub == "allow" or sub == "disallow":
         assert room is not None

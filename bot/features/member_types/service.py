@@ -14,6 +14,7 @@ from sqlmodel import col
 from bot.core.activity import Counts, Window, counts_by_member
 from bot.core.settings import Settings
 from bot.features.member_types.models import RoomSettings, TypeSplit
+from bot.features.member_types.settings import TypeSettings
 from bot.features.rosters.api import there_before_the_bot
 from bot.store.db import upsert
 from bot.store.models import Member, table_of
@@ -22,11 +23,12 @@ from tiers.types import SOURCE_ABSOLUTE, SOURCE_MEDIAN, Activity, Floor, Thresho
 NEW_DAYS = 7  # members who joined less than this many days ago are 新成员
 
 
-DEFAULT_FLOOR = Floor(3, 5)  # the defaults of Settings.type_floor_login / type_floor_speaking
+DEFAULT_FLOOR = Floor(3, 5)  # the defaults of TypeSettings.type_floor_login / type_floor_speaking
 
 
 def type_floor(settings: Settings) -> Floor:
-    return Floor(settings.type_floor_login, settings.type_floor_speaking)
+    own = settings.of(TypeSettings)
+    return Floor(own.type_floor_login, own.type_floor_speaking)
 
 
 @dataclass(frozen=True)
