@@ -12,6 +12,7 @@ figure printed beside its target with the load average.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import resource
 import statistics
@@ -53,7 +54,12 @@ def main() -> None:
     args = parser.parse_args()
     path = Path(tempfile.mkdtemp(prefix="qunguan-scoring-")) / "big.db"
     t = time.perf_counter()
-    build_store(path, args.members, 500)
+    # Built in a process of its own: the peak RSS printed at the end is the scoring's alone.
+    builder = multiprocessing.get_context("spawn").Process(target=build_store, args=(path, args.members, 500))
+    builder.start()
+    builder.join()
+    if builder.exitcode:
+        raise SystemExit(f"building the store failed (exit status {builder.exitcode})")
     settings = Settings(database_url=f"sqlite:///{path}", admins="wxid_000000")
     engine = open_engine(settings.database_url)
     with engine.connect() as conn:
@@ -85,7 +91,7 @@ def main() -> None:
               f"(target ≤ 1.5 s) {load()}")
     me_latency(pipeline, at)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"peak RSS {rss:.0f} MB (target ≤ 200 MB) {load()}")
+    print(f"peak RSS of the scoring (the store built in another process) {rss:.0f} MB (target ≤ 200 MB) {load()}")
 
 
 def me_latency(pipeline, at: datetime, n: int = 200) -> None:

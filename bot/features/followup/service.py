@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -37,7 +37,7 @@ from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, asses
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, upsert
-from bot.store.models import NO_ROOM, DailyActivity, EventLog, Membership, table_of
+from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
 from tiers.checkin import streak_at
@@ -114,14 +114,16 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     names = room_names(conn, rooms)
     never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
-    members_by_room: dict[str, list[tuple[str, int | None]]] = {}
-    for room in rooms:
-        if room == NO_ROOM:
-            members_by_room[room] = []  # the private account's friends: friend_facts below
-            continue
-        q = select(col(Membership.member), col(Membership.joined_at)).where(
-            col(Membership.room) == room, col(Membership.active), col(Membership.first_at) <= now)
-        members_by_room[room] = [(m, j) for m, j in conn.execute(q) if m not in never]
+    # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
+    # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
+    members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
+    groups = [room for room in rooms if room != NO_ROOM]
+    if groups:
+        q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
+                 "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
+        for r, m, j in conn.execute(q, {"rooms": groups, "now": now}):
+            if m not in never:
+                members_by_room[r].append((m, j))
 
     member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
     points = {m: p for m, _, p, _ in member_rows}

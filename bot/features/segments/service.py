@@ -177,6 +177,9 @@ def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
 
 def _memberships(conn: Connection, members: Sequence[str] | None) -> dict[str, tuple[int, bool]]:
     """member → (first time in any group, still in some group), of `members` when given."""
+    if members is None:  # plain SQL: 100k rows come back several times faster
+        return {mid: (first, bool(active)) for mid, first, active in conn.exec_driver_sql(
+            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member")}
     m = table_of(Membership).c
     q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
     return {mid: (first, bool(active)) for chunk in _chunks(q, m.member, members)
