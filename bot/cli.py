@@ -74,7 +74,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["database_url"] = args.db
     if getattr(args, "config", None):
         overrides["config"] = args.config
-    return Settings(**overrides)
+    settings = Settings(**overrides)
+    settings.check(f.settings for f in FEATURES if f.settings)  # every feature's, at start
+    return settings
 
 
 def _db_url(value: str) -> str:

@@ -16,7 +16,7 @@ from bot.adapters.base import Adapter, Outgoing, RefusesEvents, ReportsConnectio
 from bot.core.accounts import HEARTBEAT_SECONDS, bot_accounts, heartbeat, register
 from bot.core.alerts import AlertHandler
 from bot.core.commands import CommandHook, Registry
-from bot.core.config import ConfigError, load_config
+from bot.core.config import Config, ConfigError, load_config
 from bot.core.deps import Deps, build_services
 from bot.core.events import Event, EventError, latest_ts, validate
 from bot.core.feature import Feature
@@ -45,7 +45,7 @@ from bot.features.referrals.feature import FEATURE as REFERRALS
 from bot.features.reminders.feature import FEATURE as REMINDERS
 from bot.features.room_rules.feature import FEATURE as ROOM_RULES
 from bot.features.rosters.feature import FEATURE as ROSTERS
-from bot.features.segments.api import check_criteria_tags
+from bot.features.segments.api import Playbook, check_criteria_tags
 from bot.features.segments.feature import FEATURE as SEGMENTS
 from bot.features.shop.feature import FEATURE as SHOP
 from bot.features.tags.api import Tagging
@@ -72,8 +72,8 @@ TICK_SECONDS = 0.5  # how often time alone is let act (welcomes of a burst, chec
 
 def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, Deps]:
     """The store, the services and the pipeline with every feature's hooks, seeded once."""
+    config = read_settings(settings)
     engine = engine or open_engine(settings.database_url)
-    config = load_config(settings.config)
     # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
     logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
@@ -95,7 +95,7 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
                     raise ConfigError(f"配置文件 {settings.config} 的 {feature.name} 部分有误：{exc}") from None
         session.commit()
     with engine.connect() as conn:
-        unknown = check_criteria_tags(conn, config.grades.tags())
+        unknown = check_criteria_tags(conn, deps.service(Playbook).grades.tags())
         if unknown:
             raise ConfigError(f"配置文件 {settings.config} 有误：[grades] 评级条件里的标签"
                               f"「{'」「'.join(unknown)}」不存在：先用规则或 /tag 打上这个标签，或改正标签名")
@@ -104,6 +104,13 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     hooks: list[Hook] = [h for f in FEATURES if f.hooks for h in f.hooks(deps)]
     hooks.append(CommandHook(registry, deps))
     return Pipeline(engine, settings, hooks), deps
+
+
+def read_settings(settings: Settings) -> Config:
+    """Check every feature's QUNGUAN_* settings and read the config file for the keys the features
+    declare: at start, before anything else, so a mistake stops the process with one line."""
+    settings.check(f.settings for f in FEATURES if f.settings)
+    return load_config(settings.config, (key for f in FEATURES for key in f.config))
 
 
 class App:

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bot.adapters.base import MaybeDelivered, RefusesEvents, ReportsConnection, RequestsRosters
-from bot.core.config import Config
+from bot.core.config import Config, load_config
 from bot.core.deps import Provide, Roles, build_services
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
 from bot.core.pipeline import Batch, Hook
+from bot.core.settings import Settings
 from bot.web.shell import Slots
 from bot.wiring import FEATURES
 
@@ -226,7 +228,8 @@ class _Agenda:
 def test_services_are_built_from_what_features_provide() -> None:
     provided = [p.kind for f in FEATURES for p in f.services]
     assert len(provided) == len(set(provided)) and Roles in provided
-    built = build_services((p for f in FEATURES for p in f.services), Config())
+    no_file = load_config(None, (key for f in FEATURES for key in f.config))  # every key's default
+    built = build_services((p for f in FEATURES for p in f.services), no_file)
     assert set(built) == set(provided)
     assert all(isinstance(service, kind) for kind, service in built.items())
     # A service is made once, after those it needs, whatever the order they are declared in.
@@ -398,3 +401,38 @@ def test_the_batch_keeps_no_features_data() -> None:
     feature_words = {f.name for f in FEATURES} | {"speaking", "checkin", "tag"}
     fields = {f.name for f in dataclasses.fields(Batch)}
     assert not {w for w in fields if any(word in w for word in feature_words)}, fields
+
+
+# ---- settings: each feature declares its own ------------------------------------------------
+
+def _declared() -> dict[str, str]:
+    """Every feature's QUNGUAN_* setting and config key → the feature."""
+    out = {}
+    for f in FEATURES:
+        for name in (f.settings.model_fields if f.settings else ()):
+            out[name] = f.name
+        for key in f.config:
+            out[key.name] = f.name
+    return out
+
+
+def test_the_core_lists_no_features_settings_or_config_keys() -> None:
+    """No global list of every feature's keys: bot/core's settings and config reader name none."""
+    declared = _declared()
+    assert {"followup_time", "checkin_tasks", "tag_rules", "levels"} <= set(declared)
+    for module in ("bot/core/settings.py", "bot/core/config.py"):
+        words = set(re.findall(r"\w+", (ROOT / module).read_text(encoding="utf-8")))
+        named = {n for n in declared if n in words and "_" in n}  # one-word keys (levels, rfm) are common words
+        assert named == set(), (module, named)
+    assert not {n for n in declared if n in Settings.model_fields}
+
+
+def test_the_readme_names_each_setting_with_its_feature() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name, feature in _declared().items():
+        if f"`QUNGUAN_{name.upper()}`" in readme or name in readme:
+            continue
+        raise AssertionError(f"README does not mention {name} ({feature})")
+    for name, feature in _declared().items():
+        if f"QUNGUAN_{name.upper()}" in readme:
+            assert f"| `QUNGUAN_{name.upper()}` | {feature} |" in readme, name

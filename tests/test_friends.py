@@ -11,6 +11,7 @@ from bot.core.config import ConfigError, load_config
 from bot.core.events import EventError, parse_event
 from bot.core.settings import Settings
 from bot.features.followup.service import build_items, issue_daily, operator_rooms
+from bot.features.friends.feature import FEATURE as FRIENDS_FEATURE
 from bot.store.models import NO_ROOM
 from bot.wiring import build
 from tests.harness import ADMIN, NOT_AFTER, ROOM, Bot, texts
@@ -215,7 +216,7 @@ def test_friends_settings_errors_name_the_key(tmp_path):
     path = tmp_path / "c.toml"
     path.write_text('[friends]\nauto_accept = "maybe"\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="auto_accept"):
-        load_config(path)
+        load_config(path, FRIENDS_FEATURE.config)
     path.write_text('[friends]\naccept_per_hour = 0\n', encoding="utf-8")
     with pytest.raises(ConfigError, match="accept_per_hour"):
         build(Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", config=path))

@@ -18,6 +18,7 @@ from bot.core.events import Event, Message
 from bot.core.pipeline import Batch, Hook
 from bot.core.scheduler import ScheduleError
 from bot.core.settings import Settings
+from bot.features.followup.settings import FollowupSettings
 from bot.wiring import App
 from tests.test_cli import QUNGUAN, run, write
 
@@ -36,6 +37,9 @@ from tests.test_cli import QUNGUAN, run, write
     ('[[operators]]\nroom = "r1"', "operators[1].member", "字符串"),
     ('[[tag_groups]]\nname = "阶段"\nexclusive = "yes"', "tag_groups[1].exclusive", "true 或 false"),
     ("levels = ", "不是合法的 TOML", ""),
+    # placeholders are checked when the file is read (tiers.spec), naming the key
+    ('[friends]\nwelcome = "你好 {nam}"', "friends", "「{nam}」不认识：可用的只有 {name}"),
+    ('[friends.channels."来源-抖音"]\nwelcome = "拉你进 {grop}"', "channels.来源-抖音.welcome", "「{grop}」"),
 ])
 def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, capsys, toml, key, expected):
     config = tmp_path / "bad.toml"
@@ -44,6 +48,7 @@ def test_config_mistakes_name_the_file_the_key_and_what_is_expected(tmp_path, ca
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert str(config) in err and key in err and expected in err, err
+    assert len(err.strip().splitlines()) == 1, err  # one line naming the file, the key and what is expected
 
 
 def test_a_bad_setting_in_the_environment_says_which(tmp_path):
@@ -52,6 +57,17 @@ def test_a_bad_setting_in_the_environment_says_which(tmp_path):
     assert "QUNGUAN_TIMEZONE" in res.stderr and "Mars/Olympus" in res.stderr
     res = run("report", "--db", str(tmp_path / "q.db"), env={"QUNGUAN_WINDOW_DAYS": "月"})
     assert res.returncode == 2 and "QUNGUAN_WINDOW_DAYS" in res.stderr
+
+
+def test_a_features_bad_setting_stops_the_start_with_one_line_naming_it(tmp_path):
+    """QUNGUAN_FOLLOWUP_TIME is the followup feature's setting, checked when the process starts."""
+    for env, expected in ((("QUNGUAN_FOLLOWUP_TIME", "9am"), "「9am」应写成 HH:MM"),
+                          (("QUNGUAN_OUTREACH_DAILY_CAP", "0"), "greater than or equal to 1"),
+                          (("QUNGUAN_WEEKLY_REPORT", "someday 9:00"), "mon 09:00")):
+        res = run("report", "--db", str(tmp_path / "q.db"), env=dict([env]))
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        line, = res.stderr.strip().splitlines()
+        assert line.startswith(f"设置 {env[0]} 有误：") and expected in line, line
 
 
 def test_a_port_in_use_says_which_and_how_to_pick_another(tmp_path):
@@ -126,7 +142,7 @@ async def test_run_refuses_to_start_when_a_daily_job_cannot_be_scheduled(tmp_pat
     start a bot whose daily jobs were never scheduled, without a word: the trigger raised inside
     the scheduler's background task."""
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'q.db'}", admins="wxid_admin")
-    bad = settings.model_copy(update={"followup_time": "9am"})  # as if unchecked
+    bad = settings.using(FollowupSettings.model_construct(followup_time="9am"))  # as if unchecked
     adapter = MemoryAdapter([])
     with pytest.raises(ScheduleError, match="定时任务 daily_followup 无法安排：时间「9am」应写成 HH:MM"):
         await App(bad, adapter).run(schedule=True)

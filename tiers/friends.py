@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from tiers.spec import check_placeholders
+
 ACCEPT_MODES = ("all", "keyword", "off")
 DEFAULT_KEYWORDS = ("课程", "打卡", "报名", "直播")
 DEFAULT_WELCOME = "你好 {name}，很高兴认识你！😊"
+WELCOME_PLACEHOLDERS = {"name": "新朋友的名字", "group": "要拉进的群"}
 GROUP_LINE = "我拉你进「{group}」，大家都在里面交流、打卡～"
 INVITE_MODES = ("add", "text")
 NOT_IN_GROUP_AFTER = timedelta(days=3)
@@ -121,6 +124,8 @@ def _text(table: Mapping[str, Any], key: str, where: str) -> str | None:
         raise ValueError(f"{where}{key} 应为非空的字符串")
     if key == "welcome" and len(value) > MAX_WELCOME:
         raise ValueError(f"{where}welcome 太长（{len(value)} 字，最多 {MAX_WELCOME} 字）")
+    if key == "welcome":
+        check_placeholders(value, WELCOME_PLACEHOLDERS, f"{where}welcome")
     return value.strip()
 
 

@@ -13,11 +13,12 @@ from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from bot.core.commands import Command
-from bot.core.config import Config
+from bot.core.config import Config, ConfigKey
 from bot.core.deps import Deps, Provide
 from bot.core.pipeline import Hook
 from bot.core.report import ReportExtra
 from bot.core.scheduler import Job
+from bot.core.settings import FeatureSettings
 
 # Who may see a console page. A manager (the console's password today) sees every page; an
 # operator only the pages meant for operators.
@@ -116,6 +117,10 @@ class Feature:
     member: tuple[MemberSection, ...] = ()  # its parts of the member page
     overview: tuple[OverviewSection, ...] = ()  # its parts of the overview page
     csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV
+    # Its settings, checked when the process starts: QUNGUAN_* (read with `settings.of(...)`) and
+    # the keys of the config file it owns (read with `config[KEY]`).
+    settings: type[FeatureSettings] | None = None
+    config: tuple[ConfigKey[Any], ...] = ()
 
 
 def report_fields(features: Sequence[Feature], deps: Deps) -> list[ReportExtra]:

@@ -124,23 +124,33 @@ class LiveGuard:
         self.engine, self.allow, self.summary = engine, allow, summary
         self._first: dict[tuple[str, str | None], int | None] = {}
 
-    def keep(self, event: Event) -> bool:
+    def keep(self, events: Iterable[Event]) -> Iterator[Event]:
+        """The events older than their chat's first live event (a million: one look-up each)."""
         if self.allow or self.engine is None:
-            return True
-        room = getattr(event, "room", None)
-        key = (room, None) if room else (NO_ROOM, getattr(event, "sender", None))
-        if key not in self._first:
-            q = select(func.min(col(EventLog.ts))).where(
-                col(EventLog.room) == key[0], ~col(EventLog.id).startswith(ID_PREFIX))
-            if key[1] is not None:
-                q = q.where(col(EventLog.member) == key[1])
-            with self.engine.connect() as conn:
-                self._first[key] = conn.execute(q).scalar()
-        first = self._first[key]
-        if first is not None and event.ts.timestamp() >= first:
-            self.summary.newer_than_live += 1
-            return False
-        return True
+            yield from events
+            return
+        firsts = self._first
+        for event in events:
+            room = getattr(event, "room", None)
+            key = (room, None) if room else (NO_ROOM, getattr(event, "sender", None))
+            try:
+                first = firsts[key]
+            except KeyError:
+                first = firsts[key] = self._first_live(key)
+            if first is not None and event.ts.timestamp() >= first:
+                self.summary.newer_than_live += 1
+                continue
+            yield event
+
+    def _first_live(self, key: tuple[str | None, str | None]) -> int | None:
+        assert self.engine is not None
+        q = select(func.min(col(EventLog.ts))).where(
+            col(EventLog.room) == key[0], ~col(EventLog.id).startswith(ID_PREFIX))
+        if key[1] is not None:
+            q = q.where(col(EventLog.member) == key[1])
+        with self.engine.connect() as conn:
+            first: int | None = conn.execute(q).scalar()
+        return first
 
 
 class LegacyGuard:
@@ -164,8 +174,10 @@ class LegacyGuard:
 
     def keep(self, events: Iterable[Event]) -> Iterator[Event]:
         if not self.active or self.engine is None:
-            yield from events
-            return
+            return iter(events)  # no generator of its own around a million events
+        return self._keep(events)
+
+    def _keep(self, events: Iterable[Event]) -> Iterator[Event]:
         chunk: list[Event] = []
         for event in events:
             chunk.append(event)
@@ -234,10 +246,14 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
     progress.total = sum(estimate(f.path) for f in prepared)
     # Each export is in time order; merged, the history is replayed as it happened even
     # when the files overlap or come in any order.
-    streams = [progress.labelled(f.path.name, read_file(f, opts, summary, book)) for f in prepared]
-    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=_ts)
+    if len(prepared) == 1:  # one file: its events as they come, no merge or label around each
+        progress.current = prepared[0].path.name
+        merged: Iterator[Event] = read_file(prepared[0], opts, summary, book)
+    else:
+        merged = heapq.merge(*(progress.labelled(f.path.name, read_file(f, opts, summary, book))
+                               for f in prepared), key=_ts)
     guard = LiveGuard(engine, overlap_ok, summary)
-    events = LegacyGuard(engine, summary).keep(e for e in progress.track(merged) if guard.keep(e))
+    events = LegacyGuard(engine, summary).keep(guard.keep(progress.track(merged)))
     if pipeline is None:
         for _ in events:
             pass

@@ -9,10 +9,11 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core import audit
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
+from bot.features.audit.settings import AuditSettings
 
 
 def prune_audit(ctx: JobContext, at: datetime) -> str:
-    days = ctx.deps.settings.audit_retention_days
+    days = ctx.deps.settings.of(AuditSettings).audit_retention_days
     if not days:
         return "audit retention off"
     with ctx.deps.engine.begin() as conn:

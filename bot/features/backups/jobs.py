@@ -11,6 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
+from bot.features.backups.settings import BackupSettings
 from bot.store.backup import backup, human_size, sqlite_path
 from tiers.spec import parse_clock
 
@@ -19,14 +20,15 @@ PREFIX = "qunguan-"
 
 def nightly_backup(ctx: JobContext, at: datetime) -> str:
     settings = ctx.deps.settings
-    if not settings.backup_dir:
+    own = settings.of(BackupSettings)
+    if not own.backup_dir:
         return "nightly backup off (QUNGUAN_BACKUP_DIR is empty)"
-    folder = Path(settings.backup_dir)
+    folder = Path(own.backup_dir)
     folder.mkdir(parents=True, exist_ok=True)
     suffix = ".db" if sqlite_path(settings.database_url) else ".dump"
     path = folder / f"{PREFIX}{at:%Y%m%d-%H%M%S}{suffix}"
     done = backup(settings.database_url, path, force=True)
-    removed = prune(folder, settings.backup_keep)
+    removed = prune(folder, own.backup_keep)
     return (f"backup {path}: {human_size(done.size or 0)}, {sum(done.rows.values())} rows; "
             f"{len(removed)} older removed")
 
@@ -43,7 +45,7 @@ def prune(folder: Path, keep: int) -> list[Path]:
 
 
 def backup_trigger(settings: Settings) -> CronTrigger:
-    when = parse_clock(settings.backup_time)
+    when = parse_clock(settings.of(BackupSettings).backup_time)
     return CronTrigger(hour=when.hour, minute=when.minute, timezone=settings.tz)
 
 

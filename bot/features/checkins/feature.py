@@ -12,11 +12,12 @@ from bot.features.checkins.commands import COMMANDS
 from bot.features.checkins.hook import CheckinHook
 from bot.features.checkins.report import streak_field
 from bot.features.checkins.service import Checkins, seed_tasks
+from bot.features.checkins.settings import CHECKIN_TASKS
 from bot.features.points.api import Ledger
 
 
 def _seed(session: Session, config: Config) -> None:
-    seed_tasks(session, config.checkin_tasks)
+    seed_tasks(session, config[CHECKIN_TASKS])
 
 
 FEATURE = Feature(
@@ -27,7 +28,4 @@ FEATURE = Feature(
     report=streak_field,
     seed=_seed,
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
-)
-
-
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(CHECKIN_TASKS,))

@@ -13,13 +13,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
-from bot.core.config import TaskSpec
 from bot.core.directory import member_names
 from bot.core.events import Message
 from bot.core.outbox import ROOM_HOURLY_CAP, room_messages_since
 from bot.core.pipeline import Batch, epoch
 from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, CheckinSummary
 from bot.features.checkins.models import CheckinTask as TaskRow
+from bot.features.checkins.settings import TaskSpec
 from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
 from bot.store.db import as_date, bulk, upsert
 from bot.store.models import EventLog, Member, Membership, table_of

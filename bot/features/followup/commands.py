@@ -17,6 +17,7 @@ from bot.core.options import Options, int_between
 from bot.features.followup import service
 from bot.features.followup.models import RoomOperator
 from bot.features.followup.service import issue, mark_done, operator_rooms
+from bot.features.followup.settings import FollowupSettings
 from bot.features.followup.texts import done_text, list_messages, moved_text
 from bot.features.points.api import Ledger
 from bot.features.tags.api import Tagging
@@ -54,7 +55,7 @@ def operator(ctx: Ctx, opts: Options) -> str:
     if cap is not None:
         service.set_cap(conn, member, cap)
     cap = service.daily_cap(conn, ctx.deps.settings, member)
-    return (f"{name} 现在是本群的运营，每天 {ctx.deps.settings.followup_time} 会私信收到跟进清单"
+    return (f"{name} 现在是本群的运营，每天 {ctx.deps.settings.of(FollowupSettings).followup_time} 会私信收到跟进清单"
             f"（最多 {cap} 项，其余在控制台）。")
 
 

@@ -11,6 +11,7 @@ from bot.core.pipeline import enqueue
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.followup.service import issue_daily
+from bot.features.followup.settings import FollowupSettings
 from bot.features.followup.texts import list_messages
 from tiers.spec import parse_clock
 
@@ -30,7 +31,7 @@ def daily_followup(ctx: JobContext, at: datetime) -> str:
 
 
 def followup_trigger(settings: Settings) -> CronTrigger:
-    at = parse_clock(settings.followup_time)
+    at = parse_clock(settings.of(FollowupSettings).followup_time)
     return CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz)
 
 

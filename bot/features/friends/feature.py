@@ -7,13 +7,13 @@ from bot.core.feature import Feature
 from bot.features.friends import web
 from bot.features.friends.commands import COMMANDS
 from bot.features.friends.hook import FriendsHook
+from bot.features.friends.settings import FRIENDS_CONFIG
 from tiers.friends import FriendSettings
 
 FEATURE = Feature(
     name="friends",
-    services=(Provide(FriendSettings, lambda config, need: config.friends),),  # the private account's rules
+    services=(Provide(FriendSettings, lambda config, need: config[FRIENDS_CONFIG]),),  # the private account's rules
     commands=tuple(COMMANDS),
     hooks=lambda deps: [FriendsHook(deps)],
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV,
-)
+    templates=web.TEMPLATES, nav=web.NAV, config=(FRIENDS_CONFIG,))

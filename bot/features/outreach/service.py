@@ -25,6 +25,7 @@ from bot.core.settings import Settings
 from bot.features.followup.api import RoomOperator
 from bot.features.member_types.api import type_fields
 from bot.features.outreach.models import OutreachCampaign, OutreachMessage, OutreachOptOut
+from bot.features.outreach.settings import OutreachSettings
 from bot.features.points.api import points_fields
 from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import playbook_fields
@@ -51,8 +52,8 @@ def account_of(conn: Connection, member: str) -> str:
 
 
 def pacing_of(settings: Settings) -> Pacing:
-    return Pacing(parse_quiet_hours(settings.outreach_quiet_hours), settings.outreach_gap_seconds,
-                  settings.outreach_daily_cap)
+    own = settings.of(OutreachSettings)
+    return Pacing(parse_quiet_hours(own.outreach_quiet_hours), own.outreach_gap_seconds, own.outreach_daily_cap)
 
 
 # ---- who is selected ----------------------------------------------------------------------------
@@ -235,8 +236,9 @@ def plan(conn: Connection, settings: Settings, members: Sequence[str], now: date
     """When each member's message would go out (read-only): the preview and the queue agree."""
     now = now.astimezone(settings.tz)
     out = unsubscribed(conn)
-    since = int(now.timestamp()) - settings.outreach_reach_days * 86400
-    recent = reached(conn, list(members), since, kind) if settings.outreach_reach_days else set()
+    days = settings.of(OutreachSettings).outreach_reach_days
+    since = int(now.timestamp()) - days * 86400
+    recent = reached(conn, list(members), since, kind) if days else set()
     ok = [m for m in members if m not in out and m not in recent]
     pacing = pacing_of(settings)
     times: dict[str, datetime] = {}

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 
 from bot.core.settings import Settings
 from bot.features.outreach.service import Plan, pacing_of
+from bot.features.outreach.settings import OutreachSettings
 
 
 def day_label(day: date, today: date) -> str:
@@ -30,15 +31,15 @@ def schedule_text(p: Plan, now: datetime, settings: Settings) -> str:
                      f"{first:%H:%M} 起发出。")
     split = "，".join(f"{day_label(d, now.date())} {n} 条" for d, n in days)
     if len(days) > 1:
-        split += f"（每天最多发 {settings.outreach_daily_cap} 条）"
-    lines.append(f"发送安排：{split}，每条间隔约 {settings.outreach_gap_seconds} 秒。")
+        split += f"（每天最多发 {pacing.daily_cap} 条）"
+    lines.append(f"发送安排：{split}，每条间隔约 {pacing.gap_seconds} 秒。")
     return "\n".join(lines)
 
 
 def left_out_text(p: Plan, settings: Settings) -> str:
     parts = []
     if p.reached:
-        parts.append(f"{len(p.reached)} 人 {settings.outreach_reach_days} 天内已收到过群发或提醒")
+        parts.append(f"{len(p.reached)} 人 {settings.of(OutreachSettings).outreach_reach_days} 天内已收到过群发或提醒")
     if p.unsubscribed:
         parts.append(f"{len(p.unsubscribed)} 人已退订")
     return f"不发：{'，'.join(parts)}。" if parts else ""

@@ -24,6 +24,7 @@ from bot.features.outreach.service import (
     send_campaign,
 )
 from bot.features.outreach.service import campaigns as campaign_lines
+from bot.features.outreach.settings import OutreachSettings
 from bot.features.outreach.texts import left_out_text, schedule_text
 from bot.features.reminders.api import rate_text, reminder_stats
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, read_form, redirect_with
@@ -65,7 +66,7 @@ def _context(conn: Connection, console: Console, form: dict[str, str], preview: 
         "campaigns": [(c, datetime.fromtimestamp(c.at, tz).strftime("%Y-%m-%d %H:%M"))
                       for c in campaign_lines(conn)],
         "reminders": [(s, rate_text(s.back, s.gone)) for s in reminder_stats(conn)],
-        "settings": console.settings,
+        "settings": console.settings.of(OutreachSettings),
     }
 
 

@@ -12,12 +12,12 @@ from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.api import Checkins, cards_of, streak_of
-from bot.features.member_types.api import scope_for, type_floor, type_members
+from bot.features.member_types.api import scope_for, type_floor, type_some
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award, Ledger
 from bot.features.privacy.api import rank_hidden
-from bot.features.referrals.api import invite_text, my_referrals
+from bot.features.referrals.api import ReferralSettings, invite_text, my_referrals
 from bot.store.models import Member, Membership
 from tiers.antifarm import SPEAKING_DAILY_CAP, SPEAKING_POINTS
 from tiers.checkin import CARD_EVERY, MAX_CARDS, STREAK_BONUS, window_text
@@ -29,7 +29,7 @@ from tiers.types import Typing
 def _typing(ctx: Ctx, member: str) -> Typing | None:
     scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
                       floor=type_floor(ctx.deps.settings))
-    return type_members(ctx.batch.conn, ctx.now, scope).get(member)
+    return type_some(ctx.batch.conn, ctx.now, scope, [member]).get(member)
 
 
 
@@ -86,8 +86,9 @@ def earns_points(ctx: Ctx) -> str:
     if tasks:
         ways.append(f"连续 {CARD_EVERY} 天再 +{STREAK_BONUS}")
     ways.append(f"发言 +{SPEAKING_POINTS}/条（每天最多 {SPEAKING_DAILY_CAP}）")
-    if ctx.deps.settings.referral_points:
-        ways.append(f"邀请的朋友留下并发言 +{ctx.deps.settings.referral_points}/人")
+    referral = ctx.deps.settings.of(ReferralSettings).referral_points
+    if referral:
+        ways.append(f"邀请的朋友留下并发言 +{referral}/人")
     return "攒积分：" + " · ".join(ways)
 
 

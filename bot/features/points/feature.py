@@ -9,13 +9,12 @@ from bot.features.points import web
 from bot.features.points.commands import COMMANDS
 from bot.features.points.report import points_fields
 from bot.features.points.service import Ledger
+from bot.features.points.settings import BENEFITS, LEVELS
 from bot.features.points.speaking import SpeakingHook
-from tiers.levels import DEFAULT_LEVELS, parse_benefits, parse_levels
 
 
 def _ledger(config: Config, need: Need) -> Ledger:
-    levels = parse_levels(config.levels) if config.levels else DEFAULT_LEVELS
-    return Ledger(levels, parse_benefits(config.benefits, levels))  # a ValueError: the config is wrong
+    return Ledger(config[LEVELS], config[BENEFITS])  # both checked when the file was read
 
 
 FEATURE = Feature(
@@ -27,5 +26,4 @@ FEATURE = Feature(
     templates=web.TEMPLATES,
     member=web.MEMBER,
     csv=web.CSV,
-    routes=web.add_routes,
-)
+    routes=web.add_routes, config=(LEVELS, BENEFITS))

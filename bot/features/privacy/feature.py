@@ -5,5 +5,6 @@ from __future__ import annotations
 from bot.core.feature import Feature
 from bot.features.privacy.commands import COMMANDS
 from bot.features.privacy.jobs import RETENTION
+from bot.features.privacy.settings import PrivacySettings
 
-FEATURE = Feature(name="privacy", commands=tuple(COMMANDS), jobs=(RETENTION,))
+FEATURE = Feature(name="privacy", commands=tuple(COMMANDS), jobs=(RETENTION,), settings=PrivacySettings)

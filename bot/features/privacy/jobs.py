@@ -10,10 +10,11 @@ from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.privacy.eraser import scrub_file
 from bot.features.privacy.service import RETENTION_TABLES, erase_old_texts
+from bot.features.privacy.settings import PrivacySettings
 
 
 def retention(ctx: JobContext, at: datetime) -> str:
-    days = ctx.deps.settings.retention_days
+    days = ctx.deps.settings.of(PrivacySettings).retention_days
     if not days:
         return "retention off"
     with ctx.deps.engine.begin() as conn:

@@ -4,5 +4,6 @@ from __future__ import annotations
 
 from bot.features.referrals.commands import invite_text, my_referrals
 from bot.features.referrals.service import referral_counts
+from bot.features.referrals.settings import ReferralSettings
 
-__all__ = ["invite_text", "my_referrals", "referral_counts"]
+__all__ = ["ReferralSettings", "invite_text", "my_referrals", "referral_counts"]

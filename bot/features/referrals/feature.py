@@ -7,6 +7,7 @@ from bot.features.referrals import web
 from bot.features.referrals.commands import COMMANDS
 from bot.features.referrals.hook import ReferralHook
 from bot.features.referrals.report import referral_fields
+from bot.features.referrals.settings import ReferralSettings
 
 FEATURE = Feature(
     name="referrals",
@@ -14,5 +15,4 @@ FEATURE = Feature(
     hooks=lambda deps: [ReferralHook(deps)],
     report=referral_fields,
     templates=web.TEMPLATES,
-    member=web.MEMBER,
-)
+    member=web.MEMBER, settings=ReferralSettings)

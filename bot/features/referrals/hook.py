@@ -11,6 +11,7 @@ from bot.core.events import Event, Join
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.api import Award, Ledger, announce_level_ups
 from bot.features.referrals.service import due_rewards, mark_rewarded, record_referral
+from bot.features.referrals.settings import ReferralSettings
 
 
 class ReferralHook(Hook):
@@ -45,7 +46,7 @@ class ReferralHook(Hook):
         if today == self._day:
             return
         self._day = today
-        points = self.deps.settings.referral_points
+        points = self.deps.settings.of(ReferralSettings).referral_points
         if points <= 0:
             return
         batch.flush()  # who spoke is in the day counters

@@ -9,6 +9,7 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.reminders.service import run_reminders
+from bot.features.reminders.settings import ReminderSettings
 from tiers.spec import parse_clock
 
 
@@ -19,7 +20,7 @@ def daily_reminders(ctx: JobContext, at: datetime) -> str:
 
 
 def reminder_trigger(settings: Settings) -> CronTrigger:
-    at = parse_clock(settings.reminder_time)
+    at = parse_clock(settings.of(ReminderSettings).reminder_time)
     return CronTrigger(hour=at.hour, minute=at.minute, timezone=settings.tz)
 
 

@@ -9,13 +9,13 @@ from bot.features.segments.commands import COMMANDS
 from bot.features.segments.hook import OrdersHook
 from bot.features.segments.report import playbook_fields
 from bot.features.segments.service import Playbook
+from bot.features.segments.settings import GRADES, LIFECYCLE, RFM
 
 FEATURE = Feature(
     name="segments",
-    services=(Provide(Playbook, lambda config, need: Playbook(config.rfm, config.lifecycle, config.grades)),),
+    services=(Provide(Playbook, lambda config, need: Playbook(config[RFM], config[LIFECYCLE], config[GRADES])),),
     commands=tuple(COMMANDS),
     hooks=lambda deps: [OrdersHook()],
     report=playbook_fields,
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
-)
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(RFM, LIFECYCLE, GRADES))

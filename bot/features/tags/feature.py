@@ -13,11 +13,12 @@ from bot.features.tags.hook import TaggingHook
 from bot.features.tags.jobs import DAILY_TAGS
 from bot.features.tags.report import tag_fields
 from bot.features.tags.service import Tagging, seed_rules
+from bot.features.tags.settings import TAG_GROUPS, TAG_RULES
 from tagging.matcher import get_tokenizer
 
 
 def _seed(session: Session, config: Config) -> None:
-    seed_rules(session.connection(), config.tag_rules, config.tag_groups)
+    seed_rules(session.connection(), config[TAG_RULES], config[TAG_GROUPS])
 
 
 FEATURE = Feature(
@@ -29,5 +30,4 @@ FEATURE = Feature(
     seed=_seed,
     jobs=(DAILY_TAGS,),
     routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV,
-)
+    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(TAG_RULES, TAG_GROUPS))

@@ -14,9 +14,10 @@ from bot.adapters.base import Outgoing
 from bot.core.directory import room_names
 from bot.core.pipeline import enqueue
 from bot.core.scheduler import Job, JobContext
-from bot.core.settings import WEEKDAYS, Settings, weekly_schedule
+from bot.core.settings import Settings
 from bot.features.people.api import LIST_LINK_HOURS, new_link
 from bot.features.trends.service import DAILY_LABELS, WEEK_SERIES, Period, week_numbers
+from bot.features.trends.settings import WEEKDAYS, TrendSettings, weekly_schedule
 
 MOVERS = 3
 
@@ -52,7 +53,7 @@ def report_text(conn: Connection, settings: Settings, at: datetime) -> tuple[str
 
 def weekly_report(ctx: JobContext, at: datetime) -> str:
     settings = ctx.deps.settings
-    if weekly_schedule(settings.weekly_report) is None:
+    if weekly_schedule(settings.of(TrendSettings).weekly_report) is None:
         return "weekly report off"
     admins = sorted(settings.admin_ids)
     if not admins:
@@ -70,7 +71,7 @@ def weekly_report(ctx: JobContext, at: datetime) -> str:
 
 
 def weekly_trigger(settings: Settings) -> CronTrigger:
-    when = weekly_schedule(settings.weekly_report) or (0, 9, 0)  # off: scheduled, but sends nothing
+    when = weekly_schedule(settings.of(TrendSettings).weekly_report) or (0, 9, 0)  # off: scheduled, but sends nothing
     day, hour, minute = when
     return CronTrigger(day_of_week=WEEKDAYS[day], hour=hour, minute=minute, timezone=settings.tz)
 
