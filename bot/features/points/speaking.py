@@ -110,16 +110,12 @@ class SpeakingHook(Hook):
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
         earned by speaking earlier in the batch, as a batch ending there would have."""
-        wanted = set(members)
-        if any(m in wanted for m, _ in self._unknown):
-            batch.flush()  # how much they earned today depends on the stored counters
-            return
-        due = [key for key in self._pay if key[0] in wanted]
-        if due:
-            # Only these members' speaking: a whole flush here (a check-in after chat) would
-            # be most of a long import's writing.
-            batch.flush_names()
-            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
+        # A whole flush, whatever this process remembers of the members' day: paying only
+        # these members would split the speaking rows by what the process knows (a restart or
+        # another writer between batches gives other rows: soak_crash, soak_writers).
+        owed = {m for m, _ in self._pay} | {m for m, _ in self._unknown}
+        if owed and not owed.isdisjoint(members):
+            batch.flush()
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:
         # A check-in's note: a counted message when it passes anti-farming like any other.
@@ -156,15 +152,10 @@ class SpeakingHook(Hook):
             self._unknown.clear()
         if not self._pay:
             return
-        announce_level_ups(batch, self.ledger.award(batch, self._awards(list(self._pay))).values())
-
-    def _awards(self, keys: Sequence[tuple[str, date]]) -> list[Award]:
-        """The speaking awards owed for these (member, day)s, taken off what is owed."""
-        awards = []
-        for m, day in keys:
-            points, at, room, ref, count = self._pay.pop((m, day))
-            awards.append(Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref))
-        return awards
+        awards = [Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref)
+                  for (m, day), (points, at, room, ref, count) in self._pay.items()]
+        self._pay.clear()
+        announce_level_ups(batch, self.ledger.award(batch, awards).values())
 
 
 def _earned(counted: int) -> tuple[int, int]:
