@@ -48,6 +48,7 @@ class SpeakingHook(Hook):
         self._pay: dict[tuple[str, date], list[Any]] = {}
         # today's count not yet known: [messages, [(ts, room, message id), ...]]
         self._unknown: dict[tuple[str, date], list[Any]] = {}
+        self._only: set[str] | None = None  # a flush for a settle pays only these members
         ledger.settle = self._settle
 
     def reset(self) -> None:
@@ -109,10 +110,18 @@ class SpeakingHook(Hook):
 
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
-        earned by speaking earlier in the batch, as a batch ending there would have."""
+        earned by speaking earlier in the batch, as a batch ending there would have; only
+        theirs, whether this process remembers their day or reads it back (after a restart or
+        another writer): the ledger's rows must not depend on it (the soaks compare them)."""
         wanted = set(members)
         if any(m in wanted for m, _ in self._unknown):
-            batch.flush()  # how much they earned today depends on the stored counters
+            # How much they earned today depends on the stored counters: a whole flush writes
+            # them, and pays only these members.
+            self._only = wanted
+            try:
+                batch.flush()
+            finally:
+                self._only = None
             return
         due = [key for key in self._pay if key[0] in wanted]
         if due:
@@ -130,18 +139,21 @@ class SpeakingHook(Hook):
         if self._dirty:
             bulk(conn, _SET_LAST, [{"mid": m, "at": self._last[m]} for m in self._dirty])
             self._dirty.clear()
-        if self._unknown:
-            # Counters are flushed already: the stored total includes these messages.
+        only = self._only
+        keys = [k for k in self._unknown if only is None or k[0] in only]
+        if keys:
+            # Counters are flushed already: the stored total includes these messages (and a
+            # member left for later adds the rest to it, as to their unresolved count).
             d = DailyActivity
             totals: dict[tuple[str, date], int] = {}
-            keys = list(self._unknown)
             for i in range(0, len(keys), 900):
                 part = keys[i : i + 900]
                 rows = conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
                     col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
                     .group_by(col(d.member), col(d.day))).all()
                 totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
-            for (m, day), (n, messages) in self._unknown.items():
+            for m, day in keys:
+                n, messages = self._unknown.pop((m, day))
                 total = totals.get((m, day), 0)
                 (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
                 self._today[m] = (day, after)
@@ -153,10 +165,9 @@ class SpeakingHook(Hook):
                     entry[0] += after - before
                     entry[1:4] = [at, room, ref]
                     entry[4] += paid_after - paid_before
-            self._unknown.clear()
-        if not self._pay:
-            return
-        announce_level_ups(batch, self.ledger.award(batch, self._awards(list(self._pay))).values())
+        due = [k for k in self._pay if only is None or k[0] in only]
+        if due:
+            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
 
     def _awards(self, keys: Sequence[tuple[str, date]]) -> list[Award]:
         """The speaking awards owed for these (member, day)s, taken off what is owed."""
