@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Scoring benchmark on a store of 100k members with 90 days of daily counters and orders:
-typing every member (all rooms, and room by room), the playbook models (RFM segments,
-lifecycle stages, ABCD grades; target together at most 3 s) and every operator's follow-up
-list.
+the day's split values of the types (what the daily job computes as the day begins), typing
+every member (all rooms, and room by room), the playbook models (RFM segments, lifecycle stages,
+ABCD grades; target together at most 3 s; one room's at most 100 ms), the follow-up list over
+every room (at most 1.5 s), 我的等级 (p99 at most 5 ms) and the peak RSS (at most 200 MB), each
+figure printed beside its target with the load average.
 
     .venv/bin/python scripts/bench_scoring.py [--members 100000]
 """
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import tempfile
 import time
@@ -22,7 +25,7 @@ from bigstore import BENCH_ROOM, build_store
 from bot.core.events import Message
 from bot.core.settings import Settings
 from bot.features.followup.service import build_items, operator_rooms
-from bot.features.member_types.service import scope_for, type_members
+from bot.features.member_types.service import keep_splits, scope_for, type_members
 from bot.features.points.service import Ledger
 from bot.features.segments.service import Playbook, assess
 from bot.store.db import open_engine
@@ -61,6 +64,9 @@ def main() -> None:
     pipeline, deps = build(settings, engine)
     at = datetime.fromisoformat("2026-11-21T09:00:00+08:00")
 
+    with engine.begin() as conn:
+        took, rooms = timed(lambda: keep_splits(conn, at, settings.window_days), repeat=1)
+        print(f"the day's split values of {rooms} scopes (the daily job, once a day): {took:.2f}s {load()}")
     with engine.connect() as conn:
         took, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, None, 30)))
         print(f"type all {len(typed):,} members (all rooms, 30-day window): {took:.2f}s {load()}")
@@ -71,13 +77,15 @@ def main() -> None:
         print(f"RFM segments + lifecycle stages + grades of all {len(found.rfm):,} members "
               f"({n_orders:,} orders, 90-day RFM window): {took:.2f}s (target ≤ 3 s) {load()}")
         took, found = timed(lambda: assess(conn, at, BENCH_ROOM, deps.service(Playbook), deps.service(Ledger).levels))
-        print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms {load()}")
+        print(f"the same for one room of {len(found.rfm)} members: {took * 1000:.0f} ms (target ≤ 100 ms) {load()}")
         rooms = operator_rooms(conn, ["wxid_000000"])["wxid_000000"]
         took, day = timed(lambda: build_items(conn, deps, at, rooms), repeat=2)
         items = day.items
         print(f"follow-up list over all {len(rooms)} rooms ({len(items):,} items): {took:.2f}s "
               f"(target ≤ 1.5 s) {load()}")
     me_latency(pipeline, at)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB (target ≤ 200 MB) {load()}")
 
 
 def me_latency(pipeline, at: datetime, n: int = 200) -> None:

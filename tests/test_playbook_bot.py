@@ -62,6 +62,9 @@ def test_orders_refunds_and_their_bad_input(bot: Bot):
     assert row["orders"] == {"window_days": 90, "count": 2, "amount": 168.9, "total": 2}
     order(bot, "buyer", -149, "2026-11-06T20:00:00+08:00", oid="r5", refund_of="o1")  # the rest: o1 is gone
     assert report(bot)["buyer"]["orders"]["count"] == 1
+    # A room reads only its members' orders: the refunds net out the same way.
+    bot.join("buyer", ts="2026-11-07T20:00:00+08:00")
+    assert report(bot, ROOM)["buyer"]["orders"] == {"window_days": 90, "count": 1, "amount": 19.9, "total": 1}
 
 
 @pytest.mark.parametrize(("raw", "error"), [

@@ -8,9 +8,9 @@ from datetime import datetime
 import pytest
 from sqlalchemy import text
 
-from bot import wiring
 from bot.core.feature import report_fields
 from bot.core.scheduler import JobContext
+from bot.features.tags import feature as tags_feature
 from bot.features.tags.jobs import daily_tags
 from bot.features.tags.service import Tagging
 from bot.wiring import FEATURES
@@ -261,7 +261,7 @@ def test_config_seeds_rules_once(tmp_path):
 def test_preview_leaves_no_trace_in_the_live_dictionary(tmp_path, monkeypatch):
     # A dictionary of its own: other tests' rules have added words to the shared one.
     own = Tokenizer()
-    monkeypatch.setattr(wiring, "get_tokenizer", lambda: own)
+    monkeypatch.setattr(tags_feature, "get_tokenizer", lambda: own)  # the tags feature makes the Tagging service
     tagged = Bot(tmp_path)
     admin(tagged, "/rule add keyword 问价 多少")
     tokenizer = tagged.deps.service(Tagging).tokenizer

@@ -189,7 +189,9 @@ def test_four_types_with_median_and_absolute_thresholds(bot: Bot):
     bot.visit("dorm", ts="2026-11-02T10:00:00+08:00")
     bot.join("newbie", ts="2026-11-18T10:00:00+08:00")
     bot.say("newbie", "大家好，新人报到")
-    reply = texts(bot.say(ADMIN, "/tiers", ts="2026-11-20T23:00:00+08:00"))
+    # The split of a day is the medians of the complete days before it: asked the next morning,
+    # the medians are those of the 20 days above (login days 20, 20, 10, 1, 1: 10).
+    reply = texts(bot.say(ADMIN, "/tiers", ts="2026-11-21T09:00:00+08:00"))
     assert "核心成员：1 人" in reply and "潜水成员：2 人" in reply
     # The admin typing /tiers is present in the group for the first time today: new too.
     assert "间歇活跃：1 人" in reply and "沉默成员：1 人" in reply and "新成员：2 人" in reply
@@ -197,7 +199,7 @@ def test_four_types_with_median_and_absolute_thresholds(bot: Bot):
     who = texts(bot.say(ADMIN, "/who 潜水"))
     assert "lurk" in who and "mid" in who
     [me] = bot.say("lurk", "我的等级")
-    assert "最近 30 天来了 20 天，发言 0 条" in me.text
+    assert "最近 30 天来了 21 天，发言 0 条" in me.text  # 20 visits, and asking today
     assert "潜水" not in me.text and "中位数" not in me.text  # members never see internal labels
     # Absolute thresholds: 15 days and 15 messages.
     assert "已更新本群分类" in texts(bot.say(ADMIN, "/threshold login=15 speaking=15 window=30"))

@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import itemgetter
 
 from tiers.grades import overdue_days
@@ -87,6 +87,7 @@ ESCALATE_AFTER = 3  # days on the lists without being done before an item goes t
 MAX_SNOOZE = 30
 
 
+@cache  # a sort key of every reason of every member: few distinct pairs
 def rank(kind: str, grade: str | None) -> int:
     """The row of PRIORITY an item of this kind, for a member of this grade, ranks at."""
     for i, p in enumerate(PRIORITY):

@@ -217,21 +217,30 @@ def classify(
     )
 
 
+def median_split(activities: Iterable[Activity], *, today: date, new_days: int = 7) -> Thresholds:
+    """The scope's split values: the medians (`median_thresholds`) over its members that are
+    NOT new on `today`: newcomers have had less than new_days of the window to log in or
+    speak, so counting them would pull both medians down and flatter everybody else."""
+    new_after = today - timedelta(days=new_days)
+    return median_thresholds(a for a in activities if a.joined_on is None or a.joined_on <= new_after)
+
+
 def classify_all(
     activities: Sequence[Activity],
     *,
     today: date,
     window_days: int,
     absolute: Thresholds | None = None,
+    medians: Thresholds | None = None,
     new_days: int = 7,
     floor: Floor = Floor(),
 ) -> dict[str, Typing]:
     """Type every member of a scope, keyed by member; a member listed twice keeps the last.
 
-    Median thresholds are taken over the present members that are NOT new: newcomers
-    have had less than new_days of the window to log in or speak, so counting them would
-    pull both medians down and flatter everybody else. A median below the `floor` is
-    raised to it (absolute thresholds, set by a manager, are taken as they are).
+    Without `absolute` thresholds (set by a manager, taken as they are) the split is at
+    `medians`, raised to the `floor` where it is below it: the scope's split values as the
+    caller keeps them (the community's are those of the complete days before `today`, see
+    member_types.service), else `median_split` of these activities.
 
     Typing values carry no member, so members with equal numbers share one instance:
     building the frozen values is most of the cost, and a real community has far fewer
@@ -243,12 +252,8 @@ def classify_all(
     if absolute is not None:
         thresholds = absolute
     else:
-        thresholds = floored(
-            median_thresholds(
-                a for a in activities if a.joined_on is None or a.joined_on <= new_after
-            ),
-            floor,
-        )
+        split = medians if medians is not None else median_split(activities, today=today, new_days=new_days)
+        thresholds = floored(split, floor)
     shared: dict[tuple[bool, int, int], Typing] = {}
     result: dict[str, Typing] = {}
     for a in activities:

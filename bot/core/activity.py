@@ -63,6 +63,8 @@ def _counts(conn: Connection, window: Window, room: str | None, ids: list[str] |
     d = table_of(DailyActivity).c
     in_window = (d.day >= window.start, d.day <= window.end)
     in_room = select(col(Membership.member)).where(col(Membership.room) == room, col(Membership.active))
+    if ids is not None:  # through the memberships' key, not a list of the whole room
+        in_room = in_room.where(col(Membership.member).in_(ids))
     here = d.room == room
     q = select(
         d.member,

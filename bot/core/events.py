@@ -404,44 +404,55 @@ def check_id(value: Any, what: str) -> str:
     return _check_text(what, value, MAX_ID, True)
 
 
+def _list_reader(f: _Field) -> Callable[[Any, datetime], tuple[str, ...]]:
+    def read_list(value: Any, _: datetime) -> tuple[str, ...]:
+        if not isinstance(value, list):
+            raise EventError(f"字段 {f.name} 应为字符串列表")
+        if len(value) > 50:
+            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
+        items = []
+        for v in value:
+            if not isinstance(v, str) or not v:
+                raise EventError(f"字段 {f.name} 应为字符串列表")
+            items.append(_check_text(f.name, v, MAX_ID, True))
+        return tuple(items)
+    return read_list
+
+
+def _texts_reader(f: _Field) -> Callable[[Any, datetime], tuple[str, ...]]:
+    def read_texts(value: Any, _: datetime) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise EventError(f"字段 {f.name} 应为字符串列表")
+        if len(value) > 10:
+            raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 10）")
+        return tuple(_check_text(f.name, v, MAX_NAME * 5, False) for v in value)
+    return read_texts
+
+
+def _read_status(value: Any, _: datetime) -> str:
+    if value not in FRIEND_STATUSES:
+        raise EventError(f"friend 事件的 status 应为 {'、'.join(FRIEND_STATUSES)} 之一，"
+                         f"不是「{_shown(str(value))}」")
+    return str(value)
+
+
+# Per field kind: what makes its reader (a plain text field, the default, is below).
+_KIND_READERS: dict[str, Callable[[_Field], Callable[[Any, datetime], Any]]] = {
+    "ts": lambda f: parse_ts,
+    "amount": lambda f: lambda value, _: parse_amount(value),
+    "list": _list_reader,
+    "texts": _texts_reader,
+    "name": lambda f: lambda value, _: clean_name(value),
+    "members": lambda f: lambda value, _: _roster_members(value),
+    "status": lambda f: _read_status,
+}
+
+
 def _reader(f: _Field) -> Callable[[Any, datetime], Any]:
     """The function that checks and converts one field's raw value, chosen once per field."""
-    if f.kind == "ts":
-        return parse_ts
-    if f.kind == "amount":
-        return lambda value, _: parse_amount(value)
-    if f.kind == "list":
-        def read_list(value: Any, _: datetime) -> tuple[str, ...]:
-            if not isinstance(value, list):
-                raise EventError(f"字段 {f.name} 应为字符串列表")
-            if len(value) > 50:
-                raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 50）")
-            items = []
-            for v in value:
-                if not isinstance(v, str) or not v:
-                    raise EventError(f"字段 {f.name} 应为字符串列表")
-                items.append(_check_text(f.name, v, MAX_ID, True))
-            return tuple(items)
-        return read_list
-    if f.kind == "texts":
-        def read_texts(value: Any, _: datetime) -> tuple[str, ...]:
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                raise EventError(f"字段 {f.name} 应为字符串列表")
-            if len(value) > 10:
-                raise EventError(f"字段 {f.name} 太长（{len(value)} 项，上限 10）")
-            return tuple(_check_text(f.name, v, MAX_NAME * 5, False) for v in value)
-        return read_texts
-    if f.kind == "name":
-        return lambda value, _: clean_name(value)
-    if f.kind == "members":
-        return lambda value, _: _roster_members(value)
-    if f.kind == "status":
-        def read_status(value: Any, _: datetime) -> str:
-            if value not in FRIEND_STATUSES:
-                raise EventError(f"friend 事件的 status 应为 {'、'.join(FRIEND_STATUSES)} 之一，"
-                                 f"不是「{_shown(str(value))}」")
-            return str(value)
-        return read_status
+    make = _KIND_READERS.get(f.kind)
+    if make is not None:
+        return make(f)
     name, limit, is_id = f.name, f.limit, _is_id(f)
     return lambda value, _: _check_text(name, value, limit, is_id)
 

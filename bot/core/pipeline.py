@@ -536,111 +536,130 @@ class Pipeline:
 
     def _one(self, batch: Batch, event: Event) -> None:
         at = epoch(event.ts)
-        day = batch.day(event.ts)
         row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None,
                "account": getattr(event, "account", None)}
         if isinstance(event, Message):
-            row |= {"type": "message", "member": event.sender, "room": event.room or NO_ROOM,
-                    "text": event.text, "kind": None if event.kind == "text" else event.kind}
-            batch.see_member(event.sender, event.sender_name, at)
-            batch.see_reach(event.account, event.sender, event.room, at)
-            if event.room:
-                batch.see_room(event.room, event.room_name, at)
-                batch.see_presence(event.room, event.sender, at)
-            for f in self.hooks:
-                if f.handle(batch, event):
-                    # Commands and check-ins are talk to the bot, not chat: rule previews
-                    # and history scans skip them.
-                    batch.log_event(row | {"kind": "command"})
-                    while batch.taking_part:
-                        part = batch.taking_part.pop(0)
-                        for g in self.hooks:
-                            g.on_taking_part(batch, part)
-                    return
-            batch.log_event(row)
-            batch.count(event.sender, event.room, day, "messages")
-            for f in self.hooks:
-                f.on_chat(batch, event)
+            self._message(batch, event, row, at)
             return
         for f in self.hooks:
             reason = f.refuse(batch, event)
             if reason is not None:
                 batch.refused.append((event.id, reason))
                 return
-        if isinstance(event, Join):
-            row |= {"type": "join", "member": event.member, "room": event.room}
-            batch.log_event(row)
-            batch.see_member(event.member, event.member_name, at)
-            batch.see_room(event.room, event.room_name, at)
-            batch.see_reach(event.account, event.member, event.room, 0)
-            # Names only: the membership write below commutes with the buffered presence
-            # (which only lowers first_at), and a whole flush per join is most of the
-            # writing of an imported history with many joins.
-            batch.flush_names()
-            upsert(batch.conn, table_of(Membership),
-                   [{"room": event.room, "member": event.member, "joined_at": at,
-                     "first_at": at, "left_at": None, "active": True}],
-                   ["room", "member"], replace=["joined_at", "left_at", "active"],
-                   keep_min=["first_at"])
-        elif isinstance(event, Leave):
-            row |= {"type": "leave", "member": event.member, "room": event.room}
-            batch.log_event(row)
-            batch.see_member(event.member, None, at)
-            batch.see_room(event.room, None, at)
-            batch.flush_names()  # as for a join
-            upsert(batch.conn, table_of(Membership),
-                   [{"room": event.room, "member": event.member, "first_at": at,
-                     "left_at": at, "active": False}],
-                   ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
-        elif isinstance(event, Roster):
-            # The list itself is kept in the log: the rosters feature applies it.
-            row |= {"type": "roster", "member": "", "room": event.room,
-                    "text": json.dumps([{k: v for k, v in (("id", m.id), ("name", m.name),
-                                                            ("room_alias", m.room_alias)) if v}
-                                        for m in event.members], ensure_ascii=False)}
-            batch.log_event(row)
-            batch.see_room(event.room, event.room_name, at)
-            for m in event.members:
-                batch.see_reach(event.account, m.id, event.room, 0)
-        elif isinstance(event, Visit):
-            row |= {"type": "visit", "member": event.member, "text": event.source}
-            batch.log_event(row)
-            batch.see_member(event.member, None, at)
-            batch.count(event.member, None, day, "visits")
-        elif isinstance(event, Order):
-            row |= {"type": "order", "member": event.member, "room": event.room or NO_ROOM,
-                    "text": event.item}
-            batch.log_event(row)
-            batch.see_member(event.member, None, at)
-            if event.room:
-                batch.see_room(event.room, None, at)
-            batch.flush()  # the order's hook writes the member's purchase row at once
-        elif isinstance(event, Friend):
-            row |= {"type": "friend", "member": event.member, "text": event.hello,
-                    "kind": event.status}
-            batch.log_event(row)
-            batch.see_member(event.member, event.member_name, at)
-            if event.status == "accepted":
-                batch.see_reach(event.account, event.member, None, 0)  # 1:1 through this account
-            batch.flush()  # the friends hook reads and writes the member's friendship at once
-        elif isinstance(event, Recall):
-            # The recalled message's id in `text`: the recalls feature un-counts it.
-            row |= {"type": "recall", "member": event.member, "room": event.room or NO_ROOM, "text": event.message}
-            batch.log_event(row)
-            batch.see_member(event.member, None, at)
-            batch.flush()
-        elif isinstance(event, Contacts):
-            # The list itself is kept in the log: the friends feature applies it.
-            row |= {"type": "contacts", "member": "",
-                    "text": json.dumps([m.id for m in event.members], ensure_ascii=False)}
-            batch.log_event(row)
-            # No reach from a friend list: a DM goes where the member is heard (their groups, a
-            # 1:1 chat, a friendship accepted here), not to whichever account lists them.
-            for m in event.members:
-                batch.see_member(m.id, m.name, at)
-            batch.flush()
+        _RECORD[type(event)](batch, event, row, at)
         for f in self.hooks:
             f.on_event(batch, event)
+
+    def _message(self, batch: Batch, msg: Message, row: dict[str, Any], at: int) -> None:
+        row |= {"type": "message", "member": msg.sender, "room": msg.room or NO_ROOM,
+                "text": msg.text, "kind": None if msg.kind == "text" else msg.kind}
+        batch.see_member(msg.sender, msg.sender_name, at)
+        batch.see_reach(msg.account, msg.sender, msg.room, at)
+        if msg.room:
+            batch.see_room(msg.room, msg.room_name, at)
+            batch.see_presence(msg.room, msg.sender, at)
+        for f in self.hooks:
+            if f.handle(batch, msg):
+                # Commands and check-ins are talk to the bot, not chat: rule previews
+                # and history scans skip them.
+                batch.log_event(row | {"kind": "command"})
+                while batch.taking_part:
+                    part = batch.taking_part.pop(0)
+                    for g in self.hooks:
+                        g.on_taking_part(batch, part)
+                return
+        batch.log_event(row)
+        batch.count(msg.sender, msg.room, batch.day(msg.ts), "messages")
+        for f in self.hooks:
+            f.on_chat(batch, msg)
+
+
+# How each kind of event other than a message is recorded (its log row, names, memberships),
+# before the hooks' on_event.
+
+def _record_join(batch: Batch, event: Join, row: dict[str, Any], at: int) -> None:
+    batch.log_event(row | {"type": "join", "member": event.member, "room": event.room})
+    batch.see_member(event.member, event.member_name, at)
+    batch.see_room(event.room, event.room_name, at)
+    batch.see_reach(event.account, event.member, event.room, 0)
+    # Names only: the membership write below commutes with the buffered presence (which only
+    # lowers first_at), and a whole flush per join is most of the writing of an imported
+    # history with many joins.
+    batch.flush_names()
+    upsert(batch.conn, table_of(Membership),
+           [{"room": event.room, "member": event.member, "joined_at": at,
+             "first_at": at, "left_at": None, "active": True}],
+           ["room", "member"], replace=["joined_at", "left_at", "active"], keep_min=["first_at"])
+
+
+def _record_leave(batch: Batch, event: Leave, row: dict[str, Any], at: int) -> None:
+    batch.log_event(row | {"type": "leave", "member": event.member, "room": event.room})
+    batch.see_member(event.member, None, at)
+    batch.see_room(event.room, None, at)
+    batch.flush_names()  # as for a join
+    upsert(batch.conn, table_of(Membership),
+           [{"room": event.room, "member": event.member, "first_at": at, "left_at": at, "active": False}],
+           ["room", "member"], replace=["left_at", "active"], keep_min=["first_at"])
+
+
+def _record_roster(batch: Batch, event: Roster, row: dict[str, Any], at: int) -> None:
+    # The list itself is kept in the log: the rosters feature applies it.
+    listed = [{k: v for k, v in (("id", m.id), ("name", m.name), ("room_alias", m.room_alias)) if v}
+              for m in event.members]
+    batch.log_event(row | {"type": "roster", "member": "", "room": event.room,
+                           "text": json.dumps(listed, ensure_ascii=False)})
+    batch.see_room(event.room, event.room_name, at)
+    for m in event.members:
+        batch.see_reach(event.account, m.id, event.room, 0)
+
+
+def _record_visit(batch: Batch, event: Visit, row: dict[str, Any], at: int) -> None:
+    batch.log_event(row | {"type": "visit", "member": event.member, "text": event.source})
+    batch.see_member(event.member, None, at)
+    batch.count(event.member, None, batch.day(event.ts), "visits")
+
+
+def _record_order(batch: Batch, event: Order, row: dict[str, Any], at: int) -> None:
+    batch.log_event(row | {"type": "order", "member": event.member, "room": event.room or NO_ROOM,
+                           "text": event.item})
+    batch.see_member(event.member, None, at)
+    if event.room:
+        batch.see_room(event.room, None, at)
+    batch.flush()  # the order's hook writes the member's purchase row at once
+
+
+def _record_friend(batch: Batch, event: Friend, row: dict[str, Any], at: int) -> None:
+    batch.log_event(row | {"type": "friend", "member": event.member, "text": event.hello,
+                           "kind": event.status})
+    batch.see_member(event.member, event.member_name, at)
+    if event.status == "accepted":
+        batch.see_reach(event.account, event.member, None, 0)  # 1:1 through this account
+    batch.flush()  # the friends hook reads and writes the member's friendship at once
+
+
+def _record_recall(batch: Batch, event: Recall, row: dict[str, Any], at: int) -> None:
+    # The recalled message's id in `text`: the recalls feature un-counts it.
+    batch.log_event(row | {"type": "recall", "member": event.member, "room": event.room or NO_ROOM,
+                           "text": event.message})
+    batch.see_member(event.member, None, at)
+    batch.flush()
+
+
+def _record_contacts(batch: Batch, event: Contacts, row: dict[str, Any], at: int) -> None:
+    # The list itself is kept in the log: the friends feature applies it.
+    batch.log_event(row | {"type": "contacts", "member": "",
+                           "text": json.dumps([m.id for m in event.members], ensure_ascii=False)})
+    # No reach from a friend list: a DM goes where the member is heard (their groups, a 1:1
+    # chat, a friendship accepted here), not to whichever account lists them.
+    for m in event.members:
+        batch.see_member(m.id, m.name, at)
+    batch.flush()
+
+
+_RECORD: dict[type, Callable[[Batch, Any, dict[str, Any], int], None]] = {
+    Join: _record_join, Leave: _record_leave, Roster: _record_roster, Visit: _record_visit,
+    Order: _record_order, Friend: _record_friend, Recall: _record_recall, Contacts: _record_contacts,
+}
 
 
 def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,

@@ -141,24 +141,19 @@ def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tupl
         next(reader, None)
         line = reader.line_num
         while True:
-            start = line + 1
             try:
-                record = next(reader)
-            except StopIteration:
+                for record in reader:  # the C loop; a broken record ends it, and it is taken up again
+                    start, line = line + 1, reader.line_num
+                    if len(record) in widths:
+                        yield start, record
+                    elif record and record != [""]:
+                        summary.skip(path, start, f"列数不对（应为 {widths[0]} 列）")
                 return
             except csv.Error as exc:
-                line = reader.line_num
+                start, line = line + 1, reader.line_num
                 why = "文件在这里中断（引号没有闭合，可能没导出完整）" if "end of data" in str(exc) \
                     else f"CSV 格式错误（{exc}）"
                 summary.skip(path, start, why)
-                continue
-            line = reader.line_num
-            if not record or record == [""]:
-                continue
-            if len(record) not in widths:
-                summary.skip(path, start, f"列数不对（应为 {widths[0]} 列）")
-                continue
-            yield start, record
 
 
 def _sender_2023(f: list[str]) -> str | None:

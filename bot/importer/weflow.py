@@ -100,12 +100,13 @@ _OVERLAP = 1 << 14  # characters kept across reads: a sender's fields cut by a r
 
 
 def _senders_fast(path: Path, encoding: str) -> list[tuple[Any, Any, Any]] | None:
-    """(isSend, senderUsername, senderDisplayName) of every message, found by one pattern
-    instead of decoding the messages (the scan's pass over a million); None when some
-    senderUsername is not in that shape (another key order): then the messages are decoded."""
+    """The distinct (isSend, senderUsername, senderDisplayName) of the messages, in the order first
+    seen, found by one pattern instead of decoding the messages (the scan's pass over a million);
+    None when some senderUsername is not in that shape (another key order): then the messages are
+    decoded."""
     out: list[tuple[Any, Any, Any]] = []
-    seen: dict[tuple[str | Any, ...], tuple[Any, Any, Any]] = {}  # the fields as written → decoded
-    keys = 0
+    seen: set[tuple[str | Any, ...]] = set()  # the fields as written
+    keys = found = 0
     with open_text(path, encoding) as fh:
         buf = ""
         while True:
@@ -118,19 +119,17 @@ def _senders_fast(path: Path, encoding: str) -> list[tuple[Any, Any, Any]] | Non
                 for m in _SENDER.finditer(buf):
                     if m.start() >= limit:
                         break
+                    found += 1
                     raw = m.groups()
-                    fields = seen.get(raw)
-                    if fields is None:
+                    if raw not in seen:
+                        seen.add(raw)
                         try:
-                            fields = (json.loads(raw[0]), json.loads(raw[1]), json.loads(raw[2]))
+                            out.append((json.loads(raw[0]), json.loads(raw[1]), json.loads(raw[2])))
                         except ValueError:
                             return None
-                        if len(seen) < 1 << 16:
-                            seen[raw] = fields
-                    out.append(fields)
                 buf = buf[limit:]
             if not chunk:
-                return out if keys == len(out) else None
+                return out if keys == found else None
 
 
 def _messages(path: Path, encoding: str, summary: Summary, *, quiet: bool = False

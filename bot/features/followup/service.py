@@ -30,10 +30,9 @@ from bot.features.followup.models import (
 )
 from bot.features.followup.settings import FollowupSettings
 from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
-from bot.features.member_types.api import NEW_DAYS, type_floor
+from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
 from bot.features.privacy.api import is_anonymous
-from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
@@ -46,7 +45,6 @@ from tiers.followup import Case, DayList, Item, Lead, MemberFacts
 from tiers.followup import DmQuestion as DmQuestionFact
 from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
-from tiers.types import Activity, classify_all
 
 DAY = 86400
 
@@ -99,8 +97,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     `background` False inside a batch: a read on a connection of its own sees only what is
     committed, not the batch's own earlier events.
 
-    Member types here are community-wide (all rooms, median split): the list is about the
-    member, and one pass over the daily counters gives both the type and the churn signs."""
+    Member types here are community-wide (all rooms, split at the community's values of the
+    day): the list is about the member, and one pass over the daily counters gives the type, the
+    churn signs and the playbook models."""
     tz = at.tzinfo
     now = int(at.timestamp())
     today = at.date()
@@ -128,11 +127,6 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     points = {m: p for m, _, p, _ in member_rows}
     member_names = {m: n for m, n, _, _ in member_rows}
     first_seen = {m: f for m, _, _, f in member_rows}
-    # Only a recent first appearance can make a member new: older ones need no date.
-    recent = now - (NEW_DAYS + 1) * DAY
-    before_bot = there_before_the_bot(conn)
-    first_day = {m: datetime.fromtimestamp(f, tz).date() for m, _, _, f in member_rows
-                 if f >= recent and m not in before_bot}
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
 
     # Leads given since the previous list.
@@ -158,12 +152,11 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                                                     .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
-                      floor=type_floor(deps.settings))
+                      floor=type_floor(deps.settings), with_types=True)
     activity = pending()
-    typed = classify_all(
-        [Activity(m, a.login_days, a.speaking, first_day.get(m))
-         for m in everyone for a in (activity.get(m, NO_ACTIVITY),)],
-        today=today, window_days=window, new_days=NEW_DAYS, floor=type_floor(deps.settings))
+    # The community's types, whatever rooms the list covers: the snapshot the next list compares
+    # with is one per member.
+    typed = playbook.types
     cadence = deps.service(Playbook).grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))

@@ -1,9 +1,18 @@
-"""What other features may use of member types: the scope of a question, the typing floor and the typed
-members, and the type fields of the report."""
+"""What other features may use of member types: the scope of a question, the typing floor, the typed
+members (all of a scope, or some, at the scope's split values of the day), and the type fields of the report."""
 
 from __future__ import annotations
 
 from bot.features.member_types.report import type_fields
-from bot.features.member_types.service import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_floor, type_members
+from bot.features.member_types.service import (
+    DEFAULT_FLOOR,
+    NEW_DAYS,
+    scope_for,
+    split_values,
+    type_floor,
+    type_members,
+    type_some,
+)
 
-__all__ = ["DEFAULT_FLOOR", "NEW_DAYS", "scope_for", "type_fields", "type_floor", "type_members"]
+__all__ = ["DEFAULT_FLOOR", "NEW_DAYS", "scope_for", "split_values", "type_fields", "type_floor", "type_members",
+           "type_some"]

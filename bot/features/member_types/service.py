@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, or_, select, text
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.activity import Counts, Window, counts_by_member
 from bot.core.settings import Settings
-from bot.features.member_types.models import RoomSettings
+from bot.features.member_types.models import RoomSettings, TypeSplit
 from bot.features.member_types.settings import TypeSettings
 from bot.features.rosters.api import there_before_the_bot
-from tiers.types import SOURCE_ABSOLUTE, Activity, Floor, Thresholds, Typing, classify_all
+from bot.store.db import upsert
+from bot.store.models import Member, table_of
+from tiers.types import SOURCE_ABSOLUTE, SOURCE_MEDIAN, Activity, Floor, Thresholds, Typing, classify_all, median_split
 
 NEW_DAYS = 7  # members who joined less than this many days ago are 新成员
 
@@ -59,25 +62,56 @@ def type_members(conn: Connection, at: datetime, scope: Scope) -> dict[str, Typi
     return typed_with_counts(conn, at, scope)[0]
 
 
+def type_some(conn: Connection, at: datetime, scope: Scope, members: Sequence[str]) -> dict[str, Typing]:
+    """`type_members` of these members only (those the scope has: a room's current members,
+    every member seen by then for all rooms): the same types, read through their own rows
+    and the scope's split values of the day."""
+    if not members:
+        return {}
+    activities, _ = _activities(conn, at, scope.window, scope.room, list(members))
+    return _classify(conn, at, scope, activities)
+
+
 def typed_with_counts(conn: Connection, at: datetime, scope: Scope
                       ) -> tuple[dict[str, Typing], dict[str, Counts]]:
     """`type_members` plus the counters it typed from, for lists that show both."""
+    activities, counts = _activities(conn, at, scope.window, scope.room, None)
+    return _classify(conn, at, scope, activities), counts
+
+
+def _classify(conn: Connection, at: datetime, scope: Scope, activities: list[Activity]) -> dict[str, Typing]:
+    medians = None if scope.thresholds is not None else split_values(conn, at, scope.room, scope.window.days)
+    return classify_all(activities, today=at.date(), window_days=scope.window.days, absolute=scope.thresholds,
+                        medians=medians, new_days=NEW_DAYS, floor=scope.floor)
+
+
+def _activities(conn: Connection, at: datetime, window: Window, room: str | None,
+                members: list[str] | None) -> tuple[list[Activity], dict[str, Counts]]:
+    """The scope's members as of `at` (of `members` only, when given) with their two numbers
+    over the window and, for a recent arrival, the day they arrived."""
     tz = at.tzinfo
     at_epoch = int(at.timestamp())
-    counts = counts_by_member(conn, scope.window, scope.room)
+    counts = counts_by_member(conn, window, room, members)
     # Plain SQL text: 100k rows come back several times faster than through ORM columns.
     # When each member arrived: their join, else their first appearance; none for members
     # a roster listed before any join was seen (they were there before the bot).
     rows: Iterable[tuple[str, int | None]]
-    if scope.room is None:
-        before_bot = there_before_the_bot(conn)
-        found = conn.execute(text("SELECT id, first_at FROM member WHERE first_at <= :at"), {"at": at_epoch})
+    if room is None:
+        before_bot = there_before_the_bot(conn, members)
+        if members is None:
+            found = conn.execute(text("SELECT id, first_at FROM member WHERE first_at <= :at"), {"at": at_epoch})
+        else:
+            t = table_of(Member).c
+            found = conn.execute(select(t.id, t.first_at).where(t.first_at <= at_epoch, t.id.in_(members)))
         rows = ((m, None if m in before_bot else first) for m, first in found)
     else:
-        rows = conn.execute(text(
-            "SELECT member, CASE WHEN joined_at IS NOT NULL THEN joined_at WHEN pre_existing THEN NULL "
-            "ELSE first_at END FROM membership "
-            "WHERE room = :room AND active AND first_at <= :at"), {"room": scope.room, "at": at_epoch})
+        q = ("SELECT member, CASE WHEN joined_at IS NOT NULL THEN joined_at WHEN pre_existing THEN NULL "
+             "ELSE first_at END FROM membership WHERE room = :room AND active AND first_at <= :at")
+        if members is None:
+            rows = conn.execute(text(q), {"room": room, "at": at_epoch})
+        else:
+            rows = conn.execute(text(q + " AND member IN :ids").bindparams(bindparam("ids", expanding=True)),
+                                {"room": room, "at": at_epoch, "ids": members})
     # Only a recent join can make a member new: older ones need no date at all.
     recent = at_epoch - (NEW_DAYS + 1) * 86400
     activities = []
@@ -85,6 +119,81 @@ def typed_with_counts(conn: Connection, at: datetime, scope: Scope
         c = counts.get(m)
         joined = datetime.fromtimestamp(first, tz).date() if first is not None and first >= recent else None
         activities.append(Activity(m, c.login_days if c else 0, c.speaking if c else 0, joined))
-    typed = classify_all(activities, today=at.date(), window_days=scope.window.days,
-                         absolute=scope.thresholds, new_days=NEW_DAYS, floor=scope.floor)
-    return typed, counts
+    return activities, counts
+
+
+# ---- the split values of a day ------------------------------------------------------------------
+#
+# The median split of a scope is the same for everyone who asks on one local day: it is taken
+# over the complete days before that day (the window of the same length ending the day before,
+# the scope's members and newcomers as of then), so it is computed once per scope and day and
+# kept in TypeSplit. Only what changes those days changes it: an event of an earlier day (an
+# import, a late delivery) removes the values of the days after it, a change of who is in a room
+# (join, leave, roster, contacts) all of them (`SplitsHook`); whoever asks next computes them
+# again. A value is the same whether it was kept or computed, so restarts and batch sizes cannot
+# change a type.
+
+ALL_ROOMS = "*"  # the scope key of all rooms (room ids never are "*")
+# A batch's connection → what that batch may not keep: values of the date and after (None: of
+# every day) and of the rooms; values an event later in the batch can change are computed, not kept.
+_KEEP_BEFORE: WeakKeyDictionary[Connection, tuple[date | None, frozenset[str]]] = WeakKeyDictionary()
+
+
+def split_values(conn: Connection, at: datetime, room: str | None, window_days: int) -> Thresholds:
+    """The scope's medians of `at`'s local day (before the floor), kept or computed."""
+    day = at.date()
+    key = ALL_ROOMS if room is None else room
+    t = table_of(TypeSplit).c
+    row = conn.execute(select(t.login_days, t.speaking).where(
+        t.scope == key, t.window_days == window_days, t.day == day)).first()
+    if row is not None:
+        return Thresholds(row[0], row[1], SOURCE_MEDIAN)
+    split = _compute_split(conn, at, room, window_days)
+    if _may_keep(conn, key, day):
+        upsert(conn, table_of(TypeSplit), [{"scope": key, "window_days": window_days, "day": day,
+                                            "login_days": split.login_days, "speaking": split.speaking}],
+               ("scope", "window_days", "day"))
+    return split
+
+
+def _may_keep(conn: Connection, key: str, day: date) -> bool:
+    changed = _KEEP_BEFORE.get(conn)
+    if changed is None:
+        return True
+    before, rooms = changed
+    return before is not None and day < before and key not in rooms
+
+
+def _compute_split(conn: Connection, at: datetime, room: str | None, window_days: int) -> Thresholds:
+    """The medians over the scope as it was at the end of the day before `at`'s day."""
+    yesterday = at.date() - timedelta(days=1)
+    end = datetime.combine(at.date(), time(), tzinfo=at.tzinfo) - timedelta(seconds=1)
+    activities, _ = _activities(conn, end, Window.ending(yesterday, window_days), room, None)
+    return median_split(activities, today=yesterday, new_days=NEW_DAYS)
+
+
+def keep_splits(conn: Connection, at: datetime, window_days: int) -> int:
+    """The daily job's part: today's split values of all rooms and of each room (its own window),
+    computed now so that no reader waits for them; how many scopes."""
+    rooms = [None, *conn.execute(text("SELECT DISTINCT room FROM membership WHERE active")).scalars()]
+    for room in rooms:
+        rs = room_settings(conn, room)
+        if rs and rs.login_threshold is not None and rs.speaking_threshold is not None:
+            continue  # a room with its own thresholds has no median split
+        split_values(conn, at, room, rs.window_days if rs and rs.window_days else window_days)
+    return len(rooms)
+
+
+def batch_changes_splits(conn: Connection, from_day: date | None, rooms: Iterable[str] = ()) -> None:
+    """A batch on `conn` holds events that change the split values of `from_day` and after (None:
+    of every day) and every value of `rooms`: the kept ones are removed, and the batch keeps none
+    of those it computes."""
+    t = table_of(TypeSplit)
+    changed = frozenset(rooms)
+    if from_day is None:
+        conn.execute(t.delete())
+    elif changed:
+        conn.execute(t.delete().where(or_(t.c.day >= from_day, t.c.scope.in_(sorted(changed)))))
+    else:
+        conn.execute(t.delete().where(t.c.day >= from_day))
+    _KEEP_BEFORE[conn] = (from_day, changed)

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
 from bot.core.feature import CsvColumn, MemberSection, MemberView
-from bot.features.member_types.service import scope_for, type_floor, type_members
+from bot.features.member_types.service import scope_for, type_floor, type_some
 from bot.features.points.api import Ledger
 from bot.web.data import MemberLine, scope_view
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page
@@ -177,7 +177,7 @@ def _typings(conn: Connection, view: MemberView) -> dict[str, Any]:
     scopes: list[str | None] = [*view.rooms] or [None]
     for room in scopes:
         scope = scope_for(conn, view.at, room, settings.window_days, floor=type_floor(settings))
-        typing = type_members(conn, view.at, scope).get(view.member)
+        typing = type_some(conn, view.at, scope, [view.member]).get(view.member)
         if typing:
             typings.append((room, typing))
     return {"typings": typings}

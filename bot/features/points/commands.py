@@ -12,7 +12,7 @@ from bot.core.directory import member_names
 from bot.core.errors import UsageError
 from bot.core.options import Options, int_between, shown
 from bot.features.checkins.api import Checkins, cards_of, streak_of
-from bot.features.member_types.api import scope_for, type_floor, type_members
+from bot.features.member_types.api import scope_for, type_floor, type_some
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
 from bot.features.points.service import Award, Ledger
@@ -29,7 +29,7 @@ from tiers.types import Typing
 def _typing(ctx: Ctx, member: str) -> Typing | None:
     scope = scope_for(ctx.batch.conn, ctx.now, ctx.msg.room, ctx.deps.settings.window_days,
                       floor=type_floor(ctx.deps.settings))
-    return type_members(ctx.batch.conn, ctx.now, scope).get(member)
+    return type_some(ctx.batch.conn, ctx.now, scope, [member]).get(member)
 
 
 

@@ -48,7 +48,6 @@ class SpeakingHook(Hook):
         self._pay: dict[tuple[str, date], list[Any]] = {}
         # today's count not yet known: [messages, [(ts, room, message id), ...]]
         self._unknown: dict[tuple[str, date], list[Any]] = {}
-        self._only: set[str] | None = None  # a flush for a settle pays only these members
         ledger.settle = self._settle
 
     def reset(self) -> None:
@@ -110,25 +109,13 @@ class SpeakingHook(Hook):
 
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
-        earned by speaking earlier in the batch, as a batch ending there would have; only
-        theirs, whether this process remembers their day or reads it back (after a restart or
-        another writer): the ledger's rows must not depend on it (the soaks compare them)."""
-        wanted = set(members)
-        if any(m in wanted for m, _ in self._unknown):
-            # How much they earned today depends on the stored counters: a whole flush writes
-            # them, and pays only these members.
-            self._only = wanted
-            try:
-                batch.flush()
-            finally:
-                self._only = None
-            return
-        due = [key for key in self._pay if key[0] in wanted]
-        if due:
-            # Only these members' speaking: a whole flush here (a check-in after chat) would
-            # be most of a long import's writing.
-            batch.flush_names()
-            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
+        earned by speaking earlier in the batch, as a batch ending there would have."""
+        # A whole flush, whatever this process remembers of the members' day: paying only
+        # these members would split the speaking rows by what the process knows (a restart or
+        # another writer between batches gives other rows: soak_crash, soak_writers).
+        owed = {m for m, _ in self._pay} | {m for m, _ in self._unknown}
+        if owed and not owed.isdisjoint(members):
+            batch.flush()
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:
         # A check-in's note: a counted message when it passes anti-farming like any other.
@@ -139,21 +126,18 @@ class SpeakingHook(Hook):
         if self._dirty:
             bulk(conn, _SET_LAST, [{"mid": m, "at": self._last[m]} for m in self._dirty])
             self._dirty.clear()
-        only = self._only
-        keys = [k for k in self._unknown if only is None or k[0] in only]
-        if keys:
-            # Counters are flushed already: the stored total includes these messages (and a
-            # member left for later adds the rest to it, as to their unresolved count).
+        if self._unknown:
+            # Counters are flushed already: the stored total includes these messages.
             d = DailyActivity
             totals: dict[tuple[str, date], int] = {}
+            keys = list(self._unknown)
             for i in range(0, len(keys), 900):
                 part = keys[i : i + 900]
                 rows = conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
                     col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
                     .group_by(col(d.member), col(d.day))).all()
                 totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
-            for m, day in keys:
-                n, messages = self._unknown.pop((m, day))
+            for (m, day), (n, messages) in self._unknown.items():
                 total = totals.get((m, day), 0)
                 (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
                 self._today[m] = (day, after)
@@ -165,17 +149,13 @@ class SpeakingHook(Hook):
                     entry[0] += after - before
                     entry[1:4] = [at, room, ref]
                     entry[4] += paid_after - paid_before
-        due = [k for k in self._pay if only is None or k[0] in only]
-        if due:
-            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
-
-    def _awards(self, keys: Sequence[tuple[str, date]]) -> list[Award]:
-        """The speaking awards owed for these (member, day)s, taken off what is owed."""
-        awards = []
-        for m, day in keys:
-            points, at, room, ref, count = self._pay.pop((m, day))
-            awards.append(Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref))
-        return awards
+            self._unknown.clear()
+        if not self._pay:
+            return
+        awards = [Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref)
+                  for (m, day), (points, at, room, ref, count) in self._pay.items()]
+        self._pay.clear()
+        announce_level_ups(batch, self.ledger.award(batch, awards).values())
 
 
 def _earned(counted: int) -> tuple[int, int]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,8 +86,11 @@ def apply_roster(batch: Batch, roster: Roster) -> RosterResult:
     return RosterResult(room, tuple(str(a["member"]) for a in added), tuple(returned), tuple(gone))
 
 
-def there_before_the_bot(conn: Connection) -> set[str]:
-    """Members some roster listed with no join seen: they were there before the bot, so
-    their first appearance is no arrival (never 新成员)."""
-    return set(conn.execute(select(col(Membership.member)).where(
-        col(Membership.pre_existing), col(Membership.joined_at).is_(None)).distinct()).scalars())
+def there_before_the_bot(conn: Connection, members: Sequence[str] | None = None) -> set[str]:
+    """Members some roster listed with no join seen (of `members` only, when given): they were
+    there before the bot, so their first appearance is no arrival (never 新成员)."""
+    q = select(col(Membership.member)).where(col(Membership.pre_existing), col(Membership.joined_at).is_(None))
+    if members is not None:
+        return {m for i in range(0, len(members), 900)
+                for m in conn.execute(q.where(col(Membership.member).in_(members[i : i + 900]))).scalars()}
+    return set(conn.execute(q.distinct()).scalars())

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, type_members
+from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, split_values, type_some
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
 from bot.features.rosters.api import there_before_the_bot
@@ -28,7 +28,7 @@ from tiers.levels import Level, level_for
 from tiers.lifecycle import StageFacts, StageResult, StageRules
 from tiers.rfm import RfmInput, RfmScore, RfmSettings
 from tiers.types import Activity as TypeActivity
-from tiers.types import Floor, MemberType, Typing, classify_all
+from tiers.types import Floor, MemberType, Thresholds, Typing, classify_all
 
 RECENCY_LOOKBACK = 365  # days searched back for the last activity; older counts as none
 
@@ -51,6 +51,7 @@ class Assessment:
     grades: dict[str, Grading]
     orders: dict[str, OrderStats]
     monetary_is_points: bool
+    types: dict[str, Typing]  # the community's types, when the grades or the caller needed them
 
 
 def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
@@ -226,7 +227,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            type_window: int = 30, members: Sequence[str] | None = None,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
-           floor: Floor = DEFAULT_FLOOR) -> Assessment:
+           floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -238,7 +239,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     `activity` is a read of the counters already started (`read_activity`) by a caller
     that needs the same figures; a room reads only its members' rows and figures. `floor` is
     the settings' quiet-data floor of the types (member_types.service.type_floor): grades use
-    the types the report shows."""
+    the types the report shows; `with_types` gives them (of a room's members: community-wide)
+    whether the grades need them or not."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -256,7 +258,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     memberships = _memberships(conn, scoped)
     member_rows = _member_rows(conn, scoped)
     points: dict[str, int] = {m: p for m, p, _ in member_rows}
-    needs_type = any(c.kind == "type" for c in playbook.grades.criteria)
+    needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
     grade_keys = _grade_keys(ids, levels, orders, points, _grade_facts(conn, at, playbook.grades))
 
     # What does not depend on the counters is gathered while they are still being read.
@@ -284,9 +286,10 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     counted = pending()
     typed: dict[str, Typing] = {}
     if needs_type and room is None:
-        typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn))
-    elif needs_type:  # types are community-wide: a room's read of the counters does not give them
-        typed = type_members(conn, at, scope_for(conn, at, None, type_window, floor=floor))
+        typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn),
+                       split_values(conn, at, None, type_window))
+    elif needs_type:  # types are community-wide: the room's members' own, at the community's split
+        typed = type_some(conn, at, scope_for(conn, at, None, type_window, floor=floor), ids)
     grades = _grades(grade_keys, playbook.grades, typed, today)
 
     by_orders = "order" in settings.recency_from
@@ -313,11 +316,11 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         stages[m] = stage
 
     scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
-    return Assessment(scores, stages, grades, orders, use_points)
+    return Assessment(scores, stages, grades, orders, use_points, typed)
 
 
 def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: datetime,
-           type_window: int, floor: Floor, before_bot: set[str]) -> dict[str, Typing]:
+           type_window: int, floor: Floor, before_bot: set[str], medians: Thresholds) -> dict[str, Typing]:
     """Community-wide member types (what `type_members` gives for all rooms, quiet-data floor
     and members there before the bot included), from the same read of the daily counters."""
     now = int(at.timestamp())
@@ -330,7 +333,8 @@ def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: 
         joined = (datetime.fromtimestamp(first, at.tzinfo).date()
                   if first >= recent and m not in before_bot else None)
         activities.append(TypeActivity(m, a.login_days, a.speaking, joined))
-    return classify_all(activities, today=at.date(), window_days=type_window, new_days=NEW_DAYS, floor=floor)
+    return classify_all(activities, today=at.date(), window_days=type_window, medians=medians, new_days=NEW_DAYS,
+                        floor=floor)
 
 
 # StageFacts' fields after the member: members with equal keys share one stage.

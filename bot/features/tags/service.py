@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, Integer, bindparam, cast, delete, func, or
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.config import ConfigError
 from bot.core.directory import room_id_or_error
 from bot.core.errors import UsageError
 from bot.core.options import Options, parse
@@ -340,16 +339,14 @@ def set_group(conn: Connection, tagging: Tagging, name: str, exclusive: bool) ->
 
 
 def seed_rules(conn: Connection, rules: Sequence[str], groups: Sequence[tuple[str, bool]]) -> None:
-    """Config rules and groups, each added once: a rule deleted in chat stays deleted."""
+    """Config rules and groups, each added once: a rule deleted in chat stays deleted. The rules
+    were checked when the config file was read (tags/settings.py)."""
     for name, exclusive in groups:
         upsert(conn, table_of(TagGroup), [{"name": name, "exclusive": exclusive}], ["name"],
                replace=["exclusive"])
     known = set(conn.execute(select(col(TagRule.args))).scalars())
     for spec in rules:
-        try:
-            rule = parse_rule_text(spec)
-        except UsageError as exc:
-            raise ConfigError(f"配置文件里的规则「{spec}」有误：{exc}") from None
+        rule = parse_rule_text(spec)
         args = json.dumps(format_rule_args(rule), ensure_ascii=False)
         if args in known:
             continue

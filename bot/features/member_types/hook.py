@@ -1,0 +1,53 @@
+"""The split values' hook: events that change the days before a kept value remove it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlmodel import col
+
+from bot.core.events import Contacts, Event, Join, Leave, Order, Recall, Roster
+from bot.core.pipeline import Batch, Hook
+from bot.features.member_types.service import batch_changes_splits
+from bot.store.models import EventLog
+
+_EVERYONE = (Roster, Contacts)  # they change who was there before the bot, and friends
+
+
+class SplitsHook(Hook):
+    name = "member_types"
+
+    def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
+        """The values of a day come from the days before it: an event of day X changes those
+        of X + 1 on; a join or leave changes every value of its room (a room's scope is its
+        current members), a roster or contacts list every value; a recall, those after the
+        recalled message's day. Orders count in no type."""
+        first: date | None = None
+        rooms: set[str] = set()
+        recalled: list[str] = []
+        for e in events:
+            if isinstance(e, _EVERYONE):
+                batch_changes_splits(batch.conn, None)
+                return
+            if isinstance(e, Order):
+                continue
+            if isinstance(e, Join | Leave):
+                rooms.add(e.room)
+            if isinstance(e, Recall):
+                if e.message is None:
+                    continue  # only recorded: it un-counts nothing
+                recalled.append(e.message)
+            day = batch.day(e.ts)
+            if first is None or day < first:
+                first = day
+        tz = batch.settings.tz
+        for i in range(0, len(recalled), 900):
+            q = select(col(EventLog.ts)).where(col(EventLog.id).in_(recalled[i : i + 900]))
+            for ts in batch.conn.execute(q).scalars():
+                day = datetime.fromtimestamp(ts, tz).date()
+                if first is None or day < first:
+                    first = day
+        if first is not None:
+            batch_changes_splits(batch.conn, first + timedelta(days=1), rooms)

@@ -1,0 +1,1 @@
+"""The member_types feature's migrations: its own alembic branch (see bot/store/migrations/versions/__init__.py)."""
