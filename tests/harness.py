@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import itertools
+import shutil
+import tempfile
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from bot.adapters.base import Outgoing
 from bot.core.events import parse_event
 from bot.core.settings import Settings
+from bot.store.db import open_engine
 from bot.wiring import build
 
 ROOM = "r1@chatroom"
@@ -23,11 +28,31 @@ T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)  # 18:00 in Asia/Shanghai
 NOT_AFTER = datetime(2099, 1, 1, tzinfo=UTC)
 
 
+_TEMPLATE: list[Path] = []
+
+
+def _empty_store(path: Path) -> None:
+    """Put an empty store at the newest schema at `path`: a copy of one migrated once per test
+    process. Migrating a new file costs more than most tests (creating a store through the
+    migrations is tested itself: tests/test_migrations.py)."""
+    if not _TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="qunguan-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        open_engine(f"sqlite:///{folder / 'q.db'}").dispose()  # its last connection folds the WAL in
+        _TEMPLATE.append(folder / "q.db")
+    shutil.copyfile(_TEMPLATE[0], path)
+
+
 class Bot:
     def __init__(self, tmp_path: Path, **settings: Any) -> None:
         self.path = tmp_path / "q.db"
         settings.setdefault("admins", ADMIN)
         settings.setdefault("database_url", f"sqlite:///{self.path}")  # or PostgreSQL, given
+        url = str(settings["database_url"])
+        if url.startswith("sqlite:///") and ":memory:" not in url:
+            file = Path(make_url(url).database or "")
+            if file.name and not file.exists():
+                _empty_store(file)
         self.settings = Settings(**settings)
         self.pipeline, self.deps = build(self.settings)
         self.engine = self.pipeline.engine
