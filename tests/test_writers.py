@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from bot.core.events import parse_event
+from bot.core.events import Event, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.core.settings import Settings
@@ -175,3 +175,31 @@ def test_a_batch_that_meets_a_locked_sqlite_store_is_run_again_and_lands_once(tm
         assert one("SELECT sum(counted) FROM dailyactivity WHERE member = 'wxid_a'") == 3
         assert one("SELECT count(*) FROM outbox") == len(replies) > 0
         assert one("SELECT count(*) FROM pointsentry WHERE member = 'wxid_a' AND kind = 'checkin'") == 1
+
+
+def test_a_check_in_pays_the_same_speaking_rows_whether_its_members_day_is_remembered_or_read_back(store):
+    """A check-in after chat first pays the speaking earned earlier in the batch (Ledger.settle).
+    With 26923f8 what it paid depended on what the process remembered: only its member's when it
+    knew their day, everyone's when it read it back (restarted, or after another writer), so
+    wxid_b's speaking was one row or two, and the soaks (soak_writers, soak_crash) found speaking
+    rows split differently. The same rows either way."""
+    def said(i: int, who: str, minutes: int, words: str) -> Event:
+        return parse_event({"type": "message", "id": f"s{i}", "ts": (T0 + timedelta(minutes=minutes)).isoformat(),
+                            "room": "r1@chatroom", "sender": who, "text": words})
+    earlier = [said(1, "wxid_a", 0, "早上好，今天开始读第三章")]
+    batch = [said(2, "wxid_b", 60, "我昨天读完了第二章，很有收获"),
+             said(3, "wxid_a", 62, "第三章讲的是时间管理"),
+             said(4, "wxid_a", 64, "打卡 今天读了二十页，记下三点想法"),
+             said(5, "wxid_b", 70, "我也来打个招呼，晚点再聊")]
+    running, _ = build(Settings(database_url=store("running"), admins="wxid_admin"))
+    running.process(earlier)
+    running.process(batch)
+    url = store("restarted")
+    before, _ = build(Settings(database_url=url, admins="wxid_admin"))
+    before.process(earlier)
+    before.engine.dispose()
+    after, _ = build(Settings(database_url=url, admins="wxid_admin"))  # knows nothing of today
+    after.process(batch)
+    rows = snapshot(after.engine, ledger_rows=True)["ledger"]
+    assert {r[0] for r in rows if r[2] == "speaking"} == {"wxid_a", "wxid_b"}
+    assert rows == snapshot(running.engine, ledger_rows=True)["ledger"]
