@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.settings import Settings
+from bot.wiring import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -81,7 +82,9 @@ def test_the_units_order_the_run_after_its_gateway_and_restart():
 
 
 def test_the_example_environment_files_name_real_settings():
-    known = {f"QUNGUAN_{name.upper()}" for name in Settings.model_fields}
+    # The core's settings and every feature's (Feature.settings).
+    kinds = [Settings, *(f.settings for f in FEATURES if f.settings is not None)]
+    known = {f"QUNGUAN_{name.upper()}" for kind in kinds for name in kind.model_fields}
     gateway = {"WECHATY_PUPPET", "WECHATY_PUPPET_TOKEN", "WECHATY_PUPPET_OPTIONS", "WECHATY_PUPPET_SERVICE_TOKEN",
                "WECHATY_PUPPET_SERVICE_ENDPOINT"}
     for env in ("qunguan.env", "account.env"):
