@@ -24,7 +24,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-import jieba
+from bench_common import bare_jieba, load
 
 from bot.core.events import latest_ts
 from bot.core.settings import Settings
@@ -104,11 +104,6 @@ FORMATS = ("2024", "2025", "chatlab", "weflow")
 TARGET_RATE, TARGET_MB = 20_000, 300
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=200_000)
@@ -141,13 +136,7 @@ def main() -> None:
     print(f"generated {n} messages in each of {len(wanted)} formats in {time.perf_counter() - t:.1f}s ({work})")
 
     texts = [s.text for s in group_history(min(count, 200_000)) if s.kind == "text"]
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    t, cpu = time.perf_counter(), time.process_time()
-    for text in texts:
-        jieba.lcut(text)
-    jieba_rate = len(texts) / (time.perf_counter() - t)
-    jieba_cpu_rate = len(texts) / (time.process_time() - cpu)
+    jieba_rate, jieba_cpu_rate = bare_jieba(texts)
     share = len(texts) / min(count, 200_000)
     print(f"bare jieba.lcut over {len(texts)} texts: {jieba_rate:>9,.0f} texts/s "
           f"(= {jieba_rate / share:,.0f} messages/s with media needing none; "

@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import tempfile
 import time
 from pathlib import Path
 
 import jieba
+from bench_common import bare_jieba, load
 
 from bot.adapters.file import FileAdapter
 from bot.core.settings import Settings
@@ -69,11 +69,6 @@ def replay(events: Path, db: Path, config: Path) -> tuple[float, float, int]:
     return took, cpu, n
 
 
-def load() -> str:
-    one, five, fifteen = os.getloadavg()
-    return f"load {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=200_000)
@@ -85,13 +80,7 @@ def main() -> None:
     print(f"generated {args.messages} messages in {time.perf_counter() - t:.1f}s ({events})")
     texts = [json.loads(line)["text"] for line in events.open(encoding="utf-8")]
 
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    t, cpu = time.perf_counter(), time.process_time()
-    for text in texts:
-        jieba.lcut(text)
-    jieba_rate = len(texts) / (time.perf_counter() - t)
-    jieba_cpu = len(texts) / (time.process_time() - cpu)
+    jieba_rate, jieba_cpu = bare_jieba(texts)
     print(f"bare jieba.lcut:              {jieba_rate:>9,.0f} messages/s ({jieba_cpu:,.0f} per CPU-second); {load()}")
 
     topical, common = work / "rules500.toml", work / "rules500-common.toml"
