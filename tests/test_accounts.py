@@ -299,7 +299,7 @@ async def test_store_jobs_are_the_leaders_and_the_roster_refresh_every_accounts(
     shared, own = app.schedule(), app.schedule(per_account=True)
     try:
         assert {j.id for j in shared.get_jobs()} == {"daily_followup", "daily_tags", "checkin_reminders", "retention",
-                                                  "nightly_backup", "audit_prune", "weekly_report"}
+                                                  "nightly_backup", "audit_prune", "weekly_report", "daily_splits"}
         assert {j.id for j in own.get_jobs()} == {"roster_refresh"}
     finally:
         shared.shutdown(wait=False)
