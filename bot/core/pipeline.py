@@ -461,7 +461,7 @@ class Pipeline:
                 if batch.replies:
                     enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
                 batch.session.close()
-                stored = len(fresh) - len(batch.refused)
+                new = len(fresh) - len(batch.refused)
             except BaseException:
                 batch.session.close()
                 self._epoch = None
@@ -476,7 +476,7 @@ class Pipeline:
             log.warning("event %s refused: %s", event_id, reason)
         if refused is not None:
             refused += batch.refused
-        return stored, batch.replies
+        return new, batch.replies
 
     def _take_turn(self, conn: Connection) -> None:
         """Bump the store's writer epoch first thing in the batch. The bump write-locks its row
