@@ -204,6 +204,16 @@ class Batch:
         if self._events:
             bulk(conn, _INSERT_EVENT, self._events)
             self._events.clear()
+        self.flush_counters()
+        for hook in self.flush_hooks:
+            hook(self)
+        self.session.flush()
+
+    def flush_counters(self) -> None:
+        """Write the buffered day counters (with the names they need): enough for a read of a
+        member's stored day (what speaking paid today), far cheaper than a whole flush."""
+        self.flush_names()
+        conn = self.conn
         if self._counters:
             rows = [
                 {"member": m, "room": r, "day": d, **dict(zip(_COUNTERS, c, strict=True))}
@@ -222,9 +232,6 @@ class Batch:
                 {"member": m, "day": d, **dict(zip(_COUNTERS, c, strict=True))} for (m, d), c in days.items()
             ], ["member", "day"], add=_COUNTERS)
             self._counters.clear()
-        for hook in self.flush_hooks:
-            hook(self)
-        self.session.flush()
 
     def flush_names(self) -> None:
         """Write the buffered rooms and members only: enough for a write that needs the

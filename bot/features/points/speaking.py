@@ -109,13 +109,20 @@ class SpeakingHook(Hook):
 
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
-        earned by speaking earlier in the batch, as a batch ending there would have."""
-        # A whole flush, whatever this process remembers of the members' day: paying only
-        # these members would split the speaking rows by what the process knows (a restart or
-        # another writer between batches gives other rows: soak_crash, soak_writers).
-        owed = {m for m, _ in self._pay} | {m for m, _ in self._unknown}
-        if owed and not owed.isdisjoint(members):
-            batch.flush()
+        earned by speaking earlier in the batch, as a batch ending there would have.
+
+        Only these members' speaking, whether the process remembers their day or reads it
+        back (after a restart, or another writer): their rows are then the same either way,
+        and a check-in after chat costs no whole flush (most of a long import's writing)."""
+        wanted = set(members)
+        unknown = [key for key in self._unknown if key[0] in wanted]
+        if unknown:
+            batch.flush_counters()  # how much they earned today depends on the stored counters
+            self._resolve(batch, unknown)
+        due = [key for key in self._pay if key[0] in wanted]
+        if due:
+            batch.flush_names()
+            announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:
         # A check-in's note: a counted message when it passes anti-farming like any other.
@@ -126,36 +133,44 @@ class SpeakingHook(Hook):
         if self._dirty:
             bulk(conn, _SET_LAST, [{"mid": m, "at": self._last[m]} for m in self._dirty])
             self._dirty.clear()
-        if self._unknown:
-            # Counters are flushed already: the stored total includes these messages.
-            d = DailyActivity
-            totals: dict[tuple[str, date], int] = {}
-            keys = list(self._unknown)
-            for i in range(0, len(keys), 900):
-                part = keys[i : i + 900]
-                rows = conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
-                    col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
-                    .group_by(col(d.member), col(d.day))).all()
-                totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
-            for (m, day), (n, messages) in self._unknown.items():
-                total = totals.get((m, day), 0)
-                (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
-                self._today[m] = (day, after)
-                if after > before:
-                    # Paid are this batch's first messages, up to the cap: the award is the
-                    # last of them.
-                    at, room, ref = messages[paid_after - paid_before - 1]
-                    entry = self._pay.setdefault((m, day), [0, at, room, ref, 0])
-                    entry[0] += after - before
-                    entry[1:4] = [at, room, ref]
-                    entry[4] += paid_after - paid_before
-            self._unknown.clear()
-        if not self._pay:
-            return
-        awards = [Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref)
-                  for (m, day), (points, at, room, ref, count) in self._pay.items()]
-        self._pay.clear()
-        announce_level_ups(batch, self.ledger.award(batch, awards).values())
+        if self._unknown:  # counters are flushed already: the stored totals include them
+            self._resolve(batch, list(self._unknown))
+        if self._pay:
+            announce_level_ups(batch, self.ledger.award(batch, self._awards(list(self._pay))).values())
+
+    def _resolve(self, batch: Batch, keys: Sequence[tuple[str, date]]) -> None:
+        """Work out what these (member, day)s' counted messages of this batch pay, now that
+        their stored day (with this batch's counters flushed) can be read."""
+        d = DailyActivity
+        totals: dict[tuple[str, date], int] = {}
+        for i in range(0, len(keys), 900):
+            part = keys[i : i + 900]
+            rows = batch.conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
+                col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
+                .group_by(col(d.member), col(d.day))).all()
+            totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
+        for key in keys:
+            m, day = key
+            n, messages = self._unknown.pop(key)
+            total = totals.get(key, 0)
+            (before, paid_before), (after, paid_after) = _earned(total - n), _earned(total)
+            self._today[m] = (day, after)
+            if after > before:
+                # Paid are this batch's first messages, up to the cap: the award is the
+                # last of them.
+                at, room, ref = messages[paid_after - paid_before - 1]
+                entry = self._pay.setdefault(key, [0, at, room, ref, 0])
+                entry[0] += after - before
+                entry[1:4] = [at, room, ref]
+                entry[4] += paid_after - paid_before
+
+    def _awards(self, keys: Sequence[tuple[str, date]]) -> list[Award]:
+        """The speaking awards owed for these (member, day)s, taken off what is owed."""
+        awards = []
+        for m, day in keys:
+            points, at, room, ref, count = self._pay.pop((m, day))
+            awards.append(Award(m, points, "speaking", at, day, room, reason=f"发言 {count} 条", ref=ref))
+        return awards
 
 
 def _earned(counted: int) -> tuple[int, int]:
