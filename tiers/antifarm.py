@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 SPEAKING_POINTS = 1  # points for one counted message
 SPEAKING_DAILY_CAP = 20  # most speaking points a member can earn in one local day
@@ -56,20 +55,20 @@ def effective_text(text: str) -> str:
 
 def counts_as_speaking(
     text: str,
-    ts: datetime,
-    last_counted: datetime | None,
+    at: int,
+    last_counted: int | None,
     *,
     min_gap_s: int = 60,
     min_chars: int = 2,
 ) -> bool:
-    """Whether a message counts as speaking for scores and points.
+    """Whether a message at epoch second `at` counts as speaking for scores and points.
 
     It must say at least min_chars characters once faces, emoji and punctuation are
-    gone, and come at least min_gap_s after the member's last counted message. The gap
-    is measured in both directions, so a message replayed out of order within the gap
-    is not counted either.
+    gone, and come at least min_gap_s after the member's last counted message (epoch
+    seconds). The gap is measured in both directions, so a message replayed out of order
+    within the gap is not counted either.
     """
-    if last_counted is not None and abs((ts - last_counted).total_seconds()) < min_gap_s:
+    if last_counted is not None and abs(at - last_counted) < min_gap_s:
         return False
     return len(effective_text(text)) >= min_chars
 

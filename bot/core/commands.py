@@ -114,7 +114,10 @@ class Invocation:
 _LEADING_MENTION = re.compile(r"^@[^\s\u2005]+[\s\u2005]+")
 _WORD = re.compile(r"\S+")
 # What a natural form may end with besides its words: 「排行榜呢？」「我几级了～」.
-_TAIL = re.compile(r"(?:[呢呀啊吖哈嘛]|[\s?？!！。.~～…,，]|[\U0001F300-\U0001FAFF\u2600-\u27BF])+$")
+_TAIL_CHARS = r"[呢呀啊吖哈嘛\s?？!！。.~～…,，\U0001F300-\U0001FAFF\u2600-\u27BF]"
+_TAIL = re.compile(_TAIL_CHARS + "+$")
+_ALL_TAIL = re.compile(_TAIL_CHARS + "*")
+NATURAL_MOST = 30  # characters of a natural form, its tail left out: longer is chat
 
 
 def member_arg(opts: Options, words: Sequence[str]) -> MemberRef:
@@ -140,6 +143,9 @@ class Registry:
                     raise ValueError(f"command word {word!r} declared twice")
                 self._by_word[key] = cmd
             self.commands.append(cmd)
+        # Every form at once, its groups uncaptured: most chat matches none, found in one go.
+        self._any_form = re.compile("|".join(f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', f.pattern)})"
+                                             for f, _ in self._forms) or "(?!)")
 
     def parse(self, msg: Message) -> Invocation | None:
         text = msg.text.lstrip()
@@ -158,8 +164,11 @@ class Registry:
         return Invocation(cmd, word, text[found.end():].lstrip(" \t\u3000").rstrip(), mentions)
 
     def _natural(self, text: str, mentions: tuple[str, ...]) -> Invocation | None:
-        said = _TAIL.sub("", text.strip())
-        if not said or len(said) > 30:
+        said = text.strip()
+        if len(said) > NATURAL_MOST and _ALL_TAIL.fullmatch(said, NATURAL_MOST) is None:
+            return None  # longer than a form even without its tail: chat (no scan of all of it)
+        said = _TAIL.sub("", said)
+        if not said or not self._any_form.fullmatch(said):
             return None
         for form, cmd in self._forms:
             matched = form.fullmatch(said)

@@ -124,7 +124,7 @@ class Batch:
     # Called once the batch has committed (outside its transaction): e.g. to checkpoint the
     # SQLite WAL after an erasure, which cannot happen inside the transaction.
     after_commit: list[Callable[[], None]] = field(default_factory=list)
-    _days: dict[int, date] = field(default_factory=dict)  # quarter hours of epoch time → local day
+    _days: dict[int, tuple[date, int]] = field(default_factory=dict)  # quarter hours of epoch time → day_began
     _slots: dict[type, Any] = field(default_factory=dict)  # see `slot`
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
@@ -150,12 +150,24 @@ class Batch:
         return ts.astimezone(self.settings.tz)
 
     def day(self, ts: datetime) -> date:
-        # Asked for every message by several hooks. Every zone's offset and DST change is a
-        # multiple of 15 minutes, so a quarter hour of epoch time lies within one local day.
-        quarter = int(ts.timestamp()) // 900
+        return self.day_of(int(ts.timestamp()))
+
+    def day_of(self, at: int) -> date:
+        """The local day of an epoch second. Asked for every message by several hooks."""
+        return self.day_began(at)[0]
+
+    def day_began(self, at: int) -> tuple[date, int]:
+        """The local day of an epoch second, and the epoch second its local time of day
+        began from (at minus the hours, minutes and seconds of the local time: midnight,
+        save on a day whose offset changed before `at`). Every zone's offset and DST change
+        is a multiple of 15 minutes, so a quarter hour of epoch time lies within one local
+        day and one offset."""
+        quarter = at // 900
         found = self._days.get(quarter)
         if found is None:
-            found = self._days[quarter] = ts.astimezone(self.settings.tz).date()
+            local = datetime.fromtimestamp(quarter * 900, self.settings.tz)
+            began = quarter * 900 - (local.hour * 3600 + local.minute * 60 + local.second)
+            found = self._days[quarter] = (local.date(), began)
         return found
 
     # ---- buffered writes ----------------------------------------------------------------
@@ -388,6 +400,7 @@ class Pipeline:
         self._lock = threading.Lock()
         self.origin = worker_id()  # marks the outbox rows this process queues
         self._epoch: int | None = None  # the writer epoch this process last committed
+        self._dispatch()
 
     def process(self, events: Iterable[Event], *, silent: bool = False,
                 refused: list[tuple[str, str]] | None = None, commands: bool = True,
@@ -441,6 +454,7 @@ class Pipeline:
             batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
             try:
                 self._take_turn(conn)
+                self._dispatch()
                 fresh = self._fresh(conn, events)
                 for f in self.hooks:
                     f.start_batch(batch, fresh)
@@ -541,13 +555,22 @@ class Pipeline:
                 fresh.append(e)
         return fresh
 
+    def _dispatch(self) -> None:
+        """Which hooks do something on a message (overriding the do-nothing default), looked
+        up once per batch: a message then calls no empty method of the other hooks."""
+        def doing(method: str) -> list[Any]:
+            return [getattr(h, method) for h in self.hooks if getattr(type(h), method) is not getattr(Hook, method)]
+        self._handlers = doing("handle")
+        self._chatters = doing("on_chat")
+        self._takers = doing("on_taking_part")
+
     def _one(self, batch: Batch, event: Event) -> None:
+        if isinstance(event, Message):
+            self._message(batch, event)
+            return
         at = epoch(event.ts)
         row = {"id": event.id, "ts": at, "room": NO_ROOM, "text": None, "kind": None,
                "account": getattr(event, "account", None)}
-        if isinstance(event, Message):
-            self._message(batch, event, row, at)
-            return
         for f in self.hooks:
             reason = f.refuse(batch, event)
             if reason is not None:
@@ -557,28 +580,32 @@ class Pipeline:
         for f in self.hooks:
             f.on_event(batch, event)
 
-    def _message(self, batch: Batch, msg: Message, row: dict[str, Any], at: int) -> None:
-        row |= {"type": "message", "member": msg.sender, "room": msg.room or NO_ROOM,
-                "text": msg.text, "kind": None if msg.kind == "text" else msg.kind}
-        batch.see_member(msg.sender, msg.sender_name, at)
-        batch.see_reach(msg.account, msg.sender, msg.room, at)
-        if msg.room:
-            batch.see_room(msg.room, msg.room_name, at)
-            batch.see_presence(msg.room, msg.sender, at)
-        for f in self.hooks:
-            if f.handle(batch, msg):
+    def _message(self, batch: Batch, msg: Message) -> None:
+        at = epoch(msg.ts)
+        sender, room = msg.sender, msg.room
+        row = {"id": msg.id, "ts": at, "room": room or NO_ROOM, "text": msg.text,
+               "kind": None if msg.kind == "text" else msg.kind, "account": msg.account,
+               "type": "message", "member": sender}
+        batch.see_member(sender, msg.sender_name, at)
+        batch.see_reach(msg.account, sender, room, at)
+        if room:
+            batch.see_room(room, msg.room_name, at)
+            batch.see_presence(room, sender, at)
+        for handle in self._handlers:
+            if handle(batch, msg):
                 # Commands and check-ins are talk to the bot, not chat: rule previews
                 # and history scans skip them.
-                batch.log_event(row | {"kind": "command"})
+                row["kind"] = "command"
+                batch.log_event(row)
                 while batch.taking_part:
                     part = batch.taking_part.pop(0)
-                    for g in self.hooks:
-                        g.on_taking_part(batch, part)
+                    for take in self._takers:
+                        take(batch, part)
                 return
         batch.log_event(row)
-        batch.count(msg.sender, msg.room, batch.day(msg.ts), "messages")
-        for f in self.hooks:
-            f.on_chat(batch, msg)
+        batch.count(sender, room, batch.day_of(at), "messages")
+        for chat in self._chatters:
+            chat(batch, msg)
 
 
 # How each kind of event other than a message is recorded (its log row, names, memberships),

@@ -25,7 +25,6 @@ from bot.features.checkins.service import (
     Checkins,
     due_summaries,
     jielong_versions,
-    own_names,
     waiting_for_media,
 )
 from bot.features.outreach.api import unsubscribed
@@ -53,9 +52,12 @@ class CheckinHook(Hook):
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         self.checkins.reload(batch.conn)
-        words = self.checkins.words
+        said_word = self.checkins.said_word
         self.checkins.begin(batch, [e.sender for e in events if isinstance(e, Message)
-                                    and any(w in e.text.casefold() for w in words)])
+                                    and said_word(e.text.casefold())])
+
+    def on_event(self, batch: Batch, event: Event) -> None:
+        self.checkins.forget_names()  # a roster or a join may have named members anew
 
     def handle(self, batch: Batch, msg: Message) -> bool:
         if (msg.quote_of or msg.quote_sender) and msg.text.lstrip().startswith("优秀") and batch.commands \
@@ -68,14 +70,12 @@ class CheckinHook(Hook):
         if msg.kind not in WORD_KINDS:  # text, and a quote's new words
             return False
         # Most messages are chat: a substring test rules them out before any parsing.
-        said = msg.text.casefold()
-        if not any(w in said for w in self.checkins.words):
+        if not self.checkins.said_word(msg.text.casefold()):
             return False
         triggers = self.checkins.triggers
         found = rules.recognise(msg.text, triggers)
         if found is None:  # perhaps after the member's own name: 「小舟 打卡第18天」
-            found = rules.recognise(msg.text, triggers, own_names(batch.conn, msg.sender, msg.room,
-                                                                   msg.sender_name))
+            found = rules.recognise(msg.text, triggers, self.checkins.own_names(batch.conn, msg))
         if found is None:
             return False
         tasks = self.checkins.tasks
@@ -124,7 +124,7 @@ class CheckinHook(Hook):
             if self.checkins.has_checked_in(conn, msg.sender, task.id, rules.checkin_day(task, local)):
                 continue  # more photos after a check-in are chat
             batch.flush()  # a bare trigger earlier in this batch
-            waited = waiting_for_media(conn, msg, task, own_names(conn, msg.sender, msg.room, msg.sender_name))
+            waited = waiting_for_media(conn, msg, task, self.checkins.own_names(conn, msg))
             if not waited and not rules.in_window(task, local.time()):
                 continue
             note = msg.text.strip() or ("语音打卡" if msg.kind == "voice" else "图片打卡")
@@ -159,7 +159,7 @@ class CheckinHook(Hook):
         conn = batch.conn
         batch.flush()  # the versions before this one, in this batch too
         versions = jielong_versions(conn, msg.room or "", epoch(msg.ts), parsed.key)
-        names = own_names(conn, msg.sender, msg.room, msg.sender_name)
+        names = self.checkins.own_names(conn, msg)
         entry = jielong.senders_entry(versions[-1].jielong if versions else None, parsed, names)
         if entry is None:
             return False  # the starter's template, a list passed on again, someone else's edit

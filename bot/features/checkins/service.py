@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
@@ -289,9 +290,14 @@ class _BatchState:
     modes: dict[tuple[int, str], str] = field(default_factory=dict)  # reply mode of a task in a room
     rows: list[dict[str, Any]] = field(default_factory=list)  # Checkin rows to insert
     cards_changed: dict[tuple[str, int], int] = field(default_factory=dict)
+    names: dict[tuple[str, str | None], tuple[str, ...]] = field(default_factory=dict)  # stored names
 
 
 _INSERT_CHECKIN = table_of(Checkin).insert()
+
+
+def _no_word(text: str) -> None:
+    """No task is active: no text holds a trigger word."""
 
 
 class Checkins:
@@ -300,7 +306,7 @@ class Checkins:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.tasks: list[CheckinTask] = []
-        self.words: frozenset[str] = frozenset()
+        self.said_word: Callable[[str], object] = _no_word  # finds any trigger word (casefolded) in casefolded text
         self.triggers: tuple[str, ...] = ()
         # (task, room, day) with check-ins waiting for the day's summary; None: not read yet.
         self._summaries: set[tuple[int, str, date]] | None = None
@@ -327,6 +333,7 @@ class Checkins:
     def write(self, batch: Batch) -> None:
         """Store the check-ins and card counts of the batch so far."""
         state = self._state
+        state.names.clear()  # a flush may follow a write of names (a command)
         if state.rows:
             bulk(batch.conn, _INSERT_CHECKIN, state.rows)
             state.rows = []
@@ -393,10 +400,26 @@ class Checkins:
     def reload(self, conn: Connection) -> None:
         """Re-read the tasks: at every batch, and right after a command changed them."""
         self.tasks = load_tasks(conn)
-        # Most messages are chat: a set lookup rules them out before any matching.
-        self.words = frozenset(s.casefold() for t in self.tasks if t.active
-                               for w in t.triggers for s in rules.spellings(w.strip()))
+        # Most messages are chat: one search for every spelling of every trigger word rules
+        # them out before any parsing.
+        words = {s.casefold() for t in self.tasks if t.active for w in t.triggers for s in rules.spellings(w.strip())}
+        words.discard("")
+        self.said_word = re.compile("|".join(map(re.escape, sorted(words)))).search if words else _no_word
         self.triggers = tuple(sorted({w.strip() for t in self.tasks if t.active for w in t.triggers}))
+
+    def own_names(self, conn: Connection, msg: Message) -> tuple[str, ...]:
+        """The names the sender may put before a check-in: the name on the message, the stored
+        nickname and the group nickname (群昵称) in this room. The stored ones are read once
+        until the next flush or event (a roster names members anew): a chat message that holds
+        a trigger word but does not start with it asks for them."""
+        key = (msg.sender, msg.room)
+        stored = self._state.names.get(key)
+        if stored is None:
+            stored = self._state.names[key] = stored_names(conn, msg.sender, msg.room)
+        return _names(msg.sender_name, stored)
+
+    def forget_names(self) -> None:
+        self._state.names.clear()
 
     def default_task(self, room: str | None) -> CheckinTask | None:
         return rules.match_task(DEFAULT_TASK.triggers[0], self.tasks, room) or next(
@@ -551,14 +574,16 @@ def day_summary(conn: Connection, task: CheckinTask, room: str, day: date, ledge
 
 # ---- who the sender is, and 接龙 versions -----------------------------------------------
 
-def own_names(conn: Connection, member: str, room: str | None, said_name: str | None) -> tuple[str, ...]:
-    """The names a member may put before a check-in: the name on the message, the stored
-    nickname and the group nickname (群昵称) in this room."""
-    names = [said_name or ""]
-    names += [n or "" for n in conn.execute(_STORED_NAME, {"member": member}).scalars()]
+def stored_names(conn: Connection, member: str, room: str | None) -> tuple[str, ...]:
+    """The member's stored nickname and group nickname in this room."""
+    names = [n or "" for n in conn.execute(_STORED_NAME, {"member": member}).scalars()]
     if room:
         names += [a or "" for a in conn.execute(_ROOM_ALIAS, {"member": member, "room": room}).scalars()]
-    return tuple(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+    return tuple(names)
+
+
+def _names(said_name: str | None, stored: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(n.strip() for n in (said_name or "", *stored) if n and n.strip()))
 
 
 # Built once: asked for every message that holds a trigger word but does not start with one,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
@@ -73,13 +73,10 @@ class SpeakingHook(Hook):
             return
         member = msg.sender
         last = self._last.get(member)
-        last_dt = datetime.fromtimestamp(last, UTC) if last is not None else None
-        if not counts_as_speaking(msg.text, msg.ts, last_dt):
-            return
         at = epoch(msg.ts)
-        local = batch.local(msg.ts)
-        day = local.date()
-        midnight = at - (local.hour * 3600 + local.minute * 60 + local.second)
+        if not counts_as_speaking(msg.text, at, last):
+            return
+        day, midnight = batch.day_began(at)
         self._last[member] = at
         self._dirty.add(member)
         batch.count(member, msg.room, day, "counted")

@@ -167,13 +167,12 @@ def _counted(conn: Connection, member: str, ts: int, message: str, words: str) -
         if rows[i].ts - rows[i - 1].ts >= 60:
             start = i
             break
-    last: datetime | None = None
+    last: int | None = None
     for r in rows[start:]:
-        at = datetime.fromtimestamp(r.ts, UTC)
         if r.id == message:
-            return counts_as_speaking(words, at, last)
+            return counts_as_speaking(words, r.ts, last)
         # A message recalled before keeps its place in the chain: it counted when it came.
         text = r.text if (r.kind or "text") in WORD_KINDS or r.kind == RECALLED else None
-        if text is not None and counts_as_speaking(text, at, last):
-            last = at
+        if text is not None and counts_as_speaking(text, r.ts, last):
+            last = r.ts
     return False

@@ -130,7 +130,8 @@ class TaggingHook(Hook):
             # what counts as speaking, nothing else; a message the store counted already (the
             # rules changed at it: see _rules) is in _recent
             counted = int(not stored and msg.id in batch.slot(Speaking))
-            self._talk.setdefault(msg.sender, []).append((epoch(msg.ts), batch.day(msg.ts), counted))
+            at = epoch(msg.ts)
+            self._talk.setdefault(msg.sender, []).append((at, batch.day_of(at), counted))
         if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
