@@ -21,7 +21,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RootTransaction
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col
 
@@ -407,16 +407,32 @@ class Pipeline:
                 batch_size: int = BATCH_SIZE) -> list[Outgoing]:
         """Process events in batches; returns the replies queued (already in the outbox).
         Events the store refuses are logged, and added to `refused` as (id, reason). With
-        `commands` False (imported history) no message is taken as a chat command."""
+        `commands` False (imported history) no message is taken as a chat command.
+
+        Each batch commits in a thread of its own while the next batch's events are read
+        (SQLite commits without holding the GIL): a long import or replay spends a tenth of
+        its time committing. The next batch starts only once the commit is done, so batches
+        still commit one after another; a failed commit is raised before anything else runs."""
         out: list[Outgoing] = []
         chunk: list[Event] = []
-        for event in events:
-            chunk.append(event)
-            if len(chunk) >= batch_size:
+        pending: _Commit | None = None
+        try:
+            for event in events:
+                chunk.append(event)
+                if len(chunk) >= batch_size:
+                    if pending is not None:
+                        out += pending.wait()[1]
+                    pending = self._ingest_retrying(chunk, silent=silent, bot_ids=frozenset(), commands=commands,
+                                                    refused=refused, defer=True)
+                    chunk = []
+            if pending is not None:
+                out += pending.wait()[1]
+                pending = None
+            if chunk:
                 out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
-                chunk = []
-        if chunk:
-            out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
+        finally:
+            if pending is not None:  # the events could not all be read: still end the last commit
+                pending.wait()
         return out
 
     def process_batch(self, events: Sequence[Event], *, silent: bool = False,
@@ -434,10 +450,16 @@ class Pipeline:
         A batch that found the store locked by another writer for longer than the busy timeout
         rolled back whole: it is run again (LOCKED_TRIES in all, with a growing wait, each logged),
         and reads the event log afresh, so nothing is counted twice."""
+        return self._ingest_retrying(events, silent=silent, bot_ids=bot_ids, commands=commands,
+                                     refused=refused, defer=False).wait()
+
+    def _ingest_retrying(self, events: Sequence[Event], *, silent: bool, bot_ids: frozenset[str],
+                         commands: bool, refused: list[tuple[str, str]] | None, defer: bool) -> _Commit:
         attempt = 1
         while True:
             try:
-                return self._ingest(events, silent=silent, bot_ids=bot_ids, commands=commands, refused=refused)
+                return self._ingest(events, silent=silent, bot_ids=bot_ids, commands=commands,
+                                    refused=refused, defer=defer)
             except OperationalError as exc:
                 if not is_locked(exc) or attempt >= LOCKED_TRIES:
                     raise
@@ -449,45 +471,63 @@ class Pipeline:
                 time.sleep(wait)
 
     def _ingest(self, events: Sequence[Event], *, silent: bool, bot_ids: frozenset[str], commands: bool,
-                refused: list[tuple[str, str]] | None) -> tuple[int, list[Outgoing]]:
-        with self._lock, self.engine.begin() as conn:
-            batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
+                refused: list[tuple[str, str]] | None, defer: bool) -> _Commit:
+        """The batch's work in its transaction, holding the pipeline's lock; the commit (in a
+        thread when `defer`) and what follows it are the returned _Commit's."""
+        self._lock.acquire()
+        try:
+            conn = self.engine.connect()
             try:
-                self._take_turn(conn)
-                self._dispatch()
-                fresh = self._fresh(conn, events)
-                for f in self.hooks:
-                    f.start_batch(batch, fresh)
-                hour = None
-                for event in fresh:
-                    # Time moves with the events: at each new hour of a long replay, what waits
-                    # on time (a summary due at 22:00) acts then, not at the end of the batch.
-                    at_hour = epoch(event.ts) // 3600
-                    if hour is not None and at_hour != hour:
-                        # Only hooks with something due: a flush per hour of history is
-                        # most of a long import's writing otherwise.
-                        due = [f for f in self.hooks if f.wants_tick(batch, event.ts)]
-                        if due:
-                            batch.flush()
-                        for f in due:
-                            f.on_tick(batch, event.ts)
-                    hour = at_hour
-                    self._one(batch, event)
-                if fresh:
-                    last = max(e.ts for e in fresh)
-                    for f in self.hooks:
-                        if f.wants_tick(batch, last):  # a silent batch takes no one's due welcome
-                            f.on_tick(batch, last)
-                batch.flush()
-                if batch.replies:
-                    enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
-                batch.session.close()
-                new = len(fresh) - len(batch.refused)
+                trans = conn.begin()
+                batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
+                try:
+                    new = self._work(batch, events)
+                finally:
+                    batch.session.close()
             except BaseException:
-                batch.session.close()
-                self._epoch = None
-                self._forget()
+                conn.close()  # rolls back what the batch wrote
                 raise
+        except BaseException:
+            self._epoch = None
+            self._forget()
+            self._lock.release()
+            raise
+        return _Commit(self, conn, trans, batch, new, refused, defer)
+
+    def _work(self, batch: Batch, events: Sequence[Event]) -> int:
+        """Everything a batch does before its commit; returns how many events were new and stored."""
+        conn = batch.conn
+        self._take_turn(conn)
+        self._dispatch()
+        fresh = self._fresh(conn, events)
+        for f in self.hooks:
+            f.start_batch(batch, fresh)
+        hour = None
+        for event in fresh:
+            # Time moves with the events: at each new hour of a long replay, what waits
+            # on time (a summary due at 22:00) acts then, not at the end of the batch.
+            at_hour = epoch(event.ts) // 3600
+            if hour is not None and at_hour != hour:
+                # Only hooks with something due: a flush per hour of history is
+                # most of a long import's writing otherwise.
+                due = [f for f in self.hooks if f.wants_tick(batch, event.ts)]
+                if due:
+                    batch.flush()
+                for f in due:
+                    f.on_tick(batch, event.ts)
+            hour = at_hour
+            self._one(batch, event)
+        if fresh:
+            last = max(e.ts for e in fresh)
+            for f in self.hooks:
+                if f.wants_tick(batch, last):  # a silent batch takes no one's due welcome
+                    f.on_tick(batch, last)
+        batch.flush()
+        if batch.replies:
+            enqueue(conn, batch.replies, fresh[-1].ts if fresh else None, self.origin)
+        return len(fresh) - len(batch.refused)
+
+    def _committed(self, batch: Batch, refused: list[tuple[str, str]] | None) -> None:
         for after in batch.after_commit:
             try:
                 after()
@@ -497,7 +537,6 @@ class Pipeline:
             log.warning("event %s refused: %s", event_id, reason)
         if refused is not None:
             refused += batch.refused
-        return new, batch.replies
 
     def _take_turn(self, conn: Connection) -> None:
         """Bump the store's writer epoch first thing in the batch. The bump write-locks its row
@@ -694,6 +733,46 @@ _RECORD: dict[type, Callable[[Batch, Any, dict[str, Any], int], None]] = {
     Join: _record_join, Leave: _record_leave, Roster: _record_roster, Visit: _record_visit,
     Order: _record_order, Friend: _record_friend, Recall: _record_recall, Contacts: _record_contacts,
 }
+
+
+class _Commit:
+    """A batch's commit: at once, or (`defer`) in a thread of its own while the caller reads
+    the next batch's events. `wait` ends it, then runs what follows a commit, and returns the
+    batch's count of new events and its replies; a failed commit is raised there, and the
+    pipeline forgets what it kept in memory, as for a batch that failed before."""
+
+    def __init__(self, pipeline: Pipeline, conn: Connection, trans: RootTransaction, batch: Batch, new: int,
+                 refused: list[tuple[str, str]] | None, defer: bool) -> None:
+        self._pipeline, self._conn, self._trans, self._batch = pipeline, conn, trans, batch
+        self._new, self._refused = new, refused
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if defer:
+            self._thread = threading.Thread(target=self._commit, name="qunguan-commit", daemon=True)
+            self._thread.start()
+        else:
+            self._commit()
+
+    def _commit(self) -> None:
+        try:
+            self._trans.commit()
+        except BaseException as exc:  # raised by wait, in the caller's thread
+            self._error = exc
+
+    def wait(self) -> tuple[int, list[Outgoing]]:
+        if self._thread is not None:
+            self._thread.join()
+        pipeline = self._pipeline
+        try:
+            if self._error is not None:
+                pipeline._epoch = None
+                pipeline._forget()
+                raise self._error
+        finally:
+            self._conn.close()
+            pipeline._lock.release()
+        pipeline._committed(self._batch, self._refused)
+        return self._new, self._batch.replies
 
 
 def enqueue(conn: Connection, replies: Sequence[Outgoing], ts: datetime | None,
