@@ -9,6 +9,7 @@ whole batch or none of it, and never sends a reply twice.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import json
 import logging
@@ -416,6 +417,9 @@ class Pipeline:
         out: list[Outgoing] = []
         chunk: list[Event] = []
         pending: _Commit | None = None
+        # What lives before a long run (the dictionary, the rules, the modules: most of the
+        # process's objects) is left out of the garbage collector's passes until it ends.
+        gc.freeze()
         try:
             for event in events:
                 chunk.append(event)
@@ -431,6 +435,7 @@ class Pipeline:
             if chunk:
                 out += self.ingest(chunk, silent=silent, refused=refused, commands=commands)[1]
         finally:
+            gc.unfreeze()
             if pending is not None:  # the events could not all be read: still end the last commit
                 pending.wait()
         return out

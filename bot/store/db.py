@@ -232,12 +232,20 @@ _PRESENT: dict[Any, Any] = {}
 
 def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
     """Which of `values` are stored in `column` (an indexed key): one read per IN_CHUNK values,
-    through one statement built once per column (an expanding IN, not a new statement each)."""
+    through one statement built once per column (an expanding IN, not a new statement each).
+    On SQLite the read goes to the driver as plain SQL: an import asks it of every event, and
+    SQLAlchemy's rendering of the IN list cost more than SQLite's look-ups."""
+    wanted = list(values)
+    found: set[Any] = set()
+    if conn.dialect.name == "sqlite":
+        head = f'SELECT "{column.name}" FROM "{column.table.name}" WHERE "{column.name}" IN ('
+        for i in range(0, len(wanted), IN_CHUNK):
+            part = wanted[i : i + IN_CHUNK]
+            found.update(r[0] for r in conn.exec_driver_sql(head + ",".join("?" * len(part)) + ")", tuple(part)))
+        return found
     stmt = _PRESENT.get(column)
     if stmt is None:
         stmt = _PRESENT[column] = select(column).where(column.in_(bindparam("values", expanding=True)))
-    wanted = list(values)
-    found: set[Any] = set()
     for i in range(0, len(wanted), IN_CHUNK):
         found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).scalars())
     return found
