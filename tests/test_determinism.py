@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -102,23 +103,54 @@ def stored(url: str) -> int:
 
 def killed_ten_times(url: str, admin: str, path: Path, total: int) -> int:
     """`qunguan replay` in batches of 40 events, killed with SIGKILL at ten points spread over the
-    stream, then run to its end. Returns how many kills landed."""
+    stream, then run to its end. Returns how many kills landed.
+
+    The killed runs read the events through a FIFO held open: they cannot reach the end of the
+    stream and exit before the kill (a fast replay finished the last 5 % between two looks),
+    while the kill still lands wherever the replay is, in a batch or in its commit."""
     env = {**os.environ, "QUNGUAN_ADMINS": admin, "PYTHONPATH": str(ROOT)}
-    cmd = [sys.executable, "-m", "bot.cli", "replay", str(path), "--db", url, "--batch", "40",
-           "--config", str(EXAMPLE_CONFIG), "--replies", str(path.with_suffix(".replies"))]
+
+    def replay(source: Path) -> list[str]:
+        return [sys.executable, "-m", "bot.cli", "replay", str(source), "--db", url, "--batch", "40",
+                "--config", str(EXAMPLE_CONFIG), "--replies", str(path.with_suffix(".replies"))]
+
+    fifo = path.with_suffix(".fifo")
+    os.mkfifo(fifo)
+    lines = path.read_bytes()
     rng = random.Random(2)
     kills = 0
     for goal in sorted(rng.uniform(0.05, 0.95) * total for _ in range(10)):
-        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(replay(fifo), env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        killed = threading.Event()
+        feeder = threading.Thread(target=feed, args=(fifo, lines, killed))
+        feeder.start()
+        deadline = time.monotonic() + 120
         while proc.poll() is None and stored(url) < goal:
+            assert time.monotonic() < deadline, f"the replay stored {stored(url)} of {goal:.0f} events in 2 minutes"
             time.sleep(0.05)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait()
-    res = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        killed.set()
+        # A replay killed before it opened the FIFO (an earlier run got past this goal) leaves the
+        # feeder waiting for a reader: be one for a moment, so it finds the pipe closed.
+        os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        feeder.join()
+    res = subprocess.run(replay(path), env=env, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-2000:]
     return kills
+
+
+def feed(fifo: Path, data: bytes, killed: threading.Event) -> None:
+    """Write every event into the FIFO, then keep it open (no end of stream) until the kill."""
+    try:
+        with open(fifo, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            killed.wait()
+    except BrokenPipeError:
+        pass  # killed while the events were still being written
 
 
 @pytest.mark.slow  # kill -9: in the whole suite, not in `scripts/test --quick`

@@ -46,6 +46,8 @@ _INSERT = table_of(PointsEntry).insert()
 _ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
                .values(points=table_of(Member).c.points + bindparam("d")))
 _m = table_of(Member).c
+_ADD_POINTS_ONE = (update(table_of(Member)).where(_m.id == bindparam("mid"))
+                   .values(points=_m.points + bindparam("d")).returning(_m.points))
 _POINTS_OF_ONE = select(_m.points).where(_m.id == bindparam("mid"))
 # Spending takes the points only where they are there: the check and the change are one
 # statement, so two spends at once (two processes on PostgreSQL) cannot both pass it.
@@ -98,18 +100,23 @@ class Ledger:
         members = sorted({a.member for a in awards})
         if self.settle is not None:
             self.settle(batch, members)
-        before = self.points_of(conn, members)
-        bulk(conn, _INSERT, [
-            {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,
-             "reason": a.reason, "room": a.room or NO_ROOM, "ref": a.ref, "by": a.by}
-            for a in awards
-        ])
         delta: dict[str, int] = {}
         where: dict[str, str | None] = {}
         for a in awards:
             delta[a.member] = delta.get(a.member, 0) + a.delta
             where[a.member] = a.room
-        bulk(conn, _ADD_POINTS, [{"mid": m, "d": d} for m, d in delta.items()])
+        if len(members) == 1:  # a check-in's: the total moves and is read in one statement
+            (m,) = members
+            after = conn.execute(_ADD_POINTS_ONE, {"mid": m, "d": delta[m]}).scalar()
+            before = {} if after is None else {m: after - delta[m]}
+        else:
+            before = self.points_of(conn, members)
+            bulk(conn, _ADD_POINTS, [{"mid": m, "d": d} for m, d in delta.items()])
+        bulk(conn, _INSERT, [
+            {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,
+             "reason": a.reason, "room": a.room or NO_ROOM, "ref": a.ref, "by": a.by}
+            for a in awards
+        ])
         out = {}
         for m in members:
             old = before.get(m, 0)
