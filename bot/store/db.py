@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from operator import itemgetter
@@ -13,7 +13,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Result, make_url
 
 from bot.store.migrate import load_models, upgrade
 
@@ -52,7 +52,7 @@ def make_engine(url: str) -> Engine:
             # 64 MiB of page cache (the default is 2 MiB): counters and indexes are updated
             # at random keys, and a cache that holds them keeps bulk ingest from slowing down
             # as the store grows.
-            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -86,6 +86,8 @@ def _wal(cur: sqlite3.Cursor) -> None:
 
 
 BUSY_TIMEOUT = 30  # seconds
+CACHE_KIB = 65536  # each connection's page cache (make_engine)
+READ_CACHE_KIB = 2048  # the page cache of a read in the background (read_in_background)
 WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
@@ -243,6 +245,13 @@ def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
     return found
 
 
+def paged(result: Result[Any], size: int = 10_000) -> Iterator[Any]:
+    """A large result's rows, fetched a page at a time: iterating a result fetches row by row
+    (several times slower), and `.all()` holds every row at once (100k rows: tens of MB)."""
+    for page in result.partitions(size):
+        yield from page
+
+
 def as_date(value: object) -> date:
     """A local day as the driver returns it: a date, or on raw SQLite reads its ISO text."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
@@ -265,10 +274,15 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
 
     def read() -> str:
         raw = engine.raw_connection()
+        cur = raw.cursor()
         try:
-            text: str = raw.cursor().execute(sql).fetchone()[0]
+            # One pass over the rows: a page cache of its own would only add to the process's
+            # memory (up to the CACHE_KIB of every connection).
+            cur.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+            text: str = cur.execute(sql).fetchone()[0]
             return text
         finally:
+            cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             raw.close()
 
     pool = ThreadPoolExecutor(max_workers=1)

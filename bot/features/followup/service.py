@@ -36,7 +36,7 @@ from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
-from bot.store.db import as_date, bulk, upsert
+from bot.store.db import as_date, bulk, paged, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
@@ -121,14 +121,17 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     if groups:
         q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
                  "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
-        for r, m, j in conn.execute(q, {"rooms": groups, "now": now}):
+        for r, m, j in paged(conn.execute(q, {"rooms": groups, "now": now})):
             if m not in never:
                 members_by_room[r].append((m, j))
 
-    member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
-    points = {m: p for m, _, p, _ in member_rows}
-    member_names = {m: n for m, n, _, _ in member_rows}
-    first_seen = {m: f for m, _, _, f in member_rows}
+    points: dict[str, int] = {}
+    member_names: dict[str, str | None] = {}
+    first_seen: dict[str, int] = {}
+    for m, n, p, f in paged(conn.exec_driver_sql("SELECT id, name, points, first_at FROM member")):
+        points[m] = p
+        member_names[m] = n
+        first_seen[m] = f
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
 
     # Leads given since the previous list.
