@@ -198,8 +198,18 @@ def reply_mode(conn: Connection, task: CheckinTask, room: str) -> str:
     return own or task.reply
 
 
+# Read at every batch (tasks) and by 我的等级 (streak, cards): built once, as building a
+# statement costs more than running it.
+_TASKS = select(TaskRow).order_by(col(TaskRow.id))
+_CARDS = select(col(CheckinCards.cards)).where(col(CheckinCards.member) == bindparam("member"),
+                                               col(CheckinCards.task_id) == bindparam("task"))
+_DAYS = select(col(Checkin.member), col(Checkin.day)).where(col(Checkin.task_id) == bindparam("task"),
+                                                            col(Checkin.day) <= bindparam("today"))
+_DAYS_OF = _DAYS.where(col(Checkin.member).in_(bindparam("ids", expanding=True)))
+
+
 def load_tasks(conn: Connection) -> list[CheckinTask]:
-    rows = conn.execute(select(TaskRow).order_by(col(TaskRow.id))).all()
+    rows = conn.execute(_TASKS).all()
     return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
 
 
@@ -209,9 +219,7 @@ def checkin_days(conn: Connection, member: str, task_id: int) -> frozenset[date]
 
 
 def cards_of(conn: Connection, member: str, task_id: int) -> int:
-    q = select(col(CheckinCards.cards)).where(col(CheckinCards.member) == member,
-                                         col(CheckinCards.task_id) == task_id)
-    return conn.execute(q).scalar() or 0
+    return conn.execute(_CARDS, {"member": member, "task": task_id}).scalar() or 0
 
 
 def default_task_id(conn: Connection) -> int | None:
@@ -223,14 +231,14 @@ def streaks(conn: Connection, task_id: int, members: Sequence[str] | None, today
     """Each member's current streak of a task as of `today` (everyone's when `members` is
     None); members with no streak are left out."""
     days: dict[str, set[date]] = defaultdict(set)
-    q = select(col(Checkin.member), col(Checkin.day)).where(col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
+    params: dict[str, Any] = {"task": task_id, "today": today}
     if members is None:
-        parts: list[list[str] | None] = [None]
+        parts = [params]
     else:
         ids = list(members)
-        parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+        parts = [params | {"ids": ids[i : i + 900]} for i in range(0, len(ids), 900)]
     for part in parts:
-        for m, d in conn.execute(q if part is None else q.where(col(Checkin.member).in_(part))):
+        for m, d in conn.execute(_DAYS if members is None else _DAYS_OF, part):
             days[m].add(d)
     out = {m: rules.streak_at(ds, today) for m, ds in days.items()}
     return {m: n for m, n in out.items() if n}
