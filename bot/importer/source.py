@@ -15,7 +15,7 @@ from bot.core.events import MAX_TEXT, TS_MIN, Message, check_id, parse_ts
 from bot.core.events import clean_name as contract_name
 
 ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
-LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.run.LegacyGuard)
+LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.guards.LegacyGuard)
 
 
 class FileError(Exception):
