@@ -24,9 +24,12 @@ from bot.wiring import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGES = ("bot", "tagging", "tiers")
-# The one import that stays inside a function: wechaty is an optional extra, and only
-# `qunguan run` needs it.
-LAZY_ALLOWED = {("bot.cli", "bot.adapters.wechaty")}
+# The modules whose imports may stay inside functions: the command line's (bot.cli, bot.ops: each
+# command loads only what it uses, so `qunguan import` starts without the web console, and
+# `import --dry-run` or `qunguan db` without the features; wechaty, an optional extra, only
+# `qunguan run`) and the import's, whose store side a dry run does not load. The import graph
+# counts those imports all the same: they hide no cycle.
+LAZY_MODULES = {"bot.cli", "bot.ops", "bot.importer.run"}
 
 
 def module_name(path: Path) -> str:
@@ -67,11 +70,16 @@ def _top_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom
             stack += node.body
 
 
+def _all_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom]:
+    return (node for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom))
+
+
 def import_graph() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {}
     for name, path in MODULES.items():
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        graph[name] = {m for node in _top_level_imports(tree) for m in _imported(node, name)} - {name}
+        imports = _all_imports(tree) if name in LAZY_MODULES else _top_level_imports(tree)
+        graph[name] = {m for node in imports for m in _imported(node, name)} - {name}
     return graph
 
 
@@ -124,13 +132,15 @@ def test_no_import_cycles() -> None:
 def test_no_imports_inside_functions() -> None:
     hidden = []
     for name, path in MODULES.items():
+        if name in LAZY_MODULES:
+            continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for fn in ast.walk(tree):
             if not isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(fn):
                 if isinstance(node, ast.Import | ast.ImportFrom):
-                    hidden += [(name, m) for m in _imported(node, name) if (name, m) not in LAZY_ALLOWED]
+                    hidden += [(name, m) for m in _imported(node, name)]
     assert hidden == []
 
 
