@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from operator import itemgetter
@@ -13,7 +13,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
-from sqlalchemy.engine import Connection, Result, make_url
+from sqlalchemy.engine import Connection, make_url
 
 from bot.store.migrate import load_models, upgrade
 
@@ -243,13 +243,6 @@ def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
     for i in range(0, len(wanted), IN_CHUNK):
         found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).scalars())
     return found
-
-
-def paged(result: Result[Any], size: int = 10_000) -> Iterator[Any]:
-    """A large result's rows, fetched a page at a time: iterating a result fetches row by row
-    (several times slower), and `.all()` holds every row at once (100k rows: tens of MB)."""
-    for page in result.partitions(size):
-        yield from page
 
 
 def as_date(value: object) -> date:

@@ -36,7 +36,7 @@ from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
-from bot.store.db import as_date, bulk, paged, upsert
+from bot.store.db import as_date, bulk, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
@@ -121,14 +121,15 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
     if groups:
         q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
                  "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
-        for r, m, j in paged(conn.execute(q, {"rooms": groups, "now": now})):
+        for r, m, j in conn.execute(q, {"rooms": groups, "now": now}):
             if m not in never:
                 members_by_room[r].append((m, j))
 
     points: dict[str, int] = {}
     member_names: dict[str, str | None] = {}
     first_seen: dict[str, int] = {}
-    for m, n, p, f in paged(conn.exec_driver_sql("SELECT id, name, points, first_at FROM member")):
+    # Row by row (the driver's own pace): 100k rows held at once would be tens of MB.
+    for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
         points[m] = p
         member_names[m] = n
         first_seen[m] = f
