@@ -209,7 +209,10 @@ _DAYS_OF = _DAYS.where(col(Checkin.member).in_(bindparam("ids", expanding=True))
 
 
 def load_tasks(conn: Connection) -> list[CheckinTask]:
-    rows = conn.execute(_TASKS).all()
+    return _tasks_of(conn.execute(_TASKS).all())
+
+
+def _tasks_of(rows: Sequence[Any]) -> list[CheckinTask]:
     return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
 
 
@@ -310,6 +313,7 @@ class Checkins:
         self.tasks: list[CheckinTask] = []
         self.words: frozenset[str] = frozenset()
         self.triggers: tuple[str, ...] = ()
+        self._task_rows: tuple[tuple[Any, ...], ...] | None = None  # what `tasks` was made from
         # (task, room, day) with check-ins waiting for the day's summary; None: not read yet.
         self._summaries: set[tuple[int, str, date]] | None = None
         self._state = _BatchState()
@@ -399,8 +403,14 @@ class Checkins:
         self._state = _BatchState()
 
     def reload(self, conn: Connection) -> None:
-        """Re-read the tasks: at every batch, and right after a command changed them."""
-        self.tasks = load_tasks(conn)
+        """Re-read the tasks: at every batch, and right after a command changed them (the rows
+        are read each time; the tasks are made again only when the rows changed)."""
+        rows = conn.execute(_TASKS).all()
+        key = tuple(tuple(r) for r in rows)
+        if key == self._task_rows:
+            return
+        self._task_rows = key
+        self.tasks = _tasks_of(rows)
         # Most messages are chat: a set lookup rules them out before any matching.
         self.words = frozenset(s.casefold() for t in self.tasks if t.active
                                for w in t.triggers for s in rules.spellings(w.strip()))
