@@ -377,7 +377,7 @@ def cmd_db(args: argparse.Namespace) -> int:
     from bot.store import migrate
     from bot.store.db import make_engine
 
-    url = _settings(args).database_url
+    url = _settings(args, features=False).database_url  # the store only: no feature (their models: bot.store.migrate)
     path = make_url(url).database if url.startswith("sqlite") else None
     if args.action == "current" and path and path != ":memory:" and not Path(path).exists():
         print(f"没有这个数据库文件：{path}", file=sys.stderr)  # and `current` must not create it

@@ -8,6 +8,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -142,6 +144,35 @@ def test_no_imports_inside_functions() -> None:
                 if isinstance(node, ast.Import | ast.ImportFrom):
                     hidden += [(name, m) for m in _imported(node, name)]
     assert hidden == []
+
+
+def _loaded_by(argv: list[str], tmp_path: Path) -> set[str]:
+    """The modules a `qunguan` command loads, run in a process of its own."""
+    code = ("import sys\nfrom bot.cli import main\ncode = main(sys.argv[1:])\n"
+            "print('--modules--', *sorted(sys.modules))\nsys.exit(code)")
+    res = subprocess.run([sys.executable, "-c", code, *argv], cwd=tmp_path, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    return set(res.stdout.rpartition("--modules--")[2].split())
+
+
+def test_a_command_loads_only_what_it_uses(tmp_path: Path) -> None:
+    """Start-up time and memory: `qunguan import` stores without the demo or python-jieba (jieba-rs
+    cuts, where its wheel installed); `--dry-run` and the db commands load no feature, no web
+    console and no tokenizer (and a dry run no store)."""
+    from tagging.matcher import HAVE_RJIEBA
+
+    export = next((ROOT / "tests" / "fixtures" / "generations" / "2025").rglob("*.csv"))
+    stored = _loaded_by(["import", str(export), "--db", str(tmp_path / "q.db")], tmp_path)
+    assert "bot.features.tags.hook" in stored  # the check can see a module
+    assert not {m for m in stored if m.startswith("bot.demo")}
+    assert HAVE_RJIEBA <= ("jieba" not in stored)
+    read = _loaded_by(["import", str(export), "--dry-run"], tmp_path)
+    assert "bot.importer.memotrace_csv" in read
+    assert not {m for m in read if m.startswith(("bot.features", "bot.web", "bot.store", "sqlalchemy",
+                                                   "jieba", "rjieba"))}
+    assert not {m for m in _loaded_by(["db", "current", "--db", str(tmp_path / "q.db")], tmp_path)
+                if m.startswith(("bot.wiring", "bot.web", "jieba", "rjieba"))}  # features' models only
 
 
 def test_pure_packages_and_the_web_do_not_reach_into_the_wiring() -> None:
