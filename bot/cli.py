@@ -3,50 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import logging
 import os
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
-
-from pydantic import ValidationError
-from sqlalchemy import func, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import OperationalError
-from sqlmodel import col
+from typing import TYPE_CHECKING, TypeVar
 
 from bot import ops
-from bot.adapters.console import ConsoleAdapter
-from bot.adapters.file import FileAdapter
-from bot.core import outbox
-from bot.core.config import ConfigError
-from bot.core.directory import Lookup, all_rooms
 from bot.core.events import EventError, latest_ts, parse_ts
-from bot.core.feature import report_fields
-from bot.core.leader import StoreBusy, run_lock
-from bot.core.outbox import OutboxSender
-from bot.core.pipeline import BATCH_SIZE
-from bot.core.report import member_rows, resolve_scope
-from bot.core.scheduler import ScheduleError
-from bot.core.settings import Settings
-from bot.demo.run import run_demo
-from bot.features.followup.service import build_items, operator_rooms
 from bot.importer.detect import FORMATS
-from bot.importer.progress import Progress
-from bot.importer.run import is_terminal, run_import
-from bot.importer.source import ImportOptions
-from bot.importer.summary import problems, summary_text
-from bot.store import migrate
-from bot.store.db import make_engine, open_engine, storage_problem
-from bot.store.models import NO_ROOM, EventLog
-from bot.web.app import PortInUse, serve_forever
-from bot.wiring import FEATURES, App, build
-from tiers.followup import render
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    from bot.core.settings import Settings
+
+# Each command imports what it uses inside its function: a process loads only its command's
+# modules (`qunguan import` neither the web console nor the demo; `import --dry-run` and
+# `qunguan db` not the features either), so none pays another's start-up time and memory.
 
 log = logging.getLogger("qunguan")
 
@@ -68,14 +46,21 @@ def _positive(value: str) -> int:
     return n
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace, *, features: bool = True) -> Settings:
+    """The settings, and every feature's checked at start (`features=False`: a command that uses
+    no feature, which then loads none)."""
+    from bot.core.settings import Settings
+
     overrides = {}
     if getattr(args, "db", None):
         overrides["database_url"] = args.db
     if getattr(args, "config", None):
         overrides["config"] = args.config
     settings = Settings(**overrides)
-    settings.check(f.settings for f in FEATURES if f.settings)  # every feature's, at start
+    if features:
+        from bot.wiring import FEATURES
+
+        settings.check(f.settings for f in FEATURES if f.settings)
     return settings
 
 
@@ -85,6 +70,12 @@ def _db_url(value: str) -> str:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.adapters.file import FileAdapter
+    from bot.core.outbox import OutboxSender
+    from bot.core.pipeline import BATCH_SIZE
+    from bot.wiring import build
 
     settings = _settings(args)
     pipeline, _ = build(settings)
@@ -95,7 +86,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if not args.replies and not args.silent:
         adapter.replies_path = Path("/dev/stdout")
     refused: list[tuple[str, str]] = []
-    pipeline.process(adapter.read(), silent=args.silent, refused=refused, batch_size=args.batch)
+    pipeline.process(adapter.read(), silent=args.silent, refused=refused, batch_size=args.batch or BATCH_SIZE)
     if not args.silent:
         # A silent run queued nothing, so it sends nothing: other processes' pending rows are
         # theirs to send.
@@ -109,10 +100,19 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    settings = _settings(args)
+    from bot.importer.progress import Progress
+    from bot.importer.run import is_terminal, run_import
+    from bot.importer.source import ImportOptions
+    from bot.importer.summary import problems, summary_text
+
+    settings = _settings(args, features=not args.dry_run)  # a dry run reads files only: no store, no features
     opts = ImportOptions(tz=settings.tz, not_after=latest_ts(slack_hours=settings.future_slack_hours),
                          room=args.room, room_name=args.room_name, self_id=args.self_id, fmt=args.format)
-    pipeline = None if args.dry_run else build(settings)[0]
+    pipeline = None
+    if not args.dry_run:
+        from bot.wiring import build
+
+        pipeline = build(settings)[0]
     progress = Progress(0, terminal=is_terminal(sys.stderr), out=sys.stderr)
     summary = run_import([Path(p) for p in args.paths], opts, pipeline, overlap_ok=args.overlap_ok,
                          progress=progress)
@@ -121,6 +121,11 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.core.feature import report_fields
+    from bot.core.report import member_rows, resolve_scope
+    from bot.wiring import FEATURES, build
 
     settings = _settings(args)
     _, deps = build(settings)
@@ -140,6 +145,17 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import UTC
+
+    from sqlalchemy import func, select
+    from sqlmodel import col
+
+    from bot.adapters.console import ConsoleAdapter
+    from bot.core import outbox
+    from bot.core.directory import Lookup
+    from bot.store.models import EventLog
+    from bot.wiring import App
 
     settings = _settings(args)
     adapter = ConsoleAdapter()
@@ -168,6 +184,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def cmd_followup(args: argparse.Namespace) -> int:
+    import json
+
+    from bot.core.directory import all_rooms
+    from bot.features.followup.service import build_items, operator_rooms
+    from bot.store.models import NO_ROOM
+    from bot.wiring import build
+    from tiers.followup import render
 
     settings = _settings(args)
     _, deps = build(settings)
@@ -200,6 +223,9 @@ STATUS_NAMES = {"unknown": "不确定是否已发出", "failed": "发送失败",
 
 
 def cmd_outbox(args: argparse.Namespace) -> int:
+    from bot.core import outbox
+    from bot.store.db import open_engine
+
     engine = open_engine(_settings(args).database_url)
     try:
         if args.resend is not None or args.drop is not None:
@@ -256,6 +282,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not token or not endpoint:
         print(NO_TOKEN, file=sys.stderr)
         return 2
+    import asyncio
+
+    from bot.core.leader import StoreBusy, run_lock
+    from bot.core.scheduler import ScheduleError
+    from bot.wiring import App
+
     try:
         # wechaty is an optional extra: only `run` needs it.
         from bot.adapters.wechaty import WechatyAdapter, WechatyConnectError
@@ -297,6 +329,8 @@ RETRY_FIRST, RETRY_MAX = 1.0, 60.0  # seconds between attempts to reach the stor
 def with_backoff(make: Callable[[], T], url: str, *, sleep: Callable[[float], None] = time.sleep) -> T:
     """`make()`, retried with back-off while the database cannot be reached (a server that is
     still starting, a network blip): `run` waits for its store instead of exiting."""
+    from sqlalchemy.exc import OperationalError
+
     delay = RETRY_FIRST
     while True:
         try:
@@ -309,12 +343,18 @@ def with_backoff(make: Callable[[], T], url: str, *, sleep: Callable[[float], No
 
 def unreachable(url: str, exc: OperationalError) -> str:
     """What a person sees when the database does not answer: which one (no password), why."""
+    from sqlalchemy.engine import make_url
+
     shown = make_url(url).render_as_string(hide_password=True)
     reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc).splitlines()[0]
     return f"无法连接数据库 {shown}（{reason}）：请确认数据库服务已启动、地址和账号正确"
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.web.app import serve_forever
+    from bot.wiring import FEATURES, build
 
     settings = _settings(args)
     pipeline, deps = build(settings)
@@ -326,11 +366,18 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from bot.demo.run import run_demo
+
     return run_demo(Path(args.dir), settings=_settings(args), serve=args.serve, port=args.port)
 
 
 def cmd_db(args: argparse.Namespace) -> int:
-    url = _settings(args).database_url
+    from sqlalchemy.engine import make_url
+
+    from bot.store import migrate
+    from bot.store.db import make_engine
+
+    url = _settings(args, features=False).database_url  # the store only: no feature (their models: bot.store.migrate)
     path = make_url(url).database if url.startswith("sqlite") else None
     if args.action == "current" and path and path != ":memory:" and not Path(path).exists():
         print(f"没有这个数据库文件：{path}", file=sys.stderr)  # and `current` must not create it
@@ -362,6 +409,8 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 
 def _new_revision(args: argparse.Namespace) -> int:
+    from bot.store import migrate
+
     if not args.message:
         print("qunguan db revision 需要 -m \"说明\"，例如：qunguan db revision --feature rules -m \"room rules\"",
               file=sys.stderr)
@@ -393,8 +442,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("events")
     p.add_argument("--replies", help="把机器人的回复写到这个 JSONL 文件")
     p.add_argument("--silent", action="store_true", help="只补历史，不产生任何回复")
-    p.add_argument("--batch", type=_positive, default=BATCH_SIZE, metavar="N",
-                   help=f"每个事务处理的事件数（默认 {BATCH_SIZE}；结果与批大小无关）")
+    p.add_argument("--batch", type=_positive, metavar="N",  # default: bot.core.pipeline.BATCH_SIZE
+                   help="每个事务处理的事件数（默认与实时处理的批大小相同；结果与批大小无关）")
     p.set_defaults(func=cmd_replay)
 
     p = add("import", "导入导出的聊天记录（留痕 CSV/TXT、ChatLab JSON/JSONL），按当时的时间计分，不发任何消息")
@@ -470,22 +519,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         code: int = args.func(args)
         return code
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except ValidationError as exc:
-        print(settings_problem(exc), file=sys.stderr)
-        return 2
-    except PortInUse as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    except migrate.StoreError as exc:
-        print(f"无法使用这个数据库：{exc}", file=sys.stderr)
-        return 1
-    except OperationalError as exc:
-        url = _settings(args).database_url
-        print(storage_problem(exc, url) or unreachable(url, exc), file=sys.stderr)
-        return 1
     except BrokenPipeError:
         # The reader went away (`qunguan report --json | head`): stop quietly. Python would
         # try to flush stdout again at exit and print a traceback; point it at /dev/null.
@@ -494,6 +527,39 @@ def main(argv: list[str] | None = None) -> int:
         return 141  # as a shell reports a process ended by SIGPIPE
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:
+        failed = _failure(exc, args)
+        if failed is None:
+            raise
+        return failed
+
+
+def _failure(exc: Exception, args: argparse.Namespace) -> int | None:
+    """The exit status of a failure a person can fix, said on stderr in one line; None for
+    anything else (a bug: its traceback). The classes are imported once something failed, so
+    that a command loads only what it uses."""
+    from pydantic import ValidationError
+    from sqlalchemy.exc import OperationalError
+
+    from bot.core.config import ConfigError
+    from bot.store import migrate
+    from bot.store.db import storage_problem
+    from bot.web.app import PortInUse
+
+    if isinstance(exc, (ConfigError, PortInUse)):
+        print(exc, file=sys.stderr)
+        return 2
+    if isinstance(exc, ValidationError):
+        print(settings_problem(exc), file=sys.stderr)
+        return 2
+    if isinstance(exc, migrate.StoreError):
+        print(f"无法使用这个数据库：{exc}", file=sys.stderr)
+        return 1
+    if isinstance(exc, OperationalError):
+        url = _settings(args).database_url
+        print(storage_problem(exc, url) or unreachable(url, exc), file=sys.stderr)
+        return 1
+    return None
 
 
 def settings_problem(exc: ValidationError) -> str:

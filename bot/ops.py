@@ -8,19 +8,26 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.core.settings import Settings
-from bot.store.backup import BackupError, backup, copy, describe_backup, restore, shown
-from bot.web.health import check, describe
+if TYPE_CHECKING:
+    from bot.core.settings import Settings
+
+# Each command imports what it uses inside its function (see bot.cli): building the parser
+# loads neither the store's backup code nor the health check's web console.
 
 
 def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.backup import backup, shown
+
     done = backup(settings.database_url, Path(args.path), force=args.force, pg_dump=args.pg_dump)
     print(f"已备份 {shown(settings.database_url)} →\n{done.describe()}")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.backup import describe_backup, restore, shown
+
     url = settings.database_url
     about = describe_backup(Path(args.path), args.pg_restore)
     if not args.yes:
@@ -37,6 +44,8 @@ def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.store.backup import copy, shown
+
     done = copy(settings.database_url, args.to)
     print(f"已复制 {shown(settings.database_url)} →\n{done.describe()}\n"
           f"之后用新库运行：QUNGUAN_DATABASE_URL={shown(args.to)}（或 --db）")
@@ -44,6 +53,8 @@ def cmd_copy(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.web.health import check, describe
+
     health = check(settings)
     if args.json:
         json.dump(health.as_json(), sys.stdout, ensure_ascii=False, indent=1)
@@ -58,6 +69,8 @@ def add_db_actions(add: Callable[[str, str], argparse.ArgumentParser],
     """`qunguan db backup|restore|copy`; `add(name, help)` makes a `db` action's parser (with --db, --config)."""
     def run(cmd: Callable[[argparse.Namespace, Settings], int]) -> Callable[[argparse.Namespace], int]:
         def call(args: argparse.Namespace) -> int:
+            from bot.store.backup import BackupError
+
             try:
                 return cmd(args, settings_of(args))
             except BackupError as exc:  # what cannot be done, and what to do instead: one message

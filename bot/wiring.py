@@ -74,8 +74,6 @@ def build(settings: Settings, engine: Engine | None = None) -> tuple[Pipeline, D
     """The store, the services and the pipeline with every feature's hooks, seeded once."""
     config = read_settings(settings)
     engine = engine or open_engine(settings.database_url)
-    # jieba resets its logger to DEBUG when imported; its dictionary chatter is noise here.
-    logging.getLogger("jieba").setLevel(logging.WARNING)
     try:
         services = build_services((s for f in FEATURES for s in f.services), config)
     except ValueError as exc:  # a value a service refuses (levels, benefits...)

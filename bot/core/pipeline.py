@@ -55,6 +55,7 @@ LOCKED_TRIES = 5
 LOCKED_WAIT = 2.0
 _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
+_EPOCH_N = select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")  # every batch: built once
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 T = TypeVar("T")
 
@@ -550,7 +551,7 @@ class Pipeline:
         the hooks keep in memory (last counted times, today's counts, names) is forgotten and
         read back from the store."""
         upsert(conn, _EPOCH, [{"name": "ingest", "n": 1}], ["name"], add=["n"])
-        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar_one()
+        n = conn.execute(_EPOCH_N).scalar_one()
         if self._epoch is None or n - 1 != self._epoch:
             self._forget()
         self._epoch = n
@@ -584,7 +585,7 @@ class Pipeline:
     def _check_turn(self, conn: Connection) -> None:
         """Like _take_turn without the bump (a tick writes little and often): forget what the
         hooks keep in memory when another writer was here since this process's last batch."""
-        n = conn.execute(select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")).scalar()
+        n = conn.execute(_EPOCH_N).scalar()
         if n is not None and n != self._epoch:
             self._forget()
             self._epoch = n

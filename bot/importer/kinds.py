@@ -77,6 +77,8 @@ def dict_app(content: str) -> tuple[int | None, str] | None:
 def looks_like_jielong(text: str) -> bool:
     """A 接龙 list pasted as text by an exporter that does not know it (ChatLab, WeFlow): the
     starter's line holds #接龙 and numbered entries follow."""
+    if "#接龙" not in text:  # nearly every message: no line of it to cut
+        return False
     first = text.lstrip().partition("\n")[0]
     return "#接龙" in first and re.search(r"(?m)^\s*1[.．、]\s*\S", text) is not None
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
 
-from bot.core.events import Event, EventError, Message
+from bot.core.events import Event, EventError
 from bot.core.names import NAME_PREFIX, derived_id
 from bot.importer.detect import open_text
 from bot.importer.kinds import (
@@ -36,6 +36,7 @@ from bot.importer.source import (
     Summary,
     clean_name,
     clean_text,
+    message,
 )
 
 HEADER = ["localId", "TalkerId", "Type", "SubType", "IsSender", "CreateTime", "Status",
@@ -132,10 +133,13 @@ def header_of(path: Path, encoding: str) -> list[str]:
     return [h.strip().lstrip("\ufeff") for h in header]
 
 
+_WIDTHS = {"2023": (12,), "2024": (12, 9), "2025": (8,), "2024-1:1": (9,), "2023-all": (12,)}  # fields a record
+
+
 def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tuple[int, list[str]]]:
     """(first line, fields) of each record after the header; a broken record is skipped
     with its line number."""
-    widths = {"2023": (12,), "2024": (12, 9), "2025": (8,), "2024-1:1": (9,), "2023-all": (12,)}[gen]
+    widths = _WIDTHS[gen]
     with open_text(path, encoding) as fh:
         reader = csv.reader(fh, strict=True)
         next(reader, None)
@@ -154,6 +158,23 @@ def rows(path: Path, encoding: str, summary: Summary, gen: str) -> Iterator[tupl
                 why = "文件在这里中断（引号没有闭合，可能没导出完整）" if "end of data" in str(exc) \
                     else f"CSV 格式错误（{exc}）"
                 summary.skip(path, start, why)
+
+
+def records(path: Path, encoding: str, gen: str) -> Iterator[list[str]]:
+    """The fields of each record of `rows`, without line numbers or problems (a first pass: the
+    second reports them)."""
+    width = _WIDTHS[gen]
+    with open_text(path, encoding) as fh:
+        reader = csv.reader(fh, strict=True)
+        next(reader, None)
+        while True:
+            try:
+                for record in reader:
+                    if len(record) in width:
+                        yield record
+                return
+            except csv.Error:
+                continue
 
 
 def _sender_2023(f: list[str]) -> str | None:
@@ -296,13 +317,16 @@ def _which_group(groups: list[Chat]) -> str:
 def _scan_2025(path: Path, encoding: str, opts: ImportOptions, book: NameBook, found: Scan) -> Scan:
     chat = opts.room or folder_id(path)
     remark = nickname = ""
-    speakers: set[str] = set()
-    for _, f in rows(path, encoding, Summary(), "2025"):
-        remark, nickname = remark or f[5].strip(), nickname or f[6].strip()
-        if CHINESE_KINDS.get(f[1].strip()) == "system":
-            found.notices = found.notices or parse_notice(f[4]) is not None
-        elif f[2].strip():
-            speakers.add(f[2].strip())
+    # (类型, 发送人) as written: a group's few hundred members and a dozen types, however many rows
+    pairs: set[tuple[str, str]] = set()
+    add = pairs.add
+    for f in records(path, encoding, "2025"):
+        add((f[1], f[2]))
+        if not remark or not nickname:
+            remark, nickname = remark or f[5].strip(), nickname or f[6].strip()
+    # Who spoke: the senders of rows that are not system notices (the chat's id, not its
+    # notices, says whether it is a group).
+    speakers = {sender.strip() for kind, sender in pairs if CHINESE_KINDS.get(kind.strip()) != "system"} - {""}
     if chat is None:
         raise FileError("这是留痕 2025 版（微信 4.x）导出，文件里没有聊天的 id，所在文件夹名也没有"
                         "（应为「聊天记录/备注(wxid)/」）：请用 --room 指定群 id，例如 --room 12345678@chatroom，"
@@ -385,10 +409,9 @@ def _read_chat(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
             continue
         what, text = _content(kind, sub, content)
         summary.said(sender, at)
-        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text,
-                      # never the remark (the exporter's own), but where it is all there is
-                      sender_name=clean_name(nickname) or found.contact_name, room=room,
-                      room_name=place.room_name if room else None, kind=what)
+        # never the remark (the exporter's own), but where it is all there is
+        yield message(ids.make(at, text, what), ts, sender, text, clean_name(nickname) or found.contact_name,
+                      room, place.room_name if room else None, what)
 
 
 def _sender(f: list[str], generation: str, exporter: str | None) -> tuple[str | None, str | None]:
@@ -469,18 +492,20 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
     checks = Checks(opts)
     clock = LocalTime(opts.tz)
     people: dict[str, tuple[str | None, str]] = {}  # 发送人 as written → (name, sender id)
+    # Looked up once, not per row (a million rows).
+    epoch, to_ts, make_id, said, kinds = clock.epoch, checks.ts, ids.make, summary.said, CHINESE_KINDS
     for line, f in rows(path, encoding, summary, "2025"):
         try:
-            at = clock.epoch(f[3])
-            ts = checks.ts(at)
+            at = epoch(f[3])
+            ts = to_ts(at)
         except ValueError:
             summary.skip(path, line, f"时间「{f[3][:30]}」不是 YYYY-MM-DD HH:MM:SS")
             continue
         except EventError as exc:
             summary.skip(path, line, f"时间{exc}")
             continue
-        type_name, content = f[1].strip(), f[4]
-        kind = CHINESE_KINDS.get(type_name, "other")
+        type_name, content = f[1], f[4]
+        kind = kinds.get(type_name) or kinds.get(type_name.strip(), "other")
         if kind == "system":
             if room is not None:
                 yield from notice_events(content, ts, place, names, opts.self_id, ids, summary)
@@ -499,9 +524,9 @@ def _read_2025(path: Path, encoding: str, opts: ImportOptions, summary: Summary,
             summary.operator_messages += 1  # the exporting account's side of a 1:1 chat
             continue
         what, text = rendered(kind, clean_text(content))
-        summary.said(sender, at)
-        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=place.room_name if room else None, kind=what)  # a rename moves it
+        said(sender, at)
+        yield message(make_id(at, text, what), ts, sender, text, name, room,
+                      place.room_name if room else None, what)  # a rename moves room_name
 
 
 def _who_2025(raw: str, room: str | None, group: bool, found: Scan) -> tuple[str | None, str]:
@@ -583,5 +608,5 @@ def _read_all(path: Path, encoding: str, opts: ImportOptions, summary: Summary, 
             sender = derived_id(room, name)  # as MemoTrace 2025: merged once a wxid is known for the name
         what, text = _content(kind, sub, content)
         summary.said(sender, at)
-        yield Message(id=ids.make(at, text, what), ts=ts, sender=sender, text=text, sender_name=name,
-                      room=room, room_name=place.room_name if room else None, kind=what)
+        yield message(ids.make(at, text, what), ts, sender, text, name, room,
+                      place.room_name if room else None, what)

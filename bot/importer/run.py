@@ -5,24 +5,20 @@ from __future__ import annotations
 
 import heapq
 import os
-from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Engine, func, select
-from sqlmodel import col
-
-from bot.core.events import Event, Join, Leave, Message, Recall
-from bot.core.merge import merge_names
-from bot.core.pipeline import Pipeline
+from bot.core.events import Event
 from bot.importer import chatlab, memotrace_csv, memotrace_txt, weflow
 from bot.importer.detect import FORMATS, detect, encoding_of
 from bot.importer.notices import NameBook, Names
 from bot.importer.progress import Progress
-from bot.importer.source import ID_PREFIX, LEGACY_ID_LENGTH, FileError, ImportOptions, Summary
-from bot.store.models import NO_ROOM, EventLog, Member, Membership
+from bot.importer.source import FileError, ImportOptions, Summary
+
+if TYPE_CHECKING:
+    from bot.core.pipeline import Pipeline
 
 
 def files_of(paths: Iterable[Path], summary: Summary) -> list[Path]:
@@ -116,130 +112,18 @@ def estimate(path: Path) -> int:
     return lines // 3 if path.suffix.lower() == ".txt" else lines
 
 
-class LiveGuard:
-    """Live and imported copies of one message cannot be matched by id, so an import stops
-    at the first live (not imported) event of each chat: what is newer is left out."""
-
-    def __init__(self, engine: Engine | None, allow: bool, summary: Summary) -> None:
-        self.engine, self.allow, self.summary = engine, allow, summary
-        self._first: dict[tuple[str, str | None], int | None] = {}
-
-    def keep(self, events: Iterable[Event]) -> Iterator[Event]:
-        """The events older than their chat's first live event (a million: one look-up each)."""
-        if self.allow or self.engine is None:
-            yield from events
-            return
-        firsts = self._first
-        for event in events:
-            room = getattr(event, "room", None)
-            key = (room, None) if room else (NO_ROOM, getattr(event, "sender", None))
-            try:
-                first = firsts[key]
-            except KeyError:
-                first = firsts[key] = self._first_live(key)
-            if first is not None and event.ts.timestamp() >= first:
-                self.summary.newer_than_live += 1
-                continue
-            yield event
-
-    def _first_live(self, key: tuple[str | None, str | None]) -> int | None:
-        assert self.engine is not None
-        q = select(func.min(col(EventLog.ts))).where(
-            col(EventLog.room) == key[0], ~col(EventLog.id).startswith(ID_PREFIX))
-        if key[1] is not None:
-            q = q.where(col(EventLog.member) == key[1])
-        with self.engine.connect() as conn:
-            first: int | None = conn.execute(q).scalar()
-        return first
-
-
-class LegacyGuard:
-    """Release 0.2 built an imported event's id with its sender, 0.3 without (an export without
-    wxids must give the same ids), so a file imported by 0.2 and again now would count twice.
-    Where the store holds such ids, each event is looked for among them by what it is (room,
-    time, member, type and text; a text erased by retention matches any)."""
-
-    CHUNK = 2000
-
-    def __init__(self, engine: Engine | None, summary: Summary) -> None:
-        self.engine, self.summary = engine, summary
-        self.active = False
-        if engine is not None:
-            with engine.connect() as conn:
-                self.active = conn.execute(select(col(EventLog.id)).where(*self._legacy()).limit(1)).first() is not None
-
-    @staticmethod
-    def _legacy() -> tuple[ColumnElement[bool], ...]:
-        return (col(EventLog.id).startswith(ID_PREFIX), func.length(col(EventLog.id)) == LEGACY_ID_LENGTH)
-
-    def keep(self, events: Iterable[Event]) -> Iterator[Event]:
-        if not self.active or self.engine is None:
-            return iter(events)  # no generator of its own around a million events
-        return self._keep(events)
-
-    def _keep(self, events: Iterable[Event]) -> Iterator[Event]:
-        chunk: list[Event] = []
-        for event in events:
-            chunk.append(event)
-            if len(chunk) >= self.CHUNK:
-                yield from self._new(chunk)
-                chunk = []
-        yield from self._new(chunk)
-
-    def _new(self, chunk: list[Event]) -> Iterator[Event]:
-        if not chunk or self.engine is None:
-            return
-        lo, hi = int(chunk[0].ts.timestamp()), int(chunk[-1].ts.timestamp())
-        stored: dict[_What, list[str | None]] = defaultdict(list)
-        with self.engine.connect() as conn:
-            for room, ts, member, kind, text in conn.execute(
-                    select(col(EventLog.room), col(EventLog.ts), col(EventLog.member), col(EventLog.type),
-                           col(EventLog.text)).where(*self._legacy(), col(EventLog.ts) >= min(lo, hi),
-                                                     col(EventLog.ts) <= max(lo, hi))):
-                stored[(room, ts, member, kind)].append(text)
-        for event in chunk:
-            texts = stored.get(_what(event))
-            text = getattr(event, "text", None)
-            match = next((i for i, t in enumerate(texts or ()) if t is None or t == text or not text), None)
-            if texts is not None and match is not None:
-                texts.pop(match)
-                self.summary.imported_before += 1
-                continue
-            yield event
-
-
-_What = tuple[str, int, str | None, str]  # room, ts, member, kind: how a legacy import stored it
-
-
-def _what(event: Event) -> _What:
-    room = getattr(event, "room", None) or NO_ROOM
-    kind = {Message: "message", Join: "join", Leave: "leave", Recall: "recall"}.get(type(event), "")
-    return room, int(event.ts.timestamp()), getattr(event, "member", None), kind
-
-
-def store_names(engine: Engine | None) -> Callable[[str], Names]:
-    """Names of a room's members as the store knows them, to resolve notices by."""
-    def names(room: str) -> Names:
-        found = Names()
-        if engine is None:
-            return found
-        q = select(col(Member.id), col(Member.name), col(Membership.room_alias)).join(
-            Membership, col(Membership.member) == col(Member.id)).where(col(Membership.room) == room)
-        with engine.connect() as conn:
-            for member, name, alias in conn.execute(q):
-                found.add(name, member)
-                found.add(alias, member)
-        return found
-    return names
-
-
 def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | None, *,
                overlap_ok: bool = False, progress: Progress | None = None) -> Summary:
     """Read every file and, unless `pipeline` is None (a dry run), store what is new."""
     summary = Summary()
     files = files_of(paths, summary)
-    engine = pipeline.engine if pipeline is not None else None
-    book = NameBook(store_names(engine))
+    if pipeline is None:  # a dry run: no store to learn names from, to guard against or to write
+        book = NameBook(lambda room: Names())
+    else:
+        # The store's side (SQLAlchemy, the models) is imported only when there is a store.
+        from bot.importer.guards import store_names
+
+        book = NameBook(store_names(pipeline.engine))
     # Every file's first pass before any is read: notices resolve names against them all.
     prepared = [f for f in (prepare(p, opts, summary, book) for p in files) if f is not None]
     progress = progress or Progress(total=0, enabled=False)
@@ -252,15 +136,19 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
     else:
         merged = heapq.merge(*(progress.labelled(f.path.name, read_file(f, opts, summary, book))
                                for f in prepared), key=_ts)
-    guard = LiveGuard(engine, overlap_ok, summary)
-    events = LegacyGuard(engine, summary).keep(guard.keep(progress.track(merged)))
+    tracked = progress.track(merged)
     if pipeline is None:
-        for _ in events:
+        for _ in tracked:
             pass
     else:
-        before = _stored(pipeline.engine)
+        from bot.core.merge import merge_names
+        from bot.importer.guards import LegacyGuard, LiveGuard, stored_events
+
+        engine = pipeline.engine
+        events = LegacyGuard(engine, summary).keep(LiveGuard(engine, overlap_ok, summary).keep(tracked))
+        before = stored_events(engine)
         pipeline.process(events, silent=True, commands=False, batch_size=IMPORT_BATCH)
-        summary.new_events = _stored(pipeline.engine) - before
+        summary.new_events = stored_events(engine) - before
         # Name-only members whose wxid the files or the store now tell (bot.core.merge).
         with pipeline.engine.begin() as conn:
             for room in sorted(summary.rooms):
@@ -271,11 +159,6 @@ def run_import(paths: Iterable[Path], opts: ImportOptions, pipeline: Pipeline | 
 
 def _ts(event: Event) -> float:
     return event.ts.timestamp()
-
-
-def _stored(engine: Engine) -> int:
-    with engine.connect() as conn:
-        return conn.execute(select(func.count()).select_from(EventLog)).scalar() or 0
 
 
 def is_terminal(stream: IO[Any]) -> bool:

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from pathlib import Path
 
-from bot.core.events import MAX_TEXT, TS_MIN, check_id, parse_ts
+from bot.core.events import MAX_TEXT, TS_MIN, Message, check_id, parse_ts
 from bot.core.events import clean_name as contract_name
 
 ID_PREFIX = "imp:"  # every imported event's id starts so: live ids are WeChat's own
-LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.run.LegacyGuard)
+LEGACY_ID_LENGTH = len(ID_PREFIX) + 24  # an id 0.2's import made (bot.importer.guards.LegacyGuard)
 
 
 class FileError(Exception):
@@ -110,17 +111,20 @@ class IdMaker:
     def __init__(self, room: str) -> None:
         self.room = room
         self._second: int | None = None
-        self._seen: dict[tuple[str, str], int] = {}
+        self._first: tuple[str, str] = ("", "")  # the second's first (kind, content)
+        self._seen: dict[tuple[str, str], int] | None = None  # … and the others, once there are any
 
     def make(self, ts: int, content: str, kind: str) -> str:
-        key = (kind, content)
         if ts != self._second:  # exports are in time order: one second's duplicates at a time
-            self._second = ts
-            self._seen = {key: 1}
+            self._second, self._first, self._seen = ts, (kind, content), None
             n = 0
-        else:
-            n = self._seen.get(key, 0)
-            self._seen[key] = n + 1
+        else:  # a second second's message: counted from here on (most seconds have one)
+            key = (kind, content)
+            seen = self._seen
+            if seen is None:
+                seen = self._seen = {self._first: 1}
+            n = seen.get(key, 0)
+            seen[key] = n + 1
         whole = f"{self.room}\x1f{ts}\x1f{kind}\x1f{n}\x1f{content}"
         # 13 bytes: 0.2's ids (with the sender in them) had 12, so the two are told apart.
         return ID_PREFIX + _blake2b(whole.encode(), digest_size=13).hexdigest()
@@ -133,11 +137,19 @@ class Checks:
         self.not_after = opts.not_after
         self._range = (TS_MIN.timestamp(), opts.not_after.timestamp())
         self._ids: set[str] = set()
+        self._minute = -1  # the epoch of the latest minute asked, and its datetime
+        self._minute_at = TS_MIN
 
     def ts(self, value: int | float) -> datetime:
         lo, hi = self._range
         if type(value) is int and lo <= value <= hi:  # the common case, without parse_ts's checks
-            return datetime.fromtimestamp(value, UTC)
+            # = datetime.fromtimestamp(value, UTC), from the minute's datetime (exports are in
+            # time order: most messages fall in a minute already asked)
+            second = value % 60
+            if value - second != self._minute:
+                self._minute = value - second
+                self._minute_at = datetime.fromtimestamp(self._minute, UTC)
+            return self._minute_at + _SECONDS[second]
         return parse_ts(value, self.not_after)  # its checks, and its error
 
     def ident(self, value: str, what: str) -> str:
@@ -147,6 +159,48 @@ class Checks:
         value = check_id(value.strip(), what.strip())
         self._ids.add(value)
         return value
+
+
+_SECONDS = tuple(timedelta(seconds=n) for n in range(60))
+
+
+def _message_maker() -> Callable[[str, datetime, str, str, str | None, str | None, str | None, str], Message]:
+    """`Message(id, ts, sender, text, sender_name, room, room_name, kind)` with the other fields
+    at their defaults, built by setting its slots: a frozen dataclass's __init__ sets each of its
+    13 fields through object.__setattr__, over twice the time (a million messages). The object
+    is the same as __init__'s (Message has no __post_init__: checked here, as are its fields)."""
+    names = ("id", "ts", "sender", "text", "sender_name", "room", "room_name", "mentions", "kind",
+             "account", "quote_of", "quote_sender", "qr")
+    declared = fields(Message)
+    if tuple(f.name for f in declared) != names or hasattr(Message, "__post_init__"):
+        raise TypeError("bot.core.events.Message changed: update bot.importer.source.message")
+    (set_id, set_ts, set_sender, set_text, set_name, set_room, set_room_name, set_mentions, set_kind,
+     set_account, set_quote_of, set_quote_sender, set_qr) = (getattr(Message, n).__set__ for n in names)
+    mentions, account, quote_of, quote_sender, qr = (declared[i].default for i in (7, 9, 10, 11, 12))
+    new = object.__new__
+
+    def message(id: str, ts: datetime, sender: str, text: str, sender_name: str | None,
+                room: str | None, room_name: str | None, kind: str) -> Message:
+        m = new(Message)
+        set_id(m, id)
+        set_ts(m, ts)
+        set_sender(m, sender)
+        set_text(m, text)
+        set_name(m, sender_name)
+        set_room(m, room)
+        set_room_name(m, room_name)
+        set_mentions(m, mentions)
+        set_kind(m, kind)
+        set_account(m, account)
+        set_quote_of(m, quote_of)
+        set_quote_sender(m, quote_sender)
+        set_qr(m, qr)
+        return m
+
+    return message
+
+
+message = _message_maker()
 
 
 def clean_text(text: str) -> str:

@@ -52,7 +52,7 @@ def make_engine(url: str) -> Engine:
             # 64 MiB of page cache (the default is 2 MiB): counters and indexes are updated
             # at random keys, and a cache that holds them keeps bulk ingest from slowing down
             # as the store grows.
-            cur.execute("PRAGMA cache_size=-65536")
+            cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -86,6 +86,8 @@ def _wal(cur: sqlite3.Cursor) -> None:
 
 
 BUSY_TIMEOUT = 30  # seconds
+CACHE_KIB = 65536  # each connection's page cache (make_engine)
+READ_CACHE_KIB = 2048  # the page cache of a read in the background (read_in_background)
 WAL_SWITCH_TRIES = 600  # 30 s, as the busy timeout
 
 
@@ -273,10 +275,15 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
 
     def read() -> str:
         raw = engine.raw_connection()
+        cur = raw.cursor()
         try:
-            text: str = raw.cursor().execute(sql).fetchone()[0]
+            # One pass over the rows: a page cache of its own would only add to the process's
+            # memory (up to the CACHE_KIB of every connection).
+            cur.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+            text: str = cur.execute(sql).fetchone()[0]
             return text
         finally:
+            cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             raw.close()
 
     pool = ThreadPoolExecutor(max_workers=1)

@@ -199,8 +199,21 @@ def reply_mode(conn: Connection, task: CheckinTask, room: str) -> str:
     return own or task.reply
 
 
+# Read at every batch (tasks) and by 我的等级 (streak, cards): built once, as building a
+# statement costs more than running it.
+_TASKS = select(TaskRow).order_by(col(TaskRow.id))
+_CARDS = select(col(CheckinCards.cards)).where(col(CheckinCards.member) == bindparam("member"),
+                                               col(CheckinCards.task_id) == bindparam("task"))
+_DAYS = select(col(Checkin.member), col(Checkin.day)).where(col(Checkin.task_id) == bindparam("task"),
+                                                            col(Checkin.day) <= bindparam("today"))
+_DAYS_OF = _DAYS.where(col(Checkin.member).in_(bindparam("ids", expanding=True)))
+
+
 def load_tasks(conn: Connection) -> list[CheckinTask]:
-    rows = conn.execute(select(TaskRow).order_by(col(TaskRow.id))).all()
+    return _tasks_of(conn.execute(_TASKS).all())
+
+
+def _tasks_of(rows: Sequence[Any]) -> list[CheckinTask]:
     return [to_task(TaskRow.model_validate(r._mapping)) for r in rows]
 
 
@@ -210,9 +223,7 @@ def checkin_days(conn: Connection, member: str, task_id: int) -> frozenset[date]
 
 
 def cards_of(conn: Connection, member: str, task_id: int) -> int:
-    q = select(col(CheckinCards.cards)).where(col(CheckinCards.member) == member,
-                                         col(CheckinCards.task_id) == task_id)
-    return conn.execute(q).scalar() or 0
+    return conn.execute(_CARDS, {"member": member, "task": task_id}).scalar() or 0
 
 
 def default_task_id(conn: Connection) -> int | None:
@@ -224,14 +235,14 @@ def streaks(conn: Connection, task_id: int, members: Sequence[str] | None, today
     """Each member's current streak of a task as of `today` (everyone's when `members` is
     None); members with no streak are left out."""
     days: dict[str, set[date]] = defaultdict(set)
-    q = select(col(Checkin.member), col(Checkin.day)).where(col(Checkin.task_id) == task_id, col(Checkin.day) <= today)
+    params: dict[str, Any] = {"task": task_id, "today": today}
     if members is None:
-        parts: list[list[str] | None] = [None]
+        parts = [params]
     else:
         ids = list(members)
-        parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
+        parts = [params | {"ids": ids[i : i + 900]} for i in range(0, len(ids), 900)]
     for part in parts:
-        for m, d in conn.execute(q if part is None else q.where(col(Checkin.member).in_(part))):
+        for m, d in conn.execute(_DAYS if members is None else _DAYS_OF, part):
             days[m].add(d)
     out = {m: rules.streak_at(ds, today) for m, ds in days.items()}
     return {m: n for m, n in out.items() if n}
@@ -308,6 +319,7 @@ class Checkins:
         self.tasks: list[CheckinTask] = []
         self.said_word: Callable[[str], object] = _no_word  # finds any trigger word (casefolded) in casefolded text
         self.triggers: tuple[str, ...] = ()
+        self._task_rows: tuple[tuple[Any, ...], ...] | None = None  # what `tasks` was made from
         # (task, room, day) with check-ins waiting for the day's summary; None: not read yet.
         self._summaries: set[tuple[int, str, date]] | None = None
         self._state = _BatchState()
@@ -398,8 +410,14 @@ class Checkins:
         self._state = _BatchState()
 
     def reload(self, conn: Connection) -> None:
-        """Re-read the tasks: at every batch, and right after a command changed them."""
-        self.tasks = load_tasks(conn)
+        """Re-read the tasks: at every batch, and right after a command changed them (the rows
+        are read each time; the tasks are made again only when the rows changed)."""
+        rows = conn.execute(_TASKS).all()
+        key = tuple(tuple(r) for r in rows)
+        if key == self._task_rows:
+            return
+        self._task_rows = key
+        self.tasks = _tasks_of(rows)
         # Most messages are chat: one search for every spelling of every trigger word rules
         # them out before any parsing.
         words = {s.casefold() for t in self.tasks if t.active for w in t.triggers for s in rules.spellings(w.strip())}

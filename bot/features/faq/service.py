@@ -67,9 +67,11 @@ def matcher_of(found: list[Entry], tokenizer: Tokenizer) -> KeywordMatcher:
     return KeywordMatcher([KeywordRule(id=e.id, tag="faq", keywords=e.keywords) for e in found], tokenizer)
 
 
+_ENTRIES = select(col(FaqEntry.id), col(FaqEntry.keywords), col(FaqEntry.answer)).order_by(col(FaqEntry.id))
+
+
 def entries(conn: Connection) -> list[Entry]:
-    rows = conn.execute(select(col(FaqEntry.id), col(FaqEntry.keywords), col(FaqEntry.answer))
-                        .order_by(col(FaqEntry.id))).all()
+    rows = conn.execute(_ENTRIES).all()  # at every batch of messages: the statement is built once
     return [Entry(i or 0, tuple(k.split(",")), a) for i, k, a in rows]
 
 

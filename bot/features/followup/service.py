@@ -125,10 +125,14 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             if m not in never:
                 members_by_room[r].append((m, j))
 
-    member_rows = conn.exec_driver_sql("SELECT id, name, points, first_at FROM member").all()
-    points = {m: p for m, _, p, _ in member_rows}
-    member_names = {m: n for m, n, _, _ in member_rows}
-    first_seen = {m: f for m, _, _, f in member_rows}
+    points: dict[str, int] = {}
+    member_names: dict[str, str | None] = {}
+    first_seen: dict[str, int] = {}
+    # Row by row (the driver's own pace): 100k rows held at once would be tens of MB.
+    for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
+        points[m] = p
+        member_names[m] = n
+        first_seen[m] = f
     everyone = {m for ms in members_by_room.values() for m, _ in ms}
 
     # Leads given since the previous list.

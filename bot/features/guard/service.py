@@ -50,8 +50,11 @@ class RoomGuard:
 
 
 # ---- rooms -----------------------------------------------------------------------------------
+_GUARDED = select(col(GuardRoom.room)).where(col(GuardRoom.enabled))  # read at every batch: built once
+
+
 def guarded_rooms(conn: Connection) -> frozenset[str]:
-    return frozenset(conn.execute(select(col(GuardRoom.room)).where(col(GuardRoom.enabled))).scalars())
+    return frozenset(conn.execute(_GUARDED).scalars())
 
 
 def set_enabled(conn: Connection, room: str, enabled: bool, by: str, at: int) -> None:

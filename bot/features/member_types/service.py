@@ -39,10 +39,26 @@ class Scope:
     floor: Floor = DEFAULT_FLOOR  # the least the median split calls "high"
 
 
+# Statements a member's own type reads (我的等级), built once: building one costs more than running it.
+_ROOM_SETTINGS = select(RoomSettings).where(col(RoomSettings.room) == bindparam("room"))
+_SPLIT = select(table_of(TypeSplit).c.login_days, table_of(TypeSplit).c.speaking).where(
+    table_of(TypeSplit).c.scope == bindparam("scope"), table_of(TypeSplit).c.window_days == bindparam("window"),
+    table_of(TypeSplit).c.day == bindparam("day"))
+_SEEN = text("SELECT id, first_at FROM member WHERE first_at <= :at")
+_SEEN_OF = select(table_of(Member).c.id, table_of(Member).c.first_at).where(
+    table_of(Member).c.first_at <= bindparam("at"), table_of(Member).c.id.in_(bindparam("ids", expanding=True)))
+# When each member arrived: their join, else their first appearance; none for members a roster
+# listed before any join was seen (they were there before the bot).
+_ARRIVED = ("SELECT member, CASE WHEN joined_at IS NOT NULL THEN joined_at WHEN pre_existing THEN NULL "
+            "ELSE first_at END FROM membership WHERE room = :room AND active AND first_at <= :at")
+_IN_ROOM = text(_ARRIVED)
+_IN_ROOM_OF = text(_ARRIVED + " AND member IN :ids").bindparams(bindparam("ids", expanding=True))
+
+
 def room_settings(conn: Connection, room: str | None) -> RoomSettings | None:
     if room is None:
         return None
-    row = conn.execute(select(RoomSettings).where(col(RoomSettings.room) == room)).first()
+    row = conn.execute(_ROOM_SETTINGS, {"room": room}).first()
     return RoomSettings.model_validate(row._mapping) if row else None
 
 
@@ -93,25 +109,18 @@ def _activities(conn: Connection, at: datetime, window: Window, room: str | None
     at_epoch = int(at.timestamp())
     counts = counts_by_member(conn, window, room, members)
     # Plain SQL text: 100k rows come back several times faster than through ORM columns.
-    # When each member arrived: their join, else their first appearance; none for members
-    # a roster listed before any join was seen (they were there before the bot).
     rows: Iterable[tuple[str, int | None]]
     if room is None:
         before_bot = there_before_the_bot(conn, members)
         if members is None:
-            found = conn.execute(text("SELECT id, first_at FROM member WHERE first_at <= :at"), {"at": at_epoch})
+            found = conn.execute(_SEEN, {"at": at_epoch})
         else:
-            t = table_of(Member).c
-            found = conn.execute(select(t.id, t.first_at).where(t.first_at <= at_epoch, t.id.in_(members)))
+            found = conn.execute(_SEEN_OF, {"at": at_epoch, "ids": members})
         rows = ((m, None if m in before_bot else first) for m, first in found)
+    elif members is None:
+        rows = conn.execute(_IN_ROOM, {"room": room, "at": at_epoch})
     else:
-        q = ("SELECT member, CASE WHEN joined_at IS NOT NULL THEN joined_at WHEN pre_existing THEN NULL "
-             "ELSE first_at END FROM membership WHERE room = :room AND active AND first_at <= :at")
-        if members is None:
-            rows = conn.execute(text(q), {"room": room, "at": at_epoch})
-        else:
-            rows = conn.execute(text(q + " AND member IN :ids").bindparams(bindparam("ids", expanding=True)),
-                                {"room": room, "at": at_epoch, "ids": members})
+        rows = conn.execute(_IN_ROOM_OF, {"room": room, "at": at_epoch, "ids": members})
     # Only a recent join can make a member new: older ones need no date at all.
     recent = at_epoch - (NEW_DAYS + 1) * 86400
     activities = []
@@ -143,9 +152,7 @@ def split_values(conn: Connection, at: datetime, room: str | None, window_days: 
     """The scope's medians of `at`'s local day (before the floor), kept or computed."""
     day = at.date()
     key = ALL_ROOMS if room is None else room
-    t = table_of(TypeSplit).c
-    row = conn.execute(select(t.login_days, t.speaking).where(
-        t.scope == key, t.window_days == window_days, t.day == day)).first()
+    row = conn.execute(_SPLIT, {"scope": key, "window": window_days, "day": day}).first()
     if row is not None:
         return Thresholds(row[0], row[1], SOURCE_MEDIAN)
     split = _compute_split(conn, at, room, window_days)
@@ -184,6 +191,9 @@ def keep_splits(conn: Connection, at: datetime, window_days: int) -> int:
     return len(rooms)
 
 
+_AFTER = table_of(TypeSplit).delete().where(table_of(TypeSplit).c.day >= bindparam("day"))  # built once
+
+
 def batch_changes_splits(conn: Connection, from_day: date | None, rooms: Iterable[str] = ()) -> None:
     """A batch on `conn` holds events that change the split values of `from_day` and after (None:
     of every day) and every value of `rooms`: the kept ones are removed, and the batch keeps none
@@ -194,6 +204,6 @@ def batch_changes_splits(conn: Connection, from_day: date | None, rooms: Iterabl
         conn.execute(t.delete())
     elif changed:
         conn.execute(t.delete().where(or_(t.c.day >= from_day, t.c.scope.in_(sorted(changed)))))
-    else:
-        conn.execute(t.delete().where(t.c.day >= from_day))
+    else:  # every batch of live messages: the values of the days after it
+        conn.execute(_AFTER, {"day": from_day})
     _KEEP_BEFORE[conn] = (from_day, changed)

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 from enum import Enum
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -94,16 +94,21 @@ def remove_room_admin(conn: Connection, room: str, member: str) -> bool:
         col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).rowcount)
 
 
+# Asked at every command: built once (building a statement costs more than running it).
+_ROOM_ADMIN = select(col(RoomAdmin.member)).where(col(RoomAdmin.room) == bindparam("room"),
+                                                  col(RoomAdmin.member) == bindparam("member"))
+_OPERATOR = tuple(select(col(t.member)).where(col(t.member) == bindparam("member")).limit(1)
+                  for t in (RoomOperator, RoomAdmin))
+
+
 class StoreRoles(Roles):
     """Per-room admins (`/admin`, ours) and operators (the follow-up's), read from the store."""
 
     def is_room_admin(self, conn: Connection, member: str, room: str) -> bool:
-        return conn.execute(select(col(RoomAdmin.member)).where(
-            col(RoomAdmin.room) == room, col(RoomAdmin.member) == member)).first() is not None
+        return conn.execute(_ROOM_ADMIN, {"room": room, "member": member}).first() is not None
 
     def is_operator(self, conn: Connection, member: str) -> bool:
-        return any(conn.execute(select(col(t.member)).where(col(t.member) == member).limit(1)).first()
-                   for t in (RoomOperator, RoomAdmin))
+        return any(conn.execute(q, {"member": member}).first() for q in _OPERATOR)
 
     def operators(self, conn: Connection) -> frozenset[str]:
         return frozenset(conn.execute(select(col(RoomOperator.member))).scalars())

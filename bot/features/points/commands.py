@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlmodel import col
 
 from bot.core.commands import Command, Ctx
@@ -33,9 +33,16 @@ def _typing(ctx: Ctx, member: str) -> Typing | None:
 
 
 
+# 我的等级's reads, built once: building a statement costs several times what running it does.
+_POINTS = select(col(Member.points)).where(col(Member.id) == bindparam("member"))
+_EARNED = select(func.sum(col(PointsEntry.delta))).where(
+    col(PointsEntry.member) == bindparam("member"), col(PointsEntry.day) >= bindparam("start"),
+    col(PointsEntry.day) <= bindparam("end"), col(PointsEntry.delta) > 0)
+
+
 def me(ctx: Ctx, opts: Options) -> str:
     conn, deps = ctx.batch.conn, ctx.deps
-    points = conn.execute(select(col(Member.points)).where(col(Member.id) == ctx.msg.sender)).scalar() or 0
+    points = conn.execute(_POINTS, {"member": ctx.msg.sender}).scalar() or 0
     p = progress(points, deps.service(Ledger).levels)
     lines = [f"Lv{p.level.n}「{p.level.name}」 · {points} 积分"]
     if p.next:
@@ -69,9 +76,8 @@ def me(ctx: Ctx, opts: Options) -> str:
 def _pace(ctx: Ctx, to_next: int, n: int, name: str) -> str:
     """Days to the next level at the member's pace of the last PACE_DAYS days."""
     start = ctx.today - timedelta(days=PACE_DAYS - 1)
-    earned = ctx.batch.conn.execute(select(func.sum(col(PointsEntry.delta))).where(
-        col(PointsEntry.member) == ctx.msg.sender, col(PointsEntry.day) >= start,
-        col(PointsEntry.day) <= ctx.today, col(PointsEntry.delta) > 0)).scalar() or 0
+    earned = ctx.batch.conn.execute(_EARNED, {"member": ctx.msg.sender, "start": start, "end": ctx.today}
+                                    ).scalar() or 0
     days = days_to_next(to_next, int(earned))
     if days is None:
         return f"最近 {PACE_DAYS} 天还没攒到积分，今天打个卡就开始升级吧～"

@@ -21,6 +21,10 @@ _SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("
              .values(last_counted_at=bindparam("at")))
 
 
+_LAST_COUNTED = select(col(Member.id), col(Member.last_counted_at)).where(
+    col(Member.id).in_(bindparam("ids", expanding=True)))  # every batch: built once
+
+
 class Speaking(set[str]):
     """The batch's messages that passed anti-farming (the speaking dimension), filled by the
     points hook as it counts them (`batch.slot(Speaking)`): count rules count exactly these, so
@@ -61,8 +65,7 @@ class SpeakingHook(Hook):
         unknown = list({e.sender for e in events if isinstance(e, Message)} - self._last.keys())
         for i in range(0, len(unknown), 900):
             part = unknown[i : i + 900]
-            rows = batch.conn.execute(
-                select(col(Member.id), col(Member.last_counted_at)).where(col(Member.id).in_(part))).all()
+            rows = batch.conn.execute(_LAST_COUNTED, {"ids": part}).all()
             self._last.update(dict(rows))
         for m in unknown:
             self._last.setdefault(m, None)

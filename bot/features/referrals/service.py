@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Column, Exists, and_, case, func, or_, select, update
+from sqlalchemy import Column, Exists, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
@@ -49,22 +50,30 @@ def _spoke(r: ReadOnlyColumnCollection[str, Column[Any]], before: date | None = 
 def referrals_of(conn: Connection, inviters: Sequence[str] | None = None, room: str | None = None
                  ) -> dict[str, Referrals]:
     """Inviter → their referrals still in the room (in `room` only, when given)."""
+    q = _referrals_query(room is not None, inviters is not None)
+    parts: list[dict[str, Any]] = [{"room": room}]
+    if inviters is not None:
+        ids = list(inviters)
+        parts = [{"room": room, "ids": ids[i : i + 900]} for i in range(0, len(ids), 900)]
+    out: dict[str, Referrals] = {}
+    for params in parts:
+        for inviter, stayed, spoke in conn.execute(q, params):
+            out[inviter] = Referrals(int(stayed), int(spoke or 0))
+    return out
+
+
+@cache  # built once per shape: building it costs more than running it for one member (我的等级)
+def _referrals_query(of_room: bool, of_inviters: bool) -> Select[Any]:
     r = table_of(Referral).c
     ms = table_of(Membership).c
     q = (select(r.inviter, func.count(), func.sum(case((_spoke(r), 1), else_=0)))
          .join(table_of(Membership), and_(ms.room == r.room, ms.member == r.member))
          .where(ms.active).group_by(r.inviter))
-    if room is not None:
-        q = q.where(r.room == room)
-    parts: list[list[str] | None] = [None]
-    if inviters is not None:
-        ids = list(inviters)
-        parts = [ids[i : i + 900] for i in range(0, len(ids), 900)]
-    out: dict[str, Referrals] = {}
-    for part in parts:
-        for inviter, stayed, spoke in conn.execute(q if part is None else q.where(r.inviter.in_(part))):
-            out[inviter] = Referrals(int(stayed), int(spoke or 0))
-    return out
+    if of_room:
+        q = q.where(r.room == bindparam("room"))
+    if of_inviters:
+        q = q.where(r.inviter.in_(bindparam("ids", expanding=True)))
+    return q
 
 
 @dataclass(frozen=True)

@@ -86,11 +86,14 @@ def apply_roster(batch: Batch, roster: Roster) -> RosterResult:
     return RosterResult(room, tuple(str(a["member"]) for a in added), tuple(returned), tuple(gone))
 
 
+_BEFORE_BOT = select(col(Membership.member)).where(col(Membership.pre_existing), col(Membership.joined_at).is_(None))
+_BEFORE_BOT_OF = _BEFORE_BOT.where(col(Membership.member).in_(bindparam("ids", expanding=True)))  # built once
+
+
 def there_before_the_bot(conn: Connection, members: Sequence[str] | None = None) -> set[str]:
     """Members some roster listed with no join seen (of `members` only, when given): they were
     there before the bot, so their first appearance is no arrival (never 新成员)."""
-    q = select(col(Membership.member)).where(col(Membership.pre_existing), col(Membership.joined_at).is_(None))
     if members is not None:
         return {m for i in range(0, len(members), 900)
-                for m in conn.execute(q.where(col(Membership.member).in_(members[i : i + 900]))).scalars()}
-    return set(conn.execute(q.distinct()).scalars())
+                for m in conn.execute(_BEFORE_BOT_OF, {"ids": members[i : i + 900]}).scalars()}
+    return set(conn.execute(_BEFORE_BOT.distinct()).scalars())

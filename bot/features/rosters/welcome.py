@@ -109,10 +109,13 @@ def forget_join(conn: Connection, room: str, member: str) -> None:
                                               col(PendingWelcome.member) == member))
 
 
+_WAITING = select(col(PendingWelcome.room), col(PendingWelcome.member),
+                  col(PendingWelcome.joined_at)).order_by(col(PendingWelcome.joined_at))  # at every batch: built once
+
+
 def due_welcomes(conn: Connection, now: datetime) -> list[Welcome]:
     """The welcomes to send at `now`, each room's waiting joins taken off the queue."""
-    rows = conn.execute(select(col(PendingWelcome.room), col(PendingWelcome.member),
-                               col(PendingWelcome.joined_at)).order_by(col(PendingWelcome.joined_at))).all()
+    rows = conn.execute(_WAITING).all()
     if not rows:
         return []
     at = epoch(now)

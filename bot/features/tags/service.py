@@ -96,11 +96,14 @@ class RuleSet:
     synonyms: Synonyms  # the shipped sets with managers' words: a rule's 价格 stands for all of them
 
 
+# Read at every batch: built once (building a statement costs more than running it).
+_RULES_STAMP = select(func.count(), func.max(col(TagRule.id)), func.sum(cast(col(TagRule.active), Integer)))
+_GROUPS_STAMP = select(func.count(), func.sum(cast(col(TagGroup.exclusive), Integer)))
+
+
 def _stamp(conn: Connection) -> tuple[int | None, ...]:
-    rules = conn.execute(select(func.count(), func.max(col(TagRule.id)), func.sum(
-        cast(col(TagRule.active), Integer)))).one()
-    groups = conn.execute(select(func.count(), func.sum(
-        cast(col(TagGroup.exclusive), Integer)))).one()
+    rules = conn.execute(_RULES_STAMP).one()
+    groups = conn.execute(_GROUPS_STAMP).one()
     return (*rules, *groups, *synonyms_stamp(conn))
 
 

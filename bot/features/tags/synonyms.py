@@ -36,9 +36,12 @@ def synonym_sets(conn: Connection) -> Synonyms:
     return shipped().merged(stored_sets(conn))
 
 
+_STAMP = select(func.count(), func.max(col(SynonymWord.id)))  # read at every batch: built once
+
+
 def stamp(conn: Connection) -> tuple[int | None, ...]:
     """Changes whenever a word is added or removed: the rule set is rebuilt then."""
-    return tuple(conn.execute(select(func.count(), func.max(col(SynonymWord.id)))).one())
+    return tuple(conn.execute(_STAMP).one())
 
 
 @dataclass(frozen=True)
