@@ -57,6 +57,8 @@ _INSERT_EVENT = table_of(EventLog).insert()
 _EPOCH = table_of(WriterEpoch)
 _EPOCH_N = select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")  # every batch: built once
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
+_COUNTER_AT = {name: i for i, name in enumerate(_COUNTERS)}
+_MESSAGES = _COUNTER_AT["messages"]
 T = TypeVar("T")
 
 
@@ -174,7 +176,7 @@ class Batch:
 
     # ---- buffered writes ----------------------------------------------------------------
     def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:
-        self._counters[(member, room or NO_ROOM, day)][_COUNTERS.index(counter)] += n
+        self._counters[(member, room or NO_ROOM, day)][_COUNTER_AT[counter]] += n
 
     def see_member(self, member: str, name: str | None, at: int) -> None:
         _see(self._members, member, name, at)
@@ -631,24 +633,25 @@ class Pipeline:
         row = {"id": msg.id, "ts": at, "room": room or NO_ROOM, "text": msg.text,
                "kind": None if msg.kind == "text" else msg.kind, "account": msg.account,
                "type": "message", "member": sender}
-        batch.see_member(sender, msg.sender_name, at)
-        batch.see_reach(msg.account, sender, room, at)
+        _see(batch._members, sender, msg.sender_name, at)
+        if msg.account:
+            batch.see_reach(msg.account, sender, room, at)
         if room:
-            batch.see_room(room, msg.room_name, at)
+            _see(batch._rooms, room, msg.room_name, at)
             batch.see_presence(room, sender, at)
         for handle in self._handlers:
             if handle(batch, msg):
                 # Commands and check-ins are talk to the bot, not chat: rule previews
                 # and history scans skip them.
                 row["kind"] = "command"
-                batch.log_event(row)
+                batch._events.append(row)
                 while batch.taking_part:
                     part = batch.taking_part.pop(0)
                     for take in self._takers:
                         take(batch, part)
                 return
-        batch.log_event(row)
-        batch.count(sender, room, batch.day_of(at), "messages")
+        batch._events.append(row)
+        batch._counters[(sender, room or NO_ROOM, batch.day_of(at))][_MESSAGES] += 1
         for chat in self._chatters:
             chat(batch, msg)
 
