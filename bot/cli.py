@@ -7,10 +7,10 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot import ops
 from bot.core.events import EventError, latest_ts, parse_ts
@@ -276,6 +276,30 @@ qunguan run 需要一个 Wechaty puppet-service 的 token 和服务地址：
 没有微信账号也能试：scripts/demo 回放示例社群，qunguan chat 在终端里扮演成员对话。"""
 
 
+async def until_asked_to_stop(main: Coroutine[Any, Any, None]) -> None:
+    """Run `main` until it ends or the process is asked to stop (SIGINT: Ctrl-C or the service
+    files' KillSignal; SIGTERM), then let it shut down cleanly: the account is noted
+    disconnected, the console and the scheduler are stopped. The handlers are installed
+    whatever the process inherited: started in the background of a script, a process ignores
+    SIGINT, and a stop asked for that way would wait for SIGKILL."""
+    import asyncio
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.ensure_future(main)
+    asked = (signal.SIGINT, signal.SIGTERM)
+    for sig in asked:
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        if not task.cancelled():
+            raise
+    finally:
+        for sig in asked:
+            loop.remove_signal_handler(sig)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     token = os.environ.get("WECHATY_PUPPET_SERVICE_TOKEN", "").strip()
     endpoint = os.environ.get("WECHATY_PUPPET_SERVICE_ENDPOINT", "").strip()
@@ -307,7 +331,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     adapter = WechatyAdapter(token, endpoint)
     app = with_backoff(lambda: App(settings, adapter, label=args.account), settings.database_url)
     try:
-        asyncio.run(app.run(schedule=True, web=True))
+        asyncio.run(until_asked_to_stop(app.run(schedule=True, web=True)))
     except WechatyConnectError as exc:
         print(f"连接失败：{exc}", file=sys.stderr)
         return 1
