@@ -58,7 +58,6 @@ _EPOCH = table_of(WriterEpoch)
 _EPOCH_N = select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")  # every batch: built once
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 _COUNTER_AT = {name: i for i, name in enumerate(_COUNTERS)}
-_MESSAGES = _COUNTER_AT["messages"]
 T = TypeVar("T")
 
 
@@ -633,25 +632,24 @@ class Pipeline:
         row = {"id": msg.id, "ts": at, "room": room or NO_ROOM, "text": msg.text,
                "kind": None if msg.kind == "text" else msg.kind, "account": msg.account,
                "type": "message", "member": sender}
-        _see(batch._members, sender, msg.sender_name, at)
-        if msg.account:
-            batch.see_reach(msg.account, sender, room, at)
+        batch.see_member(sender, msg.sender_name, at)
+        batch.see_reach(msg.account, sender, room, at)
         if room:
-            _see(batch._rooms, room, msg.room_name, at)
+            batch.see_room(room, msg.room_name, at)
             batch.see_presence(room, sender, at)
         for handle in self._handlers:
             if handle(batch, msg):
                 # Commands and check-ins are talk to the bot, not chat: rule previews
                 # and history scans skip them.
                 row["kind"] = "command"
-                batch._events.append(row)
+                batch.log_event(row)
                 while batch.taking_part:
                     part = batch.taking_part.pop(0)
                     for take in self._takers:
                         take(batch, part)
                 return
-        batch._events.append(row)
-        batch._counters[(sender, room or NO_ROOM, batch.day_of(at))][_MESSAGES] += 1
+        batch.log_event(row)
+        batch.count(sender, room, batch.day_of(at), "messages")
         for chat in self._chatters:
             chat(batch, msg)
 
