@@ -277,9 +277,9 @@ qunguan run 需要一个 Wechaty puppet-service 的 token 和服务地址：
 
 
 async def until_asked_to_stop(main: Coroutine[Any, Any, None]) -> None:
-    """Run `main` until it ends or the process is asked to stop (SIGINT: Ctrl-C or the service
-    files' KillSignal; SIGTERM), then let it shut down cleanly: the account is noted
-    disconnected, the console and the scheduler are stopped. The handlers are installed
+    """Run `main` (`qunguan run`, `qunguan serve`) until it ends or the process is asked to stop
+    (SIGINT: Ctrl-C or the service files' KillSignal; SIGTERM), then let it shut down cleanly
+    (`run`: the account is noted disconnected, the console and the scheduler are stopped). The handlers are installed
     whatever the process inherited: started in the background of a script, a process ignores
     SIGINT, and a stop asked for that way would wait for SIGKILL."""
     import asyncio
@@ -383,7 +383,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = _settings(args)
     pipeline, deps = build(settings)
     try:
-        asyncio.run(serve_forever(pipeline, deps, FEATURES, host=args.host, port=args.port))
+        asyncio.run(until_asked_to_stop(serve_forever(pipeline, deps, FEATURES, host=args.host, port=args.port)))
     except KeyboardInterrupt:
         pass
     return 0
