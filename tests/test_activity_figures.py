@@ -6,7 +6,7 @@ after a restart and with two writers."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.core.scheduler import JobContext
@@ -14,6 +14,7 @@ from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.jobs import daily_splits
 from bot.features.points.api import Ledger
 from bot.features.segments.service import KEPT_CHURN, Playbook, assess, read_activity
+from bot.store.models import MemberDay, table_of
 from tests.harness import ADMIN, Bot
 
 DAY_ONE = "2026-11-11T12:00:00+08:00"
@@ -133,3 +134,20 @@ def test_a_restarted_writer_and_a_second_writer_use_and_remove_the_same_figures(
     read.visit("b", ts="2026-11-10T21:00:00+08:00")
     assert _kept(restarted) == []
     assert _everything(restarted) == _everything(read)
+
+
+def test_the_days_readers_use_the_figures_kept(store, tmp_path: Path):
+    """With the figures kept, the list and the playbook (with the churn signs or without) read no
+    earlier day's counters: a change to them that no event made (written past the hook) shows
+    only once the job keeps the figures again."""
+    bot = Bot(tmp_path, database_url=store("kept"))
+    _history(bot)
+    _job(bot)
+    before = _everything(bot)
+    days = table_of(MemberDay)
+    with bot.engine.begin() as conn:
+        conn.execute(days.delete().where(days.c.member == "a", days.c.day == date(2026, 11, 10)))
+    assert _everything(bot) == before
+    _job(bot)
+    figures, *_ = _everything(bot)
+    assert [f["a"].last_any for f in figures] == [date(2026, 11, 9)] * 2

@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import ColumnElement, bindparam, case, func, null, select, text
 from sqlalchemy.engine import Connection
@@ -65,10 +65,9 @@ def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
     return list(conn.execute(select(m.member).where(m.room == room, m.active, m.first_at <= now)).scalars())
 
 
-@dataclass(frozen=True, slots=True)
-class MemberActivity:
+class MemberActivity(NamedTuple):
     """One member's figures from the daily counters, for the playbook models and the
-    follow-up list alike (one read serves both)."""
+    follow-up list alike (one read serves both). A tuple: 100k of them are made at a time."""
 
     last_counting: date | None  # the last day of activity that counts for R
     last_any: date | None
@@ -202,18 +201,21 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
     return collect
 
 
-def _figures(rows: Iterable[Sequence[Any]], churned: bool) -> dict[str, MemberActivity]:
-    """MemberActivity of each row of `_Bounds.query` (or of the kept figures, the same columns
-    with the churn signs)."""
+def _figures(rows: Iterable[Sequence[Any]], churned: bool, spoken_from: date | None = None
+             ) -> dict[str, MemberActivity]:
+    """MemberActivity of each row of `_Bounds.query` (or of the kept figures: the same columns
+    with the churn signs, taken when `churned`, and the last day spoken, taken from `spoken_from`)."""
     dates: dict[object, date | None] = {None: None}
+    spoken: dict[object, date | None] = {None: None}
     out = {}
     for m, last_c, last, w, r, p, b, login, speaking, *more in rows:
         for value in (last_c, last, more[-1]):
             if value not in dates:
-                dates[value] = as_date(value)  # None is seeded above
+                day = dates[value] = as_date(value)  # None is seeded above
+                spoken[value] = day if spoken_from is None or day >= spoken_from else None
         churn = (int(more[0]), int(more[1])) if churned else (0, 0)
         out[m] = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
-                                int(speaking or 0), *churn, dates[more[-1]])
+                                int(speaking or 0), *churn, spoken[more[-1]])
     return out
 
 
@@ -224,16 +226,19 @@ _KEPT_COLUMNS = [_FIGURES.c[name] for name in (
 
 
 def _kept_shape(today: date, settings: RfmSettings, rules: StageRules, type_window: int) -> _Bounds:
-    return _Bounds.of(today, settings, rules, type_window, KEPT_CHURN)
+    """The windows the figures are kept with: the follow-up list's churn windows, and the last
+    day spoken looked for as far back as a read with or without them looks."""
+    plain = _Bounds.of(today, settings, rules, type_window, None)
+    kept = _Bounds.of(today, settings, rules, type_window, KEPT_CHURN)
+    return replace(kept, spoken_from=min(plain.spoken_from, kept.spoken_from))
 
 
 def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int,
                background: bool) -> Callable[[], dict[str, MemberActivity]] | None:
     """The kept figures of the day with today's counters added (None: none kept for these
-    windows). A read without the churn signs uses those kept with them: the same figures but
-    the churn signs, and the last day spoken if the kept one looked back at least as far."""
+    windows). A read without the churn signs uses those kept with them, but the churn signs."""
     kept = _kept_shape(bounds.today, settings, rules, type_window)
-    if not bounds.churn and bounds.spoken_from < kept.spoken_from:
+    if bounds.spoken_from < kept.spoken_from:
         return None
     f = _FIGURES.c
     which = (f.day == bounds.today, f.shape == kept.shape())
@@ -242,17 +247,14 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
     rows = _read(conn, select(*_KEPT_COLUMNS).where(*which), background)
     a = table_of(MemberDay).c
     today = select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today)
+    since = bounds.spoken_from
 
     @cache
     def collect() -> dict[str, MemberActivity]:
         got = rows()
         if not got:  # removed since (an event of an earlier day): every day's counters, then
             return _figures(conn.execute(bounds.query()).all(), bool(bounds.churn))
-        out = _figures(got, True)
-        if not bounds.churn:
-            out = {m: replace(x, churn_recent=0, churn_before=0,
-                              last_spoke=x.last_spoke if x.last_spoke and x.last_spoke >= bounds.spoken_from else None)
-                   for m, x in out.items()}
+        out = _figures(got, bool(bounds.churn), since)
         for m, messages, counted, checkins, visits in conn.execute(today):
             out[m] = bounds.with_day(out.get(m, NO_ACTIVITY), messages or 0, counted or 0, checkins or 0, visits or 0)
         return out
@@ -378,16 +380,22 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     rules = playbook.lifecycle
     today = at.date()
     tz = at.tzinfo
-    ids = list(members) if members is not None else population(conn, at, room)
+    if room is not None:  # a room's reads are bounded by its members
+        ids = list(members) if members is not None else population(conn, at, room)
+        member_rows = _member_rows(conn, ids)
+    else:
+        member_rows = _member_rows(conn, None)
+        now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
+        ids = list(members) if members is not None else [m for m, _, first in member_rows
+                                                         if first is not None and first <= now]
     window_from = today - timedelta(days=settings.window_days - 1)
-    scoped = ids if room is not None else None  # a room's reads are bounded by its members
+    scoped = ids if room is not None else None
     pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
                                         members=scoped)
     orders = order_stats(conn, window_from, today, scoped)
     use_points = not has_orders(conn)
     earned = _points_earned(conn, window_from, today) if use_points else {}
     memberships = _memberships(conn, scoped)
-    member_rows = _member_rows(conn, scoped)
     points: dict[str, int] = {m: p for m, p, _ in member_rows}
     needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
     grade_keys = _grade_keys(ids, levels, orders, points, _grade_facts(conn, at, playbook.grades))
