@@ -112,6 +112,15 @@ def test_an_event_of_an_earlier_day_removes_the_figures_kept_after_it(store, tmp
         bot.feed(*older)
     assert _kept(kept) == []
     assert _everything(kept) == _everything(read)
+    # A recall today of a message of an earlier day un-counts that day's message.
+    _job(kept)
+    assert len(_kept(kept)) == 8
+    recall = {"type": "recall", "id": "rc1", "ts": "2026-11-11T09:30:00+08:00", "member": "g1",
+              "room": "r1@chatroom", "message": "old-4"}
+    for bot in (kept, read):
+        bot.feed(recall)
+    assert _kept(kept) == []
+    assert _everything(kept) == _everything(read)
 
 
 def test_a_restarted_writer_and_a_second_writer_use_and_remove_the_same_figures(store, tmp_path: Path):

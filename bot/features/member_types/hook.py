@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -19,27 +19,14 @@ _EVERYONE = (Roster, Contacts)  # they change who was there before the bot, and 
 def changed_from(batch: Batch, events: Sequence[Event]) -> date | None:
     """The earliest local day whose counters these events change: each event's own day (orders
     count in no day's counters, a recall that un-counts nothing in none), and for a recall, the
-    recalled message's day."""
-    first: date | None = None
-    recalled: list[str] = []
-    for e in events:
-        if isinstance(e, Order):
-            continue
-        if isinstance(e, Recall):
-            if e.message is None:
-                continue  # only recorded: it un-counts nothing
-            recalled.append(e.message)
-        day = batch.day(e.ts)
-        if first is None or day < first:
-            first = day
-    tz = batch.settings.tz
+    recalled message's day. The earliest moment's day is the earliest day: one conversion."""
+    recalled = [e.message for e in events if isinstance(e, Recall) and e.message is not None]
+    stamps = [int(e.ts.timestamp()) for e in events
+              if not isinstance(e, Order | Recall) or (isinstance(e, Recall) and e.message is not None)]
     for i in range(0, len(recalled), 900):
         q = select(col(EventLog.ts)).where(col(EventLog.id).in_(recalled[i : i + 900]))
-        for ts in batch.conn.execute(q).scalars():
-            day = datetime.fromtimestamp(ts, tz).date()
-            if first is None or day < first:
-                first = day
-    return first
+        stamps += batch.conn.execute(q).scalars()
+    return batch.day_of(min(stamps)) if stamps else None
 
 
 class SplitsHook(Hook):
