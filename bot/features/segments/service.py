@@ -182,7 +182,7 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
     day removed them since; else one pass over the member days (`_Bounds.query`)."""
     bounds = _Bounds.of(today, settings, rules, type_window, churn)
     if members is None and (churn is None or churn == KEPT_CHURN):
-        kept = _read_kept(conn, bounds, settings, rules, type_window, background)
+        kept = _read_kept(conn, bounds, settings, rules, type_window)
         if kept is not None:
             return kept
     a = table_of(MemberDay).c
@@ -233,8 +233,8 @@ def _kept_shape(today: date, settings: RfmSettings, rules: StageRules, type_wind
     return replace(kept, spoken_from=min(plain.spoken_from, kept.spoken_from))
 
 
-def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int,
-               background: bool) -> Callable[[], dict[str, MemberActivity]] | None:
+def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int
+               ) -> Callable[[], dict[str, MemberActivity]] | None:
     """The kept figures of the day with today's counters added (None: none kept for these
     windows). A read without the churn signs uses those kept with them, but the churn signs."""
     kept = _kept_shape(bounds.today, settings, rules, type_window)
@@ -244,17 +244,18 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
     which = (f.day == bounds.today, f.shape == kept.shape())
     if conn.execute(select(f.member).where(*which).limit(1)).first() is None:
         return None
-    rows = _read(conn, select(*_KEPT_COLUMNS).where(*which), background)
+    rows = select(*_KEPT_COLUMNS).where(*which)
     a = table_of(MemberDay).c
     today = select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today)
     since = bounds.spoken_from
 
     @cache
     def collect() -> dict[str, MemberActivity]:
-        got = rows()
-        if not got:  # removed since (an event of an earlier day): every day's counters, then
+        # Read row by row when needed: a one-pass read in the background would hold every row
+        # twice over (its text and the rows decoded from it) for what takes SQLite tens of ms.
+        out = _figures(conn.execute(rows), bool(bounds.churn), since)
+        if not out:  # removed since (an event of an earlier day): every day's counters, then
             return _figures(conn.execute(bounds.query()).all(), bool(bounds.churn))
-        out = _figures(got, bool(bounds.churn), since)
         for m, messages, counted, checkins, visits in conn.execute(today):
             out[m] = bounds.with_day(out.get(m, NO_ACTIVITY), messages or 0, counted or 0, checkins or 0, visits or 0)
         return out
