@@ -36,7 +36,7 @@ from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
-from bot.store.db import as_date, bulk, upsert
+from bot.store.db import as_date, bulk, one_pass_cache, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
@@ -93,6 +93,13 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
+    """`_collect_facts`, each whole table it reads once through a small page cache."""
+    with one_pass_cache(conn):
+        return _collect_facts(conn, deps, at, rooms, bot_ids, background=background)
+
+
+def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
+                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
     """Facts for every current member of these rooms as of `at` (local), in room order.
     `background` False inside a batch: a read on a connection of its own sees only what is
     committed, not the batch's own earlier events.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
@@ -20,7 +21,7 @@ from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.models import ActivityFigures, GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats
 from bot.features.tags.api import MemberTag, TagRule
-from bot.store.db import as_date, bulk, read_in_background
+from bot.store.db import as_date, bulk, one_pass_cache, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
 from tiers import followup as followup_rules
 from tiers import grades as grading
@@ -362,6 +363,19 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
+    """`_assess`; the community's reads each whole table once, through a small page cache."""
+    with one_pass_cache(conn) if room is None else nullcontext():
+        return _assess(conn, at, room, playbook, levels, window_days=window_days, type_window=type_window,
+                       members=members, unranked=unranked, background=background, activity=activity, floor=floor,
+                       with_types=with_types)
+
+
+def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
+            levels: Sequence[Level], *, window_days: int | None = None,
+            type_window: int = 30, members: Sequence[str] | None = None,
+            unranked: frozenset[str] = frozenset(), background: bool = True,
+            activity: Callable[[], dict[str, MemberActivity]] | None = None,
+            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
