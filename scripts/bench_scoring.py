@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Scoring benchmark on a store of 100k members with 90 days of daily counters and orders:
-the day's split values of the types (what the daily job computes as the day begins), typing
+the day's split values of the types and every member's activity figures of the days before it
+(what the daily job computes as the day begins), typing
 every member (all rooms, and room by room), the playbook models (RFM segments, lifecycle stages,
 ABCD grades; target together at most 3 s; one room's at most 100 ms), the follow-up list over
 every room (at most 1.5 s), 我的等级 (p99 at most 5 ms) and the peak RSS (at most 200 MB), each
@@ -27,7 +28,7 @@ from bot.core.settings import Settings
 from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.service import keep_splits, scope_for, type_members
 from bot.features.points.service import Ledger
-from bot.features.segments.service import Playbook, assess
+from bot.features.segments.service import Playbook, assess, keep_activity
 from bot.store.db import open_engine
 from bot.wiring import build
 
@@ -76,6 +77,11 @@ def main() -> None:
         took, cpu, rooms = timed(lambda: keep_splits(conn, at, settings.window_days), repeat=1)
         print(f"the day's split values of {rooms} scopes (the daily job, once a day): {took:.2f}s "
               f"[CPU {cpu:.2f}s] {load()}")
+    with engine.begin() as conn:  # the same job's second part: what the list and the playbook read
+        took, cpu, kept = timed(lambda: keep_activity(conn, at.date(), deps.service(Playbook), settings.window_days),
+                                repeat=1)
+        print(f"the activity figures of the days before today of {kept:,} members (the same daily job): "
+              f"{took:.2f}s [CPU {cpu:.2f}s] {load()}")
     with engine.connect() as conn:
         took, cpu, typed = timed(lambda: type_members(conn, at, scope_for(conn, at, None, 30)))
         print(f"type all {len(typed):,} members (all rooms, 30-day window): {took:.2f}s [CPU {cpu:.2f}s] {load()}")

@@ -38,6 +38,23 @@ def test_the_recognition_table_through_the_whole_bot(bot: Bot):
     assert bot.scalar("SELECT count(*) FROM eventlog WHERE kind IS NULL AND type = 'message'") == len(chat)
 
 
+def test_the_recognition_table_in_one_batch_reads_every_writers_names_as_one_by_one(bot: Bot):
+    """One batch of all the lines (an import, a replay): the group nicknames before a trigger are
+    read for the whole batch at once, and the check-ins are the same as one message at a time."""
+    bot.say(ADMIN, "/task add 早起打卡 triggers=早起打卡", ts="2026-11-02T05:00:00+08:00")
+    bot.say(ADMIN, "/task add 读书打卡 triggers=读书打卡")
+    members = [f"wxid_m{i:02d}" for i in range(len(LINES))]
+    bot.roster([{"id": m, "name": NAMES[0], "room_alias": NAMES[1]} for m in members])
+    start = datetime.fromisoformat("2026-11-02T06:00:00+08:00")
+    bot.feed(*({"type": "message", "id": f"one{i}", "ts": (start + timedelta(minutes=5 * i)).isoformat(),
+                "sender": members[i], "sender_name": NAMES[0], "text": line, "room": ROOM, "room_name": "读书群"}
+               for i, (line, _, _) in enumerate(LINES)), silent=True)
+    for i, (line, trigger, note) in enumerate(LINES):
+        stored = [n for _, _, n in checkins(bot, members[i])]
+        assert stored == ([] if trigger is None or trigger.startswith("补") else [note]), line
+    assert any(line.startswith(NAMES[1]) for line, trigger, _ in LINES if trigger), "lines led by the group nickname"
+
+
 def test_the_note_is_stored_and_acknowledged(bot: Bot):
     [reply] = bot.say("wxid_a", "打卡 今天读了20页")
     assert "成功" in reply.text and "心得已记下" in reply.text

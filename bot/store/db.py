@@ -7,8 +7,9 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
@@ -393,6 +394,24 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     future = pool.submit(read)
     pool.shutdown(wait=False)
     return lambda: json.loads(future.result())
+
+
+@contextmanager
+def one_pass_cache(conn: Connection) -> Iterator[None]:
+    """Reads of whole tables once each (the community's scoring, the follow-up list) on the
+    caller's connection, with the small page cache of a read in the background: its usual one
+    (CACHE_KIB) would keep up to that much of pages no later read asks for again. The cache the
+    connection had is back afterwards. Inside a write transaction its pages written beyond the
+    small cache go to the log early (still committed or rolled back whole)."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    was = conn.exec_driver_sql("PRAGMA cache_size").scalar()
+    conn.exec_driver_sql(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={int(was or -CACHE_KIB)}")
 
 
 _FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")

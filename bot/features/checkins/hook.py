@@ -75,7 +75,7 @@ class CheckinHook(Hook):
         triggers = self.checkins.triggers
         found = rules.recognise(msg.text, triggers)
         if found is None:  # perhaps after the member's own name: 「小舟 打卡第18天」
-            found = rules.recognise(msg.text, triggers, self.checkins.own_names(batch.conn, msg))
+            found = rules.recognise(msg.text, triggers, self.checkins.own_names(batch, msg))
         if found is None:
             return False
         tasks = self.checkins.tasks
@@ -124,7 +124,7 @@ class CheckinHook(Hook):
             if self.checkins.has_checked_in(conn, msg.sender, task.id, rules.checkin_day(task, local)):
                 continue  # more photos after a check-in are chat
             batch.flush()  # a bare trigger earlier in this batch
-            waited = waiting_for_media(conn, msg, task, self.checkins.own_names(conn, msg))
+            waited = waiting_for_media(conn, msg, task, self.checkins.own_names(batch, msg))
             if not waited and not rules.in_window(task, local.time()):
                 continue
             note = msg.text.strip() or ("语音打卡" if msg.kind == "voice" else "图片打卡")
@@ -159,7 +159,7 @@ class CheckinHook(Hook):
         conn = batch.conn
         batch.flush()  # the versions before this one, in this batch too
         versions = jielong_versions(conn, msg.room or "", epoch(msg.ts), parsed.key)
-        names = self.checkins.own_names(conn, msg)
+        names = self.checkins.own_names(batch, msg)
         entry = jielong.senders_entry(versions[-1].jielong if versions else None, parsed, names)
         if entry is None:
             return False  # the starter's template, a list passed on again, someone else's edit

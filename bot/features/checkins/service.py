@@ -22,7 +22,7 @@ from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, Ch
 from bot.features.checkins.models import CheckinTask as TaskRow
 from bot.features.checkins.settings import TaskSpec
 from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
-from bot.store.db import as_date, bulk, upsert
+from bot.store.db import IN_CHUNK, as_date, bulk, upsert
 from bot.store.models import EventLog, Member, Membership, table_of
 from tiers import checkin as rules
 from tiers import jielong
@@ -302,6 +302,12 @@ class _BatchState:
     rows: list[dict[str, Any]] = field(default_factory=list)  # Checkin rows to insert
     cards_changed: dict[tuple[str, int], int] = field(default_factory=dict)
     names: dict[tuple[str, str | None], tuple[str, ...]] = field(default_factory=dict)  # stored names
+    # The members whose message holds a trigger word: their stored names are read together,
+    # at the first that needs them (and again after a flush or an event forgot them).
+    wordy: set[str] = field(default_factory=set)
+    nicks: dict[str, str] | None = None  # member → stored nickname; None: not read since forgotten
+    nicks_at: int = 0  # the batch's `names_written` when they were read
+    aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (member, room) → 群昵称
 
 
 _INSERT_CHECKIN = table_of(Checkin).insert()
@@ -330,6 +336,7 @@ class Checkins:
         self._state = state = _BatchState()
         batch.flush_hooks.append(self.write)
         ids = sorted(set(members))
+        state.wordy = set(ids)
         for i in range(0, len(ids), 900):
             part = ids[i : i + 900]
             for key in ((m, t.id) for m in part for t in self.tasks):
@@ -345,7 +352,7 @@ class Checkins:
     def write(self, batch: Batch) -> None:
         """Store the check-ins and card counts of the batch so far."""
         state = self._state
-        state.names.clear()  # a flush may follow a write of names (a command)
+        self.forget_names()  # a flush may follow a write of names (a command)
         if state.rows:
             bulk(batch.conn, _INSERT_CHECKIN, state.rows)
             state.rows = []
@@ -425,19 +432,34 @@ class Checkins:
         self.said_word = re.compile("|".join(map(re.escape, sorted(words)))).search if words else _no_word
         self.triggers = tuple(sorted({w.strip() for t in self.tasks if t.active for w in t.triggers}))
 
-    def own_names(self, conn: Connection, msg: Message) -> tuple[str, ...]:
+    def own_names(self, batch: Batch, msg: Message) -> tuple[str, ...]:
         """The names the sender may put before a check-in: the name on the message, the stored
-        nickname and the group nickname (群昵称) in this room. The stored ones are read once
-        until the next flush or event (a roster names members anew): a chat message that holds
-        a trigger word but does not start with it asks for them."""
+        nickname and the group nickname (群昵称) in this room. A chat message that holds a
+        trigger word but does not start with it asks for them, so the stored ones of every
+        member whose message holds one are read together, at the first that needs them, and
+        again after the batch wrote members' names, a flush or an event (a roster names
+        members anew)."""
+        state = self._state
+        if state.nicks_at != batch.names_written:  # names were written since: read them again
+            self.forget_names()
         key = (msg.sender, msg.room)
-        stored = self._state.names.get(key)
+        stored = state.names.get(key)
         if stored is None:
-            stored = self._state.names[key] = stored_names(conn, msg.sender, msg.room)
+            if state.nicks is None and msg.sender in state.wordy:
+                # Two reads for every such member of the batch, not two for each of them.
+                state.nicks, state.aliases = stored_names_of(batch.conn, sorted(state.wordy))
+                state.nicks_at = batch.names_written
+            if state.nicks is not None and msg.sender in state.wordy:
+                found = (state.nicks.get(msg.sender), state.aliases.get((msg.sender, msg.room)) if msg.room else None)
+                stored = tuple(n for n in found if n is not None)
+            else:
+                stored = stored_names(batch.conn, msg.sender, msg.room)
+            state.names[key] = stored
         return _names(msg.sender_name, stored)
 
     def forget_names(self) -> None:
         self._state.names.clear()
+        self._state.nicks = None
 
     def default_task(self, room: str | None) -> CheckinTask | None:
         return rules.match_task(DEFAULT_TASK.triggers[0], self.tasks, room) or next(
@@ -600,6 +622,18 @@ def stored_names(conn: Connection, member: str, room: str | None) -> tuple[str, 
     return tuple(names)
 
 
+def stored_names_of(conn: Connection, members: Sequence[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """The stored nicknames of these members (each stored member: its name, "" for none), and
+    their group nicknames by (member, room): what `stored_names` reads of one, for many."""
+    nicks: dict[str, str] = {}
+    aliases: dict[tuple[str, str], str] = {}
+    for i in range(0, len(members), IN_CHUNK):
+        part = members[i : i + IN_CHUNK]
+        nicks.update((m, n or "") for m, n in conn.execute(_STORED_NAMES, {"members": part}))
+        aliases.update(((m, r), a or "") for m, r, a in conn.execute(_ROOM_ALIASES, {"members": part}))
+    return nicks, aliases
+
+
 def _names(said_name: str | None, stored: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in (said_name or "", *stored) if n and n.strip()))
 
@@ -609,6 +643,10 @@ def _names(said_name: str | None, stored: tuple[str, ...]) -> tuple[str, ...]:
 _STORED_NAME = select(col(Member.name)).where(col(Member.id) == bindparam("member"))
 _ROOM_ALIAS = select(col(Membership.room_alias)).where(
     col(Membership.room) == bindparam("room"), col(Membership.member) == bindparam("member"))
+_STORED_NAMES = select(col(Member.id), col(Member.name)).where(
+    col(Member.id).in_(bindparam("members", expanding=True)))
+_ROOM_ALIASES = select(col(Membership.member), col(Membership.room), col(Membership.room_alias)).where(
+    col(Membership.member).in_(bindparam("members", expanding=True)), col(Membership.room_alias).is_not(None))
 
 
 JIELONG_LOOKBACK = 2 * 86400  # versions of one 接龙 further apart than this are different lists

@@ -36,7 +36,7 @@ from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
-from bot.store.db import as_date, bulk, upsert
+from bot.store.db import as_date, bulk, one_pass_cache, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
@@ -93,6 +93,13 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
+    """`_collect_facts`, each whole table it reads once through a small page cache."""
+    with one_pass_cache(conn):
+        return _collect_facts(conn, deps, at, rooms, bot_ids, background=background)
+
+
+def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
+                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
     """Facts for every current member of these rooms as of `at` (local), in room order.
     `background` False inside a batch: a read on a connection of its own sees only what is
     committed, not the batch's own earlier events.
@@ -148,21 +155,26 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
                                     said, said_in_rooms.get(said, said) if said else ""))
 
     broken = _broken_streaks(conn, today)
-    snap = {m: (t, lv) for m, t, lv in conn.execute(
-        select(col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level)).where(
-            col(MemberSnapshot.room) == NO_ROOM))}
-    graded = {m: (g, since) for m, g, since in conn.execute(
-        select(col(MemberSnapshot.member), col(MemberSnapshot.grade), col(MemberSnapshot.grade_since)).where(
-            col(MemberSnapshot.room) == NO_ROOM, col(MemberSnapshot.grade).is_not(None)))}
-    previous_stage = {m: s for m, s in conn.execute(select(col(MemberSnapshot.member), col(MemberSnapshot.stage))
-                                                    .where(col(MemberSnapshot.room) == NO_ROOM)) if s}
+    snap: dict[str, tuple[str | None, int | None]] = {}
+    graded: dict[str, tuple[str, int | None]] = {}
+    previous_stage: dict[str, str] = {}
+    for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
+            col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level), col(MemberSnapshot.grade),
+            col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM)):
+        snap[m] = (was_type, lv)
+        if was_grade is not None:
+            graded[m] = (was_grade, since)
+        if was_stage:
+            previous_stage[m] = was_stage
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True)
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
-    # with is one per member.
-    typed = playbook.types
+    # with is one per member. Only the grades, stages and types are used: the RFM scores and
+    # order figures of 100k members go before the facts are made.
+    typed, grades, stages = playbook.types, playbook.grades, playbook.stages
+    del playbook
     cadence = deps.service(Playbook).grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
@@ -192,9 +204,9 @@ def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[st
             t = typed.get(m)
             done_at = last_done.get(m)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
-            grade = playbook.grades[m].grade
+            grade = grades[m].grade
             in_grade = _in_grade_since(graded.get(m), grade, first_seen.get(m), now)
-            stage = playbook.stages[m]
+            stage = stages[m]
             was = previous_stage.get(m)
             change = None
             if was is not None and lifecycle.is_alarming(lifecycle.Stage(was), stage.stage):

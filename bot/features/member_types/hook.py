@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -16,6 +16,19 @@ from bot.store.models import EventLog
 _EVERYONE = (Roster, Contacts)  # they change who was there before the bot, and friends
 
 
+def changed_from(batch: Batch, events: Sequence[Event]) -> date | None:
+    """The earliest local day whose counters these events change: each event's own day (orders
+    count in no day's counters, a recall that un-counts nothing in none), and for a recall, the
+    recalled message's day. The earliest moment's day is the earliest day: one conversion."""
+    recalled = [e.message for e in events if isinstance(e, Recall) and e.message is not None]
+    stamps = [int(e.ts.timestamp()) for e in events
+              if not isinstance(e, Order | Recall) or (isinstance(e, Recall) and e.message is not None)]
+    for i in range(0, len(recalled), 900):
+        q = select(col(EventLog.ts)).where(col(EventLog.id).in_(recalled[i : i + 900]))
+        stamps += batch.conn.execute(q).scalars()
+    return batch.day_of(min(stamps)) if stamps else None
+
+
 class SplitsHook(Hook):
     name = "member_types"
 
@@ -24,30 +37,10 @@ class SplitsHook(Hook):
         of X + 1 on; a join or leave changes every value of its room (a room's scope is its
         current members), a roster or contacts list every value; a recall, those after the
         recalled message's day. Orders count in no type."""
-        first: date | None = None
-        rooms: set[str] = set()
-        recalled: list[str] = []
-        for e in events:
-            if isinstance(e, _EVERYONE):
-                batch_changes_splits(batch.conn, None)
-                return
-            if isinstance(e, Order):
-                continue
-            if isinstance(e, Join | Leave):
-                rooms.add(e.room)
-            if isinstance(e, Recall):
-                if e.message is None:
-                    continue  # only recorded: it un-counts nothing
-                recalled.append(e.message)
-            day = batch.day(e.ts)
-            if first is None or day < first:
-                first = day
-        tz = batch.settings.tz
-        for i in range(0, len(recalled), 900):
-            q = select(col(EventLog.ts)).where(col(EventLog.id).in_(recalled[i : i + 900]))
-            for ts in batch.conn.execute(q).scalars():
-                day = datetime.fromtimestamp(ts, tz).date()
-                if first is None or day < first:
-                    first = day
+        if any(isinstance(e, _EVERYONE) for e in events):
+            batch_changes_splits(batch.conn, None)
+            return
+        first = changed_from(batch, events)
         if first is not None:
+            rooms = {e.room for e in events if isinstance(e, Join | Leave)}
             batch_changes_splits(batch.conn, first + timedelta(days=1), rooms)

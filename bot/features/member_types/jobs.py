@@ -1,4 +1,5 @@
-"""The types' daily job: the day's split values, computed as the day begins."""
+"""The types' daily job: the day's split values (and the playbook's activity figures), computed
+as the day begins."""
 
 from __future__ import annotations
 
@@ -9,12 +10,18 @@ from apscheduler.triggers.cron import CronTrigger
 from bot.core.scheduler import Job, JobContext
 from bot.core.settings import Settings
 from bot.features.member_types.service import keep_splits
+from bot.features.segments.api import Playbook, keep_activity
 
 
 def daily_splits(ctx: JobContext, at: datetime) -> str:
+    """The day's split values of the types, then every member's activity figures of the days
+    before it (segments), each in a transaction of its own."""
+    window = ctx.deps.settings.window_days
     with ctx.deps.engine.begin() as conn:
-        n = keep_splits(conn, at, ctx.deps.settings.window_days)
-    return f"split values of {at.date()} kept for {n} scopes"
+        n = keep_splits(conn, at, window)
+    with ctx.deps.engine.begin() as conn:
+        members = keep_activity(conn, at.date(), ctx.deps.service(Playbook), window)
+    return f"split values of {at.date()} kept for {n} scopes, activity figures for {members} members"
 
 
 def splits_trigger(settings: Settings) -> CronTrigger:

@@ -12,10 +12,11 @@ from bot.features.segments.service import (
     Playbook,
     assess,
     check_criteria_tags,
+    keep_activity,
     read_activity,
 )
 
 __all__ = [
     "NO_ACTIVITY", "ChurnWindows", "Playbook", "Purchase", "assess", "assess_scope", "check_criteria_tags",
-    "playbook_fields", "read_activity", "unknown_word", "who_playbook",
+    "keep_activity", "playbook_fields", "read_activity", "unknown_word", "who_playbook",
 ]

@@ -35,3 +35,26 @@ class GradePin(SQLModel, table=True):
     reason: str | None = None
     by: str | None = Field(default=None, max_length=200)
     at: int = Field(sa_type=BigInteger)
+
+
+class ActivityFigures(SQLModel, table=True):
+    """A member's figures from the daily counters as of a local day (`read_activity`'s: last
+    active days, active days per window, the type's two numbers, the churn signs), over the
+    complete days before it: kept by the daily job for the day's readers, who add only that
+    day's own counters. An event of an earlier day removes the figures of the days after it
+    (segments.hook); a reader finding none reads every day's counters (segments.service)."""
+
+    day: date = Field(primary_key=True)
+    shape: int = Field(primary_key=True, sa_type=BigInteger)  # the windows' lengths and settings (a checksum)
+    member: str = Field(primary_key=True, max_length=200)
+    last_counting: date | None = None
+    last_any: date
+    window_days: int
+    recent: int
+    previous: int
+    before: int
+    login_days: int
+    speaking: int
+    churn_recent: int
+    churn_before: int
+    last_spoke: date | None = None

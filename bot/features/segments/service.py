@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import zlib
 from collections import defaultdict
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, case, func, null, select, text
+from sqlalchemy import ColumnElement, bindparam, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, split_values, type_some
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
 from bot.features.rosters.api import there_before_the_bot
-from bot.features.segments.models import GradePin
+from bot.features.segments.models import ActivityFigures, GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats
 from bot.features.tags.api import MemberTag, TagRule
-from bot.store.db import as_date, read_in_background
+from bot.store.db import as_date, bulk, one_pass_cache, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
+from tiers import followup as followup_rules
 from tiers import grades as grading
 from tiers import lifecycle, rfm
 from tiers.grades import GradeFacts, GradeSettings, Grading
@@ -63,10 +66,9 @@ def population(conn: Connection, at: datetime, room: str | None) -> list[str]:
     return list(conn.execute(select(m.member).where(m.room == room, m.active, m.first_at <= now)).scalars())
 
 
-@dataclass(frozen=True, slots=True)
-class MemberActivity:
+class MemberActivity(NamedTuple):
     """One member's figures from the daily counters, for the playbook models and the
-    follow-up list alike (one read serves both)."""
+    follow-up list alike (one read serves both). A tuple: 100k of them are made at a time."""
 
     last_counting: date | None  # the last day of activity that counts for R
     last_any: date | None
@@ -93,6 +95,82 @@ class ChurnWindows:
     base_days: int
 
 
+@dataclass(frozen=True)
+class _Bounds:
+    """read_activity's windows as of a day, each [start, stop)."""
+
+    today: date
+    windows: tuple[tuple[date, date], ...]  # the RFM window, recent, previous, before
+    type_from: date
+    churn: tuple[tuple[date, date], ...]  # the churn windows, when asked for
+    spoken_from: date
+    counting: tuple[str, ...]  # the counters whose activity counts for R
+
+    @classmethod
+    def of(cls, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
+           churn: ChurnWindows | None) -> _Bounds:
+        end = today + timedelta(days=1)
+        window_from = today - timedelta(days=settings.window_days - 1)
+        recent_from = today - timedelta(days=rules.recent_days - 1)
+        previous_from = recent_from - timedelta(days=rules.recent_days)
+        before_from = recent_from - timedelta(days=rules.decline_base_days)
+        type_from = today - timedelta(days=type_window - 1)
+        windows = ((window_from, end), (recent_from, end), (previous_from, recent_from), (before_from, recent_from))
+        spoken_from = min(window_from, recent_from, previous_from, before_from, type_from)
+        churn_windows: tuple[tuple[date, date], ...] = ()
+        if churn is not None:
+            churn_from = today - timedelta(days=churn.recent_days - 1)
+            base_from = churn_from - timedelta(days=churn.base_days)
+            churn_windows = ((churn_from, end), (base_from, churn_from))
+            spoken_from = min(base_from, type_from)  # what the follow-up list has always looked at
+        counting = tuple(column for kind, column in (("message", "counted"), ("checkin", "checkins"),
+                                                     ("visit", "visits")) if kind in settings.recency_from)
+        return cls(today, windows, type_from, churn_windows, spoken_from, counting)
+
+    def shape(self) -> int:
+        """The windows' lengths and what counts (not the day): a checksum kept figures are found by."""
+        days = [(self.today - s).days for s, _ in (*self.windows, *self.churn)]
+        return zlib.crc32(repr((days, (self.today - self.type_from).days, self.counting)).encode())
+
+    def query(self, *where: Any) -> Any:
+        """One pass over the member days back to RECENCY_LOOKBACK (a row per member and day, in
+        member order: no DISTINCT and no sort), each window a conditional count."""
+        a = table_of(MemberDay).c
+        end = self.today + timedelta(days=1)
+        counts = [getattr(a, column) > 0 for column in self.counting]
+        counting = func.max(case((_any(counts), a.day))) if counts else null()
+
+        def days_in(start: date, stop: date) -> Any:
+            return func.count(case(((a.day >= start) & (a.day < stop), 1)))
+
+        return select(
+            a.member, counting, func.max(a.day), *(days_in(s, e) for s, e in self.windows),
+            days_in(self.type_from, end),
+            func.sum(case((a.day >= self.type_from, a.counted), else_=0)),
+            *(days_in(s, e) for s, e in self.churn),
+            func.max(case(((a.messages > 0) & (a.day >= self.spoken_from), a.day))),
+        ).where(a.day >= self.today - timedelta(days=RECENCY_LOOKBACK), a.day < end, *where).group_by(a.member)
+
+    def with_day(self, a: MemberActivity, messages: int, counted: int, checkins: int, visits: int) -> MemberActivity:
+        """The figures over the days before `today` (`a`) with today's own counters added: what
+        `query` gives over every day."""
+        t = self.today
+        values = {"counted": counted, "checkins": checkins, "visits": visits}
+        (w, r, p, b) = ((s <= t < e) for s, e in self.windows)
+        typed = t >= self.type_from
+        churn_recent, churn_before = ((s <= t < e) for s, e in self.churn) if self.churn else (False, False)
+        return MemberActivity(
+            t if any(values[c] > 0 for c in self.counting) else a.last_counting, t,
+            a.window_days + w, a.recent + r, a.previous + p, a.before + b, a.login_days + typed,
+            a.speaking + (counted if typed else 0),
+            a.churn_recent + churn_recent if self.churn else 0, a.churn_before + churn_before if self.churn else 0,
+            t if messages > 0 and t >= self.spoken_from else a.last_spoke)
+
+
+# The follow-up list's churn windows (tiers.followup): the daily job keeps the figures with them.
+KEPT_CHURN = ChurnWindows(followup_rules.CHURN_DAYS, followup_rules.CHURN_BASE_DAYS)
+
+
 def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: StageRules, type_window: int,
                   *, background: bool, members: Sequence[str] | None = None,
                   churn: ChurnWindows | None = None) -> Callable[[], dict[str, MemberActivity]]:
@@ -100,65 +178,119 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
     primary key), read in the background (see `read_in_background`) when allowed; returns
     a function that waits for them.
 
-    One pass over the member days back to RECENCY_LOOKBACK (a row per member and day, in
-    member order: no DISTINCT and no sort), each window a conditional count."""
+    For every member: the figures of the days before today the daily job kept (`keep_activity`)
+    with today's counters added, when it kept them for these windows and no event of an earlier
+    day removed them since; else one pass over the member days (`_Bounds.query`)."""
+    bounds = _Bounds.of(today, settings, rules, type_window, churn)
+    if members is None and (churn is None or churn == KEPT_CHURN):
+        kept = _read_kept(conn, bounds, settings, rules, type_window)
+        if kept is not None:
+            return kept
     a = table_of(MemberDay).c
-    end = today + timedelta(days=1)
-    window_from = today - timedelta(days=settings.window_days - 1)
-    recent_from = today - timedelta(days=rules.recent_days - 1)
-    previous_from = recent_from - timedelta(days=rules.recent_days)
-    before_from = recent_from - timedelta(days=rules.decline_base_days)
-    type_from = today - timedelta(days=type_window - 1)
-    windows = [(window_from, end), (recent_from, end), (previous_from, recent_from), (before_from, recent_from)]
-    spoken_from = min(window_from, recent_from, previous_from, before_from, type_from)
-    churn_windows = []
-    if churn is not None:
-        churn_from = today - timedelta(days=churn.recent_days - 1)
-        base_from = churn_from - timedelta(days=churn.base_days)
-        churn_windows = [(churn_from, end), (base_from, churn_from)]
-        spoken_from = min(base_from, type_from)  # what the follow-up list has always looked at
-    counts: list[ColumnElement[bool]] = []
-    if "message" in settings.recency_from:
-        counts.append(a.counted > 0)
-    if "checkin" in settings.recency_from:
-        counts.append(a.checkins > 0)
-    if "visit" in settings.recency_from:
-        counts.append(a.visits > 0)
-    counting = func.max(case((_any(counts), a.day))) if counts else null()
-
-    def days_in(start: date, stop: date) -> Any:
-        return func.count(case(((a.day >= start) & (a.day < stop), 1)))
-
-    def query(*where: Any) -> Any:
-        return select(
-            a.member, counting, func.max(a.day), *(days_in(s, e) for s, e in windows), days_in(type_from, end),
-            func.sum(case((a.day >= type_from, a.counted), else_=0)),
-            *(days_in(s, e) for s, e in churn_windows),
-            func.max(case(((a.messages > 0) & (a.day >= spoken_from), a.day))),
-        ).where(a.day >= today - timedelta(days=RECENCY_LOOKBACK), a.day < end, *where).group_by(a.member)
-
     reads: list[Callable[[], Sequence[Any]]] = []
     if members is not None:
         ids = list(members)
-        reads += [_read(conn, query(a.member.in_(ids[i : i + 900])), background) for i in range(0, len(ids), 900)]
+        reads += [_read(conn, bounds.query(a.member.in_(ids[i : i + 900])), background)
+                  for i in range(0, len(ids), 900)]
     else:
-        reads.append(_read(conn, query(), background))
+        reads.append(_read(conn, bounds.query(), background))
 
     @cache  # the playbook models and the follow-up list wait on the same read
     def collect() -> dict[str, MemberActivity]:
-        dates: dict[object, date | None] = {None: None}
-        out = {}
-        for rows in reads:
-            for m, last_c, last, w, r, p, b, login, speaking, *more in rows():
-                for value in (last_c, last, more[-1]):
-                    if value not in dates:
-                        dates[value] = as_date(value)  # None is seeded above
-                churned = (int(more[0]), int(more[1])) if churn is not None else (0, 0)
-                out[m] = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
-                                        int(speaking or 0), *churned, dates[more[-1]])
+        return _figures((row for rows in reads for row in rows()), churn is not None)
+
+    return collect
+
+
+def _figures(rows: Iterable[Sequence[Any]], churned: bool, spoken_from: date | None = None
+             ) -> dict[str, MemberActivity]:
+    """MemberActivity of each row of `_Bounds.query` (or of the kept figures: the same columns
+    with the churn signs, taken when `churned`, and the last day spoken, taken from `spoken_from`)."""
+    dates: dict[object, date | None] = {None: None}
+    spoken: dict[object, date | None] = {None: None}
+    out = {}
+    for m, last_c, last, w, r, p, b, login, speaking, *more in rows:
+        for value in (last_c, last, more[-1]):
+            if value not in dates:
+                day = dates[value] = as_date(value)  # None is seeded above
+                spoken[value] = day if spoken_from is None or day >= spoken_from else None
+        churn = (int(more[0]), int(more[1])) if churned else (0, 0)
+        out[m] = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
+                                int(speaking or 0), *churn, spoken[more[-1]])
+    return out
+
+
+_FIGURES = table_of(ActivityFigures)
+_KEPT_COLUMNS = [_FIGURES.c[name] for name in (
+    "member", "last_counting", "last_any", "window_days", "recent", "previous", "before", "login_days", "speaking",
+    "churn_recent", "churn_before", "last_spoke")]
+
+
+def _kept_shape(today: date, settings: RfmSettings, rules: StageRules, type_window: int) -> _Bounds:
+    """The windows the figures are kept with: the follow-up list's churn windows, and the last
+    day spoken looked for as far back as a read with or without them looks."""
+    plain = _Bounds.of(today, settings, rules, type_window, None)
+    kept = _Bounds.of(today, settings, rules, type_window, KEPT_CHURN)
+    return replace(kept, spoken_from=min(plain.spoken_from, kept.spoken_from))
+
+
+def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int
+               ) -> Callable[[], dict[str, MemberActivity]] | None:
+    """The kept figures of the day with today's counters added (None: none kept for these
+    windows). A read without the churn signs uses those kept with them, but the churn signs."""
+    kept = _kept_shape(bounds.today, settings, rules, type_window)
+    if bounds.spoken_from < kept.spoken_from:
+        return None
+    f = _FIGURES.c
+    which = (f.day == bounds.today, f.shape == kept.shape())
+    if conn.execute(select(f.member).where(*which).limit(1)).first() is None:
+        return None
+    rows = select(*_KEPT_COLUMNS).where(*which)
+    a = table_of(MemberDay).c
+    today = select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today)
+    since = bounds.spoken_from
+
+    @cache
+    def collect() -> dict[str, MemberActivity]:
+        # Read row by row when needed: a one-pass read in the background would hold every row
+        # twice over (its text and the rows decoded from it) for what takes SQLite tens of ms.
+        out = _figures(conn.execute(rows), bool(bounds.churn), since)
+        if not out:  # removed since (an event of an earlier day): every day's counters, then
+            return _figures(conn.execute(bounds.query()).all(), bool(bounds.churn))
+        for m, messages, counted, checkins, visits in conn.execute(today):
+            out[m] = bounds.with_day(out.get(m, NO_ACTIVITY), messages or 0, counted or 0, checkins or 0, visits or 0)
         return out
 
     return collect
+
+
+def keep_activity(conn: Connection, today: date, playbook: Playbook, type_window: int) -> int:
+    """The daily job's part: every member's figures over the days before `today`, kept for the
+    day's readers (the follow-up list, the community's playbook); the figures of earlier days go.
+    How many members. Inside the job's transaction: on SQLite it holds the write lock (BEGIN
+    IMMEDIATE), on PostgreSQL the table's lock keeps a batch with an event of an earlier day
+    (which removes figures: segments.hook) from committing between this read and the write."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE activityfigures IN SHARE ROW EXCLUSIVE MODE")
+    bounds = _kept_shape(today, playbook.rfm, playbook.lifecycle, type_window)
+    conn.execute(_FIGURES.delete().where(_FIGURES.c.day <= today))
+    names = [c.name for c in _KEPT_COLUMNS]
+    shape = bounds.shape()
+    n = 0
+    rows = conn.execute(bounds.query(table_of(MemberDay).c.day < today))
+    while chunk := rows.fetchmany(5000):
+        bulk(conn, _FIGURES.insert(), [{"day": today, "shape": shape, **dict(zip(names, row, strict=True))}
+                                       for row in chunk])
+        n += len(chunk)
+    return n
+
+
+_AFTER = _FIGURES.delete().where(_FIGURES.c.day > bindparam("day"))  # built once
+
+
+def figures_changed(conn: Connection, day: date) -> None:
+    """A batch on `conn` changes the counters of `day`: the figures kept of the days after it go."""
+    conn.execute(_AFTER, {"day": day})
 
 
 def _read(conn: Connection, query: Any, background: bool) -> Callable[[], Sequence[Any]]:
@@ -231,6 +363,19 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
+    """`_assess`; the community's reads each whole table once, through a small page cache."""
+    with one_pass_cache(conn) if room is None else nullcontext():
+        return _assess(conn, at, room, playbook, levels, window_days=window_days, type_window=type_window,
+                       members=members, unranked=unranked, background=background, activity=activity, floor=floor,
+                       with_types=with_types)
+
+
+def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
+            levels: Sequence[Level], *, window_days: int | None = None,
+            type_window: int = 30, members: Sequence[str] | None = None,
+            unranked: frozenset[str] = frozenset(), background: bool = True,
+            activity: Callable[[], dict[str, MemberActivity]] | None = None,
+            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -250,16 +395,22 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     rules = playbook.lifecycle
     today = at.date()
     tz = at.tzinfo
-    ids = list(members) if members is not None else population(conn, at, room)
+    if room is not None:  # a room's reads are bounded by its members
+        ids = list(members) if members is not None else population(conn, at, room)
+        member_rows = _member_rows(conn, ids)
+    else:
+        member_rows = _member_rows(conn, None)
+        now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
+        ids = list(members) if members is not None else [m for m, _, first in member_rows
+                                                         if first is not None and first <= now]
     window_from = today - timedelta(days=settings.window_days - 1)
-    scoped = ids if room is not None else None  # a room's reads are bounded by its members
+    scoped = ids if room is not None else None
     pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
                                         members=scoped)
     orders = order_stats(conn, window_from, today, scoped)
     use_points = not has_orders(conn)
     earned = _points_earned(conn, window_from, today) if use_points else {}
     memberships = _memberships(conn, scoped)
-    member_rows = _member_rows(conn, scoped)
     points: dict[str, int] = {m: p for m, p, _ in member_rows}
     needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
     grade_keys = _grade_keys(ids, levels, orders, points, _grade_facts(conn, at, playbook.grades))
