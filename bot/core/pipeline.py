@@ -31,7 +31,7 @@ from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
-from bot.store.db import bulk, is_locked, stored, upsert
+from bot.store.db import LIVE_BATCH, bulk, is_locked, stored, upsert, use_for
 from bot.store.models import (
     NO_ROOM,
     AccountReach,
@@ -488,6 +488,7 @@ class Pipeline:
         try:
             conn = self.engine.connect()
             try:
+                use_for(conn, live=len(events) <= LIVE_BATCH)  # the store's settings for the batch's size
                 trans = conn.begin()
                 batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
                 try:
