@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlmodel import col
@@ -20,9 +20,18 @@ def changed_from(batch: Batch, events: Sequence[Event]) -> date | None:
     """The earliest local day whose counters these events change: each event's own day (orders
     count in no day's counters, a recall that un-counts nothing in none), and for a recall, the
     recalled message's day. The earliest moment's day is the earliest day: one conversion."""
-    recalled = [e.message for e in events if isinstance(e, Recall) and e.message is not None]
-    stamps = [int(e.ts.timestamp()) for e in events
-              if not isinstance(e, Order | Recall) or (isinstance(e, Recall) and e.message is not None)]
+    first: datetime | None = None
+    recalled: list[str] = []
+    for e in events:
+        if isinstance(e, Order):
+            continue
+        if isinstance(e, Recall):
+            if e.message is None:
+                continue  # only recorded: it un-counts nothing
+            recalled.append(e.message)
+        if first is None or e.ts < first:
+            first = e.ts
+    stamps = [] if first is None else [int(first.timestamp())]
     for i in range(0, len(recalled), 900):
         q = select(col(EventLog.ts)).where(col(EventLog.id).in_(recalled[i : i + 900]))
         stamps += batch.conn.execute(q).scalars()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from weakref import WeakKeyDictionary
@@ -16,7 +17,7 @@ from bot.core.settings import Settings
 from bot.features.member_types.models import RoomSettings, TypeSplit
 from bot.features.member_types.settings import TypeSettings
 from bot.features.rosters.api import there_before_the_bot
-from bot.store.db import upsert
+from bot.store.db import one_pass_cache, upsert
 from bot.store.models import Member, table_of
 from tiers.types import SOURCE_ABSOLUTE, SOURCE_MEDIAN, Activity, Floor, Thresholds, Typing, classify_all, median_split
 
@@ -91,8 +92,9 @@ def type_some(conn: Connection, at: datetime, scope: Scope, members: Sequence[st
 def typed_with_counts(conn: Connection, at: datetime, scope: Scope
                       ) -> tuple[dict[str, Typing], dict[str, Counts]]:
     """`type_members` plus the counters it typed from, for lists that show both."""
-    activities, counts = _activities(conn, at, scope.window, scope.room, None)
-    return _classify(conn, at, scope, activities), counts
+    with one_pass_cache(conn) if scope.room is None else nullcontext():  # every member's counters, once
+        activities, counts = _activities(conn, at, scope.window, scope.room, None)
+        return _classify(conn, at, scope, activities), counts
 
 
 def _classify(conn: Connection, at: datetime, scope: Scope, activities: list[Activity]) -> dict[str, Typing]:
@@ -183,11 +185,12 @@ def keep_splits(conn: Connection, at: datetime, window_days: int) -> int:
     """The daily job's part: today's split values of all rooms and of each room (its own window),
     computed now so that no reader waits for them; how many scopes."""
     rooms = [None, *conn.execute(text("SELECT DISTINCT room FROM membership WHERE active")).scalars()]
-    for room in rooms:
-        rs = room_settings(conn, room)
-        if rs and rs.login_threshold is not None and rs.speaking_threshold is not None:
-            continue  # a room with its own thresholds has no median split
-        split_values(conn, at, room, rs.window_days if rs and rs.window_days else window_days)
+    with one_pass_cache(conn):  # each scope's counters read once
+        for room in rooms:
+            rs = room_settings(conn, room)
+            if rs and rs.login_threshold is not None and rs.speaking_threshold is not None:
+                continue  # a room with its own thresholds has no median split
+            split_values(conn, at, room, rs.window_days if rs and rs.window_days else window_days)
     return len(rooms)
 
 

@@ -277,11 +277,12 @@ def keep_activity(conn: Connection, today: date, playbook: Playbook, type_window
     names = [c.name for c in _KEPT_COLUMNS]
     shape = bounds.shape()
     n = 0
-    rows = conn.execute(bounds.query(table_of(MemberDay).c.day < today))
-    while chunk := rows.fetchmany(5000):
-        bulk(conn, _FIGURES.insert(), [{"day": today, "shape": shape, **dict(zip(names, row, strict=True))}
-                                       for row in chunk])
-        n += len(chunk)
+    with one_pass_cache(conn):  # every member day of a year, once
+        rows = conn.execute(bounds.query(table_of(MemberDay).c.day < today))
+        while chunk := rows.fetchmany(5000):
+            bulk(conn, _FIGURES.insert(), [{"day": today, "shape": shape, **dict(zip(names, row, strict=True))}
+                                           for row in chunk])
+            n += len(chunk)
     return n
 
 
