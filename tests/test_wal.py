@@ -71,3 +71,26 @@ def test_the_wal_stays_bounded_when_traffic_never_pauses(tmp_path, monkeypatch):
         bot.engine.dispose()
     assert not checkpointers()  # disposing of the engine ends the thread at once
     assert bot.scalar("SELECT count(*) FROM eventlog") == 80
+
+
+def test_a_connection_takes_the_settings_of_the_batch_it_serves(tmp_path):
+    bot = Bot(tmp_path)  # SQLite
+
+    def settings() -> tuple[int, int]:
+        raw = bot.engine.raw_connection()  # the pool's one connection: the batches ran one after another
+        try:
+            cur = raw.cursor()
+            cache = cur.execute("PRAGMA cache_size").fetchone()[0]
+            return cache, cur.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
+        finally:
+            raw.close()
+
+    bot.say("wxid_1", "我的等级")  # a chat message: live
+    assert settings() == (-db.LIVE_CACHE_KIB, db.LIVE_WAL_PAGES)
+    many = [{"type": "message", "id": f"h{i}", "ts": f"2026-11-03T10:{i // 60:02d}:{i % 60:02d}+08:00",
+             "room": "r1@chatroom", "sender": f"wxid_{i % 9}", "text": f"第{i}条"} for i in range(db.LIVE_BATCH + 1)]
+    bot.feed(*many)  # more than LIVE_BATCH events in one batch: bulk, as an import
+    assert settings() == (-db.CACHE_KIB, db.BULK_WAL_PAGES)
+    bot.say("wxid_1", "我的等级")
+    assert settings() == (-db.LIVE_CACHE_KIB, db.LIVE_WAL_PAGES)
+    assert bot.engine.pool.checkedin() == 1
