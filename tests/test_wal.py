@@ -73,7 +73,7 @@ def test_the_wal_stays_bounded_when_traffic_never_pauses(tmp_path, monkeypatch):
     assert bot.scalar("SELECT count(*) FROM eventlog") == 80
 
 
-def test_a_connection_takes_the_settings_of_the_batch_it_serves(tmp_path):
+def test_a_connection_takes_the_settings_of_the_batch_it_served(tmp_path):
     bot = Bot(tmp_path)  # SQLite
 
     def settings() -> tuple[int, int]:

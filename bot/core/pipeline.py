@@ -488,7 +488,6 @@ class Pipeline:
         try:
             conn = self.engine.connect()
             try:
-                use_for(conn, live=len(events) <= LIVE_BATCH)  # the store's settings for the batch's size
                 trans = conn.begin()
                 batch = Batch(conn, self.settings, silent, self.known, bot_ids, commands=commands)
                 try:
@@ -503,7 +502,7 @@ class Pipeline:
             self._forget()
             self._lock.release()
             raise
-        return _Commit(self, conn, trans, batch, new, refused, defer)
+        return _Commit(self, conn, trans, batch, new, refused, defer, len(events) <= LIVE_BATCH)
 
     def _work(self, batch: Batch, events: Sequence[Event]) -> int:
         """Everything a batch does before its commit; returns how many events were new and stored."""
@@ -753,9 +752,10 @@ class _Commit:
     pipeline forgets what it kept in memory, as for a batch that failed before."""
 
     def __init__(self, pipeline: Pipeline, conn: Connection, trans: RootTransaction, batch: Batch, new: int,
-                 refused: list[tuple[str, str]] | None, defer: bool) -> None:
+                 refused: list[tuple[str, str]] | None, defer: bool, live: bool) -> None:
         self._pipeline, self._conn, self._trans, self._batch = pipeline, conn, trans, batch
         self._new, self._refused = new, refused
+        self._live = live
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
         if defer:
@@ -779,6 +779,12 @@ class _Commit:
                 pipeline._epoch = None
                 pipeline._forget()
                 raise self._error
+            # The connection set up for the next batch of this one's size: after the commit, so
+            # that the pages this batch read are the ones a smaller page cache keeps.
+            try:
+                use_for(self._conn, live=self._live)
+            except Exception:  # the batch is committed all the same
+                log.exception("could not set the store's connection up for the next batch")
         finally:
             self._conn.close()
             pipeline._lock.release()
