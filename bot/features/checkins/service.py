@@ -445,16 +445,16 @@ class Checkins:
         key = (msg.sender, msg.room)
         stored = state.names.get(key)
         if stored is None:
-            if state.nicks is None and msg.sender in state.wordy:
-                # Two reads for every such member of the batch, not two for each of them.
-                state.nicks, state.aliases = stored_names_of(batch.conn, sorted(state.wordy))
-                state.nicks_at = batch.names_written
-            if state.nicks is not None and msg.sender in state.wordy:
-                found = (state.nicks.get(msg.sender), state.aliases.get((msg.sender, msg.room)) if msg.room else None)
-                stored = tuple(n for n in found if n is not None)
+            if msg.sender not in state.wordy:  # a photo's sender: read alone
+                nicks, aliases = stored_names_of(batch.conn, [msg.sender])
             else:
-                stored = stored_names(batch.conn, msg.sender, msg.room)
-            state.names[key] = stored
+                if state.nicks is None:
+                    # Two reads for every such member of the batch, not two for each of them.
+                    state.nicks, state.aliases = stored_names_of(batch.conn, sorted(state.wordy))
+                    state.nicks_at = batch.names_written
+                nicks, aliases = state.nicks, state.aliases
+            found = (nicks.get(msg.sender), aliases.get((msg.sender, msg.room)) if msg.room else None)
+            stored = state.names[key] = tuple(n for n in found if n is not None)
         return _names(msg.sender_name, stored)
 
     def forget_names(self) -> None:
@@ -614,17 +614,9 @@ def day_summary(conn: Connection, task: CheckinTask, room: str, day: date, ledge
 
 # ---- who the sender is, and 接龙 versions -----------------------------------------------
 
-def stored_names(conn: Connection, member: str, room: str | None) -> tuple[str, ...]:
-    """The member's stored nickname and group nickname in this room."""
-    names = [n or "" for n in conn.execute(_STORED_NAME, {"member": member}).scalars()]
-    if room:
-        names += [a or "" for a in conn.execute(_ROOM_ALIAS, {"member": member, "room": room}).scalars()]
-    return tuple(names)
-
-
 def stored_names_of(conn: Connection, members: Sequence[str]) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
     """The stored nicknames of these members (each stored member: its name, "" for none), and
-    their group nicknames by (member, room): what `stored_names` reads of one, for many."""
+    their group nicknames by (member, room)."""
     nicks: dict[str, str] = {}
     aliases: dict[tuple[str, str], str] = {}
     for i in range(0, len(members), IN_CHUNK):
@@ -638,11 +630,8 @@ def _names(said_name: str | None, stored: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n.strip() for n in (said_name or "", *stored) if n and n.strip()))
 
 
-# Built once: asked for every message that holds a trigger word but does not start with one,
+# Built once: asked at every batch whose messages hold a trigger word but do not start with one,
 # and building a statement costs more than running it.
-_STORED_NAME = select(col(Member.name)).where(col(Member.id) == bindparam("member"))
-_ROOM_ALIAS = select(col(Membership.room_alias)).where(
-    col(Membership.room) == bindparam("room"), col(Membership.member) == bindparam("member"))
 _STORED_NAMES = select(col(Member.id), col(Member.name)).where(
     col(Member.id).in_(bindparam("members", expanding=True)))
 _ROOM_ALIASES = select(col(Membership.member), col(Membership.room), col(Membership.room_alias)).where(
