@@ -46,8 +46,7 @@ _INSERT = table_of(PointsEntry).insert()
 _ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
                .values(points=table_of(Member).c.points + bindparam("d")))
 _m = table_of(Member).c
-_ADD_POINTS_ONE = (update(table_of(Member)).where(_m.id == bindparam("mid"))
-                   .values(points=_m.points + bindparam("d")).returning(_m.points))
+_ADD_POINTS_ONE = _ADD_POINTS.returning(_m.points)
 _POINTS_OF_ONE = select(_m.points).where(_m.id == bindparam("mid"))
 # Spending takes the points only where they are there: the check and the change are one
 # statement, so two spends at once (two processes on PostgreSQL) cannot both pass it.
