@@ -379,15 +379,13 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     def read() -> str:
         raw = engine.raw_connection()
         cur = raw.cursor()
-        kept = cur.execute("PRAGMA cache_size").fetchone()[0]  # the connection's own (use_for)
         try:
             # One pass over the rows: a page cache of its own would only add to the process's
             # memory (up to the CACHE_KIB of every connection).
-            cur.execute(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
-            text: str = cur.execute(sql).fetchone()[0]
+            with _small_cache(cur.execute):
+                text: str = cur.execute(sql).fetchone()[0]
             return text
         finally:
-            cur.execute(f"PRAGMA cache_size={kept}")
             raw.close()
 
     pool = ThreadPoolExecutor(max_workers=1)
@@ -406,12 +404,20 @@ def one_pass_cache(conn: Connection) -> Iterator[None]:
     if conn.dialect.name != "sqlite":
         yield
         return
-    was = conn.exec_driver_sql("PRAGMA cache_size").scalar()
-    conn.exec_driver_sql(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
+    with _small_cache(conn.exec_driver_sql):
+        yield
+
+
+@contextmanager
+def _small_cache(run: Callable[[str], Any]) -> Iterator[None]:
+    """A SQLite connection's page cache at READ_CACHE_KIB while in the block, and back at the
+    size it had (`run`: the connection's or a cursor's way of running a statement)."""
+    was = run("PRAGMA cache_size").fetchone()[0]
+    run(f"PRAGMA cache_size=-{READ_CACHE_KIB}")
     try:
         yield
     finally:
-        conn.exec_driver_sql(f"PRAGMA cache_size={int(was or -CACHE_KIB)}")
+        run(f"PRAGMA cache_size={int(was)}")
 
 
 _FULL = ("database or disk is full", "no space left on device", "could not extend file", "disk full")
