@@ -156,9 +156,11 @@ class DmQuestion:
     count: int = 1  # questions of theirs waiting, this one the latest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberFacts:
-    """What is known about one member in one room at list time (local times)."""
+    """What is known about one member in one room at list time (local times). Not frozen: a
+    list makes one per member (100k at a time), and a frozen dataclass's __init__ costs four
+    times as much; nothing changes one once made (`replace` makes another)."""
 
     member: str
     name: str

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, bindparam, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
+from bot.core.memory import no_cycle_collection
 from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, split_values, type_some
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
@@ -363,12 +364,13 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            type_window: int = 30, members: Sequence[str] | None = None,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
-           floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
-    """`_assess`; the community's reads each whole table once, through a small page cache."""
-    with one_pass_cache(conn) if room is None else nullcontext():
+           floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True) -> Assessment:
+    """`_assess`; the community's reads each whole table once, through a small page cache, and its
+    100k members' figures are made without the garbage collector's full passes over them."""
+    with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
         return _assess(conn, at, room, playbook, levels, window_days=window_days, type_window=type_window,
                        members=members, unranked=unranked, background=background, activity=activity, floor=floor,
-                       with_types=with_types)
+                       with_types=with_types, with_rfm=with_rfm)
 
 
 def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
@@ -376,7 +378,7 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
             type_window: int = 30, members: Sequence[str] | None = None,
             unranked: frozenset[str] = frozenset(), background: bool = True,
             activity: Callable[[], dict[str, MemberActivity]] | None = None,
-            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
+            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -389,7 +391,8 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     that needs the same figures; a room reads only its members' rows and figures. `floor` is
     the settings' quiet-data floor of the types (member_types.service.type_floor): grades use
     the types the report shows; `with_types` gives them (of a room's members: community-wide)
-    whether the grades need them or not."""
+    whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
+    caller that uses only the stages, grades and types."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -455,11 +458,12 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     shared: dict[_StageKey, StageResult] = {}
     for m, o, monetary, in_group, left_all, first_seen in known:
         a = counted.get(m, NO_ACTIVITY)
-        last_counting = a.last_counting
-        if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
-            last_counting = o.last_order
-        inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
-                               a.window_days if by_days else o.window_orders, monetary))
+        if with_rfm:
+            last_counting = a.last_counting
+            if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
+                last_counting = o.last_order
+            inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
+                                   a.window_days if by_days else o.window_orders, monetary))
         last_any = a.last_any
         if o.last_order is not None and (last_any is None or o.last_order > last_any):
             last_any = o.last_order
@@ -470,7 +474,8 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
             stage = shared[key] = lifecycle.stage_of(StageFacts(m, *key), today, rules)
         stages[m] = stage
 
-    scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
+    scores = (rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
+              if with_rfm else {})
     return Assessment(scores, stages, grades, orders, use_points, typed)
 
 
