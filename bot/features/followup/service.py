@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
@@ -139,15 +139,15 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             if m not in never:
                 members_by_room[r].append((m, j))
 
-    points: dict[str, int] = {}
     member_names: dict[str, str | None] = {}
-    first_seen: dict[str, int] = {}
+    member_rows: list[tuple[str, int, int]] = []  # (id, points, first_at): the assessment's too
     # Row by row (the driver's own pace): 100k rows held at once would be tens of MB.
     for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
-        points[m] = p
         member_names[m] = n
-        first_seen[m] = f
-    everyone = {m for ms in members_by_room.values() for m, _ in ms}
+        member_rows.append((m, p, f))
+    points = {m: p for m, p, _ in member_rows}
+    first_seen = {m: f for m, _, f in member_rows}
+    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -173,9 +173,11 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             graded[m] = (was_grade, since)
         if was_stage:
             previous_stage[m] = was_stage
-    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
+    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
-                      floor=type_floor(deps.settings), with_types=True, with_rfm=False)
+                      floor=type_floor(deps.settings), with_types=True, with_rfm=False,
+                      member_rows=member_rows)
+    del member_rows
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
@@ -425,9 +427,13 @@ def _labelled(conn: Connection, day: DayList) -> DayList:
 
 
 def _told_apart(conn: Connection, items: Sequence[Item]) -> list[Item]:
-    labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items])
-    return [i if labels[i.member] == i.member_name else replace(i, member_name=labels[i.member])
-            for i in items]
+    # Only a name that comes up more than once can be shared: most items keep theirs as it is.
+    twice = {name for name, n in Counter(i.member_name for i in items).items() if n > 1}
+    if not twice:
+        return list(items)
+    labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items if i.member_name in twice])
+    return [i if i.member_name not in twice or labels[i.member] == i.member_name
+            else replace(i, member_name=labels[i.member]) for i in items]
 
 
 def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
