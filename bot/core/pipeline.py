@@ -137,7 +137,8 @@ class Batch:
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
     taking_part: list[Message] = field(default_factory=list)
-    names_written: int = 0  # how many times this batch wrote members' names: what read them before may be stale
+    # The members whose rows (names) this batch wrote, in order: what read their names before may be stale.
+    named: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The session rides on the batch transaction: it must never commit it or open its own
@@ -268,8 +269,7 @@ class Batch:
             self._rooms.clear()
         if self._members:
             rows = known.changed(known.members, self._members.values())
-            if rows:
-                self.names_written += 1
+            self.named.extend(r["id"] for r in rows)
             upsert(conn, table_of(Member), rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
             known.note(known.members, rows)
