@@ -162,17 +162,12 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                                     said, said_in_rooms.get(said, said) if said else ""))
 
     broken = _broken_streaks(conn, today)
-    snap: dict[str, tuple[str | None, int | None]] = {}
-    graded: dict[str, tuple[str, int | None]] = {}
-    previous_stage: dict[str, str] = {}
-    for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
+    # What the last scheduled list recorded of each member: (type, level, (grade, since) or None, stage).
+    snap: dict[str, tuple[str | None, int | None, tuple[str, int | None] | None, str | None]] = {
+        m: (was_type, lv, (was_grade, since) if was_grade is not None else None, was_stage or None)
+        for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
             col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level), col(MemberSnapshot.grade),
-            col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM)):
-        snap[m] = (was_type, lv)
-        if was_grade is not None:
-            graded[m] = (was_grade, since)
-        if was_stage:
-            previous_stage[m] = was_stage
+            col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM))}
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True, with_rfm=False,
@@ -201,6 +196,7 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     silent: _Memo[date | None, int | None] = _Memo(lambda last: (today - last).days if last is not None else None)
     moments: _Memo[int, datetime] = _Memo(lambda epoch: datetime.fromtimestamp(epoch, tz))
     values: _Memo[Enum, str] = _Memo(lambda e: e.value)  # of the types and stages
+    alarming: _Memo[tuple[str, StageResult], StageChangeFact | None] = _Memo(lambda change: _alarming(*change))
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
     for room in rooms:
@@ -210,15 +206,14 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
         for m, j in members_by_room[room]:
             a = activity.get(m, NO_ACTIVITY)
             level = ladder[points.get(m) or 0]
-            prev_type, prev_level = snap.get(m, _NO_SNAPSHOT)
+            prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
             t = typed.get(m)
             done_at = last_done.get(m)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             grade = grades[m].grade
-            in_grade = moments[_in_grade_since(graded.get(m), grade, first_seen.get(m), now)]
+            in_grade = moments[_in_grade_since(graded, grade, first_seen.get(m), now)]
             stage = stages[m]
-            was = previous_stage.get(m)
-            change = None if was is None else _alarming(was, stage)
+            change = None if was is None else alarming[was, stage]
             facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
                 m, member_names.get(m) or m, room, room_name,  # member, name, room, room_name
                 # joined_at, spoke_since_join (j is set when new_join)
@@ -240,7 +235,7 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     return [f for f in facts if not is_anonymous(f.member)]
 
 
-_NO_SNAPSHOT = (None, None)
+_NO_SNAPSHOT = (None, None, None, None)
 
 
 class _Memo(dict[K, V]):
