@@ -12,6 +12,8 @@ from bot.core.events import EventError, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
 from bot.features.followup.service import build_items, issue_daily
+from bot.features.points.api import Ledger
+from bot.features.segments.service import Playbook, assess
 from bot.wiring import FEATURES
 from tests.harness import ADMIN, ROOM, Bot, texts
 
@@ -120,6 +122,17 @@ def test_every_segment_on_purpose_with_its_numbers(bot: Bot):
     assert rows["keep"]["segment_strategy"].startswith("贡献高、来得勤")
     assert all({"rfm", "segment", "stage", "stage_reason", "grade", "grade_reason"} <= set(r) for r in rows.values())
 
+
+
+def test_an_assessment_without_rfm_scores_is_the_same_but_them(bot: Bot):
+    """The follow-up list asks for the stages, grades and types only (with_rfm False): they are a
+    full assessment's, and no member's RFM scores are made."""
+    segment_community(bot)
+    with bot.engine.connect() as conn:
+        full, lean = (assess(conn, AT, None, bot.deps.service(Playbook), bot.deps.service(Ledger).levels,
+                             with_types=True, with_rfm=rfm) for rfm in (True, False))
+    assert len(full.rfm) == len(full.stages) == 8 and lean.rfm == {}
+    assert (lean.stages, lean.grades, lean.types, lean.orders) == (full.stages, full.grades, full.types, full.orders)
 
 @pytest.fixture
 def pg_bot(pg_schemas, tmp_path) -> Iterator[Bot]:

@@ -156,9 +156,11 @@ class DmQuestion:
     count: int = 1  # questions of theirs waiting, this one the latest
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class MemberFacts:
-    """What is known about one member in one room at list time (local times)."""
+    """What is known about one member in one room at list time (local times). Not frozen: a
+    list makes one per member (100k at a time), and a frozen dataclass's __init__ costs four
+    times as much; nothing changes one once made (`replace` makes another)."""
 
     member: str
     name: str
@@ -236,7 +238,10 @@ class Item:
 def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     """Every reason this member needs attention, most urgent first, minus recently done."""
     out = _waiting(f, now) + _signals(f, now) + _progress(f, now)
-    out.sort(key=lambda r: rank(r.kind, f.grade))
+    if len(out) > 1:  # most members have one reason or none
+        out.sort(key=lambda r: rank(r.kind, f.grade))
+    if not f.done_recently:
+        return out
     return [r for r in out if r.kind in TASK_KINDS or r.kind not in f.done_recently]
 
 
@@ -311,11 +316,11 @@ def _signals(f: MemberFacts, now: datetime) -> list[Reason]:
 def _progress(f: MemberFacts, now: datetime) -> list[Reason]:
     """Their grade's follow-up is due; they levelled up or are close to the next level."""
     out: list[Reason] = []
-    if f.grade is not None and f.grade_cadence and routine_late(f, now) is not None:
-        if f.last_followed_up is not None:
-            out.append(_grade_overdue(f.grade, f.grade_cadence, (now - f.last_followed_up).days, None))
-        else:
-            out.append(_grade_overdue(f.grade, f.grade_cadence, None, _days_since(f.grade_since, now)))
+    if f.grade is not None and f.grade_cadence:
+        days = _days_since(f.last_followed_up or f.grade_since, now)
+        if overdue_days(f.grade_cadence, days) is not None:  # routine_late
+            followed = f.last_followed_up is not None
+            out.append(_grade_overdue(f.grade, f.grade_cadence, days if followed else None, None if followed else days))
     if f.previous_level is not None and f.level > f.previous_level:
         out.append(Reason("level_up", f"升到 Lv{f.level}「{f.level_name}」", "在群里祝贺 TA"))
     elif f.next_level is not None and f.level_ratio >= NEAR_LEVEL:
@@ -400,7 +405,8 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
         if f.member in chosen or f.member == me or f.member in exclude:
             continue
         consider(f.member, f.name, f.room, f.room_name, f.grade, reasons_for(f, now))
-        if f.member in chosen and (days := routine_late(f, now)) is not None:
+        # how late a routine visit is decides only which ones wait for room under a cap
+        if cap is not None and f.member in chosen and (days := routine_late(f, now)) is not None:
             late[f.member] = days
     for c in cases:  # handed to me from a room that is not mine
         if c.owner == me and me is not None and c.member not in chosen and c.member != me:
@@ -411,12 +417,12 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
     for member, (name, room, room_name, grade, reasons) in chosen.items():
         top = reasons[0]
         room, room_name = top.where or (room, room_name)
-        days = age.get((member, top.kind), 1)
+        days = age.get((member, top.kind), 1) if age else 1
         ranked.append(((rank(top.kind, grade), -days, room_name, name, member),
                        top, member, name, room, room_name, reasons, days, grade))
     ranked.sort(key=itemgetter(0))  # each item is made once, already numbered
     return DayList([Item(n, top.kind, member, name, room, room_name, top.reason, top.action,
-                         tuple(KIND_TITLES[r.kind] for r in reasons[1:]), days, grade)
+                         tuple(KIND_TITLES[r.kind] for r in reasons[1:]) if len(reasons) > 1 else (), days, grade)
                     for n, (_, top, member, name, room, room_name, reasons, days, grade)
                     in enumerate(ranked, 1)], queued)
 

@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import itemgetter
 from typing import Any, ClassVar, TypeVar, cast
 
 from sqlalchemy import Engine, select
@@ -31,7 +32,7 @@ from bot.core.accounts import route
 from bot.core.events import Contacts, Event, Friend, Join, Leave, Message, Order, Recall, Roster, Visit
 from bot.core.outbox import priority_of, worker_id
 from bot.core.settings import Settings
-from bot.store.db import LIVE_BATCH, bulk, is_locked, stored, upsert, use_for
+from bot.store.db import LIVE_BATCH, bulk_rows, is_locked, stored, upsert, upsert_rows, use_for
 from bot.store.models import (
     NO_ROOM,
     AccountReach,
@@ -58,6 +59,10 @@ _EPOCH = table_of(WriterEpoch)
 _EPOCH_N = select(col(WriterEpoch.n)).where(col(WriterEpoch.name) == "ingest")  # every batch: built once
 _COUNTERS = ("messages", "counted", "checkins", "commands", "visits")
 _COUNTER_AT = {name: i for i, name in enumerate(_COUNTERS)}
+_EVENT_COLUMNS = ("id", "type", "ts", "room", "member", "text", "kind", "account")  # a log row's tuple
+_event_row = itemgetter(*_EVENT_COLUMNS)
+_DAY_COLUMNS = ("member", "room", "day", *_COUNTERS)
+_MEMBER_DAY_COLUMNS = ("member", "day", *_COUNTERS)
 T = TypeVar("T")
 
 
@@ -115,7 +120,7 @@ class Batch:
     replies: list[Outgoing] = field(default_factory=list)
     # Events a hook refused against the store (a refund of an unknown order): (id, reason).
     refused: list[tuple[str, str]] = field(default_factory=list)
-    _events: list[dict[str, Any]] = field(default_factory=list)
+    _events: list[tuple[Any, ...]] = field(default_factory=list)  # event log rows (_EVENT_COLUMNS)
     _rooms: dict[str, dict[str, Any]] = field(default_factory=dict)
     _members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
@@ -132,7 +137,8 @@ class Batch:
     # Messages a feature took that also count as taking part (a check-in with a note, whose
     # text is the note): the pipeline hands each to every hook's `on_taking_part`.
     taking_part: list[Message] = field(default_factory=list)
-    names_written: int = 0  # how many times this batch wrote members' names: what read them before may be stale
+    # The members whose rows (names) this batch wrote, in order: what read their names before may be stale.
+    named: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # The session rides on the batch transaction: it must never commit it or open its own
@@ -195,7 +201,11 @@ class Batch:
             self._reach[key] = max(self._reach.get(key, at), at)
 
     def log_event(self, row: dict[str, Any]) -> None:
-        self._events.append(row)
+        self._events.append(_event_row(row))
+
+    def log_message(self, msg: Message, at: int, kind: str | None) -> None:
+        """A message's log row: built as the tuple that is stored, since every message has one."""
+        self._events.append((msg.id, "message", at, msg.room or NO_ROOM, msg.sender, msg.text, kind, msg.account))
 
     def flush(self) -> None:
         """Write every buffered row, so reads inside this transaction see all events so far."""
@@ -218,7 +228,7 @@ class Batch:
                    ["account", "member", "room"], replace_if_newer=("last_at", []))
             self._reach.clear()
         if self._events:
-            bulk(conn, _INSERT_EVENT, self._events)
+            bulk_rows(conn, _INSERT_EVENT, _EVENT_COLUMNS, self._events)
             self._events.clear()
         self.flush_counters()
         for hook in self.flush_hooks:
@@ -231,11 +241,9 @@ class Batch:
         self.flush_names()
         conn = self.conn
         if self._counters:
-            rows = [
-                {"member": m, "room": r, "day": d, **dict(zip(_COUNTERS, c, strict=True))}
-                for (m, r, d), c in self._counters.items()
-            ]
-            upsert(conn, table_of(DailyActivity), rows, ["member", "room", "day"], add=_COUNTERS)
+            upsert_rows(conn, table_of(DailyActivity), _DAY_COLUMNS,
+                        [(*key, *c) for key, c in self._counters.items()],
+                        ["member", "room", "day"], add=_COUNTERS)
             days: dict[tuple[str, date], list[int]] = {}
             for (m, _, d), c in self._counters.items():
                 total = days.get((m, d))
@@ -244,9 +252,8 @@ class Batch:
                 else:
                     for i, n in enumerate(c):
                         total[i] += n
-            upsert(conn, table_of(MemberDay), [
-                {"member": m, "day": d, **dict(zip(_COUNTERS, c, strict=True))} for (m, d), c in days.items()
-            ], ["member", "day"], add=_COUNTERS)
+            upsert_rows(conn, table_of(MemberDay), _MEMBER_DAY_COLUMNS,
+                        [(*key, *c) for key, c in days.items()], ["member", "day"], add=_COUNTERS)
             self._counters.clear()
 
     def flush_names(self) -> None:
@@ -262,8 +269,7 @@ class Batch:
             self._rooms.clear()
         if self._members:
             rows = known.changed(known.members, self._members.values())
-            if rows:
-                self.names_written += 1
+            self.named.extend(r["id"] for r in rows)
             upsert(conn, table_of(Member), rows, ["id"],
                    replace_if_newer=("name_at", ["name"]), keep_min=["first_at"])
             known.note(known.members, rows)
@@ -632,9 +638,6 @@ class Pipeline:
     def _message(self, batch: Batch, msg: Message) -> None:
         at = epoch(msg.ts)
         sender, room = msg.sender, msg.room
-        row = {"id": msg.id, "ts": at, "room": room or NO_ROOM, "text": msg.text,
-               "kind": None if msg.kind == "text" else msg.kind, "account": msg.account,
-               "type": "message", "member": sender}
         batch.see_member(sender, msg.sender_name, at)
         batch.see_reach(msg.account, sender, room, at)
         if room:
@@ -644,14 +647,13 @@ class Pipeline:
             if handle(batch, msg):
                 # Commands and check-ins are talk to the bot, not chat: rule previews
                 # and history scans skip them.
-                row["kind"] = "command"
-                batch.log_event(row)
+                batch.log_message(msg, at, "command")
                 while batch.taking_part:
                     part = batch.taking_part.pop(0)
                     for take in self._takers:
                         take(batch, part)
                 return
-        batch.log_event(row)
+        batch.log_message(msg, at, None if msg.kind == "text" else msg.kind)
         batch.count(sender, room, batch.day_of(at), "messages")
         for chat in self._chatters:
             chat(batch, msg)

@@ -18,6 +18,7 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError
 
 from bot.store.migrate import load_models, upgrade
 
@@ -235,7 +236,89 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
     if date_at:
         params = [tuple(v.isoformat() if i in date_at and isinstance(v, date) else v
                         for i, v in enumerate(p)) for p in params]
-    conn.exec_driver_sql(sql, params)
+    _driver_run(conn, sql, params, many=True)
+
+
+def first_row(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
+    """The first row of one statement (a read, or a write with RETURNING), or None; on SQLite
+    compiled once per parameter shape and run at the driver's speed, as `bulk` runs rows."""
+    plans = _COMPILED.get(stmt)
+    if plans is None:
+        plans = _COMPILED[stmt] = {}
+    key = (conn.dialect.name, tuple(params))
+    if key not in plans:
+        plans[key] = _plan(conn.dialect, stmt, key[1])
+    plan = plans[key]
+    if plan is None:
+        row = conn.execute(stmt, params).first()
+        return None if row is None else tuple(row)
+    sql, getter, defaults, date_at = plan
+    values = getter({**defaults, **params} if defaults else params)
+    if date_at:
+        values = tuple(_sqlite_value(v) if i in date_at else v for i, v in enumerate(values))
+    rows = _driver_run(conn, sql, values, many=False)
+    return None if not rows else tuple(rows[0])
+
+
+def _driver_run(conn: Connection, sql: str, params: Any, *, many: bool) -> list[Any]:
+    """Run SQL on SQLite: straight on the sqlite3 connection inside a begun transaction, when no
+    listener watches statements (a command's audit watches for its writes), else through
+    SQLAlchemy, which costs ~15 µs a call around what SQLite runs in a few (a check-in's
+    awards are four such calls). A driver error is raised as SQLAlchemy raises it (a locked
+    store is an OperationalError that the pipeline retries)."""
+    if not conn.in_transaction() or conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute:
+        result = conn.exec_driver_sql(sql, params)
+        return list(result.all()) if result.returns_rows else []
+    db: Any = conn.connection.driver_connection
+    try:
+        cursor = db.executemany(sql, params) if many else db.execute(sql, params)
+        return cursor.fetchall() if cursor.description else []
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, sqlite3.Error) from exc
+
+
+_RowPlan = tuple[str, Callable[[tuple[Any, ...]], tuple[Any, ...]] | None, tuple[int, ...]]
+_ROW_PLANS: WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], _RowPlan | None]] = WeakKeyDictionary()
+
+
+def bulk_rows(conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]]) -> None:
+    """`bulk` for rows given as tuples of the `names` columns' values, in that order: the
+    hottest paths (a replay's event log, counters, ledger) build no dict per row, and on SQLite
+    the tuples go to the driver as they are (reordered by one C call where the statement binds
+    the columns in another order). A statement that needs a value the rows do not give (a
+    column's default) takes `bulk`'s path."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    plans = _ROW_PLANS.get(stmt)
+    if plans is None:
+        plans = _ROW_PLANS[stmt] = {}
+    key = (dialect.name, names)
+    if key not in plans:
+        plans[key] = _row_plan(dialect, stmt, names)
+    plan = plans[key]
+    if plan is None:
+        bulk(conn, stmt, [dict(zip(names, r, strict=True)) for r in rows])
+        return
+    sql, order, date_at = plan
+    for i in date_at:  # as SQLAlchemy's Date stores them; a batch holds few distinct days
+        iso = {d: d.isoformat() if isinstance(d, date) else d for d in {r[i] for r in rows}}
+        rows = [(*r[:i], iso[r[i]], *r[i + 1 :]) for r in rows]
+    _driver_run(conn, sql, rows if order is None else list(map(order, rows)), many=True)
+
+
+def _row_plan(dialect: Any, stmt: Any, names: tuple[str, ...]) -> _RowPlan | None:
+    plan = _plan(dialect, stmt, names)
+    if plan is None or plan[2]:  # not SQLite, or defaults to fill in
+        return None
+    bound = tuple(stmt.compile(dialect=dialect, column_keys=list(names)).positiontup or ())
+    if sorted(bound) != sorted(names):
+        return None
+    table = getattr(stmt, "table", None)
+    dates = tuple(i for i, n in enumerate(names) if table is not None and n in table.c
+                  and isinstance(table.c[n].type, Date))
+    order = None if bound == names else itemgetter(*(names.index(n) for n in bound))
+    return plan[0], order, dates
 
 
 def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]) -> _Plan | None:
@@ -296,23 +379,40 @@ def upsert(
     the smaller value of `keep_min` columns. Works on SQLite and PostgreSQL.
 
     Statements are built once per shape and reused: building one costs more than running it."""
-    if not rows:
-        return
+    if rows:
+        bulk(conn, _upsert_of(conn, table, keys, add, replace, replace_if_newer, keep_min), rows)
+
+
+def upsert_rows(conn: Connection, table: Table, names: tuple[str, ...], rows: Sequence[tuple[Any, ...]],
+                keys: Iterable[str], *, add: Iterable[str] = (), replace: Iterable[str] = (),
+                replace_if_newer: tuple[str, Iterable[str]] | None = None, keep_min: Iterable[str] = ()) -> None:
+    """`upsert` of rows given as tuples of the `names` columns' values (see `bulk_rows`)."""
+    if rows:
+        bulk_rows(conn, _upsert_of(conn, table, keys, add, replace, replace_if_newer, keep_min), names, rows)
+
+
+def _upsert_of(conn: Connection, table: Table, keys: Iterable[str], add: Iterable[str], replace: Iterable[str],
+               replace_if_newer: tuple[str, Iterable[str]] | None, keep_min: Iterable[str]) -> Any:
     newer = (replace_if_newer[0], tuple(replace_if_newer[1])) if replace_if_newer else None
     shape = (conn.dialect.name, table.name, tuple(keys), tuple(add), tuple(replace), newer,
              tuple(keep_min))
     stmt = _UPSERTS.get(shape)
     if stmt is None:
         stmt = _UPSERTS[shape] = _build_upsert(conn.dialect.name, table, *shape[2:])
-    bulk(conn, stmt, rows)
+    return stmt
+
+
+def insert_for(dialect: str, table: Table) -> Any:
+    """An INSERT of `table` that takes `on_conflict_do_update` in this dialect."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    # The two dialects' Insert classes share the upsert API but not a base class that has it.
+    return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
 def _build_upsert(dialect: str, table: Table, keys: _Names, add: _Names, replace: _Names,
                   newer: _Newer | None, keep_min: _Names) -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    # The two dialects' Insert classes share the upsert API but not a base class that has it.
-    stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+    stmt = insert_for(dialect, table)
     ex = stmt.excluded
     set_: dict[str, Any] = {}
     for c in add:
@@ -336,23 +436,30 @@ _PRESENT: dict[Any, Any] = {}
 
 
 def stored(conn: Connection, column: Any, values: Iterable[Any]) -> set[Any]:
-    """Which of `values` are stored in `column` (an indexed key): one read per IN_CHUNK values,
-    through one statement built once per column (an expanding IN, not a new statement each).
-    On SQLite the read goes to the driver as plain SQL: an import asks it of every event, and
-    SQLAlchemy's rendering of the IN list cost more than SQLite's look-ups."""
-    wanted = list(values)
-    found: set[Any] = set()
+    """Which of `values` are stored in `column` (an indexed key): one read per IN_CHUNK values
+    (see `values_of`)."""
+    return set(values_of(conn, column, column, values))
+
+
+def values_of(conn: Connection, key: Any, column: Any, keys: Iterable[Any]) -> dict[Any, Any]:
+    """`column`'s value in the rows whose `key` (an indexed column of the same table) is one
+    of `keys`, by key: one read per IN_CHUNK keys, through one statement built once per pair
+    of columns (an expanding IN, not a new statement each). On SQLite the read goes to the
+    driver as plain SQL: an import asks it of every event, and SQLAlchemy's rendering of the
+    IN list cost more than SQLite's look-ups."""
+    wanted = list(keys)
+    found: dict[Any, Any] = {}
     if conn.dialect.name == "sqlite":
-        head = f'SELECT "{column.name}" FROM "{column.table.name}" WHERE "{column.name}" IN ('
+        head = f'SELECT "{key.name}", "{column.name}" FROM "{key.table.name}" WHERE "{key.name}" IN ('
         for i in range(0, len(wanted), IN_CHUNK):
             part = wanted[i : i + IN_CHUNK]
-            found.update(r[0] for r in conn.exec_driver_sql(head + ",".join("?" * len(part)) + ")", tuple(part)))
+            found.update(_driver_run(conn, head + ",".join("?" * len(part)) + ")", tuple(part), many=False))
         return found
-    stmt = _PRESENT.get(column)
+    stmt = _PRESENT.get((key, column))
     if stmt is None:
-        stmt = _PRESENT[column] = select(column).where(column.in_(bindparam("values", expanding=True)))
+        stmt = _PRESENT[(key, column)] = select(key, column).where(key.in_(bindparam("values", expanding=True)))
     for i in range(0, len(wanted), IN_CHUNK):
-        found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).scalars())
+        found.update(conn.execute(stmt, {"values": wanted[i : i + IN_CHUNK]}).all())
     return found
 
 

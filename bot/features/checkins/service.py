@@ -306,7 +306,7 @@ class _BatchState:
     # at the first that needs them (and again after a flush or an event forgot them).
     wordy: set[str] = field(default_factory=set)
     nicks: dict[str, str] | None = None  # member → stored nickname; None: not read since forgotten
-    nicks_at: int = 0  # the batch's `names_written` when they were read
+    names_at: int = 0  # how many of the batch's `named` the names kept here are as of
     aliases: dict[tuple[str, str], str] = field(default_factory=dict)  # (member, room) → 群昵称
 
 
@@ -437,11 +437,11 @@ class Checkins:
         nickname and the group nickname (群昵称) in this room. A chat message that holds a
         trigger word but does not start with it asks for them, so the stored ones of every
         member whose message holds one are read together, at the first that needs them, and
-        again after the batch wrote members' names, a flush or an event (a roster names
-        members anew)."""
+        again after a flush or an event (a roster names members anew); a member whose name the
+        batch wrote since is read again alone."""
         state = self._state
-        if state.nicks_at != batch.names_written:  # names were written since: read them again
-            self.forget_names()
+        if state.names_at != len(batch.named):
+            self._names_written(batch)
         key = (msg.sender, msg.room)
         stored = state.names.get(key)
         if stored is None:
@@ -451,11 +451,25 @@ class Checkins:
                 if state.nicks is None:
                     # Two reads for every such member of the batch, not two for each of them.
                     state.nicks, state.aliases = stored_names_of(batch.conn, sorted(state.wordy))
-                    state.nicks_at = batch.names_written
                 nicks, aliases = state.nicks, state.aliases
             found = (nicks.get(msg.sender), aliases.get((msg.sender, msg.room)) if msg.room else None)
             stored = state.names[key] = tuple(n for n in found if n is not None)
         return _names(msg.sender_name, stored)
+
+    def _names_written(self, batch: Batch) -> None:
+        """The batch wrote members' names since they were read here: what was read of those
+        members is read again (only theirs: a check-in's award writes a few, and a batch of
+        check-ins would read every member's names again at each)."""
+        state = self._state
+        written = set(batch.named[state.names_at :])
+        state.names_at = len(batch.named)
+        for key in [k for k in state.names if k[0] in written]:
+            del state.names[key]
+        again = sorted(written & state.wordy)
+        if again and state.nicks is not None:
+            nicks, aliases = stored_names_of(batch.conn, again)
+            state.nicks.update(nicks)
+            state.aliases = {k: a for k, a in state.aliases.items() if k[0] not in written} | aliases
 
     def forget_names(self) -> None:
         self._state.names.clear()

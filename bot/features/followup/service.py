@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Sequence
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
+from enum import Enum
+from typing import TypeVar
 
 from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection
@@ -13,6 +15,7 @@ from sqlmodel import col
 
 from bot.core.deps import Deps
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
+from bot.core.memory import no_cycle_collection
 from bot.core.settings import Settings
 from bot.features.checkins.api import Checkin, CheckinTask
 from bot.features.faq.api import has_questions, open_questions
@@ -45,8 +48,11 @@ from tiers.followup import Case, DayList, Item, Lead, MemberFacts
 from tiers.followup import DmQuestion as DmQuestionFact
 from tiers.followup import StageChange as StageChangeFact
 from tiers.levels import Progress, progress
+from tiers.lifecycle import StageResult
 
 DAY = 86400
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,7 @@ def _previous_list_at(conn: Connection, at: int) -> int:
     return last if last is not None else at - DAY
 
 
+@no_cycle_collection()  # 100k members' facts
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
     """`_collect_facts`, each whole table it reads once through a small page cache."""
@@ -132,15 +139,15 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             if m not in never:
                 members_by_room[r].append((m, j))
 
-    points: dict[str, int] = {}
     member_names: dict[str, str | None] = {}
-    first_seen: dict[str, int] = {}
+    member_rows: list[tuple[str, int, int]] = []  # (id, points, first_at): the assessment's too
     # Row by row (the driver's own pace): 100k rows held at once would be tens of MB.
     for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
-        points[m] = p
         member_names[m] = n
-        first_seen[m] = f
-    everyone = {m for ms in members_by_room.values() for m, _ in ms}
+        member_rows.append((m, p, f))
+    points = {m: p for m, p, _ in member_rows}
+    first_seen = {m: f for m, _, f in member_rows}
+    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -155,20 +162,17 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                                     said, said_in_rooms.get(said, said) if said else ""))
 
     broken = _broken_streaks(conn, today)
-    snap: dict[str, tuple[str | None, int | None]] = {}
-    graded: dict[str, tuple[str, int | None]] = {}
-    previous_stage: dict[str, str] = {}
-    for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
+    # What the last scheduled list recorded of each member: (type, level, (grade, since) or None, stage).
+    snap: dict[str, tuple[str | None, int | None, tuple[str, int | None] | None, str | None]] = {
+        m: (was_type, lv, (was_grade, since) if was_grade is not None else None, was_stage or None)
+        for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
             col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level), col(MemberSnapshot.grade),
-            col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM)):
-        snap[m] = (was_type, lv)
-        if was_grade is not None:
-            graded[m] = (was_grade, since)
-        if was_stage:
-            previous_stage[m] = was_stage
-    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=sorted(everyone),
+            col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM))}
+    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
-                      floor=type_floor(deps.settings), with_types=True)
+                      floor=type_floor(deps.settings), with_types=True, with_rfm=False,
+                      member_rows=member_rows)
+    del member_rows
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
@@ -187,7 +191,12 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
 
     facts: list[MemberFacts] = []
     levels = deps.service(Ledger).levels
-    ladder: dict[int, Progress] = {}
+    # Members share few distinct values of most facts: each is computed once.
+    ladder: _Memo[int, _LevelFacts] = _Memo(lambda score: _level(progress(score, levels)))
+    silent: _Memo[date | None, int | None] = _Memo(lambda last: (today - last).days if last is not None else None)
+    moments: _Memo[int, datetime] = _Memo(lambda epoch: datetime.fromtimestamp(epoch, tz))
+    values: _Memo[Enum, str] = _Memo(lambda e: e.value)  # of the types and stages
+    alarming: _Memo[tuple[str, StageResult], StageChangeFact | None] = _Memo(lambda change: _alarming(*change))
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
     for room in rooms:
@@ -196,39 +205,28 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
         room_name = names.get(room) or room
         for m, j in members_by_room[room]:
             a = activity.get(m, NO_ACTIVITY)
-            score = points.get(m) or 0
-            p = ladder.get(score)
-            if p is None:  # members share few distinct scores: compute each once
-                p = ladder[score] = progress(score, levels)
-            prev_type, prev_level = snap.get(m, _NO_SNAPSHOT)
+            level = ladder[points.get(m) or 0]
+            prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
             t = typed.get(m)
             done_at = last_done.get(m)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             grade = grades[m].grade
-            in_grade = _in_grade_since(graded.get(m), grade, first_seen.get(m), now)
+            in_grade = moments[_in_grade_since(graded, grade, first_seen.get(m), now)]
             stage = stages[m]
-            was = previous_stage.get(m)
-            change = None
-            if was is not None and lifecycle.is_alarming(lifecycle.Stage(was), stage.stage):
-                change = StageChangeFact(lifecycle.STAGE_LABELS[lifecycle.Stage(was)], stage.label,
-                                         stage.reason, lifecycle.STAGE_ACTIONS[stage.stage])
-            facts.append(MemberFacts(
-                member=m, name=member_names.get(m) or m, room=room, room_name=room_name,
-                joined_at=datetime.fromtimestamp(j, tz) if j is not None and new_join else None,
-                spoke_since_join=not new_join or m in spoke,
-                type=t.type.value if t else None, previous_type=prev_type,
-                active_days_recent=a.churn_recent, active_days_before=a.churn_before,
-                silent_days=(today - a.last_spoke).days if a.last_spoke else None,
-                leads=tuple(leads[m]) if m in leads else (), broken_streak=broken.get(m),
-                level=p.level.n, level_name=p.level.name, previous_level=prev_level,
-                next_level=(p.next.n, p.next.name, p.to_next) if p.next else None,
-                level_ratio=p.ratio,
-                last_followed_up=datetime.fromtimestamp(done_at, tz) if done_at else None,
-                grade=grade, grade_cadence=cadence.get(grade), grade_since=datetime.fromtimestamp(in_grade, tz),
-                stage=stage.stage.value,
-                stage_change=change,
-                redemptions=tuple(redemptions[m]) if m in redemptions else (),
-                done_recently=frozenset(done_kinds[m]) if m in done_kinds else nothing,
+            change = None if was is None else alarming[was, stage]
+            facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
+                m, member_names.get(m) or m, room, room_name,  # member, name, room, room_name
+                # joined_at, spoke_since_join (j is set when new_join)
+                datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
+                values[t.type] if t else None, prev_type,  # type, previous_type
+                a.churn_recent, a.churn_before, silent[a.last_spoke],  # active_days_recent, _before, silent_days
+                tuple(leads[m]) if m in leads else (), broken.get(m),  # leads, broken_streak
+                level[0], level[1], prev_level, level[2], level[3],  # level, _name, previous_level, next_level, _ratio
+                datetime.fromtimestamp(done_at, tz) if done_at else None,  # last_followed_up
+                grade, cadence.get(grade), in_grade,  # grade, grade_cadence, grade_since
+                values[stage.stage], change,  # stage, stage_change
+                tuple(redemptions[m]) if m in redemptions else (),  # redemptions
+                frozenset(done_kinds[m]) if m in done_kinds else nothing,  # done_recently
             ))
     if NO_ROOM in rooms:
         facts += friend_facts(conn, at, done_kinds)
@@ -237,7 +235,37 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     return [f for f in facts if not is_anonymous(f.member)]
 
 
-_NO_SNAPSHOT = (None, None)
+_NO_SNAPSHOT = (None, None, None, None)
+
+
+class _Memo(dict[K, V]):
+    """`fn` of each key, computed the first time it is looked up: most of 100k members share one
+    of a few values."""
+
+    def __init__(self, fn: Callable[[K], V]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key: K) -> V:
+        value = self[key] = self.fn(key)
+        return value
+
+
+_LevelFacts = tuple[int, str, tuple[int, str, int] | None, float]
+
+
+def _level(p: Progress) -> _LevelFacts:
+    """MemberFacts' level, level_name, next_level and level_ratio."""
+    return p.level.n, p.level.name, (p.next.n, p.next.name, p.to_next) if p.next else None, p.ratio
+
+
+def _alarming(was: str, stage: StageResult) -> StageChangeFact | None:
+    """The change from the stage the last list recorded to this one, when it is alarming."""
+    before = lifecycle.Stage(was)
+    if not lifecycle.is_alarming(before, stage.stage):
+        return None
+    return StageChangeFact(lifecycle.STAGE_LABELS[before], stage.label, stage.reason,
+                           lifecycle.STAGE_ACTIONS[stage.stage])
 
 
 def _in_grade_since(recorded: tuple[str | None, int | None] | None, grade: str, first_seen: int | None,
@@ -394,15 +422,20 @@ def _labelled(conn: Connection, day: DayList) -> DayList:
 
 
 def _told_apart(conn: Connection, items: Sequence[Item]) -> list[Item]:
-    labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items])
-    return [i if labels[i.member] == i.member_name else replace(i, member_name=labels[i.member])
-            for i in items]
+    # Only a name that comes up more than once can be shared: most items keep theirs as it is.
+    twice = {name for name, n in Counter(i.member_name for i in items).items() if n > 1}
+    if not twice:
+        return list(items)
+    labels = told_apart(conn, [(i.member, i.member_name, i.room) for i in items if i.member_name in twice])
+    return [i if i.member_name not in twice or labels[i.member] == i.member_name
+            else replace(i, member_name=labels[i.member]) for i in items]
 
 
 def _never(deps: Deps, bot_ids: frozenset[str]) -> frozenset[str]:
     return deps.settings.admin_ids | bot_ids
 
 
+@no_cycle_collection()  # 100k members' facts
 def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
                 bot_ids: frozenset[str] = frozenset(), *, operator: str | None = None,
                 background: bool = True) -> DayList:
@@ -471,6 +504,7 @@ def snapshot(conn: Connection, at: datetime, members: Sequence[MemberFacts]) -> 
            replace=["type", "level", "at", "stage", "grade", "grade_since"])
 
 
+@no_cycle_collection()  # 100k members' facts
 def issue_daily(conn: Connection, deps: Deps, at: datetime,
                 bot_ids: frozenset[str] = frozenset()) -> list[IssuedList]:
     """The scheduled run: each operator's list, once per local day (an operator who already
@@ -650,6 +684,7 @@ def _issued_today(conn: Connection, operator: str, at: datetime) -> FollowUpList
     return latest if latest is not None and as_date(latest.day) == at.date() else None
 
 
+@no_cycle_collection()  # 100k members' facts
 def current_lists(conn: Connection, deps: Deps, at: datetime) -> list[OperatorList]:
     """Each operator's list for today, read only: the one issued today (by the scheduler or
     `issue_today`), else a preview of what would be issued now (`list_id` None), stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -12,13 +13,14 @@ from sqlmodel import col
 
 from bot.core.pipeline import Batch
 from bot.features.points.models import PointsEntry
-from bot.store.db import bulk
+from bot.store.db import bulk_rows, first_row, values_of
 from bot.store.models import NO_ROOM, Member, table_of
 from tiers.levels import DEFAULT_LEVELS, Benefits, Level, levels_crossed
 
 
-@dataclass(frozen=True)
-class Award:
+class Award(NamedTuple):
+    """One ledger row to write (a tuple: a long import writes tens of thousands)."""
+
     member: str
     delta: int
     kind: str  # checkin | streak_bonus | speaking | manual | makeup
@@ -43,6 +45,7 @@ class PointsChange:
 
 
 _INSERT = table_of(PointsEntry).insert()
+_ENTRY_COLUMNS = ("member", "ts", "day", "delta", "kind", "reason", "room", "ref", "by")
 _ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
                .values(points=table_of(Member).c.points + bindparam("d")))
 _m = table_of(Member).c
@@ -80,13 +83,9 @@ class Ledger:
 
     def points_of(self, conn: Connection, members: Sequence[str]) -> dict[str, int]:
         if len(members) == 1:  # a check-in's: one statement compiled once, not an IN list
-            found = conn.execute(_POINTS_OF_ONE, {"mid": members[0]}).scalar()
-            return {} if found is None else {members[0]: found}
-        out: dict[str, int] = {}
-        for i in range(0, len(members), 900):
-            part = list(members[i : i + 900])
-            out.update(conn.execute(select(col(Member.id), col(Member.points)).where(col(Member.id).in_(part))).all())
-        return out
+            found = first_row(conn, _POINTS_OF_ONE, {"mid": members[0]})
+            return {} if found is None else {members[0]: found[0]}
+        return values_of(conn, col(Member.id), col(Member.points), members)
 
     def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, PointsChange]:
         """Write ledger rows and move totals; returns each member's change.
@@ -106,16 +105,13 @@ class Ledger:
             where[a.member] = a.room
         if len(members) == 1:  # a check-in's: the total moves and is read in one statement
             (m,) = members
-            after = conn.execute(_ADD_POINTS_ONE, {"mid": m, "d": delta[m]}).scalar()
-            before = {} if after is None else {m: after - delta[m]}
+            after = first_row(conn, _ADD_POINTS_ONE, {"mid": m, "d": delta[m]})
+            before = {} if after is None else {m: after[0] - delta[m]}
         else:
             before = self.points_of(conn, members)
-            bulk(conn, _ADD_POINTS, [{"mid": m, "d": d} for m, d in delta.items()])
-        bulk(conn, _INSERT, [
-            {"member": a.member, "ts": a.ts, "day": a.day, "delta": a.delta, "kind": a.kind,
-             "reason": a.reason, "room": a.room or NO_ROOM, "ref": a.ref, "by": a.by}
-            for a in awards
-        ])
+            bulk_rows(conn, _ADD_POINTS, ("mid", "d"), list(delta.items()))
+        bulk_rows(conn, _INSERT, _ENTRY_COLUMNS, [
+            (a.member, a.ts, a.day, a.delta, a.kind, a.reason, a.room or NO_ROOM, a.ref, a.by) for a in awards])
         out = {}
         for m in members:
             old = before.get(m, 0)

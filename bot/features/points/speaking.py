@@ -13,16 +13,12 @@ from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
-from bot.store.db import as_date, bulk
+from bot.store.db import as_date, bulk_rows, values_of
 from bot.store.models import DailyActivity, Member, table_of
 from tiers.antifarm import counts_as_speaking, speaking_points
 
 _SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
              .values(last_counted_at=bindparam("at")))
-
-
-_LAST_COUNTED = select(col(Member.id), col(Member.last_counted_at)).where(
-    col(Member.id).in_(bindparam("ids", expanding=True)))  # every batch: built once
 
 
 class Speaking(set[str]):
@@ -63,10 +59,7 @@ class SpeakingHook(Hook):
 
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         unknown = list({e.sender for e in events if isinstance(e, Message)} - self._last.keys())
-        for i in range(0, len(unknown), 900):
-            part = unknown[i : i + 900]
-            rows = batch.conn.execute(_LAST_COUNTED, {"ids": part}).all()
-            self._last.update(dict(rows))
+        self._last.update(values_of(batch.conn, col(Member.id), col(Member.last_counted_at), unknown))
         for m in unknown:
             self._last.setdefault(m, None)
         batch.flush_hooks.append(self._flush)
@@ -131,7 +124,8 @@ class SpeakingHook(Hook):
     def _flush(self, batch: Batch) -> None:
         conn = batch.conn
         if self._dirty:
-            bulk(conn, _SET_LAST, [{"mid": m, "at": self._last[m]} for m in self._dirty])
+            last = self._last
+            bulk_rows(conn, _SET_LAST, ("mid", "at"), [(m, last[m]) for m in self._dirty])
             self._dirty.clear()
         if self._unknown:  # counters are flushed already: the stored totals include them
             self._resolve(batch, list(self._unknown))

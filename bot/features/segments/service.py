@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import ColumnElement, bindparam, case, func, null, select, text
 from sqlalchemy.engine import Connection
 
+from bot.core.memory import no_cycle_collection
 from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, split_values, type_some
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
@@ -363,12 +364,14 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            type_window: int = 30, members: Sequence[str] | None = None,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
-           floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
-    """`_assess`; the community's reads each whole table once, through a small page cache."""
-    with one_pass_cache(conn) if room is None else nullcontext():
+           floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
+           member_rows: Sequence[tuple[str, int, int]] | None = None) -> Assessment:
+    """`_assess`; the community's reads each whole table once, through a small page cache, and its
+    100k members' figures are made without the garbage collector's full passes over them."""
+    with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
         return _assess(conn, at, room, playbook, levels, window_days=window_days, type_window=type_window,
                        members=members, unranked=unranked, background=background, activity=activity, floor=floor,
-                       with_types=with_types)
+                       with_types=with_types, with_rfm=with_rfm, member_rows=member_rows)
 
 
 def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
@@ -376,7 +379,8 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
             type_window: int = 30, members: Sequence[str] | None = None,
             unranked: frozenset[str] = frozenset(), background: bool = True,
             activity: Callable[[], dict[str, MemberActivity]] | None = None,
-            floor: Floor = DEFAULT_FLOOR, with_types: bool = False) -> Assessment:
+            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
+            member_rows: Sequence[tuple[str, int, int]] | None = None) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -389,7 +393,9 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     that needs the same figures; a room reads only its members' rows and figures. `floor` is
     the settings' quiet-data floor of the types (member_types.service.type_floor): grades use
     the types the report shows; `with_types` gives them (of a room's members: community-wide)
-    whether the grades need them or not."""
+    whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
+    caller that uses only the stages, grades and types. `member_rows`: the community's, every
+    member's (id, points, first_at), when the caller has read them already."""
     settings = playbook.rfm
     if window_days:
         settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
@@ -400,7 +406,7 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
         ids = list(members) if members is not None else population(conn, at, room)
         member_rows = _member_rows(conn, ids)
     else:
-        member_rows = _member_rows(conn, None)
+        member_rows = member_rows if member_rows is not None else _member_rows(conn, None)
         now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
         ids = list(members) if members is not None else [m for m, _, first in member_rows
                                                          if first is not None and first <= now]
@@ -437,11 +443,12 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     for m, (monetary, in_group, left_all, first_seen) in zip(ids, known, strict=True):
         o = orders.get(m, no_orders)
         a = counted.get(m, NO_ACTIVITY)
-        last_counting = a.last_counting
-        if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
-            last_counting = o.last_order
-        inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
-                               a.window_days if by_days else o.window_orders, monetary))
+        if with_rfm:
+            last_counting = a.last_counting
+            if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
+                last_counting = o.last_order
+            inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
+                                   a.window_days if by_days else o.window_orders, monetary))
         last_any = a.last_any
         if o.last_order is not None and (last_any is None or o.last_order > last_any):
             last_any = o.last_order
@@ -453,7 +460,8 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
         stages[m] = stage
 
     del known
-    scores = rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
+    scores = (rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
+              if with_rfm else {})
     return Assessment(scores, stages, grades, orders, use_points, typed)
 
 

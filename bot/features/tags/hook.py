@@ -14,7 +14,7 @@ from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.api import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
-from bot.store.db import bulk, upsert
+from bot.store.db import bulk, insert_for, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import hits_reached
 from tagging.matcher import Hit
@@ -28,11 +28,8 @@ def _keyword_upsert(dialect: str) -> Any:
     """Give or refresh a rule tag, unless the member holds it by hand; a refreshed tag keeps
     its `since` unless it had expired."""
     if dialect not in _KEYWORD_UPSERTS:
-        from sqlalchemy.dialects import postgresql, sqlite
-
         table = table_of(MemberTag)
-        # The two dialects' Insert classes share the upsert API but not a base class that has it.
-        stmt: Any = postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
+        stmt = insert_for(dialect, table)
         ex, t = stmt.excluded, table.c
         stale = t.expires_at.is_not(None) & (t.expires_at <= ex.at)
         set_: dict[str, Any] = {

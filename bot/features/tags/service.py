@@ -7,9 +7,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import BindParameter, ColumnElement, Integer, bindparam, cast, delete, func, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Integer, bindparam, case, cast, delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -19,7 +20,7 @@ from bot.core.options import Options, parse
 from bot.features.tags.models import MemberTag, TagGroup, TagRule
 from bot.features.tags.synonyms import stamp as synonyms_stamp
 from bot.features.tags.synonyms import synonym_sets
-from bot.store.db import bulk, upsert
+from bot.store.db import bulk, bulk_rows, insert_for, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_run, count_window, exclusive_displaced
 from tagging.intent import Synonyms
@@ -123,6 +124,26 @@ def held_now(at: int | BindParameter[int]) -> ColumnElement[bool]:
 _t = table_of(MemberTag).c
 _HELD = select(_t.tag, _t.source, _t.rule_id, _t.grp, _t.since).where(
     _t.member == bindparam("m"), held_now(bindparam("at")))
+_HOLDERS = select(_t.member).where(  # of one rule's tag among some members: built once
+    _t.member.in_(bindparam("ms", expanding=True)), _t.tag == bindparam("t"), _t.rule_id == bindparam("rid"))
+_TAG_COLUMNS = tuple(c.name for c in table_of(MemberTag).c)
+_COUNT_UPSERTS: dict[str, Any] = {}
+
+
+def _count_upsert(dialect: str) -> Any:
+    """What `Tagging.apply` does with a count rule's tag outside an exclusive group, as one
+    statement for many members: the tag is given or refreshed unless the member holds it by
+    hand at its time, and a tag held then keeps its `since`."""
+    if dialect not in _COUNT_UPSERTS:
+        table = table_of(MemberTag)
+        stmt = insert_for(dialect, table)
+        ex, t = stmt.excluded, table.c
+        held = (t.since <= ex.at) & (t.expires_at.is_(None) | (t.expires_at > ex.at))  # held_now
+        set_: dict[str, Any] = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
+        set_["since"] = case((held, t.since), else_=ex.since)
+        _COUNT_UPSERTS[dialect] = stmt.on_conflict_do_update(
+            index_elements=["member", "tag"], set_=set_, where=~(held & (t.source == "manual")))
+    return _COUNT_UPSERTS[dialect]
 
 
 class Tagging:
@@ -222,22 +243,20 @@ class Tagging:
                         col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
                         col(DailyActivity.day) <= end).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
-                holders.update(conn.execute(select(col(MemberTag.member)).where(
-                    col(MemberTag.member).in_(part), col(MemberTag.tag) == rule.tag,
-                    col(MemberTag.rule_id) == rule.id)).scalars())
+                holders.update(conn.execute(_HOLDERS, {"ms": part, "t": rule.tag, "rid": rule.id}).scalars())
             counts = counted if counted is not None else found
             refresh = []
+            given: list[tuple[str, int, int, int]] = []
             for m in members:
                 n = counts.get(m, 0)
                 if count_rule_holds(n, rule):
                     if m in holders:
                         refresh.append({"m": m, "t": rule.tag, "rid": rule.id, "n": n, "at": at})
                     else:
-                        self.apply(conn, rs, MemberTag(
-                            member=m, tag=rule.tag, source="count", rule_id=rule.id, count=n,
-                            days=rule.days, at=at, since=at))
+                        given.append((m, n, at, at))
                 elif m in holders:
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
+            self._give_counted(conn, rs, rule, given)
             if refresh:
                 bulk(conn, _REFRESH_COUNT, refresh)
 
@@ -251,10 +270,10 @@ class Tagging:
         for rule in rs.count_rules:
             holders: set[str] = set()
             for i in range(0, len(members), 900):
-                holders.update(conn.execute(select(col(MemberTag.member)).where(
-                    col(MemberTag.member).in_(members[i : i + 900]), col(MemberTag.tag) == rule.tag,
-                    col(MemberTag.rule_id) == rule.id)).scalars())
+                holders.update(conn.execute(
+                    _HOLDERS, {"ms": members[i : i + 900], "t": rule.tag, "rid": rule.id}).scalars())
             refresh = []
+            given: list[tuple[str, int, int, int]] = []
             for m in members:
                 found = count_run(rule, days_of.get(m, {}), talk[m], m in holders)
                 if found.holds and m in holders and found.since is None:
@@ -263,11 +282,25 @@ class Tagging:
                 if m in holders:  # below the threshold now, or fell below and rose again
                     self.remove(conn, m, rule.tag, only_source="count", rule_id=rule.id)
                 if found.holds:
-                    self.apply(conn, rs, MemberTag(
-                        member=m, tag=rule.tag, source="count", rule_id=rule.id, count=found.count,
-                        days=rule.days, at=found.at, since=found.at if found.since is None else found.since))
+                    given.append((m, found.count, found.at, found.at if found.since is None else found.since))
+            self._give_counted(conn, rs, rule, given)
             if refresh:
                 bulk(conn, _REFRESH_COUNT, refresh)
+
+    def _give_counted(self, conn: Connection, rs: RuleSet, rule: CountRule,
+                      given: Sequence[tuple[str, int, int, int]]) -> None:
+        """Give a count rule's tag to members, (member, count, at, since) each, as `apply`
+        would one by one: outside an exclusive group that needs no look at the members' other
+        tags, so one statement gives them all."""
+        group = rs.tag_groups.get(rule.tag)
+        if group in rs.exclusive:
+            for m, n, at, since in given:
+                self.apply(conn, rs, MemberTag(member=m, tag=rule.tag, source="count", rule_id=rule.id,
+                                               count=n, days=rule.days, at=at, since=since))
+            return
+        bulk_rows(conn, _count_upsert(conn.dialect.name), _TAG_COLUMNS, [
+            (m, rule.tag, "count", rule.id, group, None, None, None, None, n, rule.days, at, since, None, False)
+            for m, n, at, since in given])
 
     def daily(self, conn: Connection, at: int, tz: ZoneInfo) -> None:
         """Once a day: drop expired tags and re-evaluate count rules as windows slide."""
