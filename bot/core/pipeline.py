@@ -397,7 +397,19 @@ def order_hooks(hooks: Sequence[Hook]) -> list[Hook]:
 
 
 def epoch(ts: datetime) -> int:
-    return int(ts.timestamp())
+    # Every hook asks it of the message at hand, and an imported message's local time zone
+    # makes `timestamp` slow: the last answer is kept, for the same datetime object (held
+    # here, so no other object can take its id; one tuple, so a reading thread sees a pair).
+    global _last_epoch
+    last = _last_epoch
+    if last[0] is ts:
+        return last[1]
+    at = int(ts.timestamp())
+    _last_epoch = (ts, at)
+    return at
+
+
+_last_epoch: tuple[datetime | None, int] = (None, 0)
 
 
 class Pipeline:
