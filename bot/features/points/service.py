@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from bot.core.pipeline import Batch
 from bot.features.points.models import PointsEntry
-from bot.store.db import bulk_rows, values_of
+from bot.store.db import bulk_rows, first_row, values_of
 from bot.store.models import NO_ROOM, Member, table_of
 from tiers.levels import DEFAULT_LEVELS, Benefits, Level, levels_crossed
 
@@ -83,8 +83,8 @@ class Ledger:
 
     def points_of(self, conn: Connection, members: Sequence[str]) -> dict[str, int]:
         if len(members) == 1:  # a check-in's: one statement compiled once, not an IN list
-            found = conn.execute(_POINTS_OF_ONE, {"mid": members[0]}).scalar()
-            return {} if found is None else {members[0]: found}
+            found = first_row(conn, _POINTS_OF_ONE, {"mid": members[0]})
+            return {} if found is None else {members[0]: found[0]}
         return values_of(conn, col(Member.id), col(Member.points), members)
 
     def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, PointsChange]:
@@ -105,8 +105,8 @@ class Ledger:
             where[a.member] = a.room
         if len(members) == 1:  # a check-in's: the total moves and is read in one statement
             (m,) = members
-            after = conn.execute(_ADD_POINTS_ONE, {"mid": m, "d": delta[m]}).scalar()
-            before = {} if after is None else {m: after - delta[m]}
+            after = first_row(conn, _ADD_POINTS_ONE, {"mid": m, "d": delta[m]})
+            before = {} if after is None else {m: after[0] - delta[m]}
         else:
             before = self.points_of(conn, members)
             bulk_rows(conn, _ADD_POINTS, ("mid", "d"), list(delta.items()))
