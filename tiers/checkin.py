@@ -41,6 +41,11 @@ def _norm(text: str) -> str:
     return text.strip().casefold()
 
 
+@lru_cache(maxsize=256)
+def _normed(triggers: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(_norm(t) for t in triggers)
+
+
 def match_task(text: str, tasks: Sequence[CheckinTask], room: str | None) -> CheckinTask | None:
     """The task whose trigger the whole message is, or None.
 
@@ -61,7 +66,7 @@ def match_task(text: str, tasks: Sequence[CheckinTask], room: str | None) -> Che
             continue
         if task.room is not None and task.room != room:
             continue
-        if not any(_norm(t) == said for t in task.triggers):
+        if said not in _normed(task.triggers):
             continue
         key = (0 if task.room is not None else 1, task.id)
         if best_key is None or key < best_key:
@@ -106,6 +111,14 @@ class Recognised:
     trigger: str  # as the task declares it
     note: str | None  # what the member wrote after it (心得), None when nothing
     makeup: bool = False  # 「补打卡」: a make-up of yesterday, not today's check-in
+
+
+@lru_cache(maxsize=64)
+def _spelled(triggers: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
+    """(trigger, spelling, spelling casefolded) of every spelling of these triggers, the
+    longest trigger first: worked out once per set of triggers, not at every message."""
+    ordered = sorted({t.strip() for t in triggers if t.strip()}, key=len, reverse=True)
+    return tuple((t, spelled, spelled.casefold()) for t in ordered for spelled in spellings(t))
 
 
 def spellings(trigger: str) -> tuple[str, ...]:
@@ -165,7 +178,7 @@ def recognise(text: str, triggers: Iterable[str], names: Iterable[str] = ()) -> 
     said = _KEYCAP.sub(r"\1", text).strip()
     if not said or _TEMPLATE.search(said):
         return None
-    ordered = sorted({t.strip() for t in triggers if t.strip()}, key=len, reverse=True)
+    spelled_triggers = _spelled(tuple(triggers))
     starts = [0]
     named = _names_lead(said, names)
     if named is None:
@@ -182,16 +195,14 @@ def recognise(text: str, triggers: Iterable[str], names: Iterable[str] = ()) -> 
         if makeup:
             at += 1
         folded = said[at:].casefold()
-        for trigger in ordered:
-            for spelled in spellings(trigger):
-                word = spelled.casefold()
-                if not folded.startswith(word):
-                    continue
-                rest = said[at + len(spelled):]
-                while rest.casefold().startswith(word):  # 「打卡打卡打卡」
-                    rest = rest[len(spelled):]
-                is_checkin, note = _note(rest)
-                return Recognised(trigger, note, makeup) if is_checkin else None
+        for trigger, spelled, word in spelled_triggers:
+            if not folded.startswith(word):
+                continue
+            rest = said[at + len(spelled):]
+            while rest.casefold().startswith(word):  # 「打卡打卡打卡」
+                rest = rest[len(spelled):]
+            is_checkin, note = _note(rest)
+            return Recognised(trigger, note, makeup) if is_checkin else None
         if makeup:
             return None
     return None

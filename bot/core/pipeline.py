@@ -214,18 +214,16 @@ class Batch:
         self.flush_names()
         if self._presence:
             seen = known.presence
-            rows: list[dict[str, Any]] = [{"room": r, "member": m, "first_at": at, "active": True}
-                                for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
-            upsert(conn, table_of(Membership), rows, ["room", "member"], keep_min=["first_at"])
-            for row in rows:
-                key = (row["room"], row["member"])
-                seen[key] = min(seen.get(key, row["first_at"]), row["first_at"])
+            rows = [(r, m, at, True) for (r, m), at in self._presence.items() if at < seen.get((r, m), at + 1)]
+            upsert_rows(conn, table_of(Membership), ("room", "member", "first_at", "active"), rows,
+                        ["room", "member"], keep_min=["first_at"])
+            for r, m, at, _ in rows:
+                seen[(r, m)] = min(seen.get((r, m), at), at)
             self._presence.clear()
         if self._reach:
-            upsert(conn, table_of(AccountReach),
-                   [{"account": a, "member": m, "room": r, "last_at": at}
-                    for (a, m, r), at in self._reach.items()],
-                   ["account", "member", "room"], replace_if_newer=("last_at", []))
+            upsert_rows(conn, table_of(AccountReach), ("account", "member", "room", "last_at"),
+                        [(*key, at) for key, at in self._reach.items()],
+                        ["account", "member", "room"], replace_if_newer=("last_at", []))
             self._reach.clear()
         if self._events:
             bulk_rows(conn, _INSERT_EVENT, _EVENT_COLUMNS, self._events)
@@ -397,7 +395,19 @@ def order_hooks(hooks: Sequence[Hook]) -> list[Hook]:
 
 
 def epoch(ts: datetime) -> int:
-    return int(ts.timestamp())
+    # Every hook asks it of the message at hand, and an imported message's local time zone
+    # makes `timestamp` slow: the last answer is kept, for the same datetime object (held
+    # here, so no other object can take its id; one tuple, so a reading thread sees a pair).
+    global _last_epoch
+    last = _last_epoch
+    if last[0] is ts:
+        return last[1]
+    at = int(ts.timestamp())
+    _last_epoch = (ts, at)
+    return at
+
+
+_last_epoch: tuple[datetime | None, int] = (None, 0)
 
 
 class Pipeline:

@@ -3,7 +3,7 @@ day's summaries go out when their window closes."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -45,6 +45,9 @@ class CheckinHook(Hook):
         # Reminders and roundups this process has handled (sent, or found sent): ticks come
         # twice a second, so what is due is decided in memory and the store is asked once.
         self.noticed: set[tuple[str, int, date]] = set()
+        # The batch's messages that hold a trigger word, and the test that found them: a message
+        # is tested once, unless a command changed the tasks (and so the test) since.
+        self._worded: tuple[set[str], Callable[[str], object]] = (set(), self.checkins.said_word)
 
     def reset(self) -> None:
         self.checkins.forget()
@@ -53,8 +56,9 @@ class CheckinHook(Hook):
     def start_batch(self, batch: Batch, events: Sequence[Event]) -> None:
         self.checkins.reload(batch.conn)
         said_word = self.checkins.said_word
-        self.checkins.begin(batch, [e.sender for e in events if isinstance(e, Message)
-                                    and said_word(e.text.casefold())])
+        worded = [e for e in events if isinstance(e, Message) and said_word(e.text.casefold())]
+        self._worded = ({e.id for e in worded}, said_word)
+        self.checkins.begin(batch, [e.sender for e in worded])
 
     def on_event(self, batch: Batch, event: Event) -> None:
         self.checkins.forget_names()  # a roster or a join may have named members anew
@@ -70,7 +74,9 @@ class CheckinHook(Hook):
         if msg.kind not in WORD_KINDS:  # text, and a quote's new words
             return False
         # Most messages are chat: a substring test rules them out before any parsing.
-        if not self.checkins.said_word(msg.text.casefold()):
+        worded, test = self._worded
+        said_word = self.checkins.said_word
+        if not (msg.id in worded if test is said_word else said_word(msg.text.casefold())):
             return False
         triggers = self.checkins.triggers
         found = rules.recognise(msg.text, triggers)

@@ -95,10 +95,13 @@ class SpeakingHook(Hook):
         points = speaking_points(earned)
         self._today[member] = (day, earned + points)
         if points:
-            entry = self._pay.setdefault((member, day), [0, at, msg.room, msg.id, 0])
-            entry[0] += points
-            entry[1:4] = [at, msg.room, msg.id]
-            entry[4] += 1
+            entry = self._pay.get((member, day))
+            if entry is None:
+                self._pay[(member, day)] = [points, at, msg.room, msg.id, 1]
+            else:
+                entry[0] += points
+                entry[1], entry[2], entry[3] = at, msg.room, msg.id
+                entry[4] += 1
 
     def _settle(self, batch: Batch, members: Sequence[str]) -> None:
         """Before another award to these members (a check-in, a referral): pay what they
