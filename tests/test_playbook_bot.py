@@ -123,7 +123,6 @@ def test_every_segment_on_purpose_with_its_numbers(bot: Bot):
     assert all({"rfm", "segment", "stage", "stage_reason", "grade", "grade_reason"} <= set(r) for r in rows.values())
 
 
-
 def test_an_assessment_without_rfm_scores_is_the_same_but_them(bot: Bot):
     """The follow-up list asks for the stages, grades and types only (with_rfm False): they are a
     full assessment's, and no member's RFM scores are made."""
@@ -133,6 +132,7 @@ def test_an_assessment_without_rfm_scores_is_the_same_but_them(bot: Bot):
                              with_types=True, with_rfm=rfm) for rfm in (True, False))
     assert len(full.rfm) == len(full.stages) == 8 and lean.rfm == {}
     assert (lean.stages, lean.grades, lean.types, lean.orders) == (full.stages, full.grades, full.types, full.orders)
+
 
 @pytest.fixture
 def pg_bot(pg_schemas, tmp_path) -> Iterator[Bot]:

@@ -210,12 +210,15 @@ def score_all(inputs: Sequence[RfmInput], *, cut: str | int = CUT_MEAN, monetary
     if cut not in (CUT_MEAN, CUT_MEDIAN) and not (isinstance(cut, int) and 1 <= cut <= 5):
         raise ValueError("cut 应为 mean（平均值）、median（中位数）或 1–5 的分数")
     ranked = [i for i in inputs if i.member not in unranked] if unranked else inputs
-    rs = sorted(_recentness(i.recency_days) for i in ranked)
-    fs = sorted(float(i.frequency) for i in ranked)
+    # Members share few recencies and frequencies: one float each, not one per member and list.
+    recentness = {days: _recentness(days) for days in {i.recency_days for i in inputs}}
+    as_float = {f: float(f) for f in {i.frequency for i in inputs}}
+    rs = sorted(recentness[i.recency_days] for i in ranked)
+    fs = sorted(as_float[i.frequency] for i in ranked)
     ms = sorted(i.monetary for i in ranked)
     present = [i for i in ranked if i.recency_days is not None or i.frequency > 0 or i.monetary > 0]
-    p_rs = sorted(_recentness(i.recency_days) for i in present if i.recency_days is not None)
-    p_fs = sorted(float(i.frequency) for i in present)
+    p_rs = sorted(recentness[i.recency_days] for i in present if i.recency_days is not None)
+    p_fs = sorted(as_float[i.frequency] for i in present)
     p_ms = sorted(i.monetary for i in present)
     r_mean, f_mean, m_mean = _mean(p_rs), _mean(p_fs), _mean(p_ms)
     shared: dict[tuple[int | None, int, float], RfmScore] = {}
@@ -224,7 +227,7 @@ def score_all(inputs: Sequence[RfmInput], *, cut: str | int = CUT_MEAN, monetary
         key = (i.recency_days, i.frequency, i.monetary)
         score = shared.get(key)
         if score is None:
-            recent = _recentness(i.recency_days)
+            recent = recentness[i.recency_days]
             r, f, m = _quintile(rs, recent), _quintile(fs, i.frequency), _quintile(ms, i.monetary)
             if cut == CUT_MEAN:
                 r_high = i.recency_days is not None and recent >= r_mean

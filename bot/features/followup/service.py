@@ -141,7 +141,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
 
     member_names: dict[str, str | None] = {}
     member_rows: list[tuple[str, int, int]] = []  # (id, points, first_at): the assessment's too
-    # Row by row (the driver's own pace): 100k rows held at once would be tens of MB.
+    # Row by row (the driver's own pace), kept as plain tuples: 100k result rows held at once
+    # (`.all()`) would be tens of MB.
     for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
         member_names[m] = n
         member_rows.append((m, p, f))

@@ -20,7 +20,7 @@ from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
 from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.models import ActivityFigures, GradePin
-from bot.features.segments.orders import OrderStats, has_orders, order_stats
+from bot.features.segments.orders import OrderStats, has_orders, order_stats, yuan
 from bot.features.tags.api import MemberTag, TagRule
 from bot.store.db import as_date, bulk, one_pass_cache, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
@@ -416,33 +416,12 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
                                         members=scoped)
     orders = order_stats(conn, window_from, today, scoped)
     use_points = not has_orders(conn)
-    earned = _points_earned(conn, window_from, today) if use_points else {}
-    memberships = _memberships(conn, scoped)
-    points: dict[str, int] = {m: p for m, p, _ in member_rows}
     needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
-    grade_keys = _grade_keys(ids, levels, orders, points, _grade_facts(conn, at, playbook.grades))
-
-    # What does not depend on the counters is gathered while they are still being read.
-    no_orders = OrderStats()
-    amounts: dict[int, float] = {}  # members share few order totals: convert each once
-    first_dates: dict[int, date] = {}
-    known: list[tuple[str, OrderStats, float, bool, bool, date | None]] = []
-    for m in ids:
-        o = orders.get(m, no_orders)
-        if use_points:
-            monetary = float(earned.get(m, 0))
-        else:
-            amount = amounts.get(o.window_fen)
-            if amount is None:
-                amount = amounts[o.window_fen] = o.window_amount
-            monetary = amount
-        ms = memberships.get(m)
-        first_seen = None
-        if ms is not None:
-            first_seen = first_dates.get(ms[0])
-            if first_seen is None:
-                first_seen = first_dates[ms[0]] = datetime.fromtimestamp(ms[0], tz).date()
-        known.append((m, o, monetary, ms is not None, ms is not None and not ms[1], first_seen))
+    # What does not depend on the counters is gathered while they are still being read: each member's
+    # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
+    grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
+    known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
+                   _memberships(conn, scoped), tz)
 
     counted = pending()
     typed: dict[str, Typing] = {}
@@ -451,7 +430,8 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
                        split_values(conn, at, None, type_window))
     elif needs_type:  # types are community-wide: the room's members' own, at the community's split
         typed = type_some(conn, at, scope_for(conn, at, None, type_window, floor=floor), ids)
-    grades = _grades(grade_keys, playbook.grades, typed, today)
+    grades = _grades(ids, grade_keys, playbook.grades, typed, today)
+    del grade_keys
 
     by_orders = "order" in settings.recency_from
     by_days = settings.frequency == "days"
@@ -459,7 +439,9 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     stages: dict[str, StageResult] = {}
     # Members with the same numbers share one stage: most members share one of a few.
     shared: dict[_StageKey, StageResult] = {}
-    for m, o, monetary, in_group, left_all, first_seen in known:
+    no_orders = OrderStats()
+    for m, (monetary, in_group, left_all, first_seen) in zip(ids, known, strict=True):
+        o = orders.get(m, no_orders)
         a = counted.get(m, NO_ACTIVITY)
         if with_rfm:
             last_counting = a.last_counting
@@ -477,9 +459,46 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
             stage = shared[key] = lifecycle.stage_of(StageFacts(m, *key), today, rules)
         stages[m] = stage
 
+    del known
     scores = (rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
               if with_rfm else {})
     return Assessment(scores, stages, grades, orders, use_points, typed)
+
+
+# (monetary, in a group, left every group, first seen in a group): a member's stage facts but the
+# counters and orders. Members share few of them.
+_Known = tuple[float, bool, bool, date | None]
+
+
+def _known(ids: Sequence[str], orders: dict[str, OrderStats], earned: dict[str, int] | None,
+           memberships: dict[str, tuple[int, bool]], tz: Any) -> list[_Known]:
+    """Each member's `_Known`, in `ids`' order: the value is the window's order amount, or the points
+    earned in it (`earned`, when the community has no orders)."""
+    no_orders = OrderStats()
+    amounts: dict[int, float] = {}  # members share few order totals and points: convert each once
+    first_dates: dict[int, date] = {}
+    shared: dict[_Known, _Known] = {}
+    out: list[_Known] = []
+    for m in ids:
+        if earned is not None:
+            fen = earned.get(m, 0)
+            monetary = amounts.get(fen)
+            if monetary is None:
+                monetary = amounts[fen] = float(fen)
+        else:
+            fen = orders.get(m, no_orders).window_fen
+            monetary = amounts.get(fen)
+            if monetary is None:
+                monetary = amounts[fen] = yuan(fen)
+        ms = memberships.get(m)
+        first_seen = None
+        if ms is not None:
+            first_seen = first_dates.get(ms[0])
+            if first_seen is None:
+                first_seen = first_dates[ms[0]] = datetime.fromtimestamp(ms[0], tz).date()
+        key = (monetary, ms is not None, ms is not None and not ms[1], first_seen)
+        out.append(shared.setdefault(key, key))
+    return out
 
 
 def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: datetime,
@@ -502,8 +521,8 @@ def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: 
 
 # StageFacts' fields after the member: members with equal keys share one stage.
 _StageKey = tuple[bool, bool, date | None, date | None, int, int, int, int, date | None]
-# (member, tags, level, last order, referrals, pin): GradeFacts but the type.
-_GradeKey = tuple[str, frozenset[str], int, date | None, int, tuple[str, str] | None]
+# (tags, level, last order, referrals, pin): GradeFacts but the member and the type.
+_GradeKey = tuple[frozenset[str], int, date | None, int, tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
@@ -520,12 +539,14 @@ def _grade_facts(conn: Connection, at: datetime, settings: GradeSettings) -> _Gr
 
 
 def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, OrderStats],
-                points: dict[str, int], reads: _GradeReads) -> list[_GradeKey]:
-    """Each member's grade facts but the type (which needs the counters):
-    (member, tags, level, last order, referrals, pin)."""
+                member_rows: Sequence[tuple[str, int, int]], reads: _GradeReads) -> list[_GradeKey]:
+    """Each member's grade facts but the type (which needs the counters), in `ids`' order:
+    (tags, level, last order, referrals, pin), one value for members with the same."""
     tags, referrals, pinned = reads.tags, reads.referrals, reads.pinned
+    points: dict[str, int] = {m: p for m, p, _ in member_rows}
     level_of: dict[int, int] = {}
     no_tags: frozenset[str] = frozenset()
+    shared: dict[_GradeKey, _GradeKey] = {}
     out: list[_GradeKey] = []
     for m in ids:
         p = points.get(m) or 0
@@ -533,17 +554,18 @@ def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, O
         if lv is None:
             lv = level_of[p] = level_for(p, levels).n
         o = orders.get(m)
-        out.append((m, frozenset(tags[m]) if m in tags else no_tags, lv, o.last_order if o else None,
-                    referrals.get(m, 0), pinned.get(m)))
+        key = (frozenset(tags[m]) if m in tags else no_tags, lv, o.last_order if o else None,
+               referrals.get(m, 0), pinned.get(m))
+        out.append(shared.setdefault(key, key))
     return out
 
 
-def _grades(keys: Sequence[_GradeKey], settings: GradeSettings, typed: dict[str, Typing],
+def _grades(ids: Sequence[str], keys: Sequence[_GradeKey], settings: GradeSettings, typed: dict[str, Typing],
             today: date) -> dict[str, Grading]:
     shared: dict[tuple[frozenset[str], MemberType | None, int, date | None, int, tuple[str, str] | None],
                   Grading] = {}
     out: dict[str, Grading] = {}
-    for m, tags, lv, last_order, referrals, pin in keys:
+    for m, (tags, lv, last_order, referrals, pin) in zip(ids, keys, strict=True):
         t = typed.get(m)
         kind = t.type if t else None
         # Members with the same facts share a grading: most share one of a few.
