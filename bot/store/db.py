@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
@@ -196,6 +196,7 @@ class _QuietCheckpoints:
 
 
 _Names = tuple[str, ...]
+P = TypeVar("P")
 _Newer = tuple[str, _Names]  # replace_if_newer: the stamp column and the columns it guards
 _UPSERTS: dict[tuple[str, str, _Names, _Names, _Names, _Newer | None, _Names], Any] = {}
 # Plans per statement object, then per (dialect, row shape). Keyed by the object itself,
@@ -219,13 +220,7 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
         return
     dialect = conn.dialect
     shape = tuple(rows[0])
-    plans = _COMPILED.get(stmt)
-    if plans is None:
-        plans = _COMPILED[stmt] = {}
-    key = (dialect.name, shape)
-    if key not in plans:
-        plans[key] = _plan(dialect, stmt, shape)
-    plan = plans[key]
+    plan = _planned(_COMPILED, stmt, (dialect.name, shape), lambda: _plan(dialect, stmt, shape))
     if plan is None:
         conn.execute(stmt, list(rows))
         return
@@ -242,13 +237,8 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
 def first_row(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """The first row of one statement (a read, or a write with RETURNING), or None; on SQLite
     compiled once per parameter shape and run at the driver's speed, as `bulk` runs rows."""
-    plans = _COMPILED.get(stmt)
-    if plans is None:
-        plans = _COMPILED[stmt] = {}
-    key = (conn.dialect.name, tuple(params))
-    if key not in plans:
-        plans[key] = _plan(conn.dialect, stmt, key[1])
-    plan = plans[key]
+    shape = tuple(params)
+    plan = _planned(_COMPILED, stmt, (conn.dialect.name, shape), lambda: _plan(conn.dialect, stmt, shape))
     if plan is None:
         row = conn.execute(stmt, params).first()
         return None if row is None else tuple(row)
@@ -258,6 +248,17 @@ def first_row(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any,
         values = tuple(_sqlite_value(v) if i in date_at else v for i, v in enumerate(values))
     rows = _driver_run(conn, sql, values, many=False)
     return None if not rows else tuple(rows[0])
+
+
+def _planned(cache: WeakKeyDictionary[Any, dict[tuple[str, tuple[str, ...]], P]], stmt: Any,
+             key: tuple[str, tuple[str, ...]], make: Callable[[], P]) -> P:
+    """A statement's plan for a dialect and parameter shape, made once."""
+    plans = cache.get(stmt)
+    if plans is None:
+        plans = cache[stmt] = {}
+    if key not in plans:
+        plans[key] = make()
+    return plans[key]
 
 
 def _driver_run(conn: Connection, sql: str, params: Any, *, many: bool) -> list[Any]:
@@ -290,13 +291,7 @@ def bulk_rows(conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequenc
     if not rows:
         return
     dialect = conn.dialect
-    plans = _ROW_PLANS.get(stmt)
-    if plans is None:
-        plans = _ROW_PLANS[stmt] = {}
-    key = (dialect.name, names)
-    if key not in plans:
-        plans[key] = _row_plan(dialect, stmt, names)
-    plan = plans[key]
+    plan = _planned(_ROW_PLANS, stmt, (dialect.name, names), lambda: _row_plan(dialect, stmt, names))
     if plan is None:
         bulk(conn, stmt, [dict(zip(names, r, strict=True)) for r in rows])
         return
