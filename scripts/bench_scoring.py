@@ -40,6 +40,7 @@ def timed(fn, repeat: int = 3) -> tuple[float, float, object]:
     it, the CPU time far less."""
     runs, result = [], None
     for _ in range(repeat):
+        result = None  # the last run's result goes first: the peak RSS is one run's, not two results at once
         t, c = time.perf_counter(), time.process_time()
         result = fn()
         runs.append((time.perf_counter() - t, time.process_time() - c))
