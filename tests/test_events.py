@@ -206,3 +206,16 @@ def test_any_valid_message_is_read_as_written(id, sender, text, ts, room):
     assert (event.id, event.sender, event.text, event.room, event.ts.timestamp()) == (
         id, sender, text, room or None, ts)
     assert parse_event(event_to_dict(event), not_after=NOW) == event  # what validate() relies on
+
+
+def test_a_message_with_every_field_is_the_message_those_fields_make():
+    # The parser builds a Message by setting its slots (not through __init__): every field must
+    # arrive, and an absent one must take the dataclass's default.
+    full = Message(id="m9", ts=NOW - timedelta(hours=1), sender="wxid_a", text="看图", sender_name="Alice",
+                   room="r1@chatroom", room_name="读书群", mentions=("wxid_b", "wxid_c"), kind="image",
+                   account="wxid_bot", quote_of="m1", quote_sender="wxid_b", qr=("https://u.wechat.com/x",))
+    assert parse_event(event_to_dict(full), not_after=NOW) == full
+    bare = Message(id="m10", ts=NOW - timedelta(hours=1), sender="wxid_a", text="你好")
+    parsed = parse_event(event_to_dict(bare), not_after=NOW)
+    assert parsed == bare
+    assert (parsed.mentions, parsed.kind, parsed.qr, parsed.room) == ((), "text", (), None)

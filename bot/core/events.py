@@ -6,7 +6,7 @@ import json
 import math
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import MISSING, dataclass, fields
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -525,8 +525,33 @@ def _parse(raw: Any, not_after: datetime) -> Event:
     check = _CHECKS.get(etype)
     if check is not None:
         check(values)
-    event: Event = _TYPES[etype](**values)
+    event: Event = _new_message(values) if etype == "message" else _TYPES[etype](**values)
     return event
+
+
+def _message_slots() -> tuple[tuple[tuple[str, Callable[[Message, Any], None]], ...],
+                               tuple[tuple[str, Callable[[Message, Any], None], Any], ...]]:
+    """The setters of Message's slots: of the fields without a default, and of the others with it."""
+    declared = fields(Message)
+    if hasattr(Message, "__post_init__") or any(f.default_factory is not MISSING for f in declared):
+        raise TypeError("Message has a __post_init__ or a default factory: _new_message must not bypass __init__")
+    return (tuple((f.name, getattr(Message, f.name).__set__) for f in declared if f.default is MISSING),
+            tuple((f.name, getattr(Message, f.name).__set__, f.default) for f in declared if f.default is not MISSING))
+
+
+_MESSAGE_REQUIRED, _MESSAGE_OPTIONAL = _message_slots()
+
+
+def _new_message(values: dict[str, Any]) -> Message:
+    """`Message(**values)` built by setting its slots: a frozen dataclass's __init__ sets each of
+    its 13 fields through object.__setattr__, over twice the time (every replayed line). The
+    object is the same; a required field is always in `values` (_parse checked it)."""
+    message = object.__new__(Message)
+    for name, put in _MESSAGE_REQUIRED:
+        put(message, values[name])
+    for name, put, default in _MESSAGE_OPTIONAL:
+        put(message, values.get(name, default))
+    return message
 
 
 def load_json(data: str | bytes, limit: int = MAX_LINE, max_depth: int = MAX_DEPTH) -> Any:
