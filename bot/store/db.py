@@ -236,7 +236,9 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
 
 def first_row(conn: Connection, stmt: Any, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """The first row of one statement (a read, or a write with RETURNING), or None; on SQLite
-    compiled once per parameter shape and run at the driver's speed, as `bulk` runs rows."""
+    compiled once per parameter shape and run at the driver's speed, as `bulk` runs rows. For
+    integer and text columns: on SQLite their values come as the driver gives them, without
+    SQLAlchemy's type processing (a Date would come back as its ISO text, a Boolean as 0/1)."""
     shape = tuple(params)
     plan = _planned(_COMPILED, stmt, (conn.dialect.name, shape), lambda: _plan(conn.dialect, stmt, shape))
     if plan is None:
@@ -441,7 +443,7 @@ def values_of(conn: Connection, key: Any, column: Any, keys: Iterable[Any]) -> d
     of `keys`, by key: one read per IN_CHUNK keys, through one statement built once per pair
     of columns (an expanding IN, not a new statement each). On SQLite the read goes to the
     driver as plain SQL: an import asks it of every event, and SQLAlchemy's rendering of the
-    IN list cost more than SQLite's look-ups."""
+    IN list cost more than SQLite's look-ups. For integer and text columns (see `first_row`)."""
     wanted = list(keys)
     found: dict[Any, Any] = {}
     if conn.dialect.name == "sqlite":

@@ -116,7 +116,7 @@ def provenance_of(row: MemberTag, tz: ZoneInfo, rules: dict[int, Rule]) -> Prove
                       threshold=rule.threshold if isinstance(rule, CountRule) else None)
 
 
-def held_now(at: int | BindParameter[int]) -> ColumnElement[bool]:
+def held_now(at: int | BindParameter[int] | ColumnElement[int]) -> ColumnElement[bool]:
     """Condition for tags held at epoch `at`: given by then and not expired."""
     return (col(MemberTag.since) <= at) & or_(col(MemberTag.expires_at).is_(None), col(MemberTag.expires_at) > at)
 
@@ -126,7 +126,9 @@ _HELD = select(_t.tag, _t.source, _t.rule_id, _t.grp, _t.since).where(
     _t.member == bindparam("m"), held_now(bindparam("at")))
 _HOLDERS = select(_t.member).where(  # of one rule's tag among some members: built once
     _t.member.in_(bindparam("ms", expanding=True)), _t.tag == bindparam("t"), _t.rule_id == bindparam("rid"))
-_TAG_COLUMNS = tuple(c.name for c in table_of(MemberTag).c)
+# A count rule's tag row, in this order (named here, next to the row `_give_counted` builds).
+_TAG_COLUMNS = ("member", "tag", "source", "rule_id", "grp", "keyword", "message_id", "excerpt", "by", "count",
+                "days", "at", "since", "expires_at", "lead")
 _COUNT_UPSERTS: dict[str, Any] = {}
 
 
@@ -138,7 +140,7 @@ def _count_upsert(dialect: str) -> Any:
         table = table_of(MemberTag)
         stmt = insert_for(dialect, table)
         ex, t = stmt.excluded, table.c
-        held = (t.since <= ex.at) & (t.expires_at.is_(None) | (t.expires_at > ex.at))  # held_now
+        held = held_now(ex.at)  # the stored row, at the new row's time
         set_: dict[str, Any] = {c.name: ex[c.name] for c in table.c if c.name not in ("member", "tag", "since")}
         set_["since"] = case((held, t.since), else_=ex.since)
         _COUNT_UPSERTS[dialect] = stmt.on_conflict_do_update(
