@@ -313,15 +313,26 @@ def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return out
 
 
-def _memberships(conn: Connection, members: Sequence[str] | None) -> dict[str, tuple[int, bool]]:
-    """member → (first time in any group, still in some group), of `members` when given."""
+def _memberships(conn: Connection, members: Sequence[str] | None, tz: Any) -> dict[str, tuple[date, bool]]:
+    """member → (the local day first in any group, still in some group), of `members` when given:
+    one value for members with the same, made as the rows come."""
     if members is None:  # plain SQL: 100k rows come back several times faster
-        return {mid: (first, bool(active)) for mid, first, active in conn.exec_driver_sql(
-            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member")}
-    m = table_of(Membership).c
-    q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
-    return {mid: (first, bool(active)) for chunk in _chunks(q, m.member, members)
-            for mid, first, active in conn.execute(chunk)}
+        rows: Iterable[Sequence[Any]] = conn.exec_driver_sql(
+            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member")
+    else:
+        m = table_of(Membership).c
+        q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
+        rows = (row for chunk in _chunks(q, m.member, members) for row in conn.execute(chunk))
+    days: dict[int, date] = {}
+    shared: dict[tuple[date, bool], tuple[date, bool]] = {}
+    out: dict[str, tuple[date, bool]] = {}
+    for mid, first, active in rows:
+        day = days.get(first)
+        if day is None:
+            day = days[first] = datetime.fromtimestamp(first, tz).date()
+        value = (day, bool(active))
+        out[mid] = shared.setdefault(value, value)
+    return out
 
 
 def _member_rows(conn: Connection, members: Sequence[str] | None) -> Sequence[tuple[str, int, int]]:
@@ -425,7 +436,7 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
     grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
     known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
-                   _memberships(conn, scoped), tz)
+                   _memberships(conn, scoped, tz))
 
     counted = pending()
     typed: dict[str, Typing] = {}
@@ -478,12 +489,11 @@ _Known = tuple[float, bool, bool, date | None]
 
 
 def _known(ids: Sequence[str], orders: dict[str, OrderStats], earned: dict[str, int] | None,
-           memberships: dict[str, tuple[int, bool]], tz: Any) -> list[_Known]:
+           memberships: dict[str, tuple[date, bool]]) -> list[_Known]:
     """Each member's `_Known`, in `ids`' order: the value is the window's order amount, or the points
     earned in it (`earned`, when the community has no orders)."""
     no_orders = OrderStats()
     amounts: dict[int, float] = {}  # members share few order totals and points: convert each once
-    first_dates: dict[int, date] = {}
     shared: dict[_Known, _Known] = {}
     out: list[_Known] = []
     for m in ids:
@@ -498,12 +508,7 @@ def _known(ids: Sequence[str], orders: dict[str, OrderStats], earned: dict[str, 
             if monetary is None:
                 monetary = amounts[fen] = yuan(fen)
         ms = memberships.get(m)
-        first_seen = None
-        if ms is not None:
-            first_seen = first_dates.get(ms[0])
-            if first_seen is None:
-                first_seen = first_dates[ms[0]] = datetime.fromtimestamp(ms[0], tz).date()
-        key = (monetary, ms is not None, ms is not None and not ms[1], first_seen)
+        key = (monetary, ms is not None, ms is not None and not ms[1], ms[0] if ms is not None else None)
         out.append(shared.setdefault(key, key))
     return out
 
