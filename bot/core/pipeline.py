@@ -15,7 +15,6 @@ import json
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -125,9 +124,7 @@ class Batch:
     _members: dict[str, dict[str, Any]] = field(default_factory=dict)
     _presence: dict[tuple[str, str], int] = field(default_factory=dict)
     _reach: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    _counters: dict[tuple[str, str, date], list[int]] = field(
-        default_factory=lambda: defaultdict(lambda: [0, 0, 0, 0, 0])
-    )
+    _counters: dict[tuple[str, str, date], list[int]] = field(default_factory=dict)
     flush_hooks: list[Callable[[Batch], None]] = field(default_factory=list)
     # Called once the batch has committed (outside its transaction): e.g. to checkpoint the
     # SQLite WAL after an erasure, which cannot happen inside the transaction.
@@ -182,7 +179,11 @@ class Batch:
 
     # ---- buffered writes ----------------------------------------------------------------
     def count(self, member: str, room: str | None, day: date, counter: str, n: int = 1) -> None:
-        self._counters[(member, room or NO_ROOM, day)][_COUNTER_AT[counter]] += n
+        key = (member, room or NO_ROOM, day)
+        counts = self._counters.get(key)
+        if counts is None:
+            counts = self._counters[key] = [0, 0, 0, 0, 0]
+        counts[_COUNTER_AT[counter]] += n
 
     def see_member(self, member: str, name: str | None, at: int) -> None:
         _see(self._members, member, name, at)
@@ -297,7 +298,8 @@ def _see(rows: dict[str, dict[str, Any]], key: str, name: str | None, at: int) -
     if row is None:
         rows[key] = {"id": key, "name": name, "name_at": at if name else 0, "first_at": at}
         return
-    row["first_at"] = min(row["first_at"], at)
+    if at < row["first_at"]:
+        row["first_at"] = at
     if name and at >= row["name_at"]:
         row["name"], row["name_at"] = name, at
 
