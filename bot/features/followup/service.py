@@ -128,18 +128,20 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     names = room_names(conn, rooms)
     never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
-    # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
-    # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
-    member_names: dict[str, str | None] = {}
+    name_by_id: dict[str, str | None] = {}
     # (id, points, first_at) by id, one tuple per member: the facts' points and first day, and the
     # assessment's rows. Row by row (the driver's own pace), kept as plain tuples: 100k result
     # rows held at once (`.all()`) would be tens of MB.
     member_by_id: dict[str, tuple[str, int, int]] = {}
     for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
-        member_names[m] = n
+        name_by_id[m] = n
         member_by_id[m] = (m, p, f)
     member_rows = list(member_by_id.values())
-    members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
+    # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
+    # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
+    # (member, joined_at, name) by room: the name rides with the membership, so no name dict is
+    # held beside the facts.
+    members_by_room: dict[str, list[tuple[str, int | None, str | None]]] = {room: [] for room in rooms}
     groups = [room for room in rooms if room != NO_ROOM]
     if groups:
         q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
@@ -148,8 +150,9 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             if m not in never:
                 # The member read's string for the id, so that 100k ids are held once, not twice.
                 row = member_by_id.get(m)
-                members_by_room[r].append((row[0] if row else m, j))
-    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
+                members_by_room[r].append((row[0], j, name_by_id[m]) if row else (m, j, None))
+    del name_by_id
+    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _, _ in ms))  # in room order
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -205,11 +208,11 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     for i, room in enumerate(rooms):
         # A room's members go once its (last) facts are made: they are not held beside all the facts.
         in_room = members_by_room[room] if last_of[room] > i else members_by_room.pop(room)
-        joined = [(m, j) for m, j in in_room if j is not None and new_from <= j <= now]
+        joined = [(m, j) for m, j, _ in in_room if j is not None and new_from <= j <= now]
         spoke = _spoke_since_join(conn, room, joined, tz)
         del joined
         room_name = names.get(room) or room
-        for m, j in in_room:
+        for m, j, name in in_room:
             a = activity.get(m, NO_ACTIVITY)
             row = member_by_id.get(m)
             level = ladder[(row[1] if row else None) or 0]
@@ -222,7 +225,7 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             stage = stages[m]
             change = None if was is None else alarming[was, stage]
             facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
-                m, member_names.get(m) or m, room, room_name,  # member, name, room, room_name
+                m, name or m, room, room_name,  # member, name, room, room_name
                 # joined_at, spoke_since_join (j is set when new_join)
                 datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
                 values[t.type] if t else None, prev_type,  # type, previous_type
