@@ -128,27 +128,31 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     names = room_names(conn, rooms)
     never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
+    name_by_id: dict[str, str | None] = {}
+    # (id, points, first_at) by id, one tuple per member: the facts' points and first day, and the
+    # assessment's rows. Row by row (the driver's own pace), kept as plain tuples: 100k result
+    # rows held at once (`.all()`) would be tens of MB.
+    member_by_id: dict[str, tuple[str, int, int]] = {}
+    for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
+        name_by_id[m] = n
+        member_by_id[m] = (m, p, f)
+    member_rows = list(member_by_id.values())
     # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
     # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
-    members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
+    # (member, joined_at, name) by room: the name rides with the membership, so no name dict is
+    # held beside the facts.
+    members_by_room: dict[str, list[tuple[str, int | None, str | None]]] = {room: [] for room in rooms}
     groups = [room for room in rooms if room != NO_ROOM]
     if groups:
         q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
                  "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
         for r, m, j in conn.execute(q, {"rooms": groups, "now": now}):
             if m not in never:
-                members_by_room[r].append((m, j))
-
-    member_names: dict[str, str | None] = {}
-    member_rows: list[tuple[str, int, int]] = []  # (id, points, first_at): the assessment's too
-    # Row by row (the driver's own pace), kept as plain tuples: 100k result rows held at once
-    # (`.all()`) would be tens of MB.
-    for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
-        member_names[m] = n
-        member_rows.append((m, p, f))
-    points = {m: p for m, p, _ in member_rows}
-    first_seen = {m: f for m, _, f in member_rows}
-    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
+                # The member read's string for the id, so that 100k ids are held once, not twice.
+                row = member_by_id.get(m)
+                members_by_room[r].append((row[0], j, name_by_id[m]) if row else (m, j, None))
+    del name_by_id
+    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _, _ in ms))  # in room order
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -173,7 +177,7 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True, with_rfm=False,
                       member_rows=member_rows)
-    del member_rows
+    del member_rows, everyone
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
@@ -200,23 +204,28 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     alarming: _Memo[tuple[str, StageResult], StageChangeFact | None] = _Memo(lambda change: _alarming(*change))
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
-    for room in rooms:
-        joined = [(m, j) for m, j in members_by_room[room] if j is not None and new_from <= j <= now]
+    last_of = {room: i for i, room in enumerate(rooms)}
+    for i, room in enumerate(rooms):
+        # A room's members go once its (last) facts are made: they are not held beside all the facts.
+        in_room = members_by_room[room] if last_of[room] > i else members_by_room.pop(room)
+        joined = [(m, j) for m, j, _ in in_room if j is not None and new_from <= j <= now]
         spoke = _spoke_since_join(conn, room, joined, tz)
+        del joined
         room_name = names.get(room) or room
-        for m, j in members_by_room[room]:
+        for m, j, name in in_room:
             a = activity.get(m, NO_ACTIVITY)
-            level = ladder[points.get(m) or 0]
+            row = member_by_id.get(m)
+            level = ladder[(row[1] if row else None) or 0]
             prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
             t = typed.get(m)
             done_at = last_done.get(m)
             new_join = j is not None and j >= new_from  # only a recent join can be "new"
             grade = grades[m].grade
-            in_grade = moments[_in_grade_since(graded, grade, first_seen.get(m), now)]
+            in_grade = moments[_in_grade_since(graded, grade, row[2] if row else None, now)]
             stage = stages[m]
             change = None if was is None else alarming[was, stage]
             facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
-                m, member_names.get(m) or m, room, room_name,  # member, name, room, room_name
+                m, name or m, room, room_name,  # member, name, room, room_name
                 # joined_at, spoke_since_join (j is set when new_join)
                 datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
                 values[t.type] if t else None, prev_type,  # type, previous_type
