@@ -381,21 +381,6 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
            member_rows: Sequence[tuple[str, int, int]] | None = None) -> Assessment:
-    """`_assess`; the community's reads each whole table once, through a small page cache, and its
-    100k members' figures are made without the garbage collector's full passes over them."""
-    with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
-        return _assess(conn, at, room, playbook, levels, window_days=window_days, type_window=type_window,
-                       members=members, unranked=unranked, background=background, activity=activity, floor=floor,
-                       with_types=with_types, with_rfm=with_rfm, member_rows=member_rows)
-
-
-def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
-            levels: Sequence[Level], *, window_days: int | None = None,
-            type_window: int = 30, members: Sequence[str] | None = None,
-            unranked: frozenset[str] = frozenset(), background: bool = True,
-            activity: Callable[[], dict[str, MemberActivity]] | None = None,
-            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
-            member_rows: Sequence[tuple[str, int, int]] | None = None) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -410,81 +395,86 @@ def _assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook
     the types the report shows; `with_types` gives them (of a room's members: community-wide)
     whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
     caller that uses only the stages, grades and types. `member_rows`: the community's, every
-    member's (id, points, first_at), when the caller has read them already."""
-    settings = playbook.rfm
-    if window_days:
-        settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
-    rules = playbook.lifecycle
-    today = at.date()
-    tz = at.tzinfo
-    if room is not None:  # a room's reads are bounded by its members
-        ids = list(members) if members is not None else population(conn, at, room)
-        member_rows = _member_rows(conn, ids)
-    else:
-        member_rows = member_rows if member_rows is not None else _member_rows(conn, None)
-        now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
-        ids = list(members) if members is not None else [m for m, _, first in member_rows
-                                                         if first is not None and first <= now]
-    window_from = today - timedelta(days=settings.window_days - 1)
-    scoped = ids if room is not None else None
-    pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
-                                        members=scoped)
-    orders = order_stats(conn, window_from, today, scoped)
-    use_points = not has_orders(conn)
-    needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
-    # What does not depend on the counters is gathered while they are still being read: each member's
-    # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
-    grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
-    known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
-                   _memberships(conn, scoped, tz))
+    member's (id, points, first_at), when the caller has read them already.
+    The community's reads each whole table once, through a small page cache, and its 100k
+    members' figures are made without the garbage collector's full passes over them."""
+    with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
+        settings = playbook.rfm
+        if window_days:
+            settings = RfmSettings(window_days, settings.recency_from, settings.frequency, settings.cut)
+        rules = playbook.lifecycle
+        today = at.date()
+        tz = at.tzinfo
+        if room is not None:  # a room's reads are bounded by its members
+            ids = list(members) if members is not None else population(conn, at, room)
+            member_rows = _member_rows(conn, ids)
+        else:
+            member_rows = member_rows if member_rows is not None else _member_rows(conn, None)
+            now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
+            ids = list(members) if members is not None else [m for m, _, first in member_rows
+                                                             if first is not None and first <= now]
+        window_from = today - timedelta(days=settings.window_days - 1)
+        scoped = ids if room is not None else None
+        pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
+                                            members=scoped)
+        orders = order_stats(conn, window_from, today, scoped)
+        use_points = not has_orders(conn)
+        needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
+        # What does not depend on the counters is gathered while they are still being read: each member's
+        # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
+        grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
+        known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
+                       _memberships(conn, scoped, tz))
 
-    counted = pending()
-    typed: dict[str, Typing] = {}
-    if needs_type and room is None:
-        typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn),
-                       split_values(conn, at, None, type_window))
-    elif needs_type:  # types are community-wide: the room's members' own, at the community's split
-        typed = type_some(conn, at, scope_for(conn, at, None, type_window, floor=floor), ids)
-    grades = _grades(ids, grade_keys, playbook.grades, typed, today)
-    del grade_keys
+        counted = pending()
+        typed: dict[str, Typing] = {}
+        if needs_type and room is None:
+            typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn),
+                           split_values(conn, at, None, type_window))
+        elif needs_type:  # types are community-wide: the room's members' own, at the community's split
+            typed = type_some(conn, at, scope_for(conn, at, None, type_window, floor=floor), ids)
+        grades = _grades(ids, grade_keys, playbook.grades, typed, today)
+        del grade_keys
 
-    by_orders = "order" in settings.recency_from
-    by_days = settings.frequency == "days"
-    inputs: list[RfmInput] = []
-    stages: dict[str, StageResult] = {}
-    # Members with the same numbers share one stage: most members share one of a few. Different
-    # numbers often give the same stage and reason: one object each (some 4 MB fewer of them).
-    shared: dict[_StageKey, StageResult] = {}
-    alike: dict[StageResult, StageResult] = {}
-    no_orders = OrderStats()
-    for m, (monetary, in_group, left_all, first_seen) in zip(ids, known, strict=True):
-        o = orders.get(m, no_orders)
-        a = counted.get(m, NO_ACTIVITY)
-        if with_rfm:
-            last_counting = a.last_counting
-            if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
-                last_counting = o.last_order
-            inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
-                                   a.window_days if by_days else o.window_orders, monetary))
-        last_any = a.last_any
-        if o.last_order is not None and (last_any is None or o.last_order > last_any):
-            last_any = o.last_order
-        key: _StageKey = (in_group, left_all, first_seen, last_any, a.recent, a.previous, a.before, o.orders,
-                          o.first_order)
-        stage = shared.get(key)
-        if stage is None:
-            found = lifecycle.stage_of(StageFacts(m, *key), today, rules)
-            stage = shared[key] = alike.setdefault(found, found)
-        stages[m] = stage
+        by_orders = "order" in settings.recency_from
+        by_days = settings.frequency == "days"
+        inputs: list[RfmInput] = []
+        stages: dict[str, StageResult] = {}
+        # Members with the same numbers share one stage: most members share one of a few. Different
+        # numbers often give the same stage and reason: one object each (some 4 MB fewer of them).
+        shared: dict[_StageKey, StageResult] = {}
+        alike: dict[StageResult, StageResult] = {}
+        no_orders = OrderStats()
+        for m, (monetary, in_group, left_all, first_seen) in zip(ids, known, strict=True):
+            o = orders.get(m, no_orders)
+            a = counted.get(m, NO_ACTIVITY)
+            if with_rfm:
+                last_counting = a.last_counting
+                if by_orders and o.last_order is not None and (last_counting is None or o.last_order > last_counting):
+                    last_counting = o.last_order
+                inputs.append(RfmInput(m, (today - last_counting).days if last_counting else None,
+                                       a.window_days if by_days else o.window_orders, monetary))
+            last_any = a.last_any
+            if o.last_order is not None and (last_any is None or o.last_order > last_any):
+                last_any = o.last_order
+            key: _StageKey = (in_group, left_all, first_seen, last_any, a.recent, a.previous, a.before, o.orders,
+                              o.first_order)
+            stage = shared.get(key)
+            if stage is None:
+                found = lifecycle.stage_of(StageFacts(m, *key), today, rules)
+                stage = shared[key] = alike.setdefault(found, found)
+            stages[m] = stage
 
-    del known, shared, alike
-    scores = (rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
-              if with_rfm else {})
-    return Assessment(scores, stages, grades, orders, use_points, typed)
+        del known, shared, alike
+        scores = (rfm.score_all(inputs, cut=settings.cut, monetary_is_points=use_points, unranked=unranked)
+                  if with_rfm else {})
+        return Assessment(scores, stages, grades, orders, use_points, typed)
 
 
-# (monetary, in a group, left every group, first seen in a group): a member's stage facts but the
-# counters and orders. Members share few of them.
+    # (monetary, in a group, left every group, first seen in a group): a member's stage facts but the
+    # counters and orders. Members share few of them.
+
+
 _Known = tuple[float, bool, bool, date | None]
 
 
