@@ -471,10 +471,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         return Assessment(scores, stages, grades, orders, use_points, typed)
 
 
-    # (monetary, in a group, left every group, first seen in a group): a member's stage facts but the
-    # counters and orders. Members share few of them.
-
-
+# (monetary, in a group, left every group, first seen in a group): a member's stage facts but the
+# counters and orders. Members share few of them.
 _Known = tuple[float, bool, bool, date | None]
 
 
