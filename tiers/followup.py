@@ -317,8 +317,8 @@ def _progress(f: MemberFacts, now: datetime) -> list[Reason]:
     """Their grade's follow-up is due; they levelled up or are close to the next level."""
     out: list[Reason] = []
     if f.grade is not None and f.grade_cadence:
-        days = _days_since(f.last_followed_up or f.grade_since, now)
-        if overdue_days(f.grade_cadence, days) is not None:  # routine_late
+        days = _since_visit(f, now)
+        if overdue_days(f.grade_cadence, days) is not None:  # routine_late, with the days it counts from
             followed = f.last_followed_up is not None
             out.append(_grade_overdue(f.grade, f.grade_cadence, days if followed else None, None if followed else days))
     if f.previous_level is not None and f.level > f.previous_level:
@@ -338,7 +338,13 @@ def routine_late(f: MemberFacts, now: datetime) -> int | None:
     after they were first seen in their grade."""
     if f.grade is None or not f.grade_cadence:
         return None
-    return overdue_days(f.grade_cadence, _days_since(f.last_followed_up or f.grade_since, now))
+    return overdue_days(f.grade_cadence, _since_visit(f, now))
+
+
+def _since_visit(f: MemberFacts, now: datetime) -> int:
+    """Days since the member's last follow-up, or, never followed up, since they were first
+    seen in their grade: what their routine visit is due from."""
+    return _days_since(f.last_followed_up or f.grade_since, now)
 
 
 # Most members share one of a few of these reasons: each distinct one is built once.
