@@ -229,8 +229,7 @@ def bulk(conn: Connection, stmt: Any, rows: Sequence[dict[str, Any]]) -> None:
         rows = [{**defaults, **row} for row in rows]
     params = [getter(row) for row in rows]
     if date_at:
-        params = [tuple(v.isoformat() if i in date_at and isinstance(v, date) else v
-                        for i, v in enumerate(p)) for p in params]
+        params = [tuple(_sqlite_value(v) if i in date_at else v for i, v in enumerate(p)) for p in params]
     _driver_run(conn, sql, params, many=True)
 
 
@@ -299,7 +298,7 @@ def bulk_rows(conn: Connection, stmt: Any, names: tuple[str, ...], rows: Sequenc
         return
     sql, order, date_at = plan
     for i in date_at:  # as SQLAlchemy's Date stores them; a batch holds few distinct days
-        iso = {d: d.isoformat() if isinstance(d, date) else d for d in {r[i] for r in rows}}
+        iso = {d: _sqlite_value(d) for d in {r[i] for r in rows}}
         rows = [(*r[:i], iso[r[i]], *r[i + 1 :]) for r in rows]
     _driver_run(conn, sql, rows if order is None else list(map(order, rows)), many=True)
 
@@ -357,6 +356,7 @@ def _plan(dialect: Any, stmt: Any, shape: tuple[str, ...]) -> _Plan | None:
 
 
 def _sqlite_value(value: Any) -> Any:
+    """A value as SQLAlchemy's Date type stores it on SQLite (ISO text); any other as it is."""
     return value.isoformat() if isinstance(value, date) else value
 
 
