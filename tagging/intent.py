@@ -137,7 +137,7 @@ def cilin_synonyms(word: str) -> tuple[str, ...]:
 def shipped() -> Synonyms:
     """The sets the project ships, with their Cilin synonym sets (when the package is there)."""
     sets = {name: list(words) for name, words in SHIPPED.items()}
-    wanted = {code: name for name, codes in CILIN_SETS.items() for code in codes}
+    wanted = {code for codes in CILIN_SETS.values() for code in codes}
     found = {code: words for code, words in _cilin_sets() if code in wanted}
     for name, codes in CILIN_SETS.items():
         for code in codes:
