@@ -6,19 +6,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
-from bot.store.db import as_date, bulk_rows, values_of
-from bot.store.models import DailyActivity, Member, table_of
+from bot.store.db import as_date, values_of
+from bot.store.models import DailyActivity, Member
 from tiers.antifarm import counts_as_speaking, speaking_points
-
-_SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
-             .values(last_counted_at=bindparam("at")))
 
 
 class _Owed:
@@ -170,15 +167,13 @@ class SpeakingHook(Hook):
         self.on_chat(batch, msg)
 
     def _flush(self, batch: Batch) -> None:
-        conn = batch.conn
-        if self._dirty:
-            last = self._last
-            bulk_rows(conn, _SET_LAST, ("mid", "at"), [(m, last[m]) for m in self._dirty])
-            self._dirty.clear()
+        last = self._last
+        counted_at = {m: last[m] for m in self._dirty}  # stored by the award, with the totals
+        self._dirty.clear()
         if self._unknown:  # counters are flushed already: the stored totals include them
             self._resolve(batch, self._unknown.keys())
-        if self._pay:
-            announce_level_ups(batch, self.ledger.award(batch, self._awards(self._pay.keys())).values())
+        announce_level_ups(batch, self.ledger.award(batch, self._awards(self._pay.keys()),
+                                                    counted_at=counted_at).values())
 
     def _resolve(self, batch: Batch, keys: Sequence[tuple[str, date]]) -> None:
         """Work out what these (member, day)s' counted messages of this batch pay, now that
