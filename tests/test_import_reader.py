@@ -99,7 +99,7 @@ def test_ctrl_c_stops_the_import_and_its_reader_without_a_traceback(tmp_path):
         time.sleep(0.05)
     assert not gone(reader)  # still reading: it would print its own traceback if it took the SIGINT
     os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C does: the whole process group
-    out, err = proc.communicate(timeout=120)
+    _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130
     assert "Traceback" not in err and "KeyboardInterrupt" not in err
     assert gone(reader)
