@@ -88,11 +88,16 @@ def count_run(rule: CountRule, days: dict[date, int], talk: Sequence[tuple[int, 
     days = dict(days)
     since: int | None = None
     n, at = 0, 0
+    summed: date | None = None  # the day whose window n is the sum over
     for at, day, counted in talk:
         if counted:
             days[day] = days.get(day, 0) + 1
-        start, end = count_window(day, rule.days)
-        n = sum(v for d, v in days.items() if start <= d <= end)
+        if day == summed:
+            n += counted  # the same window, where only this day's count moved
+        else:
+            start, end = count_window(day, rule.days)
+            n = sum(v for d, v in days.items() if start <= d <= end)
+            summed = day
         now = count_rule_holds(n, rule)
         if now and not held:
             since = at

@@ -347,12 +347,13 @@ class KeywordMatcher:
     Build it once per rule set (it adds the word-mode keywords to `tokenizer`) and call
     `match` per message. A keyword that names a synonym set (价格) stands for every word of
     it (`synonyms`). One pass slides over the message: at each character that starts some
-    keyword, the slices of the keyword lengths starting with that character are looked up in
-    a dict, so the cost grows with the message, not with the number of rules. Only when that
-    pass finds something is the message tokenized: a word-mode keyword must be a jieba token,
-    and every keyword is then read in its clause — a negation earlier in the clause stops it
-    (「我不想报名了」), a sign-up word beside 退款/取消 reads as the refund intent, and a rule
-    with `intent=ask` needs the clause to ask (see tagging.intent).
+    keyword (found by one regex character class), the slices of the keyword lengths starting
+    with that character are looked up in a dict, so the cost grows with the message, not with
+    the number of rules. Only when that pass finds something is the message tokenized: a
+    word-mode keyword must be a jieba token, and every keyword is then read in its clause — a
+    negation earlier in the clause stops it (「我不想报名了」), a sign-up word beside 退款/取消
+    reads as the refund intent, and a rule with `intent=ask` needs the clause to ask (see
+    tagging.intent).
     """
 
     def __init__(self, rules: Sequence[KeywordRule], tokenizer: Tokenizer,
@@ -391,6 +392,9 @@ class KeywordMatcher:
         self._lengths_by_first = {
             first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()
         }
+        # The characters some keyword starts with, as one class: the pass looks only at the
+        # places the regex engine finds them (most characters of most messages start none).
+        self._firsts = re.compile("[" + "".join(re.escape(c) for c in sorted(lengths)) + "]" if lengths else "(?!)")
         self._everywhere = tuple(rule.scope.kind == "all" for rule in self._rules)
 
     @property
@@ -453,11 +457,9 @@ class KeywordMatcher:
         lengths_by_first = self._lengths_by_first
         pieces = self._pieces
         seen: list[tuple[int, str]] = []
-        for start, char in enumerate(lowered):
-            lengths = lengths_by_first.get(char)
-            if lengths is None:
-                continue
-            for length in lengths:
+        for first in self._firsts.finditer(lowered):
+            start = first.start()
+            for length in lengths_by_first[first.group()]:
                 piece = lowered[start : start + length]
                 if piece in pieces:
                     seen.append((start, piece))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tagging.decide import (
     GroupDecision,
@@ -12,6 +14,7 @@ from tagging.decide import (
     HitWindow,
     can_rule_remove,
     count_rule_holds,
+    count_run,
     count_window,
     exclusive_displaced,
     hit_window_start,
@@ -106,6 +109,35 @@ def test_count_rule_holds(messages: int, holds: bool) -> None:
 )
 def test_count_window_is_today_and_the_days_before(days: int, first: date) -> None:
     assert count_window(date(2026, 11, 20), days) == (first, date(2026, 11, 20))
+
+
+# A member's messages: (day offset, counted), in order; days may go back (a replay out of order).
+_talks = st.lists(st.tuples(st.integers(min_value=0, max_value=12), st.integers(min_value=0, max_value=1)),
+                  max_size=60)
+
+
+@settings(database=None, deadline=None, max_examples=400)
+@given(_talks, st.dictionaries(st.integers(min_value=-10, max_value=12), st.integers(min_value=0, max_value=3),
+                               max_size=8),
+       st.integers(min_value=1, max_value=6), st.integers(min_value=1, max_value=8), st.booleans())
+def test_count_run_judges_each_message_on_its_whole_window(talk: list[tuple[int, int]], before: dict[int, int],
+                                                          days: int, threshold: int, held: bool) -> None:
+    # count_run adds to its window's sum while the day stays; judged here from scratch at
+    # every message (the window summed anew), the outcome must be the same.
+    rule = CountRule(id=5, tag="活跃", threshold=threshold, days=days)
+    first = date(2026, 11, 1)
+    stored = {first + timedelta(days=d): n for d, n in before.items()}
+    run = [(1000 + i, first + timedelta(days=d), counted) for i, (d, counted) in enumerate(talk)]
+    counts, since, n, at, was = dict(stored), None, 0, 0, held
+    for at, day, counted in run:
+        counts[day] = counts.get(day, 0) + counted
+        start, end = count_window(day, days)
+        n = sum(v for d, v in counts.items() if start <= d <= end)
+        now = n >= threshold
+        since = at if now and not was else (since if now else None)
+        was = now
+    found = count_run(rule, stored, run, held)
+    assert (found.holds, found.count, found.at, found.since) == (was, n, at, since)
 
 
 def test_count_window_rejects_zero_days() -> None:

@@ -128,6 +128,17 @@ def test_hits_come_in_rule_order_and_rules_may_share_keywords(tokenizer: Tokeniz
     ]
 
 
+@pytest.mark.parametrize("keyword", ["^_^", "-5折", "]]", "\\n", "[强]", "a-c", "👍👍"])
+def test_a_keyword_starting_with_a_sign_is_found_wherever_it_stands(tokenizer: Tokenizer, keyword: str) -> None:
+    # The sliding pass looks only where a keyword's first character stands, found by a regex
+    # character class: a sign that means something in one (^ ] - \\) is still itself there.
+    rules = [_rule(keyword, mode="substring", rule_id=1), _rule("价格", mode="substring", rule_id=2)]
+    matcher = KeywordMatcher(rules, tokenizer)
+    assert matcher.match(f"价格{keyword}", None) == [Hit(1, keyword), Hit(2, "价格")]
+    assert matcher.match(f"{keyword}b{keyword}", None) == [Hit(1, keyword)]
+    assert matcher.match("b_5折价", None) == []  # a character in the signs' range, not one of them
+
+
 @pytest.mark.parametrize("text", ["", "   ", "👍👍", "[强]", "\n"])
 def test_messages_without_keywords_hit_nothing(tokenizer: Tokenizer, text: str) -> None:
     matcher = KeywordMatcher([_rule("价格"), _rule("多少钱", mode="substring")], tokenizer)

@@ -94,6 +94,19 @@ def test_effective_text_keeps_words_and_digits(text: str) -> None:
     assert effective_text(text) == text
 
 
+@PROPERTY
+@given(noisy_text, st.integers(min_value=0, max_value=4))
+def test_speaking_counts_the_effective_texts_characters(text: str, min_chars: int) -> None:
+    # counts_as_speaking counts kept characters itself when the text holds no face code or keycap
+    assert counts_as_speaking(text, AT0, None, min_chars=min_chars) == (len(effective_text(text)) >= min_chars)
+
+
+@pytest.mark.parametrize("text", ["好。", "。好", " 好 ", "\u200b好\u200b", "好👍", "²好", "好\ufe0f", "1️⃣好"])
+def test_one_character_left_is_not_speaking(text: str) -> None:
+    assert not counts_as_speaking(text, AT0, None)
+    assert counts_as_speaking(text + "的", AT0, None)
+
+
 # --- counts_as_speaking -------------------------------------------------------------
 
 

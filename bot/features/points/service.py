@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import NamedTuple
@@ -49,6 +49,9 @@ _ENTRY_COLUMNS = ("member", "ts", "day", "delta", "kind", "reason", "room", "ref
 _ADD_POINTS = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
                .values(points=table_of(Member).c.points + bindparam("d")))
 _m = table_of(Member).c
+# Speaking's last counted time, stored with the total where an award moves it: one write of the row.
+_ADD_POINTS_COUNTED = _ADD_POINTS.values(last_counted_at=bindparam("at"))
+_SET_COUNTED = update(table_of(Member)).where(_m.id == bindparam("mid")).values(last_counted_at=bindparam("at"))
 _ADD_POINTS_ONE = _ADD_POINTS.returning(_m.points)
 _POINTS_OF_ONE = select(_m.points).where(_m.id == bindparam("mid"))
 # Spending takes the points only where they are there: the check and the change are one
@@ -87,14 +90,19 @@ class Ledger:
             return {} if found is None else {members[0]: found[0]}
         return values_of(conn, col(Member.id), col(Member.points), members)
 
-    def award(self, batch: Batch, awards: Sequence[Award]) -> dict[str, PointsChange]:
-        """Write ledger rows and move totals; returns each member's change.
+    def award(self, batch: Batch, awards: Sequence[Award], *,
+              counted_at: Mapping[str, int | None] | None = None) -> dict[str, PointsChange]:
+        """Write ledger rows and move totals; returns each member's change. `counted_at` are
+        members' last counted times (speaking's anti-farming) to store as well: with the total,
+        in the same statement, where it moves.
 
         Members must already be stored (the batch flushes them first)."""
+        conn = batch.conn
+        counted = dict(counted_at or {})
         awards = [a for a in awards if a.delta]
         if not awards:
+            bulk_rows(conn, _SET_COUNTED, ("mid", "at"), list(counted.items()))
             return {}
-        conn = batch.conn
         members = sorted({a.member for a in awards})
         if self.settle is not None:
             self.settle(batch, members)
@@ -109,7 +117,12 @@ class Ledger:
             before = {} if after is None else {m: after[0] - delta[m]}
         else:
             before = self.points_of(conn, members)
-            bulk_rows(conn, _ADD_POINTS, ("mid", "d"), list(delta.items()))
+            paired = [(m, d, counted.pop(m)) for m, d in delta.items() if m in counted]
+            bulk_rows(conn, _ADD_POINTS_COUNTED, ("mid", "d", "at"), paired)
+            if len(paired) < len(delta):
+                done = {m for m, _, _ in paired}
+                bulk_rows(conn, _ADD_POINTS, ("mid", "d"), [(m, d) for m, d in delta.items() if m not in done])
+        bulk_rows(conn, _SET_COUNTED, ("mid", "at"), list(counted.items()))  # the members without an award
         bulk_rows(conn, _INSERT, _ENTRY_COLUMNS, [
             (a.member, a.ts, a.day, a.delta, a.kind, a.reason, a.room or NO_ROOM, a.ref, a.by) for a in awards])
         out = {}

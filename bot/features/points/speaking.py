@@ -6,19 +6,62 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select
 from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
-from bot.store.db import as_date, bulk_rows, values_of
-from bot.store.models import DailyActivity, Member, table_of
+from bot.store.db import as_date, values_of
+from bot.store.models import DailyActivity, Member
 from tiers.antifarm import counts_as_speaking, speaking_points
 
-_SET_LAST = (update(table_of(Member)).where(table_of(Member).c.id == bindparam("mid"))
-             .values(last_counted_at=bindparam("at")))
+
+class _Owed:
+    """What a hook keeps per (member, day), in the order the keys came, and each member's days
+    in that same order: a check-in settles one member's keys (SpeakingHook._settle) among the
+    thousands a long batch holds, without looking at the others."""
+
+    def __init__(self) -> None:
+        self.entries: dict[tuple[str, date], list[Any]] = {}
+        self._days: dict[str, dict[date, None]] = {}
+
+    def __bool__(self) -> bool:
+        return bool(self.entries)
+
+    def get(self, key: tuple[str, date]) -> list[Any] | None:
+        return self.entries.get(key)
+
+    def add(self, key: tuple[str, date], entry: list[Any]) -> list[Any]:
+        """The entry under `key`: `entry`, stored there when the key had none."""
+        found = self.entries.get(key)
+        if found is None:
+            found = self.entries[key] = entry
+            self._days.setdefault(key[0], {})[key[1]] = None
+        return found
+
+    def pop(self, key: tuple[str, date]) -> list[Any]:
+        days = self._days[key[0]]
+        del days[key[1]]
+        if not days:
+            del self._days[key[0]]
+        return self.entries.pop(key)
+
+    def keys(self) -> list[tuple[str, date]]:
+        return list(self.entries)
+
+    def keys_of(self, members: Sequence[str]) -> list[tuple[str, date]]:
+        """The keys of these members, in the order the keys came."""
+        if len(members) == 1:
+            (m,) = members
+            return [(m, day) for day in self._days.get(m, ())]
+        wanted = set(members)
+        return [key for key in self.entries if key[0] in wanted]
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self._days.clear()
 
 
 class Speaking(set[str]):
@@ -45,9 +88,9 @@ class SpeakingHook(Hook):
         self._today: dict[str, tuple[date, int]] = {}  # member → (local day, points earned)
         self._dirty: set[str] = set()
         # (member, day) → [points, ts, room, message id, messages paid]
-        self._pay: dict[tuple[str, date], list[Any]] = {}
+        self._pay = _Owed()
         # today's count not yet known: [messages, [(ts, room, message id), ...]]
-        self._unknown: dict[tuple[str, date], list[Any]] = {}
+        self._unknown = _Owed()
         ledger.settle = self._settle
 
     def reset(self) -> None:
@@ -86,7 +129,7 @@ class SpeakingHook(Hook):
             # This batch's counted messages of a day whose earlier count is in the store: which
             # of them pay is known at flush. Each is kept (up to the most a day can pay), so
             # the award carries the last paid message, as it does when the count is known.
-            seen = self._unknown.setdefault((member, day), [0, []])
+            seen = self._unknown.add((member, day), [0, []])
             seen[0] += 1
             if len(seen[1]) < _MOST_PAID:
                 seen[1].append((at, msg.room, msg.id))
@@ -97,7 +140,7 @@ class SpeakingHook(Hook):
         if points:
             entry = self._pay.get((member, day))
             if entry is None:
-                self._pay[(member, day)] = [points, at, msg.room, msg.id, 1]
+                self._pay.add((member, day), [points, at, msg.room, msg.id, 1])
             else:
                 entry[0] += points
                 entry[1], entry[2], entry[3] = at, msg.room, msg.id
@@ -110,12 +153,11 @@ class SpeakingHook(Hook):
         Only these members' speaking, whether the process remembers their day or reads it
         back (after a restart, or another writer): their rows are then the same either way,
         and a check-in after chat costs no whole flush (most of a long import's writing)."""
-        wanted = set(members)
-        unknown = [key for key in self._unknown if key[0] in wanted]
+        unknown = self._unknown.keys_of(members)
         if unknown:
             batch.flush_counters()  # how much they earned today depends on the stored counters
             self._resolve(batch, unknown)
-        due = [key for key in self._pay if key[0] in wanted]
+        due = self._pay.keys_of(members)
         if due:
             batch.flush_names()
             announce_level_ups(batch, self.ledger.award(batch, self._awards(due)).values())
@@ -125,15 +167,13 @@ class SpeakingHook(Hook):
         self.on_chat(batch, msg)
 
     def _flush(self, batch: Batch) -> None:
-        conn = batch.conn
-        if self._dirty:
-            last = self._last
-            bulk_rows(conn, _SET_LAST, ("mid", "at"), [(m, last[m]) for m in self._dirty])
-            self._dirty.clear()
+        last = self._last
+        counted_at = {m: last[m] for m in self._dirty}  # stored by the award, with the totals
+        self._dirty.clear()
         if self._unknown:  # counters are flushed already: the stored totals include them
-            self._resolve(batch, list(self._unknown))
-        if self._pay:
-            announce_level_ups(batch, self.ledger.award(batch, self._awards(list(self._pay))).values())
+            self._resolve(batch, self._unknown.keys())
+        announce_level_ups(batch, self.ledger.award(batch, self._awards(self._pay.keys()),
+                                                    counted_at=counted_at).values())
 
     def _resolve(self, batch: Batch, keys: Sequence[tuple[str, date]]) -> None:
         """Work out what these (member, day)s' counted messages of this batch pay, now that
@@ -156,7 +196,7 @@ class SpeakingHook(Hook):
                 # Paid are this batch's first messages, up to the cap: the award is the
                 # last of them.
                 at, room, ref = messages[paid_after - paid_before - 1]
-                entry = self._pay.setdefault(key, [0, at, room, ref, 0])
+                entry = self._pay.add(key, [0, at, room, ref, 0])
                 entry[0] += after - before
                 entry[1:4] = [at, room, ref]
                 entry[4] += paid_after - paid_before
