@@ -149,7 +149,7 @@ def test_the_lists_stages_are_the_assessments_for_members_of_several_groups(bot:
     for m in ("returner", "newbie", "twice", "old"):
         bot.say(m, "大家好，今天读完了第三章", name=m, ts="2026-11-19T20:00:00+08:00")
     with bot.engine.connect() as conn:
-        facts = collect_facts(conn, bot.deps, AT, [ROOM, other])
+        facts = list(collect_facts(conn, bot.deps, AT, [ROOM, other]))
         models, levels = bot.deps.service(Playbook), bot.deps.service(Ledger).levels
         community = assess(conn, AT, None, models, levels)
         room = assess(conn, AT, ROOM, models, levels)
