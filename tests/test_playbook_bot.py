@@ -11,7 +11,7 @@ import pytest
 from bot.core.events import EventError, parse_event
 from bot.core.feature import report_fields
 from bot.core.report import member_rows, resolve_scope
-from bot.features.followup.service import build_items, issue_daily
+from bot.features.followup.service import build_items, collect_facts, issue_daily
 from bot.features.points.api import Ledger
 from bot.features.segments.service import Playbook, assess
 from bot.wiring import FEATURES
@@ -132,6 +132,33 @@ def test_an_assessment_without_rfm_scores_is_the_same_but_them(bot: Bot):
                              with_types=True, with_rfm=rfm) for rfm in (True, False))
     assert len(full.rfm) == len(full.stages) == 8 and lean.rfm == {}
     assert (lean.stages, lean.grades, lean.types, lean.orders) == (full.stages, full.grades, full.types, full.orders)
+
+
+def test_the_lists_stages_are_the_assessments_for_members_of_several_groups(bot: Bot):
+    """The follow-up list's stages are the assessment's, whose reads the list hands it (the members,
+    in room order): a member back in a group two days ago, who was in another from June, is no
+    newcomer (the first day in any group counts), as the community's and the room's assessments say."""
+    other = "r2@chatroom"
+    bot.join("returner", room=other, name="returner", ts="2026-06-01T10:00:00+08:00")
+    bot.leave("returner", room=other, ts="2026-07-01T10:00:00+08:00")
+    bot.join("returner", name="returner", ts="2026-11-18T10:00:00+08:00")
+    bot.join("newbie", name="newbie", ts="2026-11-18T10:00:00+08:00")
+    bot.join("twice", room=other, name="twice", ts="2026-09-01T10:00:00+08:00")
+    bot.join("twice", name="twice", ts="2026-10-01T10:00:00+08:00")
+    bot.join("old", name="old", ts="2026-09-01T10:00:00+08:00")
+    for m in ("returner", "newbie", "twice", "old"):
+        bot.say(m, "大家好，今天读完了第三章", name=m, ts="2026-11-19T20:00:00+08:00")
+    with bot.engine.connect() as conn:
+        facts = collect_facts(conn, bot.deps, AT, [ROOM, other])
+        models, levels = bot.deps.service(Playbook), bot.deps.service(Ledger).levels
+        community = assess(conn, AT, None, models, levels)
+        room = assess(conn, AT, ROOM, models, levels)
+    listed = {(f.member, f.room): (f.stage, f.grade) for f in facts}
+    assert set(listed) == {("returner", ROOM), ("newbie", ROOM), ("twice", ROOM), ("old", ROOM), ("twice", other)}
+    for (m, _), (stage, grade) in listed.items():
+        assert stage == community.stages[m].stage.value == room.stages[m].stage.value, m
+        assert grade == community.grades[m].grade == room.grades[m].grade, m
+    assert community.stages["newbie"].stage.value == "new" and community.stages["returner"].stage.value != "new"
 
 
 @pytest.fixture

@@ -61,8 +61,11 @@ def parse_type(word: str) -> MemberType:
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Activity:
+    """One member's two numbers for typing. Not frozen: a community makes one per member (100k at a
+    time), and a frozen dataclass's __init__ costs three times as much; nothing changes one once made."""
+
     member: str
     login_days: int
     speaking: int

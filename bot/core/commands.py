@@ -116,6 +116,7 @@ _WORD = re.compile(r"\S+")
 # What a natural form may end with besides its words: 「排行榜呢？」「我几级了～」.
 _TAIL_CHARS = r"[呢呀啊吖哈嘛\s?？!！。.~～…,，\U0001F300-\U0001FAFF\u2600-\u27BF]"
 _TAIL = re.compile(_TAIL_CHARS + "+$")
+_TAIL_CHAR = re.compile(_TAIL_CHARS)
 _ALL_TAIL = re.compile(_TAIL_CHARS + "*")
 NATURAL_MOST = 30  # characters of a natural form, its tail left out: longer is chat
 
@@ -167,7 +168,8 @@ class Registry:
         said = text.strip()
         if len(said) > NATURAL_MOST and _ALL_TAIL.fullmatch(said, NATURAL_MOST) is None:
             return None  # longer than a form even without its tail: chat (no scan of all of it)
-        said = _TAIL.sub("", said)
+        if said and _TAIL_CHAR.match(said, len(said) - 1):  # a tail ends it: else there is none to take off
+            said = _TAIL.sub("", said)
         if not said or not self._any_form.fullmatch(said):
             return None
         for form, cmd in self._forms:

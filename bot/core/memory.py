@@ -1,11 +1,16 @@
-"""Passes over the whole community: how they keep the garbage collector out of their way."""
+"""Passes over the whole community: how they keep the garbage collector out of their way, and
+compute what members share once."""
 
 from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 # The collector's switch is process-wide, and passes run in several threads (the scheduler's
 # list, a console page's, a command's assessment): the first pass to begin turns it off, the
@@ -39,3 +44,16 @@ def no_cycle_collection() -> Iterator[None]:
             _running -= 1
             if _running == 0 and _was_enabled:
                 gc.enable()
+
+
+class Memo(dict[K, V]):
+    """`fn` of each key, computed the first time it is looked up: most of 100k members share one
+    of a few values."""
+
+    def __init__(self, fn: Callable[[K], V]) -> None:
+        super().__init__()
+        self.fn = fn
+
+    def __missing__(self, key: K) -> V:
+        value = self[key] = self.fn(key)
+        return value

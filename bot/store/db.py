@@ -13,11 +13,11 @@ from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 
 from bot.store.migrate import load_models, upgrade
@@ -463,6 +463,13 @@ def values_of(conn: Connection, key: Any, column: Any, keys: Iterable[Any]) -> d
 def as_date(value: object) -> date:
     """A local day as the driver returns it: a date, or on raw SQLite reads its ISO text."""
     return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def plain_rows(result: CursorResult[Any]) -> Iterator[tuple[Any, ...]]:
+    """A read's rows as the driver makes them, plain tuples row by row: for reads of a whole
+    table (100k rows), where SQLAlchemy's Row per row costs a third as much again. Nothing is
+    converted: on SQLite a date comes back as its ISO text (`as_date`), a boolean as 0 or 1."""
+    return iter(cast(Iterable[tuple[Any, ...]], result.cursor))
 
 
 def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Sequence[Any]]:

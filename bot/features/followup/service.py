@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
-from typing import TypeVar
 
 from sqlalchemy import bindparam, delete, func, or_, select, text, update
 from sqlalchemy.engine import Connection
@@ -15,7 +14,7 @@ from sqlmodel import col
 
 from bot.core.deps import Deps
 from bot.core.directory import all_rooms, member_names, room_names, told_apart
-from bot.core.memory import no_cycle_collection
+from bot.core.memory import Memo, no_cycle_collection
 from bot.core.settings import Settings
 from bot.features.checkins.api import Checkin, CheckinTask
 from bot.features.faq.api import has_questions, open_questions
@@ -39,7 +38,7 @@ from bot.features.privacy.api import is_anonymous
 from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
-from bot.store.db import as_date, bulk, one_pass_cache, upsert
+from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, upsert
 from bot.store.models import NO_ROOM, DailyActivity, EventLog, table_of
 from tiers import followup as rules
 from tiers import lifecycle
@@ -51,8 +50,6 @@ from tiers.levels import Progress, progress
 from tiers.lifecycle import StageResult
 
 DAY = 86400
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass(frozen=True)
@@ -128,31 +125,25 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     names = room_names(conn, rooms)
     never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
-    name_by_id: dict[str, str | None] = {}
-    # (id, points, first_at) by id, one tuple per member: the facts' points and first day, and the
-    # assessment's rows. Row by row (the driver's own pace), kept as plain tuples: 100k result
+    # (id, points, first_at, name) by id, one tuple per member: the facts' points, first day and name,
+    # and the assessment's rows. Row by row (the driver's own pace), kept as plain tuples: 100k result
     # rows held at once (`.all()`) would be tens of MB.
-    member_by_id: dict[str, tuple[str, int, int]] = {}
-    for m, n, p, f in conn.exec_driver_sql("SELECT id, name, points, first_at FROM member"):
-        name_by_id[m] = n
-        member_by_id[m] = (m, p, f)
-    member_rows = list(member_by_id.values())
+    member_by_id: dict[str, tuple[str, int, int, str | None]] = {
+        row[0]: row for row in plain_rows(conn.exec_driver_sql("SELECT id, points, first_at, name FROM member"))}
     # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
     # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
-    # (member, joined_at, name) by room: the name rides with the membership, so no name dict is
-    # held beside the facts.
-    members_by_room: dict[str, list[tuple[str, int | None, str | None]]] = {room: [] for room in rooms}
+    # (member, joined_at) by room.
+    members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
     groups = [room for room in rooms if room != NO_ROOM]
     if groups:
         q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
                  "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
-        for r, m, j in conn.execute(q, {"rooms": groups, "now": now}):
+        for r, m, j in plain_rows(conn.execute(q, {"rooms": groups, "now": now})):
             if m not in never:
                 # The member read's string for the id, so that 100k ids are held once, not twice.
                 row = member_by_id.get(m)
-                members_by_room[r].append((row[0], j, name_by_id[m]) if row else (m, j, None))
-    del name_by_id
-    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _, _ in ms))  # in room order
+                members_by_room[r].append((row[0] if row else m, j))
+    everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
 
     # Leads given since the previous list.
     leads: dict[str, list[Lead]] = defaultdict(list)
@@ -176,8 +167,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True, with_rfm=False,
-                      member_rows=member_rows)
-    del member_rows, everyone
+                      member_rows=member_by_id)
+    del everyone
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
@@ -197,22 +188,22 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     facts: list[MemberFacts] = []
     levels = deps.service(Ledger).levels
     # Members share few distinct values of most facts: each is computed once.
-    ladder: _Memo[int, _LevelFacts] = _Memo(lambda score: _level(progress(score, levels)))
-    silent: _Memo[date | None, int | None] = _Memo(lambda last: (today - last).days if last is not None else None)
-    moments: _Memo[int, datetime] = _Memo(lambda epoch: datetime.fromtimestamp(epoch, tz))
-    values: _Memo[Enum, str] = _Memo(lambda e: e.value)  # of the types and stages
-    alarming: _Memo[tuple[str, StageResult], StageChangeFact | None] = _Memo(lambda change: _alarming(*change))
+    ladder: Memo[int, _LevelFacts] = Memo(lambda score: _level(progress(score, levels)))
+    silent: Memo[date | None, int | None] = Memo(lambda last: (today - last).days if last is not None else None)
+    moments: Memo[int, datetime] = Memo(lambda epoch: datetime.fromtimestamp(epoch, tz))
+    values: Memo[Enum, str] = Memo(lambda e: e.value)  # of the types and stages
+    alarming: Memo[tuple[str, StageResult], StageChangeFact | None] = Memo(lambda change: _alarming(*change))
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
     last_of = {room: i for i, room in enumerate(rooms)}
     for i, room in enumerate(rooms):
         # A room's members go once its (last) facts are made: they are not held beside all the facts.
         in_room = members_by_room[room] if last_of[room] > i else members_by_room.pop(room)
-        joined = [(m, j) for m, j, _ in in_room if j is not None and new_from <= j <= now]
+        joined = [(m, j) for m, j in in_room if j is not None and new_from <= j <= now]
         spoke = _spoke_since_join(conn, room, joined, tz)
         del joined
         room_name = names.get(room) or room
-        for m, j, name in in_room:
+        for m, j in in_room:
             a = activity.get(m, NO_ACTIVITY)
             row = member_by_id.get(m)
             level = ladder[(row[1] if row else None) or 0]
@@ -225,7 +216,7 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             stage = stages[m]
             change = None if was is None else alarming[was, stage]
             facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
-                m, name or m, room, room_name,  # member, name, room, room_name
+                m, (row[3] if row else None) or m, room, room_name,  # member, name, room, room_name
                 # joined_at, spoke_since_join (j is set when new_join)
                 datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
                 values[t.type] if t else None, prev_type,  # type, previous_type
@@ -246,19 +237,6 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
 
 
 _NO_SNAPSHOT = (None, None, None, None)
-
-
-class _Memo(dict[K, V]):
-    """`fn` of each key, computed the first time it is looked up: most of 100k members share one
-    of a few values."""
-
-    def __init__(self, fn: Callable[[K], V]) -> None:
-        super().__init__()
-        self.fn = fn
-
-    def __missing__(self, key: K) -> V:
-        value = self[key] = self.fn(key)
-        return value
 
 
 _LevelFacts = tuple[int, str, tuple[int, str, int] | None, float]

@@ -26,12 +26,10 @@ class _Owed:
     def __init__(self) -> None:
         self.entries: dict[tuple[str, date], list[Any]] = {}
         self._days: dict[str, dict[date, None]] = {}
+        self.get = self.entries.get  # the entry under a key, or None (every counted message asks)
 
     def __bool__(self) -> bool:
         return bool(self.entries)
-
-    def get(self, key: tuple[str, date]) -> list[Any] | None:
-        return self.entries.get(key)
 
     def add(self, key: tuple[str, date], entry: list[Any]) -> list[Any]:
         """The entry under `key`: `entry`, stored there when the key had none."""

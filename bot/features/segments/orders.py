@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.events import Order
+from bot.core.memory import Memo
 from bot.features.segments.models import Purchase
-from bot.store.db import as_date
+from bot.store.db import as_date, plain_rows
 from bot.store.models import NO_ROOM, table_of
 
 FEN = Decimal(100)
@@ -81,7 +82,7 @@ def order_stats(conn: Connection, start: date, end: date, members: list[str] | N
     q = select(p.id, p.member, p.day, p.amount_fen, p.refund_of)
     wanted = set(members) if members is not None else None
     if members is None:
-        rows = list(conn.execute(q.where(p.day <= end)).all())
+        rows = list(plain_rows(conn.execute(q.where(p.day <= end))))
     else:  # by the member's index (a day condition would make SQLite scan the days instead);
         # a refund is its order's member's (`refusal`), so their rows hold their refunds too
         rows = [row for i in range(0, len(members), 900)
@@ -91,11 +92,11 @@ def order_stats(conn: Connection, start: date, end: date, members: list[str] | N
         if refund_of is not None:
             refunded[refund_of] += amount
     acc: dict[str, list[Any]] = {}  # member → OrderStats' fields, in order
-    for oid, member, day, amount, refund_of in rows:
+    days: Memo[object, date] = Memo(as_date)  # orders share few days
+    for oid, member, raw_day, amount, refund_of in rows:
         if wanted is not None and member not in wanted:
             continue
-        if isinstance(day, str):
-            day = date.fromisoformat(day)
+        day = days[raw_day]
         a = acc.setdefault(member, [0, None, None, 0, 0])
         in_window = start <= day
         if in_window:

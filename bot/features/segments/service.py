@@ -11,10 +11,10 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, case, func, null, select, text
+from sqlalchemy import ColumnElement, bindparam, case, func, literal, null, select, text
 from sqlalchemy.engine import Connection
 
-from bot.core.memory import no_cycle_collection
+from bot.core.memory import Memo, no_cycle_collection
 from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, split_values, type_some
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
@@ -22,7 +22,7 @@ from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.models import ActivityFigures, GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, yuan
 from bot.features.tags.api import MemberTag, TagRule
-from bot.store.db import as_date, bulk, one_pass_cache, read_in_background
+from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
 from tiers import followup as followup_rules
 from tiers import grades as grading
@@ -148,7 +148,8 @@ class _Bounds:
             a.member, counting, func.max(a.day), *(days_in(s, e) for s, e in self.windows),
             days_in(self.type_from, end),
             func.sum(case((a.day >= self.type_from, a.counted), else_=0)),
-            *(days_in(s, e) for s, e in self.churn),
+            # without the churn windows, zeros in their place: every read's rows have the same columns
+            *((days_in(s, e) for s, e in self.churn) if self.churn else (literal(0), literal(0))),
             func.max(case(((a.messages > 0) & (a.day >= self.spoken_from), a.day))),
         ).where(a.day >= self.today - timedelta(days=RECENCY_LOOKBACK), a.day < end, *where).group_by(a.member)
 
@@ -198,29 +199,25 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
 
     @cache  # the playbook models and the follow-up list wait on the same read
     def collect() -> dict[str, MemberActivity]:
-        return _figures((row for rows in reads for row in rows()), churn is not None)
+        return _figures(row for rows in reads for row in rows())
 
     return collect
 
 
-def _figures(rows: Iterable[Sequence[Any]], churned: bool, spoken_from: date | None = None
-             ) -> dict[str, MemberActivity]:
-    """MemberActivity of each row of `_Bounds.query` (or of the kept figures: the same columns
-    with the churn signs, taken when `churned`, and the last day spoken, taken from `spoken_from`)."""
-    dates: dict[object, date | None] = {None: None}
-    spoken: dict[object, date | None] = {None: None}
+def _figures(rows: Iterable[Sequence[Any]], spoken_from: date | None = None) -> dict[str, MemberActivity]:
+    """MemberActivity of each row of `_Bounds.query` (or of the kept figures: the same columns, the
+    last day spoken taken from `spoken_from`). The counts are the driver's ints as they come."""
+    dates: Memo[object, date | None] = Memo(lambda value: None if value is None else as_date(value))
+    spoken: Memo[object, date | None] = Memo(
+        lambda value: None if value is None or (spoken_from is not None and as_date(value) < spoken_from)
+        else as_date(value))
     # Members with the same figures share one tuple: of 86k members 62k tuples (3 MB fewer, for as
     # long as the caller keeps them: the follow-up list holds them while it makes its facts).
     alike: dict[MemberActivity, MemberActivity] = {}
     out = {}
-    for m, last_c, last, w, r, p, b, login, speaking, *more in rows:
-        for value in (last_c, last, more[-1]):
-            if value not in dates:
-                day = dates[value] = as_date(value)  # None is seeded above
-                spoken[value] = day if spoken_from is None or day >= spoken_from else None
-        churn = (int(more[0]), int(more[1])) if churned else (0, 0)
-        a = MemberActivity(dates[last_c], dates[last], int(w), int(r), int(p), int(b), int(login),
-                           int(speaking or 0), *churn, spoken[more[-1]])
+    for m, last_c, last, w, r, p, b, login, speaking, churn_recent, churn_before, last_spoke in rows:
+        a = MemberActivity(dates[last_c], dates[last], w, r, p, b, login, speaking or 0, churn_recent, churn_before,
+                           spoken[last_spoke])
         out[m] = alike.setdefault(a, a)
     return out
 
@@ -250,7 +247,8 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
     which = (f.day == bounds.today, f.shape == kept.shape())
     if conn.execute(select(f.member).where(*which).limit(1)).first() is None:
         return None
-    rows = select(*_KEPT_COLUMNS).where(*which)
+    rows = select(*(literal(0) if c.name.startswith("churn_") and not bounds.churn else c
+                    for c in _KEPT_COLUMNS)).where(*which)
     a = table_of(MemberDay).c
     today = select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today)
     since = bounds.spoken_from
@@ -259,9 +257,9 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
     def collect() -> dict[str, MemberActivity]:
         # Read row by row when needed: a one-pass read in the background would hold every row
         # twice over (its text and the rows decoded from it) for what takes SQLite tens of ms.
-        out = _figures(conn.execute(rows), bool(bounds.churn), since)
+        out = _figures(plain_rows(conn.execute(rows)), since)
         if not out:  # removed since (an event of an earlier day): every day's counters, then
-            return _figures(conn.execute(bounds.query()).all(), bool(bounds.churn))
+            return _figures(conn.execute(bounds.query()).all())
         for m, messages, counted, checkins, visits in conn.execute(today):
             out[m] = bounds.with_day(out.get(m, NO_ACTIVITY), messages or 0, counted or 0, checkins or 0, visits or 0)
         return out
@@ -317,8 +315,8 @@ def _memberships(conn: Connection, members: Sequence[str] | None, tz: Any) -> di
     """member → (the local day first in any group, still in some group), of `members` when given:
     one value for members with the same, made as the rows come."""
     if members is None:  # plain SQL: 100k rows come back several times faster
-        rows: Iterable[Sequence[Any]] = conn.exec_driver_sql(
-            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member")
+        rows: Iterable[Sequence[Any]] = plain_rows(conn.exec_driver_sql(
+            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member"))
     else:
         m = table_of(Membership).c
         q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
@@ -335,12 +333,13 @@ def _memberships(conn: Connection, members: Sequence[str] | None, tz: Any) -> di
     return out
 
 
-def _member_rows(conn: Connection, members: Sequence[str] | None) -> Sequence[tuple[str, int, int]]:
+def _member_rows(conn: Connection, members: Sequence[str] | None) -> dict[str, tuple[Any, ...]]:
+    """Each member's (id, points, first_at) by id, in the table's order."""
     if members is None:  # plain SQL: 100k rows come back several times faster (as plain tuples: a third the memory)
-        return [tuple(row) for row in conn.exec_driver_sql("SELECT id, points, first_at FROM member")]
+        return {row[0]: row for row in plain_rows(conn.exec_driver_sql("SELECT id, points, first_at FROM member"))}
     t = table_of(Member).c
-    return [row for chunk in _chunks(select(t.id, t.points, t.first_at), t.id, members)
-            for row in conn.execute(chunk).all()]
+    return {row[0]: (row[0], row[1], row[2]) for chunk in _chunks(select(t.id, t.points, t.first_at), t.id, members)
+            for row in conn.execute(chunk)}
 
 
 def _chunks(query: Any, column: Any, members: Sequence[str] | None) -> list[Any]:
@@ -380,7 +379,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
-           member_rows: Sequence[tuple[str, int, int]] | None = None) -> Assessment:
+           member_rows: dict[str, tuple[Any, ...]] | None = None) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -395,7 +394,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     the types the report shows; `with_types` gives them (of a room's members: community-wide)
     whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
     caller that uses only the stages, grades and types. `member_rows`: the community's, every
-    member's (id, points, first_at), when the caller has read them already.
+    member's (id, points, first_at, ...) by id, when the caller has read them already.
     The community's reads each whole table once, through a small page cache, and its 100k
     members' figures are made without the garbage collector's full passes over them."""
     with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
@@ -411,8 +410,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         else:
             member_rows = member_rows if member_rows is not None else _member_rows(conn, None)
             now = int(at.timestamp())  # everyone seen by then (`population`), from the rows read anyway
-            ids = list(members) if members is not None else [m for m, _, first in member_rows
-                                                             if first is not None and first <= now]
+            ids = list(members) if members is not None else [row[0] for row in member_rows.values()
+                                                             if row[2] is not None and row[2] <= now]
         window_from = today - timedelta(days=settings.window_days - 1)
         scoped = ids if room is not None else None
         pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
@@ -429,7 +428,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         counted = pending()
         typed: dict[str, Typing] = {}
         if needs_type and room is None:
-            typed = _types(member_rows, counted, at, type_window, floor, there_before_the_bot(conn),
+            typed = _types(member_rows.values(), counted, at, type_window, floor, there_before_the_bot(conn),
                            split_values(conn, at, None, type_window))
         elif needs_type:  # types are community-wide: the room's members' own, at the community's split
             typed = type_some(conn, at, scope_for(conn, at, None, type_window, floor=floor), ids)
@@ -501,14 +500,15 @@ def _known(ids: Sequence[str], orders: dict[str, OrderStats], earned: dict[str, 
     return out
 
 
-def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: datetime,
+def _types(member_rows: Iterable[tuple[Any, ...]], activity: dict[str, MemberActivity], at: datetime,
            type_window: int, floor: Floor, before_bot: set[str], medians: Thresholds) -> dict[str, Typing]:
     """Community-wide member types (what `type_members` gives for all rooms, quiet-data floor
     and members there before the bot included), from the same read of the daily counters."""
     now = int(at.timestamp())
     recent = now - (NEW_DAYS + 1) * 86400  # only a recent first appearance can make a member new
     activities = []
-    for m, _, first in member_rows:
+    for row in member_rows:  # (id, points, first_at, ...)
+        m, first = row[0], row[2]
         if first > now:
             continue
         a = activity.get(m, NO_ACTIVITY)
@@ -521,9 +521,8 @@ def _types(member_rows: Sequence[Any], activity: dict[str, MemberActivity], at: 
 
 # StageFacts' fields after the member: members with equal keys share one stage.
 _StageKey = tuple[bool, bool, date | None, date | None, int, int, int, int, date | None]
-# (tags, level, last order, referrals, pin): GradeFacts but the member and the type.
+# (tags, type, level, last order, referrals, pin): GradeFacts but the member.
 _GradeKey = tuple[frozenset[str], int, date | None, int, tuple[str, str] | None]
-
 
 @dataclass(frozen=True)
 class _GradeReads:
@@ -539,17 +538,17 @@ def _grade_facts(conn: Connection, at: datetime, settings: GradeSettings) -> _Gr
 
 
 def _grade_keys(ids: Sequence[str], levels: Sequence[Level], orders: dict[str, OrderStats],
-                member_rows: Sequence[tuple[str, int, int]], reads: _GradeReads) -> list[_GradeKey]:
+                member_rows: dict[str, tuple[Any, ...]], reads: _GradeReads) -> list[_GradeKey]:
     """Each member's grade facts but the type (which needs the counters), in `ids`' order:
     (tags, level, last order, referrals, pin), one value for members with the same."""
     tags, referrals, pinned = reads.tags, reads.referrals, reads.pinned
-    points: dict[str, int] = {m: p for m, p, _ in member_rows}
     level_of: dict[int, int] = {}
     no_tags: frozenset[str] = frozenset()
     shared: dict[_GradeKey, _GradeKey] = {}
     out: list[_GradeKey] = []
     for m in ids:
-        p = points.get(m) or 0
+        row = member_rows.get(m)  # (id, points, first_at, ...)
+        p = (row[1] if row else None) or 0
         lv = level_of.get(p)
         if lv is None:
             lv = level_of[p] = level_for(p, levels).n
