@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -35,7 +35,7 @@ from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
 from bot.features.privacy.api import is_anonymous
-from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
+from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, InGroups, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, upsert
@@ -132,19 +132,23 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     # rows held at once (`.all()`) would be tens of MB.
     member_by_id: dict[str, tuple[str, int, int, str | None]] = {
         row[0]: row for row in plain_rows(conn.exec_driver_sql("SELECT id, points, first_at, name FROM member"))}
-    # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
-    # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
+    # The private account's friends (NO_ROOM) come from friend_facts below. One read of every
+    # membership, in plain SQL (the table in its own order): the rooms' current members, and for the
+    # assessment when each member was first in a group and whether they still are in one.
     # (member, joined_at) by room.
     members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
-    groups = [room for room in rooms if room != NO_ROOM]
-    if groups:
-        q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
-                 "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
-        for r, m, j in plain_rows(conn.execute(q, {"rooms": groups, "now": now})):
-            if m not in never:
-                # The member read's string for the id, so that 100k ids are held once, not twice.
-                row = member_by_id.get(m)
-                members_by_room[r].append((row[0] if row else m, j))
+    listed = {room: members_by_room[room] for room in rooms if room != NO_ROOM}
+    in_groups = InGroups(tz)
+    for r, m, j, first, active in plain_rows(
+            conn.exec_driver_sql("SELECT room, member, joined_at, first_at, active FROM membership")):
+        # The member read's string for the id, so that 100k ids are held once, not twice.
+        row = member_by_id.get(m)
+        if row is not None:
+            m = row[0]
+        in_groups.add(m, first, active)
+        if active and first <= now and r in listed and m not in never:
+            listed[r].append((m, j))
+    del listed
     everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
 
     # Leads given since the previous list.
@@ -169,8 +173,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True, with_rfm=False,
-                      member_rows=member_by_id)
-    del everyone
+                      member_rows=member_by_id, in_groups=in_groups.of)
+    del everyone, in_groups
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
