@@ -136,8 +136,9 @@ def test_an_assessment_without_rfm_scores_is_the_same_but_them(bot: Bot):
 
 def test_the_lists_stages_are_the_assessments_for_members_of_several_groups(bot: Bot):
     """The follow-up list's stages are the assessment's, whose reads the list hands it (the members,
-    in room order): a member back in a group two days ago, who was in another from June, is no
-    newcomer (the first day in any group counts), as the community's and the room's assessments say."""
+    and each one's groups from the list's own read of every membership): a member back in a group two
+    days ago, who was in another from June, is no newcomer (the first day in any group counts, a group
+    left too), as the community's and the room's assessments reading the memberships themselves say."""
     other = "r2@chatroom"
     bot.join("returner", room=other, name="returner", ts="2026-06-01T10:00:00+08:00")
     bot.leave("returner", room=other, ts="2026-07-01T10:00:00+08:00")
@@ -149,7 +150,7 @@ def test_the_lists_stages_are_the_assessments_for_members_of_several_groups(bot:
     for m in ("returner", "newbie", "twice", "old"):
         bot.say(m, "大家好，今天读完了第三章", name=m, ts="2026-11-19T20:00:00+08:00")
     with bot.engine.connect() as conn:
-        facts = collect_facts(conn, bot.deps, AT, [ROOM, other])
+        facts = list(collect_facts(conn, bot.deps, AT, [ROOM, other]))
         models, levels = bot.deps.service(Playbook), bot.deps.service(Ledger).levels
         community = assess(conn, AT, None, models, levels)
         room = assess(conn, AT, ROOM, models, levels)

@@ -219,8 +219,12 @@ class Case:
     escalated: bool = False  # already put on the admins' list
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Item:
+    """One line of a list. Not frozen: a list of the whole community makes 50k of them, and a
+    frozen dataclass's __init__ costs three times as much; nothing changes one once made (`replace`
+    makes another)."""
+
     n: int
     kind: str
     member: str
@@ -237,7 +241,9 @@ class Item:
 
 def reasons_for(f: MemberFacts, now: datetime) -> list[Reason]:
     """Every reason this member needs attention, most urgent first, minus recently done."""
-    out = _waiting(f, now) + _signals(f, now) + _progress(f, now)
+    out = _waiting(f, now)
+    out += _signals(f, now)
+    out += _progress(f, now)
     if len(out) > 1:  # most members have one reason or none
         out.sort(key=lambda r: rank(r.kind, f.grade))
     if not f.done_recently:
@@ -390,33 +396,23 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
     chosen: dict[str, tuple[str, str, str, str | None, list[Reason]]] = {}
     late: dict[str, int] = {}  # member → days their routine visit is past due
 
-    def consider(member: str, name: str, room: str, room_name: str, grade: str | None,
-                 fresh: list[Reason]) -> None:
-        mine = open_cases.get(member, ())
-        if not mine:  # most members: their own reasons, already in order (reasons_for)
-            if fresh:
-                chosen[member] = (name, room, room_name, grade, fresh)
-            return
-        blocked = {c.kind for c in mine if c.snoozed or (c.owner is not None and c.owner != me)}
-        reasons = [r for r in fresh if r.kind not in blocked]
-        have = {r.kind for r in reasons}
-        for c in mine:
-            if c.kind not in blocked and c.kind not in have and (c.kind in EVENT_KINDS or c.owner == me):
-                reasons.append(Reason(c.kind, c.reason, c.action, (c.room, c.room_name)))
-        if reasons:
-            reasons.sort(key=lambda r: rank(r.kind, grade))
-            chosen[member] = (name, room, room_name, grade, reasons)
-
     for f in facts:
-        if f.member in chosen or f.member == me or f.member in exclude:
+        m = f.member
+        if m in chosen or m == me or m in exclude:
             continue
-        consider(f.member, f.name, f.room, f.room_name, f.grade, reasons_for(f, now))
+        reasons = reasons_for(f, now)
+        if m in open_cases:
+            reasons = _with_cases(reasons, open_cases[m], me, f.grade)
+        if not reasons:  # most members: their own reasons, already in order (reasons_for), or none
+            continue
+        chosen[m] = (f.name, f.room, f.room_name, f.grade, reasons)
         # how late a routine visit is decides only which ones wait for room under a cap
-        if cap is not None and f.member in chosen and (days := routine_late(f, now)) is not None:
-            late[f.member] = days
+        if cap is not None and (days := routine_late(f, now)) is not None:
+            late[m] = days
     for c in cases:  # handed to me from a room that is not mine
         if c.owner == me and me is not None and c.member not in chosen and c.member != me:
-            consider(c.member, c.member_name, c.room, c.room_name, None, [])
+            if reasons := _with_cases([], open_cases[c.member], me, None):
+                chosen[c.member] = (c.member_name, c.room, c.room_name, None, reasons)
     age = {(c.member, c.kind): c.days + (0 if c.listed_today else 1) for c in cases}
     queued = 0 if cap is None else _hold_back(chosen, late, age, cap)
     ranked = []
@@ -431,6 +427,20 @@ def build_list(facts: Iterable[MemberFacts], now: datetime, *, cases: Iterable[C
                          tuple(KIND_TITLES[r.kind] for r in reasons[1:]) if len(reasons) > 1 else (), days, grade)
                     for n, (_, top, member, name, room, room_name, reasons, days, grade)
                     in enumerate(ranked, 1)], queued)
+
+
+def _with_cases(fresh: list[Reason], mine: list[Case], me: str | None, grade: str | None) -> list[Reason]:
+    """A member's reasons with their open cases: a kind snoozed, or handed to another operator, is
+    left out; an event (a lead) stays until done, and a case handed to `me` comes along; most urgent
+    first."""
+    blocked = {c.kind for c in mine if c.snoozed or (c.owner is not None and c.owner != me)}
+    reasons = [r for r in fresh if r.kind not in blocked]
+    have = {r.kind for r in reasons}
+    for c in mine:
+        if c.kind not in blocked and c.kind not in have and (c.kind in EVENT_KINDS or c.owner == me):
+            reasons.append(Reason(c.kind, c.reason, c.action, (c.room, c.room_name)))
+    reasons.sort(key=lambda r: rank(r.kind, grade))
+    return reasons
 
 
 def _hold_back(chosen: dict[str, tuple[str, str, str, str | None, list[Reason]]], late: Mapping[str, int],

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
@@ -35,7 +35,7 @@ from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
 from bot.features.privacy.api import is_anonymous
-from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, Playbook, assess, read_activity
+from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, InGroups, Playbook, assess, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, upsert
@@ -94,17 +94,19 @@ def _previous_list_at(conn: Connection, at: int) -> int:
     return last if last is not None else at - DAY
 
 
-@no_cycle_collection()  # 100k members' facts
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
-    """`_collect_facts`, each whole table it reads once through a small page cache."""
-    with one_pass_cache(conn):
-        return _collect_facts(conn, deps, at, rooms, bot_ids, background=background)
+                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> Iterator[MemberFacts]:
+    """`_collect_facts`, each whole table it reads once through a small page cache, and 100k members'
+    facts made without the garbage collector's full passes over them. One at a time: a caller that
+    keeps few of them (the list keeps the members with a reason) never holds them all."""
+    with no_cycle_collection(), one_pass_cache(conn):
+        yield from _collect_facts(conn, deps, at, rooms, bot_ids, background=background)
 
 
 def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> list[MemberFacts]:
-    """Facts for every current member of these rooms as of `at` (local), in room order.
+                   bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> Iterator[MemberFacts]:
+    """Facts for every current member of these rooms as of `at` (local), in room order, made as
+    they are taken (the reads are done first).
     `background` False inside a batch: a read on a connection of its own sees only what is
     committed, not the batch's own earlier events.
 
@@ -130,19 +132,23 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     # rows held at once (`.all()`) would be tens of MB.
     member_by_id: dict[str, tuple[str, int, int, str | None]] = {
         row[0]: row for row in plain_rows(conn.exec_driver_sql("SELECT id, points, first_at, name FROM member"))}
-    # The private account's friends (NO_ROOM) come from friend_facts below. One read for every
-    # room, in plain SQL: 100k rows come back several times faster than through ORM columns.
+    # The private account's friends (NO_ROOM) come from friend_facts below. One read of every
+    # membership, in plain SQL (the table in its own order): the rooms' current members, and for the
+    # assessment when each member was first in a group and whether they still are in one.
     # (member, joined_at) by room.
     members_by_room: dict[str, list[tuple[str, int | None]]] = {room: [] for room in rooms}
-    groups = [room for room in rooms if room != NO_ROOM]
-    if groups:
-        q = text("SELECT room, member, joined_at FROM membership WHERE room IN :rooms AND active "
-                 "AND first_at <= :now").bindparams(bindparam("rooms", expanding=True))
-        for r, m, j in plain_rows(conn.execute(q, {"rooms": groups, "now": now})):
-            if m not in never:
-                # The member read's string for the id, so that 100k ids are held once, not twice.
-                row = member_by_id.get(m)
-                members_by_room[r].append((row[0] if row else m, j))
+    listed = {room: members_by_room[room] for room in rooms if room != NO_ROOM}
+    in_groups = InGroups(tz)
+    for r, m, j, first, active in plain_rows(
+            conn.exec_driver_sql("SELECT room, member, joined_at, first_at, active FROM membership")):
+        # The member read's string for the id, so that 100k ids are held once, not twice.
+        row = member_by_id.get(m)
+        if row is not None:
+            m = row[0]
+        in_groups.add(m, first, active)
+        if active and first <= now and r in listed and m not in never:
+            listed[r].append((m, j))
+    del listed
     everyone = list(dict.fromkeys(m for ms in members_by_room.values() for m, _ in ms))  # in room order
 
     # Leads given since the previous list.
@@ -167,8 +173,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
                       type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
                       floor=type_floor(deps.settings), with_types=True, with_rfm=False,
-                      member_rows=member_by_id)
-    del everyone
+                      member_rows=member_by_id, in_groups=in_groups.of)
+    del everyone, in_groups
     activity = pending()
     # The community's types, whatever rooms the list covers: the snapshot the next list compares
     # with is one per member. Only the grades, stages and types are used: the RFM scores and
@@ -185,7 +191,6 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     for m, kind in conn.execute(done_rows):
         done_kinds[m].add(kind)
 
-    facts: list[MemberFacts] = []
     levels = deps.service(Ledger).levels
     # Members share few distinct values of most facts: each is computed once.
     ladder: Memo[int, _LevelFacts] = Memo(lambda score: _level(progress(score, levels)))
@@ -195,45 +200,48 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     alarming: Memo[tuple[str, StageResult], StageChangeFact | None] = Memo(lambda change: _alarming(*change))
     new_from = now - int(rules.NEW_SILENT_WITHIN.total_seconds())
     nothing: frozenset[str] = frozenset()
-    last_of = {room: i for i, room in enumerate(rooms)}
-    for i, room in enumerate(rooms):
-        # A room's members go once its (last) facts are made: they are not held beside all the facts.
-        in_room = members_by_room[room] if last_of[room] > i else members_by_room.pop(room)
-        joined = [(m, j) for m, j in in_room if j is not None and new_from <= j <= now]
-        spoke = _spoke_since_join(conn, room, joined, tz)
-        del joined
-        room_name = names.get(room) or room
-        for m, j in in_room:
-            a = activity.get(m, NO_ACTIVITY)
-            row = member_by_id.get(m)
-            level = ladder[(row[1] if row else None) or 0]
-            prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
-            t = typed.get(m)
-            done_at = last_done.get(m)
-            new_join = j is not None and j >= new_from  # only a recent join can be "new"
-            grade = grades[m].grade
-            in_grade = moments[_in_grade_since(graded, grade, row[2] if row else None, now)]
-            stage = stages[m]
-            change = None if was is None else alarming[was, stage]
-            facts.append(MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
-                m, (row[3] if row else None) or m, room, room_name,  # member, name, room, room_name
-                # joined_at, spoke_since_join (j is set when new_join)
-                datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
-                values[t.type] if t else None, prev_type,  # type, previous_type
-                a.churn_recent, a.churn_before, silent[a.last_spoke],  # active_days_recent, _before, silent_days
-                tuple(leads[m]) if m in leads else (), broken.get(m),  # leads, broken_streak
-                level[0], level[1], prev_level, level[2], level[3],  # level, _name, previous_level, next_level, _ratio
-                datetime.fromtimestamp(done_at, tz) if done_at else None,  # last_followed_up
-                grade, cadence.get(grade), in_grade,  # grade, grade_cadence, grade_since
-                values[stage.stage], change,  # stage, stage_change
-                tuple(redemptions[m]) if m in redemptions else (),  # redemptions
-                frozenset(done_kinds[m]) if m in done_kinds else nothing,  # done_recently
-            ))
-    if NO_ROOM in rooms:
-        facts += friend_facts(conn, at, done_kinds)
-    facts = _with_questions(conn, facts, at, NO_ROOM in rooms, never, leads)
+
+    def in_rooms() -> Iterator[MemberFacts]:
+        last_of = {room: i for i, room in enumerate(rooms)}
+        for i, room in enumerate(rooms):
+            # A room's members go once its (last) facts are made: they are not held beside all the facts.
+            in_room = members_by_room[room] if last_of[room] > i else members_by_room.pop(room)
+            joined = [(m, j) for m, j in in_room if j is not None and new_from <= j <= now]
+            spoke = _spoke_since_join(conn, room, joined, tz)
+            del joined
+            room_name = names.get(room) or room
+            for m, j in in_room:
+                a = activity.get(m, NO_ACTIVITY)
+                row = member_by_id.get(m)
+                level = ladder[(row[1] if row else None) or 0]
+                prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
+                t = typed.get(m)
+                done_at = last_done.get(m)
+                new_join = j is not None and j >= new_from  # only a recent join can be "new"
+                grade = grades[m].grade
+                in_grade = moments[_in_grade_since(graded, grade, row[2] if row else None, now)]
+                stage = stages[m]
+                change = None if was is None else alarming[was, stage]
+                yield MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
+                    m, (row[3] if row else None) or m, room, room_name,  # member, name, room, room_name
+                    # joined_at, spoke_since_join (j is set when new_join)
+                    datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
+                    values[t.type] if t else None, prev_type,  # type, previous_type
+                    a.churn_recent, a.churn_before, silent[a.last_spoke],  # active_days_recent, _before, silent_days
+                    tuple(leads[m]) if m in leads else (), broken.get(m),  # leads, broken_streak
+                    level[0], level[1], prev_level, level[2], level[3],  # level, _name, previous_, next_level, _ratio
+                    datetime.fromtimestamp(done_at, tz) if done_at else None,  # last_followed_up
+                    grade, cadence.get(grade), in_grade,  # grade, grade_cadence, grade_since
+                    values[stage.stage], change,  # stage, stage_change
+                    tuple(redemptions[m]) if m in redemptions else (),  # redemptions
+                    frozenset(done_kinds[m]) if m in done_kinds else nothing,  # done_recently
+                )
+        if NO_ROOM in rooms:
+            yield from friend_facts(conn, at, done_kinds)
+
     # A member who had their data erased is only an anonymous id: nobody to follow up.
-    return [f for f in facts if not is_anonymous(f.member)]
+    return (f for f in _with_questions(conn, in_rooms(), at, NO_ROOM in rooms, never, leads)
+            if not is_anonymous(f.member))
 
 
 _NO_SNAPSHOT = (None, None, None, None)
@@ -267,24 +275,28 @@ def _in_grade_since(recorded: tuple[str | None, int | None] | None, grade: str, 
     return since if was == grade and since is not None else now
 
 
-def _with_questions(conn: Connection, facts: list[MemberFacts], at: datetime, private: bool,
-                    never: frozenset[str], leads: dict[str, list[Lead]]) -> list[MemberFacts]:
+def _with_questions(conn: Connection, facts: Iterable[MemberFacts], at: datetime, private: bool,
+                    never: frozenset[str], leads: dict[str, list[Lead]]) -> Iterator[MemberFacts]:
     """Each member's 1:1 question nobody answered, on their facts wherever they are listed, and
-    for a member listed nowhere, on a fact of the private chats (when this list has them), with
-    the leads their words gave."""
+    for a member listed nowhere, on a fact of the private chats (when this list has them, after
+    the others), with the leads their words gave."""
     waiting = open_questions(conn, int(at.timestamp()))
     if not waiting:
-        return facts
+        yield from facts
+        return
     asked = {m: DmQuestionFact(q.text, datetime.fromtimestamp(q.at, at.tzinfo), q.count) for m, q in waiting.items()
              if m not in never}
-    out = [replace(f, dm_question=asked[f.member]) if f.member in asked else f for f in facts]
+    listed = set()  # of those who asked
+    for f in facts:
+        if f.member in asked:
+            listed.add(f.member)
+            f = replace(f, dm_question=asked[f.member])
+        yield f
     if private:
-        listed = {f.member for f in facts}
         names = member_names(conn, [m for m in asked if m not in listed])
-        out += [MemberFacts(member=m, name=names.get(m) or m, room=NO_ROOM, room_name=FRIENDS_NAME, dm_question=q,
-                            leads=tuple(leads.get(m, ())))
-                for m, q in asked.items() if m not in listed]
-    return out
+        yield from (MemberFacts(member=m, name=names.get(m) or m, room=NO_ROOM, room_name=FRIENDS_NAME,
+                                dm_question=q, leads=tuple(leads.get(m, ())))
+                    for m, q in asked.items() if m not in listed)
 
 
 def _spoke_since_join(conn: Connection, room: str, joined: list[tuple[str, int]], tz: tzinfo | None
@@ -507,7 +519,7 @@ def issue_daily(conn: Connection, deps: Deps, at: datetime,
     if not todo and not admins:
         return []
     all_rooms = list(dict.fromkeys(r for rooms in todo.values() for r in rooms))
-    facts = collect_facts(conn, deps, at, all_rooms, bot_ids)  # once, shared by every operator
+    facts = list(collect_facts(conn, deps, at, all_rooms, bot_ids))  # once, shared by every operator
     by_room: dict[str, list[MemberFacts]] = defaultdict(list)
     for f in facts:
         by_room[f.room].append(f)

@@ -9,6 +9,7 @@ from bot.features.segments.report import assess_scope, playbook_fields
 from bot.features.segments.service import (
     NO_ACTIVITY,
     ChurnWindows,
+    InGroups,
     Playbook,
     assess,
     check_criteria_tags,
@@ -17,6 +18,6 @@ from bot.features.segments.service import (
 )
 
 __all__ = [
-    "NO_ACTIVITY", "ChurnWindows", "Playbook", "Purchase", "assess", "assess_scope", "check_criteria_tags",
+    "NO_ACTIVITY", "ChurnWindows", "InGroups", "Playbook", "Purchase", "assess", "assess_scope", "check_criteria_tags",
     "keep_activity", "playbook_fields", "read_activity", "unknown_word", "who_playbook",
 ]

@@ -311,26 +311,37 @@ def _any(conditions: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     return out
 
 
+class InGroups:
+    """member → (the local day first in any group, still in some group), made from their membership
+    rows as they come (`add`): one value for members with the same."""
+
+    def __init__(self, tz: Any) -> None:
+        self.of: dict[str, tuple[date, bool]] = {}
+        self._tz = tz
+        self._shared: dict[tuple[date, bool], tuple[date, bool]] = {}
+
+    def add(self, member: str, first_at: int, active: object) -> None:
+        # no memo of the days: members' first times are nearly all distinct
+        value = (datetime.fromtimestamp(first_at, self._tz).date(), bool(active))
+        was = self.of.get(member)
+        if was is not None:  # in several groups: the first of their days, in a group if in any
+            value = (min(was[0], value[0]), was[1] or value[1])
+        self.of[member] = self._shared.setdefault(value, value)
+
+
 def _memberships(conn: Connection, members: Sequence[str] | None, tz: Any) -> dict[str, tuple[date, bool]]:
-    """member → (the local day first in any group, still in some group), of `members` when given:
-    one value for members with the same, made as the rows come."""
+    """`InGroups` of `members` when given, else of everyone."""
+    groups = InGroups(tz)
     if members is None:  # plain SQL: 100k rows come back several times faster
-        rows: Iterable[Sequence[Any]] = plain_rows(conn.exec_driver_sql(
-            "SELECT member, min(first_at), max(CASE WHEN active THEN 1 ELSE 0 END) FROM membership GROUP BY member"))
+        rows: Iterable[Sequence[Any]] = plain_rows(
+            conn.exec_driver_sql("SELECT member, first_at, active FROM membership"))
     else:
         m = table_of(Membership).c
-        q = select(m.member, func.min(m.first_at), func.max(case((m.active, 1), else_=0))).group_by(m.member)
-        rows = (row for chunk in _chunks(q, m.member, members) for row in conn.execute(chunk))
-    days: dict[int, date] = {}
-    shared: dict[tuple[date, bool], tuple[date, bool]] = {}
-    out: dict[str, tuple[date, bool]] = {}
-    for mid, first, active in rows:
-        day = days.get(first)
-        if day is None:
-            day = days[first] = datetime.fromtimestamp(first, tz).date()
-        value = (day, bool(active))
-        out[mid] = shared.setdefault(value, value)
-    return out
+        rows = (row for chunk in _chunks(select(m.member, m.first_at, m.active), m.member, members)
+                for row in conn.execute(chunk))
+    for member, first_at, active in rows:
+        groups.add(member, first_at, active)
+    return groups.of
 
 
 def _member_rows(conn: Connection, members: Sequence[str] | None) -> dict[str, tuple[Any, ...]]:
@@ -379,7 +390,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            unranked: frozenset[str] = frozenset(), background: bool = True,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
-           member_rows: dict[str, tuple[Any, ...]] | None = None) -> Assessment:
+           member_rows: dict[str, tuple[Any, ...]] | None = None,
+           in_groups: dict[str, tuple[date, bool]] | None = None) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -394,7 +406,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     the types the report shows; `with_types` gives them (of a room's members: community-wide)
     whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
     caller that uses only the stages, grades and types. `member_rows`: the community's, every
-    member's (id, points, first_at, ...) by id, when the caller has read them already.
+    member's (id, points, first_at, ...) by id, and `in_groups`, the community's `InGroups`, when the
+    caller has read them already.
     The community's reads each whole table once, through a small page cache, and its 100k
     members' figures are made without the garbage collector's full passes over them."""
     with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
@@ -423,7 +436,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
         grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
         known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
-                       _memberships(conn, scoped, tz))
+                       in_groups if in_groups is not None else _memberships(conn, scoped, tz))
 
         counted = pending()
         typed: dict[str, Typing] = {}
