@@ -83,7 +83,10 @@ class TaggingHook(Hook):
         A command earlier in this batch may have changed the rules: then what was seen so
         far is written under the old rules, and every message from here on is matched and
         counted with the new ones, exactly as if the batch had ended at the command."""
-        rs = self.tagging.current(batch.conn, recheck=False)
+        tagging = self.tagging
+        if tagging.ruleset is self._rs and self._rs is not None and not tagging.changed:
+            return self._rs, False  # what current() would give, without the call (every message asks)
+        rs = tagging.current(batch.conn, recheck=False)
         if rs is self._rs:
             return rs, False
         batch.flush()  # pending hits and counts under the old rules; counters stored
@@ -128,7 +131,10 @@ class TaggingHook(Hook):
             # rules changed at it: see _rules) is in _recent
             counted = int(not stored and msg.id in batch.slot(Speaking))
             at = epoch(msg.ts)
-            self._talk.setdefault(msg.sender, []).append((at, batch.day_of(at), counted))
+            said = self._talk.get(msg.sender)
+            if said is None:
+                said = self._talk[msg.sender] = []
+            said.append((at, batch.day_began(at)[0], counted))
         if msg.kind not in WORD_KINDS or not msg.text:
             return
         hits = rs.matcher.match(msg.text, msg.room)
