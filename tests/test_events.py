@@ -219,3 +219,35 @@ def test_a_message_with_every_field_is_the_message_those_fields_make():
     parsed = parse_event(event_to_dict(bare), not_after=NOW)
     assert parsed == bare
     assert (parsed.mentions, parsed.kind, parsed.qr, parsed.room) == ((), "text", (), None)
+
+
+# Anything a field may hold: printable or not, blank, long, a NUL, lone surrogates, not text at all.
+_raw_values = (st.text(max_size=12) | st.text(st.sampled_from(" 　\t\x00\ud800\u200b\u200dA长😀"), max_size=8)
+               | st.text(st.sampled_from("ab 长"), min_size=195, max_size=205) | st.integers() | st.none())
+
+
+def _outcome(read, *args):
+    try:
+        return ("value", read(*args))
+    except EventError as exc:
+        return ("refused", str(exc))
+
+
+@settings(max_examples=400, deadline=None)
+@given(id=_raw_values, sender_name=_raw_values)
+def test_an_id_and_a_name_are_read_as_the_contracts_checks_read_them(id, sender_name):
+    # parse_event reads a plain value in one call (events._reader, _read_name); whatever the
+    # value, the outcome is what the full checks (_check_text, clean_name) give.
+    from bot.core.events import _check_text, clean_name
+
+    raw = {"type": "message", "id": id, "ts": 1761955200, "sender": "wxid_a", "text": "hi", "sender_name": sender_name}
+    got = _outcome(parse_event, raw)
+    if id is None:
+        assert got == ("refused", "message 事件缺少字段 id")
+        return
+    checked = _outcome(_check_text, "id", id, 200, True)
+    if checked[0] == "refused":
+        assert got == checked
+    else:
+        assert got[0] == "value" and got[1].id == id
+        assert got[1].sender_name == clean_name(sender_name)

@@ -442,7 +442,7 @@ _KIND_READERS: dict[str, Callable[[_Field], Callable[[Any, datetime], Any]]] = {
     "amount": lambda f: lambda value, _: parse_amount(value),
     "list": _list_reader,
     "texts": _texts_reader,
-    "name": lambda f: lambda value, _: clean_name(value),
+    "name": lambda f: _read_name,
     "members": lambda f: lambda value, _: _roster_members(value),
     "status": lambda f: _read_status,
 }
@@ -454,7 +454,24 @@ def _reader(f: _Field) -> Callable[[Any, datetime], Any]:
     if make is not None:
         return make(f)
     name, limit, is_id = f.name, f.limit, _is_id(f)
-    return lambda value, _: _check_text(name, value, limit, is_id)
+
+    def read_text(value: Any, _: datetime) -> str:
+        # Most values, in one call: what _check_text returns as it is (a printable string
+        # within the limit, an id not blank); anything else gets its checks and their reasons.
+        if type(value) is str and len(value) <= limit and value.isprintable() and (not is_id or value.strip()):
+            return value
+        return _check_text(name, value, limit, is_id)
+    return read_text
+
+
+def _read_name(value: Any, _: datetime) -> str | None:
+    # clean_name of a printable string (no NUL, no lone surrogate) within MAX_NAME once stripped,
+    # in one call; anything else goes through clean_name itself.
+    if type(value) is str and value.isprintable():
+        stripped = value.strip()
+        if len(stripped) <= MAX_NAME:
+            return stripped or None
+    return clean_name(value)
 
 
 def _roster_members(value: Any) -> tuple[RosterMember, ...]:
