@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, tzinfo
 from enum import Enum
@@ -95,7 +96,8 @@ def _previous_list_at(conn: Connection, at: int) -> int:
 
 
 def collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str],
-                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True) -> Iterator[MemberFacts]:
+                  bot_ids: frozenset[str] = frozenset(), *, background: bool = True
+                  ) -> Generator[MemberFacts, None, None]:
     """`_collect_facts`, each whole table it reads once through a small page cache, and 100k members'
     facts made without the garbage collector's full passes over them. One at a time: a caller that
     keeps few of them (the list keeps the members with a reason) never holds them all."""
@@ -441,10 +443,12 @@ def build_items(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[str]
                 background: bool = True) -> DayList:
     """The list of these rooms now, for `operator` (never naming them, routine visits only up
     to their daily cap) when given; else everything due."""
-    facts = collect_facts(conn, deps, at, rooms, bot_ids, background=background)
     cap = None if operator is None else daily_cap(conn, deps.settings, operator)
-    return _labelled(conn, rules.build_list(facts, at, cases=open_cases(conn, at.date()), me=operator,
-                                            exclude=_never(deps, bot_ids), cap=cap))
+    cases = open_cases(conn, at.date())
+    # closed even when the list fails half way: the facts' reads put the page cache and the collector back
+    with closing(collect_facts(conn, deps, at, rooms, bot_ids, background=background)) as facts:
+        return _labelled(conn, rules.build_list(facts, at, cases=cases, me=operator, exclude=_never(deps, bot_ids),
+                                                cap=cap))
 
 
 def store_list(conn: Connection, operator: str, at: datetime, items: Sequence[Item], *,
