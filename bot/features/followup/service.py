@@ -213,6 +213,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
             del joined
             room_name = names.get(room) or room
             for m, j in in_room:
+                if is_anonymous(m):  # a member who had their data erased: only an id, nobody to follow up
+                    continue
                 a = activity.get(m, NO_ACTIVITY)
                 row = member_by_id.get(m)
                 level = ladder[(row[1] if row else None) or 0]
@@ -239,11 +241,10 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                     frozenset(done_kinds[m]) if m in done_kinds else nothing,  # done_recently
                 )
         if NO_ROOM in rooms:
-            yield from friend_facts(conn, at, done_kinds)
+            yield from (f for f in friend_facts(conn, at, done_kinds) if not is_anonymous(f.member))
 
-    # A member who had their data erased is only an anonymous id: nobody to follow up.
-    return (f for f in _with_questions(conn, in_rooms(), at, NO_ROOM in rooms, never, leads)
-            if not is_anonymous(f.member))
+    # The anonymous ids are left out here, in `in_rooms` and in `_with_questions`: no layer per fact.
+    return _with_questions(conn, in_rooms(), at, NO_ROOM in rooms, never, leads)
 
 
 _NO_SNAPSHOT = (None, None, None, None)
@@ -281,13 +282,18 @@ def _with_questions(conn: Connection, facts: Iterable[MemberFacts], at: datetime
                     never: frozenset[str], leads: dict[str, list[Lead]]) -> Iterator[MemberFacts]:
     """Each member's 1:1 question nobody answered, on their facts wherever they are listed, and
     for a member listed nowhere, on a fact of the private chats (when this list has them, after
-    the others), with the leads their words gave."""
+    the others), with the leads their words gave. The facts as they are when nobody waits; never an
+    anonymous id's question (`is_anonymous`)."""
     waiting = open_questions(conn, int(at.timestamp()))
     if not waiting:
-        yield from facts
-        return
+        return iter(facts)
     asked = {m: DmQuestionFact(q.text, datetime.fromtimestamp(q.at, at.tzinfo), q.count) for m, q in waiting.items()
-             if m not in never}
+             if m not in never and not is_anonymous(m)}
+    return _asking(conn, facts, asked, private, leads)
+
+
+def _asking(conn: Connection, facts: Iterable[MemberFacts], asked: dict[str, DmQuestionFact], private: bool,
+            leads: dict[str, list[Lead]]) -> Iterator[MemberFacts]:
     listed = set()  # of those who asked
     for f in facts:
         if f.member in asked:

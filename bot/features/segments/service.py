@@ -185,7 +185,7 @@ def read_activity(conn: Connection, today: date, settings: RfmSettings, rules: S
     day removed them since; else one pass over the member days (`_Bounds.query`)."""
     bounds = _Bounds.of(today, settings, rules, type_window, churn)
     if members is None and (churn is None or churn == KEPT_CHURN):
-        kept = _read_kept(conn, bounds, settings, rules, type_window)
+        kept = _read_kept(conn, bounds, settings, rules, type_window, background)
         if kept is not None:
             return kept
     a = table_of(MemberDay).c
@@ -236,10 +236,12 @@ def _kept_shape(today: date, settings: RfmSettings, rules: StageRules, type_wind
     return replace(kept, spoken_from=min(plain.spoken_from, kept.spoken_from))
 
 
-def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int
-               ) -> Callable[[], dict[str, MemberActivity]] | None:
+def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: StageRules, type_window: int,
+               background: bool) -> Callable[[], dict[str, MemberActivity]] | None:
     """The kept figures of the day with today's counters added (None: none kept for these
-    windows). A read without the churn signs uses those kept with them, but the churn signs."""
+    windows). A read without the churn signs uses those kept with them, but the churn signs.
+    Today's counters are read in the background when allowed (`read_activity`): few rows, but
+    SQLite seeks them member by member (the table's key is the member's, then the day)."""
     kept = _kept_shape(bounds.today, settings, rules, type_window)
     if bounds.spoken_from < kept.spoken_from:
         return None
@@ -250,7 +252,8 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
     rows = select(*(literal(0) if c.name.startswith("churn_") and not bounds.churn else c
                     for c in _KEPT_COLUMNS)).where(*which)
     a = table_of(MemberDay).c
-    today = select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today)
+    today = _read(conn, select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today),
+                  background)
     since = bounds.spoken_from
 
     @cache
@@ -260,7 +263,7 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
         out = _figures(plain_rows(conn.execute(rows)), since)
         if not out:  # removed since (an event of an earlier day): every day's counters, then
             return _figures(conn.execute(bounds.query()).all())
-        for m, messages, counted, checkins, visits in conn.execute(today):
+        for m, messages, counted, checkins, visits in today():
             out[m] = bounds.with_day(out.get(m, NO_ACTIVITY), messages or 0, counted or 0, checkins or 0, visits or 0)
         return out
 
