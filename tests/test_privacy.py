@@ -207,3 +207,18 @@ def test_deleting_data_with_someone_mentioned_says_it_is_only_ones_own(bot: Bot)
     bot.say("b", "你好", name="Bob", ts="2026-11-01T09:01:00+08:00")
     reply = texts(bot.say("a", "删除我的数据 @Bob", mentions=["b"], ts="2026-11-01T10:00:00+08:00"))
     assert "只能删除你自己的数据" in reply and "确定要删除你的数据吗" in reply
+
+
+def test_an_erased_member_is_on_no_follow_up_list_not_even_for_a_question(tmp_path, db_url):
+    (tmp_path / "c.toml").write_text(CONFIG, encoding="utf-8")
+    bot = Bot(tmp_path, database_url=db_url, config=tmp_path / "c.toml")
+    community(bot)
+    bot.say(ALICE, "请问下周的课几点开始呀", name=NAME, room=None, ts=day(1, "09:50"))  # nobody answers it
+    listed = texts(bot.say(ADMIN, "跟进清单", room=None, ts=day(1, "10:00")))
+    assert NAME in listed and "私聊问「请问下周的课几点开始呀」" in listed
+    forget(bot)
+    anon = bot.scalar("SELECT member FROM membership WHERE member LIKE 'anon_%'")
+    assert anon and bot.scalar("SELECT count(*) FROM membership WHERE member = :m AND active", m=anon) == 1
+    listed = texts(bot.say(ADMIN, "跟进清单", room=None, ts=day(2, "10:00")))
+    assert "跟进清单" in listed  # a list was made
+    assert anon not in listed and "私聊问" not in listed and NAME not in listed
