@@ -82,9 +82,10 @@ def gone(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] == "Z"  # a zombie waits only for its parent
 
 
+@pytest.mark.slow  # kill -9 of whole `qunguan` processes of 100k messages, and two imports or replays after
 @pytest.mark.parametrize("kind", ["import", "replay"])
 def test_a_killed_reader_is_said_in_chinese_and_a_rerun_counts_each_message_once(tmp_path, kind):
-    path = source(kind, tmp_path, 60_000)
+    path = source(kind, tmp_path, 100_000)  # the reader is far from done when the first batch is in
     db, clean = tmp_path / "q.db", tmp_path / "clean.db"
     proc = command(kind, path, db)
     reader = reader_of(proc.pid)
@@ -95,14 +96,15 @@ def test_a_killed_reader_is_said_in_chinese_and_a_rerun_counts_each_message_once
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 1, err
     assert "读取文件的子进程意外退出（被 SIGKILL 结束" in err and "重新运行同一命令即可继续" in err
-    assert "Traceback" not in err
-    assert 0 < stored(db) < 60_000
+    assert "Traceback" not in err, err
+    assert 0 < stored(db) < 100_000, err
     # Run again: what was stored is not counted twice, what was not is stored now.
     assert command(kind, path, db).wait(timeout=300) == 0
     assert command(kind, path, clean).wait(timeout=300) == 0
     assert counts(db) == counts(clean)
 
 
+@pytest.mark.slow  # a whole `qunguan` process of 100k messages, interrupted
 @pytest.mark.parametrize("kind", ["import", "replay"])
 def test_ctrl_c_stops_the_command_and_its_reader_and_the_reader_says_nothing(tmp_path, kind):
     """The reader ignores SIGINT and is ended by the command. (How the command itself stops
