@@ -223,7 +223,14 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                 done_at = last_done.get(m)
                 new_join = j is not None and j >= new_from  # only a recent join can be "new"
                 grade = grades[m].grade
-                in_grade = moments[_in_grade_since(graded, grade, row[2] if row else None, now)]
+                # since when in `grade`: as the last scheduled list recorded it; now, when it recorded
+                # another grade; when the bot first saw the member, when no list recorded a grade yet
+                if graded is None:
+                    first_seen = row[2] if row else None
+                    since = now if first_seen is None or first_seen > now else first_seen
+                else:
+                    since = graded[1] if graded[0] == grade and graded[1] is not None else now
+                in_grade = moments[since]
                 stage = stages[m]
                 change = None if was is None else alarming[was, stage]
                 yield MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
@@ -265,17 +272,6 @@ def _alarming(was: str, stage: StageResult) -> StageChangeFact | None:
         return None
     return StageChangeFact(lifecycle.STAGE_LABELS[before], stage.label, stage.reason,
                            lifecycle.STAGE_ACTIONS[stage.stage])
-
-
-def _in_grade_since(recorded: tuple[str | None, int | None] | None, grade: str, first_seen: int | None,
-                    now: int) -> int:
-    """Since when the member is in `grade`: as the last scheduled list recorded it; now, when it
-    recorded another grade (the grade changed since); when the bot first saw the member, when
-    no list recorded a grade yet (a new store, or one from before grades were recorded)."""
-    if recorded is None:
-        return min(first_seen, now) if first_seen is not None else now
-    was, since = recorded
-    return since if was == grade and since is not None else now
 
 
 def _with_questions(conn: Connection, facts: Iterable[MemberFacts], at: datetime, private: bool,

@@ -59,9 +59,11 @@ def record(conn: Connection, order: Order, day: date) -> None:
         refund_of=order.refund_of))
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class OrderStats:
-    """One member's orders: every count and sum nets refunds out."""
+    """One member's orders: every count and sum nets refunds out. Not frozen: the community's figures
+    make one per member with orders (a frozen dataclass's __init__ costs four times as much); nothing
+    changes one once made."""
 
     orders: int = 0  # orders not wholly refunded, ever
     first_order: date | None = None
