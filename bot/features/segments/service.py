@@ -215,9 +215,11 @@ def _figures(rows: Iterable[Sequence[Any]], spoken_from: date | None = None) -> 
     # long as the caller keeps them: the follow-up list holds them while it makes its facts).
     alike: dict[MemberActivity, MemberActivity] = {}
     out = {}
+    new = tuple.__new__
     for m, last_c, last, w, r, p, b, login, speaking, churn_recent, churn_before, last_spoke in rows:
-        a = MemberActivity(dates[last_c], dates[last], w, r, p, b, login, speaking or 0, churn_recent, churn_before,
-                           spoken[last_spoke])
+        # the tuple made directly: MemberActivity(...) is a Python call for the fields' defaults
+        a = new(MemberActivity, (dates[last_c], dates[last], w, r, p, b, login, speaking or 0, churn_recent,
+                                 churn_before, spoken[last_spoke]))
         out[m] = alike.setdefault(a, a)
     return out
 
@@ -438,7 +440,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         # What does not depend on the counters is gathered while they are still being read: each member's
         # facts as values members share, in a list in `ids`' order (100k members' own tuples weigh some 10 MB).
         grade_keys = _grade_keys(ids, levels, orders, member_rows, _grade_facts(conn, at, playbook.grades))
-        known = _known(ids, orders, _points_earned(conn, window_from, today) if use_points else None,
+        known = _known(ids, orders if with_rfm else None,
+                       _points_earned(conn, window_from, today) if use_points and with_rfm else None,
                        in_groups if in_groups is not None else _memberships(conn, scoped, tz))
 
         counted = pending()
@@ -491,27 +494,19 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
 _Known = tuple[float, bool, bool, date | None]
 
 
-def _known(ids: Sequence[str], orders: dict[str, OrderStats], earned: dict[str, int] | None,
+def _known(ids: Sequence[str], orders: dict[str, OrderStats] | None, earned: dict[str, int] | None,
            memberships: dict[str, tuple[date, bool]]) -> list[_Known]:
     """Each member's `_Known`, in `ids`' order: the value is the window's order amount, or the points
-    earned in it (`earned`, when the community has no orders)."""
-    no_orders = OrderStats()
-    amounts: dict[int, float] = {}  # members share few order totals and points: convert each once
+    earned in it (`earned`, when the community has no orders); 0 for everyone without `orders` either
+    (no RFM scores asked for: only they read the value)."""
+    fens = earned if earned is not None else {m: o.window_fen for m, o in orders.items()} if orders is not None else {}
+    value: Callable[[int], float] = float if earned is not None else yuan
+    amounts: Memo[int, float] = Memo(value)  # members share few order totals and points: convert each once
     shared: dict[_Known, _Known] = {}
     out: list[_Known] = []
     for m in ids:
-        if earned is not None:
-            fen = earned.get(m, 0)
-            monetary = amounts.get(fen)
-            if monetary is None:
-                monetary = amounts[fen] = float(fen)
-        else:
-            fen = orders.get(m, no_orders).window_fen
-            monetary = amounts.get(fen)
-            if monetary is None:
-                monetary = amounts[fen] = yuan(fen)
         ms = memberships.get(m)
-        key = (monetary, ms is not None, ms is not None and not ms[1], ms[0] if ms is not None else None)
+        key = (amounts[fens.get(m, 0)], ms is not None, ms is not None and not ms[1], ms[0] if ms is not None else None)
         out.append(shared.setdefault(key, key))
     return out
 
