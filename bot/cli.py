@@ -101,23 +101,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def cmd_import(args: argparse.Namespace) -> int:
     from bot.importer.progress import Progress
-    from bot.importer.run import is_terminal, reading, run_import
+    from bot.importer.run import is_terminal, run_import
     from bot.importer.source import ImportOptions
     from bot.importer.summary import problems, summary_text
 
     settings = _settings(args, features=not args.dry_run)  # a dry run reads files only: no store, no features
     opts = ImportOptions(tz=settings.tz, not_after=latest_ts(slack_hours=settings.future_slack_hours),
                          room=args.room, room_name=args.room_name, self_id=args.self_id, fmt=args.format)
-    # The files are read in a second process, started first: their first pass runs while the
-    # store and the pipeline are built here.
-    with reading([Path(p) for p in args.paths], opts, store=not args.dry_run) as reader:
-        pipeline = None
-        if not args.dry_run:
-            from bot.wiring import build
+    pipeline = None
+    if not args.dry_run:
+        from bot.wiring import build
 
-            pipeline = build(settings)[0]
-        progress = Progress(0, terminal=is_terminal(sys.stderr), out=sys.stderr)
-        summary = run_import(reader, pipeline, overlap_ok=args.overlap_ok, progress=progress)
+        pipeline = build(settings)[0]
+    progress = Progress(0, terminal=is_terminal(sys.stderr), out=sys.stderr)
+    summary = run_import([Path(p) for p in args.paths], opts, pipeline, overlap_ok=args.overlap_ok,
+                         progress=progress)
     print(summary_text(summary, settings.tz, dry_run=args.dry_run))
     return 1 if problems(summary) else 0
 
@@ -568,7 +566,6 @@ def _failure(exc: Exception, args: argparse.Namespace) -> int | None:
     from sqlalchemy.exc import OperationalError
 
     from bot.core.config import ConfigError
-    from bot.core.readahead import ReaderFailed
     from bot.store import migrate
     from bot.store.db import storage_problem
     from bot.web.app import PortInUse
@@ -576,9 +573,6 @@ def _failure(exc: Exception, args: argparse.Namespace) -> int | None:
     if isinstance(exc, (ConfigError, PortInUse)):
         print(exc, file=sys.stderr)
         return 2
-    if isinstance(exc, ReaderFailed):
-        print(exc, file=sys.stderr)
-        return 1
     if isinstance(exc, ValidationError):
         print(settings_problem(exc), file=sys.stderr)
         return 2

@@ -4,9 +4,9 @@
 display names only, in its `聊天记录/{备注}({id})/` folder), a ChatLab JSONL and a WeFlow JSON
 (with a large base64 avatar in its session), each imported by `qunguan import` in its own
 process into a fresh SQLite file with the example config's rules. Prints messages/s and the
-peak RSS of its processes (the import and the one reading its files) with the load average,
-next to bare jieba.lcut over the same texts (the floor of ingest). Then times rule backtests
-(/rule preview, the console's 回测 page) on the store the CSV import filled.
+import process's peak RSS with the load average, next to bare jieba.lcut over the same texts
+(the floor of ingest). Then times rule backtests (/rule preview, the console's 回测 page) on
+the store the CSV import filled.
 
     .venv/bin/python scripts/bench_import.py              # 200k messages a format
     .venv/bin/python scripts/bench_import.py --million    # 1M (the targets: 20k/s, 300 MB)
@@ -21,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -39,9 +38,8 @@ from bot.demo.exports import (
 from bot.demo.run import EXAMPLE_CONFIG
 from bot.features.tags.backtest import backtest
 from bot.features.tags.service import Tagging, parse_rule_text
-from bot.importer.notices import NameBook, Names
-from bot.importer.read import prepare, read_file
-from bot.importer.source import ImportOptions, Summary
+from bot.importer.run import run_import as read_only
+from bot.importer.source import ImportOptions
 from bot.wiring import build
 
 ROOM = "10001@chatroom"
@@ -68,83 +66,53 @@ def time_backtests(db: Path) -> None:
                   f"({found.candidates} messages hold a keyword, {found.members} members tagged)")
 
 
-# The peak RSS of every process of the import: the import process, the process that reads its
-# files (bot.core.readahead) and multiprocessing's resource tracker. Each writes its own VmHWM at
-# exit (a sitecustomize on the import's PYTHONPATH, which its children inherit) and the bench sums
-# them: an upper bound on what they held at once. The ru_maxrss that wait4 gives for a child would
-# also count the pages of the process it was forked from (Linux keeps the parent's high-water mark
-# across exec): this one holds a generated history and python-jieba's dictionary, the import
-# process the store's and the rules' objects.
-_PEAKS = ("import atexit, multiprocessing, os\n"
-          "def _peak():\n"
-          "    with open('/proc/self/status') as fh:\n"
-          "        kib = next((ln.split()[1] for ln in fh if ln.startswith('VmHWM:')), '0')\n"
-          "    with open(os.environ['BENCH_PEAKS'], 'a') as out:\n"
-          "        out.write(f'{os.getpid()} {multiprocessing.current_process().name} {kib}\\n')\n"
-          "atexit.register(_peak)\n")
+# The import process's own peak RSS: its VmHWM, written at exit. The ru_maxrss that wait4 gives for
+# a child also counts the pages of this process it was forked from (Linux keeps the parent's
+# high-water mark across exec), and this process holds a generated history and python-jieba's
+# dictionary: every child would seem to take 180 MB before reading a line.
+PEAK = "peak RSS KiB:"
+_RUN = ("import atexit, runpy, sys\n"
+        "def peak():\n"
+        "    with open('/proc/self/status') as fh:\n"
+        "        kib = next((ln.split()[1] for ln in fh if ln.startswith('VmHWM:')), '0')\n"
+        f"    sys.stderr.write('{PEAK} ' + kib + '\\n')\n"
+        "atexit.register(peak)\n"
+        "sys.argv = sys.argv[1:]\n"
+        "runpy.run_module(sys.argv[0], run_name='__main__', alter_sys=True)\n")
 
 
-@dataclass
-class Run:
-    seconds: float
-    cpu: float  # the import process's and its children's user + sys seconds
-    peaks: dict[str, int]  # KiB: the import process, its reader, the resource tracker
-    out: str
-
-    @property
-    def rss(self) -> int:
-        return sum(self.peaks.values())
-
-    def rss_parts(self) -> str:
-        return " + ".join(f"{name} {kib / 1024:.0f}" for name, kib in self.peaks.items())
-
-
-def run_import(path: Path, db: Path, profile: Path | None, *, dry_run: bool = False) -> Run:
-    """One `qunguan import` process and the processes it starts (`--dry-run`: the reading side
-    alone: detection, both passes, names, events, no store)."""
-    cmd = [sys.executable]
+def run_import(path: Path, db: Path, profile: Path | None, *, dry_run: bool = False
+               ) -> tuple[float, float, int, str]:
+    """Seconds, CPU seconds, peak RSS (KiB) and output of one `qunguan import` process
+    (`--dry-run`: the reading side alone: detection, both passes, names, events, no store)."""
+    cmd = [sys.executable, "-c", _RUN]
     if profile is not None:
-        cmd += ["-m", "cProfile", "-o", str(profile)]
+        cmd += ["cProfile", "-o", str(profile), "-m"]
     # The 2025 CSV and WeFlow files carry the room's id themselves (folder name, session).
     room = [] if path.suffix == ".json" or path.parent.name.endswith(")") else ["--room", ROOM]
-    cmd += ["-m", "bot.cli", "import", str(path), *room, "--db", str(db),
+    cmd += ["bot.cli", "import", str(path), *room, "--db", str(db),
             "--config", str(EXAMPLE_CONFIG), *(["--dry-run"] if dry_run else [])]
-    hooks = db.parent / "peaks"
-    hooks.mkdir(exist_ok=True)
-    (hooks / "sitecustomize.py").write_text(_PEAKS)
-    peaks_file = db.with_suffix(".peaks")
-    peaks_file.unlink(missing_ok=True)
-    env = {**os.environ, "BENCH_PEAKS": str(peaks_file),
-           "PYTHONPATH": os.pathsep.join(filter(None, (str(hooks), os.environ.get("PYTHONPATH"))))}
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
-    out = proc.stdout.read() if proc.stdout else ""  # to the end: the resource tracker's exit too
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    out = proc.stdout.read() if proc.stdout else ""
     _, status, usage = os.wait4(proc.pid, 0)
     took = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"import failed ({status}):\n{out}")
-    peaks = {"import": 0, "reader": 0, "tracker": 0}
-    for line in peaks_file.read_text().splitlines():
-        pid, name, kib = line.split()
-        what = "import" if int(pid) == proc.pid else "reader" if name == "qunguan-reader" else "tracker"
-        peaks[what] += int(kib)
-    # wait4's rusage counts the import process and the children it waited for (its reader).
-    return Run(took, usage.ru_utime + usage.ru_stime, peaks, out)
+    kept, _, peak = out.rpartition(PEAK)
+    return took, usage.ru_utime + usage.ru_stime, int(peak.split()[0]), kept
 
 
 def reader_cpu(path: Path) -> float:
-    """CPU µs a message of reading one file in this process (detection, both passes, names,
-    events: what the reader process does, without start-up or the pipe), the best of three."""
+    """CPU µs a message of reading one file (detection, both passes, names, events, guards: what
+    `import --dry-run` does after start-up), the best of three."""
     room = None if path.suffix == ".json" or path.parent.name.endswith(")") else ROOM
     opts = ImportOptions(tz=Settings().tz, not_after=latest_ts(), room=room)
     best = float("inf")
     for _ in range(3):
         started = time.process_time()
-        summary, book = Summary(), NameBook(lambda room: Names())
-        file = prepare(path, opts, summary, book)
-        for _ in read_file(file, opts, summary, book) if file is not None else ():
-            pass
-        best = min(best, (time.process_time() - started) / max(summary.messages, 1) * 1e6)
+        read = read_only([path], opts, None).messages
+        best = min(best, (time.process_time() - started) / max(read, 1) * 1e6)
     return best
 
 
@@ -194,24 +162,22 @@ def main() -> None:
         path = paths[fmt]
         db = work / f"{fmt}.db"
         profile = work / f"{fmt}.prof" if args.profile else None
-        run = run_import(path, db, profile)
-        # Both processes, whole: start-up, jieba's dictionary, both passes over the file, the store.
-        took, cpu, mb = run.seconds, run.cpu, run.rss / 1024
-        rate, cpu_rate = n / took, n / cpu
+        took, cpu, rss, out = run_import(path, db, profile)
+        # The whole process: start-up, jieba's dictionary, both passes over the file, the store.
+        rate, cpu_rate, mb = n / took, n / cpu, rss / 1024
         print(f"{labels[fmt]}: {n} messages in {took:.1f}s = {rate:>9,.0f} messages/s "
-              f"({cpu_rate:,.0f} per CPU-second of both processes), peak RSS {mb:.0f} MB "
-              f"({run.rss_parts()}) ({rate / jieba_rate * share:.2f}x bare jieba, "
-              f"{cpu_rate / jieba_cpu_rate * share:.2f}x by CPU); {load()}"
-              + (f", profile {profile}" if profile else ""))
+              f"({cpu_rate:,.0f} per CPU-second), peak RSS {mb:.0f} MB "
+              f"({rate / jieba_rate * share:.2f}x bare jieba, {cpu_rate / jieba_cpu_rate * share:.2f}x by CPU); "
+              f"{load()}" + (f", profile {profile}" if profile else ""))
         verdicts.append(f"  {labels[fmt]}: {'met' if rate >= TARGET_RATE and mb <= TARGET_MB else 'NOT met'} "
                         f"({rate:,.0f} messages/s, {mb:.0f} MB; {rate / jieba_rate * share:.2f}x bare jieba)")
-        if "跳过" in run.out or "✗" in run.out:
-            print(run.out)
+        if "跳过" in out or "✗" in out:
+            print(out)
         if args.readers:
-            dry = run_import(path, work / f"{fmt}-dry.db", None, dry_run=True)
-            print(f"  reading alone (--dry-run): {dry.seconds:.1f}s = {dry.seconds / n * 1e6:.1f} µs a message "
-                  f"of the import's {took / n * 1e6:.1f} ({dry.seconds / took:.0%}; by CPU {dry.cpu / n * 1e6:.1f} "
-                  f"of {cpu / n * 1e6:.1f} µs), peak RSS {dry.rss / 1024:.0f} MB ({dry.rss_parts()}); {load()}")
+            read_s, read_cpu, read_rss, _ = run_import(path, work / f"{fmt}-dry.db", None, dry_run=True)
+            print(f"  reading alone (--dry-run): {read_s:.1f}s = {read_s / n * 1e6:.1f} µs a message "
+                  f"of the import's {took / n * 1e6:.1f} ({read_s / took:.0%}; by CPU {read_cpu / n * 1e6:.1f} "
+                  f"of {cpu / n * 1e6:.1f} µs), peak RSS {read_rss / 1024:.0f} MB; {load()}")
             print(f"  the readers themselves (in this process, no start-up): {reader_cpu(path):.1f} µs a message "
                   f"by CPU, best of 3; {load()}")
     print(f"targets: at least {TARGET_RATE:,} messages/s and at most {TARGET_MB} MB a format"

@@ -1,5 +1,4 @@
-"""Replay from a JSONL file of canonical events, read and parsed in a second process; replies go
-to a JSONL file."""
+"""Replay from a JSONL file of canonical events; replies go to a JSONL file."""
 
 from __future__ import annotations
 
@@ -12,8 +11,7 @@ from pathlib import Path
 from typing import BinaryIO, TextIO
 
 from bot.adapters.base import EventSink, Outgoing
-from bot.core.events import MAX_LINE, Event, EventError, Message, load_json, parse_event
-from bot.core.readahead import Feed, Readahead, packed, unpacked
+from bot.core.events import MAX_LINE, Event, EventError, load_json, parse_event
 
 
 @dataclass
@@ -45,23 +43,6 @@ def jsonl_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
         yield n, line.rstrip(b"\n").rstrip(b"\r")
 
 
-def read_lines(feed: Feed, path: Path, not_after: datetime | None) -> None:
-    """In the reading process (bot.core.readahead): each line's event, a message as its fields,
-    or the line's number and why it was skipped."""
-    with open(path, "rb") as fh:
-        for n, line in jsonl_lines(fh):
-            try:
-                if line is None:
-                    raise EventError(f"这一行太长（上限 {MAX_LINE} 字节）")
-                if not line.strip():
-                    continue
-                event = parse_event(load_json(line), not_after=not_after)
-            except EventError as exc:
-                feed.put(Rejected(n, str(exc)))
-                continue
-            feed.put(packed(event) if type(event) is Message else event)
-
-
 @dataclass
 class FileAdapter:
     path: Path
@@ -73,18 +54,18 @@ class FileAdapter:
     not_after: datetime | None = None  # latest acceptable ts (default: wall clock + 1 day)
 
     def read(self) -> Iterator[Event]:
-        """Every valid event in file order, read and parsed in a second process (`read_lines`)
-        while the caller works on those before; bad lines are reported with their number."""
-        with Readahead(read_lines, self.path, self.not_after) as reader:
-            for batch in reader.batches():
-                for item in batch:
-                    if type(item) is tuple:
-                        yield unpacked(item)
-                    elif type(item) is Rejected:
-                        self.rejected.append(item)
-                        print(f"{self.path}:{item.line}: 已跳过：{item.reason}", file=self.errors)
-                    else:
-                        yield item
+        """Every valid event in file order; bad lines are reported with their number."""
+        with open(self.path, "rb") as fh:
+            for n, line in jsonl_lines(fh):
+                try:
+                    if line is None:
+                        raise EventError(f"这一行太长（上限 {MAX_LINE} 字节）")
+                    if not line.strip():
+                        continue
+                    yield parse_event(load_json(line), not_after=self.not_after)
+                except EventError as exc:
+                    self.rejected.append(Rejected(n, str(exc)))
+                    print(f"{self.path}:{n}: 已跳过：{exc}", file=self.errors)
 
     async def run(self, sink: EventSink) -> None:
         for event in self.read():

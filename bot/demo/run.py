@@ -28,7 +28,7 @@ from bot.features.followup.texts import console_link
 from bot.features.points.api import Ledger
 from bot.features.segments.api import Playbook
 from bot.features.segments.service import assess
-from bot.importer.run import reading, run_import
+from bot.importer.run import run_import
 from bot.importer.source import ImportOptions
 from bot.web.app import serve_forever
 from bot.wiring import FEATURES, build
@@ -99,8 +99,7 @@ def run_demo(folder: Path, *, settings: Settings, serve: bool = False,
                                       gap=HISTORY_GAP), history_path)
     opts = ImportOptions(tz=settings.tz, not_after=latest_ts(slack_hours=settings.future_slack_hours),
                          room=HISTORY_ROOM[0], room_name=HISTORY_ROOM[1])
-    with reading([history_path], opts, store=True) as reader:
-        imported = run_import(reader, pipeline)
+    imported = run_import([history_path], opts, pipeline)
     started = time.perf_counter()
     replies = pipeline.process(parse_event(e) for e in events)
     took = time.perf_counter() - started
