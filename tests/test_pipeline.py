@@ -96,6 +96,34 @@ def test_a_failing_batch_leaves_nothing_behind(bot: Bot, monkeypatch):
     assert bot.scalar("SELECT sum(commands) FROM dailyactivity") == 1
 
 
+def test_a_batch_failing_after_a_committed_one_raises_its_own_error(bot: Bot, monkeypatch):
+    """`process` ends a committed batch's commit once: the next batch's error (or a Ctrl-C
+    between the two) is raised as it is, not as a lock released twice."""
+    from bot.core.events import parse_event
+    from tests.harness import NOT_AFTER
+
+    real = Pipeline._work
+    batches = []
+
+    def second_fails(self, batch, events):
+        batches.append(len(events))
+        if len(batches) == 2:
+            raise RuntimeError("disk full")
+        return real(self, batch, events)
+
+    events = [parse_event({"type": "message", "id": f"m{i}", "ts": f"2026-11-01T10:0{i}:00+08:00",
+                           "room": ROOM, "sender": "a", "sender_name": "a", "text": f"第{i}条"},
+                          not_after=NOT_AFTER) for i in range(5)]
+    monkeypatch.setattr(Pipeline, "_work", second_fails)
+    with pytest.raises(RuntimeError, match="disk full"):
+        bot.pipeline.process(events, batch_size=2, silent=True)
+    monkeypatch.undo()
+    assert batches == [2, 2]
+    assert bot.scalar("SELECT count(*) FROM eventlog") == 2  # the first batch, committed; the second rolled back
+    bot.pipeline.process(events, batch_size=2, silent=True)  # the lock is free: the rest is stored, nothing twice
+    assert bot.scalar("SELECT count(*) FROM eventlog") == 5
+
+
 # ---- hook order: declared by the hooks, worked out by the pipeline ---------------------------
 
 def _hook(name: str, after: tuple[str, ...] = (), priority: int = 0) -> Hook:

@@ -771,6 +771,7 @@ class _Commit:
         self._new, self._refused = new, refused
         self._live = live
         self._error: BaseException | None = None
+        self._ended = False
         self._thread: threading.Thread | None = None
         if defer:
             self._thread = threading.Thread(target=self._commit, name="qunguan-commit", daemon=True)
@@ -785,6 +786,10 @@ class _Commit:
             self._error = exc
 
     def wait(self) -> tuple[int, list[Outgoing]]:
+        """Once only: a second call (`process` ending this commit after the next batch
+        failed, or a Ctrl-C came, before it was replaced) gives nothing and releases nothing."""
+        if self._ended:
+            return 0, []
         if self._thread is not None:
             self._thread.join()
         pipeline = self._pipeline
@@ -800,6 +805,7 @@ class _Commit:
             except Exception:  # the batch is committed all the same
                 log.exception("could not set the store's connection up for the next batch")
         finally:
+            self._ended = True
             self._conn.close()
             pipeline._lock.release()
         pipeline._committed(self._batch, self._refused)
