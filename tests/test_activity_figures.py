@@ -14,7 +14,6 @@ from bot.features.followup.service import build_items, operator_rooms
 from bot.features.member_types.jobs import daily_splits
 from bot.features.points.api import Ledger
 from bot.features.segments.service import KEPT_CHURN, Playbook, assess, read_activity
-from bot.store import db
 from bot.store.models import MemberDay, table_of
 from tests.harness import ADMIN, Bot
 
@@ -90,19 +89,6 @@ def test_kept_figures_with_todays_counters_give_what_every_days_counters_give(st
     assert _job(kept, "2026-11-12").endswith("activity figures for 6 members")
     assert {str(day)[:10] for day, _ in _kept(kept)} == {"2026-11-12"}
     assert _everything(kept, "2026-11-12T12:00:00+08:00") == _everything(read, "2026-11-12T12:00:00+08:00")
-
-
-def test_the_reads_in_steps_give_the_figures_list_and_playbook_of_one_read(store, tmp_path: Path, monkeypatch):
-    """The kept figures are read in steps in the background (rows_in_background): in steps of
-    two rows, what one step gives."""
-    bot = Bot(tmp_path, database_url=store("steps"))
-    _history(bot)
-    _job(bot)
-    _today(bot)
-    once = _everything(bot)
-    assert len(once[0][0]) == 6 and once[1]  # figures of every member, a list
-    monkeypatch.setattr(db, "CHUNK_ROWS", 2)
-    assert _everything(bot) == once
 
 
 def test_an_event_of_an_earlier_day_removes_the_figures_kept_after_it(store, tmp_path: Path):

@@ -13,11 +13,10 @@ from contextlib import contextmanager
 from datetime import date
 from operator import itemgetter
 from pathlib import Path
-from queue import SimpleQueue
 from typing import Any, TypeVar, cast
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, literal_column, select
+from sqlalchemy import Date, Engine, Select, Table, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Connection, CursorResult, make_url
 from sqlalchemy.exc import DBAPIError
 
@@ -504,70 +503,6 @@ def read_in_background(conn: Connection, query: Select[Any]) -> Callable[[], Seq
     future = pool.submit(read)
     pool.shutdown(wait=False)
     return lambda: json.loads(future.result())
-
-
-CHUNK_ROWS = 10_000  # rows per step of a read in chunks (rows_in_background): some 1 MB of text
-
-
-def rows_in_background(conn: Connection, query: Select[Any], key: Any, *, background: bool = True
-                       ) -> Callable[[], Iterator[Sequence[Any]]]:
-    """Start a big read (a whole table) on a connection of its own and return a function giving
-    its rows in `key`'s order (a unique column; on SQLite `rowid` is the table's own order), as the
-    driver's values (`plain_rows`), tuples or lists. It goes in steps of CHUNK_ROWS rows after the
-    last key, each step one JSON text made by SQLite without the GIL (as `read_in_background`),
-    decoded as its rows are taken: SQLite's own work is done while the caller works, and what is
-    held is the steps' texts, never every row decoded at once. The steps share one read
-    transaction (what was committed when the first began). Inline (`plain_rows`, the query as it
-    is) when `background` is False (a caller that needs its own uncommitted rows) or on other
-    databases."""
-    if not background or conn.dialect.name != "sqlite":
-        return lambda: plain_rows(conn.execute(query))
-    size = CHUNK_ROWS
-    first, after = _step_sql(conn, query, key, size, first=True), _step_sql(conn, query, key, size, first=False)
-    steps: SimpleQueue[str | BaseException | None] = SimpleQueue()
-    engine = conn.engine
-
-    def read() -> None:
-        try:
-            raw = engine.raw_connection()
-            try:
-                cur = raw.cursor()
-                with _small_cache(cur.execute):
-                    cur.execute("BEGIN")  # one snapshot for every step
-                    try:
-                        text, last, n = cur.execute(first).fetchone()
-                        steps.put(text)
-                        while n == size:
-                            text, last, n = cur.execute(after, {"after": last}).fetchone()
-                            steps.put(text)
-                        steps.put(None)
-                    finally:
-                        cur.execute("ROLLBACK")
-            finally:
-                raw.close()
-        except BaseException as exc:  # whoever takes the rows gets the error
-            steps.put(exc)
-
-    threading.Thread(target=read, name="rows-in-background", daemon=True).start()
-
-    def rows() -> Iterator[Sequence[Any]]:
-        while (text := steps.get()) is not None:
-            if isinstance(text, BaseException):
-                raise text
-            yield from json.loads(text)
-
-    return rows
-
-
-def _step_sql(conn: Connection, query: Select[Any], key: Any, size: int, *, first: bool) -> str:
-    """One step of `rows_in_background`: (the rows as a JSON array, the last key, how many rows)."""
-    step = query.add_columns(key.label("step_key")).order_by(key).limit(size)
-    if not first:
-        step = step.where(key > literal_column(":after"))
-    sub = step.subquery()
-    *columns, last = sub.c
-    whole = select(func.json_group_array(func.json_array(*columns)), func.max(last), func.count())
-    return str(whole.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
 
 
 @contextmanager

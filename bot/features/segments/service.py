@@ -22,7 +22,7 @@ from bot.features.rosters.api import there_before_the_bot
 from bot.features.segments.models import ActivityFigures, GradePin
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, yuan
 from bot.features.tags.api import MemberTag, TagRule
-from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, read_in_background, rows_in_background
+from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, read_in_background
 from bot.store.models import Member, MemberDay, Membership, table_of
 from tiers import followup as followup_rules
 from tiers import grades as grading
@@ -242,9 +242,8 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
                background: bool) -> Callable[[], dict[str, MemberActivity]] | None:
     """The kept figures of the day with today's counters added (None: none kept for these
     windows). A read without the churn signs uses those kept with them, but the churn signs.
-    The figures and today's counters are read in the background when allowed (`read_activity`):
-    the figures in steps, today's counters at once (few rows, but SQLite seeks them member by
-    member: the table's key is the member's, then the day)."""
+    Today's counters are read in the background when allowed (`read_activity`): few rows, but
+    SQLite seeks them member by member (the table's key is the member's, then the day)."""
     kept = _kept_shape(bounds.today, settings, rules, type_window)
     if bounds.spoken_from < kept.spoken_from:
         return None
@@ -254,8 +253,6 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
         return None
     rows = select(*(literal(0) if c.name.startswith("churn_") and not bounds.churn else c
                     for c in _KEPT_COLUMNS)).where(*which)
-    # In steps (`rows_in_background`): SQLite's part of 100k rows while the caller gathers the rest.
-    figures = rows_in_background(conn, rows, f.member, background=background)
     a = table_of(MemberDay).c
     today = _read(conn, select(a.member, a.messages, a.counted, a.checkins, a.visits).where(a.day == bounds.today),
                   background)
@@ -263,7 +260,9 @@ def _read_kept(conn: Connection, bounds: _Bounds, settings: RfmSettings, rules: 
 
     @cache
     def collect() -> dict[str, MemberActivity]:
-        out = _figures(figures(), since)
+        # Read row by row when needed: a one-pass read in the background would hold every row
+        # twice over (its text and the rows decoded from it) for what takes SQLite tens of ms.
+        out = _figures(plain_rows(conn.execute(rows)), since)
         if not out:  # removed since (an event of an earlier day): every day's counters, then
             return _figures(conn.execute(bounds.query()).all())
         for m, messages, counted, checkins, visits in today():
