@@ -53,6 +53,29 @@ def test_operator_setting_and_admin_fallback(bot: Bot):
     assert "只有管理员" in texts(bot.say("x", "/operator @x", mentions=["x"]))
 
 
+def test_a_list_that_fails_half_way_gives_the_collector_back_at_once(bot: Bot, monkeypatch):
+    """The cyclic collector is off while the facts are made; when the list fails half way,
+    build_items closes the facts' generator, so it is on again before the error reaches the
+    caller (not when the traceback goes)."""
+    import gc
+
+    from tiers import followup as rules
+
+    bot.join("newbie", ts="2026-11-17T10:00:00+08:00")
+
+    def fails(facts, *_a, **_k):
+        next(iter(facts))  # the facts have started: the collector is off
+        assert not gc.isenabled()
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(rules, "build_list", fails)
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError, match="disk full") as failed:
+        items(bot)
+    assert failed.traceback  # still held here, with the list's frames
+    assert gc.isenabled()
+
+
 def test_new_silent_after_72_hours(bot: Bot):
     bot.join("newbie", ts="2026-11-17T10:00:00+08:00")  # 71 h before 09:00 on the 20th
     bot.join("talker", ts="2026-11-16T10:00:00+08:00")
