@@ -117,11 +117,15 @@ class Ledger:
             before = {} if after is None else {m: after[0] - delta[m]}
         else:
             before = self.points_of(conn, members)
-            paired = [(m, d, counted.pop(m)) for m, d in delta.items() if m in counted]
+            paired: list[tuple[str, int, int | None]] = []  # with a last counted time to store
+            alone: list[tuple[str, int]] = []
+            for m, d in delta.items():
+                if m in counted:
+                    paired.append((m, d, counted.pop(m)))
+                else:
+                    alone.append((m, d))
             bulk_rows(conn, _ADD_POINTS_COUNTED, ("mid", "d", "at"), paired)
-            if len(paired) < len(delta):
-                done = {m for m, _, _ in paired}
-                bulk_rows(conn, _ADD_POINTS, ("mid", "d"), [(m, d) for m, d in delta.items() if m not in done])
+            bulk_rows(conn, _ADD_POINTS, ("mid", "d"), alone)
         bulk_rows(conn, _SET_COUNTED, ("mid", "at"), list(counted.items()))  # the members without an award
         bulk_rows(conn, _INSERT, _ENTRY_COLUMNS, [
             (a.member, a.ts, a.day, a.delta, a.kind, a.reason, a.room or NO_ROOM, a.ref, a.by) for a in awards])
