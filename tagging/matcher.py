@@ -492,6 +492,13 @@ class KeywordMatcher:
         return seen
 
 
+def dictionary_words(rules: Iterable[KeywordRule], synonyms: Synonyms | None = None) -> list[str]:
+    """The words a KeywordMatcher of `rules` adds to its tokenizer: its word-mode keywords (a
+    synonym set's words for its name). Adding those of several matchers at once reads jieba's
+    dictionary once for all of them; each matcher then finds its words already there."""
+    return [normalize(k) for rule in rules if rule.mode == "word" for k in expand(rule, synonyms or Synonyms())]
+
+
 def expand(rule: KeywordRule, synonyms: Synonyms) -> tuple[str, ...]:
     """The words a rule listens for: its keywords, each naming a synonym set expanded."""
     words: list[str] = []
