@@ -24,7 +24,7 @@ from bot.store.db import bulk, bulk_rows, insert_for, read_rows, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_run, count_window, exclusive_displaced
 from tagging.intent import Synonyms
-from tagging.matcher import KeywordMatcher, Tokenizer
+from tagging.matcher import KeywordMatcher, Tokenizer, dictionary_words
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
     RULE_FLAGS,
@@ -171,6 +171,7 @@ class Tagging:
             exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
             synonyms = synonym_sets(conn)
+            self.tokenizer.add_words(dictionary_words([*keyword, *hello], synonyms))  # one dictionary read
             self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer, synonyms), count,
                                    exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1),
                                    KeywordMatcher(hello, self.tokenizer, synonyms), synonyms)
