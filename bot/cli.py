@@ -310,6 +310,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from bot.core.leader import StoreBusy, run_lock
     from bot.core.scheduler import ScheduleError
+    from bot.web.app import start_server
     from bot.wiring import App
 
     try:
@@ -331,7 +332,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     adapter = WechatyAdapter(token, endpoint)
     app = with_backoff(lambda: App(settings, adapter, label=args.account), settings.database_url)
     try:
-        asyncio.run(until_asked_to_stop(app.run(schedule=True, web=True)))
+        asyncio.run(until_asked_to_stop(app.run(schedule=True, console=start_server)))
     except WechatyConnectError as exc:
         print(f"连接失败：{exc}", file=sys.stderr)
         return 1

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import Engine, text
@@ -52,8 +54,14 @@ from bot.features.tags.api import Tagging
 from bot.features.tags.feature import FEATURE as TAGS
 from bot.features.trends.feature import FEATURE as TRENDS
 from bot.store.db import open_engine
-from bot.web.app import address, start_server
 from tiers.friends import FriendSettings
+
+if TYPE_CHECKING:
+    from aiohttp.web import AppRunner
+
+    # The console's start (bot.web.app.start_server): `qunguan run` hands it in, so the wiring
+    # itself loads no console for the commands that serve none.
+    StartConsole = Callable[[Pipeline, Deps, Sequence[Feature]], Awaitable[AppRunner]]
 
 log = logging.getLogger(__name__)
 
@@ -310,10 +318,10 @@ class App:
                                       poll=poll or self.settings.leader_poll_seconds)
         return self._leadership
 
-    async def run(self, *, schedule: bool = False, web: bool = False) -> None:
+    async def run(self, *, schedule: bool = False, console: StartConsole | None = None) -> None:
         """Process events until the adapter stops; with `schedule`, run the daily jobs too
-        while this process leads the scheduler, with `web`, serve the console and the event
-        API in the same process."""
+        while this process leads the scheduler, with `console` (bot.web.app.start_server), serve
+        the console and the event API in the same process."""
         if schedule:
             check_triggers(self.settings, [j for f in FEATURES for j in f.jobs])
         logging.getLogger().addHandler(self.alerts)
@@ -329,9 +337,8 @@ class App:
         leading = (watch(asyncio.create_task(self.leadership().run(), name="scheduler"), "bot.core.scheduler")
                    if schedule else None)
         own = self.schedule(per_account=True) if schedule else None
-        if web:
-            runner = await start_server(self.pipeline, self.deps, FEATURES)
-            log.info("web console at %s", address(runner))
+        if console:
+            runner = await console(self.pipeline, self.deps, FEATURES)  # it logs its address
         try:
             await self.sender.drain()  # whatever a previous run queued and did not send
             await self.adapter.run(self.handle)

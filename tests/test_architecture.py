@@ -21,7 +21,7 @@ from bot.core.deps import Provide, Roles, build_services
 from bot.core.feature import ADMIN, OPERATOR, ROLES, Feature
 from bot.core.pipeline import Batch, Hook
 from bot.core.settings import Settings
-from bot.web.shell import Slots
+from bot.web.shell import Slots, web_part
 from bot.wiring import FEATURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,15 +157,17 @@ def _loaded_by(argv: list[str], tmp_path: Path) -> set[str]:
 
 
 def test_a_command_loads_only_what_it_uses(tmp_path: Path) -> None:
-    """Start-up time and memory: `qunguan import` stores without the demo or python-jieba (jieba-rs
-    cuts, where its wheel installed); `--dry-run` and the db commands load no feature, no web
-    console and no tokenizer (and a dry run no store)."""
+    """Start-up time and memory: `qunguan import` stores without the demo, the web console (its
+    pages, aiohttp, jinja2) or python-jieba (jieba-rs cuts, where its wheel installed);
+    `--dry-run` and the db commands load no feature, no web console and no tokenizer (and a dry
+    run no store)."""
     from tagging.matcher import HAVE_RJIEBA
 
     export = next((ROOT / "tests" / "fixtures" / "generations" / "2025").rglob("*.csv"))
     stored = _loaded_by(["import", str(export), "--db", str(tmp_path / "q.db")], tmp_path)
     assert "bot.features.tags.hook" in stored  # the check can see a module
-    assert not {m for m in stored if m.startswith("bot.demo")}
+    assert not {m for m in stored if m.startswith(("bot.demo", "bot.web", "aiohttp", "jinja2"))}
+    assert not {m for m in stored if m.startswith("bot.features.") and m.endswith(".web")}
     assert HAVE_RJIEBA <= ("jieba" not in stored)
     read = _loaded_by(["import", str(export), "--dry-run"], tmp_path)
     assert "bot.importer.memotrace_csv" in read
@@ -310,7 +312,7 @@ SHELL_TEMPLATES = ROOT / "bot" / "web" / "templates"
 def test_the_shell_templates_name_no_feature_page_or_template() -> None:
     """base.html, the member page and the others loop over the declared slots: no feature's
     path or template is written in them."""
-    paths = {e.path for f in FEATURES for e in f.nav}
+    paths = {e.path for f in FEATURES for e in web_part(f).nav}
     folders = {f"{f.name}/" for f in FEATURES}
     for template in sorted(SHELL_TEMPLATES.glob("*.html")):
         text = template.read_text(encoding="utf-8")
@@ -320,13 +322,19 @@ def test_the_shell_templates_name_no_feature_page_or_template() -> None:
 
 @pytest.mark.parametrize("feature", FEATURES, ids=lambda f: f.name)
 def test_each_features_slots_are_its_own(feature: Feature) -> None:
-    assert len({e.key for e in feature.nav}) == len(feature.nav)
-    for part in feature.member:
-        assert part.template.startswith(f"{feature.name}/"), part.template
-        assert feature.templates is not None and (feature.templates / part.template).is_file(), part.template
-        assert part.place in ("facts", "sections")
-    for entry in feature.nav:
+    """A feature's console part is its own web.py's `WEB`, named by the feature (loaded only by the
+    console), and every feature with a web.py names it."""
+    has_web = (ROOT / "bot" / "features" / feature.name / "web.py").is_file()
+    assert feature.web == (f"bot.features.{feature.name}.web" if has_web else None)
+    part = web_part(feature)
+    assert len({e.key for e in part.nav}) == len(part.nav)
+    for section in part.member:
+        assert section.template.startswith(f"{feature.name}/"), section.template
+        assert part.templates is not None and (part.templates / section.template).is_file(), section.template
+        assert section.place in ("facts", "sections")
+    for entry in part.nav:
         assert entry.who in ROLES
+    assert has_web <= (part.routes is not None or part.member != ())  # the part was found
 
 
 def test_every_nav_entry_is_a_page_and_every_page_key_is_in_the_nav() -> None:

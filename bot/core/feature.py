@@ -6,9 +6,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
 from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
@@ -19,6 +18,9 @@ from bot.core.pipeline import Hook
 from bot.core.report import ReportExtra
 from bot.core.scheduler import Job
 from bot.core.settings import FeatureSettings
+
+if TYPE_CHECKING:
+    from aiohttp import web
 
 # Who may see a console page. A manager (the console's password today) sees every page; an
 # operator only the pages meant for operators.
@@ -97,6 +99,21 @@ class CsvColumn:
 
 
 @dataclass(frozen=True)
+class WebPart:
+    """A feature's part of the web console (its web.py's `WEB`). `routes` adds its pages and API
+    endpoints (handlers import bot.web.shell); `templates` is a folder holding one sub-folder
+    named after the feature (templates/<name>/*.html), which the console's jinja2 loader searches
+    after its own."""
+
+    routes: Callable[[web.UrlDispatcher], None] | None = None
+    templates: Path | None = None
+    nav: tuple[NavEntry, ...] = ()  # its pages in the console's nav bar
+    member: tuple[MemberSection, ...] = ()  # its parts of the member page
+    overview: tuple[OverviewSection, ...] = ()  # its parts of the overview page
+    csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV
+
+
+@dataclass(frozen=True)
 class Feature:
     name: str
     # The services it provides to everyone (`deps.service(Kind)`), built once at start-up.
@@ -106,17 +123,12 @@ class Feature:
     report: Callable[[Deps], ReportExtra] | None = None  # fields of `qunguan report`
     seed: Callable[[Session, Config], None] | None = None  # defaults from the config, once
     jobs: tuple[Job, ...] = ()  # daily jobs
-    # The web console: `routes` adds the feature's pages and API endpoints (handlers import
-    # bot.web.shell); `templates` is a folder holding one sub-folder named after the feature
-    # (templates/<name>/*.html), which the console's jinja2 loader searches after its own.
-    routes: Callable[[web.UrlDispatcher], None] | None = None
-    templates: Path | None = None
+    # Its part of the web console: the module (`bot.features.<name>.web`) whose `WEB` is a WebPart.
+    # Named, not imported: only the console loads it (bot.web.shell.web_part), so a command that
+    # serves no console (import, replay, report) loads neither the pages nor aiohttp.
+    web: str | None = None
     # A paragraph the feature adds under a room's welcome for newcomers (the room's 群规), or None.
     welcome: Callable[[Connection, str], str | None] | None = None
-    nav: tuple[NavEntry, ...] = ()  # its pages in the console's nav bar
-    member: tuple[MemberSection, ...] = ()  # its parts of the member page
-    overview: tuple[OverviewSection, ...] = ()  # its parts of the overview page
-    csv: tuple[CsvColumn, ...] = ()  # its columns of the member CSV
     # Its settings, checked when the process starts: QUNGUAN_* (read with `settings.of(...)`) and
     # the keys of the config file it owns (read with `config[KEY]`).
     settings: type[FeatureSettings] | None = None

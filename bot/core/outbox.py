@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.adapters.base import Adapter, MaybeDelivered, Outgoing
+from bot.store.db import read_rows
 from bot.store.models import Outbox
 
 log = logging.getLogger(__name__)
@@ -126,7 +127,7 @@ _ROOM_SINCE = select(func.count()).where(
 
 def room_messages_since(conn: Connection, room: str, since: int) -> int:
     """The room's messages queued or sent since `since` (epoch), against its hourly cap."""
-    return conn.execute(_ROOM_SINCE, {"room": room, "since": since}).scalar() or 0
+    return int(read_rows(conn, _ROOM_SINCE, {"room": room, "since": since})[0][0] or 0)
 
 
 class OutboxSender:

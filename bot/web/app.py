@@ -61,6 +61,7 @@ from bot.web.shell import (
     read_form,
     require_admin,
     require_room,
+    web_part,
 )
 
 log = logging.getLogger(__name__)
@@ -302,8 +303,9 @@ def create_app(pipeline: Pipeline, deps: Deps, features: Sequence[Feature], *,
     members.add_routes(app.router)
     api.add_routes(app.router)
     for feature in features:
-        if feature.routes:
-            feature.routes(app.router)
+        routes = web_part(feature).routes
+        if routes:
+            routes(app.router)
     return app
 
 

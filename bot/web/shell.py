@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from importlib import import_module
 from typing import Any, TypeVar
 
 import aiohttp_jinja2
@@ -24,7 +25,16 @@ from bot.core.cache import SlowCache
 from bot.core.deps import Deps
 from bot.core.directory import member_names, rooms_of
 from bot.core.events import Event
-from bot.core.feature import ADMIN, OPERATOR, CsvColumn, Feature, MemberSection, NavEntry, OverviewSection
+from bot.core.feature import (
+    ADMIN,
+    OPERATOR,
+    CsvColumn,
+    Feature,
+    MemberSection,
+    NavEntry,
+    OverviewSection,
+    WebPart,
+)
 from bot.core.pipeline import Pipeline
 from bot.core.report import ReportExtra
 from bot.core.settings import Settings
@@ -50,13 +60,24 @@ class BadRequest(Exception):
         self.status = status
 
 
-# The shell's own pages in the nav bar; each feature declares its own (Feature.nav).
+# The shell's own pages in the nav bar; each feature declares its own (WebPart.nav).
 SHELL_NAV = (NavEntry("概览", "/", "overview", 0, OPERATOR), NavEntry("成员", "/members", "members", 10, OPERATOR))
 # The shell's own columns of the member CSV after id, name and rooms: the core counts.
 SHELL_CSV = (CsvColumn("登录天数", lambda r: r["login_days"], 20), CsvColumn("发言", lambda r: r["speaking"], 21),
              CsvColumn("消息", lambda r: r["messages"], 22))
 # The request key under which the auth middleware may put the viewer's role (ADMIN if unset).
 ROLE = web.RequestKey("role", str)
+
+
+def web_part(feature: Feature) -> WebPart:
+    """The feature's part of the console: its web module's `WEB`, loaded on first use (only the
+    console asks for it), or an empty part for a feature without pages."""
+    if feature.web is None:
+        return WebPart()
+    part = import_module(feature.web).WEB
+    if not isinstance(part, WebPart):
+        raise TypeError(f"{feature.web}.WEB should be a WebPart, not {type(part).__name__}")
+    return part
 
 
 @dataclass(frozen=True)
@@ -73,10 +94,11 @@ class Slots:
     def of(cls, features: Sequence[Feature]) -> Slots:
         def ordered(items: list[Any]) -> tuple[Any, ...]:
             return tuple(sorted(items, key=lambda x: x.order))
-        return cls(ordered([*SHELL_NAV, *(e for f in features for e in f.nav)]),
-                   ordered([s for f in features for s in f.member]),
-                   ordered([*SHELL_CSV, *(c for f in features for c in f.csv)]),
-                   ordered([s for f in features for s in f.overview]))
+        parts = [web_part(f) for f in features]
+        return cls(ordered([*SHELL_NAV, *(e for p in parts for e in p.nav)]),
+                   ordered([s for p in parts for s in p.member]),
+                   ordered([*SHELL_CSV, *(c for p in parts for c in p.csv)]),
+                   ordered([s for p in parts for s in p.overview]))
 
 
 @dataclass

@@ -20,6 +20,7 @@ from aiohttp import web
 
 from bot.core.feature import Feature
 from bot.core.names import display
+from bot.web.shell import web_part
 from tiers.types import TYPE_LABELS, MemberType
 
 SHELL_TEMPLATES = Path(__file__).parent / "templates"
@@ -59,12 +60,13 @@ def template_folders(features: Sequence[Feature]) -> list[Path]:
     sub-folder named after it."""
     folders = [SHELL_TEMPLATES]
     for f in features:
-        if f.templates is None:
+        templates = web_part(f).templates
+        if templates is None:
             continue
-        inside = {p.name for p in f.templates.iterdir()}
+        inside = {p.name for p in templates.iterdir()}
         if inside != {f.name}:
-            raise ValueError(f"{f.templates} should hold one folder, {f.name}/; found {sorted(inside)}")
-        folders.append(f.templates)
+            raise ValueError(f"{templates} should hold one folder, {f.name}/; found {sorted(inside)}")
+        folders.append(templates)
     return folders
 
 

@@ -140,9 +140,19 @@ def test_a_fork_of_the_rust_engine_cuts_like_a_fork_of_python() -> None:
 
 
 def test_dictionary_frequencies_read_jiebas_own_file() -> None:
+    """The frequencies python-jieba reads from its dictionary, for words of the file, words that
+    only begin one (not themselves listed), longer ones and none."""
     import jieba
 
     known = dictionary_frequencies(["价格", "一个", "没有这个词吧"])
     reference = jieba.Tokenizer()
     reference.initialize()
     assert known == {w: reference.FREQ[w] for w in ("价格", "一个")}
+    with open(Path(jieba.__file__).with_name("dict.txt"), encoding="utf-8") as fh:
+        listed = {line.split(" ", 1)[0] for line in fh}
+    sample = random.Random(5).sample(sorted(listed), 3_000)
+    asked = [*sample, *(w[:-1] for w in sample), *(w + "们" for w in sample[:300]), "价" * 70, "c++", "AT&T"]
+    expected = {w: reference.FREQ[w] for w in asked if w in listed}
+    assert len(expected) > 3_000 and len(set(asked) - set(expected)) > 300
+    assert dictionary_frequencies(asked) == expected
+    assert dictionary_frequencies([]) == {}

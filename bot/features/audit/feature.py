@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.audit import web
 from bot.features.audit.commands import COMMANDS
 from bot.features.audit.jobs import PRUNE
 from bot.features.audit.settings import AuditSettings
 
-FEATURE = Feature(name="audit", commands=tuple(COMMANDS), jobs=(PRUNE,), routes=web.add_routes,
-                  templates=web.TEMPLATES, nav=web.NAV, settings=AuditSettings)
+FEATURE = Feature(name="audit", web="bot.features.audit.web", commands=tuple(COMMANDS), jobs=(PRUNE,),
+                  settings=AuditSettings)

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core import audit
 from bot.core.directory import member_names, room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.audit.texts import what, where, who
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, csv_cell, page
 
@@ -117,3 +117,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("操作记录", "/audit", "audit", 110),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

@@ -7,7 +7,6 @@ from sqlmodel import Session
 from bot.core.config import Config
 from bot.core.deps import Provide
 from bot.core.feature import Feature
-from bot.features.checkins import web
 from bot.features.checkins.commands import COMMANDS
 from bot.features.checkins.hook import CheckinHook
 from bot.features.checkins.report import streak_field
@@ -22,10 +21,9 @@ def _seed(session: Session, config: Config) -> None:
 
 FEATURE = Feature(
     name="checkins",
+    web="bot.features.checkins.web",
     services=(Provide(Checkins, lambda config, need: Checkins(need(Ledger))),),
     commands=tuple(COMMANDS),
     hooks=lambda deps: [CheckinHook(deps)],
     report=streak_field,
-    seed=_seed,
-    routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(CHECKIN_TASKS,))
+    seed=_seed, config=(CHECKIN_TASKS,))

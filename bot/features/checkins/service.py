@@ -22,7 +22,7 @@ from bot.features.checkins.models import Checkin, CheckinCards, CheckinReply, Ch
 from bot.features.checkins.models import CheckinTask as TaskRow
 from bot.features.checkins.settings import TaskSpec
 from bot.features.points.api import Award, Ledger, PointsChange, PointsEntry
-from bot.store.db import IN_CHUNK, as_date, bulk, upsert
+from bot.store.db import IN_CHUNK, as_date, bulk, read_rows, upsert
 from bot.store.models import EventLog, Member, Membership, table_of
 from tiers import checkin as rules
 from tiers import jielong
@@ -311,6 +311,16 @@ class _BatchState:
 
 
 _INSERT_CHECKIN = table_of(Checkin).insert()
+# A batch's reads (read_rows), built once.
+_TASK_DAYS_OF = select(col(Checkin.member), col(Checkin.task_id), col(Checkin.day)).where(
+    col(Checkin.member).in_(bindparam("members", expanding=True)))
+_CARDS_OF = select(col(CheckinCards.member), col(CheckinCards.task_id), col(CheckinCards.cards)).where(
+    col(CheckinCards.member).in_(bindparam("members", expanding=True)))
+_SUMMARY_SENT = select(col(CheckinSummary.sent_at)).where(
+    col(CheckinSummary.task_id) == bindparam("t"), col(CheckinSummary.room) == bindparam("r"),
+    col(CheckinSummary.day) == bindparam("d"))
+_DONE_THAT_DAY = select(func.count()).where(col(Checkin.task_id) == bindparam("t"), col(Checkin.day) == bindparam("d"),
+                                            col(Checkin.room) == bindparam("r"))
 
 
 def _no_word(text: str) -> None:
@@ -342,11 +352,9 @@ class Checkins:
             for key in ((m, t.id) for m in part for t in self.tasks):
                 state.days[key] = set()
                 state.cards[key] = 0
-            for m, t, d in batch.conn.execute(select(col(Checkin.member), col(Checkin.task_id), col(Checkin.day))
-                                              .where(col(Checkin.member).in_(part))):
+            for m, t, d in read_rows(batch.conn, _TASK_DAYS_OF, {"members": part}):
                 state.days.setdefault((m, t), set()).add(as_date(d))
-            for m, t, n in batch.conn.execute(select(col(CheckinCards.member), col(CheckinCards.task_id),
-                                                     col(CheckinCards.cards)).where(col(CheckinCards.member).in_(part))):
+            for m, t, n in read_rows(batch.conn, _CARDS_OF, {"members": part}):
                 state.cards[(m, t)] = n
 
     def write(self, batch: Batch) -> None:
@@ -523,9 +531,7 @@ class Checkins:
         state = self._state
         key = (task.id, room, day)
         if key not in state.summarised:
-            state.summarised[key] = conn.execute(select(col(CheckinSummary.sent_at)).where(
-                col(CheckinSummary.task_id) == task.id, col(CheckinSummary.room) == room,
-                col(CheckinSummary.day) == day)).first() is not None
+            state.summarised[key] = bool(read_rows(conn, _SUMMARY_SENT, {"t": task.id, "r": room, "d": day}))
         if state.summarised[key]:
             return False
         mode = state.modes.get((task.id, room))
@@ -535,9 +541,7 @@ class Checkins:
             return True
         if mode == "auto":
             if key not in state.done:
-                state.done[key] = conn.execute(select(func.count()).where(
-                    col(Checkin.task_id) == task.id, col(Checkin.day) == day,
-                    col(Checkin.room) == room)).scalar() or 0
+                state.done[key] = read_rows(conn, _DONE_THAT_DAY, {"t": task.id, "r": room, "d": day})[0][0] or 0
             if state.done[key] >= AUTO_EACH:
                 return True
         return room_messages_since(conn, room, at - 3600) >= ROOM_HOURLY_CAP - ROOM_HEADROOM
@@ -635,8 +639,8 @@ def stored_names_of(conn: Connection, members: Sequence[str]) -> tuple[dict[str,
     aliases: dict[tuple[str, str], str] = {}
     for i in range(0, len(members), IN_CHUNK):
         part = members[i : i + IN_CHUNK]
-        nicks.update((m, n or "") for m, n in conn.execute(_STORED_NAMES, {"members": part}))
-        aliases.update(((m, r), a or "") for m, r, a in conn.execute(_ROOM_ALIASES, {"members": part}))
+        nicks.update((m, n or "") for m, n in read_rows(conn, _STORED_NAMES, {"members": part}))
+        aliases.update(((m, r), a or "") for m, r, a in read_rows(conn, _ROOM_ALIASES, {"members": part}))
     return nicks, aliases
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
-from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
+from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry, WebPart
 from bot.features.checkins import service as checkin_service
 from bot.features.checkins.models import Checkin
 from bot.features.checkins.review import Reviewed, reviews_of
@@ -261,3 +261,6 @@ NAV = (NavEntry("打卡任务", "/tasks", "tasks", 60),)
 MEMBER = (MemberSection("checkins/member_streak.html", 20, place="facts"),
           MemberSection("checkins/member_calendar.html", 60, _calendar))
 CSV = (CsvColumn("连续打卡", lambda r: r["streak"], 40),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, member=MEMBER, csv=CSV)

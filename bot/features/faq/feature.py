@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.faq import web
 from bot.features.faq.commands import COMMANDS
 from bot.features.faq.hook import FaqHook
 from bot.features.faq.service import Answers
@@ -11,9 +10,7 @@ from bot.features.tags.api import Tagging
 
 FEATURE = Feature(
     name="faq",
+    web="bot.features.faq.web",
     commands=tuple(COMMANDS),
     hooks=lambda deps: [FaqHook(deps, Answers(deps.service(Tagging).tokenizer))],
-    routes=web.add_routes,
-    templates=web.TEMPLATES,
-    nav=web.NAV,
 )

@@ -9,7 +9,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.faq import service
 from bot.features.tags.api import Tagging
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
@@ -76,3 +76,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("问答", "/faq", "faq", 75),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 from bot.adapters.base import Outgoing
 from bot.core.directory import member_names
 from bot.core.errors import UsageError
-from bot.core.feature import OPERATOR, MemberSection, MemberView, NavEntry
+from bot.core.feature import OPERATOR, MemberSection, MemberView, NavEntry, WebPart
 from bot.core.pipeline import enqueue
 from bot.features.followup import service as followup
 from bot.features.followup.commands import MAX_NOTE as MAX_MEMBER_NOTE
@@ -224,3 +224,6 @@ def _followups(conn: Connection, view: MemberView) -> dict[str, Any]:
 
 NAV = (NavEntry("跟进", "/followup", "followup", 20, OPERATOR),)
 MEMBER = (MemberSection("followup/member_followups.html", 50, _followups),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, member=MEMBER)

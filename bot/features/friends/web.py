@@ -10,7 +10,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.engine import Connection
 
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.core.pipeline import enqueue
 from bot.features.friends.service import ApproveError, approve, channel_stats, pending_requests
 from bot.web.shell import CONSOLE, BadRequest, Console, actor_of, check_params, form_text, page, redirect_with
@@ -62,3 +62,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("好友", "/friends", "friends", 80),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.guard import web
 from bot.features.guard.commands import COMMANDS
 from bot.features.guard.hook import GuardHook
 
 FEATURE = Feature(
     name="guard",
+    web="bot.features.guard.web",
     commands=tuple(COMMANDS),
     hooks=lambda deps: [GuardHook(deps)],
-    routes=web.add_routes,
-    templates=web.TEMPLATES,
-    nav=web.NAV,
 )

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core.accounts import bot_accounts
 from bot.core.directory import member_names, room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.guard import service
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 from tagging import guard as rules
@@ -83,3 +83,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("防广告", "/guard", "guard", 85),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import CsvColumn, MemberSection, MemberView
+from bot.core.feature import CsvColumn, MemberSection, MemberView, WebPart
 from bot.features.member_types.service import scope_for, type_floor, type_some
 from bot.features.points.api import Ledger
 from bot.web.data import MemberLine, scope_view
@@ -186,3 +186,6 @@ def _typings(conn: Connection, view: MemberView) -> dict[str, Any]:
 MEMBER = (MemberSection("member_types/member_types.html", 10, _typings),)
 CSV = (CsvColumn("类型", lambda r: TYPE_LABELS[MemberType(r["type"])], 10),
        CsvColumn("类型说明", lambda r: r["type_explain"], 11))
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, member=MEMBER, csv=CSV)

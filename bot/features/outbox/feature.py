@@ -3,6 +3,5 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.outbox import web
 
-FEATURE = Feature(name="outbox", routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV)
+FEATURE = Feature(name="outbox", web="bot.features.outbox.web")

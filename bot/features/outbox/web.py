@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from bot.core import outbox
 from bot.core.directory import member_names, room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.web.shell import CONSOLE, BadRequest, Console, check_params, page, redirect_with
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -72,3 +72,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("发件箱", "/outbox", "outbox", 100),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

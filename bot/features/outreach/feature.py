@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.outreach import web
 from bot.features.outreach.commands import COMMANDS
 from bot.features.outreach.settings import OutreachSettings
 
-FEATURE = Feature(name="outreach", commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES,
-                  nav=web.NAV, settings=OutreachSettings)
+FEATURE = Feature(name="outreach", web="bot.features.outreach.web", commands=tuple(COMMANDS), settings=OutreachSettings)

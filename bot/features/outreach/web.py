@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.outreach.service import (
     SELECTION_KEYS,
     Selection,
@@ -140,3 +140,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("群发", "/outreach", "outreach", 90),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

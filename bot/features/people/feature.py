@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from bot.core.deps import Provide, Roles
 from bot.core.feature import Feature
-from bot.features.people import web
 from bot.features.people.commands import COMMANDS
 from bot.features.people.service import StoreRoles
 
-FEATURE = Feature(name="people", services=(Provide(Roles, lambda config, need: StoreRoles()),),
-                  commands=tuple(COMMANDS), routes=web.add_routes, templates=web.TEMPLATES, nav=web.NAV)
+FEATURE = Feature(name="people", web="bot.features.people.web", commands=tuple(COMMANDS),
+                  services=(Provide(Roles, lambda config, need: StoreRoles()),))

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection
 from sqlmodel import col
 
 from bot.core.directory import member_names, room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.followup.api import RoomOperator
 from bot.features.people.service import remove_room_admin, room_admins
 from bot.web.shell import CONSOLE, Console, check_params, form_text, page, redirect_with, require_admin
@@ -59,3 +59,6 @@ async def people_remove(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/people", people_page)
     router.add_post("/people/remove", people_remove)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from bot.core.config import Config
 from bot.core.deps import Need, Provide
 from bot.core.feature import Feature
-from bot.features.points import web
 from bot.features.points.commands import COMMANDS
 from bot.features.points.report import points_fields
 from bot.features.points.service import Ledger
@@ -19,11 +18,8 @@ def _ledger(config: Config, need: Need) -> Ledger:
 
 FEATURE = Feature(
     name="points",
+    web="bot.features.points.web",
     services=(Provide(Ledger, _ledger),),
     commands=tuple(COMMANDS),
     hooks=lambda deps: [SpeakingHook(deps.service(Ledger))],
-    report=points_fields,
-    templates=web.TEMPLATES,
-    member=web.MEMBER,
-    csv=web.CSV,
-    routes=web.add_routes, config=(LEVELS, BENEFITS))
+    report=points_fields, config=(LEVELS, BENEFITS))

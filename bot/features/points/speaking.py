@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
 from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.service import Award, Ledger
-from bot.store.db import as_date, values_of
+from bot.store.db import as_date, read_rows, values_of
 from bot.store.models import DailyActivity, Member
 from tiers.antifarm import counts_as_speaking, speaking_points
 
@@ -176,13 +176,11 @@ class SpeakingHook(Hook):
     def _resolve(self, batch: Batch, keys: Sequence[tuple[str, date]]) -> None:
         """Work out what these (member, day)s' counted messages of this batch pay, now that
         their stored day (with this batch's counters flushed) can be read."""
-        d = DailyActivity
         totals: dict[tuple[str, date], int] = {}
         for i in range(0, len(keys), 900):
             part = keys[i : i + 900]
-            rows = batch.conn.execute(select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
-                col(d.member).in_({m for m, _ in part}), col(d.day).in_({day for _, day in part}))
-                .group_by(col(d.member), col(d.day))).all()
+            rows = read_rows(batch.conn, _COUNTED_ON, {"ms": list({m for m, _ in part}),
+                                                       "days": list({day for _, day in part})})
             totals.update({(m, as_date(day)): n or 0 for m, day, n in rows})
         for key in keys:
             m, day = key
@@ -222,3 +220,8 @@ def _earned(counted: int) -> tuple[int, int]:
 
 
 _MOST_PAID = _earned(1 << 16)[1]  # the most counted messages one day can pay
+_d = DailyActivity
+# Some members' counted messages on some days (read_rows): built once.
+_COUNTED_ON = select(col(_d.member), col(_d.day), func.sum(col(_d.counted))).where(
+    col(_d.member).in_(bindparam("ms", expanding=True)), col(_d.day).in_(bindparam("days", expanding=True))
+).group_by(col(_d.member), col(_d.day))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from sqlmodel import col
 
-from bot.core.feature import CsvColumn, MemberSection, MemberView
+from bot.core.feature import CsvColumn, MemberSection, MemberView, WebPart
 from bot.core.pipeline import Batch, enqueue
 from bot.features.points.announce import announce_level_ups
 from bot.features.points.models import PointsEntry
@@ -112,3 +112,6 @@ async def act_points(request: web.Request) -> web.Response:
 
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_post("/act/points", act_points)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, member=MEMBER, csv=CSV)

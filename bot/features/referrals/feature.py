@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.core.feature import Feature
-from bot.features.referrals import web
 from bot.features.referrals.commands import COMMANDS
 from bot.features.referrals.hook import ReferralHook
 from bot.features.referrals.report import referral_fields
@@ -11,8 +10,7 @@ from bot.features.referrals.settings import ReferralSettings
 
 FEATURE = Feature(
     name="referrals",
+    web="bot.features.referrals.web",
     commands=tuple(COMMANDS),
     hooks=lambda deps: [ReferralHook(deps)],
-    report=referral_fields,
-    templates=web.TEMPLATES,
-    member=web.MEMBER, settings=ReferralSettings)
+    report=referral_fields, settings=ReferralSettings)

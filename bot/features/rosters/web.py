@@ -10,7 +10,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import NavEntry
+from bot.core.feature import NavEntry, WebPart
 from bot.features.rosters.welcome import DEFAULT_TEXT, MAX_TEXT, render, save_setting, setting, task_names
 from bot.web.shell import CONSOLE, WEB_ACTOR, Console, check_params, form_text, page, redirect_with
 
@@ -76,3 +76,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
 
 
 NAV = (NavEntry("欢迎语", "/welcome", "welcome", 70),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV)

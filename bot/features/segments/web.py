@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry
+from bot.core.feature import CsvColumn, MemberSection, MemberView, NavEntry, WebPart
 from bot.features.followup.api import StageChange
 from bot.features.segments.orders import orders_of, yuan
 from bot.features.segments.report import assess_scope
@@ -182,3 +182,6 @@ NAV = (NavEntry("RFM", "/rfm", "rfm", 30), NavEntry("生命周期", "/lifecycle"
 MEMBER = (MemberSection("segments/member_playbook.html", 20, _orders),)
 CSV = (CsvColumn("RFM 分层", lambda r: r["segment"], 50), CsvColumn("生命周期", lambda r: r["stage"], 51),
        CsvColumn("客户等级", lambda r: r["grade"], 52))
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, member=MEMBER, csv=CSV)

@@ -9,7 +9,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import member_names
-from bot.core.feature import MemberSection, MemberView, NavEntry
+from bot.core.feature import MemberSection, MemberView, NavEntry, WebPart
 from bot.core.pipeline import Batch
 from bot.features.points.api import Ledger
 from bot.features.shop import service
@@ -118,3 +118,6 @@ def _redemptions(conn: Connection, view: MemberView) -> dict[str, Any]:
 
 NAV = (NavEntry("积分商城", "/shop", "shop", 40),)
 MEMBER = (MemberSection("shop/member_redemptions.html", 30, _redemptions),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, member=MEMBER)

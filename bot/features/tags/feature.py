@@ -7,7 +7,6 @@ from sqlmodel import Session
 from bot.core.config import Config
 from bot.core.deps import Provide
 from bot.core.feature import Feature
-from bot.features.tags import web
 from bot.features.tags.commands import COMMANDS
 from bot.features.tags.hook import TaggingHook
 from bot.features.tags.jobs import DAILY_TAGS
@@ -23,11 +22,10 @@ def _seed(session: Session, config: Config) -> None:
 
 FEATURE = Feature(
     name="tags",
+    web="bot.features.tags.web",
     services=(Provide(Tagging, lambda config, need: Tagging(get_tokenizer())),),
     commands=tuple(COMMANDS),
     hooks=lambda deps: [TaggingHook(deps.service(Tagging))],
     report=tag_fields,
     seed=_seed,
-    jobs=(DAILY_TAGS,),
-    routes=web.add_routes,
-    templates=web.TEMPLATES, nav=web.NAV, member=web.MEMBER, csv=web.CSV, config=(TAG_RULES, TAG_GROUPS))
+    jobs=(DAILY_TAGS,), config=(TAG_RULES, TAG_GROUPS))

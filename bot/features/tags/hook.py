@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select
 from sqlmodel import col
 
 from bot.core.events import WORD_KINDS, Event, Message
@@ -14,7 +14,7 @@ from bot.core.pipeline import Batch, Hook, epoch
 from bot.features.points.api import Speaking
 from bot.features.tags.models import KeywordHit, MemberTag
 from bot.features.tags.service import DAY, RuleSet, Tagging
-from bot.store.db import bulk, insert_for, upsert
+from bot.store.db import bulk, insert_for, read_rows, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import hits_reached
 from tagging.matcher import Hit
@@ -22,6 +22,11 @@ from tagging.reasons import excerpt
 from tagging.rules import KeywordRule
 
 _KEYWORD_UPSERTS: dict[str, Any] = {}
+_d = DailyActivity
+# Some members' counted messages a day since a day (read_rows): built once.
+_RECENT = select(col(_d.member), col(_d.day), func.sum(col(_d.counted))).where(
+    col(_d.member).in_(bindparam("ms", expanding=True)), col(_d.day) >= bindparam("since")
+).group_by(col(_d.member), col(_d.day))
 
 
 def _keyword_upsert(dialect: str) -> Any:
@@ -105,14 +110,10 @@ class TaggingHook(Hook):
             return
         longest = max(r.days for r in rs.count_rules)
         since = batch.day(self._first) - timedelta(days=longest)
-        d = DailyActivity
         for m in unknown:
             self._recent[m] = {}
         for i in range(0, len(unknown), 900):
-            q = select(col(d.member), col(d.day), func.sum(col(d.counted))).where(
-                col(d.member).in_(unknown[i : i + 900]), col(d.day) >= since).group_by(
-                col(d.member), col(d.day))
-            for m, day, n in batch.conn.execute(q):
+            for m, day, n in read_rows(batch.conn, _RECENT, {"ms": unknown[i : i + 900], "since": since}):
                 self._recent[m][day if isinstance(day, date) else date.fromisoformat(day)] = n or 0
 
     def on_taking_part(self, batch: Batch, msg: Message) -> None:

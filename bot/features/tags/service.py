@@ -20,11 +20,11 @@ from bot.core.options import Options, parse
 from bot.features.tags.models import MemberTag, TagGroup, TagRule
 from bot.features.tags.synonyms import stamp as synonyms_stamp
 from bot.features.tags.synonyms import synonym_sets
-from bot.store.db import bulk, bulk_rows, insert_for, upsert
+from bot.store.db import bulk, bulk_rows, insert_for, read_rows, upsert
 from bot.store.models import DailyActivity, table_of
 from tagging.decide import HeldTag, count_rule_holds, count_run, count_window, exclusive_displaced
 from tagging.intent import Synonyms
-from tagging.matcher import KeywordMatcher, Tokenizer
+from tagging.matcher import KeywordMatcher, Tokenizer, dictionary_words
 from tagging.reasons import Provenance, format_tag_line
 from tagging.rules import (
     RULE_FLAGS,
@@ -171,6 +171,7 @@ class Tagging:
             exclusive = frozenset(conn.execute(select(col(TagGroup.name)).where(col(TagGroup.exclusive))).scalars())
             groups = {r.tag: r.group for r in rules.values() if r.group}
             synonyms = synonym_sets(conn)
+            self.tokenizer.add_words(dictionary_words([*keyword, *hello], synonyms))  # one dictionary read
             self.ruleset = RuleSet(stamp, rules, KeywordMatcher(keyword, self.tokenizer, synonyms), count,
                                    exclusive, groups, frozenset(r.id for r in keyword if r.hits > 1),
                                    KeywordMatcher(hello, self.tokenizer, synonyms), synonyms)
@@ -191,12 +192,12 @@ class Tagging:
         a rule never overrides a manual tag, nor displaces one from an exclusive group."""
         # The few columns the decision needs, as plain rows: a count rule's import applies
         # thousands of tags, and a model object per held tag cost more than the write.
-        held = conn.execute(_HELD, {"m": row.member, "at": row.at}).all()
-        current = next((h for h in held if h.tag == row.tag), None)
+        held = read_rows(conn, _HELD, {"m": row.member, "at": row.at})  # (tag, source, rule_id, grp, since)
+        current = next((h for h in held if h[0] == row.tag), None)
         group = row.grp or rs.tag_groups.get(row.tag)
         decision = exclusive_displaced(
-            [HeldTag(h.tag, "manual" if h.source == "manual" else "rule", h.rule_id, h.grp,
-                     datetime.fromtimestamp(h.since)) for h in held],
+            [HeldTag(tag, "manual" if source == "manual" else "rule", rule_id, grp, datetime.fromtimestamp(since))
+             for tag, source, rule_id, grp, since in held],
             row.tag, group, rs.exclusive, source="manual" if row.source == "manual" else "rule")
         if not decision.apply:
             return False
@@ -206,7 +207,7 @@ class Tagging:
         values = row.model_dump()
         values["grp"] = group
         if current is not None:
-            values["since"] = current.since
+            values["since"] = current[4]
         upsert(conn, table_of(MemberTag), [values], ["member", "tag"],
                replace=[k for k in values if k not in ("member", "tag")])
         return True
@@ -245,7 +246,7 @@ class Tagging:
                         col(DailyActivity.member).in_(part), col(DailyActivity.day) >= start,
                         col(DailyActivity.day) <= end).group_by(col(DailyActivity.member))
                     found.update({m: n or 0 for m, n in conn.execute(q)})
-                holders.update(conn.execute(_HOLDERS, {"ms": part, "t": rule.tag, "rid": rule.id}).scalars())
+                holders.update(m for (m,) in read_rows(conn, _HOLDERS, {"ms": part, "t": rule.tag, "rid": rule.id}))
             counts = counted if counted is not None else found
             refresh = []
             given: list[tuple[str, int, int, int]] = []
@@ -272,8 +273,8 @@ class Tagging:
         for rule in rs.count_rules:
             holders: set[str] = set()
             for i in range(0, len(members), 900):
-                holders.update(conn.execute(
-                    _HOLDERS, {"ms": members[i : i + 900], "t": rule.tag, "rid": rule.id}).scalars())
+                holders.update(m for (m,) in read_rows(
+                    conn, _HOLDERS, {"ms": members[i : i + 900], "t": rule.tag, "rid": rule.id}))
             refresh = []
             given: list[tuple[str, int, int, int]] = []
             for m in members:

@@ -11,7 +11,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.errors import UsageError
-from bot.core.feature import CsvColumn, MemberSection, NavEntry
+from bot.core.feature import CsvColumn, MemberSection, NavEntry, WebPart
 from bot.features.tags import service as tag_service
 from bot.features.tags.backtest import backtest, compare
 from bot.features.tags.commands import basis_text
@@ -198,3 +198,6 @@ SOURCE_LABELS = {"keyword": "关键词", "count": "发言数", "manual": "手动
 NAV = (NavEntry("标签规则", "/rules", "rules", 50),)
 MEMBER = (MemberSection("tags/member_tags.html", 40, lambda conn, view: {"sources": SOURCE_LABELS}),)
 CSV = (CsvColumn("标签", lambda r: "；".join(f"{t['name']}（{t['reason']}）" for t in r["tags"]), 60),)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, member=MEMBER, csv=CSV)

@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlalchemy.engine import Connection
 
 from bot.core.directory import room_names
-from bot.core.feature import OPERATOR, NavEntry, OverviewSection, OverviewView
+from bot.core.feature import OPERATOR, NavEntry, OverviewSection, OverviewView, WebPart
 from bot.features.trends import charts
 from bot.features.trends.service import (
     COHORT_WEEKS,
@@ -210,3 +210,6 @@ async def trends_csv(request: web.Request) -> web.Response:
 def add_routes(router: web.UrlDispatcher) -> None:
     router.add_get("/trends", trends_page)
     router.add_get(r"/export/trends/{chart:[a-z]{1,20}}.csv", trends_csv)
+
+
+WEB = WebPart(routes=add_routes, templates=TEMPLATES, nav=NAV, overview=OVERVIEW)
