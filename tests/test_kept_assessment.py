@@ -75,9 +75,9 @@ class _Community:
             oid, buyer = self.rng.choice(self.orders)
             self.order(buyer, -1, refund_of=oid)
 
-    def invite(self, m: str, room: str) -> None:
+    def invite(self, m: str, room: str, inviter: str | None = None) -> None:
         self.bot.feed({"type": "join", "id": self.bot.next_id("j"), "ts": self.bot.clock.isoformat(), "room": room,
-                       "member": m, "member_name": m, "inviter": self.rng.choice(self.members)})
+                       "member": m, "member_name": m, "inviter": inviter or self.rng.choice(self.members)})
 
     def newcomer(self, room: str) -> None:
         fresh = f"n{len(self.members)}"
@@ -120,6 +120,9 @@ class _Community:
             for second in sorted(rng.sample(range(0, 86000), 12)):
                 bot.at(start + timedelta(seconds=second))
                 self.one()
+            if day == 10:  # q: seen once, and tagged by hand (which their grade counts)
+                bot.visit("q")
+                self.admin("/tag q 意向")
             if day == 17:  # new, until a roster of another room lists them with no join (there before the bot)
                 bot.say("v", "大家好，我刚进来看看", room=ROOM)
 
@@ -190,6 +193,12 @@ def test_the_list_from_the_kept_assessment_is_the_full_lists_through_a_random_da
         bot.at(JOB.replace(minute=0) + timedelta(seconds=second))
         if i == 20:
             bot.roster(["v", *rng.sample(community.members, 3)], room=ROOMS[1])
+        elif i == 8:  # a tag taken from someone quiet today: only its write tells
+            community.admin("/untag q 意向")
+        elif i == 12:  # a first referral of someone quiet today: their count's write is all that tells
+            inviters = {m for (m,) in bot.rows("SELECT inviter FROM referral")}
+            quiet = [m for m in community.members if m not in inviters]
+            community.invite(f"brought{seed}", ROOMS[0], rng.choice(quiet))
         elif i % 3:
             community.one()
         if i % 4 == 0:
