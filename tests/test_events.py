@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -184,6 +185,61 @@ def test_load_json_is_total(data):
         load_json(data)
     except EventError as exc:
         assert str(exc)
+
+
+def _read(data: str | bytes) -> tuple[str, str]:
+    """What load_json makes of `data`: the value (its repr: an int is not a float, keys keep their
+    order) or the reason it gives."""
+    try:
+        return "value", repr(load_json(data))
+    except EventError as exc:
+        return "refused", str(exc)
+
+
+_any_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.integers(-(10**60), 10**60) | st.floats()
+    | st.text(st.characters(), max_size=12) | st.sampled_from(["\ud800", "\udfff\ud83d", "a\x00", "\ufeff"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.sampled_from("abc"), inner, max_size=4),
+    max_leaves=12)
+
+
+@st.composite
+def _lines(draw: st.DrawFn) -> bytes:
+    """A JSON document as a replay's line holds it, written every way json writes one (NaN, escaped or
+    raw text, lone surrogates as escapes or as bytes), nested up to past MAX_DEPTH, then perhaps
+    spoilt: a BOM, a byte put in or left out, a number of 39 to 41 digits, something after it."""
+    value = draw(_any_json)
+    for _ in range(draw(st.integers(0, 9))):
+        value = [value] if draw(st.booleans()) else {"k": value}
+    text = json.dumps(value, ensure_ascii=draw(st.booleans()),
+                      separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
+    data = text.encode("utf-8", "surrogatepass")
+    at = draw(st.integers(0, len(data)))
+    spoil = draw(st.sampled_from(["", "bom", "byte", "cut", "digits", "after"]))
+    if spoil == "bom":
+        data = b"\xef\xbb\xbf" + data
+    elif spoil == "byte":
+        data = data[:at] + bytes([draw(st.integers(0, 255))]) + data[at:]
+    elif spoil == "cut":
+        data = data[:at] + data[at + 1 :]
+    elif spoil == "digits":
+        data = data[:at] + b"-" * draw(st.integers(0, 1)) + b"9" * draw(st.integers(39, 41)) + data[at:]
+    elif spoil == "after":
+        data += draw(st.sampled_from([b" ", b"\n", b"x", b"{}", b"\r\n"]))
+    return data
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_lines())
+def test_a_line_of_bytes_is_read_as_its_text_is(data):
+    """load_json reads a replay's line (UTF-8 bytes) through msgspec, and text through json: the
+    same value, or the same reason, whatever the line holds."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        assert _read(data) == ("refused", f"不是合法的 UTF-8（第 {exc.start + 1} 字节）")
+    else:
+        assert _read(data) == _read(text)
 
 
 _ids = st.text(st.characters(blacklist_categories=("Cs", "Cc", "Cf", "Zl", "Zp")), min_size=1,

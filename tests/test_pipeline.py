@@ -61,6 +61,20 @@ def test_names_follow_the_latest_event_not_the_latest_arrival(bot: Bot):
     assert bot.scalar("SELECT first_at FROM member WHERE id='a'") == first
 
 
+def test_a_membership_begins_at_the_members_earliest_message_in_the_room(bot: Bot):
+    """Messages of one batch (one hour: no flush between them) out of time order, and a later
+    batch with an earlier one: the membership's first_at is the earliest of them all, per room."""
+    def said(i: int, minute: int, room: str = ROOM) -> dict:
+        return {"type": "message", "id": f"p{i}", "ts": f"2026-11-02T10:{minute:02d}:00+08:00", "room": room,
+                "sender": "a", "text": "hi"}
+    bot.feed(said(1, 30), said(2, 20), said(3, 40), said(4, 50, "r2@chatroom"), said(5, 20), said(6, 45))
+    at = {m: int(datetime.fromisoformat(f"2026-11-02T10:{m:02d}:00+08:00").timestamp()) for m in (10, 20, 50)}
+    first_at = "SELECT room, first_at FROM membership WHERE member='a' ORDER BY room"
+    assert bot.rows(first_at) == [(ROOM, at[20]), ("r2@chatroom", at[50])]
+    bot.feed(said(7, 55), said(8, 10))
+    assert bot.rows(first_at) == [(ROOM, at[10]), ("r2@chatroom", at[50])]
+
+
 def test_join_leave_and_rejoin(bot: Bot):
     bot.join("b", ts="2026-11-01T09:00:00+08:00")
     assert bot.rows("SELECT active, left_at FROM membership WHERE member='b'") == [(1, None)]

@@ -193,7 +193,9 @@ class Batch:
 
     def see_presence(self, room: str, member: str, at: int) -> None:
         key = (room, member)
-        self._presence[key] = min(self._presence.get(key, at), at)
+        first = self._presence.get(key)  # the earliest: without a call of min (every message)
+        if first is None or at < first:
+            self._presence[key] = at
 
     def see_reach(self, account: str | None, member: str, room: str | None, at: int) -> None:
         """`account` reaches `member` in `room` (None: 1:1); `at` > 0 when the member spoke."""
