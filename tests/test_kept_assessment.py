@@ -23,10 +23,10 @@ from bot.features.points.api import Ledger
 from bot.features.segments.service import (
     KEPT_CHURN,
     Playbook,
-    _member_rows,
     _memberships,
     assess,
     assess_since_kept,
+    members_with_kept,
     read_activity,
 )
 from tests.harness import ADMIN, ROOM, Bot
@@ -136,7 +136,7 @@ def _list(conn, bot: Bot, at: datetime) -> tuple:
 
 def _assessments(conn, bot: Bot, at: datetime) -> tuple:
     playbook, levels = bot.deps.service(Playbook), bot.deps.service(Ledger).levels
-    rows = _member_rows(conn, None)
+    rows = members_with_kept(conn, at, playbook, levels, 30, type_floor(bot.settings))
     members = sorted(rows)
     pending = read_activity(conn, at.date(), playbook.rfm, playbook.lifecycle, 30, background=True,
                             churn=KEPT_CHURN)

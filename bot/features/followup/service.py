@@ -36,7 +36,15 @@ from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
 from bot.features.privacy.api import is_anonymous
-from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, InGroups, Playbook, assess_since_kept, read_activity
+from bot.features.segments.api import (
+    NO_ACTIVITY,
+    ChurnWindows,
+    InGroups,
+    Playbook,
+    assess_since_kept,
+    members_with_kept,
+    read_activity,
+)
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, upsert
@@ -129,11 +137,11 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     names = room_names(conn, rooms)
     never = bot_ids | deps.settings.admin_ids  # the bot and the admins are never on a list
 
-    # (id, points, first_at, name) by id, one tuple per member: the facts' points, first day and name,
-    # and the assessment's rows. Row by row (the driver's own pace), kept as plain tuples: 100k result
-    # rows held at once (`.all()`) would be tens of MB.
-    member_by_id: dict[str, tuple[str, int, int, str | None]] = {
-        row[0]: row for row in plain_rows(conn.exec_driver_sql("SELECT id, points, first_at, name FROM member"))}
+    # (id, points, first_at, name, kept groups, kept result) by id, one tuple per member: the facts' points,
+    # first day and name, and the assessment's rows with what the daily job kept of them (`assess_since_kept`).
+    # Row by row (the driver's own pace), kept as plain tuples: 100k result rows held at once (`.all()`)
+    # would be tens of MB.
+    member_by_id = members_with_kept(conn, at, models, deps.service(Ledger).levels, window, type_floor(deps.settings))
     # The private account's friends (NO_ROOM) come from friend_facts below. One read of every
     # membership, in plain SQL (the table in its own order): the rooms' current members, and for the
     # assessment when each member was first in a group and whether they still are in one.

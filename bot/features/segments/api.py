@@ -16,11 +16,12 @@ from bot.features.segments.service import (
     check_criteria_tags,
     keep_activity,
     keep_assessment,
+    members_with_kept,
     read_activity,
 )
 
 __all__ = [
     "NO_ACTIVITY", "ChurnWindows", "InGroups", "Playbook", "Purchase", "assess", "assess_scope", "assess_since_kept",
-    "check_criteria_tags", "keep_activity", "keep_assessment", "playbook_fields", "read_activity", "unknown_word",
-    "who_playbook",
+    "check_criteria_tags", "keep_activity", "keep_assessment", "members_with_kept", "playbook_fields",
+    "read_activity", "unknown_word", "who_playbook",
 ]

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, bindparam, case, func, literal, null, select, text
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, literal, null, select, text
 from sqlalchemy.engine import Connection
 
 from bot.core.memory import Memo, no_cycle_collection
@@ -706,6 +706,20 @@ def keep_assessment(conn: Connection, at: datetime, playbook: Playbook, levels: 
 
 
 
+def members_with_kept(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int,
+                      floor: Floor) -> dict[str, tuple[Any, ...]]:
+    """Every member's (id, points, first_at, name, kept groups, kept result) by id, in the table's order:
+    the last two from the assessment the daily job kept of `at`'s day with these settings and split values
+    (`keep_assessment`), when the member's points and first appearance are still those kept, else None.
+    One read: the member table joined to the kept rows by their key, for `assess_since_kept`."""
+    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
+    m, k = table_of(Member), _KEPT.c
+    q = select(m.c.id, m.c.points, m.c.first_at, m.c.name, k.groups, k.result).select_from(m.outerjoin(_KEPT, and_(
+        k.day == at.date(), k.shape == shape, k.member == m.c.id, k.points.is_not_distinct_from(m.c.points),
+        k.first_at.is_not_distinct_from(m.c.first_at))))
+    return {row[0]: row for row in plain_rows(conn.execute(q))}
+
+
 def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], *,
                       members: Sequence[str], type_window: int, floor: Floor,
                       activity: Callable[[], dict[str, MemberActivity]], member_rows: dict[str, tuple[Any, ...]],
@@ -715,6 +729,7 @@ def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels
     kept assessment (`keep_assessment`) for every member none of whose inputs changed since the job,
     and from `assess` for the others; from `assess` for everyone when nothing usable is kept (no job
     today, other settings or split values, an event of an earlier day since, a time before the job's).
+    `member_rows`: `members_with_kept`'s, which compares the kept points and first appearance.
 
     A member is recomputed when: they were not kept (not seen by the job's time); they had counters
     of the day at the job or have now (any message, check-in or visit); their points, first
@@ -756,19 +771,16 @@ def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels
         lambda g: None if g is None else (date.fromordinal(g // 2), bool(g % 2)))
     counted = activity()
     out: dict[str, Assessed] = {}
-    wanted = set(members)
+    changed: list[str] = []
     no_groups = in_groups.get
-    # The kept rows as they come (not held: 100k tuples), each member's kept result taken when their inputs
-    # are the same now, under the member read's id string.
-    for m, points, first_at, kept_groups, result in plain_rows(conn.execute(
-            select(k.member, k.points, k.first_at, k.groups, k.result).where(*which))):
-        row = member_rows.get(m)
-        if (row is None or m not in wanted or m in marked or row[1] != points or row[2] != first_at
-                or counted.get(m, NO_ACTIVITY).last_any == today or no_groups(m) != groups[kept_groups]):
-            continue
-        out[row[0]] = results[result]
-    del wanted, marked
-    changed = [m for m in members if m not in out]
+    for m in members:
+        row = member_rows.get(m)  # (id, points, first_at, name, kept groups, kept result)
+        if (row is None or row[5] is None or m in marked or counted.get(m, NO_ACTIVITY).last_any == today
+                or no_groups(m) != groups[row[4]]):
+            changed.append(m)
+        else:
+            out[m] = results[row[5]]
+    del marked
     found = assess(conn, at, None, playbook, levels, members=changed, type_window=type_window,
                    background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
                    member_rows={m: member_rows[m] for m in changed if m in member_rows}, in_groups=in_groups,
