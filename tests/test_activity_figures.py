@@ -72,7 +72,8 @@ def test_kept_figures_with_todays_counters_give_what_every_days_counters_give(st
         _history(bot)
     before = _everything(read)
     assert _everything(kept) == before  # the job has not run: every day's counters are read
-    assert _job(kept) == "split values of 2026-11-11 kept for 2 scopes, activity figures for 5 members"
+    assert _job(kept) == ("split values of 2026-11-11 kept for 2 scopes, activity figures for 5 members, "
+                          "the assessment of 5")
     assert [m for _, m in _kept(kept)] == ["a", "b", "c", "d", "e"]
     assert _everything(kept) == before
     for bot in (kept, read):
@@ -86,7 +87,7 @@ def test_kept_figures_with_todays_counters_give_what_every_days_counters_give(st
         _today(bot, "2026-11-12")
     assert _everything(kept, "2026-11-12T12:00:00+08:00") == _everything(read, "2026-11-12T12:00:00+08:00")
     # Its job keeps the new day's figures only (f spoke yesterday).
-    assert _job(kept, "2026-11-12").endswith("activity figures for 6 members")
+    assert _job(kept, "2026-11-12").endswith("activity figures for 6 members, the assessment of 6")
     assert {str(day)[:10] for day, _ in _kept(kept)} == {"2026-11-12"}
     assert _everything(kept, "2026-11-12T12:00:00+08:00") == _everything(read, "2026-11-12T12:00:00+08:00")
 

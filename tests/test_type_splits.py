@@ -82,7 +82,7 @@ def test_the_daily_job_keeps_the_days_values_and_one_members_type_is_the_scopes(
     bot.say("x", "别的群的人", room="r2@chatroom", ts="2026-11-10T09:01:00+08:00")
     at = datetime.fromisoformat("2026-11-11T00:01:00+08:00")
     assert daily_splits(JobContext(bot.deps, frozenset()), at) == ("split values of 2026-11-11 kept for 3 scopes, "
-                                                                  "activity figures for 4 members")
+                                                                  "activity figures for 4 members, the assessment of 5")
     assert {(r[0], str(r[2])[:10]) for r in _splits(bot)} == {
         ("*", "2026-11-11"), (ROOM, "2026-11-11"), ("r2@chatroom", "2026-11-11")}
     bot.say("c", "今天来说一句", ts="2026-11-11T08:00:00+08:00")

@@ -36,7 +36,7 @@ from bot.features.friends.api import FRIENDS_NAME, friend_facts, has_friendships
 from bot.features.member_types.api import type_floor
 from bot.features.points.api import Ledger
 from bot.features.privacy.api import is_anonymous
-from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, InGroups, Playbook, assess, read_activity
+from bot.features.segments.api import NO_ACTIVITY, ChurnWindows, InGroups, Playbook, assess_since_kept, read_activity
 from bot.features.shop import api as shop
 from bot.features.tags.api import MemberTag
 from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, upsert
@@ -172,17 +172,14 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
         for m, was_type, lv, was_grade, since, was_stage in conn.execute(select(
             col(MemberSnapshot.member), col(MemberSnapshot.type), col(MemberSnapshot.level), col(MemberSnapshot.grade),
             col(MemberSnapshot.grade_since), col(MemberSnapshot.stage)).where(col(MemberSnapshot.room) == NO_ROOM))}
-    playbook = assess(conn, at, None, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
-                      type_window=window, unranked=deps.settings.admin_ids | bot_ids, activity=pending,
-                      floor=type_floor(deps.settings), with_types=True, with_rfm=False,
-                      member_rows=member_by_id, in_groups=in_groups.of)
+    # The community's type, stage and grade of each member (the types community-wide, whatever rooms the
+    # list covers: the snapshot the next list compares with is one per member): the daily job's kept
+    # assessment for every member whose inputs did not change since, `assess` for the rest.
+    assessed = assess_since_kept(conn, at, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
+                                 type_window=window, floor=type_floor(deps.settings), activity=pending,
+                                 member_rows=member_by_id, in_groups=in_groups.of, background=background)
     del everyone, in_groups
     activity = pending()
-    # The community's types, whatever rooms the list covers: the snapshot the next list compares
-    # with is one per member. Only the grades, stages and types are used: the RFM scores and
-    # order figures of 100k members go before the facts are made.
-    typed, grades, stages = playbook.types, playbook.grades, playbook.stages
-    del playbook
     cadence = deps.service(Playbook).grades.cadence
     redemptions = shop.pending(conn, tz, now)
     last_done = dict(conn.execute(select(col(FollowUpRecord.member), func.max(col(FollowUpRecord.at)))
@@ -219,10 +216,10 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                 row = member_by_id.get(m)
                 level = ladder[(row[1] if row else None) or 0]
                 prev_type, prev_level, graded, was = snap.get(m, _NO_SNAPSHOT)
-                t = typed.get(m)
+                t, stage, graded_now = assessed[m]
                 done_at = last_done.get(m)
                 new_join = j is not None and j >= new_from  # only a recent join can be "new"
-                grade = grades[m].grade
+                grade = graded_now.grade
                 # since when in `grade`: as the last scheduled list recorded it; now, when it recorded
                 # another grade; when the bot first saw the member, when no list recorded a grade yet
                 if graded is None:
@@ -231,13 +228,12 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
                 else:
                     since = graded[1] if graded[0] == grade and graded[1] is not None else now
                 in_grade = moments[since]
-                stage = stages[m]
                 change = None if was is None else alarming[was, stage]
                 yield MemberFacts(  # by position (a third of the time by keyword), in the fields' order:
                     m, (row[3] if row else None) or m, room, room_name,  # member, name, room, room_name
                     # joined_at, spoke_since_join (j is set when new_join)
                     datetime.fromtimestamp(j, tz) if new_join else None, not new_join or m in spoke,  # type: ignore[arg-type]
-                    values[t.type] if t else None, prev_type,  # type, previous_type
+                    values[t] if t is not None else None, prev_type,  # type, previous_type
                     a.churn_recent, a.churn_before, silent[a.last_spoke],  # active_days_recent, _before, silent_days
                     tuple(leads[m]) if m in leads else (), broken.get(m),  # leads, broken_streak
                     level[0], level[1], prev_level, level[2], level[3],  # level, _name, previous_, next_level, _ratio

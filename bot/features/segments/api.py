@@ -12,12 +12,15 @@ from bot.features.segments.service import (
     InGroups,
     Playbook,
     assess,
+    assess_since_kept,
     check_criteria_tags,
     keep_activity,
+    keep_assessment,
     read_activity,
 )
 
 __all__ = [
-    "NO_ACTIVITY", "ChurnWindows", "InGroups", "Playbook", "Purchase", "assess", "assess_scope", "check_criteria_tags",
-    "keep_activity", "playbook_fields", "read_activity", "unknown_word", "who_playbook",
+    "NO_ACTIVITY", "ChurnWindows", "InGroups", "Playbook", "Purchase", "assess", "assess_scope", "assess_since_kept",
+    "check_criteria_tags", "keep_activity", "keep_assessment", "playbook_fields", "read_activity", "unknown_word",
+    "who_playbook",
 ]

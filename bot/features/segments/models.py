@@ -58,3 +58,40 @@ class ActivityFigures(SQLModel, table=True):
     churn_recent: int
     churn_before: int
     last_spoke: date | None = None
+
+
+class KeptAssessment(SQLModel, table=True):
+    """A member's type, stage and grade as of the daily job's time `at` (`keep_assessment`), with the
+    inputs the follow-up list compares live (points, first seen, groups, there before the bot) and
+    whether they had counters of the day at the job: the list recomputes only members whose inputs
+    changed since. `shape` is a checksum of the settings the results depend on and of the day's split
+    values. An event of an earlier day removes the rows of the days after it, like the figures'."""
+
+    day: date = Field(primary_key=True)
+    shape: int = Field(primary_key=True, sa_type=BigInteger)
+    member: str = Field(primary_key=True, max_length=200)
+    at: int = Field(sa_type=BigInteger)  # the job's time (epoch seconds)
+    points: int | None = Field(default=None, sa_type=BigInteger)
+    first_at: int | None = Field(default=None, sa_type=BigInteger)
+    groups: int | None = None  # the local day first in any group (ordinal) × 2 + still in one; None: in none
+    before_bot: bool
+    active: bool  # had counters of the day at the job
+    result: int  # its type, stage and grade: a `KeptResult` of the day (members share few)
+
+
+class KeptResult(SQLModel, table=True):
+    """One of the distinct (type, stage, grade) of a day's `KeptAssessment`, encoded."""
+
+    day: date = Field(primary_key=True)
+    shape: int = Field(primary_key=True, sa_type=BigInteger)
+    id: int = Field(primary_key=True)
+    type: str | None = None  # the member type's value; None: not typed
+    stage: str
+    grade: str
+
+
+class AssessmentChange(SQLModel, table=True):
+    """Members whose orders, tags, referrals (as inviter) or grade pin were written since the daily
+    job's kept assessment: filled by database triggers (segments' migration), emptied by the job."""
+
+    member: str = Field(primary_key=True, max_length=200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -19,7 +20,7 @@ from bot.features.member_types.api import DEFAULT_FLOOR, NEW_DAYS, scope_for, sp
 from bot.features.points.api import PointsEntry
 from bot.features.referrals.api import referral_counts
 from bot.features.rosters.api import there_before_the_bot
-from bot.features.segments.models import ActivityFigures, GradePin
+from bot.features.segments.models import ActivityFigures, AssessmentChange, GradePin, KeptAssessment, KeptResult
 from bot.features.segments.orders import OrderStats, has_orders, order_stats, yuan
 from bot.features.tags.api import MemberTag, TagRule
 from bot.store.db import as_date, bulk, one_pass_cache, plain_rows, read_in_background
@@ -297,9 +298,16 @@ def keep_activity(conn: Connection, today: date, playbook: Playbook, type_window
 _AFTER = _FIGURES.delete().where(_FIGURES.c.day > bindparam("day"))  # built once
 
 
+_KEPT_AFTER = [table.delete().where(table.c.day > bindparam("day"))
+               for table in (table_of(KeptAssessment), table_of(KeptResult))]
+
+
 def figures_changed(conn: Connection, day: date) -> None:
-    """A batch on `conn` changes the counters of `day`: the figures kept of the days after it go."""
+    """A batch on `conn` changes the counters of `day`: the figures kept of the days after it go,
+    and the assessments kept from them."""
     conn.execute(_AFTER, {"day": day})
+    for statement in _KEPT_AFTER:
+        conn.execute(statement, {"day": day})
 
 
 def _read(conn: Connection, query: Any, background: bool) -> Callable[[], Sequence[Any]]:
@@ -396,7 +404,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
            activity: Callable[[], dict[str, MemberActivity]] | None = None,
            floor: Floor = DEFAULT_FLOOR, with_types: bool = False, with_rfm: bool = True,
            member_rows: dict[str, tuple[Any, ...]] | None = None,
-           in_groups: dict[str, tuple[date, bool]] | None = None) -> Assessment:
+           in_groups: dict[str, tuple[date, bool]] | None = None, few: bool = False) -> Assessment:
     """Segment, stage and grade every member of the scope as of `at` (local).
 
     The numbers are the member's own, community-wide (orders and points belong to the
@@ -412,7 +420,8 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
     whether the grades need them or not. `with_rfm` False: no RFM scores (`rfm` empty), for a
     caller that uses only the stages, grades and types. `member_rows`: the community's, every
     member's (id, points, first_at, ...) by id, and `in_groups`, the community's `InGroups`, when the
-    caller has read them already.
+    caller has read them already. `few`: the community's `members` are few, their orders are read by
+    the member's index (not the whole table).
     The community's reads each whole table once, through a small page cache, and its 100k
     members' figures are made without the garbage collector's full passes over them."""
     with one_pass_cache(conn) if room is None else nullcontext(), no_cycle_collection():
@@ -434,7 +443,7 @@ def assess(conn: Connection, at: datetime, room: str | None, playbook: Playbook,
         scoped = ids if room is not None else None
         pending = activity or read_activity(conn, today, settings, rules, type_window, background=background,
                                             members=scoped)
-        orders = order_stats(conn, window_from, today, scoped)
+        orders = order_stats(conn, window_from, today, ids if few else scoped)
         use_points = not has_orders(conn)
         needs_type = with_types or any(c.kind == "type" for c in playbook.grades.criteria)
         # What does not depend on the counters is gathered while they are still being read: each member's
@@ -611,3 +620,160 @@ def check_criteria_tags(conn: Connection, tags: Sequence[str]) -> list[str]:
     known = set(conn.execute(select(r.tag).where(r.tag.in_(list(tags)), r.active)).scalars())
     known |= set(conn.execute(select(t.tag).where(t.tag.in_(list(tags)))).scalars())
     return [tag for tag in dict.fromkeys(tags) if tag not in known]
+
+
+# ---- the day's assessment, kept by the daily job for the follow-up list -------------------------------
+_KEPT = table_of(KeptAssessment)
+_RESULTS = table_of(KeptResult)
+_CHANGES = table_of(AssessmentChange)
+
+
+def _assessment_shape(at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int, floor: Floor,
+                      split: Thresholds) -> int:
+    """A checksum of everything a member's types, stage and grade depend on besides their own facts:
+    the playbook's settings, the levels, the types' window and floor, the time zone and the day's
+    split values (no sets in them: the same text in every process)."""
+    settings = (playbook.rfm, playbook.lifecycle, playbook.grades.criteria, tuple(levels), type_window, floor,
+                repr(at.tzinfo), (split.login_days, split.speaking, split.source, split.floored))
+    return zlib.crc32(repr(settings).encode())
+
+
+# A member's type (None: not typed), stage and grade: the follow-up list's assessment of them.
+Assessed = tuple[MemberType | None, StageResult, Grading]
+
+
+def _stage_text(s: StageResult) -> str:
+    return json.dumps([s.stage.value, s.reason], ensure_ascii=False)
+
+
+def _stage_of(text: str) -> StageResult:
+    v = json.loads(text)
+    return StageResult(lifecycle.Stage(v[0]), v[1])
+
+
+def _grade_text(g: Grading) -> str:
+    return json.dumps([g.grade, g.reason, g.pinned, list(g.met)], ensure_ascii=False)
+
+
+def _grade_of(text: str) -> Grading:
+    v = json.loads(text)
+    return Grading(v[0], v[1], v[2], tuple(v[3]))
+
+
+def keep_assessment(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int,
+                    floor: Floor) -> int:
+    """The daily job's part after the figures (`keep_activity`): the community's types, stages and
+    grades as of `at` (no RFM scores), each member's kept with the inputs the follow-up list compares
+    live, for the list to recompute only the members changed since (`assess_since_kept`). How many
+    members. The members written to since (`AssessmentChange`, by triggers) start again from none:
+    on PostgreSQL the table's lock holds back a writer's mark until this commits, so no write that
+    this assessment does not see goes unmarked."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("LOCK TABLE assessmentchange IN EXCLUSIVE MODE")
+    conn.execute(_CHANGES.delete())
+    today = at.date()
+    conn.execute(_KEPT.delete().where(_KEPT.c.day <= today))
+    conn.execute(_RESULTS.delete().where(_RESULTS.c.day <= today))
+    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
+    member_rows = _member_rows(conn, None)
+    in_groups = _memberships(conn, None, at.tzinfo)
+    pending = read_activity(conn, today, playbook.rfm, playbook.lifecycle, type_window, background=False)
+    found = assess(conn, at, None, playbook, levels, type_window=type_window, background=False, activity=pending,
+                   floor=floor, with_types=True, with_rfm=False, member_rows=member_rows, in_groups=in_groups)
+    activity = pending()
+    before_bot = there_before_the_bot(conn)
+    now = int(at.timestamp())
+    results: dict[Assessed, int] = {}
+    rows = []
+    for m, stage in found.stages.items():
+        row = member_rows[m]
+        groups = in_groups.get(m)
+        t = found.types.get(m)
+        result = (t.type if t is not None else None, stage, found.grades[m])
+        rows.append({"day": today, "shape": shape, "member": m, "at": now, "points": row[1], "first_at": row[2],
+                     "groups": groups[0].toordinal() * 2 + groups[1] if groups else None,
+                     "before_bot": m in before_bot, "active": activity.get(m, NO_ACTIVITY).last_any == today,
+                     "result": results.setdefault(result, len(results))})
+        if len(rows) >= 5000:
+            bulk(conn, _KEPT.insert(), rows)
+            rows = []
+    bulk(conn, _KEPT.insert(), rows)
+    bulk(conn, _RESULTS.insert(), [
+        {"day": today, "shape": shape, "id": i, "type": t.value if t is not None else None,
+         "stage": _stage_text(stage), "grade": _grade_text(grade)} for (t, stage, grade), i in results.items()])
+    return len(found.stages)
+
+
+
+
+def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], *,
+                      members: Sequence[str], type_window: int, floor: Floor,
+                      activity: Callable[[], dict[str, MemberActivity]], member_rows: dict[str, tuple[Any, ...]],
+                      in_groups: dict[str, tuple[date, bool]], background: bool = True) -> dict[str, Assessed]:
+    """The community's type, stage and grade of each of `members` as of `at` (the follow-up list's
+    assessment): what `assess` gives them (`with_types`, no RFM scores), taken from the daily job's
+    kept assessment (`keep_assessment`) for every member none of whose inputs changed since the job,
+    and from `assess` for the others; from `assess` for everyone when nothing usable is kept (no job
+    today, other settings or split values, an event of an earlier day since, a time before the job's).
+
+    A member is recomputed when: they were not kept (not seen by the job's time); they had counters
+    of the day at the job or have now (any message, check-in or visit); their points, first
+    appearance, groups (first day, still in one) or being there before the bot differ from the kept
+    ones; an order, tag, referral they made or grade pin was written since (`AssessmentChange`, by
+    triggers); a grade criterion's tag of theirs began or expired between the job's time and `at`;
+    their first appearance crossed the types' "new" bound (`_types`) between the two times."""
+    today = at.date()
+    now = int(at.timestamp())
+    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
+    k = _KEPT.c
+    which = (k.day == today, k.shape == shape)
+    job = conn.execute(select(k.at).where(*which).limit(1)).scalar()
+    if job is None or job > now:
+        found = assess(conn, at, None, playbook, levels, members=members, type_window=type_window,
+                       background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
+                       member_rows=member_rows, in_groups=in_groups)
+        types, stages, grades = found.types, found.stages, found.grades
+        return {m: (t.type if (t := types.get(m)) is not None else None, stages[m], grades[m]) for m in members}
+    # Marked: written since (triggers), active at the job, there before the bot then (compared below with
+    # now), first appearance across the "new" bound of `_types` between the job's time and now.
+    marked = set(conn.execute(select(_CHANGES.c.member)).scalars())
+    marked.update(conn.execute(select(k.member).where(*which, k.active)).scalars())
+    new_from, new_to = job - (NEW_DAYS + 1) * 86400, now - (NEW_DAYS + 1) * 86400
+    marked.update(conn.execute(select(k.member).where(*which, k.first_at >= new_from, k.first_at < new_to)).scalars())
+    before_bot = there_before_the_bot(conn)
+    marked.update(before_bot.symmetric_difference(conn.execute(select(k.member).where(*which, k.before_bot)).scalars()))
+    held = table_of(MemberTag).c
+    tags = playbook.grades.tags()
+    if tags:  # a tag of a criterion whose time came between the job's and now: no write marks it
+        marked.update(conn.execute(select(held.member).where(held.tag.in_(tags), (
+            (held.since > job) & (held.since <= now)) | ((held.expires_at > job) & (held.expires_at <= now))
+        )).scalars())
+    kr = _RESULTS.c
+    results = {i: (MemberType(kind) if kind is not None else None, _stage_of(stage), _grade_of(grade))
+               for i, kind, stage, grade in conn.execute(select(kr.id, kr.type, kr.stage, kr.grade).where(
+                   kr.day == today, kr.shape == shape))}
+    groups: Memo[int | None, tuple[date, bool] | None] = Memo(
+        lambda g: None if g is None else (date.fromordinal(g // 2), bool(g % 2)))
+    counted = activity()
+    out: dict[str, Assessed] = {}
+    wanted = set(members)
+    no_groups = in_groups.get
+    # The kept rows as they come (not held: 100k tuples), each member's kept result taken when their inputs
+    # are the same now, under the member read's id string.
+    for m, points, first_at, kept_groups, result in plain_rows(conn.execute(
+            select(k.member, k.points, k.first_at, k.groups, k.result).where(*which))):
+        row = member_rows.get(m)
+        if (row is None or m not in wanted or m in marked or row[1] != points or row[2] != first_at
+                or counted.get(m, NO_ACTIVITY).last_any == today or no_groups(m) != groups[kept_groups]):
+            continue
+        out[row[0]] = results[result]
+    del wanted, marked
+    changed = [m for m in members if m not in out]
+    found = assess(conn, at, None, playbook, levels, members=changed, type_window=type_window,
+                   background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
+                   member_rows={m: member_rows[m] for m in changed if m in member_rows}, in_groups=in_groups,
+                   few=True)
+    types, stages, grades = found.types, found.stages, found.grades
+    for m in changed:
+        out[m] = (t.type if (t := types.get(m)) is not None else None, stages[m], grades[m])
+    return out
