@@ -26,6 +26,7 @@ from bot.features.segments.service import (
     _memberships,
     assess,
     assess_since_kept,
+    assessment_shape,
     members_with_kept,
     read_activity,
 )
@@ -136,11 +137,12 @@ def _list(conn, bot: Bot, at: datetime) -> tuple:
 
 def _assessments(conn, bot: Bot, at: datetime) -> tuple:
     playbook, levels = bot.deps.service(Playbook), bot.deps.service(Ledger).levels
-    rows = members_with_kept(conn, at, playbook, levels, 30, type_floor(bot.settings))
+    shape = assessment_shape(conn, at, playbook, levels, 30, type_floor(bot.settings))
+    rows = members_with_kept(conn, at.date(), shape)
     members = sorted(rows)
     pending = read_activity(conn, at.date(), playbook.rfm, playbook.lifecycle, 30, background=True,
                             churn=KEPT_CHURN)
-    kept = assess_since_kept(conn, at, playbook, levels, members=members, type_window=30,
+    kept = assess_since_kept(conn, at, playbook, levels, shape=shape, members=members, type_window=30,
                              floor=type_floor(bot.settings), activity=pending, member_rows=rows,
                              in_groups=_memberships(conn, None, at.tzinfo))
     full = assess(conn, at, None, playbook, levels, members=members, activity=pending,

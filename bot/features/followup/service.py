@@ -42,6 +42,7 @@ from bot.features.segments.api import (
     InGroups,
     Playbook,
     assess_since_kept,
+    assessment_shape,
     members_with_kept,
     read_activity,
 )
@@ -141,7 +142,9 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     # first day and name, and the assessment's rows with what the daily job kept of them (`assess_since_kept`).
     # Row by row (the driver's own pace), kept as plain tuples: 100k result rows held at once (`.all()`)
     # would be tens of MB.
-    member_by_id = members_with_kept(conn, at, models, deps.service(Ledger).levels, window, type_floor(deps.settings))
+    levels, floor = deps.service(Ledger).levels, type_floor(deps.settings)
+    shape = assessment_shape(conn, at, models, levels, window, floor)  # the settings and split values: once
+    member_by_id = members_with_kept(conn, today, shape)
     # The private account's friends (NO_ROOM) come from friend_facts below. One read of every
     # membership, in plain SQL (the table in its own order): the rooms' current members, and for the
     # assessment when each member was first in a group and whether they still are in one.
@@ -183,8 +186,8 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     # The community's type, stage and grade of each member (the types community-wide, whatever rooms the
     # list covers: the snapshot the next list compares with is one per member): the daily job's kept
     # assessment for every member whose inputs did not change since, `assess` for the rest.
-    assessed = assess_since_kept(conn, at, deps.service(Playbook), deps.service(Ledger).levels, members=everyone,
-                                 type_window=window, floor=type_floor(deps.settings), activity=pending,
+    assessed = assess_since_kept(conn, at, models, levels, shape=shape, members=everyone,
+                                 type_window=window, floor=floor, activity=pending,
                                  member_rows=member_by_id, in_groups=in_groups.of, background=background)
     del everyone, in_groups
     activity = pending()
@@ -198,7 +201,6 @@ def _collect_facts(conn: Connection, deps: Deps, at: datetime, rooms: Sequence[s
     for m, kind in conn.execute(done_rows):
         done_kinds[m].add(kind)
 
-    levels = deps.service(Ledger).levels
     # Members share few distinct values of most facts: each is computed once.
     ladder: Memo[int, _LevelFacts] = Memo(lambda score: _level(progress(score, levels)))
     silent: Memo[date | None, int | None] = Memo(lambda last: (today - last).days if last is not None else None)

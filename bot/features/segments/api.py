@@ -13,6 +13,7 @@ from bot.features.segments.service import (
     Playbook,
     assess,
     assess_since_kept,
+    assessment_shape,
     check_criteria_tags,
     keep_activity,
     keep_assessment,
@@ -22,6 +23,6 @@ from bot.features.segments.service import (
 
 __all__ = [
     "NO_ACTIVITY", "ChurnWindows", "InGroups", "Playbook", "Purchase", "assess", "assess_scope", "assess_since_kept",
-    "check_criteria_tags", "keep_activity", "keep_assessment", "members_with_kept", "playbook_fields",
-    "read_activity", "unknown_word", "who_playbook",
+    "assessment_shape", "check_criteria_tags", "keep_activity", "keep_assessment", "members_with_kept",
+    "playbook_fields", "read_activity", "unknown_word", "who_playbook",
 ]

@@ -628,11 +628,13 @@ _RESULTS = table_of(KeptResult)
 _CHANGES = table_of(AssessmentChange)
 
 
-def _assessment_shape(at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int, floor: Floor,
-                      split: Thresholds) -> int:
+def assessment_shape(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int,
+                     floor: Floor) -> int:
     """A checksum of everything a member's types, stage and grade depend on besides their own facts:
     the playbook's settings, the levels, the types' window and floor, the time zone and the day's
-    split values (no sets in them: the same text in every process)."""
+    split values as of `at` (no sets in them: the same text in every process). The kept assessment
+    is of one shape; the follow-up list takes it when its own shape, made once, is the same."""
+    split = split_values(conn, at, None, type_window)
     settings = (playbook.rfm, playbook.lifecycle, playbook.grades.criteria, tuple(levels), type_window, floor,
                 repr(at.tzinfo), (split.login_days, split.speaking, split.source, split.floored))
     return zlib.crc32(repr(settings).encode())
@@ -674,7 +676,7 @@ def keep_assessment(conn: Connection, at: datetime, playbook: Playbook, levels: 
     today = at.date()
     conn.execute(_KEPT.delete().where(_KEPT.c.day <= today))
     conn.execute(_RESULTS.delete().where(_RESULTS.c.day <= today))
-    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
+    shape = assessment_shape(conn, at, playbook, levels, type_window, floor)
     member_rows = _member_rows(conn, None)
     in_groups = _memberships(conn, None, at.tzinfo)
     pending = read_activity(conn, today, playbook.rfm, playbook.lifecycle, type_window, background=False)
@@ -704,24 +706,20 @@ def keep_assessment(conn: Connection, at: datetime, playbook: Playbook, levels: 
     return len(found.stages)
 
 
-
-
-def members_with_kept(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], type_window: int,
-                      floor: Floor) -> dict[str, tuple[Any, ...]]:
+def members_with_kept(conn: Connection, day: date, shape: int) -> dict[str, tuple[Any, ...]]:
     """Every member's (id, points, first_at, name, kept groups, kept result) by id, in the table's order:
-    the last two from the assessment the daily job kept of `at`'s day with these settings and split values
-    (`keep_assessment`), when the member's points and first appearance are still those kept, else None.
+    the last two from the assessment the daily job kept of `day` in this shape (`keep_assessment`,
+    `assessment_shape`), when the member's points and first appearance are still those kept, else None.
     One read: the member table joined to the kept rows by their key, for `assess_since_kept`."""
-    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
     m, k = table_of(Member), _KEPT.c
     q = select(m.c.id, m.c.points, m.c.first_at, m.c.name, k.groups, k.result).select_from(m.outerjoin(_KEPT, and_(
-        k.day == at.date(), k.shape == shape, k.member == m.c.id, k.points.is_not_distinct_from(m.c.points),
+        k.day == day, k.shape == shape, k.member == m.c.id, k.points.is_not_distinct_from(m.c.points),
         k.first_at.is_not_distinct_from(m.c.first_at))))
     return {row[0]: row for row in plain_rows(conn.execute(q))}
 
 
 def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels: Sequence[Level], *,
-                      members: Sequence[str], type_window: int, floor: Floor,
+                      shape: int, members: Sequence[str], type_window: int, floor: Floor,
                       activity: Callable[[], dict[str, MemberActivity]], member_rows: dict[str, tuple[Any, ...]],
                       in_groups: dict[str, tuple[date, bool]], background: bool = True) -> dict[str, Assessed]:
     """The community's type, stage and grade of each of `members` as of `at` (the follow-up list's
@@ -729,7 +727,8 @@ def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels
     kept assessment (`keep_assessment`) for every member none of whose inputs changed since the job,
     and from `assess` for the others; from `assess` for everyone when nothing usable is kept (no job
     today, other settings or split values, an event of an earlier day since, a time before the job's).
-    `member_rows`: `members_with_kept`'s, which compares the kept points and first appearance.
+    `shape`: `assessment_shape`'s of these settings, and `member_rows`: `members_with_kept`'s of that
+    shape, which compares the kept points and first appearance.
 
     A member is recomputed when: they were not kept (not seen by the job's time); they had counters
     of the day at the job or have now (any message, check-in or visit); their points, first
@@ -737,18 +736,34 @@ def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels
     ones; an order, tag, referral they made or grade pin was written since (`AssessmentChange`, by
     triggers); a grade criterion's tag of theirs began or expired between the job's time and `at`;
     their first appearance crossed the types' "new" bound (`_types`) between the two times."""
+    out: dict[str, Assessed] = {}
+    kept = _kept_results(conn, at, playbook, shape, members, activity, member_rows, in_groups)
+    if kept is None:  # nothing usable kept: everyone assessed, from the rows read already
+        changed, rows, few = list(members), member_rows, False
+    else:
+        out, changed = kept
+        rows, few = {m: member_rows[m] for m in changed if m in member_rows}, True
+    found = assess(conn, at, None, playbook, levels, members=changed, type_window=type_window,
+                   background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
+                   member_rows=rows, in_groups=in_groups, few=few)
+    types, stages, grades = found.types, found.stages, found.grades
+    for m in changed:
+        out[m] = (t.type if (t := types.get(m)) is not None else None, stages[m], grades[m])
+    return out
+
+
+def _kept_results(conn: Connection, at: datetime, playbook: Playbook, shape: int, members: Sequence[str],
+                  activity: Callable[[], dict[str, MemberActivity]], member_rows: dict[str, tuple[Any, ...]],
+                  in_groups: dict[str, tuple[date, bool]]) -> tuple[dict[str, Assessed], list[str]] | None:
+    """`assess_since_kept`'s kept results of the members whose inputs did not change since the job,
+    and the changed members in `members`' order; None when nothing usable is kept."""
     today = at.date()
     now = int(at.timestamp())
-    shape = _assessment_shape(at, playbook, levels, type_window, floor, split_values(conn, at, None, type_window))
     k = _KEPT.c
     which = (k.day == today, k.shape == shape)
     job = conn.execute(select(k.at).where(*which).limit(1)).scalar()
     if job is None or job > now:
-        found = assess(conn, at, None, playbook, levels, members=members, type_window=type_window,
-                       background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
-                       member_rows=member_rows, in_groups=in_groups)
-        types, stages, grades = found.types, found.stages, found.grades
-        return {m: (t.type if (t := types.get(m)) is not None else None, stages[m], grades[m]) for m in members}
+        return None
     # Marked: written since (triggers), active at the job, there before the bot then (compared below with
     # now), first appearance across the "new" bound of `_types` between the job's time and now.
     marked = set(conn.execute(select(_CHANGES.c.member)).scalars())
@@ -780,12 +795,4 @@ def assess_since_kept(conn: Connection, at: datetime, playbook: Playbook, levels
             changed.append(m)
         else:
             out[m] = results[row[5]]
-    del marked
-    found = assess(conn, at, None, playbook, levels, members=changed, type_window=type_window,
-                   background=background, activity=activity, floor=floor, with_types=True, with_rfm=False,
-                   member_rows={m: member_rows[m] for m in changed if m in member_rows}, in_groups=in_groups,
-                   few=True)
-    types, stages, grades = found.types, found.stages, found.grades
-    for m in changed:
-        out[m] = (t.type if (t := types.get(m)) is not None else None, stages[m], grades[m])
-    return out
+    return out, changed
